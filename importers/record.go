@@ -1,0 +1,80 @@
+// Package importers reads the exports of payment providers into normalized
+// provider records. Each reader streams: it holds one record at a time, so
+// memory does not grow with the size of the file.
+package importers
+
+import (
+	"fmt"
+	"time"
+)
+
+// Grain is the level of detail of a provider record.
+type Grain string
+
+// The two grains of provider records.
+const (
+	// BalanceGrain records are one provider balance transaction each.
+	BalanceGrain Grain = "balance"
+	// PaymentGrain records are one payment each, with its running totals.
+	PaymentGrain Grain = "payment"
+)
+
+// Record is one normalized provider record. Amounts are integer minor units of
+// Currency (lowercase ISO 4217 code, or a registered one).
+//
+// Balance grain uses Amount (gross, signed), Fee, Net = Amount − Fee, Type,
+// ReportingCategory, SourceRef, Status (pending|available), Created,
+// AvailableOn and PayoutID.
+//
+// Payment grain uses Amount (the payment's amount), Captured, Refunded,
+// Disputed, Status (the provider's own status word) and Created; ID and
+// SourceRef are both the provider's payment id.
+type Record struct {
+	Provider          string // stripe, justifi, whop, paymentsv3, cardpay, or the mapping's name
+	Format            string // the reader that produced it, e.g. "stripe-itemized-csv"
+	Grain             Grain
+	ID                string // the provider's record id: txn_…, pbt_…, py_…, pay_…
+	Type              string // balance grain: charge, refund, payout, … (open enum, kept as given)
+	ReportingCategory string // balance grain: charge, refund, fee, dispute, … (open enum)
+	SourceRef         string // the provider reference of the source object: ch_…, re_…, dp_…, po_…, py_…
+	PaymentRef        string // the payment the record concerns, when the export says so
+	Currency          string
+	Amount            int64
+	Fee               int64
+	Net               int64
+	Captured          int64 // payment grain
+	Refunded          int64 // payment grain
+	Disputed          int64 // payment grain
+	Status            string
+	Created           time.Time
+	AvailableOn       time.Time
+	PayoutID          string
+	Description       string
+
+	// Where it came from, for audit.
+	File string
+	Line int    // 1-based line of the CSV row, or of the start of the JSON object
+	Raw  string // the raw CSV row or JSON object
+}
+
+// ParseError is a problem at a place in an input file, in the manner of
+// encoding/csv's ParseError.
+type ParseError struct {
+	File   string
+	Line   int    // 1-based; 0 if unknown
+	Column string // the CSV column or JSON field, if known
+	Err    error
+}
+
+func (e *ParseError) Error() string {
+	loc := e.File
+	if e.Line > 0 {
+		loc = fmt.Sprintf("%s:%d", loc, e.Line)
+	}
+	if e.Column != "" {
+		loc = fmt.Sprintf("%s:%s", loc, e.Column)
+	}
+	return fmt.Sprintf("%s: %v", loc, e.Err)
+}
+
+func (e *ParseError) Unwrap() error { return e.Err }

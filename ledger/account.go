@@ -1,0 +1,139 @@
+package ledger
+
+import (
+	"fmt"
+	"strings"
+)
+
+// AccountType fixes an account's normal balance.
+type AccountType string
+
+// The five account types of double-entry bookkeeping.
+const (
+	Asset     AccountType = "asset"
+	Liability AccountType = "liability"
+	Equity    AccountType = "equity"
+	Income    AccountType = "income"
+	Expense   AccountType = "expense"
+)
+
+// DebitNormal reports whether accounts of this type normally carry a debit
+// balance (assets and expenses) rather than a credit balance.
+func (t AccountType) DebitNormal() bool { return t == Asset || t == Expense }
+
+// roots maps the first segment of an account name to its type.
+var roots = map[string]AccountType{
+	"assets":      Asset,
+	"liabilities": Liability,
+	"equity":      Equity,
+	"income":      Income,
+	"expenses":    Expense,
+}
+
+// Account is a named place that holds one balance per currency. Names are
+// colon-separated paths whose first segment gives the type:
+// assets, liabilities, equity, income or expenses.
+type Account struct {
+	ID       int64
+	Name     string
+	Type     AccountType
+	Metadata map[string]string
+}
+
+// AccountTypeOf validates an account name and returns its type. Segments are
+// lowercase letters, digits, '_' and '-'; the first segment is the root.
+func AccountTypeOf(name string) (AccountType, error) {
+	if name == "" {
+		return "", fmt.Errorf("%w: empty name", ErrInvalidAccount)
+	}
+	segs := strings.Split(name, ":")
+	t, ok := roots[segs[0]]
+	if !ok {
+		return "", fmt.Errorf("%w: %q must start with assets, liabilities, equity, income or expenses", ErrInvalidAccount, name)
+	}
+	for _, s := range segs {
+		if s == "" {
+			return "", fmt.Errorf("%w: %q has an empty segment", ErrInvalidAccount, name)
+		}
+		for _, r := range s {
+			if !(r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r == '_' || r == '-') {
+				return "", fmt.Errorf("%w: %q: segment %q may hold only a-z, 0-9, '_' and '-'", ErrInvalidAccount, name, s)
+			}
+		}
+	}
+	return t, nil
+}
+
+// Slug turns a free-form name (a provider, a fee type) into one valid account
+// segment: lowercase, with anything else replaced by '_'.
+func Slug(s string) string {
+	s = strings.ToLower(strings.TrimSpace(s))
+	var b strings.Builder
+	for _, r := range s {
+		if r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r == '_' || r == '-' {
+			b.WriteRune(r)
+		} else {
+			b.WriteByte('_')
+		}
+	}
+	if b.Len() == 0 {
+		return "unknown"
+	}
+	return b.String()
+}
+
+// Chart names the accounts the payment lifecycle posts to. Provider-specific
+// names contain "{provider}" and fee accounts "{type}"; the zero value of any
+// field takes its default from DefaultChart. An embedding application maps
+// them to its own chart, for example Sales to "assets:receivables".
+type Chart struct {
+	Pending      string // assets:{provider}:pending
+	Available    string // assets:{provider}:available
+	Sales        string // income:sales
+	Refunds      string // income:refunds
+	Fees         string // expenses:fees:{type}
+	DisputesOpen string // assets:disputes:open
+	Chargebacks  string // expenses:chargebacks
+	InTransit    string // assets:payouts:in_transit
+	Bank         string // assets:bank:{provider}
+}
+
+// DefaultChart is the chart DESIGN.md describes.
+var DefaultChart = Chart{
+	Pending:      "assets:{provider}:pending",
+	Available:    "assets:{provider}:available",
+	Sales:        "income:sales",
+	Refunds:      "income:refunds",
+	Fees:         "expenses:fees:{type}",
+	DisputesOpen: "assets:disputes:open",
+	Chargebacks:  "expenses:chargebacks",
+	InTransit:    "assets:payouts:in_transit",
+	Bank:         "assets:bank:{provider}",
+}
+
+func (c Chart) withDefaults() Chart {
+	d := DefaultChart
+	pick := func(v, def string) string {
+		if v == "" {
+			return def
+		}
+		return v
+	}
+	return Chart{
+		Pending:      pick(c.Pending, d.Pending),
+		Available:    pick(c.Available, d.Available),
+		Sales:        pick(c.Sales, d.Sales),
+		Refunds:      pick(c.Refunds, d.Refunds),
+		Fees:         pick(c.Fees, d.Fees),
+		DisputesOpen: pick(c.DisputesOpen, d.DisputesOpen),
+		Chargebacks:  pick(c.Chargebacks, d.Chargebacks),
+		InTransit:    pick(c.InTransit, d.InTransit),
+		Bank:         pick(c.Bank, d.Bank),
+	}
+}
+
+// name fills in a template's {provider} and {type}.
+func fill(tmpl, provider, typ string) string {
+	s := strings.ReplaceAll(tmpl, "{provider}", Slug(provider))
+	return strings.ReplaceAll(s, "{type}", Slug(typ))
+}

@@ -1,0 +1,342 @@
+package ledger
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/shopspring/decimal"
+)
+
+func isNotFound(err error) bool { return errors.Is(err, ErrNotFound) }
+
+// DisputeRequest opens a dispute (chargeback) on a captured payment.
+type DisputeRequest struct {
+	Key         string
+	PaymentID   string
+	DisputeID   string
+	ProviderRef string
+	Amount      decimal.Decimal
+	Fee         decimal.Decimal // the provider's dispute fee, if any
+	At          time.Time
+}
+
+// OpenDispute books Dr assets:disputes:open D, Dr expenses:fees:dispute DF /
+// Cr assets:P:available D+DF, and an adjustment (dispute) balance transaction
+// of −D with fee DF.
+func (l *Ledger) OpenDispute(ctx context.Context, req DisputeRequest) (*Result, error) {
+	req.At = l.at(req.At)
+	return l.idempotent(ctx, "dispute_open", req.Key, req, func(tx Tx, res *Result) error {
+		p, err := tx.Payment(ctx, req.PaymentID)
+		if err != nil {
+			return err
+		}
+		cur, err := l.paymentCurrency(p, "")
+		if err != nil {
+			return err
+		}
+		if req.DisputeID == "" {
+			return fmt.Errorf("%w: a dispute id is required", ErrInvalidRequest)
+		}
+		if _, err := tx.Dispute(ctx, req.DisputeID); err == nil {
+			return fmt.Errorf("%w: dispute %q already exists", ErrInvalidState, req.DisputeID)
+		} else if !isNotFound(err) {
+			return err
+		}
+		amt, err := minor("amount", req.Amount, cur, false)
+		if err != nil {
+			return err
+		}
+		if amt > p.Captured-p.Disputed {
+			return fmt.Errorf("%w: disputing %s of payment %q with %s captured and %s already disputed", ErrInvalidAmount,
+				FormatMinor(amt, cur.Digits), p.ID, FormatMinor(p.Captured, cur.Digits), FormatMinor(p.Disputed, cur.Digits))
+		}
+		fee, err := minor("fee", req.Fee, cur, true)
+		if err != nil {
+			return err
+		}
+		ps := []Posting{{Account: l.chart.DisputesOpen, Currency: cur.Code, Amount: amt}}
+		var details []FeeDetail
+		if fee > 0 {
+			ps = append(ps, Posting{Account: fill(l.chart.Fees, p.Provider, "dispute"), Currency: cur.Code, Amount: fee})
+			details = []FeeDetail{{Type: "dispute", Amount: fee}}
+		}
+		ps = append(ps, Posting{Account: fill(l.chart.Available, p.Provider, ""), Currency: cur.Code, Amount: -(amt + fee)})
+		src := Source{Provider: p.Provider, Type: "dispute", ID: req.DisputeID, Ref: req.ProviderRef}
+		e := &Entry{Key: req.Key, Phase: Posted, OccurredAt: req.At, Description: "Dispute " + req.DisputeID + " on " + p.ID,
+			Source: src, Postings: ps}
+		if err := l.insert(ctx, tx, e); err != nil {
+			return err
+		}
+		bt := &BalanceTransaction{ID: btID(e.ID, 0), Provider: p.Provider, EntryID: e.ID, Type: "adjustment",
+			ReportingCategory: "dispute", SourceType: "dispute", SourceID: req.DisputeID, SourceRef: req.ProviderRef,
+			PaymentID: p.ID, Amount: -amt, Fee: fee, Net: -amt - fee, FeeDetails: details, Currency: cur.Code,
+			Status: BTAvailable, Description: e.Description, Created: req.At, AvailableOn: req.At}
+		if err := tx.InsertBalanceTransaction(ctx, bt); err != nil {
+			return err
+		}
+		d := &Dispute{ID: req.DisputeID, PaymentID: p.ID, Provider: p.Provider, ProviderRef: req.ProviderRef,
+			Amount: amt, Fee: fee, Currency: cur.Code, Status: DisputeOpen, CreatedAt: req.At, UpdatedAt: req.At}
+		if err := tx.SaveDispute(ctx, d); err != nil {
+			return err
+		}
+		p.Disputed += amt
+		p.Fees += fee
+		p.Status, p.UpdatedAt = PaymentDisputed, req.At
+		if err := tx.SavePayment(ctx, p); err != nil {
+			return err
+		}
+		res.Entry, res.BalanceTransaction, res.Payment, res.Dispute = e, bt, p, d
+		return nil
+	})
+}
+
+// DisputeCloseRequest closes a dispute as won or lost.
+type DisputeCloseRequest struct {
+	Key       string
+	DisputeID string
+	// FeeRefund is the part of the dispute fee the provider returned (won
+	// disputes only, where the provider does so).
+	FeeRefund decimal.Decimal
+	At        time.Time
+}
+
+// WinDispute books Dr assets:P:available D (+ returned fee) / Cr
+// assets:disputes:open D (and expenses:fees:dispute), with an adjustment
+// (dispute_reversal) balance transaction of +D.
+func (l *Ledger) WinDispute(ctx context.Context, req DisputeCloseRequest) (*Result, error) {
+	return l.closeDispute(ctx, req, DisputeWon)
+}
+
+// LoseDispute books Dr expenses:chargebacks D / Cr assets:disputes:open D.
+// The provider balance already moved when the dispute opened, so there is no
+// balance transaction.
+func (l *Ledger) LoseDispute(ctx context.Context, req DisputeCloseRequest) (*Result, error) {
+	if !req.FeeRefund.IsZero() {
+		return nil, fmt.Errorf("dispute lost: %w: a lost dispute returns no fee", ErrInvalidRequest)
+	}
+	return l.closeDispute(ctx, req, DisputeLost)
+}
+
+func (l *Ledger) closeDispute(ctx context.Context, req DisputeCloseRequest, outcome DisputeStatus) (*Result, error) {
+	req.At = l.at(req.At)
+	return l.idempotent(ctx, "dispute_"+string(outcome), req.Key, req, func(tx Tx, res *Result) error {
+		d, err := tx.Dispute(ctx, req.DisputeID)
+		if err != nil {
+			return err
+		}
+		if d.Status != DisputeOpen {
+			return fmt.Errorf("%w: dispute %q is already %s", ErrAlreadyResolved, d.ID, d.Status)
+		}
+		p, err := tx.Payment(ctx, d.PaymentID)
+		if err != nil {
+			return err
+		}
+		cur, err := l.paymentCurrency(p, "")
+		if err != nil {
+			return err
+		}
+		feeRefund, err := minor("fee_refund", req.FeeRefund, cur, true)
+		if err != nil {
+			return err
+		}
+		if feeRefund > d.Fee {
+			return fmt.Errorf("%w: fee refund %s exceeds the dispute fee %s", ErrOverRefund,
+				FormatMinor(feeRefund, cur.Digits), FormatMinor(d.Fee, cur.Digits))
+		}
+		src := Source{Provider: d.Provider, Type: "dispute", ID: d.ID, Ref: d.ProviderRef}
+		e := &Entry{Key: req.Key, Phase: Posted, OccurredAt: req.At, Source: src,
+			Description: fmt.Sprintf("Dispute %s %s", d.ID, outcome)}
+		if outcome == DisputeWon {
+			e.Postings = []Posting{
+				{Account: fill(l.chart.Available, d.Provider, ""), Currency: cur.Code, Amount: d.Amount + feeRefund},
+				{Account: l.chart.DisputesOpen, Currency: cur.Code, Amount: -d.Amount},
+			}
+			if feeRefund > 0 {
+				e.Postings = append(e.Postings, Posting{Account: fill(l.chart.Fees, d.Provider, "dispute"), Currency: cur.Code, Amount: -feeRefund})
+			}
+		} else {
+			e.Postings = []Posting{
+				{Account: l.chart.Chargebacks, Currency: cur.Code, Amount: d.Amount},
+				{Account: l.chart.DisputesOpen, Currency: cur.Code, Amount: -d.Amount},
+			}
+		}
+		if err := l.insert(ctx, tx, e); err != nil {
+			return err
+		}
+		if outcome == DisputeWon {
+			var details []FeeDetail
+			if feeRefund > 0 {
+				details = []FeeDetail{{Type: "dispute", Amount: -feeRefund}}
+			}
+			bt := &BalanceTransaction{ID: btID(e.ID, 0), Provider: d.Provider, EntryID: e.ID, Type: "adjustment",
+				ReportingCategory: "dispute_reversal", SourceType: "dispute", SourceID: d.ID, SourceRef: d.ProviderRef,
+				PaymentID: p.ID, Amount: d.Amount, Fee: -feeRefund, Net: d.Amount + feeRefund, FeeDetails: details,
+				Currency: cur.Code, Status: BTAvailable, Description: e.Description, Created: req.At, AvailableOn: req.At}
+			if err := tx.InsertBalanceTransaction(ctx, bt); err != nil {
+				return err
+			}
+			res.BalanceTransaction = bt
+			p.Disputed -= d.Amount
+			p.Fees -= feeRefund
+			p.Status = settledStatus(p)
+		}
+		d.Status, d.FeeRefund, d.UpdatedAt = outcome, feeRefund, req.At
+		p.UpdatedAt = req.At
+		if err := tx.SaveDispute(ctx, d); err != nil {
+			return err
+		}
+		if err := tx.SavePayment(ctx, p); err != nil {
+			return err
+		}
+		res.Entry, res.Payment, res.Dispute = e, p, d
+		return nil
+	})
+}
+
+// settledStatus is a captured payment's status from its refunds and disputes.
+func settledStatus(p *Payment) PaymentStatus {
+	switch {
+	case p.Disputed > 0:
+		return PaymentDisputed
+	case p.Refunded == 0:
+		return PaymentCaptured
+	case p.Refunded == p.Captured:
+		return PaymentRefunded
+	default:
+		return PaymentPartiallyRefunded
+	}
+}
+
+// PayoutRequest records a payout from a provider balance to the bank.
+type PayoutRequest struct {
+	Key         string
+	PayoutID    string
+	Provider    string
+	ProviderRef string
+	Amount      decimal.Decimal
+	Currency    string
+	ArrivalDate time.Time
+	At          time.Time
+}
+
+// CreatePayout books Dr assets:payouts:in_transit / Cr assets:P:available and
+// a payout balance transaction of −P. The available, unswept balance
+// transactions of that provider and currency created by then are marked as
+// swept by this payout.
+func (l *Ledger) CreatePayout(ctx context.Context, req PayoutRequest) (*Result, error) {
+	req.At = l.at(req.At)
+	if !req.ArrivalDate.IsZero() {
+		req.ArrivalDate = req.ArrivalDate.UTC()
+	}
+	cur, err := l.currencies.Lookup(req.Currency)
+	if err != nil {
+		return nil, err
+	}
+	amt, err := minor("amount", req.Amount, cur, false)
+	if err != nil {
+		return nil, err
+	}
+	if req.PayoutID == "" || req.Provider == "" {
+		return nil, fmt.Errorf("payout: %w: payout and provider are required", ErrInvalidRequest)
+	}
+	return l.idempotent(ctx, "payout_create", req.Key, req, func(tx Tx, res *Result) error {
+		if _, err := tx.Payout(ctx, req.PayoutID); err == nil {
+			return fmt.Errorf("%w: payout %q already exists", ErrInvalidState, req.PayoutID)
+		} else if !isNotFound(err) {
+			return err
+		}
+		src := Source{Provider: req.Provider, Type: "payout", ID: req.PayoutID, Ref: req.ProviderRef}
+		e := &Entry{Key: req.Key, Phase: Posted, OccurredAt: req.At, Description: "Payout " + req.PayoutID, Source: src,
+			Postings: []Posting{
+				{Account: l.chart.InTransit, Currency: cur.Code, Amount: amt},
+				{Account: fill(l.chart.Available, req.Provider, ""), Currency: cur.Code, Amount: -amt},
+			}}
+		if err := l.insert(ctx, tx, e); err != nil {
+			return err
+		}
+		if _, err := tx.SweepBalanceTransactions(ctx, req.Provider, cur.Code, req.At, req.PayoutID); err != nil {
+			return err
+		}
+		arrival := req.ArrivalDate
+		if arrival.IsZero() {
+			arrival = req.At
+		}
+		bt := &BalanceTransaction{ID: btID(e.ID, 0), Provider: req.Provider, EntryID: e.ID, Type: "payout",
+			ReportingCategory: "payout", SourceType: "payout", SourceID: req.PayoutID, SourceRef: req.ProviderRef,
+			Amount: -amt, Net: -amt, Currency: cur.Code, Status: BTAvailable, Description: e.Description,
+			Created: req.At, AvailableOn: arrival}
+		if err := tx.InsertBalanceTransaction(ctx, bt); err != nil {
+			return err
+		}
+		po := &Payout{ID: req.PayoutID, Provider: req.Provider, ProviderRef: req.ProviderRef, Amount: amt,
+			Currency: cur.Code, Status: PayoutInTransit, ArrivalDate: arrival, CreatedAt: req.At, UpdatedAt: req.At}
+		if err := tx.SavePayout(ctx, po); err != nil {
+			return err
+		}
+		res.Entry, res.BalanceTransaction, res.Payout = e, bt, po
+		return nil
+	})
+}
+
+// PayoutUpdateRequest marks a payout paid or failed.
+type PayoutUpdateRequest struct {
+	Key      string
+	PayoutID string
+	At       time.Time
+}
+
+// PayPayout books Dr assets:bank:<provider> / Cr assets:payouts:in_transit.
+func (l *Ledger) PayPayout(ctx context.Context, req PayoutUpdateRequest) (*Result, error) {
+	return l.settlePayout(ctx, req, PayoutPaid)
+}
+
+// FailPayout books Dr assets:P:available / Cr assets:payouts:in_transit and a
+// payout_failure balance transaction of +P.
+func (l *Ledger) FailPayout(ctx context.Context, req PayoutUpdateRequest) (*Result, error) {
+	return l.settlePayout(ctx, req, PayoutFailed)
+}
+
+func (l *Ledger) settlePayout(ctx context.Context, req PayoutUpdateRequest, outcome PayoutStatus) (*Result, error) {
+	req.At = l.at(req.At)
+	return l.idempotent(ctx, "payout_"+string(outcome), req.Key, req, func(tx Tx, res *Result) error {
+		po, err := tx.Payout(ctx, req.PayoutID)
+		if err != nil {
+			return err
+		}
+		if po.Status != PayoutInTransit {
+			return fmt.Errorf("%w: payout %q is already %s", ErrAlreadyResolved, po.ID, po.Status)
+		}
+		src := Source{Provider: po.Provider, Type: "payout", ID: po.ID, Ref: po.ProviderRef}
+		dest := fill(l.chart.Bank, po.Provider, "")
+		if outcome == PayoutFailed {
+			dest = fill(l.chart.Available, po.Provider, "")
+		}
+		e := &Entry{Key: req.Key, Phase: Posted, OccurredAt: req.At, Source: src,
+			Description: fmt.Sprintf("Payout %s %s", po.ID, outcome),
+			Postings: []Posting{
+				{Account: dest, Currency: po.Currency, Amount: po.Amount},
+				{Account: l.chart.InTransit, Currency: po.Currency, Amount: -po.Amount},
+			}}
+		if err := l.insert(ctx, tx, e); err != nil {
+			return err
+		}
+		if outcome == PayoutFailed {
+			bt := &BalanceTransaction{ID: btID(e.ID, 0), Provider: po.Provider, EntryID: e.ID, Type: "payout_failure",
+				ReportingCategory: "payout_reversal", SourceType: "payout", SourceID: po.ID, SourceRef: po.ProviderRef,
+				Amount: po.Amount, Net: po.Amount, Currency: po.Currency, Status: BTAvailable, Description: e.Description,
+				Created: req.At, AvailableOn: req.At}
+			if err := tx.InsertBalanceTransaction(ctx, bt); err != nil {
+				return err
+			}
+			res.BalanceTransaction = bt
+		}
+		po.Status, po.UpdatedAt = outcome, req.At
+		if err := tx.SavePayout(ctx, po); err != nil {
+			return err
+		}
+		res.Entry, res.Payout = e, po
+		return nil
+	})
+}

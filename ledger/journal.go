@@ -1,0 +1,414 @@
+package ledger
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+)
+
+// PostEntry posts one balanced journal entry (or, with in.Pending, a pending
+// one). Replaying the same input under the same key returns the original
+// entry; a different input under that key is ErrIdempotencyConflict.
+//
+// An entry that moves a provider balance (an account of the chart's
+// Available or Pending form) also produces an adjustment balance
+// transaction per provider and currency.
+func (l *Ledger) PostEntry(ctx context.Context, in EntryInput) (*Entry, error) {
+	out, err := l.PostEntries(ctx, []EntryInput{in})
+	if err != nil {
+		return nil, err
+	}
+	return out[0], nil
+}
+
+// PostEntries posts many entries in one database transaction: all of them
+// or, on any error, none. It is the fast path for bulk loads.
+func (l *Ledger) PostEntries(ctx context.Context, ins []EntryInput) ([]*Entry, error) {
+	type prepared struct {
+		e    *Entry
+		hash string
+	}
+	preps := make([]prepared, len(ins))
+	for i, in := range ins {
+		e, hash, err := l.prepareEntry(in)
+		if err != nil {
+			return nil, entryErr(i, len(ins), in.Key, err)
+		}
+		preps[i] = prepared{e, hash}
+	}
+	out := make([]*Entry, len(ins))
+	err := l.store.Update(ctx, func(tx Tx) error {
+		for i, p := range preps {
+			e := *p.e
+			e.Postings = append([]Posting(nil), p.e.Postings...)
+			err := l.insert(ctx, tx, &e)
+			if errors.Is(err, ErrIdempotencyConflict) {
+				prev, perr := tx.EntryByKey(ctx, e.Key)
+				if perr != nil {
+					return entryErr(i, len(ins), e.Key, perr)
+				}
+				if prev.Hash != p.hash {
+					return entryErr(i, len(ins), e.Key, err)
+				}
+				out[i] = prev
+				continue
+			}
+			if err != nil {
+				return entryErr(i, len(ins), e.Key, err)
+			}
+			if err := l.adjustmentTransactions(ctx, tx, &e); err != nil {
+				return entryErr(i, len(ins), e.Key, err)
+			}
+			out[i] = &e
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func entryErr(i, n int, key string, err error) error {
+	if n == 1 {
+		return fmt.Errorf("entry %q: %w", key, err)
+	}
+	return fmt.Errorf("entry %d of %d (%q): %w", i+1, n, key, err)
+}
+
+// prepareEntry validates an input and converts it to an Entry.
+func (l *Ledger) prepareEntry(in EntryInput) (*Entry, string, error) {
+	if strings.TrimSpace(in.Key) == "" {
+		return nil, "", fmt.Errorf("%w: an idempotency key is required", ErrInvalidRequest)
+	}
+	in.OccurredAt = l.at(in.OccurredAt)
+	if !in.ExpiresAt.IsZero() {
+		in.ExpiresAt = in.ExpiresAt.UTC()
+		if !in.Pending {
+			return nil, "", fmt.Errorf("%w: only a pending entry can expire", ErrInvalidRequest)
+		}
+	}
+	ps, err := l.postings(in.Postings)
+	if err != nil {
+		return nil, "", err
+	}
+	if err := checkBalanced(ps); err != nil {
+		return nil, "", err
+	}
+	hash, err := requestHash("entry", in)
+	if err != nil {
+		return nil, "", err
+	}
+	phase := Posted
+	if in.Pending {
+		phase = Pending
+	}
+	return &Entry{
+		Key:         in.Key,
+		Hash:        hash,
+		Phase:       phase,
+		OccurredAt:  in.OccurredAt,
+		Description: in.Description,
+		Metadata:    in.Metadata,
+		Source:      in.Source,
+		ExpiresAt:   in.ExpiresAt,
+		Postings:    ps,
+	}, hash, nil
+}
+
+// providerOf returns the provider whose balance account name is, using the
+// chart's Available and Pending templates, and which of the two it is.
+func (l *Ledger) providerOf(account string) (provider string, available bool, ok bool) {
+	for _, t := range []struct {
+		tmpl  string
+		avail bool
+	}{{l.chart.Available, true}, {l.chart.Pending, false}} {
+		pre, post, found := strings.Cut(t.tmpl, "{provider}")
+		if !found {
+			continue
+		}
+		if strings.HasPrefix(account, pre) && strings.HasSuffix(account, post) && len(account) > len(pre)+len(post) {
+			p := account[len(pre) : len(account)-len(post)]
+			if !strings.Contains(p, ":") {
+				return p, t.avail, true
+			}
+		}
+	}
+	return "", false, false
+}
+
+// adjustmentTransactions records a manual entry's effect on provider
+// balances as adjustment balance transactions.
+func (l *Ledger) adjustmentTransactions(ctx context.Context, tx Tx, e *Entry) error {
+	if e.Phase != Posted {
+		return nil
+	}
+	type key struct{ provider, currency string }
+	sums := map[key]int64{}
+	avail := map[key]bool{}
+	var order []key
+	for _, p := range e.Postings {
+		prov, isAvail, ok := l.providerOf(p.Account)
+		if !ok {
+			continue
+		}
+		k := key{prov, p.Currency}
+		if _, seen := sums[k]; !seen {
+			order = append(order, k)
+		}
+		s, err := AddMinor(sums[k], p.Amount)
+		if err != nil {
+			return err
+		}
+		sums[k] = s
+		avail[k] = avail[k] || isAvail
+	}
+	for i, k := range order {
+		if sums[k] == 0 {
+			continue
+		}
+		status := BTPending
+		if avail[k] {
+			status = BTAvailable
+		}
+		bt := &BalanceTransaction{
+			ID:                btID(e.ID, i),
+			Provider:          k.provider,
+			EntryID:           e.ID,
+			Type:              "adjustment",
+			ReportingCategory: "other_adjustment",
+			SourceType:        "entry",
+			SourceID:          e.Key,
+			SourceRef:         e.Source.Ref,
+			Amount:            sums[k],
+			Net:               sums[k],
+			Currency:          k.currency,
+			Status:            status,
+			Description:       e.Description,
+			Created:           e.OccurredAt,
+			AvailableOn:       e.OccurredAt,
+		}
+		if err := tx.InsertBalanceTransaction(ctx, bt); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// btID names the balance transaction produced by an entry.
+func btID(entryID int64, n int) string {
+	if n == 0 {
+		return fmt.Sprintf("btx_%d", entryID)
+	}
+	return fmt.Sprintf("btx_%d_%d", entryID, n)
+}
+
+// PostPendingRequest posts a pending entry, in full or in part.
+type PostPendingRequest struct {
+	Key     string
+	EntryID int64
+	// Postings, if given, post part of the pending entry: each must name an
+	// account and currency of the pending entry, with the same sign and no
+	// larger amount. The rest is released. Empty posts it in full.
+	Postings    []PostingInput
+	OccurredAt  time.Time
+	Description string
+}
+
+// PostPending posts a pending entry once; the unposted rest is released.
+func (l *Ledger) PostPending(ctx context.Context, req PostPendingRequest) (*Entry, error) {
+	req.OccurredAt = l.at(req.OccurredAt)
+	partial, err := l.postings(req.Postings)
+	if err != nil {
+		return nil, err
+	}
+	res, err := l.idempotent(ctx, "post_pending", req.Key, req, func(tx Tx, res *Result) error {
+		pe, err := tx.Entry(ctx, req.EntryID)
+		if err != nil {
+			return err
+		}
+		if err := checkResolvable(pe); err != nil {
+			return err
+		}
+		ps := pe.Postings
+		if len(partial) > 0 {
+			if err := checkPartial(pe.Postings, partial); err != nil {
+				return err
+			}
+			ps = partial
+		}
+		desc := req.Description
+		if desc == "" {
+			desc = pe.Description
+		}
+		e := &Entry{Key: req.Key, Phase: Posted, OccurredAt: req.OccurredAt, Description: desc,
+			Metadata: pe.Metadata, Source: pe.Source, PendingOf: pe.ID, Postings: ps}
+		if err := l.insert(ctx, tx, e); err != nil {
+			return err
+		}
+		if err := tx.ResolvePending(ctx, pe.ID, Settled, e.ID); err != nil {
+			return err
+		}
+		res.Entry = e
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return res.Entry, nil
+}
+
+func checkResolvable(pe *Entry) error {
+	if pe.Phase != Pending {
+		return fmt.Errorf("%w: entry %d is not pending", ErrInvalidState, pe.ID)
+	}
+	switch pe.Resolution {
+	case Unresolved:
+		return nil
+	case Settled:
+		return fmt.Errorf("entry %d: %w", pe.ID, ErrAlreadyCaptured)
+	default:
+		return fmt.Errorf("entry %d (%s): %w", pe.ID, pe.Resolution, ErrAlreadyVoided)
+	}
+}
+
+// checkPartial verifies that part is a partial posting of pending.
+func checkPartial(pending, part []Posting) error {
+	type key struct{ account, currency string }
+	limit := map[key]int64{}
+	for _, p := range pending {
+		limit[key{p.Account, p.Currency}] += p.Amount
+	}
+	for _, p := range part {
+		lim, ok := limit[key{p.Account, p.Currency}]
+		if !ok {
+			return fmt.Errorf("%w: %s %s is not in the pending entry", ErrInvalidRequest, p.Account, p.Currency)
+		}
+		if (lim > 0) != (p.Amount > 0) || abs(p.Amount) > abs(lim) {
+			return fmt.Errorf("%w: %s %s: %d exceeds the pending %d", ErrOverCapture, p.Account, p.Currency, p.Amount, lim)
+		}
+	}
+	return nil
+}
+
+func abs(v int64) int64 {
+	if v < 0 {
+		return -v
+	}
+	return v
+}
+
+// VoidPending voids a pending entry, releasing its pending balances.
+func (l *Ledger) VoidPending(ctx context.Context, key string, entryID int64) error {
+	_, err := l.idempotent(ctx, "void_pending", key, entryID, func(tx Tx, res *Result) error {
+		pe, err := tx.Entry(ctx, entryID)
+		if err != nil {
+			return err
+		}
+		if err := checkResolvable(pe); err != nil {
+			return err
+		}
+		return tx.ResolvePending(ctx, entryID, Voided, 0)
+	})
+	return err
+}
+
+// Reverse posts a new entry that undoes a posted entry, linked to it.
+func (l *Ledger) Reverse(ctx context.Context, key string, entryID int64, at time.Time, description string) (*Entry, error) {
+	at = l.at(at)
+	res, err := l.idempotent(ctx, "reverse", key, []any{entryID, at, description}, func(tx Tx, res *Result) error {
+		orig, err := tx.Entry(ctx, entryID)
+		if err != nil {
+			return err
+		}
+		if orig.Phase != Posted {
+			return fmt.Errorf("%w: entry %d is pending; void it instead", ErrInvalidState, entryID)
+		}
+		ps := make([]Posting, len(orig.Postings))
+		for i, p := range orig.Postings {
+			ps[i] = Posting{Account: p.Account, Currency: p.Currency, Amount: -p.Amount}
+		}
+		if description == "" {
+			description = "Reversal of entry " + fmt.Sprint(entryID)
+		}
+		e := &Entry{Key: key, Phase: Posted, OccurredAt: at, Description: description,
+			Source: orig.Source, Reverses: orig.ID, Postings: ps}
+		if err := l.insert(ctx, tx, e); err != nil {
+			return err
+		}
+		res.Entry = e
+		return l.adjustmentTransactions(ctx, tx, e)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return res.Entry, nil
+}
+
+// Balances returns the maintained balances of every account whose name starts
+// with prefix ("" for all).
+func (l *Ledger) Balances(ctx context.Context, prefix string) ([]Balance, error) {
+	var out []Balance
+	err := l.store.View(ctx, func(tx ReadTx) error {
+		var err error
+		out, err = tx.Balances(ctx, prefix)
+		return err
+	})
+	return out, err
+}
+
+// BalancesAsOf computes posted balances at a point in time from postings.
+func (l *Ledger) BalancesAsOf(ctx context.Context, prefix string, asOf time.Time) ([]Balance, error) {
+	var out []Balance
+	err := l.store.View(ctx, func(tx ReadTx) error {
+		var err error
+		out, err = tx.BalancesAsOf(ctx, prefix, asOf.UTC())
+		return err
+	})
+	return out, err
+}
+
+// Balance returns one account's posted balance in one currency, in minor
+// units on the account's normal side (an income account with sales shows
+// positive).
+func (l *Ledger) Balance(ctx context.Context, account, currency string) (int64, error) {
+	cur, err := l.currencies.Lookup(currency)
+	if err != nil {
+		return 0, err
+	}
+	bals, err := l.Balances(ctx, account)
+	if err != nil {
+		return 0, err
+	}
+	for _, b := range bals {
+		if b.Account == account && b.Currency == cur.Code {
+			return b.Normal(), nil
+		}
+	}
+	return 0, nil
+}
+
+// Entry returns one entry with its postings.
+func (l *Ledger) Entry(ctx context.Context, id int64) (*Entry, error) {
+	var e *Entry
+	err := l.store.View(ctx, func(tx ReadTx) error {
+		var err error
+		e, err = tx.Entry(ctx, id)
+		return err
+	})
+	return e, err
+}
+
+// Verify checks every invariant over the whole database and returns each
+// violation found; an empty slice means the books are sound.
+func (l *Ledger) Verify(ctx context.Context) ([]Violation, error) {
+	var out []Violation
+	err := l.store.View(ctx, func(tx ReadTx) error {
+		var err error
+		out, err = tx.Check(ctx)
+		return err
+	})
+	return out, err
+}

@@ -1,0 +1,551 @@
+package ledger
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/shopspring/decimal"
+)
+
+// AuthorizeRequest authorizes a payment for later (manual) capture.
+type AuthorizeRequest struct {
+	Key         string
+	PaymentID   string
+	Provider    string
+	ProviderRef string
+	Amount      decimal.Decimal
+	Currency    string
+	Customer    string
+	Description string
+	Metadata    map[string]string
+	At          time.Time
+	ExpiresAt   time.Time // optional: the scheduler cancels it after this
+}
+
+// Authorize records an authorization as a pending entry:
+// Dr assets:P:pending / Cr income:sales, affecting pending balances only.
+func (l *Ledger) Authorize(ctx context.Context, req AuthorizeRequest) (*Result, error) {
+	req.At = l.at(req.At)
+	cur, err := l.currencies.Lookup(req.Currency)
+	if err != nil {
+		return nil, err
+	}
+	amt, err := minor("amount", req.Amount, cur, false)
+	if err != nil {
+		return nil, err
+	}
+	if req.PaymentID == "" || req.Provider == "" {
+		return nil, fmt.Errorf("authorize: %w: payment and provider are required", ErrInvalidRequest)
+	}
+	return l.idempotent(ctx, "authorize", req.Key, req, func(tx Tx, res *Result) error {
+		if err := paymentAbsent(ctx, tx, req.PaymentID); err != nil {
+			return err
+		}
+		e := &Entry{Key: req.Key, Phase: Pending, OccurredAt: req.At, ExpiresAt: req.ExpiresAt.UTC(),
+			Description: describe(req.Description, "Authorization of "+req.PaymentID),
+			Source:      Source{Provider: req.Provider, Type: "payment", ID: req.PaymentID, Ref: req.ProviderRef},
+			Postings: []Posting{
+				{Account: fill(l.chart.Pending, req.Provider, ""), Currency: cur.Code, Amount: amt},
+				{Account: l.chart.Sales, Currency: cur.Code, Amount: -amt},
+			}}
+		if req.ExpiresAt.IsZero() {
+			e.ExpiresAt = time.Time{}
+		}
+		if err := l.insert(ctx, tx, e); err != nil {
+			return err
+		}
+		p := &Payment{ID: req.PaymentID, Provider: req.Provider, ProviderRef: req.ProviderRef, Currency: cur.Code,
+			Customer: req.Customer, Description: req.Description, Metadata: req.Metadata, CaptureMethod: "manual",
+			Status: PaymentAuthorized, Authorized: amt, PendingEntryID: e.ID, CreatedAt: req.At, UpdatedAt: req.At}
+		if err := tx.SavePayment(ctx, p); err != nil {
+			return err
+		}
+		res.Entry, res.Payment = e, p
+		return nil
+	})
+}
+
+func paymentAbsent(ctx context.Context, tx Tx, id string) error {
+	_, err := tx.Payment(ctx, id)
+	if err == nil {
+		return fmt.Errorf("%w: payment %q already exists", ErrInvalidState, id)
+	}
+	if isNotFound(err) {
+		return nil
+	}
+	return err
+}
+
+func describe(given, fallback string) string {
+	if given != "" {
+		return given
+	}
+	return fallback
+}
+
+// Fee is one fee the provider charged, in major units. Type names the fee
+// account (expenses:fees:<type>) and the fee_details entry.
+type Fee struct {
+	Type   string
+	Amount decimal.Decimal
+}
+
+// CaptureRequest captures a payment. For a payment authorized earlier,
+// Amount may be less than authorized (partial capture: the rest is released)
+// and defaults to all of it. For an automatic capture with no authorization,
+// Provider, Currency and Amount are required and the payment is created.
+type CaptureRequest struct {
+	Key         string
+	PaymentID   string
+	Amount      decimal.Decimal // zero means everything capturable
+	Fees        []Fee
+	AvailableOn time.Time // when the funds become available; default At + AvailableAfter
+	At          time.Time
+
+	// For an automatic capture (no prior authorization).
+	Provider    string
+	ProviderRef string
+	Currency    string
+	Customer    string
+	Description string
+	Metadata    map[string]string
+}
+
+// Capture books a capture: Dr assets:P:pending C−F, Dr expenses:fees:<type> F,
+// Cr income:sales C, and a pending charge balance transaction.
+func (l *Ledger) Capture(ctx context.Context, req CaptureRequest) (*Result, error) {
+	req.At = l.at(req.At)
+	if !req.AvailableOn.IsZero() {
+		req.AvailableOn = req.AvailableOn.UTC()
+	}
+	return l.idempotent(ctx, "capture", req.Key, req, func(tx Tx, res *Result) error {
+		p, err := tx.Payment(ctx, req.PaymentID)
+		auto := false
+		switch {
+		case isNotFound(err):
+			if req.Provider == "" || req.Currency == "" || req.Amount.IsZero() {
+				return fmt.Errorf("payment %q: %w (an automatic capture needs provider, currency and amount)", req.PaymentID, ErrNotFound)
+			}
+			auto = true
+			p = &Payment{ID: req.PaymentID, Provider: req.Provider, ProviderRef: req.ProviderRef,
+				Customer: req.Customer, Description: req.Description, Metadata: req.Metadata,
+				CaptureMethod: "automatic", CreatedAt: req.At}
+			cur, err := l.currencies.Lookup(req.Currency)
+			if err != nil {
+				return err
+			}
+			p.Currency = cur.Code
+		case err != nil:
+			return err
+		}
+		cur, err := l.paymentCurrency(p, req.Currency)
+		if err != nil {
+			return err
+		}
+		var amt int64
+		if auto {
+			if amt, err = minor("amount", req.Amount, cur, false); err != nil {
+				return err
+			}
+			p.Authorized = amt
+		} else {
+			switch p.Status {
+			case PaymentAuthorized:
+			case PaymentCanceled:
+				return fmt.Errorf("payment %q: %w", p.ID, ErrAlreadyVoided)
+			default:
+				return fmt.Errorf("payment %q: %w", p.ID, ErrAlreadyCaptured)
+			}
+			amt = p.Authorized
+			if !req.Amount.IsZero() {
+				if amt, err = minor("amount", req.Amount, cur, false); err != nil {
+					return err
+				}
+			}
+			if amt > p.Authorized {
+				return fmt.Errorf("payment %q: capturing %s of %s authorized: %w", p.ID,
+					FormatMinor(amt, cur.Digits), FormatMinor(p.Authorized, cur.Digits), ErrOverCapture)
+			}
+		}
+		fees, details, feeTotal, err := l.fees(req.Fees, p.Provider, cur)
+		if err != nil {
+			return err
+		}
+		net := amt - feeTotal
+		ps := []Posting{}
+		if net != 0 {
+			ps = append(ps, Posting{Account: fill(l.chart.Pending, p.Provider, ""), Currency: cur.Code, Amount: net})
+		}
+		ps = append(ps, fees...)
+		ps = append(ps, Posting{Account: l.chart.Sales, Currency: cur.Code, Amount: -amt})
+		e := &Entry{Key: req.Key, Phase: Posted, OccurredAt: req.At,
+			Description: describe(req.Description, "Capture of "+p.ID),
+			Source:      Source{Provider: p.Provider, Type: "payment", ID: p.ID, Ref: p.ProviderRef},
+			PendingOf:   p.PendingEntryID, Postings: ps}
+		if err := l.insert(ctx, tx, e); err != nil {
+			return err
+		}
+		if !auto {
+			if err := tx.ResolvePending(ctx, p.PendingEntryID, Settled, e.ID); err != nil {
+				return err
+			}
+		}
+		avail := req.AvailableOn
+		if avail.IsZero() {
+			avail = req.At.Add(l.availAfter)
+		}
+		bt := &BalanceTransaction{ID: btID(e.ID, 0), Provider: p.Provider, EntryID: e.ID, Type: "charge",
+			ReportingCategory: "charge", SourceType: "payment", SourceID: p.ID, SourceRef: p.ProviderRef, PaymentID: p.ID,
+			Amount: amt, Fee: feeTotal, Net: net, FeeDetails: details, Currency: cur.Code, Status: BTPending,
+			Description: e.Description, Created: req.At, AvailableOn: avail}
+		if err := tx.InsertBalanceTransaction(ctx, bt); err != nil {
+			return err
+		}
+		p.Captured, p.Fees, p.Status, p.UpdatedAt = amt, p.Fees+feeTotal, PaymentCaptured, req.At
+		if err := tx.SavePayment(ctx, p); err != nil {
+			return err
+		}
+		res.Entry, res.BalanceTransaction, res.Payment = e, bt, p
+		return nil
+	})
+}
+
+// paymentCurrency resolves a payment's currency and refuses a request that
+// names another.
+func (l *Ledger) paymentCurrency(p *Payment, requested string) (Currency, error) {
+	cur, err := l.currencies.Lookup(p.Currency)
+	if err != nil {
+		return Currency{}, err
+	}
+	if requested != "" {
+		rc, err := l.currencies.Lookup(requested)
+		if err != nil {
+			return Currency{}, err
+		}
+		if rc.Code != cur.Code {
+			return Currency{}, fmt.Errorf("payment %q is in %s, not %s: %w", p.ID, cur.Upper(), rc.Upper(), ErrCurrencyMismatch)
+		}
+	}
+	return cur, nil
+}
+
+// fees converts fees into debit postings and fee details.
+func (l *Ledger) fees(in []Fee, provider string, cur Currency) ([]Posting, []FeeDetail, int64, error) {
+	var ps []Posting
+	var details []FeeDetail
+	var total int64
+	for _, f := range in {
+		typ := f.Type
+		if typ == "" {
+			typ = "processing"
+		}
+		m, err := minor("fee "+typ, f.Amount, cur, true)
+		if err != nil {
+			return nil, nil, 0, err
+		}
+		if m == 0 {
+			continue
+		}
+		if total, err = AddMinor(total, m); err != nil {
+			return nil, nil, 0, err
+		}
+		ps = append(ps, Posting{Account: fill(l.chart.Fees, provider, typ), Currency: cur.Code, Amount: m})
+		details = append(details, FeeDetail{Type: typ, Amount: m})
+	}
+	return ps, details, total, nil
+}
+
+// CancelRequest cancels an authorized payment before capture.
+type CancelRequest struct {
+	Key       string
+	PaymentID string
+	At        time.Time
+}
+
+// Cancel voids a payment's authorization; it must not have been captured.
+func (l *Ledger) Cancel(ctx context.Context, req CancelRequest) (*Result, error) {
+	req.At = l.at(req.At)
+	return l.idempotent(ctx, "cancel", req.Key, req, func(tx Tx, res *Result) error {
+		p, err := tx.Payment(ctx, req.PaymentID)
+		if err != nil {
+			return err
+		}
+		return l.voidAuthorization(ctx, tx, p, Voided, req.At, res)
+	})
+}
+
+func (l *Ledger) voidAuthorization(ctx context.Context, tx Tx, p *Payment, how Resolution, at time.Time, res *Result) error {
+	switch p.Status {
+	case PaymentAuthorized:
+	case PaymentCanceled:
+		return fmt.Errorf("payment %q: %w", p.ID, ErrAlreadyVoided)
+	default:
+		return fmt.Errorf("payment %q: %w", p.ID, ErrAlreadyCaptured)
+	}
+	if err := tx.ResolvePending(ctx, p.PendingEntryID, how, 0); err != nil {
+		return err
+	}
+	p.Status, p.UpdatedAt = PaymentCanceled, at
+	if err := tx.SavePayment(ctx, p); err != nil {
+		return err
+	}
+	res.Payment = p
+	return nil
+}
+
+// RefundRequest refunds part or all of a captured payment.
+type RefundRequest struct {
+	Key         string
+	PaymentID   string
+	RefundID    string
+	ProviderRef string
+	Amount      decimal.Decimal // zero means all that is left
+	Currency    string          // optional; must match the payment's
+	Reason      string
+	// FeeRefund is a part of the processing fee the provider returned with
+	// the refund, booked as its own fee_refund balance transaction.
+	FeeRefund decimal.Decimal
+	At        time.Time
+}
+
+// Refund books Dr income:refunds R / Cr assets:P:available R and a refund
+// balance transaction of −R. R may not exceed captured − refunded.
+func (l *Ledger) Refund(ctx context.Context, req RefundRequest) (*Result, error) {
+	req.At = l.at(req.At)
+	return l.idempotent(ctx, "refund", req.Key, req, func(tx Tx, res *Result) error {
+		p, err := tx.Payment(ctx, req.PaymentID)
+		if err != nil {
+			return err
+		}
+		cur, err := l.paymentCurrency(p, req.Currency)
+		if err != nil {
+			return err
+		}
+		if req.RefundID == "" {
+			return fmt.Errorf("%w: a refund id is required", ErrInvalidRequest)
+		}
+		if _, err := tx.Refund(ctx, req.RefundID); err == nil {
+			return fmt.Errorf("%w: refund %q already exists", ErrInvalidState, req.RefundID)
+		} else if !isNotFound(err) {
+			return err
+		}
+		if p.Captured == 0 {
+			return fmt.Errorf("payment %q has nothing captured: %w", p.ID, ErrOverRefund)
+		}
+		left := p.Captured - p.Refunded
+		amt := left
+		if !req.Amount.IsZero() {
+			if amt, err = minor("amount", req.Amount, cur, false); err != nil {
+				return err
+			}
+		}
+		if amt > left || amt == 0 {
+			return fmt.Errorf("payment %q: refunding %s with %s left: %w", p.ID,
+				FormatMinor(amt, cur.Digits), FormatMinor(left, cur.Digits), ErrOverRefund)
+		}
+		feeRefund, err := minor("fee_refund", req.FeeRefund, cur, true)
+		if err != nil {
+			return err
+		}
+		avail := fill(l.chart.Available, p.Provider, "")
+		e := &Entry{Key: req.Key, Phase: Posted, OccurredAt: req.At,
+			Description: "Refund " + req.RefundID + " of " + p.ID,
+			Metadata:    reasonMeta(req.Reason),
+			Source:      Source{Provider: p.Provider, Type: "refund", ID: req.RefundID, Ref: req.ProviderRef},
+			Postings: []Posting{
+				{Account: l.chart.Refunds, Currency: cur.Code, Amount: amt},
+				{Account: avail, Currency: cur.Code, Amount: -amt},
+			}}
+		if err := l.insert(ctx, tx, e); err != nil {
+			return err
+		}
+		bt := &BalanceTransaction{ID: btID(e.ID, 0), Provider: p.Provider, EntryID: e.ID, Type: "refund",
+			ReportingCategory: "refund", SourceType: "refund", SourceID: req.RefundID, SourceRef: req.ProviderRef,
+			PaymentID: p.ID, Amount: -amt, Net: -amt, Currency: cur.Code, Status: BTAvailable,
+			Description: e.Description, Created: req.At, AvailableOn: req.At}
+		if err := tx.InsertBalanceTransaction(ctx, bt); err != nil {
+			return err
+		}
+		r := &Refund{ID: req.RefundID, PaymentID: p.ID, ProviderRef: req.ProviderRef, Amount: amt, FeeRefund: feeRefund,
+			Currency: cur.Code, Reason: req.Reason, EntryID: e.ID, CreatedAt: req.At}
+		if feeRefund > 0 {
+			if _, _, err := l.bookFeeRefund(ctx, tx, p, cur, "processing", feeRefund, req.Key+":fee_refund", req.At,
+				Source{Provider: p.Provider, Type: "refund", ID: req.RefundID, Ref: req.ProviderRef}); err != nil {
+				return err
+			}
+		}
+		p.Refunded += amt
+		p.Status = PaymentPartiallyRefunded
+		if p.Refunded == p.Captured {
+			p.Status = PaymentRefunded
+		}
+		if p.Disputed > 0 {
+			p.Status = PaymentDisputed
+		}
+		p.UpdatedAt = req.At
+		if err := tx.SaveRefund(ctx, r); err != nil {
+			return err
+		}
+		if err := tx.SavePayment(ctx, p); err != nil {
+			return err
+		}
+		res.Entry, res.BalanceTransaction, res.Payment, res.Refund = e, bt, p, r
+		return nil
+	})
+}
+
+func reasonMeta(reason string) map[string]string {
+	if reason == "" {
+		return nil
+	}
+	return map[string]string{"reason": reason}
+}
+
+// bookFeeRefund books Dr assets:P:available / Cr expenses:fees:<type> and a
+// fee_refund balance transaction.
+func (l *Ledger) bookFeeRefund(ctx context.Context, tx Tx, p *Payment, cur Currency, typ string, amt int64, key string, at time.Time, src Source) (*Entry, *BalanceTransaction, error) {
+	if amt > p.Fees {
+		return nil, nil, fmt.Errorf("%w: fee refund %s exceeds the %s of fees charged on payment %q", ErrOverRefund,
+			FormatMinor(amt, cur.Digits), FormatMinor(p.Fees, cur.Digits), p.ID)
+	}
+	e := &Entry{Key: key, Phase: Posted, OccurredAt: at, Description: "Fee refund on " + p.ID, Source: src,
+		Postings: []Posting{
+			{Account: fill(l.chart.Available, p.Provider, ""), Currency: cur.Code, Amount: amt},
+			{Account: fill(l.chart.Fees, p.Provider, typ), Currency: cur.Code, Amount: -amt},
+		}}
+	if err := l.insert(ctx, tx, e); err != nil {
+		return nil, nil, err
+	}
+	bt := &BalanceTransaction{ID: btID(e.ID, 0), Provider: p.Provider, EntryID: e.ID, Type: "fee_refund",
+		ReportingCategory: "fee", SourceType: src.Type, SourceID: src.ID, SourceRef: src.Ref, PaymentID: p.ID,
+		Amount: amt, Net: amt, Currency: cur.Code, Status: BTAvailable, Description: e.Description,
+		Created: at, AvailableOn: at}
+	if err := tx.InsertBalanceTransaction(ctx, bt); err != nil {
+		return nil, nil, err
+	}
+	p.Fees -= amt
+	return e, bt, nil
+}
+
+// FeeRefundRequest records fees the provider returned outside a refund, such
+// as an application fee returned.
+type FeeRefundRequest struct {
+	Key       string
+	PaymentID string
+	Type      string // fee type; default processing
+	Amount    decimal.Decimal
+	At        time.Time
+}
+
+// RefundFee books a fee refund on a payment.
+func (l *Ledger) RefundFee(ctx context.Context, req FeeRefundRequest) (*Result, error) {
+	req.At = l.at(req.At)
+	return l.idempotent(ctx, "fee_refund", req.Key, req, func(tx Tx, res *Result) error {
+		p, err := tx.Payment(ctx, req.PaymentID)
+		if err != nil {
+			return err
+		}
+		cur, err := l.paymentCurrency(p, "")
+		if err != nil {
+			return err
+		}
+		amt, err := minor("amount", req.Amount, cur, false)
+		if err != nil {
+			return err
+		}
+		typ := req.Type
+		if typ == "" {
+			typ = "processing"
+		}
+		e, bt, err := l.bookFeeRefund(ctx, tx, p, cur, typ, amt, req.Key, req.At,
+			Source{Provider: p.Provider, Type: "payment", ID: p.ID, Ref: p.ProviderRef})
+		if err != nil {
+			return err
+		}
+		p.UpdatedAt = req.At
+		if err := tx.SavePayment(ctx, p); err != nil {
+			return err
+		}
+		res.Entry, res.BalanceTransaction, res.Payment = e, bt, p
+		return nil
+	})
+}
+
+// MakeAvailable moves every pending charge whose available_on has come from
+// assets:P:pending to assets:P:available and marks it available. It returns
+// how many balance transactions it made available. The scheduler calls it.
+func (l *Ledger) MakeAvailable(ctx context.Context, asOf time.Time) (int, error) {
+	asOf = asOf.UTC()
+	n := 0
+	err := l.store.Update(ctx, func(tx Tx) error {
+		n = 0
+		due, err := tx.DueBalanceTransactions(ctx, asOf)
+		if err != nil {
+			return err
+		}
+		for _, bt := range due {
+			if bt.Net != 0 {
+				at := bt.AvailableOn
+				closed, err := tx.ClosedThrough(ctx)
+				if err != nil {
+					return err
+				}
+				if !closed.IsZero() && !at.After(closed) {
+					at = asOf
+				}
+				e := &Entry{Key: "available:" + bt.ID, Phase: Posted, OccurredAt: at,
+					Description: "Funds available for " + bt.ID,
+					Source:      Source{Provider: bt.Provider, Type: bt.SourceType, ID: bt.SourceID, Ref: bt.SourceRef},
+					Postings: []Posting{
+						{Account: fill(l.chart.Available, bt.Provider, ""), Currency: bt.Currency, Amount: bt.Net},
+						{Account: fill(l.chart.Pending, bt.Provider, ""), Currency: bt.Currency, Amount: -bt.Net},
+					}}
+				if err := l.insert(ctx, tx, e); err != nil {
+					return fmt.Errorf("making %s available: %w", bt.ID, err)
+				}
+			}
+			if err := tx.SetBalanceTransactionStatus(ctx, bt.ID, BTAvailable); err != nil {
+				return err
+			}
+			n++
+		}
+		return nil
+	})
+	return n, err
+}
+
+// ExpireAuthorizations voids every authorization whose expiry has passed and
+// cancels its payment. It returns how many it expired.
+func (l *Ledger) ExpireAuthorizations(ctx context.Context, asOf time.Time) (int, error) {
+	asOf = asOf.UTC()
+	n := 0
+	err := l.store.Update(ctx, func(tx Tx) error {
+		n = 0
+		expired, err := tx.ExpiredPending(ctx, asOf)
+		if err != nil {
+			return err
+		}
+		for _, pe := range expired {
+			if pe.Source.Type == "payment" && pe.Source.ID != "" {
+				p, err := tx.Payment(ctx, pe.Source.ID)
+				if err == nil && p.PendingEntryID == pe.ID {
+					if err := l.voidAuthorization(ctx, tx, p, Expired, asOf, &Result{}); err != nil {
+						return err
+					}
+					n++
+					continue
+				}
+				if err != nil && !isNotFound(err) {
+					return err
+				}
+			}
+			if err := tx.ResolvePending(ctx, pe.ID, Expired, 0); err != nil {
+				return err
+			}
+			n++
+		}
+		return nil
+	})
+	return n, err
+}

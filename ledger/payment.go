@@ -1,0 +1,137 @@
+package ledger
+
+import "time"
+
+// PaymentStatus is where a payment is in its lifecycle.
+type PaymentStatus string
+
+// Payment statuses.
+const (
+	PaymentAuthorized        PaymentStatus = "authorized"
+	PaymentCaptured          PaymentStatus = "captured"
+	PaymentCanceled          PaymentStatus = "canceled"
+	PaymentPartiallyRefunded PaymentStatus = "partially_refunded"
+	PaymentRefunded          PaymentStatus = "refunded"
+	PaymentDisputed          PaymentStatus = "disputed"
+)
+
+// Payment is a customer payment through a provider. Amounts are minor units
+// of Currency. Captured never exceeds Authorized and Refunded never exceeds
+// Captured.
+type Payment struct {
+	ID             string // the caller's payment id
+	Provider       string
+	ProviderRef    string // the provider's id: ch_…, py_…, pay_…
+	Currency       string
+	Customer       string
+	Description    string
+	Metadata       map[string]string
+	CaptureMethod  string // automatic or manual
+	Status         PaymentStatus
+	Authorized     int64
+	Captured       int64
+	Refunded       int64
+	Disputed       int64
+	Fees           int64 // fees charged on capture, less fee refunds
+	PendingEntryID int64 // the authorization, for manual capture
+	CreatedAt      time.Time
+	UpdatedAt      time.Time
+}
+
+// Refund is money returned to the customer of a payment.
+type Refund struct {
+	ID          string
+	PaymentID   string
+	ProviderRef string
+	Amount      int64
+	FeeRefund   int64
+	Currency    string
+	Reason      string
+	EntryID     int64
+	CreatedAt   time.Time
+}
+
+// DisputeStatus is where a dispute stands.
+type DisputeStatus string
+
+// Dispute statuses.
+const (
+	DisputeOpen DisputeStatus = "open"
+	DisputeWon  DisputeStatus = "won"
+	DisputeLost DisputeStatus = "lost"
+)
+
+// Dispute is a chargeback on a payment.
+type Dispute struct {
+	ID          string
+	PaymentID   string
+	Provider    string
+	ProviderRef string
+	Amount      int64
+	Fee         int64
+	FeeRefund   int64
+	Currency    string
+	Status      DisputeStatus
+	CreatedAt   time.Time
+	UpdatedAt   time.Time
+}
+
+// PayoutStatus is where a payout stands.
+type PayoutStatus string
+
+// Payout statuses.
+const (
+	PayoutInTransit PayoutStatus = "in_transit"
+	PayoutPaid      PayoutStatus = "paid"
+	PayoutFailed    PayoutStatus = "failed"
+)
+
+// Payout moves a provider balance to the merchant's bank.
+type Payout struct {
+	ID          string
+	Provider    string
+	ProviderRef string
+	Amount      int64
+	Currency    string
+	Status      PayoutStatus
+	ArrivalDate time.Time
+	CreatedAt   time.Time
+	UpdatedAt   time.Time
+}
+
+// Balance transaction statuses.
+const (
+	BTPending   = "pending"
+	BTAvailable = "available"
+)
+
+// FeeDetail is one component of a balance transaction's fee.
+type FeeDetail struct {
+	Type   string `json:"type"`
+	Amount int64  `json:"amount"`
+}
+
+// BalanceTransaction is a movement of a provider balance, as Stripe reports
+// it: Net = Amount − Fee, all in minor units of Currency. Every entry that
+// moves money in a provider balance produces exactly one.
+type BalanceTransaction struct {
+	ID                string
+	Provider          string
+	EntryID           int64
+	Type              string // charge, refund, adjustment, payout, payout_failure, fee_refund, ...
+	ReportingCategory string // charge, refund, dispute, dispute_reversal, payout, payout_reversal, fee, ...
+	SourceType        string // payment, refund, dispute, payout
+	SourceID          string // settle's id of the source object
+	SourceRef         string // the provider's reference for the source
+	PaymentID         string // the payment it concerns, if any
+	Amount            int64
+	Fee               int64
+	Net               int64
+	FeeDetails        []FeeDetail
+	Currency          string
+	Status            string // pending or available
+	Description       string
+	Created           time.Time
+	AvailableOn       time.Time
+	PayoutID          string // the payout that swept it, once swept
+}

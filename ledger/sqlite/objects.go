@@ -1,0 +1,279 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/settlehq/settle/ledger"
+)
+
+func notFound(what, id string, err error) error {
+	if errors.Is(err, sql.ErrNoRows) {
+		return fmt.Errorf("%s %q: %w", what, id, ledger.ErrNotFound)
+	}
+	return err
+}
+
+const paymentCols = `id, provider, provider_ref, currency, customer, description, metadata, capture_method, status,
+	authorized, captured, refunded, disputed, fees, pending_entry_id, created_at, updated_at`
+
+func scanPayment(sc scanner) (*ledger.Payment, error) {
+	var p ledger.Payment
+	var md sql.NullString
+	var status string
+	var pending sql.NullInt64
+	var created, updated int64
+	if err := sc.Scan(&p.ID, &p.Provider, &p.ProviderRef, &p.Currency, &p.Customer, &p.Description, &md,
+		&p.CaptureMethod, &status, &p.Authorized, &p.Captured, &p.Refunded, &p.Disputed, &p.Fees, &pending,
+		&created, &updated); err != nil {
+		return nil, err
+	}
+	p.Status, p.PendingEntryID = ledger.PaymentStatus(status), pending.Int64
+	p.CreatedAt, p.UpdatedAt = fromTS(created), fromTS(updated)
+	var err error
+	p.Metadata, err = fromMeta(md)
+	return &p, err
+}
+
+// Payment returns a payment by id.
+func (t *tx) Payment(ctx context.Context, id string) (*ledger.Payment, error) {
+	p, err := scanPayment(t.q.QueryRowContext(ctx, `SELECT `+paymentCols+` FROM payments WHERE id = ?`, id))
+	return p, notFound("payment", id, err)
+}
+
+// SavePayment inserts or updates a payment.
+func (t *tx) SavePayment(ctx context.Context, p *ledger.Payment) error {
+	md, err := meta(p.Metadata)
+	if err != nil {
+		return err
+	}
+	_, err = t.exec(ctx, `INSERT INTO payments (`+paymentCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+		ON CONFLICT (id) DO UPDATE SET provider_ref = excluded.provider_ref, status = excluded.status,
+		authorized = excluded.authorized, captured = excluded.captured, refunded = excluded.refunded,
+		disputed = excluded.disputed, fees = excluded.fees, updated_at = excluded.updated_at`,
+		p.ID, p.Provider, p.ProviderRef, p.Currency, p.Customer, p.Description, md, p.CaptureMethod, string(p.Status),
+		p.Authorized, p.Captured, p.Refunded, p.Disputed, p.Fees, nullID(p.PendingEntryID), ts(p.CreatedAt), ts(p.UpdatedAt))
+	return translate(err)
+}
+
+// EachPayment streams payments.
+func (t *tx) EachPayment(ctx context.Context, provider string, fn func(*ledger.Payment) error) error {
+	rows, err := t.q.QueryContext(ctx, `SELECT `+paymentCols+` FROM payments WHERE (? = '' OR provider = ?) ORDER BY id`, provider, provider)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		p, err := scanPayment(rows)
+		if err != nil {
+			return err
+		}
+		if err := fn(p); err != nil {
+			return err
+		}
+	}
+	return rows.Err()
+}
+
+// Refund returns a refund by id.
+func (t *tx) Refund(ctx context.Context, id string) (*ledger.Refund, error) {
+	var r ledger.Refund
+	var created int64
+	err := t.q.QueryRowContext(ctx, `SELECT id, payment_id, provider_ref, amount, fee_refund, currency, reason, entry_id, created_at
+		FROM refunds WHERE id = ?`, id).Scan(&r.ID, &r.PaymentID, &r.ProviderRef, &r.Amount, &r.FeeRefund, &r.Currency,
+		&r.Reason, &r.EntryID, &created)
+	r.CreatedAt = fromTS(created)
+	return &r, notFound("refund", id, err)
+}
+
+// SaveRefund inserts a refund.
+func (t *tx) SaveRefund(ctx context.Context, r *ledger.Refund) error {
+	_, err := t.exec(ctx, `INSERT INTO refunds (id, payment_id, provider_ref, amount, fee_refund, currency, reason, entry_id, created_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`, r.ID, r.PaymentID, r.ProviderRef, r.Amount, r.FeeRefund, r.Currency, r.Reason,
+		r.EntryID, ts(r.CreatedAt))
+	return translate(err)
+}
+
+// Dispute returns a dispute by id.
+func (t *tx) Dispute(ctx context.Context, id string) (*ledger.Dispute, error) {
+	var d ledger.Dispute
+	var status string
+	var created, updated int64
+	err := t.q.QueryRowContext(ctx, `SELECT id, payment_id, provider, provider_ref, amount, fee, fee_refund, currency, status,
+		created_at, updated_at FROM disputes WHERE id = ?`, id).Scan(&d.ID, &d.PaymentID, &d.Provider, &d.ProviderRef,
+		&d.Amount, &d.Fee, &d.FeeRefund, &d.Currency, &status, &created, &updated)
+	d.Status, d.CreatedAt, d.UpdatedAt = ledger.DisputeStatus(status), fromTS(created), fromTS(updated)
+	return &d, notFound("dispute", id, err)
+}
+
+// SaveDispute inserts or updates a dispute.
+func (t *tx) SaveDispute(ctx context.Context, d *ledger.Dispute) error {
+	_, err := t.exec(ctx, `INSERT INTO disputes (id, payment_id, provider, provider_ref, amount, fee, fee_refund, currency, status,
+		created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+		ON CONFLICT (id) DO UPDATE SET status = excluded.status, fee_refund = excluded.fee_refund, updated_at = excluded.updated_at`,
+		d.ID, d.PaymentID, d.Provider, d.ProviderRef, d.Amount, d.Fee, d.FeeRefund, d.Currency, string(d.Status),
+		ts(d.CreatedAt), ts(d.UpdatedAt))
+	return translate(err)
+}
+
+const payoutCols = `id, provider, provider_ref, amount, currency, status, arrival_date, created_at, updated_at`
+
+func scanPayout(sc scanner) (*ledger.Payout, error) {
+	var p ledger.Payout
+	var status string
+	var arrival, created, updated int64
+	err := sc.Scan(&p.ID, &p.Provider, &p.ProviderRef, &p.Amount, &p.Currency, &status, &arrival, &created, &updated)
+	p.Status, p.ArrivalDate, p.CreatedAt, p.UpdatedAt = ledger.PayoutStatus(status), fromTS(arrival), fromTS(created), fromTS(updated)
+	return &p, err
+}
+
+// Payout returns a payout by id.
+func (t *tx) Payout(ctx context.Context, id string) (*ledger.Payout, error) {
+	p, err := scanPayout(t.q.QueryRowContext(ctx, `SELECT `+payoutCols+` FROM payouts WHERE id = ?`, id))
+	return p, notFound("payout", id, err)
+}
+
+// SavePayout inserts or updates a payout.
+func (t *tx) SavePayout(ctx context.Context, p *ledger.Payout) error {
+	_, err := t.exec(ctx, `INSERT INTO payouts (`+payoutCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+		ON CONFLICT (id) DO UPDATE SET status = excluded.status, updated_at = excluded.updated_at`,
+		p.ID, p.Provider, p.ProviderRef, p.Amount, p.Currency, string(p.Status), ts(p.ArrivalDate), ts(p.CreatedAt), ts(p.UpdatedAt))
+	return translate(err)
+}
+
+// EachPayout streams payouts.
+func (t *tx) EachPayout(ctx context.Context, provider string, fn func(*ledger.Payout) error) error {
+	rows, err := t.q.QueryContext(ctx, `SELECT `+payoutCols+` FROM payouts WHERE (? = '' OR provider = ?) ORDER BY created_at, id`, provider, provider)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		p, err := scanPayout(rows)
+		if err != nil {
+			return err
+		}
+		if err := fn(p); err != nil {
+			return err
+		}
+	}
+	return rows.Err()
+}
+
+const btCols = `id, provider, entry_id, type, reporting_category, source_type, source_id, source_ref, payment_id,
+	amount, fee, net, fee_details, currency, status, description, created, available_on, payout_id`
+
+func scanBT(sc scanner) (*ledger.BalanceTransaction, error) {
+	var b ledger.BalanceTransaction
+	var details sql.NullString
+	var created, avail int64
+	if err := sc.Scan(&b.ID, &b.Provider, &b.EntryID, &b.Type, &b.ReportingCategory, &b.SourceType, &b.SourceID,
+		&b.SourceRef, &b.PaymentID, &b.Amount, &b.Fee, &b.Net, &details, &b.Currency, &b.Status, &b.Description,
+		&created, &avail, &b.PayoutID); err != nil {
+		return nil, err
+	}
+	b.Created, b.AvailableOn = fromTS(created), fromTS(avail)
+	if details.Valid && details.String != "" {
+		if err := json.Unmarshal([]byte(details.String), &b.FeeDetails); err != nil {
+			return nil, err
+		}
+	}
+	return &b, nil
+}
+
+// BalanceTransaction returns a balance transaction by id.
+func (t *tx) BalanceTransaction(ctx context.Context, id string) (*ledger.BalanceTransaction, error) {
+	b, err := scanBT(t.q.QueryRowContext(ctx, `SELECT `+btCols+` FROM balance_transactions WHERE id = ?`, id))
+	return b, notFound("balance transaction", id, err)
+}
+
+// InsertBalanceTransaction writes a balance transaction.
+func (t *tx) InsertBalanceTransaction(ctx context.Context, b *ledger.BalanceTransaction) error {
+	var details any
+	if len(b.FeeDetails) > 0 {
+		js, err := json.Marshal(b.FeeDetails)
+		if err != nil {
+			return err
+		}
+		details = string(js)
+	}
+	_, err := t.exec(ctx, `INSERT INTO balance_transactions (`+btCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		b.ID, b.Provider, b.EntryID, b.Type, b.ReportingCategory, b.SourceType, b.SourceID, b.SourceRef, b.PaymentID,
+		b.Amount, b.Fee, b.Net, details, b.Currency, b.Status, b.Description, ts(b.Created), ts(b.AvailableOn), b.PayoutID)
+	return translate(err)
+}
+
+// SetBalanceTransactionStatus changes a balance transaction's status.
+func (t *tx) SetBalanceTransactionStatus(ctx context.Context, id, status string) error {
+	_, err := t.exec(ctx, `UPDATE balance_transactions SET status = ? WHERE id = ?`, status, id)
+	return err
+}
+
+// SweepBalanceTransactions marks available, unswept balance transactions as
+// swept by a payout.
+func (t *tx) SweepBalanceTransactions(ctx context.Context, provider, currency string, asOf time.Time, payoutID string) (int, error) {
+	res, err := t.exec(ctx, `UPDATE balance_transactions SET payout_id = ? WHERE provider = ? AND currency = ?
+		AND status = 'available' AND payout_id = '' AND created <= ? AND type NOT IN ('payout', 'payout_failure')`,
+		payoutID, provider, currency, ts(asOf))
+	if err != nil {
+		return 0, err
+	}
+	n, err := res.RowsAffected()
+	return int(n), err
+}
+
+// DueBalanceTransactions lists pending balance transactions now due.
+func (t *tx) DueBalanceTransactions(ctx context.Context, asOf time.Time) ([]ledger.BalanceTransaction, error) {
+	var out []ledger.BalanceTransaction
+	err := t.eachBT(ctx, `status = 'pending' AND available_on <= ? ORDER BY available_on, id`, []any{ts(asOf)},
+		func(b *ledger.BalanceTransaction) error {
+			out = append(out, *b)
+			return nil
+		})
+	return out, err
+}
+
+// EachBalanceTransaction streams balance transactions.
+func (t *tx) EachBalanceTransaction(ctx context.Context, f ledger.BTFilter, fn func(*ledger.BalanceTransaction) error) error {
+	where := "1 = 1"
+	var args []any
+	if f.Provider != "" {
+		where += " AND provider = ?"
+		args = append(args, f.Provider)
+	}
+	if !f.From.IsZero() {
+		where += " AND created >= ?"
+		args = append(args, ts(f.From))
+	}
+	if !f.To.IsZero() {
+		where += " AND created < ?"
+		args = append(args, ts(f.To))
+	}
+	if f.PayoutID != "" {
+		where += " AND payout_id = ?"
+		args = append(args, f.PayoutID)
+	}
+	return t.eachBT(ctx, where+" ORDER BY created, id", args, fn)
+}
+
+func (t *tx) eachBT(ctx context.Context, where string, args []any, fn func(*ledger.BalanceTransaction) error) error {
+	rows, err := t.q.QueryContext(ctx, `SELECT `+btCols+` FROM balance_transactions WHERE `+where, args...)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		b, err := scanBT(rows)
+		if err != nil {
+			return err
+		}
+		if err := fn(b); err != nil {
+			return err
+		}
+	}
+	return rows.Err()
+}

@@ -1,0 +1,254 @@
+// Package sqlite is settle's SQLite persistence: the one package that speaks
+// SQL. It implements ledger.Store on a *sql.DB opened with mattn/go-sqlite3.
+//
+// SQLite allows one writer at a time. The Store serializes its own writers on
+// one dedicated connection and begins each write transaction with BEGIN
+// IMMEDIATE under a busy timeout, so concurrent goroutines queue instead of
+// failing with SQLITE_BUSY, and other processes wait their turn.
+package sqlite
+
+import (
+	"context"
+	"crypto/rand"
+	"database/sql"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"net/url"
+	"strings"
+	"sync"
+	"time"
+
+	sqlite3 "github.com/mattn/go-sqlite3"
+
+	"github.com/settlehq/settle"
+	"github.com/settlehq/settle/ledger"
+)
+
+var _ ledger.Store = (*Store)(nil)
+
+// Store is a ledger.Store on SQLite.
+type Store struct {
+	db     *sql.DB
+	owned  bool // Close closes db
+	mu     sync.Mutex
+	writer *sql.Conn
+	stmts  map[string]*sql.Stmt
+
+	accMu    sync.RWMutex
+	accounts map[string]int64 // committed account ids by name
+}
+
+// DSN returns the data source name settle uses for a database file: WAL,
+// foreign keys on, a busy timeout, and NORMAL synchronous (safe with WAL).
+// ":memory:" gives a private in-memory database shared by the pool.
+func DSN(path string) string {
+	params := "_journal_mode=WAL&_foreign_keys=on&_busy_timeout=10000&_synchronous=NORMAL"
+	if path == ":memory:" {
+		var b [8]byte
+		_, _ = rand.Read(b[:])
+		return "file:mem" + hex.EncodeToString(b[:]) + "?mode=memory&cache=shared&_foreign_keys=on&_busy_timeout=10000"
+	}
+	return "file:" + url.PathEscape(path) + "?" + params
+}
+
+// Open opens (creating if needed) the SQLite database at path and applies
+// any pending migrations.
+func Open(ctx context.Context, path string) (*Store, error) {
+	db, err := sql.Open("sqlite3", DSN(path))
+	if err != nil {
+		return nil, err
+	}
+	s, err := New(ctx, db)
+	if err != nil {
+		db.Close()
+		return nil, fmt.Errorf("opening %s: %w", path, err)
+	}
+	s.owned = true
+	return s, nil
+}
+
+// New returns a Store on db, an embedding application's own *sql.DB opened
+// with the "sqlite3" driver (use DSN for the recommended settings), and
+// applies any pending migrations.
+func New(ctx context.Context, db *sql.DB) (*Store, error) {
+	w, err := db.Conn(ctx)
+	if err != nil {
+		return nil, err
+	}
+	for _, pragma := range []string{"PRAGMA foreign_keys = ON", "PRAGMA busy_timeout = 10000"} {
+		if _, err := w.ExecContext(ctx, pragma); err != nil {
+			w.Close()
+			return nil, err
+		}
+	}
+	s := &Store{db: db, writer: w, stmts: map[string]*sql.Stmt{}, accounts: map[string]int64{}}
+	if err := s.migrate(ctx); err != nil {
+		w.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+// DB returns the underlying database.
+func (s *Store) DB() *sql.DB { return s.db }
+
+// Close releases the store's connection, and the database if Open opened it.
+func (s *Store) Close() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, st := range s.stmts {
+		st.Close()
+	}
+	err := s.writer.Close()
+	if s.owned {
+		err = errors.Join(err, s.db.Close())
+	}
+	return err
+}
+
+// migrate applies schema.sql's migrations that are not yet recorded.
+func (s *Store) migrate(ctx context.Context) error {
+	migs, err := settle.Migrations()
+	if err != nil {
+		return err
+	}
+	return s.withWrite(ctx, func(q querier) error {
+		if _, err := q.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
+			version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL)`); err != nil {
+			return err
+		}
+		var cur int
+		if err := q.QueryRowContext(ctx, `SELECT COALESCE(MAX(version), 0) FROM schema_migrations`).Scan(&cur); err != nil {
+			return err
+		}
+		for _, m := range migs {
+			if m.Version <= cur {
+				continue
+			}
+			for _, stmt := range splitStatements(m.SQL) {
+				if _, err := q.ExecContext(ctx, stmt); err != nil {
+					return fmt.Errorf("migration %d: %w", m.Version, err)
+				}
+			}
+			if _, err := q.ExecContext(ctx, `INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)`,
+				m.Version, time.Now().UnixNano()); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// splitStatements splits a migration at semicolons that end a line. The
+// schema has no triggers or string literals containing ";\n".
+func splitStatements(sqlText string) []string {
+	var out []string
+	for _, part := range strings.Split(sqlText, ";\n") {
+		var keep []string
+		for _, line := range strings.Split(part, "\n") {
+			if t := strings.TrimSpace(line); t != "" && !strings.HasPrefix(t, "--") {
+				keep = append(keep, line)
+			}
+		}
+		if stmt := strings.TrimSuffix(strings.TrimSpace(strings.Join(keep, "\n")), ";"); stmt != "" {
+			out = append(out, stmt)
+		}
+	}
+	return out
+}
+
+// querier is what both *sql.Conn and *sql.Tx offer.
+type querier interface {
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}
+
+// withWrite runs fn inside BEGIN IMMEDIATE … COMMIT on the writer connection,
+// holding the store's writer lock.
+func (s *Store) withWrite(ctx context.Context, fn func(q querier) error) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if _, err := s.writer.ExecContext(ctx, "BEGIN IMMEDIATE"); err != nil {
+		return translate(err)
+	}
+	if err := fn(s.writer); err != nil {
+		if _, rerr := s.writer.ExecContext(context.Background(), "ROLLBACK"); rerr != nil {
+			return errors.Join(err, fmt.Errorf("rollback: %w", rerr))
+		}
+		return err
+	}
+	if _, err := s.writer.ExecContext(ctx, "COMMIT"); err != nil {
+		_, _ = s.writer.ExecContext(context.Background(), "ROLLBACK")
+		return translate(err)
+	}
+	return nil
+}
+
+// stmt returns a statement prepared once on the writer connection. Callers
+// hold s.mu.
+func (s *Store) stmt(ctx context.Context, query string) (*sql.Stmt, error) {
+	if st, ok := s.stmts[query]; ok {
+		return st, nil
+	}
+	st, err := s.writer.PrepareContext(ctx, query)
+	if err != nil {
+		return nil, err
+	}
+	s.stmts[query] = st
+	return st, nil
+}
+
+// Update runs fn in one write transaction.
+func (s *Store) Update(ctx context.Context, fn func(ledger.Tx) error) error {
+	var t *tx
+	err := s.withWrite(ctx, func(q querier) error {
+		t = &tx{s: s, q: q, write: true, newAccounts: map[string]int64{}, deltas: map[balKey]*delta{}}
+		if err := fn(t); err != nil {
+			return err
+		}
+		return t.flush(ctx)
+	})
+	if err != nil {
+		return translate(err)
+	}
+	if len(t.newAccounts) > 0 {
+		s.accMu.Lock()
+		for name, id := range t.newAccounts {
+			s.accounts[name] = id
+		}
+		s.accMu.Unlock()
+	}
+	return nil
+}
+
+// View runs fn in a read transaction with a consistent snapshot.
+func (s *Store) View(ctx context.Context, fn func(ledger.ReadTx) error) error {
+	sqltx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return translate(err)
+	}
+	defer sqltx.Rollback()
+	return translate(fn(&tx{s: s, q: sqltx}))
+}
+
+// translate maps driver errors to ledger errors by error code.
+func translate(err error) error {
+	if err == nil {
+		return nil
+	}
+	var se sqlite3.Error
+	if errors.As(err, &se) {
+		switch se.ExtendedCode {
+		case sqlite3.ErrConstraintCheck:
+			return fmt.Errorf("%w: an amount or balance overflowed a 64-bit integer (%v)", ledger.ErrInvalidAmount, err)
+		case sqlite3.ErrConstraintUnique, sqlite3.ErrConstraintPrimaryKey:
+			return fmt.Errorf("%w: %v", ledger.ErrInvalidState, err)
+		}
+		if se.Code == sqlite3.ErrBusy || se.Code == sqlite3.ErrLocked {
+			return fmt.Errorf("database is busy (another process holds the write lock): %w", err)
+		}
+	}
+	return err
+}

@@ -1,0 +1,106 @@
+package ledger
+
+import (
+	"context"
+	"time"
+)
+
+// Store is the persistence a Ledger runs on. Implementations live at the
+// edge (package ledger/sqlite); the Ledger holds all the posting rules.
+type Store interface {
+	// Update runs fn in one write transaction: all of fn's writes land, or
+	// none do. Implementations serialize writers so that callers never see
+	// a busy database.
+	Update(ctx context.Context, fn func(Tx) error) error
+	// View runs fn in a read-only transaction with a consistent snapshot.
+	View(ctx context.Context, fn func(ReadTx) error) error
+}
+
+// ReadTx reads ledger state.
+type ReadTx interface {
+	Entry(ctx context.Context, id int64) (*Entry, error)
+	EntryByKey(ctx context.Context, key string) (*Entry, error)
+	Payment(ctx context.Context, id string) (*Payment, error)
+	Refund(ctx context.Context, id string) (*Refund, error)
+	Dispute(ctx context.Context, id string) (*Dispute, error)
+	Payout(ctx context.Context, id string) (*Payout, error)
+	BalanceTransaction(ctx context.Context, id string) (*BalanceTransaction, error)
+	// Balances returns the maintained balances, filtered by account name
+	// prefix ("" for all), ordered by account then currency.
+	Balances(ctx context.Context, prefix string) ([]Balance, error)
+	// BalancesAsOf computes posted balances from postings of entries that
+	// occurred at or before asOf.
+	BalancesAsOf(ctx context.Context, prefix string, asOf time.Time) ([]Balance, error)
+	// Request returns a stored idempotent request by key, or ErrNotFound.
+	Request(ctx context.Context, key string) (*Request, error)
+	ClosedThrough(ctx context.Context) (time.Time, error)
+	// Check verifies every invariant over the whole database.
+	Check(ctx context.Context) ([]Violation, error)
+	// Accounts lists every account, ordered by name.
+	Accounts(ctx context.Context) ([]Account, error)
+	// EachEntry streams entries with their postings, ordered by occurred_at
+	// then id, without holding them all in memory.
+	EachEntry(ctx context.Context, f EntryFilter, fn func(*Entry) error) error
+	// EachBalanceTransaction streams balance transactions ordered by
+	// created then id.
+	EachBalanceTransaction(ctx context.Context, f BTFilter, fn func(*BalanceTransaction) error) error
+	// EachPayment streams payments of a provider ("" for all), ordered by id.
+	EachPayment(ctx context.Context, provider string, fn func(*Payment) error) error
+	// EachPayout streams payouts of a provider ("" for all), ordered by created then id.
+	EachPayout(ctx context.Context, provider string, fn func(*Payout) error) error
+}
+
+// EntryFilter selects entries. Zero fields do not filter.
+type EntryFilter struct {
+	From, To   time.Time // occurred_at in [From, To)
+	Account    string    // entries with a posting to this account or its subaccounts
+	PostedOnly bool      // skip pending entries
+}
+
+// BTFilter selects balance transactions. Zero fields do not filter.
+type BTFilter struct {
+	Provider string
+	From, To time.Time // created in [From, To)
+	PayoutID string
+}
+
+// Tx writes ledger state inside one transaction.
+type Tx interface {
+	ReadTx
+	// InsertEntry assigns e.ID and RecordedAt, writes the entry and its
+	// postings, creates missing accounts, and updates the posted or pending
+	// balances. A duplicate key is ErrIdempotencyConflict.
+	InsertEntry(ctx context.Context, e *Entry) error
+	// ResolvePending marks a pending entry resolved and releases its pending
+	// balances. It fails with ErrAlreadyResolved if it was resolved before.
+	ResolvePending(ctx context.Context, id int64, r Resolution, by int64) error
+	SavePayment(ctx context.Context, p *Payment) error
+	SaveRefund(ctx context.Context, r *Refund) error
+	SaveDispute(ctx context.Context, d *Dispute) error
+	SavePayout(ctx context.Context, p *Payout) error
+	InsertBalanceTransaction(ctx context.Context, bt *BalanceTransaction) error
+	// SetBalanceTransactionStatus changes a balance transaction's status.
+	SetBalanceTransactionStatus(ctx context.Context, id, status string) error
+	// SweepBalanceTransactions marks the available, unswept balance
+	// transactions of provider and currency created at or before asOf as
+	// swept by payoutID, and returns how many it marked.
+	SweepBalanceTransactions(ctx context.Context, provider, currency string, asOf time.Time, payoutID string) (int, error)
+	// DueBalanceTransactions lists pending balance transactions whose
+	// available_on is at or before asOf.
+	DueBalanceTransactions(ctx context.Context, asOf time.Time) ([]BalanceTransaction, error)
+	// ExpiredPending lists unresolved pending entries whose expiry is at or
+	// before asOf.
+	ExpiredPending(ctx context.Context, asOf time.Time) ([]Entry, error)
+	SaveRequest(ctx context.Context, r *Request) error
+	SetClosedThrough(ctx context.Context, t time.Time) error
+}
+
+// Request is a completed idempotent call: its key, a hash of the request and
+// the result returned, so that a replay returns the same result.
+type Request struct {
+	Key       string
+	Operation string
+	Hash      string
+	Result    []byte // JSON of the operation's result
+	CreatedAt time.Time
+}

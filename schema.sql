@@ -1,0 +1,151 @@
+-- settle schema. Each "-- migration: N" section is applied once, in order,
+-- and recorded in schema_migrations. Never edit an applied section: append a
+-- new one. Amounts are integer minor units; times are Unix nanoseconds UTC.
+
+-- migration: 1
+CREATE TABLE accounts (
+    id       INTEGER PRIMARY KEY,
+    name     TEXT NOT NULL UNIQUE,
+    type     TEXT NOT NULL CHECK (type IN ('asset', 'liability', 'equity', 'income', 'expense')),
+    metadata TEXT
+);
+
+CREATE TABLE entries (
+    id              INTEGER PRIMARY KEY,
+    key             TEXT NOT NULL UNIQUE,
+    hash            TEXT NOT NULL DEFAULT '',
+    phase           TEXT NOT NULL CHECK (phase IN ('posted', 'pending')),
+    occurred_at     INTEGER NOT NULL,
+    recorded_at     INTEGER NOT NULL,
+    description     TEXT NOT NULL DEFAULT '',
+    metadata        TEXT,
+    source_provider TEXT NOT NULL DEFAULT '',
+    source_type     TEXT NOT NULL DEFAULT '',
+    source_id       TEXT NOT NULL DEFAULT '',
+    source_ref      TEXT NOT NULL DEFAULT '',
+    reverses        INTEGER REFERENCES entries (id),
+    pending_of      INTEGER REFERENCES entries (id),
+    expires_at      INTEGER,
+    resolution      TEXT NOT NULL DEFAULT '',
+    resolved_by     INTEGER
+);
+CREATE INDEX entries_occurred_at ON entries (occurred_at);
+CREATE INDEX entries_unresolved ON entries (phase, resolution) WHERE phase = 'pending' AND resolution = '';
+
+CREATE TABLE postings (
+    entry_id   INTEGER NOT NULL REFERENCES entries (id),
+    seq        INTEGER NOT NULL,
+    account_id INTEGER NOT NULL REFERENCES accounts (id),
+    currency   TEXT NOT NULL,
+    amount     INTEGER NOT NULL CHECK (typeof(amount) = 'integer' AND amount <> 0),
+    PRIMARY KEY (entry_id, seq)
+) WITHOUT ROWID;
+CREATE INDEX postings_account ON postings (account_id, currency);
+
+-- Maintained in the same transaction as the postings. The typeof checks
+-- turn SQLite's silent integer-to-real overflow into an error.
+CREATE TABLE balances (
+    account_id INTEGER NOT NULL REFERENCES accounts (id),
+    currency   TEXT NOT NULL,
+    posted     INTEGER NOT NULL DEFAULT 0 CHECK (typeof(posted) = 'integer'),
+    pending    INTEGER NOT NULL DEFAULT 0 CHECK (typeof(pending) = 'integer'),
+    PRIMARY KEY (account_id, currency)
+) WITHOUT ROWID;
+
+CREATE TABLE payments (
+    id               TEXT PRIMARY KEY,
+    provider         TEXT NOT NULL,
+    provider_ref     TEXT NOT NULL DEFAULT '',
+    currency         TEXT NOT NULL,
+    customer         TEXT NOT NULL DEFAULT '',
+    description      TEXT NOT NULL DEFAULT '',
+    metadata         TEXT,
+    capture_method   TEXT NOT NULL,
+    status           TEXT NOT NULL,
+    authorized       INTEGER NOT NULL,
+    captured         INTEGER NOT NULL DEFAULT 0,
+    refunded         INTEGER NOT NULL DEFAULT 0,
+    disputed         INTEGER NOT NULL DEFAULT 0,
+    fees             INTEGER NOT NULL DEFAULT 0,
+    pending_entry_id INTEGER REFERENCES entries (id),
+    created_at       INTEGER NOT NULL,
+    updated_at       INTEGER NOT NULL
+);
+CREATE INDEX payments_provider_ref ON payments (provider, provider_ref);
+
+CREATE TABLE refunds (
+    id           TEXT PRIMARY KEY,
+    payment_id   TEXT NOT NULL REFERENCES payments (id),
+    provider_ref TEXT NOT NULL DEFAULT '',
+    amount       INTEGER NOT NULL,
+    fee_refund   INTEGER NOT NULL DEFAULT 0,
+    currency     TEXT NOT NULL,
+    reason       TEXT NOT NULL DEFAULT '',
+    entry_id     INTEGER NOT NULL REFERENCES entries (id),
+    created_at   INTEGER NOT NULL
+);
+CREATE INDEX refunds_payment ON refunds (payment_id);
+
+CREATE TABLE disputes (
+    id           TEXT PRIMARY KEY,
+    payment_id   TEXT NOT NULL REFERENCES payments (id),
+    provider     TEXT NOT NULL,
+    provider_ref TEXT NOT NULL DEFAULT '',
+    amount       INTEGER NOT NULL,
+    fee          INTEGER NOT NULL DEFAULT 0,
+    fee_refund   INTEGER NOT NULL DEFAULT 0,
+    currency     TEXT NOT NULL,
+    status       TEXT NOT NULL,
+    created_at   INTEGER NOT NULL,
+    updated_at   INTEGER NOT NULL
+);
+
+CREATE TABLE payouts (
+    id           TEXT PRIMARY KEY,
+    provider     TEXT NOT NULL,
+    provider_ref TEXT NOT NULL DEFAULT '',
+    amount       INTEGER NOT NULL,
+    currency     TEXT NOT NULL,
+    status       TEXT NOT NULL,
+    arrival_date INTEGER NOT NULL,
+    created_at   INTEGER NOT NULL,
+    updated_at   INTEGER NOT NULL
+);
+
+CREATE TABLE balance_transactions (
+    id                 TEXT PRIMARY KEY,
+    provider           TEXT NOT NULL,
+    entry_id           INTEGER NOT NULL REFERENCES entries (id),
+    type               TEXT NOT NULL,
+    reporting_category TEXT NOT NULL,
+    source_type        TEXT NOT NULL DEFAULT '',
+    source_id          TEXT NOT NULL DEFAULT '',
+    source_ref         TEXT NOT NULL DEFAULT '',
+    payment_id         TEXT NOT NULL DEFAULT '',
+    amount             INTEGER NOT NULL,
+    fee                INTEGER NOT NULL,
+    net                INTEGER NOT NULL,
+    fee_details        TEXT,
+    currency           TEXT NOT NULL,
+    status             TEXT NOT NULL,
+    description        TEXT NOT NULL DEFAULT '',
+    created            INTEGER NOT NULL,
+    available_on       INTEGER NOT NULL,
+    payout_id          TEXT NOT NULL DEFAULT ''
+);
+CREATE INDEX bt_provider_created ON balance_transactions (provider, created);
+CREATE INDEX bt_pending ON balance_transactions (status, available_on) WHERE status = 'pending';
+CREATE INDEX bt_payout ON balance_transactions (payout_id) WHERE payout_id <> '';
+
+CREATE TABLE requests (
+    key        TEXT PRIMARY KEY,
+    operation  TEXT NOT NULL,
+    hash       TEXT NOT NULL,
+    result     BLOB NOT NULL,
+    created_at INTEGER NOT NULL
+);
+
+CREATE TABLE settings (
+    name  TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+);
