@@ -7,7 +7,7 @@
 package settle
 
 import (
-	_ "embed"
+	"embed"
 	"fmt"
 	"strconv"
 	"strings"
@@ -58,3 +58,8 @@ func Migrations() ([]Migration, error) {
 	flush()
 	return out, nil
 }
+
+// DemoFS holds the demo dataset that `settle demo` records: testdata/demo.
+//
+//go:embed testdata/demo
+var DemoFS embed.FS

@@ -222,9 +222,9 @@ type PayoutRequest struct {
 }
 
 // CreatePayout books Dr assets:payouts:in_transit / Cr assets:P:available and
-// a payout balance transaction of −P. The available, unswept balance
-// transactions of that provider and currency created by then are marked as
-// swept by this payout.
+// a payout balance transaction of −P. Funds due by then are made available
+// first; then the available, unswept balance transactions of that provider and
+// currency are marked as swept by this payout.
 func (l *Ledger) CreatePayout(ctx context.Context, req PayoutRequest) (*Result, error) {
 	req.At = l.at(req.At)
 	if !req.ArrivalDate.IsZero() {
@@ -245,6 +245,10 @@ func (l *Ledger) CreatePayout(ctx context.Context, req PayoutRequest) (*Result, 
 		if _, err := tx.Payout(ctx, req.PayoutID); err == nil {
 			return fmt.Errorf("%w: payout %q already exists", ErrInvalidState, req.PayoutID)
 		} else if !isNotFound(err) {
+			return err
+		}
+		// Funds due by now are available before the payout sweeps them.
+		if _, err := l.makeAvailable(ctx, tx, req.At, req.Provider, cur.Code); err != nil {
 			return err
 		}
 		src := Source{Provider: req.Provider, Type: "payout", ID: req.PayoutID, Ref: req.ProviderRef}

@@ -61,6 +61,9 @@ type Entry struct {
 	Resolution  Resolution // pending entries only
 	ResolvedBy  int64      // the entry that posted it, if any
 	Postings    []Posting
+	// Replayed is true when PostEntry found the entry already recorded under
+	// its key with the same content and returned it instead of posting.
+	Replayed bool `json:"-"`
 }
 
 // PostingInput is one posting of an EntryInput, in major units. Amount is

@@ -52,6 +52,7 @@ func (l *Ledger) PostEntries(ctx context.Context, ins []EntryInput) ([]*Entry, e
 				if prev.Hash != p.hash {
 					return entryErr(i, len(ins), e.Key, err)
 				}
+				prev.Replayed = true
 				out[i] = prev
 				continue
 			}

@@ -82,7 +82,7 @@ type Tx interface {
 	// SetBalanceTransactionStatus changes a balance transaction's status.
 	SetBalanceTransactionStatus(ctx context.Context, id, status string) error
 	// SweepBalanceTransactions marks the available, unswept balance
-	// transactions of provider and currency created at or before asOf as
+	// transactions of provider and currency available at or before asOf as
 	// swept by payoutID, and returns how many it marked.
 	SweepBalanceTransactions(ctx context.Context, provider, currency string, asOf time.Time, payoutID string) (int, error)
 	// DueBalanceTransactions lists pending balance transactions whose
@@ -103,4 +103,10 @@ type Request struct {
 	Hash      string
 	Result    []byte // JSON of the operation's result
 	CreatedAt time.Time
+}
+
+// Nester is implemented by transactions that can run a nested unit of work
+// which is undone on error without undoing the rest (a SQL savepoint).
+type Nester interface {
+	Nested(ctx context.Context, fn func() error) error
 }

@@ -467,3 +467,39 @@ func (t *tx) ExpiredPending(ctx context.Context, asOf time.Time) ([]ledger.Entry
 	}
 	return out, nil
 }
+
+var _ ledger.Nester = (*tx)(nil)
+
+// Nested runs fn inside a savepoint. On error the savepoint is rolled back,
+// with the in-memory balance changes and account ids made inside it.
+func (t *tx) Nested(ctx context.Context, fn func() error) error {
+	if err := t.flush(ctx); err != nil {
+		return err
+	}
+	if _, err := t.q.ExecContext(ctx, "SAVEPOINT nested"); err != nil {
+		return err
+	}
+	before := make(map[string]bool, len(t.newAccounts))
+	for name := range t.newAccounts {
+		before[name] = true
+	}
+	err := fn()
+	if err == nil {
+		err = t.flush(ctx)
+	}
+	if err != nil {
+		clear(t.deltas)
+		for name := range t.newAccounts {
+			if !before[name] {
+				delete(t.newAccounts, name)
+			}
+		}
+		t.nextEntryID = 0
+		if _, rerr := t.q.ExecContext(ctx, "ROLLBACK TO nested; RELEASE nested"); rerr != nil {
+			return fmt.Errorf("%w (and rolling back: %v)", err, rerr)
+		}
+		return err
+	}
+	_, rerr := t.q.ExecContext(ctx, "RELEASE nested")
+	return rerr
+}

@@ -1,0 +1,175 @@
+// Command settle is the command line of the settle ledger: record payment
+// events, import provider exports, reconcile, report and export.
+//
+// Each subcommand lives in its own file and stays thin over the packages.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"syscall"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/settlehq/settle/ledger"
+	"github.com/settlehq/settle/ledger/sqlite"
+)
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+}
+
+// Exit codes.
+const (
+	exitOK         = 0
+	exitError      = 1
+	exitUsage      = 2
+	exitExceptions = 3
+)
+
+// usageError is a mistake in how settle was called; it exits 2.
+type usageError struct{ err error }
+
+func (e usageError) Error() string { return e.err.Error() }
+func (e usageError) Unwrap() error { return e.err }
+
+func usagef(format string, args ...any) error { return usageError{fmt.Errorf(format, args...)} }
+
+// exitCodeError carries a specific exit code with its message.
+type exitCodeError struct {
+	code int
+	err  error
+}
+
+func (e exitCodeError) Error() string { return e.err.Error() }
+func (e exitCodeError) Unwrap() error { return e.err }
+
+// app holds what every subcommand shares: where the database is and the
+// ledger once opened.
+type app struct {
+	dbPath string
+	stdout io.Writer
+	stderr io.Writer
+	// isTerminal reports whether stderr is a terminal (for progress bars).
+	isTerminal bool
+	// now is the clock; tests replace it.
+	now func() time.Time
+
+	store *sqlite.Store
+	books *ledger.Ledger
+	ran   bool // the command's own code started (so an error is not a usage error)
+}
+
+// ledger opens the database (creating it on first use) and returns the ledger.
+func (a *app) ledger(ctx context.Context) (*ledger.Ledger, error) {
+	if a.books != nil {
+		return a.books, nil
+	}
+	if dir := filepath.Dir(a.dbPath); dir != "." {
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			return nil, fmt.Errorf("creating the database folder: %w", err)
+		}
+	}
+	st, err := sqlite.Open(ctx, a.dbPath)
+	if err != nil {
+		return nil, fmt.Errorf("%w\n(check --db or $SETTLE_DB; the database is created on first use)", err)
+	}
+	a.store = st
+	a.books = ledger.New(st, &ledger.Options{Now: a.now})
+	return a.books, nil
+}
+
+func (a *app) close() {
+	if a.store != nil {
+		a.store.Close()
+		a.store, a.books = nil, nil
+	}
+}
+
+func defaultDB() string {
+	if v := os.Getenv("SETTLE_DB"); v != "" {
+		return v
+	}
+	return "settle.db"
+}
+
+// newRoot builds the command tree.
+func newRoot(a *app) *cobra.Command {
+	root := &cobra.Command{
+		Use:   "settle",
+		Short: "A double-entry ledger and reconciliation engine for payments",
+		Long: `settle books payments, captures, refunds, fees, disputes and payouts as balanced
+journal entries, imports payment providers' exports, reconciles the two, and
+writes reports accountants can open.
+
+The database is ./settle.db, or $SETTLE_DB, or --db; it is created on first use.`,
+		Example: `  settle demo                       # see the whole pipeline on sample data
+  settle record events.jsonl         # record payment events
+  settle balance assets:stripe       # balances of an account and its subaccounts
+  settle report trial-balance        # the trial balance as a table`,
+		SilenceUsage:  true,
+		SilenceErrors: true,
+		PersistentPreRun: func(cmd *cobra.Command, args []string) {
+			a.ran = true
+		},
+	}
+	root.PersistentFlags().StringVar(&a.dbPath, "db", defaultDB(), "SQLite database file (default $SETTLE_DB or ./settle.db)")
+	root.SetFlagErrorFunc(func(cmd *cobra.Command, err error) error {
+		return usageError{fmt.Errorf("%w\nRun '%s --help' for usage.", err, cmd.CommandPath())}
+	})
+	for _, add := range commands {
+		root.AddCommand(add(a))
+	}
+	return root
+}
+
+// commands lists the constructors of the subcommands; each file adds its
+// own in an init-free way by appearing here.
+var commands = []func(*app) *cobra.Command{
+	newInitCmd,
+	newRecordCmd,
+	newBalanceCmd,
+	newVerifyCmd,
+	newDemoCmd,
+}
+
+// run executes settle with args and returns the exit code.
+func run(args []string, stdout, stderr io.Writer) int {
+	a := &app{stdout: stdout, stderr: stderr, now: time.Now}
+	if f, ok := stderr.(*os.File); ok {
+		if fi, err := f.Stat(); err == nil && fi.Mode()&os.ModeCharDevice != 0 {
+			a.isTerminal = true
+		}
+	}
+	defer a.close()
+	root := newRoot(a)
+	root.SetArgs(args)
+	root.SetOut(stdout)
+	root.SetErr(stderr)
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	err := root.ExecuteContext(ctx)
+	if err == nil {
+		return exitOK
+	}
+	fmt.Fprintln(stderr, "settle:", err)
+	var ue usageError
+	var ce exitCodeError
+	switch {
+	case errors.As(err, &ce):
+		return ce.code
+	case errors.As(err, &ue) || !a.ran:
+		if !errors.As(err, &ue) {
+			fmt.Fprintln(stderr, "Run 'settle --help' for usage.")
+		}
+		return exitUsage
+	default:
+		return exitError
+	}
+}

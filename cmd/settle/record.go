@@ -1,0 +1,82 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/settlehq/settle/feed"
+)
+
+func newRecordCmd(a *app) *cobra.Command {
+	var skipInvalid bool
+	cmd := &cobra.Command{
+		Use:   "record FILE.jsonl...",
+		Short: "Record payment events from JSON Lines files",
+		Long: `Record payment events, one JSON object a line, each mirroring a ledger call.
+Every line has "id" (its idempotency key), "type" and "at" (RFC 3339).
+Amounts are decimal strings in major units ("29.99"); JSON numbers are refused.
+
+Event types: ` + strings.Join(feed.Types(), ", ") + `.
+
+A file is applied all or nothing: any bad line is reported as FILE:LINE: reason
+and nothing from that file is written. With --skip-invalid the good lines are
+applied and the bad ones reported. Recording the same file again changes nothing.`,
+		Example: `  settle record events.jsonl
+  settle record --skip-invalid day1.jsonl day2.jsonl
+
+  A line:
+  {"id":"evt_1","type":"payment.captured","at":"2026-11-02T09:30:00Z","payment":"order-1001",
+   "provider":"stripe","provider_ref":"ch_3Nx","currency":"usd","amount":"29.99",
+   "fees":[{"type":"processing","amount":"1.17"}]}`,
+		Args: cobra.MinimumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			books, err := a.ledger(cmd.Context())
+			if err != nil {
+				return err
+			}
+			failed := 0
+			for _, name := range args {
+				f, err := os.Open(name)
+				if err != nil {
+					return err
+				}
+				events, errs := feed.Read(name, f)
+				f.Close()
+				printErrs(a, errs)
+				if len(errs) > 0 && !skipInvalid {
+					fmt.Fprintf(a.stderr, "%s: not recorded (%d bad lines). Fix them, or use --skip-invalid to record the rest.\n", name, len(errs))
+					failed++
+					continue
+				}
+				sum, applyErrs := feed.Apply(cmd.Context(), books, events, skipInvalid)
+				printErrs(a, applyErrs)
+				if len(applyErrs) > 0 && !skipInvalid {
+					fmt.Fprintf(a.stderr, "%s: not recorded; nothing from it was written.\n", name)
+					failed++
+					continue
+				}
+				skipped := sum.Skipped + len(errs)
+				fmt.Fprintf(a.stdout, "%s: %d events recorded, %d already recorded, %d skipped\n", name, sum.Applied, sum.Replayed, skipped)
+				if skipped > 0 {
+					failed++
+				}
+			}
+			if failed > 0 {
+				return errors.New("some events were not recorded (see above)")
+			}
+			return nil
+		},
+	}
+	cmd.Flags().BoolVar(&skipInvalid, "skip-invalid", false, "record the good lines and report the bad ones")
+	return cmd
+}
+
+func printErrs(a *app, errs []error) {
+	for _, e := range errs {
+		fmt.Fprintln(a.stderr, e)
+	}
+}

@@ -1,0 +1,35 @@
+package ledger
+
+import (
+	"context"
+	"fmt"
+)
+
+// Atomic runs fn with a Ledger whose every operation joins one database
+// transaction: everything fn does lands, or nothing does. Inside, each
+// operation is a savepoint, so an operation that fails leaves no trace and
+// fn may carry on (to skip a bad line, say) or return the error to roll all
+// back.
+func (l *Ledger) Atomic(ctx context.Context, fn func(*Ledger) error) error {
+	return l.store.Update(ctx, func(tx Tx) error {
+		n, ok := tx.(Nester)
+		if !ok {
+			return fmt.Errorf("%w: the store does not support nested transactions", ErrInvalidRequest)
+		}
+		inner := *l
+		inner.store = nestedStore{tx: tx, n: n}
+		return fn(&inner)
+	})
+}
+
+// nestedStore runs each Update as a savepoint of an open transaction.
+type nestedStore struct {
+	tx Tx
+	n  Nester
+}
+
+func (s nestedStore) Update(ctx context.Context, fn func(Tx) error) error {
+	return s.n.Nested(ctx, func() error { return fn(s.tx) })
+}
+
+func (s nestedStore) View(ctx context.Context, fn func(ReadTx) error) error { return fn(s.tx) }
