@@ -32,13 +32,13 @@ type Event struct {
 	At   time.Time
 
 	Payment, Provider, ProviderRef, Currency string
-	Customer, Description, Reason           string
-	Refund, Dispute, Payout                 string
-	Amount, Fee, FeeRefund                  decimal.Decimal
-	Metadata                                map[string]string
-	ExpiresAt, AvailableOn, ArrivalDate     time.Time
-	Fees                                    []ledger.Fee
-	Postings                                []ledger.PostingInput
+	Customer, Description, Reason            string
+	Refund, Dispute, Payout                  string
+	Amount, Fee, FeeRefund                   decimal.Decimal
+	Metadata                                 map[string]string
+	ExpiresAt, AvailableOn, ArrivalDate      time.Time
+	Fees                                     []ledger.Fee
+	Postings                                 []ledger.PostingInput
 }
 
 // Error is a problem with one line of a feed file.
