@@ -149,3 +149,62 @@ CREATE TABLE settings (
     name  TEXT PRIMARY KEY,
     value TEXT NOT NULL
 );
+
+-- migration: 2
+-- Provider records: normalized rows of provider exports. occurrence counts
+-- repeats of one record id within one file, so a duplicated export row is
+-- kept (and reported by reconciliation) while the same record in another,
+-- overlapping export updates the first.
+CREATE TABLE imports (
+    id          INTEGER PRIMARY KEY,
+    file        TEXT NOT NULL,
+    sha256      TEXT NOT NULL,
+    format      TEXT NOT NULL,
+    imported_at INTEGER NOT NULL,
+    records     INTEGER NOT NULL DEFAULT 0,
+    added       INTEGER NOT NULL DEFAULT 0,
+    updated     INTEGER NOT NULL DEFAULT 0,
+    quarantined INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX imports_sha256 ON imports (sha256);
+
+CREATE TABLE provider_records (
+    id                 INTEGER PRIMARY KEY,
+    provider           TEXT NOT NULL,
+    grain              TEXT NOT NULL,
+    record_id          TEXT NOT NULL,
+    occurrence         INTEGER NOT NULL,
+    format             TEXT NOT NULL,
+    type               TEXT NOT NULL DEFAULT '',
+    reporting_category TEXT NOT NULL DEFAULT '',
+    source_ref         TEXT NOT NULL DEFAULT '',
+    payment_ref        TEXT NOT NULL DEFAULT '',
+    currency           TEXT NOT NULL,
+    amount             INTEGER NOT NULL,
+    fee                INTEGER NOT NULL DEFAULT 0,
+    net                INTEGER NOT NULL DEFAULT 0,
+    captured           INTEGER NOT NULL DEFAULT 0,
+    refunded           INTEGER NOT NULL DEFAULT 0,
+    disputed           INTEGER NOT NULL DEFAULT 0,
+    status             TEXT NOT NULL DEFAULT '',
+    created            INTEGER NOT NULL,
+    available_on       INTEGER NOT NULL DEFAULT 0,
+    payout_id          TEXT NOT NULL DEFAULT '',
+    description        TEXT NOT NULL DEFAULT '',
+    import_id          INTEGER NOT NULL REFERENCES imports (id),
+    file               TEXT NOT NULL,
+    line               INTEGER NOT NULL,
+    raw                TEXT NOT NULL DEFAULT '',
+    booked_entry_id    INTEGER REFERENCES entries (id),
+    UNIQUE (provider, grain, record_id, occurrence)
+);
+CREATE INDEX provider_records_created ON provider_records (provider, grain, created);
+
+CREATE TABLE quarantine (
+    id        INTEGER PRIMARY KEY,
+    import_id INTEGER NOT NULL REFERENCES imports (id),
+    file      TEXT NOT NULL,
+    line      INTEGER NOT NULL,
+    problem   TEXT NOT NULL,
+    raw       TEXT NOT NULL DEFAULT ''
+);

@@ -2,7 +2,6 @@ package ledger
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -24,45 +23,67 @@ func (l *Ledger) PostEntry(ctx context.Context, in EntryInput) (*Entry, error) {
 }
 
 // PostEntries posts many entries in one database transaction: all of them
-// or, on any error, none. It is the fast path for bulk loads.
+// or, on any error, none. It is the fast path for bulk loads: entries are
+// validated first, then written in multi-row statements.
 func (l *Ledger) PostEntries(ctx context.Context, ins []EntryInput) ([]*Entry, error) {
-	type prepared struct {
-		e    *Entry
-		hash string
-	}
-	preps := make([]prepared, len(ins))
+	entries := make([]*Entry, len(ins))
+	first := make(map[string]int, len(ins)) // key → index of its first use in this batch
 	for i, in := range ins {
-		e, hash, err := l.prepareEntry(in)
+		e, err := l.prepareEntry(in)
 		if err != nil {
 			return nil, entryErr(i, len(ins), in.Key, err)
 		}
-		preps[i] = prepared{e, hash}
+		if j, dup := first[e.Key]; dup && entries[j].Hash != e.Hash {
+			return nil, entryErr(i, len(ins), e.Key, fmt.Errorf("%w: the batch uses the key twice with different content", ErrIdempotencyConflict))
+		} else if !dup {
+			first[e.Key] = i
+		}
+		entries[i] = e
 	}
 	out := make([]*Entry, len(ins))
 	err := l.store.Update(ctx, func(tx Tx) error {
-		for i, p := range preps {
-			e := *p.e
-			e.Postings = append([]Posting(nil), p.e.Postings...)
-			err := l.insert(ctx, tx, &e)
-			if errors.Is(err, ErrIdempotencyConflict) {
-				prev, perr := tx.EntryByKey(ctx, e.Key)
-				if perr != nil {
-					return entryErr(i, len(ins), e.Key, perr)
-				}
-				if prev.Hash != p.hash {
-					return entryErr(i, len(ins), e.Key, err)
+		closed, err := tx.ClosedThrough(ctx)
+		if err != nil {
+			return err
+		}
+		fresh := make([]*Entry, 0, len(entries))
+		for i, e := range entries {
+			if first[e.Key] != i {
+				continue
+			}
+			if !closed.IsZero() && !e.OccurredAt.After(closed) {
+				return entryErr(i, len(ins), e.Key, fmt.Errorf("%w: %s is on or before %s", ErrClosedPeriod,
+					e.OccurredAt.Format(time.RFC3339), closed.Format(time.RFC3339)))
+			}
+			c := *e
+			fresh = append(fresh, &c)
+		}
+		existing, err := tx.InsertEntries(ctx, fresh)
+		if err != nil {
+			return err
+		}
+		for k, e := range fresh {
+			i := first[e.Key]
+			if prev, ok := existing[k]; ok {
+				if prev.Hash != e.Hash {
+					return entryErr(i, len(ins), e.Key, fmt.Errorf("key %q was used for a different entry: %w", e.Key, ErrIdempotencyConflict))
 				}
 				prev.Replayed = true
 				out[i] = prev
 				continue
 			}
-			if err != nil {
+			if err := l.checkNonNegative(ctx, tx, e.Postings); err != nil {
 				return entryErr(i, len(ins), e.Key, err)
 			}
-			if err := l.adjustmentTransactions(ctx, tx, &e); err != nil {
+			if err := l.adjustmentTransactions(ctx, tx, e); err != nil {
 				return entryErr(i, len(ins), e.Key, err)
 			}
-			out[i] = &e
+			out[i] = e
+		}
+		for i, e := range entries {
+			if j := first[e.Key]; j != i {
+				out[i] = out[j]
+			}
 		}
 		return nil
 	})
@@ -80,27 +101,23 @@ func entryErr(i, n int, key string, err error) error {
 }
 
 // prepareEntry validates an input and converts it to an Entry.
-func (l *Ledger) prepareEntry(in EntryInput) (*Entry, string, error) {
+func (l *Ledger) prepareEntry(in EntryInput) (*Entry, error) {
 	if strings.TrimSpace(in.Key) == "" {
-		return nil, "", fmt.Errorf("%w: an idempotency key is required", ErrInvalidRequest)
+		return nil, fmt.Errorf("%w: an idempotency key is required", ErrInvalidRequest)
 	}
 	in.OccurredAt = l.at(in.OccurredAt)
 	if !in.ExpiresAt.IsZero() {
 		in.ExpiresAt = in.ExpiresAt.UTC()
 		if !in.Pending {
-			return nil, "", fmt.Errorf("%w: only a pending entry can expire", ErrInvalidRequest)
+			return nil, fmt.Errorf("%w: only a pending entry can expire", ErrInvalidRequest)
 		}
 	}
 	ps, err := l.postings(in.Postings)
 	if err != nil {
-		return nil, "", err
+		return nil, err
 	}
 	if err := checkBalanced(ps); err != nil {
-		return nil, "", err
-	}
-	hash, err := requestHash("entry", in)
-	if err != nil {
-		return nil, "", err
+		return nil, err
 	}
 	phase := Posted
 	if in.Pending {
@@ -108,7 +125,7 @@ func (l *Ledger) prepareEntry(in EntryInput) (*Entry, string, error) {
 	}
 	return &Entry{
 		Key:         in.Key,
-		Hash:        hash,
+		Hash:        entryHash(&in),
 		Phase:       phase,
 		OccurredAt:  in.OccurredAt,
 		Description: in.Description,
@@ -116,7 +133,7 @@ func (l *Ledger) prepareEntry(in EntryInput) (*Entry, string, error) {
 		Source:      in.Source,
 		ExpiresAt:   in.ExpiresAt,
 		Postings:    ps,
-	}, hash, nil
+	}, nil
 }
 
 // providerOf returns the provider whose balance account name is, using the

@@ -93,6 +93,9 @@ var minInt64 = big.NewInt(math.MinInt64)
 // An amount with more decimals than the currency has (12.345 USD) and one that
 // does not fit in an int64 are errors wrapping ErrInvalidAmount.
 func ToMinor(d decimal.Decimal, c Currency) (int64, error) {
+	if m, ok := toMinorFast(d, c.Digits); ok {
+		return m, nil
+	}
 	shifted := d.Shift(int32(c.Digits))
 	if !shifted.Equal(shifted.Truncate(0)) {
 		return 0, fmt.Errorf("%w: %s has more than %d decimals for %s", ErrInvalidAmount, d.String(), c.Digits, c.Upper())
@@ -102,6 +105,23 @@ func ToMinor(d decimal.Decimal, c Currency) (int64, error) {
 		return 0, fmt.Errorf("%w: %s %s overflows a 64-bit minor-unit amount", ErrInvalidAmount, d.String(), c.Upper())
 	}
 	return bi.Int64(), nil
+}
+
+var pow10 = [...]int64{1, 10, 100, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18}
+
+// toMinorFast converts without big-integer allocations when the coefficient
+// has at most 15 digits and the exponent fits the currency; otherwise it
+// reports !ok and ToMinor takes the general path, which also produces the
+// errors.
+func toMinorFast(d decimal.Decimal, digits int) (int64, bool) {
+	if d.NumDigits() > 15 {
+		return 0, false
+	}
+	shift := int(d.Exponent()) + digits
+	if shift < 0 || shift > 3 {
+		return 0, false
+	}
+	return d.CoefficientInt64() * pow10[shift], true
 }
 
 // FromMinor converts integer minor units of c to an exact decimal in major units.

@@ -71,6 +71,11 @@ type Tx interface {
 	// postings, creates missing accounts, and updates the posted or pending
 	// balances. A duplicate key is ErrIdempotencyConflict.
 	InsertEntry(ctx context.Context, e *Entry) error
+	// InsertEntries writes many entries as InsertEntry does, in multi-row
+	// statements. An entry whose key is already stored is not written; its
+	// stored version is returned under its index in existing instead.
+	// Keys within es must be distinct.
+	InsertEntries(ctx context.Context, es []*Entry) (existing map[int]*Entry, err error)
 	// ResolvePending marks a pending entry resolved and releases its pending
 	// balances. It fails with ErrAlreadyResolved if it was resolved before.
 	ResolvePending(ctx context.Context, id int64, r Resolution, by int64) error
