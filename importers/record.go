@@ -50,6 +50,7 @@ type Record struct {
 	AvailableOn       time.Time
 	PayoutID          string
 	Description       string
+	Test              bool // the provider marks the object as test or sandbox mode (livemode false, is_test, live false)
 
 	// Where it came from, for audit.
 	File string

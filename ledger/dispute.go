@@ -26,8 +26,11 @@ type DisputeRequest struct {
 // Cr assets:P:available D+DF, and an adjustment (dispute) balance transaction
 // of −D with fee DF.
 func (l *Ledger) OpenDispute(ctx context.Context, req DisputeRequest) (*Result, error) {
-	req.At = l.at(req.At)
+	// The request is hashed before At defaults to now, so that a retry
+	// which leaves At to the clock replays instead of conflicting.
+	req.At = req.At.UTC()
 	return l.idempotent(ctx, "dispute_open", req.Key, req, func(tx Tx, res *Result) error {
+		req.At = l.at(req.At)
 		p, err := tx.Payment(ctx, req.PaymentID)
 		if err != nil {
 			return err
@@ -120,8 +123,11 @@ func (l *Ledger) LoseDispute(ctx context.Context, req DisputeCloseRequest) (*Res
 }
 
 func (l *Ledger) closeDispute(ctx context.Context, req DisputeCloseRequest, outcome DisputeStatus) (*Result, error) {
-	req.At = l.at(req.At)
+	// The request is hashed before At defaults to now, so that a retry
+	// which leaves At to the clock replays instead of conflicting.
+	req.At = req.At.UTC()
 	return l.idempotent(ctx, "dispute_"+string(outcome), req.Key, req, func(tx Tx, res *Result) error {
+		req.At = l.at(req.At)
 		d, err := tx.Dispute(ctx, req.DisputeID)
 		if err != nil {
 			return err
@@ -226,7 +232,9 @@ type PayoutRequest struct {
 // first; then the available, unswept balance transactions of that provider and
 // currency are marked as swept by this payout.
 func (l *Ledger) CreatePayout(ctx context.Context, req PayoutRequest) (*Result, error) {
-	req.At = l.at(req.At)
+	// The request is hashed before At defaults to now, so that a retry
+	// which leaves At to the clock replays instead of conflicting.
+	req.At = req.At.UTC()
 	if !req.ArrivalDate.IsZero() {
 		req.ArrivalDate = req.ArrivalDate.UTC()
 	}
@@ -242,6 +250,7 @@ func (l *Ledger) CreatePayout(ctx context.Context, req PayoutRequest) (*Result, 
 		return nil, fmt.Errorf("payout: %w: payout and provider are required", ErrInvalidRequest)
 	}
 	return l.idempotent(ctx, "payout_create", req.Key, req, func(tx Tx, res *Result) error {
+		req.At = l.at(req.At)
 		if _, err := tx.Payout(ctx, req.PayoutID); err == nil {
 			return fmt.Errorf("%w: payout %q already exists", ErrInvalidState, req.PayoutID)
 		} else if !isNotFound(err) {
@@ -303,8 +312,11 @@ func (l *Ledger) FailPayout(ctx context.Context, req PayoutUpdateRequest) (*Resu
 }
 
 func (l *Ledger) settlePayout(ctx context.Context, req PayoutUpdateRequest, outcome PayoutStatus) (*Result, error) {
-	req.At = l.at(req.At)
+	// The request is hashed before At defaults to now, so that a retry
+	// which leaves At to the clock replays instead of conflicting.
+	req.At = req.At.UTC()
 	return l.idempotent(ctx, "payout_"+string(outcome), req.Key, req, func(tx Tx, res *Result) error {
+		req.At = l.at(req.At)
 		po, err := tx.Payout(ctx, req.PayoutID)
 		if err != nil {
 			return err

@@ -26,7 +26,11 @@ func entryHash(in *EntryInput) string {
 	}
 	str("entry/v1")
 	str(in.Key)
-	num(in.OccurredAt.UnixNano())
+	if in.OccurredAt.IsZero() {
+		num(0)
+	} else {
+		num(in.OccurredAt.UnixNano())
+	}
 	str(in.Description)
 	writeMap(h, str, in.Metadata)
 	str(in.Source.Provider)

@@ -51,10 +51,6 @@ func (l *Ledger) PostEntries(ctx context.Context, ins []EntryInput) ([]*Entry, e
 			if first[e.Key] != i {
 				continue
 			}
-			if !closed.IsZero() && !e.OccurredAt.After(closed) {
-				return entryErr(i, len(ins), e.Key, fmt.Errorf("%w: %s is on or before %s", ErrClosedPeriod,
-					e.OccurredAt.Format(time.RFC3339), closed.Format(time.RFC3339)))
-			}
 			c := *e
 			fresh = append(fresh, &c)
 		}
@@ -71,6 +67,12 @@ func (l *Ledger) PostEntries(ctx context.Context, ins []EntryInput) ([]*Entry, e
 				prev.Replayed = true
 				out[i] = prev
 				continue
+			}
+			// Checked after the lookup: a replay returns the entry even
+			// if its period has been closed since.
+			if !closed.IsZero() && !e.OccurredAt.After(closed) {
+				return entryErr(i, len(ins), e.Key, fmt.Errorf("%w: %s is on or before %s", ErrClosedPeriod,
+					e.OccurredAt.Format(time.RFC3339), closed.Format(time.RFC3339)))
 			}
 			if err := l.checkNonNegative(ctx, tx, e.Postings); err != nil {
 				return entryErr(i, len(ins), e.Key, err)
@@ -105,6 +107,9 @@ func (l *Ledger) prepareEntry(in EntryInput) (*Entry, error) {
 	if strings.TrimSpace(in.Key) == "" {
 		return nil, fmt.Errorf("%w: an idempotency key is required", ErrInvalidRequest)
 	}
+	// Hashed as given, before OccurredAt defaults to now, so that a retry
+	// that leaves it to the clock replays instead of conflicting.
+	hash := entryHash(&in)
 	in.OccurredAt = l.at(in.OccurredAt)
 	if !in.ExpiresAt.IsZero() {
 		in.ExpiresAt = in.ExpiresAt.UTC()
@@ -125,7 +130,7 @@ func (l *Ledger) prepareEntry(in EntryInput) (*Entry, error) {
 	}
 	return &Entry{
 		Key:         in.Key,
-		Hash:        entryHash(&in),
+		Hash:        hash,
 		Phase:       phase,
 		OccurredAt:  in.OccurredAt,
 		Description: in.Description,
@@ -237,12 +242,14 @@ type PostPendingRequest struct {
 
 // PostPending posts a pending entry once; the unposted rest is released.
 func (l *Ledger) PostPending(ctx context.Context, req PostPendingRequest) (*Entry, error) {
-	req.OccurredAt = l.at(req.OccurredAt)
+	// Hashed before OccurredAt defaults to now, so that a retry replays.
+	req.OccurredAt = req.OccurredAt.UTC()
 	partial, err := l.postings(req.Postings)
 	if err != nil {
 		return nil, err
 	}
 	res, err := l.idempotent(ctx, "post_pending", req.Key, req, func(tx Tx, res *Result) error {
+		req.OccurredAt = l.at(req.OccurredAt)
 		pe, err := tx.Entry(ctx, req.EntryID)
 		if err != nil {
 			return err
@@ -275,6 +282,7 @@ func (l *Ledger) PostPending(ctx context.Context, req PostPendingRequest) (*Entr
 	if err != nil {
 		return nil, err
 	}
+	res.Entry.Replayed = res.Replayed
 	return res.Entry, nil
 }
 
@@ -299,13 +307,22 @@ func checkPartial(pending, part []Posting) error {
 	for _, p := range pending {
 		limit[key{p.Account, p.Currency}] += p.Amount
 	}
+	// Postings to the same account and currency are summed first, so that
+	// splitting a posting cannot post more than is pending.
+	sums := map[key]int64{}
 	for _, p := range part {
-		lim, ok := limit[key{p.Account, p.Currency}]
+		k := key{p.Account, p.Currency}
+		lim, ok := limit[k]
 		if !ok {
 			return fmt.Errorf("%w: %s %s is not in the pending entry", ErrInvalidRequest, p.Account, p.Currency)
 		}
-		if (lim > 0) != (p.Amount > 0) || abs(p.Amount) > abs(lim) {
-			return fmt.Errorf("%w: %s %s: %d exceeds the pending %d", ErrOverCapture, p.Account, p.Currency, p.Amount, lim)
+		s, err := AddMinor(sums[k], p.Amount)
+		if err != nil {
+			return err
+		}
+		sums[k] = s
+		if (lim > 0) != (p.Amount > 0) || abs(s) > abs(lim) {
+			return fmt.Errorf("%w: %s %s: %d exceeds the pending %d", ErrOverCapture, p.Account, p.Currency, s, lim)
 		}
 	}
 	return nil
@@ -335,8 +352,10 @@ func (l *Ledger) VoidPending(ctx context.Context, key string, entryID int64) err
 
 // Reverse posts a new entry that undoes a posted entry, linked to it.
 func (l *Ledger) Reverse(ctx context.Context, key string, entryID int64, at time.Time, description string) (*Entry, error) {
-	at = l.at(at)
+	// Hashed before at defaults to now, so that a retry replays.
+	at = at.UTC()
 	res, err := l.idempotent(ctx, "reverse", key, []any{entryID, at, description}, func(tx Tx, res *Result) error {
+		at = l.at(at)
 		orig, err := tx.Entry(ctx, entryID)
 		if err != nil {
 			return err
@@ -362,6 +381,7 @@ func (l *Ledger) Reverse(ctx context.Context, key string, entryID int64, at time
 	if err != nil {
 		return nil, err
 	}
+	res.Entry.Replayed = res.Replayed
 	return res.Entry, nil
 }
 

@@ -26,7 +26,9 @@ type AuthorizeRequest struct {
 // Authorize records an authorization as a pending entry:
 // Dr assets:P:pending / Cr income:sales, affecting pending balances only.
 func (l *Ledger) Authorize(ctx context.Context, req AuthorizeRequest) (*Result, error) {
-	req.At = l.at(req.At)
+	// The request is hashed before At defaults to now, so that a retry
+	// which leaves At to the clock replays instead of conflicting.
+	req.At = req.At.UTC()
 	cur, err := l.currencies.Lookup(req.Currency)
 	if err != nil {
 		return nil, err
@@ -39,6 +41,7 @@ func (l *Ledger) Authorize(ctx context.Context, req AuthorizeRequest) (*Result, 
 		return nil, fmt.Errorf("authorize: %w: payment and provider are required", ErrInvalidRequest)
 	}
 	return l.idempotent(ctx, "authorize", req.Key, req, func(tx Tx, res *Result) error {
+		req.At = l.at(req.At)
 		if err := paymentAbsent(ctx, tx, req.PaymentID); err != nil {
 			return err
 		}
@@ -115,11 +118,14 @@ type CaptureRequest struct {
 // Capture books a capture: Dr assets:P:pending C−F, Dr expenses:fees:<type> F,
 // Cr income:sales C, and a pending charge balance transaction.
 func (l *Ledger) Capture(ctx context.Context, req CaptureRequest) (*Result, error) {
-	req.At = l.at(req.At)
+	// The request is hashed before At defaults to now, so that a retry
+	// which leaves At to the clock replays instead of conflicting.
+	req.At = req.At.UTC()
 	if !req.AvailableOn.IsZero() {
 		req.AvailableOn = req.AvailableOn.UTC()
 	}
 	return l.idempotent(ctx, "capture", req.Key, req, func(tx Tx, res *Result) error {
+		req.At = l.at(req.At)
 		p, err := tx.Payment(ctx, req.PaymentID)
 		auto := false
 		switch {
@@ -265,8 +271,11 @@ type CancelRequest struct {
 
 // Cancel voids a payment's authorization; it must not have been captured.
 func (l *Ledger) Cancel(ctx context.Context, req CancelRequest) (*Result, error) {
-	req.At = l.at(req.At)
+	// The request is hashed before At defaults to now, so that a retry
+	// which leaves At to the clock replays instead of conflicting.
+	req.At = req.At.UTC()
 	return l.idempotent(ctx, "cancel", req.Key, req, func(tx Tx, res *Result) error {
+		req.At = l.at(req.At)
 		p, err := tx.Payment(ctx, req.PaymentID)
 		if err != nil {
 			return err
@@ -312,8 +321,11 @@ type RefundRequest struct {
 // Refund books Dr income:refunds R / Cr assets:P:available R and a refund
 // balance transaction of −R. R may not exceed captured − refunded.
 func (l *Ledger) Refund(ctx context.Context, req RefundRequest) (*Result, error) {
-	req.At = l.at(req.At)
+	// The request is hashed before At defaults to now, so that a retry
+	// which leaves At to the clock replays instead of conflicting.
+	req.At = req.At.UTC()
 	return l.idempotent(ctx, "refund", req.Key, req, func(tx Tx, res *Result) error {
+		req.At = l.at(req.At)
 		p, err := tx.Payment(ctx, req.PaymentID)
 		if err != nil {
 			return err
@@ -440,8 +452,11 @@ type FeeRefundRequest struct {
 
 // RefundFee books a fee refund on a payment.
 func (l *Ledger) RefundFee(ctx context.Context, req FeeRefundRequest) (*Result, error) {
-	req.At = l.at(req.At)
+	// The request is hashed before At defaults to now, so that a retry
+	// which leaves At to the clock replays instead of conflicting.
+	req.At = req.At.UTC()
 	return l.idempotent(ctx, "fee_refund", req.Key, req, func(tx Tx, res *Result) error {
+		req.At = l.at(req.At)
 		p, err := tx.Payment(ctx, req.PaymentID)
 		if err != nil {
 			return err

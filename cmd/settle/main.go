@@ -136,7 +136,9 @@ var commands = []func(*app) *cobra.Command{
 	newRecordCmd,
 	newBalanceCmd,
 	newVerifyCmd,
+	newImportCmd,
 	newDemoCmd,
+	newReportCmd, newExportCmd,
 }
 
 // run executes settle with args and returns the exit code.

@@ -22,7 +22,7 @@ type ImportFile struct {
 // ImportStats says what an import did.
 type ImportStats struct {
 	ImportID      int64
-	Records       int // records read
+	Records       int // records read, good and quarantined
 	Added         int // new records stored
 	Updated       int // records seen before whose fields changed (a newer export)
 	Quarantined   int // bad rows kept aside (skip-invalid)
@@ -86,7 +86,7 @@ func (s *Store) Import(ctx context.Context, f ImportFile, fn func(RecordSink) er
 		if err := q.QueryRowContext(ctx, `SELECT COUNT(*) FROM provider_records`).Scan(&after); err != nil {
 			return err
 		}
-		st.Records, st.Quarantined = sink.records, sink.quarantined
+		st.Records, st.Quarantined = sink.records+sink.quarantined, sink.quarantined
 		st.Added = int(after - before)
 		st.Updated = int(sink.changed) - st.Added
 		_, err = q.ExecContext(ctx, `UPDATE imports SET records = ?, added = ?, updated = ?, quarantined = ? WHERE id = ?`,
@@ -177,6 +177,7 @@ func (k *recordSink) flush() error {
 
 // RecordFilter selects provider records. Zero fields do not filter.
 type RecordFilter struct {
+	ImportID int64
 	Provider string
 	Grain    importers.Grain
 	From, To time.Time // created in [From, To)
@@ -186,6 +187,10 @@ type RecordFilter struct {
 func (s *Store) EachRecord(ctx context.Context, f RecordFilter, fn func(*importers.Record) error) error {
 	where := "1 = 1"
 	var args []any
+	if f.ImportID != 0 {
+		where += " AND import_id = ?"
+		args = append(args, f.ImportID)
+	}
 	if f.Provider != "" {
 		where += " AND provider = ?"
 		args = append(args, f.Provider)

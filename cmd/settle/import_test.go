@@ -1,0 +1,111 @@
+package main
+
+import (
+	"context"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/settlehq/settle/ledger/sqlite"
+)
+
+const itemizedHeader = `"balance_transaction_id","created_utc","available_on_utc","currency","gross","fee","net","reporting_category","source_id","description"`
+
+// countRows counts rows of a table in the database at path.
+func countRows(t *testing.T, path, table string) int {
+	t.Helper()
+	st, err := sqlite.Open(context.Background(), path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	var n int
+	if err := st.DB().QueryRow("SELECT COUNT(*) FROM " + table).Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
+func TestImportRejectsBadFileWhole(t *testing.T) {
+	dir := t.TempDir()
+	db := filepath.Join(dir, "t.db")
+	csv := itemizedHeader + "\n" +
+		`"txn_1","2026-11-02 09:30:00","2026-11-04 00:00:00","usd","29.99","1.17","28.82","charge","ch_1","ok"` + "\n" +
+		`"txn_2","2026-11-02 09:31:00","2026-11-04 00:00:00","usd","2x.00","0.00","20.00","charge","ch_2","bad number"` + "\n" +
+		`"txn_3","2026-11-02 09:32:00","2026-11-04 00:00:00","zzz","10.00","0.00","10.00","charge","ch_3","bad currency"` + "\n" +
+		`"txn_4","2026-11-02 09:33:00","2026-11-04 00:00:00","usd","10.00","1.00","8.00","charge","ch_4","net is not gross - fee"` + "\n"
+	file := writeFile(t, dir, "itemized.csv", csv)
+	code, _, errOut := runCLI(t, "--db", db, "import", file)
+	if code != 1 {
+		t.Fatalf("exit %d, want 1\n%s", code, errOut)
+	}
+	for _, want := range []string{file + ":3:gross:", file + ":4:currency:", file + ":5:"} {
+		if !strings.Contains(errOut, want) {
+			t.Errorf("stderr lacks %q:\n%s", want, errOut)
+		}
+	}
+	if n := countRows(t, db, "provider_records"); n != 0 {
+		t.Errorf("%d records stored from a rejected file", n)
+	}
+	if n := countRows(t, db, "imports"); n != 0 {
+		t.Errorf("%d imports recorded for a rejected file", n)
+	}
+
+	// --skip-invalid imports the good row and quarantines the three bad ones.
+	code, out, errOut := runCLI(t, "--db", db, "import", "--skip-invalid", file)
+	if code != 0 || !strings.Contains(out, "4 records read, 1 added, 0 updated, 3 quarantined") {
+		t.Fatalf("--skip-invalid: exit %d\n%s\n%s", code, out, errOut)
+	}
+	if n := countRows(t, db, "quarantine"); n != 3 {
+		t.Errorf("quarantine has %d rows, want 3", n)
+	}
+}
+
+func TestImportTwiceAddsNothingAndBookVerifies(t *testing.T) {
+	dir := t.TempDir()
+	db := filepath.Join(dir, "t.db")
+	files := []string{
+		"../../testdata/importers/stripe-itemized-csv/balance_change_from_activity.itemized.csv",
+		"../../testdata/importers/stripe-balance-json/balance_transactions.json",
+		"../../testdata/importers/justifi-balance-json/payment_balance_transactions.json",
+		"../../testdata/importers/whop-payments-json/payments.json",
+		"../../testdata/importers/justifi-payments-json/payments.json",
+	}
+	for _, f := range files {
+		if code, out, errOut := runCLI(t, "--db", db, "import", "--book", f); code != 0 {
+			t.Fatalf("import %s: exit %d\n%s\n%s", f, code, out, errOut)
+		}
+	}
+	records := countRows(t, db, "provider_records")
+	entries := countRows(t, db, "entries")
+	if records == 0 || entries == 0 {
+		t.Fatalf("nothing imported or booked: %d records, %d entries", records, entries)
+	}
+	for _, f := range files {
+		code, out, _ := runCLI(t, "--db", db, "import", "--book", f)
+		if code != 0 || !strings.Contains(out, "already imported") {
+			t.Errorf("re-import %s: exit %d: %s", f, code, out)
+		}
+	}
+	if n := countRows(t, db, "provider_records"); n != records {
+		t.Errorf("re-import changed records: %d → %d", records, n)
+	}
+	if n := countRows(t, db, "entries"); n != entries {
+		t.Errorf("re-import changed entries: %d → %d", entries, n)
+	}
+	if code, out, _ := runCLI(t, "--db", db, "verify"); code != 0 {
+		t.Errorf("verify after --book: exit %d\n%s", code, out)
+	}
+}
+
+func TestImportUnknownFormatNamesCandidates(t *testing.T) {
+	dir := t.TempDir()
+	file := writeFile(t, dir, "mystery.csv", "a,b,c\n1,2,3\n")
+	code, _, errOut := runCLI(t, "--db", filepath.Join(dir, "t.db"), "import", file)
+	if code != 1 || !strings.Contains(errOut, "stripe-itemized-csv") || !strings.Contains(errOut, "generic-csv") {
+		t.Errorf("exit %d, stderr:\n%s", code, errOut)
+	}
+	if code, _, _ := runCLI(t, "--db", filepath.Join(dir, "t.db"), "import", "--format", "nope", file); code != 2 {
+		t.Errorf("unknown --format: exit %d, want 2", code)
+	}
+}

@@ -1,0 +1,197 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/settlehq/settle/reports"
+)
+
+func newReportCmd(a *app) *cobra.Command {
+	var from, to, asOf, account, provider, format, out string
+	cmd := &cobra.Command{
+		Use:   "report NAME",
+		Short: "Write an accounting report as a table, CSV or JSON",
+		Long: `Write one report of the books. Reports:
+
+` + reportList() + `
+Amounts are in major units with exactly the currency's decimals, one currency
+a row; currency codes are upper case (balance-transactions keeps Stripe's lower
+case, as in Stripe's own itemized reports); times are RFC 3339 UTC. Only posted
+entries count: pending authorizations are left out.
+
+--format defaults to table when writing to stdout and to csv with --out.
+CSV and table cells that a spreadsheet would run as a formula (=, +, -, @) are
+prefixed with a single quote; numbers are left as they are.
+
+Dates are YYYY-MM-DD (UTC) or RFC 3339 times. --from is inclusive and --to is
+exclusive (--from 2026-11-01 --to 2026-12-01 is November); --as-of means the end
+of that day, inclusive. Without --as-of, balance reports use the current
+balances.`,
+		Example: `  settle report trial-balance
+  settle report trial-balance --as-of 2026-10-31 --out tb-october.csv
+  settle report journal --from 2026-11-01 --to 2026-12-01 --format csv > journal.csv
+  settle report account-statement --account assets:stripe:available
+  settle report income-statement --from 2026-01-01 --to 2027-01-01
+  settle report balance-transactions --provider stripe --format csv
+  settle report payout-reconciliation --format json`,
+		Args: func(cmd *cobra.Command, args []string) error {
+			if len(args) != 1 {
+				return usagef("report needs one report name, one of: %s", strings.Join(reports.Names(), ", "))
+			}
+			return nil
+		},
+		RunE: func(cmd *cobra.Command, args []string) error {
+			r, ok := reports.Find(args[0])
+			if !ok {
+				return usagef("unknown report %q; reports: %s", args[0], strings.Join(reports.Names(), ", "))
+			}
+			for _, name := range []string{"from", "to", "as-of", "account", "provider"} {
+				if cmd.Flags().Changed(name) && !slices.Contains(r.Uses, name) {
+					return usagef("report %s does not take --%s (it takes %s)", r.Name, name, flagList(r.Uses))
+				}
+			}
+			var opts reports.Options
+			var err error
+			if opts.From, err = optionalDate("--from", from, false); err != nil {
+				return err
+			}
+			if opts.To, err = optionalDate("--to", to, false); err != nil {
+				return err
+			}
+			if opts.AsOf, err = optionalDate("--as-of", asOf, true); err != nil {
+				return err
+			}
+			if !opts.From.IsZero() && !opts.To.IsZero() && !opts.From.Before(opts.To) {
+				return usagef("--from %s is not before --to %s", from, to)
+			}
+			opts.Account, opts.Provider = account, provider
+			if r.Name == "account-statement" && account == "" {
+				return usagef("account-statement needs --account, e.g. --account assets:stripe:available")
+			}
+			f, err := outputFormat(format, out)
+			if err != nil {
+				return err
+			}
+			books, err := a.ledger(cmd.Context())
+			if err != nil {
+				return err
+			}
+			return writeOutput(a, out, func(w io.Writer) error {
+				rw, err := reports.NewWriter(w, f)
+				if err != nil {
+					return err
+				}
+				if err := r.Run(cmd.Context(), books, opts, rw); err != nil {
+					if errors.Is(err, reports.ErrInvalidOptions) {
+						return usageError{err}
+					}
+					return fmt.Errorf("report %s: %w", r.Name, err)
+				}
+				return rw.Close()
+			})
+		},
+	}
+	fl := cmd.Flags()
+	fl.StringVar(&from, "from", "", "start of the period, inclusive (YYYY-MM-DD or RFC 3339)")
+	fl.StringVar(&to, "to", "", "end of the period, exclusive (YYYY-MM-DD or RFC 3339)")
+	fl.StringVar(&asOf, "as-of", "", "balances at the end of this day (YYYY-MM-DD) or at this RFC 3339 time")
+	fl.StringVar(&account, "account", "", "account of an account-statement (subaccounts included)")
+	fl.StringVar(&provider, "provider", "", "only this provider's balance transactions and payouts")
+	fl.StringVar(&format, "format", "", "csv, json or table (default table on stdout, csv with --out)")
+	fl.StringVar(&out, "out", "", "write to this file instead of stdout")
+	return cmd
+}
+
+// reportList is the help text's list of reports.
+func reportList() string {
+	var b strings.Builder
+	for _, r := range reports.All() {
+		fmt.Fprintf(&b, "  %-22s %s (%s)\n", r.Name, r.Summary, flagList(r.Uses))
+	}
+	return b.String()
+}
+
+// flagList spells option names as flags: "--from, --to".
+func flagList(names []string) string {
+	flags := make([]string, len(names))
+	for i, n := range names {
+		flags[i] = "--" + n
+	}
+	return strings.Join(flags, ", ")
+}
+
+// optionalDate parses a date flag; empty is the zero time.
+func optionalDate(flag, s string, endOfDay bool) (time.Time, error) {
+	if s == "" {
+		return time.Time{}, nil
+	}
+	t, err := parseDate(s, endOfDay)
+	if err != nil {
+		return time.Time{}, usageError{fmt.Errorf("%s: %w", flag, err)}
+	}
+	return t, nil
+}
+
+// outputFormat picks the report format: the one asked for, else csv for a
+// file and table for stdout.
+func outputFormat(format, out string) (reports.Format, error) {
+	if format == "" {
+		if out != "" {
+			return reports.CSV, nil
+		}
+		return reports.Table, nil
+	}
+	f, err := reports.ParseFormat(format)
+	if err != nil {
+		return "", usagef("--format must be csv, json or table, not %q", format)
+	}
+	return f, nil
+}
+
+// writeOutput runs write on stdout, or on the file out. A file is written
+// next to its final name and renamed into place only when write succeeds,
+// so that a failed report never leaves a truncated file behind.
+func writeOutput(a *app, out string, write func(io.Writer) error) error {
+	if out == "" || out == "-" {
+		return write(a.stdout)
+	}
+	tmp, err := os.CreateTemp(dirOf(out), ".settle-report-*")
+	if err != nil {
+		return fmt.Errorf("creating %s: %w", out, err)
+	}
+	defer os.Remove(tmp.Name())
+	if err := write(tmp); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Close(); err != nil {
+		return fmt.Errorf("writing %s: %w", out, err)
+	}
+	if err := os.Chmod(tmp.Name(), 0o644); err != nil {
+		return err
+	}
+	if err := os.Rename(tmp.Name(), out); err != nil {
+		return fmt.Errorf("writing %s: %w", out, err)
+	}
+	return nil
+}
+
+// dirOf returns the folder of a file path, "." for a bare name.
+func dirOf(path string) string {
+	i := strings.LastIndexAny(path, `/\`)
+	if i < 0 {
+		return "."
+	}
+	if i == 0 {
+		return "/"
+	}
+	return path[:i]
+}

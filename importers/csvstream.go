@@ -1,0 +1,289 @@
+package importers
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/csv"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+	"time"
+
+	"github.com/settlehq/settle/ledger"
+)
+
+var utf8BOM = []byte{0xEF, 0xBB, 0xBF}
+
+// csvHeader maps the header's column names (trimmed, lower case) to their
+// positions, so readers find columns by name and never by position.
+type csvHeader struct {
+	file  string
+	line  int
+	names []string
+	pos   map[string]int
+}
+
+// index returns the position of the first of names present, or -1.
+func (h *csvHeader) index(names ...string) int {
+	for _, n := range names {
+		if i, ok := h.pos[n]; ok {
+			return i
+		}
+	}
+	return -1
+}
+
+// require reports the required columns that are absent; each entry lists
+// alternatives, any one of which will do.
+func (h *csvHeader) require(cols map[string][]string) error {
+	var missing []string
+	for _, alts := range cols {
+		if h.index(alts...) < 0 {
+			missing = append(missing, strings.Join(alts, " or "))
+		}
+	}
+	if len(missing) == 0 {
+		return nil
+	}
+	sortStrings(missing)
+	return &ParseError{File: h.file, Line: h.line, Column: missing[0],
+		Err: fmt.Errorf("%w: %s (the header has: %s)", ErrMissingColumn, strings.Join(missing, ", "), strings.Join(h.names, ", "))}
+}
+
+func sortStrings(s []string) {
+	for i := 1; i < len(s); i++ {
+		for j := i; j > 0 && s[j] < s[j-1]; j-- {
+			s[j], s[j-1] = s[j-1], s[j]
+		}
+	}
+}
+
+// csvRow is one data row being converted; like jobj it keeps the first
+// problem, located at the row's line and the column's name.
+type csvRow struct {
+	h      *csvHeader
+	line   int
+	fields []string
+	err    error
+}
+
+// get returns the cell of column i ("" if the column is absent).
+func (r *csvRow) get(i int) string {
+	if i < 0 || i >= len(r.fields) {
+		return ""
+	}
+	return r.fields[i]
+}
+
+func (r *csvRow) fail(i int, err error) {
+	if r.err == nil {
+		col := ""
+		if i >= 0 && i < len(r.h.names) {
+			col = r.h.names[i]
+		}
+		r.err = &ParseError{File: r.h.file, Line: r.line, Column: col, Err: err}
+	}
+}
+
+// req returns a cell that must not be empty.
+func (r *csvRow) req(i int) string {
+	s := r.get(i)
+	if s == "" && r.err == nil {
+		r.fail(i, fmt.Errorf("%w: empty cell", ErrMissingField))
+	}
+	return s
+}
+
+// major returns a decimal cell in major units as minor units of cur; an
+// empty optional cell is zero.
+func (r *csvRow) major(i int, cur ledger.Currency, required bool) int64 {
+	s := r.get(i)
+	if r.err != nil || (s == "" && !required) {
+		return 0
+	}
+	v, err := parseMajor(s, cur)
+	if err != nil {
+		r.fail(i, err)
+	}
+	return v
+}
+
+// minor returns an integer cell in minor units; an empty optional cell is zero.
+func (r *csvRow) minor(i int, required bool) int64 {
+	s := r.get(i)
+	if r.err != nil || (s == "" && !required) {
+		return 0
+	}
+	v, err := parseMinorString(s)
+	if err != nil {
+		r.fail(i, err)
+	}
+	return v
+}
+
+// amount reads a cell in the given units.
+func (r *csvRow) amount(i int, cur ledger.Currency, minorUnits, required bool) int64 {
+	if minorUnits {
+		return r.minor(i, required)
+	}
+	return r.major(i, cur, required)
+}
+
+// time parses a cell with the first fitting layout; an empty optional cell
+// is the zero time.
+func (r *csvRow) time(i int, required bool, layouts ...string) time.Time {
+	s := r.get(i)
+	if r.err != nil || (s == "" && !required) {
+		return time.Time{}
+	}
+	if s == "" {
+		r.fail(i, fmt.Errorf("%w: empty cell", ErrMissingField))
+		return time.Time{}
+	}
+	t, err := parseTimeLayouts(s, layouts...)
+	if err != nil {
+		r.fail(i, err)
+	}
+	return t
+}
+
+// currency resolves the currency cell.
+func (r *csvRow) currency(i int, cc *currencyCache) ledger.Currency {
+	s := r.req(i)
+	if r.err != nil {
+		return ledger.Currency{}
+	}
+	cur, err := cc.lookup(s)
+	if err != nil {
+		r.fail(i, err)
+	}
+	return cur
+}
+
+// checkNet verifies net = amount − fee.
+func (r *csvRow) checkNet(i int, rec *Record) {
+	if r.err == nil && rec.Amount-rec.Fee != rec.Net {
+		r.fail(i, fmt.Errorf("%w: %d − %d = %d, but net is %d (minor units)", ErrNetMismatch, rec.Amount, rec.Fee, rec.Amount-rec.Fee, rec.Net))
+	}
+}
+
+// raw re-joins the row's cells as CSV, quoting where needed.
+func (r *csvRow) raw(comma rune) string {
+	n := 0
+	for _, f := range r.fields {
+		n += len(f) + 1
+	}
+	var b strings.Builder
+	b.Grow(n + 8)
+	for k, f := range r.fields {
+		if k > 0 {
+			b.WriteRune(comma)
+		}
+		if f == "" || !strings.ContainsAny(f, "\"\r\n") && !strings.ContainsRune(f, comma) && f[0] != ' ' && f[len(f)-1] != ' ' {
+			b.WriteString(f)
+			continue
+		}
+		b.WriteByte('"')
+		b.WriteString(strings.ReplaceAll(f, `"`, `""`))
+		b.WriteByte('"')
+	}
+	return b.String()
+}
+
+// csvFormat converts the rows of one CSV format.
+type csvFormat interface {
+	// header resolves the columns, returning a *ParseError for missing ones.
+	header(h *csvHeader) error
+	// row fills rec from r; problems go to r.err.
+	row(r *csvRow, rec *Record)
+}
+
+// csvReader is a Reader over an encoding/csv reader.
+type csvReader struct {
+	file     string
+	format   string
+	provider string
+	comma    rune
+	cr       *csv.Reader
+	conv     csvFormat
+	h        *csvHeader
+	row      csvRow
+	done     bool
+}
+
+func newCSVReader(file, format, provider string, r io.Reader, comma rune, conv csvFormat) *csvReader {
+	br := bufio.NewReaderSize(r, 64<<10)
+	if b, err := br.Peek(len(utf8BOM)); err == nil && bytes.Equal(b, utf8BOM) {
+		br.Discard(len(utf8BOM))
+	}
+	cr := csv.NewReader(br)
+	cr.Comma = comma
+	cr.ReuseRecord = true
+	return &csvReader{file: file, format: format, provider: provider, comma: comma, cr: cr, conv: conv}
+}
+
+func (r *csvReader) Read() (*Record, error) {
+	if r.done {
+		return nil, io.EOF
+	}
+	if r.h == nil {
+		if err := r.readHeader(); err != nil {
+			r.done = true
+			return nil, err
+		}
+	}
+	fields, err := r.cr.Read()
+	line, _ := r.cr.FieldPos(0)
+	if err != nil {
+		var pe *csv.ParseError
+		switch {
+		case err == io.EOF:
+			r.done = true
+			return nil, io.EOF
+		case errors.As(err, &pe) && errors.Is(pe.Err, csv.ErrFieldCount):
+			return nil, &ParseError{File: r.file, Line: pe.StartLine, Err: fmt.Errorf("%w: the row has %d cells, the header has %d", ErrBadValue, len(fields), len(r.h.names))}
+		case errors.As(err, &pe):
+			// encoding/csv resumes after a broken row, so this is per row.
+			return nil, &ParseError{File: r.file, Line: pe.Line, Err: fmt.Errorf("%w: byte %d: %v", ErrBadValue, pe.Column, pe.Err)}
+		}
+		r.done = true
+		return nil, &ParseError{File: r.file, Line: line, Err: err}
+	}
+	r.row = csvRow{h: r.h, line: line, fields: fields}
+	rec := &Record{Provider: r.provider, Format: r.format, File: r.file, Line: line}
+	r.conv.row(&r.row, rec)
+	if r.row.err != nil {
+		return nil, r.row.err
+	}
+	rec.Raw = r.row.raw(r.comma)
+	return rec, nil
+}
+
+func (r *csvReader) readHeader() error {
+	fields, err := r.cr.Read()
+	if err == io.EOF {
+		return &ParseError{File: r.file, Line: 1, Err: fmt.Errorf("%w: empty file: no header row", ErrMalformed)}
+	}
+	line, _ := r.cr.FieldPos(0)
+	if err != nil {
+		var pe *csv.ParseError
+		if errors.As(err, &pe) {
+			line = pe.Line
+		}
+		return &ParseError{File: r.file, Line: line, Err: fmt.Errorf("%w: header: %v", ErrMalformed, err)}
+	}
+	h := &csvHeader{file: r.file, line: line, names: make([]string, len(fields)), pos: make(map[string]int, len(fields))}
+	for i, f := range fields {
+		n := strings.ToLower(strings.TrimSpace(f))
+		h.names[i] = n
+		if _, dup := h.pos[n]; !dup {
+			h.pos[n] = i
+		}
+	}
+	if err := r.conv.header(h); err != nil {
+		return err
+	}
+	r.h = h
+	return nil
+}

@@ -1,0 +1,170 @@
+package importers
+
+import (
+	"bytes"
+	"encoding/json"
+	"flag"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/settlehq/settle/ledger"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files under testdata/importers")
+
+const testdataDir = "../testdata/importers"
+
+// sample is one sample export under testdata/importers/<format>/.
+type sample struct {
+	format  string
+	path    string
+	mapping string // the .rules file of a generic-csv sample
+}
+
+func samples(t testing.TB) []sample {
+	t.Helper()
+	var out []sample
+	for _, format := range Formats() {
+		dir := filepath.Join(testdataDir, format)
+		entries, err := os.ReadDir(dir)
+		if err != nil {
+			t.Fatalf("samples for %s: %v", format, err)
+		}
+		n := 0
+		for _, e := range entries {
+			name := e.Name()
+			if strings.HasSuffix(name, ".golden.json") || strings.HasSuffix(name, ".rules") {
+				continue
+			}
+			s := sample{format: format, path: filepath.Join(dir, name)}
+			if format == FormatGenericCSV {
+				s.mapping = strings.TrimSuffix(s.path, filepath.Ext(s.path)) + ".rules"
+			}
+			out = append(out, s)
+			n++
+		}
+		if n == 0 {
+			t.Fatalf("no samples for %s in %s", format, dir)
+		}
+	}
+	return out
+}
+
+// testOptions registers eth (18 decimals) as a user would for Whop.
+func testOptions(t testing.TB, mapping string) *Options {
+	t.Helper()
+	cs := &ledger.Currencies{}
+	if err := cs.Register("eth", 18); err != nil {
+		t.Fatal(err)
+	}
+	opts := &Options{Currencies: cs}
+	if mapping != "" {
+		f, err := os.Open(mapping)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer f.Close()
+		m, err := ParseMapping(filepath.Base(mapping), f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		opts.Mapping = m
+	}
+	return opts
+}
+
+type goldenFile struct {
+	Format  string    `json:"format"`
+	Records []*Record `json:"records"`
+	Errors  []string  `json:"errors"`
+}
+
+func readSample(t testing.TB, s sample, data []byte) goldenFile {
+	t.Helper()
+	name := filepath.Join(s.format, filepath.Base(s.path))
+	rd, format, err := Open(name, bytes.NewReader(data), testOptions(t, s.mapping))
+	if err != nil {
+		t.Fatalf("Open: %v", err)
+	}
+	if format != s.format {
+		t.Errorf("Open detected %s, want %s", format, s.format)
+	}
+	recs, errs := ReadAll(rd)
+	g := goldenFile{Format: format, Records: recs, Errors: []string{}}
+	for _, e := range errs {
+		g.Errors = append(g.Errors, e.Error())
+	}
+	return g
+}
+
+func TestGolden(t *testing.T) {
+	for _, s := range samples(t) {
+		t.Run(strings.TrimPrefix(s.path, testdataDir+"/"), func(t *testing.T) {
+			data, err := os.ReadFile(s.path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			g := readSample(t, s, data)
+			if len(g.Errors) > 0 {
+				t.Errorf("sample has problems: %q", g.Errors)
+			}
+			if len(g.Records) < 2 && !strings.Contains(s.path, "single") {
+				t.Errorf("only %d records", len(g.Records))
+			}
+			got, err := json.MarshalIndent(g, "", "  ")
+			if err != nil {
+				t.Fatal(err)
+			}
+			got = append(got, '\n')
+			golden := strings.TrimSuffix(s.path, filepath.Ext(s.path)) + ".golden.json"
+			if *update {
+				if err := os.WriteFile(golden, got, 0o644); err != nil {
+					t.Fatal(err)
+				}
+				return
+			}
+			want, err := os.ReadFile(golden)
+			if err != nil {
+				t.Fatalf("%v (run go test ./importers -update)", err)
+			}
+			if !bytes.Equal(got, want) {
+				t.Errorf("%s differs from the output; rerun with -update and review the diff", golden)
+			}
+		})
+	}
+}
+
+// TestRawAndLines checks that every record points back at its source: the
+// line holds the record's id, and Raw is the record as written.
+func TestRawAndLines(t *testing.T) {
+	for _, s := range samples(t) {
+		data, err := os.ReadFile(s.path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		lines := strings.Split(string(data), "\n")
+		g := readSample(t, s, data)
+		for _, r := range g.Records {
+			if r.Line < 1 || r.Line > len(lines) {
+				t.Errorf("%s: %s: line %d out of range", s.path, r.ID, r.Line)
+				continue
+			}
+			// A CSV record's id is on its line; a JSON record starts on it.
+			want := r.ID
+			if strings.HasSuffix(s.format, "-json") {
+				want = "{"
+			}
+			if !strings.Contains(lines[r.Line-1], want) {
+				t.Errorf("%s: %s: line %d does not hold %q", s.path, r.ID, r.Line, want)
+			}
+			if r.Raw == "" || !strings.Contains(r.Raw, r.ID) {
+				t.Errorf("%s: %s: Raw %q does not hold the id", s.path, r.ID, r.Raw)
+			}
+			if strings.HasSuffix(s.format, "-json") && !json.Valid([]byte(r.Raw)) {
+				t.Errorf("%s: %s: Raw is not valid JSON", s.path, r.ID)
+			}
+		}
+	}
+}

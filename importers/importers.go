@@ -1,0 +1,206 @@
+package importers
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/settlehq/settle/ledger"
+)
+
+// Provider names, as they appear in Record.Provider.
+const (
+	ProviderStripe     = "stripe"
+	ProviderJustiFi    = "justifi"
+	ProviderWhop       = "whop"
+	ProviderPaymentsV3 = "paymentsv3"
+	ProviderCardPay    = "cardpay"
+)
+
+// Format names, as accepted by NewReader and returned by Detect.
+const (
+	FormatStripeBalanceJSON   = "stripe-balance-json"
+	FormatStripeItemizedCSV   = "stripe-itemized-csv"
+	FormatStripeObjectsJSON   = "stripe-objects-json"
+	FormatJustiFiPaymentsJSON = "justifi-payments-json"
+	FormatJustiFiBalanceJSON  = "justifi-balance-json"
+	FormatJustiFiPayoutCSV    = "justifi-payout-csv"
+	FormatWhopPaymentsJSON    = "whop-payments-json"
+	FormatPaymentsV3JSON      = "paymentsv3-json"
+	FormatCardPayJSON         = "cardpay-json"
+	FormatGenericCSV          = "generic-csv"
+)
+
+// Options configure a reader. A nil *Options is the defaults.
+type Options struct {
+	// Currencies resolves currency codes; nil knows ISO 4217 only, so a
+	// code such as Whop's "eth" is refused until registered here.
+	Currencies *ledger.Currencies
+	// Mapping describes the columns of a generic-csv file. Open uses
+	// generic-csv whenever it is set.
+	Mapping *Mapping
+}
+
+// Reader reads normalized records from one provider export.
+//
+// Read returns the next record, or io.EOF after the last one. A bad record
+// gives a *ParseError naming its file, line and column or field, and the next
+// Read goes on with the following record, so a caller can list every problem
+// in a file. A structural problem (broken or truncated JSON, a missing
+// required column) also gives a *ParseError, wrapping ErrMalformed or
+// ErrMissingColumn; every Read after it returns io.EOF.
+type Reader interface {
+	Read() (*Record, error)
+}
+
+// formatSpec describes one format: JSON formats convert one object at a
+// time, CSV formats one row at a time.
+type formatSpec struct {
+	name     string
+	provider string
+	json     func(cc *currencyCache) jsonConv
+	csv      func(cc *currencyCache, opts *Options) (csvFormat, rune, error)
+}
+
+func formatTable() []formatSpec {
+	return []formatSpec{
+		{name: FormatStripeBalanceJSON, provider: ProviderStripe, json: stripeBalanceConv},
+		{name: FormatStripeItemizedCSV, provider: ProviderStripe, csv: newStripeItemized},
+		{name: FormatStripeObjectsJSON, provider: ProviderStripe, json: stripeObjectsConv},
+		{name: FormatJustiFiPaymentsJSON, provider: ProviderJustiFi, json: justifiPaymentsConv},
+		{name: FormatJustiFiBalanceJSON, provider: ProviderJustiFi, json: justifiBalanceConv},
+		{name: FormatJustiFiPayoutCSV, provider: ProviderJustiFi, csv: newJustiFiPayout},
+		{name: FormatWhopPaymentsJSON, provider: ProviderWhop, json: whopPaymentsConv},
+		{name: FormatPaymentsV3JSON, provider: ProviderPaymentsV3, json: paymentsV3Conv},
+		{name: FormatCardPayJSON, provider: ProviderCardPay, json: cardPayConv},
+		{name: FormatGenericCSV, csv: newGenericCSV},
+	}
+}
+
+func lookupFormat(name string) (formatSpec, bool) {
+	for _, f := range formatTable() {
+		if f.name == name {
+			return f, true
+		}
+	}
+	return formatSpec{}, false
+}
+
+// Formats returns the names of the supported formats.
+func Formats() []string {
+	var names []string
+	for _, f := range formatTable() {
+		names = append(names, f.name)
+	}
+	return names
+}
+
+// headSize is how much of a file Open and the JSON readers look at before
+// reading: enough for a CSV header or a JSON envelope and its first record.
+const headSize = 64 << 10
+
+// NewReader returns a reader of format for the contents r of the file name
+// (used in errors and records only). opts may be nil.
+func NewReader(format, name string, r io.Reader, opts *Options) (Reader, error) {
+	if opts == nil {
+		opts = &Options{}
+	}
+	spec, ok := lookupFormat(format)
+	if !ok {
+		return nil, fmt.Errorf("%w %q: the formats are %s", ErrUnknownFormat, format, strings.Join(Formats(), ", "))
+	}
+	cc := &currencyCache{cs: opts.Currencies}
+	if spec.csv != nil {
+		conv, comma, err := spec.csv(cc, opts)
+		if err != nil {
+			return nil, err
+		}
+		provider := spec.provider
+		if provider == "" && opts.Mapping != nil {
+			provider = opts.Mapping.Provider
+		}
+		return newCSVReader(name, spec.name, provider, r, comma, conv), nil
+	}
+	br := bufio.NewReaderSize(r, headSize)
+	head, err := br.Peek(headSize)
+	if err != nil && err != io.EOF && !errors.Is(err, bufio.ErrBufferFull) {
+		return nil, fmt.Errorf("%s: %w", name, err)
+	}
+	h, err := scanHead(trimBOM(head))
+	if err == nil && h.shape == shapeObject && h.first == nil {
+		err = fmt.Errorf("%w: no records found in the first %d KiB", ErrMalformed, headSize>>10)
+	}
+	if err != nil {
+		return &errReader{err: &ParseError{File: name, Line: 1, Err: err}}, nil
+	}
+	if len(head) >= len(utf8BOM) && string(head[:3]) == string(utf8BOM) {
+		br.Discard(len(utf8BOM))
+	}
+	return &jsonReader{
+		s:        newJSONStream(name, br, h.shape),
+		format:   spec.name,
+		provider: spec.provider,
+		conv:     spec.json(cc),
+	}, nil
+}
+
+// Open detects the format of a file from its first bytes (or uses
+// generic-csv when opts.Mapping is set) and returns a reader for it with the
+// format's name.
+func Open(name string, r io.Reader, opts *Options) (Reader, string, error) {
+	br := bufio.NewReaderSize(r, headSize)
+	format := FormatGenericCSV
+	if opts == nil || opts.Mapping == nil {
+		head, err := br.Peek(headSize)
+		if err != nil && err != io.EOF && !errors.Is(err, bufio.ErrBufferFull) {
+			return nil, "", fmt.Errorf("%s: %w", name, err)
+		}
+		if format, err = Detect(name, head); err != nil {
+			return nil, "", err
+		}
+	}
+	rd, err := NewReader(format, name, br, opts)
+	return rd, format, err
+}
+
+// ReadAll reads rd to the end, returning every record and every problem.
+func ReadAll(rd Reader) ([]*Record, []error) {
+	var recs []*Record
+	var errs []error
+	for {
+		rec, err := rd.Read()
+		if err == io.EOF {
+			return recs, errs
+		}
+		if err != nil {
+			errs = append(errs, err)
+			var pe *ParseError
+			if !errors.As(err, &pe) {
+				return recs, errs // not about a record: nothing more to read
+			}
+			continue
+		}
+		recs = append(recs, rec)
+	}
+}
+
+// errReader reports one structural error, then io.EOF.
+type errReader struct{ err error }
+
+func (r *errReader) Read() (*Record, error) {
+	err := r.err
+	r.err = nil
+	if err == nil {
+		return nil, io.EOF
+	}
+	return nil, err
+}
+
+func trimBOM(b []byte) []byte {
+	if len(b) >= len(utf8BOM) && string(b[:3]) == string(utf8BOM) {
+		return b[3:]
+	}
+	return b
+}

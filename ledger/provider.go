@@ -1,0 +1,126 @@
+package ledger
+
+import (
+	"context"
+	"fmt"
+	"time"
+)
+
+// ProviderTransaction is a balance transaction as a provider reported it,
+// for books kept from the provider's data alone. Amounts are minor units;
+// Amount is signed as the provider signs it (a refund is negative), Fee is
+// what the provider charged (negative when returned), Net = Amount − Fee.
+type ProviderTransaction struct {
+	Key               string
+	Provider          string
+	ID                string // the provider's balance transaction id; becomes the ledger's
+	Kind              string // canonical kind: charge, refund, fee, fee_refund, dispute, dispute_reversal, payout, payout_failure, other
+	Type              string // the provider's type, kept as given
+	ReportingCategory string
+	SourceRef         string
+	PaymentRef        string
+	Currency          string
+	Amount, Fee, Net  int64
+	Status            string // pending or available
+	Created           time.Time
+	AvailableOn       time.Time
+	PayoutID          string
+	Description       string
+}
+
+// BookProviderTransaction posts the entry a provider balance transaction
+// implies, on the lifecycle's accounts, and stores the balance transaction
+// with the provider's id and figures so that reconciliation links the two.
+//
+//	charge           Dr assets:P:pending|available net, Dr expenses:fees:P fee / Cr income:sales amount
+//	refund           Dr income:refunds −amount, Dr expenses:fees:P fee / Cr assets:P:available −net
+//	fee, fee_refund  Dr expenses:fees:P / Cr assets:P:available −net (a fee refund is the reverse)
+//	dispute          Dr assets:disputes:open −amount, Dr expenses:fees:dispute fee / Cr assets:P:available −net
+//	dispute_reversal Dr assets:P:available net / Cr assets:disputes:open amount, Cr expenses:fees:dispute −fee
+//	payout           Dr assets:payouts:in_transit −net / Cr assets:P:available
+//	payout_failure   Dr assets:P:available net / Cr assets:payouts:in_transit
+//	other            Dr assets:P:available net / Cr income:provider_adjustments (signs follow net)
+func (l *Ledger) BookProviderTransaction(ctx context.Context, pt ProviderTransaction) (*Result, error) {
+	if pt.Net != pt.Amount-pt.Fee {
+		return nil, fmt.Errorf("%w: %s: net %d is not amount %d − fee %d", ErrInvalidAmount, pt.ID, pt.Net, pt.Amount, pt.Fee)
+	}
+	if pt.ID == "" || pt.Provider == "" {
+		return nil, fmt.Errorf("%w: a provider transaction needs an id and a provider", ErrInvalidRequest)
+	}
+	cur, err := l.currencies.Lookup(pt.Currency)
+	if err != nil {
+		return nil, err
+	}
+	pt.Currency = cur.Code
+	pt.Created = l.at(pt.Created)
+	if pt.AvailableOn.IsZero() {
+		pt.AvailableOn = pt.Created
+	}
+	pt.AvailableOn = pt.AvailableOn.UTC()
+	return l.idempotent(ctx, "book_provider_transaction", pt.Key, pt, func(tx Tx, res *Result) error {
+		ps := l.providerPostings(pt)
+		var clean []Posting
+		for _, p := range ps {
+			if p.Amount != 0 {
+				clean = append(clean, p)
+			}
+		}
+		status := pt.Status
+		if status != BTPending {
+			status = BTAvailable
+		}
+		desc := pt.Description
+		if desc == "" {
+			desc = fmt.Sprintf("%s %s %s", pt.Provider, pt.Type, pt.ID)
+		}
+		e := &Entry{Key: pt.Key, Phase: Posted, OccurredAt: pt.Created, Description: desc,
+			Source: Source{Provider: pt.Provider, Type: pt.Kind, ID: pt.ID, Ref: pt.SourceRef}}
+		if len(clean) > 0 {
+			e.Postings = clean
+			if err := l.insert(ctx, tx, e); err != nil {
+				return err
+			}
+			res.Entry = e
+		}
+		bt := &BalanceTransaction{ID: pt.ID, Provider: pt.Provider, EntryID: e.ID, Type: pt.Type,
+			ReportingCategory: pt.ReportingCategory, SourceType: pt.Kind, SourceID: pt.SourceRef, SourceRef: pt.SourceRef,
+			PaymentID: pt.PaymentRef, Amount: pt.Amount, Fee: pt.Fee, Net: pt.Net, Currency: cur.Code, Status: status,
+			Description: desc, Created: pt.Created, AvailableOn: pt.AvailableOn, PayoutID: pt.PayoutID}
+		if pt.Fee != 0 {
+			bt.FeeDetails = []FeeDetail{{Type: pt.Provider + "_fee", Amount: pt.Fee}}
+		}
+		if res.Entry == nil {
+			return fmt.Errorf("%w: %s moves no money", ErrInvalidAmount, pt.ID)
+		}
+		if err := tx.InsertBalanceTransaction(ctx, bt); err != nil {
+			return err
+		}
+		res.BalanceTransaction = bt
+		return nil
+	})
+}
+
+// providerPostings chooses the postings of a provider transaction.
+func (l *Ledger) providerPostings(pt ProviderTransaction) []Posting {
+	c := pt.Currency
+	avail := fill(l.chart.Available, pt.Provider, "")
+	fees := fill(l.chart.Fees, pt.Provider, pt.Provider+"_fee")
+	switch pt.Kind {
+	case "charge":
+		bal := avail
+		if pt.Status == BTPending {
+			bal = fill(l.chart.Pending, pt.Provider, "")
+		}
+		return []Posting{{bal, c, pt.Net}, {fees, c, pt.Fee}, {l.chart.Sales, c, -pt.Amount}}
+	case "refund":
+		return []Posting{{l.chart.Refunds, c, -pt.Amount}, {fees, c, pt.Fee}, {avail, c, pt.Net}}
+	case "fee", "fee_refund":
+		return []Posting{{fees, c, -pt.Net}, {avail, c, pt.Net}}
+	case "dispute", "dispute_reversal":
+		return []Posting{{l.chart.DisputesOpen, c, -pt.Amount}, {fill(l.chart.Fees, pt.Provider, "dispute"), c, pt.Fee}, {avail, c, pt.Net}}
+	case "payout", "payout_failure":
+		return []Posting{{l.chart.InTransit, c, -pt.Net}, {avail, c, pt.Net}}
+	default:
+		return []Posting{{avail, c, pt.Net}, {"income:provider_adjustments", c, -pt.Net}}
+	}
+}
