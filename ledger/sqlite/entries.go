@@ -330,7 +330,9 @@ func (t *tx) Accounts(ctx context.Context) ([]ledger.Account, error) {
 	return out, rows.Err()
 }
 
-// EachEntry streams entries with their postings in one ordered query.
+// EachEntry streams entries with their postings. Two cursors walk in the
+// same order, one over entries and one over their postings (four narrow
+// columns each), so no entry column is decoded more than once.
 func (t *tx) EachEntry(ctx context.Context, f ledger.EntryFilter, fn func(*ledger.Entry) error) error {
 	where := "1 = 1"
 	var args []any
@@ -350,48 +352,73 @@ func (t *tx) EachEntry(ctx context.Context, f ledger.EntryFilter, fn func(*ledge
 		where += " AND e.id IN (SELECT p2.entry_id FROM postings p2 JOIN accounts a2 ON a2.id = p2.account_id WHERE " + pw + ")"
 		args = append(args, pargs...)
 	}
-	rows, err := t.q.QueryContext(ctx, `SELECT `+entryCols+`, a.name, p.currency, p.amount FROM entries e
-		JOIN postings p ON p.entry_id = e.id JOIN accounts a ON a.id = p.account_id
-		WHERE `+where+` ORDER BY e.occurred_at, e.id, p.seq`, args...)
+	names, err := t.accountNames(ctx)
 	if err != nil {
 		return err
 	}
-	defer rows.Close()
-	var cur *ledger.Entry
-	for rows.Next() {
-		var p ledger.Posting
-		e, err := scanEntry(multiScanner{rows, []any{&p.Account, &p.Currency, &p.Amount}})
+	entries, err := t.q.QueryContext(ctx, `SELECT `+entryCols+` FROM entries e WHERE `+where+` ORDER BY e.occurred_at, e.id`, args...)
+	if err != nil {
+		return err
+	}
+	defer entries.Close()
+	postings, err := t.q.QueryContext(ctx, `SELECT p.entry_id, p.account_id, p.currency, p.amount FROM entries e
+		JOIN postings p ON p.entry_id = e.id WHERE `+where+` ORDER BY e.occurred_at, e.id, p.seq`, args...)
+	if err != nil {
+		return err
+	}
+	defer postings.Close()
+	var pend struct {
+		ok       bool
+		entryID  int64
+		account  int64
+		currency string
+		amount   int64
+	}
+	next := func() error {
+		pend.ok = postings.Next()
+		if !pend.ok {
+			return postings.Err()
+		}
+		return postings.Scan(&pend.entryID, &pend.account, &pend.currency, &pend.amount)
+	}
+	if err := next(); err != nil {
+		return err
+	}
+	for entries.Next() {
+		e, err := scanEntry(entries)
 		if err != nil {
 			return err
 		}
-		if cur != nil && cur.ID != e.ID {
-			if err := fn(cur); err != nil {
+		for pend.ok && pend.entryID == e.ID {
+			e.Postings = append(e.Postings, ledger.Posting{Account: names[pend.account], Currency: pend.currency, Amount: pend.amount})
+			if err := next(); err != nil {
 				return err
 			}
-			cur = nil
 		}
-		if cur == nil {
-			cur = e
+		if err := fn(e); err != nil {
+			return err
 		}
-		cur.Postings = append(cur.Postings, p)
 	}
-	if err := rows.Err(); err != nil {
-		return err
-	}
-	if cur != nil {
-		return fn(cur)
-	}
-	return nil
+	return entries.Err()
 }
 
-// multiScanner scans an entry row followed by extra columns.
-type multiScanner struct {
-	rows  *sql.Rows
-	extra []any
-}
-
-func (m multiScanner) Scan(dest ...any) error {
-	return m.rows.Scan(append(dest, m.extra...)...)
+// accountNames maps account ids to names.
+func (t *tx) accountNames(ctx context.Context) (map[int64]string, error) {
+	rows, err := t.q.QueryContext(ctx, `SELECT id, name FROM accounts`)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	names := map[int64]string{}
+	for rows.Next() {
+		var id int64
+		var name string
+		if err := rows.Scan(&id, &name); err != nil {
+			return nil, err
+		}
+		names[id] = name
+	}
+	return names, rows.Err()
 }
 
 // Request returns a stored idempotent request.
