@@ -208,3 +208,63 @@ CREATE TABLE quarantine (
     problem   TEXT NOT NULL,
     raw       TEXT NOT NULL DEFAULT ''
 );
+
+-- migration: 3
+-- Reconciliation: runs with their window, inputs and counts; durable
+-- exceptions keyed by the outcome's fingerprint (so a re-run refreshes
+-- rather than duplicates them); links that the next run matches first.
+CREATE TABLE recon_runs (
+    id                  INTEGER PRIMARY KEY,
+    provider            TEXT NOT NULL,
+    grain               TEXT NOT NULL,
+    window_from         INTEGER NOT NULL,
+    window_to           INTEGER NOT NULL,
+    started_at          INTEGER NOT NULL,
+    finished_at         INTEGER NOT NULL,
+    provider_records    INTEGER NOT NULL,
+    ledger_records      INTEGER NOT NULL,
+    inputs_digest       TEXT NOT NULL,
+    matched             INTEGER NOT NULL,
+    mismatched          INTEGER NOT NULL,
+    missing_in_ledger   INTEGER NOT NULL,
+    missing_at_provider INTEGER NOT NULL,
+    duplicates          INTEGER NOT NULL,
+    heuristic           INTEGER NOT NULL,
+    payout_mismatches   INTEGER NOT NULL,
+    opened              INTEGER NOT NULL,
+    closed              INTEGER NOT NULL
+);
+
+CREATE TABLE recon_exceptions (
+    id                  INTEGER PRIMARY KEY,
+    fingerprint         TEXT NOT NULL UNIQUE,
+    provider            TEXT NOT NULL,
+    grain               TEXT NOT NULL,
+    kind                TEXT NOT NULL,
+    subject             TEXT NOT NULL DEFAULT '',
+    provider_id         TEXT NOT NULL DEFAULT '',
+    ledger_id           TEXT NOT NULL DEFAULT '',
+    ref                 TEXT NOT NULL DEFAULT '',
+    currency            TEXT NOT NULL DEFAULT '',
+    amount              INTEGER NOT NULL DEFAULT 0,
+    occurred_at         INTEGER NOT NULL DEFAULT 0,
+    heuristic           INTEGER NOT NULL DEFAULT 0,
+    details             TEXT NOT NULL DEFAULT '',
+    status              TEXT NOT NULL CHECK (status IN ('open', 'resolved', 'ignored')),
+    note                TEXT NOT NULL DEFAULT '',
+    resolution_entry_id INTEGER REFERENCES entries (id),
+    first_run           INTEGER NOT NULL REFERENCES recon_runs (id),
+    last_run            INTEGER NOT NULL REFERENCES recon_runs (id),
+    updated_at          INTEGER NOT NULL
+);
+CREATE INDEX recon_exceptions_scope ON recon_exceptions (provider, grain, status);
+
+CREATE TABLE recon_links (
+    provider    TEXT NOT NULL,
+    grain       TEXT NOT NULL,
+    provider_id TEXT NOT NULL,
+    ledger_id   TEXT NOT NULL,
+    heuristic   INTEGER NOT NULL DEFAULT 0,
+    run_id      INTEGER NOT NULL REFERENCES recon_runs (id),
+    PRIMARY KEY (provider, grain, provider_id)
+) WITHOUT ROWID;

@@ -234,7 +234,6 @@ func (r *csvReader) Read() (*Record, error) {
 		}
 	}
 	fields, err := r.cr.Read()
-	line, _ := r.cr.FieldPos(0)
 	if err != nil {
 		var pe *csv.ParseError
 		switch {
@@ -248,8 +247,9 @@ func (r *csvReader) Read() (*Record, error) {
 			return nil, &ParseError{File: r.file, Line: pe.Line, Err: fmt.Errorf("%w: byte %d: %v", ErrBadValue, pe.Column, pe.Err)}
 		}
 		r.done = true
-		return nil, &ParseError{File: r.file, Line: line, Err: err}
+		return nil, &ParseError{File: r.file, Err: err}
 	}
+	line, _ := r.cr.FieldPos(0)
 	r.row = csvRow{h: r.h, line: line, fields: fields}
 	rec := &Record{Provider: r.provider, Format: r.format, File: r.file, Line: line}
 	r.conv.row(&r.row, rec)
@@ -265,14 +265,15 @@ func (r *csvReader) readHeader() error {
 	if err == io.EOF {
 		return &ParseError{File: r.file, Line: 1, Err: fmt.Errorf("%w: empty file: no header row", ErrMalformed)}
 	}
-	line, _ := r.cr.FieldPos(0)
 	if err != nil {
+		line := 1
 		var pe *csv.ParseError
 		if errors.As(err, &pe) {
 			line = pe.Line
 		}
 		return &ParseError{File: r.file, Line: line, Err: fmt.Errorf("%w: header: %v", ErrMalformed, err)}
 	}
+	line, _ := r.cr.FieldPos(0)
 	h := &csvHeader{file: r.file, line: line, names: make([]string, len(fields)), pos: make(map[string]int, len(fields))}
 	for i, f := range fields {
 		n := strings.ToLower(strings.TrimSpace(f))

@@ -28,7 +28,16 @@ const (
 //
 // Payment grain uses Amount (the payment's amount), Captured, Refunded,
 // Disputed, Status (the provider's own status word) and Created; ID and
-// SourceRef are both the provider's payment id.
+// SourceRef are both the provider's payment id. Type says what the object
+// is: "payment" for most providers, and for exports that also list other
+// objects as their own records the object's kind (Stripe's charge, refund,
+// dispute, payout; Payments API V3 refunds), with PaymentRef naming the
+// payment a refund or dispute belongs to. Each reader's doc comment says how
+// its fields map.
+//
+// Signs: balance-grain amounts are signed by their effect on the provider
+// balance (a refund, a fee transaction or a payout is negative), and Fee is
+// normally ≥ 0; payment-grain amounts are all ≥ 0 as the providers give them.
 type Record struct {
 	Provider          string // stripe, justifi, whop, paymentsv3, cardpay, or the mapping's name
 	Format            string // the reader that produced it, e.g. "stripe-itemized-csv"

@@ -2,6 +2,7 @@ package ledger_test
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"testing"
 	"time"
@@ -16,7 +17,7 @@ import (
 type replayCall struct {
 	name string
 	at   time.Time
-	do   func(ctx context.Context, l *ledger.Ledger) (any, error)
+	do   func(ctx context.Context, l *ledger.Ledger, ids map[string]int64) (any, error)
 }
 
 // fullScenario walks every lifecycle operation, in several currencies and
@@ -29,155 +30,139 @@ func fullScenario() []replayCall {
 				ledger.Credit("income:adjustments", "usd", amount)}}
 	}
 	return []replayCall{
-		{"authorize a", h(0), func(ctx context.Context, l *ledger.Ledger) (any, error) {
+		{"authorize a", h(0), func(ctx context.Context, l *ledger.Ledger, ids map[string]int64) (any, error) {
 			r := authorizeReq("pay_a", "100.00")
 			r.At = time.Time{}
 			r.Metadata = map[string]string{"order": "1001"}
 			return l.Authorize(ctx, r)
 		}},
-		{"capture a", h(1), func(ctx context.Context, l *ledger.Ledger) (any, error) {
+		{"capture a", h(1), func(ctx context.Context, l *ledger.Ledger, ids map[string]int64) (any, error) {
 			return l.Capture(ctx, ledger.CaptureRequest{Key: "cap-a", PaymentID: "pay_a", Amount: dec("80"),
 				Fees: []ledger.Fee{{Type: "stripe_fee", Amount: dec("2.62")}}})
 		}},
-		{"charge b (eur, adyen)", h(1), func(ctx context.Context, l *ledger.Ledger) (any, error) {
+		{"charge b (eur, adyen)", h(1), func(ctx context.Context, l *ledger.Ledger, ids map[string]int64) (any, error) {
 			return l.Capture(ctx, ledger.CaptureRequest{Key: "cap-b", PaymentID: "pay_b", Provider: "adyen", ProviderRef: "psp_b",
 				Currency: "EUR", Amount: dec("50.00"), Fees: []ledger.Fee{{Type: "processing", Amount: dec("0.90")}},
 				AvailableOn: h(30), At: h(1)})
 		}},
-		{"charge f (jpy)", h(2), func(ctx context.Context, l *ledger.Ledger) (any, error) {
+		{"charge f (jpy)", h(2), func(ctx context.Context, l *ledger.Ledger, ids map[string]int64) (any, error) {
 			return l.Capture(ctx, ledger.CaptureRequest{Key: "cap-f", PaymentID: "pay_f", Provider: "stripe", Currency: "jpy",
 				Amount: dec("1500"), Fees: []ledger.Fee{{Type: "stripe_fee", Amount: dec("54")}}})
 		}},
-		{"charge g (kwd)", h(2), func(ctx context.Context, l *ledger.Ledger) (any, error) {
+		{"charge g (kwd)", h(2), func(ctx context.Context, l *ledger.Ledger, ids map[string]int64) (any, error) {
 			return l.Capture(ctx, ledger.CaptureRequest{Key: "cap-g", PaymentID: "pay_g", Provider: "justifi", Currency: "kwd",
 				Amount: dec("12.345"), At: h(2)})
 		}},
-		{"authorize c", h(2), func(ctx context.Context, l *ledger.Ledger) (any, error) {
+		{"authorize c", h(2), func(ctx context.Context, l *ledger.Ledger, ids map[string]int64) (any, error) {
 			r := authorizeReq("pay_c", "20.00")
 			r.At = h(2)
 			return l.Authorize(ctx, r)
 		}},
-		{"cancel c", h(3), func(ctx context.Context, l *ledger.Ledger) (any, error) {
+		{"cancel c", h(3), func(ctx context.Context, l *ledger.Ledger, ids map[string]int64) (any, error) {
 			return l.Cancel(ctx, ledger.CancelRequest{Key: "cancel-c", PaymentID: "pay_c"})
 		}},
-		{"authorize d with expiry", h(3), func(ctx context.Context, l *ledger.Ledger) (any, error) {
+		{"authorize d with expiry", h(3), func(ctx context.Context, l *ledger.Ledger, ids map[string]int64) (any, error) {
 			r := authorizeReq("pay_d", "30.00")
 			r.At, r.ExpiresAt = time.Time{}, h(4)
 			return l.Authorize(ctx, r)
 		}},
-		{"expire", h(5), func(ctx context.Context, l *ledger.Ledger) (any, error) {
+		{"expire", h(5), func(ctx context.Context, l *ledger.Ledger, ids map[string]int64) (any, error) {
 			return l.ExpireAuthorizations(ctx, h(5))
 		}},
-		{"make available", h(72), func(ctx context.Context, l *ledger.Ledger) (any, error) {
+		{"make available", h(72), func(ctx context.Context, l *ledger.Ledger, ids map[string]int64) (any, error) {
 			return l.MakeAvailable(ctx, h(72))
 		}},
-		{"refund a partly", h(73), func(ctx context.Context, l *ledger.Ledger) (any, error) {
+		{"refund a partly", h(73), func(ctx context.Context, l *ledger.Ledger, ids map[string]int64) (any, error) {
 			return l.Refund(ctx, ledger.RefundRequest{Key: "rf-a1", PaymentID: "pay_a", RefundID: "re_a1", Amount: dec("30"),
 				Reason: "duplicate"})
 		}},
-		{"refund a with fee refund", h(74), func(ctx context.Context, l *ledger.Ledger) (any, error) {
+		{"refund a with fee refund", h(74), func(ctx context.Context, l *ledger.Ledger, ids map[string]int64) (any, error) {
 			return l.Refund(ctx, ledger.RefundRequest{Key: "rf-a2", PaymentID: "pay_a", RefundID: "re_a2", Amount: dec("20"),
 				FeeRefund: dec("1.00"), Currency: "usd", At: h(74)})
 		}},
-		{"fee returned on b", h(75), func(ctx context.Context, l *ledger.Ledger) (any, error) {
+		{"fee returned on b", h(75), func(ctx context.Context, l *ledger.Ledger, ids map[string]int64) (any, error) {
 			return l.RefundFee(ctx, ledger.FeeRefundRequest{Key: "fee-b", PaymentID: "pay_b", Amount: dec("0.40")})
 		}},
-		{"dispute b", h(76), func(ctx context.Context, l *ledger.Ledger) (any, error) {
+		{"dispute b", h(76), func(ctx context.Context, l *ledger.Ledger, ids map[string]int64) (any, error) {
 			return l.OpenDispute(ctx, ledger.DisputeRequest{Key: "dp-b", PaymentID: "pay_b", DisputeID: "dp_b", Amount: dec("50"),
 				Fee: dec("15")})
 		}},
-		{"win b", h(300), func(ctx context.Context, l *ledger.Ledger) (any, error) {
+		{"win b", h(300), func(ctx context.Context, l *ledger.Ledger, ids map[string]int64) (any, error) {
 			return l.WinDispute(ctx, ledger.DisputeCloseRequest{Key: "won-b", DisputeID: "dp_b", FeeRefund: dec("15")})
 		}},
-		{"charge e", h(76), func(ctx context.Context, l *ledger.Ledger) (any, error) {
+		{"charge e", h(76), func(ctx context.Context, l *ledger.Ledger, ids map[string]int64) (any, error) {
 			return l.Capture(ctx, chargeReq("pay_e", "70.00", "2.33"))
 		}},
-		{"dispute e", h(77), func(ctx context.Context, l *ledger.Ledger) (any, error) {
+		{"dispute e", h(77), func(ctx context.Context, l *ledger.Ledger, ids map[string]int64) (any, error) {
 			return l.OpenDispute(ctx, ledger.DisputeRequest{Key: "dp-e", PaymentID: "pay_e", DisputeID: "dp_e", Amount: dec("70"),
 				Fee: dec("15"), At: h(77)})
 		}},
-		{"lose e", h(301), func(ctx context.Context, l *ledger.Ledger) (any, error) {
+		{"lose e", h(301), func(ctx context.Context, l *ledger.Ledger, ids map[string]int64) (any, error) {
 			return l.LoseDispute(ctx, ledger.DisputeCloseRequest{Key: "lost-e", DisputeID: "dp_e"})
 		}},
-		{"payout 1", h(302), func(ctx context.Context, l *ledger.Ledger) (any, error) {
+		{"payout 1", h(302), func(ctx context.Context, l *ledger.Ledger, ids map[string]int64) (any, error) {
 			return l.CreatePayout(ctx, ledger.PayoutRequest{Key: "po-1", PayoutID: "po_1", Provider: "stripe", Currency: "usd",
 				Amount: dec("20"), ArrivalDate: h(350)})
 		}},
-		{"payout 1 paid", h(350), func(ctx context.Context, l *ledger.Ledger) (any, error) {
+		{"payout 1 paid", h(350), func(ctx context.Context, l *ledger.Ledger, ids map[string]int64) (any, error) {
 			return l.PayPayout(ctx, ledger.PayoutUpdateRequest{Key: "po-1-paid", PayoutID: "po_1"})
 		}},
-		{"payout 2", h(302), func(ctx context.Context, l *ledger.Ledger) (any, error) {
+		{"payout 2", h(302), func(ctx context.Context, l *ledger.Ledger, ids map[string]int64) (any, error) {
 			return l.CreatePayout(ctx, ledger.PayoutRequest{Key: "po-2", PayoutID: "po_2", Provider: "adyen", Currency: "eur",
 				Amount: dec("10"), At: h(302)})
 		}},
-		{"payout 2 failed", h(351), func(ctx context.Context, l *ledger.Ledger) (any, error) {
+		{"payout 2 failed", h(351), func(ctx context.Context, l *ledger.Ledger, ids map[string]int64) (any, error) {
 			return l.FailPayout(ctx, ledger.PayoutUpdateRequest{Key: "po-2-failed", PayoutID: "po_2", At: h(351)})
 		}},
-		{"adjustment", h(352), func(ctx context.Context, l *ledger.Ledger) (any, error) {
+		{"adjustment", h(352), func(ctx context.Context, l *ledger.Ledger, ids map[string]int64) (any, error) {
 			return l.PostEntry(ctx, entry("adj-1", "5.00"))
 		}},
-		{"reverse adjustment", h(353), func(ctx context.Context, l *ledger.Ledger) (any, error) {
-			return l.Reverse(ctx, "rev-1", 0, time.Time{}, "undo adj-1") // entry id filled in by the test
+		{"reverse adjustment", h(353), func(ctx context.Context, l *ledger.Ledger, ids map[string]int64) (any, error) {
+			return l.Reverse(ctx, "rev-1", ids["adjustment"], time.Time{}, "undo adj-1")
 		}},
-		{"pending entry", h(354), func(ctx context.Context, l *ledger.Ledger) (any, error) {
+		{"pending entry", h(354), func(ctx context.Context, l *ledger.Ledger, ids map[string]int64) (any, error) {
 			in := pendingEntry("hold-1")
 			in.OccurredAt = h(354)
 			return l.PostEntry(ctx, in)
 		}},
-		{"post pending in part", h(355), func(ctx context.Context, l *ledger.Ledger) (any, error) {
-			return l.PostPending(ctx, ledger.PostPendingRequest{Key: "post-1", EntryID: 0, // filled in by the test
+		{"post pending in part", h(355), func(ctx context.Context, l *ledger.Ledger, ids map[string]int64) (any, error) {
+			return l.PostPending(ctx, ledger.PostPendingRequest{Key: "post-1", EntryID: ids["pending entry"],
 				Postings: []ledger.PostingInput{ledger.Debit("assets:bank:ops", "usd", "60"), ledger.Credit("liabilities:customers", "usd", "60")}})
 		}},
-		{"pending entry 2", h(356), func(ctx context.Context, l *ledger.Ledger) (any, error) {
+		{"pending entry 2", h(356), func(ctx context.Context, l *ledger.Ledger, ids map[string]int64) (any, error) {
 			in := pendingEntry("hold-2")
 			in.OccurredAt = time.Time{}
 			return l.PostEntry(ctx, in)
 		}},
-		{"void pending 2", h(357), func(ctx context.Context, l *ledger.Ledger) (any, error) {
-			return nil, l.VoidPending(ctx, "void-2", 0) // filled in by the test
+		{"void pending 2", h(357), func(ctx context.Context, l *ledger.Ledger, ids map[string]int64) (any, error) {
+			return nil, l.VoidPending(ctx, "void-2", ids["pending entry 2"])
 		}},
-		{"batch", h(358), func(ctx context.Context, l *ledger.Ledger) (any, error) {
+		{"batch", h(358), func(ctx context.Context, l *ledger.Ledger, ids map[string]int64) (any, error) {
 			a, b := entry("batch-1", "1.00"), entry("batch-2", "2.00")
 			a.OccurredAt, b.OccurredAt = h(358), h(358)
 			return l.PostEntries(ctx, []ledger.EntryInput{a, b})
 		}},
-		{"close period", h(400), func(ctx context.Context, l *ledger.Ledger) (any, error) {
+		{"close period", h(400), func(ctx context.Context, l *ledger.Ledger, ids map[string]int64) (any, error) {
 			return nil, l.ClosePeriod(ctx, h(399))
 		}},
-		{"charge after close", h(401), func(ctx context.Context, l *ledger.Ledger) (any, error) {
+		{"charge after close", h(401), func(ctx context.Context, l *ledger.Ledger, ids map[string]int64) (any, error) {
 			return l.Capture(ctx, ledger.CaptureRequest{Key: "cap-h", PaymentID: "pay_h", Provider: "stripe", Currency: "usd",
 				Amount: dec("9.99")})
 		}},
-		{"refund after close", h(402), func(ctx context.Context, l *ledger.Ledger) (any, error) {
+		{"refund after close", h(402), func(ctx context.Context, l *ledger.Ledger, ids map[string]int64) (any, error) {
 			return l.Refund(ctx, ledger.RefundRequest{Key: "rf-h", PaymentID: "pay_h", RefundID: "re_h"})
 		}},
 	}
 }
 
-// runScenario makes every call of calls with the clock at its time, fixing
-// up the entry ids that later calls refer to.
+// runScenario makes every call of calls with the clock at its time,
+// recording the ids of the entries that later calls refer to.
 func runScenario(t *testing.T, e *env, l *ledger.Ledger, calls []replayCall, ids map[string]int64) []any {
 	t.Helper()
 	out := make([]any, len(calls))
 	for i, c := range calls {
 		e.clock.Set(c.at)
-		do := c.do
-		switch c.name {
-		case "reverse adjustment":
-			do = func(ctx context.Context, l *ledger.Ledger) (any, error) {
-				return l.Reverse(ctx, "rev-1", ids["adjustment"], time.Time{}, "undo adj-1")
-			}
-		case "post pending in part":
-			do = func(ctx context.Context, l *ledger.Ledger) (any, error) {
-				return l.PostPending(ctx, ledger.PostPendingRequest{Key: "post-1", EntryID: ids["pending entry"],
-					Postings: []ledger.PostingInput{ledger.Debit("assets:bank:ops", "usd", "60"), ledger.Credit("liabilities:customers", "usd", "60")}})
-			}
-		case "void pending 2":
-			do = func(ctx context.Context, l *ledger.Ledger) (any, error) {
-				return nil, l.VoidPending(ctx, "void-2", ids["pending entry 2"])
-			}
-		}
-		res, err := do(e.ctx, l)
+		res, err := c.do(e.ctx, l, ids)
 		if err != nil {
 			t.Fatalf("%s: %v", c.name, err)
 		}
@@ -246,35 +231,24 @@ func TestReplayFullScenario(t *testing.T) {
 	e.verify(t)
 	snapshot := dump(t, e.store.DB())
 
-	replay := func(t *testing.T, l *ledger.Ledger, db interface{ dumpDB() string }) {
+	replay := func(t *testing.T, l *ledger.Ledger, db *sql.DB) {
 		e.clock.Set(t0.AddDate(1, 0, 0))
 		for i, c := range calls {
 			t.Run(c.name, func(t *testing.T) {
-				res, err := func() (any, error) {
-					switch c.name {
-					case "reverse adjustment":
-						return l.Reverse(e.ctx, "rev-1", ids["adjustment"], time.Time{}, "undo adj-1")
-					case "post pending in part":
-						return l.PostPending(e.ctx, ledger.PostPendingRequest{Key: "post-1", EntryID: ids["pending entry"],
-							Postings: []ledger.PostingInput{ledger.Debit("assets:bank:ops", "usd", "60"), ledger.Credit("liabilities:customers", "usd", "60")}})
-					case "void pending 2":
-						return nil, l.VoidPending(e.ctx, "void-2", ids["pending entry 2"])
-					}
-					return c.do(e.ctx, l)
-				}()
+				res, err := c.do(e.ctx, l, ids)
 				if err != nil {
 					t.Fatalf("replay: %v", err)
 				}
 				sameResult(t, c.name, first[i], res)
 			})
 		}
-		if after := db.dumpDB(); after != snapshot {
+		if after := dump(t, db); after != snapshot {
 			t.Errorf("replay changed the database: %s", diffDumps(snapshot, after))
 		}
 	}
 
 	t.Run("same ledger", func(t *testing.T) {
-		replay(t, e.l, dumper{t, e.store})
+		replay(t, e.l, e.store.DB())
 	})
 	t.Run("reopened", func(t *testing.T) {
 		store, err := sqlite.Open(e.ctx, e.path)
@@ -282,17 +256,10 @@ func TestReplayFullScenario(t *testing.T) {
 			t.Fatal(err)
 		}
 		defer store.Close()
-		replay(t, ledger.New(store, &ledger.Options{Now: e.clock.Now}), dumper{t, store})
+		replay(t, ledger.New(store, &ledger.Options{Now: e.clock.Now}), store.DB())
 	})
 	e.verify(t)
 }
-
-type dumper struct {
-	t     *testing.T
-	store *sqlite.Store
-}
-
-func (d dumper) dumpDB() string { return dump(d.t, d.store.DB()) }
 
 // Every keyed operation, called twice with the same key and the time left
 // to the clock, returns its first result even though the clock moved.

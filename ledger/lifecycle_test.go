@@ -125,6 +125,7 @@ func runLifecycle(t *testing.T, cases []lifecycleCase) {
 	t.Helper()
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
+			t.Parallel() // each case has a database of its own
 			e := newEnv(t, c.opts)
 			if c.setup != nil {
 				c.setup(t, e)

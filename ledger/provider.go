@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"time"
+
+	"github.com/shopspring/decimal"
 )
 
 // ProviderTransaction is a balance transaction as a provider reported it,
@@ -123,4 +125,80 @@ func (l *Ledger) providerPostings(pt ProviderTransaction) []Posting {
 	default:
 		return []Posting{{avail, c, pt.Net}, {"income:provider_adjustments", c, -pt.Net}}
 	}
+}
+
+// CorrectionRequest corrects the figures of a balance transaction after the
+// fact: the provider charged a fee the ledger lacked, say. Deltas are in
+// major units of the transaction's currency and are added to its amount and
+// fee.
+type CorrectionRequest struct {
+	Key                  string
+	BalanceTransactionID string
+	AmountDelta          decimal.Decimal
+	FeeDelta             decimal.Decimal
+	Description          string
+	At                   time.Time
+}
+
+// SourceCorrection is the SourceType of a correction's balance transaction;
+// its SourceID names the corrected balance transaction.
+const SourceCorrection = "correction"
+
+// CorrectBalanceTransaction books the entry that changes a balance
+// transaction's amount and fee by the given deltas, on the accounts its kind
+// uses, and stores a correction balance transaction linked to it. Entries
+// stay immutable: the original is untouched, and readers that compare
+// figures (reconciliation) add corrections to their target.
+func (l *Ledger) CorrectBalanceTransaction(ctx context.Context, req CorrectionRequest) (*Result, error) {
+	req.At = l.at(req.At)
+	return l.idempotent(ctx, "correct_balance_transaction", req.Key, req, func(tx Tx, res *Result) error {
+		target, err := tx.BalanceTransaction(ctx, req.BalanceTransactionID)
+		if err != nil {
+			return err
+		}
+		cur, err := l.currencies.Lookup(target.Currency)
+		if err != nil {
+			return err
+		}
+		da, err := ToMinor(req.AmountDelta, cur)
+		if err != nil {
+			return fmt.Errorf("amount delta: %w", err)
+		}
+		df, err := ToMinor(req.FeeDelta, cur)
+		if err != nil {
+			return fmt.Errorf("fee delta: %w", err)
+		}
+		if da == 0 && df == 0 {
+			return fmt.Errorf("%w: a correction needs a non-zero amount or fee delta", ErrInvalidAmount)
+		}
+		pt := ProviderTransaction{Provider: target.Provider, Kind: KindOf(target.Type, target.ReportingCategory),
+			Currency: cur.Code, Amount: da, Fee: df, Net: da - df, Status: BTAvailable}
+		var ps []Posting
+		for _, p := range l.providerPostings(pt) {
+			if p.Amount != 0 {
+				ps = append(ps, p)
+			}
+		}
+		desc := req.Description
+		if desc == "" {
+			desc = "Correction of " + target.ID
+		}
+		e := &Entry{Key: req.Key, Phase: Posted, OccurredAt: req.At, Description: desc, Postings: ps,
+			Source: Source{Provider: target.Provider, Type: SourceCorrection, ID: target.ID, Ref: target.SourceRef}}
+		if err := l.insert(ctx, tx, e); err != nil {
+			return err
+		}
+		bt := &BalanceTransaction{ID: btID(e.ID, 0), Provider: target.Provider, EntryID: e.ID, Type: "adjustment",
+			ReportingCategory: "other_adjustment", SourceType: SourceCorrection, SourceID: target.ID, SourceRef: target.SourceRef,
+			PaymentID: target.PaymentID, Amount: da, Fee: df, Net: da - df, Currency: cur.Code, Status: BTAvailable,
+			Description: desc, Created: req.At, AvailableOn: req.At}
+		if df != 0 {
+			bt.FeeDetails = []FeeDetail{{Type: "correction", Amount: df}}
+		}
+		if err := tx.InsertBalanceTransaction(ctx, bt); err != nil {
+			return err
+		}
+		res.Entry, res.BalanceTransaction = e, bt
+		return nil
+	})
 }

@@ -204,7 +204,9 @@ func TestDemoRuns(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("demo: exit %d: %s", code, errOut)
 	}
-	for _, want := range []string{"Recorded 19 payment events", "Verified", "assets:stripe:available", "108.35"} {
+	for _, want := range []string{"Recorded 20 payment events", "Verified", "assets:stripe:available", "96.82",
+		"Imported Stripe's balance report", "mismatched", "missing_in_ledger", "missing_at_provider", "duplicate",
+		"fee: ledger 0.85, provider 0.95"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("demo output lacks %q:\n%s", want, out)
 		}

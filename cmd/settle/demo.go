@@ -4,24 +4,47 @@ import (
 	"bytes"
 	"fmt"
 	"os"
+	"path/filepath"
+	"strconv"
 	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/settlehq/settle"
 	"github.com/settlehq/settle/feed"
+	"github.com/settlehq/settle/importers"
+	"github.com/settlehq/settle/ledger/sqlite"
+	"github.com/settlehq/settle/reconcile/runner"
 )
 
 // demoDB is where the demo writes unless --db is given.
 const demoDB = "settle-demo.db"
 
+// demoExport writes the embedded Stripe export of the demo month to a temp
+// file, since imports read files.
+func demoExport() (string, error) {
+	data, err := settle.DemoFS.ReadFile("testdata/demo/stripe-balance-2026-11.csv")
+	if err != nil {
+		return "", err
+	}
+	dir, err := os.MkdirTemp("", "settle-demo")
+	if err != nil {
+		return "", err
+	}
+	path := filepath.Join(dir, "stripe-balance-2026-11.csv")
+	return path, os.WriteFile(path, data, 0o644)
+}
+
 func newDemoCmd(a *app) *cobra.Command {
 	return &cobra.Command{
 		Use:   "demo",
 		Short: "Walk the whole pipeline on a realistic sample",
-		Long: `Record a month of sample payment events (captures with fees, a partial capture,
-a canceled authorization, refunds, a dispute won, payouts paid and failed, a manual
-entry), make due funds available, verify the books, and show the balances.
+		Long: `Walk the whole pipeline on a month of sample data: record payment events
+(captures with fees, a partial capture, a canceled authorization, refunds, a
+dispute won, payouts paid and failed, a manual entry), make due funds available,
+verify the books, import Stripe's balance report for the month, reconcile it
+against the ledger, and show the exceptions it found (a fee Stripe changed, a
+charge the ledger lacks, one Stripe lacks, a row Stripe listed twice).
 
 The demo writes to ./settle-demo.db (recreated each run) unless --db is given.`,
 		Example: `  settle demo
@@ -53,11 +76,11 @@ The demo writes to ./settle-demo.db (recreated each run) unless --db is given.`,
 			if len(errs) > 0 {
 				return errs[0]
 			}
-			sum, errs := feed.Apply(ctx, books, events, false)
+			applied, errs := feed.Apply(ctx, books, events, false)
 			if len(errs) > 0 {
 				return errs[0]
 			}
-			fmt.Fprintf(out, "1. Recorded %d payment events from %s (%d new).\n", len(events), name, sum.Applied)
+			fmt.Fprintf(out, "1. Recorded %d payment events from %s (%d new).\n", len(events), name, applied.Applied)
 
 			last := events[len(events)-1].At
 			n, err := books.MakeAvailable(ctx, last.Add(48*time.Hour))
@@ -83,12 +106,55 @@ The demo writes to ./settle-demo.db (recreated each run) unless --db is given.`,
 			if err := writeBalances(a, books, bals, "table"); err != nil {
 				return err
 			}
+
+			export, err := demoExport()
+			if err != nil {
+				return err
+			}
+			defer os.RemoveAll(filepath.Dir(export))
+			st, err := a.importFile(cmd, export, "", "", &importers.Options{}, false)
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(out, "\n4. Imported Stripe's balance report for November: %d balance transactions.\n", st.Records)
+			scopes, err := runner.Scopes(ctx, a.store, "", time.Time{}, time.Time{})
+			if err != nil {
+				return err
+			}
+			fmt.Fprintln(out, "5. Reconciled it against the ledger:")
+			fmt.Fprintln(out)
+			var sum summary
+			for _, sc := range scopes {
+				rep, err := runner.Reconcile(ctx, a.store, books, sc, a.now)
+				if err != nil {
+					return err
+				}
+				rs := toRunSummary(rep.Run)
+				sum.Runs = append(sum.Runs, rs)
+				addRun(&sum.runSummary, rs)
+			}
+			open, err := a.store.Exceptions(ctx, sqlite.ExceptionFilter{Status: sqlite.ExceptionOpen})
+			if err != nil {
+				return err
+			}
+			sum.OpenExceptions = len(open)
+			printRuns(a, sum)
+			fmt.Fprintln(out)
+			var rows [][]string
+			for _, e := range open {
+				rows = append(rows, []string{strconv.FormatInt(e.ID, 10), e.Kind, e.Subject, e.ProviderID, e.LedgerID, describeException(e)})
+			}
+			if err := printTable(out, []string{"ID", "KIND", "SUBJECT", "PROVIDER ID", "LEDGER ID", "DETAIL"}, rows, map[int]bool{0: true}); err != nil {
+				return err
+			}
 			fmt.Fprintf(out, `
 Where to look next:
-  settle --db %[1]s balance assets:stripe        balances of one provider
+  settle --db %[1]s exceptions resolve 1 --book   book the fee Stripe charged, then:
+  settle --db %[1]s reconcile                     the next run agrees and closes it
+  settle --db %[1]s report trial-balance          the trial balance (also journal, balance-sheet, …)
+  settle --db %[1]s report balance-transactions   the ledger in Stripe's itemized layout
+  settle --db %[1]s export hledger                the books for hledger (or beancount)
   settle --db %[1]s balance --as-of 2026-11-05    the books as they stood that day
-  settle --db %[1]s verify                         check every invariant again
-  settle record --help                             the event feed format
 `, a.dbPath)
 			return nil
 		},

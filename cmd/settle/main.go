@@ -137,8 +137,11 @@ var commands = []func(*app) *cobra.Command{
 	newBalanceCmd,
 	newVerifyCmd,
 	newImportCmd,
+	newReconcileCmd,
+	newExceptionsCmd,
 	newDemoCmd,
 	newReportCmd, newExportCmd,
+	newBenchCmd,
 }
 
 // run executes settle with args and returns the exit code.

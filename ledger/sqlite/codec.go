@@ -3,14 +3,28 @@ package sqlite
 import (
 	"database/sql"
 	"encoding/json"
+	"math"
 	"time"
 )
 
 // Times are stored as Unix nanoseconds in UTC; zero times as 0 or NULL.
 
+// Unix nanoseconds reach from 1677 to 2262 only. Times outside are clamped
+// rather than left to UnixNano, which would wrap: "as of the year 3000"
+// must still be after every stored time.
+var (
+	maxTS = time.Unix(0, math.MaxInt64)
+	minTS = time.Unix(0, math.MinInt64)
+)
+
 func ts(t time.Time) int64 {
-	if t.IsZero() {
+	switch {
+	case t.IsZero():
 		return 0
+	case t.After(maxTS):
+		return math.MaxInt64
+	case t.Before(minTS):
+		return math.MinInt64
 	}
 	return t.UnixNano()
 }
@@ -19,7 +33,7 @@ func nullTS(t time.Time) any {
 	if t.IsZero() {
 		return nil
 	}
-	return t.UnixNano()
+	return ts(t)
 }
 
 func fromTS(n int64) time.Time {

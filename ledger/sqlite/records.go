@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/settlehq/settle/importers"
+	"github.com/settlehq/settle/ledger"
 )
 
 // ImportFile describes one provider export being imported.
@@ -178,9 +179,11 @@ func (k *recordSink) flush() error {
 // RecordFilter selects provider records. Zero fields do not filter.
 type RecordFilter struct {
 	ImportID int64
+	RecordID string
 	Provider string
 	Grain    importers.Grain
 	From, To time.Time // created in [From, To)
+	NoRaw    bool      // leave Raw empty (reconciliation does not need it)
 }
 
 // EachRecord streams stored provider records ordered by created, then id.
@@ -195,6 +198,10 @@ func (s *Store) EachRecord(ctx context.Context, f RecordFilter, fn func(*importe
 		where += " AND provider = ?"
 		args = append(args, f.Provider)
 	}
+	if f.RecordID != "" {
+		where += " AND record_id = ?"
+		args = append(args, f.RecordID)
+	}
 	if f.Grain != "" {
 		where += " AND grain = ?"
 		args = append(args, string(f.Grain))
@@ -207,9 +214,13 @@ func (s *Store) EachRecord(ctx context.Context, f RecordFilter, fn func(*importe
 		where += " AND created < ?"
 		args = append(args, ts(f.To))
 	}
+	rawCol := "raw"
+	if f.NoRaw {
+		rawCol = "''"
+	}
 	rows, err := s.db.QueryContext(ctx, `SELECT provider, grain, record_id, format, type, reporting_category, source_ref,
 		payment_ref, currency, amount, fee, net, captured, refunded, disputed, status, created, available_on, payout_id,
-		description, file, line, raw FROM provider_records WHERE `+where+` ORDER BY created, id`, args...)
+		description, file, line, `+rawCol+` FROM provider_records WHERE `+where+` ORDER BY created, id`, args...)
 	if err != nil {
 		return err
 	}
@@ -231,20 +242,38 @@ func (s *Store) EachRecord(ctx context.Context, f RecordFilter, fn func(*importe
 	return rows.Err()
 }
 
-// Providers lists the providers that have stored records, sorted.
-func (s *Store) Providers(ctx context.Context) ([]string, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT DISTINCT provider FROM provider_records ORDER BY provider`)
+// RecordGrains lists the (provider, grain) pairs that have stored records.
+func (s *Store) RecordGrains(ctx context.Context) ([][2]string, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT DISTINCT provider, grain FROM provider_records ORDER BY provider, grain`)
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
-	var out []string
+	var out [][2]string
 	for rows.Next() {
-		var p string
-		if err := rows.Scan(&p); err != nil {
+		var pg [2]string
+		if err := rows.Scan(&pg[0], &pg[1]); err != nil {
 			return nil, err
 		}
-		out = append(out, p)
+		out = append(out, pg)
 	}
 	return out, rows.Err()
+}
+
+// Record returns the first stored occurrence of a provider record.
+func (s *Store) Record(ctx context.Context, provider string, grain importers.Grain, id string) (*importers.Record, error) {
+	var found *importers.Record
+	err := s.EachRecord(ctx, RecordFilter{Provider: provider, Grain: grain, RecordID: id}, func(r *importers.Record) error {
+		if found == nil {
+			found = r
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	if found == nil {
+		return nil, fmt.Errorf("provider record %s %s: %w", provider, id, ledger.ErrNotFound)
+	}
+	return found, nil
 }

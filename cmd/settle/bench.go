@@ -1,0 +1,572 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"slices"
+	"strings"
+	"sync"
+	"syscall"
+	"text/tabwriter"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/settlehq/settle/generate"
+	"github.com/settlehq/settle/importers"
+	"github.com/settlehq/settle/ledger"
+	"github.com/settlehq/settle/ledger/sqlite"
+	"github.com/settlehq/settle/reconcile"
+	"github.com/settlehq/settle/reports"
+)
+
+// benchSizes are the sizes of one bench run.
+type benchSizes struct {
+	reconcile int // provider records and ledger transactions, each
+	batched   int // entries posted in batches (the trial balance and journal run on them)
+	single    int // entries posted one per transaction
+	imported  int // payments whose itemized report is imported
+	compare   int // entries of the journal given to hledger and ledger
+}
+
+var (
+	fullSizes  = benchSizes{reconcile: 1_000_000, batched: 1_000_000, single: 20_000, imported: 1_000_000, compare: 200_000}
+	quickSizes = benchSizes{reconcile: 10_000, batched: 10_000, single: 200, imported: 10_000, compare: 2_000}
+)
+
+// benchBatch is how many entries one PostEntries call carries.
+const benchBatch = 1000
+
+func newBenchCmd(a *app) *cobra.Command {
+	var quick, compare bool
+	var dir string
+	cmd := &cobra.Command{
+		Use:   "bench",
+		Short: "Measure settle against its performance targets",
+		Long: `Measure settle against the performance targets of DESIGN.md, each on a fresh
+temporary database filled by the seeded data generator (package generate),
+and print one table: figure, measured, target, pass or fail.
+
+  batched posting        PostEntries, 1,000 entries of 4 postings a transaction
+  one entry per tx       PostEntry, the embedded API path
+  itemized CSV import    Stripe balance_change_from_activity.itemized: parse,
+                         normalize and store (sqlite.Store.Import), peak heap
+  reconcile              1,000,000 provider records against 1,000,000 ledger
+                         balance transactions (reconcile.MatchBalances), time
+                         and peak memory (sampled heap, and the process's max
+                         RSS, which is measured first for that reason)
+  trial balance          Ledger.Balances on the batched-posting ledger
+  journal CSV export     reports.Journal of that ledger to CSV
+
+--quick runs everything 100 times smaller, for CI and smoke tests: its
+figures are not comparable with the targets. --compare also times hledger and
+ledger (when installed) on the balance of the same journal, exported by
+'settle export hledger', beside settle's own trial balance.
+
+The --db flag is not used: every measurement runs on its own database in a
+temporary folder (--dir), removed afterwards.`,
+		Example: `  settle bench --quick          # a smoke run in seconds
+  settle bench                  # the full sizes: a few minutes
+  settle bench --compare        # and hledger / ledger on a 200,000-entry journal`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			sizes := fullSizes
+			if quick {
+				sizes = quickSizes
+			}
+			tmp, err := os.MkdirTemp(dir, "settle-bench-")
+			if err != nil {
+				return err
+			}
+			defer os.RemoveAll(tmp)
+			b := &bencher{a: a, dir: tmp, sizes: sizes, quick: quick}
+			return b.run(cmd.Context(), compare)
+		},
+	}
+	cmd.Flags().BoolVar(&quick, "quick", false, "sizes 100 times smaller (for CI)")
+	cmd.Flags().BoolVar(&compare, "compare", false, "also time hledger and ledger on the same journal")
+	cmd.Flags().StringVar(&dir, "dir", "", "where to put the temporary databases (default: the system's temporary folder)")
+	return cmd
+}
+
+// bencher runs the measurements and collects their rows.
+type bencher struct {
+	a     *app
+	dir   string
+	sizes benchSizes
+	quick bool
+	rows  []benchRow
+}
+
+// benchRow is one line of the results table.
+type benchRow struct {
+	figure, measured, target string
+	pass                     bool
+	note                     string
+}
+
+func (b *bencher) add(figure, measured, target string, pass bool, note string) {
+	b.rows = append(b.rows, benchRow{figure, measured, target, pass, note})
+}
+
+func (b *bencher) run(ctx context.Context, compare bool) error {
+	fmt.Fprintln(b.a.stdout, machine(ctx, b.dir))
+	// Reconcile first: the process's max RSS is then its own.
+	steps := []func(context.Context) error{b.reconcile, b.batched, b.single, b.importCSV}
+	for _, step := range steps {
+		if err := step(ctx); err != nil {
+			return err
+		}
+		runtime.GC()
+	}
+	b.print()
+	if compare {
+		return b.compare(ctx)
+	}
+	return nil
+}
+
+// print writes the results table.
+func (b *bencher) print() {
+	tw := tabwriter.NewWriter(b.a.stdout, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "FIGURE\tMEASURED\tTARGET\tRESULT")
+	met := 0
+	for _, r := range b.rows {
+		res := "FAIL"
+		if r.pass {
+			res, met = "pass", met+1
+		}
+		if b.quick {
+			res = "(quick) " + res
+		}
+		line := r.figure + "\t" + r.measured + "\t" + r.target + "\t" + res
+		if r.note != "" {
+			line += "  " + r.note
+		}
+		fmt.Fprintln(tw, line)
+	}
+	tw.Flush()
+	fmt.Fprintf(b.a.stdout, "%d of %d targets met", met, len(b.rows))
+	if b.quick {
+		fmt.Fprint(b.a.stdout, " (quick sizes: not comparable with the targets)")
+	}
+	fmt.Fprintln(b.a.stdout)
+}
+
+// progress shows what is being measured, on a terminal only.
+func (b *bencher) progress(format string, args ...any) {
+	if !b.a.isTerminal {
+		return
+	}
+	msg := fmt.Sprintf(format, args...)
+	fmt.Fprintf(b.a.stderr, "\r\033[K%s", msg)
+	if msg == "" {
+		fmt.Fprint(b.a.stderr, "\r\033[K")
+	}
+}
+
+// open opens a fresh ledger database in the bench folder.
+func (b *bencher) open(ctx context.Context, name string) (*sqlite.Store, *ledger.Ledger, error) {
+	st, err := sqlite.Open(ctx, filepath.Join(b.dir, name))
+	if err != nil {
+		return nil, nil, err
+	}
+	return st, ledger.New(st, nil), nil
+}
+
+// reconcile matches generated provider records against generated ledger
+// balance transactions, 0.1% of them with differences.
+func (b *bencher) reconcile(ctx context.Context) error {
+	n := b.sizes.reconcile
+	b.progress("reconcile: generating %s × %s", count(n), count(n))
+	peak := watchHeap()
+	recs, bts, diffs := generate.Pairs(generate.PairOptions{N: n, DiffRate: 0.001})
+	b.progress("reconcile: matching %s × %s", count(len(recs)), count(len(bts)))
+	start := time.Now()
+	res := reconcile.MatchBalances(recs, bts, nil)
+	elapsed := time.Since(start)
+	heapPeak := peak.stop()
+	rss := maxRSS()
+	runtime.KeepAlive(recs)
+	runtime.KeepAlive(bts)
+	b.progress("")
+	note := fmt.Sprintf("(inputs included; %d differences injected, %d exceptions found)", len(diffs), len(res.Exceptions()))
+	if found := len(res.Exceptions()); found != len(diffs) {
+		note = fmt.Sprintf("(WRONG: %d differences injected, %d exceptions found)", len(diffs), found)
+	}
+	const limit = 1536 << 20
+	mem := max(heapPeak, rss)
+	b.add(fmt.Sprintf("reconcile %s × %s", count(n), count(n)),
+		fmt.Sprintf("%s, peak heap %s, max RSS %s", dur(elapsed), mib(heapPeak), mib(rss)),
+		"≤ 10 s, ≤ 1.5 GB", elapsed <= 10*time.Second && mem <= limit, note)
+	return nil
+}
+
+// batched posts the entries in batches, then measures the trial balance and
+// the journal export on the resulting ledger.
+func (b *bencher) batched(ctx context.Context) error {
+	st, books, err := b.open(ctx, "batched.db")
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	n := b.sizes.batched
+	var posting time.Duration
+	done := 0
+	err = generate.Entries(generate.EntryOptions{N: n, Batch: benchBatch}, func(es []ledger.EntryInput) error {
+		start := time.Now()
+		_, err := books.PostEntries(ctx, es)
+		posting += time.Since(start)
+		done += len(es)
+		if done%(50*benchBatch) == 0 {
+			b.progress("batched posting: %s of %s entries", count(done), count(n))
+		}
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("batched posting: %w", err)
+	}
+	b.progress("")
+	rate := float64(n) / posting.Seconds()
+	b.add("batched posting (1,000 a tx, 4 postings)", fmt.Sprintf("%s entries/s", count(int(rate))),
+		"≥ 150,000 entries/s", rate >= 150_000, fmt.Sprintf("(%s entries in %s)", count(n), dur(posting)))
+
+	// Trial balance: the best of several runs after a warm-up read.
+	b.progress("trial balance")
+	var best time.Duration
+	rows := 0
+	for i := range 11 {
+		start := time.Now()
+		bals, err := books.Balances(ctx, "")
+		d := time.Since(start)
+		if err != nil {
+			return fmt.Errorf("trial balance: %w", err)
+		}
+		rows = len(bals)
+		if i == 1 || (i > 1 && d < best) {
+			best = d
+		}
+	}
+	b.add(fmt.Sprintf("trial balance (%s entries)", count(n)), dur(best), "≤ 50 ms", best <= 50*time.Millisecond,
+		fmt.Sprintf("(%d balances; best of 10)", rows))
+
+	b.progress("journal CSV export")
+	cw := &countWriter{}
+	start := time.Now()
+	w := reports.NewCSVWriter(cw)
+	if err := reports.Journal(ctx, books, reports.Options{}, w); err != nil {
+		return fmt.Errorf("journal export: %w", err)
+	}
+	if err := w.Close(); err != nil {
+		return err
+	}
+	elapsed := time.Since(start)
+	b.progress("")
+	postings := 4 * n
+	rate = float64(postings) / elapsed.Seconds()
+	b.add("journal CSV export", fmt.Sprintf("%s postings/s", count(int(rate))), "≥ 500,000 postings/s",
+		rate >= 500_000, fmt.Sprintf("(%s postings, %s MiB, in %s)", count(postings), mibN(cw.n), dur(elapsed)))
+	return nil
+}
+
+// single posts one entry per database transaction.
+func (b *bencher) single(ctx context.Context) error {
+	st, books, err := b.open(ctx, "single.db")
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	n := b.sizes.single
+	var elapsed time.Duration
+	done := 0
+	err = generate.Entries(generate.EntryOptions{N: n, Batch: 100}, func(es []ledger.EntryInput) error {
+		start := time.Now()
+		for _, e := range es {
+			if _, err := books.PostEntry(ctx, e); err != nil {
+				return err
+			}
+		}
+		elapsed += time.Since(start)
+		done += len(es)
+		b.progress("one entry per transaction: %s of %s", count(done), count(n))
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("single posting: %w", err)
+	}
+	b.progress("")
+	rate := float64(n) / elapsed.Seconds()
+	b.add("one entry per transaction", fmt.Sprintf("%s entries/s", count(int(rate))), "≥ 5,000 entries/s",
+		rate >= 5000, fmt.Sprintf("(%s entries in %s)", count(n), dur(elapsed)))
+	return nil
+}
+
+// importCSV generates an itemized report and imports it as settle import
+// does: stream, parse, normalize and store in one transaction.
+func (b *bencher) importCSV(ctx context.Context) error {
+	name := filepath.Join(b.dir, "balance_change_from_activity.itemized.csv")
+	b.progress("import: generating the itemized report")
+	f, err := os.Create(name)
+	if err != nil {
+		return err
+	}
+	h := sha256.New()
+	if _, err := generate.Generate(generate.Options{Payments: b.sizes.imported, PerDay: 5000},
+		generate.Output{ItemizedCSV: io.MultiWriter(f, h)}); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Close(); err != nil {
+		return err
+	}
+	size := fileSize(name)
+	st, _, err := b.open(ctx, "import.db")
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	b.progress("import: importing %s MiB", mibN(size))
+	runtime.GC()
+	peak := watchHeap()
+	start := time.Now()
+	stats, err := st.Import(ctx, sqlite.ImportFile{File: name, SHA256: hex.EncodeToString(h.Sum(nil)),
+		Format: importers.FormatStripeItemizedCSV}, func(sink sqlite.RecordSink) error {
+		in, err := os.Open(name)
+		if err != nil {
+			return err
+		}
+		defer in.Close()
+		rd, err := importers.NewReader(importers.FormatStripeItemizedCSV, name, in, nil)
+		if err != nil {
+			return err
+		}
+		for {
+			rec, err := rd.Read()
+			if errors.Is(err, io.EOF) {
+				return nil
+			}
+			if err != nil {
+				return err
+			}
+			if err := sink.Add(rec); err != nil {
+				return err
+			}
+		}
+	})
+	elapsed := time.Since(start)
+	heapPeak := peak.stop()
+	b.progress("")
+	if err != nil {
+		return fmt.Errorf("import: %w", err)
+	}
+	rate := float64(stats.Records) / elapsed.Seconds()
+	b.add("Stripe itemized CSV import", fmt.Sprintf("%s rows/s, peak heap %s", count(int(rate)), mib(heapPeak)),
+		"≥ 300,000 rows/s, flat memory", rate >= 300_000,
+		fmt.Sprintf("(%s rows, %s MiB, in %s)", count(stats.Records), mibN(size), dur(elapsed)))
+	return nil
+}
+
+// compare times hledger and ledger on the balance of a journal exported by
+// settle, beside settle's trial balance of the same entries.
+func (b *bencher) compare(ctx context.Context) error {
+	st, books, err := b.open(ctx, "compare.db")
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	n := b.sizes.compare
+	b.progress("compare: posting %s entries", count(n))
+	if err := generate.Entries(generate.EntryOptions{N: n, Batch: benchBatch}, func(es []ledger.EntryInput) error {
+		_, err := books.PostEntries(ctx, es)
+		return err
+	}); err != nil {
+		return err
+	}
+	journal := filepath.Join(b.dir, "compare.journal")
+	f, err := os.Create(journal)
+	if err != nil {
+		return err
+	}
+	bw := bufio.NewWriter(f)
+	if err := reports.ExportHledger(ctx, books, bw); err != nil {
+		f.Close()
+		return err
+	}
+	if err := bw.Flush(); err != nil {
+		return err
+	}
+	if err := f.Close(); err != nil {
+		return err
+	}
+	b.progress("")
+	fmt.Fprintf(b.a.stdout, "\nBalance of the same %s-transaction journal (%s MiB, from settle export hledger):\n",
+		count(n), mibN(fileSize(journal)))
+	tw := tabwriter.NewWriter(b.a.stdout, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "TOOL\tCOMMAND\tTIME\tMAX RSS")
+	for _, tool := range [][]string{{"hledger", "-f", journal, "bal"}, {"ledger", "-f", journal, "bal"}} {
+		if _, err := exec.LookPath(tool[0]); err != nil {
+			fmt.Fprintf(tw, "%s\t(not installed)\t\t\n", tool[0])
+			continue
+		}
+		b.progress("compare: %s", strings.Join(tool, " "))
+		cmd := exec.CommandContext(ctx, tool[0], tool[1:]...)
+		cmd.Stdout, cmd.Stderr = io.Discard, io.Discard
+		start := time.Now()
+		err := cmd.Run()
+		elapsed := time.Since(start)
+		res := dur(elapsed)
+		if err != nil {
+			res += " (" + err.Error() + ")"
+		}
+		rss := ""
+		if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
+			rss = mib(uint64(ru.Maxrss) << 10)
+		}
+		fmt.Fprintf(tw, "%s\t%s bal\t%s\t%s\n", tool[0], tool[0]+" -f J", res, rss)
+	}
+	b.progress("")
+	start := time.Now()
+	if _, err := books.Balances(ctx, ""); err != nil {
+		return err
+	}
+	maintained := time.Since(start)
+	start = time.Now()
+	if _, err := books.BalancesAsOf(ctx, "", time.Date(9999, 1, 1, 0, 0, 0, 0, time.UTC)); err != nil {
+		return err
+	}
+	fromPostings := time.Since(start)
+	fmt.Fprintf(tw, "settle\tLedger.Balances (maintained)\t%s\t(in process)\n", dur(maintained))
+	fmt.Fprintf(tw, "settle\tLedger.BalancesAsOf (summed from postings)\t%s\t(in process)\n", dur(fromPostings))
+	return tw.Flush()
+}
+
+// machine describes where the bench runs.
+func machine(ctx context.Context, dir string) string {
+	cpu := "unknown CPU"
+	if b, err := os.ReadFile("/proc/cpuinfo"); err == nil {
+		for _, line := range strings.Split(string(b), "\n") {
+			if k, v, ok := strings.Cut(line, ":"); ok && strings.TrimSpace(k) == "model name" {
+				cpu = strings.TrimSpace(v)
+				break
+			}
+		}
+	}
+	mem := ""
+	if b, err := os.ReadFile("/proc/meminfo"); err == nil {
+		var kb uint64
+		if _, err := fmt.Sscanf(string(b), "MemTotal: %d kB", &kb); err == nil {
+			mem = ", " + mib(kb<<10) + " memory"
+		}
+	}
+	load := ""
+	if b, err := os.ReadFile("/proc/loadavg"); err == nil {
+		if f := strings.Fields(string(b)); len(f) >= 3 {
+			load = ", load average " + strings.Join(f[:3], " ")
+		}
+	}
+	sqliteVersion := "?"
+	if st, err := sqlite.Open(ctx, filepath.Join(dir, "version.db")); err == nil {
+		st.DB().QueryRowContext(ctx, "SELECT sqlite_version()").Scan(&sqliteVersion)
+		st.Close()
+	}
+	return fmt.Sprintf("%s, %d CPUs%s; %s, SQLite %s%s", cpu, runtime.NumCPU(), mem, runtime.Version(), sqliteVersion, load)
+}
+
+// heapWatch samples the heap in use until stopped and keeps the peak.
+type heapWatch struct {
+	quit chan struct{}
+	wg   sync.WaitGroup
+	peak uint64
+}
+
+func watchHeap() *heapWatch {
+	w := &heapWatch{quit: make(chan struct{})}
+	w.wg.Add(1)
+	go func() {
+		defer w.wg.Done()
+		t := time.NewTicker(10 * time.Millisecond)
+		defer t.Stop()
+		var ms runtime.MemStats
+		for {
+			runtime.ReadMemStats(&ms)
+			w.peak = max(w.peak, ms.HeapInuse)
+			select {
+			case <-w.quit:
+				return
+			case <-t.C:
+			}
+		}
+	}()
+	return w
+}
+
+// stop ends the sampling and returns the peak heap in use, in bytes.
+func (w *heapWatch) stop() uint64 {
+	close(w.quit)
+	w.wg.Wait()
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	return max(w.peak, ms.HeapInuse)
+}
+
+// maxRSS returns the process's peak resident set size in bytes.
+func maxRSS() uint64 {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return uint64(ru.Maxrss) << 10 // kilobytes on Linux
+}
+
+// countWriter counts and discards what is written.
+type countWriter struct{ n int64 }
+
+func (c *countWriter) Write(p []byte) (int, error) {
+	c.n += int64(len(p))
+	return len(p), nil
+}
+
+func fileSize(name string) int64 {
+	fi, err := os.Stat(name)
+	if err != nil {
+		return 0
+	}
+	return fi.Size()
+}
+
+// count writes n with thousands separators: 1234567 → "1,234,567".
+func count(n int) string {
+	s := fmt.Sprint(n)
+	var parts []string
+	for len(s) > 3 {
+		parts = append(parts, s[len(s)-3:])
+		s = s[:len(s)-3]
+	}
+	parts = append(parts, s)
+	slices.Reverse(parts)
+	return strings.Join(parts, ",")
+}
+
+func dur(d time.Duration) string {
+	switch {
+	case d < time.Millisecond:
+		return fmt.Sprintf("%d µs", d.Microseconds())
+	case d < time.Second:
+		return fmt.Sprintf("%.1f ms", float64(d.Microseconds())/1000)
+	default:
+		return fmt.Sprintf("%.2f s", d.Seconds())
+	}
+}
+
+func mib(n uint64) string { return fmt.Sprintf("%d MiB", n>>20) }
+
+func mibN(n int64) string { return fmt.Sprintf("%.1f", float64(n)/(1<<20)) }

@@ -1,0 +1,185 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/settlehq/settle/ledger/sqlite"
+	"github.com/settlehq/settle/reconcile/runner"
+)
+
+// runSummary is the JSON shape of one run in `settle reconcile --format json`.
+type runSummary struct {
+	RunID             int64  `json:"run_id"`
+	Provider          string `json:"provider"`
+	Grain             string `json:"grain"`
+	From              string `json:"from,omitempty"`
+	To                string `json:"to,omitempty"`
+	ProviderRecords   int    `json:"provider_records"`
+	LedgerRecords     int    `json:"ledger_records"`
+	Matched           int    `json:"matched"`
+	Mismatched        int    `json:"mismatched"`
+	MissingInLedger   int    `json:"missing_in_ledger"`
+	MissingAtProvider int    `json:"missing_at_provider"`
+	Duplicates        int    `json:"duplicates"`
+	Heuristic         int    `json:"heuristic"`
+	PayoutMismatches  int    `json:"payout_mismatches"`
+	Opened            int    `json:"exceptions_opened"`
+	Closed            int    `json:"exceptions_closed"`
+}
+
+// summary is the whole JSON output: totals over the runs, the first run's
+// id as run_id, and each run.
+type summary struct {
+	runSummary
+	RunIDs         []int64      `json:"run_ids"`
+	OpenExceptions int          `json:"open_exceptions"`
+	Runs           []runSummary `json:"runs"`
+}
+
+func newReconcileCmd(a *app) *cobra.Command {
+	var provider, fromS, toS, format string
+	var failOnExceptions bool
+	cmd := &cobra.Command{
+		Use:   "reconcile",
+		Short: "Match imported provider records against the ledger and record exceptions",
+		Long: `Reconcile each provider (and grain) that has imported records against the
+ledger: balance-grain records against the ledger's balance transactions, payment-
+grain records against its payments. Matching goes by links from earlier runs, then
+by the provider's source reference and kind, then by a unique currency + amount
+within a date window (flagged heuristic). Every run is stored; every difference
+becomes a durable exception (see 'settle exceptions'); an open exception that a
+run no longer finds is closed.
+
+--from is inclusive and --to exclusive (YYYY-MM-DD or RFC 3339); without them,
+all of time. With --fail-on-exceptions the exit code is 3 when exceptions are open.`,
+		Example: `  settle reconcile
+  settle reconcile --provider stripe --from 2026-11-01 --to 2026-12-01
+  settle reconcile --format json --fail-on-exceptions`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if format != "table" && format != "json" {
+				return usagef("--format must be table or json, not %q", format)
+			}
+			var from, to time.Time
+			var err error
+			if fromS != "" {
+				if from, err = parseDate(fromS, false); err != nil {
+					return usageError{fmt.Errorf("--from: %w", err)}
+				}
+			}
+			if toS != "" {
+				if to, err = parseDate(toS, false); err != nil {
+					return usageError{fmt.Errorf("--to: %w", err)}
+				}
+			}
+			if !from.IsZero() && !to.IsZero() && !from.Before(to) {
+				return usagef("--from must be before --to")
+			}
+			books, err := a.ledger(cmd.Context())
+			if err != nil {
+				return err
+			}
+			scopes, err := runner.Scopes(cmd.Context(), a.store, provider, from, to)
+			if err != nil {
+				return err
+			}
+			if len(scopes) == 0 {
+				return fmt.Errorf("no imported provider records%s to reconcile; import an export first (settle import FILE)", forProvider(provider))
+			}
+			var sum summary
+			for _, sc := range scopes {
+				rep, err := runner.Reconcile(cmd.Context(), a.store, books, sc, a.now)
+				if err != nil {
+					return fmt.Errorf("reconciling %s (%s grain): %w", sc.Provider, sc.Grain, err)
+				}
+				rs := toRunSummary(rep.Run)
+				sum.Runs = append(sum.Runs, rs)
+				sum.RunIDs = append(sum.RunIDs, rs.RunID)
+				addRun(&sum.runSummary, rs)
+			}
+			sum.RunID = sum.RunIDs[0]
+			open, err := a.store.Exceptions(cmd.Context(), sqlite.ExceptionFilter{Status: sqlite.ExceptionOpen, Provider: provider})
+			if err != nil {
+				return err
+			}
+			sum.OpenExceptions = len(open)
+			if format == "json" {
+				enc := json.NewEncoder(a.stdout)
+				enc.SetIndent("", "  ")
+				if err := enc.Encode(sum); err != nil {
+					return err
+				}
+			} else {
+				printRuns(a, sum)
+			}
+			if failOnExceptions && sum.OpenExceptions > 0 {
+				return exitCodeError{exitExceptions, fmt.Errorf("%d open exceptions (settle exceptions lists them)", sum.OpenExceptions)}
+			}
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&provider, "provider", "", "reconcile only this provider")
+	cmd.Flags().StringVar(&fromS, "from", "", "start of the window, inclusive")
+	cmd.Flags().StringVar(&toS, "to", "", "end of the window, exclusive")
+	cmd.Flags().StringVar(&format, "format", "table", "table or json")
+	cmd.Flags().BoolVar(&failOnExceptions, "fail-on-exceptions", false, "exit 3 when exceptions are open")
+	return cmd
+}
+
+func forProvider(p string) string {
+	if p == "" {
+		return ""
+	}
+	return " for " + p
+}
+
+func toRunSummary(r *sqlite.Run) runSummary {
+	s := r.Summary
+	rs := runSummary{RunID: r.ID, Provider: r.Provider, Grain: r.Grain, ProviderRecords: s.ProviderRecords,
+		LedgerRecords: s.LedgerRecords, Matched: s.Matched, Mismatched: s.Mismatched, MissingInLedger: s.MissingInLedger,
+		MissingAtProvider: s.MissingAtProvider, Duplicates: s.Duplicates, Heuristic: s.Heuristic,
+		PayoutMismatches: s.PayoutMismatches, Opened: r.Opened, Closed: r.Closed}
+	if !r.From.IsZero() {
+		rs.From = r.From.Format(time.RFC3339)
+	}
+	if r.To.Year() < 9999 {
+		rs.To = r.To.Format(time.RFC3339)
+	}
+	return rs
+}
+
+func addRun(t *runSummary, r runSummary) {
+	t.ProviderRecords += r.ProviderRecords
+	t.LedgerRecords += r.LedgerRecords
+	t.Matched += r.Matched
+	t.Mismatched += r.Mismatched
+	t.MissingInLedger += r.MissingInLedger
+	t.MissingAtProvider += r.MissingAtProvider
+	t.Duplicates += r.Duplicates
+	t.Heuristic += r.Heuristic
+	t.PayoutMismatches += r.PayoutMismatches
+	t.Opened += r.Opened
+	t.Closed += r.Closed
+}
+
+func printRuns(a *app, s summary) {
+	header := []string{"RUN", "PROVIDER", "GRAIN", "PROVIDER RECS", "LEDGER RECS", "MATCHED", "MISMATCHED", "MISSING IN LEDGER", "MISSING AT PROVIDER", "DUPLICATES", "PAYOUTS OFF"}
+	var rows [][]string
+	for _, r := range s.Runs {
+		rows = append(rows, []string{strconv.FormatInt(r.RunID, 10), r.Provider, r.Grain, strconv.Itoa(r.ProviderRecords),
+			strconv.Itoa(r.LedgerRecords), strconv.Itoa(r.Matched), strconv.Itoa(r.Mismatched), strconv.Itoa(r.MissingInLedger),
+			strconv.Itoa(r.MissingAtProvider), strconv.Itoa(r.Duplicates), strconv.Itoa(r.PayoutMismatches)})
+	}
+	right := map[int]bool{}
+	for i := 3; i < len(header); i++ {
+		right[i] = true
+	}
+	printTable(a.stdout, header, rows, right)
+	fmt.Fprintf(a.stdout, "\n%d exceptions opened, %d closed by these runs; %d open in all. 'settle exceptions' lists them.\n",
+		s.Opened, s.Closed, s.OpenExceptions)
+}

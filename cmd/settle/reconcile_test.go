@@ -1,0 +1,191 @@
+package main
+
+import (
+	"encoding/json"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// demoLedger records the demo month and imports its Stripe export.
+func demoLedger(t *testing.T) string {
+	t.Helper()
+	db := filepath.Join(t.TempDir(), "t.db")
+	for _, args := range [][]string{
+		{"record", "../../testdata/demo/events.jsonl"},
+		{"import", "../../testdata/demo/stripe-balance-2026-11.csv"},
+	} {
+		if code, out, errOut := runCLI(t, append([]string{"--db", db}, args...)...); code != 0 {
+			t.Fatalf("%v: exit %d\n%s%s", args, code, out, errOut)
+		}
+	}
+	return db
+}
+
+type reconcileJSON struct {
+	RunID             int64 `json:"run_id"`
+	Matched           int   `json:"matched"`
+	Mismatched        int   `json:"mismatched"`
+	MissingInLedger   int   `json:"missing_in_ledger"`
+	MissingAtProvider int   `json:"missing_at_provider"`
+	Duplicates        int   `json:"duplicates"`
+	PayoutMismatches  int   `json:"payout_mismatches"`
+	Opened            int   `json:"exceptions_opened"`
+	Closed            int   `json:"exceptions_closed"`
+	OpenExceptions    int   `json:"open_exceptions"`
+}
+
+func reconcileRun(t *testing.T, db string, extra ...string) (int, reconcileJSON) {
+	t.Helper()
+	code, out, errOut := runCLI(t, append([]string{"--db", db, "reconcile", "--format", "json"}, extra...)...)
+	var r reconcileJSON
+	if err := json.Unmarshal([]byte(out), &r); err != nil {
+		t.Fatalf("reconcile json: %v\n%s\n%s", err, out, errOut)
+	}
+	for _, key := range []string{`"run_id"`, `"matched"`, `"mismatched"`, `"missing_in_ledger"`, `"missing_at_provider"`, `"duplicates"`} {
+		if !strings.Contains(out, key) {
+			t.Errorf("reconcile JSON lacks %s", key)
+		}
+	}
+	return code, r
+}
+
+func exceptionsJSON(t *testing.T, db, status string) []map[string]any {
+	t.Helper()
+	code, out, errOut := runCLI(t, "--db", db, "exceptions", "--status", status, "--format", "json")
+	if code != 0 {
+		t.Fatalf("exceptions: exit %d %s", code, errOut)
+	}
+	var list []map[string]any
+	if err := json.Unmarshal([]byte(out), &list); err != nil {
+		t.Fatal(err)
+	}
+	return list
+}
+
+// The demo export differs from the ledger in four planted ways; everything
+// else must match.
+func TestReconcileKnownAnswer(t *testing.T) {
+	db := demoLedger(t)
+	code, r := reconcileRun(t, db)
+	if code != 0 {
+		t.Fatalf("exit %d", code)
+	}
+	want := reconcileJSON{RunID: 1, Matched: 10, Mismatched: 1, MissingInLedger: 1, MissingAtProvider: 1, Duplicates: 1, Opened: 4, OpenExceptions: 4}
+	if r != want {
+		t.Errorf("got %+v\nwant %+v", r, want)
+	}
+	kinds := map[string]string{}
+	for _, e := range exceptionsJSON(t, db, "open") {
+		id, _ := e["provider_id"].(string)
+		if id == "" {
+			id, _ = e["ledger_id"].(string)
+		}
+		kinds[id] = e["kind"].(string)
+	}
+	wantKinds := map[string]string{"txn_1Q0d006": "mismatched", "txn_1Q0d012": "missing_in_ledger", "txn_1Q0d009": "duplicate"}
+	for id, k := range wantKinds {
+		if kinds[id] != k {
+			t.Errorf("%s: kind %q, want %q (all: %v)", id, kinds[id], k, kinds)
+		}
+	}
+
+	// Re-running the same window on the same data: same figures, no new exceptions.
+	_, again := reconcileRun(t, db)
+	if again.RunID != 2 || again.Matched != 10 || again.Mismatched != 1 || again.Opened != 0 || again.Closed != 0 || again.OpenExceptions != 4 {
+		t.Errorf("re-run: %+v", again)
+	}
+	if n := len(exceptionsJSON(t, db, "all")); n != 4 {
+		t.Errorf("%d exceptions after re-run, want 4", n)
+	}
+
+	// --fail-on-exceptions exits 3 while exceptions are open.
+	if code, _ := reconcileRun(t, db, "--fail-on-exceptions"); code != exitExceptions {
+		t.Errorf("--fail-on-exceptions: exit %d, want 3", code)
+	}
+}
+
+// Open → resolved by a booked entry → the next run agrees.
+func TestExceptionLifecycle(t *testing.T) {
+	db := demoLedger(t)
+	reconcileRun(t, db)
+	ids := map[string]string{}
+	for _, e := range exceptionsJSON(t, db, "open") {
+		ids[e["kind"].(string)] = strings.TrimSuffix(strings.TrimSuffix(jsonNumber(e["id"]), ".0"), ".00")
+	}
+	for _, kind := range []string{"mismatched", "missing_in_ledger", "missing_at_provider"} {
+		code, out, errOut := runCLI(t, "--db", db, "exceptions", "resolve", ids[kind], "--book")
+		if code != 0 || !strings.Contains(out, "booked entry") {
+			t.Fatalf("resolve %s (%s): exit %d\n%s%s", kind, ids[kind], code, out, errOut)
+		}
+	}
+	// A duplicate at the provider has nothing to book.
+	if code, _, errOut := runCLI(t, "--db", db, "exceptions", "resolve", ids["duplicate"], "--book"); code != 1 || !strings.Contains(errOut, "no adjusting entry") {
+		t.Errorf("resolve duplicate --book: exit %d %s", code, errOut)
+	}
+	if code, _, errOut := runCLI(t, "--db", db, "exceptions", "ignore", ids["duplicate"]); code != 2 {
+		t.Errorf("ignore without --note: exit %d %s", code, errOut)
+	}
+	if code, _, errOut := runCLI(t, "--db", db, "exceptions", "ignore", ids["duplicate"], "--note", "listed twice by Stripe"); code != 0 {
+		t.Fatalf("ignore: exit %d %s", code, errOut)
+	}
+	code, r := reconcileRun(t, db, "--fail-on-exceptions")
+	if code != 0 || r.Matched != 12 || r.Mismatched != 0 || r.MissingInLedger != 0 || r.MissingAtProvider != 0 || r.OpenExceptions != 0 {
+		t.Errorf("after resolving: exit %d %+v", code, r)
+	}
+	for _, e := range exceptionsJSON(t, db, "all") {
+		if e["status"] == "open" {
+			t.Errorf("still open: %v", e)
+		}
+	}
+	if code, out, _ := runCLI(t, "--db", db, "verify"); code != 0 {
+		t.Errorf("verify after booked fixes: %s", out)
+	}
+}
+
+// A fixed difference closes its exception on the next run, without a resolve.
+func TestRunClosesWhatItNoLongerFinds(t *testing.T) {
+	db := demoLedger(t)
+	reconcileRun(t, db)
+	// The ledger books the charge the provider reported and it lacked.
+	fix := writeFile(t, t.TempDir(), "fix.jsonl", `{"id":"fix-1","type":"payment.captured","at":"2026-11-07T10:00:00Z","payment":"order-1010","provider":"stripe","provider_ref":"ch_3Q1010","currency":"usd","amount":"55.00","fees":[{"type":"stripe_fee","amount":"1.90"}],"available_on":"2026-11-09T00:00:00Z"}`+"\n")
+	if code, _, errOut := runCLI(t, "--db", db, "record", fix); code != 0 {
+		t.Fatal(errOut)
+	}
+	_, r := reconcileRun(t, db)
+	if r.MissingInLedger != 0 || r.Closed != 1 || r.Matched != 11 {
+		t.Errorf("after recording the missing charge: %+v", r)
+	}
+}
+
+// Payment grain: Whop payments (major units) against payments recorded
+// through the event feed.
+func TestReconcilePaymentGrain(t *testing.T) {
+	dir := t.TempDir()
+	db := filepath.Join(dir, "t.db")
+	whop := writeFile(t, dir, "whop.json", `{"data":[
+{"id":"pay_A","status":"paid","subtotal":20.0,"final_amount":20.0,"refunded_amount":0,"currency":"usd","created_at":1762077600,"paid_at":1762077600},
+{"id":"pay_B","status":"paid","subtotal":6.9,"final_amount":6.9,"refunded_amount":2.5,"currency":"usd","created_at":1762077700,"paid_at":1762077700},
+{"id":"pay_C","status":"paid","subtotal":12.0,"final_amount":12.0,"refunded_amount":0,"currency":"usd","created_at":1762077800,"paid_at":1762077800}
+],"pagination":{"current_page":1,"total_pages":1}}`)
+	events := writeFile(t, dir, "e.jsonl", `{"id":"w1","type":"payment.captured","at":"2025-11-02T10:00:00Z","payment":"pay_A","provider":"whop","provider_ref":"pay_A","currency":"usd","amount":"20.00"}
+{"id":"w2","type":"payment.captured","at":"2025-11-02T10:01:40Z","payment":"pay_B","provider":"whop","provider_ref":"pay_B","currency":"usd","amount":"6.90"}
+{"id":"w3","type":"payment.captured","at":"2025-11-02T10:05:00Z","payment":"pay_D","provider":"whop","provider_ref":"pay_D","currency":"usd","amount":"9.00"}
+`)
+	for _, args := range [][]string{{"record", events}, {"import", whop}} {
+		if code, out, errOut := runCLI(t, append([]string{"--db", db}, args...)...); code != 0 {
+			t.Fatalf("%v: %s%s", args, out, errOut)
+		}
+	}
+	_, r := reconcileRun(t, db)
+	// pay_A matches; pay_B differs on refunded (2.50 at Whop, 0 in the ledger);
+	// pay_C is missing in the ledger; pay_D is missing at Whop.
+	if r.Matched != 1 || r.Mismatched != 1 || r.MissingInLedger != 1 || r.MissingAtProvider != 1 {
+		t.Errorf("payment grain: %+v", r)
+	}
+}
+
+func jsonNumber(v any) string {
+	b, _ := json.Marshal(v)
+	return string(b)
+}

@@ -1,0 +1,122 @@
+package generate
+
+import (
+	"math/rand/v2"
+	"strconv"
+)
+
+// currency is a settlement currency of the simulated account with its
+// pricing: a percentage in basis points plus a fixed fee per capture, and
+// the dispute fee. Amounts are minor units.
+type currency struct {
+	code       string
+	digits     int
+	share      int   // percent of payments in this currency
+	feeBP      int64 // processing fee, basis points of the captured amount
+	feeFixed   int64 // processing fee, fixed part
+	disputeFee int64
+	scale      [2]int64 // prices in USD cents are multiplied by scale[0]/scale[1]
+}
+
+// currencies are the simulated account's currencies: Stripe's US pricing
+// (2.9% + 30¢), European pricing (1.5% + 25c) and Japanese (3.6%).
+var currencies = []*currency{
+	{code: "usd", digits: 2, share: 60, feeBP: 290, feeFixed: 30, disputeFee: 1500, scale: [2]int64{1, 1}},
+	{code: "eur", digits: 2, share: 25, feeBP: 150, feeFixed: 25, disputeFee: 2000, scale: [2]int64{23, 25}},
+	{code: "jpy", digits: 0, share: 15, feeBP: 360, feeFixed: 0, disputeFee: 1500, scale: [2]int64{3, 2}},
+}
+
+// pickCurrency draws a currency by its share of payments.
+func pickCurrency(r *rand.Rand) *currency {
+	n := r.IntN(100)
+	for _, c := range currencies {
+		if n < c.share {
+			return c
+		}
+		n -= c.share
+	}
+	return currencies[0]
+}
+
+// prices are catalogue prices in USD cents: a cart holds one to four items.
+var prices = []int64{499, 999, 1200, 1499, 1900, 2499, 2999, 3900, 4900, 7900, 9900, 14900, 19900, 49900}
+
+// cartAmount draws the amount of a payment in c's minor units.
+func cartAmount(r *rand.Rand, c *currency) int64 {
+	items := 1 + r.IntN(4)*r.IntN(2) // mostly a single item
+	var cents int64
+	for range items {
+		cents += prices[r.IntN(len(prices))] * int64(1+r.IntN(2))
+	}
+	amt := cents * c.scale[0] / c.scale[1]
+	if c.digits == 0 {
+		amt = amt / 10 * 10 // yen prices end in 0
+		if amt < 100 {
+			amt = 100
+		}
+	}
+	return amt
+}
+
+// processingFee is c's fee on a captured amount, rounded half to even.
+func processingFee(c *currency, amount int64) int64 {
+	return mulBP(amount, c.feeBP) + c.feeFixed
+}
+
+// mulBP returns amount × bp / 10,000 rounded half to even, in integers.
+func mulBP(amount, bp int64) int64 {
+	num := amount * bp
+	q, rem := num/10000, num%10000
+	switch {
+	case rem*2 > 10000, rem*2 == 10000 && q%2 == 1:
+		q++
+	}
+	return q
+}
+
+// share returns pct percent of amount, rounded down to a whole minor unit
+// and at least 1.
+func share(amount int64, pct int) int64 {
+	v := amount * int64(pct) / 100
+	if v < 1 {
+		v = 1
+	}
+	return v
+}
+
+// appendMinor appends m minor units in major units with exactly digits
+// decimals: 1234 → "12.34", -5 → "-0.05", 1200 with 0 digits → "1200".
+func appendMinor(b []byte, m int64, digits int) []byte {
+	if m < 0 {
+		b = append(b, '-')
+		m = -m
+	}
+	if digits == 0 {
+		return strconv.AppendInt(b, m, 10)
+	}
+	var p int64 = 1
+	for range digits {
+		p *= 10
+	}
+	b = strconv.AppendInt(b, m/p, 10)
+	b = append(b, '.')
+	frac := strconv.AppendInt(nil, m%p, 10)
+	for range digits - len(frac) {
+		b = append(b, '0')
+	}
+	return append(b, frac...)
+}
+
+// appendID appends prefix and n, zero-padded to eight digits.
+func appendID(b []byte, prefix string, n int) []byte {
+	b = append(b, prefix...)
+	var d [20]byte
+	s := strconv.AppendInt(d[:0], int64(n), 10)
+	for range 8 - len(s) {
+		b = append(b, '0')
+	}
+	return append(b, s...)
+}
+
+// id returns prefix and n, zero-padded to eight digits.
+func id(prefix string, n int) string { return string(appendID(nil, prefix, n)) }

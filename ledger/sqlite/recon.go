@@ -1,0 +1,267 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/settlehq/settle/ledger"
+	"github.com/settlehq/settle/reconcile"
+)
+
+// Run is one stored reconciliation run.
+type Run struct {
+	ID           int64
+	Provider     string
+	Grain        string
+	From, To     time.Time
+	StartedAt    time.Time
+	FinishedAt   time.Time
+	InputsDigest string // hash of both sides' inputs: equal digests must give equal results
+	Summary      reconcile.Summary
+	Opened       int // exceptions opened (or reopened) by this run
+	Closed       int // open exceptions in this run's scope that it no longer found
+}
+
+// Exception statuses.
+const (
+	ExceptionOpen     = "open"
+	ExceptionResolved = "resolved"
+	ExceptionIgnored  = "ignored"
+)
+
+// Exception is a durable reconciliation exception.
+type Exception struct {
+	ID                int64
+	Fingerprint       string
+	Provider          string
+	Grain             string
+	Kind              string // mismatched, missing_in_ledger, missing_at_provider, duplicate, payout_mismatch
+	Subject           string // charge, refund, …, payout or payment
+	ProviderID        string
+	LedgerID          string
+	Ref               string
+	Currency          string
+	Amount            int64
+	At                time.Time
+	Heuristic         bool
+	Diffs             []reconcile.Diff
+	Payout            *reconcile.PayoutFigures
+	Status            string
+	Note              string
+	ResolutionEntryID int64
+	FirstRun, LastRun int64
+	UpdatedAt         time.Time
+}
+
+type exceptionDetails struct {
+	Diffs  []reconcile.Diff         `json:"diffs,omitempty"`
+	Payout *reconcile.PayoutFigures `json:"payout,omitempty"`
+}
+
+// SaveRun stores a run with its exceptions and links, in one transaction.
+// Each non-matched outcome opens an exception, or refreshes the one with
+// its fingerprint (a resolved one that is found again is reopened; an
+// ignored one stays ignored). Open exceptions of the run's provider and
+// grain, dated inside its window, that the run no longer finds are closed
+// as resolved. run.ID, Opened and Closed are filled in.
+func (s *Store) SaveRun(ctx context.Context, run *Run, outcomes []reconcile.Outcome, links []reconcile.Link) error {
+	return translate(s.withWrite(ctx, func(q querier) error {
+		sm := run.Summary
+		res, err := q.ExecContext(ctx, `INSERT INTO recon_runs (provider, grain, window_from, window_to, started_at, finished_at,
+			provider_records, ledger_records, inputs_digest, matched, mismatched, missing_in_ledger, missing_at_provider,
+			duplicates, heuristic, payout_mismatches, opened, closed) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, 0)`,
+			run.Provider, run.Grain, ts(run.From), ts(run.To), ts(run.StartedAt), ts(run.FinishedAt), sm.ProviderRecords,
+			sm.LedgerRecords, run.InputsDigest, sm.Matched, sm.Mismatched, sm.MissingInLedger, sm.MissingAtProvider,
+			sm.Duplicates, sm.Heuristic, sm.PayoutMismatches)
+		if err != nil {
+			return err
+		}
+		if run.ID, err = res.LastInsertId(); err != nil {
+			return err
+		}
+		run.Opened, run.Closed = 0, 0
+		now := time.Now().UnixNano()
+		for _, o := range outcomes {
+			if o.Kind == reconcile.Matched {
+				continue
+			}
+			details, err := json.Marshal(exceptionDetails{Diffs: o.Diffs, Payout: o.Payout})
+			if err != nil {
+				return err
+			}
+			var prevStatus string
+			err = q.QueryRowContext(ctx, `SELECT status FROM recon_exceptions WHERE fingerprint = ?`, o.Fingerprint).Scan(&prevStatus)
+			switch {
+			case errors.Is(err, sql.ErrNoRows):
+				_, err = q.ExecContext(ctx, `INSERT INTO recon_exceptions (fingerprint, provider, grain, kind, subject, provider_id,
+					ledger_id, ref, currency, amount, occurred_at, heuristic, details, status, first_run, last_run, updated_at)
+					VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'open', ?, ?, ?)`,
+					o.Fingerprint, run.Provider, run.Grain, string(o.Kind), o.Subject, o.ProviderID, o.LedgerID, o.Ref,
+					o.Currency, o.Amount, ts(o.At), o.Heuristic, string(details), run.ID, run.ID, now)
+				run.Opened++
+			case err == nil:
+				status, note := prevStatus, ""
+				if prevStatus == ExceptionResolved {
+					status, note = ExceptionOpen, fmt.Sprintf("reopened by run %d: still found", run.ID)
+					run.Opened++
+				}
+				_, err = q.ExecContext(ctx, `UPDATE recon_exceptions SET ledger_id = ?, currency = ?, amount = ?, occurred_at = ?,
+					heuristic = ?, details = ?, status = ?, note = CASE WHEN ? = '' THEN note ELSE ? END, last_run = ?, updated_at = ?
+					WHERE fingerprint = ?`, o.LedgerID, o.Currency, o.Amount, ts(o.At), o.Heuristic, string(details), status,
+					note, note, run.ID, now, o.Fingerprint)
+			}
+			if err != nil {
+				return err
+			}
+		}
+		res, err = q.ExecContext(ctx, `UPDATE recon_exceptions SET status = 'resolved', updated_at = ?,
+			note = 'closed by run ' || ? || ': no longer found'
+			WHERE provider = ? AND grain = ? AND status = 'open' AND last_run <> ? AND occurred_at >= ? AND occurred_at < ?`,
+			now, run.ID, run.Provider, run.Grain, run.ID, ts(run.From), ts(run.To))
+		if err != nil {
+			return err
+		}
+		closed, err := res.RowsAffected()
+		if err != nil {
+			return err
+		}
+		run.Closed = int(closed)
+		for _, l := range links {
+			if _, err := q.ExecContext(ctx, `INSERT INTO recon_links (provider, grain, provider_id, ledger_id, heuristic, run_id)
+				VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (provider, grain, provider_id) DO UPDATE SET ledger_id = excluded.ledger_id,
+				heuristic = excluded.heuristic, run_id = excluded.run_id`,
+				run.Provider, run.Grain, l.ProviderID, l.LedgerID, l.Heuristic, run.ID); err != nil {
+				return err
+			}
+		}
+		_, err = q.ExecContext(ctx, `UPDATE recon_runs SET opened = ?, closed = ? WHERE id = ?`, run.Opened, run.Closed, run.ID)
+		return err
+	}))
+}
+
+// Links returns the stored provider id → ledger id links of a provider and grain.
+func (s *Store) Links(ctx context.Context, provider, grain string) (map[string]string, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT provider_id, ledger_id FROM recon_links WHERE provider = ? AND grain = ?`, provider, grain)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := map[string]string{}
+	for rows.Next() {
+		var p, l string
+		if err := rows.Scan(&p, &l); err != nil {
+			return nil, err
+		}
+		out[p] = l
+	}
+	return out, rows.Err()
+}
+
+// ExceptionFilter selects exceptions. Zero fields do not filter.
+type ExceptionFilter struct {
+	Status   string
+	Provider string
+	ID       int64
+}
+
+const exceptionCols = `id, fingerprint, provider, grain, kind, subject, provider_id, ledger_id, ref, currency, amount,
+	occurred_at, heuristic, details, status, note, resolution_entry_id, first_run, last_run, updated_at`
+
+// Exceptions lists exceptions ordered by id.
+func (s *Store) Exceptions(ctx context.Context, f ExceptionFilter) ([]Exception, error) {
+	where, args := "1 = 1", []any{}
+	if f.Status != "" {
+		where += " AND status = ?"
+		args = append(args, f.Status)
+	}
+	if f.Provider != "" {
+		where += " AND provider = ?"
+		args = append(args, f.Provider)
+	}
+	if f.ID != 0 {
+		where += " AND id = ?"
+		args = append(args, f.ID)
+	}
+	rows, err := s.db.QueryContext(ctx, `SELECT `+exceptionCols+` FROM recon_exceptions WHERE `+where+` ORDER BY id`, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []Exception
+	for rows.Next() {
+		var e Exception
+		var at, updated int64
+		var details string
+		var entry sql.NullInt64
+		if err := rows.Scan(&e.ID, &e.Fingerprint, &e.Provider, &e.Grain, &e.Kind, &e.Subject, &e.ProviderID, &e.LedgerID,
+			&e.Ref, &e.Currency, &e.Amount, &at, &e.Heuristic, &details, &e.Status, &e.Note, &entry, &e.FirstRun,
+			&e.LastRun, &updated); err != nil {
+			return nil, err
+		}
+		e.At, e.UpdatedAt, e.ResolutionEntryID = fromTS(at), fromTS(updated), entry.Int64
+		var d exceptionDetails
+		if details != "" {
+			if err := json.Unmarshal([]byte(details), &d); err != nil {
+				return nil, err
+			}
+		}
+		e.Diffs, e.Payout = d.Diffs, d.Payout
+		out = append(out, e)
+	}
+	return out, rows.Err()
+}
+
+// Exception returns one exception by id.
+func (s *Store) Exception(ctx context.Context, id int64) (*Exception, error) {
+	es, err := s.Exceptions(ctx, ExceptionFilter{ID: id})
+	if err != nil {
+		return nil, err
+	}
+	if len(es) == 0 {
+		return nil, fmt.Errorf("exception %d: %w", id, ledger.ErrNotFound)
+	}
+	return &es[0], nil
+}
+
+// SetExceptionStatus resolves or ignores an exception (or reopens it), with
+// a note and, for a resolution, the entry booked to fix it.
+func (s *Store) SetExceptionStatus(ctx context.Context, id int64, status, note string, entryID int64) error {
+	if status != ExceptionOpen && status != ExceptionResolved && status != ExceptionIgnored {
+		return fmt.Errorf("%w: exception status %q", ledger.ErrInvalidRequest, status)
+	}
+	return translate(s.withWrite(ctx, func(q querier) error {
+		res, err := q.ExecContext(ctx, `UPDATE recon_exceptions SET status = ?, note = ?, resolution_entry_id = ?, updated_at = ? WHERE id = ?`,
+			status, note, nullID(entryID), time.Now().UnixNano(), id)
+		if err != nil {
+			return err
+		}
+		if n, err := res.RowsAffected(); err != nil {
+			return err
+		} else if n == 0 {
+			return fmt.Errorf("exception %d: %w", id, ledger.ErrNotFound)
+		}
+		return nil
+	}))
+}
+
+// LastRun returns the newest run of a provider and grain, or nil.
+func (s *Store) LastRun(ctx context.Context, provider, grain string) (*Run, error) {
+	var r Run
+	var from, to, started, finished int64
+	err := s.db.QueryRowContext(ctx, `SELECT id, window_from, window_to, started_at, finished_at, opened, closed
+		FROM recon_runs WHERE provider = ? AND grain = ? ORDER BY id DESC LIMIT 1`, provider, grain).
+		Scan(&r.ID, &from, &to, &started, &finished, &r.Opened, &r.Closed)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	r.Provider, r.Grain = provider, grain
+	r.From, r.To, r.StartedAt, r.FinishedAt = fromTS(from), fromTS(to), fromTS(started), fromTS(finished)
+	return &r, nil
+}

@@ -1,0 +1,342 @@
+package sqlite_test
+
+import (
+	"context"
+	"database/sql"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/shopspring/decimal"
+
+	"github.com/settlehq/settle"
+	"github.com/settlehq/settle/ledger"
+	"github.com/settlehq/settle/ledger/sqlite"
+)
+
+var t0 = time.Date(2026, 3, 2, 10, 0, 0, 0, time.UTC)
+
+func open(t *testing.T, path string) *sqlite.Store {
+	t.Helper()
+	s, err := sqlite.Open(context.Background(), path)
+	if err != nil {
+		t.Fatalf("open %s: %v", path, err)
+	}
+	return s
+}
+
+type migrationRow struct {
+	version   int
+	appliedAt int64
+}
+
+func migrationsOf(t *testing.T, db *sql.DB) []migrationRow {
+	t.Helper()
+	rows, err := db.Query(`SELECT version, applied_at FROM schema_migrations ORDER BY version`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	var out []migrationRow
+	for rows.Next() {
+		var r migrationRow
+		if err := rows.Scan(&r.version, &r.appliedAt); err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, r)
+	}
+	return out
+}
+
+// Migrations apply once: reopening a database applies nothing again and
+// keeps its data.
+func TestMigrationsApplyOnce(t *testing.T) {
+	ctx := context.Background()
+	migs, err := settle.Migrations()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(migs) == 0 {
+		t.Fatal("schema.sql has no migrations")
+	}
+	path := filepath.Join(t.TempDir(), "books.db")
+	s := open(t, path)
+	first := migrationsOf(t, s.DB())
+	if len(first) != len(migs) {
+		t.Fatalf("schema_migrations has %d rows, schema.sql %d migrations", len(first), len(migs))
+	}
+	for i, m := range migs {
+		if first[i].version != m.Version || first[i].appliedAt == 0 {
+			t.Errorf("migration %d recorded as %+v", m.Version, first[i])
+		}
+	}
+	l := ledger.New(s, nil)
+	if _, err := l.Capture(ctx, ledger.CaptureRequest{Key: "k", PaymentID: "p", Provider: "stripe", Currency: "usd",
+		Amount: decimal.RequireFromString("12.34"), At: t0}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	for i := 0; i < 2; i++ {
+		s := open(t, path)
+		if again := migrationsOf(t, s.DB()); len(again) != len(first) || again[len(again)-1] != first[len(first)-1] {
+			t.Errorf("reopen %d: schema_migrations %+v, was %+v", i, again, first)
+		}
+		l := ledger.New(s, nil)
+		if b, err := l.Balance(ctx, "income:sales", "usd"); err != nil || b != 1234 {
+			t.Errorf("reopen %d: income:sales = %d, %v", i, b, err)
+		}
+		if vs, err := l.Verify(ctx); err != nil || len(vs) != 0 {
+			t.Errorf("reopen %d: verify %v %v", i, vs, err)
+		}
+		s.Close()
+	}
+
+	// New on an application's own *sql.DB migrates nothing more either.
+	db, err := sql.Open("sqlite3", sqlite.DSN(path))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	s2, err := sqlite.New(ctx, db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if again := migrationsOf(t, db); len(again) != len(first) {
+		t.Errorf("New: schema_migrations %+v", again)
+	}
+	s2.Close()
+	if err := db.Ping(); err != nil {
+		t.Errorf("Close closed the application's database: %v", err)
+	}
+}
+
+func TestInMemory(t *testing.T) {
+	ctx := context.Background()
+	s, err := sqlite.Open(ctx, ":memory:")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	l := ledger.New(s, nil)
+	if _, err := l.PostEntry(ctx, ledger.EntryInput{Key: "k", OccurredAt: t0, Postings: []ledger.PostingInput{
+		ledger.Debit("assets:bank:ops", "usd", "1"), ledger.Credit("equity:capital", "usd", "1")}}); err != nil {
+		t.Fatal(err)
+	}
+	if b, err := l.Balance(ctx, "assets:bank:ops", "usd"); err != nil || b != 100 {
+		t.Errorf("balance %d, %v", b, err)
+	}
+	// A second in-memory store is a different database.
+	s2, err := sqlite.Open(ctx, ":memory:")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s2.Close()
+	if b, err := ledger.New(s2, nil).Balance(ctx, "assets:bank:ops", "usd"); err != nil || b != 0 {
+		t.Errorf("second in-memory store sees balance %d, %v", b, err)
+	}
+}
+
+// Point-in-time balances take any date, including ones past what Unix
+// nanoseconds can hold.
+func TestBalancesAsOfFarDates(t *testing.T) {
+	ctx := context.Background()
+	s := open(t, filepath.Join(t.TempDir(), "books.db"))
+	defer s.Close()
+	l := ledger.New(s, nil)
+	if _, err := l.PostEntry(ctx, ledger.EntryInput{Key: "k", OccurredAt: t0, Postings: []ledger.PostingInput{
+		ledger.Debit("assets:bank:ops", "usd", "1"), ledger.Credit("equity:capital", "usd", "1")}}); err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct {
+		asOf time.Time
+		n    int
+	}{
+		{t0.Add(-time.Nanosecond), 0},
+		{t0, 2},
+		{time.Date(2262, 1, 1, 0, 0, 0, 0, time.UTC), 2},
+		{time.Date(3000, 1, 1, 0, 0, 0, 0, time.UTC), 2},
+		{time.Date(9999, 12, 31, 0, 0, 0, 0, time.UTC), 2},
+		{time.Date(1600, 1, 1, 0, 0, 0, 0, time.UTC), 0},
+	} {
+		bs, err := l.BalancesAsOf(ctx, "", tt.asOf)
+		if err != nil || len(bs) != tt.n {
+			t.Errorf("BalancesAsOf(%s) = %+v, %v; want %d balances", tt.asOf, bs, err, tt.n)
+		}
+	}
+}
+
+// books builds a small ledger with every kind of row: payments, refunds,
+// disputes, a payout, a pending authorization and balance transactions.
+func books(t *testing.T) (*sqlite.Store, *ledger.Ledger) {
+	t.Helper()
+	ctx := context.Background()
+	s := open(t, filepath.Join(t.TempDir(), "books.db"))
+	t.Cleanup(func() { s.Close() })
+	l := ledger.New(s, &ledger.Options{Now: func() time.Time { return t0 }})
+	d := decimal.RequireFromString
+	steps := []func() error{
+		func() error {
+			_, err := l.Capture(ctx, ledger.CaptureRequest{Key: "c1", PaymentID: "pay_1", Provider: "stripe", Currency: "usd",
+				Amount: d("100"), Fees: []ledger.Fee{{Type: "stripe_fee", Amount: d("3.20")}}, At: t0})
+			return err
+		},
+		func() error { _, err := l.MakeAvailable(ctx, t0.Add(72*time.Hour)); return err },
+		func() error {
+			_, err := l.Refund(ctx, ledger.RefundRequest{Key: "r1", PaymentID: "pay_1", RefundID: "re_1", Amount: d("10"), At: t0.Add(73 * time.Hour)})
+			return err
+		},
+		func() error {
+			_, err := l.OpenDispute(ctx, ledger.DisputeRequest{Key: "d1", PaymentID: "pay_1", DisputeID: "dp_1", Amount: d("20"),
+				Fee: d("15"), At: t0.Add(74 * time.Hour)})
+			return err
+		},
+		func() error {
+			_, err := l.CreatePayout(ctx, ledger.PayoutRequest{Key: "po1", PayoutID: "po_1", Provider: "stripe", Currency: "usd",
+				Amount: d("30"), At: t0.Add(75 * time.Hour)})
+			return err
+		},
+		func() error {
+			_, err := l.Authorize(ctx, ledger.AuthorizeRequest{Key: "a2", PaymentID: "pay_2", Provider: "stripe", Currency: "usd",
+				Amount: d("40"), At: t0.Add(76 * time.Hour)})
+			return err
+		},
+	}
+	for i, step := range steps {
+		if err := step(); err != nil {
+			t.Fatalf("step %d: %v", i, err)
+		}
+	}
+	if vs, err := l.Verify(ctx); err != nil || len(vs) != 0 {
+		t.Fatalf("clean books: %v %v", vs, err)
+	}
+	return s, l
+}
+
+// Verify finds corruption written behind the ledger's back.
+func TestVerifyDetectsCorruption(t *testing.T) {
+	const acct = `(SELECT id FROM accounts WHERE name = '%s')`
+	avail := strings.Replace(acct, "%s", "assets:stripe:available", 1)
+	sales := strings.Replace(acct, "%s", "income:sales", 1)
+	tests := []struct {
+		name      string
+		noFK      bool // the corruption needs foreign keys off
+		sql       []string
+		invariant string
+		subject   string // expected subject, if checked
+	}{
+		{name: "posted balance changed", invariant: "balance_matches_postings", subject: "assets:stripe:available usd",
+			sql: []string{`UPDATE balances SET posted = posted + 1 WHERE account_id = ` + avail}},
+		{name: "pending balance changed", invariant: "balance_matches_postings", subject: "assets:stripe:pending usd",
+			sql: []string{`UPDATE balances SET pending = pending - 1 WHERE account_id = ` + strings.Replace(acct, "%s", "assets:stripe:pending", 1)}},
+		{name: "balance without postings", invariant: "balance_matches_postings", subject: "income:sales eur",
+			sql: []string{`INSERT INTO balances (account_id, currency, posted, pending) VALUES (` + sales + `, 'eur', 5, 0)`}},
+		{name: "unbalanced entry", invariant: "entry_balanced", subject: "entry 100",
+			sql: []string{
+				`INSERT INTO entries (id, key, phase, occurred_at, recorded_at) VALUES (100, 'rogue', 'posted', 1, 1)`,
+				`INSERT INTO postings (entry_id, seq, account_id, currency, amount) VALUES (100, 0, ` + avail + `, 'usd', 500)`,
+				`INSERT INTO postings (entry_id, seq, account_id, currency, amount) VALUES (100, 1, ` + sales + `, 'usd', -499)`,
+			}},
+		{name: "entry with one posting", invariant: "entry_has_postings", subject: "entry 100",
+			sql: []string{
+				`INSERT INTO entries (id, key, phase, occurred_at, recorded_at) VALUES (100, 'rogue', 'posted', 1, 1)`,
+				`INSERT INTO postings (entry_id, seq, account_id, currency, amount) VALUES (100, 0, ` + avail + `, 'usd', 500)`,
+			}},
+		{name: "posting without an entry", invariant: "posting_has_entry", noFK: true,
+			sql: []string{`INSERT INTO postings (entry_id, seq, account_id, currency, amount) VALUES (999, 0, ` + avail + `, 'usd', 1)`}},
+		{name: "net is not amount minus fee", invariant: "net_is_amount_minus_fee",
+			sql: []string{`UPDATE balance_transactions SET net = net + 1 WHERE type = 'charge'`}},
+		{name: "refunded more than captured", invariant: "refunded_le_captured", subject: "payment pay_1",
+			sql: []string{`UPDATE payments SET refunded = captured + 1 WHERE id = 'pay_1'`}},
+		{name: "captured more than authorized", invariant: "captured_le_authorized", subject: "payment pay_1",
+			sql: []string{`UPDATE payments SET captured = authorized + 1 WHERE id = 'pay_1'`}},
+		{name: "refunds do not add up", invariant: "refunds_sum", subject: "payment pay_1",
+			sql: []string{`UPDATE refunds SET amount = amount - 1`}},
+		{name: "negative amount", invariant: "amounts_non_negative", subject: "payment pay_2",
+			sql: []string{`UPDATE payments SET disputed = -1 WHERE id = 'pay_2'`}},
+		{name: "balance transaction without an entry", invariant: "balance_transaction_has_entry", noFK: true,
+			sql: []string{`UPDATE balance_transactions SET entry_id = 999 WHERE type = 'refund'`}},
+		{name: "pending entry posted twice", invariant: "pending_resolved_once",
+			sql: []string{
+				`INSERT INTO entries (id, key, phase, occurred_at, recorded_at, pending_of) VALUES (100, 'rogue', 'posted', 1, 1,
+					(SELECT pending_entry_id FROM payments WHERE id = 'pay_2'))`,
+				`INSERT INTO entries (id, key, phase, occurred_at, recorded_at, pending_of) VALUES (101, 'rogue2', 'posted', 1, 1,
+					(SELECT pending_entry_id FROM payments WHERE id = 'pay_2'))`,
+			}},
+		{name: "posted entry with a resolution", invariant: "pending_resolution_consistent",
+			sql: []string{`UPDATE entries SET resolution = 'voided' WHERE key = 'r1'`}},
+		{name: "pending entry resolved by nothing", invariant: "pending_resolution_consistent",
+			sql: []string{`UPDATE entries SET resolution = 'posted', resolved_by = NULL WHERE key = 'a2'`}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ctx := context.Background()
+			s, l := books(t)
+			conn, err := s.DB().Conn(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if tt.noFK {
+				if _, err := conn.ExecContext(ctx, `PRAGMA foreign_keys = OFF`); err != nil {
+					t.Fatal(err)
+				}
+			}
+			for _, q := range tt.sql {
+				if _, err := conn.ExecContext(ctx, q); err != nil {
+					t.Fatalf("%s: %v", q, err)
+				}
+			}
+			if tt.noFK {
+				conn.ExecContext(ctx, `PRAGMA foreign_keys = ON`)
+			}
+			conn.Close()
+			vs, err := l.Verify(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			found := false
+			for _, v := range vs {
+				if v.Invariant == tt.invariant && (tt.subject == "" || v.Subject == tt.subject) {
+					found = true
+				}
+			}
+			if !found {
+				t.Errorf("Verify = %v; want a %s violation of %q", vs, tt.invariant, tt.subject)
+			}
+		})
+	}
+}
+
+// A write that fails inside the store leaves nothing behind, and its
+// account ids are not cached for later writes.
+func TestFailedWriteLeavesNothing(t *testing.T) {
+	ctx := context.Background()
+	s, l := books(t)
+	_, err := l.PostEntries(ctx, []ledger.EntryInput{
+		{Key: "new-accounts", OccurredAt: t0, Postings: []ledger.PostingInput{
+			ledger.Debit("assets:brand:new", "usd", "1"), ledger.Credit("equity:fresh", "usd", "1")}},
+		{Key: "c1", OccurredAt: t0, Postings: []ledger.PostingInput{ // key of a capture: conflict
+			ledger.Debit("assets:bank:ops", "usd", "1"), ledger.Credit("equity:capital", "usd", "1")}},
+	})
+	if err == nil {
+		t.Fatal("batch with a conflicting key was accepted")
+	}
+	var n int
+	if err := s.DB().QueryRow(`SELECT COUNT(*) FROM accounts WHERE name IN ('assets:brand:new', 'equity:fresh')`).Scan(&n); err != nil || n != 0 {
+		t.Fatalf("%d accounts of a failed batch remain (%v)", n, err)
+	}
+	// The same accounts can be created afterwards.
+	if _, err := l.PostEntry(ctx, ledger.EntryInput{Key: "again", OccurredAt: t0, Postings: []ledger.PostingInput{
+		ledger.Debit("assets:brand:new", "usd", "2"), ledger.Credit("equity:fresh", "usd", "2")}}); err != nil {
+		t.Fatal(err)
+	}
+	if b, err := l.Balance(ctx, "assets:brand:new", "usd"); err != nil || b != 200 {
+		t.Errorf("balance %d, %v", b, err)
+	}
+	if vs, err := l.Verify(ctx); err != nil || len(vs) != 0 {
+		t.Errorf("verify: %v %v", vs, err)
+	}
+}

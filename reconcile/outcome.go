@@ -1,0 +1,219 @@
+package reconcile
+
+import (
+	"cmp"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// OutcomeKind classifies what reconciliation found for one subject.
+type OutcomeKind string
+
+// Outcome kinds, in the order Result lists them.
+const (
+	// Matched: both sides agree.
+	Matched OutcomeKind = "matched"
+	// Mismatched: a pair was found but fields differ (see Outcome.Diffs).
+	Mismatched OutcomeKind = "mismatched"
+	// MissingInLedger: the provider reports something the ledger lacks.
+	MissingInLedger OutcomeKind = "missing_in_ledger"
+	// MissingAtProvider: the ledger has something the provider does not report.
+	MissingAtProvider OutcomeKind = "missing_at_provider"
+	// Duplicate: a provider record id seen twice, or more provider records
+	// claiming a ledger item than the ledger has.
+	Duplicate OutcomeKind = "duplicate"
+	// PayoutMismatch: a payout's amount differs from the sum of the nets of
+	// the balance transactions it swept (see Outcome.Payout).
+	PayoutMismatch OutcomeKind = "payout_mismatch"
+)
+
+var kindRank = map[OutcomeKind]int{Matched: 0, Mismatched: 1, MissingInLedger: 2, MissingAtProvider: 3, Duplicate: 4, PayoutMismatch: 5}
+
+// Fields that a Diff may name.
+const (
+	FieldAmount      = "amount"
+	FieldFee         = "fee"
+	FieldNet         = "net"
+	FieldCurrency    = "currency"
+	FieldStatus      = "status"
+	FieldDate        = "date"         // created time, beyond Options.DateTolerance
+	FieldAvailableOn = "available_on" // beyond Options.DateTolerance
+	FieldCaptured    = "captured"     // payment grain
+	FieldRefunded    = "refunded"     // payment grain
+	FieldDisputed    = "disputed"     // payment grain
+)
+
+// Diff is one field on which the two sides of a pair disagree. Amounts are
+// minor units written in base 10, times RFC 3339 in UTC, other values as
+// given.
+type Diff struct {
+	Field    string
+	Ledger   string
+	Provider string
+}
+
+// PayoutFigures are the two figures of a payout check, on one side.
+type PayoutFigures struct {
+	Side     string // "provider" or "ledger": whose records disagree
+	Amount   int64  // what the payout paid out (positive for money leaving the balance)
+	SweptNet int64  // the sum of the nets of the balance transactions it swept
+	Swept    int    // how many balance transactions it swept
+}
+
+// Outcome is what reconciliation found for one subject: a pair, an unpaired
+// item on either side, a duplicate or a payout that does not add up.
+type Outcome struct {
+	Kind       OutcomeKind
+	Provider   string
+	Subject    string // canonical kind (charge, refund, …, payout) or "payment"
+	ProviderID string // the provider record id (the primary one of a fold)
+	FoldedIDs  []string
+	LedgerID   string // balance transaction id or payment id
+	Ref        string // the provider's source reference
+	Currency   string
+	Amount     int64     // the provider's amount if there is one, else the ledger's
+	At         time.Time // the provider's created time if there is one, else the ledger's
+	Heuristic  bool      // paired by the currency-amount-date fallback
+	Diffs      []Diff
+	Payout     *PayoutFigures // PayoutMismatch only
+	// Fingerprint identifies the issue across runs: the same subject with
+	// the same differing fields gives the same fingerprint, whatever the
+	// values, so a stored exception is refreshed rather than duplicated.
+	Fingerprint string
+}
+
+// fingerprint computes Outcome.Fingerprint from the identifying fields.
+func (o *Outcome) fingerprint() string {
+	var b strings.Builder
+	b.WriteString(string(o.Kind))
+	for _, s := range []string{o.Provider, o.Subject, o.ProviderID, o.LedgerID} {
+		b.WriteByte('|')
+		b.WriteString(s)
+	}
+	b.WriteByte('|')
+	for i, d := range o.Diffs {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		b.WriteString(d.Field)
+	}
+	if o.Payout != nil {
+		b.WriteString(o.Payout.Side)
+	}
+	return b.String()
+}
+
+// Summary counts outcomes. Matched and Mismatched count pairs; Heuristic
+// counts the pairs among them found by the fallback.
+type Summary struct {
+	ProviderRecords   int `json:"provider_records"`
+	LedgerRecords     int `json:"ledger_records"`
+	Matched           int `json:"matched"`
+	Mismatched        int `json:"mismatched"`
+	MissingInLedger   int `json:"missing_in_ledger"`
+	MissingAtProvider int `json:"missing_at_provider"`
+	Duplicates        int `json:"duplicates"`
+	Heuristic         int `json:"heuristic"`
+	PayoutMismatches  int `json:"payout_mismatches"`
+	Folded            int `json:"folded"`  // provider records folded into another (JustiFi fees)
+	Skipped           int `json:"skipped"` // provider records out of the grain's scope (see MatchPayments)
+}
+
+// Link pairs a provider record with the ledger item it matched, for the
+// next run's first pass.
+type Link struct {
+	ProviderID string
+	LedgerID   string
+	Heuristic  bool
+}
+
+// Result is the outcome of one matching run.
+type Result struct {
+	Summary Summary
+	// Outcomes lists every non-matched outcome, and the matched pairs too
+	// when Options.ListMatched is set, ordered by kind, time and fingerprint.
+	Outcomes []Outcome
+	// Links are the pairs found by this run's reference and heuristic
+	// passes, ordered by provider id; pairs found through the given links
+	// are not repeated.
+	Links []Link
+}
+
+// Exceptions returns the outcomes that are not matches.
+func (r *Result) Exceptions() []Outcome {
+	var out []Outcome
+	for _, o := range r.Outcomes {
+		if o.Kind != Matched {
+			out = append(out, o)
+		}
+	}
+	return out
+}
+
+// finish fills fingerprints and counts, and sorts outcomes and links.
+func (r *Result) finish() {
+	for i := range r.Outcomes {
+		o := &r.Outcomes[i]
+		o.Fingerprint = o.fingerprint()
+		switch o.Kind {
+		case Mismatched:
+			r.Summary.Mismatched++
+		case MissingInLedger:
+			r.Summary.MissingInLedger++
+		case MissingAtProvider:
+			r.Summary.MissingAtProvider++
+		case Duplicate:
+			r.Summary.Duplicates++
+		case PayoutMismatch:
+			r.Summary.PayoutMismatches++
+		}
+	}
+	slices.SortFunc(r.Outcomes, func(a, b Outcome) int {
+		if c := kindRank[a.Kind] - kindRank[b.Kind]; c != 0 {
+			return c
+		}
+		if c := a.At.Compare(b.At); c != 0 {
+			return c
+		}
+		if c := strings.Compare(a.Fingerprint, b.Fingerprint); c != 0 {
+			return c
+		}
+		// Only repeated duplicates share a fingerprint; their figures tell them apart.
+		if c := cmp.Compare(a.Amount, b.Amount); c != 0 {
+			return c
+		}
+		return strings.Compare(a.Ref, b.Ref)
+	})
+	slices.SortFunc(r.Links, func(a, b Link) int {
+		if c := strings.Compare(a.ProviderID, b.ProviderID); c != 0 {
+			return c
+		}
+		return strings.Compare(a.LedgerID, b.LedgerID)
+	})
+}
+
+func diffInt(field string, ledger, provider int64) Diff {
+	return Diff{Field: field, Ledger: strconv.FormatInt(ledger, 10), Provider: strconv.FormatInt(provider, 10)}
+}
+
+func diffTime(field string, ledger, provider time.Time) Diff {
+	return Diff{Field: field, Ledger: fmtTime(ledger), Provider: fmtTime(provider)}
+}
+
+func fmtTime(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	return t.UTC().Format(time.RFC3339)
+}
+
+// farApart reports whether two times, both known, differ by more than tol.
+func farApart(a, b time.Time, tol time.Duration) bool {
+	if a.IsZero() || b.IsZero() {
+		return false
+	}
+	d := a.Sub(b)
+	return d > tol || d < -tol
+}

@@ -1,0 +1,205 @@
+// Package runner runs reconciliation over a settle database: it loads one
+// provider's records and the ledger's side for a window, folds corrections
+// into what they correct, matches with package reconcile, and stores the run,
+// its exceptions and its links.
+package runner
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/binary"
+	"encoding/hex"
+	"fmt"
+	"hash"
+	"time"
+
+	"github.com/settlehq/settle/importers"
+	"github.com/settlehq/settle/ledger"
+	"github.com/settlehq/settle/ledger/sqlite"
+	"github.com/settlehq/settle/reconcile"
+)
+
+// Scope is one provider and grain over a window of time. Zero From and To
+// mean all time.
+type Scope struct {
+	Provider string
+	Grain    importers.Grain
+	From, To time.Time
+}
+
+// Report is one stored run with the outcomes it found (non-matched only).
+type Report struct {
+	Run      *sqlite.Run
+	Outcomes []reconcile.Outcome
+}
+
+// farFuture bounds an open-ended window.
+var farFuture = time.Date(9999, 1, 1, 0, 0, 0, 0, time.UTC)
+
+// Scopes lists what there is to reconcile: every provider and grain with
+// imported records (restricted to one provider if given). A provider whose
+// exports were never imported has nothing to compare against and is left out.
+func Scopes(ctx context.Context, st *sqlite.Store, provider string, from, to time.Time) ([]Scope, error) {
+	grains, err := st.RecordGrains(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var out []Scope
+	for _, pg := range grains {
+		if provider == "" || pg[0] == provider {
+			out = append(out, Scope{Provider: pg[0], Grain: importers.Grain(pg[1]), From: from, To: to})
+		}
+	}
+	return out, nil
+}
+
+// Reconcile runs one scope and stores the run.
+func Reconcile(ctx context.Context, st *sqlite.Store, books *ledger.Ledger, sc Scope, now func() time.Time) (*Report, error) {
+	started := now().UTC()
+	to := sc.To
+	if to.IsZero() {
+		to = farFuture
+	}
+	digest := newDigest()
+	var records []importers.Record
+	err := st.EachRecord(ctx, sqlite.RecordFilter{Provider: sc.Provider, Grain: sc.Grain, From: sc.From, To: to, NoRaw: true},
+		func(r *importers.Record) error {
+			digest.record(r)
+			records = append(records, *r)
+			return nil
+		})
+	if err != nil {
+		return nil, err
+	}
+	links, err := st.Links(ctx, sc.Provider, string(sc.Grain))
+	if err != nil {
+		return nil, err
+	}
+	opts := &reconcile.Options{Links: links}
+	var res *reconcile.Result
+	switch sc.Grain {
+	case importers.BalanceGrain:
+		bts, err := ledgerBalances(ctx, books, sc.Provider, sc.From, to)
+		if err != nil {
+			return nil, err
+		}
+		for i := range bts {
+			digest.bt(&bts[i])
+		}
+		res = reconcile.MatchBalances(records, bts, opts)
+	case importers.PaymentGrain:
+		pays, err := ledgerPayments(ctx, books, sc.Provider, sc.From, to)
+		if err != nil {
+			return nil, err
+		}
+		for i := range pays {
+			digest.payment(&pays[i])
+		}
+		res = reconcile.MatchPayments(records, pays, opts)
+	default:
+		return nil, fmt.Errorf("%w: unknown grain %q", ledger.ErrInvalidRequest, sc.Grain)
+	}
+	run := &sqlite.Run{Provider: sc.Provider, Grain: string(sc.Grain), From: sc.From, To: to, StartedAt: started,
+		FinishedAt: now().UTC(), InputsDigest: digest.sum(), Summary: res.Summary}
+	outcomes := res.Exceptions()
+	if err := st.SaveRun(ctx, run, outcomes, res.Links); err != nil {
+		return nil, err
+	}
+	return &Report{Run: run, Outcomes: outcomes}, nil
+}
+
+// ledgerBalances loads a provider's balance transactions created in the
+// window, with corrections added to the transaction they correct and fully
+// corrected-away transactions dropped.
+func ledgerBalances(ctx context.Context, books *ledger.Ledger, provider string, from, to time.Time) ([]ledger.BalanceTransaction, error) {
+	var bts []ledger.BalanceTransaction
+	index := map[string]int{}
+	var corrections []ledger.BalanceTransaction
+	err := books.View(ctx, func(tx ledger.ReadTx) error {
+		return tx.EachBalanceTransaction(ctx, ledger.BTFilter{Provider: provider}, func(bt *ledger.BalanceTransaction) error {
+			if bt.SourceType == ledger.SourceCorrection {
+				corrections = append(corrections, *bt)
+				return nil
+			}
+			if bt.Created.Before(from) || !bt.Created.Before(to) {
+				return nil
+			}
+			index[bt.ID] = len(bts)
+			bts = append(bts, *bt)
+			return nil
+		})
+	})
+	if err != nil {
+		return nil, err
+	}
+	for _, c := range corrections {
+		i, ok := index[c.SourceID]
+		if !ok {
+			continue
+		}
+		bts[i].Amount += c.Amount
+		bts[i].Fee += c.Fee
+		bts[i].Net += c.Net
+	}
+	kept := bts[:0]
+	for _, bt := range bts {
+		if bt.Amount != 0 || bt.Fee != 0 || bt.Net != 0 {
+			kept = append(kept, bt)
+		}
+	}
+	return kept, nil
+}
+
+// ledgerPayments loads a provider's payments created in the window.
+func ledgerPayments(ctx context.Context, books *ledger.Ledger, provider string, from, to time.Time) ([]ledger.Payment, error) {
+	var out []ledger.Payment
+	err := books.View(ctx, func(tx ledger.ReadTx) error {
+		return tx.EachPayment(ctx, provider, func(p *ledger.Payment) error {
+			if !p.CreatedAt.Before(from) && p.CreatedAt.Before(to) {
+				out = append(out, *p)
+			}
+			return nil
+		})
+	})
+	return out, err
+}
+
+// digest hashes the figures both sides bring to a run, so that a run can
+// say whether its inputs equal an earlier run's.
+type digest struct{ h hash.Hash }
+
+func newDigest() *digest { return &digest{h: sha256.New()} }
+
+func (d *digest) str(ss ...string) {
+	for _, s := range ss {
+		var n [8]byte
+		binary.LittleEndian.PutUint64(n[:], uint64(len(s)))
+		d.h.Write(n[:])
+		d.h.Write([]byte(s))
+	}
+}
+
+func (d *digest) num(vs ...int64) {
+	for _, v := range vs {
+		var n [8]byte
+		binary.LittleEndian.PutUint64(n[:], uint64(v))
+		d.h.Write(n[:])
+	}
+}
+
+func (d *digest) record(r *importers.Record) {
+	d.str("r", r.ID, r.Type, r.ReportingCategory, r.SourceRef, r.Currency, r.Status, r.PayoutID)
+	d.num(r.Amount, r.Fee, r.Net, r.Captured, r.Refunded, r.Disputed, r.Created.UnixNano(), r.AvailableOn.UnixNano())
+}
+
+func (d *digest) bt(b *ledger.BalanceTransaction) {
+	d.str("b", b.ID, b.Type, b.ReportingCategory, b.SourceRef, b.Currency, b.Status, b.PayoutID)
+	d.num(b.Amount, b.Fee, b.Net, b.Created.UnixNano(), b.AvailableOn.UnixNano())
+}
+
+func (d *digest) payment(p *ledger.Payment) {
+	d.str("p", p.ID, p.ProviderRef, p.Currency, string(p.Status))
+	d.num(p.Authorized, p.Captured, p.Refunded, p.Disputed, p.CreatedAt.UnixNano())
+}
+
+func (d *digest) sum() string { return hex.EncodeToString(d.h.Sum(nil)) }
