@@ -74,25 +74,28 @@ func newMatcher(p, l side, opt Options) *matcher {
 // with one id, the one first in content order is kept, so the choice does
 // not depend on input order.
 func (m *matcher) dedupe() {
-	seen := make(map[string]int32, m.p.Len())
+	x := newIndex(m.p.Len())
 	for i := range m.p.Len() {
 		id := m.p.ID(i)
-		k, ok := seen[id]
-		if !ok {
-			seen[id] = int32(i)
+		h := x.hash(id, 0)
+		pos, found := x.find(h, func(k int32) bool { return m.p.ID(int(k)) == id })
+		if !found {
+			x.set(pos, h, int32(i))
 			continue
 		}
-		keep, drop := k, int32(i)
-		if m.p.Compare(i, int(k)) < 0 {
+		keep, drop := x.at(pos), int32(i)
+		if m.p.Compare(i, int(keep)) < 0 {
 			keep, drop = drop, keep
-			seen[id] = keep
+			x.set(pos, h, keep)
 		}
 		m.pState[drop] = dup
 		m.dupOf[drop] = keep
 	}
 	// A record dropped earlier may point at one dropped later.
 	for d, k := range m.dupOf {
-		m.dupOf[d] = seen[m.p.ID(int(k))]
+		id := m.p.ID(int(k))
+		pos, _ := x.find(x.hash(id, 0), func(k int32) bool { return m.p.ID(int(k)) == id })
+		m.dupOf[d] = x.at(pos)
 	}
 }
 
@@ -104,9 +107,20 @@ func (m *matcher) linkPass(links map[string]string) {
 	if len(links) == 0 {
 		return
 	}
-	byID := make(map[string]int32, m.l.Len())
+	byID := newIndex(m.l.Len())
 	for j := range m.l.Len() {
-		byID[m.l.ID(j)] = int32(j)
+		id := m.l.ID(j)
+		h := byID.hash(id, 0)
+		if pos, found := byID.find(h, func(k int32) bool { return m.l.ID(int(k)) == id }); !found {
+			byID.set(pos, h, int32(j))
+		}
+	}
+	lookup := func(id string) (int32, bool) {
+		pos, found := byID.find(byID.hash(id, 0), func(k int32) bool { return m.l.ID(int(k)) == id })
+		if !found {
+			return -1, false
+		}
+		return byID.at(pos), true
 	}
 	for i := range m.p.Len() {
 		if m.pState[i] != free {
@@ -116,7 +130,7 @@ func (m *matcher) linkPass(links map[string]string) {
 		if !ok {
 			continue
 		}
-		j, ok := byID[lid]
+		j, ok := lookup(lid)
 		if !ok {
 			continue
 		}
@@ -134,7 +148,7 @@ func (m *matcher) linkPass(links map[string]string) {
 		}
 	}
 	for _, lid := range links {
-		if j, ok := byID[lid]; ok && m.lState[j] == free {
+		if j, ok := lookup(lid); ok && m.lState[j] == free {
 			m.lState[j] = out
 		}
 	}
@@ -145,20 +159,28 @@ func (m *matcher) linkPass(links map[string]string) {
 // A key with one item on each side pairs at once; a key with several on
 // either side is settled by pairGroup after the probe.
 func (m *matcher) refPass(pref func(i int) string) {
-	head := make(map[refKey]int32, m.l.Len())
+	x := newIndex(m.l.Len())
 	next := make([]int32, m.l.Len())
 	for j := range m.l.Len() {
 		r := m.l.Ref(j)
 		if m.lState[j] != free || r == "" {
 			continue
 		}
-		k := refKey{r, m.l.Kind(j)}
-		if h, ok := head[k]; ok {
-			next[j] = h
-		} else {
-			next[j] = -1
+		kind := m.l.Kind(j)
+		h := x.hash(r, kind)
+		pos, found := x.find(h, func(k int32) bool { return m.l.Kind(int(k)) == kind && m.l.Ref(int(k)) == r })
+		next[j] = -1
+		if found {
+			next[j] = x.at(pos)
 		}
-		head[k] = int32(j)
+		x.set(pos, h, int32(j))
+	}
+	headOf := func(k refKey) (int32, bool) {
+		pos, found := x.find(x.hash(k.ref, k.kind), func(j int32) bool { return m.l.Kind(int(j)) == k.kind && m.l.Ref(int(j)) == k.ref })
+		if !found {
+			return -1, false
+		}
+		return x.at(pos), true
 	}
 	var contested map[refKey]bool
 	var tentative []int32
@@ -168,7 +190,7 @@ func (m *matcher) refPass(pref func(i int) string) {
 			continue
 		}
 		k := refKey{r, m.p.Kind(i)}
-		h, ok := head[k]
+		h, ok := headOf(k)
 		if !ok {
 			continue
 		}
@@ -201,7 +223,8 @@ func (m *matcher) refPass(pref func(i int) string) {
 		}
 		for k, ps := range groups {
 			var ls []int32
-			for j := head[k]; j != -1; j = next[j] {
+			h, _ := headOf(k)
+			for j := h; j != -1; j = next[j] {
 				ls = append(ls, j)
 			}
 			m.pairGroup(ps, ls)

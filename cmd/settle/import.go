@@ -1,8 +1,6 @@
 package main
 
 import (
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -13,7 +11,9 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/settlehq/settle/importers"
+	"github.com/settlehq/settle/ledger"
 	"github.com/settlehq/settle/ledger/sqlite"
+	"github.com/settlehq/settle/reconcile/runner"
 )
 
 // errRejected marks a file that was not imported because of bad rows.
@@ -104,89 +104,31 @@ only books are the provider's data).`,
 	return cmd
 }
 
-// importFile streams one file into the store in one transaction.
+// importFile imports one file, printing every problem, with a progress bar
+// for large files on a terminal.
 func (a *app) importFile(cmd *cobra.Command, name, format, provider string, opts *importers.Options, skipInvalid bool) (sqlite.ImportStats, error) {
-	sum, size, err := fileDigest(name)
-	if err != nil {
-		return sqlite.ImportStats{}, err
-	}
-	var problems []error
-	st, err := a.store.Import(cmd.Context(), sqlite.ImportFile{File: name, SHA256: sum, Format: format}, func(sink sqlite.RecordSink) error {
-		f, err := os.Open(name)
-		if err != nil {
-			return err
-		}
-		defer f.Close()
-		var r io.Reader = f
-		if a.isTerminal && size > 8<<20 {
+	ropts := runner.ImportOptions{Format: format, Provider: provider, SkipInvalid: skipInvalid, Readers: opts}
+	if a.isTerminal {
+		ropts.Wrap = func(r io.Reader, size int64) io.Reader {
+			if size < 8<<20 {
+				return r
+			}
 			bar := progressbar.NewOptions64(size, progressbar.OptionSetWriter(a.stderr), progressbar.OptionShowBytes(true),
 				progressbar.OptionSetDescription("importing "+name), progressbar.OptionClearOnFinish())
-			pr := progressbar.NewReader(f, bar)
-			r = &pr
-			defer bar.Finish()
+			pr := progressbar.NewReader(r, bar)
+			return &pr
 		}
-		var rd importers.Reader
-		detected := format
-		if format != "" {
-			rd, err = importers.NewReader(format, name, r, opts)
-		} else {
-			rd, detected, err = importers.Open(name, r, opts)
-		}
-		if err != nil {
-			return err
-		}
-		for {
-			rec, err := rd.Read()
-			if err == io.EOF {
-				break
-			}
-			var pe *importers.ParseError
-			if errors.As(err, &pe) {
-				problems = append(problems, err)
-				if skipInvalid && pe.Line > 0 {
-					if err := sink.Quarantine(sqlite.Quarantined{Line: pe.Line, Problem: err.Error()}); err != nil {
-						return err
-					}
-				}
-				continue
-			}
-			if err != nil {
-				return err
-			}
-			if provider != "" && rec.Provider != provider {
-				return usagef("%s is a %s export (%s), not %s", name, rec.Provider, detected, provider)
-			}
-			if len(problems) == 0 || skipInvalid {
-				if err := sink.Add(rec); err != nil {
-					return err
-				}
-			}
-		}
-		if len(problems) > 0 && !skipInvalid {
-			return errRejected
-		}
-		return nil
-	})
+	}
+	st, problems, err := runner.ImportFile(cmd.Context(), a.store, name, ropts)
 	for _, p := range problems {
 		fmt.Fprintln(a.stderr, p)
 	}
-	if errors.Is(err, errRejected) {
+	if errors.Is(err, runner.ErrRejected) {
 		fmt.Fprintf(a.stderr, "%s: rejected (%d problems); nothing from it was stored\n", name, len(problems))
+		return st, errRejected
+	}
+	if errors.Is(err, ledger.ErrInvalidRequest) {
+		return st, usageError{err}
 	}
 	return st, err
-}
-
-// fileDigest returns a file's SHA-256 and size.
-func fileDigest(name string) (string, int64, error) {
-	f, err := os.Open(name)
-	if err != nil {
-		return "", 0, err
-	}
-	defer f.Close()
-	h := sha256.New()
-	n, err := io.Copy(h, f)
-	if err != nil {
-		return "", 0, err
-	}
-	return hex.EncodeToString(h.Sum(nil)), n, nil
 }

@@ -139,6 +139,7 @@ var commands = []func(*app) *cobra.Command{
 	newImportCmd,
 	newReconcileCmd,
 	newExceptionsCmd,
+	newServeCmd,
 	newDemoCmd,
 	newReportCmd, newExportCmd,
 	newBenchCmd,

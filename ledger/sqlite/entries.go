@@ -530,3 +530,22 @@ func (t *tx) Nested(ctx context.Context, fn func() error) error {
 	_, rerr := t.q.ExecContext(ctx, "RELEASE nested")
 	return rerr
 }
+
+// Setting returns a named setting, or "" if it was never set.
+func (s *Store) Setting(ctx context.Context, name string) (string, error) {
+	var v string
+	err := s.db.QueryRowContext(ctx, `SELECT value FROM settings WHERE name = ?`, name).Scan(&v)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", nil
+	}
+	return v, err
+}
+
+// SetSetting stores a named setting.
+func (s *Store) SetSetting(ctx context.Context, name, value string) error {
+	return translate(s.withWrite(ctx, func(q querier) error {
+		_, err := q.ExecContext(ctx, `INSERT INTO settings (name, value) VALUES (?, ?)
+			ON CONFLICT (name) DO UPDATE SET value = excluded.value`, name, value)
+		return err
+	}))
+}

@@ -1,0 +1,117 @@
+package main
+
+import (
+	"bytes"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// TestMain lets a test run this binary as settle itself (see settleProcess).
+func TestMain(m *testing.M) {
+	if os.Getenv("SETTLE_TEST_AS_MAIN") == "1" {
+		os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+	}
+	os.Exit(m.Run())
+}
+
+// settleProcess returns a command that runs settle in a child process.
+func settleProcess(t *testing.T, args ...string) *exec.Cmd {
+	t.Helper()
+	cmd := exec.Command(os.Args[0], args...)
+	cmd.Env = append(os.Environ(), "SETTLE_TEST_AS_MAIN=1")
+	return cmd
+}
+
+func TestServeOnceIngestsReconcilesAndReports(t *testing.T) {
+	dir := t.TempDir()
+	db := filepath.Join(dir, "t.db")
+	inbox, outbox := filepath.Join(dir, "inbox"), filepath.Join(dir, "outbox")
+	if err := os.MkdirAll(inbox, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	data, err := os.ReadFile("../../testdata/demo/stripe-balance-2026-11.csv")
+	if err != nil {
+		t.Fatal(err)
+	}
+	writeFile(t, inbox, "stripe.csv", string(data))
+	writeFile(t, inbox, "broken.json", `{"object":"list","data":[{"id":"txn_1","object":"balance_transaction"`)
+	if code, _, errOut := runCLI(t, "--db", db, "record", "../../testdata/demo/events.jsonl"); code != 0 {
+		t.Fatal(errOut)
+	}
+	code, _, errOut := runCLI(t, "--db", db, "serve", "--once", "--inbox", inbox, "--outbox", outbox, "--lookback", "100000h")
+	if code != 0 {
+		t.Fatalf("serve --once: exit %d\n%s", code, errOut)
+	}
+	if _, err := os.Stat(filepath.Join(inbox, "processed", "stripe.csv")); err != nil {
+		t.Errorf("good export not moved to processed: %v", err)
+	}
+	reason, err := os.ReadFile(filepath.Join(inbox, "rejected", "broken.json.reason.txt"))
+	if err != nil || !strings.Contains(string(reason), "broken.json:1") {
+		t.Errorf("broken export: reason %q, %v", reason, err)
+	}
+	runs, _ := filepath.Glob(filepath.Join(outbox, "*"))
+	if len(runs) != 1 {
+		t.Fatalf("outbox has %v", runs)
+	}
+	for _, name := range []string{"reconciliation-summary.csv", "open-exceptions.csv", "trial-balance.csv",
+		"balance-transactions.csv", "payout-reconciliation.csv", "journal.csv"} {
+		b, err := os.ReadFile(filepath.Join(runs[0], name))
+		if err != nil || len(b) == 0 {
+			t.Errorf("%s: %v", name, err)
+		}
+	}
+	summary, _ := os.ReadFile(filepath.Join(runs[0], "reconciliation-summary.csv"))
+	if !strings.Contains(string(summary), ",stripe,balance,") || !strings.Contains(string(summary), ",13,12,10,1,1,1,1,0,0,4,0") {
+		t.Errorf("summary:\n%s", summary)
+	}
+	exceptions, _ := os.ReadFile(filepath.Join(runs[0], "open-exceptions.csv"))
+	if !strings.Contains(string(exceptions), "fee: ledger 0.85, provider 0.95") {
+		t.Errorf("open exceptions:\n%s", exceptions)
+	}
+	// A second run with nothing new opens nothing and duplicates nothing.
+	if code, _, errOut := runCLI(t, "--db", db, "serve", "--once", "--inbox", inbox, "--outbox", outbox, "--lookback", "100000h"); code != 0 {
+		t.Fatal(errOut)
+	}
+	open := exceptionsJSON(t, db, "open")
+	if len(open) != 4 {
+		t.Errorf("%d open exceptions after the second run, want 4", len(open))
+	}
+}
+
+// settle serve runs on its schedule and stops cleanly on SIGTERM.
+func TestServeStopsOnSIGTERM(t *testing.T) {
+	dir := t.TempDir()
+	cmd := settleProcess(t, "--db", filepath.Join(dir, "t.db"), "serve", "--schedule", "@every 1s",
+		"--inbox", filepath.Join(dir, "inbox"), "--outbox", filepath.Join(dir, "outbox"))
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(15 * time.Second)
+	for !strings.Contains(stderr.String(), "job finished") && time.Now().Before(deadline) {
+		time.Sleep(50 * time.Millisecond)
+	}
+	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Errorf("serve exited with %v\n%s", err, stderr.String())
+		}
+	case <-time.After(15 * time.Second):
+		cmd.Process.Kill()
+		t.Fatalf("serve did not stop after SIGTERM\n%s", stderr.String())
+	}
+	if !strings.Contains(stderr.String(), "job finished") {
+		t.Errorf("no job ran:\n%s", stderr.String())
+	}
+}
