@@ -212,7 +212,8 @@ CREATE TABLE quarantine (
 -- migration: 3
 -- Reconciliation: runs with their window, inputs and counts; durable
 -- exceptions keyed by the outcome's fingerprint (so a re-run refreshes
--- rather than duplicates them); links that the next run matches first.
+-- rather than duplicates them; reconcile.PlanExceptions decides); links
+-- that the next run matches first.
 CREATE TABLE recon_runs (
     id                  INTEGER PRIMARY KEY,
     provider            TEXT NOT NULL,
@@ -237,7 +238,7 @@ CREATE TABLE recon_runs (
 
 CREATE TABLE recon_exceptions (
     id                  INTEGER PRIMARY KEY,
-    fingerprint         TEXT NOT NULL UNIQUE,
+    fingerprint         TEXT NOT NULL,
     provider            TEXT NOT NULL,
     grain               TEXT NOT NULL,
     kind                TEXT NOT NULL,
@@ -258,6 +259,9 @@ CREATE TABLE recon_exceptions (
     updated_at          INTEGER NOT NULL
 );
 CREATE INDEX recon_exceptions_scope ON recon_exceptions (provider, grain, status);
+-- At most one unresolved exception per fingerprint; a resolved one that
+-- recurs opens a new one.
+CREATE UNIQUE INDEX recon_exceptions_unresolved ON recon_exceptions (fingerprint) WHERE status <> 'resolved';
 
 CREATE TABLE recon_links (
     provider    TEXT NOT NULL,

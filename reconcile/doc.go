@@ -11,7 +11,7 @@
 // deterministic: the same inputs in any order give the same Result.
 //
 // Exceptions are computed from outcomes by PlanExceptions, again without
-// storage; a Store implementation persists runs, exceptions and links. The
+// storage; package ledger/sqlite persists runs, exceptions and links. The
 // Scheduler runs a Job on a cron schedule, catching up windows missed while
 // the process was down.
 package reconcile

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -11,6 +12,9 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/settlehq/settle/ledger"
+	"github.com/settlehq/settle/ledger/sqlite"
+	"github.com/settlehq/settle/reconcile/runner"
 	"github.com/settlehq/settle/reports"
 )
 
@@ -21,7 +25,7 @@ func newReportCmd(a *app) *cobra.Command {
 		Short: "Write an accounting report as a table, CSV or JSON",
 		Long: `Write one report of the books. Reports:
 
-` + reportList() + `
+` + reportList(a) + `
 Amounts are in major units with exactly the currency's decimals, one currency
 a row; currency codes are upper case (balance-transactions keeps Stripe's lower
 case, as in Stripe's own itemized reports); times are RFC 3339 UTC. Only posted
@@ -41,17 +45,18 @@ balances.`,
   settle report account-statement --account assets:stripe:available
   settle report income-statement --from 2026-01-01 --to 2027-01-01
   settle report balance-transactions --provider stripe --format csv
-  settle report payout-reconciliation --format json`,
+  settle report payout-reconciliation --format json
+  settle report open-exceptions --out exceptions.csv`,
 		Args: func(cmd *cobra.Command, args []string) error {
 			if len(args) != 1 {
-				return usagef("report needs one report name, one of: %s", strings.Join(reports.Names(), ", "))
+				return usagef("report needs one report name, one of: %s", strings.Join(reportNames(a), ", "))
 			}
 			return nil
 		},
 		RunE: func(cmd *cobra.Command, args []string) error {
-			r, ok := reports.Find(args[0])
+			r, ok := findReport(a, args[0])
 			if !ok {
-				return usagef("unknown report %q; reports: %s", args[0], strings.Join(reports.Names(), ", "))
+				return usagef("unknown report %q; reports: %s", args[0], strings.Join(reportNames(a), ", "))
 			}
 			for _, name := range []string{"from", "to", "as-of", "account", "provider"} {
 				if cmd.Flags().Changed(name) && !slices.Contains(r.Uses, name) {
@@ -110,10 +115,50 @@ balances.`,
 	return cmd
 }
 
+// allReports lists the ledger reports of package reports and the
+// reconciliation reports, which read the store's runs and exceptions.
+func allReports(a *app) []reports.Report {
+	return append(reports.All(),
+		reports.Report{Name: "reconciliation-summary", Summary: "every reconciliation run with its counts", Uses: []string{"provider"},
+			Run: func(ctx context.Context, _ *ledger.Ledger, opts reports.Options, w reports.Writer) error {
+				runs, err := a.store.Runs(ctx, opts.Provider)
+				if err != nil {
+					return err
+				}
+				return runner.WriteRunSummary(w, runs)
+			}},
+		reports.Report{Name: "open-exceptions", Summary: "reconciliation exceptions still open", Uses: []string{"provider"},
+			Run: func(ctx context.Context, _ *ledger.Ledger, opts reports.Options, w reports.Writer) error {
+				list, err := a.store.Exceptions(ctx, sqlite.ExceptionFilter{Status: sqlite.ExceptionOpen, Provider: opts.Provider})
+				if err != nil {
+					return err
+				}
+				return runner.WriteExceptions(w, list)
+			}},
+	)
+}
+
+func findReport(a *app, name string) (reports.Report, bool) {
+	for _, r := range allReports(a) {
+		if r.Name == name {
+			return r, true
+		}
+	}
+	return reports.Report{}, false
+}
+
+func reportNames(a *app) []string {
+	var names []string
+	for _, r := range allReports(a) {
+		names = append(names, r.Name)
+	}
+	return names
+}
+
 // reportList is the help text's list of reports.
-func reportList() string {
+func reportList(a *app) string {
 	var b strings.Builder
-	for _, r := range reports.All() {
+	for _, r := range allReports(a) {
 		fmt.Fprintf(&b, "  %-22s %s (%s)\n", r.Name, r.Summary, flagList(r.Uses))
 	}
 	return b.String()

@@ -4,10 +4,11 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
-	"errors"
 	"fmt"
+	"strconv"
 	"time"
 
+	"github.com/settlehq/settle/importers"
 	"github.com/settlehq/settle/ledger"
 	"github.com/settlehq/settle/reconcile"
 )
@@ -63,11 +64,10 @@ type exceptionDetails struct {
 }
 
 // SaveRun stores a run with its exceptions and links, in one transaction.
-// Each non-matched outcome opens an exception, or refreshes the one with
-// its fingerprint (a resolved one that is found again is reopened; an
-// ignored one stays ignored). Open exceptions of the run's provider and
-// grain, dated inside its window, that the run no longer finds are closed
-// as resolved. run.ID, Opened and Closed are filled in.
+// reconcile.PlanExceptions decides what changes: an outcome opens an
+// exception or refreshes the unresolved one with its fingerprint (an ignored
+// one stays ignored), and open exceptions in the run's scope that it no
+// longer finds are closed as resolved. run.ID, Opened and Closed are filled in.
 func (s *Store) SaveRun(ctx context.Context, run *Run, outcomes []reconcile.Outcome, links []reconcile.Link) error {
 	return translate(s.withWrite(ctx, func(q querier) error {
 		sm := run.Summary
@@ -83,53 +83,50 @@ func (s *Store) SaveRun(ctx context.Context, run *Run, outcomes []reconcile.Outc
 		if run.ID, err = res.LastInsertId(); err != nil {
 			return err
 		}
-		run.Opened, run.Closed = 0, 0
-		now := time.Now().UnixNano()
-		for _, o := range outcomes {
-			if o.Kind == reconcile.Matched {
-				continue
-			}
-			details, err := json.Marshal(exceptionDetails{Diffs: o.Diffs, Payout: o.Payout})
-			if err != nil {
-				return err
-			}
-			var prevStatus string
-			err = q.QueryRowContext(ctx, `SELECT status FROM recon_exceptions WHERE fingerprint = ?`, o.Fingerprint).Scan(&prevStatus)
-			switch {
-			case errors.Is(err, sql.ErrNoRows):
-				_, err = q.ExecContext(ctx, `INSERT INTO recon_exceptions (fingerprint, provider, grain, kind, subject, provider_id,
-					ledger_id, ref, currency, amount, occurred_at, heuristic, details, status, first_run, last_run, updated_at)
-					VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'open', ?, ?, ?)`,
-					o.Fingerprint, run.Provider, run.Grain, string(o.Kind), o.Subject, o.ProviderID, o.LedgerID, o.Ref,
-					o.Currency, o.Amount, ts(o.At), o.Heuristic, string(details), run.ID, run.ID, now)
-				run.Opened++
-			case err == nil:
-				status, note := prevStatus, ""
-				if prevStatus == ExceptionResolved {
-					status, note = ExceptionOpen, fmt.Sprintf("reopened by run %d: still found", run.ID)
-					run.Opened++
-				}
-				_, err = q.ExecContext(ctx, `UPDATE recon_exceptions SET ledger_id = ?, currency = ?, amount = ?, occurred_at = ?,
-					heuristic = ?, details = ?, status = ?, note = CASE WHEN ? = '' THEN note ELSE ? END, last_run = ?, updated_at = ?
-					WHERE fingerprint = ?`, o.LedgerID, o.Currency, o.Amount, ts(o.At), o.Heuristic, string(details), status,
-					note, note, run.ID, now, o.Fingerprint)
-			}
-			if err != nil {
-				return err
-			}
-		}
-		res, err = q.ExecContext(ctx, `UPDATE recon_exceptions SET status = 'resolved', updated_at = ?,
-			note = 'closed by run ' || ? || ': no longer found'
-			WHERE provider = ? AND grain = ? AND status = 'open' AND last_run <> ? AND occurred_at >= ? AND occurred_at < ?`,
-			now, run.ID, run.Provider, run.Grain, run.ID, ts(run.From), ts(run.To))
+		known, err := unresolved(ctx, q, run.Provider, run.Grain)
 		if err != nil {
 			return err
 		}
-		closed, err := res.RowsAffected()
-		if err != nil {
-			return err
+		scope := reconcile.Scope{Provider: run.Provider, Grain: importers.Grain(run.Grain), From: run.From, To: run.To}
+		now := time.Now().UTC()
+		plan := reconcile.PlanExceptions(scope, strconv.FormatInt(run.ID, 10), known, outcomes, now, func() string { return "" })
+		for _, e := range plan.Open {
+			details, err := json.Marshal(exceptionDetails{Diffs: e.Diffs, Payout: e.Payout})
+			if err != nil {
+				return err
+			}
+			if _, err := q.ExecContext(ctx, `INSERT INTO recon_exceptions (fingerprint, provider, grain, kind, subject, provider_id,
+				ledger_id, ref, currency, amount, occurred_at, heuristic, details, status, first_run, last_run, updated_at)
+				VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'open', ?, ?, ?)`,
+				e.Fingerprint, run.Provider, run.Grain, string(e.Kind), e.Subject, e.ProviderID, e.LedgerID, e.Ref,
+				e.Currency, e.Amount, ts(e.At), heuristicOf(outcomes, e.Fingerprint), string(details), run.ID, run.ID, ts(now)); err != nil {
+				return err
+			}
 		}
-		run.Closed = int(closed)
+		for _, e := range plan.Refresh {
+			details, err := json.Marshal(exceptionDetails{Diffs: e.Diffs, Payout: e.Payout})
+			if err != nil {
+				return err
+			}
+			if _, err := q.ExecContext(ctx, `UPDATE recon_exceptions SET ledger_id = ?, currency = ?, amount = ?, occurred_at = ?,
+				details = ?, last_run = ?, updated_at = ? WHERE id = ?`, e.LedgerID, e.Currency, e.Amount, ts(e.At),
+				string(details), run.ID, ts(now), e.ID); err != nil {
+				return err
+			}
+		}
+		for _, e := range plan.Ignored {
+			if _, err := q.ExecContext(ctx, `UPDATE recon_exceptions SET last_run = ? WHERE id = ?`, run.ID, e.ID); err != nil {
+				return err
+			}
+		}
+		for _, e := range plan.Close {
+			if _, err := q.ExecContext(ctx, `UPDATE recon_exceptions SET status = 'resolved', updated_at = ?,
+				note = CASE WHEN note = '' THEN ? ELSE note || '; ' || ? END WHERE id = ?`,
+				ts(now), e.Resolution, e.Resolution, e.ID); err != nil {
+				return err
+			}
+		}
+		run.Opened, run.Closed = len(plan.Open), len(plan.Close)
 		for _, l := range links {
 			if _, err := q.ExecContext(ctx, `INSERT INTO recon_links (provider, grain, provider_id, ledger_id, heuristic, run_id)
 				VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (provider, grain, provider_id) DO UPDATE SET ledger_id = excluded.ledger_id,
@@ -141,6 +138,44 @@ func (s *Store) SaveRun(ctx context.Context, run *Run, outcomes []reconcile.Outc
 		_, err = q.ExecContext(ctx, `UPDATE recon_runs SET opened = ?, closed = ? WHERE id = ?`, run.Opened, run.Closed, run.ID)
 		return err
 	}))
+}
+
+// unresolved loads the open and ignored exceptions of a provider and grain,
+// which reconcile.PlanExceptions compares a run against.
+func unresolved(ctx context.Context, q querier, provider, grain string) ([]reconcile.Exception, error) {
+	rows, err := q.QueryContext(ctx, `SELECT id, fingerprint, kind, status, subject, provider_id, ledger_id, ref, currency,
+		amount, occurred_at, note, first_run, last_run FROM recon_exceptions
+		WHERE provider = ? AND grain = ? AND status IN ('open', 'ignored')`, provider, grain)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []reconcile.Exception
+	for rows.Next() {
+		var e reconcile.Exception
+		var id, at, first, last int64
+		var kind, status string
+		if err := rows.Scan(&id, &e.Fingerprint, &kind, &status, &e.Subject, &e.ProviderID, &e.LedgerID, &e.Ref,
+			&e.Currency, &e.Amount, &at, &e.Note, &first, &last); err != nil {
+			return nil, err
+		}
+		e.ID, e.Kind, e.Status, e.At = strconv.FormatInt(id, 10), reconcile.OutcomeKind(kind), reconcile.ExceptionStatus(status), fromTS(at)
+		e.Provider, e.Grain = provider, importers.Grain(grain)
+		e.OpenedRun, e.LastRun = strconv.FormatInt(first, 10), strconv.FormatInt(last, 10)
+		out = append(out, e)
+	}
+	return out, rows.Err()
+}
+
+// heuristicOf reports whether the outcome with a fingerprint was a
+// heuristic pair.
+func heuristicOf(outcomes []reconcile.Outcome, fp string) bool {
+	for i := range outcomes {
+		if outcomes[i].Fingerprint == fp {
+			return outcomes[i].Heuristic
+		}
+	}
+	return false
 }
 
 // Links returns the stored provider id → ledger id links of a provider and grain.
@@ -248,20 +283,28 @@ func (s *Store) SetExceptionStatus(ctx context.Context, id int64, status, note s
 	}))
 }
 
-// LastRun returns the newest run of a provider and grain, or nil.
-func (s *Store) LastRun(ctx context.Context, provider, grain string) (*Run, error) {
-	var r Run
-	var from, to, started, finished int64
-	err := s.db.QueryRowContext(ctx, `SELECT id, window_from, window_to, started_at, finished_at, opened, closed
-		FROM recon_runs WHERE provider = ? AND grain = ? ORDER BY id DESC LIMIT 1`, provider, grain).
-		Scan(&r.ID, &from, &to, &started, &finished, &r.Opened, &r.Closed)
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, nil
-	}
+// Runs lists stored runs, newest first, of one provider or all ("").
+func (s *Store) Runs(ctx context.Context, provider string) ([]*Run, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT id, provider, grain, window_from, window_to, started_at, finished_at,
+		inputs_digest, provider_records, ledger_records, matched, mismatched, missing_in_ledger, missing_at_provider,
+		duplicates, heuristic, payout_mismatches, opened, closed FROM recon_runs WHERE (? = '' OR provider = ?)
+		ORDER BY id DESC`, provider, provider)
 	if err != nil {
 		return nil, err
 	}
-	r.Provider, r.Grain = provider, grain
-	r.From, r.To, r.StartedAt, r.FinishedAt = fromTS(from), fromTS(to), fromTS(started), fromTS(finished)
-	return &r, nil
+	defer rows.Close()
+	var out []*Run
+	for rows.Next() {
+		r := &Run{}
+		var from, to, started, finished int64
+		sm := &r.Summary
+		if err := rows.Scan(&r.ID, &r.Provider, &r.Grain, &from, &to, &started, &finished, &r.InputsDigest,
+			&sm.ProviderRecords, &sm.LedgerRecords, &sm.Matched, &sm.Mismatched, &sm.MissingInLedger,
+			&sm.MissingAtProvider, &sm.Duplicates, &sm.Heuristic, &sm.PayoutMismatches, &r.Opened, &r.Closed); err != nil {
+			return nil, err
+		}
+		r.From, r.To, r.StartedAt, r.FinishedAt = fromTS(from), fromTS(to), fromTS(started), fromTS(finished)
+		out = append(out, r)
+	}
+	return out, rows.Err()
 }
