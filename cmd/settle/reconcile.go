@@ -147,7 +147,7 @@ func toRunSummary(r *sqlite.Run) runSummary {
 	if !r.From.IsZero() {
 		rs.From = r.From.Format(time.RFC3339)
 	}
-	if r.To.Year() < 9999 {
+	if !r.To.IsZero() {
 		rs.To = r.To.Format(time.RFC3339)
 	}
 	return rs

@@ -18,7 +18,7 @@ type Run struct {
 	ID           int64
 	Provider     string
 	Grain        string
-	From, To     time.Time
+	From, To     time.Time // zero ends are open
 	StartedAt    time.Time
 	FinishedAt   time.Time
 	InputsDigest string // hash of both sides' inputs: equal digests must give equal results

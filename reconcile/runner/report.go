@@ -18,7 +18,7 @@ func WriteRunSummary(w reports.Writer, runs []*sqlite.Run) error {
 		return err
 	}
 	day := func(t time.Time) string {
-		if t.IsZero() || t.Year() >= 9999 {
+		if t.IsZero() {
 			return ""
 		}
 		return t.UTC().Format(time.RFC3339)

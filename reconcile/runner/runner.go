@@ -99,7 +99,7 @@ func Reconcile(ctx context.Context, st *sqlite.Store, books *ledger.Ledger, sc S
 	default:
 		return nil, fmt.Errorf("%w: unknown grain %q", ledger.ErrInvalidRequest, sc.Grain)
 	}
-	run := &sqlite.Run{Provider: sc.Provider, Grain: string(sc.Grain), From: sc.From, To: to, StartedAt: started,
+	run := &sqlite.Run{Provider: sc.Provider, Grain: string(sc.Grain), From: sc.From, To: sc.To, StartedAt: started,
 		FinishedAt: now().UTC(), InputsDigest: digest.sum(), Summary: res.Summary}
 	outcomes := res.Exceptions()
 	if err := st.SaveRun(ctx, run, outcomes, res.Links); err != nil {
