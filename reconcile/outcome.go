@@ -217,3 +217,18 @@ func farApart(a, b time.Time, tol time.Duration) bool {
 	d := a.Sub(b)
 	return d > tol || d < -tol
 }
+
+// Add adds another summary's counts to s (to total several runs).
+func (s *Summary) Add(o Summary) {
+	s.ProviderRecords += o.ProviderRecords
+	s.LedgerRecords += o.LedgerRecords
+	s.Matched += o.Matched
+	s.Mismatched += o.Mismatched
+	s.MissingInLedger += o.MissingInLedger
+	s.MissingAtProvider += o.MissingAtProvider
+	s.Duplicates += o.Duplicates
+	s.Heuristic += o.Heuristic
+	s.PayoutMismatches += o.PayoutMismatches
+	s.Folded += o.Folded
+	s.Skipped += o.Skipped
+}

@@ -11,7 +11,6 @@ import (
 
 	"github.com/settlehq/settle/ledger"
 	"github.com/settlehq/settle/ledger/sqlite"
-	"github.com/settlehq/settle/reconcile"
 	"github.com/settlehq/settle/reconcile/runner"
 )
 
@@ -77,41 +76,19 @@ finds and reopens what it still does.`,
 // describeException says in a few words what differs, amounts in major
 // units of the exception's currency.
 func describeException(e sqlite.Exception) string {
-	digits := -1
-	if cur, err := ledger.LookupCurrency(e.Currency); err == nil {
-		digits = cur.Digits
-	}
-	money := func(minor int64) string {
-		if digits < 0 {
-			return strconv.FormatInt(minor, 10) + " (minor units)"
+	parts := runner.Differences(e)
+	if len(parts) == 0 && e.Currency != "" {
+		amount := strconv.FormatInt(e.Amount, 10)
+		if cur, err := ledger.LookupCurrency(e.Currency); err == nil {
+			amount = ledger.FormatMinor(e.Amount, cur.Digits)
 		}
-		return ledger.FormatMinor(minor, digits)
-	}
-	field := func(f, v string) string {
-		switch f {
-		case reconcile.FieldAmount, reconcile.FieldFee, reconcile.FieldNet, reconcile.FieldCaptured, reconcile.FieldRefunded, reconcile.FieldDisputed:
-			if n, err := strconv.ParseInt(v, 10, 64); err == nil {
-				return money(n)
-			}
-		}
-		return v
-	}
-	var parts []string
-	for _, d := range e.Diffs {
-		parts = append(parts, fmt.Sprintf("%s: ledger %s, provider %s", d.Field, field(d.Field, d.Ledger), field(d.Field, d.Provider)))
-	}
-	if e.Payout != nil {
-		parts = append(parts, fmt.Sprintf("%s side: payout %s but the %d transactions it swept net %s", e.Payout.Side,
-			money(e.Payout.Amount), e.Payout.Swept, money(e.Payout.SweptNet)))
+		parts = append(parts, strings.ToUpper(e.Currency)+" "+amount)
 	}
 	if e.Heuristic {
 		parts = append(parts, "heuristic match")
 	}
 	if e.Note != "" {
 		parts = append(parts, "note: "+e.Note)
-	}
-	if len(e.Diffs) == 0 && e.Payout == nil && e.Currency != "" {
-		parts = append([]string{fmt.Sprintf("%s %s", strings.ToUpper(e.Currency), money(e.Amount))}, parts...)
 	}
 	return strings.Join(parts, "; ")
 }

@@ -9,27 +9,20 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/settlehq/settle/ledger/sqlite"
+	"github.com/settlehq/settle/reconcile"
 	"github.com/settlehq/settle/reconcile/runner"
 )
 
 // runSummary is the JSON shape of one run in `settle reconcile --format json`.
 type runSummary struct {
-	RunID             int64  `json:"run_id"`
-	Provider          string `json:"provider"`
-	Grain             string `json:"grain"`
-	From              string `json:"from,omitempty"`
-	To                string `json:"to,omitempty"`
-	ProviderRecords   int    `json:"provider_records"`
-	LedgerRecords     int    `json:"ledger_records"`
-	Matched           int    `json:"matched"`
-	Mismatched        int    `json:"mismatched"`
-	MissingInLedger   int    `json:"missing_in_ledger"`
-	MissingAtProvider int    `json:"missing_at_provider"`
-	Duplicates        int    `json:"duplicates"`
-	Heuristic         int    `json:"heuristic"`
-	PayoutMismatches  int    `json:"payout_mismatches"`
-	Opened            int    `json:"exceptions_opened"`
-	Closed            int    `json:"exceptions_closed"`
+	RunID    int64  `json:"run_id"`
+	Provider string `json:"provider,omitempty"`
+	Grain    string `json:"grain,omitempty"`
+	From     string `json:"from,omitempty"`
+	To       string `json:"to,omitempty"`
+	reconcile.Summary
+	Opened int `json:"exceptions_opened"`
+	Closed int `json:"exceptions_closed"`
 }
 
 // summary is the whole JSON output: totals over the runs, the first run's
@@ -139,11 +132,7 @@ func forProvider(p string) string {
 }
 
 func toRunSummary(r *sqlite.Run) runSummary {
-	s := r.Summary
-	rs := runSummary{RunID: r.ID, Provider: r.Provider, Grain: r.Grain, ProviderRecords: s.ProviderRecords,
-		LedgerRecords: s.LedgerRecords, Matched: s.Matched, Mismatched: s.Mismatched, MissingInLedger: s.MissingInLedger,
-		MissingAtProvider: s.MissingAtProvider, Duplicates: s.Duplicates, Heuristic: s.Heuristic,
-		PayoutMismatches: s.PayoutMismatches, Opened: r.Opened, Closed: r.Closed}
+	rs := runSummary{RunID: r.ID, Provider: r.Provider, Grain: r.Grain, Summary: r.Summary, Opened: r.Opened, Closed: r.Closed}
 	if !r.From.IsZero() {
 		rs.From = r.From.Format(time.RFC3339)
 	}
@@ -154,15 +143,7 @@ func toRunSummary(r *sqlite.Run) runSummary {
 }
 
 func addRun(t *runSummary, r runSummary) {
-	t.ProviderRecords += r.ProviderRecords
-	t.LedgerRecords += r.LedgerRecords
-	t.Matched += r.Matched
-	t.Mismatched += r.Mismatched
-	t.MissingInLedger += r.MissingInLedger
-	t.MissingAtProvider += r.MissingAtProvider
-	t.Duplicates += r.Duplicates
-	t.Heuristic += r.Heuristic
-	t.PayoutMismatches += r.PayoutMismatches
+	t.Summary.Add(r.Summary)
 	t.Opened += r.Opened
 	t.Closed += r.Closed
 }

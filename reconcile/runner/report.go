@@ -1,12 +1,14 @@
 package runner
 
 import (
+	"fmt"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/settlehq/settle/ledger"
 	"github.com/settlehq/settle/ledger/sqlite"
+	"github.com/settlehq/settle/reconcile"
 	"github.com/settlehq/settle/reports"
 )
 
@@ -44,27 +46,13 @@ func WriteExceptions(w reports.Writer, list []sqlite.Exception) error {
 		return err
 	}
 	for _, e := range list {
-		amount, cur := strconv.FormatInt(e.Amount, 10), strings.ToUpper(e.Currency)
-		digits := -1
+		amount := strconv.FormatInt(e.Amount, 10)
 		if c, err := ledger.LookupCurrency(e.Currency); err == nil {
-			digits = c.Digits
-			amount = ledger.FormatMinor(e.Amount, digits)
-		}
-		var diffs []string
-		for _, d := range e.Diffs {
-			l, p := d.Ledger, d.Provider
-			if digits >= 0 {
-				l, p = majorIfNumber(l, digits), majorIfNumber(p, digits)
-			}
-			diffs = append(diffs, d.Field+": ledger "+l+", provider "+p)
-		}
-		if e.Payout != nil {
-			diffs = append(diffs, e.Payout.Side+" payout "+majorIfNumber(strconv.FormatInt(e.Payout.Amount, 10), digits)+
-				" vs swept net "+majorIfNumber(strconv.FormatInt(e.Payout.SweptNet, 10), digits))
+			amount = ledger.FormatMinor(e.Amount, c.Digits)
 		}
 		row := []string{strconv.FormatInt(e.ID, 10), e.Status, e.Provider, e.Grain, e.Kind, e.Subject, e.ProviderID,
-			e.LedgerID, e.Ref, e.At.UTC().Format("2006-01-02"), cur, amount, strings.Join(diffs, "; "), e.Note,
-			strconv.FormatInt(e.FirstRun, 10), strconv.FormatInt(e.LastRun, 10)}
+			e.LedgerID, e.Ref, e.At.UTC().Format("2006-01-02"), strings.ToUpper(e.Currency), amount,
+			strings.Join(Differences(e), "; "), e.Note, strconv.FormatInt(e.FirstRun, 10), strconv.FormatInt(e.LastRun, 10)}
 		if err := w.WriteRow(row); err != nil {
 			return err
 		}
@@ -72,12 +60,35 @@ func WriteExceptions(w reports.Writer, list []sqlite.Exception) error {
 	return nil
 }
 
-// majorIfNumber renders a minor-unit integer in major units; anything else
-// (a status, a date) is returned as it is.
-func majorIfNumber(v string, digits int) string {
-	n, err := strconv.ParseInt(v, 10, 64)
-	if err != nil || digits < 0 {
+// Differences says what differs in an exception, one phrase per field,
+// amounts in major units of its currency: "fee: ledger 0.85, provider 0.95".
+func Differences(e sqlite.Exception) []string {
+	digits := -1
+	if c, err := ledger.LookupCurrency(e.Currency); err == nil {
+		digits = c.Digits
+	}
+	money := func(minor int64) string {
+		if digits < 0 {
+			return strconv.FormatInt(minor, 10) + " (minor units)"
+		}
+		return ledger.FormatMinor(minor, digits)
+	}
+	value := func(field, v string) string {
+		switch field {
+		case reconcile.FieldAmount, reconcile.FieldFee, reconcile.FieldNet, reconcile.FieldCaptured, reconcile.FieldRefunded, reconcile.FieldDisputed:
+			if n, err := strconv.ParseInt(v, 10, 64); err == nil {
+				return money(n)
+			}
+		}
 		return v
 	}
-	return ledger.FormatMinor(n, digits)
+	var out []string
+	for _, d := range e.Diffs {
+		out = append(out, fmt.Sprintf("%s: ledger %s, provider %s", d.Field, value(d.Field, d.Ledger), value(d.Field, d.Provider)))
+	}
+	if e.Payout != nil {
+		out = append(out, fmt.Sprintf("%s side: payout %s but the %d transactions it swept net %s", e.Payout.Side,
+			money(e.Payout.Amount), e.Payout.Swept, money(e.Payout.SweptNet)))
+	}
+	return out
 }
