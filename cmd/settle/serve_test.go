@@ -6,6 +6,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -83,12 +84,31 @@ func TestServeOnceIngestsReconcilesAndReports(t *testing.T) {
 	}
 }
 
+// lockedBuffer is a bytes.Buffer safe to write from exec's copying
+// goroutine while the test reads it.
+type lockedBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *lockedBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *lockedBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
 // settle serve runs on its schedule and stops cleanly on SIGTERM.
 func TestServeStopsOnSIGTERM(t *testing.T) {
 	dir := t.TempDir()
 	cmd := settleProcess(t, "--db", filepath.Join(dir, "t.db"), "serve", "--schedule", "@every 1s",
 		"--inbox", filepath.Join(dir, "inbox"), "--outbox", filepath.Join(dir, "outbox"))
-	var stderr bytes.Buffer
+	var stderr lockedBuffer
 	cmd.Stderr = &stderr
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
