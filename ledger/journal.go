@@ -290,6 +290,10 @@ func checkResolvable(pe *Entry) error {
 	if pe.Phase != Pending {
 		return fmt.Errorf("%w: entry %d is not pending", ErrInvalidState, pe.ID)
 	}
+	if pe.Source.Type == "payment" && pe.Source.ID != "" {
+		// The payment's own status must move with its authorization.
+		return fmt.Errorf("%w: entry %d authorizes payment %q; use Capture or Cancel", ErrInvalidState, pe.ID, pe.Source.ID)
+	}
 	switch pe.Resolution {
 	case Unresolved:
 		return nil
