@@ -76,7 +76,7 @@ func (s *Store) Import(ctx context.Context, f ImportFile, fn func(RecordSink) er
 		if err := q.QueryRowContext(ctx, `SELECT COUNT(*) FROM provider_records`).Scan(&before); err != nil {
 			return err
 		}
-		sink := &recordSink{ctx: ctx, q: q, importID: st.ImportID, file: f.File, seen: map[uint64]int{}, seed: maphash.MakeSeed()}
+		sink := &recordSink{ctx: ctx, s: s, q: q, importID: st.ImportID, file: f.File, seen: map[uint64]int{}, seed: maphash.MakeSeed()}
 		if err := fn(sink); err != nil {
 			return err
 		}
@@ -108,6 +108,7 @@ const recordColCount = 25
 
 type recordSink struct {
 	ctx         context.Context
+	s           *Store // for its statement cache; Import holds its writer lock
 	q           querier
 	importID    int64
 	file        string
@@ -163,7 +164,11 @@ func (k *recordSink) flush() error {
 	}
 	tuple := "(" + strings.TrimSuffix(strings.Repeat("?, ", recordColCount), ", ") + ")"
 	tuples := strings.TrimSuffix(strings.Repeat(tuple+", ", k.rows), ", ")
-	res, err := k.q.ExecContext(k.ctx, `INSERT INTO provider_records (`+recordCols+`) VALUES `+tuples+upsertTail, k.args...)
+	stmt, err := k.s.stmt(k.ctx, `INSERT INTO provider_records (`+recordCols+`) VALUES `+tuples+upsertTail)
+	if err != nil {
+		return fmt.Errorf("storing provider records: %w", err)
+	}
+	res, err := stmt.ExecContext(k.ctx, k.args...)
 	if err != nil {
 		return fmt.Errorf("storing provider records: %w", err)
 	}
