@@ -34,7 +34,7 @@ func (t *tx) InsertEntries(ctx context.Context, es []*ledger.Entry) (map[int]*le
 		return nil, err
 	}
 	if t.nextEntryID == 0 {
-		if err := t.q.QueryRowContext(ctx, `SELECT COALESCE(MAX(id), 0) + 1 FROM entries`).Scan(&t.nextEntryID); err != nil {
+		if err := t.queryRow(ctx, `SELECT COALESCE(MAX(id), 0) + 1 FROM entries`).Scan(&t.nextEntryID); err != nil {
 			return nil, err
 		}
 	}
@@ -134,7 +134,7 @@ func (t *tx) existingKeys(ctx context.Context, es []*ledger.Entry) (map[int]*led
 		for _, e := range es[start:end] {
 			args = append(args, e.Key)
 		}
-		rows, err := t.q.QueryContext(ctx, `SELECT id, key FROM entries WHERE key IN (`+
+		rows, err := t.query(ctx, `SELECT id, key FROM entries WHERE key IN (`+
 			strings.TrimSuffix(strings.Repeat("?, ", len(args)), ", ")+`)`, args...)
 		if err != nil {
 			return nil, err

@@ -40,6 +40,31 @@ func (t *tx) exec(ctx context.Context, query string, args ...any) (sql.Result, e
 	return st.ExecContext(ctx, args...)
 }
 
+// query and queryRow read through statements prepared once on the writer
+// connection inside a write transaction, and plainly inside a read one.
+func (t *tx) query(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	if !t.write {
+		return t.q.QueryContext(ctx, query, args...)
+	}
+	st, err := t.s.stmt(ctx, query)
+	if err != nil {
+		return nil, err
+	}
+	return st.QueryContext(ctx, args...)
+}
+
+func (t *tx) queryRow(ctx context.Context, query string, args ...any) *sql.Row {
+	if !t.write {
+		return t.q.QueryRowContext(ctx, query, args...)
+	}
+	st, err := t.s.stmt(ctx, query)
+	if err != nil {
+		// Let the error surface at Scan, as QueryRowContext's would.
+		return t.q.QueryRowContext(ctx, query, args...)
+	}
+	return st.QueryRowContext(ctx, args...)
+}
+
 // accountID returns the id of account name, creating it if needed.
 func (t *tx) accountID(ctx context.Context, name string) (int64, error) {
 	t.s.accMu.RLock()
@@ -51,7 +76,7 @@ func (t *tx) accountID(ctx context.Context, name string) (int64, error) {
 	if id, ok := t.newAccounts[name]; ok {
 		return id, nil
 	}
-	err := t.q.QueryRowContext(ctx, `SELECT id FROM accounts WHERE name = ?`, name).Scan(&id)
+	err := t.queryRow(ctx, `SELECT id FROM accounts WHERE name = ?`, name).Scan(&id)
 	if err == nil {
 		t.newAccounts[name] = id
 		return id, nil
@@ -111,7 +136,7 @@ func (t *tx) flush(ctx context.Context) error {
 // InsertEntry writes an entry, its postings and its balance changes.
 func (t *tx) InsertEntry(ctx context.Context, e *ledger.Entry) error {
 	if t.nextEntryID == 0 {
-		if err := t.q.QueryRowContext(ctx, `SELECT COALESCE(MAX(id), 0) + 1 FROM entries`).Scan(&t.nextEntryID); err != nil {
+		if err := t.queryRow(ctx, `SELECT COALESCE(MAX(id), 0) + 1 FROM entries`).Scan(&t.nextEntryID); err != nil {
 			return err
 		}
 	}
@@ -169,7 +194,7 @@ func (t *tx) ResolvePending(ctx context.Context, id int64, r ledger.Resolution, 
 	} else if n == 0 {
 		return fmt.Errorf("pending entry %d: %w", id, ledger.ErrAlreadyResolved)
 	}
-	rows, err := t.q.QueryContext(ctx, `SELECT account_id, currency, amount FROM postings WHERE entry_id = ?`, id)
+	rows, err := t.query(ctx, `SELECT account_id, currency, amount FROM postings WHERE entry_id = ?`, id)
 	if err != nil {
 		return err
 	}
@@ -225,14 +250,14 @@ func scanEntry(sc scanner) (*ledger.Entry, error) {
 }
 
 func (t *tx) entryWhere(ctx context.Context, where string, arg any) (*ledger.Entry, error) {
-	e, err := scanEntry(t.q.QueryRowContext(ctx, `SELECT `+entryCols+` FROM entries e WHERE `+where, arg))
+	e, err := scanEntry(t.queryRow(ctx, `SELECT `+entryCols+` FROM entries e WHERE `+where, arg))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, fmt.Errorf("entry %v: %w", arg, ledger.ErrNotFound)
 	}
 	if err != nil {
 		return nil, err
 	}
-	rows, err := t.q.QueryContext(ctx, `SELECT a.name, p.currency, p.amount FROM postings p
+	rows, err := t.query(ctx, `SELECT a.name, p.currency, p.amount FROM postings p
 		JOIN accounts a ON a.id = p.account_id WHERE p.entry_id = ? ORDER BY p.seq`, e.ID)
 	if err != nil {
 		return nil, err
@@ -288,7 +313,7 @@ func (t *tx) BalancesAsOf(ctx context.Context, prefix string, asOf time.Time) ([
 }
 
 func (t *tx) balances(ctx context.Context, query string, args ...any) ([]ledger.Balance, error) {
-	rows, err := t.q.QueryContext(ctx, query, args...)
+	rows, err := t.query(ctx, query, args...)
 	if err != nil {
 		return nil, err
 	}
@@ -308,7 +333,7 @@ func (t *tx) balances(ctx context.Context, query string, args ...any) ([]ledger.
 
 // Accounts lists every account by name.
 func (t *tx) Accounts(ctx context.Context) ([]ledger.Account, error) {
-	rows, err := t.q.QueryContext(ctx, `SELECT id, name, type, metadata FROM accounts ORDER BY name`)
+	rows, err := t.query(ctx, `SELECT id, name, type, metadata FROM accounts ORDER BY name`)
 	if err != nil {
 		return nil, err
 	}
@@ -356,12 +381,12 @@ func (t *tx) EachEntry(ctx context.Context, f ledger.EntryFilter, fn func(*ledge
 	if err != nil {
 		return err
 	}
-	entries, err := t.q.QueryContext(ctx, `SELECT `+entryCols+` FROM entries e WHERE `+where+` ORDER BY e.occurred_at, e.id`, args...)
+	entries, err := t.query(ctx, `SELECT `+entryCols+` FROM entries e WHERE `+where+` ORDER BY e.occurred_at, e.id`, args...)
 	if err != nil {
 		return err
 	}
 	defer entries.Close()
-	postings, err := t.q.QueryContext(ctx, `SELECT p.entry_id, p.account_id, p.currency, p.amount FROM entries e
+	postings, err := t.query(ctx, `SELECT p.entry_id, p.account_id, p.currency, p.amount FROM entries e
 		JOIN postings p ON p.entry_id = e.id WHERE `+where+` ORDER BY e.occurred_at, e.id, p.seq`, args...)
 	if err != nil {
 		return err
@@ -404,7 +429,7 @@ func (t *tx) EachEntry(ctx context.Context, f ledger.EntryFilter, fn func(*ledge
 
 // accountNames maps account ids to names.
 func (t *tx) accountNames(ctx context.Context) (map[int64]string, error) {
-	rows, err := t.q.QueryContext(ctx, `SELECT id, name FROM accounts`)
+	rows, err := t.query(ctx, `SELECT id, name FROM accounts`)
 	if err != nil {
 		return nil, err
 	}
@@ -425,7 +450,7 @@ func (t *tx) accountNames(ctx context.Context) (map[int64]string, error) {
 func (t *tx) Request(ctx context.Context, key string) (*ledger.Request, error) {
 	var r ledger.Request
 	var created int64
-	err := t.q.QueryRowContext(ctx, `SELECT key, operation, hash, result, created_at FROM requests WHERE key = ?`, key).
+	err := t.queryRow(ctx, `SELECT key, operation, hash, result, created_at FROM requests WHERE key = ?`, key).
 		Scan(&r.Key, &r.Operation, &r.Hash, &r.Result, &created)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, fmt.Errorf("request %q: %w", key, ledger.ErrNotFound)
@@ -447,7 +472,7 @@ func (t *tx) SaveRequest(ctx context.Context, r *ledger.Request) error {
 // ClosedThrough returns the end of the closed period, or zero.
 func (t *tx) ClosedThrough(ctx context.Context) (time.Time, error) {
 	var v string
-	err := t.q.QueryRowContext(ctx, `SELECT value FROM settings WHERE name = 'closed_through'`).Scan(&v)
+	err := t.queryRow(ctx, `SELECT value FROM settings WHERE name = 'closed_through'`).Scan(&v)
 	if errors.Is(err, sql.ErrNoRows) {
 		return time.Time{}, nil
 	}
@@ -466,7 +491,7 @@ func (t *tx) SetClosedThrough(ctx context.Context, at time.Time) error {
 
 // ExpiredPending lists unresolved pending entries past their expiry.
 func (t *tx) ExpiredPending(ctx context.Context, asOf time.Time) ([]ledger.Entry, error) {
-	rows, err := t.q.QueryContext(ctx, `SELECT id FROM entries WHERE phase = 'pending' AND resolution = ''
+	rows, err := t.query(ctx, `SELECT id FROM entries WHERE phase = 'pending' AND resolution = ''
 		AND expires_at IS NOT NULL AND expires_at <= ? ORDER BY expires_at, id`, ts(asOf))
 	if err != nil {
 		return nil, err

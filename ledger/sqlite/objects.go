@@ -41,7 +41,7 @@ func scanPayment(sc scanner) (*ledger.Payment, error) {
 
 // Payment returns a payment by id.
 func (t *tx) Payment(ctx context.Context, id string) (*ledger.Payment, error) {
-	p, err := scanPayment(t.q.QueryRowContext(ctx, `SELECT `+paymentCols+` FROM payments WHERE id = ?`, id))
+	p, err := scanPayment(t.queryRow(ctx, `SELECT `+paymentCols+` FROM payments WHERE id = ?`, id))
 	return p, notFound("payment", id, err)
 }
 
@@ -62,7 +62,7 @@ func (t *tx) SavePayment(ctx context.Context, p *ledger.Payment) error {
 
 // EachPayment streams payments.
 func (t *tx) EachPayment(ctx context.Context, provider string, fn func(*ledger.Payment) error) error {
-	rows, err := t.q.QueryContext(ctx, `SELECT `+paymentCols+` FROM payments WHERE (? = '' OR provider = ?) ORDER BY id`, provider, provider)
+	rows, err := t.query(ctx, `SELECT `+paymentCols+` FROM payments WHERE (? = '' OR provider = ?) ORDER BY id`, provider, provider)
 	if err != nil {
 		return err
 	}
@@ -83,7 +83,7 @@ func (t *tx) EachPayment(ctx context.Context, provider string, fn func(*ledger.P
 func (t *tx) Refund(ctx context.Context, id string) (*ledger.Refund, error) {
 	var r ledger.Refund
 	var created int64
-	err := t.q.QueryRowContext(ctx, `SELECT id, payment_id, provider_ref, amount, fee_refund, currency, reason, entry_id, created_at
+	err := t.queryRow(ctx, `SELECT id, payment_id, provider_ref, amount, fee_refund, currency, reason, entry_id, created_at
 		FROM refunds WHERE id = ?`, id).Scan(&r.ID, &r.PaymentID, &r.ProviderRef, &r.Amount, &r.FeeRefund, &r.Currency,
 		&r.Reason, &r.EntryID, &created)
 	r.CreatedAt = fromTS(created)
@@ -103,7 +103,7 @@ func (t *tx) Dispute(ctx context.Context, id string) (*ledger.Dispute, error) {
 	var d ledger.Dispute
 	var status string
 	var created, updated int64
-	err := t.q.QueryRowContext(ctx, `SELECT id, payment_id, provider, provider_ref, amount, fee, fee_refund, currency, status,
+	err := t.queryRow(ctx, `SELECT id, payment_id, provider, provider_ref, amount, fee, fee_refund, currency, status,
 		created_at, updated_at FROM disputes WHERE id = ?`, id).Scan(&d.ID, &d.PaymentID, &d.Provider, &d.ProviderRef,
 		&d.Amount, &d.Fee, &d.FeeRefund, &d.Currency, &status, &created, &updated)
 	d.Status, d.CreatedAt, d.UpdatedAt = ledger.DisputeStatus(status), fromTS(created), fromTS(updated)
@@ -133,7 +133,7 @@ func scanPayout(sc scanner) (*ledger.Payout, error) {
 
 // Payout returns a payout by id.
 func (t *tx) Payout(ctx context.Context, id string) (*ledger.Payout, error) {
-	p, err := scanPayout(t.q.QueryRowContext(ctx, `SELECT `+payoutCols+` FROM payouts WHERE id = ?`, id))
+	p, err := scanPayout(t.queryRow(ctx, `SELECT `+payoutCols+` FROM payouts WHERE id = ?`, id))
 	return p, notFound("payout", id, err)
 }
 
@@ -147,7 +147,7 @@ func (t *tx) SavePayout(ctx context.Context, p *ledger.Payout) error {
 
 // EachPayout streams payouts.
 func (t *tx) EachPayout(ctx context.Context, provider string, fn func(*ledger.Payout) error) error {
-	rows, err := t.q.QueryContext(ctx, `SELECT `+payoutCols+` FROM payouts WHERE (? = '' OR provider = ?) ORDER BY created_at, id`, provider, provider)
+	rows, err := t.query(ctx, `SELECT `+payoutCols+` FROM payouts WHERE (? = '' OR provider = ?) ORDER BY created_at, id`, provider, provider)
 	if err != nil {
 		return err
 	}
@@ -187,7 +187,7 @@ func scanBT(sc scanner) (*ledger.BalanceTransaction, error) {
 
 // BalanceTransaction returns a balance transaction by id.
 func (t *tx) BalanceTransaction(ctx context.Context, id string) (*ledger.BalanceTransaction, error) {
-	b, err := scanBT(t.q.QueryRowContext(ctx, `SELECT `+btCols+` FROM balance_transactions WHERE id = ?`, id))
+	b, err := scanBT(t.queryRow(ctx, `SELECT `+btCols+` FROM balance_transactions WHERE id = ?`, id))
 	return b, notFound("balance transaction", id, err)
 }
 
@@ -261,7 +261,7 @@ func (t *tx) EachBalanceTransaction(ctx context.Context, f ledger.BTFilter, fn f
 }
 
 func (t *tx) eachBT(ctx context.Context, where string, args []any, fn func(*ledger.BalanceTransaction) error) error {
-	rows, err := t.q.QueryContext(ctx, `SELECT `+btCols+` FROM balance_transactions WHERE `+where, args...)
+	rows, err := t.query(ctx, `SELECT `+btCols+` FROM balance_transactions WHERE `+where, args...)
 	if err != nil {
 		return err
 	}
