@@ -52,9 +52,6 @@ func (l *Ledger) Authorize(ctx context.Context, req AuthorizeRequest) (*Result, 
 				{Account: fill(l.chart.Pending, req.Provider, ""), Currency: cur.Code, Amount: amt},
 				{Account: l.chart.Sales, Currency: cur.Code, Amount: -amt},
 			}}
-		if req.ExpiresAt.IsZero() {
-			e.ExpiresAt = time.Time{}
-		}
 		if err := l.insert(ctx, tx, e); err != nil {
 			return err
 		}
