@@ -31,6 +31,7 @@ CREATE TABLE entries (
 );
 CREATE INDEX entries_occurred_at ON entries (occurred_at);
 CREATE INDEX entries_unresolved ON entries (phase, resolution) WHERE phase = 'pending' AND resolution = '';
+CREATE INDEX entries_reverses ON entries (reverses) WHERE reverses IS NOT NULL;
 
 CREATE TABLE postings (
     entry_id   INTEGER NOT NULL REFERENCES entries (id),

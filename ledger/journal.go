@@ -354,7 +354,8 @@ func (l *Ledger) VoidPending(ctx context.Context, key string, entryID int64) err
 	return err
 }
 
-// Reverse posts a new entry that undoes a posted entry, linked to it.
+// Reverse posts a new entry that undoes a posted entry, linked to it. An
+// entry is reversed at most once (ErrAlreadyResolved).
 func (l *Ledger) Reverse(ctx context.Context, key string, entryID int64, at time.Time, description string) (*Entry, error) {
 	// Hashed before at defaults to now, so that a retry replays.
 	at = at.UTC()
@@ -366,6 +367,11 @@ func (l *Ledger) Reverse(ctx context.Context, key string, entryID int64, at time
 		}
 		if orig.Phase != Posted {
 			return fmt.Errorf("%w: entry %d is pending; void it instead", ErrInvalidState, entryID)
+		}
+		if by, err := tx.ReversedBy(ctx, entryID); err != nil {
+			return err
+		} else if by != 0 {
+			return fmt.Errorf("%w: entry %d was already reversed by entry %d", ErrAlreadyResolved, entryID, by)
 		}
 		ps := make([]Posting, len(orig.Postings))
 		for i, p := range orig.Postings {

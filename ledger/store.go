@@ -20,6 +20,8 @@ type Store interface {
 type ReadTx interface {
 	Entry(ctx context.Context, id int64) (*Entry, error)
 	EntryByKey(ctx context.Context, key string) (*Entry, error)
+	// ReversedBy returns the id of the entry that reverses entry id, or 0.
+	ReversedBy(ctx context.Context, id int64) (int64, error)
 	Payment(ctx context.Context, id string) (*Payment, error)
 	Refund(ctx context.Context, id string) (*Refund, error)
 	Dispute(ctx context.Context, id string) (*Dispute, error)

@@ -41,6 +41,8 @@ var invariants = []struct{ name, query string }{
 		FROM balance_transactions WHERE net <> amount - fee`},
 	{"balance_transaction_has_entry", `SELECT 'balance transaction ' || b.id, 'entry ' || b.entry_id || ' missing'
 		FROM balance_transactions b LEFT JOIN entries e ON e.id = b.entry_id WHERE e.id IS NULL`},
+	{"reversed_once", `SELECT 'entry ' || reverses, COUNT(*) || ' entries reverse it'
+		FROM entries WHERE reverses IS NOT NULL GROUP BY reverses HAVING COUNT(*) > 1`},
 	{"pending_resolved_once", `SELECT 'entry ' || pending_of, COUNT(*) || ' entries post it'
 		FROM entries WHERE pending_of IS NOT NULL GROUP BY pending_of HAVING COUNT(*) > 1`},
 	{"pending_resolution_consistent", `SELECT 'entry ' || e.id, 'phase ' || e.phase || ' resolution ' || quote(e.resolution) || ' resolved_by ' || quote(e.resolved_by)

@@ -283,6 +283,16 @@ func (t *tx) EntryByKey(ctx context.Context, key string) (*ledger.Entry, error) 
 	return t.entryWhere(ctx, "e.key = ?", key)
 }
 
+// ReversedBy returns the id of the entry reversing id, or 0.
+func (t *tx) ReversedBy(ctx context.Context, id int64) (int64, error) {
+	var by int64
+	err := t.queryRow(ctx, `SELECT id FROM entries WHERE reverses = ? ORDER BY id LIMIT 1`, id).Scan(&by)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, nil
+	}
+	return by, err
+}
+
 // prefixFilter matches an account name or its subaccounts.
 func prefixFilter(col, prefix string) (string, []any) {
 	if prefix == "" {

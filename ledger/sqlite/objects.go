@@ -217,7 +217,7 @@ func (t *tx) SetBalanceTransactionStatus(ctx context.Context, id, status string)
 // swept by a payout.
 func (t *tx) SweepBalanceTransactions(ctx context.Context, provider, currency string, asOf time.Time, payoutID string) (int, error) {
 	res, err := t.exec(ctx, `UPDATE balance_transactions SET payout_id = ? WHERE provider = ? AND currency = ?
-		AND status = 'available' AND payout_id = '' AND available_on <= ? AND type NOT IN ('payout', 'payout_failure')`,
+		AND status = 'available' AND payout_id = '' AND available_on <= ? AND type <> 'payout'`,
 		payoutID, provider, currency, ts(asOf))
 	if err != nil {
 		return 0, err
