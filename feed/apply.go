@@ -3,6 +3,7 @@ package feed
 import (
 	"context"
 	"fmt"
+	"io"
 
 	"github.com/settlehq/settle/ledger"
 )
@@ -19,10 +20,49 @@ type Summary struct {
 // returned. With skipInvalid each failing event is skipped, reported in the
 // returned errors, and the rest are applied.
 func Apply(ctx context.Context, l *ledger.Ledger, events []Event, skipInvalid bool) (Summary, []error) {
+	return apply(ctx, l, func(fn func(Event) error) ([]error, error) {
+		for _, ev := range events {
+			if err := fn(ev); err != nil {
+				return nil, err
+			}
+		}
+		return nil, nil
+	}, skipInvalid)
+}
+
+// ApplyFile records a feed file in two streaming passes, so that memory does
+// not grow with the file: the first pass lists every bad line (and, without
+// skipInvalid, stops there with nothing written); the second reads the file
+// again and applies its events as Apply does, in one transaction. open is
+// called once per pass.
+func ApplyFile(ctx context.Context, l *ledger.Ledger, name string, open func() (io.ReadCloser, error), skipInvalid bool) (Summary, []error) {
+	f, err := open()
+	if err != nil {
+		return Summary{}, []error{err}
+	}
+	bad, _ := Each(name, f, func(Event) error { return nil })
+	f.Close()
+	if len(bad) > 0 && !skipInvalid {
+		return Summary{}, bad
+	}
+	sum, errs := apply(ctx, l, func(fn func(Event) error) ([]error, error) {
+		f, err := open()
+		if err != nil {
+			return nil, err
+		}
+		defer f.Close()
+		return Each(name, f, fn)
+	}, skipInvalid)
+	sum.Skipped += len(bad)
+	return sum, append(bad, errs...)
+}
+
+// apply runs the events that each yields in one transaction.
+func apply(ctx context.Context, l *ledger.Ledger, each func(fn func(Event) error) ([]error, error), skipInvalid bool) (Summary, []error) {
 	var sum Summary
 	var errs []error
 	err := l.Atomic(ctx, func(tl *ledger.Ledger) error {
-		for _, ev := range events {
+		_, err := each(func(ev Event) error {
 			replayed, err := applyOne(ctx, tl, ev)
 			if err != nil {
 				err = &Error{File: ev.File, Line: ev.Line, Err: fmt.Errorf("%s %q: %w", ev.Type, ev.ID, err)}
@@ -31,15 +71,16 @@ func Apply(ctx context.Context, l *ledger.Ledger, events []Event, skipInvalid bo
 				}
 				errs = append(errs, err)
 				sum.Skipped++
-				continue
+				return nil
 			}
 			if replayed {
 				sum.Replayed++
 			} else {
 				sum.Applied++
 			}
-		}
-		return nil
+			return nil
+		})
+		return err
 	})
 	if err != nil {
 		return Summary{}, append(errs, err)

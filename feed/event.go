@@ -84,6 +84,17 @@ func Types() []string {
 // *Error for every bad line; blank lines are skipped.
 func Read(name string, r io.Reader) ([]Event, []error) {
 	var events []Event
+	errs, _ := Each(name, r, func(ev Event) error {
+		events = append(events, ev)
+		return nil
+	})
+	return events, errs
+}
+
+// Each parses a feed one line at a time, calling fn with each valid event,
+// and returns an *Error for every bad line. An error from fn stops the scan
+// and is returned as the second result. Memory does not grow with the file.
+func Each(name string, r io.Reader, fn func(Event) error) ([]error, error) {
 	var errs []error
 	sc := bufio.NewScanner(r)
 	sc.Buffer(make([]byte, 64*1024), 16*1024*1024)
@@ -100,12 +111,14 @@ func Read(name string, r io.Reader) ([]Event, []error) {
 			continue
 		}
 		ev.File, ev.Line = name, line
-		events = append(events, ev)
+		if err := fn(ev); err != nil {
+			return errs, err
+		}
 	}
 	if err := sc.Err(); err != nil {
 		errs = append(errs, &Error{File: name, Line: line + 1, Err: fmt.Errorf("%w: %v", ErrBadLine, err)})
 	}
-	return events, errs
+	return errs, nil
 }
 
 // fields decodes a line's values, keeping each raw for strict typing.

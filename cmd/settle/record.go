@@ -3,6 +3,7 @@ package main
 import (
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"strings"
 
@@ -40,28 +41,15 @@ applied and the bad ones reported. Recording the same file again changes nothing
 			}
 			failed := 0
 			for _, name := range args {
-				f, err := os.Open(name)
-				if err != nil {
-					return err
-				}
-				events, errs := feed.Read(name, f)
-				f.Close()
+				sum, errs := feed.ApplyFile(cmd.Context(), books, name, func() (io.ReadCloser, error) { return os.Open(name) }, skipInvalid)
 				printErrs(a, errs)
 				if len(errs) > 0 && !skipInvalid {
-					fmt.Fprintf(a.stderr, "%s: not recorded (%d bad lines). Fix them, or use --skip-invalid to record the rest.\n", name, len(errs))
+					fmt.Fprintf(a.stderr, "%s: not recorded (%d problems); nothing from it was written. Fix them, or use --skip-invalid to record the rest.\n", name, len(errs))
 					failed++
 					continue
 				}
-				sum, applyErrs := feed.Apply(cmd.Context(), books, events, skipInvalid)
-				printErrs(a, applyErrs)
-				if len(applyErrs) > 0 && !skipInvalid {
-					fmt.Fprintf(a.stderr, "%s: not recorded; nothing from it was written.\n", name)
-					failed++
-					continue
-				}
-				skipped := sum.Skipped + len(errs)
-				fmt.Fprintf(a.stdout, "%s: %d events recorded, %d already recorded, %d skipped\n", name, sum.Applied, sum.Replayed, skipped)
-				if skipped > 0 {
+				fmt.Fprintf(a.stdout, "%s: %d events recorded, %d already recorded, %d skipped\n", name, sum.Applied, sum.Replayed, sum.Skipped)
+				if sum.Skipped > 0 {
 					failed++
 				}
 			}

@@ -43,9 +43,6 @@ type RecordSink interface {
 	Quarantine(q Quarantined) error
 }
 
-// ErrAlreadyImported reports a file whose exact content was imported before.
-var ErrAlreadyImported = errors.New("this exact file was imported before")
-
 // Import stores the records that fn feeds to the sink, in one transaction:
 // if fn returns an error nothing is stored. A file whose SHA-256 was imported
 // before is skipped (ImportStats.AlreadyLoaded) without calling fn. Records
