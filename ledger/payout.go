@@ -1,0 +1,151 @@
+package ledger
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/shopspring/decimal"
+)
+
+// PayoutRequest records a payout from a provider balance to the bank.
+type PayoutRequest struct {
+	Key         string
+	PayoutID    string
+	Provider    string
+	ProviderRef string
+	Amount      decimal.Decimal
+	Currency    string
+	ArrivalDate time.Time
+	At          time.Time
+}
+
+// CreatePayout books Dr assets:payouts:in_transit / Cr assets:P:available and
+// a payout balance transaction of −P. Funds due by then are made available
+// first; then the available, unswept balance transactions of that provider and
+// currency are marked as swept by this payout.
+func (l *Ledger) CreatePayout(ctx context.Context, req PayoutRequest) (*Result, error) {
+	// The request is hashed before At defaults to now, so that a retry
+	// which leaves At to the clock replays instead of conflicting.
+	req.At = req.At.UTC()
+	if !req.ArrivalDate.IsZero() {
+		req.ArrivalDate = req.ArrivalDate.UTC()
+	}
+	cur, err := l.currencies.Lookup(req.Currency)
+	if err != nil {
+		return nil, err
+	}
+	amt, err := minor("amount", req.Amount, cur, false)
+	if err != nil {
+		return nil, err
+	}
+	if req.PayoutID == "" || req.Provider == "" {
+		return nil, fmt.Errorf("payout: %w: payout and provider are required", ErrInvalidRequest)
+	}
+	return l.idempotent(ctx, "payout_create", req.Key, req, func(tx Tx, res *Result) error {
+		req.At = l.at(req.At)
+		if _, err := tx.Payout(ctx, req.PayoutID); err == nil {
+			return fmt.Errorf("%w: payout %q already exists", ErrInvalidState, req.PayoutID)
+		} else if !isNotFound(err) {
+			return err
+		}
+		// Funds due by now are available before the payout sweeps them.
+		if _, err := l.makeAvailable(ctx, tx, req.At, req.Provider, cur.Code); err != nil {
+			return err
+		}
+		src := Source{Provider: req.Provider, Type: "payout", ID: req.PayoutID, Ref: req.ProviderRef}
+		e := &Entry{Key: req.Key, Phase: Posted, OccurredAt: req.At, Description: "Payout " + req.PayoutID, Source: src,
+			Postings: []Posting{
+				{Account: l.chart.InTransit, Currency: cur.Code, Amount: amt},
+				{Account: fill(l.chart.Available, req.Provider, ""), Currency: cur.Code, Amount: -amt},
+			}}
+		if err := l.insert(ctx, tx, e); err != nil {
+			return err
+		}
+		if _, err := tx.SweepBalanceTransactions(ctx, req.Provider, cur.Code, req.At, req.PayoutID); err != nil {
+			return err
+		}
+		arrival := req.ArrivalDate
+		if arrival.IsZero() {
+			arrival = req.At
+		}
+		bt := &BalanceTransaction{ID: btID(e.ID, 0), Provider: req.Provider, EntryID: e.ID, Type: "payout",
+			ReportingCategory: "payout", SourceType: "payout", SourceID: req.PayoutID, SourceRef: req.ProviderRef,
+			Amount: -amt, Net: -amt, Currency: cur.Code, Status: BTAvailable, Description: e.Description,
+			Created: req.At, AvailableOn: arrival}
+		if err := tx.InsertBalanceTransaction(ctx, bt); err != nil {
+			return err
+		}
+		po := &Payout{ID: req.PayoutID, Provider: req.Provider, ProviderRef: req.ProviderRef, Amount: amt,
+			Currency: cur.Code, Status: PayoutInTransit, ArrivalDate: arrival, CreatedAt: req.At, UpdatedAt: req.At}
+		if err := tx.SavePayout(ctx, po); err != nil {
+			return err
+		}
+		res.Entry, res.BalanceTransaction, res.Payout = e, bt, po
+		return nil
+	})
+}
+
+// PayoutUpdateRequest marks a payout paid or failed.
+type PayoutUpdateRequest struct {
+	Key      string
+	PayoutID string
+	At       time.Time
+}
+
+// PayPayout books Dr assets:bank:<provider> / Cr assets:payouts:in_transit.
+func (l *Ledger) PayPayout(ctx context.Context, req PayoutUpdateRequest) (*Result, error) {
+	return l.settlePayout(ctx, req, PayoutPaid)
+}
+
+// FailPayout books Dr assets:P:available / Cr assets:payouts:in_transit and a
+// payout_failure balance transaction of +P.
+func (l *Ledger) FailPayout(ctx context.Context, req PayoutUpdateRequest) (*Result, error) {
+	return l.settlePayout(ctx, req, PayoutFailed)
+}
+
+func (l *Ledger) settlePayout(ctx context.Context, req PayoutUpdateRequest, outcome PayoutStatus) (*Result, error) {
+	// The request is hashed before At defaults to now, so that a retry
+	// which leaves At to the clock replays instead of conflicting.
+	req.At = req.At.UTC()
+	return l.idempotent(ctx, "payout_"+string(outcome), req.Key, req, func(tx Tx, res *Result) error {
+		req.At = l.at(req.At)
+		po, err := tx.Payout(ctx, req.PayoutID)
+		if err != nil {
+			return err
+		}
+		if po.Status != PayoutInTransit {
+			return fmt.Errorf("%w: payout %q is already %s", ErrAlreadyResolved, po.ID, po.Status)
+		}
+		src := Source{Provider: po.Provider, Type: "payout", ID: po.ID, Ref: po.ProviderRef}
+		dest := fill(l.chart.Bank, po.Provider, "")
+		if outcome == PayoutFailed {
+			dest = fill(l.chart.Available, po.Provider, "")
+		}
+		e := &Entry{Key: req.Key, Phase: Posted, OccurredAt: req.At, Source: src,
+			Description: fmt.Sprintf("Payout %s %s", po.ID, outcome),
+			Postings: []Posting{
+				{Account: dest, Currency: po.Currency, Amount: po.Amount},
+				{Account: l.chart.InTransit, Currency: po.Currency, Amount: -po.Amount},
+			}}
+		if err := l.insert(ctx, tx, e); err != nil {
+			return err
+		}
+		if outcome == PayoutFailed {
+			bt := &BalanceTransaction{ID: btID(e.ID, 0), Provider: po.Provider, EntryID: e.ID, Type: "payout_failure",
+				ReportingCategory: "payout_reversal", SourceType: "payout", SourceID: po.ID, SourceRef: po.ProviderRef,
+				Amount: po.Amount, Net: po.Amount, Currency: po.Currency, Status: BTAvailable, Description: e.Description,
+				Created: req.At, AvailableOn: req.At}
+			if err := tx.InsertBalanceTransaction(ctx, bt); err != nil {
+				return err
+			}
+			res.BalanceTransaction = bt
+		}
+		po.Status, po.UpdatedAt = outcome, req.At
+		if err := tx.SavePayout(ctx, po); err != nil {
+			return err
+		}
+		res.Entry, res.Payout = e, po
+		return nil
+	})
+}
