@@ -31,20 +31,15 @@ func (l *Ledger) OpenDispute(ctx context.Context, req DisputeRequest) (*Result, 
 	req.At = req.At.UTC()
 	return l.idempotent(ctx, "dispute_open", req.Key, req, func(tx Tx, res *Result) error {
 		req.At = l.at(req.At)
-		p, err := tx.Payment(ctx, req.PaymentID)
-		if err != nil {
-			return err
-		}
-		cur, err := l.paymentCurrency(p, "")
+		p, cur, err := l.paymentOf(ctx, tx, req.PaymentID, "")
 		if err != nil {
 			return err
 		}
 		if req.DisputeID == "" {
 			return fmt.Errorf("%w: a dispute id is required", ErrInvalidRequest)
 		}
-		if _, err := tx.Dispute(ctx, req.DisputeID); err == nil {
-			return fmt.Errorf("%w: dispute %q already exists", ErrInvalidState, req.DisputeID)
-		} else if !isNotFound(err) {
+		_, err = tx.Dispute(ctx, req.DisputeID)
+		if err := mustBeNew("dispute", req.DisputeID, err); err != nil {
 			return err
 		}
 		amt, err := minor("amount", req.Amount, cur, false)
@@ -135,11 +130,7 @@ func (l *Ledger) closeDispute(ctx context.Context, req DisputeCloseRequest, outc
 		if d.Status != DisputeOpen {
 			return fmt.Errorf("%w: dispute %q is already %s", ErrAlreadyResolved, d.ID, d.Status)
 		}
-		p, err := tx.Payment(ctx, d.PaymentID)
-		if err != nil {
-			return err
-		}
-		cur, err := l.paymentCurrency(p, "")
+		p, cur, err := l.paymentOf(ctx, tx, d.PaymentID, "")
 		if err != nil {
 			return err
 		}

@@ -42,7 +42,8 @@ func (l *Ledger) Authorize(ctx context.Context, req AuthorizeRequest) (*Result, 
 	}
 	return l.idempotent(ctx, "authorize", req.Key, req, func(tx Tx, res *Result) error {
 		req.At = l.at(req.At)
-		if err := paymentAbsent(ctx, tx, req.PaymentID); err != nil {
+		_, err := tx.Payment(ctx, req.PaymentID)
+		if err := mustBeNew("payment", req.PaymentID, err); err != nil {
 			return err
 		}
 		e := &Entry{Key: req.Key, Phase: Pending, OccurredAt: req.At, ExpiresAt: req.ExpiresAt.UTC(),
@@ -66,15 +67,29 @@ func (l *Ledger) Authorize(ctx context.Context, req AuthorizeRequest) (*Result, 
 	})
 }
 
-func paymentAbsent(ctx context.Context, tx Tx, id string) error {
-	_, err := tx.Payment(ctx, id)
-	if err == nil {
-		return fmt.Errorf("%w: payment %q already exists", ErrInvalidState, id)
-	}
-	if isNotFound(err) {
+// mustBeNew turns the result of looking up an object that is about to be
+// created into an error: nil when it was not found, ErrInvalidState when it
+// exists, and any other lookup error as it is.
+func mustBeNew(what, id string, lookupErr error) error {
+	switch {
+	case lookupErr == nil:
+		return fmt.Errorf("%w: %s %q already exists", ErrInvalidState, what, id)
+	case isNotFound(lookupErr):
 		return nil
+	default:
+		return lookupErr
 	}
-	return err
+}
+
+// paymentOf loads a payment with its currency, refusing a request that names
+// another currency (requested may be empty).
+func (l *Ledger) paymentOf(ctx context.Context, tx ReadTx, id, requested string) (*Payment, Currency, error) {
+	p, err := tx.Payment(ctx, id)
+	if err != nil {
+		return nil, Currency{}, err
+	}
+	cur, err := l.paymentCurrency(p, requested)
+	return p, cur, err
 }
 
 func describe(given, fallback string) string {

@@ -1088,6 +1088,12 @@ func TestLifecycleRefusals(t *testing.T) {
 		{name: "duplicate refund id", err: ledger.ErrInvalidState,
 			setup: func(t *testing.T, e *env) { captured(t, e); e.refund(t, "rf1", "pay_1", "re_1", "1", t0) },
 			act:   func(e *env) (any, error) { return e.l.Refund(e.ctx, refundReq("rf2", "pay_1", "re_1", "1", t0)) }},
+		{name: "duplicate dispute id", err: ledger.ErrInvalidState,
+			setup: func(t *testing.T, e *env) { captured(t, e); e.dispute(t, "pay_1", "dp_1", "10", "0") },
+			act: func(e *env) (any, error) {
+				return e.l.OpenDispute(e.ctx, ledger.DisputeRequest{Key: "other", PaymentID: "pay_1", DisputeID: "dp_1",
+					Amount: dec("5")})
+			}},
 
 		// Closing disputes and payouts twice.
 		{name: "dispute closed twice", err: ledger.ErrAlreadyResolved,

@@ -44,9 +44,8 @@ func (l *Ledger) CreatePayout(ctx context.Context, req PayoutRequest) (*Result, 
 	}
 	return l.idempotent(ctx, "payout_create", req.Key, req, func(tx Tx, res *Result) error {
 		req.At = l.at(req.At)
-		if _, err := tx.Payout(ctx, req.PayoutID); err == nil {
-			return fmt.Errorf("%w: payout %q already exists", ErrInvalidState, req.PayoutID)
-		} else if !isNotFound(err) {
+		_, err := tx.Payout(ctx, req.PayoutID)
+		if err := mustBeNew("payout", req.PayoutID, err); err != nil {
 			return err
 		}
 		// Funds due by now are available before the payout sweeps them.

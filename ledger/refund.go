@@ -31,20 +31,15 @@ func (l *Ledger) Refund(ctx context.Context, req RefundRequest) (*Result, error)
 	req.At = req.At.UTC()
 	return l.idempotent(ctx, "refund", req.Key, req, func(tx Tx, res *Result) error {
 		req.At = l.at(req.At)
-		p, err := tx.Payment(ctx, req.PaymentID)
-		if err != nil {
-			return err
-		}
-		cur, err := l.paymentCurrency(p, req.Currency)
+		p, cur, err := l.paymentOf(ctx, tx, req.PaymentID, req.Currency)
 		if err != nil {
 			return err
 		}
 		if req.RefundID == "" {
 			return fmt.Errorf("%w: a refund id is required", ErrInvalidRequest)
 		}
-		if _, err := tx.Refund(ctx, req.RefundID); err == nil {
-			return fmt.Errorf("%w: refund %q already exists", ErrInvalidState, req.RefundID)
-		} else if !isNotFound(err) {
+		_, err = tx.Refund(ctx, req.RefundID)
+		if err := mustBeNew("refund", req.RefundID, err); err != nil {
 			return err
 		}
 		if p.Captured == 0 {
@@ -162,11 +157,7 @@ func (l *Ledger) RefundFee(ctx context.Context, req FeeRefundRequest) (*Result, 
 	req.At = req.At.UTC()
 	return l.idempotent(ctx, "fee_refund", req.Key, req, func(tx Tx, res *Result) error {
 		req.At = l.at(req.At)
-		p, err := tx.Payment(ctx, req.PaymentID)
-		if err != nil {
-			return err
-		}
-		cur, err := l.paymentCurrency(p, "")
+		p, cur, err := l.paymentOf(ctx, tx, req.PaymentID, "")
 		if err != nil {
 			return err
 		}
