@@ -13,8 +13,6 @@ import (
 	"github.com/settlehq/settle"
 	"github.com/settlehq/settle/feed"
 	"github.com/settlehq/settle/importers"
-	"github.com/settlehq/settle/ledger/sqlite"
-	"github.com/settlehq/settle/reconcile/runner"
 )
 
 // demoDB is where the demo writes unless --db is given.
@@ -117,27 +115,12 @@ The demo writes to ./settle-demo.db (recreated each run) unless --db is given.`,
 				return err
 			}
 			fmt.Fprintf(out, "\n4. Imported Stripe's balance report for November: %d balance transactions.\n", st.Records)
-			scopes, err := runner.Scopes(ctx, a.store, "", time.Time{}, time.Time{})
-			if err != nil {
-				return err
-			}
 			fmt.Fprintln(out, "5. Reconciled it against the ledger:")
 			fmt.Fprintln(out)
-			var sum summary
-			for _, sc := range scopes {
-				rep, err := runner.Reconcile(ctx, a.store, books, sc, a.now)
-				if err != nil {
-					return err
-				}
-				rs := toRunSummary(rep.Run)
-				sum.Runs = append(sum.Runs, rs)
-				addRun(&sum.runSummary, rs)
-			}
-			open, err := a.store.Exceptions(ctx, sqlite.ExceptionFilter{Status: sqlite.ExceptionOpen})
+			sum, open, err := a.reconcileAll(ctx, books, "", time.Time{}, time.Time{})
 			if err != nil {
 				return err
 			}
-			sum.OpenExceptions = len(open)
 			printRuns(a, sum)
 			fmt.Fprintln(out)
 			var rows [][]string

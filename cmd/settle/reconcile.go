@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"strconv"
@@ -8,6 +9,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/settlehq/settle/ledger"
 	"github.com/settlehq/settle/ledger/sqlite"
 	"github.com/settlehq/settle/reconcile"
 	"github.com/settlehq/settle/reconcile/runner"
@@ -77,30 +79,10 @@ all of time. With --fail-on-exceptions the exit code is 3 when exceptions are op
 			if err != nil {
 				return err
 			}
-			scopes, err := runner.Scopes(cmd.Context(), a.store, provider, from, to)
+			sum, _, err := a.reconcileAll(cmd.Context(), books, provider, from, to)
 			if err != nil {
 				return err
 			}
-			if len(scopes) == 0 {
-				return fmt.Errorf("no imported provider records%s to reconcile; import an export first (settle import FILE)", forProvider(provider))
-			}
-			var sum summary
-			for _, sc := range scopes {
-				rep, err := runner.Reconcile(cmd.Context(), a.store, books, sc, a.now)
-				if err != nil {
-					return fmt.Errorf("reconciling %s (%s grain): %w", sc.Provider, sc.Grain, err)
-				}
-				rs := toRunSummary(rep.Run)
-				sum.Runs = append(sum.Runs, rs)
-				sum.RunIDs = append(sum.RunIDs, rs.RunID)
-				addRun(&sum.runSummary, rs)
-			}
-			sum.RunID = sum.RunIDs[0]
-			open, err := a.store.Exceptions(cmd.Context(), sqlite.ExceptionFilter{Status: sqlite.ExceptionOpen, Provider: provider})
-			if err != nil {
-				return err
-			}
-			sum.OpenExceptions = len(open)
 			if format == "json" {
 				enc := json.NewEncoder(a.stdout)
 				enc.SetIndent("", "  ")
@@ -122,6 +104,36 @@ all of time. With --fail-on-exceptions the exit code is 3 when exceptions are op
 	cmd.Flags().StringVar(&format, "format", "table", "table or json")
 	cmd.Flags().BoolVar(&failOnExceptions, "fail-on-exceptions", false, "exit 3 when exceptions are open")
 	return cmd
+}
+
+// reconcileAll reconciles every provider (or one) and grain over a window,
+// totals the runs, and returns the open exceptions of the providers covered.
+func (a *app) reconcileAll(ctx context.Context, books *ledger.Ledger, provider string, from, to time.Time) (summary, []sqlite.Exception, error) {
+	var sum summary
+	scopes, err := runner.Scopes(ctx, a.store, provider, from, to)
+	if err != nil {
+		return sum, nil, err
+	}
+	if len(scopes) == 0 {
+		return sum, nil, fmt.Errorf("no imported provider records%s to reconcile; import an export first (settle import FILE)", forProvider(provider))
+	}
+	for _, sc := range scopes {
+		rep, err := runner.Reconcile(ctx, a.store, books, sc, a.now)
+		if err != nil {
+			return sum, nil, fmt.Errorf("reconciling %s (%s grain): %w", sc.Provider, sc.Grain, err)
+		}
+		rs := toRunSummary(rep.Run)
+		sum.Runs = append(sum.Runs, rs)
+		sum.RunIDs = append(sum.RunIDs, rs.RunID)
+		addRun(&sum.runSummary, rs)
+	}
+	sum.RunID = sum.RunIDs[0]
+	open, err := a.store.Exceptions(ctx, sqlite.ExceptionFilter{Status: sqlite.ExceptionOpen, Provider: provider})
+	if err != nil {
+		return sum, nil, err
+	}
+	sum.OpenExceptions = len(open)
+	return sum, open, nil
 }
 
 func forProvider(p string) string {
