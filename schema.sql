@@ -137,6 +137,7 @@ CREATE TABLE balance_transactions (
 CREATE INDEX bt_provider_created ON balance_transactions (provider, created);
 CREATE INDEX bt_pending ON balance_transactions (status, available_on) WHERE status = 'pending';
 CREATE INDEX bt_payout ON balance_transactions (payout_id) WHERE payout_id <> '';
+CREATE INDEX bt_corrections ON balance_transactions (provider, source_id) WHERE source_type = 'correction';
 
 CREATE TABLE requests (
     key        TEXT PRIMARY KEY,

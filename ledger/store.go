@@ -61,9 +61,10 @@ type EntryFilter struct {
 
 // BTFilter selects balance transactions. Zero fields do not filter.
 type BTFilter struct {
-	Provider string
-	From, To time.Time // created in [From, To)
-	PayoutID string
+	Provider   string
+	From, To   time.Time // created in [From, To)
+	PayoutID   string
+	SourceType string // e.g. SourceCorrection
 }
 
 // Tx writes ledger state inside one transaction.

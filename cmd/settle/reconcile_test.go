@@ -243,3 +243,26 @@ func TestReconcilePaymentGrainJustiFiAndPaymentsV3(t *testing.T) {
 		t.Errorf("refunded diffs: %v", diffs)
 	}
 }
+
+// A correction booked today still fixes a transaction inside an earlier
+// window: windowed runs read corrections whenever they were made.
+func TestCorrectionOutsideWindowStillApplies(t *testing.T) {
+	db := demoLedger(t)
+	window := []string{"--from", "2026-11-01", "--to", "2026-11-10"}
+	if _, r := reconcileRun(t, db, window...); r.Mismatched != 1 {
+		t.Fatalf("before the fix: %+v", r)
+	}
+	var id string
+	for _, e := range exceptionsJSON(t, db, "open") {
+		if e["kind"] == "mismatched" {
+			id = jsonNumber(e["id"])
+		}
+	}
+	if code, _, errOut := runCLI(t, "--db", db, "exceptions", "resolve", id, "--book"); code != 0 {
+		t.Fatal(errOut)
+	}
+	// The correction is dated now, after the window; the run must still see it.
+	if _, r := reconcileRun(t, db, window...); r.Mismatched != 0 || r.Opened != 0 {
+		t.Errorf("after the fix: %+v", r)
+	}
+}

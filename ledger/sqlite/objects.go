@@ -257,6 +257,10 @@ func (t *tx) EachBalanceTransaction(ctx context.Context, f ledger.BTFilter, fn f
 		where += " AND payout_id = ?"
 		args = append(args, f.PayoutID)
 	}
+	if f.SourceType != "" {
+		where += " AND source_type = ?"
+		args = append(args, f.SourceType)
+	}
 	return t.eachBT(ctx, where+" ORDER BY created, id", args, fn)
 }
 

@@ -102,8 +102,8 @@ func effective(ctx context.Context, books *ledger.Ledger, provider, id string) (
 			return err
 		}
 		amount, fee = bt.Amount, bt.Fee
-		return tx.EachBalanceTransaction(ctx, ledger.BTFilter{Provider: provider}, func(c *ledger.BalanceTransaction) error {
-			if c.SourceType == ledger.SourceCorrection && c.SourceID == id {
+		return tx.EachBalanceTransaction(ctx, ledger.BTFilter{Provider: provider, SourceType: ledger.SourceCorrection}, func(c *ledger.BalanceTransaction) error {
+			if c.SourceID == id {
 				amount += c.Amount
 				fee += c.Fee
 			}

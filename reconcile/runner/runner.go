@@ -109,37 +109,34 @@ func Reconcile(ctx context.Context, st *sqlite.Store, books *ledger.Ledger, sc S
 }
 
 // ledgerBalances loads a provider's balance transactions created in the
-// window, with corrections added to the transaction they correct and fully
-// corrected-away transactions dropped.
+// window, with corrections (whenever they were made) added to the
+// transaction they correct and fully corrected-away transactions dropped.
 func ledgerBalances(ctx context.Context, books *ledger.Ledger, provider string, from, to time.Time) ([]ledger.BalanceTransaction, error) {
 	var bts []ledger.BalanceTransaction
 	index := map[string]int{}
-	var corrections []ledger.BalanceTransaction
 	err := books.View(ctx, func(tx ledger.ReadTx) error {
-		return tx.EachBalanceTransaction(ctx, ledger.BTFilter{Provider: provider}, func(bt *ledger.BalanceTransaction) error {
-			if bt.SourceType == ledger.SourceCorrection {
-				corrections = append(corrections, *bt)
-				return nil
+		err := tx.EachBalanceTransaction(ctx, ledger.BTFilter{Provider: provider, From: from, To: to}, func(bt *ledger.BalanceTransaction) error {
+			if bt.SourceType != ledger.SourceCorrection {
+				index[bt.ID] = len(bts)
+				bts = append(bts, *bt)
 			}
-			if bt.Created.Before(from) || !bt.Created.Before(to) {
-				return nil
-			}
-			index[bt.ID] = len(bts)
-			bts = append(bts, *bt)
 			return nil
 		})
+		if err != nil {
+			return err
+		}
+		return tx.EachBalanceTransaction(ctx, ledger.BTFilter{Provider: provider, SourceType: ledger.SourceCorrection},
+			func(c *ledger.BalanceTransaction) error {
+				if i, ok := index[c.SourceID]; ok {
+					bts[i].Amount += c.Amount
+					bts[i].Fee += c.Fee
+					bts[i].Net += c.Net
+				}
+				return nil
+			})
 	})
 	if err != nil {
 		return nil, err
-	}
-	for _, c := range corrections {
-		i, ok := index[c.SourceID]
-		if !ok {
-			continue
-		}
-		bts[i].Amount += c.Amount
-		bts[i].Fee += c.Fee
-		bts[i].Net += c.Net
 	}
 	kept := bts[:0]
 	for _, bt := range bts {
