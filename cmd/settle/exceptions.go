@@ -9,7 +9,6 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/settlehq/settle/ledger"
 	"github.com/settlehq/settle/ledger/sqlite"
 	"github.com/settlehq/settle/reconcile/runner"
 )
@@ -78,11 +77,7 @@ finds and reopens what it still does.`,
 func describeException(e sqlite.Exception) string {
 	parts := runner.Differences(e)
 	if len(parts) == 0 && e.Currency != "" {
-		amount := strconv.FormatInt(e.Amount, 10)
-		if cur, err := ledger.LookupCurrency(e.Currency); err == nil {
-			amount = ledger.FormatMinor(e.Amount, cur.Digits)
-		}
-		parts = append(parts, strings.ToUpper(e.Currency)+" "+amount)
+		parts = append(parts, strings.ToUpper(e.Currency)+" "+runner.Money(e.Currency, e.Amount))
 	}
 	if e.Heuristic {
 		parts = append(parts, "heuristic match")

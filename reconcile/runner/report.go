@@ -46,10 +46,7 @@ func WriteExceptions(w reports.Writer, list []sqlite.Exception) error {
 		return err
 	}
 	for _, e := range list {
-		amount := strconv.FormatInt(e.Amount, 10)
-		if c, err := ledger.LookupCurrency(e.Currency); err == nil {
-			amount = ledger.FormatMinor(e.Amount, c.Digits)
-		}
+		amount := Money(e.Currency, e.Amount)
 		row := []string{strconv.FormatInt(e.ID, 10), e.Status, e.Provider, e.Grain, e.Kind, e.Subject, e.ProviderID,
 			e.LedgerID, e.Ref, e.At.UTC().Format("2006-01-02"), strings.ToUpper(e.Currency), amount,
 			strings.Join(Differences(e), "; "), e.Note, strconv.FormatInt(e.FirstRun, 10), strconv.FormatInt(e.LastRun, 10)}
@@ -63,16 +60,7 @@ func WriteExceptions(w reports.Writer, list []sqlite.Exception) error {
 // Differences says what differs in an exception, one phrase per field,
 // amounts in major units of its currency: "fee: ledger 0.85, provider 0.95".
 func Differences(e sqlite.Exception) []string {
-	digits := -1
-	if c, err := ledger.LookupCurrency(e.Currency); err == nil {
-		digits = c.Digits
-	}
-	money := func(minor int64) string {
-		if digits < 0 {
-			return strconv.FormatInt(minor, 10) + " (minor units)"
-		}
-		return ledger.FormatMinor(minor, digits)
-	}
+	money := func(minor int64) string { return Money(e.Currency, minor) }
 	value := func(field, v string) string {
 		switch field {
 		case reconcile.FieldAmount, reconcile.FieldFee, reconcile.FieldNet, reconcile.FieldCaptured, reconcile.FieldRefunded, reconcile.FieldDisputed:
@@ -91,4 +79,14 @@ func Differences(e sqlite.Exception) []string {
 			money(e.Payout.Amount), e.Payout.Swept, money(e.Payout.SweptNet)))
 	}
 	return out
+}
+
+// Money renders minor units in major units of an ISO currency ("18.05"); for
+// a code it does not know it says so ("1805 (minor units)").
+func Money(currency string, minor int64) string {
+	c, err := ledger.LookupCurrency(currency)
+	if err != nil {
+		return strconv.FormatInt(minor, 10) + " (minor units)"
+	}
+	return ledger.FormatMinor(minor, c.Digits)
 }
