@@ -109,3 +109,17 @@ func TestImportUnknownFormatNamesCandidates(t *testing.T) {
 		t.Errorf("unknown --format: exit %d, want 2", code)
 	}
 }
+
+// An export that overlaps an earlier one adds only its new records and
+// updates the shared ones it reports differently.
+func TestImportOverlappingExports(t *testing.T) {
+	db := filepath.Join(t.TempDir(), "t.db")
+	runCLI(t, "--db", db, "import", "../../testdata/importers/stripe-itemized-csv/balance_change_from_activity.itemized.csv")
+	code, out, errOut := runCLI(t, "--db", db, "import", "../../testdata/importers/stripe-itemized-csv/payout_reconciliation.itemized.csv")
+	if code != 0 || !strings.Contains(out, "4 records read, 1 added, 3 updated, 0 quarantined") {
+		t.Errorf("exit %d\n%s%s", code, out, errOut)
+	}
+	if n := countRows(t, db, "provider_records"); n != 9 {
+		t.Errorf("%d records, want 8 + 1", n)
+	}
+}

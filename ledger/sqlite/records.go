@@ -69,8 +69,10 @@ func (s *Store) Import(ctx context.Context, f ImportFile, fn func(RecordSink) er
 		if st.ImportID, err = res.LastInsertId(); err != nil {
 			return err
 		}
-		var before int64
-		if err := q.QueryRowContext(ctx, `SELECT COUNT(*) FROM provider_records`).Scan(&before); err != nil {
+		// New rows get rowids above the current largest, so counting the
+		// rows above it afterwards gives the number added without a scan.
+		var maxBefore int64
+		if err := q.QueryRowContext(ctx, `SELECT COALESCE(MAX(id), 0) FROM provider_records`).Scan(&maxBefore); err != nil {
 			return err
 		}
 		sink := &recordSink{ctx: ctx, s: s, q: q, importID: st.ImportID, file: f.File, seen: map[uint64]int{}, seed: maphash.MakeSeed()}
@@ -80,12 +82,12 @@ func (s *Store) Import(ctx context.Context, f ImportFile, fn func(RecordSink) er
 		if err := sink.flush(); err != nil {
 			return err
 		}
-		var after int64
-		if err := q.QueryRowContext(ctx, `SELECT COUNT(*) FROM provider_records`).Scan(&after); err != nil {
+		var added int64
+		if err := q.QueryRowContext(ctx, `SELECT COUNT(*) FROM provider_records WHERE id > ?`, maxBefore).Scan(&added); err != nil {
 			return err
 		}
 		st.Records, st.Quarantined = sink.records+sink.quarantined, sink.quarantined
-		st.Added = int(after - before)
+		st.Added = int(added)
 		st.Updated = int(sink.changed) - st.Added
 		_, err = q.ExecContext(ctx, `UPDATE imports SET records = ?, added = ?, updated = ?, quarantined = ? WHERE id = ?`,
 			st.Records, st.Added, st.Updated, st.Quarantined, st.ImportID)
