@@ -274,3 +274,20 @@ CREATE TABLE recon_links (
     run_id      INTEGER NOT NULL REFERENCES recon_runs (id),
     PRIMARY KEY (provider, grain, provider_id)
 ) WITHOUT ROWID;
+
+-- migration: 4
+-- Postings move into their entry's row: entries.postings is a JSON array of
+-- [account_id, currency, amount] triples in posting order. One row per entry
+-- instead of one per posting plus a by-account index entry per posting is
+-- what makes batched posting fast (BENCHMARKS.md); the view keeps postings
+-- queryable with SQL as before. Maintained balances serve per-account totals.
+ALTER TABLE entries ADD COLUMN postings TEXT NOT NULL DEFAULT '[]';
+UPDATE entries SET postings = (
+    SELECT json_group_array(json_array(p.account_id, p.currency, p.amount) ORDER BY p.seq)
+    FROM postings p WHERE p.entry_id = entries.id);
+DROP INDEX postings_account;
+DROP TABLE postings;
+CREATE VIEW postings AS
+    SELECT e.id AS entry_id, CAST(j.key AS INTEGER) AS seq, j.value ->> 0 AS account_id,
+        j.value ->> 1 AS currency, j.value ->> 2 AS amount
+    FROM entries e, json_each(e.postings) AS j;

@@ -46,20 +46,26 @@ func AccountTypeOf(name string) (AccountType, error) {
 	if name == "" {
 		return "", fmt.Errorf("%w: empty name", ErrInvalidAccount)
 	}
-	segs := strings.Split(name, ":")
-	t, ok := roots[segs[0]]
+	root, _, _ := strings.Cut(name, ":")
+	t, ok := roots[root]
 	if !ok {
 		return "", fmt.Errorf("%w: %q must start with assets, liabilities, equity, income or expenses", ErrInvalidAccount, name)
 	}
-	for _, s := range segs {
-		if s == "" {
+	// One pass over the bytes, segment by segment: this runs for every
+	// posting of a bulk load.
+	start := 0
+	for i := 0; i <= len(name); i++ {
+		if i < len(name) && name[i] != ':' {
+			if c := name[i]; !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '_' || c == '-') {
+				seg, _, _ := strings.Cut(name[start:], ":")
+				return "", fmt.Errorf("%w: %q: segment %q may hold only a-z, 0-9, '_' and '-'", ErrInvalidAccount, name, seg)
+			}
+			continue
+		}
+		if i == start {
 			return "", fmt.Errorf("%w: %q has an empty segment", ErrInvalidAccount, name)
 		}
-		for _, r := range s {
-			if !(r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r == '_' || r == '-') {
-				return "", fmt.Errorf("%w: %q: segment %q may hold only a-z, 0-9, '_' and '-'", ErrInvalidAccount, name, s)
-			}
-		}
+		start = i + 1
 	}
 	return t, nil
 }

@@ -102,7 +102,12 @@ func checkBalanced(ps []Posting) error {
 	if len(ps) < 2 {
 		return fmt.Errorf("%w: an entry needs at least two postings, got %d", ErrUnbalanced, len(ps))
 	}
-	sums := make(map[string]int64, 2)
+	// Entries carry one or two currencies: a slice beats a map here.
+	type sum struct {
+		currency string
+		amount   int64
+	}
+	sums := make([]sum, 0, 2)
 	for i, p := range ps {
 		if _, err := AccountTypeOf(p.Account); err != nil {
 			return fmt.Errorf("posting %d: %w", i+1, err)
@@ -110,16 +115,23 @@ func checkBalanced(ps []Posting) error {
 		if p.Amount == 0 {
 			return fmt.Errorf("posting %d: %w: zero amount", i+1, ErrInvalidAmount)
 		}
-		s, err := AddMinor(sums[p.Currency], p.Amount)
+		j := 0
+		for j < len(sums) && sums[j].currency != p.Currency {
+			j++
+		}
+		if j == len(sums) {
+			sums = append(sums, sum{currency: p.Currency})
+		}
+		s, err := AddMinor(sums[j].amount, p.Amount)
 		if err != nil {
 			return fmt.Errorf("posting %d: %w", i+1, err)
 		}
-		sums[p.Currency] = s
+		sums[j].amount = s
 	}
 	var off []string
-	for cur, s := range sums {
-		if s != 0 {
-			off = append(off, fmt.Sprintf("%s off by %d minor units", cur, s))
+	for _, s := range sums {
+		if s.amount != 0 {
+			off = append(off, fmt.Sprintf("%s off by %d minor units", s.currency, s.amount))
 		}
 	}
 	if len(off) > 0 {

@@ -5,6 +5,7 @@ import (
 	"math"
 	"math/big"
 	"strings"
+	"sync"
 
 	"github.com/shopspring/decimal"
 	"golang.org/x/text/currency"
@@ -59,10 +60,25 @@ func (cs *Currencies) Lookup(code string) (Currency, error) {
 	return LookupCurrency(lc)
 }
 
+// isoCache remembers the codes LookupCurrency resolved: parsing a code with
+// x/text costs more than the rest of a posting's validation.
+var isoCache sync.Map // lowercase code → Currency
+
 // LookupCurrency returns the ISO 4217 currency for a code, case-insensitively,
 // with its digits from golang.org/x/text/currency.
 func LookupCurrency(code string) (Currency, error) {
 	lc := strings.ToLower(strings.TrimSpace(code))
+	if c, ok := isoCache.Load(lc); ok {
+		return c.(Currency), nil
+	}
+	c, err := lookupISO(code, lc)
+	if err == nil {
+		isoCache.Store(lc, c)
+	}
+	return c, err
+}
+
+func lookupISO(code, lc string) (Currency, error) {
 	if len(lc) != 3 {
 		return Currency{}, fmt.Errorf("%w: %q (register it with its decimals if it is not ISO 4217)", ErrUnknownCurrency, code)
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"sort"
 	"time"
 
 	"github.com/settlehq/settle/ledger"
@@ -28,14 +29,60 @@ func (t *tx) Balances(ctx context.Context, prefix string) ([]ledger.Balance, err
 		ORDER BY a.name, b.currency`, args...)
 }
 
-// BalancesAsOf computes posted balances from postings at a point in time.
+// BalancesAsOf sums the postings of the posted entries that occurred at
+// or before asOf, in one pass over those entries.
 func (t *tx) BalancesAsOf(ctx context.Context, prefix string, asOf time.Time) ([]ledger.Balance, error) {
-	where, args := prefixFilter("a.name", prefix)
-	args = append([]any{ts(asOf)}, args...)
-	return t.balances(ctx, `SELECT a.name, a.type, p.currency, SUM(p.amount), 0 FROM postings p
-		JOIN entries e ON e.id = p.entry_id JOIN accounts a ON a.id = p.account_id
-		WHERE e.phase = 'posted' AND e.occurred_at <= ? AND `+where+`
-		GROUP BY a.name, a.type, p.currency HAVING SUM(p.amount) <> 0 ORDER BY a.name, p.currency`, args...)
+	rows, err := t.query(ctx, `SELECT postings FROM entries WHERE phase = 'posted' AND occurred_at <= ?`, ts(asOf))
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	sums := map[balKey]int64{}
+	var ps []rawPosting
+	var col string
+	for rows.Next() {
+		if err := rows.Scan(&col); err != nil {
+			return nil, err
+		}
+		if ps, err = decodePostings(col, ps[:0]); err != nil {
+			return nil, err
+		}
+		for _, p := range ps {
+			k := balKey{p.account, p.currency}
+			if sums[k], err = ledger.AddMinor(sums[k], p.amount); err != nil {
+				return nil, err
+			}
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	rows.Close()
+	accounts, err := t.Accounts(ctx)
+	if err != nil {
+		return nil, err
+	}
+	byID := make(map[int64]ledger.Account, len(accounts))
+	for _, a := range accounts {
+		byID[a.ID] = a
+	}
+	var out []ledger.Balance
+	for k, sum := range sums {
+		a, ok := byID[k.account]
+		if !ok {
+			return nil, fmt.Errorf("postings name account %d: %w", k.account, ledger.ErrNotFound)
+		}
+		if sum != 0 && underAccount(a.Name, prefix) {
+			out = append(out, ledger.Balance{Account: a.Name, Type: a.Type, Currency: k.currency, Posted: sum})
+		}
+	}
+	sort.Slice(out, func(i, j int) bool {
+		if out[i].Account != out[j].Account {
+			return out[i].Account < out[j].Account
+		}
+		return out[i].Currency < out[j].Currency
+	})
+	return out, nil
 }
 
 func (t *tx) balances(ctx context.Context, query string, args ...any) ([]ledger.Balance, error) {
@@ -79,23 +126,4 @@ func (t *tx) Accounts(ctx context.Context) ([]ledger.Account, error) {
 		out = append(out, a)
 	}
 	return out, rows.Err()
-}
-
-// accountNames maps account ids to names.
-func (t *tx) accountNames(ctx context.Context) (map[int64]string, error) {
-	rows, err := t.query(ctx, `SELECT id, name FROM accounts`)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	names := map[int64]string{}
-	for rows.Next() {
-		var id int64
-		var name string
-		if err := rows.Scan(&id, &name); err != nil {
-			return nil, err
-		}
-		names[id] = name
-	}
-	return names, rows.Err()
 }

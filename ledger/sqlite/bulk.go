@@ -8,158 +8,136 @@ import (
 	"github.com/settlehq/settle/ledger"
 )
 
-// Rows per multi-row INSERT: few enough to stay far below SQLite's limit on
-// bound variables, many enough that the per-statement cost of cgo and the
-// driver is paid once per chunk rather than once per row.
+// entryChunk is how many entries one multi-row INSERT carries: few enough
+// to stay far below SQLite's limit on bound variables (16 a row), many
+// enough that the per-statement cost of cgo and the driver is paid once per
+// chunk rather than once per entry.
+const entryChunk = 50
+
+// Most entries of a bulk load are plain: posted, with no metadata, source,
+// reversal, pending link or expiry. A chunk of plain entries is written
+// with the columns that vary only — half the bound values of the full
+// column list, and each bound value is a cgo call — and the rest take their
+// defaults.
 const (
-	entryChunk   = 50
-	postingChunk = 200
-	keyChunk     = 500
+	plainEntryCols  = `id, key, hash, phase, occurred_at, recorded_at, description, postings`
+	plainEntryTuple = `(?, ?, ?, 'posted', ?, ?, ?, ?)`
 )
 
-const entryInsertCols = `id, key, hash, phase, occurred_at, recorded_at, description, metadata,
-	source_provider, source_type, source_id, source_ref, reverses, pending_of, expires_at`
-
-// multiInsert returns "INSERT INTO table (cols) VALUES (?, …), …" for rows rows.
-func multiInsert(table, cols string, ncols, rows int) string {
-	tuple := "(" + strings.TrimSuffix(strings.Repeat("?, ", ncols), ", ") + ")"
-	return "INSERT INTO " + table + " (" + cols + ") VALUES " + strings.TrimSuffix(strings.Repeat(tuple+", ", rows), ", ")
+func isPlain(e *ledger.Entry) bool {
+	return e.Phase == ledger.Posted && len(e.Metadata) == 0 && e.Source == (ledger.Source{}) &&
+		e.Reverses == 0 && e.PendingOf == 0 && e.ExpiresAt.IsZero()
 }
 
-// InsertEntries writes entries in multi-row statements after looking up
-// which keys are already stored.
+// insertEntriesSQL is the multi-row insert of rows entries, skipping rows
+// whose key is stored.
+func insertEntriesSQL(plain bool, rows int) string {
+	cols, tuple := entryInsertCols, "("+placeholders(entryInsertColCount)+")"
+	if plain {
+		cols, tuple = plainEntryCols, plainEntryTuple
+	}
+	return "INSERT INTO entries (" + cols + ") VALUES " + strings.TrimSuffix(strings.Repeat(tuple+", ", rows), ", ") +
+		" ON CONFLICT (key) DO NOTHING"
+}
+
+// InsertEntries writes entries in multi-row statements. Each statement
+// skips the rows whose key is stored already (ON CONFLICT DO NOTHING); only
+// when it wrote fewer rows than it carried are those keys looked up, so a
+// batch of new entries costs no reads.
 func (t *tx) InsertEntries(ctx context.Context, es []*ledger.Entry) (map[int]*ledger.Entry, error) {
-	existing, err := t.existingKeys(ctx, es)
-	if err != nil {
+	if err := t.initEntryID(ctx); err != nil {
 		return nil, err
 	}
-	if t.nextEntryID == 0 {
-		if err := t.queryRow(ctx, `SELECT COALESCE(MAX(id), 0) + 1 FROM entries`).Scan(&t.nextEntryID); err != nil {
-			return nil, err
-		}
-	}
 	now := time.Now().UTC()
-	var entryArgs, postingArgs []any
-	entryRows, postingRows := 0, 0
-	flushEntries := func() error {
-		if entryRows == 0 {
-			return nil
+	existing := map[int]*ledger.Entry{}
+	var args []any
+	var ps []rawPosting
+	var json []byte
+	ends := make([]int, 0, entryChunk) // end of each entry's postings in ps
+	for start := 0; start < len(es); start += entryChunk {
+		chunk := es[start:min(start+entryChunk, len(es))]
+		args, ps, ends = args[:0], ps[:0], ends[:0]
+		plain := true
+		for _, e := range chunk {
+			plain = plain && isPlain(e)
 		}
-		if err := t.execMulti(ctx, "entries", entryInsertCols, 15, entryRows, entryArgs); err != nil {
-			return err
+		for _, e := range chunk {
+			e.ID, e.RecordedAt = t.nextEntryID, now
+			t.nextEntryID++
+			from := len(ps)
+			var err error
+			if ps, err = t.rawPostings(ctx, e.Postings, ps); err != nil {
+				return nil, err
+			}
+			ends = append(ends, len(ps))
+			json = appendPostings(json[:0], ps[from:])
+			if plain {
+				args = append(args, e.ID, e.Key, e.Hash, ts(e.OccurredAt), ts(e.RecordedAt), e.Description, string(json))
+			} else if args, err = appendEntryArgs(args, e, string(json)); err != nil {
+				return nil, err
+			}
 		}
-		entryArgs, entryRows = entryArgs[:0], 0
-		return nil
-	}
-	flushPostings := func() error {
-		if postingRows == 0 {
-			return nil
+		res, err := t.exec(ctx, insertEntriesSQL(plain, len(chunk)), args...)
+		if err != nil {
+			return nil, translate(err)
 		}
-		if err := t.execMulti(ctx, "postings", "entry_id, seq, account_id, currency, amount", 5, postingRows, postingArgs); err != nil {
-			return err
-		}
-		postingArgs, postingRows = postingArgs[:0], 0
-		return nil
-	}
-	for i, e := range es {
-		if _, ok := existing[i]; ok {
-			continue
-		}
-		md, err := meta(e.Metadata)
+		written, err := res.RowsAffected()
 		if err != nil {
 			return nil, err
 		}
-		e.ID, e.RecordedAt = t.nextEntryID, now
-		t.nextEntryID++
-		entryArgs = append(entryArgs, e.ID, e.Key, e.Hash, string(e.Phase), ts(e.OccurredAt), ts(e.RecordedAt), e.Description, md,
-			e.Source.Provider, e.Source.Type, e.Source.ID, e.Source.Ref, nullID(e.Reverses), nullID(e.PendingOf), nullTS(e.ExpiresAt))
-		if entryRows++; entryRows == entryChunk {
-			if err := flushEntries(); err != nil {
+		if int(written) < len(chunk) {
+			if err := t.storedInstead(ctx, chunk, start, existing); err != nil {
 				return nil, err
 			}
 		}
-		for seq, p := range e.Postings {
-			acc, err := t.accountID(ctx, p.Account)
-			if err != nil {
-				return nil, err
-			}
-			postingArgs = append(postingArgs, e.ID, seq, acc, p.Currency, p.Amount)
-			if postingRows++; postingRows == postingChunk {
-				// Postings reference entries: write pending entries first.
-				if err := flushEntries(); err != nil {
-					return nil, err
-				}
-				if err := flushPostings(); err != nil {
+		from := 0
+		for i, e := range chunk {
+			if _, skipped := existing[start+i]; !skipped {
+				if err := t.addPostings(e.Phase, ps[from:ends[i]]); err != nil {
 					return nil, err
 				}
 			}
-			if e.Phase == ledger.Pending {
-				err = t.addDelta(acc, p.Currency, 0, p.Amount)
-			} else {
-				err = t.addDelta(acc, p.Currency, p.Amount, 0)
-			}
-			if err != nil {
-				return nil, err
-			}
+			from = ends[i]
 		}
-	}
-	if err := flushEntries(); err != nil {
-		return nil, err
-	}
-	if err := flushPostings(); err != nil {
-		return nil, err
 	}
 	return existing, nil
 }
 
-// execMulti runs a multi-row insert, with its statement prepared once per
-// row count.
-func (t *tx) execMulti(ctx context.Context, table, cols string, ncols, rows int, args []any) error {
-	_, err := t.exec(ctx, multiInsert(table, cols, ncols, rows), args...)
-	return translate(err)
-}
-
-// existingKeys finds which of es's keys are stored and loads those entries.
-func (t *tx) existingKeys(ctx context.Context, es []*ledger.Entry) (map[int]*ledger.Entry, error) {
-	index := make(map[string]int, len(es))
-	for i, e := range es {
-		index[e.Key] = i
+// storedInstead finds the entries of chunk (at offset start in the batch)
+// that were not written because their key was stored before, and loads the
+// stored versions into existing.
+func (t *tx) storedInstead(ctx context.Context, chunk []*ledger.Entry, start int, existing map[int]*ledger.Entry) error {
+	args := make([]any, len(chunk))
+	for i, e := range chunk {
+		args[i] = e.Key
 	}
-	found := map[int]*ledger.Entry{}
-	var ids []int64
-	var idx []int
-	for start := 0; start < len(es); start += keyChunk {
-		end := min(start+keyChunk, len(es))
-		args := make([]any, 0, end-start)
-		for _, e := range es[start:end] {
-			args = append(args, e.Key)
+	rows, err := t.query(ctx, `SELECT id, key FROM entries WHERE key IN (`+placeholders(len(args))+`)`, args...)
+	if err != nil {
+		return err
+	}
+	stored := make(map[string]int64, len(chunk))
+	for rows.Next() {
+		var id int64
+		var key string
+		if err := rows.Scan(&id, &key); err != nil {
+			rows.Close()
+			return err
 		}
-		rows, err := t.query(ctx, `SELECT id, key FROM entries WHERE key IN (`+
-			strings.TrimSuffix(strings.Repeat("?, ", len(args)), ", ")+`)`, args...)
-		if err != nil {
-			return nil, err
-		}
-		for rows.Next() {
-			var id int64
-			var key string
-			if err := rows.Scan(&id, &key); err != nil {
-				rows.Close()
-				return nil, err
+		stored[key] = id
+	}
+	err = rows.Err()
+	rows.Close()
+	if err != nil {
+		return err
+	}
+	for i, e := range chunk {
+		if id := stored[e.Key]; id != e.ID {
+			prev, err := t.Entry(ctx, id)
+			if err != nil {
+				return err
 			}
-			ids, idx = append(ids, id), append(idx, index[key])
-		}
-		err = rows.Err()
-		rows.Close()
-		if err != nil {
-			return nil, err
+			existing[start+i] = prev
 		}
 	}
-	for k, id := range ids {
-		e, err := t.Entry(ctx, id)
-		if err != nil {
-			return nil, err
-		}
-		found[idx[k]] = e
-	}
-	return found, nil
+	return nil
 }

@@ -5,57 +5,100 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/settlehq/settle/ledger"
 )
 
-// InsertEntry writes an entry, its postings and its balance changes.
+// InsertEntry writes an entry with its postings and its balance changes.
 func (t *tx) InsertEntry(ctx context.Context, e *ledger.Entry) error {
-	if t.nextEntryID == 0 {
-		if err := t.queryRow(ctx, `SELECT COALESCE(MAX(id), 0) + 1 FROM entries`).Scan(&t.nextEntryID); err != nil {
-			return err
-		}
-	}
-	md, err := meta(e.Metadata)
-	if err != nil {
+	if err := t.initEntryID(ctx); err != nil {
 		return err
 	}
 	e.RecordedAt = time.Now().UTC()
-	res, err := t.exec(ctx, `INSERT INTO entries (id, key, hash, phase, occurred_at, recorded_at, description, metadata,
-		source_provider, source_type, source_id, source_ref, reverses, pending_of, expires_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (key) DO NOTHING`,
-		t.nextEntryID, e.Key, e.Hash, string(e.Phase), ts(e.OccurredAt), ts(e.RecordedAt), e.Description, md,
-		e.Source.Provider, e.Source.Type, e.Source.ID, e.Source.Ref, nullID(e.Reverses), nullID(e.PendingOf), nullTS(e.ExpiresAt))
+	e.ID = t.nextEntryID
+	ps, err := t.rawPostings(ctx, e.Postings, nil)
+	if err != nil {
+		return err
+	}
+	args, err := appendEntryArgs(nil, e, string(appendPostings(nil, ps)))
+	if err != nil {
+		return err
+	}
+	res, err := t.exec(ctx, `INSERT INTO entries (`+entryInsertCols+`) VALUES (`+placeholders(entryInsertColCount)+`)
+		ON CONFLICT (key) DO NOTHING`, args...)
 	if err != nil {
 		return translate(err)
 	}
 	if n, err := res.RowsAffected(); err != nil {
 		return err
 	} else if n == 0 {
+		e.ID = 0
 		return fmt.Errorf("entry key %q exists: %w", e.Key, ledger.ErrIdempotencyConflict)
 	}
-	e.ID = t.nextEntryID
 	t.nextEntryID++
-	for i, p := range e.Postings {
+	return t.addPostings(e.Phase, ps)
+}
+
+// initEntryID reads the next entry id once per transaction: ids are
+// assigned in Go so that a batch needs no read-back.
+func (t *tx) initEntryID(ctx context.Context) error {
+	if t.nextEntryID != 0 {
+		return nil
+	}
+	return t.queryRow(ctx, `SELECT COALESCE(MAX(id), 0) + 1 FROM entries`).Scan(&t.nextEntryID)
+}
+
+// rawPostings resolves the accounts of ps (creating missing ones), appending
+// to out.
+func (t *tx) rawPostings(ctx context.Context, ps []ledger.Posting, out []rawPosting) ([]rawPosting, error) {
+	for _, p := range ps {
 		acc, err := t.accountID(ctx, p.Account)
 		if err != nil {
-			return err
+			return nil, err
 		}
-		if _, err := t.exec(ctx, `INSERT INTO postings (entry_id, seq, account_id, currency, amount) VALUES (?, ?, ?, ?, ?)`,
-			e.ID, i, acc, p.Currency, p.Amount); err != nil {
-			return translate(err)
-		}
-		if e.Phase == ledger.Pending {
-			err = t.addDelta(acc, p.Currency, 0, p.Amount)
+		out = append(out, rawPosting{account: acc, currency: p.Currency, amount: p.Amount})
+	}
+	return out, nil
+}
+
+// addPostings adds written postings to the balance changes: posted or,
+// for a pending entry, pending.
+func (t *tx) addPostings(phase ledger.Phase, ps []rawPosting) error {
+	for _, p := range ps {
+		var err error
+		if phase == ledger.Pending {
+			err = t.addDelta(p.account, p.currency, 0, p.amount)
 		} else {
-			err = t.addDelta(acc, p.Currency, p.Amount, 0)
+			err = t.addDelta(p.account, p.currency, p.amount, 0)
 		}
 		if err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+const entryInsertCols = `id, key, hash, phase, occurred_at, recorded_at, description, metadata,
+	source_provider, source_type, source_id, source_ref, reverses, pending_of, expires_at, postings`
+
+const entryInsertColCount = 16
+
+// appendEntryArgs appends the values of entryInsertCols for e.
+func appendEntryArgs(args []any, e *ledger.Entry, postings string) ([]any, error) {
+	md, err := meta(e.Metadata)
+	if err != nil {
+		return nil, err
+	}
+	return append(args, e.ID, e.Key, e.Hash, string(e.Phase), ts(e.OccurredAt), ts(e.RecordedAt), e.Description, md,
+		e.Source.Provider, e.Source.Type, e.Source.ID, e.Source.Ref, nullID(e.Reverses), nullID(e.PendingOf), nullTS(e.ExpiresAt),
+		postings), nil
+}
+
+// placeholders returns "?, ?, …" for n values.
+func placeholders(n int) string {
+	return strings.TrimSuffix(strings.Repeat("?, ", n), ", ")
 }
 
 // ResolvePending marks a pending entry resolved and releases its pending
@@ -71,30 +114,16 @@ func (t *tx) ResolvePending(ctx context.Context, id int64, r ledger.Resolution, 
 	} else if n == 0 {
 		return fmt.Errorf("pending entry %d: %w", id, ledger.ErrAlreadyResolved)
 	}
-	rows, err := t.query(ctx, `SELECT account_id, currency, amount FROM postings WHERE entry_id = ?`, id)
+	var col string
+	if err := t.queryRow(ctx, `SELECT postings FROM entries WHERE id = ?`, id).Scan(&col); err != nil {
+		return err
+	}
+	ps, err := decodePostings(col, nil)
 	if err != nil {
-		return err
+		return fmt.Errorf("entry %d: %w", id, err)
 	}
-	defer rows.Close()
-	type row struct {
-		acc int64
-		cur string
-		amt int64
-	}
-	var rs []row
-	for rows.Next() {
-		var r row
-		if err := rows.Scan(&r.acc, &r.cur, &r.amt); err != nil {
-			return err
-		}
-		rs = append(rs, r)
-	}
-	if err := rows.Err(); err != nil {
-		return err
-	}
-	rows.Close()
-	for _, r := range rs {
-		if err := t.addDelta(r.acc, r.cur, 0, -r.amt); err != nil {
+	for _, p := range ps {
+		if err := t.addDelta(p.account, p.currency, 0, -p.amount); err != nil {
 			return err
 		}
 	}
@@ -103,51 +132,60 @@ func (t *tx) ResolvePending(ctx context.Context, id int64, r ledger.Resolution, 
 
 const entryCols = `e.id, e.key, e.hash, e.phase, e.occurred_at, e.recorded_at, e.description, e.metadata,
 	e.source_provider, e.source_type, e.source_id, e.source_ref, e.reverses, e.pending_of, e.expires_at,
-	e.resolution, e.resolved_by`
+	e.resolution, e.resolved_by, e.postings`
 
 type scanner interface{ Scan(dest ...any) error }
 
-func scanEntry(sc scanner) (*ledger.Entry, error) {
+// scanEntry reads a row of entryCols. The postings come back as stored;
+// the caller names their accounts (postingsOf).
+func scanEntry(sc scanner) (*ledger.Entry, string, error) {
 	var e ledger.Entry
 	var md sql.NullString
 	var reverses, pendingOf, expires, resolvedBy sql.NullInt64
 	var occurred, recorded int64
-	var phase, resolution string
+	var phase, resolution, postings string
 	if err := sc.Scan(&e.ID, &e.Key, &e.Hash, &phase, &occurred, &recorded, &e.Description, &md,
 		&e.Source.Provider, &e.Source.Type, &e.Source.ID, &e.Source.Ref, &reverses, &pendingOf, &expires,
-		&resolution, &resolvedBy); err != nil {
-		return nil, err
+		&resolution, &resolvedBy, &postings); err != nil {
+		return nil, "", err
 	}
 	e.Phase, e.Resolution = ledger.Phase(phase), ledger.Resolution(resolution)
 	e.OccurredAt, e.RecordedAt, e.ExpiresAt = fromTS(occurred), fromTS(recorded), fromNullTS(expires)
 	e.Reverses, e.PendingOf, e.ResolvedBy = reverses.Int64, pendingOf.Int64, resolvedBy.Int64
 	var err error
 	e.Metadata, err = fromMeta(md)
-	return &e, err
+	return &e, postings, err
+}
+
+// postingsOf decodes a postings column into e.Postings, with account names.
+func (t *tx) postingsOf(ctx context.Context, e *ledger.Entry, col string, buf []rawPosting) ([]rawPosting, error) {
+	ps, err := decodePostings(col, buf[:0])
+	if err != nil {
+		return ps, fmt.Errorf("entry %d: %w", e.ID, err)
+	}
+	e.Postings = make([]ledger.Posting, len(ps))
+	for i, p := range ps {
+		name, err := t.accountName(ctx, p.account)
+		if err != nil {
+			return ps, fmt.Errorf("entry %d: %w", e.ID, err)
+		}
+		e.Postings[i] = ledger.Posting{Account: name, Currency: p.currency, Amount: p.amount}
+	}
+	return ps, nil
 }
 
 func (t *tx) entryWhere(ctx context.Context, where string, arg any) (*ledger.Entry, error) {
-	e, err := scanEntry(t.queryRow(ctx, `SELECT `+entryCols+` FROM entries e WHERE `+where, arg))
+	e, col, err := scanEntry(t.queryRow(ctx, `SELECT `+entryCols+` FROM entries e WHERE `+where, arg))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, fmt.Errorf("entry %v: %w", arg, ledger.ErrNotFound)
 	}
 	if err != nil {
 		return nil, err
 	}
-	rows, err := t.query(ctx, `SELECT a.name, p.currency, p.amount FROM postings p
-		JOIN accounts a ON a.id = p.account_id WHERE p.entry_id = ? ORDER BY p.seq`, e.ID)
-	if err != nil {
+	if _, err := t.postingsOf(ctx, e, col, nil); err != nil {
 		return nil, err
 	}
-	defer rows.Close()
-	for rows.Next() {
-		var p ledger.Posting
-		if err := rows.Scan(&p.Account, &p.Currency, &p.Amount); err != nil {
-			return nil, err
-		}
-		e.Postings = append(e.Postings, p)
-	}
-	return e, rows.Err()
+	return e, nil
 }
 
 // Entry returns an entry with its postings.
@@ -170,9 +208,9 @@ func (t *tx) ReversedBy(ctx context.Context, id int64) (int64, error) {
 	return by, err
 }
 
-// EachEntry streams entries with their postings. Two cursors walk in the
-// same order, one over entries and one over their postings (four narrow
-// columns each), so no entry column is decoded more than once.
+// EachEntry streams entries with their postings in one pass over the
+// entries table. The account filter is applied in Go, on the decoded
+// postings, with each account's verdict remembered.
 func (t *tx) EachEntry(ctx context.Context, f ledger.EntryFilter, fn func(*ledger.Entry) error) error {
 	where := "1 = 1"
 	var args []any
@@ -187,59 +225,51 @@ func (t *tx) EachEntry(ctx context.Context, f ledger.EntryFilter, fn func(*ledge
 	if f.PostedOnly {
 		where += " AND e.phase = 'posted'"
 	}
-	if f.Account != "" {
-		pw, pargs := prefixFilter("a2.name", f.Account)
-		where += " AND e.id IN (SELECT p2.entry_id FROM postings p2 JOIN accounts a2 ON a2.id = p2.account_id WHERE " + pw + ")"
-		args = append(args, pargs...)
-	}
-	names, err := t.accountNames(ctx)
+	rows, err := t.query(ctx, `SELECT `+entryCols+` FROM entries e WHERE `+where+` ORDER BY e.occurred_at, e.id`, args...)
 	if err != nil {
 		return err
 	}
-	entries, err := t.query(ctx, `SELECT `+entryCols+` FROM entries e WHERE `+where+` ORDER BY e.occurred_at, e.id`, args...)
-	if err != nil {
-		return err
-	}
-	defer entries.Close()
-	postings, err := t.query(ctx, `SELECT p.entry_id, p.account_id, p.currency, p.amount FROM entries e
-		JOIN postings p ON p.entry_id = e.id WHERE `+where+` ORDER BY e.occurred_at, e.id, p.seq`, args...)
-	if err != nil {
-		return err
-	}
-	defer postings.Close()
-	var pend struct {
-		ok       bool
-		entryID  int64
-		account  int64
-		currency string
-		amount   int64
-	}
-	next := func() error {
-		pend.ok = postings.Next()
-		if !pend.ok {
-			return postings.Err()
-		}
-		return postings.Scan(&pend.entryID, &pend.account, &pend.currency, &pend.amount)
-	}
-	if err := next(); err != nil {
-		return err
-	}
-	for entries.Next() {
-		e, err := scanEntry(entries)
+	defer rows.Close()
+	matches := map[int64]bool{}
+	var buf []rawPosting
+	for rows.Next() {
+		e, col, err := scanEntry(rows)
 		if err != nil {
 			return err
 		}
-		for pend.ok && pend.entryID == e.ID {
-			e.Postings = append(e.Postings, ledger.Posting{Account: names[pend.account], Currency: pend.currency, Amount: pend.amount})
-			if err := next(); err != nil {
-				return err
-			}
+		if buf, err = t.postingsOf(ctx, e, col, buf); err != nil {
+			return err
+		}
+		if f.Account != "" && !touches(buf, f.Account, matches, e.Postings) {
+			continue
 		}
 		if err := fn(e); err != nil {
 			return err
 		}
 	}
-	return entries.Err()
+	return rows.Err()
+}
+
+// touches reports whether any of an entry's postings is to account or one
+// of its subaccounts. ps and named are the same postings, stored and named.
+func touches(ps []rawPosting, account string, matches map[int64]bool, named []ledger.Posting) bool {
+	for i, p := range ps {
+		m, ok := matches[p.account]
+		if !ok {
+			m = underAccount(named[i].Account, account)
+			matches[p.account] = m
+		}
+		if m {
+			return true
+		}
+	}
+	return false
+}
+
+// underAccount reports whether name is account or one of its subaccounts,
+// as prefixFilter does in SQL.
+func underAccount(name, account string) bool {
+	return account == "" || name == account || strings.HasPrefix(name, account+":")
 }
 
 // ExpiredPending lists unresolved pending entries past their expiry.

@@ -37,6 +37,7 @@ type Store struct {
 
 	accMu    sync.RWMutex
 	accounts map[string]int64 // committed account ids by name
+	names    map[int64]string // and their names by id
 }
 
 // DSN returns the data source name settle uses for a database file: WAL,
@@ -83,7 +84,8 @@ func New(ctx context.Context, db *sql.DB) (*Store, error) {
 			return nil, err
 		}
 	}
-	s := &Store{db: db, writer: w, stmts: map[string]*sql.Stmt{}, accounts: map[string]int64{}}
+	s := &Store{db: db, writer: w, stmts: map[string]*sql.Stmt{},
+		accounts: map[string]int64{}, names: map[int64]string{}}
 	if err := s.migrate(ctx); err != nil {
 		w.Close()
 		return nil, err
@@ -217,7 +219,7 @@ func (s *Store) Update(ctx context.Context, fn func(ledger.Tx) error) error {
 	if len(t.newAccounts) > 0 {
 		s.accMu.Lock()
 		for name, id := range t.newAccounts {
-			s.accounts[name] = id
+			s.accounts[name], s.names[id] = id, name
 		}
 		s.accMu.Unlock()
 	}

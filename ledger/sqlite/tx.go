@@ -99,6 +99,57 @@ func (t *tx) accountID(ctx context.Context, name string) (int64, error) {
 	return id, nil
 }
 
+// accountName returns the name of account id: from the store's cache of
+// committed accounts, this transaction's new ones, or the database.
+func (t *tx) accountName(ctx context.Context, id int64) (string, error) {
+	if name, ok := t.s.cachedName(id); ok {
+		return name, nil
+	}
+	for name, nid := range t.newAccounts {
+		if nid == id {
+			return name, nil
+		}
+	}
+	if err := t.loadAccountNames(ctx); err != nil {
+		return "", err
+	}
+	if name, ok := t.s.cachedName(id); ok {
+		return name, nil
+	}
+	return "", fmt.Errorf("account %d: %w", id, ledger.ErrNotFound)
+}
+
+// loadAccountNames fills the store's cache with every committed account.
+// In a write transaction the accounts this transaction created are left
+// out: they are cached when it commits.
+func (t *tx) loadAccountNames(ctx context.Context) error {
+	rows, err := t.query(ctx, `SELECT id, name FROM accounts`)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	t.s.accMu.Lock()
+	defer t.s.accMu.Unlock()
+	for rows.Next() {
+		var id int64
+		var name string
+		if err := rows.Scan(&id, &name); err != nil {
+			return err
+		}
+		if _, mine := t.newAccounts[name]; !mine {
+			t.s.accounts[name], t.s.names[id] = id, name
+		}
+	}
+	return rows.Err()
+}
+
+func (s *Store) cachedName(id int64) (string, bool) {
+	s.accMu.RLock()
+	defer s.accMu.RUnlock()
+	name, ok := s.names[id]
+	return name, ok
+}
+
 func (t *tx) addDelta(account int64, currency string, posted, pending int64) error {
 	k := balKey{account, currency}
 	d := t.deltas[k]
