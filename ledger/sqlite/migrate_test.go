@@ -93,8 +93,10 @@ func TestMigrationMovesPostingsIntoEntries(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := []ledger.Posting{{"assets:bank:ops", "usd", 1000}, {"income:sales", "usd", -1000},
-		{"assets:bank:ops", "eur", 900}, {"income:sales", "eur", -900}}
+	want := []ledger.Posting{{Account: "assets:bank:ops", Currency: "usd", Amount: 1000},
+		{Account: "income:sales", Currency: "usd", Amount: -1000},
+		{Account: "assets:bank:ops", Currency: "eur", Amount: 900},
+		{Account: "income:sales", Currency: "eur", Amount: -900}}
 	if !reflect.DeepEqual(e.Postings, want) {
 		t.Errorf("entry 1 postings = %v, want %v", e.Postings, want)
 	}
