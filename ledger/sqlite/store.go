@@ -42,10 +42,16 @@ type Store struct {
 
 // DSN returns the data source name settle uses for a database file: WAL,
 // foreign keys on, a busy timeout, NORMAL synchronous (durable with WAL
-// except for the last commits before a power loss) and a 128 MiB page cache.
+// except for the last commits before a power loss) and an 8 MiB page cache.
 // ":memory:" gives a private in-memory database shared by the pool.
+//
+// The cache is small on purpose. When a B-tree page split reorders pages,
+// SQLite parks a page under the pending-byte page number, and the next
+// commit then walks every slot of the page cache's hash table; with a
+// 128 MiB cache that walk was 7% of batched posting (BENCHMARKS.md). Pages
+// not in the cache come from the operating system's file cache.
 func DSN(path string) string {
-	params := "_journal_mode=WAL&_foreign_keys=on&_busy_timeout=10000&_synchronous=NORMAL&_cache_size=-131072"
+	params := "_journal_mode=WAL&_foreign_keys=on&_busy_timeout=10000&_synchronous=NORMAL&_cache_size=-8192"
 	if path == ":memory:" {
 		var b [8]byte
 		_, _ = rand.Read(b[:])

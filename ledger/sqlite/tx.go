@@ -1,10 +1,13 @@
 package sqlite
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"errors"
 	"fmt"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/settlehq/settle/ledger"
@@ -165,18 +168,39 @@ func (t *tx) addDelta(account int64, currency string, posted, pending int64) err
 	return err
 }
 
-// flush writes the summed balance changes.
+// balanceChunk is how many balances one upsert statement carries.
+const balanceChunk = 64
+
+// flush writes the summed balance changes, in account order, balanceChunk
+// rows a statement: a batch of entries touches hundreds of balances.
 func (t *tx) flush(ctx context.Context) error {
-	if !t.write {
+	if !t.write || len(t.deltas) == 0 {
 		return nil
 	}
+	keys := make([]balKey, 0, len(t.deltas))
 	for k, d := range t.deltas {
-		if d.posted == 0 && d.pending == 0 {
-			continue
+		if d.posted != 0 || d.pending != 0 {
+			keys = append(keys, k)
 		}
-		if _, err := t.exec(ctx, `INSERT INTO balances (account_id, currency, posted, pending) VALUES (?, ?, ?, ?)
+	}
+	slices.SortFunc(keys, func(a, b balKey) int {
+		if c := cmp.Compare(a.account, b.account); c != 0 {
+			return c
+		}
+		return strings.Compare(a.currency, b.currency)
+	})
+	args := make([]any, 0, 4*min(len(keys), balanceChunk))
+	for start := 0; start < len(keys); start += balanceChunk {
+		chunk := keys[start:min(start+balanceChunk, len(keys))]
+		args = args[:0]
+		for _, k := range chunk {
+			d := t.deltas[k]
+			args = append(args, k.account, k.currency, d.posted, d.pending)
+		}
+		tuples := strings.TrimSuffix(strings.Repeat("(?, ?, ?, ?), ", len(chunk)), ", ")
+		if _, err := t.exec(ctx, `INSERT INTO balances (account_id, currency, posted, pending) VALUES `+tuples+`
 			ON CONFLICT (account_id, currency) DO UPDATE SET posted = posted + excluded.posted, pending = pending + excluded.pending`,
-			k.account, k.currency, d.posted, d.pending); err != nil {
+			args...); err != nil {
 			return translate(err)
 		}
 	}
