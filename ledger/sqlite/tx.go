@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"errors"
 	"fmt"
 	"slices"
@@ -35,12 +36,8 @@ type balKey struct {
 type delta struct{ posted, pending int64 }
 
 // exec runs a write statement, prepared once on the writer connection.
-func (t *tx) exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
-	st, err := t.s.stmt(ctx, query)
-	if err != nil {
-		return nil, err
-	}
-	return st.ExecContext(ctx, args...)
+func (t *tx) exec(ctx context.Context, query string, args ...any) (driver.Result, error) {
+	return t.s.execRaw(ctx, query, args)
 }
 
 // query and queryRow read through statements prepared once on the writer
