@@ -42,7 +42,9 @@ func entryHash(in *EntryInput) string {
 		b = hashBytes(b, appendDecimal(num[:0], p.Amount))
 	}
 	sum := sha256.Sum256(b)
-	return hex.EncodeToString(sum[:])
+	var out [2 * sha256.Size]byte
+	hex.Encode(out[:], sum[:])
+	return string(out[:])
 }
 
 // hashStr appends s with its length in front, so that field boundaries

@@ -46,13 +46,16 @@ func (l *Ledger) PostEntries(ctx context.Context, ins []EntryInput) ([]*Entry, e
 		if err != nil {
 			return err
 		}
+		// The store assigns IDs to what it is given: it gets copies, so
+		// that a store retrying fn starts again from the prepared entries.
+		copies := make([]Entry, 0, len(entries))
 		fresh := make([]*Entry, 0, len(entries))
 		for i, e := range entries {
 			if first[e.Key] != i {
 				continue
 			}
-			c := *e
-			fresh = append(fresh, &c)
+			copies = append(copies, *e)
+			fresh = append(fresh, &copies[len(copies)-1])
 		}
 		existing, err := tx.InsertEntries(ctx, fresh)
 		if err != nil {
@@ -144,22 +147,36 @@ func (l *Ledger) prepareEntry(in EntryInput) (*Entry, error) {
 // providerOf returns the provider whose balance account name is, using the
 // chart's Available and Pending templates, and which of the two it is.
 func (l *Ledger) providerOf(account string) (provider string, available bool, ok bool) {
-	for _, t := range []struct {
-		tmpl  string
-		avail bool
-	}{{l.chart.Available, true}, {l.chart.Pending, false}} {
-		pre, post, found := strings.Cut(t.tmpl, "{provider}")
-		if !found {
-			continue
-		}
-		if strings.HasPrefix(account, pre) && strings.HasSuffix(account, post) && len(account) > len(pre)+len(post) {
-			p := account[len(pre) : len(account)-len(post)]
+	for _, f := range l.balanceForms {
+		if strings.HasPrefix(account, f.pre) && strings.HasSuffix(account, f.post) && len(account) > len(f.pre)+len(f.post) {
+			p := account[len(f.pre) : len(account)-len(f.post)]
 			if !strings.Contains(p, ":") {
-				return p, t.avail, true
+				return p, f.available, true
 			}
 		}
 	}
 	return "", false, false
+}
+
+// balanceForm is a provider balance account template split at
+// "{provider}", once, because every posting of every entry is matched
+// against it.
+type balanceForm struct {
+	pre, post string
+	available bool
+}
+
+func balanceForms(c Chart) []balanceForm {
+	var out []balanceForm
+	for _, t := range []struct {
+		tmpl  string
+		avail bool
+	}{{c.Available, true}, {c.Pending, false}} {
+		if pre, post, found := strings.Cut(t.tmpl, "{provider}"); found {
+			out = append(out, balanceForm{pre, post, t.avail})
+		}
+	}
+	return out
 }
 
 // adjustmentTransactions records a manual entry's effect on provider

@@ -40,8 +40,10 @@ type Ledger struct {
 	log        *slog.Logger
 	currencies *Currencies
 	chart      Chart
-	availAfter time.Duration
-	nonNeg     []string
+	// balanceForms are chart.Available and chart.Pending, split.
+	balanceForms []balanceForm
+	availAfter   time.Duration
+	nonNeg       []string
 }
 
 // New returns a Ledger over store.
@@ -58,6 +60,7 @@ func New(store Store, opts *Options) *Ledger {
 		availAfter: opts.AvailableAfter,
 		nonNeg:     opts.NonNegative,
 	}
+	l.balanceForms = balanceForms(l.chart)
 	if l.now == nil {
 		l.now = time.Now
 	}
