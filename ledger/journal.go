@@ -3,7 +3,9 @@ package ledger
 import (
 	"context"
 	"fmt"
+	"runtime"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -26,22 +28,20 @@ func (l *Ledger) PostEntry(ctx context.Context, in EntryInput) (*Entry, error) {
 // or, on any error, none. It is the fast path for bulk loads: entries are
 // validated first, then written in multi-row statements.
 func (l *Ledger) PostEntries(ctx context.Context, ins []EntryInput) ([]*Entry, error) {
-	entries := make([]*Entry, len(ins))
+	entries, err := l.prepareEntries(ins)
+	if err != nil {
+		return nil, err
+	}
 	first := make(map[string]int, len(ins)) // key → index of its first use in this batch
-	for i, in := range ins {
-		e, err := l.prepareEntry(in)
-		if err != nil {
-			return nil, entryErr(i, len(ins), in.Key, err)
-		}
+	for i, e := range entries {
 		if j, dup := first[e.Key]; dup && entries[j].Hash != e.Hash {
 			return nil, entryErr(i, len(ins), e.Key, fmt.Errorf("%w: the batch uses the key twice with different content", ErrIdempotencyConflict))
 		} else if !dup {
 			first[e.Key] = i
 		}
-		entries[i] = e
 	}
 	out := make([]*Entry, len(ins))
-	err := l.store.Update(ctx, func(tx Tx) error {
+	err = l.store.Update(ctx, func(tx Tx) error {
 		closed, err := tx.ClosedThrough(ctx)
 		if err != nil {
 			return err
@@ -96,6 +96,43 @@ func (l *Ledger) PostEntries(ctx context.Context, ins []EntryInput) ([]*Entry, e
 		return nil, err
 	}
 	return out, nil
+}
+
+// parallelPrepare is the batch size from which prepareEntries splits the
+// work between CPUs.
+const parallelPrepare = 512
+
+// prepareEntries validates and converts a batch, on every CPU when it is
+// large: validation and hashing need nothing from the database and were a
+// fifth of a bulk load's time on one core. The error is that of the first
+// bad entry, as a sequential pass would find it.
+func (l *Ledger) prepareEntries(ins []EntryInput) ([]*Entry, error) {
+	entries := make([]*Entry, len(ins))
+	errs := make([]error, len(ins))
+	prepare := func(lo, hi int) {
+		for i := lo; i < hi; i++ {
+			if entries[i], errs[i] = l.prepareEntry(ins[i]); errs[i] != nil {
+				return // the rest of this range comes after this error
+			}
+		}
+	}
+	workers := min(runtime.GOMAXPROCS(0), len(ins)/(parallelPrepare/2))
+	if workers < 2 {
+		prepare(0, len(ins))
+	} else {
+		var wg sync.WaitGroup
+		per := (len(ins) + workers - 1) / workers
+		for lo := 0; lo < len(ins); lo += per {
+			wg.Go(func() { prepare(lo, min(lo+per, len(ins))) })
+		}
+		wg.Wait()
+	}
+	for i, err := range errs {
+		if err != nil {
+			return nil, entryErr(i, len(ins), ins[i].Key, err)
+		}
+	}
+	return entries, nil
 }
 
 func entryErr(i, n int, key string, err error) error {
