@@ -39,6 +39,8 @@ type Store struct {
 	// driver connection.
 	raw map[string]driver.Stmt
 
+	ckpt *checkpointer // nil unless the database is in WAL mode
+
 	accMu    sync.RWMutex
 	accounts map[string]int64 // committed account ids by name
 	names    map[int64]string // and their names by id
@@ -100,7 +102,29 @@ func New(ctx context.Context, db *sql.DB) (*Store, error) {
 		w.Close()
 		return nil, err
 	}
+	if err := s.startCheckpointer(ctx); err != nil {
+		w.Close()
+		return nil, err
+	}
 	return s, nil
+}
+
+// startCheckpointer moves checkpoints off the writer (checkpoint.go) when
+// the database is in WAL mode and the pool can lend a connection besides
+// the writer's.
+func (s *Store) startCheckpointer(ctx context.Context) error {
+	var mode string
+	if err := s.writer.QueryRowContext(ctx, "PRAGMA journal_mode").Scan(&mode); err != nil {
+		return err
+	}
+	if mode != "wal" || s.db.Stats().MaxOpenConnections == 1 {
+		return nil
+	}
+	if _, err := s.writer.ExecContext(ctx, fmt.Sprintf("PRAGMA wal_autocheckpoint = %d", writerAutoCheckpoint)); err != nil {
+		return err
+	}
+	s.ckpt = startCheckpointer(s.db)
+	return nil
 }
 
 // DB returns the underlying database.
@@ -108,6 +132,9 @@ func (s *Store) DB() *sql.DB { return s.db }
 
 // Close releases the store's connection, and the database if Open opened it.
 func (s *Store) Close() error {
+	if s.ckpt != nil {
+		s.ckpt.close()
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for _, st := range s.stmts {
@@ -201,6 +228,9 @@ func (s *Store) withWrite(ctx context.Context, fn func(q querier) error) error {
 	if _, err := s.writer.ExecContext(ctx, "COMMIT"); err != nil {
 		_, _ = s.writer.ExecContext(context.Background(), "ROLLBACK")
 		return translate(err)
+	}
+	if s.ckpt != nil {
+		s.ckpt.committed()
 	}
 	return nil
 }

@@ -1,0 +1,89 @@
+package sqlite_test
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/settlehq/settle/ledger"
+	"github.com/settlehq/settle/ledger/sqlite"
+)
+
+func fileSize(t *testing.T, path string) int64 {
+	t.Helper()
+	fi, err := os.Stat(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return fi.Size()
+}
+
+// Commits are copied from the write-ahead log into the database file in the
+// background, long before the writer's own automatic checkpoint (32 MiB of
+// log) would.
+func TestCheckpointsRunInTheBackground(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "books.db")
+	st, err := sqlite.Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	// Let the checkpoint of the migrations happen, then measure.
+	time.Sleep(500 * time.Millisecond)
+	before := fileSize(t, path)
+	books := ledger.New(st, nil)
+	ins := make([]ledger.EntryInput, 2000)
+	for i := range ins {
+		ins[i] = ledger.EntryInput{Key: fmt.Sprintf("k%d", i), Description: "a description long enough to fill pages",
+			Postings: []ledger.PostingInput{ledger.Debit("assets:bank:ops", "usd", "1"), ledger.Credit("income:sales", "usd", "1")}}
+	}
+	if _, err := books.PostEntries(ctx, ins); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for fileSize(t, path) <= before {
+		if time.Now().After(deadline) {
+			t.Fatalf("database file still %d bytes 5 s after a commit: no checkpoint ran", before)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// A pool of one connection has none to lend besides the writer's: the
+// store then leaves checkpoints to SQLite and still works (no deadlock).
+func TestStoreOnAOneConnectionPool(t *testing.T) {
+	ctx := context.Background()
+	db, err := sql.Open("sqlite3", sqlite.DSN(filepath.Join(t.TempDir(), "books.db")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	db.SetMaxOpenConns(1)
+	st, err := sqlite.New(ctx, db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	books := ledger.New(st, nil)
+	done := make(chan error, 1)
+	go func() {
+		_, err := books.PostEntry(ctx, ledger.EntryInput{Key: "one",
+			Postings: []ledger.PostingInput{ledger.Debit("assets:bank:ops", "usd", "1"), ledger.Credit("income:sales", "usd", "1")}})
+		if err == nil {
+			err = st.Close()
+		}
+		done <- err
+	}()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("a write on a one-connection pool did not finish")
+	}
+}
