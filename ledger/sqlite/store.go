@@ -283,7 +283,7 @@ func (s *Store) execRaw(ctx context.Context, query string, args []any) (driver.R
 func (s *Store) Update(ctx context.Context, fn func(ledger.Tx) error) error {
 	var t *tx
 	err := s.withWrite(ctx, func(q querier) error {
-		t = &tx{s: s, q: q, write: true, newAccounts: map[string]int64{}, deltas: map[balKey]*delta{}}
+		t = &tx{s: s, q: q, write: true, newAccounts: map[string]int64{}, deltas: map[int64][]currencyDelta{}}
 		if err := fn(t); err != nil {
 			return err
 		}

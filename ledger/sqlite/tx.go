@@ -24,7 +24,7 @@ type tx struct {
 	q           querier
 	write       bool
 	newAccounts map[string]int64
-	deltas      map[balKey]*delta
+	deltas      map[int64][]currencyDelta // by account id
 	nextEntryID int64
 }
 
@@ -34,6 +34,14 @@ type balKey struct {
 }
 
 type delta struct{ posted, pending int64 }
+
+// currencyDelta is one account's balance change in one currency. An
+// account's few currencies are found by a scan, which is cheaper than
+// hashing the currency code for every posting.
+type currencyDelta struct {
+	currency string
+	delta
+}
 
 // exec runs a write statement, prepared once on the writer connection.
 func (t *tx) exec(ctx context.Context, query string, args ...any) (driver.Result, error) {
@@ -151,12 +159,16 @@ func (s *Store) cachedName(id int64) (string, bool) {
 }
 
 func (t *tx) addDelta(account int64, currency string, posted, pending int64) error {
-	k := balKey{account, currency}
-	d := t.deltas[k]
-	if d == nil {
-		d = &delta{}
-		t.deltas[k] = d
+	ds := t.deltas[account]
+	i := 0
+	for i < len(ds) && ds[i].currency != currency {
+		i++
 	}
+	if i == len(ds) {
+		ds = append(ds, currencyDelta{currency: currency})
+		t.deltas[account] = ds
+	}
+	d := &ds[i]
 	var err error
 	if d.posted, err = ledger.AddMinor(d.posted, posted); err != nil {
 		return err
@@ -174,25 +186,30 @@ func (t *tx) flush(ctx context.Context) error {
 	if !t.write || len(t.deltas) == 0 {
 		return nil
 	}
-	keys := make([]balKey, 0, len(t.deltas))
-	for k, d := range t.deltas {
-		if d.posted != 0 || d.pending != 0 {
-			keys = append(keys, k)
+	type change struct {
+		account int64
+		currencyDelta
+	}
+	var changes []change
+	for acc, ds := range t.deltas {
+		for _, d := range ds {
+			if d.posted != 0 || d.pending != 0 {
+				changes = append(changes, change{acc, d})
+			}
 		}
 	}
-	slices.SortFunc(keys, func(a, b balKey) int {
+	slices.SortFunc(changes, func(a, b change) int {
 		if c := cmp.Compare(a.account, b.account); c != 0 {
 			return c
 		}
 		return strings.Compare(a.currency, b.currency)
 	})
-	args := make([]any, 0, 4*min(len(keys), balanceChunk))
-	for start := 0; start < len(keys); start += balanceChunk {
-		chunk := keys[start:min(start+balanceChunk, len(keys))]
+	args := make([]any, 0, 4*min(len(changes), balanceChunk))
+	for start := 0; start < len(changes); start += balanceChunk {
+		chunk := changes[start:min(start+balanceChunk, len(changes))]
 		args = args[:0]
-		for _, k := range chunk {
-			d := t.deltas[k]
-			args = append(args, k.account, k.currency, d.posted, d.pending)
+		for _, c := range chunk {
+			args = append(args, c.account, c.currency, c.posted, c.pending)
 		}
 		tuples := strings.TrimSuffix(strings.Repeat("(?, ?, ?, ?), ", len(chunk)), ", ")
 		if _, err := t.exec(ctx, `INSERT INTO balances (account_id, currency, posted, pending) VALUES `+tuples+`
