@@ -101,3 +101,61 @@ func TestPostEntriesPartialReplay(t *testing.T) {
 		t.Errorf("a conflicting batch changed the database:\n%s", diffDumps(before, after))
 	}
 }
+
+// EachEntry's account filter keeps the entries with a posting to the
+// account or one of its subaccounts (by segment: assets:bank is not a
+// parent of assets:bankx), both for an account with few subaccounts and
+// for a parent of more than the store looks up by id.
+func TestEachEntryAccountFilter(t *testing.T) {
+	e := newEnv(t, nil)
+	var ins []ledger.EntryInput
+	for i := range 100 {
+		ins = append(ins, ledger.EntryInput{Key: fmt.Sprintf("k%d", i), OccurredAt: t0.Add(time.Duration(i) * time.Minute),
+			Postings: []ledger.PostingInput{ledger.Debit(fmt.Sprintf("assets:customers:c%d", i), "usd", "1"),
+				ledger.Credit("income:sales", "usd", "1")}})
+	}
+	ins = append(ins,
+		ledger.EntryInput{Key: "bank", OccurredAt: t0, Postings: []ledger.PostingInput{
+			ledger.Debit("assets:bank", "usd", "5"), ledger.Credit("equity:capital", "usd", "5")}},
+		ledger.EntryInput{Key: "bankx", OccurredAt: t0, Postings: []ledger.PostingInput{
+			ledger.Debit("assets:bankx", "usd", "5"), ledger.Credit("equity:capital", "usd", "5")}},
+		ledger.EntryInput{Key: "bank-ops", OccurredAt: t0, Postings: []ledger.PostingInput{
+			ledger.Debit("assets:bank:ops", "usd", "5"), ledger.Credit("equity:capital", "usd", "5")}})
+	must(e.l.PostEntries(e.ctx, ins)).ok(t)
+	keys := func(account string) []string {
+		var out []string
+		err := e.l.View(e.ctx, func(tx ledger.ReadTx) error {
+			return tx.EachEntry(e.ctx, ledger.EntryFilter{Account: account}, func(en *ledger.Entry) error {
+				out = append(out, en.Key)
+				return nil
+			})
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return out
+	}
+	tests := []struct {
+		account string
+		want    int
+		first   string
+	}{
+		{"assets:customers:c1", 1, "k1"},   // not c10…c19
+		{"assets:customers:c99", 1, "k99"}, //
+		{"assets:customers:c100", 0, ""},   //
+		{"assets:customers", 100, "k0"},    // 100 subaccounts: more than are looked up by id
+		{"assets:customers:c", 0, ""},      // a string prefix, not a segment
+		{"assets:bank", 2, "bank"},         // and assets:bank:ops, not assets:bankx
+		{"assets:bankx", 1, "bankx"},       //
+		{"assets:bank:ops", 1, "bank-ops"}, //
+		{"income:sales", 100, "k0"},        //
+		{"equity", 3, "bank"},              // a root
+		{"assets:nothing", 0, ""},          // no such account
+	}
+	for _, tt := range tests {
+		got := keys(tt.account)
+		if len(got) != tt.want || (tt.want > 0 && got[0] != tt.first) {
+			t.Errorf("entries touching %s: %v; want %d starting with %q", tt.account, got, tt.want, tt.first)
+		}
+	}
+}

@@ -225,6 +225,14 @@ func (t *tx) EachEntry(ctx context.Context, f ledger.EntryFilter, fn func(*ledge
 	if f.PostedOnly {
 		where += " AND e.phase = 'posted'"
 	}
+	if f.Account != "" {
+		w, wargs, err := t.touchingFilter(ctx, f.Account)
+		if err != nil {
+			return err
+		}
+		where += " AND " + w
+		args = append(args, wargs...)
+	}
 	rows, err := t.query(ctx, `SELECT `+entryCols+` FROM entries e WHERE `+where+` ORDER BY e.occurred_at, e.id`, args...)
 	if err != nil {
 		return err
@@ -248,6 +256,44 @@ func (t *tx) EachEntry(ctx context.Context, f ledger.EntryFilter, fn func(*ledge
 		}
 	}
 	return rows.Err()
+}
+
+// maxTouchingIDs bounds the account ids touchingFilter looks for in SQL; a
+// prefix with more subaccounts is filtered in Go alone.
+const maxTouchingIDs = 64
+
+// touchingFilter returns a SQL condition that keeps the entries whose
+// postings may touch account or its subaccounts: the postings text
+// contains "[id," for one of their ids. It lets SQLite skip most rows of a
+// small account's statement without decoding them; touches decides
+// exactly.
+func (t *tx) touchingFilter(ctx context.Context, account string) (string, []any, error) {
+	pw, pargs := prefixFilter("name", account)
+	rows, err := t.query(ctx, `SELECT id FROM accounts WHERE `+pw+` LIMIT `+fmt.Sprint(maxTouchingIDs+1), pargs...)
+	if err != nil {
+		return "", nil, err
+	}
+	defer rows.Close()
+	var conds []string
+	var args []any
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			return "", nil, err
+		}
+		conds = append(conds, "instr(e.postings, ?) > 0")
+		args = append(args, fmt.Sprintf("[%d,", id))
+	}
+	if err := rows.Err(); err != nil {
+		return "", nil, err
+	}
+	switch {
+	case len(conds) == 0:
+		return "0 = 1", nil, nil // no such account: no entry touches it
+	case len(conds) > maxTouchingIDs:
+		return "1 = 1", nil, nil
+	}
+	return "(" + strings.Join(conds, " OR ") + ")", args, nil
 }
 
 // touches reports whether any of an entry's postings is to account or one
