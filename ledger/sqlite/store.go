@@ -44,7 +44,7 @@ type Store struct {
 // except for the last commits before a power loss) and a 128 MiB page cache.
 // ":memory:" gives a private in-memory database shared by the pool.
 func DSN(path string) string {
-	params := "_journal_mode=WAL&_foreign_keys=on&_busy_timeout=10000&_synchronous=NORMAL&_cache_size=-131072"
+	params := "_journal_mode=WAL&_foreign_keys=on&_busy_timeout=10000&_synchronous=NORMAL&_cache_size=-131072&_mutex=no"
 	if path == ":memory:" {
 		var b [8]byte
 		_, _ = rand.Read(b[:])
