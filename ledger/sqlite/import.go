@@ -187,8 +187,11 @@ type job struct {
 }
 
 // sink is the RecordSink of one import. Its methods run on the goroutine of
-// Import's fn; they pack records and file bytes into jobs for the writer,
-// which runs beside it.
+// Import's fn; they pack records into batches for the writer and the file's
+// bytes into chunks for the compressor, which hands them on to the writer.
+// The three run side by side, so that the two cores of a small machine stay
+// busy: reading and packing, compressing, and storing take about the same
+// time.
 type sink struct {
 	file     string
 	format   string // the import's: ImportFile.Format, or the first record's
@@ -197,34 +200,46 @@ type sink struct {
 	h    maphash.Hash
 	seen map[uint64]int // hash of provider|grain|record id → occurrences so far
 
-	cur     *batch
-	window  fileWindow
-	size    int64 // bytes of the file received
-	deflate deflater
+	cur    *batch
+	window fileWindow
+	size   int64 // bytes of the file received
 
-	jobs    chan job
-	batches chan *batch // batches the writer is done with
-	done    chan struct{}
-	werr    error // why the writer stopped early; read after done is closed
+	jobs       chan job      // to the writer
+	batches    chan *batch   // batches the writer is done with
+	chunks     chan rawChunk // to the compressor
+	freeChunks chan []byte   // chunk buffers the compressor is done with
+	done       chan struct{} // closed when the writer stops
+	compressed chan struct{} // closed when the compressor stops
+	werr       error         // why the writer stopped early; read after done is closed
 
 	records, quarantined int
 }
 
+// rawChunk is a chunk of the file for the compressor.
+type rawChunk struct {
+	start int64
+	b     []byte
+}
+
 func newSink(f ImportFile, importID int64) *sink {
 	k := &sink{file: f.File, format: f.Format, importID: importID, seen: map[uint64]int{},
-		jobs: make(chan job, 4), batches: make(chan *batch, 8), done: make(chan struct{})}
+		jobs: make(chan job, 4), batches: make(chan *batch, 8), chunks: make(chan rawChunk, 2), freeChunks: make(chan []byte, 4),
+		done: make(chan struct{}), compressed: make(chan struct{})}
 	k.h.SetSeed(maphash.MakeSeed())
 	return k
 }
 
-// run runs fn with the sink and the writer beside it, and waits for the
-// writer to store everything fn passed on.
+// run runs fn with the sink, the compressor and the writer beside it, and
+// waits for the writer to store everything fn passed on.
 func (k *sink) run(s *Store, w *importWriter, fn func(RecordSink) error) (err error) {
 	go func() {
 		defer close(k.done)
 		k.werr = s.writer.Raw(func(dc any) error { return w.run(dc, k) })
 	}()
+	go k.compress()
 	defer func() {
+		close(k.chunks)
+		<-k.compressed
 		close(k.jobs)
 		<-k.done
 		if k.werr != nil {
@@ -237,6 +252,23 @@ func (k *sink) run(s *Store, w *importWriter, fn func(RecordSink) error) (err er
 		return err
 	}
 	return k.finish()
+}
+
+// compress deflates the file's chunks and hands them to the writer, until
+// the chunks end or the writer stops.
+func (k *sink) compress() {
+	defer close(k.compressed)
+	var d deflater
+	for c := range k.chunks {
+		p := d.chunk(k.importID, c.start, c.b)
+		select {
+		case k.freeChunks <- c.b:
+		default:
+		}
+		if k.send(job{chunk: p}) != nil {
+			return // the sink's next send reports the writer's error
+		}
+	}
 }
 
 // send hands a job to the writer.
@@ -378,18 +410,23 @@ func (k *sink) Write(p []byte) (int, error) {
 	return n, nil
 }
 
-// sendChunk hands the window's current chunk, compressed, to the writer and
-// slides the window: the chunk becomes prev, and the buffer of the prev
+// sendChunk hands a copy of the window's current chunk to the compressor
+// and slides the window: the chunk becomes prev, and the buffer of the prev
 // before it is filled next.
 func (k *sink) sendChunk() error {
 	w := &k.window
 	start := k.size - int64(len(w.cur))
-	p, err := k.deflate.chunk(k.importID, start, w.cur)
-	if err != nil {
-		return err
+	var b []byte
+	select {
+	case b = <-k.freeChunks:
+	default:
+		b = make([]byte, 0, contentChunk)
 	}
-	if err := k.send(job{chunk: p}); err != nil {
-		return err
+	b = append(b[:0], w.cur...)
+	select {
+	case k.chunks <- rawChunk{start, b}:
+	case <-k.compressed:
+		return fmt.Errorf("storing provider records: %w", k.werr)
 	}
 	w.prevStart, w.prev, w.cur = start, w.cur, w.prev[:0]
 	return nil
