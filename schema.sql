@@ -284,7 +284,10 @@ CREATE TABLE recon_links (
 -- otherwise raw holds it (records stored before this migration, or whose
 -- importer did not pass the file on). The file name and format are kept
 -- once, on imports: a record's file and format are set only where they
--- differ from its import's.
+-- differ from its import's. The foreign keys are checked when the
+-- transaction commits rather than after each statement, which spares SQLite
+-- a statement journal for every multi-row INSERT of an import (the import is
+-- one transaction, committed whole or not at all).
 CREATE TABLE import_content (
     import_id INTEGER NOT NULL REFERENCES imports (id),
     start     INTEGER NOT NULL,
@@ -320,14 +323,14 @@ CREATE TABLE provider_records_5 (
     available_on       INTEGER NOT NULL DEFAULT 0,
     payout_id          TEXT NOT NULL DEFAULT '',
     description        TEXT NOT NULL DEFAULT '',
-    import_id          INTEGER NOT NULL REFERENCES imports (id),
+    import_id          INTEGER NOT NULL REFERENCES imports (id) DEFERRABLE INITIALLY DEFERRED,
     line               INTEGER NOT NULL,
     raw_offset         INTEGER,
     raw_size           INTEGER,
     raw                TEXT,
     file               TEXT,
     format             TEXT,
-    booked_entry_id    INTEGER REFERENCES entries (id),
+    booked_entry_id    INTEGER REFERENCES entries (id) DEFERRABLE INITIALLY DEFERRED,
     UNIQUE (provider, grain, record_id, occurrence),
     CHECK ((raw_size IS NULL) <> (raw IS NULL))
 );

@@ -301,3 +301,32 @@ func TestImportMixedAndQuarantined(t *testing.T) {
 		t.Errorf("the import's format is %q, %v", format, err)
 	}
 }
+
+// A provider record cannot outlive its import nor name a missing entry: the
+// foreign keys are checked when the transaction commits.
+func TestRecordsReferenceTheirImport(t *testing.T) {
+	ctx := context.Background()
+	st := open(t, filepath.Join(t.TempDir(), "t.db"))
+	defer st.Close()
+	for _, q := range []string{
+		`INSERT INTO provider_records (provider, grain, record_id, occurrence, currency, amount, created, import_id, line, raw)
+			VALUES ('stripe', 'balance', 'txn_1', 1, 'usd', 1, 1, 999, 1, '')`,
+		`INSERT INTO provider_records (provider, grain, record_id, occurrence, currency, amount, created, import_id, line, raw,
+			booked_entry_id) VALUES ('stripe', 'balance', 'txn_1', 1, 'usd', 1, 1, 1, 1, '', 999)`,
+	} {
+		tx, err := st.DB().BeginTx(ctx, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := tx.Exec(`INSERT OR IGNORE INTO imports (id, file, sha256, format, imported_at) VALUES (1, 'f', 's', 'x', 1)`); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := tx.Exec(q); err != nil {
+			t.Fatal(err)
+		}
+		if err := tx.Commit(); err == nil || !strings.Contains(err.Error(), "FOREIGN KEY") {
+			t.Errorf("%s: commit: %v, want a foreign key error", q, err)
+		}
+		tx.Rollback()
+	}
+}
