@@ -198,7 +198,7 @@ type sink struct {
 	importID int64
 
 	h    maphash.Hash
-	seen map[uint64]int // hash of provider|grain|record id → occurrences so far
+	seen occurrences // of each provider|grain|record id
 
 	cur    *batch
 	window fileWindow
@@ -222,7 +222,7 @@ type rawChunk struct {
 }
 
 func newSink(f ImportFile, importID int64) *sink {
-	k := &sink{file: f.File, format: f.Format, importID: importID, seen: map[uint64]int{},
+	k := &sink{file: f.File, format: f.Format, importID: importID,
 		jobs: make(chan job, 4), batches: make(chan *batch, 8), chunks: make(chan rawChunk, 2), freeChunks: make(chan []byte, 4),
 		done: make(chan struct{}), compressed: make(chan struct{})}
 	k.h.SetSeed(maphash.MakeSeed())
@@ -303,12 +303,11 @@ func (k *sink) Add(r *importers.Record) error {
 	k.h.WriteString(string(r.Grain))
 	k.h.WriteByte(0)
 	k.h.WriteString(r.ID)
-	sum := k.h.Sum64()
-	k.seen[sum]++
+	occurrence := k.seen.add(k.h.Sum64())
 
 	p := &b.p
 	p.text(r.ID)
-	p.int(int64(k.seen[sum]))
+	p.int(int64(occurrence))
 	p.text(r.Type)
 	p.text(r.ReportingCategory)
 	p.text(r.SourceRef)
