@@ -72,14 +72,22 @@ func (d *deflater) chunk(importID, start int64, b []byte) *params {
 const insertChunk = `INSERT INTO import_content (import_id, start, size, data) VALUES (?, ?, ?, ?)`
 
 // rawReader reads records' raw rows back from import_content. It keeps the
-// last chunk it read: records read in order of time mostly lie in their file
-// in that order, so most rows are found in it.
+// last few chunks it read, the most recent first: records read in order of
+// time mostly lie close together in their file (in the same order, or the
+// reverse), so most rows are found in them without inflating a chunk again.
 type rawReader struct {
-	db              *sql.DB
+	db      *sql.DB
+	chunks  []chunk // at most rawChunks
+	inflate io.ReadCloser
+}
+
+// rawChunks is how many chunks a rawReader keeps (2 MiB).
+const rawChunks = 8
+
+// chunk is a chunk of an import's file, inflated.
+type chunk struct {
 	importID, start int64
-	data            []byte // the chunk of import importID at file offset start
-	haveChunk       bool
-	inflate         io.ReadCloser
+	data            []byte
 }
 
 // read returns the size bytes at offset off of the file of import importID.
@@ -87,19 +95,26 @@ func (r *rawReader) read(ctx context.Context, importID, off, size int64) (string
 	out := make([]byte, 0, size)
 	for int64(len(out)) < size {
 		at := off + int64(len(out))
-		if !r.haveChunk || r.importID != importID || at < r.start || at >= r.start+int64(len(r.data)) {
-			if err := r.load(ctx, importID, at); err != nil {
-				return "", err
-			}
+		c, err := r.chunk(ctx, importID, at)
+		if err != nil {
+			return "", err
 		}
-		i := at - r.start
-		out = append(out, r.data[i:min(int64(len(r.data)), i+size-int64(len(out)))]...)
+		i := at - c.start
+		out = append(out, c.data[i:min(int64(len(c.data)), i+size-int64(len(out)))]...)
 	}
 	return string(out), nil
 }
 
-// load reads the chunk of import importID that holds offset at.
-func (r *rawReader) load(ctx context.Context, importID, at int64) error {
+// chunk returns the chunk of import importID that holds offset at, and
+// makes it the most recent.
+func (r *rawReader) chunk(ctx context.Context, importID, at int64) (*chunk, error) {
+	for i, c := range r.chunks {
+		if c.importID == importID && at >= c.start && at < c.start+int64(len(c.data)) {
+			copy(r.chunks[1:i+1], r.chunks[:i])
+			r.chunks[0] = c
+			return &r.chunks[0], nil
+		}
+	}
 	var start, size int64
 	var data []byte
 	err := r.db.QueryRowContext(ctx, `SELECT start, size, data FROM import_content WHERE import_id = ? AND start <= ?
@@ -108,24 +123,32 @@ func (r *rawReader) load(ctx context.Context, importID, at int64) error {
 		err = sql.ErrNoRows
 	}
 	if errors.Is(err, sql.ErrNoRows) {
-		return fmt.Errorf("import %d: byte %d of its file is not stored", importID, at)
+		return nil, fmt.Errorf("import %d: byte %d of its file is not stored", importID, at)
 	}
 	if err != nil {
-		return err
+		return nil, err
 	}
 	if r.inflate == nil {
 		r.inflate = flate.NewReader(bytes.NewReader(data))
 	} else if err := r.inflate.(flate.Resetter).Reset(bytes.NewReader(data), nil); err != nil {
-		return err
+		return nil, err
 	}
-	r.haveChunk = false
-	if cap(r.data) < int(size) {
-		r.data = make([]byte, size)
+	// Reuse the buffer of the least recent chunk once there are enough.
+	var buf []byte
+	if len(r.chunks) == rawChunks {
+		buf = r.chunks[rawChunks-1].data
+	} else {
+		r.chunks = append(r.chunks, chunk{})
 	}
-	r.data = r.data[:size]
-	if _, err := io.ReadFull(r.inflate, r.data); err != nil {
-		return fmt.Errorf("import %d: the chunk of its file at byte %d: %w", importID, start, err)
+	if int64(cap(buf)) < size {
+		buf = make([]byte, size)
 	}
-	r.importID, r.start, r.haveChunk = importID, start, true
-	return nil
+	buf = buf[:size]
+	if _, err := io.ReadFull(r.inflate, buf); err != nil {
+		r.chunks = r.chunks[:len(r.chunks)-1]
+		return nil, fmt.Errorf("import %d: the chunk of its file at byte %d: %w", importID, start, err)
+	}
+	copy(r.chunks[1:], r.chunks[:len(r.chunks)-1])
+	r.chunks[0] = chunk{importID, start, buf}
+	return &r.chunks[0], nil
 }

@@ -54,11 +54,12 @@ type RecordSink interface {
 // if fn returns an error nothing is stored. A file whose SHA-256 was imported
 // before is skipped (ImportStats.AlreadyLoaded) without calling fn.
 //
-// Storing runs beside fn, on a goroutine of its own, so that reading a file
-// and writing its records take the time of the slower of the two rather
-// than of both. Records are written in multi-row batches as they arrive;
-// only a small hash per record id is held, to number repeats of one id
-// within the file.
+// Storing runs beside fn: the sink packs records into batches on fn's
+// goroutine, another goroutine compresses the file's bytes, and a third
+// writes both, so that reading a file and storing it take the time of the
+// slowest of these rather than of all of them. Records are written in
+// multi-row batches as they arrive; only a small hash per record id is
+// held, to number repeats of one id within the file.
 func (s *Store) Import(ctx context.Context, f ImportFile, fn func(RecordSink) error) (ImportStats, error) {
 	var st ImportStats
 	err := s.withWrite(ctx, func(q querier) error {

@@ -9,6 +9,7 @@ import (
 	"io"
 	"path/filepath"
 	"reflect"
+	"runtime"
 	"strings"
 	"testing"
 
@@ -329,4 +330,72 @@ func TestRecordsReferenceTheirImport(t *testing.T) {
 		}
 		tx.Rollback()
 	}
+}
+
+// rowsReader produces an itemized report of n rows piece by piece, so that
+// the test itself holds none of it.
+type rowsReader struct {
+	n, i int
+	buf  []byte
+}
+
+func (g *rowsReader) Read(p []byte) (int, error) {
+	for len(g.buf) == 0 {
+		switch {
+		case g.i == 0 && g.n > 0:
+			g.buf = []byte(itemizedHeader)
+		case g.i > g.n:
+			return 0, io.EOF
+		default:
+			g.buf = []byte(itemizedRow(fmt.Sprintf("txn_%d", g.i-1), g.i, 1000+g.i%5000, "Order"))
+		}
+		g.i++
+	}
+	n := copy(p, g.buf)
+	g.buf = g.buf[n:]
+	return n, nil
+}
+
+// Importing holds no more of a file than a few chunks and batches, whatever
+// its size: only the set of id hashes (8 bytes a slot) grows with it.
+func TestImportMemoryIsFlat(t *testing.T) {
+	if testing.Short() {
+		t.Skip("slow")
+	}
+	const n = 400_000
+	st := open(t, filepath.Join(t.TempDir(), "t.db"))
+	defer st.Close()
+	var peak uint64
+	var ms runtime.MemStats
+	count := 0
+	stats, err := st.Import(context.Background(), sqlite.ImportFile{File: "big.csv", SHA256: "big"}, func(sink sqlite.RecordSink) error {
+		rd, err := importers.NewReader(importers.FormatStripeItemizedCSV, "big.csv", io.TeeReader(&rowsReader{n: n}, sink), nil)
+		if err != nil {
+			return err
+		}
+		for {
+			rec, err := rd.Read()
+			if err == io.EOF {
+				return nil
+			}
+			if err != nil {
+				return err
+			}
+			if err := sink.Add(rec); err != nil {
+				return err
+			}
+			if count++; count%50_000 == 0 {
+				runtime.GC()
+				runtime.ReadMemStats(&ms)
+				peak = max(peak, ms.HeapAlloc)
+			}
+		}
+	})
+	if err != nil || stats.Added != n {
+		t.Fatalf("%+v, %v", stats, err)
+	}
+	if peak > 24<<20 {
+		t.Errorf("live heap reached %d MiB", peak>>20)
+	}
+	t.Logf("%d records, peak live heap %.1f MiB", count, float64(peak)/(1<<20))
 }

@@ -21,6 +21,12 @@ type RecordFilter struct {
 }
 
 // EachRecord streams stored provider records ordered by created, then id.
+//
+// A raw row kept in its import's file is read from the file's chunk, which
+// is inflated for it (about a millisecond) unless one of the last few is
+// the one: cheap for records in about the order of their file, as exports
+// list them, dear for many records in another order. Callers that do not
+// show raw rows should set NoRaw.
 func (s *Store) EachRecord(ctx context.Context, f RecordFilter, fn func(*importers.Record) error) error {
 	where := "1 = 1"
 	var args []any
