@@ -92,6 +92,14 @@ type chunk struct {
 
 // read returns the size bytes at offset off of the file of import importID.
 func (r *rawReader) read(ctx context.Context, importID, off, size int64) (string, error) {
+	c, err := r.chunk(ctx, importID, off)
+	if err != nil {
+		return "", err
+	}
+	if i := off - c.start; i+size <= int64(len(c.data)) {
+		return string(c.data[i : i+size]), nil
+	}
+	// The row runs on into the next chunk.
 	out := make([]byte, 0, size)
 	for int64(len(out)) < size {
 		at := off + int64(len(out))
