@@ -76,7 +76,7 @@ const insertChunk = `INSERT INTO import_content (import_id, start, size, data) V
 // time mostly lie close together in their file (in the same order, or the
 // reverse), so most rows are found in them without inflating a chunk again.
 type rawReader struct {
-	db      *sql.DB
+	q       querier
 	chunks  []chunk // at most rawChunks
 	inflate io.ReadCloser
 }
@@ -125,7 +125,7 @@ func (r *rawReader) chunk(ctx context.Context, importID, at int64) (*chunk, erro
 	}
 	var start, size int64
 	var data []byte
-	err := r.db.QueryRowContext(ctx, `SELECT start, size, data FROM import_content WHERE import_id = ? AND start <= ?
+	err := r.q.QueryRowContext(ctx, `SELECT start, size, data FROM import_content WHERE import_id = ? AND start <= ?
 		ORDER BY start DESC LIMIT 1`, importID, at).Scan(&start, &size, &data)
 	if err == nil && at >= start+size {
 		err = sql.ErrNoRows

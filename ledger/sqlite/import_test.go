@@ -3,6 +3,7 @@ package sqlite_test
 import (
 	"context"
 	"crypto/sha256"
+	"database/sql"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -12,6 +13,7 @@ import (
 	"runtime"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/settlehq/settle/importers"
 	"github.com/settlehq/settle/ledger/sqlite"
@@ -398,4 +400,35 @@ func TestImportMemoryIsFlat(t *testing.T) {
 		t.Errorf("live heap reached %d MiB", peak>>20)
 	}
 	t.Logf("%d records, peak live heap %.1f MiB", count, float64(peak)/(1<<20))
+}
+
+// Raw rows are read back on the records' own connection: a pool of two,
+// one of them the store's writer, is enough.
+func TestRawRowsOnTheRecordsConnection(t *testing.T) {
+	ctx := context.Background()
+	db, err := sql.Open("sqlite3", sqlite.DSN(filepath.Join(t.TempDir(), "t.db")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	db.SetMaxOpenConns(2)
+	st, err := sqlite.New(ctx, db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	data := itemized(3000, "x")
+	if _, err := importData(t, st, "f.csv", data, false); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan []*importers.Record)
+	go func() { done <- storedRecords(t, st, sqlite.RecordFilter{}) }()
+	select {
+	case got := <-done:
+		if len(got) != 3000 || got[0].Raw == "" {
+			t.Errorf("%d records, first raw %q", len(got), got[0].Raw)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("reading raw rows back waits for a second connection")
+	}
 }

@@ -58,7 +58,18 @@ func (s *Store) EachRecord(ctx context.Context, f RecordFilter, fn func(*importe
 	if f.NoRaw {
 		rawCols = "NULL, NULL, NULL"
 	}
-	rows, err := s.db.QueryContext(ctx, `SELECT r.provider, r.grain, r.record_id, COALESCE(r.format, i.format), r.type,
+	// Raw rows are read from the chunks of their file in the same read
+	// transaction, on the same connection, as the records.
+	var q querier = s.db
+	if !f.NoRaw {
+		tx, err := s.db.BeginTx(ctx, nil)
+		if err != nil {
+			return err
+		}
+		defer tx.Rollback()
+		q = tx
+	}
+	rows, err := q.QueryContext(ctx, `SELECT r.provider, r.grain, r.record_id, COALESCE(r.format, i.format), r.type,
 		r.reporting_category, r.source_ref, r.payment_ref, r.currency, r.amount, r.fee, r.net, r.captured, r.refunded,
 		r.disputed, r.status, r.created, r.available_on, r.payout_id, r.description, r.import_id, COALESCE(r.file, i.file),
 		r.line, `+rawCols+`
@@ -67,7 +78,7 @@ func (s *Store) EachRecord(ctx context.Context, f RecordFilter, fn func(*importe
 		return err
 	}
 	defer rows.Close()
-	raws := &rawReader{db: s.db}
+	raws := &rawReader{q: q}
 	for rows.Next() {
 		var r importers.Record
 		var grain string
