@@ -432,3 +432,39 @@ func TestRawRowsOnTheRecordsConnection(t *testing.T) {
 		t.Fatal("reading raw rows back waits for a second connection")
 	}
 }
+
+// An import whose context is canceled midway stores nothing and says why.
+func TestImportCanceled(t *testing.T) {
+	st := open(t, filepath.Join(t.TempDir(), "t.db"))
+	defer st.Close()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	n := 0
+	_, err := st.Import(ctx, sqlite.ImportFile{File: "big.csv", SHA256: "big"}, func(sink sqlite.RecordSink) error {
+		rd, err := importers.NewReader(importers.FormatStripeItemizedCSV, "big.csv", io.TeeReader(&rowsReader{n: 100_000}, sink), nil)
+		if err != nil {
+			return err
+		}
+		for {
+			rec, err := rd.Read()
+			if err != nil {
+				return err
+			}
+			if n++; n == 20_000 {
+				cancel()
+			}
+			if err := sink.Add(rec); err != nil {
+				return err
+			}
+		}
+	})
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("err %v, want context.Canceled", err)
+	}
+	for _, table := range []string{"imports", "provider_records", "import_content"} {
+		var rows int
+		if err := st.DB().QueryRow(`SELECT COUNT(*) FROM ` + table).Scan(&rows); err != nil || rows != 0 {
+			t.Errorf("%s: %d rows, %v", table, rows, err)
+		}
+	}
+}
