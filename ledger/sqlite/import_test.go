@@ -104,8 +104,9 @@ func TestImportRoundTrip(t *testing.T) {
 			st := open(t, filepath.Join(t.TempDir(), "t.db"))
 			defer st.Close()
 			// Rows of ~150 bytes: 6,000 of them span several chunks, some rows
-			// straddle a chunk's end, and one is longer than a chunk.
-			data := itemized(6000, `Order, ""quoted""`) + itemizedRow("txn_long", 1, 500, strings.Repeat("x", 300_000))
+			// straddle a chunk's end, and one is longer than two (too long to be found
+			// in the file as it passes: it keeps its raw row itself).
+			data := itemized(6000, `Order, ""quoted""`) + itemizedRow("txn_long", 1, 500, strings.Repeat("x", 700_000))
 			stats, err := importData(t, st, "itemized.csv", data, noContent)
 			if err != nil {
 				t.Fatal(err)
@@ -138,8 +139,15 @@ func TestImportRoundTrip(t *testing.T) {
 			if noContent != (chunks == 0) {
 				t.Errorf("%d chunks of content stored", chunks)
 			}
+			var inRow int
+			if err := st.DB().QueryRow(`SELECT COUNT(*) FROM provider_records WHERE raw IS NOT NULL`).Scan(&inRow); err != nil {
+				t.Fatal(err)
+			}
+			if want := map[bool]int{false: 1, true: 6001}[noContent]; inRow != want {
+				t.Errorf("%d records keep their raw row themselves, want %d", inRow, want)
+			}
 			r, err := st.Record(context.Background(), "stripe", importers.BalanceGrain, "txn_long")
-			if err != nil || r.Raw != strings.TrimSuffix(itemizedRow("txn_long", 1, 500, strings.Repeat("x", 300_000)), "\n") {
+			if err != nil || r.Raw != strings.TrimSuffix(itemizedRow("txn_long", 1, 500, strings.Repeat("x", 700_000)), "\n") {
 				t.Errorf("Record(txn_long): %v", err)
 			}
 		})
