@@ -77,23 +77,13 @@ func (s *Store) Import(ctx context.Context, f ImportFile, fn func(RecordSink) er
 		if st.ImportID, err = res.LastInsertId(); err != nil {
 			return err
 		}
-		// New rows get rowids above the current largest, so counting the
-		// rows above it afterwards gives the number added without a scan.
-		var maxBefore int64
-		if err := q.QueryRowContext(ctx, `SELECT COALESCE(MAX(id), 0) FROM provider_records`).Scan(&maxBefore); err != nil {
-			return err
-		}
 		k := newSink(f, st.ImportID)
-		w := &importWriter{ctx: ctx, stmts: map[string]*rawStmt{}, inserts: map[int]*rawStmt{}}
+		w := &importWriter{ctx: ctx, stmts: map[string]*rawStmt{}, inserts: map[int]*rawStmt{}, updates: map[int]*rawStmt{}}
 		if err := k.run(s, w, fn); err != nil {
 			return err
 		}
-		var added int64
-		if err := q.QueryRowContext(ctx, `SELECT COUNT(*) FROM provider_records WHERE id > ?`, maxBefore).Scan(&added); err != nil {
-			return err
-		}
 		st.Records, st.Quarantined = k.records+k.quarantined, k.quarantined
-		st.Added, st.Updated = int(added), int(w.changed-added)
+		st.Added, st.Updated = int(w.added), int(w.updated)
 		_, err = q.ExecContext(ctx, `UPDATE imports SET format = ?, records = ?, added = ?, updated = ?, quarantined = ? WHERE id = ?`,
 			k.format, st.Records, st.Added, st.Updated, st.Quarantined, st.ImportID)
 		return err
