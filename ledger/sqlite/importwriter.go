@@ -57,12 +57,18 @@ func insertRecords(n int) string {
 // take the new fields and the place they are now read from. It binds the
 // same parameters as the INSERT; the records the INSERT has just stored
 // carry this import's id and are left alone.
+//
+// The provider and grain are matched through v, not with ?1 and ?2: given
+// those, SQLite (without statistics) judged reading all the records of the
+// provider and grain and scanning the batch for each of them the cheaper
+// plan, which took 13 s to update 16,000 records. Matched through v, each
+// record is looked up by its key.
 func updateRecords(n int) string {
 	var b strings.Builder
-	b.WriteString("WITH v (")
+	b.WriteString("WITH v (provider, grain, ")
 	b.WriteString(strings.Join(recordCols, ", "))
 	b.WriteString(") AS (VALUES ")
-	writeRows(&b, n, "")
+	writeRows(&b, n, "?1, ?2, ")
 	b.WriteString(") UPDATE OR FAIL provider_records AS r SET import_id = ?3")
 	differ := make([]string, 0, len(mutable))
 	for _, c := range mutable {
@@ -72,7 +78,7 @@ func updateRecords(n int) string {
 	for _, c := range placeCols {
 		b.WriteString(", " + c + " = v." + c)
 	}
-	b.WriteString(" FROM v WHERE r.provider = ?1 AND r.grain = ?2 AND r.record_id = v.record_id AND r.occurrence = v.occurrence")
+	b.WriteString(" FROM v WHERE r.provider = v.provider AND r.grain = v.grain AND r.record_id = v.record_id AND r.occurrence = v.occurrence")
 	b.WriteString(" AND r.import_id <> ?3 AND (")
 	b.WriteString(strings.Join(differ, " OR "))
 	b.WriteString(")")
