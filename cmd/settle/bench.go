@@ -56,8 +56,9 @@ and print one table: figure, measured, target, pass or fail.
 
   batched posting        PostEntries, 1,000 entries of 4 postings a transaction
   one entry per tx       PostEntry, the embedded API path
-  itemized CSV import    Stripe balance_change_from_activity.itemized: parse,
-                         normalize and store (sqlite.Store.Import), peak heap
+  itemized CSV import    Stripe balance_change_from_activity.itemized: digest,
+                         parse, normalize and store as settle import does
+                         (runner.ImportFile), peak heap
   reconcile              1,000,000 provider records against 1,000,000 ledger
                          balance transactions (reconcile.MatchBalances), time
                          and peak memory (sampled heap, and the process's max
