@@ -14,6 +14,8 @@ type batch struct {
 	grain    importers.Grain
 	n        int
 	p        params
+	ids      []uint64 // hash of each record's provider|grain|id
+	occAt    []int    // where in p.vals each record's occurrence goes
 }
 
 // job is one write the sink hands to the writer: a batch of records, a
@@ -141,11 +143,11 @@ func (k *sink) Add(r *importers.Record) error {
 	k.h.WriteString(string(r.Grain))
 	k.h.WriteByte(0)
 	k.h.WriteString(r.ID)
-	occurrence := k.seen.add(k.h.Sum64())
-
 	p := &b.p
 	p.text(r.ID)
-	p.int(int64(occurrence))
+	// The occurrence is numbered when the batch is full (see flush).
+	b.ids, b.occAt = append(b.ids, k.h.Sum64()), append(b.occAt, len(p.vals))
+	p.int(0)
 	p.text(r.Type)
 	p.text(r.ReportingCategory)
 	p.text(r.SourceRef)
@@ -195,6 +197,7 @@ func (k *sink) newBatch(provider string, grain importers.Grain) *batch {
 	case b = <-k.batches:
 		b.n = 0
 		b.p.reset()
+		b.ids, b.occAt = b.ids[:0], b.occAt[:0]
 	default:
 		b = &batch{}
 	}
@@ -205,12 +208,19 @@ func (k *sink) newBatch(provider string, grain importers.Grain) *batch {
 	return b
 }
 
-// flush hands the current batch to the writer.
+// flush numbers the occurrences of the current batch's records and hands
+// the batch to the writer. Numbering them together, in a loop that does
+// nothing else, lets the processor wait on the memory of several at once:
+// the set of hashes is far larger than its caches, and each lookup was
+// otherwise a wait of its own (0.4 s of a 1,075,265-row import).
 func (k *sink) flush() error {
 	b := k.cur
 	k.cur = nil
 	if b == nil || b.n == 0 {
 		return nil
+	}
+	for i, h := range b.ids {
+		b.p.vals[b.occAt[i]] = int64(k.seen.add(h))
 	}
 	return k.send(job{batch: b})
 }
