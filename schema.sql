@@ -291,3 +291,78 @@ CREATE VIEW postings AS
     SELECT e.id AS entry_id, CAST(j.key AS INTEGER) AS seq, j.value ->> 0 AS account_id,
         j.value ->> 1 AS currency, j.value ->> 2 AS amount
     FROM entries e, json_each(e.postings) AS j;
+
+-- migration: 5
+-- Leaner provider records, for imports of millions of rows. An import keeps
+-- the bytes of its file once, in import_content: in chunks of size bytes
+-- from file offset start, each compressed with DEFLATE (RFC 1951). A record
+-- keeps where its raw row is in the file (raw_offset) and, when these bytes
+-- are in import_content, their length (raw_size) instead of the row itself;
+-- otherwise raw holds it (records stored before this migration, or whose
+-- importer did not pass the file on). The file name and format are kept
+-- once, on imports: a record's file and format are set only where they
+-- differ from its import's. The foreign keys are checked when the
+-- transaction commits rather than after each statement, which spares SQLite
+-- a statement journal for every multi-row INSERT of an import (the import is
+-- one transaction, committed whole or not at all).
+CREATE TABLE import_content (
+    import_id INTEGER NOT NULL REFERENCES imports (id),
+    start     INTEGER NOT NULL,
+    size      INTEGER NOT NULL,
+    data      BLOB NOT NULL,
+    PRIMARY KEY (import_id, start)
+);
+
+-- Imports whose format was detected were recorded with an empty one.
+UPDATE imports SET format = COALESCE(
+    (SELECT r.format FROM provider_records r WHERE r.import_id = imports.id ORDER BY r.id LIMIT 1), '')
+WHERE format = '';
+
+CREATE TABLE provider_records_5 (
+    id                 INTEGER PRIMARY KEY,
+    provider           TEXT NOT NULL,
+    grain              TEXT NOT NULL,
+    record_id          TEXT NOT NULL,
+    occurrence         INTEGER NOT NULL,
+    type               TEXT NOT NULL DEFAULT '',
+    reporting_category TEXT NOT NULL DEFAULT '',
+    source_ref         TEXT NOT NULL DEFAULT '',
+    payment_ref        TEXT NOT NULL DEFAULT '',
+    currency           TEXT NOT NULL,
+    amount             INTEGER NOT NULL,
+    fee                INTEGER NOT NULL DEFAULT 0,
+    net                INTEGER NOT NULL DEFAULT 0,
+    captured           INTEGER NOT NULL DEFAULT 0,
+    refunded           INTEGER NOT NULL DEFAULT 0,
+    disputed           INTEGER NOT NULL DEFAULT 0,
+    status             TEXT NOT NULL DEFAULT '',
+    created            INTEGER NOT NULL,
+    available_on       INTEGER NOT NULL DEFAULT 0,
+    payout_id          TEXT NOT NULL DEFAULT '',
+    description        TEXT NOT NULL DEFAULT '',
+    import_id          INTEGER NOT NULL REFERENCES imports (id) DEFERRABLE INITIALLY DEFERRED,
+    line               INTEGER NOT NULL,
+    raw_offset         INTEGER,
+    raw_size           INTEGER,
+    raw                TEXT,
+    file               TEXT,
+    format             TEXT,
+    booked_entry_id    INTEGER REFERENCES entries (id) DEFERRABLE INITIALLY DEFERRED,
+    CHECK ((raw_size IS NULL) <> (raw IS NULL))
+);
+
+INSERT INTO provider_records_5 (id, provider, grain, record_id, occurrence, type, reporting_category, source_ref,
+    payment_ref, currency, amount, fee, net, captured, refunded, disputed, status, created, available_on, payout_id,
+    description, import_id, line, raw, file, format, booked_entry_id)
+SELECT r.id, r.provider, r.grain, r.record_id, r.occurrence, r.type, r.reporting_category, r.source_ref,
+    r.payment_ref, r.currency, r.amount, r.fee, r.net, r.captured, r.refunded, r.disputed, r.status, r.created,
+    r.available_on, r.payout_id, r.description, r.import_id, r.line, r.raw, NULLIF(r.file, i.file),
+    NULLIF(r.format, i.format), r.booked_entry_id
+FROM provider_records r LEFT JOIN imports i ON i.id = r.import_id;
+
+DROP TABLE provider_records;
+ALTER TABLE provider_records_5 RENAME TO provider_records;
+-- The key as an index built after the copy, which is faster than filling it
+-- row by row.
+CREATE UNIQUE INDEX provider_records_key ON provider_records (provider, grain, record_id, occurrence);
+CREATE INDEX provider_records_created ON provider_records (provider, grain, created);

@@ -168,29 +168,6 @@ func (r *csvRow) checkNet(i int, rec *Record) {
 	}
 }
 
-// raw re-joins the row's cells as CSV, quoting where needed.
-func (r *csvRow) raw(comma rune) string {
-	n := 0
-	for _, f := range r.fields {
-		n += len(f) + 1
-	}
-	var b strings.Builder
-	b.Grow(n + 8)
-	for k, f := range r.fields {
-		if k > 0 {
-			b.WriteRune(comma)
-		}
-		if f == "" || !strings.ContainsAny(f, "\"\r\n") && !strings.ContainsRune(f, comma) && f[0] != ' ' && f[len(f)-1] != ' ' {
-			b.WriteString(f)
-			continue
-		}
-		b.WriteByte('"')
-		b.WriteString(strings.ReplaceAll(f, `"`, `""`))
-		b.WriteByte('"')
-	}
-	return b.String()
-}
-
 // csvFormat converts the rows of one CSV format.
 type csvFormat interface {
 	// header resolves the columns, returning a *ParseError for missing ones.
@@ -199,13 +176,61 @@ type csvFormat interface {
 	row(r *csvRow, rec *Record)
 }
 
+// rowBytes passes the input through to encoding/csv and keeps the bytes
+// from the current row on, so that a row can be cut out exactly as the file
+// has it once csv has parsed it: csv gives the cells and the offset where a
+// row ends, not the row's text.
+type rowBytes struct {
+	r    io.Reader
+	buf  []byte // the input from offset base on
+	base int64
+}
+
+func (b *rowBytes) Read(p []byte) (int, error) {
+	n, err := b.r.Read(p)
+	b.buf = append(b.buf, p[:n]...)
+	return n, err
+}
+
+// cut returns the input in [from, to). from must not be before an earlier
+// call's to: the bytes before it are forgotten, in steps of at least 64 KiB
+// so that the bytes kept (csv's read-ahead) are not copied on every row.
+func (b *rowBytes) cut(from, to int64) []byte {
+	if k := from - b.base; k >= 64<<10 {
+		b.buf = append(b.buf[:0], b.buf[k:]...)
+		b.base = from
+	}
+	return b.buf[from-b.base : to-b.base]
+}
+
+// rowText trims from the bytes between two rows what encoding/csv does not
+// count as the second row: the empty lines it skips before it and the line
+// break after it (csv also drops a lone \r before the end of the file). It
+// returns the row and how many bytes were trimmed at the front.
+func rowText(b []byte) ([]byte, int) {
+	n := 0
+	for {
+		if n < len(b) && b[n] == '\n' {
+			n++
+		} else if n+1 < len(b) && b[n] == '\r' && b[n+1] == '\n' {
+			n += 2
+		} else {
+			break
+		}
+	}
+	b = bytes.TrimSuffix(bytes.TrimSuffix(b[n:], []byte{'\n'}), []byte{'\r'})
+	return b, n
+}
+
 // csvReader is a Reader over an encoding/csv reader.
 type csvReader struct {
 	file     string
 	format   string
 	provider string
-	comma    rune
 	cr       *csv.Reader
+	in       *rowBytes
+	origin   int64 // file offset of csv's first byte (after a byte order mark)
+	next     int64 // file offset where the bytes of the next row begin
 	conv     csvFormat
 	h        *csvHeader
 	row      csvRow
@@ -214,13 +239,22 @@ type csvReader struct {
 
 func newCSVReader(file, format, provider string, r io.Reader, comma rune, conv csvFormat) *csvReader {
 	br := bufio.NewReaderSize(r, 64<<10)
+	in := &rowBytes{r: br}
 	if b, err := br.Peek(len(utf8BOM)); err == nil && bytes.Equal(b, utf8BOM) {
 		br.Discard(len(utf8BOM))
+		in.base = int64(len(utf8BOM))
 	}
-	cr := csv.NewReader(br)
+	cr := csv.NewReader(in)
 	cr.Comma = comma
 	cr.ReuseRecord = true
-	return &csvReader{file: file, format: format, provider: provider, comma: comma, cr: cr, conv: conv}
+	return &csvReader{file: file, format: format, provider: provider, cr: cr, in: in, origin: in.base, next: in.base, conv: conv}
+}
+
+// span returns the file offsets of the bytes of the row csv has just read
+// (with the empty lines before it and its line break) and moves past them.
+func (r *csvReader) span() (from, to int64) {
+	from, r.next = r.next, r.origin+r.cr.InputOffset()
+	return from, r.next
 }
 
 func (r *csvReader) Read() (*Record, error) {
@@ -234,6 +268,8 @@ func (r *csvReader) Read() (*Record, error) {
 		}
 	}
 	fields, err := r.cr.Read()
+	from, to := r.span()
+	text := r.in.cut(from, to) // on every row, bad ones too, so that few bytes are kept
 	if err != nil {
 		var pe *csv.ParseError
 		switch {
@@ -256,7 +292,8 @@ func (r *csvReader) Read() (*Record, error) {
 	if r.row.err != nil {
 		return nil, r.row.err
 	}
-	rec.Raw = r.row.raw(r.comma)
+	raw, skipped := rowText(text)
+	rec.Raw, rec.Offset = string(raw), from+int64(skipped)
 	return rec, nil
 }
 
@@ -273,6 +310,7 @@ func (r *csvReader) readHeader() error {
 		}
 		return &ParseError{File: r.file, Line: line, Err: fmt.Errorf("%w: header: %v", ErrMalformed, err)}
 	}
+	r.span()
 	line, _ := r.cr.FieldPos(0)
 	h := &csvHeader{file: r.file, line: line, names: make([]string, len(fields)), pos: make(map[string]int, len(fields))}
 	for i, f := range fields {

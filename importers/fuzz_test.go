@@ -49,6 +49,9 @@ func fuzzFormat(f *testing.F, format string) {
 			if r.Line < 1 || r.Raw == "" || r.Currency == "" {
 				t.Fatalf("record without its origin: %+v", r)
 			}
+			if end := r.Offset + int64(len(r.Raw)); r.Offset < 0 || end > int64(len(data)) || string(data[r.Offset:end]) != r.Raw {
+				t.Fatalf("Raw %q is not the input's bytes at offset %d", r.Raw, r.Offset)
+			}
 			if r.Grain == BalanceGrain && r.Net != r.Amount-r.Fee {
 				t.Fatalf("net %d != %d - %d", r.Net, r.Amount, r.Fee)
 			}

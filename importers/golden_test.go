@@ -137,7 +137,8 @@ func TestGolden(t *testing.T) {
 }
 
 // TestRawAndLines checks that every record points back at its source: the
-// line holds the record's id, and Raw is the record as written.
+// line holds the record's id, and Raw is the record as written, found in the
+// file at Offset.
 func TestRawAndLines(t *testing.T) {
 	for _, s := range samples(t) {
 		data, err := os.ReadFile(s.path)
@@ -164,6 +165,9 @@ func TestRawAndLines(t *testing.T) {
 			}
 			if strings.HasSuffix(s.format, "-json") && !json.Valid([]byte(r.Raw)) {
 				t.Errorf("%s: %s: Raw is not valid JSON", s.path, r.ID)
+			}
+			if end := r.Offset + int64(len(r.Raw)); r.Offset < 0 || end > int64(len(data)) || string(data[r.Offset:end]) != r.Raw {
+				t.Errorf("%s: %s: Raw is not the file's bytes at offset %d", s.path, r.ID, r.Offset)
 			}
 		}
 	}

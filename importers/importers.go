@@ -135,11 +135,13 @@ func NewReader(format, name string, r io.Reader, opts *Options) (Reader, error) 
 	if err != nil {
 		return &errReader{err: &ParseError{File: name, Line: 1, Err: err}}, nil
 	}
+	s := newJSONStream(name, br, h.shape)
 	if len(head) >= len(utf8BOM) && string(head[:3]) == string(utf8BOM) {
 		br.Discard(len(utf8BOM))
+		s.origin = int64(len(utf8BOM))
 	}
 	return &jsonReader{
-		s:        newJSONStream(name, br, h.shape),
+		s:        s,
 		format:   spec.name,
 		provider: spec.provider,
 		conv:     spec.json(cc),

@@ -278,7 +278,7 @@ type jsonReader struct {
 }
 
 func (r *jsonReader) Read() (*Record, error) {
-	raw, line, err := r.s.next()
+	raw, line, off, err := r.s.next()
 	if err != nil {
 		return nil, err
 	}
@@ -288,6 +288,7 @@ func (r *jsonReader) Read() (*Record, error) {
 		Format:   r.format,
 		File:     r.s.file,
 		Line:     line,
+		Offset:   off,
 		Raw:      string(raw),
 	}
 	if o.err == nil {

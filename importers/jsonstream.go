@@ -199,6 +199,7 @@ func scanValue(dec *json.Decoder) any {
 // bytes of one record object at a time.
 type jsonStream struct {
 	file   string
+	origin int64 // file offset of the decoder's first byte (after a byte order mark)
 	shape  jsonShape
 	lc     *lineCounter
 	dec    *json.Decoder
@@ -214,23 +215,23 @@ func newJSONStream(file string, r io.Reader, shape jsonShape) *jsonStream {
 	return &jsonStream{file: file, shape: shape, lc: lc, dec: dec}
 }
 
-// next returns the raw bytes of the next record and the line it starts on,
-// io.EOF after the last one, or a structural error after which it returns
-// io.EOF.
-func (s *jsonStream) next() (json.RawMessage, int, error) {
+// next returns the raw bytes of the next record, the line it starts on and
+// its file offset, io.EOF after the last one, or a structural error after
+// which it returns io.EOF.
+func (s *jsonStream) next() (json.RawMessage, int, int64, error) {
 	if s.closed {
-		return nil, 0, io.EOF
+		return nil, 0, 0, io.EOF
 	}
 	raw, line, err := s.advance()
 	if err != nil {
 		s.closed = true
 		if err == io.EOF {
-			return nil, 0, io.EOF
+			return nil, 0, 0, io.EOF
 		}
-		return nil, 0, s.fatal(err)
+		return nil, 0, 0, s.fatal(err)
 	}
 	s.nth++
-	return raw, line, nil
+	return raw, line, s.origin + s.dec.InputOffset() - int64(len(raw)), nil
 }
 
 func (s *jsonStream) advance() (json.RawMessage, int, error) {

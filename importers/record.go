@@ -62,9 +62,10 @@ type Record struct {
 	Test              bool // the provider marks the object as test or sandbox mode (livemode false, is_test, live false)
 
 	// Where it came from, for audit.
-	File string
-	Line int    // 1-based line of the CSV row, or of the start of the JSON object
-	Raw  string // the raw CSV row or JSON object
+	File   string
+	Line   int    // 1-based line of the CSV row, or of the start of the JSON object
+	Offset int64  // byte offset in the file of Raw's first byte
+	Raw    string // the CSV row (without its line break) or JSON object, byte for byte as in the file
 }
 
 // ParseError is a problem at a place in an input file, in the manner of

@@ -161,11 +161,53 @@ const (
 func parseTimeLayouts(s string, layouts ...string) (time.Time, error) {
 	t := strings.TrimSpace(s)
 	for _, l := range layouts {
+		if (l == layoutStripeReport || l == layoutDate) && len(t) == len(l) {
+			if v, ok := parseDigitsTime(t); ok {
+				return v, nil
+			}
+		}
 		if v, err := time.Parse(l, t); err == nil {
 			return v.UTC(), nil
 		}
 	}
 	return time.Time{}, fmt.Errorf("%w: %q does not match %s", ErrBadTime, s, strings.Join(layouts, " or "))
+}
+
+// parseDigitsTime parses "2006-01-02 15:04:05" or "2006-01-02" as UTC, as
+// time.Parse does but some ten times faster: the two timestamps of an
+// itemized report row took a third of its parsing. It returns false for
+// anything time.Parse would reject, and for what it would accept in another
+// way (time.Parse then decides).
+func parseDigitsTime(s string) (time.Time, bool) {
+	num := func(i, n int) int {
+		v := 0
+		for _, c := range []byte(s[i : i+n]) {
+			if c < '0' || c > '9' {
+				return -1
+			}
+			v = v*10 + int(c-'0')
+		}
+		return v
+	}
+	if s[4] != '-' || s[7] != '-' {
+		return time.Time{}, false
+	}
+	year, month, day := num(0, 4), num(5, 2), num(8, 2)
+	hour, minute, sec := 0, 0, 0
+	if len(s) > 10 {
+		if s[10] != ' ' || s[13] != ':' || s[16] != ':' {
+			return time.Time{}, false
+		}
+		hour, minute, sec = num(11, 2), num(14, 2), num(17, 2)
+	}
+	if year < 0 || month < 1 || month > 12 || day < 1 || hour < 0 || hour > 23 || minute < 0 || minute > 59 || sec < 0 || sec > 59 {
+		return time.Time{}, false
+	}
+	t := time.Date(year, time.Month(month), day, hour, minute, sec, 0, time.UTC)
+	if t.Day() != day { // past the end of the month: time.Date moved it on
+		return time.Time{}, false
+	}
+	return t, true
 }
 
 // parseLayout parses s with a generic-csv date format: a Go layout, "unix"

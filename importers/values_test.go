@@ -1,7 +1,9 @@
 package importers
 
 import (
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/settlehq/settle/ledger"
 )
@@ -57,4 +59,23 @@ func TestParseUnix(t *testing.T) {
 			t.Errorf("%q accepted", s)
 		}
 	}
+}
+
+// Timestamps must read as time.Parse reads them, with the fast parser or
+// without it.
+func FuzzDigitsTimeMatchesParse(f *testing.F) {
+	for _, s := range []string{"2024-06-01 12:34:56", "2024-02-29 00:00:00", "2023-02-29 00:00:00", "2024-13-01 00:00:00",
+		"2024-06-31", "2024-06-30", "0000-01-01 00:00:00", "9999-12-31 23:59:59", "2024-06-01 24:00:00", "2024-06-01 23:60:00",
+		"2024-06-01 23:59:60", "2024-06-01T12:34:56", "2024-6-01 12:34:56", "+024-06-01", "2024-06-0a", "2024-06-01  1:02:03"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		for _, layout := range []string{layoutStripeReport, layoutDate} {
+			got, gerr := parseTimeLayouts(s, layout)
+			want, werr := time.Parse(layout, strings.TrimSpace(s))
+			if (gerr == nil) != (werr == nil) || !got.Equal(want) || gerr == nil && got.Location() != time.UTC {
+				t.Fatalf("parseTimeLayouts(%q, %q) = %v, %v; time.Parse = %v, %v", s, layout, got, gerr, want, werr)
+			}
+		}
+	})
 }

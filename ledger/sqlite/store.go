@@ -57,7 +57,7 @@ type Store struct {
 // 128 MiB cache that walk was 7% of batched posting (BENCHMARKS.md). Pages
 // not in the cache come from the operating system's file cache.
 func DSN(path string) string {
-	params := "_journal_mode=WAL&_foreign_keys=on&_busy_timeout=10000&_synchronous=NORMAL&_cache_size=-8192"
+	params := "_journal_mode=WAL&_foreign_keys=on&_busy_timeout=10000&_synchronous=NORMAL&_cache_size=-8192&_mutex=no"
 	if path == ":memory:" {
 		var b [8]byte
 		_, _ = rand.Read(b[:])

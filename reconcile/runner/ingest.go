@@ -47,9 +47,11 @@ func ImportFile(ctx context.Context, st *sqlite.Store, path string, opts ImportO
 			return err
 		}
 		defer f.Close()
-		var r io.Reader = f
+		// The store keeps the file's bytes as they are read, once; the
+		// records then point into them rather than carry their raw rows.
+		r := io.TeeReader(f, sink)
 		if opts.Wrap != nil {
-			r = opts.Wrap(f, size)
+			r = opts.Wrap(r, size)
 		}
 		var rd importers.Reader
 		format := opts.Format

@@ -1,0 +1,104 @@
+package sqlite_test
+
+import (
+	"context"
+	"database/sql"
+	"path/filepath"
+	"reflect"
+	"testing"
+	"time"
+
+	"github.com/settlehq/settle"
+	"github.com/settlehq/settle/importers"
+	"github.com/settlehq/settle/ledger/sqlite"
+)
+
+// Migration 5 carries the provider records of an existing database over to
+// the leaner table: every field, raw row, file and format reads back as
+// before, and the records are still found by id and updated by a newer
+// export.
+func TestMigration5KeepsRecords(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "old.db")
+	db, err := sql.Open("sqlite3", sqlite.DSN(path))
+	if err != nil {
+		t.Fatal(err)
+	}
+	migs, err := settle.Migrations()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Exec(`CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL)`); err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range migs {
+		if m.Version > 3 {
+			break
+		}
+		if _, err := db.Exec(m.SQL); err != nil {
+			t.Fatalf("migration %d: %v", m.Version, err)
+		}
+		if _, err := db.Exec(`INSERT INTO schema_migrations VALUES (?, 1)`, m.Version); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// Two imports as the schema of migrations 2–3 stored them: one whose
+	// format was detected (recorded as ""), and a record whose file differs
+	// from its import's.
+	created := time.Date(2026, 11, 2, 9, 30, 0, 0, time.UTC)
+	for _, stmt := range []struct {
+		q    string
+		args []any
+	}{
+		{`INSERT INTO imports (id, file, sha256, format, imported_at, records, added) VALUES (1, 'a.csv', 'sa', '', 1, 2, 2)`, nil},
+		{`INSERT INTO imports (id, file, sha256, format, imported_at, records, added) VALUES (2, 'b.json', 'sb', 'stripe-balance-json', 2, 1, 1)`, nil},
+		{`INSERT INTO provider_records (provider, grain, record_id, occurrence, format, type, reporting_category, source_ref,
+			payment_ref, currency, amount, fee, net, status, created, available_on, payout_id, description, import_id, file, line, raw)
+			VALUES ('stripe', 'balance', 'txn_1', 1, 'stripe-itemized-csv', 'charge', 'charge', 'ch_1', 'ch_1', 'usd', 2999, 117,
+			2882, '', ?, 0, 'po_1', 'Order 1', 1, 'a.csv', 2, 'txn_1,2026-11-02 09:30:00,usd,29.99,1.17,28.82,charge')`, []any{created.UnixNano()}},
+		{`INSERT INTO provider_records (provider, grain, record_id, occurrence, format, currency, amount, created, import_id, file, line, raw)
+			VALUES ('stripe', 'balance', 'txn_1', 2, 'stripe-itemized-csv', 'usd', 2999, ?, 1, 'elsewhere/a.csv', 3, 'txn_1,again')`, []any{created.UnixNano()}},
+		{`INSERT INTO provider_records (provider, grain, record_id, occurrence, format, type, currency, amount, fee, net, status,
+			created, import_id, file, line, raw) VALUES ('stripe', 'balance', 'txn_9', 1, 'stripe-balance-json', 'payout', 'usd',
+			-500, 0, -500, 'available', ?, 2, 'b.json', 4, '{"id":"txn_9"}')`, []any{created.Add(time.Hour).UnixNano()}},
+	} {
+		if _, err := db.Exec(stmt.q, stmt.args...); err != nil {
+			t.Fatal(err)
+		}
+	}
+	db.Close()
+
+	st := open(t, path)
+	defer st.Close()
+	got := storedRecords(t, st, sqlite.RecordFilter{})
+	want := []*importers.Record{
+		{Provider: "stripe", Format: "stripe-itemized-csv", Grain: importers.BalanceGrain, ID: "txn_1", Type: "charge",
+			ReportingCategory: "charge", SourceRef: "ch_1", PaymentRef: "ch_1", Currency: "usd", Amount: 2999, Fee: 117,
+			Net: 2882, Created: created, PayoutID: "po_1", Description: "Order 1", File: "a.csv", Line: 2,
+			Raw: "txn_1,2026-11-02 09:30:00,usd,29.99,1.17,28.82,charge"},
+		{Provider: "stripe", Format: "stripe-itemized-csv", Grain: importers.BalanceGrain, ID: "txn_1", Currency: "usd",
+			Amount: 2999, Created: created, File: "elsewhere/a.csv", Line: 3, Raw: "txn_1,again"},
+		{Provider: "stripe", Format: "stripe-balance-json", Grain: importers.BalanceGrain, ID: "txn_9", Type: "payout",
+			Currency: "usd", Amount: -500, Net: -500, Status: "available", Created: created.Add(time.Hour), File: "b.json",
+			Line: 4, Raw: `{"id":"txn_9"}`},
+	}
+	if !reflect.DeepEqual(got, want) {
+		for i := range got {
+			t.Logf("got  %+v", got[i])
+		}
+		t.Fatalf("records after migration differ from before")
+	}
+	var format string
+	if err := st.DB().QueryRow(`SELECT format FROM imports WHERE id = 1`).Scan(&format); err != nil || format != "stripe-itemized-csv" {
+		t.Errorf("import 1's format %q, %v", format, err)
+	}
+	// A newer export of txn_1 updates the migrated record.
+	stats, err := importData(t, st, "c.csv", itemizedHeader+itemizedRow("txn_1", 1, 2999, "Order 1, refunded"), false)
+	if err != nil || stats.Added != 0 || stats.Updated != 1 {
+		t.Fatalf("newer export: %+v, %v", stats, err)
+	}
+	r, err := st.Record(ctx, "stripe", importers.BalanceGrain, "txn_1")
+	if err != nil || r.Description != "Order 1, refunded" || r.File != "c.csv" || r.Line != 2 {
+		t.Errorf("txn_1 after the newer export: %+v, %v", r, err)
+	}
+}
