@@ -9,17 +9,23 @@ import (
 // In WAL mode every commit appends pages to the write-ahead log, and a
 // checkpoint copies them into the database file. SQLite's own automatic
 // checkpoint runs inside the commit that crosses its threshold, on the
-// writer's time: in batched posting that was a seventh of the run
+// writer's time: in batched posting that was a seventh of the run, and an
+// import of a million rows waited a second for it at commit
 // (BENCHMARKS.md). The checkpointer runs PASSIVE checkpoints on a pool
 // connection instead, at most every checkpointEvery while commits arrive,
-// so the copying overlaps the next transactions on another CPU. A PASSIVE
-// checkpoint never blocks the writer or readers. The writer keeps an
-// automatic checkpoint at a higher threshold (writerAutoCheckpoint) as the
-// fallback should the background one fall behind or fail, so the log stays
-// bounded either way.
+// so the copying overlaps the next transactions on another CPU (or, for a
+// one-shot command, happens when the store closes). A PASSIVE checkpoint
+// never blocks the writer or readers.
+//
+// The writer keeps an automatic checkpoint as the fallback, should the
+// background one fail, at a threshold (writerAutoCheckpoint) above what a
+// large import writes in one transaction, so that the log stays bounded
+// either way; journalSizeLimit truncates the log file when it is reused, so
+// that one large transaction does not leave a large file behind.
 const (
 	checkpointEvery      = 200 * time.Millisecond
-	writerAutoCheckpoint = 8000 // pages, 32 MiB of log at 4 KiB a page
+	writerAutoCheckpoint = 262144   // pages: 1 GiB of log at 4 KiB a page
+	journalSizeLimit     = 64 << 20 // bytes
 )
 
 type checkpointer struct {

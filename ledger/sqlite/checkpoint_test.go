@@ -23,7 +23,7 @@ func fileSize(t *testing.T, path string) int64 {
 }
 
 // Commits are copied from the write-ahead log into the database file in the
-// background, long before the writer's own automatic checkpoint (32 MiB of
+// background, long before the writer's own automatic checkpoint (1 GiB of
 // log) would.
 func TestCheckpointsRunInTheBackground(t *testing.T) {
 	ctx := context.Background()

@@ -120,8 +120,11 @@ func (s *Store) startCheckpointer(ctx context.Context) error {
 	if mode != "wal" || s.db.Stats().MaxOpenConnections == 1 {
 		return nil
 	}
-	if _, err := s.writer.ExecContext(ctx, fmt.Sprintf("PRAGMA wal_autocheckpoint = %d", writerAutoCheckpoint)); err != nil {
-		return err
+	for _, pragma := range []string{fmt.Sprintf("PRAGMA wal_autocheckpoint = %d", writerAutoCheckpoint),
+		fmt.Sprintf("PRAGMA journal_size_limit = %d", journalSizeLimit)} {
+		if _, err := s.writer.ExecContext(ctx, pragma); err != nil {
+			return err
+		}
 	}
 	s.ckpt = startCheckpointer(s.db)
 	return nil
