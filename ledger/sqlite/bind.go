@@ -31,6 +31,15 @@ const maxParamBytes = 1 << 30
 func (p *params) null()       { p.kinds, p.vals = append(p.kinds, paramNull), append(p.vals, 0) }
 func (p *params) int(v int64) { p.kinds, p.vals = append(p.kinds, paramInt), append(p.vals, v) }
 
+// intOrNull adds an id, or NULL for 0 (no id).
+func (p *params) intOrNull(v int64) {
+	if v == 0 {
+		p.null()
+	} else {
+		p.int(v)
+	}
+}
+
 func (p *params) text(s string) {
 	p.kinds, p.vals = append(p.kinds, paramText), append(p.vals, int64(len(p.bytes))<<32|int64(len(s)))
 	p.bytes = append(p.bytes, s...)
@@ -39,6 +48,13 @@ func (p *params) text(s string) {
 func (p *params) blob(b []byte) {
 	p.kinds, p.vals = append(p.kinds, paramBlob), append(p.vals, int64(len(p.bytes))<<32|int64(len(b)))
 	p.bytes = append(p.bytes, b...)
+}
+
+// textFrom adds a text parameter made of the bytes appended to the buffer
+// since start, a length of it taken before: a value written straight into
+// the buffer (the postings JSON) needs no string of its own.
+func (p *params) textFrom(start int) {
+	p.kinds, p.vals = append(p.kinds, paramText), append(p.vals, int64(start)<<32|int64(len(p.bytes)-start))
 }
 
 func (p *params) reset() { p.kinds, p.vals, p.bytes = p.kinds[:0], p.vals[:0], p.bytes[:0] }

@@ -50,13 +50,13 @@ func (t *tx) InsertEntries(ctx context.Context, es []*ledger.Entry) (map[int]*le
 	}
 	now := time.Now().UTC()
 	existing := map[int]*ledger.Entry{}
-	var args []any
+	var p params
 	var ps []rawPosting
-	var json []byte
 	ends := make([]int, 0, entryChunk) // end of each entry's postings in ps
 	for start := 0; start < len(es); start += entryChunk {
 		chunk := es[start:min(start+entryChunk, len(es))]
-		args, ps, ends = args[:0], ps[:0], ends[:0]
+		ps, ends = ps[:0], ends[:0]
+		p.reset()
 		plain := true
 		for _, e := range chunk {
 			plain = plain && isPlain(e)
@@ -70,20 +70,13 @@ func (t *tx) InsertEntries(ctx context.Context, es []*ledger.Entry) (map[int]*le
 				return nil, err
 			}
 			ends = append(ends, len(ps))
-			json = appendPostings(json[:0], ps[from:])
-			if plain {
-				args = append(args, e.ID, e.Key, e.Hash, ts(e.OccurredAt), ts(e.RecordedAt), e.Description, string(json))
-			} else if args, err = appendEntryArgs(args, e, string(json)); err != nil {
+			if err := appendEntryParams(&p, e, ps[from:], plain); err != nil {
 				return nil, err
 			}
 		}
-		res, err := t.exec(ctx, insertEntriesSQL(plain, len(chunk)), args...)
+		written, err := t.s.execParams(ctx, insertEntriesSQL(plain, len(chunk)), &p)
 		if err != nil {
 			return nil, translate(err)
-		}
-		written, err := res.RowsAffected()
-		if err != nil {
-			return nil, err
 		}
 		if int(written) < len(chunk) {
 			if err := t.storedInstead(ctx, chunk, start, existing); err != nil {

@@ -22,18 +22,15 @@ func (t *tx) InsertEntry(ctx context.Context, e *ledger.Entry) error {
 	if err != nil {
 		return err
 	}
-	args, err := appendEntryArgs(nil, e, string(appendPostings(nil, ps)))
-	if err != nil {
+	var p params
+	if err := appendEntryParams(&p, e, ps, false); err != nil {
 		return err
 	}
-	res, err := t.exec(ctx, `INSERT INTO entries (`+entryInsertCols+`) VALUES (`+placeholders(entryInsertColCount)+`)
-		ON CONFLICT (key) DO NOTHING`, args...)
+	n, err := t.s.execParams(ctx, insertEntriesSQL(false, 1), &p)
 	if err != nil {
 		return translate(err)
 	}
-	if n, err := res.RowsAffected(); err != nil {
-		return err
-	} else if n == 0 {
+	if n == 0 {
 		e.ID = 0
 		return fmt.Errorf("entry key %q exists: %w", e.Key, ledger.ErrIdempotencyConflict)
 	}
@@ -85,15 +82,44 @@ const entryInsertCols = `id, key, hash, phase, occurred_at, recorded_at, descrip
 
 const entryInsertColCount = 16
 
-// appendEntryArgs appends the values of entryInsertCols for e.
-func appendEntryArgs(args []any, e *ledger.Entry, postings string) ([]any, error) {
-	md, err := meta(e.Metadata)
-	if err != nil {
-		return nil, err
+// appendEntryParams appends the values of entryInsertCols for e, whose
+// postings are ps, or with plain those of plainEntryCols (bulk.go).
+func appendEntryParams(p *params, e *ledger.Entry, ps []rawPosting, plain bool) error {
+	p.int(e.ID)
+	p.text(e.Key)
+	p.text(e.Hash)
+	if !plain {
+		p.text(string(e.Phase))
 	}
-	return append(args, e.ID, e.Key, e.Hash, string(e.Phase), ts(e.OccurredAt), ts(e.RecordedAt), e.Description, md,
-		e.Source.Provider, e.Source.Type, e.Source.ID, e.Source.Ref, nullID(e.Reverses), nullID(e.PendingOf), nullTS(e.ExpiresAt),
-		postings), nil
+	p.int(ts(e.OccurredAt))
+	p.int(ts(e.RecordedAt))
+	p.text(e.Description)
+	if !plain {
+		md, err := meta(e.Metadata)
+		if err != nil {
+			return err
+		}
+		if md == nil {
+			p.null()
+		} else {
+			p.text(md.(string))
+		}
+		p.text(e.Source.Provider)
+		p.text(e.Source.Type)
+		p.text(e.Source.ID)
+		p.text(e.Source.Ref)
+		p.intOrNull(e.Reverses)
+		p.intOrNull(e.PendingOf)
+		if e.ExpiresAt.IsZero() {
+			p.null()
+		} else {
+			p.int(ts(e.ExpiresAt))
+		}
+	}
+	start := len(p.bytes)
+	p.bytes = appendPostings(p.bytes, ps)
+	p.textFrom(start)
+	return nil
 }
 
 // placeholders returns "?, ?, …" for n values.

@@ -35,9 +35,9 @@ type Store struct {
 	mu     sync.Mutex
 	writer *sql.Conn
 	stmts  map[string]*sql.Stmt
-	// raw holds the write statements of execRaw, prepared on the writer's
-	// driver connection.
-	raw map[string]driver.Stmt
+	// raw holds the write statements of execRaw and execParams, prepared
+	// on the writer's driver connection.
+	raw map[string]*rawStmt
 
 	ckpt *checkpointer // nil unless the database is in WAL mode
 
@@ -96,7 +96,7 @@ func New(ctx context.Context, db *sql.DB) (*Store, error) {
 			return nil, err
 		}
 	}
-	s := &Store{db: db, writer: w, stmts: map[string]*sql.Stmt{}, raw: map[string]driver.Stmt{},
+	s := &Store{db: db, writer: w, stmts: map[string]*sql.Stmt{}, raw: map[string]*rawStmt{},
 		accounts: map[string]int64{}, names: map[int64]string{}}
 	if err := s.migrate(ctx); err != nil {
 		w.Close()
@@ -145,7 +145,7 @@ func (s *Store) Close() error {
 	}
 	rerr := s.writer.Raw(func(any) error {
 		for _, st := range s.raw {
-			st.Close()
+			st.close()
 		}
 		return nil
 	})
@@ -267,19 +267,49 @@ func (s *Store) execRaw(ctx context.Context, query string, args []any) (driver.R
 	}
 	var res driver.Result
 	err := s.writer.Raw(func(dc any) error {
-		st, ok := s.raw[query]
-		if !ok {
-			var err error
-			if st, err = dc.(driver.ConnPrepareContext).PrepareContext(ctx, query); err != nil {
-				return err
-			}
-			s.raw[query] = st
+		st, err := s.prepared(ctx, dc, query)
+		if err != nil {
+			return err
 		}
-		var err error
-		res, err = st.(driver.StmtExecContext).ExecContext(ctx, named)
+		ec, ok := st.ds.(driver.StmtExecContext)
+		if !ok {
+			return fmt.Errorf("the database driver's statements (%T) cannot execute with a context", st.ds)
+		}
+		res, err = ec.ExecContext(ctx, named)
 		return err
 	})
 	return res, err
+}
+
+// execParams runs a write statement with packed parameters, all bound in
+// one call into C (rawStmt), and returns the rows it changed: for the
+// multi-row statements of bulk posting, which carry hundreds of values.
+// Callers hold s.mu.
+func (s *Store) execParams(ctx context.Context, query string, p *params) (int64, error) {
+	var n int64
+	err := s.writer.Raw(func(dc any) error {
+		st, err := s.prepared(ctx, dc, query)
+		if err != nil {
+			return err
+		}
+		n, err = st.exec(ctx, p)
+		return err
+	})
+	return n, err
+}
+
+// prepared returns query prepared once on dc, the writer's driver
+// connection.
+func (s *Store) prepared(ctx context.Context, dc any, query string) (*rawStmt, error) {
+	if st, ok := s.raw[query]; ok {
+		return st, nil
+	}
+	st, err := prepareRaw(ctx, dc, query)
+	if err != nil {
+		return nil, err
+	}
+	s.raw[query] = st
+	return st, nil
 }
 
 // Update runs fn in one write transaction.

@@ -204,17 +204,20 @@ func (t *tx) flush(ctx context.Context) error {
 		}
 		return strings.Compare(a.currency, b.currency)
 	})
-	args := make([]any, 0, 4*min(len(changes), balanceChunk))
+	var p params
 	for start := 0; start < len(changes); start += balanceChunk {
 		chunk := changes[start:min(start+balanceChunk, len(changes))]
-		args = args[:0]
+		p.reset()
 		for _, c := range chunk {
-			args = append(args, c.account, c.currency, c.posted, c.pending)
+			p.int(c.account)
+			p.text(c.currency)
+			p.int(c.posted)
+			p.int(c.pending)
 		}
 		tuples := strings.TrimSuffix(strings.Repeat("(?, ?, ?, ?), ", len(chunk)), ", ")
-		if _, err := t.exec(ctx, `INSERT INTO balances (account_id, currency, posted, pending) VALUES `+tuples+`
+		if _, err := t.s.execParams(ctx, `INSERT INTO balances (account_id, currency, posted, pending) VALUES `+tuples+`
 			ON CONFLICT (account_id, currency) DO UPDATE SET posted = posted + excluded.posted, pending = pending + excluded.pending`,
-			args...); err != nil {
+			&p); err != nil {
 			return translate(err)
 		}
 	}
