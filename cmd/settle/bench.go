@@ -338,7 +338,6 @@ func (b *bencher) importCSV(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	defer st.Close()
 	b.progress("import: importing %s MiB", mibN(size))
 	runtime.GC()
 	peak := watchHeap()
@@ -346,6 +345,14 @@ func (b *bencher) importCSV(ctx context.Context) error {
 	stats, problems, err := runner.ImportFile(ctx, st, name, runner.ImportOptions{Format: importers.FormatStripeItemizedCSV})
 	elapsed := time.Since(start)
 	heapPeak := peak.stop()
+	// The import is committed; closing copies its write-ahead log into the
+	// database file (the checkpoint a long-running process does in the
+	// background). Timed apart, and shown.
+	start = time.Now()
+	if cerr := st.Close(); err == nil {
+		err = cerr
+	}
+	closing := time.Since(start)
 	b.progress("")
 	if err == nil && len(problems) > 0 {
 		err = problems[0]
@@ -356,7 +363,8 @@ func (b *bencher) importCSV(ctx context.Context) error {
 	rate := float64(stats.Records) / elapsed.Seconds()
 	b.add("Stripe itemized CSV import", fmt.Sprintf("%s rows/s, peak heap %s", count(int(rate)), mib(heapPeak)),
 		"≥ 300,000 rows/s, flat memory", rate >= 300_000,
-		fmt.Sprintf("(%s rows, %s MiB, in %s)", count(stats.Records), mibN(size), dur(elapsed)))
+		fmt.Sprintf("(%s rows, %s MiB, in %s to commit; then %s for the checkpoint at close)",
+			count(stats.Records), mibN(size), dur(elapsed), dur(closing)))
 	return nil
 }
 
