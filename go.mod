@@ -3,6 +3,7 @@ module github.com/settlehq/settle
 go 1.26.8
 
 require (
+	github.com/klauspost/compress v1.20.4
 	github.com/mattn/go-sqlite3 v1.14.53
 	github.com/robfig/cron/v3 v3.0.1
 	github.com/schollz/progressbar/v3 v3.19.1

@@ -2,11 +2,11 @@ package sqlite
 
 import (
 	"bytes"
-	"compress/flate"
 	"context"
 	"database/sql"
 	"errors"
 	"fmt"
+	"github.com/klauspost/compress/flate"
 	"io"
 )
 
