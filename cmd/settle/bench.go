@@ -182,6 +182,16 @@ func (b *bencher) open(ctx context.Context, name string) (*sqlite.Store, *ledger
 	return st, ledger.New(st, nil), nil
 }
 
+// discard closes a measurement's database and removes its files, so that
+// the system does not write their pages back to disk during the next
+// measurement.
+func (b *bencher) discard(st *sqlite.Store, name string) {
+	st.Close()
+	for _, suffix := range []string{"", "-wal", "-shm"} {
+		os.Remove(filepath.Join(b.dir, name+suffix))
+	}
+}
+
 // reconcile matches generated provider records against generated ledger
 // balance transactions, 0.1% of them with differences.
 func (b *bencher) reconcile(ctx context.Context) error {
@@ -217,7 +227,7 @@ func (b *bencher) batched(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	defer st.Close()
+	defer b.discard(st, "batched.db")
 	n := b.sizes.batched
 	var posting time.Duration
 	done := 0
@@ -283,7 +293,7 @@ func (b *bencher) single(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	defer st.Close()
+	defer b.discard(st, "single.db")
 	n := b.sizes.single
 	var elapsed time.Duration
 	done := 0
@@ -353,6 +363,9 @@ func (b *bencher) importCSV(ctx context.Context) error {
 		err = cerr
 	}
 	closing := time.Since(start)
+	for _, f := range []string{"import.db", "import.db-wal", "import.db-shm", filepath.Base(name)} {
+		os.Remove(filepath.Join(b.dir, f))
+	}
 	b.progress("")
 	if err == nil && len(problems) > 0 {
 		err = problems[0]
@@ -375,7 +388,7 @@ func (b *bencher) compare(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	defer st.Close()
+	defer b.discard(st, "compare.db")
 	n := b.sizes.compare
 	b.progress("compare: posting %s entries", count(n))
 	if err := generate.Entries(generate.EntryOptions{N: n, Batch: benchBatch}, func(es []ledger.EntryInput) error {
