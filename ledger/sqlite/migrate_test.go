@@ -13,17 +13,16 @@ import (
 	"github.com/settlehq/settle/ledger/sqlite"
 )
 
-// Migration 5 carries the provider records of an existing database over to
-// the leaner table: every field, raw row, file and format reads back as
-// before, and the records are still found by id and updated by a newer
-// export.
-func TestMigration5KeepsRecords(t *testing.T) {
-	ctx := context.Background()
-	path := filepath.Join(t.TempDir(), "old.db")
+// dbAtVersion creates a database at path with the migrations up to version
+// applied, as a store of that version left it, for a test to fill before a
+// newer store opens it.
+func dbAtVersion(t *testing.T, path string, version int) *sql.DB {
+	t.Helper()
 	db, err := sql.Open("sqlite3", sqlite.DSN(path))
 	if err != nil {
 		t.Fatal(err)
 	}
+	t.Cleanup(func() { db.Close() })
 	migs, err := settle.Migrations()
 	if err != nil {
 		t.Fatal(err)
@@ -32,7 +31,7 @@ func TestMigration5KeepsRecords(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, m := range migs {
-		if m.Version > 3 {
+		if m.Version > version {
 			break
 		}
 		if _, err := db.Exec(m.SQL); err != nil {
@@ -42,6 +41,17 @@ func TestMigration5KeepsRecords(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	return db
+}
+
+// Migration 5 carries the provider records of an existing database over to
+// the leaner table: every field, raw row, file and format reads back as
+// before, and the records are still found by id and updated by a newer
+// export.
+func TestMigration5KeepsRecords(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "old.db")
+	db := dbAtVersion(t, path, 3)
 	// Two imports as the schema of migrations 2–3 stored them: one whose
 	// format was detected (recorded as ""), and a record whose file differs
 	// from its import's.

@@ -8,7 +8,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/settlehq/settle"
 	"github.com/settlehq/settle/ledger"
 	"github.com/settlehq/settle/ledger/sqlite"
 )
@@ -20,27 +19,12 @@ import (
 func TestMigrationMovesPostingsIntoEntries(t *testing.T) {
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "v3.db")
-	db, err := sql.Open("sqlite3", sqlite.DSN(path))
-	if err != nil {
-		t.Fatal(err)
-	}
-	migs, err := settle.Migrations()
-	if err != nil {
-		t.Fatal(err)
-	}
+	db := dbAtVersion(t, path, 3)
 	exec := func(q string, args ...any) {
 		t.Helper()
 		if _, err := db.ExecContext(ctx, q, args...); err != nil {
 			t.Fatalf("%s: %v", q, err)
 		}
-	}
-	exec(`CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL)`)
-	for _, m := range migs {
-		if m.Version > 3 {
-			break
-		}
-		exec(m.SQL)
-		exec(`INSERT INTO schema_migrations (version, applied_at) VALUES (?, 0)`, m.Version)
 	}
 	// Three entries as the version-3 store wrote them: a two-currency entry
 	// whose postings were inserted out of seq order, a pending entry, and a
