@@ -39,7 +39,7 @@ func entryHash(in *EntryInput) string {
 	for _, p := range in.Postings {
 		b = hashStr(b, p.Account)
 		b = hashStr(b, p.Currency)
-		b = hashBytes(b, appendDecimal(num[:0], p.Amount))
+		b = hashStr(b, appendDecimal(num[:0], p.Amount))
 	}
 	sum := sha256.Sum256(b)
 	var out [2 * sha256.Size]byte
@@ -49,12 +49,7 @@ func entryHash(in *EntryInput) string {
 
 // hashStr appends s with its length in front, so that field boundaries
 // cannot shift.
-func hashStr(b []byte, s string) []byte {
-	b = binary.LittleEndian.AppendUint64(b, uint64(len(s)))
-	return append(b, s...)
-}
-
-func hashBytes(b, s []byte) []byte {
+func hashStr[T string | []byte](b []byte, s T) []byte {
 	b = binary.LittleEndian.AppendUint64(b, uint64(len(s)))
 	return append(b, s...)
 }
@@ -80,7 +75,7 @@ func hashMap(b []byte, m map[string]string) []byte {
 	}
 	sort.Strings(keys)
 	var n [utf8.UTFMax]byte
-	b = hashBytes(b, utf8.AppendRune(n[:0], rune(len(keys))))
+	b = hashStr(b, utf8.AppendRune(n[:0], rune(len(keys))))
 	for _, k := range keys {
 		b = hashStr(b, k)
 		b = hashStr(b, m[k])

@@ -29,13 +29,6 @@ func ts(t time.Time) int64 {
 	return t.UnixNano()
 }
 
-func nullTS(t time.Time) any {
-	if t.IsZero() {
-		return nil
-	}
-	return ts(t)
-}
-
 func fromTS(n int64) time.Time {
 	if n == 0 {
 		return time.Time{}
