@@ -54,19 +54,24 @@ func importData(t *testing.T, st *sqlite.Store, name, data string, noContent boo
 		if err != nil {
 			return err
 		}
-		for {
-			rec, err := rd.Read()
-			if err == io.EOF {
-				return nil
-			}
-			if err != nil {
-				return err
-			}
-			if err := sink.Add(rec); err != nil {
-				return err
-			}
-		}
+		return addAll(rd, sink.Add)
 	})
+}
+
+// addAll passes every record rd reads to add.
+func addAll(rd importers.Reader, add func(*importers.Record) error) error {
+	for {
+		rec, err := rd.Read()
+		if err == io.EOF {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		if err := add(rec); err != nil {
+			return err
+		}
+	}
 }
 
 // readAll reads a file's records as the importer does.
@@ -243,18 +248,12 @@ func TestImportFailureStoresNothing(t *testing.T) {
 		if err != nil {
 			return err
 		}
-		for {
-			rec, err := rd.Read()
-			if err != nil {
-				return err
-			}
+		return addAll(rd, func(rec *importers.Record) error {
 			if n++; n == 4000 {
 				return boom
 			}
-			if err := sink.Add(rec); err != nil {
-				return err
-			}
-		}
+			return sink.Add(rec)
+		})
 	})
 	if !errors.Is(err, boom) {
 		t.Fatalf("err %v", err)
@@ -383,23 +382,14 @@ func TestImportMemoryIsFlat(t *testing.T) {
 		if err != nil {
 			return err
 		}
-		for {
-			rec, err := rd.Read()
-			if err == io.EOF {
-				return nil
-			}
-			if err != nil {
-				return err
-			}
-			if err := sink.Add(rec); err != nil {
-				return err
-			}
+		return addAll(rd, func(rec *importers.Record) error {
 			if count++; count%50_000 == 0 {
 				runtime.GC()
 				runtime.ReadMemStats(&ms)
 				peak = max(peak, ms.HeapAlloc)
 			}
-		}
+			return sink.Add(rec)
+		})
 	})
 	if err != nil || stats.Added != n {
 		t.Fatalf("%+v, %v", stats, err)
@@ -453,18 +443,12 @@ func TestImportCanceled(t *testing.T) {
 		if err != nil {
 			return err
 		}
-		for {
-			rec, err := rd.Read()
-			if err != nil {
-				return err
-			}
+		return addAll(rd, func(rec *importers.Record) error {
 			if n++; n == 20_000 {
 				cancel()
 			}
-			if err := sink.Add(rec); err != nil {
-				return err
-			}
-		}
+			return sink.Add(rec)
+		})
 	})
 	if !errors.Is(err, context.Canceled) {
 		t.Fatalf("err %v, want context.Canceled", err)
