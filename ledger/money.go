@@ -61,7 +61,9 @@ func (cs *Currencies) Lookup(code string) (Currency, error) {
 }
 
 // isoCache remembers the codes LookupCurrency resolved: parsing a code with
-// x/text costs more than the rest of a posting's validation.
+// x/text costs more than the rest of a posting's validation. It holds
+// facts of ISO 4217 only (never a registered code, never a failure), so it
+// is bounded by that list and the same for every Ledger of the process.
 var isoCache sync.Map // lowercase code → Currency
 
 // LookupCurrency returns the ISO 4217 currency for a code, case-insensitively,

@@ -1,0 +1,29 @@
+package main
+
+import (
+	"regexp"
+	"strings"
+	"testing"
+)
+
+// settle bench --quick measures every figure of DESIGN.md's table on small
+// data, and the reconcile step finds exactly the differences it injected.
+func TestBenchQuick(t *testing.T) {
+	code, out, errOut := runCLI(t, "bench", "--quick", "--dir", t.TempDir())
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	for _, figure := range []string{"batched posting", "trial balance", "journal CSV export",
+		"one entry per transaction", "Stripe itemized CSV import", "reconcile 10,000 × 10,000"} {
+		if !strings.Contains(out, "\n"+figure) {
+			t.Errorf("no %q row in:\n%s", figure, out)
+		}
+	}
+	m := regexp.MustCompile(`(\d+) differences injected, (\d+) exceptions found`).FindStringSubmatch(out)
+	if m == nil || m[1] != m[2] || m[1] == "0" {
+		t.Errorf("reconcile step: %v in:\n%s", m, out)
+	}
+	if !regexp.MustCompile(`\d of 6 targets met \(quick sizes`).MatchString(out) {
+		t.Errorf("no summary line in:\n%s", out)
+	}
+}
