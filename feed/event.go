@@ -37,6 +37,7 @@ type Event struct {
 	Amount, Fee, FeeRefund                   decimal.Decimal
 	Metadata                                 map[string]string
 	ExpiresAt, AvailableOn, ArrivalDate      time.Time
+	Automatic                                bool // payout.created: a payout on the provider's schedule
 	Fees                                     []ledger.Fee
 	Postings                                 []ledger.PostingInput
 }
@@ -64,7 +65,7 @@ var fieldSpec = map[string]struct{ required, optional []string }{
 	"dispute.opened":     {[]string{"payment", "dispute", "amount"}, []string{"provider_ref", "fee"}},
 	"dispute.won":        {[]string{"dispute"}, []string{"fee_refund"}},
 	"dispute.lost":       {[]string{"dispute"}, nil},
-	"payout.created":     {[]string{"payout", "provider", "amount", "currency"}, []string{"provider_ref", "arrival_date"}},
+	"payout.created":     {[]string{"payout", "provider", "amount", "currency"}, []string{"provider_ref", "arrival_date", "automatic"}},
 	"payout.paid":        {[]string{"payout"}, nil},
 	"payout.failed":      {[]string{"payout"}, nil},
 	"entry.posted":       {[]string{"postings"}, []string{"description", "metadata"}},
@@ -197,6 +198,11 @@ func parseLine(b []byte) (Event, error) {
 	for _, t := range times {
 		if *t.dst, err = f.time(t.name, false); err != nil {
 			return ev, err
+		}
+	}
+	if raw, ok := f["automatic"]; ok {
+		if err := json.Unmarshal(raw, &ev.Automatic); err != nil {
+			return ev, fmt.Errorf("%w: field \"automatic\" must be true or false", ErrBadLine)
 		}
 	}
 	if ev.Metadata, err = f.metadata(); err != nil {
