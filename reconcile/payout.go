@@ -22,13 +22,15 @@ type sweep struct {
 // payout none of whose swept transactions is in the input is not checked:
 // its window lies elsewhere.
 func checkPayouts(p *providerBalances, l *ledgerBalances, m *matcher) []Outcome {
-	payoutKind, failureKind := kindCode(KindPayout), kindCode(KindPayoutFailure)
-	isPayout := func(k uint8) bool { return k == payoutKind || k == failureKind }
+	// A failed payout's returned funds (payout_failure) go out with the next
+	// payout, so they count among what a payout holds; payouts do not.
+	payoutKind := kindCode(KindPayout)
+	isPayout := func(k uint8) bool { return k == payoutKind }
 
 	var res []Outcome
 	provSweeps := map[string]*sweep{}
 	for i := range p.recs {
-		if st := m.pState[i]; st == dup || st == out || isPayout(p.kind[i]) || p.recs[i].PayoutID == "" {
+		if !p.heldByPayout(i, m) {
 			continue
 		}
 		add(provSweeps, p.recs[i].PayoutID, p.Net(i))
@@ -108,7 +110,7 @@ type composition struct {
 func newComposition(p *providerBalances, l *ledgerBalances, m *matcher, isPayout func(uint8) bool) *composition {
 	c := &composition{p: p, l: l, m: m, byProv: map[string][]int32{}, byLed: map[string][]int32{}}
 	for i := range p.recs {
-		if st := m.pState[i]; st == dup || st == out || isPayout(p.kind[i]) || p.recs[i].PayoutID == "" {
+		if !p.heldByPayout(i, m) {
 			continue
 		}
 		c.byProv[p.recs[i].PayoutID] = append(c.byProv[p.recs[i].PayoutID], int32(i))
@@ -179,4 +181,22 @@ func total(m map[string]*sweep, a, b string) sweep {
 		t.n += s.n
 	}
 	return t
+}
+
+// heldByPayout reports whether provider record i names the payout that
+// holds it: not a duplicate or out of play, not a payout, and not a payout
+// failure whose payout id is the failed payout it reverses (as balance
+// transaction exports name it) rather than the payout that took its funds.
+func (p *providerBalances) heldByPayout(i int, m *matcher) bool {
+	r := &p.recs[i]
+	if st := m.pState[i]; st == dup || st == out || r.PayoutID == "" {
+		return false
+	}
+	switch p.kind[i] {
+	case kindCode(KindPayout):
+		return false
+	case kindCode(KindPayoutFailure):
+		return r.PayoutID != r.SourceRef && r.PayoutID != r.ID
+	}
+	return true
 }
