@@ -97,6 +97,7 @@ func (f *bai2Fields) text() string {
 // bai2Group is an open group (02 to 98).
 type bai2Group struct {
 	line     int
+	problems int // the session's problems when the group opened
 	currency string
 	asOf     time.Time
 	total    int64 // the account control totals so far
@@ -253,7 +254,7 @@ func (r *bai2Reader) groupHeader(rec *bai2Record, f *bai2Fields) {
 		r.fail(rec.line, "02", fmt.Errorf("%w: a group header before the 98 trailer of the group of line %d", ErrMalformed, r.group.line))
 	}
 	r.acct = nil
-	g := &bai2Group{line: rec.line, records: len(rec.parts)}
+	g := &bai2Group{line: rec.line, records: len(rec.parts), problems: len(r.s.problems)}
 	r.group = g
 	var fields [7]string // receiver, originator, status, as-of date, as-of time, currency, modifier
 	for i := range fields {
@@ -481,8 +482,11 @@ func (r *bai2Reader) accountTrailer(rec *bai2Record, f *bai2Fields) {
 		return
 	}
 	r.acct = nil
-	total, ok := r.trailerTotal(f, "49 account control total", a.total)
-	count := r.trailerCount(f, "49 number of records", a.records)
+	// A trailer over records already found wrong proves nothing more: its
+	// own total is carried up, and it is compared only over clean records,
+	// so that one problem is reported once and not at every level above.
+	total, ok := r.trailerTotal(f, "49 account control total", a.total, !a.bad)
+	count := r.trailerCount(f, "49 number of records", a.records, !a.bad)
 	if r.group != nil {
 		r.addTotal(&r.group.total, total, rec.line, "49 account control total")
 	}
@@ -509,9 +513,10 @@ func (r *bai2Reader) groupTrailer(rec *bai2Record, f *bai2Fields) {
 	}
 	r.group = nil
 	r.groups++
-	total, _ := r.trailerTotal(f, "98 group control total", g.total)
-	r.trailerCount(f, "98 number of accounts", g.accounts)
-	r.trailerCount(f, "98 number of records", g.records)
+	clean := len(r.s.problems) == g.problems
+	total, _ := r.trailerTotal(f, "98 group control total", g.total, clean)
+	r.trailerCount(f, "98 number of accounts", g.accounts, clean)
+	r.trailerCount(f, "98 number of records", g.records, clean)
 	r.addTotal(&r.total, total, rec.line, "98 group control total")
 }
 
@@ -521,15 +526,16 @@ func (r *bai2Reader) fileTrailer(rec *bai2Record, f *bai2Fields) {
 		r.group, r.acct = nil, nil
 	}
 	r.trailer = true
-	r.trailerTotal(f, "99 file control total", r.total)
-	r.trailerCount(f, "99 number of groups", r.groups)
-	r.trailerCount(f, "99 number of records", r.records)
+	clean := len(r.s.problems) == 0
+	r.trailerTotal(f, "99 file control total", r.total, clean)
+	r.trailerCount(f, "99 number of groups", r.groups, clean)
+	r.trailerCount(f, "99 number of records", r.records, clean)
 }
 
 // trailerTotal reads a control total and compares it with the sum of what
 // it closes. It returns the total the trailer states, so that one bad sum
 // is reported once and not again at every level above it.
-func (r *bai2Reader) trailerTotal(f *bai2Fields, element string, want int64) (int64, bool) {
+func (r *bai2Reader) trailerTotal(f *bai2Fields, element string, want int64, compare bool) (int64, bool) {
 	s, _ := f.next()
 	got, empty, err := parseBAI2Amount(s, true)
 	if err == nil && empty {
@@ -539,7 +545,7 @@ func (r *bai2Reader) trailerTotal(f *bai2Fields, element string, want int64) (in
 		r.fail(f.line(), element, err)
 		return want, false
 	}
-	if got != want {
+	if compare && got != want {
 		r.fail(f.line(), element, fmt.Errorf("%w: the trailer says %d, the records add up to %d (minor units)", ErrControlTotal, got, want))
 		return got, false
 	}
@@ -547,14 +553,14 @@ func (r *bai2Reader) trailerTotal(f *bai2Fields, element string, want int64) (in
 }
 
 // trailerCount reads a count and compares it with what was counted.
-func (r *bai2Reader) trailerCount(f *bai2Fields, element string, want int) bool {
+func (r *bai2Reader) trailerCount(f *bai2Fields, element string, want int, compare bool) bool {
 	s, _ := f.next()
 	got, err := strconv.Atoi(s)
 	if err != nil || !allDigits(s) {
 		r.fail(f.line(), element, fmt.Errorf("%w: %q is not a count", ErrBadValue, s))
 		return false
 	}
-	if got != want {
+	if compare && got != want {
 		r.fail(f.line(), element, fmt.Errorf("%w: the trailer says %d, the file has %d", ErrControlTotal, got, want))
 		return false
 	}

@@ -507,6 +507,10 @@ func (r *camtReader) endEntry() {
 	}
 	l.Amount = amt
 	l.Currency = strings.ToLower(l.Currency)
+	if r.acctCcy != "" && !strings.EqualFold(r.acctCcy, l.Currency) {
+		r.fail(e.amtLine, "Stmt/Ntry/Amt", fmt.Errorf("the entry is in %s, the account in %s: %w", strings.ToUpper(l.Currency), strings.ToUpper(r.acctCcy), ledger.ErrCurrencyMismatch))
+		return
+	}
 	if l.BankRef == "" {
 		l.BankRef = e.bankRef
 	}

@@ -24,7 +24,7 @@ var (
 	ErrBadDate = errors.New("invalid date")
 	// ErrOutOfBalance: a statement's opening balance plus its lines is not
 	// its closing balance.
-	ErrOutOfBalance = errors.New("statement does not balance")
+	ErrOutOfBalance = errors.New("out of balance")
 	// ErrControlTotal: a BAI2 trailer's control total or record count
 	// disagrees with the records it closes.
 	ErrControlTotal = errors.New("control total mismatch")
@@ -50,7 +50,10 @@ func (e *ParseError) Error() string {
 	b.WriteString(": ")
 	if e.Element != "" {
 		b.WriteString(e.Element)
-		b.WriteString(": ")
+		if !strings.HasSuffix(e.Element, ":") { // an MT940 tag brings its own colon
+			b.WriteString(":")
+		}
+		b.WriteString(" ")
 	}
 	b.WriteString(e.Err.Error())
 	return b.String()

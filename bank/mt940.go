@@ -33,6 +33,7 @@ type mt940Msg struct {
 	line     int
 	st       *Statement
 	cur      ledger.Currency
+	sawOpen  bool // an opening balance field was there, read or not
 	opening  bool
 	closing  bool
 	closeAt  int
@@ -75,6 +76,7 @@ func readMT940(br *bufio.Reader, s *session) {
 	case !seen:
 		s.fail(1, "", fmt.Errorf("%w: the file is empty", ErrMalformed))
 	case r.msg != nil && (r.block || !r.msg.closing):
+		r.msg.bad = true // what it lacks is the truncation's doing: say that once
 		r.endMessage()
 		s.fail(r.lastLine, "", fmt.Errorf("%w: the file ends inside a statement: truncated?", ErrMalformed))
 	case r.msg != nil:
@@ -167,10 +169,11 @@ func (r *mt940Reader) flush() {
 	case "28C", "28":
 		st.Sequence = f.first
 	case "60F", "60M":
-		if m.opening {
+		if m.sawOpen {
 			r.fail(f, fmt.Errorf("%w: a second opening balance", ErrMalformed))
 			return
 		}
+		m.sawOpen = true
 		bal, d, cur, err := r.balance(f)
 		if err != nil {
 			return
@@ -179,8 +182,10 @@ func (r *mt940Reader) flush() {
 		st.OpeningBalance, st.OpeningDate, st.Currency = bal, d, cur.Code
 	case "61":
 		switch {
-		case !m.opening:
+		case !m.sawOpen:
 			r.fail(f, fmt.Errorf("%w: a statement line before the opening balance :60F:", ErrMalformed))
+		case !m.opening:
+			m.bad = true // the opening balance was reported: its currency is unknown
 		case m.closing:
 			r.fail(f, fmt.Errorf("%w: a statement line after the closing balance :62F:", ErrMalformed))
 		default:

@@ -98,7 +98,7 @@ func (st *Statement) Check() error {
 	for i := range st.Lines {
 		l := &st.Lines[i]
 		if l.Currency != st.Currency {
-			return fmt.Errorf("%s: line %d is in %s, the statement in %s: %w", st.name(), l.Line, strings.ToUpper(l.Currency), strings.ToUpper(st.Currency), ledger.ErrCurrencyMismatch)
+			return fmt.Errorf("%s: the line on line %d is in %s, the statement in %s: %w", st.name(), l.Line, strings.ToUpper(l.Currency), strings.ToUpper(st.Currency), ledger.ErrCurrencyMismatch)
 		}
 		if l.Status != StatusBooked {
 			continue
