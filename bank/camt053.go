@@ -66,10 +66,11 @@ func (k *keepReader) slice(from, to int64) []byte { return k.buf[from-k.base : t
 
 // camtFrame is an open element.
 type camtFrame struct {
-	name string
-	line int
-	ccy  string // the Ccy attribute of an Amt
-	text strings.Builder
+	name   string
+	line   int
+	ccy    string // the Ccy attribute of an Amt
+	parent bool   // it has child elements: its text is only layout
+	text   strings.Builder
 }
 
 // camtBalance is the Bal element being read.
@@ -158,7 +159,7 @@ func readCamt053(br *bufio.Reader, s *session) {
 		case xml.EndElement:
 			r.end()
 		case xml.CharData:
-			if n := len(r.stack); r.doc && n > 0 {
+			if n := len(r.stack); r.doc && n > 0 && !r.stack[n-1].parent {
 				f := r.stack[n-1]
 				if f.text.Len()+len(t) > maxXMLText {
 					s.fail(line, r.element(), fmt.Errorf("%w: more than %d KiB of text in one element", ErrMalformed, maxXMLText>>10))
@@ -201,6 +202,9 @@ func (r *camtReader) start(t xml.StartElement, line int, off int64) {
 		r.s.halted = true
 		return
 	}
+	parent := r.stack[len(r.stack)-1]
+	parent.parent = true
+	parent.text.Reset()
 	f := &camtFrame{name: t.Name.Local, line: line}
 	if f.name == "Amt" {
 		for _, a := range t.Attr {

@@ -159,8 +159,12 @@ func Read(r io.Reader, opts *Options, fn func(*Statement) error) error {
 	if opts == nil {
 		opts = &Options{}
 	}
-	br := bufio.NewReaderSize(r, headSize)
 	format := opts.Format
+	size := 16 << 10
+	if format == "" {
+		size = headSize
+	}
+	br := bufio.NewReaderSize(r, size)
 	if format == "" {
 		head, err := br.Peek(headSize)
 		if err != nil && err != io.EOF && !errors.Is(err, bufio.ErrBufferFull) {
