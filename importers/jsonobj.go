@@ -237,7 +237,13 @@ func (o *jobj) rfc3339(name string, required bool) time.Time {
 	}
 	t, err := time.Parse(time.RFC3339Nano, s)
 	if err != nil {
-		o.fail(name, fmt.Errorf("%w: %q is not an RFC 3339 time", ErrBadTime, s))
+		err = fmt.Errorf("%w: %q is not an RFC 3339 time", ErrBadTime, s)
+	} else {
+		err = checkTime(t, s)
+	}
+	if err != nil {
+		o.fail(name, err)
+		return time.Time{}
 	}
 	return t.UTC()
 }
