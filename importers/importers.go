@@ -49,8 +49,9 @@ type Options struct {
 // gives a *ParseError naming its file, line and column or field, and the next
 // Read goes on with the following record, so a caller can list every problem
 // in a file. A structural problem (broken or truncated JSON, a missing
-// required column) also gives a *ParseError, wrapping ErrMalformed or
-// ErrMissingColumn; every Read after it returns io.EOF.
+// required column, a row longer than MaxRowSize) also gives a *ParseError,
+// wrapping ErrMalformed, ErrMissingColumn or ErrTooLong; every Read after it
+// returns io.EOF.
 type Reader interface {
 	Read() (*Record, error)
 }
@@ -96,6 +97,17 @@ func Formats() []string {
 	}
 	return names
 }
+
+// MaxRowSize is the most bytes one CSV row (with its line break and any
+// blank lines before it) or one JSON record may take: 16 MiB, as the event
+// feed's lines. Provider exports have rows of a few hundred bytes; a row of
+// megabytes comes from a runaway quote or a hostile file, and reading it
+// whole would hold it in memory several times over (a 100 MB cell took
+// 1.28 GB). A reader stops after MaxRowSize+1 bytes of such a row with a
+// *ParseError wrapping ErrTooLong, naming the file and the row's first line,
+// and reads nothing after it: past a runaway quote there is no telling where
+// the next row begins.
+const MaxRowSize = 16 << 20
 
 // headSize is how much of a file Open and the JSON readers look at before
 // reading: enough for a CSV header or a JSON envelope and its first record.
