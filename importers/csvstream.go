@@ -261,24 +261,51 @@ type csvReader struct {
 	origin   int64 // file offset of csv's first byte (after a byte order mark)
 	next     int64 // file offset where the bytes of the next row begin
 	line     int   // the line at offset next
+	enc      *textEncoding
+	bom      bool // the file starts with a UTF-8 byte order mark
 	conv     csvFormat
 	h        *csvHeader
 	row      csvRow
 	done     bool
 }
 
-func newCSVReader(file, format, provider string, r io.Reader, comma rune, conv csvFormat) *csvReader {
+func newCSVReader(file, format, provider string, r io.Reader, comma rune, enc *textEncoding, conv csvFormat) *csvReader {
 	br := bufio.NewReaderSize(r, 64<<10)
 	in := &rowBytes{r: br}
+	bom := false
 	if b, err := br.Peek(len(utf8BOM)); err == nil && bytes.Equal(b, utf8BOM) {
 		br.Discard(len(utf8BOM))
-		in.base = int64(len(utf8BOM))
+		in.base, bom = int64(len(utf8BOM)), true
 	}
 	cr := csv.NewReader(in)
 	cr.Comma = comma
 	cr.ReuseRecord = true
 	in.start = in.base
-	return &csvReader{file: file, format: format, provider: provider, cr: cr, in: in, origin: in.base, next: in.base, line: 1, conv: conv}
+	return &csvReader{file: file, format: format, provider: provider, cr: cr, in: in, origin: in.base, next: in.base, line: 1,
+		enc: enc, bom: bom, conv: conv}
+}
+
+// decodeFields checks the cells of a row csv has read, or converts them to
+// UTF-8, in place. text is the row's bytes: when they need no work (nearly
+// always) neither do the cells. The error names the cell's column, if the
+// header has one, and its line.
+func (r *csvReader) decodeFields(fields []string, text []byte, names []string) error {
+	if r.enc.plain(text) {
+		return nil
+	}
+	for i, f := range fields {
+		s, bad, err := r.enc.decode(f)
+		if err != nil {
+			line, _ := r.cr.FieldPos(i)
+			col := ""
+			if i < len(names) {
+				col = names[i]
+			}
+			return &ParseError{File: r.file, Line: line + strings.Count(f[:bad], "\n"), Column: col, Err: err}
+		}
+		fields[i] = s
+	}
+	return nil
 }
 
 // span returns the bytes of the row csv has just read (with the empty
@@ -334,6 +361,9 @@ func (r *csvReader) Read() (*Record, error) {
 		r.done = true
 		return nil, &ParseError{File: r.file, Err: err}
 	}
+	if err := r.decodeFields(fields, text, r.h.names); err != nil {
+		return nil, err
+	}
 	line, _ := r.cr.FieldPos(0)
 	r.row = csvRow{h: r.h, line: line, fields: fields}
 	rec := &Record{Provider: r.provider, Format: r.format, File: r.file, Line: line}
@@ -347,6 +377,9 @@ func (r *csvReader) Read() (*Record, error) {
 }
 
 func (r *csvReader) readHeader() error {
+	if r.bom && r.enc.cm != nil {
+		return bomConflict(r.file, r.enc)
+	}
 	fields, err := r.cr.Read()
 	text, _, start := r.span()
 	if err == io.EOF {
@@ -362,6 +395,9 @@ func (r *csvReader) readHeader() error {
 			line = pe.Line
 		}
 		return &ParseError{File: r.file, Line: line, Err: fmt.Errorf("%w: header: %v", ErrMalformed, err)}
+	}
+	if err := r.decodeFields(fields, text, nil); err != nil {
+		return err
 	}
 	line, _ := r.cr.FieldPos(0)
 	h := &csvHeader{file: r.file, line: line, names: make([]string, len(fields)), pos: make(map[string]int, len(fields))}

@@ -32,6 +32,11 @@ var (
 	ErrBadTime = errors.New("invalid time")
 	// ErrNetMismatch: a balance-grain record whose net is not amount − fee.
 	ErrNetMismatch = errors.New("net is not amount minus fee")
+	// ErrEncoding: bytes that are not text in the file's encoding (UTF-8
+	// unless Options.Encoding declares another).
+	ErrEncoding = errors.New("invalid text encoding")
+	// ErrUnknownEncoding: Options.Encoding is not one of Encodings().
+	ErrUnknownEncoding = errors.New("unknown encoding")
 	// ErrBadMapping: a generic-csv mapping file is wrong.
 	ErrBadMapping = errors.New("invalid mapping")
 )
