@@ -162,3 +162,34 @@ func TestImportEncoding(t *testing.T) {
 		t.Errorf("description %q, %v; want Café crème", got, err)
 	}
 }
+
+// TestImportByteOrderMark imports a CSV and a JSON export that start with a
+// UTF-8 byte order mark, as spreadsheet programs save them: both are
+// detected and stored, and the raw rows read back from the store are the
+// file's rows, without the mark.
+func TestImportByteOrderMark(t *testing.T) {
+	dir := t.TempDir()
+	db := filepath.Join(dir, "t.db")
+	row := `"txn_1","2026-11-02 09:30:00","2026-11-04 00:00:00","usd","29.99","1.17","28.82","charge","ch_1","ok"`
+	obj := `{"id":"txn_2","object":"balance_transaction","amount":1000,"fee":30,"net":970,"currency":"usd","type":"charge","created":1793000000}`
+	csv := writeFile(t, dir, "bom.csv", "\xEF\xBB\xBF"+itemizedHeader+"\n"+row+"\n")
+	json := writeFile(t, dir, "bom.json", "\xEF\xBB\xBF{\"object\":\"list\",\"data\":[\n"+obj+"\n]}\n")
+	for _, f := range []string{csv, json} {
+		if code, out, errOut := runCLI(t, "--db", db, "import", f); code != 0 || !strings.Contains(out, "1 added") {
+			t.Fatalf("import %s: exit %d\n%s\n%s", f, code, out, errOut)
+		}
+	}
+	st, err := sqlite.Open(context.Background(), db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	raw := map[string]string{}
+	err = st.EachRecord(context.Background(), sqlite.RecordFilter{}, func(r *importers.Record) error {
+		raw[r.ID] = r.Raw
+		return nil
+	})
+	if err != nil || raw["txn_1"] != row || raw["txn_2"] != obj {
+		t.Errorf("stored raw rows %q, %v", raw, err)
+	}
+}
