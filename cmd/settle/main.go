@@ -85,7 +85,7 @@ func (a *app) ledger(ctx context.Context) (*ledger.Ledger, error) {
 	}
 	opts := &sqlite.Options{LockTimeout: a.lockTimeout, Mode: a.fileMode(), MustExist: !a.createsDB,
 		OnLockWait: func(w sqlite.LockWait) {
-			fmt.Fprintf(a.stderr, "settle: waiting for the write lock on %s, held by %s (for up to %s; see --lock-timeout)\n",
+			fmt.Fprintf(a.stderr, "settle: waiting for the write lock on %s, held by %s; waiting up to %s (--lock-timeout)\n",
 				a.dbPath, w.Holder, w.Timeout)
 		}}
 	if a.lockTimeout <= 0 {
