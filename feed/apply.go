@@ -2,6 +2,7 @@ package feed
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 
@@ -12,83 +13,176 @@ import (
 type Summary struct {
 	Applied  int // events that wrote something new
 	Replayed int // events already recorded earlier (same id, same content)
-	Skipped  int // bad events skipped with SkipInvalid
+	Skipped  int // bad events skipped with skipInvalid
 }
+
+// MaxErrors is how many problems ApplyFile lists; past it, it counts them.
+const MaxErrors = 1000
+
+// errRolledBack ends the transaction of a feed that had a bad line.
+var errRolledBack = errors.New("feed rolled back")
 
 // Apply records events through the ledger. Without skipInvalid it is all or
 // nothing: the first failing event rolls every event back and its error is
 // returned. With skipInvalid each failing event is skipped, reported in the
 // returned errors, and the rest are applied.
 func Apply(ctx context.Context, l *ledger.Ledger, events []Event, skipInvalid bool) (Summary, []error) {
-	return apply(ctx, l, func(fn func(Event) error) ([]error, error) {
-		for _, ev := range events {
-			if err := fn(ev); err != nil {
-				return nil, err
-			}
+	i := 0
+	next := func() (Event, error) {
+		if i == len(events) {
+			return Event{}, io.EOF
 		}
-		return nil, nil
-	}, skipInvalid)
+		i++
+		return events[i-1], nil
+	}
+	rewind := func() bool { i = 0; return true }
+	return apply(ctx, l, next, rewind, skipInvalid, false)
 }
 
-// ApplyFile records a feed file in two streaming passes, so that memory does
-// not grow with the file: the first pass lists every bad line (and, without
-// skipInvalid, stops there with nothing written); the second reads the file
-// again and applies its events as Apply does, in one transaction. open is
-// called once per pass.
-func ApplyFile(ctx context.Context, l *ledger.Ledger, name string, open func() (io.ReadCloser, error), skipInvalid bool) (Summary, []error) {
-	f, err := open()
-	if err != nil {
-		return Summary{}, []error{err}
-	}
-	bad, _ := Each(name, f, func(Event) error { return nil })
-	f.Close()
-	if len(bad) > 0 && !skipInvalid {
-		return Summary{}, bad
-	}
-	sum, errs := apply(ctx, l, func(fn func(Event) error) ([]error, error) {
-		f, err := open()
-		if err != nil {
-			return nil, err
-		}
-		defer f.Close()
-		return Each(name, f, fn)
-	}, skipInvalid)
-	sum.Skipped += len(bad)
-	return sum, append(bad, errs...)
+// ApplyFile reads a feed from r once, validating and applying each line as
+// it comes, in one database transaction; memory does not grow with the
+// file. Without skipInvalid it is all or nothing: after the first bad line
+// (one that does not parse or that the ledger refuses) it applies no more,
+// reads on to list the rest of the lines that do not parse, and rolls
+// everything back. With skipInvalid bad lines are reported and skipped and
+// the rest is applied. A failure to read r, or of the database, rolls
+// everything back in either case. At most MaxErrors problems are listed.
+func ApplyFile(ctx context.Context, l *ledger.Ledger, name string, r io.Reader, skipInvalid bool) (Summary, []error) {
+	once := func() bool { return false }
+	return apply(ctx, l, NewReader(name, r).Next, once, skipInvalid, true)
 }
 
-// apply runs the events that each yields in one transaction.
-func apply(ctx context.Context, l *ledger.Ledger, each func(fn func(Event) error) ([]error, error), skipInvalid bool) (Summary, []error) {
+// apply runs the events that next yields in one transaction. With
+// readOn, a bad line without skipInvalid stops the applying but not the
+// reading, so that every line that does not parse is listed. rewind starts
+// next again if the store runs the transaction again (a PostgreSQL store
+// retries serialization failures), or reports that it cannot.
+func apply(ctx context.Context, l *ledger.Ledger, next func() (Event, error), rewind func() bool, skipInvalid, readOn bool) (Summary, []error) {
 	var sum Summary
 	var errs []error
+	more := 0
+	report := func(err error) {
+		if len(errs) < MaxErrors {
+			errs = append(errs, err)
+		} else {
+			more++
+		}
+	}
+	failed := false
+	runs := 0
 	err := l.Atomic(ctx, func(tl *ledger.Ledger) error {
-		_, err := each(func(ev Event) error {
+		if runs++; runs > 1 {
+			if !rewind() {
+				return errors.New("the database asked to run the transaction again, and the feed was read once; record it again")
+			}
+			sum, errs, more, failed = Summary{}, nil, 0, false
+		}
+		for {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+			ev, err := next()
+			var bad *Error
+			switch {
+			case err == io.EOF:
+				if failed {
+					return errRolledBack
+				}
+				return nil
+			case errors.As(err, &bad):
+				report(err)
+				sum.Skipped++
+				failed = failed || !skipInvalid
+				continue
+			case err != nil:
+				return err
+			}
+			if failed {
+				if !readOn {
+					return errRolledBack
+				}
+				continue
+			}
 			replayed, err := applyOne(ctx, tl, ev)
 			if err != nil {
-				err = &Error{File: ev.File, Line: ev.Line, Err: fmt.Errorf("%s %q: %w", ev.Type, ev.ID, err)}
-				if !skipInvalid {
-					return err
+				if !refused(err) {
+					return fmt.Errorf("%s:%d: %w", ev.File, ev.Line, err)
 				}
-				errs = append(errs, err)
+				report(lineError(ev, err))
 				sum.Skipped++
-				return nil
+				failed = !skipInvalid
+				continue
 			}
 			if replayed {
 				sum.Replayed++
 			} else {
 				sum.Applied++
 			}
-			return nil
-		})
-		return err
+		}
 	})
-	if err != nil {
+	if more > 0 {
+		errs = append(errs, fmt.Errorf("… and %d more problems", more))
+	}
+	switch {
+	case errors.Is(err, errRolledBack):
+		return Summary{}, errs
+	case err != nil:
 		return Summary{}, append(errs, err)
 	}
 	return sum, errs
 }
 
+// lineError places an error of the ledger's at its event's line, naming
+// the field when the feed checked it itself.
+func lineError(ev Event, err error) error {
+	var e *Error
+	if errors.As(err, &e) {
+		e.File, e.Line = ev.File, ev.Line
+		return e
+	}
+	return &Error{File: ev.File, Line: ev.Line, Err: fmt.Errorf("%s %q: %w", ev.Type, ev.ID, err)}
+}
+
+// refusals are the ledger's errors that are an event's own fault. Any other
+// error (the database's, a canceled context) is no reason to skip the line:
+// it stops the whole feed.
+var refusals = []error{
+	ledger.ErrNotFound, ledger.ErrUnbalanced, ledger.ErrIdempotencyConflict, ledger.ErrOverCapture,
+	ledger.ErrOverRefund, ledger.ErrAlreadyCaptured, ledger.ErrAlreadyVoided, ledger.ErrAlreadyResolved,
+	ledger.ErrCurrencyMismatch, ledger.ErrInvalidAmount, ledger.ErrUnknownCurrency, ledger.ErrInvalidAccount,
+	ledger.ErrInvalidRequest, ledger.ErrClosedPeriod, ledger.ErrInsufficientFunds, ledger.ErrInvalidState,
+	ledger.ErrInvalidTime, ErrBadLine,
+}
+
+func refused(err error) bool {
+	for _, r := range refusals {
+		if errors.Is(err, r) {
+			return true
+		}
+	}
+	return false
+}
+
+// checkCurrencies resolves an event's currency codes with the ledger's
+// registry, so that a refusal names the field.
+func checkCurrencies(l *ledger.Ledger, ev Event) error {
+	if ev.Currency != "" {
+		if _, err := l.Currency(ev.Currency); err != nil {
+			return &Error{Field: "currency", Err: err}
+		}
+	}
+	for i, p := range ev.Postings {
+		if _, err := l.Currency(p.Currency); err != nil {
+			return &Error{Field: fmt.Sprintf("postings[%d].currency", i), Err: err}
+		}
+	}
+	return nil
+}
+
 func applyOne(ctx context.Context, l *ledger.Ledger, ev Event) (bool, error) {
+	if err := checkCurrencies(l, ev); err != nil {
+		return false, err
+	}
 	var res *ledger.Result
 	var err error
 	switch ev.Type {

@@ -2,19 +2,23 @@
 // each mirroring a ledger call. It is how a billing backend that does not
 // embed the Go library records its payments (`settle record FILE.jsonl`).
 //
-// Amounts are decimal strings in major units ("29.99"); a JSON number is
-// refused, because cents-versus-dollars is the classic ledger bug.
+// The feed is strict, because a ledger must not guess: amounts are decimal
+// strings in major units ("29.99") — a JSON number is refused, because
+// cents-versus-dollars is the classic ledger bug — and only plain ones
+// (digits, optionally a point and more digits: no sign, spaces, exponent or
+// separators); unknown fields and duplicate keys are refused at every level;
+// times are RFC 3339 and must be ones the books store exactly. A UTF-8 byte
+// order mark at the start of the file is skipped. Every problem names its
+// place as FILE:LINE:field.
 package feed
 
 import (
 	"bufio"
 	"bytes"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"sort"
-	"strings"
 	"time"
 
 	"github.com/shopspring/decimal"
@@ -42,18 +46,47 @@ type Event struct {
 	Postings                                 []ledger.PostingInput
 }
 
-// Error is a problem with one line of a feed file.
+// Error is a problem with one line of a feed file: a line that is not a
+// valid event (errors.Is(err, ErrBadLine)), or an event the ledger refused
+// (Err wraps the ledger's error).
 type Error struct {
-	File string
-	Line int
-	Err  error
+	File  string
+	Line  int
+	Field string // the field at fault, e.g. "at" or "fees[0].amount"; empty for the whole line
+	Err   error
 }
 
-func (e *Error) Error() string { return fmt.Sprintf("%s:%d: %v", e.File, e.Line, e.Err) }
+func (e *Error) Error() string {
+	if e.Field != "" {
+		return fmt.Sprintf("%s:%d:%s: %v", e.File, e.Line, e.Field, e.Err)
+	}
+	return fmt.Sprintf("%s:%d: %v", e.File, e.Line, e.Err)
+}
+
 func (e *Error) Unwrap() error { return e.Err }
 
 // ErrBadLine marks a line that is not a valid event.
 var ErrBadLine = errors.New("invalid event")
+
+// invalid is why a line is not a valid event. It matches ErrBadLine without
+// saying so in its message, and unwraps to the error behind it, if any
+// (ledger.ErrInvalidTime, for example).
+type invalid struct {
+	msg string
+	err error
+}
+
+func (e *invalid) Error() string        { return e.msg }
+func (e *invalid) Is(target error) bool { return target == ErrBadLine }
+func (e *invalid) Unwrap() error        { return e.err }
+
+// bad returns the *Error for a problem with field (empty for the whole
+// line); File and Line are filled in by the Reader. A %w in format is
+// unwrapped to.
+func bad(field, format string, args ...any) error {
+	err := fmt.Errorf(format, args...)
+	return &Error{Field: field, Err: &invalid{msg: err.Error(), err: errors.Unwrap(err)}}
+}
 
 // fieldSpec lists, per event type, the required and optional fields besides
 // id, type and at.
@@ -81,268 +114,108 @@ func Types() []string {
 	return out
 }
 
-// Read parses every line of a feed. It returns the valid events and an
-// *Error for every bad line; blank lines are skipped.
-func Read(name string, r io.Reader) ([]Event, []error) {
-	var events []Event
-	errs, _ := Each(name, r, func(ev Event) error {
-		events = append(events, ev)
-		return nil
-	})
-	return events, errs
+// MaxLine is the longest line, in bytes, that the feed reads. A longer line
+// is refused as a whole; the lines after it are read.
+const MaxLine = 16 << 20
+
+var bom = []byte("\xef\xbb\xbf")
+
+// Reader reads a feed one event at a time, in the manner of encoding/csv's
+// Reader: it holds one line at a time, so memory does not grow with the
+// file, and it reads its input once, so a pipe or FIFO works.
+type Reader struct {
+	name string
+	br   *bufio.Reader
+	line int
+	buf  []byte
 }
 
-// Each parses a feed one line at a time, calling fn with each valid event,
-// and returns an *Error for every bad line. An error from fn stops the scan
-// and is returned as the second result. Memory does not grow with the file.
-func Each(name string, r io.Reader, fn func(Event) error) ([]error, error) {
-	var errs []error
-	sc := bufio.NewScanner(r)
-	sc.Buffer(make([]byte, 64*1024), 16*1024*1024)
-	line := 0
-	for sc.Scan() {
-		line++
-		b := bytes.TrimSpace(sc.Bytes())
+// NewReader returns a Reader of r; name is the file name its errors give.
+func NewReader(name string, r io.Reader) *Reader {
+	return &Reader{name: name, br: bufio.NewReaderSize(r, 64<<10)}
+}
+
+// Next returns the next event. A line that is not a valid event gives an
+// *Error matching ErrBadLine, and the next call goes on with the next line.
+// After the last event Next returns io.EOF; a failure to read the input is
+// returned as it is (not an *Error), and ends the feed. Blank lines are
+// skipped, and so is a UTF-8 byte order mark at the start of the file.
+func (r *Reader) Next() (Event, error) {
+	for {
+		b, err := r.readLine()
+		if err != nil {
+			return Event{}, err
+		}
+		if r.line == 1 {
+			b = bytes.TrimPrefix(b, bom)
+		}
+		b = bytes.TrimSpace(b)
 		if len(b) == 0 {
 			continue
 		}
 		ev, err := parseLine(b)
 		if err != nil {
-			errs = append(errs, &Error{File: name, Line: line, Err: err})
+			var e *Error
+			if !errors.As(err, &e) {
+				e = &Error{Err: err}
+			}
+			e.File, e.Line = r.name, r.line
+			return Event{}, e
+		}
+		ev.File, ev.Line = r.name, r.line
+		return ev, nil
+	}
+}
+
+// readLine returns the next line, without its end, in a buffer that the next
+// call reuses; io.EOF after the last line.
+func (r *Reader) readLine() ([]byte, error) {
+	r.buf = r.buf[:0]
+	tooLong := false
+	for {
+		chunk, err := r.br.ReadSlice('\n')
+		if len(r.buf)+len(chunk) > MaxLine+1 { // +1: the line's \n
+			tooLong, r.buf = true, r.buf[:0]
+		}
+		if !tooLong {
+			r.buf = append(r.buf, chunk...)
+		}
+		switch {
+		case err == bufio.ErrBufferFull:
 			continue
+		case err == io.EOF:
+			if len(r.buf) == 0 && !tooLong {
+				return nil, io.EOF
+			}
+		case err != nil:
+			return nil, fmt.Errorf("%s: reading line %d: %w", r.name, r.line+1, err)
 		}
-		ev.File, ev.Line = name, line
-		if err := fn(ev); err != nil {
-			return errs, err
+		r.line++
+		if tooLong {
+			return nil, &Error{File: r.name, Line: r.line, Err: &invalid{msg: fmt.Sprintf("the line is longer than %d MiB", MaxLine>>20)}}
 		}
+		return r.buf, nil
 	}
-	if err := sc.Err(); err != nil {
-		errs = append(errs, &Error{File: name, Line: line + 1, Err: fmt.Errorf("%w: %v", ErrBadLine, err)})
-	}
-	return errs, nil
 }
 
-// fields decodes a line's values, keeping each raw for strict typing.
-type fields map[string]json.RawMessage
-
-func parseLine(b []byte) (Event, error) {
-	var ev Event
-	var f fields
-	dec := json.NewDecoder(bytes.NewReader(b))
-	if err := dec.Decode(&f); err != nil {
-		return ev, fmt.Errorf("%w: not a JSON object: %v", ErrBadLine, err)
-	}
-	if dec.More() {
-		return ev, fmt.Errorf("%w: more than one JSON value on the line", ErrBadLine)
-	}
-	var err error
-	if ev.ID, err = f.str("id", true); err != nil {
-		return ev, err
-	}
-	if ev.Type, err = f.str("type", true); err != nil {
-		return ev, err
-	}
-	spec, ok := fieldSpec[ev.Type]
-	if !ok {
-		return ev, fmt.Errorf("%w: unknown event type %q (known: %s)", ErrBadLine, ev.Type, strings.Join(Types(), ", "))
-	}
-	if ev.At, err = f.time("at", true); err != nil {
-		return ev, err
-	}
-	allowed := map[string]bool{"id": true, "type": true, "at": true}
-	for _, k := range spec.required {
-		allowed[k] = true
-		if _, ok := f[k]; !ok {
-			return ev, fmt.Errorf("%w: missing field %q (a %s needs %s)", ErrBadLine, k, ev.Type, strings.Join(spec.required, ", "))
+// Read parses a whole feed. It returns the valid events and an error for
+// every bad line (an *Error), or for a failure to read, after which it stops.
+func Read(name string, r io.Reader) ([]Event, []error) {
+	var events []Event
+	var errs []error
+	rd := NewReader(name, r)
+	for {
+		ev, err := rd.Next()
+		var e *Error
+		switch {
+		case err == io.EOF:
+			return events, errs
+		case errors.As(err, &e):
+			errs = append(errs, err)
+		case err != nil:
+			return events, append(errs, err)
+		default:
+			events = append(events, ev)
 		}
 	}
-	for _, k := range spec.optional {
-		allowed[k] = true
-	}
-	var unknown []string
-	for k := range f {
-		if !allowed[k] {
-			unknown = append(unknown, k)
-		}
-	}
-	if len(unknown) > 0 {
-		sort.Strings(unknown)
-		return ev, fmt.Errorf("%w: field %q is not part of a %s", ErrBadLine, unknown[0], ev.Type)
-	}
-	strs := []struct {
-		dst  *string
-		name string
-	}{
-		{&ev.Payment, "payment"}, {&ev.Provider, "provider"}, {&ev.ProviderRef, "provider_ref"},
-		{&ev.Currency, "currency"}, {&ev.Customer, "customer"}, {&ev.Description, "description"},
-		{&ev.Reason, "reason"}, {&ev.Refund, "refund"}, {&ev.Dispute, "dispute"}, {&ev.Payout, "payout"},
-	}
-	for _, s := range strs {
-		if *s.dst, err = f.str(s.name, false); err != nil {
-			return ev, err
-		}
-	}
-	amounts := []struct {
-		dst  *decimal.Decimal
-		name string
-	}{{&ev.Amount, "amount"}, {&ev.Fee, "fee"}, {&ev.FeeRefund, "fee_refund"}}
-	for _, a := range amounts {
-		if *a.dst, err = f.amount(a.name); err != nil {
-			return ev, err
-		}
-	}
-	times := []struct {
-		dst  *time.Time
-		name string
-	}{{&ev.ExpiresAt, "expires_at"}, {&ev.AvailableOn, "available_on"}, {&ev.ArrivalDate, "arrival_date"}}
-	for _, t := range times {
-		if *t.dst, err = f.time(t.name, false); err != nil {
-			return ev, err
-		}
-	}
-	if raw, ok := f["automatic"]; ok {
-		if err := json.Unmarshal(raw, &ev.Automatic); err != nil {
-			return ev, fmt.Errorf("%w: field \"automatic\" must be true or false", ErrBadLine)
-		}
-	}
-	if ev.Metadata, err = f.metadata(); err != nil {
-		return ev, err
-	}
-	if ev.Fees, err = f.fees(); err != nil {
-		return ev, err
-	}
-	if ev.Postings, err = f.postings(); err != nil {
-		return ev, err
-	}
-	return ev, nil
-}
-
-func (f fields) str(name string, required bool) (string, error) {
-	raw, ok := f[name]
-	if !ok || string(raw) == "null" {
-		if required {
-			return "", fmt.Errorf("%w: missing field %q", ErrBadLine, name)
-		}
-		return "", nil
-	}
-	var s string
-	if err := json.Unmarshal(raw, &s); err != nil {
-		return "", fmt.Errorf("%w: field %q must be a string", ErrBadLine, name)
-	}
-	if required && strings.TrimSpace(s) == "" {
-		return "", fmt.Errorf("%w: field %q is empty", ErrBadLine, name)
-	}
-	return s, nil
-}
-
-// amount reads a decimal string; a JSON number is refused.
-func (f fields) amount(name string) (decimal.Decimal, error) {
-	raw, ok := f[name]
-	if !ok || string(raw) == "null" {
-		return decimal.Decimal{}, nil
-	}
-	return parseAmount(name, raw)
-}
-
-func parseAmount(name string, raw json.RawMessage) (decimal.Decimal, error) {
-	var s string
-	if err := json.Unmarshal(raw, &s); err != nil {
-		return decimal.Decimal{}, fmt.Errorf("%w: field %q must be a decimal string in major units like \"29.99\", not %s", ErrBadLine, name, string(raw))
-	}
-	d, err := ledger.ParseDecimal(s)
-	if err != nil {
-		return decimal.Decimal{}, fmt.Errorf("%w: field %q: %v", ErrBadLine, name, err)
-	}
-	return d, nil
-}
-
-func (f fields) time(name string, required bool) (time.Time, error) {
-	s, err := f.str(name, required)
-	if err != nil || s == "" {
-		return time.Time{}, err
-	}
-	t, err := time.Parse(time.RFC3339, s)
-	if err != nil {
-		return time.Time{}, fmt.Errorf("%w: field %q: %q is not an RFC 3339 time like 2026-11-02T09:30:00Z", ErrBadLine, name, s)
-	}
-	return t.UTC(), nil
-}
-
-func (f fields) metadata() (map[string]string, error) {
-	raw, ok := f["metadata"]
-	if !ok || string(raw) == "null" {
-		return nil, nil
-	}
-	var m map[string]string
-	if err := json.Unmarshal(raw, &m); err != nil {
-		return nil, fmt.Errorf("%w: field \"metadata\" must be an object of strings", ErrBadLine)
-	}
-	return m, nil
-}
-
-func (f fields) fees() ([]ledger.Fee, error) {
-	raw, ok := f["fees"]
-	if !ok || string(raw) == "null" {
-		return nil, nil
-	}
-	var items []fields
-	if err := json.Unmarshal(raw, &items); err != nil {
-		return nil, fmt.Errorf("%w: field \"fees\" must be a list like [{\"type\":\"processing\",\"amount\":\"0.59\"}]", ErrBadLine)
-	}
-	out := make([]ledger.Fee, 0, len(items))
-	for i, it := range items {
-		typ, err := it.str("type", false)
-		if err != nil {
-			return nil, fmt.Errorf("fees[%d]: %w", i, err)
-		}
-		amtRaw, ok := it["amount"]
-		if !ok {
-			return nil, fmt.Errorf("%w: fees[%d]: missing field \"amount\"", ErrBadLine, i)
-		}
-		amt, err := parseAmount(fmt.Sprintf("fees[%d].amount", i), amtRaw)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, ledger.Fee{Type: typ, Amount: amt})
-	}
-	return out, nil
-}
-
-func (f fields) postings() ([]ledger.PostingInput, error) {
-	raw, ok := f["postings"]
-	if !ok || string(raw) == "null" {
-		return nil, nil
-	}
-	var items []fields
-	if err := json.Unmarshal(raw, &items); err != nil {
-		return nil, fmt.Errorf("%w: field \"postings\" must be a list of {account, currency, debit|credit}", ErrBadLine)
-	}
-	out := make([]ledger.PostingInput, 0, len(items))
-	for i, it := range items {
-		acct, err := it.str("account", true)
-		if err != nil {
-			return nil, fmt.Errorf("postings[%d]: %w", i, err)
-		}
-		cur, err := it.str("currency", true)
-		if err != nil {
-			return nil, fmt.Errorf("postings[%d]: %w", i, err)
-		}
-		dr, hasDr := it["debit"]
-		cr, hasCr := it["credit"]
-		if hasDr == hasCr {
-			return nil, fmt.Errorf("%w: postings[%d]: give exactly one of \"debit\" or \"credit\"", ErrBadLine, i)
-		}
-		var amt decimal.Decimal
-		if hasDr {
-			amt, err = parseAmount(fmt.Sprintf("postings[%d].debit", i), dr)
-		} else {
-			amt, err = parseAmount(fmt.Sprintf("postings[%d].credit", i), cr)
-			amt = amt.Neg()
-		}
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, ledger.PostingInput{Account: acct, Currency: cur, Amount: amt})
-	}
-	return out, nil
 }

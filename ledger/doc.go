@@ -10,6 +10,14 @@
 // ErrIdempotencyConflict. Errors can be tested with errors.Is against the
 // sentinels in errors.go.
 //
+// Times: a request whose own time (At, OccurredAt, Created) is the zero time is
+// dated now, by Options.Now; other times left zero (ExpiresAt, AvailableOn,
+// ArrivalDate) take their documented defaults. Every non-zero time a caller
+// gives must lie between MinTime and MaxTime (1677-09-21 to 2262-04-11, what
+// Unix nanoseconds hold) and not be the Unix epoch itself, which the stores
+// keep for "no time"; any other is refused with a *TimeError wrapping
+// ErrInvalidTime, never clamped, so every stored time reads back as given.
+//
 // The payment lifecycle books, on the accounts of a Chart (DefaultChart by
 // default; P is the provider):
 //

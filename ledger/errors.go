@@ -23,6 +23,7 @@ var (
 	ErrClosedPeriod        = errors.New("period is closed")
 	ErrInsufficientFunds   = errors.New("balance would go negative")
 	ErrInvalidState        = errors.New("invalid state for this operation")
+	ErrInvalidTime         = errors.New("invalid time")
 )
 
 // Violation is one broken invariant found by Verify.

@@ -149,6 +149,12 @@ func (l *Ledger) prepareEntry(in EntryInput) (*Entry, error) {
 	}
 	// Hashed as given, before OccurredAt defaults to now, so that a retry
 	// that leaves it to the clock replays instead of conflicting.
+	if err := CheckTime("occurred_at", in.OccurredAt); err != nil {
+		return nil, err
+	}
+	if err := CheckTime("expires_at", in.ExpiresAt); err != nil {
+		return nil, err
+	}
 	hash := entryHash(&in)
 	in.OccurredAt = l.at(in.OccurredAt)
 	if !in.ExpiresAt.IsZero() {
@@ -416,6 +422,9 @@ func (l *Ledger) VoidPending(ctx context.Context, key string, entryID int64) err
 func (l *Ledger) Reverse(ctx context.Context, key string, entryID int64, at time.Time, description string) (*Entry, error) {
 	// Hashed before at defaults to now, so that a retry replays.
 	at = at.UTC()
+	if err := CheckTime("at", at); err != nil {
+		return nil, err
+	}
 	res, err := l.idempotent(ctx, "reverse", key, []any{entryID, at, description}, func(tx Tx, res *Result) error {
 		at = l.at(at)
 		orig, err := tx.Entry(ctx, entryID)

@@ -84,7 +84,8 @@ func (l *Ledger) View(ctx context.Context, fn func(ReadTx) error) error {
 	return l.store.View(ctx, fn)
 }
 
-// at returns t in UTC, or now when t is zero.
+// at returns t in UTC, or now when t is zero: a request that leaves its
+// time (At, OccurredAt, Created) zero is dated by the Ledger's clock.
 func (l *Ledger) at(t time.Time) time.Time {
 	if t.IsZero() {
 		return l.now().UTC()
@@ -124,6 +125,9 @@ func requestHash(op string, req any) (string, error) {
 func (l *Ledger) idempotent(ctx context.Context, op, key string, req any, fn func(tx Tx, res *Result) error) (*Result, error) {
 	if strings.TrimSpace(key) == "" {
 		return nil, fmt.Errorf("%s: %w: an idempotency key is required", op, ErrInvalidRequest)
+	}
+	if err := checkTimes(req); err != nil {
+		return nil, fmt.Errorf("%s %s: %w", op, key, err)
 	}
 	hash, err := requestHash(op, req)
 	if err != nil {
@@ -176,6 +180,9 @@ func checkOpen(ctx context.Context, tx Tx, at time.Time) error {
 // ClosePeriod closes the books through t: later writes dated at or before t
 // fail with ErrClosedPeriod. Closing never moves backwards.
 func (l *Ledger) ClosePeriod(ctx context.Context, t time.Time) error {
+	if err := CheckTime("through", t); err != nil {
+		return err
+	}
 	return l.store.Update(ctx, func(tx Tx) error {
 		cur, err := tx.ClosedThrough(ctx)
 		if err != nil {

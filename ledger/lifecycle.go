@@ -190,6 +190,10 @@ func (l *Ledger) Capture(ctx context.Context, req CaptureRequest) (*Result, erro
 		if err != nil {
 			return err
 		}
+		if feeTotal > amt {
+			return fmt.Errorf("%w: fees of %s exceed the %s %s captured (the net would be negative)", ErrInvalidAmount,
+				FormatMinor(feeTotal, cur.Digits), FormatMinor(amt, cur.Digits), cur.Upper())
+		}
 		net := amt - feeTotal
 		ps := []Posting{}
 		if net != 0 {

@@ -80,9 +80,30 @@ func LookupCurrency(code string) (Currency, error) {
 	return c, err
 }
 
+// notMoney names the ISO 4217 codes that are no currency a payment is made
+// in: those whose minor unit ISO 4217 gives as "N.A." — gold, silver,
+// palladium and platinum (XAU, XAG, XPD, XPT), the IMF's special drawing
+// right (XDR), the European bond-market units (XBA to XBD), the SUCRE (XSU),
+// the ADB unit of account (XUA), the code reserved for testing (XTS) and
+// "no currency" (XXX) — and the withdrawn units XFO, XFU and XRE.
+// golang.org/x/text knows them all and gives them 2 decimals, which is
+// made up; a payment in one is almost surely a placeholder or test value.
+// They are refused unless registered (Currencies.Register), which states
+// their decimals.
+var notMoney = map[string]string{
+	"xau": "gold", "xag": "silver", "xpd": "palladium", "xpt": "platinum",
+	"xdr": "the IMF's special drawing right", "xba": "a bond-market unit", "xbb": "a bond-market unit",
+	"xbc": "a bond-market unit", "xbd": "a bond-market unit", "xsu": "the SUCRE unit of account",
+	"xua": "the ADB unit of account", "xts": "the code reserved for testing", "xxx": "the code for no currency",
+	"xfo": "a withdrawn unit", "xfu": "a withdrawn unit", "xre": "a withdrawn unit",
+}
+
 func lookupISO(code, lc string) (Currency, error) {
 	if len(lc) != 3 {
 		return Currency{}, fmt.Errorf("%w: %q (register it with its decimals if it is not ISO 4217)", ErrUnknownCurrency, code)
+	}
+	if what, ok := notMoney[lc]; ok {
+		return Currency{}, fmt.Errorf("%w: %q is %s in ISO 4217, not a currency payments are made in (register it with its decimals to use it)", ErrUnknownCurrency, code, what)
 	}
 	unit, err := currency.ParseISO(lc)
 	if err != nil {

@@ -32,6 +32,24 @@ func TestLookupCurrency(t *testing.T) {
 		{code: "us", errIs: ledger.ErrUnknownCurrency},
 		{code: "usdt", errIs: ledger.ErrUnknownCurrency},
 		{code: "u$d", errIs: ledger.ErrUnknownCurrency},
+		// ISO 4217 codes that are no money (minor unit "N.A.") are refused.
+		{code: "XXX", errIs: ledger.ErrUnknownCurrency},
+		{code: "xts", errIs: ledger.ErrUnknownCurrency},
+		{code: "xau", errIs: ledger.ErrUnknownCurrency},
+		{code: "xag", errIs: ledger.ErrUnknownCurrency},
+		{code: "xpt", errIs: ledger.ErrUnknownCurrency},
+		{code: "xpd", errIs: ledger.ErrUnknownCurrency},
+		{code: "xdr", errIs: ledger.ErrUnknownCurrency},
+		{code: "xba", errIs: ledger.ErrUnknownCurrency},
+		{code: "xbd", errIs: ledger.ErrUnknownCurrency},
+		{code: "xsu", errIs: ledger.ErrUnknownCurrency},
+		{code: "xua", errIs: ledger.ErrUnknownCurrency},
+		{code: "xfu", errIs: ledger.ErrUnknownCurrency},
+		// X-codes that are real currencies resolve.
+		{code: "XOF", want: ledger.Currency{Code: "xof", Digits: 0}, upper: "XOF"},
+		{code: "xaf", want: ledger.Currency{Code: "xaf", Digits: 0}, upper: "XAF"},
+		{code: "xpf", want: ledger.Currency{Code: "xpf", Digits: 0}, upper: "XPF"},
+		{code: "xcd", want: ledger.Currency{Code: "xcd", Digits: 2}, upper: "XCD"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.code, func(t *testing.T) {
@@ -101,6 +119,13 @@ func TestCurrenciesRegister(t *testing.T) {
 	}
 	if _, err := cs.Lookup("btc"); err == nil {
 		t.Errorf("btc resolved after refused registrations")
+	}
+	// A code that is no money by default can be registered on purpose.
+	if err := cs.Register("XAU", 4); err != nil {
+		t.Fatalf("Register(XAU): %v", err)
+	}
+	if got, err := cs.Lookup("xau"); err != nil || got != (ledger.Currency{Code: "xau", Digits: 4}) {
+		t.Errorf("Lookup(xau) after Register = %+v, %v", got, err)
 	}
 }
 

@@ -133,15 +133,18 @@ func TestRecordBadLinesChangeNothing(t *testing.T) {
 	cases := []struct {
 		name, line, want string
 	}{
-		{"malformed JSON", `{"id":"b1","type":`, "not a JSON object"},
-		{"unknown type", `{"id":"b1","type":"payment.teleported","at":"2026-11-02T11:00:00Z"}`, `unknown event type "payment.teleported"`},
-		{"missing field", `{"id":"b1","type":"payment.refunded","at":"2026-11-02T11:00:00Z","refund":"r1"}`, `missing field "payment"`},
-		{"JSON number amount", `{"id":"b1","type":"payment.captured","at":"2026-11-02T11:00:00Z","payment":"p9","provider":"stripe","currency":"usd","amount":29.99}`, `field "amount" must be a decimal string`},
+		{"malformed JSON", `{"id":"b1","type":`, `:2: the line is not a JSON object`},
+		{"unknown type", `{"id":"b1","type":"payment.teleported","at":"2026-11-02T11:00:00Z"}`, `:2:type: unknown event type "payment.teleported"`},
+		{"missing field", `{"id":"b1","type":"payment.refunded","at":"2026-11-02T11:00:00Z","refund":"r1"}`, `:2:payment: missing field`},
+		{"JSON number amount", `{"id":"b1","type":"payment.captured","at":"2026-11-02T11:00:00Z","payment":"p9","provider":"stripe","currency":"usd","amount":29.99}`, `:2:amount: must be a decimal string`},
 		{"too many decimals", `{"id":"b1","type":"payment.captured","at":"2026-11-02T11:00:00Z","payment":"p9","provider":"stripe","currency":"usd","amount":"12.345"}`, "more than 2 decimals for USD"},
-		{"unknown payment", `{"id":"b1","type":"payment.refunded","at":"2026-11-02T11:00:00Z","payment":"nope","refund":"r1"}`, `payment "nope": not found`},
-		{"bad time", `{"id":"b1","type":"payment.canceled","at":"yesterday","payment":"p1"}`, "not an RFC 3339 time"},
+		{"unknown payment", `{"id":"b1","type":"payment.refunded","at":"2026-11-02T11:00:00Z","payment":"nope","refund":"r1"}`, `:2: payment.refunded "b1": refund b1: payment "nope": not found`},
+		{"bad time", `{"id":"b1","type":"payment.canceled","at":"yesterday","payment":"p1"}`, `:2:at: "yesterday" is not an RFC 3339 time`},
 		{"unbalanced entry", `{"id":"b1","type":"entry.posted","at":"2026-11-02T11:00:00Z","postings":[{"account":"assets:bank:ops","currency":"usd","debit":"1.00"},{"account":"equity:owner","currency":"usd","credit":"0.99"}]}`, "does not balance"},
-		{"unknown currency", `{"id":"b1","type":"payment.captured","at":"2026-11-02T11:00:00Z","payment":"p9","provider":"whop","currency":"eth","amount":"1.00"}`, `unknown currency: "eth"`},
+		{"unknown currency", `{"id":"b1","type":"payment.captured","at":"2026-11-02T11:00:00Z","payment":"p9","provider":"whop","currency":"eth","amount":"1.00"}`, `:2:currency: unknown currency: "eth"`},
+		{"duplicate key", `{"id":"b1","type":"payment.captured","at":"2026-11-02T11:00:00Z","payment":"p9","provider":"stripe","currency":"usd","amount":"1.00","amount":"999.00"}`, `:2:amount: duplicate key`},
+		{"date out of range", `{"id":"b1","type":"payment.captured","at":"9999-12-31T00:00:00Z","payment":"p9","provider":"stripe","currency":"usd","amount":"1.00"}`, `:2:at: invalid time: 9999-12-31T00:00:00Z is outside the range`},
+		{"fee above amount", `{"id":"b1","type":"payment.captured","at":"2026-11-02T11:00:00Z","payment":"p9","provider":"stripe","currency":"usd","amount":"1.00","fees":[{"amount":"1.50"}]}`, `:2:fees: the fees total 1.5, more than the amount 1`},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -156,7 +159,7 @@ func TestRecordBadLinesChangeNothing(t *testing.T) {
 			if code != 1 {
 				t.Errorf("exit %d, want 1", code)
 			}
-			if !strings.Contains(errOut, file+":2: ") || !strings.Contains(errOut, tc.want) {
+			if !strings.Contains(errOut, file+":2") || !strings.Contains(errOut, tc.want) {
 				t.Errorf("stderr does not name %s:2 with %q:\n%s", file, tc.want, errOut)
 			}
 			after := balances(t, db)
@@ -165,7 +168,7 @@ func TestRecordBadLinesChangeNothing(t *testing.T) {
 			}
 			// With --skip-invalid the good line lands and the bad one is reported.
 			code, out, errOut := runCLI(t, "--db", db, "record", "--skip-invalid", file)
-			if code != 1 || !strings.Contains(out, "1 events recorded") || !strings.Contains(errOut, file+":2: ") {
+			if code != 1 || !strings.Contains(out, "1 events recorded") || !strings.Contains(errOut, file+":2") || !strings.Contains(errOut, tc.want) {
 				t.Errorf("--skip-invalid: exit %d\n%s\n%s", code, out, errOut)
 			}
 			if got := balances(t, db)["income:sales USD"]; got != "10.00/0.00" {

@@ -1,15 +1,16 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"strings"
 
 	"github.com/spf13/cobra"
 
 	"github.com/settlehq/settle/feed"
+	"github.com/settlehq/settle/ledger"
 )
 
 func newRecordCmd(a *app) *cobra.Command {
@@ -23,9 +24,13 @@ Amounts are decimal strings in major units ("29.99"); JSON numbers are refused.
 
 Event types: ` + strings.Join(feed.Types(), ", ") + `.
 
-A file is applied all or nothing: any bad line is reported as FILE:LINE: reason
-and nothing from that file is written. With --skip-invalid the good lines are
-applied and the bad ones reported. Recording the same file again changes nothing.`,
+A file is read once and applied all or nothing: every bad line is reported as
+FILE:LINE:field: reason and nothing from that file is written. With
+--skip-invalid the good lines are applied and the bad ones reported. Recording
+the same file again changes nothing. The feed is strict: amounts are plain
+decimals ("29.99": no sign, spaces, exponent or separators), unknown fields and
+duplicate keys are refused, and times must lie between 1677-09-21 and
+2262-04-11. A UTF-8 byte order mark at the start is skipped.`,
 		Example: `  settle record events.jsonl
   settle record --skip-invalid day1.jsonl day2.jsonl
 
@@ -41,7 +46,7 @@ applied and the bad ones reported. Recording the same file again changes nothing
 			}
 			failed := 0
 			for _, name := range args {
-				sum, errs := feed.ApplyFile(cmd.Context(), books, name, func() (io.ReadCloser, error) { return os.Open(name) }, skipInvalid)
+				sum, errs := recordFile(cmd.Context(), books, name, skipInvalid)
 				printErrs(a, errs)
 				if len(errs) > 0 && !skipInvalid {
 					fmt.Fprintf(a.stderr, "%s: not recorded (%d problems); nothing from it was written. Fix them, or use --skip-invalid to record the rest.\n", name, len(errs))
@@ -61,6 +66,18 @@ applied and the bad ones reported. Recording the same file again changes nothing
 	}
 	cmd.Flags().BoolVar(&skipInvalid, "skip-invalid", false, "record the good lines and report the bad ones")
 	return cmd
+}
+
+// recordFile reads a feed file once, validating and applying each line in
+// one transaction, so that what is recorded is what was validated even when
+// the file is a pipe or changes while it is read.
+func recordFile(ctx context.Context, books *ledger.Ledger, name string, skipInvalid bool) (feed.Summary, []error) {
+	f, err := os.Open(name)
+	if err != nil {
+		return feed.Summary{}, []error{err}
+	}
+	defer f.Close()
+	return feed.ApplyFile(ctx, books, name, f, skipInvalid)
 }
 
 func printErrs(a *app, errs []error) {

@@ -5,18 +5,50 @@ import (
 	"encoding/json"
 	"math"
 	"time"
+
+	"github.com/settlehq/settle/ledger"
 )
 
 // Times are stored as Unix nanoseconds in UTC; zero times as 0 or NULL.
 
-// Unix nanoseconds reach from 1677 to 2262 only. Times outside are clamped
-// rather than left to UnixNano, which would wrap: "as of the year 3000"
-// must still be after every stored time.
+// storeTS encodes a time to store. Unix nanoseconds reach from 1677 to 2262
+// only, and 0 stands for the zero time: a time the encoding cannot hold
+// exactly (see ledger.CheckTime) is refused, never clamped, so that every
+// stored time reads back as it was given. field names the column in the
+// error.
+func storeTS(field string, t time.Time) (int64, error) {
+	if t.IsZero() {
+		return 0, nil
+	}
+	if err := ledger.CheckTime(field, t); err != nil {
+		return 0, err
+	}
+	return t.UnixNano(), nil
+}
+
+// storeTimes2 is storeTS for the two times most rows carry.
+func storeTimes2(f1 string, t1 time.Time, f2 string, t2 time.Time) (int64, int64, error) {
+	n1, err := storeTS(f1, t1)
+	if err != nil {
+		return 0, 0, err
+	}
+	n2, err := storeTS(f2, t2)
+	return n1, n2, err
+}
+
+// Query bounds beyond the encodable range are clamped rather than left to
+// UnixNano, which would wrap: "as of the year 3000" must still be after
+// every stored time, and "from 1600" before every one. A clamped bound
+// selects the same rows as the time itself would, since no stored time lies
+// beyond the range (storeTS refuses them).
 var (
 	maxTS = time.Unix(0, math.MaxInt64)
 	minTS = time.Unix(0, math.MinInt64)
 )
 
+// ts encodes a query bound (an "as of" time, a window's from or to), or a
+// clock time the store takes itself, clamping to the encodable range. Times
+// a caller asks to store go through storeTS instead.
 func ts(t time.Time) int64 {
 	switch {
 	case t.IsZero():

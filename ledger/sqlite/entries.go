@@ -91,8 +91,16 @@ func appendEntryParams(p *params, e *ledger.Entry, ps []rawPosting, plain bool) 
 	if !plain {
 		p.text(string(e.Phase))
 	}
-	p.int(ts(e.OccurredAt))
-	p.int(ts(e.RecordedAt))
+	occurred, err := storeTS("occurred_at", e.OccurredAt)
+	if err != nil {
+		return err
+	}
+	expires, err := storeTS("expires_at", e.ExpiresAt)
+	if err != nil {
+		return err
+	}
+	p.int(occurred)
+	p.int(ts(e.RecordedAt)) // the store's clock
 	p.text(e.Description)
 	if !plain {
 		md, err := meta(e.Metadata)
@@ -113,7 +121,7 @@ func appendEntryParams(p *params, e *ledger.Entry, ps []rawPosting, plain bool) 
 		if e.ExpiresAt.IsZero() {
 			p.null()
 		} else {
-			p.int(ts(e.ExpiresAt))
+			p.int(expires)
 		}
 	}
 	start := len(p.bytes)

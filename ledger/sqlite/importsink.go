@@ -122,6 +122,10 @@ func (k *sink) send(j job) error {
 }
 
 func (k *sink) Add(r *importers.Record) error {
+	created, avail, err := storeTimes2("created", r.Created, "available_on", r.AvailableOn)
+	if err != nil {
+		return &importers.ParseError{File: r.File, Line: r.Line, Err: err}
+	}
 	if k.format == "" {
 		k.format = r.Format
 	}
@@ -160,8 +164,8 @@ func (k *sink) Add(r *importers.Record) error {
 	p.int(r.Refunded)
 	p.int(r.Disputed)
 	p.text(r.Status)
-	p.int(ts(r.Created))
-	p.int(ts(r.AvailableOn))
+	p.int(created)
+	p.int(avail)
 	p.text(r.PayoutID)
 	p.text(r.Description)
 	p.int(int64(r.Line))

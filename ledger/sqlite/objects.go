@@ -51,12 +51,16 @@ func (t *tx) SavePayment(ctx context.Context, p *ledger.Payment) error {
 	if err != nil {
 		return err
 	}
+	created, updated, err := storeTimes2("created_at", p.CreatedAt, "updated_at", p.UpdatedAt)
+	if err != nil {
+		return err
+	}
 	_, err = t.exec(ctx, `INSERT INTO payments (`+paymentCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT (id) DO UPDATE SET provider_ref = excluded.provider_ref, status = excluded.status,
 		authorized = excluded.authorized, captured = excluded.captured, refunded = excluded.refunded,
 		disputed = excluded.disputed, fees = excluded.fees, updated_at = excluded.updated_at`,
 		p.ID, p.Provider, p.ProviderRef, p.Currency, p.Customer, p.Description, md, p.CaptureMethod, string(p.Status),
-		p.Authorized, p.Captured, p.Refunded, p.Disputed, p.Fees, nullID(p.PendingEntryID), ts(p.CreatedAt), ts(p.UpdatedAt))
+		p.Authorized, p.Captured, p.Refunded, p.Disputed, p.Fees, nullID(p.PendingEntryID), created, updated)
 	return translate(err)
 }
 
@@ -92,9 +96,13 @@ func (t *tx) Refund(ctx context.Context, id string) (*ledger.Refund, error) {
 
 // SaveRefund inserts a refund.
 func (t *tx) SaveRefund(ctx context.Context, r *ledger.Refund) error {
-	_, err := t.exec(ctx, `INSERT INTO refunds (id, payment_id, provider_ref, amount, fee_refund, currency, reason, entry_id, created_at)
+	created, err := storeTS("created_at", r.CreatedAt)
+	if err != nil {
+		return err
+	}
+	_, err = t.exec(ctx, `INSERT INTO refunds (id, payment_id, provider_ref, amount, fee_refund, currency, reason, entry_id, created_at)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`, r.ID, r.PaymentID, r.ProviderRef, r.Amount, r.FeeRefund, r.Currency, r.Reason,
-		r.EntryID, ts(r.CreatedAt))
+		r.EntryID, created)
 	return translate(err)
 }
 
@@ -112,11 +120,15 @@ func (t *tx) Dispute(ctx context.Context, id string) (*ledger.Dispute, error) {
 
 // SaveDispute inserts or updates a dispute.
 func (t *tx) SaveDispute(ctx context.Context, d *ledger.Dispute) error {
-	_, err := t.exec(ctx, `INSERT INTO disputes (id, payment_id, provider, provider_ref, amount, fee, fee_refund, currency, status,
+	created, updated, err := storeTimes2("created_at", d.CreatedAt, "updated_at", d.UpdatedAt)
+	if err != nil {
+		return err
+	}
+	_, err = t.exec(ctx, `INSERT INTO disputes (id, payment_id, provider, provider_ref, amount, fee, fee_refund, currency, status,
 		created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT (id) DO UPDATE SET status = excluded.status, fee_refund = excluded.fee_refund, updated_at = excluded.updated_at`,
 		d.ID, d.PaymentID, d.Provider, d.ProviderRef, d.Amount, d.Fee, d.FeeRefund, d.Currency, string(d.Status),
-		ts(d.CreatedAt), ts(d.UpdatedAt))
+		created, updated)
 	return translate(err)
 }
 
@@ -139,10 +151,17 @@ func (t *tx) Payout(ctx context.Context, id string) (*ledger.Payout, error) {
 
 // SavePayout inserts or updates a payout.
 func (t *tx) SavePayout(ctx context.Context, p *ledger.Payout) error {
-	_, err := t.exec(ctx, `INSERT INTO payouts (`+payoutCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+	arrival, err := storeTS("arrival_date", p.ArrivalDate)
+	if err != nil {
+		return err
+	}
+	created, updated, err := storeTimes2("created_at", p.CreatedAt, "updated_at", p.UpdatedAt)
+	if err != nil {
+		return err
+	}
+	_, err = t.exec(ctx, `INSERT INTO payouts (`+payoutCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT (id) DO UPDATE SET status = excluded.status, updated_at = excluded.updated_at`,
-		p.ID, p.Provider, p.ProviderRef, p.Amount, p.Currency, string(p.Status), ts(p.ArrivalDate), ts(p.CreatedAt), ts(p.UpdatedAt),
-		p.Automatic)
+		p.ID, p.Provider, p.ProviderRef, p.Amount, p.Currency, string(p.Status), arrival, created, updated, p.Automatic)
 	return translate(err)
 }
 
@@ -203,9 +222,13 @@ func (t *tx) InsertBalanceTransaction(ctx context.Context, b *ledger.BalanceTran
 		}
 		details = string(js)
 	}
-	_, err := t.exec(ctx, `INSERT INTO balance_transactions (`+btCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+	created, avail, err := storeTimes2("created", b.Created, "available_on", b.AvailableOn)
+	if err != nil {
+		return err
+	}
+	_, err = t.exec(ctx, `INSERT INTO balance_transactions (`+btCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		b.ID, b.Provider, b.EntryID, b.Type, b.ReportingCategory, b.SourceType, b.SourceID, b.SourceRef, b.PaymentID,
-		b.Amount, b.Fee, b.Net, details, b.Currency, b.Status, b.Description, ts(b.Created), ts(b.AvailableOn), b.PayoutID,
+		b.Amount, b.Fee, b.Net, details, b.Currency, b.Status, b.Description, created, avail, b.PayoutID,
 		b.AvailableOnEstimated, b.PayoutDerived)
 	return translate(err)
 }

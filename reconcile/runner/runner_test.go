@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -31,9 +30,7 @@ func books(t *testing.T) (*sqlite.Store, *ledger.Ledger) {
 
 func record(t *testing.T, l *ledger.Ledger, name string, b []byte) {
 	t.Helper()
-	_, errs := feed.ApplyFile(context.Background(), l, name, func() (io.ReadCloser, error) {
-		return io.NopCloser(bytes.NewReader(b)), nil
-	}, false)
+	_, errs := feed.ApplyFile(context.Background(), l, name, bytes.NewReader(b), false)
 	if len(errs) > 0 {
 		t.Fatalf("recording %s: %v", name, errs)
 	}

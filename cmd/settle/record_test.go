@@ -1,0 +1,49 @@
+package main
+
+import (
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// A UTF-8 byte order mark at the start of a feed is skipped, as the
+// importers skip it; record used to refuse line 1.
+func TestRecordSkipsAByteOrderMark(t *testing.T) {
+	dir := t.TempDir()
+	db := filepath.Join(dir, "t.db")
+	file := writeFile(t, dir, "bom.jsonl", "\xef\xbb\xbf"+lifecycle)
+	code, out, errOut := runCLI(t, "--db", db, "record", file)
+	if code != 0 || !strings.Contains(out, "9 events recorded") {
+		t.Fatalf("record: exit %d\n%s\n%s", code, out, errOut)
+	}
+}
+
+// Without --skip-invalid every line that does not parse is listed, also
+// those after the first problem, with its field; nothing is written.
+func TestRecordListsEveryBadLineWithItsField(t *testing.T) {
+	dir := t.TempDir()
+	db := filepath.Join(dir, "t.db")
+	if code, _, errOut := runCLI(t, "--db", db, "init"); code != 0 {
+		t.Fatal(errOut)
+	}
+	lines := strings.Split(strings.TrimSpace(lifecycle), "\n")
+	lines[1] = strings.Replace(lines[1], `"amount":"80.00"`, `"amount":"80."`, 1)
+	lines[3] = strings.Replace(lines[3], `"amount":"30.00"`, `"amount":"30.00","amount":"3.00"`, 1)
+	lines[6] = strings.Replace(lines[6], `"at":"2026-11-07T09:00:00Z"`, `"at":"0001-01-01T00:00:00Z"`, 1)
+	lines[8] = strings.Replace(lines[8], `"debit":"500.00"}`, `"debit":"500.00","memo":"x"}`, 1)
+	file := writeFile(t, dir, "bad.jsonl", strings.Join(lines, "\n")+"\n")
+	code, _, errOut := runCLI(t, "--db", db, "record", file)
+	want := []string{
+		file + `:2:amount: "80." is not a plain decimal like "29.99": it needs a digit after the point`,
+		file + `:4:amount: duplicate key: the object gives "amount" twice`,
+		file + `:7:at: 0001-01-01T00:00:00Z is the zero time (year 1), not a date; give the real time`,
+		file + `:9:postings[0].memo: unknown field (a posting takes account, currency, debit, credit)`,
+		file + `: not recorded (4 problems); nothing from it was written.`,
+	}
+	if code != 1 || !strings.HasPrefix(errOut, strings.Join(want, "\n")) {
+		t.Errorf("exit %d, stderr:\n%s\nwant it to start:\n%s", code, errOut, strings.Join(want, "\n"))
+	}
+	if got := balances(t, db); len(got) != 0 {
+		t.Errorf("a rejected file wrote: %v", got)
+	}
+}
