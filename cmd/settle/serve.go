@@ -2,7 +2,6 @@ package main
 
 import (
 	"fmt"
-	"io/fs"
 	"log/slog"
 	"os"
 	"time"
@@ -49,7 +48,7 @@ when it starts. SIGTERM or Ctrl-C lets the running job finish, then stops.
 				if dir == "" {
 					continue
 				}
-				if err := os.MkdirAll(dir, dirMode(a.fileMode())); err != nil {
+				if err := os.MkdirAll(dir, runner.DirMode(a.fileMode())); err != nil {
 					return err
 				}
 			}
@@ -83,7 +82,3 @@ when it starts. SIGTERM or Ctrl-C lets the running job finish, then stops.
 	cmd.Flags().BoolVar(&once, "once", false, "run one job now and exit")
 	return cmd
 }
-
-// dirMode is the permission of folders holding files of mode m: the same
-// readers, who may also list it.
-func dirMode(m fs.FileMode) fs.FileMode { return m | (m&0o444)>>2 }
