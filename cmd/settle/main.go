@@ -54,15 +54,8 @@ func (e exitCodeError) Unwrap() error { return e.err }
 // ledger once opened.
 type app struct {
 	dbPath string
-	// lockTimeout is how long a write waits for another process's write
-	// lock (--lock-timeout); 0 does not wait.
-	lockTimeout time.Duration
-	// groupReadable makes the files settle creates 0640 instead of 0600.
-	groupReadable bool
-	// createsDB is set for the commands that may create a missing database.
-	createsDB bool
-	stdout    io.Writer
-	stderr    io.Writer
+	stdout io.Writer
+	stderr io.Writer
 	// isTerminal reports whether stderr is a terminal (for progress bars).
 	isTerminal bool
 	// now is the clock; tests replace it.
@@ -71,6 +64,14 @@ type app struct {
 	store *sqlite.Store
 	books *ledger.Ledger
 	ran   bool // the command's own code started (so an error is not a usage error)
+
+	// lockTimeout is how long a write waits for another process's write
+	// lock (--lock-timeout); 0 does not wait.
+	lockTimeout time.Duration
+	// groupReadable makes the files settle creates 0640 instead of 0600.
+	groupReadable bool
+	// createsDB is set for the commands that may create a missing database.
+	createsDB bool
 }
 
 // creatingCommands are the commands that create a missing database; every

@@ -2,7 +2,6 @@ package main
 
 import (
 	"fmt"
-	"io/fs"
 	"log/slog"
 	"os"
 	"time"
@@ -58,7 +57,7 @@ exceptions are open.`,
 				if dir == "" {
 					continue
 				}
-				if err := os.MkdirAll(dir, dirMode(a.fileMode())); err != nil {
+				if err := os.MkdirAll(dir, runner.DirMode(a.fileMode())); err != nil {
 					return err
 				}
 			}
@@ -116,7 +115,3 @@ exceptions are open.`,
 	match.register(cmd)
 	return cmd
 }
-
-// dirMode is the permission of folders holding files of mode m: the same
-// readers, who may also list it.
-func dirMode(m fs.FileMode) fs.FileMode { return m | (m&0o444)>>2 }

@@ -172,13 +172,19 @@ func createFile(path string, opts *Options) error {
 	case errors.Is(err, fs.ErrExist):
 		return nil // another process created it meanwhile
 	case errors.Is(err, fs.ErrNotExist):
-		return fmt.Errorf("creating the database %s: the folder %s does not exist (settle does not create folders): %w",
-			path, filepath.Dir(path), fs.ErrNotExist)
+		return fmt.Errorf("creating the database %s: %w", path, noFolderError{filepath.Dir(path)})
 	case err != nil:
 		return fmt.Errorf("creating the database: %w", err)
 	}
 	return f.Close()
 }
+
+// noFolderError is a database's missing folder, which OpenWith does not
+// create: a mistyped path would otherwise make one. It is fs.ErrNotExist.
+type noFolderError struct{ dir string }
+
+func (e noFolderError) Error() string        { return "the folder " + e.dir + " does not exist" }
+func (e noFolderError) Is(target error) bool { return target == fs.ErrNotExist }
 
 // New returns a Store on db, an embedding application's own *sql.DB opened
 // with the "sqlite3" driver (use DSN for the recommended settings), and

@@ -327,8 +327,8 @@ func (s *Store) SetSetting(ctx context.Context, name, value string) error {
 // idempotent requests, imported files or reconciliation runs (settings
 // aside).
 func (s *Store) Empty(ctx context.Context) (bool, error) {
-	var any bool
+	var used bool
 	err := s.db.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM accounts) OR EXISTS (SELECT 1 FROM entries)
-		OR EXISTS (SELECT 1 FROM requests) OR EXISTS (SELECT 1 FROM imports) OR EXISTS (SELECT 1 FROM recon_runs)`).Scan(&any)
-	return !any, err
+		OR EXISTS (SELECT 1 FROM requests) OR EXISTS (SELECT 1 FROM imports) OR EXISTS (SELECT 1 FROM recon_runs)`).Scan(&used)
+	return !used, err
 }

@@ -244,9 +244,9 @@ func kindOf(m fs.FileMode) string {
 	return "a special file"
 }
 
-// dirMode is the permission of folders holding files of mode m: the same
-// readers, who may also list it.
-func dirMode(m fs.FileMode) fs.FileMode { return m | (m&0o444)>>2 }
+// DirMode is the permission of folders holding files of mode m: the same
+// readers, who may also list them.
+func DirMode(m fs.FileMode) fs.FileMode { return m | (m&0o444)>>2 }
 
 // fitName returns name+suffix, shortening name (keeping its start and
 // adding a hash of it) when the result would be too long for a file name.
@@ -339,7 +339,7 @@ func reject(inbox, name, reason string, mode fs.FileMode) (string, error) {
 // mkdirIn makes dir unless it exists; checkSubdir has made sure it is no
 // link.
 func mkdirIn(dir string, mode fs.FileMode) error {
-	err := os.Mkdir(dir, dirMode(mode))
+	err := os.Mkdir(dir, DirMode(mode))
 	if errors.Is(err, fs.ErrExist) {
 		return checkSubdir(filepath.Dir(dir), filepath.Base(dir))
 	}
@@ -350,7 +350,7 @@ func mkdirIn(dir string, mode fs.FileMode) error {
 // or name-2, name-3, … if a run already wrote name, so that two runs never
 // write into one folder.
 func newRunDir(parent, name string, mode fs.FileMode) (string, error) {
-	if err := os.MkdirAll(parent, dirMode(mode)); err != nil {
+	if err := os.MkdirAll(parent, DirMode(mode)); err != nil {
 		return "", err
 	}
 	for i := 1; ; i++ {
@@ -358,7 +358,7 @@ func newRunDir(parent, name string, mode fs.FileMode) (string, error) {
 		if i > 1 {
 			dir = fmt.Sprintf("%s-%d", dir, i)
 		}
-		err := os.Mkdir(dir, dirMode(mode))
+		err := os.Mkdir(dir, DirMode(mode))
 		if !errors.Is(err, fs.ErrExist) {
 			return dir, err
 		}
