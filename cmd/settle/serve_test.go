@@ -209,6 +209,9 @@ func TestServeOnceCoversOldExport(t *testing.T) {
 		t.Errorf("serve --once did not report the 4 exceptions:\n%s", out)
 	}
 	empty := filepath.Join(dir, "empty.db")
+	if code, out, errOut := runCLI(t, "--db", empty, "init"); code != 0 {
+		t.Fatalf("init: %s%s", out, errOut)
+	}
 	code, _, errOut = runCLI(t, "--db", empty, "serve", "--once")
 	if code != exitError || !strings.Contains(errOut, "nothing was compared") {
 		t.Errorf("serve --once on empty books: exit %d, %s", code, errOut)
