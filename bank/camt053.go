@@ -15,7 +15,8 @@ import (
 
 // camtNamespace is the namespace of camt.053 without its version; the
 // versions read are .02 to .08, whose elements used here are the same but
-// for Ntry/Sts, plain text up to .07 and a Cd or Prtry child in .08.
+// for Ntry/Sts, the code itself in older versions and a Cd or Prtry child
+// in newer ones.
 const camtNamespace = "urn:iso:std:iso:20022:tech:xsd:camt.053.001."
 
 func camtVersionOK(ns string) bool {
