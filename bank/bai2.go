@@ -282,7 +282,8 @@ func (r *bai2Reader) groupHeader(rec *bai2Record, f *bai2Fields) {
 	if g.asOf, err = parseYYMMDD(fields[3]); err != nil {
 		r.fail(f.line(), "02 as-of date", err)
 	}
-	// A group without a currency reports in US dollars.
+	// A blank group currency is read as US dollars, BAI2 being a US
+	// format; the statement's Currency shows what was assumed.
 	g.currency = fields[5]
 	if g.currency == "" {
 		g.currency = "USD"
