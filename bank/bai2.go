@@ -18,6 +18,10 @@ import (
 // is a small line format: a state machine over its records streams and
 // reports every problem where it is.
 
+// maxContinuations bounds the 88 records of one record, so that a hostile
+// file cannot make one record grow memory.
+const maxContinuations = 1000
+
 // bai2Record is one logical record: a physical record and its 88
 // continuations.
 type bai2Record struct {
@@ -133,6 +137,7 @@ func readBAI2(br *bufio.Reader, s *session) {
 	r := &bai2Reader{s: s}
 	sc := newLineScanner(br, s)
 	var rec *bai2Record
+	var blanks []textLine // blank lines after rec: part of its raw text only if an 88 follows
 	for !s.stopped() {
 		l, ok := sc.next()
 		if !ok {
@@ -141,6 +146,9 @@ func readBAI2(br *bufio.Reader, s *session) {
 		r.lastLine = l.num
 		text := strings.TrimRight(l.text, " \t")
 		if text == "" {
+			if rec != nil && len(blanks) < maxContinuations {
+				blanks = append(blanks, l)
+			}
 			continue // blank lines are no records
 		}
 		code, rest, _ := strings.Cut(text, ",")
@@ -149,11 +157,21 @@ func readBAI2(br *bufio.Reader, s *session) {
 				s.fail(l.num, "88", fmt.Errorf("%w: a continuation record with no record before it", ErrMalformed))
 				continue
 			}
+			if len(rec.parts) > maxContinuations {
+				s.fail(l.num, "88", fmt.Errorf("%w: a record with more than %d continuations", ErrMalformed, maxContinuations))
+				s.halted = true
+				break
+			}
+			for _, b := range blanks {
+				rec.raw.add(b)
+			}
+			blanks = blanks[:0]
 			rec.parts = append(rec.parts, rest)
 			rec.lines = append(rec.lines, l.num)
 			rec.raw.add(l)
 			continue
 		}
+		blanks = blanks[:0]
 		if rec != nil {
 			r.record(rec)
 		}
@@ -264,7 +282,8 @@ func (r *bai2Reader) groupHeader(rec *bai2Record, f *bai2Fields) {
 	if g.asOf, err = parseYYMMDD(fields[3]); err != nil {
 		r.fail(f.line(), "02 as-of date", err)
 	}
-	// A group without a currency reports in US dollars.
+	// A blank group currency is read as US dollars, BAI2 being a US
+	// format; the statement's Currency shows what was assumed.
 	g.currency = fields[5]
 	if g.currency == "" {
 		g.currency = "USD"

@@ -15,7 +15,8 @@ import (
 
 // camtNamespace is the namespace of camt.053 without its version; the
 // versions read are .02 to .08, whose elements used here are the same but
-// for Ntry/Sts, plain text up to .07 and a Cd or Prtry child in .08.
+// for Ntry/Sts, the code itself in older versions and a Cd or Prtry child
+// in newer ones.
 const camtNamespace = "urn:iso:std:iso:20022:tech:xsd:camt.053.001."
 
 func camtVersionOK(ns string) bool {
@@ -28,6 +29,9 @@ func camtVersionOK(ns string) bool {
 const (
 	maxXMLDepth = 64
 	maxXMLText  = 64 << 10
+	// An entry is held whole for its raw text; a batch booking with
+	// thousands of transaction details stays well below this.
+	maxEntrySize = 32 << 20
 )
 
 // keepReader hands the XML decoder its input a byte at a time (so that the
@@ -131,6 +135,9 @@ func readCamt053(br *bufio.Reader, s *session) {
 	for !s.stopped() {
 		if r.ntry == nil {
 			r.in.forget(r.d.InputOffset())
+		} else if r.d.InputOffset()-r.ntry.off > maxEntrySize {
+			s.fail(r.ntry.line, "Stmt/Ntry", fmt.Errorf("%w: an entry larger than %d MiB", ErrMalformed, maxEntrySize>>20))
+			return
 		}
 		off := r.d.InputOffset()
 		line, _ := r.d.InputPos()

@@ -49,9 +49,10 @@
 // money moved. Dates are Dt (a date) or DtTm (a date-time). The opening
 // balance is OPBD, or PRCD (the previous statement's closing) when OPBD is
 // absent; the closing is CLBD; available and interim balances are passed
-// over. Entry status is plain text up to .07 and Sts/Cd in .08: only BOOK
-// entries count towards the closing balance, and PDNG or INFO entries are
-// kept with their status. From NtryDtls/TxDtls come the end-to-end id,
+// over. An entry's status is the code itself in the older versions and a Cd
+// (or Prtry) child in the newer ones, such as .08; both are read. Only BOOK
+// entries count towards the closing balance; PDNG or INFO entries are kept
+// with their status. From NtryDtls/TxDtls come the end-to-end id,
 // message id and servicer reference (Refs) and the unstructured remittance
 // lines (RmtInf/Ustrd); BkTxCd gives the domain/family/sub-family code or a
 // proprietary one. An envelope around the Document is allowed.

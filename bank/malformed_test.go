@@ -256,3 +256,31 @@ func TestMessages(t *testing.T) {
 		}
 	}
 }
+
+// TestBlankLines checks that blank lines between the parts of a record are
+// passed over, and that Raw still holds the file's bytes, blank lines
+// between its parts included and blank lines after it not.
+func TestBlankLines(t *testing.T) {
+	cases := map[string]string{
+		"s.bai": strings.Replace(goodBAI2, "PAYOUT po_1/\n", "PAYOUT po_1\n\n88,MORE TEXT/\n\n", 1),
+		"s.sta": strings.Replace(goodMT940, ":86:PAYOUT\n", "\n:86:PAYOUT\nSECOND LINE\n\n", 1),
+	}
+	for name, in := range cases {
+		if name == "s.bai" {
+			in = strings.Replace(in, "49,3000,3/", "49,3000,4/", 1)
+			in = strings.Replace(in, "98,3000,1,5/", "98,3000,1,6/", 1)
+			in = strings.Replace(in, "99,3000,1,7/", "99,3000,1,8/", 1)
+		}
+		sts, err := ReadAll(strings.NewReader(in), &Options{File: name})
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		l := sts[0].Lines[0]
+		if end := l.Offset + int64(len(l.Raw)); in[l.Offset:end] != l.Raw || strings.HasSuffix(l.Raw, "\n") || !strings.Contains(l.Raw, "\n\n") {
+			t.Errorf("%s: Raw %q", name, l.Raw)
+		}
+		if !strings.HasSuffix(l.Remittance, "\nMORE TEXT") && !strings.HasSuffix(l.Remittance, "\nSECOND LINE") {
+			t.Errorf("%s: Remittance %q", name, l.Remittance)
+		}
+	}
+}

@@ -9,6 +9,10 @@ import (
 	"github.com/settlehq/settle/ledger"
 )
 
+// maxFieldLines bounds a field: SWIFT allows an :86: six lines, and banks
+// that write more stay far below this.
+const maxFieldLines = 500
+
 // mt940Field is one tagged field and its continuation lines.
 type mt940Field struct {
 	tag   string     // "61", "60F", ...
@@ -19,13 +23,24 @@ type mt940Field struct {
 // element names the field in messages: ":61:".
 func (f *mt940Field) element() string { return ":" + f.tag + ":" }
 
-// content is the field's text, its lines joined with \n.
+// body returns the field's lines without the blank lines that end it,
+// which are layout between fields, and those blank lines.
+func (f *mt940Field) body() (lines, trail []textLine) {
+	n := len(f.lines)
+	for n > 1 && strings.TrimSpace(f.lines[n-1].text) == "" {
+		n--
+	}
+	return f.lines[:n], f.lines[n:]
+}
+
+// content is the field's text, its lines joined with \n; blank lines
+// before the next field are layout, not text.
 func (f *mt940Field) content() string {
 	parts := []string{f.first}
 	for _, l := range f.lines[1:] {
 		parts = append(parts, strings.TrimRight(l.text, " \t"))
 	}
-	return strings.Join(parts, "\n")
+	return strings.TrimRight(strings.Join(parts, "\n"), "\n")
 }
 
 // mt940Msg is the statement message being read.
@@ -42,6 +57,7 @@ type mt940Msg struct {
 	last     string // the tag of the previous field
 	pending  *Line  // the last :61:, which an :86: may still complete
 	raw      rawText
+	trail    []textLine // blank lines after the pending :61:
 	info     []string
 }
 
@@ -119,6 +135,10 @@ func (r *mt940Reader) line(l textLine, text string) {
 		return
 	}
 	switch {
+	case r.field != nil && len(r.field.lines) == maxFieldLines:
+		r.fail(r.field, fmt.Errorf("%w: a field of more than %d lines", ErrMalformed, maxFieldLines))
+		r.field.lines = append(r.field.lines, l)
+	case r.field != nil && len(r.field.lines) > maxFieldLines:
 	case r.field != nil:
 		r.field.lines = append(r.field.lines, l)
 	case text == "":
@@ -194,7 +214,8 @@ func (r *mt940Reader) flush() {
 	case "86":
 		if m.pending != nil && m.last == "61" {
 			m.pending.Remittance = f.content()
-			for _, l := range f.lines {
+			body, _ := f.body()
+			for _, l := range append(m.trail, body...) {
 				m.raw.add(l)
 			}
 			m.settle()
@@ -363,13 +384,15 @@ func (r *mt940Reader) statementLine(f *mt940Field) {
 	l.TypeCode, s = s[:4], s[4:]
 	l.CustomerRef, l.BankRef, _ = strings.Cut(s, "//")
 	if len(f.lines) > 1 {
-		l.Info = strings.TrimPrefix(f.content(), f.first+"\n")
+		l.Info = strings.TrimPrefix(strings.TrimPrefix(f.content(), f.first), "\n")
 	}
 	m.pending = &l
-	m.raw.reset(f.lines[0])
-	for _, x := range f.lines[1:] {
+	body, trail := f.body()
+	m.raw.reset(body[0])
+	for _, x := range body[1:] {
 		m.raw.add(x)
 	}
+	m.trail = trail
 }
 
 // entryDate reads a :61: entry date (MMDD), whose year is the one that puts
