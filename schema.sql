@@ -366,3 +366,40 @@ ALTER TABLE provider_records_5 RENAME TO provider_records;
 -- row by row.
 CREATE UNIQUE INDEX provider_records_key ON provider_records (provider, grain, record_id, occurrence);
 CREATE INDEX provider_records_created ON provider_records (provider, grain, created);
+
+-- migration: 6
+-- Settlement facts versus estimates. A balance transaction says whether its
+-- available_on was estimated by the ledger (a provider's differing date is
+-- then adopted) and whether its payout is derived from the ledger's
+-- automatic payouts (kept up to date on every write) or told by a provider.
+-- Payouts say whether they are automatic; a manual payout claims no
+-- composition. Payouts recorded before this migration become manual, so
+-- their sweeps (which depended on the order events were recorded in) are
+-- cleared.
+ALTER TABLE balance_transactions ADD COLUMN available_on_estimated INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE balance_transactions ADD COLUMN payout_derived INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE payouts ADD COLUMN automatic INTEGER NOT NULL DEFAULT 0;
+UPDATE balance_transactions SET payout_id = '' WHERE payout_id IN (SELECT id FROM payouts);
+CREATE INDEX payouts_automatic ON payouts (provider, currency, created_at, id) WHERE automatic = 1;
+CREATE INDEX bt_derived_payout ON balance_transactions (provider, currency, available_on) WHERE payout_derived = 1;
+
+-- Reconciliation: one exception per difference for life. A resolved
+-- exception that a later run finds again is reopened (its fingerprint is
+-- looked up among all exceptions), and every change of an exception is kept
+-- in its history. Runs record how many estimates they replaced with the
+-- provider's facts and the newest provider record they covered, so the next
+-- nightly run covers every record imported since, whatever its date.
+CREATE INDEX recon_exceptions_fingerprint ON recon_exceptions (provider, grain, fingerprint);
+CREATE TABLE recon_exception_events (
+    id           INTEGER PRIMARY KEY,
+    exception_id INTEGER NOT NULL REFERENCES recon_exceptions (id),
+    at           INTEGER NOT NULL,
+    run_id       INTEGER REFERENCES recon_runs (id),
+    action       TEXT NOT NULL,
+    status       TEXT NOT NULL,
+    note         TEXT NOT NULL DEFAULT '',
+    entry_id     INTEGER REFERENCES entries (id)
+);
+CREATE INDEX recon_exception_events_exception ON recon_exception_events (exception_id, id);
+ALTER TABLE recon_runs ADD COLUMN adopted INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE recon_runs ADD COLUMN records_through INTEGER NOT NULL DEFAULT 0;

@@ -208,7 +208,8 @@ func applyOne(ctx context.Context, l *ledger.Ledger, ev Event) (bool, error) {
 		res, err = l.LoseDispute(ctx, ledger.DisputeCloseRequest{Key: ev.ID, DisputeID: ev.Dispute, At: ev.At})
 	case "payout.created":
 		res, err = l.CreatePayout(ctx, ledger.PayoutRequest{Key: ev.ID, PayoutID: ev.Payout, Provider: ev.Provider,
-			ProviderRef: ev.ProviderRef, Amount: ev.Amount, Currency: ev.Currency, ArrivalDate: ev.ArrivalDate, At: ev.At})
+			ProviderRef: ev.ProviderRef, Amount: ev.Amount, Currency: ev.Currency, ArrivalDate: ev.ArrivalDate, At: ev.At,
+			Automatic: ev.Automatic})
 	case "payout.paid":
 		res, err = l.PayPayout(ctx, ledger.PayoutUpdateRequest{Key: ev.ID, PayoutID: ev.Payout, At: ev.At})
 	case "payout.failed":

@@ -41,6 +41,7 @@ type Event struct {
 	Amount, Fee, FeeRefund                   decimal.Decimal
 	Metadata                                 map[string]string
 	ExpiresAt, AvailableOn, ArrivalDate      time.Time
+	Automatic                                bool // payout.created: a payout on the provider's schedule
 	Fees                                     []ledger.Fee
 	Postings                                 []ledger.PostingInput
 }
@@ -97,7 +98,7 @@ var fieldSpec = map[string]struct{ required, optional []string }{
 	"dispute.opened":     {[]string{"payment", "dispute", "amount"}, []string{"provider_ref", "fee"}},
 	"dispute.won":        {[]string{"dispute"}, []string{"fee_refund"}},
 	"dispute.lost":       {[]string{"dispute"}, nil},
-	"payout.created":     {[]string{"payout", "provider", "amount", "currency"}, []string{"provider_ref", "arrival_date"}},
+	"payout.created":     {[]string{"payout", "provider", "amount", "currency"}, []string{"provider_ref", "arrival_date", "automatic"}},
 	"payout.paid":        {[]string{"payout"}, nil},
 	"payout.failed":      {[]string{"payout"}, nil},
 	"entry.posted":       {[]string{"postings"}, []string{"description", "metadata"}},

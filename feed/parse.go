@@ -215,6 +215,15 @@ func parseLine(b []byte) (Event, error) {
 			return ev, err
 		}
 	}
+	if f.has("automatic") {
+		switch string(f.vals["automatic"]) {
+		case "true":
+			ev.Automatic = true
+		case "false":
+		default:
+			return ev, bad("automatic", "must be true or false, not %s", clip(f.vals["automatic"]))
+		}
+	}
 	if ev.Metadata, err = f.metadata(); err != nil {
 		return ev, err
 	}

@@ -31,6 +31,14 @@ func (s *sim) str(key, val string) {
 	s.line = append(b, '"')
 }
 
+// flag adds a boolean.
+func (s *sim) flag(key string, v bool) {
+	b := append(s.line, `,"`...)
+	b = append(b, key...)
+	b = append(b, `":`...)
+	s.line = strconv.AppendBool(b, v)
+}
+
 // amount adds an amount as a decimal string in major units.
 func (s *sim) amount(key string, m int64, c *currency) {
 	b := append(s.line, `,"`...)

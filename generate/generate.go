@@ -48,6 +48,15 @@ type Options struct {
 	// a difference is injected into the provider exports (see DiffKind).
 	// Zero injects none.
 	DiffRate float64
+	// StripeDates gives the exports settlement dates as Stripe sets them
+	// and leaves them out of the feed, as a billing backend that only sees
+	// its own events would: charges become available at midnight UTC two
+	// days after capture, or seven for one payment in five; refunds the day
+	// after; disputes two days after. The feed's captures carry no
+	// available_on (the ledger estimates it), except one, whose told date
+	// is 25 hours before the provider's (Summary.ToldAvailableOn): a real
+	// difference, in the same payout.
+	StripeDates bool
 }
 
 func (o Options) withDefaults() (Options, error) {
@@ -118,6 +127,10 @@ type Summary struct {
 	// Diffs lists every difference injected into the exports, in export
 	// order.
 	Diffs []Diff
+	// ToldAvailableOn is, with Options.StripeDates, the source reference
+	// (ch_…) of the one capture whose feed line tells an available_on that
+	// differs from the provider's.
+	ToldAvailableOn string
 }
 
 // Generate simulates opts.Payments payments and writes the feed and the

@@ -81,10 +81,11 @@ type btRow struct {
 
 // sim runs one simulation.
 type sim struct {
-	o   Options
-	r   *rand.Rand // the history
-	end time.Time
-	sum Summary
+	o     Options
+	r     *rand.Rand // the history
+	dates *rand.Rand // settlement schedules (Options.StripeDates), apart from the history
+	end   time.Time
+	sum   Summary
 
 	h   actions
 	seq uint64
@@ -104,6 +105,7 @@ func newSim(o Options, out Output) *sim {
 	s := &sim{
 		o:       o,
 		r:       newRand(o.Seed, 1),
+		dates:   newRand(o.Seed, 9),
 		end:     o.End(),
 		unswept: make([][]*btRow, len(currencies)),
 	}
@@ -212,6 +214,17 @@ func (s *sim) capture(p *payment, t time.Time, amt int64, auto, partial bool) {
 	c := p.cur
 	fee := processingFee(c, amt)
 	avail := t.Truncate(day).Add(2 * day)
+	told := avail
+	if s.o.StripeDates {
+		if s.dates.IntN(5) == 0 || s.sum.ToldAvailableOn == "" {
+			avail = t.Truncate(day).Add(7 * day)
+		}
+		told = time.Time{}
+		if s.sum.ToldAvailableOn == "" {
+			s.sum.ToldAvailableOn = p.ref
+			told = avail.Add(-25 * time.Hour)
+		}
+	}
 	s.sum.Captures++
 	s.begin("payment.captured", t)
 	s.str("payment", p.id)
@@ -226,7 +239,9 @@ func (s *sim) capture(p *payment, t time.Time, amt int64, auto, partial bool) {
 		s.amount("amount", amt, c)
 	}
 	s.fees(fee, c)
-	s.str("available_on", string(avail.AppendFormat(nil, time.RFC3339)))
+	if !told.IsZero() {
+		s.str("available_on", string(told.AppendFormat(nil, time.RFC3339)))
+	}
 	s.endLine()
 	p.captured = amt
 	s.addRow(&btRow{typ: "charge", category: "charge", source: p.ref, description: "Order " + p.id, cur: c,
@@ -274,7 +289,7 @@ func (s *sim) act(a *action) {
 		s.endLine()
 		s.addRow(&btRow{typ: "adjustment", category: "dispute", source: p.dispute,
 			description: "Chargeback withdrawal for " + p.ref, cur: p.cur, amount: -p.disputed, fee: fee,
-			net: -p.disputed - fee, feeDesc: "Dispute fee", created: t, availableOn: t})
+			net: -p.disputed - fee, feeDesc: "Dispute fee", created: t, availableOn: s.settles(t, 2)})
 		s.schedule(s.after(t, 7*day, 30*day), actDisputeClose, p, nil)
 	case actDisputeClose:
 		if s.r.IntN(100) < 45 {
@@ -303,9 +318,10 @@ func (s *sim) act(a *action) {
 		s.begin("payout.failed", t)
 		s.str("payout", po.id)
 		s.endLine()
+		// The returned funds go out with the next automatic payout.
 		s.addRow(&btRow{typ: "payout_failure", category: "payout_reversal", source: po.id,
 			description: "STRIPE PAYOUT FAILURE", cur: po.cur, amount: po.amt, net: po.amt,
-			created: t, availableOn: t, payout: po.id, final: true})
+			created: t, availableOn: t})
 	}
 }
 
@@ -333,7 +349,7 @@ func (s *sim) refund(p *payment, t time.Time) {
 	s.endLine()
 	p.refunded += amt
 	s.addRow(&btRow{typ: "refund", category: "refund", source: ref, description: "REFUND FOR CHARGE (Order " + p.id + ")",
-		cur: p.cur, amount: -amt, net: -amt, created: t, availableOn: t})
+		cur: p.cur, amount: -amt, net: -amt, created: t, availableOn: s.settles(t, 1)})
 	if !full && s.r.IntN(10) < 3 {
 		s.schedule(s.after(t, day, 10*day), actRefund, p, nil)
 	}
@@ -374,6 +390,7 @@ func (s *sim) payouts(t time.Time) {
 		s.amount("amount", total, c)
 		s.str("currency", c.code)
 		s.str("arrival_date", string(arrival.AppendFormat(nil, time.RFC3339)))
+		s.flag("automatic", true)
 		s.endLine()
 		s.addRow(&btRow{typ: "payout", category: "payout", source: po.id, description: "STRIPE PAYOUT", cur: c,
 			amount: -total, net: -total, created: t, availableOn: arrival, payout: po.id, final: true})
@@ -383,6 +400,15 @@ func (s *sim) payouts(t time.Time) {
 			s.schedule(s.after(t, day, 2*day), actPayoutSettle, nil, po)
 		}
 	}
+}
+
+// settles returns when a debit created at t settles: at t, or with
+// Options.StripeDates at midnight UTC days later.
+func (s *sim) settles(t time.Time, days int) time.Time {
+	if !s.o.StripeDates {
+		return t
+	}
+	return t.Truncate(day).Add(time.Duration(days) * day)
 }
 
 // addRow numbers a new balance transaction and holds it for export.

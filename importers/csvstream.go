@@ -180,19 +180,47 @@ type csvFormat interface {
 // from the current row on, so that a row can be cut out exactly as the file
 // has it once csv has parsed it: csv gives the cells and the offset where a
 // row ends, not the row's text.
+//
+// It also enforces MaxRowSize. csv asks for more input only while the row it
+// is reading is unfinished (its buffer holds no complete line), so every byte
+// passed on since the row began belongs to that row: once there are more
+// than MaxRowSize of them, Read refuses to pass on more, and csv stops with
+// errRowTooLong instead of growing its buffers with the row.
 type rowBytes struct {
-	r    io.Reader
-	buf  []byte // the input from offset base on
-	base int64
+	r     io.Reader
+	buf   []byte // the input from offset base on
+	base  int64
+	start int64 // offset of the row being read
 }
 
 func (b *rowBytes) Read(p []byte) (int, error) {
+	room := b.start + MaxRowSize + 1 - (b.base + int64(len(b.buf)))
+	if room <= 0 {
+		return 0, errRowTooLong
+	}
+	if int64(len(p)) > room {
+		p = p[:room]
+	}
 	n, err := b.r.Read(p)
-	b.buf = append(b.buf, p[:n]...)
+	b.buf = appendDoubling(b.buf, p[:n])
 	return n, err
 }
 
-// cut returns the input in [from, to). from must not be before an earlier
+// appendDoubling appends p to b, doubling b's capacity when it must grow
+// but not past what a row of MaxRowSize needs (with the 64 KiB kept before
+// it): append grows large slices by a quarter, which for such a row read
+// 4 KiB at a time allocates five times the row.
+func appendDoubling(b, p []byte) []byte {
+	if len(b)+len(p) > cap(b) {
+		nb := make([]byte, len(b), max(min(2*cap(b), MaxRowSize+128<<10), len(b)+len(p)))
+		copy(nb, b)
+		b = nb
+	}
+	return append(b, p...)
+}
+
+// cut returns the input in [from, to), the row csv has just read, and
+// makes to the start of the next row. from must not be before an earlier
 // call's to: the bytes before it are forgotten, in steps of at least 64 KiB
 // so that the bytes kept (csv's read-ahead) are not copied on every row.
 func (b *rowBytes) cut(from, to int64) []byte {
@@ -200,6 +228,7 @@ func (b *rowBytes) cut(from, to int64) []byte {
 		b.buf = append(b.buf[:0], b.buf[k:]...)
 		b.base = from
 	}
+	b.start = to
 	return b.buf[from-b.base : to-b.base]
 }
 
@@ -231,30 +260,73 @@ type csvReader struct {
 	in       *rowBytes
 	origin   int64 // file offset of csv's first byte (after a byte order mark)
 	next     int64 // file offset where the bytes of the next row begin
+	line     int   // the line at offset next
+	enc      *textEncoding
+	bom      bool // the file starts with a UTF-8 byte order mark
 	conv     csvFormat
 	h        *csvHeader
 	row      csvRow
 	done     bool
 }
 
-func newCSVReader(file, format, provider string, r io.Reader, comma rune, conv csvFormat) *csvReader {
+func newCSVReader(file, format, provider string, r io.Reader, comma rune, enc *textEncoding, conv csvFormat) *csvReader {
 	br := bufio.NewReaderSize(r, 64<<10)
 	in := &rowBytes{r: br}
+	bom := false
 	if b, err := br.Peek(len(utf8BOM)); err == nil && bytes.Equal(b, utf8BOM) {
 		br.Discard(len(utf8BOM))
-		in.base = int64(len(utf8BOM))
+		in.base, bom = int64(len(utf8BOM)), true
 	}
 	cr := csv.NewReader(in)
 	cr.Comma = comma
 	cr.ReuseRecord = true
-	return &csvReader{file: file, format: format, provider: provider, cr: cr, in: in, origin: in.base, next: in.base, conv: conv}
+	in.start = in.base
+	return &csvReader{file: file, format: format, provider: provider, cr: cr, in: in, origin: in.base, next: in.base, line: 1,
+		enc: enc, bom: bom, conv: conv}
 }
 
-// span returns the file offsets of the bytes of the row csv has just read
-// (with the empty lines before it and its line break) and moves past them.
-func (r *csvReader) span() (from, to int64) {
-	from, r.next = r.next, r.origin+r.cr.InputOffset()
-	return from, r.next
+// decodeFields checks the cells of a row csv has read, or converts them to
+// UTF-8, in place. text is the row's bytes: when they need no work (nearly
+// always) neither do the cells. The error names the cell's column, if the
+// header has one, and its line.
+func (r *csvReader) decodeFields(fields []string, text []byte, names []string) error {
+	if r.enc.plain(text) {
+		return nil
+	}
+	for i, f := range fields {
+		s, bad, err := r.enc.decode(f)
+		if err != nil {
+			line, _ := r.cr.FieldPos(i)
+			col := ""
+			if i < len(names) {
+				col = names[i]
+			}
+			return &ParseError{File: r.file, Line: line + strings.Count(f[:bad], "\n"), Column: col, Err: err}
+		}
+		fields[i] = s
+	}
+	return nil
+}
+
+// span returns the bytes of the row csv has just read (with the empty
+// lines before it and its line break), their file offset and the line they
+// start on, and moves past them.
+func (r *csvReader) span() (text []byte, from int64, line int) {
+	from, line = r.next, r.line
+	r.next = r.origin + r.cr.InputOffset()
+	text = r.in.cut(from, r.next)
+	r.line += bytes.Count(text, []byte{'\n'})
+	return text, from, line
+}
+
+// tooLong reports a row longer than MaxRowSize that starts (after the empty
+// lines before it) in text, whose first byte is on line line. Nothing after
+// it is read.
+func (r *csvReader) tooLong(text []byte, line int) error {
+	r.done = true
+	_, skipped := rowText(text)
+	line += bytes.Count(text[:skipped], []byte{'\n'})
+	return &ParseError{File: r.file, Line: line, Err: fmt.Errorf("row %w; the file is not read past it", ErrTooLong)}
 }
 
 func (r *csvReader) Read() (*Record, error) {
@@ -268,11 +340,15 @@ func (r *csvReader) Read() (*Record, error) {
 		}
 	}
 	fields, err := r.cr.Read()
-	from, to := r.span()
-	text := r.in.cut(from, to) // on every row, bad ones too, so that few bytes are kept
+	text, from, start := r.span() // on every row, bad ones too, so that few bytes are kept
+	if err == nil && len(text) > MaxRowSize {
+		err = errRowTooLong // finished within csv's read-ahead
+	}
 	if err != nil {
 		var pe *csv.ParseError
 		switch {
+		case err == errRowTooLong:
+			return nil, r.tooLong(text, start)
 		case err == io.EOF:
 			r.done = true
 			return nil, io.EOF
@@ -284,6 +360,9 @@ func (r *csvReader) Read() (*Record, error) {
 		}
 		r.done = true
 		return nil, &ParseError{File: r.file, Err: err}
+	}
+	if err := r.decodeFields(fields, text, r.h.names); err != nil {
+		return nil, err
 	}
 	line, _ := r.cr.FieldPos(0)
 	r.row = csvRow{h: r.h, line: line, fields: fields}
@@ -298,9 +377,16 @@ func (r *csvReader) Read() (*Record, error) {
 }
 
 func (r *csvReader) readHeader() error {
+	if r.bom && r.enc.cm != nil {
+		return bomConflict(r.file, r.enc)
+	}
 	fields, err := r.cr.Read()
+	text, _, start := r.span()
 	if err == io.EOF {
 		return &ParseError{File: r.file, Line: 1, Err: fmt.Errorf("%w: empty file: no header row", ErrMalformed)}
+	}
+	if err == errRowTooLong || err == nil && len(text) > MaxRowSize {
+		return r.tooLong(text, start)
 	}
 	if err != nil {
 		line := 1
@@ -310,7 +396,9 @@ func (r *csvReader) readHeader() error {
 		}
 		return &ParseError{File: r.file, Line: line, Err: fmt.Errorf("%w: header: %v", ErrMalformed, err)}
 	}
-	r.span()
+	if err := r.decodeFields(fields, text, nil); err != nil {
+		return err
+	}
 	line, _ := r.cr.FieldPos(0)
 	h := &csvHeader{file: r.file, line: line, names: make([]string, len(fields)), pos: make(map[string]int, len(fields))}
 	for i, f := range fields {

@@ -18,6 +18,9 @@ var (
 	// JSON, a JSON shape that is not a list of objects, an empty CSV). The
 	// reader returns io.EOF after it.
 	ErrMalformed = errors.New("malformed file")
+	// ErrTooLong: a CSV row or JSON record is longer than MaxRowSize. The
+	// reader returns io.EOF after it.
+	ErrTooLong = fmt.Errorf("longer than %d MiB", MaxRowSize>>20)
 	// ErrMissingColumn: a required CSV column is absent from the header. The
 	// reader returns io.EOF after it.
 	ErrMissingColumn = errors.New("missing required column")
@@ -29,9 +32,18 @@ var (
 	ErrBadTime = errors.New("invalid time")
 	// ErrNetMismatch: a balance-grain record whose net is not amount − fee.
 	ErrNetMismatch = errors.New("net is not amount minus fee")
+	// ErrEncoding: bytes that are not text in the file's encoding (UTF-8
+	// unless Options.Encoding declares another).
+	ErrEncoding = errors.New("invalid text encoding")
+	// ErrUnknownEncoding: Options.Encoding is not one of Encodings().
+	ErrUnknownEncoding = errors.New("unknown encoding")
 	// ErrBadMapping: a generic-csv mapping file is wrong.
 	ErrBadMapping = errors.New("invalid mapping")
 )
+
+// errRowTooLong is what the readers under encoding/csv and encoding/json
+// return once a row has run past MaxRowSize, so that they stop reading it.
+var errRowTooLong = errors.New("row too long")
 
 func errUnexpectedObject(got string, want ...string) error {
 	return fmt.Errorf("%w: object %q is not %s", ErrBadValue, got, strings.Join(want, " or "))

@@ -41,6 +41,15 @@ type Options struct {
 	// Mapping describes the columns of a generic-csv file. Open uses
 	// generic-csv whenever it is set.
 	Mapping *Mapping
+	// Encoding is the character encoding of the file: "utf-8", the
+	// default, or one of the single-byte encodings "latin1" (ISO 8859-1,
+	// also "iso-8859-1") and "windows-1252" ("cp1252"); see Encodings.
+	// UTF-8 is checked: a row or record with bytes that are not UTF-8 is
+	// refused (ErrEncoding) at its line and column, never carried into
+	// reports. Another encoding is converted to UTF-8 cell by cell, and a
+	// file in it that starts with a UTF-8 byte order mark is refused; a
+	// record's Raw and Offset stay the file's own bytes.
+	Encoding string
 }
 
 // Reader reads normalized records from one provider export.
@@ -49,8 +58,9 @@ type Options struct {
 // gives a *ParseError naming its file, line and column or field, and the next
 // Read goes on with the following record, so a caller can list every problem
 // in a file. A structural problem (broken or truncated JSON, a missing
-// required column) also gives a *ParseError, wrapping ErrMalformed or
-// ErrMissingColumn; every Read after it returns io.EOF.
+// required column, a row longer than MaxRowSize) also gives a *ParseError,
+// wrapping ErrMalformed, ErrMissingColumn or ErrTooLong; every Read after it
+// returns io.EOF.
 type Reader interface {
 	Read() (*Record, error)
 }
@@ -97,6 +107,17 @@ func Formats() []string {
 	return names
 }
 
+// MaxRowSize is the most bytes one CSV row (with its line break and any
+// blank lines before it) or one JSON record may take: 16 MiB, as the event
+// feed's lines. Provider exports have rows of a few hundred bytes; a row of
+// megabytes comes from a runaway quote or a hostile file, and reading it
+// whole would hold it in memory several times over (a 100 MB cell took
+// 1.28 GB). A reader stops after MaxRowSize+1 bytes of such a row with a
+// *ParseError wrapping ErrTooLong, naming the file and the row's first line,
+// and reads nothing after it: past a runaway quote there is no telling where
+// the next row begins.
+const MaxRowSize = 16 << 20
+
 // headSize is how much of a file Open and the JSON readers look at before
 // reading: enough for a CSV header or a JSON envelope and its first record.
 const headSize = 64 << 10
@@ -111,6 +132,10 @@ func NewReader(format, name string, r io.Reader, opts *Options) (Reader, error) 
 	if !ok {
 		return nil, fmt.Errorf("%w %q: the formats are %s", ErrUnknownFormat, format, strings.Join(Formats(), ", "))
 	}
+	enc, err := lookupEncoding(opts.Encoding)
+	if err != nil {
+		return nil, err
+	}
 	cc := &currencyCache{cs: opts.Currencies}
 	if spec.csv != nil {
 		conv, comma, err := spec.csv(cc, opts)
@@ -121,7 +146,7 @@ func NewReader(format, name string, r io.Reader, opts *Options) (Reader, error) 
 		if provider == "" && opts.Mapping != nil {
 			provider = opts.Mapping.Provider
 		}
-		return newCSVReader(name, spec.name, provider, r, comma, conv), nil
+		return newCSVReader(name, spec.name, provider, r, comma, enc, conv), nil
 	}
 	br := bufio.NewReaderSize(r, headSize)
 	head, err := br.Peek(headSize)
@@ -137,6 +162,9 @@ func NewReader(format, name string, r io.Reader, opts *Options) (Reader, error) 
 	}
 	s := newJSONStream(name, br, h.shape)
 	if len(head) >= len(utf8BOM) && string(head[:3]) == string(utf8BOM) {
+		if enc.cm != nil {
+			return &errReader{err: bomConflict(name, enc)}, nil
+		}
 		br.Discard(len(utf8BOM))
 		s.origin = int64(len(utf8BOM))
 	}
@@ -144,6 +172,7 @@ func NewReader(format, name string, r io.Reader, opts *Options) (Reader, error) 
 		s:        s,
 		format:   spec.name,
 		provider: spec.provider,
+		enc:      enc,
 		conv:     spec.json(cc),
 	}, nil
 }
@@ -198,6 +227,13 @@ func (r *errReader) Read() (*Record, error) {
 		return nil, io.EOF
 	}
 	return nil, err
+}
+
+// bomConflict is the error for a file declared in a single-byte encoding
+// that starts with a UTF-8 byte order mark: one of the two is wrong, and
+// converting would garble every accented letter.
+func bomConflict(name string, enc *textEncoding) error {
+	return &ParseError{File: name, Line: 1, Err: fmt.Errorf("%w: the file starts with a UTF-8 byte order mark, so it is UTF-8, not %s as declared", ErrEncoding, enc.name)}
 }
 
 func trimBOM(b []byte) []byte {

@@ -72,6 +72,39 @@ func (o *jobj) fieldLine(name string) int {
 	}
 }
 
+// fieldAt names the top-level field whose key or value holds byte off of
+// the raw object, "" if none does; it is only called on the error path.
+func (o *jobj) fieldAt(off int64) string {
+	dec := json.NewDecoder(bytes.NewReader(o.raw))
+	depth, isKey, key := 0, false, ""
+	for {
+		tok, err := dec.Token()
+		if err != nil {
+			return ""
+		}
+		if d, ok := tok.(json.Delim); ok {
+			if d == '{' || d == '[' {
+				depth++
+				isKey = depth == 1
+			} else {
+				depth--
+				isKey = depth == 1
+			}
+		} else if depth == 1 {
+			if isKey {
+				key, _ = tok.(string)
+			}
+			isKey = !isKey
+		}
+		if dec.InputOffset() > off {
+			if depth == 0 { // the closing brace
+				return ""
+			}
+			return key
+		}
+	}
+}
+
 // skipSpaceComma skips white space and a comma from off.
 func skipSpaceComma(b []byte, off int64) (byte, int64) {
 	for i := off; i < int64(len(b)); i++ {
@@ -237,7 +270,13 @@ func (o *jobj) rfc3339(name string, required bool) time.Time {
 	}
 	t, err := time.Parse(time.RFC3339Nano, s)
 	if err != nil {
-		o.fail(name, fmt.Errorf("%w: %q is not an RFC 3339 time", ErrBadTime, s))
+		err = fmt.Errorf("%w: %q is not an RFC 3339 time", ErrBadTime, s)
+	} else {
+		err = checkTime(t, s)
+	}
+	if err != nil {
+		o.fail(name, err)
+		return time.Time{}
 	}
 	return t.UTC()
 }
@@ -274,6 +313,7 @@ type jsonReader struct {
 	s        *jsonStream
 	format   string
 	provider string
+	enc      *textEncoding
 	conv     jsonConv
 }
 
@@ -282,7 +322,18 @@ func (r *jsonReader) Read() (*Record, error) {
 	if err != nil {
 		return nil, err
 	}
-	o := newJobj(r.s.file, line, raw)
+	text := raw
+	if !r.enc.plain(raw) {
+		// Bytes past ASCII are only ever inside strings (the decoder
+		// refused any other), so the record converts as a whole.
+		s, bad, err := r.enc.decode(string(raw))
+		if err != nil {
+			o := &jobj{file: r.s.file, line: line, raw: raw}
+			return nil, &ParseError{File: r.s.file, Line: line + bytes.Count(raw[:bad], []byte{'\n'}), Column: o.fieldAt(int64(bad)), Err: err}
+		}
+		text = []byte(s)
+	}
+	o := newJobj(r.s.file, line, text)
 	rec := &Record{
 		Provider: r.provider,
 		Format:   r.format,

@@ -12,16 +12,30 @@ import (
 // decoder has read but whose lines are not yet counted, so a byte offset can
 // be turned into a line number. Offsets are asked for in increasing order, so
 // the kept bytes never exceed the decoder's own buffer.
+//
+// It also enforces MaxRowSize. The decoder reads only while the value (or
+// token) it is decoding is unfinished, so every byte passed on since mark,
+// where the stream started decoding it, belongs to it: once there are more
+// than MaxRowSize of them, Read refuses to pass on more and the decoder stops
+// with errRowTooLong instead of growing its buffer with the value.
 type lineCounter struct {
 	r    io.Reader
 	buf  []byte // bytes from offset base on
 	base int64
-	line int // 1-based line at offset base
+	line int   // 1-based line at offset base
+	mark int64 // offset where the value being decoded begins, white space included
 }
 
 func (l *lineCounter) Read(p []byte) (int, error) {
+	room := l.mark + MaxRowSize + 1 - l.end()
+	if room <= 0 {
+		return 0, errRowTooLong
+	}
+	if int64(len(p)) > room {
+		p = p[:room]
+	}
 	n, err := l.r.Read(p)
-	l.buf = append(l.buf, p[:n]...)
+	l.buf = appendDoubling(l.buf, p[:n])
 	return n, err
 }
 
@@ -222,6 +236,7 @@ func (s *jsonStream) next() (json.RawMessage, int, int64, error) {
 	if s.closed {
 		return nil, 0, 0, io.EOF
 	}
+	s.lc.mark = s.dec.InputOffset()
 	raw, line, err := s.advance()
 	if err != nil {
 		s.closed = true
@@ -301,9 +316,13 @@ func (s *jsonStream) advance() (json.RawMessage, int, error) {
 // value decodes one value and returns its raw bytes and starting line.
 func (s *jsonStream) value() (json.RawMessage, int, error) {
 	from := s.dec.InputOffset()
+	s.lc.mark = from
 	var raw json.RawMessage
 	if err := s.dec.Decode(&raw); err != nil {
 		return nil, 0, s.located(err, from)
+	}
+	if len(raw) > MaxRowSize {
+		return nil, 0, errRowTooLong // finished within the decoder's read-ahead
 	}
 	start := s.dec.InputOffset() - int64(len(raw))
 	return raw, s.lc.lineAt(start), nil
@@ -312,6 +331,7 @@ func (s *jsonStream) value() (json.RawMessage, int, error) {
 // token reads one token, locating syntax errors.
 func (s *jsonStream) token() (json.Token, error) {
 	from := s.dec.InputOffset()
+	s.lc.mark = from
 	tok, err := s.dec.Token()
 	if err != nil && err != io.EOF {
 		return nil, s.located(err, from)
@@ -406,6 +426,15 @@ func (s *jsonStream) skipRest() error {
 func (s *jsonStream) fatal(err error) error {
 	var oe *offsetError
 	switch {
+	case err == errRowTooLong:
+		c, at, ok := s.lc.nextByte(s.lc.mark)
+		if ok && (c == ',' || c == ':') {
+			_, at, ok = s.lc.nextByte(at + 1)
+		}
+		if !ok {
+			at = s.lc.mark
+		}
+		return &ParseError{File: s.file, Line: s.lc.lineAt(at), Err: fmt.Errorf("record %w; the file is not read past it", ErrTooLong)}
 	case errors.As(err, &oe):
 		return &ParseError{File: s.file, Line: s.lc.lineAt(oe.off), Err: fmt.Errorf("%w: %s", ErrMalformed, oe.msg)}
 	case errors.Is(err, io.ErrUnexpectedEOF):

@@ -6,6 +6,7 @@ import (
 	"io"
 	"strings"
 	"time"
+	"unicode/utf8"
 )
 
 // Mapping describes a CSV export that has no reader of its own, in the
@@ -109,6 +110,9 @@ func ParseMapping(name string, r io.Reader) (*Mapping, error) {
 	line := 0
 	for sc.Scan() {
 		line++
+		if !utf8.Valid(sc.Bytes()) {
+			return nil, fail(line, "", "the line is not UTF-8 text")
+		}
 		text := strings.TrimSpace(sc.Text())
 		if line == 1 {
 			text = strings.TrimPrefix(text, "\ufeff")

@@ -65,7 +65,7 @@ type Record struct {
 	File   string
 	Line   int    // 1-based line of the CSV row, or of the start of the JSON object
 	Offset int64  // byte offset in the file of Raw's first byte
-	Raw    string // the CSV row (without its line break) or JSON object, byte for byte as in the file
+	Raw    string // the CSV row (without its line break) or JSON object, byte for byte as in the file (in its encoding)
 }
 
 // ParseError is a problem at a place in an input file, in the manner of

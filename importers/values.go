@@ -119,35 +119,56 @@ func fastMajor(s string, digits int) (int64, bool) {
 	return v, true
 }
 
-// Unix times outside year 1 to 9999 are refused: they are not real dates and
-// time.Time cannot render them in RFC 3339.
+// MinYear and MaxYear bound the times an importer accepts. The store keeps
+// times as Unix nanoseconds, which reach from 1677-09-21 to 2262-04-11, and a
+// time outside would be stored as another one; whole years inside that span
+// make the rule easy to state. Every time read is checked here and nowhere
+// else, so a date either comes back from the store exactly as read or is
+// refused with its file, line and field.
 const (
-	minUnix = -62135596800 // 0001-01-01T00:00:00Z
-	maxUnix = 253402300799 // 9999-12-31T23:59:59Z
+	MinYear = 1678
+	MaxYear = 2261
 )
 
+var (
+	minTime   = time.Date(MinYear, 1, 1, 0, 0, 0, 0, time.UTC)
+	endTime   = time.Date(MaxYear+1, 1, 1, 0, 0, 0, 0, time.UTC) // the first instant refused
+	unixEpoch = time.Unix(0, 0).UTC()
+)
+
+// checkTime refuses a time the store could not give back as it is: one
+// outside MinYear to MaxYear, and the Unix epoch itself, which the store
+// reads back as "no time". s is the text it was read from, for the message.
+func checkTime(t time.Time, s string) error {
+	switch {
+	case t.Before(minTime) || !t.Before(endTime):
+		return fmt.Errorf("%w: %q is %s, outside the years %d to %d that settle can store", ErrBadTime, s, t.UTC().Format(time.RFC3339Nano), MinYear, MaxYear)
+	case t.Equal(unixEpoch):
+		return fmt.Errorf("%w: %q is the Unix epoch (1970-01-01T00:00:00Z), which stands for a missing time, not a date", ErrBadTime, s)
+	}
+	return nil
+}
+
 // parseUnix parses an integer count of seconds (or milliseconds when ms)
-// since the Unix epoch.
+// since the Unix epoch. Zero and negative counts are refused as well as
+// those past MaxYear: a provider's timestamp is never before 1970, and 0 or
+// -1 in an integer time field is a placeholder for "none", not a date.
 func parseUnix(s string, ms bool) (time.Time, error) {
+	unit, per := "seconds", int64(1)
+	if ms {
+		unit, per = "milliseconds", 1000
+	}
 	v, err := strconv.ParseInt(strings.TrimSpace(s), 10, 64)
 	if err != nil {
-		unit := "seconds"
-		if ms {
-			unit = "milliseconds"
-		}
 		return time.Time{}, fmt.Errorf("%w: %q is not an integer count of %s since the Unix epoch", ErrBadTime, s, unit)
 	}
-	sec, nsec := v, int64(0)
-	if ms {
-		sec, nsec = v/1000, (v%1000)*int64(time.Millisecond)
-		if nsec < 0 {
-			sec, nsec = sec-1, nsec+int64(time.Second)
-		}
+	if v <= 0 {
+		return time.Time{}, fmt.Errorf("%w: %s %s since the Unix epoch is not a date: a provider's times are after 1970, and 0 or a negative count stands for a missing time", ErrBadTime, s, unit)
 	}
-	if sec < minUnix || sec > maxUnix {
-		return time.Time{}, fmt.Errorf("%w: %s is out of range", ErrBadTime, s)
+	if v/per >= endTime.Unix() {
+		return time.Time{}, fmt.Errorf("%w: %s %s since the Unix epoch is after the year %d, the last that settle can store", ErrBadTime, s, unit, MaxYear)
 	}
-	return time.Unix(sec, nsec).UTC(), nil
+	return time.Unix(v/per, v%per*int64(time.Second)/per).UTC(), nil
 }
 
 // Layouts of the exports' textual times.
@@ -161,12 +182,19 @@ const (
 func parseTimeLayouts(s string, layouts ...string) (time.Time, error) {
 	t := strings.TrimSpace(s)
 	for _, l := range layouts {
+		v, ok := time.Time{}, false
 		if (l == layoutStripeReport || l == layoutDate) && len(t) == len(l) {
-			if v, ok := parseDigitsTime(t); ok {
-				return v, nil
-			}
+			v, ok = parseDigitsTime(t)
 		}
-		if v, err := time.Parse(l, t); err == nil {
+		if !ok {
+			var err error
+			v, err = time.Parse(l, t)
+			ok = err == nil
+		}
+		if ok {
+			if err := checkTime(v, s); err != nil {
+				return time.Time{}, err
+			}
 			return v.UTC(), nil
 		}
 	}

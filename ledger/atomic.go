@@ -11,6 +11,14 @@ import (
 // fn may carry on (to skip a bad line, say) or return the error to roll all
 // back.
 func (l *Ledger) Atomic(ctx context.Context, fn func(*Ledger) error) error {
+	return l.AtomicTx(ctx, func(inner *Ledger, _ Tx) error { return fn(inner) })
+}
+
+// AtomicTx is Atomic that also hands fn the store's transaction, so that an
+// application can write its own records (a reconciliation exception closed
+// by the entry that fixes it, say) in the same commit as the ledger's. The
+// store's transaction type may implement more than Tx; fn may assert it.
+func (l *Ledger) AtomicTx(ctx context.Context, fn func(*Ledger, Tx) error) error {
 	return l.store.Update(ctx, func(tx Tx) error {
 		n, ok := tx.(Nester)
 		if !ok {
@@ -18,7 +26,7 @@ func (l *Ledger) Atomic(ctx context.Context, fn func(*Ledger) error) error {
 		}
 		inner := *l
 		inner.store = nestedStore{tx: tx, n: n}
-		return fn(&inner)
+		return fn(&inner, tx)
 	})
 }
 

@@ -70,8 +70,8 @@ func (l *Ledger) OpenDispute(ctx context.Context, req DisputeRequest) (*Result, 
 		bt := &BalanceTransaction{ID: btID(e.ID, 0), Provider: p.Provider, EntryID: e.ID, Type: "adjustment",
 			ReportingCategory: "dispute", SourceType: "dispute", SourceID: req.DisputeID, SourceRef: req.ProviderRef,
 			PaymentID: p.ID, Amount: -amt, Fee: fee, Net: -amt - fee, FeeDetails: details, Currency: cur.Code,
-			Status: BTAvailable, Description: e.Description, Created: req.At, AvailableOn: req.At}
-		if err := tx.InsertBalanceTransaction(ctx, bt); err != nil {
+			Status: BTAvailable, Description: e.Description, Created: req.At, AvailableOn: req.At, AvailableOnEstimated: true}
+		if err := l.putBT(ctx, tx, bt); err != nil {
 			return err
 		}
 		d := &Dispute{ID: req.DisputeID, PaymentID: p.ID, Provider: p.Provider, ProviderRef: req.ProviderRef,
@@ -170,8 +170,9 @@ func (l *Ledger) closeDispute(ctx context.Context, req DisputeCloseRequest, outc
 			bt := &BalanceTransaction{ID: btID(e.ID, 0), Provider: d.Provider, EntryID: e.ID, Type: "adjustment",
 				ReportingCategory: "dispute_reversal", SourceType: "dispute", SourceID: d.ID, SourceRef: d.ProviderRef,
 				PaymentID: p.ID, Amount: d.Amount, Fee: -feeRefund, Net: d.Amount + feeRefund, FeeDetails: details,
-				Currency: cur.Code, Status: BTAvailable, Description: e.Description, Created: req.At, AvailableOn: req.At}
-			if err := tx.InsertBalanceTransaction(ctx, bt); err != nil {
+				Currency: cur.Code, Status: BTAvailable, Description: e.Description, Created: req.At, AvailableOn: req.At,
+				AvailableOnEstimated: true}
+			if err := l.putBT(ctx, tx, bt); err != nil {
 				return err
 			}
 			res.BalanceTransaction = bt

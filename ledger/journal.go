@@ -272,8 +272,11 @@ func (l *Ledger) adjustmentTransactions(ctx context.Context, tx Tx, e *Entry) er
 			Description:       e.Description,
 			Created:           e.OccurredAt,
 			AvailableOn:       e.OccurredAt,
+			// An adjustment's funds move when it is booked; a provider
+			// may still report another date.
+			AvailableOnEstimated: true,
 		}
-		if err := tx.InsertBalanceTransaction(ctx, bt); err != nil {
+		if err := l.putBT(ctx, tx, bt); err != nil {
 			return err
 		}
 	}

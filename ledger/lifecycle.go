@@ -220,8 +220,8 @@ func (l *Ledger) Capture(ctx context.Context, req CaptureRequest) (*Result, erro
 		bt := &BalanceTransaction{ID: btID(e.ID, 0), Provider: p.Provider, EntryID: e.ID, Type: "charge",
 			ReportingCategory: "charge", SourceType: "payment", SourceID: p.ID, SourceRef: p.ProviderRef, PaymentID: p.ID,
 			Amount: amt, Fee: feeTotal, Net: net, FeeDetails: details, Currency: cur.Code, Status: BTPending,
-			Description: e.Description, Created: req.At, AvailableOn: avail}
-		if err := tx.InsertBalanceTransaction(ctx, bt); err != nil {
+			Description: e.Description, Created: req.At, AvailableOn: avail, AvailableOnEstimated: req.AvailableOn.IsZero()}
+		if err := l.putBT(ctx, tx, bt); err != nil {
 			return err
 		}
 		p.Captured, p.Fees, p.Status, p.UpdatedAt = amt, p.Fees+feeTotal, PaymentCaptured, req.At

@@ -528,11 +528,11 @@ func TestLifecycleSteps(t *testing.T) {
 			},
 		},
 		{
-			name:  "payout created sweeps the available balance transactions",
+			name:  "automatic payout created holds the balance transactions available by its time",
 			setup: payoutSetup,
 			act: func(e *env) (any, error) {
 				return e.l.CreatePayout(e.ctx, ledger.PayoutRequest{Key: "po", PayoutID: "po_1", Provider: "stripe", ProviderRef: "po_X",
-					Amount: dec("50"), Currency: "USD", At: t0.Add(50 * time.Hour)})
+					Amount: dec("50"), Currency: "USD", At: t0.Add(50 * time.Hour), Automatic: true})
 			},
 			want: map[string]bal{availUSD: {3680, 0}, inTransitUSD: {5000, 0}, pendingUSD: {5000, 0}, stripeFeeUSD: {320, 0},
 				refundsUSD: {1000, 0}, salesUSD: {-15000, 0}},

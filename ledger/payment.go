@@ -95,8 +95,12 @@ type Payout struct {
 	Currency    string
 	Status      PayoutStatus
 	ArrivalDate time.Time
-	CreatedAt   time.Time
-	UpdatedAt   time.Time
+	// Automatic payouts claim a composition: the balance transactions
+	// available by the payout's time (CreatedAt, its cutoff) and not in an
+	// earlier automatic payout. A manual payout claims none.
+	Automatic bool
+	CreatedAt time.Time
+	UpdatedAt time.Time
 }
 
 // Balance transaction statuses.
@@ -133,5 +137,14 @@ type BalanceTransaction struct {
 	Description       string
 	Created           time.Time
 	AvailableOn       time.Time
-	PayoutID          string // the payout that swept it, once swept
+	PayoutID          string // the automatic payout it went into, if any
+	// AvailableOnEstimated is set when the ledger chose AvailableOn itself
+	// (a default delay, or the transaction's own time) rather than being
+	// told it. A provider's differing available_on is then adopted, not
+	// raised as a mismatch.
+	AvailableOnEstimated bool
+	// PayoutDerived is set when PayoutID follows from the ledger's own
+	// automatic payouts (see Ledger.CreatePayout) rather than from a
+	// provider's report; the ledger keeps it up to date.
+	PayoutDerived bool
 }

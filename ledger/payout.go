@@ -18,12 +18,19 @@ type PayoutRequest struct {
 	Currency    string
 	ArrivalDate time.Time
 	At          time.Time
+	// Automatic marks a payout the provider made on its schedule (Stripe's
+	// payout.automatic): it holds the balance transactions available by At
+	// and not in an earlier automatic payout, and reconciliation checks that
+	// composition. A manual payout (the default) is a sum taken from the
+	// balance and claims no composition.
+	Automatic bool `json:",omitempty"`
 }
 
 // CreatePayout books Dr assets:payouts:in_transit / Cr assets:P:available and
 // a payout balance transaction of −P. Funds due by then are made available
-// first; then the available, unswept balance transactions of that provider and
-// currency are marked as swept by this payout.
+// first. An automatic payout then claims its composition (see putBT): the
+// balance transactions of its provider and currency available after the
+// previous automatic payout's time and by its own.
 func (l *Ledger) CreatePayout(ctx context.Context, req PayoutRequest) (*Result, error) {
 	// The request is hashed before At defaults to now, so that a retry
 	// which leaves At to the clock replays instead of conflicting.
@@ -61,9 +68,6 @@ func (l *Ledger) CreatePayout(ctx context.Context, req PayoutRequest) (*Result, 
 		if err := l.insert(ctx, tx, e); err != nil {
 			return err
 		}
-		if _, err := tx.SweepBalanceTransactions(ctx, req.Provider, cur.Code, req.At, req.PayoutID); err != nil {
-			return err
-		}
 		arrival := req.ArrivalDate
 		if arrival.IsZero() {
 			arrival = req.At
@@ -71,14 +75,20 @@ func (l *Ledger) CreatePayout(ctx context.Context, req PayoutRequest) (*Result, 
 		bt := &BalanceTransaction{ID: btID(e.ID, 0), Provider: req.Provider, EntryID: e.ID, Type: "payout",
 			ReportingCategory: "payout", SourceType: "payout", SourceID: req.PayoutID, SourceRef: req.ProviderRef,
 			Amount: -amt, Net: -amt, Currency: cur.Code, Status: BTAvailable, Description: e.Description,
-			Created: req.At, AvailableOn: arrival}
+			Created: req.At, AvailableOn: arrival, AvailableOnEstimated: req.ArrivalDate.IsZero()}
 		if err := tx.InsertBalanceTransaction(ctx, bt); err != nil {
 			return err
 		}
 		po := &Payout{ID: req.PayoutID, Provider: req.Provider, ProviderRef: req.ProviderRef, Amount: amt,
-			Currency: cur.Code, Status: PayoutInTransit, ArrivalDate: arrival, CreatedAt: req.At, UpdatedAt: req.At}
+			Currency: cur.Code, Status: PayoutInTransit, ArrivalDate: arrival, Automatic: req.Automatic,
+			CreatedAt: req.At, UpdatedAt: req.At}
 		if err := tx.SavePayout(ctx, po); err != nil {
 			return err
+		}
+		if po.Automatic {
+			if err := claimComposition(ctx, tx, po); err != nil {
+				return err
+			}
 		}
 		res.Entry, res.BalanceTransaction, res.Payout = e, bt, po
 		return nil
@@ -134,8 +144,8 @@ func (l *Ledger) settlePayout(ctx context.Context, req PayoutUpdateRequest, outc
 			bt := &BalanceTransaction{ID: btID(e.ID, 0), Provider: po.Provider, EntryID: e.ID, Type: "payout_failure",
 				ReportingCategory: "payout_reversal", SourceType: "payout", SourceID: po.ID, SourceRef: po.ProviderRef,
 				Amount: po.Amount, Net: po.Amount, Currency: po.Currency, Status: BTAvailable, Description: e.Description,
-				Created: req.At, AvailableOn: req.At}
-			if err := tx.InsertBalanceTransaction(ctx, bt); err != nil {
+				Created: req.At, AvailableOn: req.At, AvailableOnEstimated: true}
+			if err := l.putBT(ctx, tx, bt); err != nil {
 				return err
 			}
 			res.BalanceTransaction = bt

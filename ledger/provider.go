@@ -55,7 +55,8 @@ func (l *Ledger) BookProviderTransaction(ctx context.Context, pt ProviderTransac
 	}
 	pt.Currency = cur.Code
 	pt.Created = l.at(pt.Created)
-	if pt.AvailableOn.IsZero() {
+	availEstimated := pt.AvailableOn.IsZero()
+	if availEstimated {
 		pt.AvailableOn = pt.Created
 	}
 	pt.AvailableOn = pt.AvailableOn.UTC()
@@ -87,14 +88,15 @@ func (l *Ledger) BookProviderTransaction(ctx context.Context, pt ProviderTransac
 		bt := &BalanceTransaction{ID: pt.ID, Provider: pt.Provider, EntryID: e.ID, Type: pt.Type,
 			ReportingCategory: pt.ReportingCategory, SourceType: pt.Kind, SourceID: pt.SourceRef, SourceRef: pt.SourceRef,
 			PaymentID: pt.PaymentRef, Amount: pt.Amount, Fee: pt.Fee, Net: pt.Net, Currency: cur.Code, Status: status,
-			Description: desc, Created: pt.Created, AvailableOn: pt.AvailableOn, PayoutID: pt.PayoutID}
+			Description: desc, Created: pt.Created, AvailableOn: pt.AvailableOn, PayoutID: pt.PayoutID,
+			AvailableOnEstimated: availEstimated}
 		if pt.Fee != 0 {
 			bt.FeeDetails = []FeeDetail{{Type: pt.Provider + "_fee", Amount: pt.Fee}}
 		}
 		if res.Entry == nil {
 			return fmt.Errorf("%w: %s moves no money", ErrInvalidAmount, pt.ID)
 		}
-		if err := tx.InsertBalanceTransaction(ctx, bt); err != nil {
+		if err := l.putBT(ctx, tx, bt); err != nil {
 			return err
 		}
 		res.BalanceTransaction = bt
@@ -137,7 +139,10 @@ type CorrectionRequest struct {
 	AmountDelta          decimal.Decimal
 	FeeDelta             decimal.Decimal
 	Description          string
-	At                   time.Time
+	// At dates the correction. Zero dates it at the corrected transaction,
+	// so the period it belongs to agrees with the provider, or at the first
+	// open day after a closed period that holds it.
+	At time.Time
 }
 
 // SourceCorrection is the SourceType of a correction's balance transaction;
@@ -150,11 +155,18 @@ const SourceCorrection = "correction"
 // stay immutable: the original is untouched, and readers that compare
 // figures (reconciliation) add corrections to their target.
 func (l *Ledger) CorrectBalanceTransaction(ctx context.Context, req CorrectionRequest) (*Result, error) {
-	req.At = l.at(req.At)
+	req.At = req.At.UTC()
 	return l.idempotent(ctx, "correct_balance_transaction", req.Key, req, func(tx Tx, res *Result) error {
 		target, err := tx.BalanceTransaction(ctx, req.BalanceTransactionID)
 		if err != nil {
 			return err
+		}
+		if req.At.IsZero() {
+			closed, err := tx.ClosedThrough(ctx)
+			if err != nil {
+				return err
+			}
+			req.At = FirstOpen(target.Created, closed)
 		}
 		cur, err := l.currencies.Lookup(target.Currency)
 		if err != nil {
@@ -191,11 +203,16 @@ func (l *Ledger) CorrectBalanceTransaction(ctx context.Context, req CorrectionRe
 		bt := &BalanceTransaction{ID: btID(e.ID, 0), Provider: target.Provider, EntryID: e.ID, Type: "adjustment",
 			ReportingCategory: "other_adjustment", SourceType: SourceCorrection, SourceID: target.ID, SourceRef: target.SourceRef,
 			PaymentID: target.PaymentID, Amount: da, Fee: df, Net: da - df, Currency: cur.Code, Status: BTAvailable,
-			Description: desc, Created: req.At, AvailableOn: req.At}
+			Description: desc, Created: req.At, AvailableOn: target.AvailableOn,
+			AvailableOnEstimated: target.AvailableOnEstimated, PayoutDerived: target.PayoutDerived}
+		if !target.PayoutDerived {
+			// A told payout holds the correction of its transaction too.
+			bt.PayoutID = target.PayoutID
+		}
 		if df != 0 {
 			bt.FeeDetails = []FeeDetail{{Type: "correction", Amount: df}}
 		}
-		if err := tx.InsertBalanceTransaction(ctx, bt); err != nil {
+		if err := l.putBT(ctx, tx, bt); err != nil {
 			return err
 		}
 		res.Entry, res.BalanceTransaction = e, bt

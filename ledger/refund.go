@@ -75,8 +75,8 @@ func (l *Ledger) Refund(ctx context.Context, req RefundRequest) (*Result, error)
 		bt := &BalanceTransaction{ID: btID(e.ID, 0), Provider: p.Provider, EntryID: e.ID, Type: "refund",
 			ReportingCategory: "refund", SourceType: "refund", SourceID: req.RefundID, SourceRef: req.ProviderRef,
 			PaymentID: p.ID, Amount: -amt, Net: -amt, Currency: cur.Code, Status: BTAvailable,
-			Description: e.Description, Created: req.At, AvailableOn: req.At}
-		if err := tx.InsertBalanceTransaction(ctx, bt); err != nil {
+			Description: e.Description, Created: req.At, AvailableOn: req.At, AvailableOnEstimated: true}
+		if err := l.putBT(ctx, tx, bt); err != nil {
 			return err
 		}
 		r := &Refund{ID: req.RefundID, PaymentID: p.ID, ProviderRef: req.ProviderRef, Amount: amt, FeeRefund: feeRefund,
@@ -132,8 +132,8 @@ func (l *Ledger) bookFeeRefund(ctx context.Context, tx Tx, p *Payment, cur Curre
 	bt := &BalanceTransaction{ID: btID(e.ID, 0), Provider: p.Provider, EntryID: e.ID, Type: "fee_refund",
 		ReportingCategory: "fee", SourceType: src.Type, SourceID: src.ID, SourceRef: src.Ref, PaymentID: p.ID,
 		Amount: amt, Net: amt, Currency: cur.Code, Status: BTAvailable, Description: e.Description,
-		Created: at, AvailableOn: at}
-	if err := tx.InsertBalanceTransaction(ctx, bt); err != nil {
+		Created: at, AvailableOn: at, AvailableOnEstimated: true}
+	if err := l.putBT(ctx, tx, bt); err != nil {
 		return nil, nil, err
 	}
 	p.Fees -= amt

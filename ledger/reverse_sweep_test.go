@@ -50,10 +50,10 @@ func TestNextPayoutSweepsFailedPayout(t *testing.T) {
 	must(e.l.Capture(e.ctx, ledger.CaptureRequest{Key: "c1", PaymentID: "p1", Provider: "stripe", Currency: "usd",
 		Amount: dec("100.00"), At: at, AvailableOn: at})).ok(t)
 	must(e.l.CreatePayout(e.ctx, ledger.PayoutRequest{Key: "po1", PayoutID: "po1", Provider: "stripe",
-		Amount: dec("100.00"), Currency: "usd", At: at.Add(time.Hour)})).ok(t)
+		Amount: dec("100.00"), Currency: "usd", At: at.Add(time.Hour), Automatic: true})).ok(t)
 	fail := must(e.l.FailPayout(e.ctx, ledger.PayoutUpdateRequest{Key: "po1-failed", PayoutID: "po1", At: at.Add(48 * time.Hour)})).ok(t)
 	must(e.l.CreatePayout(e.ctx, ledger.PayoutRequest{Key: "po2", PayoutID: "po2", Provider: "stripe",
-		Amount: dec("100.00"), Currency: "usd", At: at.Add(72 * time.Hour)})).ok(t)
+		Amount: dec("100.00"), Currency: "usd", At: at.Add(72 * time.Hour), Automatic: true})).ok(t)
 	if got := e.bt(t, fail.BalanceTransaction.ID).PayoutID; got != "po2" {
 		t.Errorf("payout_failure swept by %q, want po2", got)
 	}

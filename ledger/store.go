@@ -89,10 +89,22 @@ type Tx interface {
 	InsertBalanceTransaction(ctx context.Context, bt *BalanceTransaction) error
 	// SetBalanceTransactionStatus changes a balance transaction's status.
 	SetBalanceTransactionStatus(ctx context.Context, id, status string) error
-	// SweepBalanceTransactions marks the available, unswept balance
-	// transactions of provider and currency available at or before asOf as
-	// swept by payoutID, and returns how many it marked.
-	SweepBalanceTransactions(ctx context.Context, provider, currency string, asOf time.Time, payoutID string) (int, error)
+	// AutomaticPayoutFor returns the id of the first automatic payout of
+	// provider and currency, ordered by time then id, whose time is at or
+	// after availableOn; "" if there is none.
+	AutomaticPayoutFor(ctx context.Context, provider, currency string, availableOn time.Time) (string, error)
+	// PreviousAutomaticPayout returns the time of the automatic payout of
+	// provider and currency just before (at, id) in (time, id) order, and
+	// whether there is one.
+	PreviousAutomaticPayout(ctx context.Context, provider, currency string, at time.Time, id string) (time.Time, bool, error)
+	// AssignPayout sets payoutID on the balance transactions of provider and
+	// currency whose payout is derived and whose available_on lies in
+	// (after, through] (or at or before through, when open is set), and
+	// returns how many it set.
+	AssignPayout(ctx context.Context, provider, currency string, after time.Time, open bool, through time.Time, payoutID string) (int, error)
+	// SetBalanceTransactionSettlement sets a balance transaction's
+	// available_on, whether it is estimated, and its payout.
+	SetBalanceTransactionSettlement(ctx context.Context, id string, availableOn time.Time, estimated bool, payoutID string) error
 	// DueBalanceTransactions lists pending balance transactions whose
 	// available_on is at or before asOf.
 	DueBalanceTransactions(ctx context.Context, asOf time.Time) ([]BalanceTransaction, error)

@@ -36,27 +36,34 @@ func (l *Ledger) makeAvailable(ctx context.Context, tx Tx, asOf time.Time, provi
 			continue
 		}
 		n++
-		if bt.Net != 0 {
-			at := bt.AvailableOn
-			if !closed.IsZero() && !at.After(closed) {
-				at = asOf
-			}
-			e := &Entry{Key: "available:" + bt.ID, Phase: Posted, OccurredAt: at,
-				Description: "Funds available for " + bt.ID,
-				Source:      Source{Provider: bt.Provider, Type: bt.SourceType, ID: bt.SourceID, Ref: bt.SourceRef},
-				Postings: []Posting{
-					{Account: fill(l.chart.Available, bt.Provider, ""), Currency: bt.Currency, Amount: bt.Net},
-					{Account: fill(l.chart.Pending, bt.Provider, ""), Currency: bt.Currency, Amount: -bt.Net},
-				}}
-			if err := l.insert(ctx, tx, e); err != nil {
-				return 0, fmt.Errorf("making %s available: %w", bt.ID, err)
-			}
-		}
-		if err := tx.SetBalanceTransactionStatus(ctx, bt.ID, BTAvailable); err != nil {
+		if err := l.makeOneAvailable(ctx, tx, bt, asOf, closed); err != nil {
 			return 0, err
 		}
 	}
 	return n, nil
+}
+
+// makeOneAvailable books Dr assets:P:available / Cr assets:P:pending for a
+// due balance transaction, dated at its available_on (or asOf, if that lies
+// in a closed period), and marks it available.
+func (l *Ledger) makeOneAvailable(ctx context.Context, tx Tx, bt BalanceTransaction, asOf, closed time.Time) error {
+	if bt.Net != 0 {
+		at := bt.AvailableOn
+		if !closed.IsZero() && !at.After(closed) {
+			at = asOf
+		}
+		e := &Entry{Key: availabilityKey(bt.ID, bt.AvailableOn), Phase: Posted, OccurredAt: at,
+			Description: "Funds available for " + bt.ID,
+			Source:      Source{Provider: bt.Provider, Type: bt.SourceType, ID: bt.SourceID, Ref: bt.SourceRef},
+			Postings: []Posting{
+				{Account: fill(l.chart.Available, bt.Provider, ""), Currency: bt.Currency, Amount: bt.Net},
+				{Account: fill(l.chart.Pending, bt.Provider, ""), Currency: bt.Currency, Amount: -bt.Net},
+			}}
+		if err := l.insert(ctx, tx, e); err != nil {
+			return fmt.Errorf("making %s available: %w", bt.ID, err)
+		}
+	}
+	return tx.SetBalanceTransactionStatus(ctx, bt.ID, BTAvailable)
 }
 
 // ExpireAuthorizations voids every authorization whose expiry has passed and

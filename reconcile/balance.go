@@ -49,7 +49,11 @@ func MatchBalances(records []importers.Record, bts []ledger.BalanceTransaction, 
 		case paired:
 			bt := &bts[m.pMate[i]]
 			o.LedgerID, o.Heuristic = bt.ID, m.pHow[i] == viaHeuristic
-			o.Diffs = compareBalance(p, i, bt, opt.DateTolerance)
+			var adopt bool
+			o.Diffs, adopt = compareBalance(p, i, bt, &opt)
+			if adopt {
+				r.Adoptions = append(r.Adoptions, Adoption{LedgerID: bt.ID, ProviderID: rec.ID, AvailableOn: rec.AvailableOn.UTC()})
+			}
 			if o.Heuristic {
 				r.Summary.Heuristic++
 			}
@@ -102,32 +106,35 @@ func MatchBalances(records []importers.Record, bts []ledger.BalanceTransaction, 
 
 // compareBalance lists the fields on which a provider record and a balance
 // transaction differ. A status or date the provider does not give is not
-// compared.
-func compareBalance(p *providerBalances, i int, bt *ledger.BalanceTransaction, tol time.Duration) []Diff {
+// compared. Where the ledger only estimated available_on (and the status
+// that follows from it), a provider date that differs is a fact to adopt,
+// not a difference: adopt reports it.
+func compareBalance(p *providerBalances, i int, bt *ledger.BalanceTransaction, opt *Options) (ds []Diff, adopt bool) {
 	rec := &p.recs[i]
-	var ds []Diff
+	tol := opt.DateTolerance
 	if rec.Amount != bt.Amount {
 		ds = append(ds, diffInt(FieldAmount, bt.Amount, rec.Amount))
 	}
-	if f := p.Fee(i); f != bt.Fee {
+	if f := p.Fee(i); f != bt.Fee && opt.compares(FieldFee) {
 		ds = append(ds, diffInt(FieldFee, bt.Fee, f))
 	}
-	if n := p.Net(i); n != bt.Net {
+	if n := p.Net(i); n != bt.Net && opt.compares(FieldNet) {
 		ds = append(ds, diffInt(FieldNet, bt.Net, n))
 	}
-	if !strings.EqualFold(rec.Currency, bt.Currency) {
+	if !strings.EqualFold(rec.Currency, bt.Currency) && opt.compares(FieldCurrency) {
 		ds = append(ds, Diff{FieldCurrency, bt.Currency, rec.Currency})
 	}
-	if rec.Status != "" && bt.Status != "" && !strings.EqualFold(rec.Status, bt.Status) {
+	adopt = bt.AvailableOnEstimated && !rec.AvailableOn.IsZero() && !rec.AvailableOn.Equal(bt.AvailableOn)
+	if rec.Status != "" && bt.Status != "" && !strings.EqualFold(rec.Status, bt.Status) && !adopt && opt.compares(FieldStatus) {
 		ds = append(ds, Diff{FieldStatus, bt.Status, rec.Status})
 	}
-	if farApart(rec.Created, bt.Created, tol) {
+	if farApart(rec.Created, bt.Created, tol) && opt.compares(FieldDate) {
 		ds = append(ds, diffTime(FieldDate, bt.Created, rec.Created))
 	}
-	if farApart(rec.AvailableOn, bt.AvailableOn, tol) {
+	if !adopt && farApart(rec.AvailableOn, bt.AvailableOn, tol) && opt.compares(FieldAvailableOn) {
 		ds = append(ds, diffTime(FieldAvailableOn, bt.AvailableOn, rec.AvailableOn))
 	}
-	return ds
+	return ds, adopt
 }
 
 // providerBalances is the provider side of the balance grain.

@@ -139,7 +139,7 @@ func TestMatchBalancesLedgerPayoutMismatch(t *testing.T) {
 			pm = append(pm, o)
 		}
 	}
-	if len(pm) != 1 || *pm[0].Payout != (PayoutFigures{Side: "ledger", Amount: 3000, SweptNet: 2910, Swept: 2}) {
+	if len(pm) != 1 || !reflect.DeepEqual(*pm[0].Payout, PayoutFigures{Side: "ledger", Amount: 3000, SweptNet: 2910, Swept: 2}) {
 		t.Fatalf("payout mismatches = %+v", pm)
 	}
 }

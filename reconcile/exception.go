@@ -71,18 +71,22 @@ func (s Scope) Contains(e *Exception) bool {
 
 // ExceptionPlan is what a run changes in the stored exceptions.
 type ExceptionPlan struct {
-	Open     []Exception // new: fingerprints not known before
+	Open     []Exception // new: fingerprints never seen before
+	Reopen   []Exception // resolved before and found again: the same exception, open again
 	Refresh  []Exception // still open, with this run's figures
 	Close    []Exception // open before, in scope, and not found by this run
 	Ignored  []Exception // ignored before and found again; left as they are
 	Outcomes int         // non-matched outcomes considered
 }
 
-// PlanExceptions compares this run's outcomes with the unresolved (open and
-// ignored) exceptions of earlier runs. An outcome whose fingerprint is
-// unknown opens a new exception with an id from newID; one that is open
-// already is refreshed (figures, LastRun, UpdatedAt); one that was ignored
-// stays ignored. An open exception in the run's scope that this run did not
+// PlanExceptions compares this run's outcomes with the exceptions of
+// earlier runs (known: every exception of the provider and grain, or at
+// least the open and ignored ones and the resolved ones whose fingerprints
+// the outcomes carry). One difference keeps one exception for life: an
+// outcome whose fingerprint was never seen opens a new exception with an id
+// from newID; one that is open already is refreshed (figures, LastRun,
+// UpdatedAt); one that was ignored stays ignored; one that was resolved is
+// reopened, keeping its id and history. An open exception in the run's scope that this run did not
 // find again is closed: its subject now matches, or is gone from both
 // sides. Exceptions outside the scope are left alone. Matched outcomes are
 // ignored, and so are repeated fingerprints within one run.
@@ -90,7 +94,9 @@ func PlanExceptions(scope Scope, runID string, known []Exception, outcomes []Out
 	byFP := make(map[string]*Exception, len(known))
 	for i := range known {
 		e := &known[i]
-		if e.Status == ExceptionOpen || e.Status == ExceptionIgnored {
+		// An unresolved exception wins over a resolved one with the same
+		// fingerprint (databases from before reopening could hold both).
+		if prev, ok := byFP[e.Fingerprint]; !ok || prev.Status == ExceptionResolved {
 			byFP[e.Fingerprint] = e
 		}
 	}
@@ -111,6 +117,11 @@ func PlanExceptions(scope Scope, runID string, known []Exception, outcomes []Out
 			plan.Open = append(plan.Open, n)
 		case e.Status == ExceptionIgnored:
 			plan.Ignored = append(plan.Ignored, *e)
+		case e.Status == ExceptionResolved:
+			n := fromOutcome(o, scope.Grain)
+			n.ID, n.Status, n.OpenedRun, n.OpenedAt, n.Note = e.ID, ExceptionOpen, e.OpenedRun, e.OpenedAt, e.Note
+			n.LastRun, n.UpdatedAt = runID, now
+			plan.Reopen = append(plan.Reopen, n)
 		default:
 			n := fromOutcome(o, scope.Grain)
 			n.ID, n.Status, n.OpenedRun, n.OpenedAt, n.Note = e.ID, ExceptionOpen, e.OpenedRun, e.OpenedAt, e.Note

@@ -25,6 +25,27 @@ type Options struct {
 	// default: at a million pairs they cost memory and say nothing the
 	// Summary and Links do not.
 	ListMatched bool
+	// Fields lists the fields a pair is compared on (Field… constants);
+	// nil compares every field. Amount is always compared: it is what a
+	// pair is.
+	Fields []string
+}
+
+// CompareFields lists every field a pair can be compared on, in order.
+var CompareFields = []string{FieldAmount, FieldFee, FieldNet, FieldCurrency, FieldStatus, FieldDate, FieldAvailableOn,
+	FieldCaptured, FieldRefunded, FieldDisputed}
+
+// compares reports whether a field is compared.
+func (o *Options) compares(field string) bool {
+	if o.Fields == nil || field == FieldAmount {
+		return true
+	}
+	for _, f := range o.Fields {
+		if f == field {
+			return true
+		}
+	}
+	return false
 }
 
 func (o *Options) withDefaults() Options {

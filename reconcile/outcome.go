@@ -60,7 +60,19 @@ type PayoutFigures struct {
 	Amount   int64  // what the payout paid out (positive for money leaving the balance)
 	SweptNet int64  // the sum of the nets of the balance transactions it swept
 	Swept    int    // how many balance transactions it swept
+	// Missing lists the provider records the provider put in this payout
+	// that the ledger's composition lacks (not in the books, or in another
+	// payout); Extra lists the ledger's balance transactions in its
+	// composition that the provider put elsewhere or does not report. Each
+	// is cut at MaxListed ids; MissingCount and ExtraCount are the totals.
+	Missing      []string `json:",omitempty"`
+	MissingCount int      `json:",omitempty"`
+	Extra        []string `json:",omitempty"`
+	ExtraCount   int      `json:",omitempty"`
 }
+
+// MaxListed is how many ids a payout check lists of each kind.
+const MaxListed = 20
 
 // Outcome is what reconciliation found for one subject: a pair, an unpaired
 // item on either side, a duplicate or a payout that does not add up.
@@ -139,6 +151,18 @@ type Result struct {
 	// passes, ordered by provider id; pairs found through the given links
 	// are not repeated.
 	Links []Link
+	// Adoptions are the provider's available_on dates for paired balance
+	// transactions whose ledger date was an estimate, ordered by ledger id.
+	// They are facts to book (ledger.AdoptAvailableOn), not differences.
+	Adoptions []Adoption
+}
+
+// Adoption is a provider's settlement date for a ledger balance transaction
+// whose own date was an estimate.
+type Adoption struct {
+	LedgerID    string
+	ProviderID  string
+	AvailableOn time.Time
 }
 
 // Exceptions returns the outcomes that are not matches.
@@ -186,6 +210,7 @@ func (r *Result) finish() {
 		}
 		return strings.Compare(a.Ref, b.Ref)
 	})
+	slices.SortFunc(r.Adoptions, func(a, b Adoption) int { return strings.Compare(a.LedgerID, b.LedgerID) })
 	slices.SortFunc(r.Links, func(a, b Link) int {
 		if c := strings.Compare(a.ProviderID, b.ProviderID); c != 0 {
 			return c

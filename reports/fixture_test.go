@@ -73,7 +73,7 @@ func fixtureLedger(t testing.TB) *ledger.Ledger {
 	must(l.OpenDispute(ctx, ledger.DisputeRequest{Key: "dp-eur-1", PaymentID: "pay_eur_1", DisputeID: "dp_1", ProviderRef: "dp_1",
 		Amount: dec("50.00"), Fee: dec("15.00"), At: at(5, 10)}))
 	must(l.CreatePayout(ctx, ledger.PayoutRequest{Key: "po-usd-1", PayoutID: "po_1", Provider: "stripe", ProviderRef: "po_1",
-		Amount: dec("124.76"), Currency: "usd", ArrivalDate: at(8, 0), At: at(6, 0)}))
+		Amount: dec("124.76"), Currency: "usd", ArrivalDate: at(8, 0), At: at(6, 0), Automatic: true}))
 	must(l.PayPayout(ctx, ledger.PayoutUpdateRequest{Key: "po-usd-1-paid", PayoutID: "po_1", At: at(8, 9)}))
 	must(l.PostEntry(ctx, ledger.EntryInput{Key: "manual-1", OccurredAt: at(9, 12),
 		Description: `=HYPERLINK("http://evil.example/x","Click; ""here""")`,

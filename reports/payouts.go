@@ -12,7 +12,8 @@ import (
 // balance transaction the payout swept and then one "total" row that sets
 // the payout's amount against the sum of the swept nets. difference is
 // payout amount less swept net; status is "balanced" when it is zero and
-// "unbalanced" otherwise.
+// "unbalanced" otherwise. A manual payout holds no transactions: its status
+// is "manual" and its difference is left empty.
 //
 // Columns: payout_id, payout_status, line, balance_transaction_id,
 // created_utc, reporting_category, source_id, currency, gross, fee, net,
@@ -63,13 +64,16 @@ func PayoutReconciliation(ctx context.Context, l *ledger.Ledger, opts Options, w
 			if err != nil {
 				return fmt.Errorf("payout %s: %w", po.ID, err)
 			}
-			status := "balanced"
-			if diff != 0 {
+			status, difference := "balanced", formatMinor(diff, cur.Digits)
+			switch {
+			case !po.Automatic:
+				status, difference = "manual", ""
+			case diff != 0:
 				status = "unbalanced"
 			}
 			fill(row, po.ID, string(po.Status), "total", "", formatStripeTime(po.CreatedAt), "payout", po.ProviderRef,
 				upper(cur.Code), formatMinor(gross, cur.Digits), formatMinor(fee, cur.Digits), formatMinor(net, cur.Digits),
-				formatMinor(po.Amount, cur.Digits), formatMinor(diff, cur.Digits), status)
+				formatMinor(po.Amount, cur.Digits), difference, status)
 			return w.WriteRow(row)
 		})
 	})

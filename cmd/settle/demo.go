@@ -13,6 +13,7 @@ import (
 	"github.com/settlehq/settle"
 	"github.com/settlehq/settle/feed"
 	"github.com/settlehq/settle/importers"
+	"github.com/settlehq/settle/reconcile/runner"
 )
 
 // demoDB is where the demo writes unless --db is given.
@@ -117,7 +118,7 @@ The demo writes to ./settle-demo.db (recreated each run) unless --db is given.`,
 			fmt.Fprintf(out, "\n4. Imported Stripe's balance report for November: %d balance transactions.\n", st.Records)
 			fmt.Fprintln(out, "5. Reconciled it against the ledger:")
 			fmt.Fprintln(out)
-			sum, open, err := a.reconcileAll(ctx, books, "", time.Time{}, time.Time{})
+			sum, open, err := a.reconcileAll(ctx, books, "", time.Time{}, time.Time{}, &runner.Options{Now: a.now})
 			if err != nil {
 				return err
 			}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -15,60 +16,73 @@ import (
 
 func newExceptionsCmd(a *app) *cobra.Command {
 	var status, provider, format string
+	list := func(cmd *cobra.Command, args []string) error {
+		switch status {
+		case "all":
+			status = ""
+		case sqlite.ExceptionOpen, sqlite.ExceptionResolved, sqlite.ExceptionIgnored:
+		default:
+			return usagef("--status must be open, resolved, ignored or all, not %q", status)
+		}
+		if format != "table" && format != "json" {
+			return usagef("--format must be table or json, not %q", format)
+		}
+		if _, err := a.ledger(cmd.Context()); err != nil {
+			return err
+		}
+		list, err := a.store.Exceptions(cmd.Context(), sqlite.ExceptionFilter{Status: status, Provider: provider})
+		if err != nil {
+			return err
+		}
+		if format == "json" {
+			out := make([]exceptionJSON, 0, len(list))
+			for _, e := range list {
+				out = append(out, toExceptionJSON(e))
+			}
+			return writeJSON(a, out)
+		}
+		if len(list) == 0 {
+			fmt.Fprintln(a.stdout, "no exceptions")
+			return nil
+		}
+		var rows [][]string
+		for _, e := range list {
+			rows = append(rows, []string{strconv.FormatInt(e.ID, 10), e.Status, e.Provider, e.Kind, e.Subject,
+				e.ProviderID, e.LedgerID, e.At.Format("2006-01-02"), describeException(e)})
+		}
+		return printTable(a.stdout, []string{"ID", "STATUS", "PROVIDER", "KIND", "SUBJECT", "PROVIDER ID", "LEDGER ID", "DATE", "DETAIL"}, rows, map[int]bool{0: true})
+	}
 	cmd := &cobra.Command{
 		Use:   "exceptions",
-		Short: "List reconciliation exceptions; resolve or ignore them",
+		Short: "List reconciliation exceptions; show, resolve or ignore them",
 		Long: `List the exceptions reconciliation found (open ones by default). Each has an id,
 a kind (mismatched, missing_in_ledger, missing_at_provider, duplicate,
 payout_mismatch), the provider record and ledger ids, and what differs.
 
-Work through them with 'settle exceptions resolve ID' (optionally --book, which
-posts the adjusting entry: a fee or amount the provider changed, a charge the
-ledger lacks, a ledger transaction the provider never made) or
-'settle exceptions ignore ID --note "…"'. The next run closes what it no longer
-finds and reopens what it still does.`,
+Work through them with 'settle exceptions show ID' (both sides, the provider's
+raw row, the differences, the history), 'settle exceptions resolve ID'
+(optionally --book, which posts the adjusting entry in the same transaction:
+a fee or amount the provider changed, a charge the ledger lacks, a ledger
+transaction the provider never made; --dry-run shows it first) or
+'settle exceptions ignore ID --note "…"'. One difference keeps one exception for
+life: the next run closes what it no longer finds and reopens what it finds
+again.`,
 		Example: `  settle exceptions
-  settle exceptions --status all --format json
+  settle exceptions list --status all --format json
+  settle exceptions show 12
+  settle exceptions resolve 12 --book --dry-run
   settle exceptions resolve 12 --book
   settle exceptions ignore 13 --note "test charge, refunded by hand"`,
 		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, args []string) error {
-			switch status {
-			case "all":
-				status = ""
-			case sqlite.ExceptionOpen, sqlite.ExceptionResolved, sqlite.ExceptionIgnored:
-			default:
-				return usagef("--status must be open, resolved, ignored or all, not %q", status)
-			}
-			if format != "table" && format != "json" {
-				return usagef("--format must be table or json, not %q", format)
-			}
-			if _, err := a.ledger(cmd.Context()); err != nil {
-				return err
-			}
-			list, err := a.store.Exceptions(cmd.Context(), sqlite.ExceptionFilter{Status: status, Provider: provider})
-			if err != nil {
-				return err
-			}
-			if format == "json" {
-				return writeExceptionsJSON(a, list)
-			}
-			if len(list) == 0 {
-				fmt.Fprintln(a.stdout, "no exceptions")
-				return nil
-			}
-			var rows [][]string
-			for _, e := range list {
-				rows = append(rows, []string{strconv.FormatInt(e.ID, 10), e.Status, e.Provider, e.Kind, e.Subject,
-					e.ProviderID, e.LedgerID, e.At.Format("2006-01-02"), describeException(e)})
-			}
-			return printTable(a.stdout, []string{"ID", "STATUS", "PROVIDER", "KIND", "SUBJECT", "PROVIDER ID", "LEDGER ID", "DATE", "DETAIL"}, rows, map[int]bool{0: true})
-		},
+		RunE: list,
 	}
-	cmd.Flags().StringVar(&status, "status", "open", "open, resolved, ignored or all")
-	cmd.Flags().StringVar(&provider, "provider", "", "only this provider's exceptions")
-	cmd.Flags().StringVar(&format, "format", "table", "table or json")
-	cmd.AddCommand(newResolveCmd(a), newIgnoreCmd(a))
+	listCmd := &cobra.Command{Use: "list", Short: "List exceptions (the same as 'settle exceptions')", Args: cobra.NoArgs, RunE: list}
+	for _, c := range []*cobra.Command{cmd, listCmd} {
+		c.Flags().StringVar(&status, "status", "open", "open, resolved, ignored or all")
+		c.Flags().StringVar(&provider, "provider", "", "only this provider's exceptions")
+		c.Flags().StringVar(&format, "format", "table", "table or json")
+	}
+	cmd.AddCommand(listCmd, newShowCmd(a), newResolveCmd(a), newIgnoreCmd(a))
 	return cmd
 }
 
@@ -88,45 +102,74 @@ func describeException(e sqlite.Exception) string {
 	return strings.Join(parts, "; ")
 }
 
-func writeExceptionsJSON(a *app, list []sqlite.Exception) error {
-	type diff struct {
-		Field    string `json:"field"`
-		Ledger   string `json:"ledger"`
-		Provider string `json:"provider"`
+// exceptionJSON is an exception as `--format json` prints it. Amounts are
+// decimal strings in major units of the currency, as in the table.
+type exceptionJSON struct {
+	ID         int64         `json:"id"`
+	Status     string        `json:"status"`
+	Provider   string        `json:"provider"`
+	Grain      string        `json:"grain"`
+	Kind       string        `json:"kind"`
+	Subject    string        `json:"subject"`
+	ProviderID string        `json:"provider_id"`
+	LedgerID   string        `json:"ledger_id"`
+	Ref        string        `json:"ref"`
+	Currency   string        `json:"currency"`
+	Amount     string        `json:"amount"`
+	Date       string        `json:"date"`
+	Heuristic  bool          `json:"heuristic"`
+	Diffs      []diffJSON    `json:"diffs"`
+	Payout     *payoutJSON   `json:"payout,omitempty"`
+	Note       string        `json:"note"`
+	FirstRun   int64         `json:"first_run"`
+	LastRun    int64         `json:"last_run"`
+	History    []historyJSON `json:"history,omitempty"`
+}
+
+type diffJSON struct {
+	Field    string `json:"field"`
+	Ledger   string `json:"ledger"`
+	Provider string `json:"provider"`
+}
+
+type payoutJSON struct {
+	Side     string   `json:"side"`
+	Amount   string   `json:"amount"`
+	SweptNet string   `json:"swept_net"`
+	Swept    int      `json:"swept"`
+	Missing  []string `json:"missing,omitempty"`
+	Extra    []string `json:"extra,omitempty"`
+}
+
+type historyJSON struct {
+	At      string `json:"at"`
+	Action  string `json:"action"`
+	Status  string `json:"status"`
+	RunID   int64  `json:"run_id,omitempty"`
+	EntryID int64  `json:"entry_id,omitempty"`
+	Note    string `json:"note,omitempty"`
+}
+
+func toExceptionJSON(e sqlite.Exception) exceptionJSON {
+	money := func(minor int64) string { return runner.Money(e.Currency, minor) }
+	r := exceptionJSON{ID: e.ID, Status: e.Status, Provider: e.Provider, Grain: e.Grain, Kind: e.Kind, Subject: e.Subject,
+		ProviderID: e.ProviderID, LedgerID: e.LedgerID, Ref: e.Ref, Currency: e.Currency, Amount: money(e.Amount),
+		Date: e.At.Format("2006-01-02"), Heuristic: e.Heuristic, Note: e.Note, FirstRun: e.FirstRun, LastRun: e.LastRun,
+		Diffs: []diffJSON{}}
+	for _, d := range e.Diffs {
+		r.Diffs = append(r.Diffs, diffJSON{d.Field, runner.DiffValue(e.Currency, d.Field, d.Ledger), runner.DiffValue(e.Currency, d.Field, d.Provider)})
 	}
-	type row struct {
-		ID         int64  `json:"id"`
-		Status     string `json:"status"`
-		Provider   string `json:"provider"`
-		Grain      string `json:"grain"`
-		Kind       string `json:"kind"`
-		Subject    string `json:"subject"`
-		ProviderID string `json:"provider_id"`
-		LedgerID   string `json:"ledger_id"`
-		Ref        string `json:"ref"`
-		Currency   string `json:"currency"`
-		Amount     int64  `json:"amount_minor"`
-		Date       string `json:"date"`
-		Heuristic  bool   `json:"heuristic"`
-		Diffs      []diff `json:"diffs"`
-		Note       string `json:"note"`
-		FirstRun   int64  `json:"first_run"`
-		LastRun    int64  `json:"last_run"`
+	if p := e.Payout; p != nil {
+		r.Payout = &payoutJSON{Side: p.Side, Amount: money(p.Amount), SweptNet: money(p.SweptNet), Swept: p.Swept,
+			Missing: p.Missing, Extra: p.Extra}
 	}
-	out := make([]row, 0, len(list))
-	for _, e := range list {
-		r := row{ID: e.ID, Status: e.Status, Provider: e.Provider, Grain: e.Grain, Kind: e.Kind, Subject: e.Subject,
-			ProviderID: e.ProviderID, LedgerID: e.LedgerID, Ref: e.Ref, Currency: e.Currency, Amount: e.Amount,
-			Date: e.At.Format("2006-01-02"), Heuristic: e.Heuristic, Note: e.Note, FirstRun: e.FirstRun, LastRun: e.LastRun,
-			Diffs: []diff{}}
-		for _, d := range e.Diffs {
-			r.Diffs = append(r.Diffs, diff{d.Field, d.Ledger, d.Provider})
-		}
-		out = append(out, r)
-	}
+	return r
+}
+
+func writeJSON(a *app, v any) error {
 	enc := json.NewEncoder(a.stdout)
 	enc.SetIndent("", "  ")
-	return enc.Encode(out)
+	return enc.Encode(v)
 }
 
 func exceptionID(s string) (int64, error) {
@@ -137,20 +180,130 @@ func exceptionID(s string) (int64, error) {
 	return id, nil
 }
 
+func newShowCmd(a *app) *cobra.Command {
+	var format string
+	cmd := &cobra.Command{
+		Use:   "show ID",
+		Short: "Show one exception: both sides, the provider's raw row, what differs, its history",
+		Example: `  settle exceptions show 12
+  settle exceptions show 12 --format json`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			id, err := exceptionID(args[0])
+			if err != nil {
+				return err
+			}
+			if format != "table" && format != "json" {
+				return usagef("--format must be table or json, not %q", format)
+			}
+			books, err := a.ledger(cmd.Context())
+			if err != nil {
+				return err
+			}
+			d, err := runner.Detail(cmd.Context(), a.store, books, id)
+			if err != nil {
+				return err
+			}
+			if format == "json" {
+				return writeJSON(a, detailJSON(d))
+			}
+			printDetail(a, d)
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&format, "format", "table", "table or json")
+	return cmd
+}
+
+func detailJSON(d *runner.ExceptionDetail) any {
+	e := toExceptionJSON(*d.Exception)
+	for _, h := range d.History {
+		e.History = append(e.History, historyJSON{At: h.At.UTC().Format(time.RFC3339), Action: h.Action, Status: h.Status,
+			RunID: h.RunID, EntryID: h.EntryID, Note: h.Note})
+	}
+	out := struct {
+		exceptionJSON
+		ProviderRecord map[string]string `json:"provider_record,omitempty"`
+		ProviderRaw    string            `json:"provider_raw,omitempty"`
+		Ledger         map[string]string `json:"ledger,omitempty"`
+	}{exceptionJSON: e, ProviderRaw: d.ProviderRaw}
+	if len(d.ProviderFields) > 0 {
+		out.ProviderRecord = map[string]string{}
+		for _, f := range d.ProviderFields {
+			out.ProviderRecord[f[0]] = f[1]
+		}
+	}
+	if len(d.LedgerFields) > 0 {
+		out.Ledger = map[string]string{}
+		for _, f := range d.LedgerFields {
+			out.Ledger[f[0]] = f[1]
+		}
+	}
+	return out
+}
+
+func printDetail(a *app, d *runner.ExceptionDetail) {
+	e := d.Exception
+	fmt.Fprintf(a.stdout, "exception %d: %s %s (%s), %s\n", e.ID, e.Kind, e.Subject, e.Provider, e.Status)
+	if e.Note != "" {
+		fmt.Fprintf(a.stdout, "note: %s\n", e.Note)
+	}
+	differs := map[string]bool{}
+	for _, df := range e.Diffs {
+		differs[df.Field] = true
+	}
+	fmt.Fprintln(a.stdout)
+	var rows [][]string
+	for _, name := range d.FieldNames() {
+		mark := ""
+		if differs[name] {
+			mark = "≠"
+		}
+		rows = append(rows, []string{name, d.Field(d.LedgerFields, name), d.Field(d.ProviderFields, name), mark})
+	}
+	printTable(a.stdout, []string{"FIELD", "LEDGER", "PROVIDER", ""}, rows, nil)
+	for _, s := range runner.Differences(*e) {
+		fmt.Fprintf(a.stdout, "differs: %s\n", s)
+	}
+	if d.ProviderRaw != "" {
+		fmt.Fprintf(a.stdout, "\nprovider's row (%s):\n  %s\n", d.ProviderSource, d.ProviderRaw)
+	}
+	if len(d.History) > 0 {
+		fmt.Fprintln(a.stdout, "\nhistory:")
+		for _, h := range d.History {
+			line := fmt.Sprintf("  %s  %-9s", h.At.UTC().Format("2006-01-02 15:04"), h.Action)
+			if h.RunID != 0 {
+				line += fmt.Sprintf(" run %d", h.RunID)
+			}
+			if h.EntryID != 0 {
+				line += fmt.Sprintf(" entry %d", h.EntryID)
+			}
+			if h.Note != "" {
+				line += "  " + h.Note
+			}
+			fmt.Fprintln(a.stdout, line)
+		}
+	}
+}
+
 func newResolveCmd(a *app) *cobra.Command {
 	var note string
-	var book bool
+	var book, dryRun bool
 	cmd := &cobra.Command{
 		Use:   "resolve ID",
 		Short: "Mark an exception resolved, optionally booking the adjusting entry",
-		Long: `Mark an exception resolved. With --book, settle first posts the entry that makes
-the ledger agree with the provider:
+		Long: `Mark an exception resolved. With --book, settle posts the entry that makes the
+ledger agree with the provider, in the same transaction that closes the
+exception (both happen or neither does):
   mismatched amount or fee   a correction of the balance transaction by the difference
   missing_in_ledger          the provider's balance transaction, booked as reported
   missing_at_provider        a correction that cancels the ledger's balance transaction
+The fix is dated at the transaction it corrects (or at the first open day after
+a closed period). --dry-run shows the entry without booking anything.
 The next reconciliation run then finds nothing and the exception stays resolved;
-if it still finds the difference, it reopens the exception.`,
-		Example: `  settle exceptions resolve 12 --book
+if it still finds the difference, it reopens the same exception.`,
+		Example: `  settle exceptions resolve 12 --book --dry-run
+  settle exceptions resolve 12 --book
   settle exceptions resolve 14 --note "refunded outside Stripe; see ticket 881"`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -158,33 +311,34 @@ if it still finds the difference, it reopens the exception.`,
 			if err != nil {
 				return err
 			}
+			if dryRun && !book {
+				return usagef("--dry-run shows the entry --book would post; add --book")
+			}
 			books, err := a.ledger(cmd.Context())
 			if err != nil {
 				return err
 			}
-			e, err := a.store.Exception(cmd.Context(), id)
+			res, err := runner.Resolve(cmd.Context(), a.store, books, runner.ResolveRequest{ExceptionID: id, Note: note,
+				Book: book, DryRun: dryRun, Now: a.now})
+			if errors.Is(err, runner.ErrNothingToBook) {
+				return fmt.Errorf("exception %d: %w; resolve it without --book, with a --note", id, err)
+			}
 			if err != nil {
-				return err
+				return fmt.Errorf("exception %d: %w", id, err)
 			}
-			var entryID int64
-			if book {
-				entryID, err = runner.BookFix(cmd.Context(), a.store, books, e)
-				if errors.Is(err, runner.ErrNothingToBook) {
-					return fmt.Errorf("exception %d: %w; resolve it without --book, with a --note", id, err)
-				}
-				if err != nil {
-					return fmt.Errorf("exception %d: %w", id, err)
-				}
-				if note == "" {
-					note = fmt.Sprintf("resolved by entry %d", entryID)
-				}
+			if res.AlreadyResolved {
+				fmt.Fprintf(a.stdout, "exception %d is already resolved; nothing changed.\n", id)
+				return nil
 			}
-			if err := a.store.SetExceptionStatus(cmd.Context(), id, sqlite.ExceptionResolved, note, entryID); err != nil {
-				return err
+			if res.Entry != nil {
+				printFix(a, res)
 			}
-			if entryID != 0 {
-				fmt.Fprintf(a.stdout, "exception %d resolved; booked entry %d. Run 'settle reconcile' to confirm.\n", id, entryID)
-			} else {
+			switch {
+			case dryRun:
+				fmt.Fprintf(a.stdout, "dry run: nothing was booked and exception %d is still %s.\n", id, res.Exception.Status)
+			case res.Entry != nil:
+				fmt.Fprintf(a.stdout, "exception %d resolved; booked entry %d. Run 'settle reconcile' to confirm.\n", id, res.Entry.ID)
+			default:
 				fmt.Fprintf(a.stdout, "exception %d resolved.\n", id)
 			}
 			return nil
@@ -192,7 +346,29 @@ if it still finds the difference, it reopens the exception.`,
 	}
 	cmd.Flags().StringVar(&note, "note", "", "why it is resolved")
 	cmd.Flags().BoolVar(&book, "book", false, "post the adjusting entry that fixes the difference")
+	cmd.Flags().BoolVar(&dryRun, "dry-run", false, "with --book: show the entry without booking it")
 	return cmd
+}
+
+// printFix shows the entry a resolution booked (or would book), and why it
+// is dated where it is.
+func printFix(a *app, res *runner.Resolution) {
+	e := res.Entry
+	fmt.Fprintf(a.stdout, "entry %d, %s: %s\n", e.ID, e.OccurredAt.UTC().Format("2006-01-02 15:04:05"), e.Description)
+	var rows [][]string
+	for _, p := range e.Postings {
+		amt := runner.Money(p.Currency, p.Amount)
+		dr, cr := amt, ""
+		if p.Amount < 0 {
+			dr, cr = "", runner.Money(p.Currency, -p.Amount)
+		}
+		rows = append(rows, []string{p.Account, strings.ToUpper(p.Currency), dr, cr})
+	}
+	printTable(a.stdout, []string{"ACCOUNT", "CURRENCY", "DEBIT", "CREDIT"}, rows, map[int]bool{2: true, 3: true})
+	if !res.ClosedThrough.IsZero() && !res.Exception.At.After(res.ClosedThrough) {
+		fmt.Fprintf(a.stdout, "dated at the first open day: the books are closed through %s, where the corrected transaction (%s) lies.\n",
+			res.ClosedThrough.UTC().Format(time.RFC3339), res.Exception.At.UTC().Format("2006-01-02"))
+	}
 }
 
 func newIgnoreCmd(a *app) *cobra.Command {
@@ -213,7 +389,7 @@ func newIgnoreCmd(a *app) *cobra.Command {
 			if _, err := a.ledger(cmd.Context()); err != nil {
 				return err
 			}
-			if err := a.store.SetExceptionStatus(cmd.Context(), id, sqlite.ExceptionIgnored, note, 0); err != nil {
+			if err := a.store.SetExceptionStatus(cmd.Context(), id, sqlite.ExceptionIgnored, note, 0, a.now().UTC()); err != nil {
 				return err
 			}
 			fmt.Fprintf(a.stdout, "exception %d ignored.\n", id)

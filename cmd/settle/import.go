@@ -20,7 +20,7 @@ import (
 var errRejected = errors.New("file rejected")
 
 func newImportCmd(a *app) *cobra.Command {
-	var format, provider, mappingPath string
+	var format, provider, mappingPath, encoding string
 	var skipInvalid, book bool
 	cmd := &cobra.Command{
 		Use:   "import FILE...",
@@ -29,6 +29,9 @@ func newImportCmd(a *app) *cobra.Command {
 
 The format is detected from the CSV header or the JSON shape; --format names it
 when detection cannot tell. Formats: ` + strings.Join(importers.Formats(), ", ") + `.
+
+Files are read as UTF-8, and a row with bytes that are not UTF-8 is refused;
+--encoding names another encoding to convert from (` + strings.Join(importers.Encodings(), ", ") + `).
 
 A file with any bad row is rejected whole: every problem is listed as
 FILE:LINE[:COLUMN]: reason and nothing from the file is stored. With
@@ -41,6 +44,7 @@ only books are the provider's data).`,
 		Example: `  settle import balance_change_from_activity.itemized.csv
   settle import --format justifi-balance-json pbt-2026-11.json
   settle import --mapping acme.rules acme-payouts.csv
+  settle import --encoding windows-1252 --mapping acme.rules acme-excel-export.csv
   settle import --skip-invalid --book stripe-balance-transactions.json`,
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -49,7 +53,10 @@ only books are the provider's data).`,
 					return usageError{err}
 				}
 			}
-			opts := &importers.Options{}
+			if err := importers.CheckEncoding(encoding); err != nil {
+				return usageError{err}
+			}
+			opts := &importers.Options{Encoding: encoding}
 			if mappingPath != "" {
 				f, err := os.Open(mappingPath)
 				if err != nil {
@@ -99,6 +106,7 @@ only books are the provider's data).`,
 	cmd.Flags().StringVar(&format, "format", "", "the export's format (default: detected)")
 	cmd.Flags().StringVar(&provider, "provider", "", "refuse files that are not this provider's (stripe, justifi, whop, paymentsv3, cardpay)")
 	cmd.Flags().StringVar(&mappingPath, "mapping", "", "column mapping file for a generic CSV export")
+	cmd.Flags().StringVar(&encoding, "encoding", "utf-8", "the files' character encoding: utf-8, latin1 (iso-8859-1) or windows-1252 (cp1252)")
 	cmd.Flags().BoolVar(&skipInvalid, "skip-invalid", false, "quarantine bad rows and import the rest")
 	cmd.Flags().BoolVar(&book, "book", false, "also post the records as ledger entries")
 	return cmd

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/settlehq/settle/importers"
 	"github.com/settlehq/settle/ledger/sqlite"
 )
 
@@ -121,5 +122,74 @@ func TestImportOverlappingExports(t *testing.T) {
 	}
 	if n := countRows(t, db, "provider_records"); n != 9 {
 		t.Errorf("%d records, want 8 + 1", n)
+	}
+}
+
+// TestImportEncoding checks that a Latin-1 export is refused as it stands,
+// naming the line and column, and imported with its text converted when
+// --encoding declares it.
+func TestImportEncoding(t *testing.T) {
+	dir := t.TempDir()
+	db := filepath.Join(dir, "t.db")
+	csv := itemizedHeader + "\n" +
+		`"txn_1","2026-11-02 09:30:00","2026-11-04 00:00:00","usd","29.99","1.17","28.82","charge","ch_1","ok"` + "\n" +
+		`"txn_2","2026-11-02 09:31:00","2026-11-04 00:00:00","usd","20.00","0.00","20.00","charge","ch_2","Caf` + "\xe9 cr\xe8me\"\n"
+	file := writeFile(t, dir, "latin1.csv", csv)
+	code, _, errOut := runCLI(t, "--db", db, "import", file)
+	if code != 1 || !strings.Contains(errOut, file+":3:description: invalid text encoding: byte 0xe9 is not UTF-8") {
+		t.Fatalf("exit %d, want 1 naming the cell\n%s", code, errOut)
+	}
+	if n := countRows(t, db, "provider_records"); n != 0 {
+		t.Fatalf("%d records stored from a rejected file", n)
+	}
+	if code, _, errOut := runCLI(t, "--db", db, "import", "--encoding", "klingon", file); code != 2 || !strings.Contains(errOut, "windows-1252") {
+		t.Errorf("unknown encoding: exit %d\n%s", code, errOut)
+	}
+	if code, out, errOut := runCLI(t, "--db", db, "import", "--encoding", "latin1", file); code != 0 || !strings.Contains(out, "2 added") {
+		t.Fatalf("--encoding latin1: exit %d\n%s\n%s", code, out, errOut)
+	}
+	st, err := sqlite.Open(context.Background(), db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	var got string
+	err = st.EachRecord(context.Background(), sqlite.RecordFilter{RecordID: "txn_2"}, func(r *importers.Record) error {
+		got = r.Description
+		return nil
+	})
+	if err != nil || got != "Café crème" {
+		t.Errorf("description %q, %v; want Café crème", got, err)
+	}
+}
+
+// TestImportByteOrderMark imports a CSV and a JSON export that start with a
+// UTF-8 byte order mark, as spreadsheet programs save them: both are
+// detected and stored, and the raw rows read back from the store are the
+// file's rows, without the mark.
+func TestImportByteOrderMark(t *testing.T) {
+	dir := t.TempDir()
+	db := filepath.Join(dir, "t.db")
+	row := `"txn_1","2026-11-02 09:30:00","2026-11-04 00:00:00","usd","29.99","1.17","28.82","charge","ch_1","ok"`
+	obj := `{"id":"txn_2","object":"balance_transaction","amount":1000,"fee":30,"net":970,"currency":"usd","type":"charge","created":1793000000}`
+	csv := writeFile(t, dir, "bom.csv", "\xEF\xBB\xBF"+itemizedHeader+"\n"+row+"\n")
+	json := writeFile(t, dir, "bom.json", "\xEF\xBB\xBF{\"object\":\"list\",\"data\":[\n"+obj+"\n]}\n")
+	for _, f := range []string{csv, json} {
+		if code, out, errOut := runCLI(t, "--db", db, "import", f); code != 0 || !strings.Contains(out, "1 added") {
+			t.Fatalf("import %s: exit %d\n%s\n%s", f, code, out, errOut)
+		}
+	}
+	st, err := sqlite.Open(context.Background(), db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	raw := map[string]string{}
+	err = st.EachRecord(context.Background(), sqlite.RecordFilter{}, func(r *importers.Record) error {
+		raw[r.ID] = r.Raw
+		return nil
+	})
+	if err != nil || raw["txn_1"] != row || raw["txn_2"] != obj {
+		t.Errorf("stored raw rows %q, %v", raw, err)
 	}
 }

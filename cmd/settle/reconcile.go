@@ -23,8 +23,10 @@ type runSummary struct {
 	From     string `json:"from,omitempty"`
 	To       string `json:"to,omitempty"`
 	reconcile.Summary
-	Opened int `json:"exceptions_opened"`
-	Closed int `json:"exceptions_closed"`
+	Opened    int `json:"exceptions_opened"`
+	Closed    int `json:"exceptions_closed"`
+	Adopted   int `json:"adopted"`             // estimated settlement dates replaced by the provider's
+	Uncovered int `json:"uncovered,omitempty"` // records imported since the last run left outside the window
 }
 
 // summary is the whole JSON output: totals over the runs, the first run's
@@ -39,6 +41,7 @@ type summary struct {
 func newReconcileCmd(a *app) *cobra.Command {
 	var provider, fromS, toS, format string
 	var failOnExceptions bool
+	var match matchFlags
 	cmd := &cobra.Command{
 		Use:   "reconcile",
 		Short: "Match imported provider records against the ledger and record exceptions",
@@ -75,11 +78,15 @@ all of time. With --fail-on-exceptions the exit code is 3 when exceptions are op
 			if !from.IsZero() && !to.IsZero() && !from.Before(to) {
 				return usagef("--from must be before --to")
 			}
+			opts, err := match.options(a)
+			if err != nil {
+				return err
+			}
 			books, err := a.ledger(cmd.Context())
 			if err != nil {
 				return err
 			}
-			sum, _, err := a.reconcileAll(cmd.Context(), books, provider, from, to)
+			sum, _, err := a.reconcileAll(cmd.Context(), books, provider, from, to, opts)
 			if err != nil {
 				return err
 			}
@@ -92,6 +99,14 @@ all of time. With --fail-on-exceptions the exit code is 3 when exceptions are op
 			} else {
 				printRuns(a, sum)
 			}
+			if sum.ProviderRecords+sum.LedgerRecords == 0 {
+				return fmt.Errorf("%w: no provider records and no ledger transactions in the window; check --from/--to and --provider",
+					runner.ErrNothingCompared)
+			}
+			if sum.Uncovered > 0 {
+				return fmt.Errorf("%d provider records imported since the last run lie outside the window and were not reconciled; "+
+					"widen --from/--to or run without them", sum.Uncovered)
+			}
 			if failOnExceptions && sum.OpenExceptions > 0 {
 				return exitCodeError{exitExceptions, fmt.Errorf("%d open exceptions (settle exceptions lists them)", sum.OpenExceptions)}
 			}
@@ -103,12 +118,13 @@ all of time. With --fail-on-exceptions the exit code is 3 when exceptions are op
 	cmd.Flags().StringVar(&toS, "to", "", "end of the window, exclusive")
 	cmd.Flags().StringVar(&format, "format", "table", "table or json")
 	cmd.Flags().BoolVar(&failOnExceptions, "fail-on-exceptions", false, "exit 3 when exceptions are open")
+	match.register(cmd)
 	return cmd
 }
 
 // reconcileAll reconciles every provider (or one) and grain over a window,
 // totals the runs, and returns the open exceptions of the providers covered.
-func (a *app) reconcileAll(ctx context.Context, books *ledger.Ledger, provider string, from, to time.Time) (summary, []sqlite.Exception, error) {
+func (a *app) reconcileAll(ctx context.Context, books *ledger.Ledger, provider string, from, to time.Time, opts *runner.Options) (summary, []sqlite.Exception, error) {
 	var sum summary
 	scopes, err := runner.Scopes(ctx, a.store, provider, from, to)
 	if err != nil {
@@ -118,11 +134,12 @@ func (a *app) reconcileAll(ctx context.Context, books *ledger.Ledger, provider s
 		return sum, nil, fmt.Errorf("no imported provider records%s to reconcile; import an export first (settle import FILE)", forProvider(provider))
 	}
 	for _, sc := range scopes {
-		rep, err := runner.Reconcile(ctx, a.store, books, sc, a.now)
+		rep, err := runner.Reconcile(ctx, a.store, books, sc, opts)
 		if err != nil {
 			return sum, nil, fmt.Errorf("reconciling %s (%s grain): %w", sc.Provider, sc.Grain, err)
 		}
 		rs := toRunSummary(rep.Run)
+		rs.Uncovered = rep.Uncovered
 		sum.Runs = append(sum.Runs, rs)
 		sum.RunIDs = append(sum.RunIDs, rs.RunID)
 		addRun(&sum.runSummary, rs)
@@ -144,7 +161,8 @@ func forProvider(p string) string {
 }
 
 func toRunSummary(r *sqlite.Run) runSummary {
-	rs := runSummary{RunID: r.ID, Provider: r.Provider, Grain: r.Grain, Summary: r.Summary, Opened: r.Opened, Closed: r.Closed}
+	rs := runSummary{RunID: r.ID, Provider: r.Provider, Grain: r.Grain, Summary: r.Summary, Opened: r.Opened, Closed: r.Closed,
+		Adopted: r.Adopted}
 	if !r.From.IsZero() {
 		rs.From = r.From.Format(time.RFC3339)
 	}
@@ -158,6 +176,8 @@ func addRun(t *runSummary, r runSummary) {
 	t.Summary.Add(r.Summary)
 	t.Opened += r.Opened
 	t.Closed += r.Closed
+	t.Adopted += r.Adopted
+	t.Uncovered += r.Uncovered
 }
 
 func printRuns(a *app, s summary) {
@@ -175,4 +195,7 @@ func printRuns(a *app, s summary) {
 	printTable(a.stdout, header, rows, right)
 	fmt.Fprintf(a.stdout, "\n%d exceptions opened, %d closed by these runs; %d open in all. 'settle exceptions' lists them.\n",
 		s.Opened, s.Closed, s.OpenExceptions)
+	if s.Adopted > 0 {
+		fmt.Fprintf(a.stdout, "%d settlement dates the ledger had estimated were replaced by the provider's.\n", s.Adopted)
+	}
 }

@@ -239,7 +239,7 @@ func TestReconcilePaymentGrainJustiFiAndPaymentsV3(t *testing.T) {
 			diffs[e["provider_id"].(string)+" "+dm["field"].(string)] = dm["ledger"].(string) + "→" + dm["provider"].(string)
 		}
 	}
-	if diffs["py_438Rr8Y4GU8eNh4mDhBpmP refunded"] != "2000→2500" || diffs["pay_1a2b3c4d5e6f refunded"] != "0→1500" {
+	if diffs["py_438Rr8Y4GU8eNh4mDhBpmP refunded"] != "20.00→25.00" || diffs["pay_1a2b3c4d5e6f refunded"] != "0.00→15.00" {
 		t.Errorf("refunded diffs: %v", diffs)
 	}
 }

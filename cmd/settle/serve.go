@@ -9,6 +9,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/settlehq/settle/importers"
+	"github.com/settlehq/settle/ledger/sqlite"
 	"github.com/settlehq/settle/reconcile"
 	"github.com/settlehq/settle/reconcile/runner"
 )
@@ -16,7 +17,8 @@ import (
 func newServeCmd(a *app) *cobra.Command {
 	var schedule, inbox, outbox string
 	var lookback time.Duration
-	var once bool
+	var once, failOnExceptions bool
+	var match matchFlags
 	cmd := &cobra.Command{
 		Use:   "serve",
 		Short: "Run the nightly job on a cron schedule: ingest, reconcile, report",
@@ -25,12 +27,15 @@ or @daily, @hourly, @every 6h; UTC). Each run:
   1. imports every file in --inbox, moving it to inbox/processed, or to
      inbox/rejected with NAME.reason.txt beside it;
   2. makes due funds available and expires authorizations past their expiry;
-  3. reconciles each provider over the --lookback before the run's time;
+  3. reconciles each provider over the --lookback before the run's time, and
+     over every record imported since the last run, whatever its date;
   4. writes the reconciliation summary, open exceptions, trial balance, balance
      transactions, payout reconciliation and journal as CSV to --outbox/<time>/.
 One run at a time. Runs missed while settle was down are caught up, in order,
 when it starts. SIGTERM or Ctrl-C lets the running job finish, then stops.
---once runs one job now and exits.`,
+--once runs one job now and exits: 1 if it compared nothing (no provider
+records and no ledger transactions), 3 with --fail-on-exceptions when
+exceptions are open.`,
 		Example: `  settle serve --schedule "0 2 * * *" --inbox /srv/settle/inbox --outbox /srv/settle/outbox
   settle serve --once --inbox ./inbox --outbox ./reports`,
 		Args: cobra.NoArgs,
@@ -43,13 +48,20 @@ when it starts. SIGTERM or Ctrl-C lets the running job finish, then stops.
 					return err
 				}
 			}
+			mopts, err := match.options(a)
+			if err != nil {
+				return err
+			}
 			books, err := a.ledger(cmd.Context())
 			if err != nil {
 				return err
 			}
 			logger := slog.New(slog.NewTextHandler(a.stderr, nil))
+			var nightRuns []*sqlite.Run
+			mopts.Logger = logger
 			job := &runner.Nightly{Store: a.store, Books: books, Inbox: inbox, Outbox: outbox, Lookback: lookback,
-				Readers: &importers.Options{}, Logger: logger, Now: a.now}
+				Readers: &importers.Options{}, Logger: logger, Now: a.now, Match: mopts,
+				Runs: func(rs []*sqlite.Run) { nightRuns = rs }}
 			sched, err := reconcile.NewScheduler(schedule, job.Run, &reconcile.SchedulerOptions{Logger: logger, LastRun: job.LastRun})
 			if err != nil {
 				return usageError{err}
@@ -63,7 +75,26 @@ when it starts. SIGTERM or Ctrl-C lets the running job finish, then stops.
 				if last.IsZero() || !last.Before(now) {
 					last = now.Add(-24 * time.Hour)
 				}
-				return sched.RunOnce(cmd.Context(), reconcile.Window{From: last, To: now})
+				if err := sched.RunOnce(cmd.Context(), reconcile.Window{From: last, To: now}); err != nil {
+					return err
+				}
+				var total reconcile.Summary
+				for _, r := range nightRuns {
+					total.Add(r.Summary)
+				}
+				fmt.Fprintf(a.stdout, "%d runs: matched=%d mismatched=%d missing_in_ledger=%d missing_at_provider=%d duplicates=%d payout_mismatches=%d\n",
+					len(nightRuns), total.Matched, total.Mismatched, total.MissingInLedger, total.MissingAtProvider, total.Duplicates,
+					total.PayoutMismatches)
+				if failOnExceptions {
+					open, err := a.store.Exceptions(cmd.Context(), sqlite.ExceptionFilter{Status: sqlite.ExceptionOpen})
+					if err != nil {
+						return err
+					}
+					if len(open) > 0 {
+						return exitCodeError{exitExceptions, fmt.Errorf("%d open exceptions (settle exceptions lists them)", len(open))}
+					}
+				}
+				return nil
 			}
 			fmt.Fprintf(a.stderr, "settle serve: schedule %q, next run %s; inbox %q, outbox %q\n",
 				schedule, sched.Next(a.now()).UTC().Format(time.RFC3339), inbox, outbox)
@@ -75,5 +106,7 @@ when it starts. SIGTERM or Ctrl-C lets the running job finish, then stops.
 	cmd.Flags().StringVar(&outbox, "outbox", "", "folder to write reports to")
 	cmd.Flags().DurationVar(&lookback, "lookback", 7*24*time.Hour, "how far back each run reconciles")
 	cmd.Flags().BoolVar(&once, "once", false, "run one job now and exit")
+	cmd.Flags().BoolVar(&failOnExceptions, "fail-on-exceptions", false, "with --once, exit 3 when exceptions are open")
+	match.register(cmd)
 	return cmd
 }

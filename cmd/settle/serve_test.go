@@ -131,7 +131,43 @@ func TestServeStopsOnSIGTERM(t *testing.T) {
 		cmd.Process.Kill()
 		t.Fatalf("serve did not stop after SIGTERM\n%s", stderr.String())
 	}
-	if !strings.Contains(stderr.String(), "job finished") {
-		t.Errorf("no job ran:\n%s", stderr.String())
+	// With nothing imported, each night ends "nothing was compared".
+	if !strings.Contains(stderr.String(), "job started") || !strings.Contains(stderr.String(), "nothing was compared") {
+		t.Errorf("no job ran, or it did not say it compared nothing:\n%s", stderr.String())
+	}
+}
+
+// serve --once reconciles an export older than the lookback (every record
+// imported since the last run is covered), exits 3 with
+// --fail-on-exceptions, and a night with nothing to compare exits 1.
+func TestServeOnceCoversOldExport(t *testing.T) {
+	dir := t.TempDir()
+	db := filepath.Join(dir, "t.db")
+	inbox, outbox := filepath.Join(dir, "inbox"), filepath.Join(dir, "outbox")
+	if err := os.MkdirAll(inbox, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if code, out, errOut := runCLI(t, "--db", db, "record", "../../testdata/demo/events.jsonl"); code != 0 {
+		t.Fatalf("record: %s%s", out, errOut)
+	}
+	b, err := os.ReadFile("../../testdata/demo/stripe-balance-2026-11.csv")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(inbox, "stripe.csv"), b, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	code, out, errOut := runCLI(t, "--db", db, "serve", "--once", "--inbox", inbox, "--outbox", outbox,
+		"--lookback", "24h", "--fail-on-exceptions")
+	if code != exitExceptions || !strings.Contains(out, "matched=10 ") {
+		t.Fatalf("serve --once: exit %d\n%s%s", code, out, errOut)
+	}
+	if n := strings.Count(out, "mismatched=1 missing_in_ledger=1 missing_at_provider=1 duplicates=1"); n != 1 {
+		t.Errorf("serve --once did not report the 4 exceptions:\n%s", out)
+	}
+	empty := filepath.Join(dir, "empty.db")
+	code, _, errOut = runCLI(t, "--db", empty, "serve", "--once")
+	if code != exitError || !strings.Contains(errOut, "nothing was compared") {
+		t.Errorf("serve --once on empty books: exit %d, %s", code, errOut)
 	}
 }

@@ -33,6 +33,15 @@ var invariants = []struct{ name, query string }{
 			OR (e.phase = 'pending' AND e.resolution = 'posted' AND NOT EXISTS
 				(SELECT 1 FROM entries x WHERE x.id = e.resolved_by AND x.pending_of = e.id))
 			OR (e.phase = 'pending' AND e.resolution NOT IN ('', 'posted', 'voided', 'expired'))`},
+	// A derived payout is the first automatic payout of the transaction's
+	// provider and currency, in (time, id) order, at or after its
+	// available_on (ledger/settlement.go).
+	{"payout_composition_derived", `SELECT 'balance transaction ' || b.id, 'in payout ' || quote(b.payout_id) || ' but the rule gives ' ||
+		quote(COALESCE((SELECT p.id FROM payouts p WHERE p.provider = b.provider AND p.currency = b.currency AND p.automatic = 1
+			AND p.created_at >= b.available_on ORDER BY p.created_at, p.id LIMIT 1), ''))
+		FROM balance_transactions b WHERE b.payout_derived = 1 AND b.payout_id <> COALESCE((SELECT p.id FROM payouts p
+			WHERE p.provider = b.provider AND p.currency = b.currency AND p.automatic = 1 AND p.created_at >= b.available_on
+			ORDER BY p.created_at, p.id LIMIT 1), '')`},
 	{"posts_a_pending_entry", `SELECT 'entry ' || e.id, 'posts entry ' || e.pending_of || ' which is not a pending entry resolved by it'
 		FROM entries e LEFT JOIN entries p ON p.id = e.pending_of
 		WHERE e.pending_of IS NOT NULL AND (p.id IS NULL OR p.phase <> 'pending' OR p.resolved_by IS NOT e.id)`},

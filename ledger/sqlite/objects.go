@@ -132,13 +132,13 @@ func (t *tx) SaveDispute(ctx context.Context, d *ledger.Dispute) error {
 	return translate(err)
 }
 
-const payoutCols = `id, provider, provider_ref, amount, currency, status, arrival_date, created_at, updated_at`
+const payoutCols = `id, provider, provider_ref, amount, currency, status, arrival_date, created_at, updated_at, automatic`
 
 func scanPayout(sc scanner) (*ledger.Payout, error) {
 	var p ledger.Payout
 	var status string
 	var arrival, created, updated int64
-	err := sc.Scan(&p.ID, &p.Provider, &p.ProviderRef, &p.Amount, &p.Currency, &status, &arrival, &created, &updated)
+	err := sc.Scan(&p.ID, &p.Provider, &p.ProviderRef, &p.Amount, &p.Currency, &status, &arrival, &created, &updated, &p.Automatic)
 	p.Status, p.ArrivalDate, p.CreatedAt, p.UpdatedAt = ledger.PayoutStatus(status), fromTS(arrival), fromTS(created), fromTS(updated)
 	return &p, err
 }
@@ -159,9 +159,10 @@ func (t *tx) SavePayout(ctx context.Context, p *ledger.Payout) error {
 	if err != nil {
 		return err
 	}
-	_, err = t.exec(ctx, `INSERT INTO payouts (`+payoutCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+	_, err = t.exec(ctx, `INSERT INTO payouts (`+payoutCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT (id) DO UPDATE SET status = excluded.status, updated_at = excluded.updated_at`,
-		p.ID, p.Provider, p.ProviderRef, p.Amount, p.Currency, string(p.Status), arrival, created, updated)
+		p.ID, p.Provider, p.ProviderRef, p.Amount, p.Currency, string(p.Status), arrival, created, updated,
+		p.Automatic)
 	return translate(err)
 }
 
@@ -185,7 +186,8 @@ func (t *tx) EachPayout(ctx context.Context, provider string, fn func(*ledger.Pa
 }
 
 const btCols = `id, provider, entry_id, type, reporting_category, source_type, source_id, source_ref, payment_id,
-	amount, fee, net, fee_details, currency, status, description, created, available_on, payout_id`
+	amount, fee, net, fee_details, currency, status, description, created, available_on, payout_id,
+	available_on_estimated, payout_derived`
 
 func scanBT(sc scanner) (*ledger.BalanceTransaction, error) {
 	var b ledger.BalanceTransaction
@@ -193,7 +195,7 @@ func scanBT(sc scanner) (*ledger.BalanceTransaction, error) {
 	var created, avail int64
 	if err := sc.Scan(&b.ID, &b.Provider, &b.EntryID, &b.Type, &b.ReportingCategory, &b.SourceType, &b.SourceID,
 		&b.SourceRef, &b.PaymentID, &b.Amount, &b.Fee, &b.Net, &details, &b.Currency, &b.Status, &b.Description,
-		&created, &avail, &b.PayoutID); err != nil {
+		&created, &avail, &b.PayoutID, &b.AvailableOnEstimated, &b.PayoutDerived); err != nil {
 		return nil, err
 	}
 	b.Created, b.AvailableOn = fromTS(created), fromTS(avail)
@@ -225,9 +227,10 @@ func (t *tx) InsertBalanceTransaction(ctx context.Context, b *ledger.BalanceTran
 	if err != nil {
 		return err
 	}
-	_, err = t.exec(ctx, `INSERT INTO balance_transactions (`+btCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+	_, err = t.exec(ctx, `INSERT INTO balance_transactions (`+btCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		b.ID, b.Provider, b.EntryID, b.Type, b.ReportingCategory, b.SourceType, b.SourceID, b.SourceRef, b.PaymentID,
-		b.Amount, b.Fee, b.Net, details, b.Currency, b.Status, b.Description, created, avail, b.PayoutID)
+		b.Amount, b.Fee, b.Net, details, b.Currency, b.Status, b.Description, created, avail, b.PayoutID,
+		b.AvailableOnEstimated, b.PayoutDerived)
 	return translate(err)
 }
 
@@ -237,17 +240,55 @@ func (t *tx) SetBalanceTransactionStatus(ctx context.Context, id, status string)
 	return err
 }
 
-// SweepBalanceTransactions marks available, unswept balance transactions as
-// swept by a payout.
-func (t *tx) SweepBalanceTransactions(ctx context.Context, provider, currency string, asOf time.Time, payoutID string) (int, error) {
-	res, err := t.exec(ctx, `UPDATE balance_transactions SET payout_id = ? WHERE provider = ? AND currency = ?
-		AND status = 'available' AND payout_id = '' AND available_on <= ? AND type <> 'payout'`,
-		payoutID, provider, currency, ts(asOf))
+// AutomaticPayoutFor returns the first automatic payout at or after availableOn.
+func (t *tx) AutomaticPayoutFor(ctx context.Context, provider, currency string, availableOn time.Time) (string, error) {
+	var id string
+	err := t.queryRow(ctx, `SELECT id FROM payouts WHERE provider = ? AND currency = ? AND automatic = 1 AND created_at >= ?
+		ORDER BY created_at, id LIMIT 1`, provider, currency, ts(availableOn)).Scan(&id)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", nil
+	}
+	return id, err
+}
+
+// PreviousAutomaticPayout returns the time of the automatic payout before (at, id).
+func (t *tx) PreviousAutomaticPayout(ctx context.Context, provider, currency string, at time.Time, id string) (time.Time, bool, error) {
+	var prev int64
+	err := t.queryRow(ctx, `SELECT created_at FROM payouts WHERE provider = ? AND currency = ? AND automatic = 1
+		AND (created_at < ? OR (created_at = ? AND id < ?)) ORDER BY created_at DESC, id DESC LIMIT 1`,
+		provider, currency, ts(at), ts(at), id).Scan(&prev)
+	if errors.Is(err, sql.ErrNoRows) {
+		return time.Time{}, false, nil
+	}
+	return fromTS(prev), err == nil, err
+}
+
+// AssignPayout sets the derived payout of the transactions in (after, through].
+func (t *tx) AssignPayout(ctx context.Context, provider, currency string, after time.Time, open bool, through time.Time, payoutID string) (int, error) {
+	q := `UPDATE balance_transactions SET payout_id = ? WHERE provider = ? AND currency = ? AND payout_derived = 1
+		AND available_on <= ? AND payout_id <> ?`
+	args := []any{payoutID, provider, currency, ts(through), payoutID}
+	if !open {
+		q += ` AND available_on > ?`
+		args = append(args, ts(after))
+	}
+	res, err := t.exec(ctx, q, args...)
 	if err != nil {
 		return 0, err
 	}
 	n, err := res.RowsAffected()
 	return int(n), err
+}
+
+// SetBalanceTransactionSettlement sets available_on, its estimate flag and the payout.
+func (t *tx) SetBalanceTransactionSettlement(ctx context.Context, id string, availableOn time.Time, estimated bool, payoutID string) error {
+	avail, err := storeTS("available_on", availableOn)
+	if err != nil {
+		return err
+	}
+	_, err = t.exec(ctx, `UPDATE balance_transactions SET available_on = ?, available_on_estimated = ?, payout_id = ? WHERE id = ?`,
+		avail, estimated, payoutID, id)
+	return err
 }
 
 // DueBalanceTransactions lists pending balance transactions now due.

@@ -25,6 +25,13 @@ type Run struct {
 	Summary      reconcile.Summary
 	Opened       int // exceptions opened (or reopened) by this run
 	Closed       int // open exceptions in this run's scope that it no longer found
+	// Adopted counts the ledger's estimated settlement dates this run
+	// replaced with the provider's.
+	Adopted int
+	// RecordsThrough is the newest provider record (by import order) that
+	// this run's window covered along with every record before it, so the
+	// next nightly run knows which records are new.
+	RecordsThrough int64
 }
 
 // Exception statuses.
@@ -73,33 +80,58 @@ func (s *Store) SaveRun(ctx context.Context, run *Run, outcomes []reconcile.Outc
 		sm := run.Summary
 		res, err := q.ExecContext(ctx, `INSERT INTO recon_runs (provider, grain, window_from, window_to, started_at, finished_at,
 			provider_records, ledger_records, inputs_digest, matched, mismatched, missing_in_ledger, missing_at_provider,
-			duplicates, heuristic, payout_mismatches, opened, closed) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, 0)`,
+			duplicates, heuristic, payout_mismatches, opened, closed, adopted, records_through)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, 0, ?, ?)`,
 			run.Provider, run.Grain, ts(run.From), ts(run.To), ts(run.StartedAt), ts(run.FinishedAt), sm.ProviderRecords,
 			sm.LedgerRecords, run.InputsDigest, sm.Matched, sm.Mismatched, sm.MissingInLedger, sm.MissingAtProvider,
-			sm.Duplicates, sm.Heuristic, sm.PayoutMismatches)
+			sm.Duplicates, sm.Heuristic, sm.PayoutMismatches, run.Adopted, run.RecordsThrough)
 		if err != nil {
 			return err
 		}
 		if run.ID, err = res.LastInsertId(); err != nil {
 			return err
 		}
-		known, err := unresolved(ctx, q, run.Provider, run.Grain)
+		known, err := knownExceptions(ctx, q, run.Provider, run.Grain)
 		if err != nil {
 			return err
 		}
 		scope := reconcile.Scope{Provider: run.Provider, Grain: importers.Grain(run.Grain), From: run.From, To: run.To}
-		now := time.Now().UTC()
+		now := run.FinishedAt.UTC()
 		plan := reconcile.PlanExceptions(scope, strconv.FormatInt(run.ID, 10), known, outcomes, now, func() string { return "" })
 		for _, e := range plan.Open {
 			details, err := json.Marshal(exceptionDetails{Diffs: e.Diffs, Payout: e.Payout})
 			if err != nil {
 				return err
 			}
-			if _, err := q.ExecContext(ctx, `INSERT INTO recon_exceptions (fingerprint, provider, grain, kind, subject, provider_id,
+			res, err := q.ExecContext(ctx, `INSERT INTO recon_exceptions (fingerprint, provider, grain, kind, subject, provider_id,
 				ledger_id, ref, currency, amount, occurred_at, heuristic, details, status, first_run, last_run, updated_at)
 				VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'open', ?, ?, ?)`,
 				e.Fingerprint, run.Provider, run.Grain, string(e.Kind), e.Subject, e.ProviderID, e.LedgerID, e.Ref,
-				e.Currency, e.Amount, ts(e.At), heuristicOf(outcomes, e.Fingerprint), string(details), run.ID, run.ID, ts(now)); err != nil {
+				e.Currency, e.Amount, ts(e.At), heuristicOf(outcomes, e.Fingerprint), string(details), run.ID, run.ID, ts(now))
+			if err != nil {
+				return err
+			}
+			id, err := res.LastInsertId()
+			if err != nil {
+				return err
+			}
+			if err := addExceptionEvent(ctx, q, id, now, run.ID, "opened", ExceptionOpen, "", 0); err != nil {
+				return err
+			}
+		}
+		for _, e := range plan.Reopen {
+			details, err := json.Marshal(exceptionDetails{Diffs: e.Diffs, Payout: e.Payout})
+			if err != nil {
+				return err
+			}
+			if _, err := q.ExecContext(ctx, `UPDATE recon_exceptions SET status = 'open', ledger_id = ?, currency = ?, amount = ?,
+				occurred_at = ?, details = ?, last_run = ?, updated_at = ?, resolution_entry_id = NULL WHERE id = ?`,
+				e.LedgerID, e.Currency, e.Amount, ts(e.At), string(details), run.ID, ts(now), e.ID); err != nil {
+				return err
+			}
+			id, _ := strconv.ParseInt(e.ID, 10, 64)
+			if err := addExceptionEvent(ctx, q, id, now, run.ID, "reopened", ExceptionOpen,
+				"found again by run "+strconv.FormatInt(run.ID, 10), 0); err != nil {
 				return err
 			}
 		}
@@ -125,8 +157,12 @@ func (s *Store) SaveRun(ctx context.Context, run *Run, outcomes []reconcile.Outc
 				ts(now), e.Resolution, e.Resolution, e.ID); err != nil {
 				return err
 			}
+			id, _ := strconv.ParseInt(e.ID, 10, 64)
+			if err := addExceptionEvent(ctx, q, id, now, run.ID, "closed", ExceptionResolved, e.Resolution, 0); err != nil {
+				return err
+			}
 		}
-		run.Opened, run.Closed = len(plan.Open), len(plan.Close)
+		run.Opened, run.Closed = len(plan.Open)+len(plan.Reopen), len(plan.Close)
 		for _, l := range links {
 			if _, err := q.ExecContext(ctx, `INSERT INTO recon_links (provider, grain, provider_id, ledger_id, heuristic, run_id)
 				VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (provider, grain, provider_id) DO UPDATE SET ledger_id = excluded.ledger_id,
@@ -140,12 +176,13 @@ func (s *Store) SaveRun(ctx context.Context, run *Run, outcomes []reconcile.Outc
 	}))
 }
 
-// unresolved loads the open and ignored exceptions of a provider and grain,
-// which reconcile.PlanExceptions compares a run against.
-func unresolved(ctx context.Context, q querier, provider, grain string) ([]reconcile.Exception, error) {
+// knownExceptions loads every exception of a provider and grain, which
+// reconcile.PlanExceptions compares a run against (a resolved one found
+// again is reopened, not duplicated).
+func knownExceptions(ctx context.Context, q querier, provider, grain string) ([]reconcile.Exception, error) {
 	rows, err := q.QueryContext(ctx, `SELECT id, fingerprint, kind, status, subject, provider_id, ledger_id, ref, currency,
 		amount, occurred_at, note, first_run, last_run FROM recon_exceptions
-		WHERE provider = ? AND grain = ? AND status IN ('open', 'ignored')`, provider, grain)
+		WHERE provider = ? AND grain = ? ORDER BY id`, provider, grain)
 	if err != nil {
 		return nil, err
 	}
@@ -208,6 +245,10 @@ const exceptionCols = `id, fingerprint, provider, grain, kind, subject, provider
 
 // Exceptions lists exceptions ordered by id.
 func (s *Store) Exceptions(ctx context.Context, f ExceptionFilter) ([]Exception, error) {
+	return exceptions(ctx, s.db, f)
+}
+
+func exceptions(ctx context.Context, q querier, f ExceptionFilter) ([]Exception, error) {
 	where, args := "1 = 1", []any{}
 	if f.Status != "" {
 		where += " AND status = ?"
@@ -221,7 +262,7 @@ func (s *Store) Exceptions(ctx context.Context, f ExceptionFilter) ([]Exception,
 		where += " AND id = ?"
 		args = append(args, f.ID)
 	}
-	rows, err := s.db.QueryContext(ctx, `SELECT `+exceptionCols+` FROM recon_exceptions WHERE `+where+` ORDER BY id`, args...)
+	rows, err := q.QueryContext(ctx, `SELECT `+exceptionCols+` FROM recon_exceptions WHERE `+where+` ORDER BY id`, args...)
 	if err != nil {
 		return nil, err
 	}
@@ -252,7 +293,16 @@ func (s *Store) Exceptions(ctx context.Context, f ExceptionFilter) ([]Exception,
 
 // Exception returns one exception by id.
 func (s *Store) Exception(ctx context.Context, id int64) (*Exception, error) {
-	es, err := s.Exceptions(ctx, ExceptionFilter{ID: id})
+	return exception(ctx, s.db, id)
+}
+
+// Exception returns one exception by id, inside a transaction.
+func (t *tx) Exception(ctx context.Context, id int64) (*Exception, error) {
+	return exception(ctx, t.q, id)
+}
+
+func exception(ctx context.Context, q querier, id int64) (*Exception, error) {
+	es, err := exceptions(ctx, q, ExceptionFilter{ID: id})
 	if err != nil {
 		return nil, err
 	}
@@ -263,31 +313,79 @@ func (s *Store) Exception(ctx context.Context, id int64) (*Exception, error) {
 }
 
 // SetExceptionStatus resolves or ignores an exception (or reopens it), with
-// a note and, for a resolution, the entry booked to fix it.
-func (s *Store) SetExceptionStatus(ctx context.Context, id int64, status, note string, entryID int64) error {
+// a note and, for a resolution, the entry booked to fix it, and adds the
+// change to the exception's history.
+func (s *Store) SetExceptionStatus(ctx context.Context, id int64, status, note string, entryID int64, at time.Time) error {
+	return translate(s.withWrite(ctx, func(q querier) error {
+		return setExceptionStatus(ctx, q, id, status, note, entryID, at)
+	}))
+}
+
+// SetExceptionStatus is Store.SetExceptionStatus inside a transaction, so
+// that a fix and the exception it closes commit together.
+func (t *tx) SetExceptionStatus(ctx context.Context, id int64, status, note string, entryID int64, at time.Time) error {
+	return setExceptionStatus(ctx, t.q, id, status, note, entryID, at)
+}
+
+func setExceptionStatus(ctx context.Context, q querier, id int64, status, note string, entryID int64, at time.Time) error {
 	if status != ExceptionOpen && status != ExceptionResolved && status != ExceptionIgnored {
 		return fmt.Errorf("%w: exception status %q", ledger.ErrInvalidRequest, status)
 	}
-	return translate(s.withWrite(ctx, func(q querier) error {
-		res, err := q.ExecContext(ctx, `UPDATE recon_exceptions SET status = ?, note = ?, resolution_entry_id = ?, updated_at = ? WHERE id = ?`,
-			status, note, nullID(entryID), time.Now().UnixNano(), id)
-		if err != nil {
-			return err
+	res, err := q.ExecContext(ctx, `UPDATE recon_exceptions SET status = ?, note = ?, resolution_entry_id = ?, updated_at = ? WHERE id = ?`,
+		status, note, nullID(entryID), ts(at), id)
+	if err != nil {
+		return err
+	}
+	if n, err := res.RowsAffected(); err != nil {
+		return err
+	} else if n == 0 {
+		return fmt.Errorf("exception %d: %w", id, ledger.ErrNotFound)
+	}
+	return addExceptionEvent(ctx, q, id, at, 0, status, status, note, entryID)
+}
+
+// ExceptionEvent is one change in an exception's life.
+type ExceptionEvent struct {
+	At      time.Time
+	RunID   int64  // the run that made the change, if a run did
+	Action  string // opened, reopened, closed, resolved, ignored, open
+	Status  string // the status after the change
+	Note    string
+	EntryID int64 // the entry booked to fix it, if any
+}
+
+func addExceptionEvent(ctx context.Context, q querier, id int64, at time.Time, runID int64, action, status, note string, entryID int64) error {
+	_, err := q.ExecContext(ctx, `INSERT INTO recon_exception_events (exception_id, at, run_id, action, status, note, entry_id)
+		VALUES (?, ?, ?, ?, ?, ?, ?)`, id, ts(at), nullID(runID), action, status, note, nullID(entryID))
+	return err
+}
+
+// ExceptionHistory lists the changes of an exception, oldest first.
+func (s *Store) ExceptionHistory(ctx context.Context, id int64) ([]ExceptionEvent, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT at, COALESCE(run_id, 0), action, status, note, COALESCE(entry_id, 0)
+		FROM recon_exception_events WHERE exception_id = ? ORDER BY id`, id)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []ExceptionEvent
+	for rows.Next() {
+		var e ExceptionEvent
+		var at int64
+		if err := rows.Scan(&at, &e.RunID, &e.Action, &e.Status, &e.Note, &e.EntryID); err != nil {
+			return nil, err
 		}
-		if n, err := res.RowsAffected(); err != nil {
-			return err
-		} else if n == 0 {
-			return fmt.Errorf("exception %d: %w", id, ledger.ErrNotFound)
-		}
-		return nil
-	}))
+		e.At = fromTS(at)
+		out = append(out, e)
+	}
+	return out, rows.Err()
 }
 
 // Runs lists stored runs, newest first, of one provider or all ("").
 func (s *Store) Runs(ctx context.Context, provider string) ([]*Run, error) {
 	rows, err := s.db.QueryContext(ctx, `SELECT id, provider, grain, window_from, window_to, started_at, finished_at,
 		inputs_digest, provider_records, ledger_records, matched, mismatched, missing_in_ledger, missing_at_provider,
-		duplicates, heuristic, payout_mismatches, opened, closed FROM recon_runs WHERE (? = '' OR provider = ?)
+		duplicates, heuristic, payout_mismatches, opened, closed, adopted, records_through FROM recon_runs WHERE (? = '' OR provider = ?)
 		ORDER BY id DESC`, provider, provider)
 	if err != nil {
 		return nil, err
@@ -300,7 +398,8 @@ func (s *Store) Runs(ctx context.Context, provider string) ([]*Run, error) {
 		sm := &r.Summary
 		if err := rows.Scan(&r.ID, &r.Provider, &r.Grain, &from, &to, &started, &finished, &r.InputsDigest,
 			&sm.ProviderRecords, &sm.LedgerRecords, &sm.Matched, &sm.Mismatched, &sm.MissingInLedger,
-			&sm.MissingAtProvider, &sm.Duplicates, &sm.Heuristic, &sm.PayoutMismatches, &r.Opened, &r.Closed); err != nil {
+			&sm.MissingAtProvider, &sm.Duplicates, &sm.Heuristic, &sm.PayoutMismatches, &r.Opened, &r.Closed, &r.Adopted,
+			&r.RecordsThrough); err != nil {
 			return nil, err
 		}
 		r.From, r.To, r.StartedAt, r.FinishedAt = fromTS(from), fromTS(to), fromTS(started), fromTS(finished)

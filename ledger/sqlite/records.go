@@ -139,3 +139,39 @@ func (s *Store) Record(ctx context.Context, provider string, grain importers.Gra
 	}
 	return found, nil
 }
+
+// RecordsAfter describes the provider records of a provider and grain
+// stored after record afterID (provider_records.id, which grows with every
+// import): how many, the range of their created times, and the newest id.
+type RecordsAfter struct {
+	Count                  int
+	MinCreated, MaxCreated time.Time
+	MaxID                  int64
+}
+
+// RecordsSince describes the records of a provider and grain stored after
+// afterID. Records updated in place by a later, overlapping export keep
+// their id and are not counted again.
+func (s *Store) RecordsSince(ctx context.Context, provider string, grain importers.Grain, afterID int64) (RecordsAfter, error) {
+	var r RecordsAfter
+	var minC, maxC, maxID sql.NullInt64
+	err := s.db.QueryRowContext(ctx, `SELECT COUNT(*), MIN(created), MAX(created), MAX(id) FROM provider_records
+		WHERE provider = ? AND grain = ? AND id > ?`, provider, string(grain), afterID).Scan(&r.Count, &minC, &maxC, &maxID)
+	if err != nil {
+		return r, err
+	}
+	if r.Count > 0 {
+		r.MinCreated, r.MaxCreated, r.MaxID = fromTS(minC.Int64), fromTS(maxC.Int64), maxID.Int64
+	}
+	return r, nil
+}
+
+// RecordsCovered returns the newest provider record id that runs of a
+// provider and grain have covered together with every record before it;
+// records after it have not been reconciled yet.
+func (s *Store) RecordsCovered(ctx context.Context, provider string, grain importers.Grain) (int64, error) {
+	var id sql.NullInt64
+	err := s.db.QueryRowContext(ctx, `SELECT MAX(records_through) FROM recon_runs WHERE provider = ? AND grain = ?`,
+		provider, string(grain)).Scan(&id)
+	return id.Int64, err
+}

@@ -32,6 +32,12 @@ type Nightly struct {
 	Readers  *importers.Options
 	Logger   *slog.Logger
 	Now      func() time.Time
+	// Match tunes matching (date tolerance, fields compared); its Now and
+	// Logger default to the job's.
+	Match *Options
+	// Runs, when set, receives each night's stored runs (for a caller that
+	// reports them, such as `settle serve --once`).
+	Runs func([]*sqlite.Run)
 }
 
 // LastRun returns the end of the last completed window (for the scheduler).
@@ -45,8 +51,11 @@ func (n *Nightly) LastRun(ctx context.Context) (time.Time, error) {
 
 // Run does one night's work for window w: ingest the inbox, make due funds
 // available, expire authorizations, reconcile every provider over
-// [w.To − Lookback, w.To), write the reports to the outbox, and record the
-// window as done.
+// [w.To − Lookback, w.To) widened to cover every provider record imported
+// since the last run whatever its date, write the reports to the outbox,
+// and record the window as done. A night that compared nothing (no
+// provider records and no ledger transactions in any window) still writes
+// its reports, then returns ErrNothingCompared.
 func (n *Nightly) Run(ctx context.Context, w reconcile.Window) error {
 	log := n.Logger
 	if log == nil {
@@ -87,17 +96,34 @@ func (n *Nightly) Run(ctx context.Context, w reconcile.Window) error {
 	if err != nil {
 		return err
 	}
+	match := n.Match.withDefaults()
+	if n.Match == nil || n.Match.Now == nil {
+		match.Now = now
+	}
+	if n.Match == nil || n.Match.Logger == nil {
+		match.Logger = log
+	}
 	var runs []*sqlite.Run
+	compared := 0
 	for _, sc := range scopes {
-		rep, err := Reconcile(ctx, n.Store, n.Books, sc, now)
+		if sc, err = n.widen(ctx, sc); err != nil {
+			return err
+		}
+		rep, err := Reconcile(ctx, n.Store, n.Books, sc, &match)
 		if err != nil {
 			return fmt.Errorf("reconciling %s (%s): %w", sc.Provider, sc.Grain, err)
 		}
 		runs = append(runs, rep.Run)
 		s := rep.Run.Summary
-		log.Info("reconciled", "provider", sc.Provider, "grain", sc.Grain, "run", rep.Run.ID, "matched", s.Matched,
-			"mismatched", s.Mismatched, "missing_in_ledger", s.MissingInLedger, "missing_at_provider", s.MissingAtProvider,
-			"duplicates", s.Duplicates, "opened", rep.Run.Opened, "closed", rep.Run.Closed)
+		compared += s.ProviderRecords + s.LedgerRecords
+		log.Info("reconciled", "provider", sc.Provider, "grain", sc.Grain, "run", rep.Run.ID,
+			"from", sc.From.Format(time.RFC3339), "to", sc.To.Format(time.RFC3339), "provider_records", s.ProviderRecords,
+			"ledger_records", s.LedgerRecords, "matched", s.Matched, "mismatched", s.Mismatched,
+			"missing_in_ledger", s.MissingInLedger, "missing_at_provider", s.MissingAtProvider, "duplicates", s.Duplicates,
+			"payout_mismatches", s.PayoutMismatches, "adopted", rep.Run.Adopted, "opened", rep.Run.Opened, "closed", rep.Run.Closed)
+	}
+	if n.Runs != nil {
+		n.Runs(runs)
 	}
 	if n.Outbox != "" {
 		dir := filepath.Join(n.Outbox, w.To.UTC().Format("2006-01-02T1504Z"))
@@ -106,7 +132,39 @@ func (n *Nightly) Run(ctx context.Context, w reconcile.Window) error {
 		}
 		log.Info("reports written", "dir", dir)
 	}
-	return n.Store.SetSetting(ctx, lastRunSetting, w.To.UTC().Format(time.RFC3339Nano))
+	if err := n.Store.SetSetting(ctx, lastRunSetting, w.To.UTC().Format(time.RFC3339Nano)); err != nil {
+		return err
+	}
+	if compared == 0 {
+		if len(scopes) == 0 {
+			return fmt.Errorf("%w: no provider records have been imported (put a provider export in the inbox)", ErrNothingCompared)
+		}
+		return fmt.Errorf("%w: no provider records and no ledger transactions between %s and %s",
+			ErrNothingCompared, from.Format(time.RFC3339), w.To.Format(time.RFC3339))
+	}
+	return nil
+}
+
+// widen stretches a scope's window to cover every provider record imported
+// since the last run of its provider and grain, whatever its date: an
+// export of last month dropped into the inbox tonight is reconciled
+// tonight.
+func (n *Nightly) widen(ctx context.Context, sc Scope) (Scope, error) {
+	covered, err := n.Store.RecordsCovered(ctx, sc.Provider, sc.Grain)
+	if err != nil {
+		return sc, err
+	}
+	fresh, err := n.Store.RecordsSince(ctx, sc.Provider, sc.Grain, covered)
+	if err != nil || fresh.Count == 0 {
+		return sc, err
+	}
+	if fresh.MinCreated.Before(sc.From) {
+		sc.From = fresh.MinCreated
+	}
+	if !fresh.MaxCreated.Before(sc.To) {
+		sc.To = fresh.MaxCreated.Add(time.Nanosecond)
+	}
+	return sc, nil
 }
 
 // writeReports writes the night's CSV reports into dir, each file written

@@ -61,24 +61,42 @@ func WriteExceptions(w reports.Writer, list []sqlite.Exception) error {
 // amounts in major units of its currency: "fee: ledger 0.85, provider 0.95".
 func Differences(e sqlite.Exception) []string {
 	money := func(minor int64) string { return Money(e.Currency, minor) }
-	value := func(field, v string) string {
-		switch field {
-		case reconcile.FieldAmount, reconcile.FieldFee, reconcile.FieldNet, reconcile.FieldCaptured, reconcile.FieldRefunded, reconcile.FieldDisputed:
-			if n, err := strconv.ParseInt(v, 10, 64); err == nil {
-				return money(n)
-			}
-		}
-		return v
-	}
 	var out []string
 	for _, d := range e.Diffs {
-		out = append(out, fmt.Sprintf("%s: ledger %s, provider %s", d.Field, value(d.Field, d.Ledger), value(d.Field, d.Provider)))
+		out = append(out, fmt.Sprintf("%s: ledger %s, provider %s", d.Field, DiffValue(e.Currency, d.Field, d.Ledger),
+			DiffValue(e.Currency, d.Field, d.Provider)))
 	}
-	if e.Payout != nil {
-		out = append(out, fmt.Sprintf("%s side: payout %s but the %d transactions it swept net %s", e.Payout.Side,
-			money(e.Payout.Amount), e.Payout.Swept, money(e.Payout.SweptNet)))
+	if p := e.Payout; p != nil {
+		s := fmt.Sprintf("%s side: payout %s but the %d transactions it holds net %s", p.Side, money(p.Amount), p.Swept, money(p.SweptNet))
+		if p.MissingCount > 0 {
+			s += fmt.Sprintf("; the provider's payout also holds %s, which the ledger's lacks", listIDs(p.Missing, p.MissingCount))
+		}
+		if p.ExtraCount > 0 {
+			s += fmt.Sprintf("; the ledger's also holds %s, which the provider's does not", listIDs(p.Extra, p.ExtraCount))
+		}
+		out = append(out, s)
 	}
 	return out
+}
+
+func listIDs(ids []string, total int) string {
+	s := strings.Join(ids, ", ")
+	if total > len(ids) {
+		s += fmt.Sprintf(" and %d more", total-len(ids))
+	}
+	return s
+}
+
+// DiffValue renders one side of a Diff for people: amounts (stored in minor
+// units) in major units of the currency, other values as they are.
+func DiffValue(currency, field, v string) string {
+	switch field {
+	case reconcile.FieldAmount, reconcile.FieldFee, reconcile.FieldNet, reconcile.FieldCaptured, reconcile.FieldRefunded, reconcile.FieldDisputed:
+		if n, err := strconv.ParseInt(v, 10, 64); err == nil {
+			return Money(currency, n)
+		}
+	}
+	return v
 }
 
 // Money renders minor units in major units of an ISO currency ("18.05"); for

@@ -9,8 +9,10 @@ import (
 	"crypto/sha256"
 	"encoding/binary"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"hash"
+	"log/slog"
 	"time"
 
 	"github.com/settlehq/settle/importers"
@@ -31,7 +33,42 @@ type Scope struct {
 type Report struct {
 	Run      *sqlite.Run
 	Outcomes []reconcile.Outcome
+	// Uncovered counts the provider records imported since the last run
+	// that this run's window left out (they are still to reconcile).
+	Uncovered int
 }
+
+// Options tune a run. A nil *Options, and every zero field, means the
+// defaults.
+type Options struct {
+	// Now is the clock; default time.Now.
+	Now func() time.Time
+	// Logger receives what a run adopts from the provider; default none.
+	Logger *slog.Logger
+	// DateTolerance, HeuristicWindow and Fields are reconcile.Options'.
+	DateTolerance   time.Duration
+	HeuristicWindow time.Duration
+	Fields          []string
+}
+
+func (o *Options) withDefaults() Options {
+	var v Options
+	if o != nil {
+		v = *o
+	}
+	if v.Now == nil {
+		v.Now = time.Now
+	}
+	if v.Logger == nil {
+		v.Logger = slog.New(slog.DiscardHandler)
+	}
+	return v
+}
+
+// ErrNothingCompared is returned by a run (or a night of runs) that had
+// nothing to compare: no provider records and no ledger transactions in its
+// window. It is not a clean result, and says so.
+var ErrNothingCompared = errors.New("nothing was compared")
 
 // farFuture bounds an open-ended window.
 var farFuture = time.Date(9999, 1, 1, 0, 0, 0, 0, time.UTC)
@@ -53,16 +90,38 @@ func Scopes(ctx context.Context, st *sqlite.Store, provider string, from, to tim
 	return out, nil
 }
 
-// Reconcile runs one scope and stores the run.
-func Reconcile(ctx context.Context, st *sqlite.Store, books *ledger.Ledger, sc Scope, now func() time.Time) (*Report, error) {
-	started := now().UTC()
+// Reconcile runs one scope and stores the run. Where the ledger only
+// estimated a settlement date that the provider reports, the provider's
+// date is adopted (booked through ledger.AdoptAvailableOn, logged, and
+// counted in Run.Adopted) and the scope is matched again, so that derived
+// payout compositions follow the adopted dates.
+func Reconcile(ctx context.Context, st *sqlite.Store, books *ledger.Ledger, sc Scope, opts *Options) (*Report, error) {
+	o := opts.withDefaults()
+	started := o.Now().UTC()
 	to := sc.To
 	if to.IsZero() {
 		to = farFuture
 	}
+	covered, err := st.RecordsCovered(ctx, sc.Provider, sc.Grain)
+	if err != nil {
+		return nil, err
+	}
+	fresh, err := st.RecordsSince(ctx, sc.Provider, sc.Grain, covered)
+	if err != nil {
+		return nil, err
+	}
+	rep := &Report{}
+	through := covered
+	if fresh.Count > 0 {
+		if !fresh.MinCreated.Before(sc.From) && fresh.MaxCreated.Before(to) {
+			through = fresh.MaxID
+		} else {
+			rep.Uncovered = fresh.Count
+		}
+	}
 	digest := newDigest()
 	var records []importers.Record
-	err := st.EachRecord(ctx, sqlite.RecordFilter{Provider: sc.Provider, Grain: sc.Grain, From: sc.From, To: to, NoRaw: true},
+	err = st.EachRecord(ctx, sqlite.RecordFilter{Provider: sc.Provider, Grain: sc.Grain, From: sc.From, To: to, NoRaw: true},
 		func(r *importers.Record) error {
 			digest.record(r)
 			records = append(records, *r)
@@ -75,18 +134,28 @@ func Reconcile(ctx context.Context, st *sqlite.Store, books *ledger.Ledger, sc S
 	if err != nil {
 		return nil, err
 	}
-	opts := &reconcile.Options{Links: links}
+	mopts := &reconcile.Options{Links: links, DateTolerance: o.DateTolerance, HeuristicWindow: o.HeuristicWindow, Fields: o.Fields}
 	var res *reconcile.Result
+	adopted := 0
 	switch sc.Grain {
 	case importers.BalanceGrain:
 		bts, err := ledgerBalances(ctx, books, sc.Provider, sc.From, to)
 		if err != nil {
 			return nil, err
 		}
+		res = reconcile.MatchBalances(records, bts, mopts)
+		if len(res.Adoptions) > 0 {
+			if adopted, err = adopt(ctx, books, res.Adoptions, o); err != nil {
+				return nil, err
+			}
+			if bts, err = ledgerBalances(ctx, books, sc.Provider, sc.From, to); err != nil {
+				return nil, err
+			}
+			res = reconcile.MatchBalances(records, bts, mopts)
+		}
 		for i := range bts {
 			digest.bt(&bts[i])
 		}
-		res = reconcile.MatchBalances(records, bts, opts)
 	case importers.PaymentGrain:
 		pays, err := ledgerPayments(ctx, books, sc.Provider, sc.From, to)
 		if err != nil {
@@ -95,17 +164,37 @@ func Reconcile(ctx context.Context, st *sqlite.Store, books *ledger.Ledger, sc S
 		for i := range pays {
 			digest.payment(&pays[i])
 		}
-		res = reconcile.MatchPayments(records, pays, opts)
+		res = reconcile.MatchPayments(records, pays, mopts)
 	default:
 		return nil, fmt.Errorf("%w: unknown grain %q", ledger.ErrInvalidRequest, sc.Grain)
 	}
 	run := &sqlite.Run{Provider: sc.Provider, Grain: string(sc.Grain), From: sc.From, To: sc.To, StartedAt: started,
-		FinishedAt: now().UTC(), InputsDigest: digest.sum(), Summary: res.Summary}
+		FinishedAt: o.Now().UTC(), InputsDigest: digest.sum(), Summary: res.Summary, Adopted: adopted, RecordsThrough: through}
 	outcomes := res.Exceptions()
 	if err := st.SaveRun(ctx, run, outcomes, res.Links); err != nil {
 		return nil, err
 	}
-	return &Report{Run: run, Outcomes: outcomes}, nil
+	rep.Run, rep.Outcomes = run, outcomes
+	return rep, nil
+}
+
+// adopt books the provider's dates for the ledger's estimates, in one
+// transaction, and logs each.
+func adopt(ctx context.Context, books *ledger.Ledger, as []reconcile.Adoption, o Options) (int, error) {
+	in := make([]ledger.Adoption, len(as))
+	for i, a := range as {
+		in[i] = ledger.Adoption{BalanceTransactionID: a.LedgerID, AvailableOn: a.AvailableOn}
+		o.Logger.Debug("adopting the provider's available_on", "balance_transaction", a.LedgerID, "record", a.ProviderID,
+			"available_on", a.AvailableOn.Format(time.RFC3339))
+	}
+	n, err := books.AdoptAvailableOn(ctx, in, o.Now())
+	if err != nil {
+		return 0, fmt.Errorf("adopting the provider's settlement dates: %w", err)
+	}
+	if n > 0 {
+		o.Logger.Info("adopted the provider's available_on where the ledger had estimated it", "transactions", n)
+	}
+	return n, nil
 }
 
 // ledgerBalances loads a provider's balance transactions created in the
