@@ -8,7 +8,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/settlehq/settle/importers"
 	"github.com/settlehq/settle/ledger"
+	"github.com/settlehq/settle/ledger/sqlite"
 )
 
 // The store refuses to write a time it cannot hold exactly, whoever asks:
@@ -57,12 +59,17 @@ func TestStoreRefusesTimesItCannotHold(t *testing.T) {
 }
 
 // A provider record dated where the store cannot hold it fails the import
-// with its line, instead of being stored as 2262.
+// with its line, instead of being stored as 2262. (The importers refuse
+// such dates first; this is the store's own guard, for any reader.)
 func TestImportRefusesRecordTimesItCannotHold(t *testing.T) {
 	s := open(t, filepath.Join(t.TempDir(), "books.db"))
 	defer s.Close()
-	data := itemizedHeader + strings.Replace(itemizedRow("txn_1", 0, 1000, "far"), "2026-11-28 00:00:00", "2263-01-01 00:00:00", 1)
-	_, err := importData(t, s, "far.csv", data, false)
+	f := sqlite.ImportFile{File: "far.csv", SHA256: strings.Repeat("0", 64)}
+	_, err := s.Import(context.Background(), f, func(sink sqlite.RecordSink) error {
+		return sink.Add(&importers.Record{Provider: "stripe", Format: "stripe-itemized-csv", Grain: importers.BalanceGrain,
+			ID: "txn_1", Currency: "usd", Amount: 100, Net: 100, Created: t0,
+			AvailableOn: time.Date(2263, 1, 1, 0, 0, 0, 0, time.UTC), File: "far.csv", Line: 2})
+	})
 	if !errors.Is(err, ledger.ErrInvalidTime) || !strings.Contains(err.Error(), "far.csv:2: available_on: ") {
 		t.Fatalf("err = %v, want far.csv:2: available_on: … ErrInvalidTime", err)
 	}
