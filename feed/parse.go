@@ -221,7 +221,7 @@ func parseLine(b []byte) (Event, error) {
 			ev.Automatic = true
 		case "false":
 		default:
-			return ev, bad("automatic", "must be true or false, not %s", clip(f.vals["automatic"]))
+			return ev, bad(f.field("automatic"), "must be true or false, not %s", clip(f.vals["automatic"]))
 		}
 	}
 	if ev.Metadata, err = f.metadata(); err != nil {

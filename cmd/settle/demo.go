@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -18,6 +19,9 @@ import (
 
 // demoDB is where the demo writes unless --db is given.
 const demoDB = "settle-demo.db"
+
+// demoSetting marks a database the demo wrote, which it may write again.
+const demoSetting = "demo"
 
 // demoExport writes the embedded Stripe export of the demo month to a temp
 // file, since imports read files.
@@ -45,7 +49,9 @@ verify the books, import Stripe's balance report for the month, reconcile it
 against the ledger, and show the exceptions it found (a fee Stripe changed, a
 charge the ledger lacks, one Stripe lacks, a row Stripe listed twice).
 
-The demo writes to ./settle-demo.db (recreated each run) unless --db is given.`,
+The demo writes to ./settle-demo.db (recreated each run) unless --db is given;
+it writes sample data only into a new or empty database or one it wrote before,
+never into real books.`,
 		Example: `  settle demo
   settle --db /tmp/try.db demo`,
 		Args: cobra.NoArgs,
@@ -61,6 +67,9 @@ The demo writes to ./settle-demo.db (recreated each run) unless --db is given.`,
 			}
 			books, err := a.ledger(ctx)
 			if err != nil {
+				return err
+			}
+			if err := a.claimForDemo(ctx); err != nil {
 				return err
 			}
 			out := a.stdout
@@ -143,4 +152,22 @@ Where to look next:
 			return nil
 		},
 	}
+}
+
+// claimForDemo marks the open database as the demo's, or refuses if it
+// holds books the demo did not write.
+func (a *app) claimForDemo(ctx context.Context) error {
+	mark, err := a.store.Setting(ctx, demoSetting)
+	if err != nil || mark != "" {
+		return err
+	}
+	empty, err := a.store.Empty(ctx)
+	if err != nil {
+		return err
+	}
+	if !empty {
+		return fmt.Errorf("%s holds books the demo did not write; the demo adds sample data only to a new or empty database "+
+			"or its own (run settle demo without --db to use ./%s)", a.dbPath, demoDB)
+	}
+	return a.store.SetSetting(ctx, demoSetting, "sample data of settle demo")
 }

@@ -9,9 +9,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"os/signal"
-	"path/filepath"
 	"syscall"
 	"time"
 
@@ -64,25 +64,53 @@ type app struct {
 	store *sqlite.Store
 	books *ledger.Ledger
 	ran   bool // the command's own code started (so an error is not a usage error)
+
+	// lockTimeout is how long a write waits for another process's write
+	// lock (--lock-timeout); 0 does not wait.
+	lockTimeout time.Duration
+	// groupReadable makes the files settle creates 0640 instead of 0600.
+	groupReadable bool
+	// createsDB is set for the commands that may create a missing database.
+	createsDB bool
 }
 
-// ledger opens the database (creating it on first use) and returns the ledger.
+// creatingCommands are the commands that create a missing database; every
+// other one fails on it, so that a mistyped --db is not taken for empty books.
+var creatingCommands = map[string]bool{"init": true, "record": true, "import": true, "demo": true}
+
+// ledger opens the database and returns the ledger. Only creatingCommands
+// create a missing database, and no command creates its folder.
 func (a *app) ledger(ctx context.Context) (*ledger.Ledger, error) {
 	if a.books != nil {
 		return a.books, nil
 	}
-	if dir := filepath.Dir(a.dbPath); dir != "." {
-		if err := os.MkdirAll(dir, 0o755); err != nil {
-			return nil, fmt.Errorf("creating the database folder: %w", err)
-		}
+	opts := &sqlite.Options{LockTimeout: a.lockTimeout, Mode: a.fileMode(), MustExist: !a.createsDB,
+		OnLockWait: func(w sqlite.LockWait) {
+			fmt.Fprintf(a.stderr, "settle: waiting for the write lock on %s, held by %s; waiting up to %s (--lock-timeout)\n",
+				a.dbPath, w.Holder, w.Timeout)
+		}}
+	if a.lockTimeout <= 0 {
+		opts.LockTimeout = -1
 	}
-	st, err := sqlite.Open(ctx, a.dbPath)
+	st, err := sqlite.OpenWith(ctx, a.dbPath, opts)
+	if errors.Is(err, sqlite.ErrNoDatabase) {
+		return nil, fmt.Errorf("no database at %s; run settle init, or check --db or $SETTLE_DB", a.dbPath)
+	}
 	if err != nil {
-		return nil, fmt.Errorf("%w\n(check --db or $SETTLE_DB; the database is created on first use)", err)
+		return nil, fmt.Errorf("%w\n(check --db or $SETTLE_DB)", err)
 	}
 	a.store = st
 	a.books = ledger.New(st, &ledger.Options{Now: a.now})
 	return a.books, nil
+}
+
+// fileMode is the permission of the files settle creates: the database and
+// the reports and exports written with --out.
+func (a *app) fileMode() fs.FileMode {
+	if a.groupReadable {
+		return 0o640
+	}
+	return 0o600
 }
 
 func (a *app) close() {
@@ -108,7 +136,13 @@ func newRoot(a *app) *cobra.Command {
 journal entries, imports payment providers' exports, reconciles the two, and
 writes reports accountants can open.
 
-The database is ./settle.db, or $SETTLE_DB, or --db; it is created on first use.`,
+The database is ./settle.db, or $SETTLE_DB, or --db. init, record, import and
+demo create it (not its folder); other commands need it to exist. Files settle
+creates (the database, --out reports and exports) are readable by their owner
+only, or by the group too with --group-readable.
+
+A write waits for another settle process writing the same database for up to
+--lock-timeout, and says so once.`,
 		Example: `  settle demo                       # see the whole pipeline on sample data
   settle record events.jsonl         # record payment events
   settle balance assets:stripe       # balances of an account and its subaccounts
@@ -117,9 +151,17 @@ The database is ./settle.db, or $SETTLE_DB, or --db; it is created on first use.
 		SilenceErrors: true,
 		PersistentPreRun: func(cmd *cobra.Command, args []string) {
 			a.ran = true
+			top := cmd
+			for top.HasParent() && top.Parent().HasParent() {
+				top = top.Parent()
+			}
+			a.createsDB = creatingCommands[top.Name()]
 		},
 	}
 	root.PersistentFlags().StringVar(&a.dbPath, "db", defaultDB(), "SQLite database file (default $SETTLE_DB or ./settle.db)")
+	root.PersistentFlags().DurationVar(&a.lockTimeout, "lock-timeout", sqlite.DefaultLockTimeout,
+		"how long a write waits while another process writes the database (0: fail at once)")
+	root.PersistentFlags().BoolVar(&a.groupReadable, "group-readable", false, "create files readable by the group too (0640, not 0600)")
 	root.SetFlagErrorFunc(func(cmd *cobra.Command, err error) error {
 		return usageError{fmt.Errorf("%w\nRun '%s --help' for usage.", err, cmd.CommandPath())}
 	})
@@ -165,6 +207,9 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return exitOK
 	}
 	fmt.Fprintln(stderr, "settle:", err)
+	if errors.Is(err, sqlite.ErrLockTimeout) {
+		fmt.Fprintln(stderr, "Another process is writing the database; try again later, or wait longer with --lock-timeout.")
+	}
 	var ue usageError
 	var ce exitCodeError
 	switch {

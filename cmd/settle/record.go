@@ -11,6 +11,7 @@ import (
 
 	"github.com/settlehq/settle/feed"
 	"github.com/settlehq/settle/ledger"
+	"github.com/settlehq/settle/ledger/sqlite"
 )
 
 func newRecordCmd(a *app) *cobra.Command {
@@ -48,6 +49,11 @@ duplicate keys are refused, and times must lie between 1677-09-21 and
 			for _, name := range args {
 				sum, errs := recordFile(cmd.Context(), books, name, skipInvalid)
 				printErrs(a, errs)
+				if len(errs) > 0 && lockTimedOut(errs) {
+					fmt.Fprintf(a.stderr, "%s: not recorded: the write lock was not free in time; nothing from it was written. Record it again, or wait longer with --lock-timeout.\n", name)
+					failed++
+					continue
+				}
 				if len(errs) > 0 && !skipInvalid {
 					fmt.Fprintf(a.stderr, "%s: not recorded (%d problems); nothing from it was written. Fix them, or use --skip-invalid to record the rest.\n", name, len(errs))
 					failed++
@@ -84,4 +90,15 @@ func printErrs(a *app, errs []error) {
 	for _, e := range errs {
 		fmt.Fprintln(a.stderr, e)
 	}
+}
+
+// lockTimedOut reports whether recording failed for want of the write lock
+// rather than for the file's lines: --skip-invalid would not help.
+func lockTimedOut(errs []error) bool {
+	for _, err := range errs {
+		if errors.Is(err, sqlite.ErrLockTimeout) {
+			return true
+		}
+	}
+	return false
 }

@@ -220,7 +220,7 @@ func writeOutput(a *app, out string, write func(io.Writer) error) error {
 	if err := tmp.Close(); err != nil {
 		return fmt.Errorf("writing %s: %w", out, err)
 	}
-	if err := os.Chmod(tmp.Name(), 0o644); err != nil {
+	if err := os.Chmod(tmp.Name(), a.fileMode()); err != nil {
 		return err
 	}
 	if err := os.Rename(tmp.Name(), out); err != nil {

@@ -25,12 +25,17 @@ func newServeCmd(a *app) *cobra.Command {
 		Long: `Run the nightly reconciliation job at the times of a cron schedule (five fields,
 or @daily, @hourly, @every 6h; UTC). Each run:
   1. imports every file in --inbox, moving it to inbox/processed, or to
-     inbox/rejected with NAME.reason.txt beside it;
+     inbox/rejected with NAME.reason.txt beside it (a second NAME becomes
+     NAME.1, with NAME.1.reason.txt); symbolic links and other special files
+     are rejected unread, and processed/ and rejected/ must be folders, not
+     links out of the inbox;
   2. makes due funds available and expires authorizations past their expiry;
   3. reconciles each provider over the --lookback before the run's time, and
      over every record imported since the last run, whatever its date;
   4. writes the reconciliation summary, open exceptions, trial balance, balance
-     transactions, payout reconciliation and journal as CSV to --outbox/<time>/.
+     transactions, payout reconciliation and journal as CSV to --outbox/<time>/
+     (<time>-2/, -3/, … for another run in the same minute).
+A file that cannot be imported or moved never stops the others.
 One run at a time. Runs missed while settle was down are caught up, in order,
 when it starts. SIGTERM or Ctrl-C lets the running job finish, then stops.
 --once runs one job now and exits: 1 if it compared nothing (no provider
@@ -40,14 +45,6 @@ exceptions are open.`,
   settle serve --once --inbox ./inbox --outbox ./reports`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			for _, dir := range []string{inbox, outbox} {
-				if dir == "" {
-					continue
-				}
-				if err := os.MkdirAll(dir, 0o755); err != nil {
-					return err
-				}
-			}
 			mopts, err := match.options(a)
 			if err != nil {
 				return err
@@ -55,6 +52,14 @@ exceptions are open.`,
 			books, err := a.ledger(cmd.Context())
 			if err != nil {
 				return err
+			}
+			for _, dir := range []string{inbox, outbox} {
+				if dir == "" {
+					continue
+				}
+				if err := os.MkdirAll(dir, runner.DirMode(a.fileMode())); err != nil {
+					return err
+				}
 			}
 			logger := slog.New(slog.NewTextHandler(a.stderr, nil))
 			var nightRuns []*sqlite.Run

@@ -17,6 +17,9 @@ func TestMain(m *testing.M) {
 	if os.Getenv("SETTLE_TEST_AS_MAIN") == "1" {
 		os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
 	}
+	if path := os.Getenv("SETTLE_TEST_HOLD_WRITE_LOCK"); path != "" {
+		os.Exit(holdWriteLockMain(path, os.Getenv("SETTLE_TEST_HOLD_FOR")))
+	}
 	os.Exit(m.Run())
 }
 
@@ -41,6 +44,10 @@ func TestServeOnceIngestsReconcilesAndReports(t *testing.T) {
 	}
 	writeFile(t, inbox, "stripe.csv", string(data))
 	writeFile(t, inbox, "broken.json", `{"object":"list","data":[{"id":"txn_1","object":"balance_transaction"`)
+	// A bad file whose name leaves no room for NAME.reason.txt used to stop
+	// the whole job.
+	long := strings.Repeat("b", 245) + ".json"
+	writeFile(t, inbox, long, `{"object":"list","data":[{"id":"txn_1","object":"balance_transaction"`)
 	if code, _, errOut := runCLI(t, "--db", db, "record", "../../testdata/demo/events.jsonl"); code != 0 {
 		t.Fatal(errOut)
 	}
@@ -54,6 +61,9 @@ func TestServeOnceIngestsReconcilesAndReports(t *testing.T) {
 	reason, err := os.ReadFile(filepath.Join(inbox, "rejected", "broken.json.reason.txt"))
 	if err != nil || !strings.Contains(string(reason), "broken.json:1") {
 		t.Errorf("broken export: reason %q, %v", reason, err)
+	}
+	if _, err := os.Stat(filepath.Join(inbox, "rejected", long)); err != nil {
+		t.Errorf("long-named broken export not rejected: %v", err)
 	}
 	runs, _ := filepath.Glob(filepath.Join(outbox, "*"))
 	if len(runs) != 1 {
@@ -82,6 +92,36 @@ func TestServeOnceIngestsReconcilesAndReports(t *testing.T) {
 	if len(open) != 4 {
 		t.Errorf("%d open exceptions after the second run, want 4", len(open))
 	}
+	// Its reports went into a folder of their own, not over the first's.
+	again, _ := filepath.Glob(filepath.Join(outbox, "*"))
+	if len(again) != 2 {
+		t.Errorf("outbox after two runs: %v", again)
+	}
+}
+
+// Two runs in one minute write their reports into two folders.
+func TestServeOutboxFolderPerRun(t *testing.T) {
+	dir := t.TempDir()
+	db, outbox := filepath.Join(dir, "t.db"), filepath.Join(dir, "outbox")
+	for _, args := range [][]string{{"record", "../../testdata/demo/events.jsonl"}, {"import", "../../testdata/demo/stripe-balance-2026-11.csv"}} {
+		if code, _, errOut := runCLI(t, append([]string{"--db", db}, args...)...); code != 0 {
+			t.Fatal(errOut)
+		}
+	}
+	for i := 0; i < 3; i++ {
+		if code, _, errOut := runCLI(t, "--db", db, "serve", "--once", "--outbox", outbox, "--lookback", "100000h"); code != 0 {
+			t.Fatalf("run %d: %s", i, errOut)
+		}
+	}
+	runs, _ := filepath.Glob(filepath.Join(outbox, "*"))
+	if len(runs) != 3 {
+		t.Fatalf("three runs wrote %d folders: %v", len(runs), runs)
+	}
+	for _, r := range runs {
+		if b, err := os.ReadFile(filepath.Join(r, "trial-balance.csv")); err != nil || len(b) == 0 {
+			t.Errorf("%s: %v", r, err)
+		}
+	}
 }
 
 // lockedBuffer is a bytes.Buffer safe to write from exec's copying
@@ -106,6 +146,9 @@ func (b *lockedBuffer) String() string {
 // settle serve runs on its schedule and stops cleanly on SIGTERM.
 func TestServeStopsOnSIGTERM(t *testing.T) {
 	dir := t.TempDir()
+	if code, _, errOut := runCLI(t, "--db", filepath.Join(dir, "t.db"), "init"); code != 0 {
+		t.Fatal(errOut)
+	}
 	cmd := settleProcess(t, "--db", filepath.Join(dir, "t.db"), "serve", "--schedule", "@every 1s",
 		"--inbox", filepath.Join(dir, "inbox"), "--outbox", filepath.Join(dir, "outbox"))
 	var stderr lockedBuffer
@@ -166,6 +209,9 @@ func TestServeOnceCoversOldExport(t *testing.T) {
 		t.Errorf("serve --once did not report the 4 exceptions:\n%s", out)
 	}
 	empty := filepath.Join(dir, "empty.db")
+	if code, out, errOut := runCLI(t, "--db", empty, "init"); code != 0 {
+		t.Fatalf("init: %s%s", out, errOut)
+	}
 	code, _, errOut = runCLI(t, "--db", empty, "serve", "--once")
 	if code != exitError || !strings.Contains(errOut, "nothing was compared") {
 		t.Errorf("serve --once on empty books: exit %d, %s", code, errOut)

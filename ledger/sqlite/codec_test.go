@@ -39,6 +39,9 @@ func TestStoreRefusesTimesItCannotHold(t *testing.T) {
 		{"payout", func(tx ledger.Tx, at time.Time) error {
 			return tx.SavePayout(ctx, &ledger.Payout{ID: "po", Provider: "stripe", Currency: "usd", ArrivalDate: at, CreatedAt: t0, UpdatedAt: t0})
 		}},
+		{"settlement date", func(tx ledger.Tx, at time.Time) error {
+			return tx.SetBalanceTransactionSettlement(ctx, "b", at, false, "")
+		}},
 		{"balance transaction", func(tx ledger.Tx, at time.Time) error {
 			return tx.InsertBalanceTransaction(ctx, &ledger.BalanceTransaction{ID: "b", Provider: "stripe", Currency: "usd", Created: t0, AvailableOn: at})
 		}},

@@ -161,8 +161,7 @@ func (t *tx) SavePayout(ctx context.Context, p *ledger.Payout) error {
 	}
 	_, err = t.exec(ctx, `INSERT INTO payouts (`+payoutCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT (id) DO UPDATE SET status = excluded.status, updated_at = excluded.updated_at`,
-		p.ID, p.Provider, p.ProviderRef, p.Amount, p.Currency, string(p.Status), arrival, created, updated,
-		p.Automatic)
+		p.ID, p.Provider, p.ProviderRef, p.Amount, p.Currency, string(p.Status), arrival, created, updated, p.Automatic)
 	return translate(err)
 }
 

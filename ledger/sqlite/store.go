@@ -3,8 +3,8 @@
 //
 // SQLite allows one writer at a time. The Store serializes its own writers on
 // one dedicated connection and begins each write transaction with BEGIN
-// IMMEDIATE under a busy timeout, so concurrent goroutines queue instead of
-// failing with SQLITE_BUSY, and other processes wait their turn.
+// IMMEDIATE, so concurrent goroutines queue instead of failing with
+// SQLITE_BUSY, and other processes wait their turn (lock.go).
 package sqlite
 
 import (
@@ -15,7 +15,11 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io/fs"
+	"log/slog"
 	"net/url"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"time"
@@ -28,10 +32,65 @@ import (
 
 var _ ledger.Store = (*Store)(nil)
 
+// ErrNoDatabase is the error of OpenWith with MustExist when the database
+// file does not exist.
+var ErrNoDatabase = errors.New("no database")
+
+// Options configure a Store. Nil, or a zero field, gives the default.
+type Options struct {
+	// LockTimeout is how long a write waits for the write lock while
+	// another process holds it, before it fails with ErrLockTimeout:
+	// DefaultLockTimeout if zero; a negative value does not wait.
+	LockTimeout time.Duration
+	// BusyTimeout is how long SQLite blocks on a held lock in one attempt
+	// before the store says it is waiting (OnLockWait) and tries again:
+	// DefaultBusyTimeout if zero.
+	BusyTimeout time.Duration
+	// OnLockWait, if set, is called once for each write that has to wait
+	// for another process's write lock, before it waits.
+	OnLockWait func(LockWait)
+	// Mode is the permission of a database file OpenWith creates (SQLite
+	// gives its -wal and -shm files the database file's); 0600 if zero.
+	Mode fs.FileMode
+	// MustExist makes OpenWith fail with ErrNoDatabase rather than create
+	// a database that does not exist.
+	MustExist bool
+	// Logger receives the store's rare notices (nil: none).
+	Logger *slog.Logger
+}
+
+func (o *Options) lockTimeout() time.Duration {
+	switch {
+	case o.LockTimeout < 0:
+		return 0
+	case o.LockTimeout == 0:
+		return DefaultLockTimeout
+	}
+	return o.LockTimeout
+}
+
+// busyTimeout is one attempt's wait, never longer than the whole wait.
+func (o *Options) busyTimeout() time.Duration {
+	d := o.BusyTimeout
+	if d <= 0 {
+		d = DefaultBusyTimeout
+	}
+	return min(d, o.lockTimeout())
+}
+
+func (o *Options) mode() fs.FileMode {
+	if o.Mode == 0 {
+		return 0o600
+	}
+	return o.Mode
+}
+
 // Store is a ledger.Store on SQLite.
 type Store struct {
 	db     *sql.DB
-	owned  bool // Close closes db
+	opts   Options
+	path   string // the database file, "" in memory
+	owned  bool   // Close closes db
 	mu     sync.Mutex
 	writer *sql.Conn
 	stmts  map[string]*sql.Stmt
@@ -67,13 +126,28 @@ func DSN(path string) string {
 }
 
 // Open opens (creating if needed) the SQLite database at path and applies
-// any pending migrations.
+// any pending migrations, with the default Options.
 func Open(ctx context.Context, path string) (*Store, error) {
+	return OpenWith(ctx, path, nil)
+}
+
+// OpenWith opens the SQLite database at path, creating it (but not its
+// folder) unless opts.MustExist, and applies any pending migrations.
+func OpenWith(ctx context.Context, path string, opts *Options) (*Store, error) {
+	var o Options
+	if opts != nil {
+		o = *opts
+	}
+	if path != ":memory:" {
+		if err := createFile(path, &o); err != nil {
+			return nil, err
+		}
+	}
 	db, err := sql.Open("sqlite3", DSN(path))
 	if err != nil {
 		return nil, err
 	}
-	s, err := New(ctx, db)
+	s, err := NewWith(ctx, db, &o)
 	if err != nil {
 		db.Close()
 		return nil, fmt.Errorf("opening %s: %w", path, err)
@@ -82,22 +156,76 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	return s, nil
 }
 
+// createFile creates the database file at path, empty (which SQLite takes
+// for a new database), with the permission of opts, so that neither it nor
+// its -wal and -shm files are ever readable by others under a umask of 022.
+func createFile(path string, opts *Options) error {
+	_, err := os.Stat(path)
+	if !errors.Is(err, fs.ErrNotExist) {
+		return err
+	}
+	if opts.MustExist {
+		return fmt.Errorf("%w at %s", ErrNoDatabase, path)
+	}
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_EXCL, opts.mode())
+	switch {
+	case errors.Is(err, fs.ErrExist):
+		return nil // another process created it meanwhile
+	case errors.Is(err, fs.ErrNotExist):
+		return fmt.Errorf("creating the database %s: %w", path, noFolderError{filepath.Dir(path)})
+	case err != nil:
+		return fmt.Errorf("creating the database: %w", err)
+	}
+	return f.Close()
+}
+
+// noFolderError is a database's missing folder, which OpenWith does not
+// create: a mistyped path would otherwise make one. It is fs.ErrNotExist.
+type noFolderError struct{ dir string }
+
+func (e noFolderError) Error() string        { return "the folder " + e.dir + " does not exist" }
+func (e noFolderError) Is(target error) bool { return target == fs.ErrNotExist }
+
 // New returns a Store on db, an embedding application's own *sql.DB opened
 // with the "sqlite3" driver (use DSN for the recommended settings), and
-// applies any pending migrations.
+// applies any pending migrations, with the default Options.
 func New(ctx context.Context, db *sql.DB) (*Store, error) {
+	return NewWith(ctx, db, nil)
+}
+
+// NewWith is New with options (of which Mode and MustExist concern only
+// OpenWith).
+//
+// The store keeps one connection of db's pool for its writer, and reads on
+// others: a pool limited to one connection is raised to two, since every
+// read would otherwise wait for a connection the writer never returns.
+func NewWith(ctx context.Context, db *sql.DB, opts *Options) (*Store, error) {
+	var o Options
+	if opts != nil {
+		o = *opts
+	}
+	if db.Stats().MaxOpenConnections == 1 {
+		db.SetMaxOpenConns(2)
+		if o.Logger != nil {
+			o.Logger.Info("sqlite: raised the pool's connection limit from 1 to 2: the store's writer keeps one")
+		}
+	}
 	w, err := db.Conn(ctx)
 	if err != nil {
 		return nil, err
 	}
-	for _, pragma := range []string{"PRAGMA foreign_keys = ON", "PRAGMA busy_timeout = 10000"} {
+	for _, pragma := range []string{"PRAGMA foreign_keys = ON", fmt.Sprintf("PRAGMA busy_timeout = %d", o.busyTimeout().Milliseconds())} {
 		if _, err := w.ExecContext(ctx, pragma); err != nil {
 			w.Close()
 			return nil, err
 		}
 	}
-	s := &Store{db: db, writer: w, stmts: map[string]*sql.Stmt{}, raw: map[string]*rawStmt{},
+	s := &Store{db: db, opts: o, writer: w, stmts: map[string]*sql.Stmt{}, raw: map[string]*rawStmt{},
 		accounts: map[string]int64{}, names: map[int64]string{}}
+	if err := w.QueryRowContext(ctx, `SELECT file FROM pragma_database_list WHERE name = 'main'`).Scan(&s.path); err != nil {
+		w.Close()
+		return nil, err
+	}
 	if err := s.migrate(ctx); err != nil {
 		w.Close()
 		return nil, err
@@ -133,6 +261,13 @@ func (s *Store) startCheckpointer(ctx context.Context) error {
 // DB returns the underlying database.
 func (s *Store) DB() *sql.DB { return s.db }
 
+// Path returns the database file, or "" for an in-memory database.
+func (s *Store) Path() string { return s.path }
+
+// FileMode returns the permission the store creates its files with
+// (Options.Mode), for files written from the books beside it.
+func (s *Store) FileMode() fs.FileMode { return s.opts.mode() }
+
 // Close releases the store's connection, and the database if Open opened it.
 func (s *Store) Close() error {
 	if s.ckpt != nil {
@@ -156,19 +291,26 @@ func (s *Store) Close() error {
 	return err
 }
 
-// migrate applies schema.sql's migrations that are not yet recorded.
+// migrate applies schema.sql's migrations that are not yet recorded. A
+// database already up to date is only read, so that opening it never waits
+// for another process's write lock.
 func (s *Store) migrate(ctx context.Context) error {
 	migs, err := settle.Migrations()
 	if err != nil {
 		return err
+	}
+	if len(migs) > 0 {
+		if cur, err := schemaVersion(ctx, s.writer); err == nil && cur >= migs[len(migs)-1].Version {
+			return nil
+		}
 	}
 	return s.withWrite(ctx, func(q querier) error {
 		if _, err := q.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
 			version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL)`); err != nil {
 			return err
 		}
-		var cur int
-		if err := q.QueryRowContext(ctx, `SELECT COALESCE(MAX(version), 0) FROM schema_migrations`).Scan(&cur); err != nil {
+		cur, err := schemaVersion(ctx, q)
+		if err != nil {
 			return err
 		}
 		for _, m := range migs {
@@ -187,6 +329,16 @@ func (s *Store) migrate(ctx context.Context) error {
 		}
 		return nil
 	})
+}
+
+// schemaVersion returns the last migration applied, 0 for a new database.
+func schemaVersion(ctx context.Context, q querier) (int, error) {
+	var n, cur int
+	if err := q.QueryRowContext(ctx, `SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'schema_migrations'`).Scan(&n); err != nil || n == 0 {
+		return 0, err
+	}
+	err := q.QueryRowContext(ctx, `SELECT COALESCE(MAX(version), 0) FROM schema_migrations`).Scan(&cur)
+	return cur, err
 }
 
 // splitStatements splits a migration at semicolons that end a line. The
@@ -219,8 +371,8 @@ type querier interface {
 func (s *Store) withWrite(ctx context.Context, fn func(q querier) error) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if _, err := s.writer.ExecContext(ctx, "BEGIN IMMEDIATE"); err != nil {
-		return translate(err)
+	if err := s.begin(ctx); err != nil {
+		return err
 	}
 	if err := fn(s.writer); err != nil {
 		if _, rerr := s.writer.ExecContext(context.Background(), "ROLLBACK"); rerr != nil {
@@ -347,8 +499,8 @@ func (s *Store) View(ctx context.Context, fn func(ledger.ReadTx) error) error {
 
 // translate maps driver errors to ledger errors by error code.
 func translate(err error) error {
-	if err == nil {
-		return nil
+	if err == nil || errors.Is(err, ErrLockTimeout) {
+		return err
 	}
 	var se sqlite3.Error
 	if errors.As(err, &se) {
@@ -359,7 +511,7 @@ func translate(err error) error {
 			return fmt.Errorf("%w: %v", ledger.ErrInvalidState, err)
 		}
 		if se.Code == sqlite3.ErrBusy || se.Code == sqlite3.ErrLocked {
-			return fmt.Errorf("database is busy (another process holds the write lock): %w", err)
+			return fmt.Errorf("%w (another connection held a lock for longer than the busy timeout): %w", ErrLockTimeout, err)
 		}
 	}
 	return err

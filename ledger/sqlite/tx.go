@@ -322,3 +322,13 @@ func (s *Store) SetSetting(ctx context.Context, name, value string) error {
 		return err
 	}))
 }
+
+// Empty reports whether the database holds no books: no accounts, entries,
+// idempotent requests, imported files or reconciliation runs (settings
+// aside).
+func (s *Store) Empty(ctx context.Context) (bool, error) {
+	var used bool
+	err := s.db.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM accounts) OR EXISTS (SELECT 1 FROM entries)
+		OR EXISTS (SELECT 1 FROM requests) OR EXISTS (SELECT 1 FROM imports) OR EXISTS (SELECT 1 FROM recon_runs)`).Scan(&used)
+	return !used, err
+}

@@ -126,7 +126,10 @@ func (n *Nightly) Run(ctx context.Context, w reconcile.Window) error {
 		n.Runs(runs)
 	}
 	if n.Outbox != "" {
-		dir := filepath.Join(n.Outbox, w.To.UTC().Format("2006-01-02T1504Z"))
+		dir, err := newRunDir(n.Outbox, w.To.UTC().Format("2006-01-02T1504Z"), n.Store.FileMode())
+		if err != nil {
+			return fmt.Errorf("writing reports: %w", err)
+		}
 		if err := n.writeReports(ctx, dir, runs, w); err != nil {
 			return fmt.Errorf("writing reports to %s: %w", dir, err)
 		}

@@ -1,0 +1,112 @@
+//go:build unix
+
+package main
+
+import (
+	"context"
+	"errors"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+
+	"github.com/settlehq/settle/ledger/sqlite"
+)
+
+// Only init, record, import and demo create a database; every other command
+// fails clearly on a missing one (a mistyped --db) instead of answering as
+// if the books were empty, and none creates the database's folder.
+func TestMissingDatabase(t *testing.T) {
+	dir := t.TempDir()
+	missing := filepath.Join(dir, "typo.db")
+	for _, args := range [][]string{
+		{"balance"},
+		{"verify"},
+		{"report", "trial-balance"},
+		{"export", "hledger"},
+		{"reconcile"},
+		{"exceptions"},
+		{"serve", "--once"},
+	} {
+		code, out, errOut := runCLI(t, append([]string{"--db", missing}, args...)...)
+		if code != exitError || !strings.Contains(errOut, "no database at "+missing+"; run settle init") {
+			t.Errorf("settle %s on a missing database: exit %d\n%s%s", args[0], code, out, errOut)
+		}
+		if _, err := os.Stat(missing); !errors.Is(err, fs.ErrNotExist) {
+			t.Fatalf("settle %s created the database: %v", args[0], err)
+		}
+	}
+
+	deep := filepath.Join(dir, "no", "such", "books.db")
+	events := writeFile(t, dir, "events.jsonl", lifecycle)
+	for _, args := range [][]string{{"init"}, {"record", events}, {"demo"}} {
+		code, _, errOut := runCLI(t, append([]string{"--db", deep}, args...)...)
+		if code == 0 || !strings.Contains(errOut, "does not exist") {
+			t.Errorf("settle %s in a missing folder: exit %d\n%s", args[0], code, errOut)
+		}
+		if _, err := os.Stat(filepath.Join(dir, "no")); !errors.Is(err, fs.ErrNotExist) {
+			t.Fatalf("settle %s created the folder: %v", args[0], err)
+		}
+	}
+
+	for _, args := range [][]string{{"init"}, {"record", events}} {
+		db := filepath.Join(t.TempDir(), "books.db")
+		if code, _, errOut := runCLI(t, append([]string{"--db", db}, args...)...); code != 0 {
+			t.Errorf("settle %s on a new database: %s", args[0], errOut)
+		}
+		if code, _, errOut := runCLI(t, "--db", db, "verify"); code != 0 {
+			t.Errorf("verify after %s: %s", args[0], errOut)
+		}
+	}
+}
+
+// The files settle creates hold financial data: under a umask of 022 the
+// database (with its -wal and -shm) and the files of report --out and
+// export --out are readable by their owner only, or the group too with
+// --group-readable.
+func TestFilesArePrivate(t *testing.T) {
+	old := syscall.Umask(0o022)
+	defer syscall.Umask(old)
+	for _, tc := range []struct {
+		name  string
+		flags []string
+		want  fs.FileMode
+	}{
+		{"default", nil, 0o600},
+		{"group readable", []string{"--group-readable"}, 0o640},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			db := filepath.Join(dir, "books.db")
+			cli := func(args ...string) {
+				t.Helper()
+				if code, _, errOut := runCLI(t, append(append([]string{"--db", db}, tc.flags...), args...)...); code != 0 {
+					t.Fatalf("settle %s: %s", args[0], errOut)
+				}
+			}
+			cli("init")
+			cli("record", writeFile(t, dir, "events.jsonl", lifecycle))
+			cli("report", "trial-balance", "--out", filepath.Join(dir, "tb.csv"))
+			cli("export", "hledger", "--out", filepath.Join(dir, "books.journal"))
+			cli("export", "beancount", "--out", filepath.Join(dir, "books.beancount"))
+			// SQLite creates -wal and -shm, while the database is open,
+			// with the database file's permission.
+			st, err := sqlite.Open(context.Background(), db)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer st.Close()
+			for _, name := range []string{"books.db", "books.db-wal", "books.db-shm", "tb.csv", "books.journal", "books.beancount"} {
+				fi, err := os.Stat(filepath.Join(dir, name))
+				if err != nil {
+					t.Fatal(err)
+				}
+				if fi.Mode().Perm() != tc.want {
+					t.Errorf("%s is %v, want %v", name, fi.Mode().Perm(), tc.want)
+				}
+			}
+		})
+	}
+}
