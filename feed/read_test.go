@@ -79,6 +79,7 @@ var laxLines = []struct {
 	{"fee not an object", capture + `,"fees":["0.59"]}`, `:fees[0]: must be a JSON object`},
 	{"fees not a list", capture + `,"fees":{"amount":"0.59"}}`, `:fees: must be a list like [{"type":"processing","amount":"0.59"}]`},
 	{"posting without side", entry + `,"postings":[{"account":"assets:bank:ops","currency":"usd"},` + cr + `]}`, `:postings[0]: give exactly one of debit or credit`},
+	{"automatic as a string", `{"id":"x","type":"payout.created","at":"2026-11-02T10:00:00Z","payout":"po","provider":"stripe","currency":"usd","amount":"1","automatic":"true"}`, `:automatic: must be true or false, not "true"`},
 	{"metadata not strings", capture + `,"metadata":{"n":1}}`, `:metadata.n: must be a string, not 1`},
 	{"not an object", `["x"]`, `: the line is not a JSON object`},
 	{"two values", capture + `} {}`, `: more than one JSON value on the line`},

@@ -8,7 +8,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/settlehq/settle/importers"
 	"github.com/settlehq/settle/ledger"
+	"github.com/settlehq/settle/ledger/sqlite"
 )
 
 // The store refuses to write a time it cannot hold exactly, whoever asks:
@@ -37,6 +39,9 @@ func TestStoreRefusesTimesItCannotHold(t *testing.T) {
 		{"payout", func(tx ledger.Tx, at time.Time) error {
 			return tx.SavePayout(ctx, &ledger.Payout{ID: "po", Provider: "stripe", Currency: "usd", ArrivalDate: at, CreatedAt: t0, UpdatedAt: t0})
 		}},
+		{"settlement date", func(tx ledger.Tx, at time.Time) error {
+			return tx.SetBalanceTransactionSettlement(ctx, "b", at, false, "")
+		}},
 		{"balance transaction", func(tx ledger.Tx, at time.Time) error {
 			return tx.InsertBalanceTransaction(ctx, &ledger.BalanceTransaction{ID: "b", Provider: "stripe", Currency: "usd", Created: t0, AvailableOn: at})
 		}},
@@ -57,15 +62,19 @@ func TestStoreRefusesTimesItCannotHold(t *testing.T) {
 }
 
 // A provider record dated where the store cannot hold it fails the import
-// with its line and field, instead of being stored as 2262. The reader
-// refuses it first; the store's own check stands behind it.
+// with its line, instead of being stored as 2262. (The importers refuse
+// such dates first; this is the store's own guard, for any reader.)
 func TestImportRefusesRecordTimesItCannotHold(t *testing.T) {
 	s := open(t, filepath.Join(t.TempDir(), "books.db"))
 	defer s.Close()
-	data := itemizedHeader + strings.Replace(itemizedRow("txn_1", 0, 1000, "far"), "2026-11-28 00:00:00", "2263-01-01 00:00:00", 1)
-	_, err := importData(t, s, "far.csv", data, false)
-	if err == nil || !strings.Contains(err.Error(), "far.csv:2") || !strings.Contains(err.Error(), "available_on") {
-		t.Fatalf("err = %v, want far.csv:2 naming available_on", err)
+	f := sqlite.ImportFile{File: "far.csv", SHA256: strings.Repeat("0", 64)}
+	_, err := s.Import(context.Background(), f, func(sink sqlite.RecordSink) error {
+		return sink.Add(&importers.Record{Provider: "stripe", Format: "stripe-itemized-csv", Grain: importers.BalanceGrain,
+			ID: "txn_1", Currency: "usd", Amount: 100, Net: 100, Created: t0,
+			AvailableOn: time.Date(2263, 1, 1, 0, 0, 0, 0, time.UTC), File: "far.csv", Line: 2})
+	})
+	if !errors.Is(err, ledger.ErrInvalidTime) || !strings.Contains(err.Error(), "far.csv:2: available_on: ") {
+		t.Fatalf("err = %v, want far.csv:2: available_on: … ErrInvalidTime", err)
 	}
 	var n int
 	if err := s.DB().QueryRow(`SELECT COUNT(*) FROM provider_records`).Scan(&n); err != nil || n != 0 {

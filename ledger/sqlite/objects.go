@@ -281,8 +281,12 @@ func (t *tx) AssignPayout(ctx context.Context, provider, currency string, after 
 
 // SetBalanceTransactionSettlement sets available_on, its estimate flag and the payout.
 func (t *tx) SetBalanceTransactionSettlement(ctx context.Context, id string, availableOn time.Time, estimated bool, payoutID string) error {
-	_, err := t.exec(ctx, `UPDATE balance_transactions SET available_on = ?, available_on_estimated = ?, payout_id = ? WHERE id = ?`,
-		ts(availableOn), estimated, payoutID, id)
+	avail, err := storeTS("available_on", availableOn)
+	if err != nil {
+		return err
+	}
+	_, err = t.exec(ctx, `UPDATE balance_transactions SET available_on = ?, available_on_estimated = ?, payout_id = ? WHERE id = ?`,
+		avail, estimated, payoutID, id)
 	return err
 }
 
