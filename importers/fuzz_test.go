@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"reflect"
 	"testing"
+	"time"
+	"unicode/utf8"
 )
 
 // fuzzFormat seeds a fuzzer with the format's samples and checks that any
@@ -22,12 +24,17 @@ func fuzzFormat(f *testing.F, format string) {
 			f.Fatal(err)
 		}
 		f.Add(data)
+		// The same with a byte order mark, and with Latin-1 text in it.
+		f.Add(append([]byte("\xEF\xBB\xBF"), data...))
+		f.Add(bytes.Replace(data, []byte("e"), []byte("\xe9"), 3))
 		if s.mapping != "" && filepath.Base(s.mapping) == "acme.rules" {
 			mapping = s.mapping
 		}
 	}
 	opts := testOptions(f, mapping)
-	read := func(data []byte) ([]*Record, []string) {
+	cp1252 := *opts
+	cp1252.Encoding = "windows-1252"
+	read := func(data []byte, opts *Options) ([]*Record, []string) {
 		rd, err := NewReader(format, "fuzz", bytes.NewReader(data), opts)
 		if err != nil {
 			f.Fatal(err)
@@ -40,12 +47,13 @@ func fuzzFormat(f *testing.F, format string) {
 		return recs, msgs
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
-		recs1, errs1 := read(data)
-		recs2, errs2 := read(data)
+		recs1, errs1 := read(data, opts)
+		recs2, errs2 := read(data, opts)
 		if !reflect.DeepEqual(recs1, recs2) || !reflect.DeepEqual(errs1, errs2) {
 			t.Fatalf("two reads differ")
 		}
-		for _, r := range recs1 {
+		recs3, _ := read(data, &cp1252)
+		for _, r := range append(recs1, recs3...) {
 			if r.Line < 1 || r.Raw == "" || r.Currency == "" {
 				t.Fatalf("record without its origin: %+v", r)
 			}
@@ -54,6 +62,16 @@ func fuzzFormat(f *testing.F, format string) {
 			}
 			if r.Grain == BalanceGrain && r.Net != r.Amount-r.Fee {
 				t.Fatalf("net %d != %d - %d", r.Net, r.Amount, r.Fee)
+			}
+			for _, s := range []string{r.ID, r.Type, r.ReportingCategory, r.SourceRef, r.PaymentRef, r.Currency, r.Status, r.PayoutID, r.Description} {
+				if !utf8.ValidString(s) {
+					t.Fatalf("field %q is not UTF-8", s)
+				}
+			}
+			for _, tm := range []time.Time{r.Created, r.AvailableOn} {
+				if !tm.IsZero() && (checkTime(tm, "") != nil || tm.Location() != time.UTC) {
+					t.Fatalf("time %v is not one the store gives back", tm)
+				}
 			}
 		}
 	})

@@ -7,6 +7,8 @@ import (
 	"strings"
 	"time"
 	"unicode/utf8"
+
+	"github.com/settlehq/settle/ledger"
 )
 
 // Mapping describes a CSV export that has no reader of its own, in the
@@ -40,7 +42,8 @@ import (
 //	description  Description
 //
 // Payment-grain mappings may also name captured, refunded and disputed
-// columns (not net). Required: provider, grain, units, id, amount, date, and
+// columns (not net). The provider name is normalized by
+// ledger.NormalizeProvider ("Acme" is acme; "acme.pay" is refused). Required: provider, grain, units, id, amount, date, and
 // currency or fixed-currency. Keys may be written with - or _.
 type Mapping struct {
 	Name          string // the mapping file's name, for errors
@@ -134,7 +137,11 @@ func ParseMapping(name string, r io.Reader) (*Mapping, error) {
 		seen[key] = line
 		switch key {
 		case "provider":
-			m.Provider = value
+			p, err := ledger.NormalizeProvider(value)
+			if err != nil {
+				return nil, &ParseError{File: name, Line: line, Column: key, Err: fmt.Errorf("%w: %w", ErrBadMapping, err)}
+			}
+			m.Provider = p
 		case "grain":
 			switch Grain(value) {
 			case BalanceGrain, PaymentGrain:

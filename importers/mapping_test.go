@@ -23,6 +23,8 @@ func TestParseMappingErrors(t *testing.T) {
 		{"missing required", "provider p\ngrain balance\n", 3, "units"},
 		{"both currencies", base + "fixed-currency usd\n", 9, "currency"},
 		{"captured on balance grain", base + "captured Cap\n", 8, "captured"},
+		{"provider that would share accounts", "# acme\nprovider acme.pay\n", 2, "provider"},
+		{"provider with a space", "provider acme pay\n", 1, "provider"},
 	}
 	for _, c := range cases {
 		_, err := ParseMapping("m.rules", strings.NewReader(c.text))
@@ -31,11 +33,11 @@ func TestParseMappingErrors(t *testing.T) {
 			t.Errorf("%s: %v; want m.rules line %d key %s", c.name, err, c.line, c.key)
 		}
 	}
-	m, err := ParseMapping("m.rules", strings.NewReader(base+"separator tab\ndate_format unix_ms\npayout Settlement #\n"))
+	m, err := ParseMapping("m.rules", strings.NewReader(strings.Replace(base, "provider p", "provider  Acme_Pay ", 1)+"separator tab\ndate_format unix_ms\npayout Settlement #\n"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if m.Comma != '\t' || m.DateFormat != "unix_ms" || m.Payout != "settlement #" || m.Grain != BalanceGrain {
+	if m.Comma != '\t' || m.DateFormat != "unix_ms" || m.Payout != "settlement #" || m.Grain != BalanceGrain || m.Provider != "acme_pay" {
 		t.Errorf("parsed %+v", m)
 	}
 }

@@ -29,6 +29,9 @@ func (l *Ledger) Authorize(ctx context.Context, req AuthorizeRequest) (*Result, 
 	// The request is hashed before At defaults to now, so that a retry
 	// which leaves At to the clock replays instead of conflicting.
 	req.At = req.At.UTC()
+	if err := normalizeProvider(&req.Provider); err != nil {
+		return nil, fmt.Errorf("authorize: %w", err)
+	}
 	cur, err := l.currencies.Lookup(req.Currency)
 	if err != nil {
 		return nil, err
@@ -133,6 +136,9 @@ func (l *Ledger) Capture(ctx context.Context, req CaptureRequest) (*Result, erro
 	// The request is hashed before At defaults to now, so that a retry
 	// which leaves At to the clock replays instead of conflicting.
 	req.At = req.At.UTC()
+	if err := normalizeProvider(&req.Provider); err != nil {
+		return nil, fmt.Errorf("capture: %w", err)
+	}
 	if !req.AvailableOn.IsZero() {
 		req.AvailableOn = req.AvailableOn.UTC()
 	}

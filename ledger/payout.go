@@ -35,6 +35,9 @@ func (l *Ledger) CreatePayout(ctx context.Context, req PayoutRequest) (*Result, 
 	// The request is hashed before At defaults to now, so that a retry
 	// which leaves At to the clock replays instead of conflicting.
 	req.At = req.At.UTC()
+	if err := normalizeProvider(&req.Provider); err != nil {
+		return nil, fmt.Errorf("payout: %w", err)
+	}
 	if !req.ArrivalDate.IsZero() {
 		req.ArrivalDate = req.ArrivalDate.UTC()
 	}

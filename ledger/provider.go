@@ -49,6 +49,9 @@ func (l *Ledger) BookProviderTransaction(ctx context.Context, pt ProviderTransac
 	if pt.ID == "" || pt.Provider == "" {
 		return nil, fmt.Errorf("%w: a provider transaction needs an id and a provider", ErrInvalidRequest)
 	}
+	if err := normalizeProvider(&pt.Provider); err != nil {
+		return nil, err
+	}
 	cur, err := l.currencies.Lookup(pt.Currency)
 	if err != nil {
 		return nil, err

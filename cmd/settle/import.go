@@ -56,6 +56,13 @@ only books are the provider's data).`,
 			if err := importers.CheckEncoding(encoding); err != nil {
 				return usageError{err}
 			}
+			if provider != "" {
+				p, err := ledger.NormalizeProvider(provider)
+				if err != nil {
+					return usageError{err}
+				}
+				provider = p
+			}
 			opts := &importers.Options{Encoding: encoding}
 			if mappingPath != "" {
 				f, err := os.Open(mappingPath)
