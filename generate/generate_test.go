@@ -11,6 +11,7 @@ import (
 	"github.com/settlehq/settle/importers"
 	"github.com/settlehq/settle/ledger"
 	"github.com/settlehq/settle/ledger/sqlite"
+	"github.com/settlehq/settle/provider"
 	"github.com/settlehq/settle/reconcile"
 )
 
@@ -111,7 +112,7 @@ func ledgerTransactions(t testing.TB, books *ledger.Ledger) []ledger.BalanceTran
 	return out
 }
 
-func read(t testing.TB, format string, b []byte) []*importers.Record {
+func read(t testing.TB, format string, b []byte) []*provider.Record {
 	t.Helper()
 	rd, err := importers.NewReader(format, format, bytes.NewReader(b), nil)
 	if err != nil {

@@ -5,6 +5,7 @@ import (
 
 	"github.com/settlehq/settle/importers"
 	"github.com/settlehq/settle/ledger"
+	"github.com/settlehq/settle/provider"
 )
 
 // PairOptions describe a direct set of matching provider records and ledger
@@ -43,7 +44,7 @@ var pairKinds = []struct {
 // provider side. It builds both sides in memory, for reconciliation
 // benchmarks at sizes where recording a feed would take too long; strings
 // are shared between the two sides.
-func Pairs(o PairOptions) ([]importers.Record, []ledger.BalanceTransaction, []Diff) {
+func Pairs(o PairOptions) ([]provider.Record, []ledger.BalanceTransaction, []Diff) {
 	if o.Seed == 0 {
 		o.Seed = DefaultSeed
 	}
@@ -52,7 +53,7 @@ func Pairs(o PairOptions) ([]importers.Record, []ledger.BalanceTransaction, []Di
 	}
 	r := newRand(o.Seed, 3)
 	dr := newRand(o.Seed, 4)
-	recs := make([]importers.Record, 0, o.N+o.N/100)
+	recs := make([]provider.Record, 0, o.N+o.N/100)
 	bts := make([]ledger.BalanceTransaction, o.N)
 	var diffs []Diff
 	at := o.Start.UTC()
@@ -86,7 +87,7 @@ func Pairs(o PairOptions) ([]importers.Record, []ledger.BalanceTransaction, []Di
 		*bt = ledger.BalanceTransaction{ID: id("bt_", i+1), Provider: Provider, EntryID: int64(i + 1), Type: k.typ,
 			ReportingCategory: k.category, SourceType: k.sourceType, SourceID: id(k.prefix, i+1), SourceRef: ref,
 			Amount: amt, Fee: fee, Net: amt - fee, Currency: c.code, Status: status, Created: at, AvailableOn: avail}
-		rec := importers.Record{Provider: Provider, Format: importers.FormatStripeBalanceJSON, Grain: importers.BalanceGrain,
+		rec := provider.Record{Provider: Provider, Format: importers.FormatStripeBalanceJSON, Grain: provider.BalanceGrain,
 			ID: id("txn_", i+1), Type: k.typ, ReportingCategory: k.category, SourceRef: ref, Currency: c.code,
 			Amount: amt, Fee: fee, Net: amt - fee, Status: status, Created: at, AvailableOn: avail, Line: i + 1}
 		if k.typ == "payout" {

@@ -8,6 +8,7 @@ import (
 	"github.com/settlehq/settle/generate"
 	"github.com/settlehq/settle/importers"
 	"github.com/settlehq/settle/ledger"
+	"github.com/settlehq/settle/provider"
 	"github.com/settlehq/settle/reconcile"
 )
 
@@ -37,7 +38,7 @@ func testReconcile(t *testing.T, bts []ledger.BalanceTransaction) {
 			if len(recs) != x.sum.ExportRows {
 				t.Fatalf("%d records, generator wrote %d", len(recs), x.sum.ExportRows)
 			}
-			in := make([]importers.Record, len(recs))
+			in := make([]provider.Record, len(recs))
 			for i, r := range recs {
 				in[i] = *r
 			}

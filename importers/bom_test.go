@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"reflect"
 	"testing"
+
+	"github.com/settlehq/settle/provider"
 )
 
 // TestByteOrderMarkIsAccepted reads every sample export with a UTF-8 byte
@@ -52,7 +54,7 @@ func TestByteOrderMarkIsAccepted(t *testing.T) {
 
 // openAll reads data through Open, which detects the format unless opts
 // has a mapping.
-func openAll(t *testing.T, format string, data []byte, opts *Options) ([]*Record, []error) {
+func openAll(t *testing.T, format string, data []byte, opts *Options) ([]*provider.Record, []error) {
 	t.Helper()
 	rd, got, err := Open("sample", bytes.NewReader(data), opts)
 	if err != nil || got != format {

@@ -8,6 +8,7 @@ import (
 	"github.com/shopspring/decimal"
 
 	"github.com/settlehq/settle/ledger"
+	"github.com/settlehq/settle/provider"
 )
 
 // Book posts a provider record as ledger entries and reports whether it
@@ -21,9 +22,9 @@ import (
 // the provider's id and figures (ledger.BookProviderTransaction). A
 // payment-grain record becomes an automatic capture of what was captured,
 // then refunds and disputes up to the record's totals.
-func Book(ctx context.Context, l *ledger.Ledger, r *Record) (bool, error) {
+func Book(ctx context.Context, l *ledger.Ledger, r *provider.Record) (bool, error) {
 	key := fmt.Sprintf("book:%s:%s:%s", r.Provider, r.Grain, r.ID)
-	if r.Grain == BalanceGrain {
+	if r.Grain == provider.BalanceGrain {
 		// The same balance transaction appears in several exports (the
 		// itemized report, the payout report, the API list); it is booked
 		// on first sight, and later differences are reconciliation's to find.
@@ -48,7 +49,7 @@ func Book(ctx context.Context, l *ledger.Ledger, r *Record) (bool, error) {
 	return bookPayment(ctx, l, r, key)
 }
 
-func bookPayment(ctx context.Context, l *ledger.Ledger, r *Record, key string) (bool, error) {
+func bookPayment(ctx context.Context, l *ledger.Ledger, r *provider.Record, key string) (bool, error) {
 	if r.Captured <= 0 {
 		return false, nil // nothing has moved money yet (open, void, authorized, failed)
 	}

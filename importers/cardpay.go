@@ -1,6 +1,10 @@
 package importers
 
-import "encoding/json"
+import (
+	"encoding/json"
+
+	"github.com/settlehq/settle/provider"
+)
 
 // cardpay-json reads the card payments API's payment objects
 // ({"object":"payment",…}): a bare array, a {"data":[…]} list or one object.
@@ -15,8 +19,8 @@ import "encoding/json"
 // dispute but not its amount unless expanded: Disputed is the expanded
 // dispute's amount, else amount_received when a dispute id is present.
 func cardPayConv(cc *currencyCache) jsonConv {
-	return func(o *jobj, rec *Record) {
-		rec.Grain = PaymentGrain
+	return func(o *jobj, rec *provider.Record) {
+		rec.Grain = provider.PaymentGrain
 		rec.Type = "payment"
 		if obj := o.str("object"); obj != "" && obj != "payment" {
 			o.fail("object", errUnexpectedObject(obj, "payment"))

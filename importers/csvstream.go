@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/settlehq/settle/ledger"
+	"github.com/settlehq/settle/provider"
 )
 
 var utf8BOM = []byte{0xEF, 0xBB, 0xBF}
@@ -162,7 +163,7 @@ func (r *csvRow) currency(i int, cc *currencyCache) ledger.Currency {
 }
 
 // checkNet verifies net = amount − fee.
-func (r *csvRow) checkNet(i int, rec *Record) {
+func (r *csvRow) checkNet(i int, rec *provider.Record) {
 	if r.err == nil && rec.Amount-rec.Fee != rec.Net {
 		r.fail(i, fmt.Errorf("%w: %d − %d = %d, but net is %d (minor units)", ErrNetMismatch, rec.Amount, rec.Fee, rec.Amount-rec.Fee, rec.Net))
 	}
@@ -173,7 +174,7 @@ type csvFormat interface {
 	// header resolves the columns, returning a *ParseError for missing ones.
 	header(h *csvHeader) error
 	// row fills rec from r; problems go to r.err.
-	row(r *csvRow, rec *Record)
+	row(r *csvRow, rec *provider.Record)
 }
 
 // rowBytes passes the input through to encoding/csv and keeps the bytes
@@ -329,7 +330,7 @@ func (r *csvReader) tooLong(text []byte, line int) error {
 	return &ParseError{File: r.file, Line: line, Err: fmt.Errorf("row %w; the file is not read past it", ErrTooLong)}
 }
 
-func (r *csvReader) Read() (*Record, error) {
+func (r *csvReader) Read() (*provider.Record, error) {
 	if r.done {
 		return nil, io.EOF
 	}
@@ -366,7 +367,7 @@ func (r *csvReader) Read() (*Record, error) {
 	}
 	line, _ := r.cr.FieldPos(0)
 	r.row = csvRow{h: r.h, line: line, fields: fields}
-	rec := &Record{Provider: r.provider, Format: r.format, File: r.file, Line: line}
+	rec := &provider.Record{Provider: r.provider, Format: r.format, File: r.file, Line: line}
 	r.conv.row(&r.row, rec)
 	if r.row.err != nil {
 		return nil, r.row.err

@@ -4,6 +4,8 @@ import (
 	"errors"
 	"strings"
 	"testing"
+
+	"github.com/settlehq/settle/provider"
 )
 
 // TestNonUTF8IsRefused checks that bytes which are not UTF-8 (here Latin-1
@@ -57,7 +59,7 @@ func TestNonUTF8IsRefused(t *testing.T) {
 }
 
 // checkErrs compares what ReadAll gave with the records and errors wanted.
-func checkErrs(t *testing.T, recs []*Record, errs []error, records int, want []wantErr) {
+func checkErrs(t *testing.T, recs []*provider.Record, errs []error, records int, want []wantErr) {
 	t.Helper()
 	if len(recs) != records || len(errs) != len(want) {
 		t.Fatalf("%d records, errors %v; want %d records, %d errors", len(recs), errs, records, len(want))

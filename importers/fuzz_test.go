@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 	"unicode/utf8"
+
+	"github.com/settlehq/settle/provider"
 )
 
 // fuzzFormat seeds a fuzzer with the format's samples and checks that any
@@ -34,7 +36,7 @@ func fuzzFormat(f *testing.F, format string) {
 	opts := testOptions(f, mapping)
 	cp1252 := *opts
 	cp1252.Encoding = "windows-1252"
-	read := func(data []byte, opts *Options) ([]*Record, []string) {
+	read := func(data []byte, opts *Options) ([]*provider.Record, []string) {
 		rd, err := NewReader(format, "fuzz", bytes.NewReader(data), opts)
 		if err != nil {
 			f.Fatal(err)
@@ -60,7 +62,7 @@ func fuzzFormat(f *testing.F, format string) {
 			if end := r.Offset + int64(len(r.Raw)); r.Offset < 0 || end > int64(len(data)) || string(data[r.Offset:end]) != r.Raw {
 				t.Fatalf("Raw %q is not the input's bytes at offset %d", r.Raw, r.Offset)
 			}
-			if r.Grain == BalanceGrain && r.Net != r.Amount-r.Fee {
+			if r.Grain == provider.BalanceGrain && r.Net != r.Amount-r.Fee {
 				t.Fatalf("net %d != %d - %d", r.Net, r.Amount, r.Fee)
 			}
 			for _, s := range []string{r.ID, r.Type, r.ReportingCategory, r.SourceRef, r.PaymentRef, r.Currency, r.Status, r.PayoutID, r.Description} {

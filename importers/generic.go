@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/settlehq/settle/ledger"
+	"github.com/settlehq/settle/provider"
 )
 
 // generic-csv reads any CSV described by a Mapping (see ParseMapping). The
@@ -84,7 +85,7 @@ func (g *genericCSV) when(r *csvRow, i int, required bool) time.Time {
 	return t
 }
 
-func (g *genericCSV) row(r *csvRow, rec *Record) {
+func (g *genericCSV) row(r *csvRow, rec *provider.Record) {
 	rec.Grain = g.m.Grain
 	rec.ID = r.req(g.id)
 	cur := g.fixed
@@ -103,7 +104,7 @@ func (g *genericCSV) row(r *csvRow, rec *Record) {
 	rec.Status = r.get(g.status)
 	rec.PayoutID = r.get(g.payout)
 	rec.Description = r.get(g.description)
-	if rec.Grain == PaymentGrain {
+	if rec.Grain == provider.PaymentGrain {
 		rec.Captured = r.amount(g.captured, cur, g.minor, false)
 		rec.Refunded = r.amount(g.refunded, cur, g.minor, false)
 		rec.Disputed = r.amount(g.disputed, cur, g.minor, false)

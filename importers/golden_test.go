@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/settlehq/settle/ledger"
+	"github.com/settlehq/settle/provider"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files under testdata/importers")
@@ -76,9 +77,9 @@ func testOptions(t testing.TB, mapping string) *Options {
 }
 
 type goldenFile struct {
-	Format  string    `json:"format"`
-	Records []*Record `json:"records"`
-	Errors  []string  `json:"errors"`
+	Format  string             `json:"format"`
+	Records []*provider.Record `json:"records"`
+	Errors  []string           `json:"errors"`
 }
 
 func readSample(t testing.TB, s sample, data []byte) goldenFile {

@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/settlehq/settle/ledger"
+	"github.com/settlehq/settle/provider"
 )
 
 // Provider names, as they appear in Record.Provider.
@@ -62,7 +63,7 @@ type Options struct {
 // wrapping ErrMalformed, ErrMissingColumn or ErrTooLong; every Read after it
 // returns io.EOF.
 type Reader interface {
-	Read() (*Record, error)
+	Read() (*provider.Record, error)
 }
 
 // formatSpec describes one format: JSON formats convert one object at a
@@ -197,8 +198,8 @@ func Open(name string, r io.Reader, opts *Options) (Reader, string, error) {
 }
 
 // ReadAll reads rd to the end, returning every record and every problem.
-func ReadAll(rd Reader) ([]*Record, []error) {
-	var recs []*Record
+func ReadAll(rd Reader) ([]*provider.Record, []error) {
+	var recs []*provider.Record
 	var errs []error
 	for {
 		rec, err := rd.Read()
@@ -220,7 +221,7 @@ func ReadAll(rd Reader) ([]*Record, []error) {
 // errReader reports one structural error, then io.EOF.
 type errReader struct{ err error }
 
-func (r *errReader) Read() (*Record, error) {
+func (r *errReader) Read() (*provider.Record, error) {
 	err := r.err
 	r.err = nil
 	if err == nil {

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/settlehq/settle/ledger"
+	"github.com/settlehq/settle/provider"
 )
 
 // jobj gives typed access to the top-level fields of one JSON record. The
@@ -299,14 +300,14 @@ func (o *jobj) currency(name string, cc *currencyCache) ledger.Currency {
 }
 
 // checkNet verifies net = amount − fee for a balance-grain record.
-func (o *jobj) checkNet(rec *Record) {
+func (o *jobj) checkNet(rec *provider.Record) {
 	if o.err == nil && rec.Amount-rec.Fee != rec.Net {
 		o.fail("net", fmt.Errorf("%w: %d − %d = %d, but net is %d", ErrNetMismatch, rec.Amount, rec.Fee, rec.Amount-rec.Fee, rec.Net))
 	}
 }
 
 // jsonConv fills rec from one record object; problems go to o.
-type jsonConv func(o *jobj, rec *Record)
+type jsonConv func(o *jobj, rec *provider.Record)
 
 // jsonReader is a Reader over a jsonStream.
 type jsonReader struct {
@@ -317,7 +318,7 @@ type jsonReader struct {
 	conv     jsonConv
 }
 
-func (r *jsonReader) Read() (*Record, error) {
+func (r *jsonReader) Read() (*provider.Record, error) {
 	raw, line, off, err := r.s.next()
 	if err != nil {
 		return nil, err
@@ -334,7 +335,7 @@ func (r *jsonReader) Read() (*Record, error) {
 		text = []byte(s)
 	}
 	o := newJobj(r.s.file, line, text)
-	rec := &Record{
+	rec := &provider.Record{
 		Provider: r.provider,
 		Format:   r.format,
 		File:     r.s.file,

@@ -1,5 +1,7 @@
 package importers
 
+import "github.com/settlehq/settle/provider"
+
 // justifi-balance-json reads JustiFi payment balance transactions (pbt_):
 // {"type":"array","data":[…],"page_info":…} or a bare array. Amounts are
 // cents, times RFC 3339.
@@ -23,8 +25,8 @@ package importers
 // application_fee_returned) keep their sign. A negative amount is taken as
 // already signed and kept, as is the amount of any unknown type.
 func justifiBalanceConv(cc *currencyCache) jsonConv {
-	return func(o *jobj, rec *Record) {
-		rec.Grain = BalanceGrain
+	return func(o *jobj, rec *provider.Record) {
+		rec.Grain = provider.BalanceGrain
 		rec.ID = o.reqStr("id")
 		rec.Type = o.reqStr("payment_balance_txn_type")
 		rec.ReportingCategory = justifiCategory(rec.Type)

@@ -1,5 +1,7 @@
 package importers
 
+import "github.com/settlehq/settle/provider"
+
 // justifi-payments-json reads JustiFi payments: the list response
 // {"id":…,"type":"array","data":[…],"page_info":…}, a single payment response
 // {"type":"payment","data":{…}}, or a bare array. Amounts are cents, times
@@ -12,8 +14,8 @@ package importers
 // Status is kept as given (pending, authorized, succeeded, …, disputed);
 // Test is is_test.
 func justifiPaymentsConv(cc *currencyCache) jsonConv {
-	return func(o *jobj, rec *Record) {
-		rec.Grain = PaymentGrain
+	return func(o *jobj, rec *provider.Record) {
+		rec.Grain = provider.PaymentGrain
 		rec.Type = "payment"
 		rec.ID = o.reqStr("id")
 		rec.SourceRef = rec.ID

@@ -1,6 +1,10 @@
 package importers
 
-import "time"
+import (
+	"time"
+
+	"github.com/settlehq/settle/provider"
+)
 
 // justifi-payout-csv reads JustiFi's payout report CSV: one row per account
 // balance transaction swept into a payout, amounts in cents. Columns are
@@ -44,8 +48,8 @@ func (j *justifiPayout) header(h *csvHeader) error {
 	return nil
 }
 
-func (j *justifiPayout) row(r *csvRow, rec *Record) {
-	rec.Grain = BalanceGrain
+func (j *justifiPayout) row(r *csvRow, rec *provider.Record) {
+	rec.Grain = provider.BalanceGrain
 	rec.ID = r.req(j.id)
 	rec.Type = r.req(j.typ)
 	rec.ReportingCategory = justifiCategory(rec.Type)

@@ -9,6 +9,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/settlehq/settle/ledger"
+	"github.com/settlehq/settle/provider"
 )
 
 // Mapping describes a CSV export that has no reader of its own, in the
@@ -48,7 +49,7 @@ import (
 type Mapping struct {
 	Name          string // the mapping file's name, for errors
 	Provider      string
-	Grain         Grain
+	Grain         provider.Grain
 	Units         string // "major" or "minor"
 	Comma         rune
 	FixedCurrency string
@@ -143,9 +144,9 @@ func ParseMapping(name string, r io.Reader) (*Mapping, error) {
 			}
 			m.Provider = p
 		case "grain":
-			switch Grain(value) {
-			case BalanceGrain, PaymentGrain:
-				m.Grain = Grain(value)
+			switch provider.Grain(value) {
+			case provider.BalanceGrain, provider.PaymentGrain:
+				m.Grain = provider.Grain(value)
 			default:
 				return nil, fail(line, key, "grain %q is not balance or payment", value)
 			}
@@ -190,7 +191,7 @@ func ParseMapping(name string, r io.Reader) (*Mapping, error) {
 		return nil, fail(line+1, "currency", "set exactly one of currency (a column) and fixed-currency (a code)")
 	}
 	wrong := []string{"captured", "refunded", "disputed"}
-	if m.Grain == PaymentGrain {
+	if m.Grain == provider.PaymentGrain {
 		wrong = []string{"net"}
 	}
 	for _, k := range wrong {

@@ -4,6 +4,8 @@ import (
 	"errors"
 	"strings"
 	"testing"
+
+	"github.com/settlehq/settle/provider"
 )
 
 func TestParseMappingErrors(t *testing.T) {
@@ -37,7 +39,7 @@ func TestParseMappingErrors(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if m.Comma != '\t' || m.DateFormat != "unix_ms" || m.Payout != "settlement #" || m.Grain != BalanceGrain || m.Provider != "acme_pay" {
+	if m.Comma != '\t' || m.DateFormat != "unix_ms" || m.Payout != "settlement #" || m.Grain != provider.BalanceGrain || m.Provider != "acme_pay" {
 		t.Errorf("parsed %+v", m)
 	}
 }

@@ -1,5 +1,7 @@
 package importers
 
+import "github.com/settlehq/settle/provider"
+
 // paymentsv3-json reads "Payments API V3" payments and refunds: a bare array,
 // a {"data":[…]} list or one object. Amounts are cents, times ISO 8601
 // (RFC 3339).
@@ -19,8 +21,8 @@ package importers
 //     object alone cannot tell, so an export must state it: a refund without
 //     amount (or currency) is an error rather than a guess.
 func paymentsV3Conv(cc *currencyCache) jsonConv {
-	return func(o *jobj, rec *Record) {
-		rec.Grain = PaymentGrain
+	return func(o *jobj, rec *provider.Record) {
+		rec.Grain = provider.PaymentGrain
 		rec.ID = o.reqStr("id")
 		rec.SourceRef = rec.ID
 		cur := o.currency("currency", cc)

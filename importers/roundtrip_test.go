@@ -10,6 +10,7 @@ import (
 
 	"github.com/settlehq/settle/importers"
 	"github.com/settlehq/settle/ledger/sqlite"
+	"github.com/settlehq/settle/provider"
 )
 
 // TestEdgeDatesRoundTrip stores records dated at the edges of what the
@@ -31,7 +32,7 @@ func TestEdgeDatesRoundTrip(t *testing.T) {
 	for i, s := range times {
 		b.WriteString("bt_" + string(rune('a'+i)) + ",seller_payment,usd,100,3,97," + s + "," + s + "\n")
 	}
-	read := map[string]*importers.Record{}
+	read := map[string]*provider.Record{}
 	_, err = st.Import(ctx, sqlite.ImportFile{File: "edges.csv", SHA256: "edges"}, func(sink sqlite.RecordSink) error {
 		rd, err := importers.NewReader(importers.FormatJustiFiPayoutCSV, "edges.csv", strings.NewReader(b.String()), nil)
 		if err != nil {
@@ -55,7 +56,7 @@ func TestEdgeDatesRoundTrip(t *testing.T) {
 		t.Fatal(err)
 	}
 	n := 0
-	err = st.EachRecord(ctx, sqlite.RecordFilter{NoRaw: true}, func(r *importers.Record) error {
+	err = st.EachRecord(ctx, sqlite.RecordFilter{NoRaw: true}, func(r *provider.Record) error {
 		n++
 		want := read[r.ID]
 		if !r.Created.Equal(want.Created) || !r.AvailableOn.Equal(want.AvailableOn) {

@@ -1,5 +1,7 @@
 package importers
 
+import "github.com/settlehq/settle/provider"
+
 // stripe-balance-json reads Stripe balance transactions as the API lists
 // them: {"object":"list","data":[{"object":"balance_transaction",…}],…} or
 // a bare array of them. Amounts are signed minor units, times Unix seconds.
@@ -12,8 +14,8 @@ package importers
 // so PayoutID is set only on a payout's own transaction (type payout,
 // payout_cancel or payout_failure), from its po_ source.
 func stripeBalanceConv(cc *currencyCache) jsonConv {
-	return func(o *jobj, rec *Record) {
-		rec.Grain = BalanceGrain
+	return func(o *jobj, rec *provider.Record) {
+		rec.Grain = provider.BalanceGrain
 		if obj := o.str("object"); obj != "" && obj != "balance_transaction" {
 			o.fail("object", errUnexpectedObject(obj, "balance_transaction"))
 		}

@@ -20,7 +20,10 @@ package importers
 // payment_intent_id; PayoutID is automatic_payout_id, else payout_id. The
 // reports carry no balance status, so Status is empty.
 
-import "github.com/settlehq/settle/ledger"
+import (
+	"github.com/settlehq/settle/ledger"
+	"github.com/settlehq/settle/provider"
+)
 
 // stripeTypeOfCategory is the balance-transaction type most transactions of
 // a reporting category have (Stripe's own mapping, inverted).
@@ -93,8 +96,8 @@ func (s *stripeItemized) header(h *csvHeader) error {
 	return nil
 }
 
-func (s *stripeItemized) row(r *csvRow, rec *Record) {
-	rec.Grain = BalanceGrain
+func (s *stripeItemized) row(r *csvRow, rec *provider.Record) {
+	rec.Grain = provider.BalanceGrain
 	rec.ID = r.req(s.id)
 	// Rows of one report nearly always share a currency: skip the lookup.
 	if c := r.get(s.currency); c == "" || c != s.lastCur {

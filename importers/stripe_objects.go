@@ -1,5 +1,7 @@
 package importers
 
+import "github.com/settlehq/settle/provider"
+
 // stripe-objects-json reads Stripe charge, refund, dispute and payout objects
 // as the API lists them ({"object":"list","data":[…]} or a bare array; one
 // file may mix kinds). Amounts are minor units, times Unix seconds.
@@ -21,8 +23,8 @@ package importers
 //
 // Test is true when livemode is false.
 func stripeObjectsConv(cc *currencyCache) jsonConv {
-	return func(o *jobj, rec *Record) {
-		rec.Grain = PaymentGrain
+	return func(o *jobj, rec *provider.Record) {
+		rec.Grain = provider.PaymentGrain
 		obj := o.reqStr("object")
 		rec.Type = obj
 		rec.ID = o.reqStr("id")

@@ -1,5 +1,7 @@
 package importers
 
+import "github.com/settlehq/settle/provider"
+
 // whop-payments-json reads Whop v5 payments: a list {"data":[…],
 // "pagination":…}, a bare array, or one payment object. Amounts are MAJOR
 // units given as JSON numbers (6.9 is $6.90); they are read as exact
@@ -15,8 +17,8 @@ package importers
 // nothing); Refunded is refunded_amount; Status is kept as given; Created is
 // created_at. Whop has no disputed amount.
 func whopPaymentsConv(cc *currencyCache) jsonConv {
-	return func(o *jobj, rec *Record) {
-		rec.Grain = PaymentGrain
+	return func(o *jobj, rec *provider.Record) {
+		rec.Grain = provider.PaymentGrain
 		rec.Type = "payment"
 		rec.ID = o.reqStr("id")
 		rec.SourceRef = rec.ID

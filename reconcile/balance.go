@@ -6,8 +6,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/settlehq/settle/importers"
 	"github.com/settlehq/settle/ledger"
+	"github.com/settlehq/settle/provider"
 )
 
 // MatchBalances reconciles one provider's balance-grain records with the
@@ -27,7 +27,7 @@ import (
 //
 // The inputs are read, never modified or copied; the engine keeps a few
 // dozen bytes per item.
-func MatchBalances(records []importers.Record, bts []ledger.BalanceTransaction, opts *Options) *Result {
+func MatchBalances(records []provider.Record, bts []ledger.BalanceTransaction, opts *Options) *Result {
 	opt := opts.withDefaults()
 	p := newProviderBalances(records)
 	l := newLedgerBalances(bts)
@@ -139,7 +139,7 @@ func compareBalance(p *providerBalances, i int, bt *ledger.BalanceTransaction, o
 
 // providerBalances is the provider side of the balance grain.
 type providerBalances struct {
-	recs []importers.Record
+	recs []provider.Record
 	kind []uint8
 	// fee and net are set only when foldSplits folded something; otherwise
 	// the records' own figures stand.
@@ -147,7 +147,7 @@ type providerBalances struct {
 	foldedInto map[int32]int32 // folded record → the record it was folded into
 }
 
-func newProviderBalances(recs []importers.Record) *providerBalances {
+func newProviderBalances(recs []provider.Record) *providerBalances {
 	p := &providerBalances{recs: recs, kind: make([]uint8, len(recs))}
 	cache := map[[3]string]uint8{}
 	for i := range recs {
@@ -185,7 +185,7 @@ func (p *providerBalances) Net(i int) int64 {
 }
 
 // compareRecords is a total order on provider records' contents.
-func compareRecords(a, b *importers.Record) int {
+func compareRecords(a, b *provider.Record) int {
 	if c := compareTimeID(a.Created, b.Created, a.ID, b.ID); c != 0 {
 		return c
 	}

@@ -7,8 +7,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/settlehq/settle/importers"
 	"github.com/settlehq/settle/ledger"
+	"github.com/settlehq/settle/provider"
 )
 
 var t0 = time.Date(2024, 6, 6, 12, 0, 0, 0, time.UTC)
@@ -16,8 +16,8 @@ var t0 = time.Date(2024, 6, 6, 12, 0, 0, 0, time.UTC)
 func hours(h int) time.Time { return t0.Add(time.Duration(h) * time.Hour) }
 
 // prov is a Stripe-style balance record.
-func prov(id, typ, cat, ref string, amount, fee int64, at time.Time) importers.Record {
-	return importers.Record{Provider: "stripe", Grain: importers.BalanceGrain, ID: id, Type: typ, ReportingCategory: cat,
+func prov(id, typ, cat, ref string, amount, fee int64, at time.Time) provider.Record {
+	return provider.Record{Provider: "stripe", Grain: provider.BalanceGrain, ID: id, Type: typ, ReportingCategory: cat,
 		SourceRef: ref, Currency: "usd", Amount: amount, Fee: fee, Net: amount - fee, Status: "available", Created: at}
 }
 
@@ -27,15 +27,15 @@ func bt(id, typ, cat, ref string, amount, fee int64, at time.Time) ledger.Balanc
 		Currency: "usd", Amount: amount, Fee: fee, Net: amount - fee, Status: "available", Created: at}
 }
 
-func withPayout(r importers.Record, po string) importers.Record { r.PayoutID = po; return r }
+func withPayout(r provider.Record, po string) provider.Record { r.PayoutID = po; return r }
 func btPayout(b ledger.BalanceTransaction, po string) ledger.BalanceTransaction {
 	b.PayoutID = po
 	return b
 }
 
 // stripeScenario has one subject per outcome the balance grain knows.
-func stripeScenario() ([]importers.Record, []ledger.BalanceTransaction) {
-	recs := []importers.Record{
+func stripeScenario() ([]provider.Record, []ledger.BalanceTransaction) {
+	recs := []provider.Record{
 		withPayout(prov("txn_1", "charge", "charge", "ch_1", 10000, 320, hours(0)), "po_1"),
 		// partial capture: 6000 of an authorized 10000, the ledger captured 6000 too
 		withPayout(prov("txn_2", "charge", "charge", "ch_2", 6000, 204, hours(1)), "po_1"),
@@ -147,7 +147,7 @@ func TestMatchBalancesLedgerPayoutMismatch(t *testing.T) {
 func TestMatchBalancesByLink(t *testing.T) {
 	// The provider's reference changed (or was never there): the link from an
 	// earlier run still pairs them, and is not returned as new.
-	recs := []importers.Record{prov("txn_1", "charge", "charge", "", 500, 0, hours(0))}
+	recs := []provider.Record{prov("txn_1", "charge", "charge", "", 500, 0, hours(0))}
 	bts := []ledger.BalanceTransaction{
 		bt("bt_1", "charge", "charge", "ch_1", 500, 0, hours(0)),
 		bt("bt_2", "charge", "charge", "ch_2", 500, 0, hours(1)), // would make the heuristic ambiguous
@@ -165,7 +165,7 @@ func TestMatchBalancesByLink(t *testing.T) {
 func TestMatchBalancesSharedReference(t *testing.T) {
 	// Two refunds under one reference in the ledger, three at the provider:
 	// equal amounts pair first, the extra record is a duplicate claimant.
-	recs := []importers.Record{
+	recs := []provider.Record{
 		prov("txn_a", "refund", "refund", "re_1", -300, 0, hours(0)),
 		prov("txn_b", "refund", "refund", "re_1", -700, 0, hours(1)),
 		prov("txn_c", "refund", "refund", "re_1", -700, 0, hours(2)),
@@ -188,12 +188,12 @@ func TestMatchBalancesSharedReference(t *testing.T) {
 }
 
 func TestMatchBalancesJustiFiFold(t *testing.T) {
-	jf := func(id, typ, cat, ref, payment string, amount int64, at time.Time) importers.Record {
-		return importers.Record{Provider: "justifi", Grain: importers.BalanceGrain, ID: id, Type: typ, ReportingCategory: cat,
+	jf := func(id, typ, cat, ref, payment string, amount int64, at time.Time) provider.Record {
+		return provider.Record{Provider: "justifi", Grain: provider.BalanceGrain, ID: id, Type: typ, ReportingCategory: cat,
 			SourceRef: ref, PaymentRef: payment, Currency: "usd", Amount: amount, Net: amount, Created: at}
 	}
 	// As the importer reads testdata/importers/justifi-balance-json.
-	recs := []importers.Record{
+	recs := []provider.Record{
 		jf("pbt_1a", "payment", "charge", "py_1", "py_1", 10000, hours(0)),
 		jf("pbt_1b", "payment_fee", "fee", "fee_1", "py_1", -300, hours(0)),
 		jf("pbt_1c", "refund", "refund", "re_1", "py_1", -2500, hours(48)),

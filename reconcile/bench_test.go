@@ -5,8 +5,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/settlehq/settle/importers"
 	"github.com/settlehq/settle/ledger"
+	"github.com/settlehq/settle/provider"
 )
 
 // synthetic builds n ledger balance transactions and about n provider
@@ -15,8 +15,8 @@ import (
 // one without reference (heuristic); per 1,000, one duplicated row; every
 // 1,000th item is a payout sweeping the 999 before it. Half the pairs are
 // linked by an earlier run.
-func synthetic(n int) ([]importers.Record, []ledger.BalanceTransaction, map[string]string) {
-	recs := make([]importers.Record, 0, n+n/1000)
+func synthetic(n int) ([]provider.Record, []ledger.BalanceTransaction, map[string]string) {
+	recs := make([]provider.Record, 0, n+n/1000)
 	bts := make([]ledger.BalanceTransaction, 0, n)
 	links := make(map[string]string, n/2)
 	base := time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)
@@ -48,7 +48,7 @@ func synthetic(n int) ([]importers.Record, []ledger.BalanceTransaction, map[stri
 		} else {
 			b.PayoutID = po
 		}
-		r := importers.Record{Provider: "stripe", Grain: importers.BalanceGrain, ID: "txn_" + num, Type: typ,
+		r := provider.Record{Provider: "stripe", Grain: provider.BalanceGrain, ID: "txn_" + num, Type: typ,
 			ReportingCategory: typ, SourceRef: refPrefix + num, Currency: "usd", Amount: amount, Fee: fee,
 			Net: amount - fee, Status: "available", Created: at, AvailableOn: at.Add(48 * time.Hour)}
 		if typ == "payout" {

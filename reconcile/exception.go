@@ -3,7 +3,7 @@ package reconcile
 import (
 	"time"
 
-	"github.com/settlehq/settle/importers"
+	"github.com/settlehq/settle/provider"
 )
 
 // ExceptionStatus is where an exception stands.
@@ -30,7 +30,7 @@ type Exception struct {
 	Kind        OutcomeKind
 	Status      ExceptionStatus
 	Provider    string
-	Grain       importers.Grain
+	Grain       provider.Grain
 	Subject     string
 	ProviderID  string
 	LedgerID    string
@@ -54,7 +54,7 @@ type Exception struct {
 // [From, To). A zero From or To leaves that end open.
 type Scope struct {
 	Provider string
-	Grain    importers.Grain
+	Grain    provider.Grain
 	From, To time.Time
 }
 
@@ -140,7 +140,7 @@ func PlanExceptions(scope Scope, runID string, known []Exception, outcomes []Out
 	return plan
 }
 
-func fromOutcome(o *Outcome, grain importers.Grain) Exception {
+func fromOutcome(o *Outcome, grain provider.Grain) Exception {
 	return Exception{Fingerprint: o.Fingerprint, Kind: o.Kind, Provider: o.Provider, Grain: grain, Subject: o.Subject,
 		ProviderID: o.ProviderID, LedgerID: o.LedgerID, Ref: o.Ref, Currency: o.Currency, Amount: o.Amount, At: o.At,
 		Diffs: o.Diffs, Payout: o.Payout}

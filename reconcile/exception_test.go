@@ -4,11 +4,11 @@ import (
 	"fmt"
 	"testing"
 
-	"github.com/settlehq/settle/importers"
+	"github.com/settlehq/settle/provider"
 )
 
 func TestPlanExceptions(t *testing.T) {
-	scope := Scope{Provider: "stripe", Grain: importers.BalanceGrain, From: hours(0), To: hours(24)}
+	scope := Scope{Provider: "stripe", Grain: provider.BalanceGrain, From: hours(0), To: hours(24)}
 	recs, bts := stripeScenario()
 	run1 := MatchBalances(recs, bts, nil)
 	n := 0
@@ -26,7 +26,7 @@ func TestPlanExceptions(t *testing.T) {
 		}
 	}
 	known = append(known, Exception{ID: "exc_old", Fingerprint: "missing_in_ledger|stripe|charge|txn_0||",
-		Status: ExceptionOpen, Provider: "stripe", Grain: importers.BalanceGrain, At: hours(-48)})
+		Status: ExceptionOpen, Provider: "stripe", Grain: provider.BalanceGrain, At: hours(-48)})
 
 	// The same inputs again: nothing new, nothing closed.
 	p2 := PlanExceptions(scope, "run_2", known, MatchBalances(recs, bts, nil).Outcomes, hours(31), newID)

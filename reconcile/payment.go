@@ -5,8 +5,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/settlehq/settle/importers"
 	"github.com/settlehq/settle/ledger"
+	"github.com/settlehq/settle/provider"
 )
 
 // MatchPayments reconciles one provider's payment-grain records with the
@@ -29,7 +29,7 @@ import (
 // currency, status (see PaymentStatusOf) and created date. A provider payment
 // that collected nothing (NotCollected) and has no ledger payment is
 // skipped, not reported missing.
-func MatchPayments(records []importers.Record, payments []ledger.Payment, opts *Options) *Result {
+func MatchPayments(records []provider.Record, payments []ledger.Payment, opts *Options) *Result {
 	opt := opts.withDefaults()
 	p := &providerPayments{recs: records, refunded: make([]int64, len(records)), disputed: make([]int64, len(records))}
 	l := &ledgerPayments{ps: payments}
@@ -132,7 +132,7 @@ func comparePayment(p *providerPayments, i int, pay *ledger.Payment, tol time.Du
 
 // providerPayments is the provider side of the payment grain.
 type providerPayments struct {
-	recs               []importers.Record
+	recs               []provider.Record
 	refunded, disputed []int64 // after folding refunds and disputes
 }
 

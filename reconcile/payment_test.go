@@ -5,12 +5,12 @@ import (
 	"testing"
 	"time"
 
-	"github.com/settlehq/settle/importers"
 	"github.com/settlehq/settle/ledger"
+	"github.com/settlehq/settle/provider"
 )
 
-func payRec(provider, typ, id, paymentRef, status string, amount, captured, refunded, disputed int64, at time.Time) importers.Record {
-	return importers.Record{Provider: provider, Grain: importers.PaymentGrain, Type: typ, ID: id, SourceRef: id,
+func payRec(prov, typ, id, paymentRef, status string, amount, captured, refunded, disputed int64, at time.Time) provider.Record {
+	return provider.Record{Provider: prov, Grain: provider.PaymentGrain, Type: typ, ID: id, SourceRef: id,
 		PaymentRef: paymentRef, Currency: "usd", Status: status, Amount: amount, Captured: captured,
 		Refunded: refunded, Disputed: disputed, Created: at}
 }
@@ -29,13 +29,13 @@ func TestMatchPayments(t *testing.T) {
 	}
 	cases := []struct {
 		name    string
-		recs    []importers.Record
+		recs    []provider.Record
 		ledger  []ledger.Payment
 		summary Summary
 		want    []want
 	}{{
 		name: "justifi",
-		recs: []importers.Record{
+		recs: []provider.Record{
 			payRec("justifi", "payment", "py_1", "py_1", "succeeded", 10000, 10000, 0, 0, hours(0)),
 			payRec("justifi", "payment", "py_2", "py_2", "partially_refunded", 5000, 5000, 2000, 0, hours(1)),
 			payRec("justifi", "payment", "py_3", "py_3", "disputed", 7000, 7000, 0, 7000, hours(2)),
@@ -55,7 +55,7 @@ func TestMatchPayments(t *testing.T) {
 		},
 	}, {
 		name: "whop",
-		recs: []importers.Record{
+		recs: []provider.Record{
 			payRec("whop", "payment", "pay_w1", "pay_w1", "paid", 690, 690, 0, 0, hours(0)),
 			payRec("whop", "payment", "pay_w2", "pay_w2", "paid", 1500, 1500, 500, 0, hours(1)),
 			payRec("whop", "payment", "pay_w3", "pay_w3", "open", 2000, 0, 0, 0, hours(2)),
@@ -75,7 +75,7 @@ func TestMatchPayments(t *testing.T) {
 		},
 	}, {
 		name: "payments api v3",
-		recs: []importers.Record{
+		recs: []provider.Record{
 			payRec("paymentsv3", "payment", "pay_1", "pay_1", "succeeded", 2500, 2500, 0, 0, hours(0)),
 			payRec("paymentsv3", "refund", "rf_1", "pay_1", "succeeded", 1000, 0, 1000, 0, hours(5)),
 			payRec("paymentsv3", "refund", "rf_2", "pay_1", "failed", 1500, 0, 1500, 0, hours(6)),

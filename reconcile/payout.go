@@ -3,8 +3,8 @@ package reconcile
 import (
 	"slices"
 
-	"github.com/settlehq/settle/importers"
 	"github.com/settlehq/settle/ledger"
+	"github.com/settlehq/settle/provider"
 )
 
 // sweep totals the balance transactions a payout swept.
@@ -127,7 +127,7 @@ func newComposition(p *providerBalances, l *ledgerBalances, m *matcher, isPayout
 // compare fills fig's Missing and Extra for a ledger payout bt paired with
 // the provider's payout record rec, when the provider's export groups its
 // records by payout; otherwise there is nothing to compare against.
-func (c *composition) compare(fig *PayoutFigures, rec *importers.Record, bt *ledger.BalanceTransaction) {
+func (c *composition) compare(fig *PayoutFigures, rec *provider.Record, bt *ledger.BalanceTransaction) {
 	provIDs := []string{rec.SourceRef, rec.ID}
 	provMembers := slices.Concat(c.byProv[rec.SourceRef], c.byProv[rec.ID])
 	if rec.SourceRef == rec.ID {

@@ -4,15 +4,15 @@ import (
 	"slices"
 	"testing"
 
-	"github.com/settlehq/settle/importers"
 	"github.com/settlehq/settle/ledger"
+	"github.com/settlehq/settle/provider"
 )
 
 // A provider's available_on that differs from a ledger estimate is adopted,
 // not raised; one that differs from a told date is a mismatch.
 func TestEstimatedAvailableOnIsAdopted(t *testing.T) {
 	provDate := hours(24 * 7)
-	recs := []importers.Record{
+	recs := []provider.Record{
 		prov("txn_1", "charge", "charge", "ch_1", 1000, 30, hours(0)),
 		prov("txn_2", "charge", "charge", "ch_2", 2000, 60, hours(1)),
 	}
@@ -44,7 +44,7 @@ func TestEstimatedAvailableOnIsAdopted(t *testing.T) {
 // charges raises one payout exception naming it; a payout with no members
 // in the ledger (a manual one) raises none.
 func TestPayoutCompositionAgainstProviderGrouping(t *testing.T) {
-	recs := []importers.Record{
+	recs := []provider.Record{
 		withPayout(prov("txn_1", "charge", "charge", "ch_1", 1000, 30, hours(0)), "po_1"),
 		withPayout(prov("txn_2", "charge", "charge", "ch_2", 2000, 60, hours(1)), "po_1"),
 		withPayout(prov("txn_3", "charge", "charge", "ch_3", 500, 15, hours(2)), "po_1"),

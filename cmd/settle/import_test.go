@@ -6,8 +6,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/settlehq/settle/importers"
 	"github.com/settlehq/settle/ledger/sqlite"
+	"github.com/settlehq/settle/provider"
 )
 
 const itemizedHeader = `"balance_transaction_id","created_utc","available_on_utc","currency","gross","fee","net","reporting_category","source_id","description"`
@@ -154,7 +154,7 @@ func TestImportEncoding(t *testing.T) {
 	}
 	defer st.Close()
 	var got string
-	err = st.EachRecord(context.Background(), sqlite.RecordFilter{RecordID: "txn_2"}, func(r *importers.Record) error {
+	err = st.EachRecord(context.Background(), sqlite.RecordFilter{RecordID: "txn_2"}, func(r *provider.Record) error {
 		got = r.Description
 		return nil
 	})
@@ -185,7 +185,7 @@ func TestImportByteOrderMark(t *testing.T) {
 	}
 	defer st.Close()
 	raw := map[string]string{}
-	err = st.EachRecord(context.Background(), sqlite.RecordFilter{}, func(r *importers.Record) error {
+	err = st.EachRecord(context.Background(), sqlite.RecordFilter{}, func(r *provider.Record) error {
 		raw[r.ID] = r.Raw
 		return nil
 	})

@@ -8,9 +8,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/settlehq/settle/importers"
 	"github.com/settlehq/settle/ledger"
 	"github.com/settlehq/settle/ledger/sqlite"
+	"github.com/settlehq/settle/provider"
 )
 
 // The store refuses to write a time it cannot hold exactly, whoever asks:
@@ -69,7 +69,7 @@ func TestImportRefusesRecordTimesItCannotHold(t *testing.T) {
 	defer s.Close()
 	f := sqlite.ImportFile{File: "far.csv", SHA256: strings.Repeat("0", 64)}
 	_, err := s.Import(context.Background(), f, func(sink sqlite.RecordSink) error {
-		return sink.Add(&importers.Record{Provider: "stripe", Format: "stripe-itemized-csv", Grain: importers.BalanceGrain,
+		return sink.Add(&provider.Record{Provider: "stripe", Format: "stripe-itemized-csv", Grain: provider.BalanceGrain,
 			ID: "txn_1", Currency: "usd", Amount: 100, Net: 100, Created: t0,
 			AvailableOn: time.Date(2263, 1, 1, 0, 0, 0, 0, time.UTC), File: "far.csv", Line: 2})
 	})

@@ -6,8 +6,9 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"github.com/klauspost/compress/flate"
 	"io"
+
+	"github.com/klauspost/compress/flate"
 )
 
 // contentChunk is how many bytes of an imported file one import_content row

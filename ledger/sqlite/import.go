@@ -6,7 +6,7 @@ import (
 	"errors"
 	"time"
 
-	"github.com/settlehq/settle/importers"
+	"github.com/settlehq/settle/provider"
 )
 
 // ImportFile describes one provider export being imported.
@@ -41,7 +41,7 @@ type Quarantined struct {
 // they are; any other keeps its Raw itself, so a caller that does not pass
 // the file on loses nothing.
 type RecordSink interface {
-	Add(r *importers.Record) error
+	Add(r *provider.Record) error
 	Quarantine(q Quarantined) error
 	Write(p []byte) (int, error)
 }

@@ -17,6 +17,7 @@ import (
 
 	"github.com/settlehq/settle/importers"
 	"github.com/settlehq/settle/ledger/sqlite"
+	"github.com/settlehq/settle/provider"
 )
 
 const itemizedHeader = `"balance_transaction_id","created_utc","available_on_utc","currency","gross","fee","net","reporting_category","source_id","description"` + "\n"
@@ -59,7 +60,7 @@ func importData(t *testing.T, st *sqlite.Store, name, data string, noContent boo
 }
 
 // addAll passes every record rd reads to add.
-func addAll(rd importers.Reader, add func(*importers.Record) error) error {
+func addAll(rd importers.Reader, add func(*provider.Record) error) error {
 	for {
 		rec, err := rd.Read()
 		if err == io.EOF {
@@ -75,7 +76,7 @@ func addAll(rd importers.Reader, add func(*importers.Record) error) error {
 }
 
 // readAll reads a file's records as the importer does.
-func readAll(t *testing.T, name, data string) []*importers.Record {
+func readAll(t *testing.T, name, data string) []*provider.Record {
 	t.Helper()
 	rd, _, err := importers.Open(name, strings.NewReader(data), nil)
 	if err != nil {
@@ -88,10 +89,10 @@ func readAll(t *testing.T, name, data string) []*importers.Record {
 	return recs
 }
 
-func storedRecords(t *testing.T, st *sqlite.Store, f sqlite.RecordFilter) []*importers.Record {
+func storedRecords(t *testing.T, st *sqlite.Store, f sqlite.RecordFilter) []*provider.Record {
 	t.Helper()
-	var out []*importers.Record
-	if err := st.EachRecord(context.Background(), f, func(r *importers.Record) error {
+	var out []*provider.Record
+	if err := st.EachRecord(context.Background(), f, func(r *provider.Record) error {
 		out = append(out, r)
 		return nil
 	}); err != nil {
@@ -124,7 +125,7 @@ func TestImportRoundTrip(t *testing.T) {
 			if len(got) != len(want) {
 				t.Fatalf("%d records stored, want %d", len(got), len(want))
 			}
-			byID := map[string]*importers.Record{}
+			byID := map[string]*provider.Record{}
 			for _, r := range got {
 				byID[r.ID] = r
 			}
@@ -151,7 +152,7 @@ func TestImportRoundTrip(t *testing.T) {
 			if want := map[bool]int{false: 1, true: 6001}[noContent]; inRow != want {
 				t.Errorf("%d records keep their raw row themselves, want %d", inRow, want)
 			}
-			r, err := st.Record(context.Background(), "stripe", importers.BalanceGrain, "txn_long")
+			r, err := st.Record(context.Background(), "stripe", provider.BalanceGrain, "txn_long")
 			if err != nil || r.Raw != strings.TrimSuffix(itemizedRow("txn_long", 1, 500, strings.Repeat("x", 700_000)), "\n") {
 				t.Errorf("Record(txn_long): %v", err)
 			}
@@ -224,7 +225,7 @@ func TestImportOverlapAndRepeats(t *testing.T) {
 	if !reflect.DeepEqual(files, want) {
 		t.Errorf("records %v, want %v", files, want)
 	}
-	r, err := st.Record(ctx, "stripe", importers.BalanceGrain, "txn_1")
+	r, err := st.Record(ctx, "stripe", provider.BalanceGrain, "txn_1")
 	if err != nil || r.Raw != strings.TrimSuffix(itemizedRow("txn_1", 1, 1000, "a, corrected"), "\n") {
 		t.Errorf("txn_1 raw %q, %v", r.Raw, err)
 	}
@@ -248,7 +249,7 @@ func TestImportFailureStoresNothing(t *testing.T) {
 		if err != nil {
 			return err
 		}
-		return addAll(rd, func(rec *importers.Record) error {
+		return addAll(rd, func(rec *provider.Record) error {
 			if n++; n == 4000 {
 				return boom
 			}
@@ -271,13 +272,13 @@ func TestImportFailureStoresNothing(t *testing.T) {
 func TestImportMixedAndQuarantined(t *testing.T) {
 	st := open(t, filepath.Join(t.TempDir(), "t.db"))
 	defer st.Close()
-	var recs []*importers.Record
+	var recs []*provider.Record
 	for i := range 450 {
-		r := &importers.Record{Provider: []string{"stripe", "justifi"}[i/100%2], Format: "test", Grain: importers.BalanceGrain,
+		r := &provider.Record{Provider: []string{"stripe", "justifi"}[i/100%2], Format: "test", Grain: provider.BalanceGrain,
 			ID: fmt.Sprintf("r%d", i), Currency: "usd", Amount: int64(i), Net: int64(i), File: "mixed.json", Line: i + 1,
 			Raw: fmt.Sprintf(`{"id":"r%d"}`, i)}
 		if i%7 == 0 {
-			r.Grain, r.Captured = importers.PaymentGrain, int64(i)
+			r.Grain, r.Captured = provider.PaymentGrain, int64(i)
 		}
 		recs = append(recs, r)
 	}
@@ -293,7 +294,7 @@ func TestImportMixedAndQuarantined(t *testing.T) {
 	if err != nil || stats.Records != 451 || stats.Added != 450 || stats.Quarantined != 1 {
 		t.Fatalf("%+v, %v", stats, err)
 	}
-	got := map[string]*importers.Record{}
+	got := map[string]*provider.Record{}
 	for _, r := range storedRecords(t, st, sqlite.RecordFilter{}) {
 		got[r.ID] = r
 	}
@@ -382,7 +383,7 @@ func TestImportMemoryIsFlat(t *testing.T) {
 		if err != nil {
 			return err
 		}
-		return addAll(rd, func(rec *importers.Record) error {
+		return addAll(rd, func(rec *provider.Record) error {
 			if count++; count%50_000 == 0 {
 				runtime.GC()
 				runtime.ReadMemStats(&ms)
@@ -419,7 +420,7 @@ func TestRawRowsOnTheRecordsConnection(t *testing.T) {
 	if _, err := importData(t, st, "f.csv", data, false); err != nil {
 		t.Fatal(err)
 	}
-	done := make(chan []*importers.Record)
+	done := make(chan []*provider.Record)
 	go func() { done <- storedRecords(t, st, sqlite.RecordFilter{}) }()
 	select {
 	case got := <-done:
@@ -443,7 +444,7 @@ func TestImportCanceled(t *testing.T) {
 		if err != nil {
 			return err
 		}
-		return addAll(rd, func(rec *importers.Record) error {
+		return addAll(rd, func(rec *provider.Record) error {
 			if n++; n == 20_000 {
 				cancel()
 			}

@@ -5,13 +5,14 @@ import (
 	"hash/maphash"
 
 	"github.com/settlehq/settle/importers"
+	"github.com/settlehq/settle/provider"
 )
 
 // batch is records of one provider and grain, packed as the parameters of
 // an insertRecords statement.
 type batch struct {
 	provider string
-	grain    importers.Grain
+	grain    provider.Grain
 	n        int
 	p        params
 	ids      []uint64 // hash of each record's provider|grain|id
@@ -121,7 +122,7 @@ func (k *sink) send(j job) error {
 	}
 }
 
-func (k *sink) Add(r *importers.Record) error {
+func (k *sink) Add(r *provider.Record) error {
 	created, avail, err := storeTimes2("created", r.Created, "available_on", r.AvailableOn)
 	if err != nil {
 		return &importers.ParseError{File: r.File, Line: r.Line, Err: err}
@@ -195,7 +196,7 @@ func (k *sink) Add(r *importers.Record) error {
 }
 
 // newBatch returns an empty batch, reusing one the writer is done with.
-func (k *sink) newBatch(provider string, grain importers.Grain) *batch {
+func (k *sink) newBatch(provider string, grain provider.Grain) *batch {
 	var b *batch
 	select {
 	case b = <-k.batches:

@@ -9,8 +9,8 @@ import (
 	"time"
 
 	"github.com/settlehq/settle"
-	"github.com/settlehq/settle/importers"
 	"github.com/settlehq/settle/ledger/sqlite"
+	"github.com/settlehq/settle/provider"
 )
 
 // dbAtVersion creates a database at path with the migrations up to version
@@ -81,14 +81,14 @@ func TestMigration5KeepsRecords(t *testing.T) {
 	st := open(t, path)
 	defer st.Close()
 	got := storedRecords(t, st, sqlite.RecordFilter{})
-	want := []*importers.Record{
-		{Provider: "stripe", Format: "stripe-itemized-csv", Grain: importers.BalanceGrain, ID: "txn_1", Type: "charge",
+	want := []*provider.Record{
+		{Provider: "stripe", Format: "stripe-itemized-csv", Grain: provider.BalanceGrain, ID: "txn_1", Type: "charge",
 			ReportingCategory: "charge", SourceRef: "ch_1", PaymentRef: "ch_1", Currency: "usd", Amount: 2999, Fee: 117,
 			Net: 2882, Created: created, PayoutID: "po_1", Description: "Order 1", File: "a.csv", Line: 2,
 			Raw: "txn_1,2026-11-02 09:30:00,usd,29.99,1.17,28.82,charge"},
-		{Provider: "stripe", Format: "stripe-itemized-csv", Grain: importers.BalanceGrain, ID: "txn_1", Currency: "usd",
+		{Provider: "stripe", Format: "stripe-itemized-csv", Grain: provider.BalanceGrain, ID: "txn_1", Currency: "usd",
 			Amount: 2999, Created: created, File: "elsewhere/a.csv", Line: 3, Raw: "txn_1,again"},
-		{Provider: "stripe", Format: "stripe-balance-json", Grain: importers.BalanceGrain, ID: "txn_9", Type: "payout",
+		{Provider: "stripe", Format: "stripe-balance-json", Grain: provider.BalanceGrain, ID: "txn_9", Type: "payout",
 			Currency: "usd", Amount: -500, Net: -500, Status: "available", Created: created.Add(time.Hour), File: "b.json",
 			Line: 4, Raw: `{"id":"txn_9"}`},
 	}
@@ -107,7 +107,7 @@ func TestMigration5KeepsRecords(t *testing.T) {
 	if err != nil || stats.Added != 0 || stats.Updated != 1 {
 		t.Fatalf("newer export: %+v, %v", stats, err)
 	}
-	r, err := st.Record(ctx, "stripe", importers.BalanceGrain, "txn_1")
+	r, err := st.Record(ctx, "stripe", provider.BalanceGrain, "txn_1")
 	if err != nil || r.Description != "Order 1, refunded" || r.File != "c.csv" || r.Line != 2 {
 		t.Errorf("txn_1 after the newer export: %+v, %v", r, err)
 	}

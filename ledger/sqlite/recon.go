@@ -8,8 +8,8 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/settlehq/settle/importers"
 	"github.com/settlehq/settle/ledger"
+	"github.com/settlehq/settle/provider"
 	"github.com/settlehq/settle/reconcile"
 )
 
@@ -95,7 +95,7 @@ func (s *Store) SaveRun(ctx context.Context, run *Run, outcomes []reconcile.Outc
 		if err != nil {
 			return err
 		}
-		scope := reconcile.Scope{Provider: run.Provider, Grain: importers.Grain(run.Grain), From: run.From, To: run.To}
+		scope := reconcile.Scope{Provider: run.Provider, Grain: provider.Grain(run.Grain), From: run.From, To: run.To}
 		now := run.FinishedAt.UTC()
 		plan := reconcile.PlanExceptions(scope, strconv.FormatInt(run.ID, 10), known, outcomes, now, func() string { return "" })
 		for _, e := range plan.Open {
@@ -179,10 +179,10 @@ func (s *Store) SaveRun(ctx context.Context, run *Run, outcomes []reconcile.Outc
 // knownExceptions loads every exception of a provider and grain, which
 // reconcile.PlanExceptions compares a run against (a resolved one found
 // again is reopened, not duplicated).
-func knownExceptions(ctx context.Context, q querier, provider, grain string) ([]reconcile.Exception, error) {
+func knownExceptions(ctx context.Context, q querier, prov, grain string) ([]reconcile.Exception, error) {
 	rows, err := q.QueryContext(ctx, `SELECT id, fingerprint, kind, status, subject, provider_id, ledger_id, ref, currency,
 		amount, occurred_at, note, first_run, last_run FROM recon_exceptions
-		WHERE provider = ? AND grain = ? ORDER BY id`, provider, grain)
+		WHERE provider = ? AND grain = ? ORDER BY id`, prov, grain)
 	if err != nil {
 		return nil, err
 	}
@@ -197,7 +197,7 @@ func knownExceptions(ctx context.Context, q querier, provider, grain string) ([]
 			return nil, err
 		}
 		e.ID, e.Kind, e.Status, e.At = strconv.FormatInt(id, 10), reconcile.OutcomeKind(kind), reconcile.ExceptionStatus(status), fromTS(at)
-		e.Provider, e.Grain = provider, importers.Grain(grain)
+		e.Provider, e.Grain = prov, provider.Grain(grain)
 		e.OpenedRun, e.LastRun = strconv.FormatInt(first, 10), strconv.FormatInt(last, 10)
 		out = append(out, e)
 	}

@@ -6,8 +6,8 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/settlehq/settle/importers"
 	"github.com/settlehq/settle/ledger"
+	"github.com/settlehq/settle/provider"
 )
 
 // RecordFilter selects provider records. Zero fields do not filter.
@@ -15,7 +15,7 @@ type RecordFilter struct {
 	ImportID int64
 	RecordID string
 	Provider string
-	Grain    importers.Grain
+	Grain    provider.Grain
 	From, To time.Time // created in [From, To)
 	NoRaw    bool      // leave Raw empty (reconciliation does not need it)
 }
@@ -27,7 +27,7 @@ type RecordFilter struct {
 // the one: cheap for records in about the order of their file, as exports
 // list them, dear for many records in another order. Callers that do not
 // show raw rows should set NoRaw.
-func (s *Store) EachRecord(ctx context.Context, f RecordFilter, fn func(*importers.Record) error) error {
+func (s *Store) EachRecord(ctx context.Context, f RecordFilter, fn func(*provider.Record) error) error {
 	where := "1 = 1"
 	var args []any
 	if f.ImportID != 0 {
@@ -80,7 +80,7 @@ func (s *Store) EachRecord(ctx context.Context, f RecordFilter, fn func(*importe
 	defer rows.Close()
 	raws := &rawReader{q: q}
 	for rows.Next() {
-		var r importers.Record
+		var r provider.Record
 		var grain string
 		var created, avail, importID int64
 		var rawOffset, rawSize sql.NullInt64
@@ -90,7 +90,7 @@ func (s *Store) EachRecord(ctx context.Context, f RecordFilter, fn func(*importe
 			&created, &avail, &r.PayoutID, &r.Description, &importID, &r.File, &r.Line, &rawOffset, &rawSize, &raw); err != nil {
 			return err
 		}
-		r.Grain, r.Created, r.AvailableOn = importers.Grain(grain), fromTS(created), fromTS(avail)
+		r.Grain, r.Created, r.AvailableOn = provider.Grain(grain), fromTS(created), fromTS(avail)
 		r.Offset, r.Raw = rawOffset.Int64, raw.String
 		if rawSize.Valid {
 			if r.Raw, err = raws.read(ctx, importID, rawOffset.Int64, rawSize.Int64); err != nil {
@@ -123,9 +123,9 @@ func (s *Store) RecordGrains(ctx context.Context) ([][2]string, error) {
 }
 
 // Record returns the first stored occurrence of a provider record.
-func (s *Store) Record(ctx context.Context, provider string, grain importers.Grain, id string) (*importers.Record, error) {
-	var found *importers.Record
-	err := s.EachRecord(ctx, RecordFilter{Provider: provider, Grain: grain, RecordID: id}, func(r *importers.Record) error {
+func (s *Store) Record(ctx context.Context, prov string, grain provider.Grain, id string) (*provider.Record, error) {
+	var found *provider.Record
+	err := s.EachRecord(ctx, RecordFilter{Provider: prov, Grain: grain, RecordID: id}, func(r *provider.Record) error {
 		if found == nil {
 			found = r
 		}
@@ -135,7 +135,7 @@ func (s *Store) Record(ctx context.Context, provider string, grain importers.Gra
 		return nil, err
 	}
 	if found == nil {
-		return nil, fmt.Errorf("provider record %s %s: %w", provider, id, ledger.ErrNotFound)
+		return nil, fmt.Errorf("provider record %s %s: %w", prov, id, ledger.ErrNotFound)
 	}
 	return found, nil
 }
@@ -152,7 +152,7 @@ type RecordsAfter struct {
 // RecordsSince describes the records of a provider and grain stored after
 // afterID. Records updated in place by a later, overlapping export keep
 // their id and are not counted again.
-func (s *Store) RecordsSince(ctx context.Context, provider string, grain importers.Grain, afterID int64) (RecordsAfter, error) {
+func (s *Store) RecordsSince(ctx context.Context, provider string, grain provider.Grain, afterID int64) (RecordsAfter, error) {
 	var r RecordsAfter
 	var minC, maxC, maxID sql.NullInt64
 	err := s.db.QueryRowContext(ctx, `SELECT COUNT(*), MIN(created), MAX(created), MAX(id) FROM provider_records
@@ -169,7 +169,7 @@ func (s *Store) RecordsSince(ctx context.Context, provider string, grain importe
 // RecordsCovered returns the newest provider record id that runs of a
 // provider and grain have covered together with every record before it;
 // records after it have not been reconciled yet.
-func (s *Store) RecordsCovered(ctx context.Context, provider string, grain importers.Grain) (int64, error) {
+func (s *Store) RecordsCovered(ctx context.Context, provider string, grain provider.Grain) (int64, error) {
 	var id sql.NullInt64
 	err := s.db.QueryRowContext(ctx, `SELECT MAX(records_through) FROM recon_runs WHERE provider = ? AND grain = ?`,
 		provider, string(grain)).Scan(&id)

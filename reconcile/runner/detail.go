@@ -7,9 +7,9 @@ import (
 	"strings"
 	"time"
 
-	"github.com/settlehq/settle/importers"
 	"github.com/settlehq/settle/ledger"
 	"github.com/settlehq/settle/ledger/sqlite"
+	"github.com/settlehq/settle/provider"
 )
 
 // ExceptionDetail is one exception with both of its sides, for a person to
@@ -44,13 +44,13 @@ func Detail(ctx context.Context, st *sqlite.Store, books *ledger.Ledger, id int6
 		return t.UTC().Format(time.RFC3339)
 	}
 	if e.ProviderID != "" {
-		rec, err := st.Record(ctx, e.Provider, importers.Grain(e.Grain), e.ProviderID)
+		rec, err := st.Record(ctx, e.Provider, provider.Grain(e.Grain), e.ProviderID)
 		switch {
 		case err == nil:
 			d.ProviderRaw, d.ProviderSource = strings.TrimRight(rec.Raw, "\r\n"), fmt.Sprintf("%s:%d", rec.File, rec.Line)
 			d.ProviderFields = [][2]string{{"id", rec.ID}, {"type", rec.Type}, {"reference", rec.SourceRef},
 				{"currency", rec.Currency}, {"amount", money(rec.Currency, rec.Amount)}}
-			if e.Grain == string(importers.BalanceGrain) {
+			if e.Grain == string(provider.BalanceGrain) {
 				d.ProviderFields = append(d.ProviderFields, [][2]string{{"fee", money(rec.Currency, rec.Fee)},
 					{"net", money(rec.Currency, rec.Net)}, {"status", rec.Status}, {"date", day(rec.Created)},
 					{"available_on", day(rec.AvailableOn)}, {"payout", rec.PayoutID}}...)
@@ -67,7 +67,7 @@ func Detail(ctx context.Context, st *sqlite.Store, books *ledger.Ledger, id int6
 		return d, nil
 	}
 	err = books.View(ctx, func(tx ledger.ReadTx) error {
-		if e.Grain == string(importers.PaymentGrain) {
+		if e.Grain == string(provider.PaymentGrain) {
 			p, err := tx.Payment(ctx, e.LedgerID)
 			if err != nil {
 				return err

@@ -10,6 +10,7 @@ import (
 	"github.com/settlehq/settle/importers"
 	"github.com/settlehq/settle/ledger"
 	"github.com/settlehq/settle/ledger/sqlite"
+	"github.com/settlehq/settle/provider"
 	"github.com/settlehq/settle/reconcile"
 )
 
@@ -29,7 +30,7 @@ var ErrNothingToBook = errors.New("there is no adjusting entry settle can book f
 // The key of each booking names the exception and the run that last saw it,
 // so resolving twice books once.
 func BookFix(ctx context.Context, st *sqlite.Store, books *ledger.Ledger, e *sqlite.Exception) (int64, error) {
-	if e.Grain != string(importers.BalanceGrain) {
+	if e.Grain != string(provider.BalanceGrain) {
 		return 0, ErrNothingToBook
 	}
 	key := fmt.Sprintf("exception:%d:run:%d", e.ID, e.LastRun)
@@ -44,7 +45,7 @@ func BookFix(ctx context.Context, st *sqlite.Store, books *ledger.Ledger, e *sql
 		}
 		return correct(ctx, books, key, e.LedgerID, da, df, fmt.Sprintf("Correction from reconciliation exception %d", e.ID))
 	case reconcile.MissingInLedger:
-		rec, err := st.Record(ctx, e.Provider, importers.BalanceGrain, e.ProviderID)
+		rec, err := st.Record(ctx, e.Provider, provider.BalanceGrain, e.ProviderID)
 		if err != nil {
 			return 0, err
 		}

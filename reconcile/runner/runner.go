@@ -15,9 +15,9 @@ import (
 	"log/slog"
 	"time"
 
-	"github.com/settlehq/settle/importers"
 	"github.com/settlehq/settle/ledger"
 	"github.com/settlehq/settle/ledger/sqlite"
+	"github.com/settlehq/settle/provider"
 	"github.com/settlehq/settle/reconcile"
 )
 
@@ -25,7 +25,7 @@ import (
 // mean all time.
 type Scope struct {
 	Provider string
-	Grain    importers.Grain
+	Grain    provider.Grain
 	From, To time.Time
 }
 
@@ -76,15 +76,15 @@ var farFuture = time.Date(9999, 1, 1, 0, 0, 0, 0, time.UTC)
 // Scopes lists what there is to reconcile: every provider and grain with
 // imported records (restricted to one provider if given). A provider whose
 // exports were never imported has nothing to compare against and is left out.
-func Scopes(ctx context.Context, st *sqlite.Store, provider string, from, to time.Time) ([]Scope, error) {
+func Scopes(ctx context.Context, st *sqlite.Store, prov string, from, to time.Time) ([]Scope, error) {
 	grains, err := st.RecordGrains(ctx)
 	if err != nil {
 		return nil, err
 	}
 	var out []Scope
 	for _, pg := range grains {
-		if provider == "" || pg[0] == provider {
-			out = append(out, Scope{Provider: pg[0], Grain: importers.Grain(pg[1]), From: from, To: to})
+		if prov == "" || pg[0] == prov {
+			out = append(out, Scope{Provider: pg[0], Grain: provider.Grain(pg[1]), From: from, To: to})
 		}
 	}
 	return out, nil
@@ -120,9 +120,9 @@ func Reconcile(ctx context.Context, st *sqlite.Store, books *ledger.Ledger, sc S
 		}
 	}
 	digest := newDigest()
-	var records []importers.Record
+	var records []provider.Record
 	err = st.EachRecord(ctx, sqlite.RecordFilter{Provider: sc.Provider, Grain: sc.Grain, From: sc.From, To: to, NoRaw: true},
-		func(r *importers.Record) error {
+		func(r *provider.Record) error {
 			digest.record(r)
 			records = append(records, *r)
 			return nil
@@ -138,7 +138,7 @@ func Reconcile(ctx context.Context, st *sqlite.Store, books *ledger.Ledger, sc S
 	var res *reconcile.Result
 	adopted := 0
 	switch sc.Grain {
-	case importers.BalanceGrain:
+	case provider.BalanceGrain:
 		bts, err := ledgerBalances(ctx, books, sc.Provider, sc.From, to)
 		if err != nil {
 			return nil, err
@@ -156,7 +156,7 @@ func Reconcile(ctx context.Context, st *sqlite.Store, books *ledger.Ledger, sc S
 		for i := range bts {
 			digest.bt(&bts[i])
 		}
-	case importers.PaymentGrain:
+	case provider.PaymentGrain:
 		pays, err := ledgerPayments(ctx, books, sc.Provider, sc.From, to)
 		if err != nil {
 			return nil, err
@@ -273,7 +273,7 @@ func (d *digest) num(vs ...int64) {
 	}
 }
 
-func (d *digest) record(r *importers.Record) {
+func (d *digest) record(r *provider.Record) {
 	d.str("r", r.ID, r.Type, r.ReportingCategory, r.SourceRef, r.Currency, r.Status, r.PayoutID)
 	d.num(r.Amount, r.Fee, r.Net, r.Captured, r.Refunded, r.Disputed, r.Created.UnixNano(), r.AvailableOn.UnixNano())
 }
