@@ -66,4 +66,3 @@ type Record struct {
 	Offset int64  // byte offset in the file of Raw's first byte
 	Raw    string // the CSV row (without its line break) or JSON object, byte for byte as in the file (in its encoding)
 }
-

@@ -12,10 +12,11 @@ import (
 	"github.com/settlehq/settle/ledger/sqlite"
 	"github.com/settlehq/settle/reconcile"
 	"github.com/settlehq/settle/reconcile/runner"
+	"github.com/settlehq/settle/schedule"
 )
 
 func newServeCmd(a *app) *cobra.Command {
-	var schedule, inbox, outbox string
+	var spec, inbox, outbox string
 	var lookback time.Duration
 	var once, failOnExceptions bool
 	var match matchFlags
@@ -67,7 +68,7 @@ exceptions are open.`,
 			job := &runner.Nightly{Store: a.store, Books: books, Inbox: inbox, Outbox: outbox, Lookback: lookback,
 				Readers: &importers.Options{}, Logger: logger, Now: a.now, Match: mopts,
 				Runs: func(rs []*sqlite.Run) { nightRuns = rs }}
-			sched, err := reconcile.NewScheduler(schedule, job.Run, &reconcile.SchedulerOptions{Logger: logger, LastRun: job.LastRun})
+			sched, err := schedule.New(spec, job.Run, &schedule.Options{Logger: logger, LastRun: job.LastRun})
 			if err != nil {
 				return usageError{err}
 			}
@@ -80,7 +81,7 @@ exceptions are open.`,
 				if last.IsZero() || !last.Before(now) {
 					last = now.Add(-24 * time.Hour)
 				}
-				if err := sched.RunOnce(cmd.Context(), reconcile.Window{From: last, To: now}); err != nil {
+				if err := sched.RunOnce(cmd.Context(), schedule.Window{From: last, To: now}); err != nil {
 					return err
 				}
 				var total reconcile.Summary
@@ -102,11 +103,11 @@ exceptions are open.`,
 				return nil
 			}
 			fmt.Fprintf(a.stderr, "settle serve: schedule %q, next run %s; inbox %q, outbox %q\n",
-				schedule, sched.Next(a.now()).UTC().Format(time.RFC3339), inbox, outbox)
+				spec, sched.Next(a.now()).UTC().Format(time.RFC3339), inbox, outbox)
 			return sched.Run(cmd.Context())
 		},
 	}
-	cmd.Flags().StringVar(&schedule, "schedule", "@daily", "cron schedule of the job (UTC)")
+	cmd.Flags().StringVar(&spec, "schedule", "@daily", "cron schedule of the job (UTC)")
 	cmd.Flags().StringVar(&inbox, "inbox", "", "folder of provider exports to import")
 	cmd.Flags().StringVar(&outbox, "outbox", "", "folder to write reports to")
 	cmd.Flags().DurationVar(&lookback, "lookback", 7*24*time.Hour, "how far back each run reconciles")

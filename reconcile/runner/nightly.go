@@ -11,8 +11,8 @@ import (
 	"github.com/settlehq/settle/importers"
 	"github.com/settlehq/settle/ledger"
 	"github.com/settlehq/settle/ledger/sqlite"
-	"github.com/settlehq/settle/reconcile"
 	"github.com/settlehq/settle/reports"
+	"github.com/settlehq/settle/schedule"
 )
 
 // lastRunSetting is where the nightly job records the end of the last
@@ -56,7 +56,7 @@ func (n *Nightly) LastRun(ctx context.Context) (time.Time, error) {
 // and record the window as done. A night that compared nothing (no
 // provider records and no ledger transactions in any window) still writes
 // its reports, then returns ErrNothingCompared.
-func (n *Nightly) Run(ctx context.Context, w reconcile.Window) error {
+func (n *Nightly) Run(ctx context.Context, w schedule.Window) error {
 	log := n.Logger
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
@@ -172,7 +172,7 @@ func (n *Nightly) widen(ctx context.Context, sc Scope) (Scope, error) {
 
 // writeReports writes the night's CSV reports into dir, each file written
 // whole or not at all.
-func (n *Nightly) writeReports(ctx context.Context, dir string, runs []*sqlite.Run, w reconcile.Window) error {
+func (n *Nightly) writeReports(ctx context.Context, dir string, runs []*sqlite.Run, w schedule.Window) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
 	}

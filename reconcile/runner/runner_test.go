@@ -15,6 +15,7 @@ import (
 	"github.com/settlehq/settle/ledger"
 	"github.com/settlehq/settle/ledger/sqlite"
 	"github.com/settlehq/settle/reconcile"
+	"github.com/settlehq/settle/schedule"
 )
 
 // books opens a fresh ledger on a temporary database.
@@ -88,7 +89,7 @@ func TestNightlyCoversRecordsImportedSinceLastRun(t *testing.T) {
 	st, l := books(t)
 	now := time.Date(2027, 3, 1, 2, 0, 0, 0, time.UTC) // months after the demo's November
 	job := &Nightly{Store: st, Books: l, Now: func() time.Time { return now }}
-	w := reconcile.Window{From: now.Add(-24 * time.Hour), To: now}
+	w := schedule.Window{From: now.Add(-24 * time.Hour), To: now}
 	if err := job.Run(ctx, w); !errors.Is(err, ErrNothingCompared) {
 		t.Fatalf("empty books: %v, want ErrNothingCompared", err)
 	}
@@ -114,7 +115,7 @@ func TestNightlyCoversRecordsImportedSinceLastRun(t *testing.T) {
 	}
 	// The next night has no new records and the lookback holds nothing.
 	now = now.Add(24 * time.Hour)
-	err = job.Run(ctx, reconcile.Window{From: w.To, To: now})
+	err = job.Run(ctx, schedule.Window{From: w.To, To: now})
 	if !errors.Is(err, ErrNothingCompared) {
 		t.Errorf("a night with nothing in its window: %v, want ErrNothingCompared", err)
 	}

@@ -1,4 +1,4 @@
-package reconcile
+package schedule
 
 import (
 	"context"
@@ -34,9 +34,9 @@ type systemClock struct{}
 func (systemClock) Now() time.Time                         { return time.Now() }
 func (systemClock) After(d time.Duration) <-chan time.Time { return time.After(d) }
 
-// SchedulerOptions configure a Scheduler. A nil *SchedulerOptions means the
+// Options configure a Scheduler. A nil *Options means the
 // defaults.
-type SchedulerOptions struct {
+type Options struct {
 	// Clock defaults to SystemClock().
 	Clock Clock
 	// Logger receives job starts, ends and errors; nil discards them.
@@ -63,9 +63,9 @@ type Scheduler struct {
 	mu      sync.Mutex // held while a job runs
 }
 
-// NewScheduler parses spec — standard five fields ("0 2 * * *") or a
+// New parses spec — standard five fields ("0 2 * * *") or a
 // descriptor (@daily, @hourly, @every 6h) — and returns a scheduler of job.
-func NewScheduler(spec string, job Job, opts *SchedulerOptions) (*Scheduler, error) {
+func New(spec string, job Job, opts *Options) (*Scheduler, error) {
 	sched, err := cron.ParseStandard(spec)
 	if err != nil {
 		return nil, fmt.Errorf("schedule %q: %w", spec, err)
@@ -122,7 +122,7 @@ func (s *Scheduler) WindowAt(t time.Time) Window {
 
 // Run runs the job until ctx is done. On start it catches up, in order and
 // once each, every window whose schedule time passed since the last
-// completed run (SchedulerOptions.LastRun); then it waits for each schedule
+// completed run (Options.LastRun); then it waits for each schedule
 // time and runs the window ending there. A job that overruns later schedule
 // times is followed by their windows in turn, never by a second job at the
 // same time. A job's error (or panic) is logged and the scheduler goes on

@@ -1,4 +1,4 @@
-package reconcile
+package schedule
 
 import (
 	"bytes"
@@ -105,7 +105,7 @@ func (r *recorder) days() []int {
 func TestSchedulerCatchesUp(t *testing.T) {
 	clock := newFakeClock(day(5).Add(10 * time.Hour))
 	rec := &recorder{}
-	s, err := NewScheduler("@daily", rec.job, &SchedulerOptions{Clock: clock,
+	s, err := New("@daily", rec.job, &Options{Clock: clock,
 		LastRun: func(context.Context) (time.Time, error) { return day(2), nil }})
 	if err != nil {
 		t.Fatal(err)
@@ -132,7 +132,7 @@ func TestSchedulerCatchesUp(t *testing.T) {
 func TestSchedulerFirstStart(t *testing.T) {
 	clock := newFakeClock(day(5).Add(10 * time.Hour))
 	rec := &recorder{}
-	s, _ := NewScheduler("0 0 * * *", rec.job, &SchedulerOptions{Clock: clock})
+	s, _ := New("0 0 * * *", rec.job, &Options{Clock: clock})
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error)
 	go func() { done <- s.Run(ctx) }()
@@ -166,7 +166,7 @@ func TestSchedulerNoOverlap(t *testing.T) {
 		<-release
 		return nil
 	}
-	s, _ := NewScheduler("@hourly", job, &SchedulerOptions{Clock: clock})
+	s, _ := New("@hourly", job, &Options{Clock: clock})
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error)
 	go func() { done <- s.Run(ctx) }()
@@ -212,7 +212,7 @@ func TestSchedulerGracefulStop(t *testing.T) {
 		jobErr = ctx.Err()
 		return nil
 	}
-	s, _ := NewScheduler("@daily", job, &SchedulerOptions{Clock: clock})
+	s, _ := New("@daily", job, &Options{Clock: clock})
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error)
 	go func() { done <- s.Run(ctx) }()
@@ -251,7 +251,7 @@ func TestSchedulerJobErrorsAreLogged(t *testing.T) {
 		}
 		return nil
 	}
-	s, _ := NewScheduler("@daily", job, &SchedulerOptions{Clock: clock,
+	s, _ := New("@daily", job, &Options{Clock: clock,
 		Logger:  slog.New(slog.NewTextHandler(&syncWriter{w: &buf, mu: &mu}, nil)),
 		LastRun: func(context.Context) (time.Time, error) { return day(0), nil }})
 	ctx, cancel := context.WithCancel(context.Background())
@@ -277,10 +277,10 @@ func (s *syncWriter) Write(p []byte) (int, error) {
 }
 
 func TestSchedulerSpecs(t *testing.T) {
-	if _, err := NewScheduler("not a spec", func(context.Context, Window) error { return nil }, nil); err == nil {
+	if _, err := New("not a spec", func(context.Context, Window) error { return nil }, nil); err == nil {
 		t.Error("a bad spec was accepted")
 	}
-	s, err := NewScheduler("30 2 * * 1-5", func(context.Context, Window) error { return nil }, nil)
+	s, err := New("30 2 * * 1-5", func(context.Context, Window) error { return nil }, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
