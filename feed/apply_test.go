@@ -10,7 +10,7 @@ import (
 
 	"github.com/settlehq/settle/feed"
 	"github.com/settlehq/settle/ledger"
-	"github.com/settlehq/settle/ledger/sqlite"
+	"github.com/settlehq/settle/store/sqlite"
 )
 
 // books opens a ledger on a fresh in-memory SQLite database.

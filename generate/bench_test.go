@@ -10,9 +10,9 @@ import (
 
 	"github.com/settlehq/settle/generate"
 	"github.com/settlehq/settle/importers"
-	"github.com/settlehq/settle/ledger/sqlite"
 	"github.com/settlehq/settle/reconcile"
 	"github.com/settlehq/settle/reconcile/runner"
+	"github.com/settlehq/settle/store/sqlite"
 )
 
 // size returns full, or full/100 under -short.

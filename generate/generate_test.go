@@ -10,9 +10,9 @@ import (
 	"github.com/settlehq/settle/generate"
 	"github.com/settlehq/settle/importers"
 	"github.com/settlehq/settle/ledger"
-	"github.com/settlehq/settle/ledger/sqlite"
 	"github.com/settlehq/settle/provider"
 	"github.com/settlehq/settle/reconcile"
+	"github.com/settlehq/settle/store/sqlite"
 )
 
 // exports is one generated history.

@@ -9,8 +9,8 @@ import (
 	"time"
 
 	"github.com/settlehq/settle/importers"
-	"github.com/settlehq/settle/ledger/sqlite"
 	"github.com/settlehq/settle/provider"
+	"github.com/settlehq/settle/store/sqlite"
 )
 
 // TestEdgeDatesRoundTrip stores records dated at the edges of what the

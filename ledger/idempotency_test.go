@@ -8,7 +8,7 @@ import (
 	"time"
 
 	"github.com/settlehq/settle/ledger"
-	"github.com/settlehq/settle/ledger/sqlite"
+	"github.com/settlehq/settle/store/sqlite"
 )
 
 // replayCall is one call of a scenario. at, if set, is where the clock

@@ -22,10 +22,10 @@ import (
 	"github.com/settlehq/settle/generate"
 	"github.com/settlehq/settle/importers"
 	"github.com/settlehq/settle/ledger"
-	"github.com/settlehq/settle/ledger/sqlite"
 	"github.com/settlehq/settle/reconcile"
 	"github.com/settlehq/settle/reconcile/runner"
 	"github.com/settlehq/settle/reports"
+	"github.com/settlehq/settle/store/sqlite"
 )
 
 // benchSizes are the sizes of one bench run.

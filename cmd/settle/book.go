@@ -6,8 +6,8 @@ import (
 
 	"github.com/settlehq/settle/importers"
 	"github.com/settlehq/settle/ledger"
-	"github.com/settlehq/settle/ledger/sqlite"
 	"github.com/settlehq/settle/provider"
+	"github.com/settlehq/settle/store/sqlite"
 )
 
 // bookImport posts the records of one import as ledger entries, all in one

@@ -10,8 +10,8 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/settlehq/settle/ledger/sqlite"
 	"github.com/settlehq/settle/reconcile/runner"
+	"github.com/settlehq/settle/store/sqlite"
 )
 
 func newExceptionsCmd(a *app) *cobra.Command {

@@ -12,8 +12,8 @@ import (
 
 	"github.com/settlehq/settle/importers"
 	"github.com/settlehq/settle/ledger"
-	"github.com/settlehq/settle/ledger/sqlite"
 	"github.com/settlehq/settle/reconcile/runner"
+	"github.com/settlehq/settle/store/sqlite"
 )
 
 // errRejected marks a file that was not imported because of bad rows.

@@ -18,7 +18,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/settlehq/settle/ledger"
-	"github.com/settlehq/settle/ledger/sqlite"
+	"github.com/settlehq/settle/store/sqlite"
 )
 
 func main() {

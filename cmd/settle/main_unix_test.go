@@ -12,7 +12,7 @@ import (
 	"syscall"
 	"testing"
 
-	"github.com/settlehq/settle/ledger/sqlite"
+	"github.com/settlehq/settle/store/sqlite"
 )
 
 // Only init, record, import and demo create a database; every other command

@@ -10,9 +10,9 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/settlehq/settle/ledger"
-	"github.com/settlehq/settle/ledger/sqlite"
 	"github.com/settlehq/settle/reconcile"
 	"github.com/settlehq/settle/reconcile/runner"
+	"github.com/settlehq/settle/store/sqlite"
 )
 
 // runSummary is the JSON shape of one run in `settle reconcile --format json`.

@@ -11,7 +11,7 @@ import (
 
 	"github.com/settlehq/settle/feed"
 	"github.com/settlehq/settle/ledger"
-	"github.com/settlehq/settle/ledger/sqlite"
+	"github.com/settlehq/settle/store/sqlite"
 )
 
 func newRecordCmd(a *app) *cobra.Command {

@@ -13,9 +13,9 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/settlehq/settle/ledger"
-	"github.com/settlehq/settle/ledger/sqlite"
 	"github.com/settlehq/settle/reconcile/runner"
 	"github.com/settlehq/settle/reports"
+	"github.com/settlehq/settle/store/sqlite"
 )
 
 func newReportCmd(a *app) *cobra.Command {

@@ -9,10 +9,10 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/settlehq/settle/importers"
-	"github.com/settlehq/settle/ledger/sqlite"
 	"github.com/settlehq/settle/reconcile"
 	"github.com/settlehq/settle/reconcile/runner"
 	"github.com/settlehq/settle/schedule"
+	"github.com/settlehq/settle/store/sqlite"
 )
 
 func newServeCmd(a *app) *cobra.Command {

@@ -8,8 +8,8 @@ import (
 	"time"
 
 	"github.com/settlehq/settle/ledger"
-	"github.com/settlehq/settle/ledger/sqlite"
 	"github.com/settlehq/settle/provider"
+	"github.com/settlehq/settle/store/sqlite"
 )
 
 // ExceptionDetail is one exception with both of its sides, for a person to

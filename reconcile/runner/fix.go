@@ -9,9 +9,9 @@ import (
 
 	"github.com/settlehq/settle/importers"
 	"github.com/settlehq/settle/ledger"
-	"github.com/settlehq/settle/ledger/sqlite"
 	"github.com/settlehq/settle/provider"
 	"github.com/settlehq/settle/reconcile"
+	"github.com/settlehq/settle/store/sqlite"
 )
 
 // ErrNothingToBook means an exception has no adjusting entry settle can book:

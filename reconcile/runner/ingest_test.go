@@ -12,8 +12,8 @@ import (
 	"testing"
 
 	"github.com/settlehq/settle/importers"
-	"github.com/settlehq/settle/ledger/sqlite"
 	"github.com/settlehq/settle/reconcile/runner"
+	"github.com/settlehq/settle/store/sqlite"
 )
 
 const badCSV = `"balance_transaction_id","created_utc","available_on_utc","currency","gross","fee","net","reporting_category","source_id","description","automatic_payout_id"

@@ -10,9 +10,9 @@ import (
 
 	"github.com/settlehq/settle/importers"
 	"github.com/settlehq/settle/ledger"
-	"github.com/settlehq/settle/ledger/sqlite"
 	"github.com/settlehq/settle/reports"
 	"github.com/settlehq/settle/schedule"
+	"github.com/settlehq/settle/store/sqlite"
 )
 
 // lastRunSetting is where the nightly job records the end of the last

@@ -7,9 +7,9 @@ import (
 	"time"
 
 	"github.com/settlehq/settle/ledger"
-	"github.com/settlehq/settle/ledger/sqlite"
 	"github.com/settlehq/settle/reconcile"
 	"github.com/settlehq/settle/reports"
+	"github.com/settlehq/settle/store/sqlite"
 )
 
 // WriteRunSummary writes one row per reconciliation run.

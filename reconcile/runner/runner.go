@@ -16,9 +16,9 @@ import (
 	"time"
 
 	"github.com/settlehq/settle/ledger"
-	"github.com/settlehq/settle/ledger/sqlite"
 	"github.com/settlehq/settle/provider"
 	"github.com/settlehq/settle/reconcile"
+	"github.com/settlehq/settle/store/sqlite"
 )
 
 // Scope is one provider and grain over a window of time. Zero From and To

@@ -13,9 +13,9 @@ import (
 	"github.com/settlehq/settle/feed"
 	"github.com/settlehq/settle/generate"
 	"github.com/settlehq/settle/ledger"
-	"github.com/settlehq/settle/ledger/sqlite"
 	"github.com/settlehq/settle/reconcile"
 	"github.com/settlehq/settle/schedule"
+	"github.com/settlehq/settle/store/sqlite"
 )
 
 // books opens a fresh ledger on a temporary database.

@@ -9,8 +9,8 @@ import (
 	"time"
 
 	"github.com/settlehq/settle/ledger"
-	"github.com/settlehq/settle/ledger/sqlite"
 	"github.com/settlehq/settle/provider"
+	"github.com/settlehq/settle/store/sqlite"
 )
 
 // The store refuses to write a time it cannot hold exactly, whoever asks:

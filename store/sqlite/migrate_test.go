@@ -8,9 +8,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/settlehq/settle"
-	"github.com/settlehq/settle/ledger/sqlite"
 	"github.com/settlehq/settle/provider"
+	"github.com/settlehq/settle/store/sqlite"
 )
 
 // dbAtVersion creates a database at path with the migrations up to version
@@ -23,7 +22,7 @@ func dbAtVersion(t *testing.T, path string, version int) *sql.DB {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { db.Close() })
-	migs, err := settle.Migrations()
+	migs, err := sqlite.Migrations()
 	if err != nil {
 		t.Fatal(err)
 	}

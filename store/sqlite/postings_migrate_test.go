@@ -9,7 +9,7 @@ import (
 	"time"
 
 	"github.com/settlehq/settle/ledger"
-	"github.com/settlehq/settle/ledger/sqlite"
+	"github.com/settlehq/settle/store/sqlite"
 )
 
 // A database written before migration 4, with postings in their own table,

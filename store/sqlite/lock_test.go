@@ -15,7 +15,7 @@ import (
 	"time"
 
 	"github.com/settlehq/settle/ledger"
-	"github.com/settlehq/settle/ledger/sqlite"
+	"github.com/settlehq/settle/store/sqlite"
 )
 
 // TestMain lets a test run this binary as a process that holds a

@@ -11,7 +11,7 @@ import (
 	"syscall"
 	"testing"
 
-	"github.com/settlehq/settle/ledger/sqlite"
+	"github.com/settlehq/settle/store/sqlite"
 )
 
 // withUmask runs the test under umask, the usual 022 in the cases below, so

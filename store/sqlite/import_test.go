@@ -16,8 +16,8 @@ import (
 	"time"
 
 	"github.com/settlehq/settle/importers"
-	"github.com/settlehq/settle/ledger/sqlite"
 	"github.com/settlehq/settle/provider"
+	"github.com/settlehq/settle/store/sqlite"
 )
 
 const itemizedHeader = `"balance_transaction_id","created_utc","available_on_utc","currency","gross","fee","net","reporting_category","source_id","description"` + "\n"

@@ -10,9 +10,8 @@ import (
 
 	"github.com/shopspring/decimal"
 
-	"github.com/settlehq/settle"
 	"github.com/settlehq/settle/ledger"
-	"github.com/settlehq/settle/ledger/sqlite"
+	"github.com/settlehq/settle/store/sqlite"
 )
 
 var t0 = time.Date(2026, 3, 2, 10, 0, 0, 0, time.UTC)
@@ -53,7 +52,7 @@ func migrationsOf(t *testing.T, db *sql.DB) []migrationRow {
 // keeps its data.
 func TestMigrationsApplyOnce(t *testing.T) {
 	ctx := context.Background()
-	migs, err := settle.Migrations()
+	migs, err := sqlite.Migrations()
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -10,7 +10,7 @@ import (
 	"time"
 
 	"github.com/settlehq/settle/ledger"
-	"github.com/settlehq/settle/ledger/sqlite"
+	"github.com/settlehq/settle/store/sqlite"
 )
 
 func fileSize(t *testing.T, path string) int64 {

@@ -26,7 +26,6 @@ import (
 
 	sqlite3 "github.com/mattn/go-sqlite3"
 
-	"github.com/settlehq/settle"
 	"github.com/settlehq/settle/ledger"
 )
 
@@ -295,7 +294,7 @@ func (s *Store) Close() error {
 // database already up to date is only read, so that opening it never waits
 // for another process's write lock.
 func (s *Store) migrate(ctx context.Context) error {
-	migs, err := settle.Migrations()
+	migs, err := Migrations()
 	if err != nil {
 		return err
 	}
@@ -319,7 +318,7 @@ func (s *Store) migrate(ctx context.Context) error {
 			}
 			for _, stmt := range splitStatements(m.SQL) {
 				if _, err := q.ExecContext(ctx, stmt); err != nil {
-					return fmt.Errorf("migration %d: %w", m.Version, err)
+					return fmt.Errorf("Migration %d: %w", m.Version, err)
 				}
 			}
 			if _, err := q.ExecContext(ctx, `INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)`,
@@ -331,7 +330,7 @@ func (s *Store) migrate(ctx context.Context) error {
 	})
 }
 
-// schemaVersion returns the last migration applied, 0 for a new database.
+// schemaVersion returns the last Migration applied, 0 for a new database.
 func schemaVersion(ctx context.Context, q querier) (int, error) {
 	var n, cur int
 	if err := q.QueryRowContext(ctx, `SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'schema_migrations'`).Scan(&n); err != nil || n == 0 {
@@ -341,7 +340,7 @@ func schemaVersion(ctx context.Context, q querier) (int, error) {
 	return cur, err
 }
 
-// splitStatements splits a migration at semicolons that end a line. The
+// splitStatements splits a Migration at semicolons that end a line. The
 // schema has no triggers or string literals containing ";\n".
 func splitStatements(sqlText string) []string {
 	var out []string
