@@ -33,7 +33,7 @@ func TestEdgeDatesRoundTrip(t *testing.T) {
 		b.WriteString("bt_" + string(rune('a'+i)) + ",seller_payment,usd,100,3,97," + s + "," + s + "\n")
 	}
 	read := map[string]*provider.Record{}
-	_, err = st.Import(ctx, sqlite.ImportFile{File: "edges.csv", SHA256: "edges"}, func(sink sqlite.RecordSink) error {
+	_, err = st.Import(ctx, provider.ImportFile{File: "edges.csv", SHA256: "edges"}, func(sink provider.Sink) error {
 		rd, err := importers.NewReader(importers.FormatJustiFiPayoutCSV, "edges.csv", strings.NewReader(b.String()), nil)
 		if err != nil {
 			return err
@@ -56,7 +56,7 @@ func TestEdgeDatesRoundTrip(t *testing.T) {
 		t.Fatal(err)
 	}
 	n := 0
-	err = st.EachRecord(ctx, sqlite.RecordFilter{NoRaw: true}, func(r *provider.Record) error {
+	err = st.EachRecord(ctx, provider.RecordFilter{NoRaw: true}, func(r *provider.Record) error {
 		n++
 		want := read[r.ID]
 		if !r.Created.Equal(want.Created) || !r.AvailableOn.Equal(want.AvailableOn) {

@@ -16,7 +16,7 @@ import (
 func bookImport(ctx context.Context, st *sqlite.Store, books *ledger.Ledger, importID int64) (int, error) {
 	n := 0
 	err := books.Atomic(ctx, func(tl *ledger.Ledger) error {
-		return st.EachRecord(ctx, sqlite.RecordFilter{ImportID: importID, NoRaw: true}, func(r *provider.Record) error {
+		return st.EachRecord(ctx, provider.RecordFilter{ImportID: importID, NoRaw: true}, func(r *provider.Record) error {
 			booked, err := importers.Book(ctx, tl, r)
 			if err != nil {
 				return fmt.Errorf("%s:%d: record %s: %w", r.File, r.Line, r.ID, err)

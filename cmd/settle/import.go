@@ -12,8 +12,8 @@ import (
 
 	"github.com/settlehq/settle/importers"
 	"github.com/settlehq/settle/ledger"
+	"github.com/settlehq/settle/provider"
 	"github.com/settlehq/settle/reconcile/runner"
-	"github.com/settlehq/settle/store/sqlite"
 )
 
 // errRejected marks a file that was not imported because of bad rows.
@@ -121,7 +121,7 @@ only books are the provider's data).`,
 
 // importFile imports one file, printing every problem, with a progress bar
 // for large files on a terminal.
-func (a *app) importFile(cmd *cobra.Command, name, format, provider string, opts *importers.Options, skipInvalid bool) (sqlite.ImportStats, error) {
+func (a *app) importFile(cmd *cobra.Command, name, format, provider string, opts *importers.Options, skipInvalid bool) (provider.ImportStats, error) {
 	ropts := runner.ImportOptions{Format: format, Provider: provider, SkipInvalid: skipInvalid, Readers: opts}
 	if a.isTerminal {
 		ropts.Wrap = func(r io.Reader, size int64) io.Reader {

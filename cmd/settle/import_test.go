@@ -154,7 +154,7 @@ func TestImportEncoding(t *testing.T) {
 	}
 	defer st.Close()
 	var got string
-	err = st.EachRecord(context.Background(), sqlite.RecordFilter{RecordID: "txn_2"}, func(r *provider.Record) error {
+	err = st.EachRecord(context.Background(), provider.RecordFilter{RecordID: "txn_2"}, func(r *provider.Record) error {
 		got = r.Description
 		return nil
 	})
@@ -185,7 +185,7 @@ func TestImportByteOrderMark(t *testing.T) {
 	}
 	defer st.Close()
 	raw := map[string]string{}
-	err = st.EachRecord(context.Background(), sqlite.RecordFilter{}, func(r *provider.Record) error {
+	err = st.EachRecord(context.Background(), provider.RecordFilter{}, func(r *provider.Record) error {
 		raw[r.ID] = r.Raw
 		return nil
 	})

@@ -17,6 +17,7 @@ import (
 
 	"github.com/settlehq/settle/importers"
 	"github.com/settlehq/settle/ledger"
+	"github.com/settlehq/settle/provider"
 	"github.com/settlehq/settle/store/sqlite"
 )
 
@@ -38,13 +39,13 @@ type ImportOptions struct {
 // transaction. Without SkipInvalid a file with any bad row stores nothing and
 // ErrRejected is returned with every problem; with it the bad rows are
 // quarantined. A file whose content was imported before adds nothing.
-func ImportFile(ctx context.Context, st *sqlite.Store, path string, opts ImportOptions) (sqlite.ImportStats, []error, error) {
+func ImportFile(ctx context.Context, st *sqlite.Store, path string, opts ImportOptions) (provider.ImportStats, []error, error) {
 	sum, size, err := fileDigest(path)
 	if err != nil {
-		return sqlite.ImportStats{}, nil, err
+		return provider.ImportStats{}, nil, err
 	}
 	var problems []error
-	stats, err := st.Import(ctx, sqlite.ImportFile{File: path, SHA256: sum, Format: opts.Format}, func(sink sqlite.RecordSink) error {
+	stats, err := st.Import(ctx, provider.ImportFile{File: path, SHA256: sum, Format: opts.Format}, func(sink provider.Sink) error {
 		f, err := os.Open(path)
 		if err != nil {
 			return err
@@ -75,7 +76,7 @@ func ImportFile(ctx context.Context, st *sqlite.Store, path string, opts ImportO
 			if errors.As(err, &pe) {
 				problems = append(problems, err)
 				if opts.SkipInvalid && pe.Line > 0 {
-					if err := sink.Quarantine(sqlite.Quarantined{Line: pe.Line, Problem: err.Error()}); err != nil {
+					if err := sink.Quarantine(provider.Quarantined{Line: pe.Line, Problem: err.Error()}); err != nil {
 						return err
 					}
 				}
@@ -120,7 +121,7 @@ func fileDigest(name string) (string, int64, error) {
 type Ingested struct {
 	File  string // its name in the inbox
 	Moved string // where it went: processed/… or rejected/…; "" if it stayed
-	Stats sqlite.ImportStats
+	Stats provider.ImportStats
 	// Reason is why it was rejected, or why it stayed in the inbox.
 	Reason string
 }

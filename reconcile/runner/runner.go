@@ -121,7 +121,7 @@ func Reconcile(ctx context.Context, st *sqlite.Store, books *ledger.Ledger, sc S
 	}
 	digest := newDigest()
 	var records []provider.Record
-	err = st.EachRecord(ctx, sqlite.RecordFilter{Provider: sc.Provider, Grain: sc.Grain, From: sc.From, To: to, NoRaw: true},
+	err = st.EachRecord(ctx, provider.RecordFilter{Provider: sc.Provider, Grain: sc.Grain, From: sc.From, To: to, NoRaw: true},
 		func(r *provider.Record) error {
 			digest.record(r)
 			records = append(records, *r)

@@ -10,7 +10,6 @@ import (
 
 	"github.com/settlehq/settle/ledger"
 	"github.com/settlehq/settle/provider"
-	"github.com/settlehq/settle/store/sqlite"
 )
 
 // The store refuses to write a time it cannot hold exactly, whoever asks:
@@ -67,8 +66,8 @@ func TestStoreRefusesTimesItCannotHold(t *testing.T) {
 func TestImportRefusesRecordTimesItCannotHold(t *testing.T) {
 	s := open(t, filepath.Join(t.TempDir(), "books.db"))
 	defer s.Close()
-	f := sqlite.ImportFile{File: "far.csv", SHA256: strings.Repeat("0", 64)}
-	_, err := s.Import(context.Background(), f, func(sink sqlite.RecordSink) error {
+	f := provider.ImportFile{File: "far.csv", SHA256: strings.Repeat("0", 64)}
+	_, err := s.Import(context.Background(), f, func(sink provider.Sink) error {
 		return sink.Add(&provider.Record{Provider: "stripe", Format: "stripe-itemized-csv", Grain: provider.BalanceGrain,
 			ID: "txn_1", Currency: "usd", Amount: 100, Net: 100, Created: t0,
 			AvailableOn: time.Date(2263, 1, 1, 0, 0, 0, 0, time.UTC), File: "far.csv", Line: 2})

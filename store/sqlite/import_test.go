@@ -42,11 +42,11 @@ func itemized(n int, desc string) string {
 // importData imports data as the file name the way settle import does:
 // the reader reads through a tee that passes the file's bytes to the sink.
 // With noContent the bytes are not passed on.
-func importData(t *testing.T, st *sqlite.Store, name, data string, noContent bool) (sqlite.ImportStats, error) {
+func importData(t *testing.T, st *sqlite.Store, name, data string, noContent bool) (provider.ImportStats, error) {
 	t.Helper()
 	sum := sha256.Sum256([]byte(data))
-	f := sqlite.ImportFile{File: name, SHA256: hex.EncodeToString(sum[:])}
-	return st.Import(context.Background(), f, func(sink sqlite.RecordSink) error {
+	f := provider.ImportFile{File: name, SHA256: hex.EncodeToString(sum[:])}
+	return st.Import(context.Background(), f, func(sink provider.Sink) error {
 		var r io.Reader = strings.NewReader(data)
 		if !noContent {
 			r = io.TeeReader(r, sink)
@@ -89,7 +89,7 @@ func readAll(t *testing.T, name, data string) []*provider.Record {
 	return recs
 }
 
-func storedRecords(t *testing.T, st *sqlite.Store, f sqlite.RecordFilter) []*provider.Record {
+func storedRecords(t *testing.T, st *sqlite.Store, f provider.RecordFilter) []*provider.Record {
 	t.Helper()
 	var out []*provider.Record
 	if err := st.EachRecord(context.Background(), f, func(r *provider.Record) error {
@@ -121,7 +121,7 @@ func TestImportRoundTrip(t *testing.T) {
 				t.Errorf("stats %+v", stats)
 			}
 			want := readAll(t, "itemized.csv", data)
-			got := storedRecords(t, st, sqlite.RecordFilter{ImportID: stats.ImportID})
+			got := storedRecords(t, st, provider.RecordFilter{ImportID: stats.ImportID})
 			if len(got) != len(want) {
 				t.Fatalf("%d records stored, want %d", len(got), len(want))
 			}
@@ -173,7 +173,7 @@ func TestImportStoresTheFile(t *testing.T) {
 	if err := st.DB().QueryRow(`SELECT sha256 FROM imports WHERE id = ?`, stats.ImportID).Scan(&file); err != nil {
 		t.Fatal(err)
 	}
-	got := storedRecords(t, st, sqlite.RecordFilter{ImportID: stats.ImportID})
+	got := storedRecords(t, st, provider.RecordFilter{ImportID: stats.ImportID})
 	if len(got) != 3000 || got[0].Raw != strings.TrimSuffix(itemizedRow("txn_0", 0, 1000, "with a byte order mark"), "\n") {
 		t.Fatalf("%d records, first %+v", len(got), got[0])
 	}
@@ -209,7 +209,7 @@ func TestImportOverlapAndRepeats(t *testing.T) {
 	if err != nil || stats.Records != 3 || stats.Added != 1 || stats.Updated != 1 {
 		t.Fatalf("second: %+v, %v", stats, err)
 	}
-	got := storedRecords(t, st, sqlite.RecordFilter{Provider: "stripe"})
+	got := storedRecords(t, st, provider.RecordFilter{Provider: "stripe"})
 	if len(got) != 4 {
 		t.Fatalf("%d records, want 4", len(got))
 	}
@@ -244,7 +244,7 @@ func TestImportFailureStoresNothing(t *testing.T) {
 	data := itemized(5000, "x")
 	boom := errors.New("boom")
 	n := 0
-	_, err := st.Import(context.Background(), sqlite.ImportFile{File: "f.csv", SHA256: "x"}, func(sink sqlite.RecordSink) error {
+	_, err := st.Import(context.Background(), provider.ImportFile{File: "f.csv", SHA256: "x"}, func(sink provider.Sink) error {
 		rd, err := importers.NewReader(importers.FormatStripeItemizedCSV, "f.csv", io.TeeReader(strings.NewReader(data), sink), nil)
 		if err != nil {
 			return err
@@ -283,19 +283,19 @@ func TestImportMixedAndQuarantined(t *testing.T) {
 		recs = append(recs, r)
 	}
 	recs[3].Format = "other" // a record that says it is of another format than its import
-	stats, err := st.Import(context.Background(), sqlite.ImportFile{File: "mixed.json", SHA256: "m"}, func(sink sqlite.RecordSink) error {
+	stats, err := st.Import(context.Background(), provider.ImportFile{File: "mixed.json", SHA256: "m"}, func(sink provider.Sink) error {
 		for _, r := range recs {
 			if err := sink.Add(r); err != nil {
 				return err
 			}
 		}
-		return sink.Quarantine(sqlite.Quarantined{Line: 999, Problem: "mixed.json:999: bad", Raw: "{"})
+		return sink.Quarantine(provider.Quarantined{Line: 999, Problem: "mixed.json:999: bad", Raw: "{"})
 	})
 	if err != nil || stats.Records != 451 || stats.Added != 450 || stats.Quarantined != 1 {
 		t.Fatalf("%+v, %v", stats, err)
 	}
 	got := map[string]*provider.Record{}
-	for _, r := range storedRecords(t, st, sqlite.RecordFilter{}) {
+	for _, r := range storedRecords(t, st, provider.RecordFilter{}) {
 		got[r.ID] = r
 	}
 	for _, w := range recs {
@@ -378,7 +378,7 @@ func TestImportMemoryIsFlat(t *testing.T) {
 	var peak uint64
 	var ms runtime.MemStats
 	count := 0
-	stats, err := st.Import(context.Background(), sqlite.ImportFile{File: "big.csv", SHA256: "big"}, func(sink sqlite.RecordSink) error {
+	stats, err := st.Import(context.Background(), provider.ImportFile{File: "big.csv", SHA256: "big"}, func(sink provider.Sink) error {
 		rd, err := importers.NewReader(importers.FormatStripeItemizedCSV, "big.csv", io.TeeReader(&rowsReader{n: n}, sink), nil)
 		if err != nil {
 			return err
@@ -421,7 +421,7 @@ func TestRawRowsOnTheRecordsConnection(t *testing.T) {
 		t.Fatal(err)
 	}
 	done := make(chan []*provider.Record)
-	go func() { done <- storedRecords(t, st, sqlite.RecordFilter{}) }()
+	go func() { done <- storedRecords(t, st, provider.RecordFilter{}) }()
 	select {
 	case got := <-done:
 		if len(got) != 3000 || got[0].Raw == "" {
@@ -439,7 +439,7 @@ func TestImportCanceled(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	n := 0
-	_, err := st.Import(ctx, sqlite.ImportFile{File: "big.csv", SHA256: "big"}, func(sink sqlite.RecordSink) error {
+	_, err := st.Import(ctx, provider.ImportFile{File: "big.csv", SHA256: "big"}, func(sink provider.Sink) error {
 		rd, err := importers.NewReader(importers.FormatStripeItemizedCSV, "big.csv", io.TeeReader(&rowsReader{n: 100_000}, sink), nil)
 		if err != nil {
 			return err

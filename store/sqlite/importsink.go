@@ -27,7 +27,7 @@ type job struct {
 	row   *params
 }
 
-// sink is the RecordSink of one import. Its methods run on the goroutine of
+// sink is the provider.Sink of one import. Its methods run on the goroutine of
 // Import's fn; they pack records into batches for the writer and the file's
 // bytes into chunks for the compressor, which hands them on to the writer.
 // The three run side by side, so that the two cores of a small machine stay
@@ -35,7 +35,7 @@ type job struct {
 // time.
 type sink struct {
 	file     string
-	format   string // the import's: ImportFile.Format, or the first record's
+	format   string // the import's: provider.ImportFile.Format, or the first record's
 	importID int64
 
 	h    maphash.Hash
@@ -62,7 +62,7 @@ type rawChunk struct {
 	b     []byte
 }
 
-func newSink(f ImportFile, importID int64) *sink {
+func newSink(f provider.ImportFile, importID int64) *sink {
 	k := &sink{file: f.File, format: f.Format, importID: importID,
 		jobs: make(chan job, 4), batches: make(chan *batch, 8), chunks: make(chan rawChunk, 2), freeChunks: make(chan []byte, 4),
 		done: make(chan struct{}), compressed: make(chan struct{})}
@@ -72,7 +72,7 @@ func newSink(f ImportFile, importID int64) *sink {
 
 // run runs fn with the sink, the compressor and the writer beside it, and
 // waits for the writer to store everything fn passed on.
-func (k *sink) run(s *Store, w *importWriter, fn func(RecordSink) error) (err error) {
+func (k *sink) run(s *Store, w *importWriter, fn func(provider.Sink) error) (err error) {
 	go func() {
 		defer close(k.done)
 		k.werr = s.writer.Raw(func(dc any) error { return w.run(dc, k) })
@@ -230,7 +230,7 @@ func (k *sink) flush() error {
 	return k.send(job{batch: b})
 }
 
-func (k *sink) Quarantine(q Quarantined) error {
+func (k *sink) Quarantine(q provider.Quarantined) error {
 	k.quarantined++
 	p := &params{}
 	p.int(k.importID)

@@ -79,7 +79,7 @@ func TestMigration5KeepsRecords(t *testing.T) {
 
 	st := open(t, path)
 	defer st.Close()
-	got := storedRecords(t, st, sqlite.RecordFilter{})
+	got := storedRecords(t, st, provider.RecordFilter{})
 	want := []*provider.Record{
 		{Provider: "stripe", Format: "stripe-itemized-csv", Grain: provider.BalanceGrain, ID: "txn_1", Type: "charge",
 			ReportingCategory: "charge", SourceRef: "ch_1", PaymentRef: "ch_1", Currency: "usd", Amount: 2999, Fee: 117,

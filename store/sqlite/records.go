@@ -4,21 +4,10 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
-	"time"
 
 	"github.com/settlehq/settle/ledger"
 	"github.com/settlehq/settle/provider"
 )
-
-// RecordFilter selects provider records. Zero fields do not filter.
-type RecordFilter struct {
-	ImportID int64
-	RecordID string
-	Provider string
-	Grain    provider.Grain
-	From, To time.Time // created in [From, To)
-	NoRaw    bool      // leave Raw empty (reconciliation does not need it)
-}
 
 // EachRecord streams stored provider records ordered by created, then id.
 //
@@ -27,7 +16,7 @@ type RecordFilter struct {
 // the one: cheap for records in about the order of their file, as exports
 // list them, dear for many records in another order. Callers that do not
 // show raw rows should set NoRaw.
-func (s *Store) EachRecord(ctx context.Context, f RecordFilter, fn func(*provider.Record) error) error {
+func (s *Store) EachRecord(ctx context.Context, f provider.RecordFilter, fn func(*provider.Record) error) error {
 	where := "1 = 1"
 	var args []any
 	if f.ImportID != 0 {
@@ -125,7 +114,7 @@ func (s *Store) RecordGrains(ctx context.Context) ([][2]string, error) {
 // Record returns the first stored occurrence of a provider record.
 func (s *Store) Record(ctx context.Context, prov string, grain provider.Grain, id string) (*provider.Record, error) {
 	var found *provider.Record
-	err := s.EachRecord(ctx, RecordFilter{Provider: prov, Grain: grain, RecordID: id}, func(r *provider.Record) error {
+	err := s.EachRecord(ctx, provider.RecordFilter{Provider: prov, Grain: grain, RecordID: id}, func(r *provider.Record) error {
 		if found == nil {
 			found = r
 		}
@@ -140,23 +129,14 @@ func (s *Store) Record(ctx context.Context, prov string, grain provider.Grain, i
 	return found, nil
 }
 
-// RecordsAfter describes the provider records of a provider and grain
-// stored after record afterID (provider_records.id, which grows with every
-// import): how many, the range of their created times, and the newest id.
-type RecordsAfter struct {
-	Count                  int
-	MinCreated, MaxCreated time.Time
-	MaxID                  int64
-}
-
 // RecordsSince describes the records of a provider and grain stored after
 // afterID. Records updated in place by a later, overlapping export keep
 // their id and are not counted again.
-func (s *Store) RecordsSince(ctx context.Context, provider string, grain provider.Grain, afterID int64) (RecordsAfter, error) {
-	var r RecordsAfter
+func (s *Store) RecordsSince(ctx context.Context, prov string, grain provider.Grain, afterID int64) (provider.RecordsAfter, error) {
+	var r provider.RecordsAfter
 	var minC, maxC, maxID sql.NullInt64
 	err := s.db.QueryRowContext(ctx, `SELECT COUNT(*), MIN(created), MAX(created), MAX(id) FROM provider_records
-		WHERE provider = ? AND grain = ? AND id > ?`, provider, string(grain), afterID).Scan(&r.Count, &minC, &maxC, &maxID)
+		WHERE provider = ? AND grain = ? AND id > ?`, prov, string(grain), afterID).Scan(&r.Count, &minC, &maxC, &maxID)
 	if err != nil {
 		return r, err
 	}
@@ -175,3 +155,4 @@ func (s *Store) RecordsCovered(ctx context.Context, provider string, grain provi
 		provider, string(grain)).Scan(&id)
 	return id.Int64, err
 }
+var _ provider.Store = (*Store)(nil)
