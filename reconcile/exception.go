@@ -22,32 +22,31 @@ const (
 )
 
 // Exception is a durable record of a non-matched Outcome, identified across
-// runs by its Fingerprint. At most one unresolved exception exists per
-// provider, grain and fingerprint.
+// its whole life by its Fingerprint: one difference keeps one exception,
+// which runs refresh, close and reopen. At most one exists per provider,
+// grain and fingerprint.
 type Exception struct {
-	ID          string
+	ID          int64 // the store's id; 0 until stored
 	Fingerprint string
 	Kind        OutcomeKind
 	Status      ExceptionStatus
 	Provider    string
 	Grain       provider.Grain
-	Subject     string
+	Subject     string // canonical kind (charge, refund, …, payout) or "payment"
 	ProviderID  string
 	LedgerID    string
 	Ref         string
 	Currency    string
 	Amount      int64
 	At          time.Time // the subject's time, which places it in a run's window
+	Heuristic   bool      // its pair was found by the currency-amount-date fallback
 	Diffs       []Diff
 	Payout      *PayoutFigures
 	Note        string // why it was ignored or resolved
-	Resolution  string // how it was resolved: "entry <id>" or "not found by run <id>"
-	OpenedRun   string // the run that first found it
-	LastRun     string // the last run that found it
-	ClosedRun   string // the run that closed it
-	OpenedAt    time.Time
-	UpdatedAt   time.Time
-	ClosedAt    time.Time
+	// ResolutionEntryID is the entry booked to fix it, if one was.
+	ResolutionEntryID int64
+	FirstRun, LastRun int64 // the runs that first and last found it
+	UpdatedAt         time.Time
 }
 
 // Scope is what one run reconciled: a provider, a grain and a window
@@ -69,28 +68,27 @@ func (s Scope) Contains(e *Exception) bool {
 	return s.To.IsZero() || e.At.Before(s.To)
 }
 
-// ExceptionPlan is what a run changes in the stored exceptions.
+// ExceptionPlan is what a run changes in the stored exceptions. A store
+// applies it, in the run's transaction, stamping the run's id and time.
 type ExceptionPlan struct {
-	Open     []Exception // new: fingerprints never seen before
-	Reopen   []Exception // resolved before and found again: the same exception, open again
-	Refresh  []Exception // still open, with this run's figures
-	Close    []Exception // open before, in scope, and not found by this run
-	Ignored  []Exception // ignored before and found again; left as they are
-	Outcomes int         // non-matched outcomes considered
+	Open    []Exception // new: fingerprints never seen before
+	Reopen  []Exception // resolved before and found again: the same exception, open again
+	Refresh []Exception // still open, with this run's figures
+	Close   []Exception // open before, in scope, and not found by this run
+	Ignored []Exception // ignored before and found again; left as they are
 }
 
-// PlanExceptions compares this run's outcomes with the exceptions of
-// earlier runs (known: every exception of the provider and grain, or at
-// least the open and ignored ones and the resolved ones whose fingerprints
-// the outcomes carry). One difference keeps one exception for life: an
-// outcome whose fingerprint was never seen opens a new exception with an id
-// from newID; one that is open already is refreshed (figures, LastRun,
-// UpdatedAt); one that was ignored stays ignored; one that was resolved is
-// reopened, keeping its id and history. An open exception in the run's scope that this run did not
-// find again is closed: its subject now matches, or is gone from both
-// sides. Exceptions outside the scope are left alone. Matched outcomes are
-// ignored, and so are repeated fingerprints within one run.
-func PlanExceptions(scope Scope, runID string, known []Exception, outcomes []Outcome, now time.Time, newID func() string) ExceptionPlan {
+// PlanExceptions compares a run's outcomes with the exceptions of earlier
+// runs (known: every exception of the scope's provider and grain). One
+// difference keeps one exception for life: an outcome whose fingerprint was
+// never seen opens a new exception; one that is open already is refreshed
+// with this run's figures; one that was ignored stays ignored; one that was
+// resolved is reopened, keeping its id and history. An open exception in
+// the run's scope that this run did not find again is closed: its subject
+// now matches, or is gone from both sides. Exceptions outside the scope are
+// left alone. Matched outcomes are ignored, and so are repeated
+// fingerprints within one run.
+func PlanExceptions(scope Scope, known []Exception, outcomes []Outcome) ExceptionPlan {
 	byFP := make(map[string]*Exception, len(known))
 	for i := range known {
 		e := &known[i]
@@ -108,25 +106,21 @@ func PlanExceptions(scope Scope, runID string, known []Exception, outcomes []Out
 			continue
 		}
 		seen[o.Fingerprint] = true
-		plan.Outcomes++
 		e, ok := byFP[o.Fingerprint]
+		n := fromOutcome(o, scope.Grain)
 		switch {
 		case !ok:
-			n := fromOutcome(o, scope.Grain)
-			n.ID, n.Status, n.OpenedRun, n.LastRun, n.OpenedAt, n.UpdatedAt = newID(), ExceptionOpen, runID, runID, now, now
+			n.Status = ExceptionOpen
 			plan.Open = append(plan.Open, n)
 		case e.Status == ExceptionIgnored:
 			plan.Ignored = append(plan.Ignored, *e)
-		case e.Status == ExceptionResolved:
-			n := fromOutcome(o, scope.Grain)
-			n.ID, n.Status, n.OpenedRun, n.OpenedAt, n.Note = e.ID, ExceptionOpen, e.OpenedRun, e.OpenedAt, e.Note
-			n.LastRun, n.UpdatedAt = runID, now
-			plan.Reopen = append(plan.Reopen, n)
 		default:
-			n := fromOutcome(o, scope.Grain)
-			n.ID, n.Status, n.OpenedRun, n.OpenedAt, n.Note = e.ID, ExceptionOpen, e.OpenedRun, e.OpenedAt, e.Note
-			n.LastRun, n.UpdatedAt = runID, now
-			plan.Refresh = append(plan.Refresh, n)
+			n.ID, n.Status, n.Note, n.FirstRun = e.ID, ExceptionOpen, e.Note, e.FirstRun
+			if e.Status == ExceptionResolved {
+				plan.Reopen = append(plan.Reopen, n)
+			} else {
+				plan.Refresh = append(plan.Refresh, n)
+			}
 		}
 	}
 	for i := range known {
@@ -134,7 +128,7 @@ func PlanExceptions(scope Scope, runID string, known []Exception, outcomes []Out
 		if e.Status != ExceptionOpen || seen[e.Fingerprint] || !scope.Contains(&e) {
 			continue
 		}
-		e.Status, e.Resolution, e.ClosedRun, e.ClosedAt, e.UpdatedAt = ExceptionResolved, "not found by run "+runID, runID, now, now
+		e.Status = ExceptionResolved
 		plan.Close = append(plan.Close, e)
 	}
 	return plan
@@ -143,5 +137,5 @@ func PlanExceptions(scope Scope, runID string, known []Exception, outcomes []Out
 func fromOutcome(o *Outcome, grain provider.Grain) Exception {
 	return Exception{Fingerprint: o.Fingerprint, Kind: o.Kind, Provider: o.Provider, Grain: grain, Subject: o.Subject,
 		ProviderID: o.ProviderID, LedgerID: o.LedgerID, Ref: o.Ref, Currency: o.Currency, Amount: o.Amount, At: o.At,
-		Diffs: o.Diffs, Payout: o.Payout}
+		Heuristic: o.Heuristic, Diffs: o.Diffs, Payout: o.Payout}
 }

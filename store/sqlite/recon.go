@@ -8,216 +8,137 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/jmoiron/sqlx"
+
 	"github.com/settlehq/settle/ledger"
 	"github.com/settlehq/settle/provider"
 	"github.com/settlehq/settle/reconcile"
 )
 
-// Run is one stored reconciliation run.
-type Run struct {
-	ID           int64
-	Provider     string
-	Grain        string
-	From, To     time.Time // zero ends are open
-	StartedAt    time.Time
-	FinishedAt   time.Time
-	InputsDigest string // hash of both sides' inputs: equal digests must give equal results
-	Summary      reconcile.Summary
-	Opened       int // exceptions opened (or reopened) by this run
-	Closed       int // open exceptions in this run's scope that it no longer found
-	// Adopted counts the ledger's estimated settlement dates this run
-	// replaced with the provider's.
-	Adopted int
-	// RecordsThrough is the newest provider record (by import order) that
-	// this run's window covered along with every record before it, so the
-	// next nightly run knows which records are new.
-	RecordsThrough int64
-}
-
-// Exception statuses.
-const (
-	ExceptionOpen     = "open"
-	ExceptionResolved = "resolved"
-	ExceptionIgnored  = "ignored"
+var (
+	_ reconcile.Store = (*Store)(nil)
+	_ reconcile.Tx    = (*tx)(nil)
 )
 
-// Exception is a durable reconciliation exception.
-type Exception struct {
-	ID                int64
-	Fingerprint       string
-	Provider          string
-	Grain             string
-	Kind              string // mismatched, missing_in_ledger, missing_at_provider, duplicate, payout_mismatch
-	Subject           string // charge, refund, …, payout or payment
-	ProviderID        string
-	LedgerID          string
-	Ref               string
-	Currency          string
-	Amount            int64
-	At                time.Time
-	Heuristic         bool
-	Diffs             []reconcile.Diff
-	Payout            *reconcile.PayoutFigures
-	Status            string
-	Note              string
-	ResolutionEntryID int64
-	FirstRun, LastRun int64
-	UpdatedAt         time.Time
-}
-
+// exceptionDetails is the JSON of what differs, kept in one column.
 type exceptionDetails struct {
 	Diffs  []reconcile.Diff         `json:"diffs,omitempty"`
 	Payout *reconcile.PayoutFigures `json:"payout,omitempty"`
 }
 
-// SaveRun stores a run with its exceptions and links, in one transaction.
-// reconcile.PlanExceptions decides what changes: an outcome opens an
-// exception or refreshes the unresolved one with its fingerprint (an ignored
-// one stays ignored), and open exceptions in the run's scope that it no
-// longer finds are closed as resolved. run.ID, Opened and Closed are filled in.
-func (s *Store) SaveRun(ctx context.Context, run *Run, outcomes []reconcile.Outcome, links []reconcile.Link) error {
-	return translate(s.withWrite(ctx, func(q querier) error {
-		sm := run.Summary
-		res, err := q.ExecContext(ctx, `INSERT INTO recon_runs (provider, grain, window_from, window_to, started_at, finished_at,
-			provider_records, ledger_records, inputs_digest, matched, mismatched, missing_in_ledger, missing_at_provider,
-			duplicates, heuristic, payout_mismatches, opened, closed, adopted, records_through)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, 0, ?, ?)`,
-			run.Provider, run.Grain, ts(run.From), ts(run.To), ts(run.StartedAt), ts(run.FinishedAt), sm.ProviderRecords,
-			sm.LedgerRecords, run.InputsDigest, sm.Matched, sm.Mismatched, sm.MissingInLedger, sm.MissingAtProvider,
-			sm.Duplicates, sm.Heuristic, sm.PayoutMismatches, run.Adopted, run.RecordsThrough)
-		if err != nil {
-			return err
-		}
-		if run.ID, err = res.LastInsertId(); err != nil {
-			return err
-		}
-		known, err := knownExceptions(ctx, q, run.Provider, run.Grain)
-		if err != nil {
-			return err
-		}
-		scope := reconcile.Scope{Provider: run.Provider, Grain: provider.Grain(run.Grain), From: run.From, To: run.To}
-		now := run.FinishedAt.UTC()
-		plan := reconcile.PlanExceptions(scope, strconv.FormatInt(run.ID, 10), known, outcomes, now, func() string { return "" })
-		for _, e := range plan.Open {
-			details, err := json.Marshal(exceptionDetails{Diffs: e.Diffs, Payout: e.Payout})
-			if err != nil {
-				return err
-			}
-			res, err := q.ExecContext(ctx, `INSERT INTO recon_exceptions (fingerprint, provider, grain, kind, subject, provider_id,
-				ledger_id, ref, currency, amount, occurred_at, heuristic, details, status, first_run, last_run, updated_at)
-				VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'open', ?, ?, ?)`,
-				e.Fingerprint, run.Provider, run.Grain, string(e.Kind), e.Subject, e.ProviderID, e.LedgerID, e.Ref,
-				e.Currency, e.Amount, ts(e.At), heuristicOf(outcomes, e.Fingerprint), string(details), run.ID, run.ID, ts(now))
-			if err != nil {
-				return err
-			}
-			id, err := res.LastInsertId()
-			if err != nil {
-				return err
-			}
-			if err := addExceptionEvent(ctx, q, id, now, run.ID, "opened", ExceptionOpen, "", 0); err != nil {
-				return err
-			}
-		}
-		for _, e := range plan.Reopen {
-			details, err := json.Marshal(exceptionDetails{Diffs: e.Diffs, Payout: e.Payout})
-			if err != nil {
-				return err
-			}
-			if _, err := q.ExecContext(ctx, `UPDATE recon_exceptions SET status = 'open', ledger_id = ?, currency = ?, amount = ?,
-				occurred_at = ?, details = ?, last_run = ?, updated_at = ?, resolution_entry_id = NULL WHERE id = ?`,
-				e.LedgerID, e.Currency, e.Amount, ts(e.At), string(details), run.ID, ts(now), e.ID); err != nil {
-				return err
-			}
-			id, _ := strconv.ParseInt(e.ID, 10, 64)
-			if err := addExceptionEvent(ctx, q, id, now, run.ID, "reopened", ExceptionOpen,
-				"found again by run "+strconv.FormatInt(run.ID, 10), 0); err != nil {
-				return err
-			}
-		}
-		for _, e := range plan.Refresh {
-			details, err := json.Marshal(exceptionDetails{Diffs: e.Diffs, Payout: e.Payout})
-			if err != nil {
-				return err
-			}
-			if _, err := q.ExecContext(ctx, `UPDATE recon_exceptions SET ledger_id = ?, currency = ?, amount = ?, occurred_at = ?,
-				details = ?, last_run = ?, updated_at = ? WHERE id = ?`, e.LedgerID, e.Currency, e.Amount, ts(e.At),
-				string(details), run.ID, ts(now), e.ID); err != nil {
-				return err
-			}
-		}
-		for _, e := range plan.Ignored {
-			if _, err := q.ExecContext(ctx, `UPDATE recon_exceptions SET last_run = ? WHERE id = ?`, run.ID, e.ID); err != nil {
-				return err
-			}
-		}
-		for _, e := range plan.Close {
-			if _, err := q.ExecContext(ctx, `UPDATE recon_exceptions SET status = 'resolved', updated_at = ?,
-				note = CASE WHEN note = '' THEN ? ELSE note || '; ' || ? END WHERE id = ?`,
-				ts(now), e.Resolution, e.Resolution, e.ID); err != nil {
-				return err
-			}
-			id, _ := strconv.ParseInt(e.ID, 10, 64)
-			if err := addExceptionEvent(ctx, q, id, now, run.ID, "closed", ExceptionResolved, e.Resolution, 0); err != nil {
-				return err
-			}
-		}
-		run.Opened, run.Closed = len(plan.Open)+len(plan.Reopen), len(plan.Close)
-		for _, l := range links {
-			if _, err := q.ExecContext(ctx, `INSERT INTO recon_links (provider, grain, provider_id, ledger_id, heuristic, run_id)
-				VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (provider, grain, provider_id) DO UPDATE SET ledger_id = excluded.ledger_id,
-				heuristic = excluded.heuristic, run_id = excluded.run_id`,
-				run.Provider, run.Grain, l.ProviderID, l.LedgerID, l.Heuristic, run.ID); err != nil {
-				return err
-			}
-		}
-		_, err = q.ExecContext(ctx, `UPDATE recon_runs SET opened = ?, closed = ? WHERE id = ?`, run.Opened, run.Closed, run.ID)
-		return err
-	}))
+// UpdateRecon runs fn in one write transaction.
+func (s *Store) UpdateRecon(ctx context.Context, fn func(reconcile.Tx) error) error {
+	return s.Update(ctx, func(t ledger.Tx) error { return fn(t.(*tx)) })
 }
 
-// knownExceptions loads every exception of a provider and grain, which
-// reconcile.PlanExceptions compares a run against (a resolved one found
-// again is reopened, not duplicated).
-func knownExceptions(ctx context.Context, q querier, prov, grain string) ([]reconcile.Exception, error) {
-	rows, err := q.QueryContext(ctx, `SELECT id, fingerprint, kind, status, subject, provider_id, ledger_id, ref, currency,
-		amount, occurred_at, note, first_run, last_run FROM recon_exceptions
-		WHERE provider = ? AND grain = ? ORDER BY id`, prov, grain)
+// KnownExceptions loads every exception of a provider and grain.
+func (t *tx) KnownExceptions(ctx context.Context, prov string, grain provider.Grain) ([]reconcile.Exception, error) {
+	return exceptions(ctx, t.q, reconcile.ExceptionFilter{Provider: prov}, string(grain))
+}
+
+// SaveRun stores a run with the plan of its exceptions and its links, in
+// the transaction: it stores what reconciliation decided and decides
+// nothing itself. Every change of an exception goes into its history.
+func (t *tx) SaveRun(ctx context.Context, run *reconcile.Run, plan reconcile.ExceptionPlan, links []reconcile.Link) error {
+	q := t.q
+	sm := run.Summary
+	now := run.FinishedAt.UTC()
+	res, err := q.ExecContext(ctx, `INSERT INTO recon_runs (provider, grain, window_from, window_to, started_at, finished_at,
+		provider_records, ledger_records, inputs_digest, matched, mismatched, missing_in_ledger, missing_at_provider,
+		duplicates, heuristic, payout_mismatches, opened, closed, adopted, records_through)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		run.Provider, string(run.Grain), ts(run.From), ts(run.To), ts(run.StartedAt), ts(now), sm.ProviderRecords,
+		sm.LedgerRecords, run.InputsDigest, sm.Matched, sm.Mismatched, sm.MissingInLedger, sm.MissingAtProvider,
+		sm.Duplicates, sm.Heuristic, sm.PayoutMismatches, len(plan.Open)+len(plan.Reopen), len(plan.Close),
+		run.Adopted, run.RecordsThrough)
 	if err != nil {
-		return nil, err
+		return translate(err)
 	}
-	defer rows.Close()
-	var out []reconcile.Exception
-	for rows.Next() {
-		var e reconcile.Exception
-		var id, at, first, last int64
-		var kind, status string
-		if err := rows.Scan(&id, &e.Fingerprint, &kind, &status, &e.Subject, &e.ProviderID, &e.LedgerID, &e.Ref,
-			&e.Currency, &e.Amount, &at, &e.Note, &first, &last); err != nil {
-			return nil, err
+	if run.ID, err = res.LastInsertId(); err != nil {
+		return err
+	}
+	run.Opened, run.Closed = len(plan.Open)+len(plan.Reopen), len(plan.Close)
+	runID := strconv.FormatInt(run.ID, 10)
+	for _, e := range plan.Open {
+		details, err := json.Marshal(exceptionDetails{Diffs: e.Diffs, Payout: e.Payout})
+		if err != nil {
+			return err
 		}
-		e.ID, e.Kind, e.Status, e.At = strconv.FormatInt(id, 10), reconcile.OutcomeKind(kind), reconcile.ExceptionStatus(status), fromTS(at)
-		e.Provider, e.Grain = prov, provider.Grain(grain)
-		e.OpenedRun, e.LastRun = strconv.FormatInt(first, 10), strconv.FormatInt(last, 10)
-		out = append(out, e)
+		res, err := q.ExecContext(ctx, `INSERT INTO recon_exceptions (fingerprint, provider, grain, kind, subject, provider_id,
+			ledger_id, ref, currency, amount, occurred_at, heuristic, details, status, first_run, last_run, updated_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'open', ?, ?, ?)`,
+			e.Fingerprint, run.Provider, string(run.Grain), string(e.Kind), e.Subject, e.ProviderID, e.LedgerID, e.Ref,
+			e.Currency, e.Amount, ts(e.At), e.Heuristic, string(details), run.ID, run.ID, ts(now))
+		if err != nil {
+			return translate(err)
+		}
+		id, err := res.LastInsertId()
+		if err != nil {
+			return err
+		}
+		if err := addExceptionEvent(ctx, q, id, now, run.ID, "opened", reconcile.ExceptionOpen, "", 0); err != nil {
+			return err
+		}
 	}
-	return out, rows.Err()
+	for _, e := range plan.Reopen {
+		if err := refreshException(ctx, q, &e, run.ID, now, true); err != nil {
+			return err
+		}
+		if err := addExceptionEvent(ctx, q, e.ID, now, run.ID, "reopened", reconcile.ExceptionOpen, "found again by run "+runID, 0); err != nil {
+			return err
+		}
+	}
+	for _, e := range plan.Refresh {
+		if err := refreshException(ctx, q, &e, run.ID, now, false); err != nil {
+			return err
+		}
+	}
+	for _, e := range plan.Ignored {
+		if _, err := q.ExecContext(ctx, `UPDATE recon_exceptions SET last_run = ? WHERE id = ?`, run.ID, e.ID); err != nil {
+			return err
+		}
+	}
+	for _, e := range plan.Close {
+		why := "not found by run " + runID
+		if _, err := q.ExecContext(ctx, `UPDATE recon_exceptions SET status = 'resolved', updated_at = ?,
+			note = CASE WHEN note = '' THEN ? ELSE note || '; ' || ? END WHERE id = ?`, ts(now), why, why, e.ID); err != nil {
+			return err
+		}
+		if err := addExceptionEvent(ctx, q, e.ID, now, run.ID, "closed", reconcile.ExceptionResolved, why, 0); err != nil {
+			return err
+		}
+	}
+	for _, l := range links {
+		if _, err := q.ExecContext(ctx, `INSERT INTO recon_links (provider, grain, provider_id, ledger_id, heuristic, run_id)
+			VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (provider, grain, provider_id) DO UPDATE SET ledger_id = excluded.ledger_id,
+			heuristic = excluded.heuristic, run_id = excluded.run_id`,
+			run.Provider, string(run.Grain), l.ProviderID, l.LedgerID, l.Heuristic, run.ID); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
-// heuristicOf reports whether the outcome with a fingerprint was a
-// heuristic pair.
-func heuristicOf(outcomes []reconcile.Outcome, fp string) bool {
-	for i := range outcomes {
-		if outcomes[i].Fingerprint == fp {
-			return outcomes[i].Heuristic
-		}
+// refreshException writes a run's figures into a stored exception, and
+// opens it again when reopen is set.
+func refreshException(ctx context.Context, q querier, e *reconcile.Exception, runID int64, now time.Time, reopen bool) error {
+	details, err := json.Marshal(exceptionDetails{Diffs: e.Diffs, Payout: e.Payout})
+	if err != nil {
+		return err
 	}
-	return false
+	set := ""
+	if reopen {
+		set = "status = 'open', resolution_entry_id = NULL, "
+	}
+	_, err = q.ExecContext(ctx, `UPDATE recon_exceptions SET `+set+`ledger_id = ?, currency = ?, amount = ?, occurred_at = ?,
+		heuristic = ?, details = ?, last_run = ?, updated_at = ? WHERE id = ?`, e.LedgerID, e.Currency, e.Amount, ts(e.At),
+		e.Heuristic, string(details), runID, ts(now), e.ID)
+	return err
 }
 
 // Links returns the stored provider id → ledger id links of a provider and grain.
-func (s *Store) Links(ctx context.Context, provider, grain string) (map[string]string, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT provider_id, ledger_id FROM recon_links WHERE provider = ? AND grain = ?`, provider, grain)
+func (s *Store) Links(ctx context.Context, prov string, grain provider.Grain) (map[string]string, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT provider_id, ledger_id FROM recon_links WHERE provider = ? AND grain = ?`, prov, string(grain))
 	if err != nil {
 		return nil, err
 	}
@@ -233,76 +154,105 @@ func (s *Store) Links(ctx context.Context, provider, grain string) (map[string]s
 	return out, rows.Err()
 }
 
-// ExceptionFilter selects exceptions. Zero fields do not filter.
-type ExceptionFilter struct {
-	Status   string
-	Provider string
-	ID       int64
+// RecordsCovered returns the newest provider record id that runs of a
+// provider and grain covered together with every record before it.
+func (s *Store) RecordsCovered(ctx context.Context, prov string, grain provider.Grain) (int64, error) {
+	var id sql.NullInt64
+	err := s.db.QueryRowContext(ctx, `SELECT MAX(records_through) FROM recon_runs WHERE provider = ? AND grain = ?`,
+		prov, string(grain)).Scan(&id)
+	return id.Int64, err
 }
 
-const exceptionCols = `id, fingerprint, provider, grain, kind, subject, provider_id, ledger_id, ref, currency, amount,
-	occurred_at, heuristic, details, status, note, resolution_entry_id, first_run, last_run, updated_at`
+// exceptionRow is a recon_exceptions row as sqlx scans it.
+type exceptionRow struct {
+	ID                int64         `db:"id"`
+	Fingerprint       string        `db:"fingerprint"`
+	Provider          string        `db:"provider"`
+	Grain             string        `db:"grain"`
+	Kind              string        `db:"kind"`
+	Subject           string        `db:"subject"`
+	ProviderID        string        `db:"provider_id"`
+	LedgerID          string        `db:"ledger_id"`
+	Ref               string        `db:"ref"`
+	Currency          string        `db:"currency"`
+	Amount            int64         `db:"amount"`
+	OccurredAt        int64         `db:"occurred_at"`
+	Heuristic         bool          `db:"heuristic"`
+	Details           string        `db:"details"`
+	Status            string        `db:"status"`
+	Note              string        `db:"note"`
+	ResolutionEntryID sql.NullInt64 `db:"resolution_entry_id"`
+	FirstRun          int64         `db:"first_run"`
+	LastRun           int64         `db:"last_run"`
+	UpdatedAt         int64         `db:"updated_at"`
+}
+
+func (r *exceptionRow) exception() (reconcile.Exception, error) {
+	e := reconcile.Exception{ID: r.ID, Fingerprint: r.Fingerprint, Provider: r.Provider, Grain: provider.Grain(r.Grain),
+		Kind: reconcile.OutcomeKind(r.Kind), Subject: r.Subject, ProviderID: r.ProviderID, LedgerID: r.LedgerID, Ref: r.Ref,
+		Currency: r.Currency, Amount: r.Amount, At: fromTS(r.OccurredAt), Heuristic: r.Heuristic,
+		Status: reconcile.ExceptionStatus(r.Status), Note: r.Note, ResolutionEntryID: r.ResolutionEntryID.Int64,
+		FirstRun: r.FirstRun, LastRun: r.LastRun, UpdatedAt: fromTS(r.UpdatedAt)}
+	if r.Details != "" {
+		var d exceptionDetails
+		if err := json.Unmarshal([]byte(r.Details), &d); err != nil {
+			return e, fmt.Errorf("exception %d: details: %w", r.ID, err)
+		}
+		e.Diffs, e.Payout = d.Diffs, d.Payout
+	}
+	return e, nil
+}
 
 // Exceptions lists exceptions ordered by id.
-func (s *Store) Exceptions(ctx context.Context, f ExceptionFilter) ([]Exception, error) {
-	return exceptions(ctx, s.db, f)
+func (s *Store) Exceptions(ctx context.Context, f reconcile.ExceptionFilter) ([]reconcile.Exception, error) {
+	return exceptions(ctx, s.db, f, "")
 }
 
-func exceptions(ctx context.Context, q querier, f ExceptionFilter) ([]Exception, error) {
+func exceptions(ctx context.Context, q querier, f reconcile.ExceptionFilter, grain string) ([]reconcile.Exception, error) {
 	where, args := "1 = 1", []any{}
-	if f.Status != "" {
-		where += " AND status = ?"
-		args = append(args, f.Status)
-	}
-	if f.Provider != "" {
-		where += " AND provider = ?"
-		args = append(args, f.Provider)
+	for _, c := range []struct {
+		col, v string
+	}{{"status", string(f.Status)}, {"provider", f.Provider}, {"kind", string(f.Kind)}, {"grain", grain}} {
+		if c.v != "" {
+			where += " AND " + c.col + " = ?"
+			args = append(args, c.v)
+		}
 	}
 	if f.ID != 0 {
 		where += " AND id = ?"
 		args = append(args, f.ID)
 	}
-	rows, err := q.QueryContext(ctx, `SELECT `+exceptionCols+` FROM recon_exceptions WHERE `+where+` ORDER BY id`, args...)
+	rows, err := q.QueryContext(ctx, `SELECT * FROM recon_exceptions WHERE `+where+` ORDER BY id`, args...)
 	if err != nil {
 		return nil, err
 	}
-	defer rows.Close()
-	var out []Exception
-	for rows.Next() {
-		var e Exception
-		var at, updated int64
-		var details string
-		var entry sql.NullInt64
-		if err := rows.Scan(&e.ID, &e.Fingerprint, &e.Provider, &e.Grain, &e.Kind, &e.Subject, &e.ProviderID, &e.LedgerID,
-			&e.Ref, &e.Currency, &e.Amount, &at, &e.Heuristic, &details, &e.Status, &e.Note, &entry, &e.FirstRun,
-			&e.LastRun, &updated); err != nil {
+	var raw []exceptionRow
+	if err := sqlx.StructScan(rows, &raw); err != nil {
+		return nil, err
+	}
+	out := make([]reconcile.Exception, 0, len(raw))
+	for i := range raw {
+		e, err := raw[i].exception()
+		if err != nil {
 			return nil, err
 		}
-		e.At, e.UpdatedAt, e.ResolutionEntryID = fromTS(at), fromTS(updated), entry.Int64
-		var d exceptionDetails
-		if details != "" {
-			if err := json.Unmarshal([]byte(details), &d); err != nil {
-				return nil, err
-			}
-		}
-		e.Diffs, e.Payout = d.Diffs, d.Payout
 		out = append(out, e)
 	}
-	return out, rows.Err()
+	return out, nil
 }
 
 // Exception returns one exception by id.
-func (s *Store) Exception(ctx context.Context, id int64) (*Exception, error) {
+func (s *Store) Exception(ctx context.Context, id int64) (*reconcile.Exception, error) {
 	return exception(ctx, s.db, id)
 }
 
 // Exception returns one exception by id, inside a transaction.
-func (t *tx) Exception(ctx context.Context, id int64) (*Exception, error) {
+func (t *tx) Exception(ctx context.Context, id int64) (*reconcile.Exception, error) {
 	return exception(ctx, t.q, id)
 }
 
-func exception(ctx context.Context, q querier, id int64) (*Exception, error) {
-	es, err := exceptions(ctx, q, ExceptionFilter{ID: id})
+func exception(ctx context.Context, q querier, id int64) (*reconcile.Exception, error) {
+	es, err := exceptions(ctx, q, reconcile.ExceptionFilter{ID: id}, "")
 	if err != nil {
 		return nil, err
 	}
@@ -312,27 +262,15 @@ func exception(ctx context.Context, q querier, id int64) (*Exception, error) {
 	return &es[0], nil
 }
 
-// SetExceptionStatus resolves or ignores an exception (or reopens it), with
-// a note and, for a resolution, the entry booked to fix it, and adds the
-// change to the exception's history.
-func (s *Store) SetExceptionStatus(ctx context.Context, id int64, status, note string, entryID int64, at time.Time) error {
-	return translate(s.withWrite(ctx, func(q querier) error {
-		return setExceptionStatus(ctx, q, id, status, note, entryID, at)
-	}))
-}
-
-// SetExceptionStatus is Store.SetExceptionStatus inside a transaction, so
-// that a fix and the exception it closes commit together.
-func (t *tx) SetExceptionStatus(ctx context.Context, id int64, status, note string, entryID int64, at time.Time) error {
-	return setExceptionStatus(ctx, t.q, id, status, note, entryID, at)
-}
-
-func setExceptionStatus(ctx context.Context, q querier, id int64, status, note string, entryID int64, at time.Time) error {
-	if status != ExceptionOpen && status != ExceptionResolved && status != ExceptionIgnored {
+// SetExceptionStatus changes an exception's status inside a transaction.
+func (t *tx) SetExceptionStatus(ctx context.Context, id int64, status reconcile.ExceptionStatus, note string, entryID int64, at time.Time) error {
+	switch status {
+	case reconcile.ExceptionOpen, reconcile.ExceptionResolved, reconcile.ExceptionIgnored:
+	default:
 		return fmt.Errorf("%w: exception status %q", ledger.ErrInvalidRequest, status)
 	}
-	res, err := q.ExecContext(ctx, `UPDATE recon_exceptions SET status = ?, note = ?, resolution_entry_id = ?, updated_at = ? WHERE id = ?`,
-		status, note, nullID(entryID), ts(at), id)
+	res, err := t.q.ExecContext(ctx, `UPDATE recon_exceptions SET status = ?, note = ?, resolution_entry_id = ?, updated_at = ? WHERE id = ?`,
+		string(status), note, nullID(entryID), ts(at), id)
 	if err != nil {
 		return err
 	}
@@ -341,69 +279,78 @@ func setExceptionStatus(ctx context.Context, q querier, id int64, status, note s
 	} else if n == 0 {
 		return fmt.Errorf("exception %d: %w", id, ledger.ErrNotFound)
 	}
-	return addExceptionEvent(ctx, q, id, at, 0, status, status, note, entryID)
+	return addExceptionEvent(ctx, t.q, id, at, 0, string(status), status, note, entryID)
 }
 
-// ExceptionEvent is one change in an exception's life.
-type ExceptionEvent struct {
-	At      time.Time
-	RunID   int64  // the run that made the change, if a run did
-	Action  string // opened, reopened, closed, resolved, ignored, open
-	Status  string // the status after the change
-	Note    string
-	EntryID int64 // the entry booked to fix it, if any
-}
-
-func addExceptionEvent(ctx context.Context, q querier, id int64, at time.Time, runID int64, action, status, note string, entryID int64) error {
+func addExceptionEvent(ctx context.Context, q querier, id int64, at time.Time, runID int64, action string,
+	status reconcile.ExceptionStatus, note string, entryID int64) error {
 	_, err := q.ExecContext(ctx, `INSERT INTO recon_exception_events (exception_id, at, run_id, action, status, note, entry_id)
-		VALUES (?, ?, ?, ?, ?, ?, ?)`, id, ts(at), nullID(runID), action, status, note, nullID(entryID))
+		VALUES (?, ?, ?, ?, ?, ?, ?)`, id, ts(at), nullID(runID), action, string(status), note, nullID(entryID))
 	return err
 }
 
 // ExceptionHistory lists the changes of an exception, oldest first.
-func (s *Store) ExceptionHistory(ctx context.Context, id int64) ([]ExceptionEvent, error) {
+func (s *Store) ExceptionHistory(ctx context.Context, id int64) ([]reconcile.ExceptionEvent, error) {
 	rows, err := s.db.QueryContext(ctx, `SELECT at, COALESCE(run_id, 0), action, status, note, COALESCE(entry_id, 0)
 		FROM recon_exception_events WHERE exception_id = ? ORDER BY id`, id)
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
-	var out []ExceptionEvent
+	var out []reconcile.ExceptionEvent
 	for rows.Next() {
-		var e ExceptionEvent
+		var e reconcile.ExceptionEvent
 		var at int64
-		if err := rows.Scan(&at, &e.RunID, &e.Action, &e.Status, &e.Note, &e.EntryID); err != nil {
+		var status string
+		if err := rows.Scan(&at, &e.RunID, &e.Action, &status, &e.Note, &e.EntryID); err != nil {
 			return nil, err
 		}
-		e.At = fromTS(at)
+		e.At, e.Status = fromTS(at), reconcile.ExceptionStatus(status)
 		out = append(out, e)
 	}
 	return out, rows.Err()
 }
 
+// runRow is a recon_runs row as sqlx scans it.
+type runRow struct {
+	ID                int64  `db:"id"`
+	Provider          string `db:"provider"`
+	Grain             string `db:"grain"`
+	WindowFrom        int64  `db:"window_from"`
+	WindowTo          int64  `db:"window_to"`
+	StartedAt         int64  `db:"started_at"`
+	FinishedAt        int64  `db:"finished_at"`
+	ProviderRecords   int    `db:"provider_records"`
+	LedgerRecords     int    `db:"ledger_records"`
+	InputsDigest      string `db:"inputs_digest"`
+	Matched           int    `db:"matched"`
+	Mismatched        int    `db:"mismatched"`
+	MissingInLedger   int    `db:"missing_in_ledger"`
+	MissingAtProvider int    `db:"missing_at_provider"`
+	Duplicates        int    `db:"duplicates"`
+	Heuristic         int    `db:"heuristic"`
+	PayoutMismatches  int    `db:"payout_mismatches"`
+	Opened            int    `db:"opened"`
+	Closed            int    `db:"closed"`
+	Adopted           int    `db:"adopted"`
+	RecordsThrough    int64  `db:"records_through"`
+}
+
 // Runs lists stored runs, newest first, of one provider or all ("").
-func (s *Store) Runs(ctx context.Context, provider string) ([]*Run, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT id, provider, grain, window_from, window_to, started_at, finished_at,
-		inputs_digest, provider_records, ledger_records, matched, mismatched, missing_in_ledger, missing_at_provider,
-		duplicates, heuristic, payout_mismatches, opened, closed, adopted, records_through FROM recon_runs WHERE (? = '' OR provider = ?)
-		ORDER BY id DESC`, provider, provider)
-	if err != nil {
+func (s *Store) Runs(ctx context.Context, prov string) ([]*reconcile.Run, error) {
+	var raw []runRow
+	if err := sqlx.SelectContext(ctx, s.dbx, &raw, `SELECT * FROM recon_runs WHERE (? = '' OR provider = ?) ORDER BY id DESC`,
+		prov, prov); err != nil {
 		return nil, err
 	}
-	defer rows.Close()
-	var out []*Run
-	for rows.Next() {
-		r := &Run{}
-		var from, to, started, finished int64
-		sm := &r.Summary
-		if err := rows.Scan(&r.ID, &r.Provider, &r.Grain, &from, &to, &started, &finished, &r.InputsDigest,
-			&sm.ProviderRecords, &sm.LedgerRecords, &sm.Matched, &sm.Mismatched, &sm.MissingInLedger,
-			&sm.MissingAtProvider, &sm.Duplicates, &sm.Heuristic, &sm.PayoutMismatches, &r.Opened, &r.Closed, &r.Adopted,
-			&r.RecordsThrough); err != nil {
-			return nil, err
-		}
-		r.From, r.To, r.StartedAt, r.FinishedAt = fromTS(from), fromTS(to), fromTS(started), fromTS(finished)
-		out = append(out, r)
+	out := make([]*reconcile.Run, 0, len(raw))
+	for _, r := range raw {
+		out = append(out, &reconcile.Run{ID: r.ID, Provider: r.Provider, Grain: provider.Grain(r.Grain),
+			From: fromTS(r.WindowFrom), To: fromTS(r.WindowTo), StartedAt: fromTS(r.StartedAt), FinishedAt: fromTS(r.FinishedAt),
+			InputsDigest: r.InputsDigest, Opened: r.Opened, Closed: r.Closed, Adopted: r.Adopted, RecordsThrough: r.RecordsThrough,
+			Summary: reconcile.Summary{ProviderRecords: r.ProviderRecords, LedgerRecords: r.LedgerRecords, Matched: r.Matched,
+				Mismatched: r.Mismatched, MissingInLedger: r.MissingInLedger, MissingAtProvider: r.MissingAtProvider,
+				Duplicates: r.Duplicates, Heuristic: r.Heuristic, PayoutMismatches: r.PayoutMismatches}})
 	}
-	return out, rows.Err()
+	return out, nil
 }

@@ -9,6 +9,8 @@ import (
 	"github.com/settlehq/settle/provider"
 )
 
+var _ provider.Store = (*Store)(nil)
+
 // EachRecord streams stored provider records ordered by created, then id.
 //
 // A raw row kept in its import's file is read from the file's chunk, which
@@ -145,14 +147,3 @@ func (s *Store) RecordsSince(ctx context.Context, prov string, grain provider.Gr
 	}
 	return r, nil
 }
-
-// RecordsCovered returns the newest provider record id that runs of a
-// provider and grain have covered together with every record before it;
-// records after it have not been reconciled yet.
-func (s *Store) RecordsCovered(ctx context.Context, provider string, grain provider.Grain) (int64, error) {
-	var id sql.NullInt64
-	err := s.db.QueryRowContext(ctx, `SELECT MAX(records_through) FROM recon_runs WHERE provider = ? AND grain = ?`,
-		provider, string(grain)).Scan(&id)
-	return id.Int64, err
-}
-var _ provider.Store = (*Store)(nil)

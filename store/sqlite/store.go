@@ -24,6 +24,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/jmoiron/sqlx"
 	sqlite3 "github.com/mattn/go-sqlite3"
 
 	"github.com/settlehq/settle/ledger"
@@ -87,6 +88,7 @@ func (o *Options) mode() fs.FileMode {
 // Store is a ledger.Store on SQLite.
 type Store struct {
 	db     *sql.DB
+	dbx    *sqlx.DB // db for sqlx's struct scans of wide reads
 	opts   Options
 	path   string // the database file, "" in memory
 	owned  bool   // Close closes db
@@ -219,7 +221,7 @@ func NewWith(ctx context.Context, db *sql.DB, opts *Options) (*Store, error) {
 			return nil, err
 		}
 	}
-	s := &Store{db: db, opts: o, writer: w, stmts: map[string]*sql.Stmt{}, raw: map[string]*rawStmt{},
+	s := &Store{db: db, dbx: sqlx.NewDb(db, "sqlite3"), opts: o, writer: w, stmts: map[string]*sql.Stmt{}, raw: map[string]*rawStmt{},
 		accounts: map[string]int64{}, names: map[int64]string{}}
 	if err := w.QueryRowContext(ctx, `SELECT file FROM pragma_database_list WHERE name = 'main'`).Scan(&s.path); err != nil {
 		w.Close()
