@@ -8,10 +8,10 @@ import (
 	"strconv"
 	"testing"
 
+	"github.com/settlehq/settle/app"
 	"github.com/settlehq/settle/generate"
 	"github.com/settlehq/settle/importers"
 	"github.com/settlehq/settle/reconcile"
-	"github.com/settlehq/settle/reconcile/runner"
 	"github.com/settlehq/settle/store/sqlite"
 )
 
@@ -39,7 +39,7 @@ func BenchmarkGenerate(b *testing.B) {
 
 // BenchmarkItemizedImport imports a generated Stripe itemized report of
 // about 114,000 rows (1,140 under -short) into SQLite as settle import does
-// (runner.ImportFile): digest the file, then read, parse, normalize and
+// (app.ImportFile): digest the file, then read, parse, normalize and
 // store it in one transaction. Target: ≥ 300,000 rows/s.
 func BenchmarkItemizedImport(b *testing.B) {
 	dir := b.TempDir()
@@ -69,7 +69,7 @@ func BenchmarkItemizedImport(b *testing.B) {
 			b.Fatal(err)
 		}
 		b.StartTimer()
-		stats, problems, err := runner.ImportFile(ctx, st, name, runner.ImportOptions{Format: importers.FormatStripeItemizedCSV})
+		stats, problems, err := app.ImportFile(ctx, st, name, app.ImportOptions{Format: importers.FormatStripeItemizedCSV})
 		b.StopTimer()
 		st.Close()
 		b.StartTimer()

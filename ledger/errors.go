@@ -21,9 +21,12 @@ var (
 	ErrInvalidAccount      = errors.New("invalid account")
 	ErrInvalidRequest      = errors.New("invalid request")
 	ErrClosedPeriod        = errors.New("period is closed")
-	ErrInsufficientFunds   = errors.New("balance would go negative")
-	ErrInvalidState        = errors.New("invalid state for this operation")
-	ErrInvalidTime         = errors.New("invalid time")
+	// ErrLockTimeout: the store waited as long as it was allowed for a
+	// write lock another writer held. Trying again later may succeed.
+	ErrLockTimeout       = errors.New("timed out waiting for the database's write lock")
+	ErrInsufficientFunds = errors.New("balance would go negative")
+	ErrInvalidState      = errors.New("invalid state for this operation")
+	ErrInvalidTime       = errors.New("invalid time")
 )
 
 // Violation is one broken invariant found by Verify.

@@ -11,7 +11,7 @@ import (
 	"github.com/settlehq/settle/ledger"
 )
 
-func newBalanceCmd(a *app) *cobra.Command {
+func newBalanceCmd(a *cli) *cobra.Command {
 	var asOf, format string
 	cmd := &cobra.Command{
 		Use:   "balance [ACCOUNT]",
@@ -66,7 +66,7 @@ that day, UTC).`,
 	return cmd
 }
 
-func writeBalances(a *app, books *ledger.Ledger, bals []ledger.Balance, format string) error {
+func writeBalances(a *cli, books *ledger.Ledger, bals []ledger.Balance, format string) error {
 	type row struct {
 		Account  string `json:"account"`
 		Currency string `json:"currency"`

@@ -19,11 +19,11 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/settlehq/settle/app"
 	"github.com/settlehq/settle/generate"
 	"github.com/settlehq/settle/importers"
 	"github.com/settlehq/settle/ledger"
 	"github.com/settlehq/settle/reconcile"
-	"github.com/settlehq/settle/reconcile/runner"
 	"github.com/settlehq/settle/reports"
 	"github.com/settlehq/settle/store/sqlite"
 )
@@ -45,7 +45,7 @@ var (
 // benchBatch is how many entries one PostEntries call carries.
 const benchBatch = 1000
 
-func newBenchCmd(a *app) *cobra.Command {
+func newBenchCmd(a *cli) *cobra.Command {
 	var quick, compare bool
 	var dir string
 	cmd := &cobra.Command{
@@ -59,7 +59,7 @@ and print one table: figure, measured, target, pass or fail.
   one entry per tx       PostEntry, the embedded API path
   itemized CSV import    Stripe balance_change_from_activity.itemized: digest,
                          parse, normalize and store as settle import does
-                         (runner.ImportFile), peak heap
+                         (app.ImportFile), peak heap
   reconcile              1,000,000 provider records against 1,000,000 ledger
                          balance transactions (reconcile.MatchBalances), time
                          and peak memory (sampled heap, and the process's max
@@ -101,7 +101,7 @@ temporary folder (--dir), removed afterwards.`,
 
 // bencher runs the measurements and collects their rows.
 type bencher struct {
-	a     *app
+	a     *cli
 	dir   string
 	sizes benchSizes
 	quick bool
@@ -328,7 +328,7 @@ func (b *bencher) single(ctx context.Context) error {
 }
 
 // importCSV generates an itemized report and imports it as settle import
-// does (runner.ImportFile): digest the file, then stream, parse, normalize
+// does (app.ImportFile): digest the file, then stream, parse, normalize
 // and store it in one transaction. The time runs from opening the file to
 // the commit.
 func (b *bencher) importCSV(ctx context.Context) error {
@@ -360,7 +360,7 @@ func (b *bencher) importCSV(ctx context.Context) error {
 	runtime.GC()
 	peak := watchHeap()
 	start := time.Now()
-	stats, problems, err := runner.ImportFile(ctx, st, name, runner.ImportOptions{Format: importers.FormatStripeItemizedCSV})
+	stats, problems, err := app.ImportFile(ctx, st, name, app.ImportOptions{Format: importers.FormatStripeItemizedCSV})
 	elapsed := time.Since(start)
 	heapPeak := peak.stop()
 	// The import is committed; closing copies its write-ahead log into the

@@ -12,9 +12,9 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/settlehq/settle"
+	"github.com/settlehq/settle/app"
 	"github.com/settlehq/settle/feed"
 	"github.com/settlehq/settle/importers"
-	"github.com/settlehq/settle/reconcile/runner"
 )
 
 // demoDB is where the demo writes unless --db is given.
@@ -38,7 +38,7 @@ func demoExport() (string, error) {
 	return path, os.WriteFile(path, data, 0o644)
 }
 
-func newDemoCmd(a *app) *cobra.Command {
+func newDemoCmd(a *cli) *cobra.Command {
 	return &cobra.Command{
 		Use:   "demo",
 		Short: "Walk the whole pipeline on a realistic sample",
@@ -127,7 +127,7 @@ never into real books.`,
 			fmt.Fprintf(out, "\n4. Imported Stripe's balance report for November: %d balance transactions.\n", st.Records)
 			fmt.Fprintln(out, "5. Reconciled it against the ledger:")
 			fmt.Fprintln(out)
-			sum, open, err := a.reconcileAll(ctx, books, "", time.Time{}, time.Time{}, &runner.Options{Now: a.now})
+			sum, open, err := a.reconcileAll(ctx, books, "", time.Time{}, time.Time{}, &app.Options{Now: a.now})
 			if err != nil {
 				return err
 			}
@@ -135,7 +135,7 @@ never into real books.`,
 			fmt.Fprintln(out)
 			var rows [][]string
 			for _, e := range open {
-				rows = append(rows, []string{strconv.FormatInt(e.ID, 10), e.Kind, e.Subject, e.ProviderID, e.LedgerID, describeException(e)})
+				rows = append(rows, []string{strconv.FormatInt(e.ID, 10), string(e.Kind), e.Subject, e.ProviderID, e.LedgerID, describeException(e)})
 			}
 			if err := printTable(out, []string{"ID", "KIND", "SUBJECT", "PROVIDER ID", "LEDGER ID", "DETAIL"}, rows, map[int]bool{0: true}); err != nil {
 				return err
@@ -156,7 +156,7 @@ Where to look next:
 
 // claimForDemo marks the open database as the demo's, or refuses if it
 // holds books the demo did not write.
-func (a *app) claimForDemo(ctx context.Context) error {
+func (a *cli) claimForDemo(ctx context.Context) error {
 	mark, err := a.store.Setting(ctx, demoSetting)
 	if err != nil || mark != "" {
 		return err

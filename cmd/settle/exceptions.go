@@ -10,17 +10,18 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/settlehq/settle/reconcile/runner"
-	"github.com/settlehq/settle/store/sqlite"
+	"github.com/settlehq/settle/app"
+	"github.com/settlehq/settle/booking"
+	"github.com/settlehq/settle/reconcile"
 )
 
-func newExceptionsCmd(a *app) *cobra.Command {
+func newExceptionsCmd(a *cli) *cobra.Command {
 	var status, provider, format string
 	list := func(cmd *cobra.Command, args []string) error {
-		switch status {
+		switch reconcile.ExceptionStatus(status) {
 		case "all":
 			status = ""
-		case sqlite.ExceptionOpen, sqlite.ExceptionResolved, sqlite.ExceptionIgnored:
+		case reconcile.ExceptionOpen, reconcile.ExceptionResolved, reconcile.ExceptionIgnored:
 		default:
 			return usagef("--status must be open, resolved, ignored or all, not %q", status)
 		}
@@ -30,7 +31,7 @@ func newExceptionsCmd(a *app) *cobra.Command {
 		if _, err := a.ledger(cmd.Context()); err != nil {
 			return err
 		}
-		list, err := a.store.Exceptions(cmd.Context(), sqlite.ExceptionFilter{Status: status, Provider: provider})
+		list, err := a.store.Exceptions(cmd.Context(), reconcile.ExceptionFilter{Status: reconcile.ExceptionStatus(status), Provider: provider})
 		if err != nil {
 			return err
 		}
@@ -47,7 +48,7 @@ func newExceptionsCmd(a *app) *cobra.Command {
 		}
 		var rows [][]string
 		for _, e := range list {
-			rows = append(rows, []string{strconv.FormatInt(e.ID, 10), e.Status, e.Provider, e.Kind, e.Subject,
+			rows = append(rows, []string{strconv.FormatInt(e.ID, 10), string(e.Status), e.Provider, string(e.Kind), e.Subject,
 				e.ProviderID, e.LedgerID, e.At.Format("2006-01-02"), describeException(e)})
 		}
 		return printTable(a.stdout, []string{"ID", "STATUS", "PROVIDER", "KIND", "SUBJECT", "PROVIDER ID", "LEDGER ID", "DATE", "DETAIL"}, rows, map[int]bool{0: true})
@@ -88,10 +89,10 @@ again.`,
 
 // describeException says in a few words what differs, amounts in major
 // units of the exception's currency.
-func describeException(e sqlite.Exception) string {
-	parts := runner.Differences(e)
+func describeException(e reconcile.Exception) string {
+	parts := app.Differences(e)
 	if len(parts) == 0 && e.Currency != "" {
-		parts = append(parts, strings.ToUpper(e.Currency)+" "+runner.Money(e.Currency, e.Amount))
+		parts = append(parts, strings.ToUpper(e.Currency)+" "+app.Money(e.Currency, e.Amount))
 	}
 	if e.Heuristic {
 		parts = append(parts, "heuristic match")
@@ -150,14 +151,14 @@ type historyJSON struct {
 	Note    string `json:"note,omitempty"`
 }
 
-func toExceptionJSON(e sqlite.Exception) exceptionJSON {
-	money := func(minor int64) string { return runner.Money(e.Currency, minor) }
-	r := exceptionJSON{ID: e.ID, Status: e.Status, Provider: e.Provider, Grain: e.Grain, Kind: e.Kind, Subject: e.Subject,
+func toExceptionJSON(e reconcile.Exception) exceptionJSON {
+	money := func(minor int64) string { return app.Money(e.Currency, minor) }
+	r := exceptionJSON{ID: e.ID, Status: string(e.Status), Provider: e.Provider, Grain: string(e.Grain), Kind: string(e.Kind), Subject: e.Subject,
 		ProviderID: e.ProviderID, LedgerID: e.LedgerID, Ref: e.Ref, Currency: e.Currency, Amount: money(e.Amount),
 		Date: e.At.Format("2006-01-02"), Heuristic: e.Heuristic, Note: e.Note, FirstRun: e.FirstRun, LastRun: e.LastRun,
 		Diffs: []diffJSON{}}
 	for _, d := range e.Diffs {
-		r.Diffs = append(r.Diffs, diffJSON{d.Field, runner.DiffValue(e.Currency, d.Field, d.Ledger), runner.DiffValue(e.Currency, d.Field, d.Provider)})
+		r.Diffs = append(r.Diffs, diffJSON{d.Field, app.DiffValue(e.Currency, d.Field, d.Ledger), app.DiffValue(e.Currency, d.Field, d.Provider)})
 	}
 	if p := e.Payout; p != nil {
 		r.Payout = &payoutJSON{Side: p.Side, Amount: money(p.Amount), SweptNet: money(p.SweptNet), Swept: p.Swept,
@@ -166,7 +167,7 @@ func toExceptionJSON(e sqlite.Exception) exceptionJSON {
 	return r
 }
 
-func writeJSON(a *app, v any) error {
+func writeJSON(a *cli, v any) error {
 	enc := json.NewEncoder(a.stdout)
 	enc.SetIndent("", "  ")
 	return enc.Encode(v)
@@ -180,7 +181,7 @@ func exceptionID(s string) (int64, error) {
 	return id, nil
 }
 
-func newShowCmd(a *app) *cobra.Command {
+func newShowCmd(a *cli) *cobra.Command {
 	var format string
 	cmd := &cobra.Command{
 		Use:   "show ID",
@@ -200,7 +201,7 @@ func newShowCmd(a *app) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			d, err := runner.Detail(cmd.Context(), a.store, books, id)
+			d, err := app.Detail(cmd.Context(), a.store, books, id)
 			if err != nil {
 				return err
 			}
@@ -215,10 +216,10 @@ func newShowCmd(a *app) *cobra.Command {
 	return cmd
 }
 
-func detailJSON(d *runner.ExceptionDetail) any {
+func detailJSON(d *app.ExceptionDetail) any {
 	e := toExceptionJSON(*d.Exception)
 	for _, h := range d.History {
-		e.History = append(e.History, historyJSON{At: h.At.UTC().Format(time.RFC3339), Action: h.Action, Status: h.Status,
+		e.History = append(e.History, historyJSON{At: h.At.UTC().Format(time.RFC3339), Action: h.Action, Status: string(h.Status),
 			RunID: h.RunID, EntryID: h.EntryID, Note: h.Note})
 	}
 	out := struct {
@@ -242,7 +243,7 @@ func detailJSON(d *runner.ExceptionDetail) any {
 	return out
 }
 
-func printDetail(a *app, d *runner.ExceptionDetail) {
+func printDetail(a *cli, d *app.ExceptionDetail) {
 	e := d.Exception
 	fmt.Fprintf(a.stdout, "exception %d: %s %s (%s), %s\n", e.ID, e.Kind, e.Subject, e.Provider, e.Status)
 	if e.Note != "" {
@@ -262,7 +263,7 @@ func printDetail(a *app, d *runner.ExceptionDetail) {
 		rows = append(rows, []string{name, d.Field(d.LedgerFields, name), d.Field(d.ProviderFields, name), mark})
 	}
 	printTable(a.stdout, []string{"FIELD", "LEDGER", "PROVIDER", ""}, rows, nil)
-	for _, s := range runner.Differences(*e) {
+	for _, s := range app.Differences(*e) {
 		fmt.Fprintf(a.stdout, "differs: %s\n", s)
 	}
 	if d.ProviderRaw != "" {
@@ -286,7 +287,7 @@ func printDetail(a *app, d *runner.ExceptionDetail) {
 	}
 }
 
-func newResolveCmd(a *app) *cobra.Command {
+func newResolveCmd(a *cli) *cobra.Command {
 	var note string
 	var book, dryRun bool
 	cmd := &cobra.Command{
@@ -318,9 +319,9 @@ if it still finds the difference, it reopens the same exception.`,
 			if err != nil {
 				return err
 			}
-			res, err := runner.Resolve(cmd.Context(), a.store, books, runner.ResolveRequest{ExceptionID: id, Note: note,
+			res, err := app.Resolve(cmd.Context(), a.store, books, app.ResolveRequest{ExceptionID: id, Note: note,
 				Book: book, DryRun: dryRun, Now: a.now})
-			if errors.Is(err, runner.ErrNothingToBook) {
+			if errors.Is(err, booking.ErrNothingToBook) {
 				return fmt.Errorf("exception %d: %w; resolve it without --book, with a --note", id, err)
 			}
 			if err != nil {
@@ -352,15 +353,15 @@ if it still finds the difference, it reopens the same exception.`,
 
 // printFix shows the entry a resolution booked (or would book), and why it
 // is dated where it is.
-func printFix(a *app, res *runner.Resolution) {
+func printFix(a *cli, res *app.Resolution) {
 	e := res.Entry
 	fmt.Fprintf(a.stdout, "entry %d, %s: %s\n", e.ID, e.OccurredAt.UTC().Format("2006-01-02 15:04:05"), e.Description)
 	var rows [][]string
 	for _, p := range e.Postings {
-		amt := runner.Money(p.Currency, p.Amount)
+		amt := app.Money(p.Currency, p.Amount)
 		dr, cr := amt, ""
 		if p.Amount < 0 {
-			dr, cr = "", runner.Money(p.Currency, -p.Amount)
+			dr, cr = "", app.Money(p.Currency, -p.Amount)
 		}
 		rows = append(rows, []string{p.Account, strings.ToUpper(p.Currency), dr, cr})
 	}
@@ -371,7 +372,7 @@ func printFix(a *app, res *runner.Resolution) {
 	}
 }
 
-func newIgnoreCmd(a *app) *cobra.Command {
+func newIgnoreCmd(a *cli) *cobra.Command {
 	var note string
 	cmd := &cobra.Command{
 		Use:     "ignore ID --note TEXT",
@@ -389,7 +390,7 @@ func newIgnoreCmd(a *app) *cobra.Command {
 			if _, err := a.ledger(cmd.Context()); err != nil {
 				return err
 			}
-			if err := a.store.SetExceptionStatus(cmd.Context(), id, sqlite.ExceptionIgnored, note, 0, a.now().UTC()); err != nil {
+			if err := app.Ignore(cmd.Context(), a.store, id, note, a.now().UTC()); err != nil {
 				return err
 			}
 			fmt.Fprintf(a.stdout, "exception %d ignored.\n", id)

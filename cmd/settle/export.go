@@ -18,7 +18,7 @@ var exporters = map[string]func(context.Context, *ledger.Ledger, io.Writer) erro
 	"beancount": reports.ExportBeancount,
 }
 
-func newExportCmd(a *app) *cobra.Command {
+func newExportCmd(a *cli) *cobra.Command {
 	var out string
 	cmd := &cobra.Command{
 		Use:   "export hledger|beancount",

@@ -10,16 +10,16 @@ import (
 	"github.com/schollz/progressbar/v3"
 	"github.com/spf13/cobra"
 
+	"github.com/settlehq/settle/app"
 	"github.com/settlehq/settle/importers"
 	"github.com/settlehq/settle/ledger"
 	"github.com/settlehq/settle/provider"
-	"github.com/settlehq/settle/reconcile/runner"
 )
 
 // errRejected marks a file that was not imported because of bad rows.
 var errRejected = errors.New("file rejected")
 
-func newImportCmd(a *app) *cobra.Command {
+func newImportCmd(a *cli) *cobra.Command {
 	var format, provider, mappingPath, encoding string
 	var skipInvalid, book bool
 	cmd := &cobra.Command{
@@ -97,7 +97,7 @@ only books are the provider's data).`,
 				fmt.Fprintf(a.stdout, "%s: %d records read, %d added, %d updated, %d quarantined\n",
 					name, st.Records, st.Added, st.Updated, st.Quarantined)
 				if book {
-					n, err := bookImport(cmd.Context(), a.store, books, st.ImportID)
+					n, err := app.BookImport(cmd.Context(), a.store, books, st.ImportID)
 					if err != nil {
 						return fmt.Errorf("%s: booking: %w", name, err)
 					}
@@ -121,8 +121,8 @@ only books are the provider's data).`,
 
 // importFile imports one file, printing every problem, with a progress bar
 // for large files on a terminal.
-func (a *app) importFile(cmd *cobra.Command, name, format, provider string, opts *importers.Options, skipInvalid bool) (provider.ImportStats, error) {
-	ropts := runner.ImportOptions{Format: format, Provider: provider, SkipInvalid: skipInvalid, Readers: opts}
+func (a *cli) importFile(cmd *cobra.Command, name, format, provider string, opts *importers.Options, skipInvalid bool) (provider.ImportStats, error) {
+	ropts := app.ImportOptions{Format: format, Provider: provider, SkipInvalid: skipInvalid, Readers: opts}
 	if a.isTerminal {
 		ropts.Wrap = func(r io.Reader, size int64) io.Reader {
 			if size < 8<<20 {
@@ -134,11 +134,11 @@ func (a *app) importFile(cmd *cobra.Command, name, format, provider string, opts
 			return &pr
 		}
 	}
-	st, problems, err := runner.ImportFile(cmd.Context(), a.store, name, ropts)
+	st, problems, err := app.ImportFile(cmd.Context(), a.store, name, ropts)
 	for _, p := range problems {
 		fmt.Fprintln(a.stderr, p)
 	}
-	if errors.Is(err, runner.ErrRejected) {
+	if errors.Is(err, app.ErrRejected) {
 		fmt.Fprintf(a.stderr, "%s: rejected (%d problems); nothing from it was stored\n", name, len(problems))
 		return st, errRejected
 	}

@@ -6,7 +6,7 @@ import (
 	"github.com/spf13/cobra"
 )
 
-func newInitCmd(a *app) *cobra.Command {
+func newInitCmd(a *cli) *cobra.Command {
 	return &cobra.Command{
 		Use:   "init",
 		Short: "Create the database (or bring its schema up to date)",

@@ -50,9 +50,9 @@ type exitCodeError struct {
 func (e exitCodeError) Error() string { return e.err.Error() }
 func (e exitCodeError) Unwrap() error { return e.err }
 
-// app holds what every subcommand shares: where the database is and the
+// cli holds what every subcommand shares: where the database is and the
 // ledger once opened.
-type app struct {
+type cli struct {
 	dbPath string
 	stdout io.Writer
 	stderr io.Writer
@@ -80,7 +80,7 @@ var creatingCommands = map[string]bool{"init": true, "record": true, "import": t
 
 // ledger opens the database and returns the ledger. Only creatingCommands
 // create a missing database, and no command creates its folder.
-func (a *app) ledger(ctx context.Context) (*ledger.Ledger, error) {
+func (a *cli) ledger(ctx context.Context) (*ledger.Ledger, error) {
 	if a.books != nil {
 		return a.books, nil
 	}
@@ -106,14 +106,14 @@ func (a *app) ledger(ctx context.Context) (*ledger.Ledger, error) {
 
 // fileMode is the permission of the files settle creates: the database and
 // the reports and exports written with --out.
-func (a *app) fileMode() fs.FileMode {
+func (a *cli) fileMode() fs.FileMode {
 	if a.groupReadable {
 		return 0o640
 	}
 	return 0o600
 }
 
-func (a *app) close() {
+func (a *cli) close() {
 	if a.store != nil {
 		a.store.Close()
 		a.store, a.books = nil, nil
@@ -128,7 +128,7 @@ func defaultDB() string {
 }
 
 // newRoot builds the command tree.
-func newRoot(a *app) *cobra.Command {
+func newRoot(a *cli) *cobra.Command {
 	root := &cobra.Command{
 		Use:   "settle",
 		Short: "A double-entry ledger and reconciliation engine for payments",
@@ -173,7 +173,7 @@ A write waits for another settle process writing the same database for up to
 
 // commands lists the constructors of the subcommands; each file adds its
 // own in an init-free way by appearing here.
-var commands = []func(*app) *cobra.Command{
+var commands = []func(*cli) *cobra.Command{
 	newInitCmd,
 	newRecordCmd,
 	newBalanceCmd,
@@ -189,7 +189,7 @@ var commands = []func(*app) *cobra.Command{
 
 // run executes settle with args and returns the exit code.
 func run(args []string, stdout, stderr io.Writer) int {
-	a := &app{stdout: stdout, stderr: stderr, now: time.Now}
+	a := &cli{stdout: stdout, stderr: stderr, now: time.Now}
 	if f, ok := stderr.(*os.File); ok {
 		if fi, err := f.Stat(); err == nil && fi.Mode()&os.ModeCharDevice != 0 {
 			a.isTerminal = true

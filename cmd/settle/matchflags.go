@@ -6,8 +6,8 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/settlehq/settle/app"
 	"github.com/settlehq/settle/reconcile"
-	"github.com/settlehq/settle/reconcile/runner"
 )
 
 // matchFlags are the matching options `reconcile` and `serve` share.
@@ -27,8 +27,8 @@ func (m *matchFlags) register(cmd *cobra.Command) {
 }
 
 // options turns the flags into runner options, refusing unknown fields.
-func (m *matchFlags) options(a *app) (*runner.Options, error) {
-	o := &runner.Options{Now: a.now, DateTolerance: m.dateTolerance, HeuristicWindow: m.window}
+func (m *matchFlags) options(a *cli) (*app.Options, error) {
+	o := &app.Options{Now: a.now, DateTolerance: m.dateTolerance, HeuristicWindow: m.window}
 	if m.dateTolerance < 0 || m.window < 0 {
 		return nil, usagef("--date-tolerance and --heuristic-window must not be negative")
 	}

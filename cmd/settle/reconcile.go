@@ -9,10 +9,9 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/settlehq/settle/app"
 	"github.com/settlehq/settle/ledger"
 	"github.com/settlehq/settle/reconcile"
-	"github.com/settlehq/settle/reconcile/runner"
-	"github.com/settlehq/settle/store/sqlite"
 )
 
 // runSummary is the JSON shape of one run in `settle reconcile --format json`.
@@ -38,7 +37,7 @@ type summary struct {
 	Runs           []runSummary `json:"runs"`
 }
 
-func newReconcileCmd(a *app) *cobra.Command {
+func newReconcileCmd(a *cli) *cobra.Command {
 	var provider, fromS, toS, format string
 	var failOnExceptions bool
 	var match matchFlags
@@ -101,7 +100,7 @@ all of time. With --fail-on-exceptions the exit code is 3 when exceptions are op
 			}
 			if sum.ProviderRecords+sum.LedgerRecords == 0 {
 				return fmt.Errorf("%w: no provider records and no ledger transactions in the window; check --from/--to and --provider",
-					runner.ErrNothingCompared)
+					app.ErrNothingCompared)
 			}
 			if sum.Uncovered > 0 {
 				return fmt.Errorf("%d provider records imported since the last run lie outside the window and were not reconciled; "+
@@ -124,9 +123,9 @@ all of time. With --fail-on-exceptions the exit code is 3 when exceptions are op
 
 // reconcileAll reconciles every provider (or one) and grain over a window,
 // totals the runs, and returns the open exceptions of the providers covered.
-func (a *app) reconcileAll(ctx context.Context, books *ledger.Ledger, provider string, from, to time.Time, opts *runner.Options) (summary, []sqlite.Exception, error) {
+func (a *cli) reconcileAll(ctx context.Context, books *ledger.Ledger, provider string, from, to time.Time, opts *app.Options) (summary, []reconcile.Exception, error) {
 	var sum summary
-	scopes, err := runner.Scopes(ctx, a.store, provider, from, to)
+	scopes, err := app.Scopes(ctx, a.store, provider, from, to)
 	if err != nil {
 		return sum, nil, err
 	}
@@ -134,7 +133,7 @@ func (a *app) reconcileAll(ctx context.Context, books *ledger.Ledger, provider s
 		return sum, nil, fmt.Errorf("no imported provider records%s to reconcile; import an export first (settle import FILE)", forProvider(provider))
 	}
 	for _, sc := range scopes {
-		rep, err := runner.Reconcile(ctx, a.store, books, sc, opts)
+		rep, err := app.Reconcile(ctx, a.store, books, sc, opts)
 		if err != nil {
 			return sum, nil, fmt.Errorf("reconciling %s (%s grain): %w", sc.Provider, sc.Grain, err)
 		}
@@ -145,7 +144,7 @@ func (a *app) reconcileAll(ctx context.Context, books *ledger.Ledger, provider s
 		addRun(&sum.runSummary, rs)
 	}
 	sum.RunID = sum.RunIDs[0]
-	open, err := a.store.Exceptions(ctx, sqlite.ExceptionFilter{Status: sqlite.ExceptionOpen, Provider: provider})
+	open, err := a.store.Exceptions(ctx, reconcile.ExceptionFilter{Status: reconcile.ExceptionOpen, Provider: provider})
 	if err != nil {
 		return sum, nil, err
 	}
@@ -160,8 +159,8 @@ func forProvider(p string) string {
 	return " for " + p
 }
 
-func toRunSummary(r *sqlite.Run) runSummary {
-	rs := runSummary{RunID: r.ID, Provider: r.Provider, Grain: r.Grain, Summary: r.Summary, Opened: r.Opened, Closed: r.Closed,
+func toRunSummary(r *reconcile.Run) runSummary {
+	rs := runSummary{RunID: r.ID, Provider: r.Provider, Grain: string(r.Grain), Summary: r.Summary, Opened: r.Opened, Closed: r.Closed,
 		Adopted: r.Adopted}
 	if !r.From.IsZero() {
 		rs.From = r.From.Format(time.RFC3339)
@@ -180,7 +179,7 @@ func addRun(t *runSummary, r runSummary) {
 	t.Uncovered += r.Uncovered
 }
 
-func printRuns(a *app, s summary) {
+func printRuns(a *cli, s summary) {
 	header := []string{"RUN", "PROVIDER", "GRAIN", "PROVIDER RECS", "LEDGER RECS", "MATCHED", "MISMATCHED", "MISSING IN LEDGER", "MISSING AT PROVIDER", "DUPLICATES", "PAYOUTS OFF"}
 	var rows [][]string
 	for _, r := range s.Runs {

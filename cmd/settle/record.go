@@ -14,7 +14,7 @@ import (
 	"github.com/settlehq/settle/store/sqlite"
 )
 
-func newRecordCmd(a *app) *cobra.Command {
+func newRecordCmd(a *cli) *cobra.Command {
 	var skipInvalid bool
 	cmd := &cobra.Command{
 		Use:   "record FILE.jsonl...",
@@ -86,7 +86,7 @@ func recordFile(ctx context.Context, books *ledger.Ledger, name string, skipInva
 	return feed.ApplyFile(ctx, books, name, f, skipInvalid)
 }
 
-func printErrs(a *app, errs []error) {
+func printErrs(a *cli, errs []error) {
 	for _, e := range errs {
 		fmt.Fprintln(a.stderr, e)
 	}

@@ -12,13 +12,13 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/settlehq/settle/app"
 	"github.com/settlehq/settle/ledger"
-	"github.com/settlehq/settle/reconcile/runner"
+	"github.com/settlehq/settle/reconcile"
 	"github.com/settlehq/settle/reports"
-	"github.com/settlehq/settle/store/sqlite"
 )
 
-func newReportCmd(a *app) *cobra.Command {
+func newReportCmd(a *cli) *cobra.Command {
 	var from, to, asOf, account, provider, format, out string
 	cmd := &cobra.Command{
 		Use:   "report NAME",
@@ -117,7 +117,7 @@ balances.`,
 
 // allReports lists the ledger reports of package reports and the
 // reconciliation reports, which read the store's runs and exceptions.
-func allReports(a *app) []reports.Report {
+func allReports(a *cli) []reports.Report {
 	return append(reports.All(),
 		reports.Report{Name: "reconciliation-summary", Summary: "every reconciliation run with its counts", Uses: []string{"provider"},
 			Run: func(ctx context.Context, _ *ledger.Ledger, opts reports.Options, w reports.Writer) error {
@@ -125,20 +125,20 @@ func allReports(a *app) []reports.Report {
 				if err != nil {
 					return err
 				}
-				return runner.WriteRunSummary(w, runs)
+				return app.WriteRunSummary(w, runs)
 			}},
 		reports.Report{Name: "open-exceptions", Summary: "reconciliation exceptions still open", Uses: []string{"provider"},
 			Run: func(ctx context.Context, _ *ledger.Ledger, opts reports.Options, w reports.Writer) error {
-				list, err := a.store.Exceptions(ctx, sqlite.ExceptionFilter{Status: sqlite.ExceptionOpen, Provider: opts.Provider})
+				list, err := a.store.Exceptions(ctx, reconcile.ExceptionFilter{Status: reconcile.ExceptionOpen, Provider: opts.Provider})
 				if err != nil {
 					return err
 				}
-				return runner.WriteExceptions(w, list)
+				return app.WriteExceptions(w, list)
 			}},
 	)
 }
 
-func findReport(a *app, name string) (reports.Report, bool) {
+func findReport(a *cli, name string) (reports.Report, bool) {
 	for _, r := range allReports(a) {
 		if r.Name == name {
 			return r, true
@@ -147,7 +147,7 @@ func findReport(a *app, name string) (reports.Report, bool) {
 	return reports.Report{}, false
 }
 
-func reportNames(a *app) []string {
+func reportNames(a *cli) []string {
 	var names []string
 	for _, r := range allReports(a) {
 		names = append(names, r.Name)
@@ -156,7 +156,7 @@ func reportNames(a *app) []string {
 }
 
 // reportList is the help text's list of reports.
-func reportList(a *app) string {
+func reportList(a *cli) string {
 	var b strings.Builder
 	for _, r := range allReports(a) {
 		fmt.Fprintf(&b, "  %-22s %s (%s)\n", r.Name, r.Summary, flagList(r.Uses))
@@ -204,7 +204,7 @@ func outputFormat(format, out string) (reports.Format, error) {
 // writeOutput runs write on stdout, or on the file out. A file is written
 // next to its final name and renamed into place only when write succeeds,
 // so that a failed report never leaves a truncated file behind.
-func writeOutput(a *app, out string, write func(io.Writer) error) error {
+func writeOutput(a *cli, out string, write func(io.Writer) error) error {
 	if out == "" || out == "-" {
 		return write(a.stdout)
 	}

@@ -8,14 +8,13 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/settlehq/settle/app"
 	"github.com/settlehq/settle/importers"
 	"github.com/settlehq/settle/reconcile"
-	"github.com/settlehq/settle/reconcile/runner"
 	"github.com/settlehq/settle/schedule"
-	"github.com/settlehq/settle/store/sqlite"
 )
 
-func newServeCmd(a *app) *cobra.Command {
+func newServeCmd(a *cli) *cobra.Command {
 	var spec, inbox, outbox string
 	var lookback time.Duration
 	var once, failOnExceptions bool
@@ -58,16 +57,16 @@ exceptions are open.`,
 				if dir == "" {
 					continue
 				}
-				if err := os.MkdirAll(dir, runner.DirMode(a.fileMode())); err != nil {
+				if err := os.MkdirAll(dir, app.DirMode(a.fileMode())); err != nil {
 					return err
 				}
 			}
 			logger := slog.New(slog.NewTextHandler(a.stderr, nil))
-			var nightRuns []*sqlite.Run
+			var nightRuns []*reconcile.Run
 			mopts.Logger = logger
-			job := &runner.Nightly{Store: a.store, Books: books, Inbox: inbox, Outbox: outbox, Lookback: lookback,
+			job := &app.Nightly{Store: a.store, Books: books, Inbox: inbox, Outbox: outbox, Lookback: lookback,
 				Readers: &importers.Options{}, Logger: logger, Now: a.now, Match: mopts,
-				Runs: func(rs []*sqlite.Run) { nightRuns = rs }}
+				Runs: func(rs []*reconcile.Run) { nightRuns = rs }}
 			sched, err := schedule.New(spec, job.Run, &schedule.Options{Logger: logger, LastRun: job.LastRun})
 			if err != nil {
 				return usageError{err}
@@ -92,7 +91,7 @@ exceptions are open.`,
 					len(nightRuns), total.Matched, total.Mismatched, total.MissingInLedger, total.MissingAtProvider, total.Duplicates,
 					total.PayoutMismatches)
 				if failOnExceptions {
-					open, err := a.store.Exceptions(cmd.Context(), sqlite.ExceptionFilter{Status: sqlite.ExceptionOpen})
+					open, err := a.store.Exceptions(cmd.Context(), reconcile.ExceptionFilter{Status: reconcile.ExceptionOpen})
 					if err != nil {
 						return err
 					}

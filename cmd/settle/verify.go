@@ -6,7 +6,7 @@ import (
 	"github.com/spf13/cobra"
 )
 
-func newVerifyCmd(a *app) *cobra.Command {
+func newVerifyCmd(a *cli) *cobra.Command {
 	return &cobra.Command{
 		Use:   "verify",
 		Short: "Check every ledger invariant over the whole database",

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/settlehq/settle/ledger"
+	"github.com/settlehq/settle/reconcile"
 	"github.com/settlehq/settle/store/sqlite"
 )
 
@@ -102,7 +103,7 @@ func TestStoreOnAOneConnectionPool(t *testing.T) {
 			return err
 		}},
 		{"runs", func() error { _, err := st.Runs(ctx, ""); return err }},
-		{"exceptions", func() error { _, err := st.Exceptions(ctx, sqlite.ExceptionFilter{}); return err }},
+		{"exceptions", func() error { _, err := st.Exceptions(ctx, reconcile.ExceptionFilter{}); return err }},
 	}
 	for _, r := range reads {
 		if err := r.read(); err != nil {

@@ -8,6 +8,8 @@ import (
 	"time"
 
 	sqlite3 "github.com/mattn/go-sqlite3"
+
+	"github.com/settlehq/settle/ledger"
 )
 
 // SQLite lets one connection write at a time. Inside one process the Store
@@ -28,7 +30,7 @@ const (
 // ErrLockTimeout is the error of a write that waited LockTimeout for the
 // write lock held by another process or connection. Errors wrapping it are
 // *LockTimeoutError when the store knows more.
-var ErrLockTimeout = errors.New("timed out waiting for the database's write lock")
+var ErrLockTimeout = ledger.ErrLockTimeout
 
 // LockHolder is the process that holds a database's write lock, as far as
 // the operating system tells (on Linux, from /proc/locks); PID 0 means

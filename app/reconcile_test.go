@@ -1,4 +1,4 @@
-package runner
+package app
 
 import (
 	"bytes"
@@ -47,18 +47,18 @@ func importFile(t *testing.T, st *sqlite.Store, path string) {
 func demo(t *testing.T) (*sqlite.Store, *ledger.Ledger) {
 	t.Helper()
 	st, l := books(t)
-	b, err := os.ReadFile("../../testdata/demo/events.jsonl")
+	b, err := os.ReadFile("../testdata/demo/events.jsonl")
 	if err != nil {
 		t.Fatal(err)
 	}
 	record(t, l, "events.jsonl", b)
-	importFile(t, st, "../../testdata/demo/stripe-balance-2026-11.csv")
+	importFile(t, st, "../testdata/demo/stripe-balance-2026-11.csv")
 	return st, l
 }
 
-func openExceptions(t *testing.T, st *sqlite.Store) []sqlite.Exception {
+func openExceptions(t *testing.T, st *sqlite.Store) []reconcile.Exception {
 	t.Helper()
-	es, err := st.Exceptions(context.Background(), sqlite.ExceptionFilter{Status: sqlite.ExceptionOpen})
+	es, err := st.Exceptions(context.Background(), reconcile.ExceptionFilter{Status: reconcile.ExceptionOpen})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -93,16 +93,16 @@ func TestNightlyCoversRecordsImportedSinceLastRun(t *testing.T) {
 	if err := job.Run(ctx, w); !errors.Is(err, ErrNothingCompared) {
 		t.Fatalf("empty books: %v, want ErrNothingCompared", err)
 	}
-	b, err := os.ReadFile("../../testdata/demo/events.jsonl")
+	b, err := os.ReadFile("../testdata/demo/events.jsonl")
 	if err != nil {
 		t.Fatal(err)
 	}
 	record(t, l, "events.jsonl", b)
 	inbox := t.TempDir()
-	copyFile(t, "../../testdata/demo/stripe-balance-2026-11.csv", filepath.Join(inbox, "stripe.csv"))
+	copyFile(t, "../testdata/demo/stripe-balance-2026-11.csv", filepath.Join(inbox, "stripe.csv"))
 	job.Inbox = inbox
-	var runs []*sqlite.Run
-	job.Runs = func(rs []*sqlite.Run) { runs = rs }
+	var runs []*reconcile.Run
+	job.Runs = func(rs []*reconcile.Run) { runs = rs }
 	if err := job.Run(ctx, w); err != nil {
 		t.Fatal(err)
 	}
@@ -144,12 +144,12 @@ func TestResolveLifecycle(t *testing.T) {
 	}
 	run()
 	open := openExceptions(t, st)
-	var fee, other sqlite.Exception
+	var fee, other reconcile.Exception
 	for _, e := range open {
 		switch {
-		case e.Kind == string(reconcile.Mismatched):
+		case e.Kind == reconcile.Mismatched:
 			fee = e
-		case e.Kind == string(reconcile.MissingInLedger):
+		case e.Kind == reconcile.MissingInLedger:
 			other = e
 		}
 	}
@@ -162,7 +162,7 @@ func TestResolveLifecycle(t *testing.T) {
 		t.Fatal(err)
 	}
 	run()
-	all, err := st.Exceptions(ctx, sqlite.ExceptionFilter{})
+	all, err := st.Exceptions(ctx, reconcile.ExceptionFilter{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -170,7 +170,7 @@ func TestResolveLifecycle(t *testing.T) {
 		t.Errorf("%d exceptions after resolve-with-note and a run, want the same 4", len(all))
 	}
 	again, err := st.Exception(ctx, other.ID)
-	if err != nil || again.Status != sqlite.ExceptionOpen {
+	if err != nil || again.Status != reconcile.ExceptionOpen {
 		t.Errorf("exception %d after the run: %+v %v, want reopened", other.ID, again, err)
 	}
 	hist, err := st.ExceptionHistory(ctx, other.ID)
@@ -199,7 +199,7 @@ func TestResolveLifecycle(t *testing.T) {
 	if _, err := Resolve(ctx, st, l, ResolveRequest{ExceptionID: fee.ID, Book: true, failAfterBook: true}); err == nil {
 		t.Fatal("the injected failure did not fail")
 	}
-	if e, _ := st.Exception(ctx, fee.ID); entries() != before || e.Status != sqlite.ExceptionOpen {
+	if e, _ := st.Exception(ctx, fee.ID); entries() != before || e.Status != reconcile.ExceptionOpen {
 		t.Errorf("after a failure between book and close: %d entries (want %d), status %s", entries(), before, e.Status)
 	}
 	// A dry run shows the fix and books nothing.
@@ -207,7 +207,7 @@ func TestResolveLifecycle(t *testing.T) {
 	if err != nil || dry.Entry == nil || len(dry.Entry.Postings) == 0 {
 		t.Fatalf("dry run: %+v %v", dry, err)
 	}
-	if e, _ := st.Exception(ctx, fee.ID); entries() != before || e.Status != sqlite.ExceptionOpen {
+	if e, _ := st.Exception(ctx, fee.ID); entries() != before || e.Status != reconcile.ExceptionOpen {
 		t.Errorf("after a dry run: %d entries, status %s", entries(), e.Status)
 	}
 	// Booked twice: one entry, and the second says it was resolved already.
@@ -228,7 +228,7 @@ func TestResolveLifecycle(t *testing.T) {
 	if rep := run(); rep.Run.Summary.Mismatched != 0 {
 		t.Errorf("after the fix: %+v", rep.Run.Summary)
 	}
-	if e, _ := st.Exception(ctx, fee.ID); e.Status != sqlite.ExceptionResolved {
+	if e, _ := st.Exception(ctx, fee.ID); e.Status != reconcile.ExceptionResolved {
 		t.Errorf("fixed exception is %s after the next run", e.Status)
 	}
 }

@@ -1,4 +1,4 @@
-package runner
+package app
 
 import (
 	"fmt"
@@ -9,11 +9,10 @@ import (
 	"github.com/settlehq/settle/ledger"
 	"github.com/settlehq/settle/reconcile"
 	"github.com/settlehq/settle/reports"
-	"github.com/settlehq/settle/store/sqlite"
 )
 
 // WriteRunSummary writes one row per reconciliation run.
-func WriteRunSummary(w reports.Writer, runs []*sqlite.Run) error {
+func WriteRunSummary(w reports.Writer, runs []*reconcile.Run) error {
 	if err := w.WriteHeader([]string{"run_id", "provider", "grain", "window_from", "window_to", "provider_records",
 		"ledger_records", "matched", "mismatched", "missing_in_ledger", "missing_at_provider", "duplicates",
 		"heuristic", "payout_mismatches", "exceptions_opened", "exceptions_closed"}); err != nil {
@@ -27,7 +26,7 @@ func WriteRunSummary(w reports.Writer, runs []*sqlite.Run) error {
 	}
 	for _, r := range runs {
 		s := r.Summary
-		row := []string{strconv.FormatInt(r.ID, 10), r.Provider, r.Grain, day(r.From), day(r.To)}
+		row := []string{strconv.FormatInt(r.ID, 10), r.Provider, string(r.Grain), day(r.From), day(r.To)}
 		for _, n := range []int{s.ProviderRecords, s.LedgerRecords, s.Matched, s.Mismatched, s.MissingInLedger,
 			s.MissingAtProvider, s.Duplicates, s.Heuristic, s.PayoutMismatches, r.Opened, r.Closed} {
 			row = append(row, strconv.Itoa(n))
@@ -40,14 +39,14 @@ func WriteRunSummary(w reports.Writer, runs []*sqlite.Run) error {
 }
 
 // WriteExceptions writes one row per exception, amounts in major units.
-func WriteExceptions(w reports.Writer, list []sqlite.Exception) error {
+func WriteExceptions(w reports.Writer, list []reconcile.Exception) error {
 	if err := w.WriteHeader([]string{"id", "status", "provider", "grain", "kind", "subject", "provider_id", "ledger_id",
 		"ref", "date", "currency", "amount", "differences", "note", "first_run", "last_run"}); err != nil {
 		return err
 	}
 	for _, e := range list {
 		amount := Money(e.Currency, e.Amount)
-		row := []string{strconv.FormatInt(e.ID, 10), e.Status, e.Provider, e.Grain, e.Kind, e.Subject, e.ProviderID,
+		row := []string{strconv.FormatInt(e.ID, 10), string(e.Status), e.Provider, string(e.Grain), string(e.Kind), e.Subject, e.ProviderID,
 			e.LedgerID, e.Ref, e.At.UTC().Format("2006-01-02"), strings.ToUpper(e.Currency), amount,
 			strings.Join(Differences(e), "; "), e.Note, strconv.FormatInt(e.FirstRun, 10), strconv.FormatInt(e.LastRun, 10)}
 		if err := w.WriteRow(row); err != nil {
@@ -59,7 +58,7 @@ func WriteExceptions(w reports.Writer, list []sqlite.Exception) error {
 
 // Differences says what differs in an exception, one phrase per field,
 // amounts in major units of its currency: "fee: ledger 0.85, provider 0.95".
-func Differences(e sqlite.Exception) []string {
+func Differences(e reconcile.Exception) []string {
 	money := func(minor int64) string { return Money(e.Currency, minor) }
 	var out []string
 	for _, d := range e.Diffs {

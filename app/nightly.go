@@ -1,4 +1,4 @@
-package runner
+package app
 
 import (
 	"context"
@@ -10,9 +10,9 @@ import (
 
 	"github.com/settlehq/settle/importers"
 	"github.com/settlehq/settle/ledger"
+	"github.com/settlehq/settle/reconcile"
 	"github.com/settlehq/settle/reports"
 	"github.com/settlehq/settle/schedule"
-	"github.com/settlehq/settle/store/sqlite"
 )
 
 // lastRunSetting is where the nightly job records the end of the last
@@ -21,7 +21,7 @@ const lastRunSetting = "serve_last_run"
 
 // Nightly is the job `settle serve` runs on its schedule.
 type Nightly struct {
-	Store  *sqlite.Store
+	Store  Store
 	Books  *ledger.Ledger
 	Inbox  string // provider exports to import; "" skips ingestion
 	Outbox string // where reports are written; "" skips them
@@ -37,7 +37,7 @@ type Nightly struct {
 	Match *Options
 	// Runs, when set, receives each night's stored runs (for a caller that
 	// reports them, such as `settle serve --once`).
-	Runs func([]*sqlite.Run)
+	Runs func([]*reconcile.Run)
 }
 
 // LastRun returns the end of the last completed window (for the scheduler).
@@ -103,7 +103,7 @@ func (n *Nightly) Run(ctx context.Context, w schedule.Window) error {
 	if n.Match == nil || n.Match.Logger == nil {
 		match.Logger = log
 	}
-	var runs []*sqlite.Run
+	var runs []*reconcile.Run
 	compared := 0
 	for _, sc := range scopes {
 		if sc, err = n.widen(ctx, sc); err != nil {
@@ -126,7 +126,7 @@ func (n *Nightly) Run(ctx context.Context, w schedule.Window) error {
 		n.Runs(runs)
 	}
 	if n.Outbox != "" {
-		dir, err := newRunDir(n.Outbox, w.To.UTC().Format("2006-01-02T1504Z"), n.Store.FileMode())
+		dir, err := newRunDir(n.Outbox, w.To.UTC().Format("2006-01-02T1504Z"), fileMode(n.Store))
 		if err != nil {
 			return fmt.Errorf("writing reports: %w", err)
 		}
@@ -152,7 +152,7 @@ func (n *Nightly) Run(ctx context.Context, w schedule.Window) error {
 // since the last run of its provider and grain, whatever its date: an
 // export of last month dropped into the inbox tonight is reconciled
 // tonight.
-func (n *Nightly) widen(ctx context.Context, sc Scope) (Scope, error) {
+func (n *Nightly) widen(ctx context.Context, sc reconcile.Scope) (reconcile.Scope, error) {
 	covered, err := n.Store.RecordsCovered(ctx, sc.Provider, sc.Grain)
 	if err != nil {
 		return sc, err
@@ -172,7 +172,7 @@ func (n *Nightly) widen(ctx context.Context, sc Scope) (Scope, error) {
 
 // writeReports writes the night's CSV reports into dir, each file written
 // whole or not at all.
-func (n *Nightly) writeReports(ctx context.Context, dir string, runs []*sqlite.Run, w schedule.Window) error {
+func (n *Nightly) writeReports(ctx context.Context, dir string, runs []*reconcile.Run, w schedule.Window) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
 	}
@@ -199,7 +199,7 @@ func (n *Nightly) writeReports(ctx context.Context, dir string, runs []*sqlite.R
 	if err := write("reconciliation-summary.csv", func(cw reports.Writer) error { return WriteRunSummary(cw, runs) }); err != nil {
 		return err
 	}
-	open, err := n.Store.Exceptions(ctx, sqlite.ExceptionFilter{Status: sqlite.ExceptionOpen})
+	open, err := n.Store.Exceptions(ctx, reconcile.ExceptionFilter{Status: reconcile.ExceptionOpen})
 	if err != nil {
 		return err
 	}

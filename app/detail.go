@@ -1,4 +1,4 @@
-package runner
+package app
 
 import (
 	"context"
@@ -9,25 +9,25 @@ import (
 
 	"github.com/settlehq/settle/ledger"
 	"github.com/settlehq/settle/provider"
-	"github.com/settlehq/settle/store/sqlite"
+	"github.com/settlehq/settle/reconcile"
 )
 
 // ExceptionDetail is one exception with both of its sides, for a person to
 // judge: the provider's record (and the raw row of its export), the
 // ledger's balance transaction or payment, and the exception's history.
 type ExceptionDetail struct {
-	Exception *sqlite.Exception
+	Exception *reconcile.Exception
 	// ProviderFields and LedgerFields are (name, value) pairs in a fixed
 	// order, amounts in major units; a side that does not exist is empty.
 	ProviderFields [][2]string
 	LedgerFields   [][2]string
 	ProviderRaw    string // the export's own row
 	ProviderSource string // file:line of that row
-	History        []sqlite.ExceptionEvent
+	History        []reconcile.ExceptionEvent
 }
 
 // Detail loads an exception with its two sides and its history.
-func Detail(ctx context.Context, st *sqlite.Store, books *ledger.Ledger, id int64) (*ExceptionDetail, error) {
+func Detail(ctx context.Context, st Store, books *ledger.Ledger, id int64) (*ExceptionDetail, error) {
 	e, err := st.Exception(ctx, id)
 	if err != nil {
 		return nil, err
@@ -50,7 +50,7 @@ func Detail(ctx context.Context, st *sqlite.Store, books *ledger.Ledger, id int6
 			d.ProviderRaw, d.ProviderSource = strings.TrimRight(rec.Raw, "\r\n"), fmt.Sprintf("%s:%d", rec.File, rec.Line)
 			d.ProviderFields = [][2]string{{"id", rec.ID}, {"type", rec.Type}, {"reference", rec.SourceRef},
 				{"currency", rec.Currency}, {"amount", money(rec.Currency, rec.Amount)}}
-			if e.Grain == string(provider.BalanceGrain) {
+			if e.Grain == provider.BalanceGrain {
 				d.ProviderFields = append(d.ProviderFields, [][2]string{{"fee", money(rec.Currency, rec.Fee)},
 					{"net", money(rec.Currency, rec.Net)}, {"status", rec.Status}, {"date", day(rec.Created)},
 					{"available_on", day(rec.AvailableOn)}, {"payout", rec.PayoutID}}...)
@@ -67,7 +67,7 @@ func Detail(ctx context.Context, st *sqlite.Store, books *ledger.Ledger, id int6
 		return d, nil
 	}
 	err = books.View(ctx, func(tx ledger.ReadTx) error {
-		if e.Grain == string(provider.PaymentGrain) {
+		if e.Grain == provider.PaymentGrain {
 			p, err := tx.Payment(ctx, e.LedgerID)
 			if err != nil {
 				return err

@@ -1,4 +1,8 @@
-package importers
+// Package booking turns what settle learns from outside the ledger into
+// ledger operations: provider records booked as entries, for users whose
+// only books are the provider's data, and the fixes that resolve
+// reconciliation exceptions.
+package booking
 
 import (
 	"context"

@@ -1,6 +1,6 @@
 //go:build unix
 
-package runner_test
+package app_test
 
 import (
 	"context"
@@ -11,8 +11,8 @@ import (
 	"syscall"
 	"testing"
 
+	"github.com/settlehq/settle/app"
 	"github.com/settlehq/settle/importers"
-	"github.com/settlehq/settle/reconcile/runner"
 	"github.com/settlehq/settle/store/sqlite"
 )
 
@@ -61,7 +61,7 @@ func ls(t *testing.T, dir string) []string {
 
 func goodCSV(t *testing.T) string {
 	t.Helper()
-	return read(t, "../../testdata/demo/stripe-balance-2026-11.csv")
+	return read(t, "../testdata/demo/stripe-balance-2026-11.csv")
 }
 
 // One bad file never stops the others: a rejected file whose name leaves
@@ -89,11 +89,11 @@ func TestIngestRejectsWithoutStopping(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	got, err := runner.Ingest(ctx, st, inbox, &importers.Options{})
+	got, err := app.Ingest(ctx, st, inbox, &importers.Options{})
 	if err != nil {
 		t.Fatalf("Ingest: %v", err)
 	}
-	byName := map[string]runner.Ingested{}
+	byName := map[string]app.Ingested{}
 	for _, g := range got {
 		byName[g.File] = g
 	}
@@ -141,7 +141,7 @@ func TestIngestRejectsWithoutStopping(t *testing.T) {
 
 	// The same name rejected again keeps both reasons.
 	write(t, filepath.Join(inbox, "badvals.csv"), strings.Replace(badCSV, "not a date", "still not a date", 1))
-	if _, err := runner.Ingest(ctx, st, inbox, &importers.Options{}); err != nil {
+	if _, err := app.Ingest(ctx, st, inbox, &importers.Options{}); err != nil {
 		t.Fatal(err)
 	}
 	rejected := filepath.Join(inbox, "rejected")
@@ -181,7 +181,7 @@ func TestIngestRefusesLinkedSubfolders(t *testing.T) {
 			if err := os.Symlink(elsewhere, filepath.Join(inbox, sub)); err != nil {
 				t.Fatal(err)
 			}
-			_, err := runner.Ingest(context.Background(), st, inbox, &importers.Options{})
+			_, err := app.Ingest(context.Background(), st, inbox, &importers.Options{})
 			if err == nil || !strings.Contains(err.Error(), "symbolic link") {
 				t.Errorf("Ingest with a linked %s/: %v", sub, err)
 			}

@@ -1,4 +1,4 @@
-package runner
+package app
 
 import (
 	"context"
@@ -18,7 +18,6 @@ import (
 	"github.com/settlehq/settle/importers"
 	"github.com/settlehq/settle/ledger"
 	"github.com/settlehq/settle/provider"
-	"github.com/settlehq/settle/store/sqlite"
 )
 
 // ErrRejected marks a file that was not imported because of bad rows; the
@@ -35,34 +34,48 @@ type ImportOptions struct {
 	Wrap func(r io.Reader, size int64) io.Reader
 }
 
-// ImportFile streams one provider export into the store in one
-// transaction. Without SkipInvalid a file with any bad row stores nothing and
-// ErrRejected is returned with every problem; with it the bad rows are
-// quarantined. A file whose content was imported before adds nothing.
-func ImportFile(ctx context.Context, st *sqlite.Store, path string, opts ImportOptions) (provider.ImportStats, []error, error) {
-	sum, size, err := fileDigest(path)
+// ImportFile imports a provider export from a file (see Import); it opens
+// the file once.
+func ImportFile(ctx context.Context, st provider.Store, path string, opts ImportOptions) (provider.ImportStats, []error, error) {
+	f, err := os.Open(path)
 	if err != nil {
 		return provider.ImportStats{}, nil, err
 	}
+	defer f.Close()
+	return Import(ctx, st, path, f, opts)
+}
+
+// Import streams one provider export, named name in errors and in the
+// store, into the store in one transaction. Without SkipInvalid a file with
+// any bad row stores nothing and ErrRejected is returned with every
+// problem; with it the bad rows are quarantined. A file whose content was
+// imported before adds nothing. r is read twice: once for its SHA-256 (the
+// store skips a file it has), then, from the start again, to import it.
+func Import(ctx context.Context, st provider.Store, name string, r io.ReadSeeker, opts ImportOptions) (provider.ImportStats, []error, error) {
+	h := sha256.New()
+	size, err := io.Copy(h, r)
+	if err != nil {
+		return provider.ImportStats{}, nil, fmt.Errorf("reading %s: %w", name, err)
+	}
+	sum := hex.EncodeToString(h.Sum(nil))
 	var problems []error
-	stats, err := st.Import(ctx, provider.ImportFile{File: path, SHA256: sum, Format: opts.Format}, func(sink provider.Sink) error {
-		f, err := os.Open(path)
-		if err != nil {
+	stats, err := st.Import(ctx, provider.ImportFile{File: name, SHA256: sum, Format: opts.Format}, func(sink provider.Sink) error {
+		if _, err := r.Seek(0, io.SeekStart); err != nil {
 			return err
 		}
-		defer f.Close()
 		// The store keeps the file's bytes as they are read, once; the
 		// records then point into them rather than carry their raw rows.
-		r := io.TeeReader(f, sink)
+		in := io.TeeReader(r, sink)
 		if opts.Wrap != nil {
-			r = opts.Wrap(r, size)
+			in = opts.Wrap(in, size)
 		}
 		var rd importers.Reader
+		var err error
 		format := opts.Format
 		if format != "" {
-			rd, err = importers.NewReader(format, path, r, opts.Readers)
+			rd, err = importers.NewReader(format, name, in, opts.Readers)
 		} else {
-			rd, format, err = importers.Open(path, r, opts.Readers)
+			rd, format, err = importers.Open(name, in, opts.Readers)
 		}
 		if err != nil {
 			return err
@@ -86,7 +99,7 @@ func ImportFile(ctx context.Context, st *sqlite.Store, path string, opts ImportO
 				return err
 			}
 			if opts.Provider != "" && rec.Provider != opts.Provider {
-				return fmt.Errorf("%w: %s is a %s export (%s), not %s", ledger.ErrInvalidRequest, path, rec.Provider, format, opts.Provider)
+				return fmt.Errorf("%w: %s is a %s export (%s), not %s", ledger.ErrInvalidRequest, name, rec.Provider, format, opts.Provider)
 			}
 			if len(problems) == 0 || opts.SkipInvalid {
 				if err := sink.Add(rec); err != nil {
@@ -100,21 +113,6 @@ func ImportFile(ctx context.Context, st *sqlite.Store, path string, opts ImportO
 		return nil
 	})
 	return stats, problems, err
-}
-
-// fileDigest returns a file's SHA-256 and size.
-func fileDigest(name string) (string, int64, error) {
-	f, err := os.Open(name)
-	if err != nil {
-		return "", 0, err
-	}
-	defer f.Close()
-	h := sha256.New()
-	n, err := io.Copy(h, f)
-	if err != nil {
-		return "", 0, err
-	}
-	return hex.EncodeToString(h.Sum(nil)), n, nil
 }
 
 // Ingested is what happened to one inbox file.
@@ -138,7 +136,7 @@ type Ingested struct {
 // processed/ or rejected/ is not a folder inside the inbox (a symbolic link
 // would send files elsewhere), the database stayed locked past its lock
 // timeout, or ctx ended; the file being imported then stays in the inbox.
-func Ingest(ctx context.Context, st *sqlite.Store, inbox string, readers *importers.Options) ([]Ingested, error) {
+func Ingest(ctx context.Context, st Store, inbox string, readers *importers.Options) ([]Ingested, error) {
 	for _, sub := range []string{processedDir, rejectedDir} {
 		if err := checkSubdir(inbox, sub); err != nil {
 			return nil, err
@@ -155,7 +153,7 @@ func Ingest(ctx context.Context, st *sqlite.Store, inbox string, readers *import
 		}
 	}
 	sort.Strings(names)
-	mode := st.FileMode()
+	mode := fileMode(st)
 	var out []Ingested
 	for _, name := range names {
 		if ctx.Err() != nil {
@@ -175,7 +173,7 @@ func Ingest(ctx context.Context, st *sqlite.Store, inbox string, readers *import
 		default:
 			var problems []error
 			got.Stats, problems, err = ImportFile(ctx, st, path, ImportOptions{Readers: readers})
-			if errors.Is(err, sqlite.ErrLockTimeout) || err != nil && ctx.Err() != nil {
+			if errors.Is(err, ledger.ErrLockTimeout) || err != nil && ctx.Err() != nil {
 				return out, err
 			}
 			if err != nil {

@@ -1,8 +1,8 @@
-// Package runner runs reconciliation over a settle database: it loads one
-// provider's records and the ledger's side for a window, folds corrections
-// into what they correct, matches with package reconcile, and stores the run,
-// its exceptions and its links.
-package runner
+package app
+
+// Reconciliation runs: load one provider's records and the ledger's side
+// for a window, fold corrections into what they correct, match with package
+// reconcile, and store the run, its exception plan and its links.
 
 import (
 	"context"
@@ -18,20 +18,11 @@ import (
 	"github.com/settlehq/settle/ledger"
 	"github.com/settlehq/settle/provider"
 	"github.com/settlehq/settle/reconcile"
-	"github.com/settlehq/settle/store/sqlite"
 )
-
-// Scope is one provider and grain over a window of time. Zero From and To
-// mean all time.
-type Scope struct {
-	Provider string
-	Grain    provider.Grain
-	From, To time.Time
-}
 
 // Report is one stored run with the outcomes it found (non-matched only).
 type Report struct {
-	Run      *sqlite.Run
+	Run      *reconcile.Run
 	Outcomes []reconcile.Outcome
 	// Uncovered counts the provider records imported since the last run
 	// that this run's window left out (they are still to reconcile).
@@ -76,15 +67,15 @@ var farFuture = time.Date(9999, 1, 1, 0, 0, 0, 0, time.UTC)
 // Scopes lists what there is to reconcile: every provider and grain with
 // imported records (restricted to one provider if given). A provider whose
 // exports were never imported has nothing to compare against and is left out.
-func Scopes(ctx context.Context, st *sqlite.Store, prov string, from, to time.Time) ([]Scope, error) {
+func Scopes(ctx context.Context, st Store, prov string, from, to time.Time) ([]reconcile.Scope, error) {
 	grains, err := st.RecordGrains(ctx)
 	if err != nil {
 		return nil, err
 	}
-	var out []Scope
+	var out []reconcile.Scope
 	for _, pg := range grains {
 		if prov == "" || pg[0] == prov {
-			out = append(out, Scope{Provider: pg[0], Grain: provider.Grain(pg[1]), From: from, To: to})
+			out = append(out, reconcile.Scope{Provider: pg[0], Grain: provider.Grain(pg[1]), From: from, To: to})
 		}
 	}
 	return out, nil
@@ -95,7 +86,7 @@ func Scopes(ctx context.Context, st *sqlite.Store, prov string, from, to time.Ti
 // date is adopted (booked through ledger.AdoptAvailableOn, logged, and
 // counted in Run.Adopted) and the scope is matched again, so that derived
 // payout compositions follow the adopted dates.
-func Reconcile(ctx context.Context, st *sqlite.Store, books *ledger.Ledger, sc Scope, opts *Options) (*Report, error) {
+func Reconcile(ctx context.Context, st Store, books *ledger.Ledger, sc reconcile.Scope, opts *Options) (*Report, error) {
 	o := opts.withDefaults()
 	started := o.Now().UTC()
 	to := sc.To
@@ -130,7 +121,7 @@ func Reconcile(ctx context.Context, st *sqlite.Store, books *ledger.Ledger, sc S
 	if err != nil {
 		return nil, err
 	}
-	links, err := st.Links(ctx, sc.Provider, string(sc.Grain))
+	links, err := st.Links(ctx, sc.Provider, sc.Grain)
 	if err != nil {
 		return nil, err
 	}
@@ -168,10 +159,19 @@ func Reconcile(ctx context.Context, st *sqlite.Store, books *ledger.Ledger, sc S
 	default:
 		return nil, fmt.Errorf("%w: unknown grain %q", ledger.ErrInvalidRequest, sc.Grain)
 	}
-	run := &sqlite.Run{Provider: sc.Provider, Grain: string(sc.Grain), From: sc.From, To: sc.To, StartedAt: started,
+	run := &reconcile.Run{Provider: sc.Provider, Grain: sc.Grain, From: sc.From, To: sc.To, StartedAt: started,
 		FinishedAt: o.Now().UTC(), InputsDigest: digest.sum(), Summary: res.Summary, Adopted: adopted, RecordsThrough: through}
 	outcomes := res.Exceptions()
-	if err := st.SaveRun(ctx, run, outcomes, res.Links); err != nil {
+	// The plan is made against the exceptions as they stand in the run's
+	// own transaction, so two runs at once cannot both open one difference.
+	err = st.UpdateRecon(ctx, func(tx reconcile.Tx) error {
+		known, err := tx.KnownExceptions(ctx, sc.Provider, sc.Grain)
+		if err != nil {
+			return err
+		}
+		return tx.SaveRun(ctx, run, reconcile.PlanExceptions(sc, known, outcomes), res.Links)
+	})
+	if err != nil {
 		return nil, err
 	}
 	rep.Run, rep.Outcomes = run, outcomes
