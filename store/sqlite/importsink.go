@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"hash/maphash"
 
-	"github.com/settlehq/settle/importers"
 	"github.com/settlehq/settle/provider"
 )
 
@@ -125,7 +124,7 @@ func (k *sink) send(j job) error {
 func (k *sink) Add(r *provider.Record) error {
 	created, avail, err := storeTimes2("created", r.Created, "available_on", r.AvailableOn)
 	if err != nil {
-		return &importers.ParseError{File: r.File, Line: r.Line, Err: err}
+		return fmt.Errorf("%s:%d: %w", r.File, r.Line, err)
 	}
 	if k.format == "" {
 		k.format = r.Format
