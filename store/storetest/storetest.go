@@ -1,0 +1,543 @@
+// Package storetest is the conformance suite every settle store must pass:
+// the ledger's rules through the store (lifecycle, idempotency, derived
+// payouts, closed periods, Verify), many writers at once, provider records,
+// reconciliation runs and exceptions with their history, and a fix that
+// commits with the exception it closes. A store's own test calls Run with
+// a function that opens a fresh, empty store.
+package storetest
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/shopspring/decimal"
+
+	"github.com/settlehq/settle/app"
+	"github.com/settlehq/settle/ledger"
+	"github.com/settlehq/settle/provider"
+	"github.com/settlehq/settle/reconcile"
+)
+
+// Opener opens a fresh, empty store for one test; the store is closed by
+// the opener's own cleanup.
+type Opener func(t *testing.T) app.Store
+
+// Run runs every conformance test against stores from open.
+func Run(t *testing.T, open Opener) {
+	for _, c := range []struct {
+		name string
+		test func(*testing.T, Opener)
+	}{
+		{"Lifecycle", testLifecycle},
+		{"Idempotency", testIdempotency},
+		{"DerivedPayouts", testDerivedPayouts},
+		{"ClosedPeriod", testClosedPeriod},
+		{"ConcurrentWriters", testConcurrentWriters},
+		{"BatchedPosting", testBatchedPosting},
+		{"Records", testRecords},
+		{"RunsAndExceptions", testRunsAndExceptions},
+		{"FixCommitsWithItsException", testFixCommitsWithItsException},
+		{"Settings", testSettings},
+	} {
+		t.Run(c.name, func(t *testing.T) { c.test(t, open) })
+	}
+}
+
+var t0 = time.Date(2026, 11, 2, 9, 0, 0, 0, time.UTC)
+
+func dec(s string) decimal.Decimal { return decimal.RequireFromString(s) }
+
+// outcome holds a call's results until ok checks them.
+type outcome[T any] struct {
+	v   T
+	err error
+}
+
+// must captures a call's results: must(f()).ok(t) fails the test on error.
+func must[T any](v T, err error) outcome[T] { return outcome[T]{v, err} }
+
+func (o outcome[T]) ok(t *testing.T) T {
+	t.Helper()
+	if o.err != nil {
+		t.Fatalf("unexpected error: %v", o.err)
+	}
+	return o.v
+}
+
+func books(t *testing.T, st app.Store) *ledger.Ledger {
+	now := t0
+	return ledger.New(st, &ledger.Options{Now: func() time.Time { return now }})
+}
+
+// verify fails the test on any invariant violation.
+func verify(t *testing.T, l *ledger.Ledger) {
+	t.Helper()
+	vs, err := l.Verify(context.Background())
+	if err != nil {
+		t.Fatalf("verify: %v", err)
+	}
+	for _, v := range vs {
+		t.Errorf("violation: %s", v)
+	}
+}
+
+// balances returns posted balances keyed "account currency".
+func balances(t *testing.T, l *ledger.Ledger) map[string]int64 {
+	t.Helper()
+	out := map[string]int64{}
+	for _, b := range must(l.Balances(context.Background(), "")).ok(t) {
+		out[b.Account+" "+b.Currency] = b.Posted
+	}
+	return out
+}
+
+// zeroSum fails unless the posted balances of each currency sum to zero.
+func zeroSum(t *testing.T, l *ledger.Ledger) {
+	t.Helper()
+	sums := map[string]int64{}
+	for _, b := range must(l.Balances(context.Background(), "")).ok(t) {
+		sums[b.Currency] += b.Posted
+	}
+	for cur, s := range sums {
+		if s != 0 {
+			t.Errorf("balances in %s sum to %d", cur, s)
+		}
+	}
+}
+
+func testLifecycle(t *testing.T, open Opener) {
+	ctx := context.Background()
+	l := books(t, open(t))
+	must(l.Authorize(ctx, ledger.AuthorizeRequest{Key: "a1", PaymentID: "p1", Provider: "stripe", ProviderRef: "ch_1",
+		Currency: "usd", Amount: dec("100.00"), At: t0})).ok(t)
+	must(l.Capture(ctx, ledger.CaptureRequest{Key: "c1", PaymentID: "p1", Amount: dec("80.00"),
+		Fees: []ledger.Fee{{Type: "stripe_fee", Amount: dec("2.62")}}, AvailableOn: t0.Add(48 * time.Hour), At: t0.Add(time.Hour)})).ok(t)
+	if _, err := l.Refund(ctx, ledger.RefundRequest{Key: "r0", PaymentID: "p1", RefundID: "re0", Amount: dec("80.01"),
+		At: t0.Add(2 * time.Hour)}); !errors.Is(err, ledger.ErrOverRefund) {
+		t.Errorf("refund above captured: %v, want ErrOverRefund", err)
+	}
+	must(l.Refund(ctx, ledger.RefundRequest{Key: "r1", PaymentID: "p1", RefundID: "re1", Amount: dec("30.00"),
+		At: t0.Add(3 * time.Hour)})).ok(t)
+	must(l.MakeAvailable(ctx, t0.Add(72*time.Hour))).ok(t)
+	must(l.OpenDispute(ctx, ledger.DisputeRequest{Key: "d1", PaymentID: "p1", DisputeID: "dp1", Amount: dec("50.00"),
+		Fee: dec("15.00"), At: t0.Add(80 * time.Hour)})).ok(t)
+	must(l.LoseDispute(ctx, ledger.DisputeCloseRequest{Key: "d1-lost", DisputeID: "dp1", At: t0.Add(90 * time.Hour)})).ok(t)
+	must(l.CreatePayout(ctx, ledger.PayoutRequest{Key: "po1", PayoutID: "po1", Provider: "stripe", Amount: dec("10.00"),
+		Currency: "usd", At: t0.Add(100 * time.Hour)})).ok(t)
+	must(l.PayPayout(ctx, ledger.PayoutUpdateRequest{Key: "po1-paid", PayoutID: "po1", At: t0.Add(120 * time.Hour)})).ok(t)
+	want := map[string]int64{
+		"assets:stripe:available usd": 7738 - 3000 - 6500 - 1000, "assets:stripe:pending usd": 0,
+		"assets:bank:stripe usd": 1000, "assets:payouts:in_transit usd": 0, "income:sales usd": -8000,
+		"income:refunds usd": 3000, "expenses:fees:stripe_fee usd": 262, "expenses:fees:dispute usd": 1500,
+		"expenses:chargebacks usd": 5000, "assets:disputes:open usd": 0,
+	}
+	got := balances(t, l)
+	for k, v := range want {
+		if got[k] != v {
+			t.Errorf("%s = %d, want %d", k, got[k], v)
+		}
+	}
+	p := payment(t, l, "p1")
+	if p.Captured != 8000 || p.Refunded != 3000 || p.Disputed != 5000 {
+		t.Errorf("payment %+v", p)
+	}
+	// As of before the refund, the books hold the capture only.
+	asOf := map[string]int64{}
+	for _, b := range must(l.BalancesAsOf(ctx, "", t0.Add(2*time.Hour))).ok(t) {
+		asOf[b.Account] = b.Posted
+	}
+	if asOf["income:sales"] != -8000 || asOf["income:refunds"] != 0 {
+		t.Errorf("as of before the refund: %v", asOf)
+	}
+	verify(t, l)
+	zeroSum(t, l)
+}
+
+func testIdempotency(t *testing.T, open Opener) {
+	ctx := context.Background()
+	l := books(t, open(t))
+	req := ledger.CaptureRequest{Key: "c1", PaymentID: "p1", Provider: "stripe", Currency: "usd", Amount: dec("10.00"), At: t0}
+	first := must(l.Capture(ctx, req)).ok(t)
+	again := must(l.Capture(ctx, req)).ok(t)
+	if !again.Replayed || again.Entry.ID != first.Entry.ID {
+		t.Errorf("replay: replayed %v entry %d, want the original %d", again.Replayed, again.Entry.ID, first.Entry.ID)
+	}
+	req.Amount = dec("11.00")
+	if _, err := l.Capture(ctx, req); !errors.Is(err, ledger.ErrIdempotencyConflict) {
+		t.Errorf("same key, other request: %v, want ErrIdempotencyConflict", err)
+	}
+	e := must(l.PostEntry(ctx, ledger.EntryInput{Key: "owner", OccurredAt: t0, Postings: []ledger.PostingInput{
+		ledger.Debit("assets:bank:ops", "usd", "5.00"), ledger.Credit("equity:owner", "usd", "5.00")}})).ok(t)
+	must(l.Reverse(ctx, "rev1", e.ID, t0.Add(time.Hour), "")).ok(t)
+	if _, err := l.Reverse(ctx, "rev2", e.ID, t0.Add(time.Hour), ""); !errors.Is(err, ledger.ErrAlreadyResolved) {
+		t.Errorf("second reversal: %v, want ErrAlreadyResolved", err)
+	}
+	if _, err := l.PostEntry(ctx, ledger.EntryInput{Key: "bad", OccurredAt: t0, Postings: []ledger.PostingInput{
+		ledger.Debit("assets:bank:ops", "usd", "5.00"), ledger.Credit("equity:owner", "usd", "4.00")}}); !errors.Is(err, ledger.ErrUnbalanced) {
+		t.Errorf("unbalanced entry: %v, want ErrUnbalanced", err)
+	}
+	verify(t, l)
+	zeroSum(t, l)
+}
+
+func testDerivedPayouts(t *testing.T, open Opener) {
+	ctx := context.Background()
+	st := open(t)
+	l := books(t, st)
+	c := must(l.Capture(ctx, ledger.CaptureRequest{Key: "c1", PaymentID: "p1", Provider: "stripe", Currency: "usd",
+		Amount: dec("10.00"), AvailableOn: t0.Add(time.Hour), At: t0})).ok(t)
+	must(l.CreatePayout(ctx, ledger.PayoutRequest{Key: "po-manual", PayoutID: "po-manual", Provider: "stripe",
+		Amount: dec("1.00"), Currency: "usd", At: t0.Add(2 * time.Hour)})).ok(t)
+	late := must(l.Capture(ctx, ledger.CaptureRequest{Key: "c2", PaymentID: "p2", Provider: "stripe", Currency: "usd",
+		Amount: dec("20.00"), AvailableOn: t0.Add(30 * time.Hour), At: t0})).ok(t)
+	must(l.CreatePayout(ctx, ledger.PayoutRequest{Key: "po-auto", PayoutID: "po-auto", Provider: "stripe",
+		Amount: dec("10.00"), Currency: "usd", At: t0.Add(3 * time.Hour), Automatic: true})).ok(t)
+	var got []string
+	err := l.View(ctx, func(tx ledger.ReadTx) error {
+		for _, id := range []string{c.BalanceTransaction.ID, late.BalanceTransaction.ID} {
+			bt, err := tx.BalanceTransaction(ctx, id)
+			if err != nil {
+				return err
+			}
+			got = append(got, bt.PayoutID)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fmt.Sprint(got) != "[po-auto ]" {
+		t.Errorf("payouts of the two charges %q, want [po-auto ] (the manual payout claims none)", got)
+	}
+	// A told date is not replaced; the late charge's estimate is, and its
+	// payout follows it.
+	if _, err := l.AdoptAvailableOn(ctx, []ledger.Adoption{{BalanceTransactionID: c.BalanceTransaction.ID,
+		AvailableOn: t0.Add(5 * time.Hour)}}, t0.Add(10*time.Hour)); !errors.Is(err, ledger.ErrInvalidRequest) {
+		t.Errorf("adopting over a told date: %v, want ErrInvalidRequest", err)
+	}
+	est := must(l.Capture(ctx, ledger.CaptureRequest{Key: "c3", PaymentID: "p3", Provider: "stripe", Currency: "usd",
+		Amount: dec("5.00"), At: t0})).ok(t)
+	if n := must(l.AdoptAvailableOn(ctx, []ledger.Adoption{{BalanceTransactionID: est.BalanceTransaction.ID,
+		AvailableOn: t0.Add(2 * time.Hour)}}, t0.Add(10*time.Hour))).ok(t); n != 1 {
+		t.Errorf("adopted %d, want 1", n)
+	}
+	err = l.View(ctx, func(tx ledger.ReadTx) error {
+		bt, err := tx.BalanceTransaction(ctx, est.BalanceTransaction.ID)
+		if err == nil && (bt.PayoutID != "po-auto" || bt.AvailableOnEstimated || bt.Status != ledger.BTAvailable) {
+			t.Errorf("after adoption: %+v", bt)
+		}
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	verify(t, l)
+}
+
+func testClosedPeriod(t *testing.T, open Opener) {
+	ctx := context.Background()
+	l := books(t, open(t))
+	c := must(l.Capture(ctx, ledger.CaptureRequest{Key: "c1", PaymentID: "p1", Provider: "stripe", Currency: "usd",
+		Amount: dec("10.00"), AvailableOn: t0, At: t0})).ok(t)
+	closed := t0.Add(24*time.Hour - time.Nanosecond)
+	if err := l.ClosePeriod(ctx, closed); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := l.PostEntry(ctx, ledger.EntryInput{Key: "late", OccurredAt: t0, Postings: []ledger.PostingInput{
+		ledger.Debit("assets:bank:ops", "usd", "1.00"), ledger.Credit("equity:owner", "usd", "1.00")}}); !errors.Is(err, ledger.ErrClosedPeriod) {
+		t.Errorf("entry in a closed period: %v, want ErrClosedPeriod", err)
+	}
+	fix := must(l.CorrectBalanceTransaction(ctx, ledger.CorrectionRequest{Key: "fix", BalanceTransactionID: c.BalanceTransaction.ID,
+		FeeDelta: dec("0.30")})).ok(t)
+	if want := ledger.FirstOpen(t0, closed); !fix.Entry.OccurredAt.Equal(want) {
+		t.Errorf("correction dated %s, want the first open day %s", fix.Entry.OccurredAt, want)
+	}
+	verify(t, l)
+}
+
+// Many writers capture and refund the same payments at once: no refund
+// beyond what was captured, no lost balance update.
+func testConcurrentWriters(t *testing.T, open Opener) {
+	ctx := context.Background()
+	l := books(t, open(t))
+	const payments, workers = 4, 8
+	for i := range payments {
+		must(l.Capture(ctx, ledger.CaptureRequest{Key: fmt.Sprintf("c%d", i), PaymentID: fmt.Sprintf("p%d", i),
+			Provider: "stripe", Currency: "usd", Amount: dec("10.00"), AvailableOn: t0, At: t0})).ok(t)
+	}
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	refunded := map[string]int64{}
+	for w := range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range 12 {
+				p := fmt.Sprintf("p%d", (w+i)%payments)
+				_, err := l.Refund(ctx, ledger.RefundRequest{Key: fmt.Sprintf("r-%d-%d", w, i), PaymentID: p,
+					RefundID: fmt.Sprintf("re-%d-%d", w, i), Amount: dec("1.00"), At: t0.Add(time.Hour)})
+				switch {
+				case err == nil:
+					mu.Lock()
+					refunded[p] += 100
+					mu.Unlock()
+				case !errors.Is(err, ledger.ErrOverRefund):
+					t.Errorf("refund: %v", err)
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	var total int64
+	for i := range payments {
+		p := payment(t, l, fmt.Sprintf("p%d", i))
+		if p.Refunded > p.Captured || p.Refunded != refunded[p.ID] {
+			t.Errorf("%s: refunded %d of %d captured; the writers saw %d succeed", p.ID, p.Refunded, p.Captured, refunded[p.ID])
+		}
+		total += p.Refunded
+	}
+	if got := balances(t, l)["income:refunds usd"]; got != total {
+		t.Errorf("income:refunds = %d, want %d", got, total)
+	}
+	verify(t, l)
+	zeroSum(t, l)
+}
+
+func testBatchedPosting(t *testing.T, open Opener) {
+	ctx := context.Background()
+	l := books(t, open(t))
+	var in []ledger.EntryInput
+	for i := range 250 {
+		in = append(in, ledger.EntryInput{Key: fmt.Sprintf("e%d", i), OccurredAt: t0.Add(time.Duration(i) * time.Minute),
+			Postings: []ledger.PostingInput{ledger.Debit("assets:bank:ops", "usd", "1.25"), ledger.Credit("income:other", "usd", "1.25")}})
+	}
+	must(l.PostEntries(ctx, in)).ok(t)
+	must(l.PostEntries(ctx, in)).ok(t) // a replay changes nothing
+	if got := balances(t, l)["assets:bank:ops usd"]; got != 250*125 {
+		t.Errorf("after a batch and its replay: %d, want %d", got, 250*125)
+	}
+	verify(t, l)
+}
+
+// importRecords stores records as one import.
+func importRecords(t *testing.T, st app.Store, sum string, recs ...provider.Record) provider.ImportStats {
+	t.Helper()
+	return must(st.Import(context.Background(), provider.ImportFile{File: sum + ".csv", SHA256: sum}, func(s provider.Sink) error {
+		for i := range recs {
+			if err := s.Add(&recs[i]); err != nil {
+				return err
+			}
+		}
+		return nil
+	})).ok(t)
+}
+
+func record(id string, amount int64, at time.Time) provider.Record {
+	return provider.Record{Provider: "stripe", Format: "stripe-itemized-csv", Grain: provider.BalanceGrain, ID: id,
+		Type: "charge", ReportingCategory: "charge", SourceRef: "ch_" + id, Currency: "usd", Amount: amount,
+		Net: amount, Created: at, AvailableOn: at, File: "x.csv", Line: 2, Raw: "raw row of " + id}
+}
+
+func testRecords(t *testing.T, open Opener) {
+	ctx := context.Background()
+	st := open(t)
+	s := importRecords(t, st, "file-1", record("txn_1", 100, t0), record("txn_2", 200, t0.Add(time.Hour)))
+	if s.Added != 2 || s.AlreadyLoaded {
+		t.Errorf("first import %+v", s)
+	}
+	if again := importRecords(t, st, "file-1", record("txn_3", 300, t0)); !again.AlreadyLoaded {
+		t.Errorf("the same file again: %+v, want AlreadyLoaded", again)
+	}
+	_, err := st.Import(ctx, provider.ImportFile{File: "bad.csv", SHA256: "file-bad"}, func(s provider.Sink) error {
+		r := record("txn_9", 900, t0)
+		if err := s.Add(&r); err != nil {
+			return err
+		}
+		return errors.New("a bad row")
+	})
+	if err == nil {
+		t.Fatal("an import whose reader failed succeeded")
+	}
+	var got []string
+	if err := st.EachRecord(ctx, provider.RecordFilter{Provider: "stripe"}, func(r *provider.Record) error {
+		got = append(got, r.ID)
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if fmt.Sprint(got) != "[txn_1 txn_2]" {
+		t.Errorf("records %v, want [txn_1 txn_2] (nothing from the failed import)", got)
+	}
+	r := must(st.Record(ctx, "stripe", provider.BalanceGrain, "txn_2")).ok(t)
+	if r.Amount != 200 || r.Raw != "raw row of txn_2" || !r.Created.Equal(t0.Add(time.Hour)) {
+		t.Errorf("record %+v", r)
+	}
+	if _, err := st.Record(ctx, "stripe", provider.BalanceGrain, "txn_9"); !errors.Is(err, ledger.ErrNotFound) {
+		t.Errorf("missing record: %v, want ErrNotFound", err)
+	}
+	if g := must(st.RecordGrains(ctx)).ok(t); fmt.Sprint(g) != "[[stripe balance]]" {
+		t.Errorf("grains %v", g)
+	}
+	since := must(st.RecordsSince(ctx, "stripe", provider.BalanceGrain, 0)).ok(t)
+	if since.Count != 2 || !since.MinCreated.Equal(t0) || !since.MaxCreated.Equal(t0.Add(time.Hour)) {
+		t.Errorf("records since 0: %+v", since)
+	}
+	if after := must(st.RecordsSince(ctx, "stripe", provider.BalanceGrain, since.MaxID)).ok(t); after.Count != 0 {
+		t.Errorf("records after the newest: %+v", after)
+	}
+}
+
+func testRunsAndExceptions(t *testing.T, open Opener) {
+	ctx := context.Background()
+	st := open(t)
+	scope := reconcile.Scope{Provider: "stripe", Grain: provider.BalanceGrain}
+	outcome := reconcile.Outcome{Kind: reconcile.MissingInLedger, Provider: "stripe", Subject: "charge", ProviderID: "txn_1",
+		Ref: "ch_1", Currency: "usd", Amount: 100, At: t0, Fingerprint: "missing_in_ledger|stripe|charge|txn_1||"}
+	save := func(outcomes []reconcile.Outcome, at time.Time) *reconcile.Run {
+		run := &reconcile.Run{Provider: "stripe", Grain: provider.BalanceGrain, StartedAt: at, FinishedAt: at,
+			Summary: reconcile.Summary{ProviderRecords: 1, MissingInLedger: len(outcomes)}, RecordsThrough: 7}
+		err := st.UpdateRecon(ctx, func(tx reconcile.Tx) error {
+			known, err := tx.KnownExceptions(ctx, "stripe", provider.BalanceGrain)
+			if err != nil {
+				return err
+			}
+			return tx.SaveRun(ctx, run, reconcile.PlanExceptions(scope, known, outcomes),
+				[]reconcile.Link{{ProviderID: "txn_5", LedgerID: "btx_5"}})
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return run
+	}
+	r1 := save([]reconcile.Outcome{outcome}, t0)
+	if r1.ID == 0 || r1.Opened != 1 {
+		t.Fatalf("first run %+v", r1)
+	}
+	es := must(st.Exceptions(ctx, reconcile.ExceptionFilter{Status: reconcile.ExceptionOpen})).ok(t)
+	if len(es) != 1 || es[0].ProviderID != "txn_1" || es[0].FirstRun != r1.ID || es[0].Amount != 100 {
+		t.Fatalf("exceptions %+v", es)
+	}
+	id := es[0].ID
+	err := st.UpdateRecon(ctx, func(tx reconcile.Tx) error {
+		return tx.SetExceptionStatus(ctx, id, reconcile.ExceptionResolved, "looked at it", 0, t0.Add(time.Hour))
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r2 := save([]reconcile.Outcome{outcome}, t0.Add(2*time.Hour)) // found again: reopened, not duplicated
+	all := must(st.Exceptions(ctx, reconcile.ExceptionFilter{})).ok(t)
+	if len(all) != 1 || all[0].ID != id || all[0].Status != reconcile.ExceptionOpen || all[0].LastRun != r2.ID {
+		t.Errorf("after the difference was found again: %+v", all)
+	}
+	save(nil, t0.Add(3*time.Hour)) // gone: closed
+	e := must(st.Exception(ctx, id)).ok(t)
+	if e.Status != reconcile.ExceptionResolved {
+		t.Errorf("not found again, still %s", e.Status)
+	}
+	var actions []string
+	for _, h := range must(st.ExceptionHistory(ctx, id)).ok(t) {
+		actions = append(actions, h.Action)
+	}
+	if fmt.Sprint(actions) != "[opened resolved reopened closed]" {
+		t.Errorf("history %v", actions)
+	}
+	if _, err := st.Exception(ctx, 999); !errors.Is(err, ledger.ErrNotFound) {
+		t.Errorf("missing exception: %v, want ErrNotFound", err)
+	}
+	runs := must(st.Runs(ctx, "stripe")).ok(t)
+	if len(runs) != 3 || runs[0].ID < runs[2].ID || runs[0].RecordsThrough != 7 {
+		t.Errorf("runs %+v", runs)
+	}
+	if links := must(st.Links(ctx, "stripe", provider.BalanceGrain)).ok(t); links["txn_5"] != "btx_5" {
+		t.Errorf("links %v", links)
+	}
+	if c := must(st.RecordsCovered(ctx, "stripe", provider.BalanceGrain)).ok(t); c != 7 {
+		t.Errorf("records covered %d, want 7", c)
+	}
+}
+
+// A fix booked in a ledger transaction and the exception closed in it
+// commit together, or not at all.
+func testFixCommitsWithItsException(t *testing.T, open Opener) {
+	ctx := context.Background()
+	st := open(t)
+	l := books(t, st)
+	outcome := reconcile.Outcome{Kind: reconcile.MissingInLedger, Provider: "stripe", Subject: "charge", ProviderID: "txn_1",
+		Fingerprint: "fp"}
+	err := st.UpdateRecon(ctx, func(tx reconcile.Tx) error {
+		return tx.SaveRun(ctx, &reconcile.Run{Provider: "stripe", Grain: provider.BalanceGrain, FinishedAt: t0},
+			reconcile.PlanExceptions(reconcile.Scope{Provider: "stripe", Grain: provider.BalanceGrain}, nil,
+				[]reconcile.Outcome{outcome}), nil)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	id := must(st.Exceptions(ctx, reconcile.ExceptionFilter{})).ok(t)[0].ID
+	book := func(fail bool) error {
+		return l.AtomicTx(ctx, func(b *ledger.Ledger, tx ledger.Tx) error {
+			e, err := b.PostEntry(ctx, ledger.EntryInput{Key: "fix", OccurredAt: t0, Postings: []ledger.PostingInput{
+				ledger.Debit("assets:stripe:available", "usd", "1.00"), ledger.Credit("income:sales", "usd", "1.00")}})
+			if err != nil {
+				return err
+			}
+			if fail {
+				return errors.New("crash")
+			}
+			rtx, ok := tx.(reconcile.Tx)
+			if !ok {
+				return errors.New("the store's ledger transaction is not a reconcile.Tx")
+			}
+			return rtx.SetExceptionStatus(ctx, id, reconcile.ExceptionResolved, "fixed", e.ID, t0)
+		})
+	}
+	if err := book(true); err == nil {
+		t.Fatal("the failed transaction succeeded")
+	}
+	if e := must(st.Exception(ctx, id)).ok(t); e.Status != reconcile.ExceptionOpen || len(balances(t, l)) != 0 {
+		t.Errorf("after a failure: exception %s, balances %v; want open and none", e.Status, balances(t, l))
+	}
+	if err := book(false); err != nil {
+		t.Fatal(err)
+	}
+	if e := must(st.Exception(ctx, id)).ok(t); e.Status != reconcile.ExceptionResolved || e.ResolutionEntryID == 0 {
+		t.Errorf("after the fix: %+v", e)
+	}
+	verify(t, l)
+}
+
+func testSettings(t *testing.T, open Opener) {
+	ctx := context.Background()
+	st := open(t)
+	if v := must(st.Setting(ctx, "x")).ok(t); v != "" {
+		t.Errorf("unset setting = %q", v)
+	}
+	if err := st.SetSetting(ctx, "x", "1"); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.SetSetting(ctx, "x", "2"); err != nil {
+		t.Fatal(err)
+	}
+	if v := must(st.Setting(ctx, "x")).ok(t); v != "2" {
+		t.Errorf("setting = %q, want 2", v)
+	}
+}
+
+// payment reads a payment.
+func payment(t *testing.T, l *ledger.Ledger, id string) *ledger.Payment {
+	t.Helper()
+	var p *ledger.Payment
+	err := l.View(context.Background(), func(tx ledger.ReadTx) error {
+		var err error
+		p, err = tx.Payment(context.Background(), id)
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
