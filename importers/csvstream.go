@@ -261,7 +261,6 @@ type csvReader struct {
 	in       *rowBytes
 	origin   int64 // file offset of csv's first byte (after a byte order mark)
 	next     int64 // file offset where the bytes of the next row begin
-	line     int   // the line at offset next
 	enc      *textEncoding
 	bom      bool // the file starts with a UTF-8 byte order mark
 	conv     csvFormat
@@ -282,18 +281,15 @@ func newCSVReader(file, format, provider string, r io.Reader, comma rune, enc *t
 	cr.Comma = comma
 	cr.ReuseRecord = true
 	in.start = in.base
-	return &csvReader{file: file, format: format, provider: provider, cr: cr, in: in, origin: in.base, next: in.base, line: 1,
+	return &csvReader{file: file, format: format, provider: provider, cr: cr, in: in, origin: in.base, next: in.base,
 		enc: enc, bom: bom, conv: conv}
 }
 
 // decodeFields checks the cells of a row csv has read, or converts them to
-// UTF-8, in place. text is the row's bytes: when they need no work (nearly
-// always) neither do the cells. The error names the cell's column, if the
-// header has one, and its line.
-func (r *csvReader) decodeFields(fields []string, text []byte, names []string) error {
-	if r.enc.plain(text) {
-		return nil
-	}
+// UTF-8, in place; it is called for the rows whose bytes are not plain
+// (textEncoding.plain). The error names the cell's column, if the header
+// has one, and its line.
+func (r *csvReader) decodeFields(fields []string, names []string) error {
 	for i, f := range fields {
 		s, bad, err := r.enc.decode(f)
 		if err != nil {
@@ -310,23 +306,22 @@ func (r *csvReader) decodeFields(fields []string, text []byte, names []string) e
 }
 
 // span returns the bytes of the row csv has just read (with the empty
-// lines before it and its line break), their file offset and the line they
-// start on, and moves past them.
-func (r *csvReader) span() (text []byte, from int64, line int) {
-	from, line = r.next, r.line
-	r.next = r.origin + r.cr.InputOffset()
-	text = r.in.cut(from, r.next)
-	r.line += bytes.Count(text, []byte{'\n'})
-	return text, from, line
+// lines before it and its line break) and their file offset, and moves past
+// them.
+func (r *csvReader) span() (text []byte, from int64) {
+	from, r.next = r.next, r.origin+r.cr.InputOffset()
+	return r.in.cut(from, r.next), from
 }
 
-// tooLong reports a row longer than MaxRowSize that starts (after the empty
-// lines before it) in text, whose first byte is on line line. Nothing after
-// it is read.
-func (r *csvReader) tooLong(text []byte, line int) error {
+// tooLong reports a row longer than MaxRowSize, the one csv has just
+// returned (cut short, with errRowTooLong, or whole). Nothing after it is
+// read.
+func (r *csvReader) tooLong(fields []string) error {
 	r.done = true
-	_, skipped := rowText(text)
-	line += bytes.Count(text[:skipped], []byte{'\n'})
+	line := 0
+	if len(fields) > 0 { // csv returns the cells it has with a reader's error
+		line, _ = r.cr.FieldPos(0)
+	}
 	return &ParseError{File: r.file, Line: line, Err: fmt.Errorf("row %w; the file is not read past it", ErrTooLong)}
 }
 
@@ -341,7 +336,7 @@ func (r *csvReader) Read() (*provider.Record, error) {
 		}
 	}
 	fields, err := r.cr.Read()
-	text, from, start := r.span() // on every row, bad ones too, so that few bytes are kept
+	text, from := r.span() // on every row, bad ones too, so that few bytes are kept
 	if err == nil && len(text) > MaxRowSize {
 		err = errRowTooLong // finished within csv's read-ahead
 	}
@@ -349,7 +344,7 @@ func (r *csvReader) Read() (*provider.Record, error) {
 		var pe *csv.ParseError
 		switch {
 		case err == errRowTooLong:
-			return nil, r.tooLong(text, start)
+			return nil, r.tooLong(fields)
 		case err == io.EOF:
 			r.done = true
 			return nil, io.EOF
@@ -362,8 +357,10 @@ func (r *csvReader) Read() (*provider.Record, error) {
 		r.done = true
 		return nil, &ParseError{File: r.file, Err: err}
 	}
-	if err := r.decodeFields(fields, text, r.h.names); err != nil {
-		return nil, err
+	if !r.enc.plain(text) {
+		if err := r.decodeFields(fields, r.h.names); err != nil {
+			return nil, err
+		}
 	}
 	line, _ := r.cr.FieldPos(0)
 	r.row = csvRow{h: r.h, line: line, fields: fields}
@@ -382,12 +379,12 @@ func (r *csvReader) readHeader() error {
 		return bomConflict(r.file, r.enc)
 	}
 	fields, err := r.cr.Read()
-	text, _, start := r.span()
+	text, _ := r.span()
 	if err == io.EOF {
 		return &ParseError{File: r.file, Line: 1, Err: fmt.Errorf("%w: empty file: no header row", ErrMalformed)}
 	}
 	if err == errRowTooLong || err == nil && len(text) > MaxRowSize {
-		return r.tooLong(text, start)
+		return r.tooLong(fields)
 	}
 	if err != nil {
 		line := 1
@@ -397,8 +394,10 @@ func (r *csvReader) readHeader() error {
 		}
 		return &ParseError{File: r.file, Line: line, Err: fmt.Errorf("%w: header: %v", ErrMalformed, err)}
 	}
-	if err := r.decodeFields(fields, text, nil); err != nil {
-		return err
+	if !r.enc.plain(text) {
+		if err := r.decodeFields(fields, nil); err != nil {
+			return err
+		}
 	}
 	line, _ := r.cr.FieldPos(0)
 	h := &csvHeader{file: r.file, line: line, names: make([]string, len(fields)), pos: make(map[string]int, len(fields))}

@@ -80,6 +80,9 @@ func TestDatesOutsideTheStoreAreRefused(t *testing.T) {
 // TestDatesAtTheEdgesAreKept checks the first and last instants accepted,
 // and that the check does not disturb ordinary times.
 func TestDatesAtTheEdgesAreKept(t *testing.T) {
+	if minUnix != time.Date(MinYear, 1, 1, 0, 0, 0, 0, time.UTC).Unix() || endUnix != time.Date(MaxYear+1, 1, 1, 0, 0, 0, 0, time.UTC).Unix() {
+		t.Fatalf("minUnix %d, endUnix %d do not match MinYear %d, MaxYear %d", minUnix, endUnix, MinYear, MaxYear)
+	}
 	for _, c := range []struct {
 		in   string
 		want time.Time

@@ -130,20 +130,31 @@ const (
 	MaxYear = 2261
 )
 
-var (
-	minTime   = time.Date(MinYear, 1, 1, 0, 0, 0, 0, time.UTC)
-	endTime   = time.Date(MaxYear+1, 1, 1, 0, 0, 0, 0, time.UTC) // the first instant refused
-	unixEpoch = time.Unix(0, 0).UTC()
+// The same bounds in Unix seconds: 1678-01-01T00:00:00Z, the first instant
+// accepted, and 2262-01-01T00:00:00Z, the first refused
+// (TestDatesAtTheEdgesAreKept checks them against MinYear and MaxYear).
+const (
+	minUnix = -9214560000
+	endUnix = 9214646400
 )
 
 // checkTime refuses a time the store could not give back as it is: one
 // outside MinYear to MaxYear, and the Unix epoch itself, which the store
 // reads back as "no time". s is the text it was read from, for the message.
+// It runs for every time of every row, so the common case is kept small
+// enough to inline.
 func checkTime(t time.Time, s string) error {
-	switch {
-	case t.Before(minTime) || !t.Before(endTime):
+	if u := t.Unix(); u > minUnix && u < endUnix && u != 0 {
+		return nil
+	}
+	return checkTimeEdges(t, s)
+}
+
+func checkTimeEdges(t time.Time, s string) error {
+	switch u := t.Unix(); {
+	case u < minUnix || u >= endUnix:
 		return fmt.Errorf("%w: %q is %s, outside the years %d to %d that settle can store", ErrBadTime, s, t.UTC().Format(time.RFC3339Nano), MinYear, MaxYear)
-	case t.Equal(unixEpoch):
+	case u == 0 && t.Nanosecond() == 0:
 		return fmt.Errorf("%w: %q is the Unix epoch (1970-01-01T00:00:00Z), which stands for a missing time, not a date", ErrBadTime, s)
 	}
 	return nil
@@ -165,7 +176,7 @@ func parseUnix(s string, ms bool) (time.Time, error) {
 	if v <= 0 {
 		return time.Time{}, fmt.Errorf("%w: %s %s since the Unix epoch is not a date: a provider's times are after 1970, and 0 or a negative count stands for a missing time", ErrBadTime, s, unit)
 	}
-	if v/per >= endTime.Unix() {
+	if v/per >= endUnix {
 		return time.Time{}, fmt.Errorf("%w: %s %s since the Unix epoch is after the year %d, the last that settle can store", ErrBadTime, s, unit, MaxYear)
 	}
 	return time.Unix(v/per, v%per*int64(time.Second)/per).UTC(), nil
@@ -182,16 +193,12 @@ const (
 func parseTimeLayouts(s string, layouts ...string) (time.Time, error) {
 	t := strings.TrimSpace(s)
 	for _, l := range layouts {
-		v, ok := time.Time{}, false
 		if (l == layoutStripeReport || l == layoutDate) && len(t) == len(l) {
-			v, ok = parseDigitsTime(t)
+			if v, ok := parseDigitsTime(t); ok {
+				return v, nil // checked by parseDigitsTime
+			}
 		}
-		if !ok {
-			var err error
-			v, err = time.Parse(l, t)
-			ok = err == nil
-		}
-		if ok {
+		if v, err := time.Parse(l, t); err == nil {
 			if err := checkTime(v, s); err != nil {
 				return time.Time{}, err
 			}
@@ -204,8 +211,9 @@ func parseTimeLayouts(s string, layouts ...string) (time.Time, error) {
 // parseDigitsTime parses "2006-01-02 15:04:05" or "2006-01-02" as UTC, as
 // time.Parse does but some ten times faster: the two timestamps of an
 // itemized report row took a third of its parsing. It returns false for
-// anything time.Parse would reject, and for what it would accept in another
-// way (time.Parse then decides).
+// anything time.Parse would reject, for what it would accept in another
+// way, and for what checkTime would refuse (time.Parse then decides, and
+// checkTime says why), so that what it accepts needs no further check.
 func parseDigitsTime(s string) (time.Time, bool) {
 	num := func(i, n int) int {
 		v := 0
@@ -228,7 +236,8 @@ func parseDigitsTime(s string) (time.Time, bool) {
 		}
 		hour, minute, sec = num(11, 2), num(14, 2), num(17, 2)
 	}
-	if year < 0 || month < 1 || month > 12 || day < 1 || hour < 0 || hour > 23 || minute < 0 || minute > 59 || sec < 0 || sec > 59 {
+	if year < MinYear || year > MaxYear || year == 1970 && month == 1 && day == 1 && hour == 0 && minute == 0 && sec == 0 ||
+		month < 1 || month > 12 || day < 1 || hour < 0 || hour > 23 || minute < 0 || minute > 59 || sec < 0 || sec > 59 {
 		return time.Time{}, false
 	}
 	t := time.Date(year, time.Month(month), day, hour, minute, sec, 0, time.UTC)
