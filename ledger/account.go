@@ -104,7 +104,7 @@ type Chart struct {
 	Bank         string // assets:bank:{provider}
 }
 
-// DefaultChart is the chart DESIGN.md describes.
+// DefaultChart is the chart of the lifecycle table in docs/architecture.md.
 var DefaultChart = Chart{
 	Pending:      "assets:{provider}:pending",
 	Available:    "assets:{provider}:available",

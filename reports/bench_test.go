@@ -13,7 +13,7 @@ import (
 
 // BenchmarkJournalCSV measures the journal CSV export of a 200,000-posting
 // ledger (50,000 entries of 4 postings) and reports postings per second.
-// The target (DESIGN.md) is at least 500,000 postings/s.
+// The target (BENCHMARKS.md) is at least 500,000 postings/s.
 func BenchmarkJournalCSV(b *testing.B) {
 	if testing.Short() {
 		b.Skip("builds a 200,000-posting ledger")

@@ -51,7 +51,7 @@ func newBenchCmd(a *cli) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "bench",
 		Short: "Measure settle against its performance targets",
-		Long: `Measure settle against the performance targets of DESIGN.md, each on a fresh
+		Long: `Measure settle against its performance targets (BENCHMARKS.md), each on a fresh
 temporary database filled by the seeded data generator (package generate),
 and print one table: figure, measured, target, pass or fail.
 

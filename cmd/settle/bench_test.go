@@ -6,7 +6,7 @@ import (
 	"testing"
 )
 
-// settle bench --quick measures every figure of DESIGN.md's table on small
+// settle bench --quick measures every figure of the performance table on small
 // data, and the reconcile step finds exactly the differences it injected.
 func TestBenchQuick(t *testing.T) {
 	code, out, errOut := runCLI(t, "bench", "--quick", "--dir", t.TempDir())

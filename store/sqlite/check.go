@@ -9,7 +9,7 @@ import (
 )
 
 // invariants are SQL queries that return one row per violation: a subject
-// and a detail. Each is one of DESIGN.md's invariants; those over postings
+// and a detail. Each is one of the ledger's invariants (docs/architecture.md); those over postings
 // are checked by checkPostings.
 var invariants = []struct{ name, query string }{
 	{"captured_le_authorized", `SELECT 'payment ' || id, 'captured ' || captured || ' > authorized ' || authorized
