@@ -57,6 +57,10 @@ func (l *Ledger) PostEntries(ctx context.Context, ins []EntryInput) ([]*Entry, e
 			copies = append(copies, *e)
 			fresh = append(fresh, &copies[len(copies)-1])
 		}
+		now := l.now().UTC()
+		for _, e := range fresh {
+			e.RecordedAt = now
+		}
 		existing, err := tx.InsertEntries(ctx, fresh)
 		if err != nil {
 			return err

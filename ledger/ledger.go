@@ -204,6 +204,8 @@ func (l *Ledger) insert(ctx context.Context, tx Tx, e *Entry) error {
 	if err := checkOpen(ctx, tx, e.OccurredAt); err != nil {
 		return err
 	}
+	// One clock per transaction: the ledger's, not the store's.
+	e.RecordedAt = l.now().UTC()
 	if err := tx.InsertEntry(ctx, e); err != nil {
 		return err
 	}

@@ -70,7 +70,8 @@ type BTFilter struct {
 // Tx writes ledger state inside one transaction.
 type Tx interface {
 	ReadTx
-	// InsertEntry assigns e.ID and RecordedAt, writes the entry and its
+	// InsertEntry assigns e.ID (and RecordedAt, if the ledger left it
+	// zero), writes the entry and its
 	// postings, creates missing accounts, and updates the posted or pending
 	// balances. A duplicate key is ErrIdempotencyConflict.
 	InsertEntry(ctx context.Context, e *Entry) error

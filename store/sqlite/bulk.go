@@ -3,7 +3,6 @@ package sqlite
 import (
 	"context"
 	"strings"
-	"time"
 
 	"github.com/settlehq/settle/ledger"
 )
@@ -48,7 +47,7 @@ func (t *tx) InsertEntries(ctx context.Context, es []*ledger.Entry) (map[int]*le
 	if err := t.initEntryID(ctx); err != nil {
 		return nil, err
 	}
-	now := time.Now().UTC()
+	now := t.s.now().UTC()
 	existing := map[int]*ledger.Entry{}
 	var p params
 	var ps []rawPosting
@@ -62,7 +61,10 @@ func (t *tx) InsertEntries(ctx context.Context, es []*ledger.Entry) (map[int]*le
 			plain = plain && isPlain(e)
 		}
 		for _, e := range chunk {
-			e.ID, e.RecordedAt = t.nextEntryID, now
+			e.ID = t.nextEntryID
+			if e.RecordedAt.IsZero() {
+				e.RecordedAt = now
+			}
 			t.nextEntryID++
 			from := len(ps)
 			var err error

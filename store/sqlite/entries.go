@@ -16,7 +16,9 @@ func (t *tx) InsertEntry(ctx context.Context, e *ledger.Entry) error {
 	if err := t.initEntryID(ctx); err != nil {
 		return err
 	}
-	e.RecordedAt = time.Now().UTC()
+	if e.RecordedAt.IsZero() {
+		e.RecordedAt = t.s.now().UTC()
+	}
 	e.ID = t.nextEntryID
 	ps, err := t.rawPostings(ctx, e.Postings, nil)
 	if err != nil {

@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"errors"
-	"time"
 
 	"github.com/settlehq/settle/provider"
 )
@@ -33,7 +32,7 @@ func (s *Store) Import(ctx context.Context, f provider.ImportFile, fn func(provi
 			return err
 		}
 		res, err := q.ExecContext(ctx, `INSERT INTO imports (file, sha256, format, imported_at) VALUES (?, ?, ?, ?)`,
-			f.File, f.SHA256, f.Format, time.Now().UnixNano())
+			f.File, f.SHA256, f.Format, s.now().UnixNano())
 		if err != nil {
 			return err
 		}

@@ -55,6 +55,10 @@ type Options struct {
 	// MustExist makes OpenWith fail with ErrNoDatabase rather than create
 	// a database that does not exist.
 	MustExist bool
+	// Now is the clock of what the store stamps itself (when a file was
+	// imported, a migration applied); nil is time.Now. Entries carry the
+	// ledger's own clock.
+	Now func() time.Time
 	// Logger receives the store's rare notices (nil: none).
 	Logger *slog.Logger
 }
@@ -324,7 +328,7 @@ func (s *Store) migrate(ctx context.Context) error {
 				}
 			}
 			if _, err := q.ExecContext(ctx, `INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)`,
-				m.Version, time.Now().UnixNano()); err != nil {
+				m.Version, s.now().UnixNano()); err != nil {
 				return err
 			}
 		}
@@ -516,4 +520,12 @@ func translate(err error) error {
 		}
 	}
 	return err
+}
+
+// now is the store's clock.
+func (s *Store) now() time.Time {
+	if s.opts.Now != nil {
+		return s.opts.Now()
+	}
+	return time.Now()
 }

@@ -166,6 +166,17 @@ func testIdempotency(t *testing.T, open Opener) {
 	if !again.Replayed || again.Entry.ID != first.Entry.ID {
 		t.Errorf("replay: replayed %v entry %d, want the original %d", again.Replayed, again.Entry.ID, first.Entry.ID)
 	}
+	// The entry carries the ledger's clock, not the store's.
+	err := l.View(ctx, func(tx ledger.ReadTx) error {
+		e, err := tx.EntryByKey(ctx, "c1")
+		if err == nil && !e.RecordedAt.Equal(t0) {
+			t.Errorf("recorded at %s, want the ledger's clock %s", e.RecordedAt, t0)
+		}
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
 	req.Amount = dec("11.00")
 	if _, err := l.Capture(ctx, req); !errors.Is(err, ledger.ErrIdempotencyConflict) {
 		t.Errorf("same key, other request: %v, want ErrIdempotencyConflict", err)
