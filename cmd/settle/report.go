@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -13,8 +12,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/settlehq/settle/app"
-	"github.com/settlehq/settle/ledger"
-	"github.com/settlehq/settle/reconcile"
 	"github.com/settlehq/settle/reports"
 )
 
@@ -89,6 +86,7 @@ balances.`,
 			if err != nil {
 				return err
 			}
+			r, _ = findReport(a, r.Name) // now bound to the open store
 			return writeOutput(a, out, func(w io.Writer) error {
 				rw, err := reports.NewWriter(w, f)
 				if err != nil {
@@ -115,27 +113,12 @@ balances.`,
 	return cmd
 }
 
-// allReports lists the ledger reports of package reports and the
-// reconciliation reports, which read the store's runs and exceptions.
+// allReports lists every report; the store is opened by then when one runs.
 func allReports(a *cli) []reports.Report {
-	return append(reports.All(),
-		reports.Report{Name: "reconciliation-summary", Summary: "every reconciliation run with its counts", Uses: []string{"provider"},
-			Run: func(ctx context.Context, _ *ledger.Ledger, opts reports.Options, w reports.Writer) error {
-				runs, err := a.store.Runs(ctx, opts.Provider)
-				if err != nil {
-					return err
-				}
-				return app.WriteRunSummary(w, runs)
-			}},
-		reports.Report{Name: "open-exceptions", Summary: "reconciliation exceptions still open", Uses: []string{"provider"},
-			Run: func(ctx context.Context, _ *ledger.Ledger, opts reports.Options, w reports.Writer) error {
-				list, err := a.store.Exceptions(ctx, reconcile.ExceptionFilter{Status: reconcile.ExceptionOpen, Provider: opts.Provider})
-				if err != nil {
-					return err
-				}
-				return app.WriteExceptions(w, list)
-			}},
-	)
+	if a.store == nil {
+		return app.Reports(nil)
+	}
+	return app.Reports(a.store)
 }
 
 func findReport(a *cli, name string) (reports.Report, bool) {
