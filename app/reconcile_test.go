@@ -13,6 +13,7 @@ import (
 	"github.com/settlehq/settle/feed"
 	"github.com/settlehq/settle/generate"
 	"github.com/settlehq/settle/ledger"
+	"github.com/settlehq/settle/provider"
 	"github.com/settlehq/settle/reconcile"
 	"github.com/settlehq/settle/schedule"
 	"github.com/settlehq/settle/store/sqlite"
@@ -319,5 +320,32 @@ func copyFile(t *testing.T, from, to string) {
 	}
 	if err := os.WriteFile(to, b, 0o600); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// A record the provider marks as test mode is skipped, not reported
+// missing from the live ledger.
+func TestTestModeRecordsAreSkipped(t *testing.T) {
+	ctx := context.Background()
+	st, l := books(t)
+	importFile(t, st, "../testdata/importers/cardpay-json/payments.json")
+	if r, err := st.Record(ctx, "cardpay", provider.PaymentGrain, "pay_01HZX3TBN9Z8Y7X6W5V4T3S2RC"); err != nil || !r.Test {
+		t.Fatalf("stored test-mode record: %+v %v, want Test kept", r, err)
+	}
+	sc, err := Scopes(ctx, st, "", time.Time{}, time.Time{})
+	if err != nil || len(sc) != 1 {
+		t.Fatalf("scopes %v %v", sc, err)
+	}
+	rep, err := Reconcile(ctx, st, l, sc[0], nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, o := range rep.Outcomes {
+		if o.ProviderID == "pay_01HZX3TBN9Z8Y7X6W5V4T3S2RC" {
+			t.Errorf("the test-mode payment was reported: %+v", o)
+		}
+	}
+	if rep.Run.Summary.Skipped < 1 || rep.Run.Summary.ProviderRecords != 4 {
+		t.Errorf("summary %+v, want the test-mode record among 4 and skipped", rep.Run.Summary)
 	}
 }

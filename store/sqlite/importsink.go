@@ -168,6 +168,11 @@ func (k *sink) Add(r *provider.Record) error {
 	p.int(avail)
 	p.text(r.PayoutID)
 	p.text(r.Description)
+	if r.Test {
+		p.int(1)
+	} else {
+		p.int(0)
+	}
 	p.int(int64(r.Line))
 	p.int(r.Offset)
 	if k.window.holds(r.Offset, r.Raw) {

@@ -403,3 +403,9 @@ CREATE TABLE recon_exception_events (
 CREATE INDEX recon_exception_events_exception ON recon_exception_events (exception_id, id);
 ALTER TABLE recon_runs ADD COLUMN adopted INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE recon_runs ADD COLUMN records_through INTEGER NOT NULL DEFAULT 0;
+
+-- migration: 7
+-- A provider record read from a test-mode object (Stripe livemode false,
+-- a card API's live false) says so; reconciliation leaves such records out
+-- of a live ledger's comparison instead of calling them missing.
+ALTER TABLE provider_records ADD COLUMN test INTEGER NOT NULL DEFAULT 0;
