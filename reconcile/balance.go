@@ -149,13 +149,13 @@ type providerBalances struct {
 
 func newProviderBalances(recs []provider.Record) *providerBalances {
 	p := &providerBalances{recs: recs, kind: make([]uint8, len(recs))}
-	cache := map[[3]string]uint8{}
+	cache := map[[2]string]uint8{}
 	for i := range recs {
 		r := &recs[i]
-		k := [3]string{r.Provider, r.Type, r.ReportingCategory}
+		k := [2]string{r.Type, r.ReportingCategory}
 		c, ok := cache[k]
 		if !ok {
-			c = kindCode(Kind(r.Provider, r.Type, r.ReportingCategory))
+			c = kindCode(Kind(r.Type, r.ReportingCategory))
 			cache[k] = c
 		}
 		p.kind[i] = c
@@ -211,13 +211,13 @@ type ledgerBalances struct {
 
 func newLedgerBalances(bts []ledger.BalanceTransaction) *ledgerBalances {
 	l := &ledgerBalances{bts: bts, kind: make([]uint8, len(bts))}
-	cache := map[[3]string]uint8{}
+	cache := map[[2]string]uint8{}
 	for i := range bts {
 		b := &bts[i]
-		k := [3]string{b.Provider, b.Type, b.ReportingCategory}
+		k := [2]string{b.Type, b.ReportingCategory}
 		c, ok := cache[k]
 		if !ok {
-			c = kindCode(Kind(b.Provider, b.Type, b.ReportingCategory))
+			c = kindCode(Kind(b.Type, b.ReportingCategory))
 			cache[k] = c
 		}
 		l.kind[i] = c

@@ -267,8 +267,8 @@ func TestKind(t *testing.T) {
 		{"justifi", "dispute_refund", "dispute_reversal", KindDisputeReversal},
 		{"stripe", "topup", "topup", KindOther},
 	} {
-		if got := Kind(c.provider, c.typ, c.cat); got != c.want {
-			t.Errorf("Kind(%q, %q, %q) = %q, want %q", c.provider, c.typ, c.cat, got, c.want)
+		if got := Kind(c.typ, c.cat); got != c.want {
+			t.Errorf("%s: Kind(%q, %q) = %q, want %q", c.provider, c.typ, c.cat, got, c.want)
 		}
 	}
 }

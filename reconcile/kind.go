@@ -35,9 +35,8 @@ func kindCode(k string) uint8 {
 // dispute or dispute_reversal, payout, payout_failure, fee_refund) and
 // Stripe's and JustiFi's types all go through the one table the ledger
 // books provider transactions with (ledger.KindOf), so that what settle
-// books from a provider export is matched back to that export. The provider
-// is taken for vocabularies that would clash; none does yet.
-func Kind(provider, typ, reportingCategory string) string {
-	_ = provider
+// books from a provider export is matched back to that export. No two
+// providers' vocabularies clash, so the provider does not enter into it.
+func Kind(typ, reportingCategory string) string {
 	return ledger.KindOf(typ, reportingCategory)
 }
