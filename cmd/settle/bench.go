@@ -17,6 +17,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/mattn/go-sqlite3"
 	"github.com/spf13/cobra"
 
 	"github.com/settlehq/settle/app"
@@ -487,11 +488,7 @@ func machine(ctx context.Context, dir string) string {
 			load = ", load average " + strings.Join(f[:3], " ")
 		}
 	}
-	sqliteVersion := "?"
-	if st, err := sqlite.Open(ctx, filepath.Join(dir, "version.db")); err == nil {
-		st.DB().QueryRowContext(ctx, "SELECT sqlite_version()").Scan(&sqliteVersion)
-		st.Close()
-	}
+	sqliteVersion, _, _ := sqlite3.Version()
 	return fmt.Sprintf("%s, %d CPUs%s; %s, SQLite %s%s", cpu, runtime.NumCPU(), mem, runtime.Version(), sqliteVersion, load)
 }
 
