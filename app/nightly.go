@@ -182,6 +182,12 @@ func (n *Nightly) writeReports(ctx context.Context, dir string, runs []*reconcil
 			return err
 		}
 		defer os.Remove(tmp.Name())
+		// CreateTemp makes the file 0600; reports follow the store's mode
+		// (0640 with --group-readable).
+		if err := tmp.Chmod(fileMode(n.Store)); err != nil {
+			tmp.Close()
+			return err
+		}
 		cw := reports.NewCSVWriter(tmp)
 		if err := fn(cw); err != nil {
 			tmp.Close()

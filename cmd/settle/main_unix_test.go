@@ -91,6 +91,18 @@ func TestFilesArePrivate(t *testing.T) {
 			cli("report", "trial-balance", "--out", filepath.Join(dir, "tb.csv"))
 			cli("export", "hledger", "--out", filepath.Join(dir, "books.journal"))
 			cli("export", "beancount", "--out", filepath.Join(dir, "books.beancount"))
+			cli("import", "../../testdata/demo/stripe-balance-2026-11.csv")
+			outbox := filepath.Join(dir, "outbox")
+			if code, _, errOut := runCLI(t, append(append([]string{"--db", db}, tc.flags...), "serve", "--once", "--outbox", outbox)...); code != 0 {
+				t.Fatalf("serve --once: %s", errOut)
+			}
+			nights, err := filepath.Glob(filepath.Join(outbox, "*", "trial-balance.csv"))
+			if err != nil || len(nights) != 1 {
+				t.Fatalf("outbox reports: %v %v", nights, err)
+			}
+			if fi, err := os.Stat(nights[0]); err != nil || fi.Mode().Perm() != tc.want {
+				t.Errorf("outbox report: %v %v, want %v", fi.Mode().Perm(), err, tc.want)
+			}
 			// SQLite creates -wal and -shm, while the database is open,
 			// with the database file's permission.
 			st, err := sqlite.Open(context.Background(), db)
