@@ -48,8 +48,8 @@ type Payment struct {
 	SettlementCurrency string `json:",omitempty"`
 	Settled            int64  `json:",omitempty"`
 	Unwound            int64  `json:",omitempty"`
-	CreatedAt      time.Time
-	UpdatedAt      time.Time
+	CreatedAt          time.Time
+	UpdatedAt          time.Time
 }
 
 // Refund is money returned to the customer of a payment.

@@ -168,6 +168,9 @@ func (k *sink) Add(r *importers.Record) error {
 	p.int(avail)
 	p.text(r.PayoutID)
 	p.text(r.Description)
+	p.int(r.PresentmentAmount)
+	p.text(r.PresentmentCurrency)
+	p.text(r.ExchangeRate)
 	p.int(int64(r.Line))
 	p.int(r.Offset)
 	if k.window.holds(r.Offset, r.Raw) {
