@@ -181,9 +181,17 @@ func Reconcile(ctx context.Context, st *sqlite.Store, books *ledger.Ledger, sc S
 // adopt books the provider's dates for the ledger's estimates, in one
 // transaction, and logs each.
 func adopt(ctx context.Context, books *ledger.Ledger, as []reconcile.Adoption, o Options) (int, error) {
-	in := make([]ledger.Adoption, len(as))
-	for i, a := range as {
-		in[i] = ledger.Adoption{BalanceTransactionID: a.LedgerID, AvailableOn: a.AvailableOn}
+	// Settlements first: a converted transaction's currency decides its payout.
+	settled, err := adoptSettlements(ctx, books, as, o)
+	if err != nil {
+		return 0, err
+	}
+	var in []ledger.Adoption
+	for _, a := range as {
+		if a.AvailableOn.IsZero() {
+			continue
+		}
+		in = append(in, ledger.Adoption{BalanceTransactionID: a.LedgerID, AvailableOn: a.AvailableOn})
 		o.Logger.Debug("adopting the provider's available_on", "balance_transaction", a.LedgerID, "record", a.ProviderID,
 			"available_on", a.AvailableOn.Format(time.RFC3339))
 	}
@@ -194,7 +202,7 @@ func adopt(ctx context.Context, books *ledger.Ledger, as []reconcile.Adoption, o
 	if n > 0 {
 		o.Logger.Info("adopted the provider's available_on where the ledger had estimated it", "transactions", n)
 	}
-	return n, nil
+	return settled + n, nil
 }
 
 // ledgerBalances loads a provider's balance transactions created in the
@@ -276,11 +284,19 @@ func (d *digest) num(vs ...int64) {
 func (d *digest) record(r *importers.Record) {
 	d.str("r", r.ID, r.Type, r.ReportingCategory, r.SourceRef, r.Currency, r.Status, r.PayoutID)
 	d.num(r.Amount, r.Fee, r.Net, r.Captured, r.Refunded, r.Disputed, r.Created.UnixNano(), r.AvailableOn.UnixNano())
+	if r.PresentmentCurrency != "" || r.ExchangeRate != "" {
+		d.str("fx", r.PresentmentCurrency, r.ExchangeRate)
+		d.num(r.PresentmentAmount)
+	}
 }
 
 func (d *digest) bt(b *ledger.BalanceTransaction) {
 	d.str("b", b.ID, b.Type, b.ReportingCategory, b.SourceRef, b.Currency, b.Status, b.PayoutID)
 	d.num(b.Amount, b.Fee, b.Net, b.Created.UnixNano(), b.AvailableOn.UnixNano())
+	if b.PresentmentCurrency != "" {
+		d.str("fx", b.PresentmentCurrency)
+		d.num(b.PresentmentAmount)
+	}
 }
 
 func (d *digest) payment(p *ledger.Payment) {
