@@ -185,10 +185,10 @@ func newProviderBalances(recs []importers.Record) *providerBalances {
 	return p
 }
 
-func (p *providerBalances) Len() int              { return len(p.recs) }
-func (p *providerBalances) ID(i int) string       { return p.recs[i].ID }
-func (p *providerBalances) Ref(i int) string      { return p.recs[i].SourceRef }
-func (p *providerBalances) Kind(i int) uint8      { return p.kind[i] }
+func (p *providerBalances) Len() int         { return len(p.recs) }
+func (p *providerBalances) ID(i int) string  { return p.recs[i].ID }
+func (p *providerBalances) Ref(i int) string { return p.recs[i].SourceRef }
+func (p *providerBalances) Kind(i int) uint8 { return p.kind[i] }
 func (p *providerBalances) Currency(i int) string {
 	if r := &p.recs[i]; r.PresentmentCurrency != "" {
 		return r.PresentmentCurrency // a converted movement pairs on what the customer saw
@@ -201,8 +201,8 @@ func (p *providerBalances) Amount(i int) int64 {
 	}
 	return p.recs[i].Amount
 }
-func (p *providerBalances) Time(i int) time.Time  { return p.recs[i].Created }
-func (p *providerBalances) Compare(i, j int) int  { return compareRecords(&p.recs[i], &p.recs[j]) }
+func (p *providerBalances) Time(i int) time.Time { return p.recs[i].Created }
+func (p *providerBalances) Compare(i, j int) int { return compareRecords(&p.recs[i], &p.recs[j]) }
 func (p *providerBalances) Fee(i int) int64 {
 	if p.fee != nil {
 		return p.fee[i]
@@ -257,10 +257,10 @@ func newLedgerBalances(bts []ledger.BalanceTransaction) *ledgerBalances {
 	return l
 }
 
-func (l *ledgerBalances) Len() int              { return len(l.bts) }
-func (l *ledgerBalances) ID(i int) string       { return l.bts[i].ID }
-func (l *ledgerBalances) Ref(i int) string      { return l.bts[i].SourceRef }
-func (l *ledgerBalances) Kind(i int) uint8      { return l.kind[i] }
+func (l *ledgerBalances) Len() int         { return len(l.bts) }
+func (l *ledgerBalances) ID(i int) string  { return l.bts[i].ID }
+func (l *ledgerBalances) Ref(i int) string { return l.bts[i].SourceRef }
+func (l *ledgerBalances) Kind(i int) uint8 { return l.kind[i] }
 func (l *ledgerBalances) Currency(i int) string {
 	if b := &l.bts[i]; b.PresentmentCurrency != "" {
 		return b.PresentmentCurrency
@@ -273,7 +273,7 @@ func (l *ledgerBalances) Amount(i int) int64 {
 	}
 	return l.bts[i].Amount
 }
-func (l *ledgerBalances) Time(i int) time.Time  { return l.bts[i].Created }
+func (l *ledgerBalances) Time(i int) time.Time { return l.bts[i].Created }
 func (l *ledgerBalances) Compare(i, j int) int {
 	a, b := &l.bts[i], &l.bts[j]
 	if c := compareTimeID(a.Created, b.Created, a.ID, b.ID); c != 0 {
