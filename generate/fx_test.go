@@ -3,9 +3,14 @@ package generate_test
 import (
 	"bytes"
 	"context"
+	"encoding/csv"
+	"maps"
 	"math/big"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -17,6 +22,7 @@ import (
 	"github.com/settlehq/settle/ledger"
 	"github.com/settlehq/settle/ledger/sqlite"
 	"github.com/settlehq/settle/reconcile/runner"
+	"github.com/settlehq/settle/reports"
 )
 
 // fxOptions is a generated history in which one payment in five is
@@ -262,8 +268,119 @@ func independentFX(t *testing.T, x exports) int64 {
 	return loss
 }
 
+// needTool returns the path of an external program, or skips the test when
+// it is missing — unless SETTLE_REQUIRE_TOOLS=1 (as in CI), which fails it.
+func needTool(t *testing.T, name string) string {
+	t.Helper()
+	path, err := exec.LookPath(name)
+	if err == nil {
+		return path
+	}
+	if os.Getenv("SETTLE_REQUIRE_TOOLS") == "1" {
+		t.Fatalf("%s is not installed and SETTLE_REQUIRE_TOOLS=1 (apt-get install hledger beancount)", name)
+	}
+	t.Skipf("%s is not installed; set SETTLE_REQUIRE_TOOLS=1 to make this a failure", name)
+	return ""
+}
+
+// testValuationOracle values the reconciled books in USD at the generated
+// daily rates, exports them with those rates as prices, and checks that
+// hledger's bal -X USD gives every account the same value, to the cent, and
+// that bean-check accepts the priced beancount file.
 func testValuationOracle(t *testing.T, b fxBooks, x exports) {
-	t.Skip("valuation not yet built")
+	hledger := needTool(t, "hledger")
+	ctx := context.Background()
+	rates, err := reports.ReadRates("rates.csv", bytes.NewReader(x.rates), b.books)
+	if err != nil {
+		t.Fatal(err)
+	}
+	day := x.sum.End.UTC().Truncate(24 * time.Hour)
+	var buf bytes.Buffer
+	w, err := reports.NewWriter(&buf, reports.CSV)
+	if err != nil {
+		t.Fatal(err)
+	}
+	opts := reports.Options{AsOf: day.Add(24*time.Hour - time.Nanosecond), ValueIn: "usd", Rates: rates}
+	if err := reports.TrialBalance(ctx, b.books, opts, w); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	rows, err := csv.NewReader(&buf).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	settle := map[string]string{}
+	for _, r := range rows[1:] {
+		if r[0] == "total" {
+			continue
+		}
+		v := r[3]
+		if r[4] != "" {
+			v = "-" + r[4]
+		}
+		settle[r[0]] = v
+	}
+	if settle["income:fx"] == "" || settle["equity:conversion"] == "" || len(settle) < 8 {
+		t.Fatalf("valued trial balance %v", settle)
+	}
+	path := filepath.Join(t.TempDir(), "books.journal")
+	f, err := os.Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := reports.ExportHledgerPriced(ctx, b.books, f, rates); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Close(); err != nil {
+		t.Fatal(err)
+	}
+	out, err := exec.Command(hledger, "-f", path, "balance", "-X", "USD", "-e", day.AddDate(0, 0, 1).Format(time.DateOnly),
+		"--flat", "--no-total", "-O", "csv").CombinedOutput()
+	if err != nil {
+		t.Fatalf("hledger: %v\n%s", err, out)
+	}
+	hrows, err := csv.NewReader(bytes.NewReader(out)).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	hl := map[string]string{}
+	for _, r := range hrows[1:] {
+		v, ok := strings.CutSuffix(r[1], " USD")
+		if !ok && r[1] != "0" {
+			t.Errorf("hledger left %s unvalued: %s", r[0], r[1])
+		}
+		if v != "0" && v != "0.00" {
+			hl[r[0]] = v
+		}
+	}
+	if !maps.Equal(settle, hl) {
+		for _, a := range slices.Sorted(maps.Keys(settle)) {
+			if settle[a] != hl[a] {
+				t.Errorf("%s: settle %s USD, hledger %s", a, settle[a], hl[a])
+			}
+		}
+		for a := range hl {
+			if _, ok := settle[a]; !ok {
+				t.Errorf("%s: hledger %s USD, settle none", a, hl[a])
+			}
+		}
+	}
+	check := needTool(t, "bean-check")
+	bean := filepath.Join(t.TempDir(), "books.beancount")
+	if f, err = os.Create(bean); err != nil {
+		t.Fatal(err)
+	}
+	if err := reports.ExportBeancountPriced(ctx, b.books, f, rates); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if out, err := exec.Command(check, bean).CombinedOutput(); err != nil || len(bytes.TrimSpace(out)) > 0 {
+		t.Errorf("bean-check: %v\n%s", err, out)
+	}
 }
 
 // settleDecimal converts m (major units of cur) to USD cents at the rate
