@@ -70,6 +70,14 @@ func TestConvertedLifecycle(t *testing.T) {
 		t.Errorf("income:fx %d, want %d", got, want)
 	}
 	e.verify(t)
+	// Verify checks that the two sides stay two.
+	if _, err := e.store.DB().Exec(`UPDATE balance_transactions SET presentment_currency = currency WHERE presentment_currency <> ''`); err != nil {
+		t.Fatal(err)
+	}
+	vs := must(e.l.Verify(e.ctx)).ok(t)
+	if len(vs) == 0 || vs[0].Invariant != "conversion_sides_consistent" {
+		t.Errorf("violations %v", vs)
+	}
 }
 
 func TestConvertedRefusals(t *testing.T) {
