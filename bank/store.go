@@ -30,7 +30,7 @@ type Account struct {
 
 // StoredStatement is a statement as stored, without its lines.
 type StoredStatement struct {
-	ID            int64 // the store's id
+	StoreID       int64 // the store's id (ID is the bank's)
 	ImportID      int64
 	LedgerAccount string
 	Statement     // Lines is left empty

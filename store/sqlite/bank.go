@@ -167,7 +167,7 @@ func (s *Store) Statements(ctx context.Context, account string) ([]bank.StoredSt
 		var st bank.StoredStatement
 		var format string
 		var opening, closing int64
-		if err := rows.Scan(&st.ID, &st.ImportID, &st.LedgerAccount, &format, &st.Account, &st.Currency, &st.Statement.ID,
+		if err := rows.Scan(&st.StoreID, &st.ImportID, &st.LedgerAccount, &format, &st.Account, &st.Currency, &st.Statement.ID,
 			&st.Sequence, &st.OpeningBalance, &st.ClosingBalance, &opening, &closing, &st.Info, &st.File, &st.Statement.Line); err != nil {
 			return nil, err
 		}
