@@ -439,7 +439,7 @@ func refKeys(r string) []string {
 			b.WriteByte(c)
 		}
 	}
-	if a := b.String(); len(a) >= 8 && a != r {
+	if a := b.String(); len(a) >= 8 {
 		keys = append(keys, "~"+a)
 	}
 	return keys
