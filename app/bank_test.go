@@ -17,6 +17,7 @@ import (
 	"github.com/settlehq/settle/generate"
 	"github.com/settlehq/settle/ledger"
 	"github.com/settlehq/settle/reconcile"
+	"github.com/settlehq/settle/schedule"
 	"github.com/settlehq/settle/store/sqlite"
 )
 
@@ -337,5 +338,50 @@ func TestImportStatementMapping(t *testing.T) {
 	accts = must(m.st.BankAccounts(ctx)).ok(t)
 	if len(accts) != 1 || accts[0].LedgerAccount != "assets:bank:stripe" || accts[0].Statements != 2 {
 		t.Fatalf("accounts %+v", accts)
+	}
+}
+
+// The nightly job imports a statement dropped in the inbox (its account
+// mapped by an earlier import), reconciles the bank with the providers,
+// and writes the bank reconciliation report.
+func TestNightlyReconcilesTheBank(t *testing.T) {
+	ctx := context.Background()
+	m := newBankMonth(t)
+	// The mapping, stored by importing the account's first statement.
+	first := *m.statement
+	first.ID, first.Through, first.Lines = "STMT-OPENING", first.From, nil
+	var buf bytes.Buffer
+	if err := generate.WriteMT940(&buf, &first); err != nil {
+		t.Fatal(err)
+	}
+	must(ImportStatement(ctx, m.st, "opening.sta", bytes.NewReader(buf.Bytes()), StatementOptions{Accounts: map[string]string{"": operating}})).ok(t)
+
+	inbox, outbox := t.TempDir(), t.TempDir()
+	b, err := os.ReadFile(m.write(t, "camt.053"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(inbox, "statement.xml"), b, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	var runs []*reconcile.Run
+	job := &Nightly{Store: m.st, Books: m.books, Inbox: inbox, Outbox: outbox, Now: func() time.Time { return bankNow },
+		Runs: func(rs []*reconcile.Run) { runs = rs }}
+	if err := job.Run(ctx, schedule.Window{From: bankNow.Add(-24 * time.Hour), To: bankNow}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(filepath.Join(inbox, "processed", "statement.xml")); err != nil {
+		t.Errorf("the statement was not processed: %v", err)
+	}
+	if len(runs) != 1 || runs[0].Provider != reconcile.BankProvider || runs[0].Opened != 3 {
+		t.Fatalf("runs %+v", runs)
+	}
+	reports, _ := filepath.Glob(filepath.Join(outbox, "*", "bank-reconciliation.csv"))
+	if len(reports) != 1 {
+		t.Fatalf("reports %v", reports)
+	}
+	csv, _ := os.ReadFile(reports[0])
+	if !strings.Contains(string(csv), "payout_not_in_bank") || !strings.Contains(string(csv), "balance,") {
+		t.Errorf("report:\n%s", csv)
 	}
 }
