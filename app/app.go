@@ -10,18 +10,21 @@ import (
 	"context"
 	"io/fs"
 
+	"github.com/settlehq/settle/bank"
 	"github.com/settlehq/settle/ledger"
 	"github.com/settlehq/settle/provider"
 	"github.com/settlehq/settle/reconcile"
 )
 
 // Store is everything the application layer needs of a store: the ledger,
-// provider records, reconciliation state and a few settings. Its ledger
+// provider records, bank statements, reconciliation state and a few
+// settings. Its ledger
 // transactions also implement reconcile.Tx, so that a fix and the exception
 // it closes commit together.
 type Store interface {
 	ledger.Store
 	provider.Store
+	bank.Store
 	reconcile.Store
 	// Setting returns a named setting, or "" if it was never set.
 	Setting(ctx context.Context, name string) (string, error)

@@ -15,6 +15,7 @@ import (
 	"strings"
 	"unicode/utf8"
 
+	"github.com/settlehq/settle/bank"
 	"github.com/settlehq/settle/importers"
 	"github.com/settlehq/settle/ledger"
 	"github.com/settlehq/settle/provider"
@@ -120,6 +121,8 @@ type Ingested struct {
 	File  string // its name in the inbox
 	Moved string // where it went: processed/… or rejected/…; "" if it stayed
 	Stats provider.ImportStats
+	// Bank is what a bank statement's import stored (Stats is then zero).
+	Bank bank.ImportStats
 	// Reason is why it was rejected, or why it stayed in the inbox.
 	Reason string
 }
@@ -172,7 +175,10 @@ func Ingest(ctx context.Context, st Store, inbox string, readers *importers.Opti
 				path, kindOf(fi.Mode()))
 		default:
 			var problems []error
-			got.Stats, problems, err = ImportFile(ctx, st, path, ImportOptions{Readers: readers})
+			var stmt bool
+			if stmt, err = ingestStatement(ctx, st, path, &got); !stmt && err == nil {
+				got.Stats, problems, err = ImportFile(ctx, st, path, ImportOptions{Readers: readers})
+			}
 			if errors.Is(err, ledger.ErrLockTimeout) || err != nil && ctx.Err() != nil {
 				return out, err
 			}

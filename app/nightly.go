@@ -38,6 +38,9 @@ type Nightly struct {
 	// Runs, when set, receives each night's stored runs (for a caller that
 	// reports them, such as `settle serve --once`).
 	Runs func([]*reconcile.Run)
+	// Bank tunes the bank reconciliation that follows the providers' when
+	// bank statements were imported (holidays, tolerance); nil: defaults.
+	Bank *BankOptions
 }
 
 // LastRun returns the end of the last completed window (for the scheduler).
@@ -77,6 +80,8 @@ func (n *Nightly) Run(ctx context.Context, w schedule.Window) error {
 		for _, g := range got {
 			if g.Reason != "" {
 				log.Warn("inbox file rejected", "file", g.File, "moved", g.Moved, "reason", g.Reason)
+			} else if g.Bank.ImportID != 0 {
+				log.Info("inbox bank statement imported", "file", g.File, "statements", g.Bank.Statements, "added", g.Bank.Added)
 			} else {
 				log.Info("inbox file imported", "file", g.File, "records", g.Stats.Records, "added", g.Stats.Added)
 			}
@@ -122,6 +127,14 @@ func (n *Nightly) Run(ctx context.Context, w schedule.Window) error {
 			"missing_in_ledger", s.MissingInLedger, "missing_at_provider", s.MissingAtProvider, "duplicates", s.Duplicates,
 			"payout_mismatches", s.PayoutMismatches, "adopted", rep.Run.Adopted, "opened", rep.Run.Opened, "closed", rep.Run.Closed)
 	}
+	bankRep, err := n.reconcileBank(ctx, log, now)
+	if err != nil {
+		return err
+	}
+	if bankRep != nil {
+		runs = append(runs, bankRep.Run)
+		compared += bankRep.Run.Summary.ProviderRecords + bankRep.Run.Summary.LedgerRecords
+	}
 	if n.Runs != nil {
 		n.Runs(runs)
 	}
@@ -139,7 +152,7 @@ func (n *Nightly) Run(ctx context.Context, w schedule.Window) error {
 		return err
 	}
 	if compared == 0 {
-		if len(scopes) == 0 {
+		if len(scopes) == 0 && bankRep == nil {
 			return fmt.Errorf("%w: no provider records have been imported (put a provider export in the inbox)", ErrNothingCompared)
 		}
 		return fmt.Errorf("%w: no provider records and no ledger transactions between %s and %s",
@@ -230,5 +243,14 @@ func (n *Nightly) writeReports(ctx context.Context, dir string, runs []*reconcil
 			return err
 		}
 	}
-	return nil
+	if accounts, err := n.Store.BankAccounts(ctx); err != nil || len(accounts) == 0 {
+		return err
+	}
+	var bo BankOptions
+	if n.Bank != nil {
+		bo = *n.Bank
+	}
+	return write("bank-reconciliation.csv", func(cw reports.Writer) error {
+		return WriteBankReconciliation(ctx, n.Store, n.Books, bo, cw)
+	})
 }

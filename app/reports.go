@@ -29,6 +29,7 @@ func Reports(st Store) []reports.Report {
 				}
 				return WriteExceptions(w, list)
 			}},
+		bankReconciliationReport(st),
 	)
 }
 

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strconv"
 
+	"github.com/settlehq/settle/bank"
 	"github.com/settlehq/settle/ledger"
 	"github.com/settlehq/settle/provider"
 	"github.com/settlehq/settle/reconcile"
@@ -23,14 +24,22 @@ var ErrNothingToBook = errors.New("there is no adjusting entry settle can book f
 //	mismatched           a correction of the ledger's balance transaction by the amount and fee differences
 //	missing_in_ledger    the provider's record, booked as reported (Book)
 //	missing_at_provider  a correction that cancels the ledger's balance transaction
+//	amount_differs       (bank) the bank fee: Dr expenses:fees:bank / Cr the deposit's bank account
 //
 // The key of each booking names the exception and the run that last saw it,
 // so resolving twice books once.
 func Fix(ctx context.Context, records provider.Store, books *ledger.Ledger, e *reconcile.Exception) (int64, error) {
+	key := fmt.Sprintf("exception:%d:run:%d", e.ID, e.LastRun)
+	if e.Grain == reconcile.BankGrain {
+		lines, ok := records.(bank.Store)
+		if !ok {
+			return 0, fmt.Errorf("%w: the store keeps no bank statements", ErrNothingToBook)
+		}
+		return fixBankFee(ctx, lines, books, e, key)
+	}
 	if e.Grain != provider.BalanceGrain {
 		return 0, ErrNothingToBook
 	}
-	key := fmt.Sprintf("exception:%d:run:%d", e.ID, e.LastRun)
 	switch e.Kind {
 	case reconcile.Mismatched:
 		da, df, err := amountFeeDeltas(e.Diffs)

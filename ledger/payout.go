@@ -103,9 +103,14 @@ type PayoutUpdateRequest struct {
 	Key      string
 	PayoutID string
 	At       time.Time
+	// Account is the asset account a paid payout arrived in, when the bank
+	// says which (a bank statement mapped to assets:bank:operating); empty
+	// is the chart's bank account of the provider. Not for a failure.
+	Account string `json:",omitempty"`
 }
 
-// PayPayout books Dr assets:bank:<provider> / Cr assets:payouts:in_transit.
+// PayPayout books Dr assets:bank:<provider> (or req.Account) / Cr
+// assets:payouts:in_transit.
 func (l *Ledger) PayPayout(ctx context.Context, req PayoutUpdateRequest) (*Result, error) {
 	return l.settlePayout(ctx, req, PayoutPaid)
 }
@@ -120,6 +125,16 @@ func (l *Ledger) settlePayout(ctx context.Context, req PayoutUpdateRequest, outc
 	// The request is hashed before At defaults to now, so that a retry
 	// which leaves At to the clock replays instead of conflicting.
 	req.At = req.At.UTC()
+	if req.Account != "" {
+		if outcome != PayoutPaid {
+			return nil, fmt.Errorf("payout %s: %w: only a paid payout names the account it arrived in", outcome, ErrInvalidRequest)
+		}
+		if t, err := AccountTypeOf(req.Account); err != nil {
+			return nil, fmt.Errorf("payout paid: %w", err)
+		} else if t != Asset {
+			return nil, fmt.Errorf("payout paid: %w: %q is not an asset account", ErrInvalidAccount, req.Account)
+		}
+	}
 	return l.idempotent(ctx, "payout_"+string(outcome), req.Key, req, func(tx Tx, res *Result) error {
 		req.At = l.at(req.At)
 		po, err := tx.Payout(ctx, req.PayoutID)
@@ -131,6 +146,9 @@ func (l *Ledger) settlePayout(ctx context.Context, req PayoutUpdateRequest, outc
 		}
 		src := Source{Provider: po.Provider, Type: "payout", ID: po.ID, Ref: po.ProviderRef}
 		dest := fill(l.chart.Bank, po.Provider, "")
+		if req.Account != "" {
+			dest = req.Account
+		}
 		if outcome == PayoutFailed {
 			dest = fill(l.chart.Available, po.Provider, "")
 		}

@@ -22,6 +22,7 @@ var errRejected = errors.New("file rejected")
 func newImportCmd(a *cli) *cobra.Command {
 	var format, provider, mappingPath, encoding string
 	var skipInvalid, book bool
+	var bankAccounts []string
 	cmd := &cobra.Command{
 		Use:   "import FILE...",
 		Short: "Import provider exports (Stripe, JustiFi, Whop, Payments API V3, card payments API, generic CSV)",
@@ -40,12 +41,19 @@ the rest imported. Importing the same file twice adds nothing; a newer export
 that overlaps an older one updates the records it shares with it.
 
 With --book the records are also posted as ledger entries (for users whose
-only books are the provider's data).`,
+only books are the provider's data).
+
+Bank statements (BAI2, camt.053, MT940) are detected too and stored with the
+ledger account of their bank account: --bank-account ACCOUNT=LEDGER_ACCOUNT
+(or a bare LEDGER_ACCOUNT for every account in the files) names it once and
+is remembered; with --provider P an unmapped account is the chart's
+assets:bank:P. An account with neither is refused.`,
 		Example: `  settle import balance_change_from_activity.itemized.csv
   settle import --format justifi-balance-json pbt-2026-11.json
   settle import --mapping acme.rules acme-payouts.csv
   settle import --encoding windows-1252 --mapping acme.rules acme-excel-export.csv
-  settle import --skip-invalid --book stripe-balance-transactions.json`,
+  settle import --skip-invalid --book stripe-balance-transactions.json
+  settle import --bank-account DE89370400440532013000=assets:bank:operating statement.xml`,
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if format != "" {
@@ -76,12 +84,26 @@ only books are the provider's data).`,
 				}
 				opts.Mapping = m
 			}
+			accounts, err := bankAccountFlags(bankAccounts)
+			if err != nil {
+				return err
+			}
 			books, err := a.ledger(cmd.Context())
 			if err != nil {
 				return err
 			}
 			rejected := 0
 			for _, name := range args {
+				if stmt, err := isStatement(name); err != nil {
+					return err
+				} else if stmt && format == "" {
+					if err := a.importStatement(cmd.Context(), name, provider, accounts); errors.Is(err, errRejected) {
+						rejected++
+					} else if err != nil {
+						return err
+					}
+					continue
+				}
 				st, err := a.importFile(cmd, name, format, provider, opts, skipInvalid)
 				if errors.Is(err, errRejected) {
 					rejected++
@@ -116,6 +138,7 @@ only books are the provider's data).`,
 	cmd.Flags().StringVar(&encoding, "encoding", "utf-8", "the files' character encoding: utf-8, latin1 (iso-8859-1) or windows-1252 (cp1252)")
 	cmd.Flags().BoolVar(&skipInvalid, "skip-invalid", false, "quarantine bad rows and import the rest")
 	cmd.Flags().BoolVar(&book, "book", false, "also post the records as ledger entries")
+	cmd.Flags().StringArrayVar(&bankAccounts, "bank-account", nil, "bank statements: ACCOUNT=LEDGER_ACCOUNT, the ledger account of a bank account (repeatable)")
 	return cmd
 }
 

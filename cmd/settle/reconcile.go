@@ -41,6 +41,7 @@ func newReconcileCmd(a *cli) *cobra.Command {
 	var provider, fromS, toS, format string
 	var failOnExceptions bool
 	var match matchFlags
+	var bf bankFlags
 	cmd := &cobra.Command{
 		Use:   "reconcile",
 		Short: "Match imported provider records against the ledger and record exceptions",
@@ -53,10 +54,19 @@ becomes a durable exception (see 'settle exceptions'); an open exception that a
 run no longer finds is closed.
 
 --from is inclusive and --to exclusive (YYYY-MM-DD or RFC 3339); without them,
-all of time. With --fail-on-exceptions the exit code is 3 when exceptions are open.`,
+all of time. With --fail-on-exceptions the exit code is 3 when exceptions are open.
+
+With --bank, the ledger's payouts are reconciled with the deposits of imported
+bank statements instead (see README, "Bank statements"): by reference, then by
+amount within a window of business days (flagged heuristic), including one
+payout split over deposits and several payouts in one deposit. Payouts the bank
+shows arrived are booked paid; the run reports payouts_matched,
+payouts_not_in_bank, deposits_unexplained and amount_differs, and sets each bank
+account's closing balance against its ledger account.`,
 		Example: `  settle reconcile
   settle reconcile --provider stripe --from 2026-11-01 --to 2026-12-01
-  settle reconcile --format json --fail-on-exceptions`,
+  settle reconcile --format json --fail-on-exceptions
+  settle reconcile --bank --account DE89370400440532013000 --holiday 2026-12-25`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if format != "table" && format != "json" {
@@ -84,6 +94,17 @@ all of time. With --fail-on-exceptions the exit code is 3 when exceptions are op
 			books, err := a.ledger(cmd.Context())
 			if err != nil {
 				return err
+			}
+			if bf.bank {
+				holidays, err := holidayFlags(bf.holidays)
+				if err != nil {
+					return err
+				}
+				return a.reconcileBank(cmd.Context(), books, app.BankOptions{Account: bf.account, From: from, To: to,
+					Holidays: holidays, LateDays: bf.lateDays}, format, failOnExceptions)
+			}
+			if bf.account != "" || len(bf.holidays) > 0 || bf.lateDays != 0 {
+				return usagef("--account, --holiday and --late-days go with --bank")
 			}
 			sum, _, err := a.reconcileAll(cmd.Context(), books, provider, from, to, opts)
 			if err != nil {
@@ -118,6 +139,7 @@ all of time. With --fail-on-exceptions the exit code is 3 when exceptions are op
 	cmd.Flags().StringVar(&format, "format", "table", "table or json")
 	cmd.Flags().BoolVar(&failOnExceptions, "fail-on-exceptions", false, "exit 3 when exceptions are open")
 	match.register(cmd)
+	registerBankFlags(cmd, &bf)
 	return cmd
 }
 

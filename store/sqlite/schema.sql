@@ -430,3 +430,65 @@ ALTER TABLE payments ADD COLUMN unwound INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE provider_records ADD COLUMN presentment_amount INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE provider_records ADD COLUMN presentment_currency TEXT NOT NULL DEFAULT '';
 ALTER TABLE provider_records ADD COLUMN exchange_rate TEXT NOT NULL DEFAULT '';
+
+-- migration: 9
+-- Bank statements (package bank): the files they came from, keyed by their
+-- SHA-256 so the same file twice adds nothing; the bank accounts they are
+-- of, one per account and currency, each mapped to the ledger account that
+-- mirrors it; the statements, keyed by account, id, sequence and dates so a
+-- statement repeated in another file is stored once; and their lines,
+-- signed (credit +, debit −) in minor units. A line's date is its booking
+-- date, else its value date.
+CREATE TABLE bank_files (
+    id          INTEGER PRIMARY KEY,
+    file        TEXT NOT NULL,
+    sha256      TEXT NOT NULL UNIQUE,
+    format      TEXT NOT NULL,
+    imported_at INTEGER NOT NULL,
+    statements  INTEGER NOT NULL DEFAULT 0,
+    added       INTEGER NOT NULL DEFAULT 0,
+    lines       INTEGER NOT NULL DEFAULT 0
+);
+CREATE TABLE bank_accounts (
+    id             INTEGER PRIMARY KEY,
+    account        TEXT NOT NULL,
+    currency       TEXT NOT NULL,
+    ledger_account TEXT NOT NULL,
+    UNIQUE (account, currency)
+);
+CREATE TABLE bank_statements (
+    id              INTEGER PRIMARY KEY,
+    bank_account_id INTEGER NOT NULL REFERENCES bank_accounts (id),
+    file_id         INTEGER NOT NULL REFERENCES bank_files (id),
+    format          TEXT NOT NULL,
+    statement_id    TEXT NOT NULL,
+    sequence        TEXT NOT NULL,
+    opening_balance INTEGER NOT NULL CHECK (typeof(opening_balance) = 'integer'),
+    closing_balance INTEGER NOT NULL CHECK (typeof(closing_balance) = 'integer'),
+    opening_date    INTEGER NOT NULL,
+    closing_date    INTEGER NOT NULL,
+    info            TEXT NOT NULL DEFAULT '',
+    line            INTEGER NOT NULL DEFAULT 0,
+    UNIQUE (bank_account_id, statement_id, sequence, opening_date, closing_date)
+);
+CREATE TABLE bank_lines (
+    id            INTEGER PRIMARY KEY,
+    statement_id  INTEGER NOT NULL REFERENCES bank_statements (id),
+    date          INTEGER NOT NULL,
+    amount        INTEGER NOT NULL CHECK (typeof(amount) = 'integer'),
+    booking_date  INTEGER NOT NULL,
+    value_date    INTEGER NOT NULL,
+    status        TEXT NOT NULL,
+    reversal      INTEGER NOT NULL DEFAULT 0,
+    bank_ref      TEXT NOT NULL DEFAULT '',
+    customer_ref  TEXT NOT NULL DEFAULT '',
+    message_ref   TEXT NOT NULL DEFAULT '',
+    type_code     TEXT NOT NULL DEFAULT '',
+    remittance    TEXT NOT NULL DEFAULT '',
+    info          TEXT NOT NULL DEFAULT '',
+    line          INTEGER NOT NULL DEFAULT 0,
+    byte_offset   INTEGER NOT NULL DEFAULT 0,
+    raw           TEXT NOT NULL DEFAULT ''
+);
+CREATE INDEX bank_lines_statement ON bank_lines (statement_id);
+CREATE INDEX bank_lines_date ON bank_lines (date, id);

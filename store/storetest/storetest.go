@@ -1,8 +1,8 @@
 // Package storetest is the conformance suite every settle store must pass:
 // the ledger's rules through the store (lifecycle, idempotency, derived
 // payouts, closed periods, Verify), many writers at once, provider records,
-// reconciliation runs and exceptions with their history, and a fix that
-// commits with the exception it closes. A store's own test calls Run with
+// reconciliation runs and exceptions with their history, a fix that
+// commits with the exception it closes, and bank statements. A store's own test calls Run with
 // a function that opens a fresh, empty store.
 package storetest
 
@@ -42,6 +42,7 @@ func Run(t *testing.T, open Opener) {
 		{"RunsAndExceptions", testRunsAndExceptions},
 		{"FixCommitsWithItsException", testFixCommitsWithItsException},
 		{"Settings", testSettings},
+		{"BankStatements", testBankStatements},
 	} {
 		t.Run(c.name, func(t *testing.T) { c.test(t, open) })
 	}
