@@ -114,6 +114,14 @@ type postingJSON struct {
 	Credit   string `json:"credit,omitempty"`
 }
 
+// sourceJSON is the provider object an entry records.
+type sourceJSON struct {
+	Provider string `json:"provider"`
+	Type     string `json:"type"`
+	ID       string `json:"id"`
+	Ref      string `json:"ref,omitempty"`
+}
+
 type entryJSON struct {
 	ID          int64             `json:"id"`
 	Key         string            `json:"key"`
@@ -122,7 +130,7 @@ type entryJSON struct {
 	RecordedAt  string            `json:"recorded_at"`
 	Description string            `json:"description"`
 	Metadata    map[string]string `json:"metadata,omitempty"`
-	Source      *ledger.Source    `json:"source,omitempty"`
+	Source      *sourceJSON       `json:"source,omitempty"`
 	Reverses    int64             `json:"reverses,omitempty"`
 	Postings    []postingJSON     `json:"postings"`
 }
@@ -132,8 +140,7 @@ func toEntryJSON(e *ledger.Entry) entryJSON {
 		RecordedAt: e.RecordedAt.UTC().Format(time.RFC3339Nano), Description: e.Description, Metadata: e.Metadata,
 		Reverses: e.Reverses, Postings: []postingJSON{}}
 	if e.Source != (ledger.Source{}) {
-		src := e.Source
-		out.Source = &src
+		out.Source = &sourceJSON{Provider: e.Source.Provider, Type: e.Source.Type, ID: e.Source.ID, Ref: e.Source.Ref}
 	}
 	for _, p := range e.Postings {
 		pj := postingJSON{Account: p.Account, Currency: strings.ToUpper(p.Currency)}
