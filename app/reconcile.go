@@ -112,16 +112,9 @@ func Reconcile(ctx context.Context, st Store, books *ledger.Ledger, sc reconcile
 	}
 	digest := newDigest()
 	var records []provider.Record
-	testRecords := 0
 	err = st.EachRecord(ctx, provider.RecordFilter{Provider: sc.Provider, Grain: sc.Grain, From: sc.From, To: to, NoRaw: true},
 		func(r *provider.Record) error {
 			digest.record(r)
-			if r.Test {
-				// A test-mode object is no part of the live books; it is
-				// counted as skipped, not reported missing.
-				testRecords++
-				return nil
-			}
 			records = append(records, *r)
 			return nil
 		})
@@ -166,8 +159,6 @@ func Reconcile(ctx context.Context, st Store, books *ledger.Ledger, sc reconcile
 	default:
 		return nil, fmt.Errorf("%w: unknown grain %q", ledger.ErrInvalidRequest, sc.Grain)
 	}
-	res.Summary.Skipped += testRecords
-	res.Summary.ProviderRecords += testRecords
 	run := &reconcile.Run{Provider: sc.Provider, Grain: sc.Grain, From: sc.From, To: sc.To, StartedAt: started,
 		FinishedAt: o.Now().UTC(), InputsDigest: digest.sum(), Summary: res.Summary, Adopted: adopted, RecordsThrough: through}
 	outcomes := res.Exceptions()
@@ -190,9 +181,17 @@ func Reconcile(ctx context.Context, st Store, books *ledger.Ledger, sc reconcile
 // adopt books the provider's dates for the ledger's estimates, in one
 // transaction, and logs each.
 func adopt(ctx context.Context, books *ledger.Ledger, as []reconcile.Adoption, o Options) (int, error) {
-	in := make([]ledger.Adoption, len(as))
-	for i, a := range as {
-		in[i] = ledger.Adoption{BalanceTransactionID: a.LedgerID, AvailableOn: a.AvailableOn}
+	// Settlements first: a converted transaction's currency decides its payout.
+	settled, err := adoptSettlements(ctx, books, as, o)
+	if err != nil {
+		return 0, err
+	}
+	var in []ledger.Adoption
+	for _, a := range as {
+		if a.AvailableOn.IsZero() {
+			continue
+		}
+		in = append(in, ledger.Adoption{BalanceTransactionID: a.LedgerID, AvailableOn: a.AvailableOn})
 		o.Logger.Debug("adopting the provider's available_on", "balance_transaction", a.LedgerID, "record", a.ProviderID,
 			"available_on", a.AvailableOn.Format(time.RFC3339))
 	}
@@ -203,7 +202,7 @@ func adopt(ctx context.Context, books *ledger.Ledger, as []reconcile.Adoption, o
 	if n > 0 {
 		o.Logger.Info("adopted the provider's available_on where the ledger had estimated it", "transactions", n)
 	}
-	return n, nil
+	return settled + n, nil
 }
 
 // ledgerBalances loads a provider's balance transactions created in the
@@ -285,11 +284,19 @@ func (d *digest) num(vs ...int64) {
 func (d *digest) record(r *provider.Record) {
 	d.str("r", r.ID, r.Type, r.ReportingCategory, r.SourceRef, r.Currency, r.Status, r.PayoutID)
 	d.num(r.Amount, r.Fee, r.Net, r.Captured, r.Refunded, r.Disputed, r.Created.UnixNano(), r.AvailableOn.UnixNano())
+	if r.PresentmentCurrency != "" || r.ExchangeRate != "" {
+		d.str("fx", r.PresentmentCurrency, r.ExchangeRate)
+		d.num(r.PresentmentAmount)
+	}
 }
 
 func (d *digest) bt(b *ledger.BalanceTransaction) {
 	d.str("b", b.ID, b.Type, b.ReportingCategory, b.SourceRef, b.Currency, b.Status, b.PayoutID)
 	d.num(b.Amount, b.Fee, b.Net, b.Created.UnixNano(), b.AvailableOn.UnixNano())
+	if b.PresentmentCurrency != "" {
+		d.str("fx", b.PresentmentCurrency)
+		d.num(b.PresentmentAmount)
+	}
 }
 
 func (d *digest) payment(p *ledger.Payment) {

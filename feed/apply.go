@@ -193,17 +193,19 @@ func applyOne(ctx context.Context, l *ledger.Ledger, ev Event) (bool, error) {
 	case "payment.captured":
 		res, err = l.Capture(ctx, ledger.CaptureRequest{Key: ev.ID, PaymentID: ev.Payment, Amount: ev.Amount, Fees: ev.Fees,
 			AvailableOn: ev.AvailableOn, At: ev.At, Provider: ev.Provider, ProviderRef: ev.ProviderRef, Currency: ev.Currency,
-			Customer: ev.Customer, Description: ev.Description, Metadata: ev.Metadata})
+			Customer: ev.Customer, Description: ev.Description, Metadata: ev.Metadata, Settlement: ev.Settlement})
 	case "payment.canceled":
 		res, err = l.Cancel(ctx, ledger.CancelRequest{Key: ev.ID, PaymentID: ev.Payment, At: ev.At})
 	case "payment.refunded":
 		res, err = l.Refund(ctx, ledger.RefundRequest{Key: ev.ID, PaymentID: ev.Payment, RefundID: ev.Refund,
-			ProviderRef: ev.ProviderRef, Amount: ev.Amount, Currency: ev.Currency, Reason: ev.Reason, FeeRefund: ev.FeeRefund, At: ev.At})
+			ProviderRef: ev.ProviderRef, Amount: ev.Amount, Currency: ev.Currency, Reason: ev.Reason, FeeRefund: ev.FeeRefund, At: ev.At,
+			Settlement: ev.Settlement})
 	case "dispute.opened":
 		res, err = l.OpenDispute(ctx, ledger.DisputeRequest{Key: ev.ID, PaymentID: ev.Payment, DisputeID: ev.Dispute,
-			ProviderRef: ev.ProviderRef, Amount: ev.Amount, Fee: ev.Fee, At: ev.At})
+			ProviderRef: ev.ProviderRef, Amount: ev.Amount, Fee: ev.Fee, At: ev.At, Settlement: ev.Settlement})
 	case "dispute.won":
-		res, err = l.WinDispute(ctx, ledger.DisputeCloseRequest{Key: ev.ID, DisputeID: ev.Dispute, FeeRefund: ev.FeeRefund, At: ev.At})
+		res, err = l.WinDispute(ctx, ledger.DisputeCloseRequest{Key: ev.ID, DisputeID: ev.Dispute, FeeRefund: ev.FeeRefund, At: ev.At,
+			Settlement: ev.Settlement})
 	case "dispute.lost":
 		res, err = l.LoseDispute(ctx, ledger.DisputeCloseRequest{Key: ev.ID, DisputeID: ev.Dispute, At: ev.At})
 	case "payout.created":

@@ -58,7 +58,7 @@ func TestApplyFileAllOrNothingOrSkip(t *testing.T) {
 	}
 	want := []string{
 		`f.jsonl:2:amount: must be a decimal string in major units like "29.99", not 10`,
-		`f.jsonl:6:amout: unknown field (a payment.captured takes id, type, at, payment, amount, fees, available_on, provider, provider_ref, currency, customer, description, metadata)`,
+		`f.jsonl:6:amout: unknown field (a payment.captured takes id, type, at, payment, amount, fees, available_on, provider, provider_ref, currency, customer, description, metadata, settlement)`,
 	}
 	if strings.Join(got, "\n") != strings.Join(want, "\n") || sum != (feed.Summary{}) {
 		t.Fatalf("without skip: %+v\n%s\nwant\n%s", sum, strings.Join(got, "\n"), strings.Join(want, "\n"))

@@ -44,6 +44,9 @@ type Event struct {
 	Automatic                                bool // payout.created: a payout on the provider's schedule
 	Fees                                     []ledger.Fee
 	Postings                                 []ledger.PostingInput
+	// Settlement is the provider's settlement side of a capture, refund or
+	// dispute presented in another currency: {"amount","currency"}.
+	Settlement *ledger.Settlement
 }
 
 // Error is a problem with one line of a feed file: a line that is not a
@@ -92,11 +95,11 @@ func bad(field, format string, args ...any) error {
 // id, type and at.
 var fieldSpec = map[string]struct{ required, optional []string }{
 	"payment.authorized": {[]string{"payment", "provider", "amount", "currency"}, []string{"provider_ref", "customer", "description", "metadata", "expires_at"}},
-	"payment.captured":   {[]string{"payment"}, []string{"amount", "fees", "available_on", "provider", "provider_ref", "currency", "customer", "description", "metadata"}},
+	"payment.captured":   {[]string{"payment"}, []string{"amount", "fees", "available_on", "provider", "provider_ref", "currency", "customer", "description", "metadata", "settlement"}},
 	"payment.canceled":   {[]string{"payment"}, nil},
-	"payment.refunded":   {[]string{"payment", "refund"}, []string{"provider_ref", "amount", "currency", "reason", "fee_refund"}},
-	"dispute.opened":     {[]string{"payment", "dispute", "amount"}, []string{"provider_ref", "fee"}},
-	"dispute.won":        {[]string{"dispute"}, []string{"fee_refund"}},
+	"payment.refunded":   {[]string{"payment", "refund"}, []string{"provider_ref", "amount", "currency", "reason", "fee_refund", "settlement"}},
+	"dispute.opened":     {[]string{"payment", "dispute", "amount"}, []string{"provider_ref", "fee", "settlement"}},
+	"dispute.won":        {[]string{"dispute"}, []string{"fee_refund", "settlement"}},
 	"dispute.lost":       {[]string{"dispute"}, nil},
 	"payout.created":     {[]string{"payout", "provider", "amount", "currency"}, []string{"provider_ref", "arrival_date", "automatic"}},
 	"payout.paid":        {[]string{"payout"}, nil},

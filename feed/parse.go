@@ -230,13 +230,21 @@ func parseLine(b []byte) (Event, error) {
 	if ev.Fees, err = f.fees(); err != nil {
 		return ev, err
 	}
+	if ev.Settlement, err = f.settlement(); err != nil {
+		return ev, err
+	}
 	if f.has("amount") && len(ev.Fees) > 0 {
 		total := decimal.Zero
 		for _, fee := range ev.Fees {
 			total = total.Add(fee.Amount)
 		}
-		if total.GreaterThan(ev.Amount) {
-			return ev, bad("fees", "the fees total %s, more than the amount %s: the net would be negative", total, ev.Amount)
+		// Fees are charged in the settlement currency.
+		of, what := ev.Amount, "amount"
+		if ev.Settlement != nil {
+			of, what = ev.Settlement.Amount, "settlement amount"
+		}
+		if total.GreaterThan(of) {
+			return ev, bad("fees", "the fees total %s, more than the %s %s: the net would be negative", total, what, of)
 		}
 	}
 	if ev.Postings, err = f.postings(); err != nil {
@@ -424,6 +432,35 @@ func (o object) fees() ([]ledger.Fee, error) {
 		out = append(out, ledger.Fee{Type: typ, Amount: amt})
 	}
 	return out, nil
+}
+
+// settlement reads {"amount":"108.12","currency":"usd"}: the settlement
+// side of a movement the provider converted.
+func (o object) settlement() (*ledger.Settlement, error) {
+	if !o.has("settlement") {
+		return nil, nil
+	}
+	s, err := decodeObject("settlement", o.vals["settlement"])
+	if err != nil {
+		return nil, bad("settlement", `must be an object like {"amount":"108.12","currency":"usd"}`)
+	}
+	if err := s.only("a settlement", "amount", "currency"); err != nil {
+		return nil, err
+	}
+	for _, k := range []string{"amount", "currency"} {
+		if !s.has(k) {
+			return nil, bad(s.field(k), "missing field")
+		}
+	}
+	cur, err := s.str("currency", true)
+	if err != nil {
+		return nil, err
+	}
+	amt, err := s.amount("amount", positive)
+	if err != nil {
+		return nil, err
+	}
+	return &ledger.Settlement{Amount: amt, Currency: cur}, nil
 }
 
 func (o object) postings() ([]ledger.PostingInput, error) {

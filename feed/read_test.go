@@ -26,10 +26,10 @@ var laxLines = []struct {
 	name, line, want string
 }{
 	// Unknown fields, at every level.
-	{"unknown top-level field", capture + `,"amout":"1"}`, `:amout: unknown field (a payment.captured takes id, type, at, payment, amount, fees, available_on, provider, provider_ref, currency, customer, description, metadata)`},
+	{"unknown top-level field", capture + `,"amout":"1"}`, `:amout: unknown field (a payment.captured takes id, type, at, payment, amount, fees, available_on, provider, provider_ref, currency, customer, description, metadata, settlement)`},
 	{"unknown field in fees[]", capture + `,"fees":[{"type":"processing","amount":"0.59","currency":"usd"}]}`, `:fees[0].currency: unknown field (a fee takes type, amount)`},
 	{"unknown field in postings[]", entry + `,"postings":[` + dr + `,{"account":"equity:owner","currency":"usd","credit":"1.00","memo":"x"}]}`, `:postings[1].memo: unknown field (a posting takes account, currency, debit, credit)`},
-	{"field cased differently", capture + `,"Fees":[]}`, `:Fees: unknown field (a payment.captured takes id, type, at, payment, amount, fees, available_on, provider, provider_ref, currency, customer, description, metadata)`},
+	{"field cased differently", capture + `,"Fees":[]}`, `:Fees: unknown field (a payment.captured takes id, type, at, payment, amount, fees, available_on, provider, provider_ref, currency, customer, description, metadata, settlement)`},
 	// Duplicate keys, at every level, however spelled.
 	{"duplicate amount", capture + `,"amount":"999.00"}`, `:amount: duplicate key: the object gives "amount" twice`},
 	{"duplicate escaped", capture + `,"amo\u0075nt":"999.00"}`, `:amount: duplicate key: the object gives "amount" twice`},
@@ -60,6 +60,12 @@ var laxLines = []struct {
 	// Fees above the amount.
 	{"fee above amount", capture + `,"fees":[{"type":"processing","amount":"10.01"}]}`, `:fees: the fees total 10.01, more than the amount 10: the net would be negative`},
 	{"fees above amount", capture + `,"fees":[{"amount":"6"},{"type":"fx","amount":"4.50"}]}`, `:fees: the fees total 10.5, more than the amount 10: the net would be negative`},
+	// Settlements of converted movements.
+	{"settlement fees above the settlement", capture + `,"settlement":{"amount":"5.00","currency":"usd"},"fees":[{"amount":"5.01"}]}`, `:fees: the fees total 5.01, more than the settlement amount 5: the net would be negative`},
+	{"settlement without currency", capture + `,"settlement":{"amount":"5.00"}}`, `:settlement.currency: missing field`},
+	{"settlement as a number", capture + `,"settlement":{"amount":5.00,"currency":"usd"}}`, `:settlement.amount: must be a decimal string in major units like "29.99", not 5.00`},
+	{"unknown field in settlement", capture + `,"settlement":{"amount":"5.00","currency":"usd","rate":"1.1"}}`, `:settlement.rate: unknown field (a settlement takes amount, currency)`},
+	{"settlement not an object", capture + `,"settlement":"108.12 usd"}`, `:settlement: must be an object like {"amount":"108.12","currency":"usd"}`},
 	// Dates.
 	{"zero time", strings.Replace(capture, `2026-11-02T10:00:00Z`, `0001-01-01T00:00:00Z`, 1) + `}`, `:at: 0001-01-01T00:00:00Z is the zero time (year 1), not a date; give the real time`},
 	{"year 1600", strings.Replace(capture, `2026-11-02T10:00:00Z`, `1600-01-01T00:00:00Z`, 1) + `}`, `:at: invalid time: 1600-01-01T00:00:00Z is outside the range the books store exactly (1677-09-21T00:12:43.145224192Z to 2262-04-11T23:47:16.854775807Z)`},
@@ -127,9 +133,11 @@ var goodLines = []string{
 	capture + `,"metadata":{},"description":"","provider_ref":null}`,                                                           // empty optional values
 	`{"id":"x","type":"dispute.opened","at":"2026-11-02T10:00:00Z","payment":"p","dispute":"d","amount":"5.00","fee":"15.00"}`, // a dispute fee may exceed the amount
 	strings.Replace(capture, `2026-11-02T10:00:00Z`, `2026-11-02T10:00:00.123456789+02:00`, 1) + `}`,
-	"\xef\xbb\xbf" + capture + `}`,                 // a byte order mark at the start of the file
-	"\r\n  \n" + capture + "}\r\n",                 // blank lines and CRLF
-	entry + `,"postings":[` + dr + `,` + cr + `]}`, //
+	"\xef\xbb\xbf" + capture + `}`,                                                             // a byte order mark at the start of the file
+	"\r\n  \n" + capture + "}\r\n",                                                             // blank lines and CRLF
+	entry + `,"postings":[` + dr + `,` + cr + `]}`,                                             //
+	capture + `,"settlement":{"amount":"10.81","currency":"usd"},"fees":[{"amount":"10.81"}]}`, // fees in the settlement currency
+	`{"id":"x","type":"dispute.won","at":"2026-11-02T10:00:00Z","dispute":"d","settlement":{"amount":"5.50","currency":"usd"}}`,
 }
 
 func TestReadAccepts(t *testing.T) {

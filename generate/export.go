@@ -54,21 +54,32 @@ type Diff struct {
 	// its amount. (A duplicate is set aside, and an extra record is never
 	// swept.)
 	Payout string
+	// Estimated is set for a foreign payment's refund, dispute or won
+	// dispute that the ledger converted at the payment's booking rate
+	// (Options.ForeignShare): missing at the provider, its settlement is
+	// never told, and the payout that holds it does not add up in the
+	// ledger either.
+	Estimated bool
 }
+
+// foreignColumns are added to the itemized report when some payments are
+// foreign (Options.ForeignShare).
+var foreignColumns = []string{"customer_facing_amount", "customer_facing_currency"}
 
 // exporter writes the provider exports and injects differences.
 type exporter struct {
-	end   time.Time
-	rate  float64
-	r     *rand.Rand // its own stream: the diff rate never changes the history
-	csvW  *csv.Writer
-	csvB  *bufio.Writer
-	jsonB *bufio.Writer
-	cells []string
-	buf   []byte
-	rows  int
-	extra int
-	diffs []Diff
+	foreign bool // the itemized report has foreignColumns
+	end     time.Time
+	rate    float64
+	r       *rand.Rand // its own stream: the diff rate never changes the history
+	csvW    *csv.Writer
+	csvB    *bufio.Writer
+	jsonB   *bufio.Writer
+	cells   []string
+	buf     []byte
+	rows    int
+	extra   int
+	diffs   []Diff
 	// amounts of missing and extra records, by currency, kept apart so that
 	// no extra record could stand in for a missing one on amount alone.
 	missing, extras map[amountKey]bool
@@ -80,12 +91,16 @@ type amountKey struct {
 }
 
 func newExporter(o Options, end time.Time, out Output) *exporter {
-	e := &exporter{end: end, rate: o.DiffRate, r: newRand(o.Seed, 2), cells: make([]string, len(ItemizedColumns)),
-		missing: map[amountKey]bool{}, extras: map[amountKey]bool{}}
+	cols := ItemizedColumns
+	if o.ForeignShare > 0 {
+		cols = append(cols[:len(cols):len(cols)], foreignColumns...)
+	}
+	e := &exporter{end: end, rate: o.DiffRate, r: newRand(o.Seed, 2), cells: make([]string, len(cols)),
+		missing: map[amountKey]bool{}, extras: map[amountKey]bool{}, foreign: o.ForeignShare > 0}
 	if out.ItemizedCSV != nil {
 		e.csvB = bufio.NewWriterSize(out.ItemizedCSV, 64<<10)
 		e.csvW = csv.NewWriter(e.csvB)
-		e.csvW.Write(ItemizedColumns)
+		e.csvW.Write(cols)
 	}
 	if out.BalanceJSON != nil {
 		e.jsonB = bufio.NewWriterSize(out.BalanceJSON, 64<<10)
@@ -115,8 +130,16 @@ func (e *exporter) inject(b *btRow) error {
 	if kind == MissingAtProvider && e.extras[key] {
 		kind = FeeOffByOne
 	}
+	// The ledger books an untold foreign payment's transactions in the
+	// presentment currency, with no fee, and adopts the provider's
+	// settlement: a changed fee would be adopted, and a missing
+	// transaction would sit in a payout of the presentment currency.
+	if b.untold && (kind == FeeOffByOne || kind == MissingAtProvider) {
+		kind = Duplicate
+	}
 	d := Diff{Kind: kind, RecordID: b.id, SourceRef: b.source, Type: b.typ, ReportingCategory: b.category,
-		Currency: b.cur.code, Amount: b.amount, Fee: b.fee, Payout: b.payout}
+		Currency: b.cur.code, Amount: b.amount, Fee: b.fee, Payout: b.payout,
+		Estimated: b.pcur != nil && !b.untold && b.typ != "charge"}
 	switch kind {
 	case FeeOffByOne:
 		c := *b
@@ -174,6 +197,16 @@ func (e *exporter) emit(b *btRow) error {
 		c[8] = b.source
 		c[9] = b.description
 		c[10] = b.payout
+		if e.foreign {
+			c[11], c[12] = "", ""
+			if b.pcur != nil {
+				pm := b.pamount
+				if pm < 0 {
+					pm = -pm
+				}
+				c[11], c[12] = string(appendMinor(e.buf[:0], pm, b.pcur.digits)), b.pcur.code
+			}
+		}
 		if err := e.csvW.Write(c); err != nil {
 			return err
 		}
@@ -195,7 +228,13 @@ func (e *exporter) emit(b *btRow) error {
 		j = append(j, b.cur.code...)
 		j = append(j, `","description":"`...)
 		j = append(j, b.description...)
-		j = append(j, `","exchange_rate":null,"fee":`...)
+		if b.rate != "" {
+			j = append(j, `","exchange_rate":`...)
+			j = append(j, b.rate...)
+			j = append(j, `,"fee":`...)
+		} else {
+			j = append(j, `","exchange_rate":null,"fee":`...)
+		}
 		j = strconv.AppendInt(j, b.fee, 10)
 		j = append(j, `,"fee_details":[`...)
 		if b.fee != 0 {

@@ -57,6 +57,12 @@ type Options struct {
 	// is 25 hours before the provider's (Summary.ToldAvailableOn): a real
 	// difference, in the same payout.
 	StripeDates bool
+	// ForeignShare is the share of payments (0 to 1) presented to the
+	// customer in EUR, GBP or JPY and settled by the provider in USD at
+	// the day's rate (see fx.go). The itemized report then carries
+	// customer_facing_amount and customer_facing_currency, and the balance
+	// transaction JSON exchange_rate. Zero generates none.
+	ForeignShare float64
 }
 
 func (o Options) withDefaults() (Options, error) {
@@ -65,6 +71,9 @@ func (o Options) withDefaults() (Options, error) {
 	}
 	if o.DiffRate < 0 || o.DiffRate > 1 {
 		return o, fmt.Errorf("generate: Options.DiffRate %v is not a probability", o.DiffRate)
+	}
+	if o.ForeignShare < 0 || o.ForeignShare > 1 {
+		return o, fmt.Errorf("generate: Options.ForeignShare %v is not a share", o.ForeignShare)
 	}
 	if o.Seed == 0 {
 		o.Seed = DefaultSeed
@@ -104,6 +113,9 @@ type Output struct {
 	// BalanceJSON receives a Stripe balance transaction list
 	// ({"object":"list","data":[…]}): minor units, Unix seconds.
 	BalanceJSON io.Writer
+	// RatesCSV receives the daily rates foreign payments were converted
+	// at (date,base,quote,rate), the rates file of settle's valuation.
+	RatesCSV io.Writer
 }
 
 // Summary says what Generate produced.
@@ -131,6 +143,11 @@ type Summary struct {
 	// (ch_…) of the one capture whose feed line tells an available_on that
 	// differs from the provider's.
 	ToldAvailableOn string
+	// Foreign is how many payments were presented in another currency
+	// than they settle in (Options.ForeignShare).
+	Foreign int
+	// Rates are the daily rates of the presentment currencies in USD.
+	Rates []Rate
 }
 
 // Generate simulates opts.Payments payments and writes the feed and the

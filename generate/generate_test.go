@@ -17,18 +17,18 @@ import (
 
 // exports is one generated history.
 type exports struct {
-	feed, csv, json []byte
-	sum             *generate.Summary
+	feed, csv, json, rates []byte
+	sum                    *generate.Summary
 }
 
 func gen(t testing.TB, o generate.Options) exports {
 	t.Helper()
-	var f, c, j bytes.Buffer
-	sum, err := generate.Generate(o, generate.Output{Feed: &f, ItemizedCSV: &c, BalanceJSON: &j})
+	var f, c, j, r bytes.Buffer
+	sum, err := generate.Generate(o, generate.Output{Feed: &f, ItemizedCSV: &c, BalanceJSON: &j, RatesCSV: &r})
 	if err != nil {
 		t.Fatal(err)
 	}
-	return exports{f.Bytes(), c.Bytes(), j.Bytes(), sum}
+	return exports{f.Bytes(), c.Bytes(), j.Bytes(), r.Bytes(), sum}
 }
 
 func TestDeterministic(t *testing.T) {

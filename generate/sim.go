@@ -16,6 +16,8 @@ type payment struct {
 	captured, refunded int64
 	dispute            string // dp_…, once opened
 	disputed           int64
+	foreign            bool // presented in cur, settled in USD (Options.ForeignShare)
+	told               bool // a foreign payment whose feed tells its capture's settlement
 }
 
 // payout is a simulated payout in transit.
@@ -77,6 +79,10 @@ type btRow struct {
 	created, availableOn                   time.Time
 	payout                                 string
 	final                                  bool
+	pcur                                   *currency // a foreign payment's: presented in pcur
+	pamount                                int64     // signed as amount
+	rate                                   string
+	untold                                 bool // the ledger books it in pcur until it adopts the settlement
 }
 
 // sim runs one simulation.
@@ -84,6 +90,8 @@ type sim struct {
 	o     Options
 	r     *rand.Rand // the history
 	dates *rand.Rand // settlement schedules (Options.StripeDates), apart from the history
+	fx    *rand.Rand // which payments are foreign (Options.ForeignShare)
+	rates *rates
 	end   time.Time
 	sum   Summary
 
@@ -106,14 +114,22 @@ func newSim(o Options, out Output) *sim {
 		o:       o,
 		r:       newRand(o.Seed, 1),
 		dates:   newRand(o.Seed, 9),
+		fx:      newRand(o.Seed, 11),
 		end:     o.End(),
 		unswept: make([][]*btRow, len(currencies)),
 	}
 	s.sum.Seed, s.sum.Start, s.sum.End = o.Seed, o.Start, s.end
+	s.rates = newRates(o, s.end)
+	if o.ForeignShare > 0 {
+		s.sum.Rates = s.rates.list()
+	}
 	if out.Feed != nil {
 		s.feed = bufio.NewWriterSize(out.Feed, 64<<10)
 	}
 	s.exp = newExporter(o, s.end, out)
+	if out.RatesCSV != nil {
+		s.err = writeRates(out.RatesCSV, s.rates.list())
+	}
 	return s
 }
 
@@ -187,6 +203,11 @@ func (s *sim) run() error {
 func (s *sim) arrive(i int, t time.Time) {
 	c := pickCurrency(s.r)
 	p := &payment{id: id("ord_", i+1), ref: id("ch_", i+1), customer: id("cus_", 1+s.r.IntN(i/3+1)), cur: c}
+	if s.o.ForeignShare > 0 && s.fx.Float64() < s.o.ForeignShare {
+		c = pickPresentment(s.fx)
+		p.cur, p.foreign, p.told = c, true, s.fx.IntN(2) == 0
+		s.sum.Foreign++
+	}
 	amt := cartAmount(s.r, c)
 	s.sum.Payments++
 	if s.r.IntN(100) < 20 {
@@ -213,6 +234,11 @@ func (s *sim) arrive(i int, t time.Time) {
 func (s *sim) capture(p *payment, t time.Time, amt int64, auto, partial bool) {
 	c := p.cur
 	fee := processingFee(c, amt)
+	sm, feeCur := amt, c
+	if p.foreign {
+		sm, feeCur = s.rates.convert(amt, c, t), settlementCurrency
+		fee = processingFee(feeCur, sm)
+	}
 	avail := t.Truncate(day).Add(2 * day)
 	told := avail
 	if s.o.StripeDates {
@@ -238,14 +264,21 @@ func (s *sim) capture(p *payment, t time.Time, amt int64, auto, partial bool) {
 	if auto || partial {
 		s.amount("amount", amt, c)
 	}
-	s.fees(fee, c)
+	if !p.foreign || p.told {
+		s.fees(fee, feeCur)
+	}
+	if p.foreign && p.told {
+		s.settlement(sm)
+	}
 	if !told.IsZero() {
 		s.str("available_on", string(told.AppendFormat(nil, time.RFC3339)))
 	}
 	s.endLine()
 	p.captured = amt
-	s.addRow(&btRow{typ: "charge", category: "charge", source: p.ref, description: "Order " + p.id, cur: c,
-		amount: amt, fee: fee, net: amt - fee, feeDesc: "Stripe processing fees", created: t, availableOn: avail})
+	b := &btRow{typ: "charge", category: "charge", source: p.ref, description: "Order " + p.id, cur: c,
+		amount: sm, fee: fee, net: sm - fee, feeDesc: "Stripe processing fees", created: t, availableOn: avail}
+	s.foreignRow(p, b, amt, t)
+	s.addRow(b)
 	// What happens next: 7% are refunded, 1% disputed, the rest are done.
 	switch n := s.r.IntN(1000); {
 	case n < 70:
@@ -279,17 +312,25 @@ func (s *sim) act(a *action) {
 		s.sum.Disputes++
 		p.dispute = id("dp_", s.nDispute)
 		p.disputed = p.captured - p.refunded
-		fee := p.cur.disputeFee
+		fee, feeCur := p.cur.disputeFee, p.cur
+		if p.foreign {
+			fee, feeCur = settlementCurrency.disputeFee, settlementCurrency
+		}
+		sm := s.settle(p, -p.disputed, t)
 		s.begin("dispute.opened", t)
 		s.str("payment", p.id)
 		s.str("dispute", p.dispute)
 		s.str("provider_ref", p.dispute)
 		s.amount("amount", p.disputed, p.cur)
-		s.amount("fee", fee, p.cur)
+		if !p.foreign || p.told {
+			s.amount("fee", fee, feeCur)
+		}
 		s.endLine()
-		s.addRow(&btRow{typ: "adjustment", category: "dispute", source: p.dispute,
-			description: "Chargeback withdrawal for " + p.ref, cur: p.cur, amount: -p.disputed, fee: fee,
-			net: -p.disputed - fee, feeDesc: "Dispute fee", created: t, availableOn: s.settles(t, 2)})
+		b := &btRow{typ: "adjustment", category: "dispute", source: p.dispute,
+			description: "Chargeback withdrawal for " + p.ref, cur: p.cur, amount: sm, fee: fee,
+			net: sm - fee, feeDesc: "Dispute fee", created: t, availableOn: s.settles(t, 2)}
+		s.foreignRow(p, b, -p.disputed, t)
+		s.addRow(b)
 		s.schedule(s.after(t, 7*day, 30*day), actDisputeClose, p, nil)
 	case actDisputeClose:
 		if s.r.IntN(100) < 45 {
@@ -297,9 +338,12 @@ func (s *sim) act(a *action) {
 			s.begin("dispute.won", t)
 			s.str("dispute", p.dispute)
 			s.endLine()
-			s.addRow(&btRow{typ: "adjustment", category: "dispute_reversal", source: p.dispute,
-				description: "Chargeback reversal for " + p.ref, cur: p.cur, amount: p.disputed, net: p.disputed,
-				created: t, availableOn: t})
+			sm := s.settle(p, p.disputed, t)
+			b := &btRow{typ: "adjustment", category: "dispute_reversal", source: p.dispute,
+				description: "Chargeback reversal for " + p.ref, cur: p.cur, amount: sm, net: sm,
+				created: t, availableOn: t}
+			s.foreignRow(p, b, p.disputed, t)
+			s.addRow(b)
 		} else {
 			s.sum.DisputesLost++
 			s.begin("dispute.lost", t)
@@ -348,8 +392,11 @@ func (s *sim) refund(p *payment, t time.Time) {
 	s.str("reason", "requested_by_customer")
 	s.endLine()
 	p.refunded += amt
-	s.addRow(&btRow{typ: "refund", category: "refund", source: ref, description: "REFUND FOR CHARGE (Order " + p.id + ")",
-		cur: p.cur, amount: -amt, net: -amt, created: t, availableOn: s.settles(t, 1)})
+	sm := s.settle(p, -amt, t)
+	b := &btRow{typ: "refund", category: "refund", source: ref, description: "REFUND FOR CHARGE (Order " + p.id + ")",
+		cur: p.cur, amount: sm, net: sm, created: t, availableOn: s.settles(t, 1)}
+	s.foreignRow(p, b, -amt, t)
+	s.addRow(b)
 	if !full && s.r.IntN(10) < 3 {
 		s.schedule(s.after(t, day, 10*day), actRefund, p, nil)
 	}

@@ -1,6 +1,14 @@
 package importers
 
-import "github.com/settlehq/settle/provider"
+import (
+	"encoding/json"
+	"fmt"
+
+	"github.com/shopspring/decimal"
+
+	"github.com/settlehq/settle/ledger"
+	"github.com/settlehq/settle/provider"
+)
 
 // stripe-balance-json reads Stripe balance transactions as the API lists
 // them: {"object":"list","data":[{"object":"balance_transaction",…}],…} or
@@ -12,7 +20,10 @@ import "github.com/settlehq/settle/provider"
 // whether an id or an expanded object with an id; Status is pending or
 // available. A balance transaction does not name the payout that swept it,
 // so PayoutID is set only on a payout's own transaction (type payout,
-// payout_cancel or payout_failure), from its po_ source.
+// payout_cancel or payout_failure), from its po_ source. A converted
+// transaction's exchange_rate is kept as an exact decimal string; the
+// presentment side is read only from an expanded source object (a charge's
+// amount and currency), since the transaction itself does not carry it.
 func stripeBalanceConv(cc *currencyCache) jsonConv {
 	return func(o *jobj, rec *provider.Record) {
 		rec.Grain = provider.BalanceGrain
@@ -37,5 +48,50 @@ func stripeBalanceConv(cc *currencyCache) jsonConv {
 			rec.PayoutID = rec.SourceRef
 		}
 		o.checkNet(rec)
+		stripeConversion(o, rec)
 	}
+}
+
+// stripeConversion reads exchange_rate (a JSON number, read as an exact
+// decimal) and, when source is an expanded charge, refund or dispute in
+// another currency, the presentment side from its amount and currency,
+// signed as amount.
+func stripeConversion(o *jobj, rec *provider.Record) {
+	lit, ok := o.number("exchange_rate", false)
+	if !ok {
+		return
+	}
+	rate, err := decimal.NewFromString(lit)
+	if err != nil || rate.Sign() <= 0 {
+		o.fail("exchange_rate", fmt.Errorf("%w: %s is not a positive exchange rate", ErrBadValue, lit))
+		return
+	}
+	rec.ExchangeRate = rate.String()
+	src := o.get("source")
+	if len(src) == 0 || src[0] != '{' {
+		return
+	}
+	var x struct {
+		Amount   *json.Number `json:"amount"`
+		Currency string       `json:"currency"`
+	}
+	if json.Unmarshal(src, &x) != nil || x.Amount == nil || x.Currency == "" {
+		return
+	}
+	cur, err := ledger.LookupCurrency(x.Currency)
+	if err != nil || cur.Code == rec.Currency {
+		return
+	}
+	m, err := parseMinorString(x.Amount.String())
+	if err != nil {
+		o.fail("source", fmt.Errorf("source amount: %w", err))
+		return
+	}
+	if m < 0 {
+		m = -m
+	}
+	if rec.Amount < 0 {
+		m = -m
+	}
+	rec.PresentmentAmount, rec.PresentmentCurrency = m, cur.Code
 }

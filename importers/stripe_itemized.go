@@ -18,9 +18,14 @@ package importers
 // stripe_fee, dispute → adjustment, …; an unknown category becomes its own
 // Type). SourceRef is source_id; PaymentRef is charge_id, else
 // payment_intent_id; PayoutID is automatic_payout_id, else payout_id. The
-// reports carry no balance status, so Status is empty.
+// reports carry no balance status, so Status is empty. customer_facing_amount
+// and customer_facing_currency, when a row has them in another currency than
+// its own, are its presentment side (PresentmentAmount, signed as gross, and
+// PresentmentCurrency).
 
 import (
+	"fmt"
+
 	"github.com/settlehq/settle/ledger"
 	"github.com/settlehq/settle/provider"
 )
@@ -60,6 +65,7 @@ type stripeItemized struct {
 	id, currency, gross, fee, net, category   int
 	created, availableOn, source, description int
 	payout, charge, paymentIntent             int
+	facingAmount, facingCurrency              int
 	lastCur                                   string
 	cur                                       ledger.Currency
 }
@@ -93,6 +99,8 @@ func (s *stripeItemized) header(h *csvHeader) error {
 	s.payout = h.index("automatic_payout_id", "payout_id")
 	s.charge = h.index("charge_id")
 	s.paymentIntent = h.index("payment_intent_id")
+	s.facingAmount = h.index("customer_facing_amount")
+	s.facingCurrency = h.index("customer_facing_currency")
 	return nil
 }
 
@@ -123,4 +131,38 @@ func (s *stripeItemized) row(r *csvRow, rec *provider.Record) {
 		rec.PaymentRef = r.get(s.paymentIntent)
 	}
 	r.checkNet(s.net, rec)
+	s.presentment(r, rec)
+}
+
+// presentment reads customer_facing_amount and customer_facing_currency:
+// the amount the customer paid or got back, in the currency they saw.
+// Stripe gives it unsigned; it takes the sign of gross. A row presented in
+// its own settlement currency is no conversion and keeps no presentment.
+func (s *stripeItemized) presentment(r *csvRow, rec *provider.Record) {
+	amt, code := r.get(s.facingAmount), r.get(s.facingCurrency)
+	if amt == "" && code == "" {
+		return
+	}
+	if amt == "" || code == "" {
+		col, missing := s.facingAmount, "customer_facing_amount"
+		if amt == "" {
+			col = s.facingCurrency
+		} else {
+			missing = "customer_facing_currency"
+		}
+		r.fail(col, fmt.Errorf("%w: %s is missing beside the other customer_facing column", ErrMissingField, missing))
+		return
+	}
+	cur := r.currency(s.facingCurrency, s.cc)
+	m := r.major(s.facingAmount, cur, true)
+	if r.err != nil || cur.Code == rec.Currency {
+		return
+	}
+	if m < 0 {
+		m = -m
+	}
+	if rec.Amount < 0 {
+		m = -m
+	}
+	rec.PresentmentAmount, rec.PresentmentCurrency = m, cur.Code
 }

@@ -102,6 +102,12 @@ type Chart struct {
 	Chargebacks  string // expenses:chargebacks
 	InTransit    string // assets:payouts:in_transit
 	Bank         string // assets:bank:{provider}
+	// Conversion is the trading account a movement crosses when the
+	// provider settles it in another currency than the customer paid in
+	// (see fx.go); FX takes realized exchange gains (credits) and losses
+	// (debits).
+	Conversion string // equity:conversion
+	FX         string // income:fx
 }
 
 // DefaultChart is the chart of the lifecycle table in docs/architecture.md.
@@ -115,6 +121,8 @@ var DefaultChart = Chart{
 	Chargebacks:  "expenses:chargebacks",
 	InTransit:    "assets:payouts:in_transit",
 	Bank:         "assets:bank:{provider}",
+	Conversion:   "equity:conversion",
+	FX:           "income:fx",
 }
 
 func (c Chart) withDefaults() Chart {
@@ -135,6 +143,8 @@ func (c Chart) withDefaults() Chart {
 		Chargebacks:  pick(c.Chargebacks, d.Chargebacks),
 		InTransit:    pick(c.InTransit, d.InTransit),
 		Bank:         pick(c.Bank, d.Bank),
+		Conversion:   pick(c.Conversion, d.Conversion),
+		FX:           pick(c.FX, d.FX),
 	}
 }
 

@@ -20,6 +20,11 @@ type DisputeRequest struct {
 	Amount      decimal.Decimal
 	Fee         decimal.Decimal // the provider's dispute fee, if any
 	At          time.Time
+	// Settlement is what the provider debited in the settlement currency
+	// of a converted payment (see fx.go); Fee is then in that currency
+	// too. Left out, the disputed amount is converted at the payment's
+	// booking rate until the provider's record tells (AdoptSettlement).
+	Settlement *Settlement `json:",omitempty"`
 }
 
 // OpenDispute books Dr assets:disputes:open D, Dr expenses:fees:dispute DF /
@@ -50,17 +55,24 @@ func (l *Ledger) OpenDispute(ctx context.Context, req DisputeRequest) (*Result, 
 			return fmt.Errorf("%w: disputing %s of payment %q with %s captured and %s already disputed", ErrInvalidAmount,
 				FormatMinor(amt, cur.Digits), p.ID, FormatMinor(p.Captured, cur.Digits), FormatMinor(p.Disputed, cur.Digits))
 		}
-		fee, err := minor("fee", req.Fee, cur, true)
+		scur, sm, bookedSM, estimated, err := l.settleMovement(p, cur, -amt, req.Settlement)
+		if err != nil {
+			return err
+		}
+		fee, err := minor("fee", req.Fee, scur, true)
 		if err != nil {
 			return err
 		}
 		ps := []Posting{{Account: l.chart.DisputesOpen, Currency: cur.Code, Amount: amt}}
 		var details []FeeDetail
 		if fee > 0 {
-			ps = append(ps, Posting{Account: fill(l.chart.Fees, p.Provider, "dispute"), Currency: cur.Code, Amount: fee})
+			ps = append(ps, Posting{Account: fill(l.chart.Fees, p.Provider, "dispute"), Currency: scur.Code, Amount: fee})
 			details = []FeeDetail{{Type: "dispute", Amount: fee}}
 		}
-		ps = append(ps, Posting{Account: fill(l.chart.Available, p.Provider, ""), Currency: cur.Code, Amount: -(amt + fee)})
+		ps = append(ps, Posting{Account: fill(l.chart.Available, p.Provider, ""), Currency: scur.Code, Amount: sm - fee})
+		if scur != cur {
+			ps = l.convert(ps, cur.Code, scur.Code, -amt, bookedSM)
+		}
 		src := Source{Provider: p.Provider, Type: "dispute", ID: req.DisputeID, Ref: req.ProviderRef}
 		e := &Entry{Key: req.Key, Phase: Posted, OccurredAt: req.At, Description: "Dispute " + req.DisputeID + " on " + p.ID,
 			Source: src, Postings: ps}
@@ -69,8 +81,9 @@ func (l *Ledger) OpenDispute(ctx context.Context, req DisputeRequest) (*Result, 
 		}
 		bt := &BalanceTransaction{ID: btID(e.ID, 0), Provider: p.Provider, EntryID: e.ID, Type: "adjustment",
 			ReportingCategory: "dispute", SourceType: "dispute", SourceID: req.DisputeID, SourceRef: req.ProviderRef,
-			PaymentID: p.ID, Amount: -amt, Fee: fee, Net: -amt - fee, FeeDetails: details, Currency: cur.Code,
+			PaymentID: p.ID, Amount: sm, Fee: fee, Net: sm - fee, FeeDetails: details, Currency: scur.Code,
 			Status: BTAvailable, Description: e.Description, Created: req.At, AvailableOn: req.At, AvailableOnEstimated: true}
+		setConversion(bt, cur, -amt, scur, estimated)
 		if err := l.putBT(ctx, tx, bt); err != nil {
 			return err
 		}
@@ -98,6 +111,10 @@ type DisputeCloseRequest struct {
 	// disputes only, where the provider does so).
 	FeeRefund decimal.Decimal
 	At        time.Time
+	// Settlement is what the provider credited back in the settlement
+	// currency of a converted payment when the dispute is won (see fx.go);
+	// FeeRefund is then in that currency too. Won only.
+	Settlement *Settlement `json:",omitempty"`
 }
 
 // WinDispute books Dr assets:P:available D (+ returned fee) / Cr
@@ -111,8 +128,8 @@ func (l *Ledger) WinDispute(ctx context.Context, req DisputeCloseRequest) (*Resu
 // The provider balance already moved when the dispute opened, so there is no
 // balance transaction.
 func (l *Ledger) LoseDispute(ctx context.Context, req DisputeCloseRequest) (*Result, error) {
-	if !req.FeeRefund.IsZero() {
-		return nil, fmt.Errorf("dispute lost: %w: a lost dispute returns no fee", ErrInvalidRequest)
+	if !req.FeeRefund.IsZero() || req.Settlement != nil {
+		return nil, fmt.Errorf("dispute lost: %w: a lost dispute returns no fee and moves no provider balance", ErrInvalidRequest)
 	}
 	return l.closeDispute(ctx, req, DisputeLost)
 }
@@ -134,24 +151,33 @@ func (l *Ledger) closeDispute(ctx context.Context, req DisputeCloseRequest, outc
 		if err != nil {
 			return err
 		}
-		feeRefund, err := minor("fee_refund", req.FeeRefund, cur, true)
+		scur, sm, bookedSM, estimated := cur, d.Amount, d.Amount, false
+		if outcome == DisputeWon {
+			if scur, sm, bookedSM, estimated, err = l.settleMovement(p, cur, d.Amount, req.Settlement); err != nil {
+				return err
+			}
+		}
+		feeRefund, err := minor("fee_refund", req.FeeRefund, scur, true)
 		if err != nil {
 			return err
 		}
 		if feeRefund > d.Fee {
 			return fmt.Errorf("%w: fee refund %s exceeds the dispute fee %s", ErrOverRefund,
-				FormatMinor(feeRefund, cur.Digits), FormatMinor(d.Fee, cur.Digits))
+				FormatMinor(feeRefund, scur.Digits), FormatMinor(d.Fee, scur.Digits))
 		}
 		src := Source{Provider: d.Provider, Type: "dispute", ID: d.ID, Ref: d.ProviderRef}
 		e := &Entry{Key: req.Key, Phase: Posted, OccurredAt: req.At, Source: src,
 			Description: fmt.Sprintf("Dispute %s %s", d.ID, outcome)}
 		if outcome == DisputeWon {
 			e.Postings = []Posting{
-				{Account: fill(l.chart.Available, d.Provider, ""), Currency: cur.Code, Amount: d.Amount + feeRefund},
+				{Account: fill(l.chart.Available, d.Provider, ""), Currency: scur.Code, Amount: sm + feeRefund},
 				{Account: l.chart.DisputesOpen, Currency: cur.Code, Amount: -d.Amount},
 			}
 			if feeRefund > 0 {
-				e.Postings = append(e.Postings, Posting{Account: fill(l.chart.Fees, d.Provider, "dispute"), Currency: cur.Code, Amount: -feeRefund})
+				e.Postings = append(e.Postings, Posting{Account: fill(l.chart.Fees, d.Provider, "dispute"), Currency: scur.Code, Amount: -feeRefund})
+			}
+			if scur != cur {
+				e.Postings = l.convert(e.Postings, cur.Code, scur.Code, d.Amount, bookedSM)
 			}
 		} else {
 			e.Postings = []Posting{
@@ -169,9 +195,10 @@ func (l *Ledger) closeDispute(ctx context.Context, req DisputeCloseRequest, outc
 			}
 			bt := &BalanceTransaction{ID: btID(e.ID, 0), Provider: d.Provider, EntryID: e.ID, Type: "adjustment",
 				ReportingCategory: "dispute_reversal", SourceType: "dispute", SourceID: d.ID, SourceRef: d.ProviderRef,
-				PaymentID: p.ID, Amount: d.Amount, Fee: -feeRefund, Net: d.Amount + feeRefund, FeeDetails: details,
-				Currency: cur.Code, Status: BTAvailable, Description: e.Description, Created: req.At, AvailableOn: req.At,
+				PaymentID: p.ID, Amount: sm, Fee: -feeRefund, Net: sm + feeRefund, FeeDetails: details,
+				Currency: scur.Code, Status: BTAvailable, Description: e.Description, Created: req.At, AvailableOn: req.At,
 				AvailableOnEstimated: true}
+			setConversion(bt, cur, d.Amount, scur, estimated)
 			if err := l.putBT(ctx, tx, bt); err != nil {
 				return err
 			}

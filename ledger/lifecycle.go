@@ -120,6 +120,12 @@ type CaptureRequest struct {
 	Fees        []Fee
 	AvailableOn time.Time // when the funds become available; default At + AvailableAfter
 	At          time.Time
+	// Settlement, when the provider settles the payment in another
+	// currency than Currency, is the settlement side of the capture (see
+	// fx.go). Fees are then in the settlement currency, as providers
+	// charge them. Left out, the payment settles in its own currency,
+	// until a provider's record says otherwise (AdoptSettlement).
+	Settlement *Settlement `json:",omitempty"`
 
 	// For an automatic capture (no prior authorization).
 	Provider    string
@@ -192,21 +198,32 @@ func (l *Ledger) Capture(ctx context.Context, req CaptureRequest) (*Result, erro
 					FormatMinor(amt, cur.Digits), FormatMinor(p.Authorized, cur.Digits), ErrOverCapture)
 			}
 		}
-		fees, details, feeTotal, err := l.fees(req.Fees, p.Provider, cur)
+		// The provider balance moves in the settlement currency: the
+		// payment's own, or the one req.Settlement names.
+		scur, samt := cur, amt
+		if req.Settlement != nil {
+			if scur, samt, err = l.settlementOf(req.Settlement, cur); err != nil {
+				return err
+			}
+		}
+		fees, details, feeTotal, err := l.fees(req.Fees, p.Provider, scur)
 		if err != nil {
 			return err
 		}
-		if feeTotal > amt {
+		if feeTotal > samt {
 			return fmt.Errorf("%w: fees of %s exceed the %s %s captured (the net would be negative)", ErrInvalidAmount,
-				FormatMinor(feeTotal, cur.Digits), FormatMinor(amt, cur.Digits), cur.Upper())
+				FormatMinor(feeTotal, scur.Digits), FormatMinor(samt, scur.Digits), scur.Upper())
 		}
-		net := amt - feeTotal
+		net := samt - feeTotal
 		ps := []Posting{}
 		if net != 0 {
-			ps = append(ps, Posting{Account: fill(l.chart.Pending, p.Provider, ""), Currency: cur.Code, Amount: net})
+			ps = append(ps, Posting{Account: fill(l.chart.Pending, p.Provider, ""), Currency: scur.Code, Amount: net})
 		}
 		ps = append(ps, fees...)
 		ps = append(ps, Posting{Account: l.chart.Sales, Currency: cur.Code, Amount: -amt})
+		if scur != cur {
+			ps = l.convert(ps, cur.Code, scur.Code, amt, samt)
+		}
 		e := &Entry{Key: req.Key, Phase: Posted, OccurredAt: req.At,
 			Description: describe(req.Description, "Capture of "+p.ID),
 			Source:      Source{Provider: p.Provider, Type: "payment", ID: p.ID, Ref: p.ProviderRef},
@@ -225,8 +242,13 @@ func (l *Ledger) Capture(ctx context.Context, req CaptureRequest) (*Result, erro
 		}
 		bt := &BalanceTransaction{ID: btID(e.ID, 0), Provider: p.Provider, EntryID: e.ID, Type: "charge",
 			ReportingCategory: "charge", SourceType: "payment", SourceID: p.ID, SourceRef: p.ProviderRef, PaymentID: p.ID,
-			Amount: amt, Fee: feeTotal, Net: net, FeeDetails: details, Currency: cur.Code, Status: BTPending,
+			Amount: samt, Fee: feeTotal, Net: net, FeeDetails: details, Currency: scur.Code, Status: BTPending,
 			Description: e.Description, Created: req.At, AvailableOn: avail, AvailableOnEstimated: req.AvailableOn.IsZero()}
+		if scur != cur {
+			bt.PresentmentAmount, bt.PresentmentCurrency = amt, cur.Code
+			bt.ExchangeRate = RateOf(samt, scur, amt, cur)
+			p.SettlementCurrency, p.Settled = scur.Code, samt
+		}
 		if err := l.putBT(ctx, tx, bt); err != nil {
 			return err
 		}

@@ -1,6 +1,10 @@
 package ledger
 
-import "time"
+import (
+	"time"
+
+	"github.com/shopspring/decimal"
+)
 
 // PaymentStatus is where a payment is in its lifecycle.
 type PaymentStatus string
@@ -32,10 +36,20 @@ type Payment struct {
 	Captured       int64
 	Refunded       int64
 	Disputed       int64
-	Fees           int64 // fees charged on capture, less fee refunds
+	Fees           int64 // fees charged on capture, less fee refunds (in SettlementCurrency when converted)
 	PendingEntryID int64 // the authorization, for manual capture
-	CreatedAt      time.Time
-	UpdatedAt      time.Time
+	// A payment presented in Currency and settled by the provider in
+	// another currency keeps its booking conversion: SettlementCurrency,
+	// and Settled, the settlement amount of its capture (so Settled per
+	// Captured is its booking rate). Unwound counts the presentment minor
+	// units that refunds and disputes have since taken back across the
+	// conversion (less those won back), which fx.go converts at the
+	// booking rate. All zero when the payment settles in its own currency.
+	SettlementCurrency string `json:",omitempty"`
+	Settled            int64  `json:",omitempty"`
+	Unwound            int64  `json:",omitempty"`
+	CreatedAt          time.Time
+	UpdatedAt          time.Time
 }
 
 // Refund is money returned to the customer of a payment.
@@ -147,4 +161,18 @@ type BalanceTransaction struct {
 	// automatic payouts (see Ledger.CreatePayout) rather than from a
 	// provider's report; the ledger keeps it up to date.
 	PayoutDerived bool
+	// A movement presented in one currency and settled in another keeps
+	// both sides: Amount, Fee and Net are the settlement side in Currency
+	// (what moved the provider balance, what payouts sum), and
+	// PresentmentAmount (signed as Amount) in PresentmentCurrency is what
+	// the customer paid or got back. ExchangeRate is Currency per one unit
+	// of PresentmentCurrency, in major units, as the provider reports it or
+	// as the two amounts give it (rounded half to even to 10 decimals).
+	// SettlementEstimated is set when the ledger converted at the payment's
+	// booking rate because it was not told the settlement: a provider's
+	// differing settlement is then adopted (AdoptSettlement), not raised.
+	PresentmentAmount   int64           `json:",omitempty"`
+	PresentmentCurrency string          `json:",omitempty"`
+	ExchangeRate        decimal.Decimal `json:",omitzero"`
+	SettlementEstimated bool            `json:",omitempty"`
 }

@@ -21,6 +21,11 @@ type RefundRequest struct {
 	// the refund, booked as its own fee_refund balance transaction.
 	FeeRefund decimal.Decimal
 	At        time.Time
+	// Settlement is what the provider debited in the settlement currency
+	// of a converted payment (see fx.go); FeeRefund is then in that
+	// currency too. Left out, the refund is converted at the payment's
+	// booking rate until the provider's record tells (AdoptSettlement).
+	Settlement *Settlement `json:",omitempty"`
 }
 
 // Refund books Dr income:refunds R / Cr assets:P:available R and a refund
@@ -56,33 +61,42 @@ func (l *Ledger) Refund(ctx context.Context, req RefundRequest) (*Result, error)
 			return fmt.Errorf("payment %q: refunding %s with %s left: %w", p.ID,
 				FormatMinor(amt, cur.Digits), FormatMinor(left, cur.Digits), ErrOverRefund)
 		}
-		feeRefund, err := minor("fee_refund", req.FeeRefund, cur, true)
+		scur, sm, bookedSM, estimated, err := l.settleMovement(p, cur, -amt, req.Settlement)
+		if err != nil {
+			return err
+		}
+		feeRefund, err := minor("fee_refund", req.FeeRefund, scur, true)
 		if err != nil {
 			return err
 		}
 		avail := fill(l.chart.Available, p.Provider, "")
+		ps := []Posting{
+			{Account: l.chart.Refunds, Currency: cur.Code, Amount: amt},
+			{Account: avail, Currency: scur.Code, Amount: sm},
+		}
+		if scur != cur {
+			ps = l.convert(ps, cur.Code, scur.Code, -amt, bookedSM)
+		}
 		e := &Entry{Key: req.Key, Phase: Posted, OccurredAt: req.At,
 			Description: "Refund " + req.RefundID + " of " + p.ID,
 			Metadata:    reasonMeta(req.Reason),
 			Source:      Source{Provider: p.Provider, Type: "refund", ID: req.RefundID, Ref: req.ProviderRef},
-			Postings: []Posting{
-				{Account: l.chart.Refunds, Currency: cur.Code, Amount: amt},
-				{Account: avail, Currency: cur.Code, Amount: -amt},
-			}}
+			Postings:    ps}
 		if err := l.insert(ctx, tx, e); err != nil {
 			return err
 		}
 		bt := &BalanceTransaction{ID: btID(e.ID, 0), Provider: p.Provider, EntryID: e.ID, Type: "refund",
 			ReportingCategory: "refund", SourceType: "refund", SourceID: req.RefundID, SourceRef: req.ProviderRef,
-			PaymentID: p.ID, Amount: -amt, Net: -amt, Currency: cur.Code, Status: BTAvailable,
+			PaymentID: p.ID, Amount: sm, Net: sm, Currency: scur.Code, Status: BTAvailable,
 			Description: e.Description, Created: req.At, AvailableOn: req.At, AvailableOnEstimated: true}
+		setConversion(bt, cur, -amt, scur, estimated)
 		if err := l.putBT(ctx, tx, bt); err != nil {
 			return err
 		}
 		r := &Refund{ID: req.RefundID, PaymentID: p.ID, ProviderRef: req.ProviderRef, Amount: amt, FeeRefund: feeRefund,
 			Currency: cur.Code, Reason: req.Reason, EntryID: e.ID, CreatedAt: req.At}
 		if feeRefund > 0 {
-			if _, _, err := l.bookFeeRefund(ctx, tx, p, cur, "processing", feeRefund, req.Key+":fee_refund", req.At,
+			if _, _, err := l.bookFeeRefund(ctx, tx, p, scur, "processing", feeRefund, req.Key+":fee_refund", req.At,
 				Source{Provider: p.Provider, Type: "refund", ID: req.RefundID, Ref: req.ProviderRef}); err != nil {
 				return err
 			}
@@ -160,6 +174,12 @@ func (l *Ledger) RefundFee(ctx context.Context, req FeeRefundRequest) (*Result, 
 		p, cur, err := l.paymentOf(ctx, tx, req.PaymentID, "")
 		if err != nil {
 			return err
+		}
+		if p.converted() {
+			// Fees are charged, and returned, in the settlement currency.
+			if cur, err = l.currencies.Lookup(p.SettlementCurrency); err != nil {
+				return err
+			}
 		}
 		amt, err := minor("amount", req.Amount, cur, false)
 		if err != nil {

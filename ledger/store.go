@@ -106,6 +106,11 @@ type Tx interface {
 	// SetBalanceTransactionSettlement sets a balance transaction's
 	// available_on, whether it is estimated, and its payout.
 	SetBalanceTransactionSettlement(ctx context.Context, id string, availableOn time.Time, estimated bool, payoutID string) error
+	// UpdateBalanceTransaction rewrites a balance transaction's settlement
+	// figures — currency, amount, fee, net, fee details, presentment side,
+	// rate, whether the settlement is estimated — and its payout, as
+	// AdoptSettlement changes them.
+	UpdateBalanceTransaction(ctx context.Context, bt *BalanceTransaction) error
 	// DueBalanceTransactions lists pending balance transactions whose
 	// available_on is at or before asOf.
 	DueBalanceTransactions(ctx context.Context, asOf time.Time) ([]BalanceTransaction, error)

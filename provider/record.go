@@ -60,6 +60,16 @@ type Record struct {
 	Description       string
 	Test              bool // the provider marks the object as test or sandbox mode (livemode false, is_test, live false)
 
+	// A balance-grain record the provider converted (presented to the
+	// customer in one currency, settled in Currency) keeps the customer's
+	// side: PresentmentAmount, signed as Amount, in minor units of
+	// PresentmentCurrency, and the provider's rate (Currency per one unit
+	// of PresentmentCurrency) as the exact decimal string it gave, when it
+	// gave one. Empty when the export reports no conversion.
+	PresentmentAmount   int64  `json:",omitempty"`
+	PresentmentCurrency string `json:",omitempty"`
+	ExchangeRate        string `json:",omitempty"`
+
 	// Where it came from, for audit.
 	File   string
 	Line   int    // 1-based line of the CSV row, or of the start of the JSON object

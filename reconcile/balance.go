@@ -50,9 +50,14 @@ func MatchBalances(records []provider.Record, bts []ledger.BalanceTransaction, o
 			bt := &bts[m.pMate[i]]
 			o.LedgerID, o.Heuristic = bt.ID, m.pHow[i] == viaHeuristic
 			var adopt bool
-			o.Diffs, adopt = compareBalance(p, i, bt, &opt)
-			if adopt {
-				r.Adoptions = append(r.Adoptions, Adoption{LedgerID: bt.ID, ProviderID: rec.ID, AvailableOn: rec.AvailableOn.UTC()})
+			var settle *Settlement
+			o.Diffs, adopt, settle = compareBalance(p, i, bt, &opt)
+			if adopt || settle != nil {
+				a := Adoption{LedgerID: bt.ID, ProviderID: rec.ID, Settlement: settle}
+				if adopt {
+					a.AvailableOn = rec.AvailableOn.UTC()
+				}
+				r.Adoptions = append(r.Adoptions, a)
 			}
 			if o.Heuristic {
 				r.Summary.Heuristic++
@@ -74,6 +79,13 @@ func MatchBalances(records []provider.Record, bts []ledger.BalanceTransaction, o
 				o.LedgerID = bts[j].ID
 			}
 		case free:
+			if rec.Test {
+				// A test-mode object the books never had is no part of
+				// live books: skipped, not missing. (Sandbox books that
+				// recorded it pair with it like any other.)
+				r.Summary.Skipped++
+				continue
+			}
 			o.Kind = MissingInLedger
 		default:
 			continue
@@ -109,21 +121,38 @@ func MatchBalances(records []provider.Record, bts []ledger.BalanceTransaction, o
 // compared. Where the ledger only estimated available_on (and the status
 // that follows from it), a provider date that differs is a fact to adopt,
 // not a difference: adopt reports it.
-func compareBalance(p *providerBalances, i int, bt *ledger.BalanceTransaction, opt *Options) (ds []Diff, adopt bool) {
+//
+// A converted pair is compared on its presentment side, and its settlement
+// side is adopted where the ledger did not know it (see fx.go): settle
+// reports it.
+func compareBalance(p *providerBalances, i int, bt *ledger.BalanceTransaction, opt *Options) (ds []Diff, adopt bool, settle *Settlement) {
 	rec := &p.recs[i]
 	tol := opt.DateTolerance
-	if rec.Amount != bt.Amount {
-		ds = append(ds, diffInt(FieldAmount, bt.Amount, rec.Amount))
+	conv, converted := convertedPair(rec, bt)
+	ds = append(ds, conv.diffs...)
+	if !converted || conv.comparable {
+		if rec.Amount != bt.Amount {
+			ds = append(ds, diffInt(FieldAmount, bt.Amount, rec.Amount))
+		}
+		if !strings.EqualFold(rec.Currency, bt.Currency) && opt.compares(FieldCurrency) {
+			ds = append(ds, Diff{FieldCurrency, bt.Currency, rec.Currency})
+		}
 	}
-	if f := p.Fee(i); f != bt.Fee && opt.compares(FieldFee) {
-		ds = append(ds, diffInt(FieldFee, bt.Fee, f))
+	if !converted || conv.comparable || conv.keepFee {
+		if f := p.Fee(i); f != bt.Fee && opt.compares(FieldFee) {
+			ds = append(ds, diffInt(FieldFee, bt.Fee, f))
+		}
+		// Where the amount is adopted, a net that differs only by it is no
+		// difference: the fee's is.
+		adoptedAmount := rec.Amount - bt.Amount
+		if !converted || conv.comparable {
+			adoptedAmount = 0
+		}
+		if n := p.Net(i); n-adoptedAmount != bt.Net && opt.compares(FieldNet) {
+			ds = append(ds, diffInt(FieldNet, bt.Net, n))
+		}
 	}
-	if n := p.Net(i); n != bt.Net && opt.compares(FieldNet) {
-		ds = append(ds, diffInt(FieldNet, bt.Net, n))
-	}
-	if !strings.EqualFold(rec.Currency, bt.Currency) && opt.compares(FieldCurrency) {
-		ds = append(ds, Diff{FieldCurrency, bt.Currency, rec.Currency})
-	}
+	settle = conv.adopt
 	adopt = bt.AvailableOnEstimated && !rec.AvailableOn.IsZero() && !rec.AvailableOn.Equal(bt.AvailableOn)
 	if rec.Status != "" && bt.Status != "" && !strings.EqualFold(rec.Status, bt.Status) && !adopt && opt.compares(FieldStatus) {
 		ds = append(ds, Diff{FieldStatus, bt.Status, rec.Status})
@@ -134,7 +163,7 @@ func compareBalance(p *providerBalances, i int, bt *ledger.BalanceTransaction, o
 	if !adopt && farApart(rec.AvailableOn, bt.AvailableOn, tol) && opt.compares(FieldAvailableOn) {
 		ds = append(ds, diffTime(FieldAvailableOn, bt.AvailableOn, rec.AvailableOn))
 	}
-	return ds, adopt
+	return ds, adopt, settle
 }
 
 // providerBalances is the provider side of the balance grain.
@@ -163,14 +192,24 @@ func newProviderBalances(recs []provider.Record) *providerBalances {
 	return p
 }
 
-func (p *providerBalances) Len() int              { return len(p.recs) }
-func (p *providerBalances) ID(i int) string       { return p.recs[i].ID }
-func (p *providerBalances) Ref(i int) string      { return p.recs[i].SourceRef }
-func (p *providerBalances) Kind(i int) uint8      { return p.kind[i] }
-func (p *providerBalances) Currency(i int) string { return p.recs[i].Currency }
-func (p *providerBalances) Amount(i int) int64    { return p.recs[i].Amount }
-func (p *providerBalances) Time(i int) time.Time  { return p.recs[i].Created }
-func (p *providerBalances) Compare(i, j int) int  { return compareRecords(&p.recs[i], &p.recs[j]) }
+func (p *providerBalances) Len() int         { return len(p.recs) }
+func (p *providerBalances) ID(i int) string  { return p.recs[i].ID }
+func (p *providerBalances) Ref(i int) string { return p.recs[i].SourceRef }
+func (p *providerBalances) Kind(i int) uint8 { return p.kind[i] }
+func (p *providerBalances) Currency(i int) string {
+	if r := &p.recs[i]; r.PresentmentCurrency != "" {
+		return r.PresentmentCurrency // a converted movement pairs on what the customer saw
+	}
+	return p.recs[i].Currency
+}
+func (p *providerBalances) Amount(i int) int64 {
+	if r := &p.recs[i]; r.PresentmentCurrency != "" {
+		return r.PresentmentAmount
+	}
+	return p.recs[i].Amount
+}
+func (p *providerBalances) Time(i int) time.Time { return p.recs[i].Created }
+func (p *providerBalances) Compare(i, j int) int { return compareRecords(&p.recs[i], &p.recs[j]) }
 func (p *providerBalances) Fee(i int) int64 {
 	if p.fee != nil {
 		return p.fee[i]
@@ -225,13 +264,23 @@ func newLedgerBalances(bts []ledger.BalanceTransaction) *ledgerBalances {
 	return l
 }
 
-func (l *ledgerBalances) Len() int              { return len(l.bts) }
-func (l *ledgerBalances) ID(i int) string       { return l.bts[i].ID }
-func (l *ledgerBalances) Ref(i int) string      { return l.bts[i].SourceRef }
-func (l *ledgerBalances) Kind(i int) uint8      { return l.kind[i] }
-func (l *ledgerBalances) Currency(i int) string { return l.bts[i].Currency }
-func (l *ledgerBalances) Amount(i int) int64    { return l.bts[i].Amount }
-func (l *ledgerBalances) Time(i int) time.Time  { return l.bts[i].Created }
+func (l *ledgerBalances) Len() int         { return len(l.bts) }
+func (l *ledgerBalances) ID(i int) string  { return l.bts[i].ID }
+func (l *ledgerBalances) Ref(i int) string { return l.bts[i].SourceRef }
+func (l *ledgerBalances) Kind(i int) uint8 { return l.kind[i] }
+func (l *ledgerBalances) Currency(i int) string {
+	if b := &l.bts[i]; b.PresentmentCurrency != "" {
+		return b.PresentmentCurrency
+	}
+	return l.bts[i].Currency
+}
+func (l *ledgerBalances) Amount(i int) int64 {
+	if b := &l.bts[i]; b.PresentmentCurrency != "" {
+		return b.PresentmentAmount
+	}
+	return l.bts[i].Amount
+}
+func (l *ledgerBalances) Time(i int) time.Time { return l.bts[i].Created }
 func (l *ledgerBalances) Compare(i, j int) int {
 	a, b := &l.bts[i], &l.bts[j]
 	if c := compareTimeID(a.Created, b.Created, a.ID, b.ID); c != 0 {

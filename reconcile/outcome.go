@@ -151,18 +151,22 @@ type Result struct {
 	// passes, ordered by provider id; pairs found through the given links
 	// are not repeated.
 	Links []Link
-	// Adoptions are the provider's available_on dates for paired balance
-	// transactions whose ledger date was an estimate, ordered by ledger id.
-	// They are facts to book (ledger.AdoptAvailableOn), not differences.
+	// Adoptions are the provider's available_on dates and settlement sides
+	// for paired balance transactions whose ledger values were estimates,
+	// ordered by ledger id. They are facts to book (ledger.AdoptAvailableOn,
+	// ledger.AdoptSettlement), not differences.
 	Adoptions []Adoption
 }
 
-// Adoption is a provider's settlement date for a ledger balance transaction
-// whose own date was an estimate.
+// Adoption is a provider's settlement fact for a ledger balance transaction
+// whose own value was an estimate: its available_on date (zero if not to
+// adopt), and the settlement side of a converted movement (nil if none;
+// see fx.go).
 type Adoption struct {
 	LedgerID    string
 	ProviderID  string
 	AvailableOn time.Time
+	Settlement  *Settlement
 }
 
 // Exceptions returns the outcomes that are not matches.

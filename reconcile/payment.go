@@ -78,7 +78,7 @@ func MatchPayments(records []provider.Record, payments []ledger.Payment, opts *O
 				o.LedgerID = payments[j].ID
 			}
 		case free:
-			if st, _ := p.status(i); st == NotCollected && rec.Captured == 0 {
+			if st, _ := p.status(i); rec.Test || st == NotCollected && rec.Captured == 0 {
 				r.Summary.Skipped++
 				continue
 			}

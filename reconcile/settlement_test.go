@@ -82,3 +82,17 @@ func TestPayoutCompositionAgainstProviderGrouping(t *testing.T) {
 		t.Errorf("summary %+v, want ch_3 missing in ledger", r.Summary)
 	}
 }
+
+// A test-mode record the books never had is skipped, not missing; one the
+// books recorded (sandbox books) pairs like any other.
+func TestTestModeRecords(t *testing.T) {
+	unpaired := prov("txn_1", "charge", "charge", "ch_1", 1000, 0, hours(0))
+	unpaired.Test = true
+	paired := prov("txn_2", "charge", "charge", "ch_2", 2000, 0, hours(1))
+	paired.Test = true
+	r := MatchBalances([]provider.Record{unpaired, paired},
+		[]ledger.BalanceTransaction{bt("bt_2", "charge", "charge", "ch_2", 2000, 0, hours(1))}, nil)
+	if r.Summary.Skipped != 1 || r.Summary.Matched != 1 || r.Summary.MissingInLedger != 0 {
+		t.Errorf("summary %+v, want 1 skipped and 1 matched", r.Summary)
+	}
+}

@@ -23,6 +23,13 @@ import (
 // day after the last entry. Account names are mapped to beancount's form
 // (see BeancountAccount). Entries are written as they are read.
 func ExportBeancount(ctx context.Context, l *ledger.Ledger, w io.Writer) error {
+	return ExportBeancountPriced(ctx, l, w, nil)
+}
+
+// ExportBeancountPriced is ExportBeancount with a price directive for every
+// rate of rates (nil for none), so that beancount values holdings at the
+// rates settle's valuation uses.
+func ExportBeancountPriced(ctx context.Context, l *ledger.Ledger, w io.Writer, rates *Rates) error {
 	bw := bufio.NewWriterSize(w, 64<<10)
 	curs := newCurrencies(l)
 	names := beanNames{}
@@ -35,6 +42,12 @@ func ExportBeancount(ctx context.Context, l *ledger.Ledger, w io.Writer) error {
 		bw.WriteString("\noption \"title\" \"settle\"\n")
 		for _, c := range snap.currencies {
 			fmt.Fprintf(bw, "option \"operating_currency\" \"%s\"\n", c.Upper())
+		}
+		if rates != nil {
+			bw.WriteString("\n")
+			for _, r := range rates.All() {
+				fmt.Fprintf(bw, "%s price %s %s %s\n", r.Date.Format(dateLayout), upper(r.Base), r.Rate.String(), upper(r.Quote))
+			}
 		}
 		opened := map[string]bool{}
 		var last time.Time

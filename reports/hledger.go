@@ -20,6 +20,13 @@ import (
 // settle's maintained balances. Account names are settle's, unchanged.
 // Entries are written as they are read.
 func ExportHledger(ctx context.Context, l *ledger.Ledger, w io.Writer) error {
+	return ExportHledgerPriced(ctx, l, w, nil)
+}
+
+// ExportHledgerPriced is ExportHledger with a P directive for every rate
+// of rates (nil for none), so that hledger's valuation (bal -X USD) uses
+// the rates settle's valuation does (ValuedTrialBalance).
+func ExportHledgerPriced(ctx context.Context, l *ledger.Ledger, w io.Writer, rates *Rates) error {
 	bw := bufio.NewWriterSize(w, 64<<10)
 	curs := newCurrencies(l)
 	err := l.View(ctx, func(tx ledger.ReadTx) error {
@@ -36,6 +43,12 @@ func ExportHledger(ctx context.Context, l *ledger.Ledger, w io.Writer) error {
 		}
 		for _, a := range snap.accounts {
 			fmt.Fprintf(bw, "account %s\n", a.Name)
+		}
+		if rates != nil {
+			bw.WriteString("\n")
+			for _, r := range rates.All() {
+				fmt.Fprintf(bw, "P %s %s %s %s\n", r.Date.Format(dateLayout), upper(r.Base), r.Rate.String(), upper(r.Quote))
+			}
 		}
 		var last string
 		var buf []byte

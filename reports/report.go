@@ -37,6 +37,10 @@ type Options struct {
 	// Provider restricts the balance-transaction and payout reports to one
 	// provider ("stripe").
 	Provider string
+	// ValueIn values the trial balance in this reporting currency at
+	// Rates (ValuedTrialBalance), as hledger's -X does.
+	ValueIn string
+	Rates   *Rates
 }
 
 // Func writes one report of the ledger to w, from one consistent snapshot.
@@ -57,7 +61,7 @@ type Report struct {
 func All() []Report {
 	period := []string{"from", "to"}
 	return []Report{
-		{"trial-balance", "debit and credit balance of every account per currency, with totals", []string{"as-of"}, TrialBalance},
+		{"trial-balance", "debit and credit balance of every account per currency, with totals (or valued in one currency)", []string{"as-of", "value-in"}, TrialBalance},
 		{"journal", "every posting of every posted entry (the general ledger)", period, Journal},
 		{"account-statement", "one account's postings with a running balance per currency", []string{"account", "from", "to"}, AccountStatement},
 		{"balance-sheet", "assets, liabilities and equity, with retained earnings", []string{"as-of"}, BalanceSheet},

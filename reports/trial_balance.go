@@ -12,8 +12,12 @@ import (
 // scan); with it, balances computed from the postings of entries that
 // occurred at or before AsOf. Pending authorizations are not included.
 //
-// Columns: account, type, currency, debit, credit.
+// Columns: account, type, currency, debit, credit. With opts.ValueIn it
+// is ValuedTrialBalance instead.
 func TrialBalance(ctx context.Context, l *ledger.Ledger, opts Options, w Writer) error {
+	if opts.ValueIn != "" {
+		return ValuedTrialBalance(ctx, l, opts, w)
+	}
 	return l.View(ctx, func(tx ledger.ReadTx) error {
 		bals, err := balancesAt(ctx, tx, "", opts.AsOf)
 		if err != nil {

@@ -142,6 +142,8 @@ never into real books.`,
 			}
 			fmt.Fprintf(out, `
 Where to look next:
+  settle --db %[1]s exceptions show 1             both sides, Stripe's own row, what differs
+  settle --db %[1]s exceptions resolve 1 --book --dry-run   the entry that would fix it
   settle --db %[1]s exceptions resolve 1 --book   book the fee Stripe charged, then:
   settle --db %[1]s reconcile                     the next run agrees and closes it
   settle --db %[1]s report trial-balance          the trial balance (also journal, balance-sheet, …)

@@ -13,13 +13,13 @@ import (
 )
 
 // exporters maps an export format to its writer.
-var exporters = map[string]func(context.Context, *ledger.Ledger, io.Writer) error{
-	"hledger":   reports.ExportHledger,
-	"beancount": reports.ExportBeancount,
+var exporters = map[string]func(context.Context, *ledger.Ledger, io.Writer, *reports.Rates) error{
+	"hledger":   reports.ExportHledgerPriced,
+	"beancount": reports.ExportBeancountPriced,
 }
 
 func newExportCmd(a *cli) *cobra.Command {
-	var out string
+	var out, rates string
 	cmd := &cobra.Command{
 		Use:   "export hledger|beancount",
 		Short: "Export the books as an hledger journal or a beancount file",
@@ -30,9 +30,12 @@ of the trial balance. Each currency balances on its own in every entry (no
 conversion prices), account names keep settle's form in hledger
 (assets:stripe:available) and take beancount's in beancount
 (Assets:Stripe:Available, '_' becoming '-': in_transit is In-Transit), and the
-file ends with assertions of settle's balances, so that the tool checks them.`,
+file ends with assertions of settle's balances, so that the tool checks them.
+--rates adds the rates of a rates CSV as prices (P / price directives), so
+that hledger -X values the books as settle report trial-balance --value-in does.`,
 		Example: `  settle export hledger --out books.journal && hledger -f books.journal balance
-  settle export beancount --out books.beancount && bean-check books.beancount`,
+  settle export beancount --out books.beancount && bean-check books.beancount
+  settle export hledger --rates rates.csv | hledger -f - balance -X USD`,
 		Args: func(cmd *cobra.Command, args []string) error {
 			if len(args) != 1 {
 				return usagef("export needs a format: hledger or beancount")
@@ -48,8 +51,14 @@ file ends with assertions of settle's balances, so that the tool checks them.`,
 			if err != nil {
 				return err
 			}
+			var rs *reports.Rates
+			if rates != "" {
+				if rs, err = readRates(rates, books); err != nil {
+					return err
+				}
+			}
 			return writeOutput(a, out, func(w io.Writer) error {
-				if err := export(cmd.Context(), books, w); err != nil {
+				if err := export(cmd.Context(), books, w, rs); err != nil {
 					return fmt.Errorf("export %s: %w", args[0], err)
 				}
 				return nil
@@ -57,5 +66,6 @@ file ends with assertions of settle's balances, so that the tool checks them.`,
 		},
 	}
 	cmd.Flags().StringVar(&out, "out", "", "write to this file instead of stdout")
+	cmd.Flags().StringVar(&rates, "rates", "", "add the rates of this CSV (date,base,quote,rate) as prices")
 	return cmd
 }

@@ -16,7 +16,7 @@ import (
 )
 
 func newReportCmd(a *cli) *cobra.Command {
-	var from, to, asOf, account, provider, format, out string
+	var from, to, asOf, account, provider, format, out, valueIn, rates string
 	cmd := &cobra.Command{
 		Use:   "report NAME",
 		Short: "Write an accounting report as a table, CSV or JSON",
@@ -35,9 +35,16 @@ prefixed with a single quote; numbers are left as they are.
 Dates are YYYY-MM-DD (UTC) or RFC 3339 times. --from is inclusive and --to is
 exclusive (--from 2026-11-01 --to 2026-12-01 is November); --as-of means the end
 of that day, inclusive. Without --as-of, balance reports use the current
-balances.`,
+balances.
+
+--value-in CUR values the trial balance in one reporting currency, as
+hledger's -X does: each account's balances converted at the rates of --rates
+(a CSV of date,base,quote,rate or date,pair,rate) that hold on the --as-of
+day (the latest rates without it), summed exactly and rounded once, half to
+even.`,
 		Example: `  settle report trial-balance
   settle report trial-balance --as-of 2026-10-31 --out tb-october.csv
+  settle report trial-balance --value-in USD --rates rates.csv
   settle report journal --from 2026-11-01 --to 2026-12-01 --format csv > journal.csv
   settle report account-statement --account assets:stripe:available
   settle report income-statement --from 2026-01-01 --to 2027-01-01
@@ -55,7 +62,7 @@ balances.`,
 			if !ok {
 				return usagef("unknown report %q; reports: %s", args[0], strings.Join(reportNames(a), ", "))
 			}
-			for _, name := range []string{"from", "to", "as-of", "account", "provider"} {
+			for _, name := range []string{"from", "to", "as-of", "account", "provider", "value-in"} {
 				if cmd.Flags().Changed(name) && !slices.Contains(r.Uses, name) {
 					return usagef("report %s does not take --%s (it takes %s)", r.Name, name, flagList(r.Uses))
 				}
@@ -78,6 +85,9 @@ balances.`,
 			if r.Name == "account-statement" && account == "" {
 				return usagef("account-statement needs --account, e.g. --account assets:stripe:available")
 			}
+			if (valueIn == "") != (rates == "") {
+				return usagef("--value-in and --rates go together: --value-in USD --rates rates.csv")
+			}
 			f, err := outputFormat(format, out)
 			if err != nil {
 				return err
@@ -87,6 +97,12 @@ balances.`,
 				return err
 			}
 			r, _ = findReport(a, r.Name) // now bound to the open store
+			if valueIn != "" {
+				opts.ValueIn = valueIn
+				if opts.Rates, err = readRates(rates, books); err != nil {
+					return err
+				}
+			}
 			return writeOutput(a, out, func(w io.Writer) error {
 				rw, err := reports.NewWriter(w, f)
 				if err != nil {
@@ -110,6 +126,8 @@ balances.`,
 	fl.StringVar(&provider, "provider", "", "only this provider's balance transactions and payouts")
 	fl.StringVar(&format, "format", "", "csv, json or table (default table on stdout, csv with --out)")
 	fl.StringVar(&out, "out", "", "write to this file instead of stdout")
+	fl.StringVar(&valueIn, "value-in", "", "value balances in this currency at --rates (trial-balance)")
+	fl.StringVar(&rates, "rates", "", "rates CSV for --value-in: date,base,quote,rate")
 	return cmd
 }
 

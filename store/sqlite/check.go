@@ -42,6 +42,14 @@ var invariants = []struct{ name, query string }{
 		FROM balance_transactions b WHERE b.payout_derived = 1 AND b.payout_id <> COALESCE((SELECT p.id FROM payouts p
 			WHERE p.provider = b.provider AND p.currency = b.currency AND p.automatic = 1 AND p.created_at >= b.available_on
 			ORDER BY p.created_at, p.id LIMIT 1), '')`},
+	// A converted movement's two sides (ledger/fx.go): another currency,
+	// the same direction, and a converted payment's booking conversion.
+	{"conversion_sides_consistent", `SELECT 'balance transaction ' || id, 'presented ' || presentment_amount || ' ' || presentment_currency ||
+		', settled ' || amount || ' ' || currency
+		FROM balance_transactions WHERE presentment_currency <> '' AND (presentment_currency = currency
+			OR presentment_amount = 0 OR (presentment_amount < 0) <> (amount < 0))
+		UNION ALL SELECT 'payment ' || id, 'settles in ' || settlement_currency || ' with a settled amount of ' || settled
+		FROM payments WHERE settlement_currency <> '' AND (settlement_currency = currency OR settled <= 0)`},
 	{"posts_a_pending_entry", `SELECT 'entry ' || e.id, 'posts entry ' || e.pending_of || ' which is not a pending entry resolved by it'
 		FROM entries e LEFT JOIN entries p ON p.id = e.pending_of
 		WHERE e.pending_of IS NOT NULL AND (p.id IS NULL OR p.phase <> 'pending' OR p.resolved_by IS NOT e.id)`},

@@ -173,6 +173,9 @@ func (k *sink) Add(r *provider.Record) error {
 	} else {
 		p.int(0)
 	}
+	p.int(r.PresentmentAmount)
+	p.text(r.PresentmentCurrency)
+	p.text(r.ExchangeRate)
 	p.int(int64(r.Line))
 	p.int(r.Offset)
 	if k.window.holds(r.Offset, r.Raw) {

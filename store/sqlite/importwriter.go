@@ -7,7 +7,7 @@ import (
 	"strings"
 )
 
-// recordBatch is how many records one INSERT statement carries (12,000
+// recordBatch is how many records one INSERT statement carries (13,500
 // parameters). Larger batches spread each statement's fixed work over more
 // rows, up to about this size; beyond it 1,000 measured no faster, and took
 // twice as long to prepare (6 ms), once per import.
@@ -21,11 +21,13 @@ const maxBatchBytes = 16 << 20
 // import_id, the same for a whole batch, are bound once, as ?1 to ?3.
 var recordCols = []string{"record_id", "occurrence", "type", "reporting_category", "source_ref", "payment_ref",
 	"currency", "amount", "fee", "net", "captured", "refunded", "disputed", "status", "created", "available_on",
-	"payout_id", "description", "test", "line", "raw_offset", "raw_size", "raw", "file", "format"}
+	"payout_id", "description", "test", "presentment_amount", "presentment_currency", "exchange_rate",
+	"line", "raw_offset", "raw_size", "raw", "file", "format"}
 
 // mutable are the fields a newer export of the same record may change.
 var mutable = []string{"type", "reporting_category", "source_ref", "payment_ref", "currency", "amount", "fee", "net",
-	"captured", "refunded", "disputed", "status", "available_on", "payout_id", "description", "test"}
+	"captured", "refunded", "disputed", "status", "available_on", "payout_id", "description", "test",
+	"presentment_amount", "presentment_currency", "exchange_rate"}
 
 // placeCols are the columns that say where a record was read from: an
 // updated record takes them from the export that updated it.

@@ -8,6 +8,8 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/shopspring/decimal"
+
 	"github.com/settlehq/settle/ledger"
 )
 
@@ -19,7 +21,8 @@ func notFound(what, id string, err error) error {
 }
 
 const paymentCols = `id, provider, provider_ref, currency, customer, description, metadata, capture_method, status,
-	authorized, captured, refunded, disputed, fees, pending_entry_id, created_at, updated_at`
+	authorized, captured, refunded, disputed, fees, pending_entry_id, created_at, updated_at,
+	settlement_currency, settled, unwound`
 
 func scanPayment(sc scanner) (*ledger.Payment, error) {
 	var p ledger.Payment
@@ -29,7 +32,7 @@ func scanPayment(sc scanner) (*ledger.Payment, error) {
 	var created, updated int64
 	if err := sc.Scan(&p.ID, &p.Provider, &p.ProviderRef, &p.Currency, &p.Customer, &p.Description, &md,
 		&p.CaptureMethod, &status, &p.Authorized, &p.Captured, &p.Refunded, &p.Disputed, &p.Fees, &pending,
-		&created, &updated); err != nil {
+		&created, &updated, &p.SettlementCurrency, &p.Settled, &p.Unwound); err != nil {
 		return nil, err
 	}
 	p.Status, p.PendingEntryID = ledger.PaymentStatus(status), pending.Int64
@@ -55,12 +58,14 @@ func (t *tx) SavePayment(ctx context.Context, p *ledger.Payment) error {
 	if err != nil {
 		return err
 	}
-	_, err = t.exec(ctx, `INSERT INTO payments (`+paymentCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+	_, err = t.exec(ctx, `INSERT INTO payments (`+paymentCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT (id) DO UPDATE SET provider_ref = excluded.provider_ref, status = excluded.status,
 		authorized = excluded.authorized, captured = excluded.captured, refunded = excluded.refunded,
-		disputed = excluded.disputed, fees = excluded.fees, updated_at = excluded.updated_at`,
+		disputed = excluded.disputed, fees = excluded.fees, updated_at = excluded.updated_at,
+		settlement_currency = excluded.settlement_currency, settled = excluded.settled, unwound = excluded.unwound`,
 		p.ID, p.Provider, p.ProviderRef, p.Currency, p.Customer, p.Description, md, p.CaptureMethod, string(p.Status),
-		p.Authorized, p.Captured, p.Refunded, p.Disputed, p.Fees, nullID(p.PendingEntryID), created, updated)
+		p.Authorized, p.Captured, p.Refunded, p.Disputed, p.Fees, nullID(p.PendingEntryID), created, updated,
+		p.SettlementCurrency, p.Settled, p.Unwound)
 	return translate(err)
 }
 
@@ -186,16 +191,24 @@ func (t *tx) EachPayout(ctx context.Context, provider string, fn func(*ledger.Pa
 
 const btCols = `id, provider, entry_id, type, reporting_category, source_type, source_id, source_ref, payment_id,
 	amount, fee, net, fee_details, currency, status, description, created, available_on, payout_id,
-	available_on_estimated, payout_derived`
+	available_on_estimated, payout_derived, presentment_amount, presentment_currency, exchange_rate, settlement_estimated`
 
 func scanBT(sc scanner) (*ledger.BalanceTransaction, error) {
 	var b ledger.BalanceTransaction
 	var details sql.NullString
 	var created, avail int64
+	var rate string
 	if err := sc.Scan(&b.ID, &b.Provider, &b.EntryID, &b.Type, &b.ReportingCategory, &b.SourceType, &b.SourceID,
 		&b.SourceRef, &b.PaymentID, &b.Amount, &b.Fee, &b.Net, &details, &b.Currency, &b.Status, &b.Description,
-		&created, &avail, &b.PayoutID, &b.AvailableOnEstimated, &b.PayoutDerived); err != nil {
+		&created, &avail, &b.PayoutID, &b.AvailableOnEstimated, &b.PayoutDerived,
+		&b.PresentmentAmount, &b.PresentmentCurrency, &rate, &b.SettlementEstimated); err != nil {
 		return nil, err
+	}
+	if rate != "" {
+		var err error
+		if b.ExchangeRate, err = decimal.NewFromString(rate); err != nil {
+			return nil, fmt.Errorf("balance transaction %s: exchange rate %q: %w", b.ID, rate, err)
+		}
 	}
 	b.Created, b.AvailableOn = fromTS(created), fromTS(avail)
 	if details.Valid && details.String != "" {
@@ -226,11 +239,43 @@ func (t *tx) InsertBalanceTransaction(ctx context.Context, b *ledger.BalanceTran
 	if err != nil {
 		return err
 	}
-	_, err = t.exec(ctx, `INSERT INTO balance_transactions (`+btCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+	_, err = t.exec(ctx, `INSERT INTO balance_transactions (`+btCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		b.ID, b.Provider, b.EntryID, b.Type, b.ReportingCategory, b.SourceType, b.SourceID, b.SourceRef, b.PaymentID,
 		b.Amount, b.Fee, b.Net, details, b.Currency, b.Status, b.Description, created, avail, b.PayoutID,
-		b.AvailableOnEstimated, b.PayoutDerived)
+		b.AvailableOnEstimated, b.PayoutDerived, b.PresentmentAmount, b.PresentmentCurrency, rateText(b.ExchangeRate),
+		b.SettlementEstimated)
 	return translate(err)
+}
+
+// UpdateBalanceTransaction rewrites a balance transaction's settlement figures and payout.
+func (t *tx) UpdateBalanceTransaction(ctx context.Context, b *ledger.BalanceTransaction) error {
+	details, err := feeDetails(b.FeeDetails)
+	if err != nil {
+		return err
+	}
+	_, err = t.exec(ctx, `UPDATE balance_transactions SET currency = ?, amount = ?, fee = ?, net = ?, fee_details = ?,
+		presentment_amount = ?, presentment_currency = ?, exchange_rate = ?, settlement_estimated = ?, payout_id = ? WHERE id = ?`,
+		b.Currency, b.Amount, b.Fee, b.Net, details, b.PresentmentAmount, b.PresentmentCurrency, rateText(b.ExchangeRate),
+		b.SettlementEstimated, b.PayoutID, b.ID)
+	return translate(err)
+}
+
+func feeDetails(ds []ledger.FeeDetail) (any, error) {
+	if len(ds) == 0 {
+		return nil, nil
+	}
+	js, err := json.Marshal(ds)
+	if err != nil {
+		return nil, err
+	}
+	return string(js), nil
+}
+
+func rateText(d decimal.Decimal) string {
+	if d.IsZero() {
+		return ""
+	}
+	return d.String()
 }
 
 // SetBalanceTransactionStatus changes a balance transaction's status.

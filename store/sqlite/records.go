@@ -62,7 +62,8 @@ func (s *Store) EachRecord(ctx context.Context, f provider.RecordFilter, fn func
 	}
 	rows, err := q.QueryContext(ctx, `SELECT r.provider, r.grain, r.record_id, COALESCE(r.format, i.format), r.type,
 		r.reporting_category, r.source_ref, r.payment_ref, r.currency, r.amount, r.fee, r.net, r.captured, r.refunded,
-		r.disputed, r.status, r.created, r.available_on, r.payout_id, r.description, r.test, r.import_id, COALESCE(r.file, i.file),
+		r.disputed, r.status, r.created, r.available_on, r.payout_id, r.description, r.test, r.presentment_amount,
+		r.presentment_currency, r.exchange_rate, r.import_id, COALESCE(r.file, i.file),
 		r.line, `+rawCols+`
 		FROM provider_records r JOIN imports i ON i.id = r.import_id WHERE `+where+` ORDER BY r.created, r.id`, args...)
 	if err != nil {
@@ -78,7 +79,8 @@ func (s *Store) EachRecord(ctx context.Context, f provider.RecordFilter, fn func
 		var raw sql.NullString
 		if err := rows.Scan(&r.Provider, &grain, &r.ID, &r.Format, &r.Type, &r.ReportingCategory, &r.SourceRef,
 			&r.PaymentRef, &r.Currency, &r.Amount, &r.Fee, &r.Net, &r.Captured, &r.Refunded, &r.Disputed, &r.Status,
-			&created, &avail, &r.PayoutID, &r.Description, &r.Test, &importID, &r.File, &r.Line, &rawOffset, &rawSize, &raw); err != nil {
+			&created, &avail, &r.PayoutID, &r.Description, &r.Test, &r.PresentmentAmount, &r.PresentmentCurrency,
+			&r.ExchangeRate, &importID, &r.File, &r.Line, &rawOffset, &rawSize, &raw); err != nil {
 			return err
 		}
 		r.Grain, r.Created, r.AvailableOn = provider.Grain(grain), fromTS(created), fromTS(avail)

@@ -409,3 +409,24 @@ ALTER TABLE recon_runs ADD COLUMN records_through INTEGER NOT NULL DEFAULT 0;
 -- a card API's live false) says so; reconciliation leaves such records out
 -- of a live ledger's comparison instead of calling them missing.
 ALTER TABLE provider_records ADD COLUMN test INTEGER NOT NULL DEFAULT 0;
+
+-- migration: 8
+-- Money across currencies (ledger/fx.go). A balance transaction keeps its
+-- presentment side beside its settlement side (amount, fee and net in
+-- currency): presentment_amount, signed as amount, in presentment_currency
+-- ('' when not converted), and the exchange rate as an exact decimal string.
+-- settlement_estimated marks a conversion at the payment's booking rate that
+-- the provider's settlement replaces. A converted payment keeps its booking
+-- conversion: the settlement currency and amount of its capture, and the
+-- presentment units since taken back across it. Provider records keep the
+-- presentment side and rate that exports report.
+ALTER TABLE balance_transactions ADD COLUMN presentment_amount INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE balance_transactions ADD COLUMN presentment_currency TEXT NOT NULL DEFAULT '';
+ALTER TABLE balance_transactions ADD COLUMN exchange_rate TEXT NOT NULL DEFAULT '';
+ALTER TABLE balance_transactions ADD COLUMN settlement_estimated INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE payments ADD COLUMN settlement_currency TEXT NOT NULL DEFAULT '';
+ALTER TABLE payments ADD COLUMN settled INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE payments ADD COLUMN unwound INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE provider_records ADD COLUMN presentment_amount INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE provider_records ADD COLUMN presentment_currency TEXT NOT NULL DEFAULT '';
+ALTER TABLE provider_records ADD COLUMN exchange_rate TEXT NOT NULL DEFAULT '';
