@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"errors"
 	"strings"
 	"time"
 
@@ -26,17 +27,20 @@ func bankReconciliationReport(st Store) reports.Report {
 // WriteBankReconciliation writes the bank reconciliation report (see
 // Reports) for a window and options, amounts in major units.
 func WriteBankReconciliation(ctx context.Context, st Store, books *ledger.Ledger, o BankOptions, w reports.Writer) error {
+	if err := w.WriteHeader([]string{"kind", "payout", "ref", "provider", "currency", "payout_amount", "bank_amount", "difference",
+		"expected_on", "bank_on", "status", "deposits", "bank_account", "ledger_account", "note"}); err != nil {
+		return err
+	}
 	in, err := loadBank(ctx, st, books, o)
+	if errors.Is(err, ErrNoStatements) {
+		return nil // like any report of nothing: its header and no rows
+	}
 	if err != nil {
 		return err
 	}
 	mo := in.opts
 	mo.ListMatched = true
 	res := reconcile.MatchPayouts(in.payouts, in.deposits, in.others, &mo)
-	if err := w.WriteHeader([]string{"kind", "payout", "ref", "provider", "currency", "payout_amount", "bank_amount", "difference",
-		"expected_on", "bank_on", "status", "deposits", "bank_account", "ledger_account", "note"}); err != nil {
-		return err
-	}
 	day := func(t time.Time) string {
 		if t.IsZero() {
 			return ""

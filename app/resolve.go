@@ -116,3 +116,19 @@ func Ignore(ctx context.Context, st Store, id int64, note string, at time.Time) 
 		return tx.SetExceptionStatus(ctx, id, reconcile.ExceptionIgnored, note, 0, at)
 	})
 }
+
+// IgnoreAll ignores many exceptions with one note, in one transaction: if
+// one of them cannot be ignored (it does not exist), none is.
+func IgnoreAll(ctx context.Context, st Store, ids []int64, note string, at time.Time) error {
+	if strings.TrimSpace(note) == "" {
+		return fmt.Errorf("%w: ignoring exceptions needs a note saying why", ledger.ErrInvalidRequest)
+	}
+	return st.UpdateRecon(ctx, func(tx reconcile.Tx) error {
+		for _, id := range ids {
+			if err := tx.SetExceptionStatus(ctx, id, reconcile.ExceptionIgnored, note, 0, at); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}

@@ -35,6 +35,12 @@ type ExceptionFilter struct {
 	Provider string
 	Kind     OutcomeKind
 	ID       int64
+	// Before keeps exceptions whose subject's time (At) is before it: the
+	// ones at least so old.
+	Before time.Time
+	// Limit and Offset page the list (ordered by id): at most Limit
+	// exceptions after skipping Offset. A zero Limit does not limit.
+	Limit, Offset int
 }
 
 // ExceptionEvent is one change in an exception's life.

@@ -36,9 +36,9 @@ func newExceptionsCmd(a *cli) *cobra.Command {
 			return err
 		}
 		if format == "json" {
-			out := make([]exceptionJSON, 0, len(list))
+			out := make([]app.ExceptionJSON, 0, len(list))
 			for _, e := range list {
-				out = append(out, toExceptionJSON(e))
+				out = append(out, app.ToExceptionJSON(e))
 			}
 			return writeJSON(a, out)
 		}
@@ -103,70 +103,6 @@ func describeException(e reconcile.Exception) string {
 	return strings.Join(parts, "; ")
 }
 
-// exceptionJSON is an exception as `--format json` prints it. Amounts are
-// decimal strings in major units of the currency, as in the table.
-type exceptionJSON struct {
-	ID         int64         `json:"id"`
-	Status     string        `json:"status"`
-	Provider   string        `json:"provider"`
-	Grain      string        `json:"grain"`
-	Kind       string        `json:"kind"`
-	Subject    string        `json:"subject"`
-	ProviderID string        `json:"provider_id"`
-	LedgerID   string        `json:"ledger_id"`
-	Ref        string        `json:"ref"`
-	Currency   string        `json:"currency"`
-	Amount     string        `json:"amount"`
-	Date       string        `json:"date"`
-	Heuristic  bool          `json:"heuristic"`
-	Diffs      []diffJSON    `json:"diffs"`
-	Payout     *payoutJSON   `json:"payout,omitempty"`
-	Note       string        `json:"note"`
-	FirstRun   int64         `json:"first_run"`
-	LastRun    int64         `json:"last_run"`
-	History    []historyJSON `json:"history,omitempty"`
-}
-
-type diffJSON struct {
-	Field    string `json:"field"`
-	Ledger   string `json:"ledger"`
-	Provider string `json:"provider"`
-}
-
-type payoutJSON struct {
-	Side     string   `json:"side"`
-	Amount   string   `json:"amount"`
-	SweptNet string   `json:"swept_net"`
-	Swept    int      `json:"swept"`
-	Missing  []string `json:"missing,omitempty"`
-	Extra    []string `json:"extra,omitempty"`
-}
-
-type historyJSON struct {
-	At      string `json:"at"`
-	Action  string `json:"action"`
-	Status  string `json:"status"`
-	RunID   int64  `json:"run_id,omitempty"`
-	EntryID int64  `json:"entry_id,omitempty"`
-	Note    string `json:"note,omitempty"`
-}
-
-func toExceptionJSON(e reconcile.Exception) exceptionJSON {
-	money := func(minor int64) string { return app.Money(e.Currency, minor) }
-	r := exceptionJSON{ID: e.ID, Status: string(e.Status), Provider: e.Provider, Grain: string(e.Grain), Kind: string(e.Kind), Subject: e.Subject,
-		ProviderID: e.ProviderID, LedgerID: e.LedgerID, Ref: e.Ref, Currency: e.Currency, Amount: money(e.Amount),
-		Date: e.At.Format("2006-01-02"), Heuristic: e.Heuristic, Note: e.Note, FirstRun: e.FirstRun, LastRun: e.LastRun,
-		Diffs: []diffJSON{}}
-	for _, d := range e.Diffs {
-		r.Diffs = append(r.Diffs, diffJSON{d.Field, app.DiffValue(e.Currency, d.Field, d.Ledger), app.DiffValue(e.Currency, d.Field, d.Provider)})
-	}
-	if p := e.Payout; p != nil {
-		r.Payout = &payoutJSON{Side: p.Side, Amount: money(p.Amount), SweptNet: money(p.SweptNet), Swept: p.Swept,
-			Missing: p.Missing, Extra: p.Extra}
-	}
-	return r
-}
-
 func writeJSON(a *cli, v any) error {
 	enc := json.NewEncoder(a.stdout)
 	enc.SetIndent("", "  ")
@@ -206,7 +142,7 @@ func newShowCmd(a *cli) *cobra.Command {
 				return err
 			}
 			if format == "json" {
-				return writeJSON(a, detailJSON(d))
+				return writeJSON(a, app.ToDetailJSON(d))
 			}
 			printDetail(a, d)
 			return nil
@@ -214,33 +150,6 @@ func newShowCmd(a *cli) *cobra.Command {
 	}
 	cmd.Flags().StringVar(&format, "format", "table", "table or json")
 	return cmd
-}
-
-func detailJSON(d *app.ExceptionDetail) any {
-	e := toExceptionJSON(*d.Exception)
-	for _, h := range d.History {
-		e.History = append(e.History, historyJSON{At: h.At.UTC().Format(time.RFC3339), Action: h.Action, Status: string(h.Status),
-			RunID: h.RunID, EntryID: h.EntryID, Note: h.Note})
-	}
-	out := struct {
-		exceptionJSON
-		ProviderRecord map[string]string `json:"provider_record,omitempty"`
-		ProviderRaw    string            `json:"provider_raw,omitempty"`
-		Ledger         map[string]string `json:"ledger,omitempty"`
-	}{exceptionJSON: e, ProviderRaw: d.ProviderRaw}
-	if len(d.ProviderFields) > 0 {
-		out.ProviderRecord = map[string]string{}
-		for _, f := range d.ProviderFields {
-			out.ProviderRecord[f[0]] = f[1]
-		}
-	}
-	if len(d.LedgerFields) > 0 {
-		out.Ledger = map[string]string{}
-		for _, f := range d.LedgerFields {
-			out.Ledger[f[0]] = f[1]
-		}
-	}
-	return out
 }
 
 func printDetail(a *cli, d *app.ExceptionDetail) {

@@ -222,7 +222,21 @@ func exceptions(ctx context.Context, q querier, f reconcile.ExceptionFilter, gra
 		where += " AND id = ?"
 		args = append(args, f.ID)
 	}
-	rows, err := q.QueryContext(ctx, `SELECT * FROM recon_exceptions WHERE `+where+` ORDER BY id`, args...)
+	if !f.Before.IsZero() {
+		where += " AND occurred_at < ?"
+		args = append(args, ts(f.Before))
+	}
+	page := ""
+	if f.Limit > 0 || f.Offset > 0 {
+		// SQLite wants a LIMIT before an OFFSET; -1 is none.
+		limit := int64(-1)
+		if f.Limit > 0 {
+			limit = int64(f.Limit)
+		}
+		page = " LIMIT ? OFFSET ?"
+		args = append(args, limit, max(f.Offset, 0))
+	}
+	rows, err := q.QueryContext(ctx, `SELECT * FROM recon_exceptions WHERE `+where+` ORDER BY id`+page, args...)
 	if err != nil {
 		return nil, err
 	}

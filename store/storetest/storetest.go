@@ -10,6 +10,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -40,6 +41,7 @@ func Run(t *testing.T, open Opener) {
 		{"BatchedPosting", testBatchedPosting},
 		{"Records", testRecords},
 		{"RunsAndExceptions", testRunsAndExceptions},
+		{"ExceptionPaging", testExceptionPaging},
 		{"FixCommitsWithItsException", testFixCommitsWithItsException},
 		{"Settings", testSettings},
 		{"BankStatements", testBankStatements},
@@ -552,4 +554,50 @@ func payment(t *testing.T, l *ledger.Ledger, id string) *ledger.Payment {
 		t.Fatal(err)
 	}
 	return p
+}
+
+// testExceptionPaging: a list of exceptions pages by id with Limit and
+// Offset, and Before keeps the ones whose subject is older.
+func testExceptionPaging(t *testing.T, open Opener) {
+	ctx := context.Background()
+	st := open(t)
+	scope := reconcile.Scope{Provider: "stripe", Grain: provider.BalanceGrain}
+	var outcomes []reconcile.Outcome
+	for i := range 7 {
+		id := fmt.Sprintf("txn_%d", i)
+		outcomes = append(outcomes, reconcile.Outcome{Kind: reconcile.MissingInLedger, Provider: "stripe", Subject: "charge",
+			ProviderID: id, Currency: "usd", Amount: 100, At: t0.Add(time.Duration(i) * 24 * time.Hour),
+			Fingerprint: "missing_in_ledger|stripe|charge|" + id + "||"})
+	}
+	err := st.UpdateRecon(ctx, func(tx reconcile.Tx) error {
+		run := &reconcile.Run{Provider: "stripe", Grain: provider.BalanceGrain, StartedAt: t0, FinishedAt: t0}
+		return tx.SaveRun(ctx, run, reconcile.PlanExceptions(scope, nil, outcomes), nil)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ids := func(f reconcile.ExceptionFilter) string {
+		var out []string
+		for _, e := range must(st.Exceptions(ctx, f)).ok(t) {
+			out = append(out, e.ProviderID)
+		}
+		return strings.Join(out, " ")
+	}
+	isOpen := reconcile.ExceptionOpen
+	for _, c := range []struct {
+		f    reconcile.ExceptionFilter
+		want string
+	}{
+		{reconcile.ExceptionFilter{Status: isOpen, Limit: 3}, "txn_0 txn_1 txn_2"},
+		{reconcile.ExceptionFilter{Status: isOpen, Limit: 3, Offset: 3}, "txn_3 txn_4 txn_5"},
+		{reconcile.ExceptionFilter{Status: isOpen, Limit: 3, Offset: 6}, "txn_6"},
+		{reconcile.ExceptionFilter{Status: isOpen, Offset: 5}, "txn_5 txn_6"},
+		{reconcile.ExceptionFilter{Status: isOpen, Limit: 3, Offset: 9}, ""},
+		{reconcile.ExceptionFilter{Before: t0.Add(48 * time.Hour)}, "txn_0 txn_1"},
+		{reconcile.ExceptionFilter{Before: t0.Add(72 * time.Hour), Limit: 1, Offset: 1}, "txn_1"},
+	} {
+		if got := ids(c.f); got != c.want {
+			t.Errorf("%+v: %q, want %q", c.f, got, c.want)
+		}
+	}
 }
