@@ -311,7 +311,7 @@ const entryCols = `e.id, e.key, e.hash, e.phase, e.occurred_at, e.recorded_at, e
 func (r *entryRow) entry() (*ledger.Entry, error) {
 	e := &ledger.Entry{ID: r.ID, Key: r.Key, Hash: r.Hash, Phase: ledger.Phase(r.Phase),
 		OccurredAt: fromTS(r.OccurredAt), RecordedAt: fromTS(r.RecordedAt), Description: r.Description,
-		Source:  ledger.Source{Provider: r.SourceProvider, Type: r.SourceType, ID: r.SourceID, Ref: r.SourceRef},
+		Source:   ledger.Source{Provider: r.SourceProvider, Type: r.SourceType, ID: r.SourceID, Ref: r.SourceRef},
 		Reverses: r.Reverses.Int64, PendingOf: r.PendingOf.Int64, ExpiresAt: fromNullTS(r.ExpiresAt),
 		Resolution: ledger.Resolution(r.Resolution), ResolvedBy: r.ResolvedBy.Int64}
 	var err error
