@@ -252,7 +252,7 @@ func (t *tx) finish(ctx context.Context) error {
 
 // Request returns a stored idempotent request by key. In a write
 // transaction a key not yet stored is claimed: its row is inserted as a
-// placeholder (operation ”), so that a concurrent transaction looking up
+// placeholder with an empty operation, so that a concurrent transaction looking up
 // the same key waits until this one commits, and then finds its result.
 func (t *tx) Request(ctx context.Context, key string) (*ledger.Request, error) {
 	if t.write && !t.claims[key] {
