@@ -28,7 +28,8 @@ func (t *tx) Balances(ctx context.Context, prefix string) ([]ledger.Balance, err
 // (ledger.ErrInvalidAmount) rather than wrapping.
 func (t *tx) BalancesAsOf(ctx context.Context, prefix string, asOf time.Time) ([]ledger.Balance, error) {
 	return t.balances(ctx, `SELECT a.name, a.type, p.currency, SUM(p.amount)::bigint, 0::bigint
-		FROM {schema}.postings p JOIN {schema}.entries e ON e.id = p.entry_id JOIN {schema}.accounts a ON a.id = p.account_id
+		FROM {schema}.entries e CROSS JOIN LATERAL unnest(e.account_ids, e.currencies, e.amounts) AS p (account_id, currency, amount)
+		JOIN {schema}.accounts a ON a.id = p.account_id
 		WHERE e.phase = 'posted' AND e.occurred_at <= $3 AND `+prefixFilter+`
 		GROUP BY a.name, a.type, p.currency HAVING SUM(p.amount) <> 0
 		ORDER BY a.name COLLATE "C", p.currency COLLATE "C"`, prefix, prefix+":", ts(asOf))

@@ -111,10 +111,10 @@ func (t *tx) EachPayment(ctx context.Context, provider string, fn func(*ledger.P
 	after := ""
 	for {
 		var rows []paymentRow
-		if err := t.c.SelectContext(ctx, &rows, t.s.sql(`SELECT `+paymentCols+` FROM {schema}.payments
-			WHERE ($1 = '' OR provider = $1) AND id COLLATE "C" > $2 ORDER BY id COLLATE "C" LIMIT `+fmt.Sprint(objectPage)),
+		if err := t.selectAll(ctx, &rows, `SELECT `+paymentCols+` FROM {schema}.payments
+			WHERE ($1 = '' OR provider = $1) AND id COLLATE "C" > $2 ORDER BY id COLLATE "C" LIMIT `+fmt.Sprint(objectPage),
 			provider, after); err != nil {
-			return t.fail(err)
+			return err
 		}
 		for i := range rows {
 			p, err := rows[i].payment()
@@ -274,10 +274,10 @@ func (t *tx) EachPayout(ctx context.Context, provider string, fn func(*ledger.Pa
 	afterID, first := "", true
 	for {
 		var rows []payoutRow
-		if err := t.c.SelectContext(ctx, &rows, t.s.sql(`SELECT `+payoutCols+` FROM {schema}.payouts
+		if err := t.selectAll(ctx, &rows, `SELECT `+payoutCols+` FROM {schema}.payouts
 			WHERE ($1 = '' OR provider = $1) AND ($2 OR (created_at, id COLLATE "C") > ($3, $4::text COLLATE "C"))
-			ORDER BY created_at, id COLLATE "C" LIMIT `+fmt.Sprint(objectPage)), provider, first, afterAt, afterID); err != nil {
-			return t.fail(err)
+			ORDER BY created_at, id COLLATE "C" LIMIT `+fmt.Sprint(objectPage), provider, first, afterAt, afterID); err != nil {
+			return err
 		}
 		for i := range rows {
 			if err := fn(rows[i].payout()); err != nil {
@@ -479,8 +479,8 @@ func (t *tx) SetBalanceTransactionSettlement(ctx context.Context, id string, ava
 // out once that one commits.
 func (t *tx) DueBalanceTransactions(ctx context.Context, asOf time.Time) ([]ledger.BalanceTransaction, error) {
 	var rows []btRow
-	if err := t.c.SelectContext(ctx, &rows, t.s.sql(`SELECT `+btCols+` FROM {schema}.balance_transactions
-		WHERE status = 'pending' AND available_on <= $1 ORDER BY available_on, id COLLATE "C"`+t.lockClause()), ts(asOf)); err != nil {
+	if err := t.selectAll(ctx, &rows, `SELECT `+btCols+` FROM {schema}.balance_transactions
+		WHERE status = 'pending' AND available_on <= $1 ORDER BY available_on, id COLLATE "C"`+t.lockClause(), ts(asOf)); err != nil {
 		return nil, t.fail(err)
 	}
 	out := make([]ledger.BalanceTransaction, 0, len(rows))
@@ -527,9 +527,9 @@ func (t *tx) EachBalanceTransaction(ctx context.Context, f ledger.BTFilter, fn f
 			pargs = append(append([]any(nil), args...), afterAt, afterID)
 		}
 		var rows []btRow
-		if err := t.c.SelectContext(ctx, &rows, t.s.sql(`SELECT `+btCols+` FROM {schema}.balance_transactions WHERE `+page+
-			` ORDER BY created, id COLLATE "C" LIMIT `+fmt.Sprint(objectPage)), pargs...); err != nil {
-			return t.fail(err)
+		if err := t.selectAll(ctx, &rows, `SELECT `+btCols+` FROM {schema}.balance_transactions WHERE `+page+
+			` ORDER BY created, id COLLATE "C" LIMIT `+fmt.Sprint(objectPage), pargs...); err != nil {
+			return err
 		}
 		for i := range rows {
 			b, err := rows[i].bt()

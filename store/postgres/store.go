@@ -94,6 +94,9 @@ type Store struct {
 
 	queries sync.Map // statement template → statement with the schema filled in
 
+	closedMu sync.Mutex
+	closed   *string // the closed_through setting as last read; nil if unknown
+
 	accMu    sync.RWMutex
 	accounts map[string]int64 // committed account ids by name
 	names    map[int64]string // and names by id
@@ -240,24 +243,20 @@ func (s *Store) update(ctx context.Context, fn func(ledger.Tx) error) error {
 		return translate(err)
 	}
 	defer conn.Close()
-	if _, err := conn.ExecContext(ctx, "BEGIN ISOLATION LEVEL READ COMMITTED"); err != nil {
-		return translate(err)
-	}
 	t := newTx(s, conn, true)
 	err = fn(t)
-	if err == nil {
-		err = t.finish(ctx)
-	}
 	if t.conflict != nil {
 		// fn may have swallowed it (a Nested unit of work that failed);
 		// the transaction must run again all the same.
 		err = t.conflict
 	}
-	if err != nil {
-		rollback(conn)
-		return err
+	if err == nil {
+		err = t.commit(ctx)
 	}
-	if err := commit(ctx, conn); err != nil {
+	if err != nil {
+		if t.begun {
+			rollback(conn)
+		}
 		return translate(err)
 	}
 	if len(t.newAccounts) > 0 {
@@ -329,6 +328,9 @@ const (
 // serialization failure, a deadlock, or a unique violation (a row another
 // transaction created after this one looked for it).
 func retryable(err error) bool {
+	if errors.Is(err, errStaleClosed) {
+		return true
+	}
 	var pe *pgconn.PgError
 	if !errors.As(err, &pe) {
 		return false
@@ -338,6 +340,28 @@ func retryable(err error) bool {
 		return true
 	}
 	return false
+}
+
+// cachedClosed returns the store's cached closed_through setting.
+func (s *Store) cachedClosed() (string, bool) {
+	s.closedMu.Lock()
+	defer s.closedMu.Unlock()
+	if s.closed == nil {
+		return "", false
+	}
+	return *s.closed, true
+}
+
+func (s *Store) cacheClosed(v string) {
+	s.closedMu.Lock()
+	s.closed = &v
+	s.closedMu.Unlock()
+}
+
+func (s *Store) forgetClosed() {
+	s.closedMu.Lock()
+	s.closed = nil
+	s.closedMu.Unlock()
 }
 
 // translate maps PostgreSQL errors to ledger errors by SQLSTATE, keeping

@@ -30,6 +30,14 @@ type tx struct {
 	s     *Store
 	c     *sqlx.Conn
 	write bool
+	begun bool // BEGIN was sent
+
+	// closedSeen is the closed period ClosedThrough answered from the
+	// store's cache, checked again at commit; closedLocked is set once the
+	// setting was read (or written) in this transaction, under a lock.
+	closedSeen   *string
+	closedLocked bool
+	closedSet    bool
 
 	newAccounts map[string]int64  // accounts this transaction created
 	deltas      map[balKey]delta  // balance changes not yet written
@@ -51,7 +59,7 @@ type delta struct{ posted, pending int64 }
 type scopeKey struct{ provider, currency string }
 
 func newTx(s *Store, c *sqlx.Conn, write bool) *tx {
-	return &tx{s: s, c: c, write: write, newAccounts: map[string]int64{}, deltas: map[balKey]delta{},
+	return &tx{s: s, c: c, write: write, begun: !write, newAccounts: map[string]int64{}, deltas: map[balKey]delta{},
 		claims: map[string]bool{}, locked: map[string]bool{}, scopes: map[scopeKey]bool{}}
 }
 
@@ -67,23 +75,67 @@ func (t *tx) fail(err error) error {
 	return translate(err)
 }
 
+// beginSQL starts a write transaction.
+const beginSQL = "BEGIN ISOLATION LEVEL READ COMMITTED"
+
+// begin starts the write transaction if no statement has yet. BEGIN is
+// sent lazily so that the hot paths can send it together with their first
+// statement (insertEntry): on one connection, round trips are what limits
+// transactions a second.
+func (t *tx) begin(ctx context.Context) error {
+	if t.begun {
+		return nil
+	}
+	if _, err := t.c.ExecContext(ctx, beginSQL); err != nil {
+		return err
+	}
+	t.begun = true
+	return nil
+}
+
 func (t *tx) exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	if err := t.begin(ctx); err != nil {
+		return nil, t.fail(err)
+	}
 	res, err := t.c.ExecContext(ctx, t.s.sql(query), args...)
 	return res, t.fail(err)
 }
 
 func (t *tx) query(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	if err := t.begin(ctx); err != nil {
+		return nil, t.fail(err)
+	}
 	rows, err := t.c.QueryContext(ctx, t.s.sql(query), args...)
 	return rows, t.fail(err)
 }
 
-func (t *tx) queryRow(ctx context.Context, query string, args ...any) *sql.Row {
-	return t.c.QueryRowContext(ctx, t.s.sql(query), args...)
+// row is one row of queryRow: Scan reports a failed BEGIN as a query
+// error would.
+type row struct {
+	r   *sql.Row
+	err error
+}
+
+func (r row) Scan(dest ...any) error {
+	if r.err != nil {
+		return r.err
+	}
+	return r.r.Scan(dest...)
+}
+
+func (t *tx) queryRow(ctx context.Context, query string, args ...any) row {
+	if err := t.begin(ctx); err != nil {
+		return row{err: t.fail(err)}
+	}
+	return row{r: t.c.QueryRowContext(ctx, t.s.sql(query), args...)}
 }
 
 // get scans one row into a struct with sqlx: sql.ErrNoRows when there is
 // none.
 func (t *tx) get(ctx context.Context, dest any, query string, args ...any) error {
+	if err := t.begin(ctx); err != nil {
+		return t.fail(err)
+	}
 	err := t.c.GetContext(ctx, dest, t.s.sql(query), args...)
 	if errors.Is(err, sql.ErrNoRows) {
 		return err
@@ -91,7 +143,15 @@ func (t *tx) get(ctx context.Context, dest any, query string, args ...any) error
 	return t.fail(err)
 }
 
-// pgx runs fn on the transaction's pgx connection, for COPY.
+// selectAll scans every row into a slice of structs with sqlx.
+func (t *tx) selectAll(ctx context.Context, dest any, query string, args ...any) error {
+	if err := t.begin(ctx); err != nil {
+		return t.fail(err)
+	}
+	return t.fail(t.c.SelectContext(ctx, dest, t.s.sql(query), args...))
+}
+
+// pgx runs fn on the transaction's pgx connection, for COPY and pipelines.
 func (t *tx) pgx(fn func(*pgx.Conn) error) error {
 	return t.fail(t.c.Raw(func(dc any) error { return fn(dc.(*stdlib.Conn).Conn()) }))
 }
@@ -203,6 +263,18 @@ func (t *tx) flush(ctx context.Context) error {
 	if !t.write || len(t.deltas) == 0 {
 		return nil
 	}
+	if up, args := t.balanceUpsert(); up != "" {
+		if _, err := t.exec(ctx, up, args...); err != nil {
+			return err
+		}
+	}
+	clear(t.deltas)
+	return nil
+}
+
+// balanceUpsert returns the statement that writes the summed balance
+// changes, in account order, and its arguments; "" if there are none.
+func (t *tx) balanceUpsert() (string, []any) {
 	keys := slices.SortedFunc(maps.Keys(t.deltas), func(a, b balKey) int {
 		if c := cmp.Compare(a.account, b.account); c != 0 {
 			return c
@@ -221,33 +293,13 @@ func (t *tx) flush(ctx context.Context) error {
 		accounts, currencies = append(accounts, k.account), append(currencies, k.currency)
 		posted, pending = append(posted, d.posted), append(pending, d.pending)
 	}
-	if len(accounts) > 0 {
-		if _, err := t.exec(ctx, `INSERT INTO {schema}.balances AS b (account_id, currency, posted, pending)
-			SELECT * FROM unnest($1::bigint[], $2::text[], $3::bigint[], $4::bigint[])
-			ON CONFLICT (account_id, currency) DO UPDATE SET posted = b.posted + excluded.posted, pending = b.pending + excluded.pending`,
-			accounts, currencies, posted, pending); err != nil {
-			return err
-		}
+	if len(accounts) == 0 {
+		return "", nil
 	}
-	clear(t.deltas)
-	return nil
-}
-
-// finish writes what the transaction kept in memory, before COMMIT.
-func (t *tx) finish(ctx context.Context) error {
-	if err := t.flush(ctx); err != nil {
-		return err
-	}
-	if len(t.claims) > 0 {
-		// Keys claimed by a Request lookup whose operation did not save a
-		// result: give them back.
-		keys := slices.Collect(maps.Keys(t.claims))
-		if _, err := t.exec(ctx, `DELETE FROM {schema}.requests WHERE key = ANY($1) AND operation = ''`, keys); err != nil {
-			return err
-		}
-		clear(t.claims)
-	}
-	return nil
+	return `INSERT INTO {schema}.balances AS b (account_id, currency, posted, pending)
+		SELECT * FROM unnest($1::bigint[], $2::text[], $3::bigint[], $4::bigint[])
+		ON CONFLICT (account_id, currency) DO UPDATE SET posted = b.posted + excluded.posted, pending = b.pending + excluded.pending`,
+		[]any{accounts, currencies, posted, pending}
 }
 
 // Request returns a stored idempotent request by key. In a write
@@ -304,21 +356,47 @@ func (t *tx) SaveRequest(ctx context.Context, r *ledger.Request) error {
 	return err
 }
 
-// ClosedThrough returns the end of the closed period, or zero. A write
-// transaction holds the setting FOR SHARE, so that closing a period waits
-// for the writes that checked their dates against the old one.
+// ClosedThrough returns the end of the closed period, or zero.
+//
+// Every write checks its date against it, so a write transaction answers
+// from the store's cache of the setting and checks the answer again at
+// commit, holding the setting FOR SHARE (commit): a period closed meanwhile
+// makes the transaction run again, and closing a period waits for the
+// writes that checked against the old one. Without a cached value the
+// setting is read under that lock at once.
 func (t *tx) ClosedThrough(ctx context.Context) (time.Time, error) {
+	if t.write && !t.closedLocked {
+		if v, ok := t.s.cachedClosed(); ok {
+			if t.closedSeen == nil {
+				t.closedSeen = &v
+			}
+			return parseClosed(*t.closedSeen)
+		}
+	}
 	q := `SELECT value FROM {schema}.settings WHERE name = 'closed_through'`
 	if t.write {
 		q += ` FOR SHARE`
 	}
 	var v string
 	err := t.queryRow(ctx, q).Scan(&v)
-	if errors.Is(err, sql.ErrNoRows) || (err == nil && v == "") {
-		return time.Time{}, nil
+	if errors.Is(err, sql.ErrNoRows) {
+		err = nil
 	}
 	if err != nil {
 		return time.Time{}, t.fail(err)
+	}
+	if t.write {
+		t.closedLocked = true
+		if !t.closedSet {
+			t.s.cacheClosed(v)
+		}
+	}
+	return parseClosed(v)
+}
+
+func parseClosed(v string) (time.Time, error) {
+	if v == "" {
+		return time.Time{}, nil
 	}
 	return time.Parse(time.RFC3339Nano, v)
 }
@@ -327,6 +405,72 @@ func (t *tx) ClosedThrough(ctx context.Context) (time.Time, error) {
 func (t *tx) SetClosedThrough(ctx context.Context, at time.Time) error {
 	_, err := t.exec(ctx, `INSERT INTO {schema}.settings (name, value) VALUES ('closed_through', $1)
 		ON CONFLICT (name) DO UPDATE SET value = excluded.value`, at.UTC().Format(time.RFC3339Nano))
+	if err == nil {
+		t.closedLocked, t.closedSet = true, true
+	}
+	return err
+}
+
+// errStaleClosed is a closed period that changed after a transaction
+// checked its dates against the cached one: it runs again.
+var errStaleClosed = errors.New("postgres: the closed period changed during the transaction")
+
+// commit ends the write transaction in one round trip: the balance
+// changes, the return of unused request claims, the check of the closed
+// period answered from the cache, and COMMIT go out as one pipeline.
+func (t *tx) commit(ctx context.Context) error {
+	if !t.begun {
+		return nil // fn wrote nothing and read nothing
+	}
+	var b pgx.Batch
+	steps := 0
+	if up, args := t.balanceUpsert(); up != "" {
+		b.Queue(t.s.sql(up), args...)
+		steps++
+	}
+	if len(t.claims) > 0 {
+		b.Queue(t.s.sql(`DELETE FROM {schema}.requests WHERE key = ANY($1) AND operation = ''`), slices.Collect(maps.Keys(t.claims)))
+		steps++
+	}
+	checkClosed := t.closedSeen != nil && !t.closedLocked
+	if checkClosed {
+		b.Queue(t.s.sql(`SELECT value FROM {schema}.settings WHERE name = 'closed_through' FOR SHARE`))
+	}
+	b.Queue("COMMIT")
+	err := t.pgx(func(c *pgx.Conn) error {
+		br := c.SendBatch(ctx, &b)
+		defer br.Close()
+		for range steps {
+			if _, err := br.Exec(); err != nil {
+				return err
+			}
+		}
+		if checkClosed {
+			var now string
+			if err := br.QueryRow().Scan(&now); err != nil && !errors.Is(err, pgx.ErrNoRows) {
+				return err
+			}
+			if now != *t.closedSeen {
+				t.s.cacheClosed(now)
+				return errStaleClosed
+			}
+		}
+		tag, err := br.Exec()
+		if err != nil {
+			return err
+		}
+		if tag.String() == "ROLLBACK" {
+			return errCommitRolledBack
+		}
+		return br.Close()
+	})
+	if err == nil {
+		clear(t.deltas)
+		clear(t.claims)
+		if t.closedSet {
+			t.s.forgetClosed()
+		}
+	}
 	return err
 }
 
@@ -354,7 +498,7 @@ func (t *tx) Nested(ctx context.Context, fn func() error) error {
 	}
 	clear(t.deltas)
 	t.newAccounts, t.claims, t.locked, t.scopes = accounts, claims, locked, scopes
-	if _, rerr := t.c.ExecContext(ctx, "ROLLBACK TO SAVEPOINT nested; RELEASE SAVEPOINT nested"); rerr != nil {
+	if _, rerr := t.exec(ctx, "ROLLBACK TO SAVEPOINT nested; RELEASE SAVEPOINT nested"); rerr != nil {
 		return fmt.Errorf("%w (and rolling back: %w)", err, t.fail(rerr))
 	}
 	return err
