@@ -3,11 +3,15 @@ package postgres
 import (
 	"context"
 	"crypto/rand"
+	"database/sql"
 	"encoding/hex"
+	"log/slog"
 	"os"
 	"testing"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/jackc/pgx/v5/stdlib"
 )
 
 // serverURL returns the PostgreSQL server the tests run against, named by
@@ -65,3 +69,7 @@ func openTest(t testing.TB, opts *Options) *Store {
 	t.Cleanup(func() { s.Close() })
 	return s
 }
+
+func openDBFromPool(pool *pgxpool.Pool) *sql.DB { return stdlib.OpenDBFromPool(pool) }
+
+func discard() *slog.Logger { return slog.New(slog.DiscardHandler) }

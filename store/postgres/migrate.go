@@ -65,7 +65,10 @@ const migrationAttempts = 5
 // two processes migrating at once fail cleanly (its transaction rolls
 // back) and try again, finding the work done. An advisory lock around the
 // transaction makes the loser wait instead, where the engine has them.
-func (s *Store) migrate(ctx context.Context) error {
+func (s *Store) migrate(ctx context.Context) error { return s.migrateLocked(ctx, true) }
+
+// migrateLocked is migrate, with the advisory lock only if lock is set.
+func (s *Store) migrateLocked(ctx context.Context, lock bool) error {
 	migs, err := migrations()
 	if err != nil {
 		return err
@@ -79,8 +82,8 @@ func (s *Store) migrate(ctx context.Context) error {
 		if cur >= latest {
 			return nil
 		}
-		err = s.applyMigrations(ctx, migs, true)
-		if isUnsupported(err) {
+		err = s.applyMigrations(ctx, migs, lock)
+		if lock && isUnsupported(err) {
 			s.log.Info("postgres: the server has no advisory locks; migrating without", "err", err)
 			err = s.applyMigrations(ctx, migs, false)
 		}

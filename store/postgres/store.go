@@ -319,6 +319,7 @@ const (
 	codeSerializationFailure = "40001"
 	codeDeadlockDetected     = "40P01"
 	codeNumericOutOfRange    = "22003"
+	codeDivisionByZero       = "22012"
 	codeUndefinedTable       = "42P01"
 	codeInvalidSchemaName    = "3F000"
 )

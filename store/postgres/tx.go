@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/stdlib"
 	"github.com/jmoiron/sqlx"
 
@@ -432,9 +433,13 @@ func (t *tx) commit(ctx context.Context) error {
 		b.Queue(t.s.sql(`DELETE FROM {schema}.requests WHERE key = ANY($1) AND operation = ''`), slices.Collect(maps.Keys(t.claims)))
 		steps++
 	}
+	// The pipeline ends with COMMIT, which the server runs unless a
+	// statement before it failed; so a stale closed period must fail on the
+	// server: the check divides by zero when the setting differs from what
+	// this transaction was told.
 	checkClosed := t.closedSeen != nil && !t.closedLocked
 	if checkClosed {
-		b.Queue(t.s.sql(`SELECT value FROM {schema}.settings WHERE name = 'closed_through' FOR SHARE`))
+		b.Queue(t.s.sql(`SELECT 1 / (value = $1)::int FROM {schema}.settings WHERE name = 'closed_through' FOR SHARE`), *t.closedSeen)
 	}
 	b.Queue("COMMIT")
 	err := t.pgx(func(c *pgx.Conn) error {
@@ -446,13 +451,13 @@ func (t *tx) commit(ctx context.Context) error {
 			}
 		}
 		if checkClosed {
-			var now string
-			if err := br.QueryRow().Scan(&now); err != nil && !errors.Is(err, pgx.ErrNoRows) {
+			if _, err := br.Exec(); err != nil {
+				var pe *pgconn.PgError
+				if errors.As(err, &pe) && pe.Code == codeDivisionByZero {
+					t.s.forgetClosed()
+					return errStaleClosed
+				}
 				return err
-			}
-			if now != *t.closedSeen {
-				t.s.cacheClosed(now)
-				return errStaleClosed
 			}
 		}
 		tag, err := br.Exec()
