@@ -76,6 +76,16 @@ var invariants = []struct{ name, query string }{
 			WHERE p.provider = b.provider AND p.currency = b.currency AND p.automatic AND p.created_at >= b.available_on
 			ORDER BY p.created_at, p.id COLLATE "C" LIMIT 1), '') AS id) r
 		WHERE b.payout_derived AND b.payout_id <> r.id ORDER BY b.id COLLATE "C"`},
+	// A converted movement's two sides (ledger/fx.go): another currency,
+	// the same direction, and a converted payment's booking conversion.
+	{"conversion_sides_consistent", `SELECT subject, detail FROM (
+		SELECT 'balance transaction ' || id AS subject, 'presented ' || presentment_amount || ' ' || presentment_currency ||
+			', settled ' || amount || ' ' || currency AS detail, 1 AS k, id AS id
+		FROM {schema}.balance_transactions WHERE presentment_currency <> '' AND (presentment_currency = currency
+			OR presentment_amount = 0 OR (presentment_amount < 0) <> (amount < 0))
+		UNION ALL SELECT 'payment ' || id, 'settles in ' || settlement_currency || ' with a settled amount of ' || settled, 2, id
+		FROM {schema}.payments WHERE settlement_currency <> '' AND (settlement_currency = currency OR settled <= 0)) v
+		ORDER BY k, id COLLATE "C"`},
 	{"posts_a_pending_entry", `SELECT 'entry ' || e.id, 'posts entry ' || e.pending_of || ' which is not a pending entry resolved by it'
 		FROM {schema}.entries e LEFT JOIN {schema}.entries p ON p.id = e.pending_of
 		WHERE e.pending_of IS NOT NULL AND (p.id IS NULL OR p.phase <> 'pending' OR p.resolved_by IS DISTINCT FROM e.id)

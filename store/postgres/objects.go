@@ -8,6 +8,8 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/shopspring/decimal"
+
 	"github.com/settlehq/settle/ledger"
 )
 
@@ -50,17 +52,23 @@ type paymentRow struct {
 	PendingEntryID sql.NullInt64  `db:"pending_entry_id"`
 	CreatedAt      int64          `db:"created_at"`
 	UpdatedAt      int64          `db:"updated_at"`
+	// The booking conversion of a payment settled in another currency.
+	SettlementCurrency string `db:"settlement_currency"`
+	Settled            int64  `db:"settled"`
+	Unwound            int64  `db:"unwound"`
 }
 
 const paymentCols = `id, provider, provider_ref, currency, customer, description, metadata, capture_method, status,
-	authorized, captured, refunded, disputed, fees, pending_entry_id, created_at, updated_at`
+	authorized, captured, refunded, disputed, fees, pending_entry_id, created_at, updated_at,
+	settlement_currency, settled, unwound`
 
 func (r *paymentRow) payment() (*ledger.Payment, error) {
 	p := &ledger.Payment{ID: r.ID, Provider: r.Provider, ProviderRef: r.ProviderRef, Currency: r.Currency,
 		Customer: r.Customer, Description: r.Description, CaptureMethod: r.CaptureMethod,
 		Status: ledger.PaymentStatus(r.Status), Authorized: r.Authorized, Captured: r.Captured, Refunded: r.Refunded,
 		Disputed: r.Disputed, Fees: r.Fees, PendingEntryID: r.PendingEntryID.Int64,
-		CreatedAt: fromTS(r.CreatedAt), UpdatedAt: fromTS(r.UpdatedAt)}
+		CreatedAt: fromTS(r.CreatedAt), UpdatedAt: fromTS(r.UpdatedAt),
+		SettlementCurrency: r.SettlementCurrency, Settled: r.Settled, Unwound: r.Unwound}
 	var err error
 	p.Metadata, err = fromMeta(r.Metadata)
 	return p, err
@@ -88,8 +96,10 @@ func (t *tx) SavePayment(ctx context.Context, p *ledger.Payment) error {
 	}
 	if t.isLocked("payment", p.ID) {
 		_, err = t.exec(ctx, `UPDATE {schema}.payments SET provider_ref = $2, status = $3, authorized = $4, captured = $5,
-			refunded = $6, disputed = $7, fees = $8, updated_at = $9 WHERE id = $1`,
-			p.ID, p.ProviderRef, string(p.Status), p.Authorized, p.Captured, p.Refunded, p.Disputed, p.Fees, updated)
+			refunded = $6, disputed = $7, fees = $8, updated_at = $9, settlement_currency = $10, settled = $11, unwound = $12
+			WHERE id = $1`,
+			p.ID, p.ProviderRef, string(p.Status), p.Authorized, p.Captured, p.Refunded, p.Disputed, p.Fees, updated,
+			p.SettlementCurrency, p.Settled, p.Unwound)
 		return err
 	}
 	md, err := meta(p.Metadata)
@@ -97,9 +107,10 @@ func (t *tx) SavePayment(ctx context.Context, p *ledger.Payment) error {
 		return err
 	}
 	_, err = t.exec(ctx, `INSERT INTO {schema}.payments (`+paymentCols+`)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)`,
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20)`,
 		p.ID, p.Provider, p.ProviderRef, p.Currency, p.Customer, p.Description, md, p.CaptureMethod, string(p.Status),
-		p.Authorized, p.Captured, p.Refunded, p.Disputed, p.Fees, nullID(p.PendingEntryID), created, updated)
+		p.Authorized, p.Captured, p.Refunded, p.Disputed, p.Fees, nullID(p.PendingEntryID), created, updated,
+		p.SettlementCurrency, p.Settled, p.Unwound)
 	if err == nil {
 		t.markLocked("payment", p.ID)
 	}
@@ -313,18 +324,30 @@ type btRow struct {
 	PayoutID             string         `db:"payout_id"`
 	AvailableOnEstimated bool           `db:"available_on_estimated"`
 	PayoutDerived        bool           `db:"payout_derived"`
+	PresentmentAmount    int64          `db:"presentment_amount"`
+	PresentmentCurrency  string         `db:"presentment_currency"`
+	ExchangeRate         string         `db:"exchange_rate"`
+	SettlementEstimated  bool           `db:"settlement_estimated"`
 }
 
 const btCols = `id, provider, entry_id, type, reporting_category, source_type, source_id, source_ref, payment_id,
 	amount, fee, net, fee_details, currency, status, description, created, available_on, payout_id,
-	available_on_estimated, payout_derived`
+	available_on_estimated, payout_derived, presentment_amount, presentment_currency, exchange_rate, settlement_estimated`
 
 func (r *btRow) bt() (*ledger.BalanceTransaction, error) {
 	b := &ledger.BalanceTransaction{ID: r.ID, Provider: r.Provider, EntryID: r.EntryID, Type: r.Type,
 		ReportingCategory: r.ReportingCategory, SourceType: r.SourceType, SourceID: r.SourceID, SourceRef: r.SourceRef,
 		PaymentID: r.PaymentID, Amount: r.Amount, Fee: r.Fee, Net: r.Net, Currency: r.Currency, Status: r.Status,
 		Description: r.Description, Created: fromTS(r.Created), AvailableOn: fromTS(r.AvailableOn), PayoutID: r.PayoutID,
-		AvailableOnEstimated: r.AvailableOnEstimated, PayoutDerived: r.PayoutDerived}
+		AvailableOnEstimated: r.AvailableOnEstimated, PayoutDerived: r.PayoutDerived,
+		PresentmentAmount: r.PresentmentAmount, PresentmentCurrency: r.PresentmentCurrency,
+		SettlementEstimated: r.SettlementEstimated}
+	if r.ExchangeRate != "" {
+		var err error
+		if b.ExchangeRate, err = decimal.NewFromString(r.ExchangeRate); err != nil {
+			return nil, fmt.Errorf("balance transaction %s: exchange rate %q: %w", r.ID, r.ExchangeRate, err)
+		}
+	}
 	if r.FeeDetails.Valid && r.FeeDetails.String != "" {
 		if err := json.Unmarshal([]byte(r.FeeDetails.String), &b.FeeDetails); err != nil {
 			return nil, fmt.Errorf("balance transaction %s: fee_details: %w", r.ID, err)
@@ -345,13 +368,9 @@ func (t *tx) BalanceTransaction(ctx context.Context, id string) (*ledger.Balance
 
 // InsertBalanceTransaction writes a balance transaction.
 func (t *tx) InsertBalanceTransaction(ctx context.Context, b *ledger.BalanceTransaction) error {
-	var details any
-	if len(b.FeeDetails) > 0 {
-		js, err := json.Marshal(b.FeeDetails)
-		if err != nil {
-			return err
-		}
-		details = string(js)
+	details, err := feeDetails(b.FeeDetails)
+	if err != nil {
+		return err
 	}
 	created, err := storeTS("created", b.Created)
 	if err != nil {
@@ -362,11 +381,50 @@ func (t *tx) InsertBalanceTransaction(ctx context.Context, b *ledger.BalanceTran
 		return err
 	}
 	_, err = t.exec(ctx, `INSERT INTO {schema}.balance_transactions (`+btCols+`)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21)`,
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21,
+		$22, $23, $24, $25)`,
 		b.ID, b.Provider, b.EntryID, b.Type, b.ReportingCategory, b.SourceType, b.SourceID, b.SourceRef, b.PaymentID,
 		b.Amount, b.Fee, b.Net, details, b.Currency, b.Status, b.Description, created, avail, b.PayoutID,
-		b.AvailableOnEstimated, b.PayoutDerived)
+		b.AvailableOnEstimated, b.PayoutDerived, b.PresentmentAmount, b.PresentmentCurrency, rateText(b.ExchangeRate),
+		b.SettlementEstimated)
 	return err
+}
+
+// UpdateBalanceTransaction rewrites a balance transaction's settlement
+// figures and payout (ledger.AdoptSettlement). The ledger read the
+// transaction first in this transaction, which locked its row.
+func (t *tx) UpdateBalanceTransaction(ctx context.Context, b *ledger.BalanceTransaction) error {
+	details, err := feeDetails(b.FeeDetails)
+	if err != nil {
+		return err
+	}
+	_, err = t.exec(ctx, `UPDATE {schema}.balance_transactions SET currency = $2, amount = $3, fee = $4, net = $5,
+		fee_details = $6, presentment_amount = $7, presentment_currency = $8, exchange_rate = $9,
+		settlement_estimated = $10, payout_id = $11 WHERE id = $1`,
+		b.ID, b.Currency, b.Amount, b.Fee, b.Net, details, b.PresentmentAmount, b.PresentmentCurrency,
+		rateText(b.ExchangeRate), b.SettlementEstimated, b.PayoutID)
+	return err
+}
+
+// feeDetails encodes fee details as JSON text for a JSONB column, or NULL
+// when there are none.
+func feeDetails(ds []ledger.FeeDetail) (any, error) {
+	if len(ds) == 0 {
+		return nil, nil
+	}
+	js, err := json.Marshal(ds)
+	if err != nil {
+		return nil, err
+	}
+	return string(js), nil
+}
+
+// rateText encodes an exchange rate exactly, "" for none.
+func rateText(d decimal.Decimal) string {
+	if d.IsZero() {
+		return ""
+	}
+	return d.String()
 }
 
 // SetBalanceTransactionStatus changes a balance transaction's status.

@@ -208,3 +208,22 @@ CREATE VIEW {schema}.entry_postings AS
 -- The row exists from the start so that writers can lock it (FOR SHARE)
 -- while they check a date against it, and closing a period waits for them.
 INSERT INTO {schema}.settings (name, value) VALUES ('closed_through', '');
+
+-- migration: 2
+-- Money across currencies (ledger/fx.go), as the SQLite store's migration 8.
+-- A balance transaction keeps its presentment side beside its settlement
+-- side: presentment_amount, signed as amount, in presentment_currency (''
+-- when not converted), and the exchange rate as an exact decimal string
+-- ('' when none). settlement_estimated marks a conversion at the payment's
+-- booking rate that the provider's settlement replaces. A converted payment
+-- keeps its booking conversion: the settlement currency and amount of its
+-- capture, and the presentment units since taken back across it.
+ALTER TABLE {schema}.balance_transactions
+    ADD COLUMN presentment_amount BIGINT NOT NULL DEFAULT 0,
+    ADD COLUMN presentment_currency TEXT COLLATE "C" NOT NULL DEFAULT '',
+    ADD COLUMN exchange_rate TEXT COLLATE "C" NOT NULL DEFAULT '',
+    ADD COLUMN settlement_estimated BOOLEAN NOT NULL DEFAULT false;
+ALTER TABLE {schema}.payments
+    ADD COLUMN settlement_currency TEXT COLLATE "C" NOT NULL DEFAULT '',
+    ADD COLUMN settled BIGINT NOT NULL DEFAULT 0,
+    ADD COLUMN unwound BIGINT NOT NULL DEFAULT 0;

@@ -42,6 +42,7 @@ func Run(t *testing.T, open Opener) {
 		{"RunsAndExceptions", testRunsAndExceptions},
 		{"FixCommitsWithItsException", testFixCommitsWithItsException},
 		{"Settings", testSettings},
+		{"MoneyAcrossCurrencies", testMoneyAcrossCurrencies},
 	} {
 		t.Run(c.name, func(t *testing.T) { c.test(t, open) })
 	}
