@@ -158,7 +158,6 @@ func TestConcurrentCaptureRefund(t *testing.T) {
 	if got := bal("assets:bank:ops"); got != hot {
 		t.Errorf("hot account %d, want %d", got, hot)
 	}
-	e := &suiteEnv{ctx: ctx, l: l}
-	e.verify(t)
+	verifyBooks(t, ctx, l)
 	t.Logf("%d captures, %d refunded in total, %d hot entries, %d shared keys", len(captured), totalRefunded, hot, len(replays))
 }

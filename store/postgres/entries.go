@@ -53,7 +53,10 @@ func (t *tx) insertEntry(ctx context.Context, e *ledger.Entry) (bool, error) {
 	if err != nil {
 		return false, err
 	}
-	recorded := t.s.now().UTC()
+	recorded := e.RecordedAt // the ledger's clock, else the store's
+	if recorded.IsZero() {
+		recorded = t.s.now().UTC()
+	}
 	args := []any{e.Key, e.Hash, string(e.Phase), occurred, ts(recorded), e.Description, md,
 		e.Source.Provider, e.Source.Type, e.Source.ID, e.Source.Ref, nullID(e.Reverses), nullID(e.PendingOf), expires,
 		accounts, currencies, amounts}
@@ -204,7 +207,7 @@ func (t *tx) copyEntries(ctx context.Context, es []*ledger.Entry) error {
 	if err != nil {
 		return err
 	}
-	recorded := t.s.now().UTC()
+	now := t.s.now().UTC()
 	entryRows := make([][]any, len(es))
 	for i, e := range es {
 		occurred, err := storeTS("occurred_at", e.OccurredAt)
@@ -222,6 +225,10 @@ func (t *tx) copyEntries(ctx context.Context, es []*ledger.Entry) error {
 		accounts, currencies, amounts, err := t.postingArrays(ctx, e.Postings)
 		if err != nil {
 			return err
+		}
+		recorded := e.RecordedAt // the ledger's clock, else the store's
+		if recorded.IsZero() {
+			recorded = now
 		}
 		e.ID, e.RecordedAt = ids[i], recorded
 		entryRows[i] = []any{e.ID, e.Key, e.Hash, string(e.Phase), occurred, ts(recorded), e.Description, md,

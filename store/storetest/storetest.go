@@ -39,10 +39,12 @@ func Run(t *testing.T, open Opener) {
 		{"ConcurrentWriters", testConcurrentWriters},
 		{"BatchedPosting", testBatchedPosting},
 		{"Records", testRecords},
+		{"RecordOccurrencesAndUpdates", testRecordOccurrencesAndUpdates},
 		{"RunsAndExceptions", testRunsAndExceptions},
 		{"FixCommitsWithItsException", testFixCommitsWithItsException},
 		{"Settings", testSettings},
 		{"MoneyAcrossCurrencies", testMoneyAcrossCurrencies},
+		{"Ledger", testLedger},
 	} {
 		t.Run(c.name, func(t *testing.T) { c.test(t, open) })
 	}

@@ -1,4 +1,4 @@
-package postgres
+package storetest
 
 import (
 	"context"
@@ -14,18 +14,13 @@ import (
 	"github.com/settlehq/settle/ledger"
 )
 
-func TestLedgerLifecycle(t *testing.T) {
-	runLedgerSuite(t, func(t *testing.T) ledger.Store { return openTest(t, nil) })
-}
-
-// runLedgerSuite runs a representative set of the ledger's operations
+// testLedger runs a representative set of the ledger's operations
 // against the store open returns, and checks what the ledger promises:
 // authorize, partial capture, refunds up to what was captured, disputes,
 // payouts, replays and conflicting replays, batches, pending entries,
 // reversals, savepoints, exact times, overflow, Verify and point-in-time
-// balances. It depends on nothing but ledger, so that it can move into the
-// shared conformance suite (store/storetest) as it is.
-func runLedgerSuite(t *testing.T, open func(t *testing.T) ledger.Store) {
+// balances. It came with the PostgreSQL store, whose first tests it was.
+func testLedger(t *testing.T, open Opener) {
 	for _, tc := range []struct {
 		name string
 		run  func(t *testing.T, e *suiteEnv)
@@ -71,8 +66,6 @@ type suiteEnv struct {
 	l     *ledger.Ledger
 	clock *suiteClock
 }
-
-func dec(s string) decimal.Decimal { return decimal.RequireFromString(s) }
 
 // result holds a call's results for must.
 type result[T any] struct {
