@@ -27,6 +27,7 @@ import (
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
+	neturl "net/url"
 	"regexp"
 	"strings"
 	"sync"
@@ -59,6 +60,9 @@ var (
 	// driver (github.com/jackc/pgx/v5/stdlib), which the store needs for
 	// COPY.
 	ErrDriver = errors.New("postgres: the database is not opened with the pgx driver")
+	// ErrNoSchema is a schema that does not hold settle's tables, opened
+	// with Options.MustExist.
+	ErrNoSchema = errors.New("postgres: no settle schema in the database")
 	// ErrSchemaName is an Options.Schema that is not a plain lowercase SQL
 	// identifier.
 	ErrSchemaName = errors.New("postgres: invalid schema name")
@@ -79,6 +83,10 @@ type Options struct {
 	// MaxAttempts bounds how often a conflicting write transaction is run:
 	// DefaultMaxAttempts if zero.
 	MaxAttempts int
+	// MustExist refuses a schema that settle has not created yet
+	// (ErrNoSchema) instead of creating it, so that a mistyped URL or
+	// schema is not taken for empty books.
+	MustExist bool
 }
 
 // Store is a ledger.Store on PostgreSQL.
@@ -116,10 +124,22 @@ var bindOnce sync.Once
 
 func bindDollar() { bindOnce.Do(func() { sqlx.BindDriver(driverName, sqlx.DOLLAR) }) }
 
-// Open connects to the PostgreSQL database at url (postgres://…), creates
-// or migrates the store's schema, and returns a Store that owns the
-// connection pool.
+// Open connects to the PostgreSQL database at url (postgres://… or
+// postgresql://…), creates or migrates the store's schema, and returns a
+// Store that owns the connection pool. A "schema" parameter in the URL
+// names the schema when opts does not (postgres://host/db?schema=books).
 func Open(ctx context.Context, url string, opts *Options) (*Store, error) {
+	url, schema, err := splitSchema(url)
+	if err != nil {
+		return nil, err
+	}
+	if schema != "" && (opts == nil || opts.Schema == "") {
+		o := Options{}
+		if opts != nil {
+			o = *opts
+		}
+		o.Schema, opts = schema, &o
+	}
 	pool, err := pgxpool.New(ctx, url)
 	if err != nil {
 		return nil, fmt.Errorf("postgres: %w", err)
@@ -177,10 +197,53 @@ func New(ctx context.Context, db *sql.DB, opts *Options) (*Store, error) {
 	s := &Store{db: sqlx.NewDb(db, driverName), schema: o.Schema, quoted: pgx.Identifier{o.Schema}.Sanitize(),
 		now: o.Now, log: o.Logger, attempts: o.MaxAttempts,
 		accounts: map[string]int64{}, names: map[int64]string{}}
+	if o.MustExist {
+		v, err := s.schemaVersion(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("postgres: reading the schema version: %w", err)
+		}
+		if v == 0 {
+			return nil, fmt.Errorf("%w: schema %s", ErrNoSchema, s.schema)
+		}
+	}
 	if err := s.migrate(ctx); err != nil {
 		return nil, err
 	}
 	return s, nil
+}
+
+// Empty reports whether the store holds no books: no accounts, entries,
+// idempotent requests, imported files or reconciliation runs (settings
+// aside).
+func (s *Store) Empty(ctx context.Context) (bool, error) {
+	var used bool
+	err := s.db.QueryRowContext(ctx, s.sql(`SELECT EXISTS (SELECT 1 FROM {schema}.accounts) OR EXISTS (SELECT 1 FROM {schema}.entries)
+		OR EXISTS (SELECT 1 FROM {schema}.requests) OR EXISTS (SELECT 1 FROM {schema}.imports)
+		OR EXISTS (SELECT 1 FROM {schema}.recon_runs)`)).Scan(&used)
+	return !used, translate(err)
+}
+
+// splitSchema takes the "schema" parameter out of a URL: it is settle's,
+// and PostgreSQL would refuse it as an unknown setting.
+func splitSchema(raw string) (string, string, error) {
+	u, err := neturl.Parse(raw)
+	if err != nil || (u.Scheme != "postgres" && u.Scheme != "postgresql") {
+		return raw, "", nil // a keyword/value string: pgx parses it
+	}
+	q := u.Query()
+	schema := q.Get("schema")
+	if schema == "" {
+		return raw, "", nil
+	}
+	q.Del("schema")
+	u.RawQuery = q.Encode()
+	return u.String(), schema, nil
+}
+
+// IsURL reports whether s names a PostgreSQL database (postgres:// or
+// postgresql://) rather than a file.
+func IsURL(s string) bool {
+	return strings.HasPrefix(s, "postgres://") || strings.HasPrefix(s, "postgresql://")
 }
 
 var schemaName = regexp.MustCompile(`^[a-z_][a-z0-9_]{0,62}$`)
