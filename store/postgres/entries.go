@@ -61,6 +61,18 @@ func (t *tx) insertEntry(ctx context.Context, e *ledger.Entry) (bool, error) {
 		e.Source.Provider, e.Source.Type, e.Source.ID, e.Source.Ref, nullID(e.Reverses), nullID(e.PendingOf), expires,
 		accounts, currencies, amounts}
 	var id int64
+	if t.raw == nil {
+		// A caller's transaction, begun by the caller.
+		err = t.queryRow(ctx, insertEntrySQL, args...).Scan(&id)
+		if errors.Is(err, sql.ErrNoRows) {
+			return false, nil
+		}
+		if err != nil {
+			return false, t.fail(err)
+		}
+		e.ID, e.RecordedAt = id, recorded
+		return true, t.addPostings(e.Phase, accounts, currencies, amounts)
+	}
 	err = t.pgx(func(c *pgx.Conn) error {
 		if t.begun {
 			return c.QueryRow(ctx, t.s.sql(insertEntrySQL), args...).Scan(&id)
@@ -137,7 +149,7 @@ const copyFrom = 16
 // unique violation, and the transaction runs again.
 func (t *tx) InsertEntries(ctx context.Context, es []*ledger.Entry) (map[int]*ledger.Entry, error) {
 	existing := map[int]*ledger.Entry{}
-	if len(es) < copyFrom {
+	if len(es) < copyFrom || t.raw == nil { // no COPY in a caller's database/sql transaction
 		for i, e := range es {
 			ok, err := t.insertEntry(ctx, e)
 			if err != nil {

@@ -29,9 +29,13 @@ var (
 // once per account and currency before any balance read and at commit.
 type tx struct {
 	s     *Store
-	c     *sqlx.Conn
+	c     conn
+	raw   *sqlx.Conn // the connection, for pgx's COPY and pipelines; nil in a caller's transaction (InTx)
 	write bool
 	begun bool // BEGIN was sent
+	// callers is set in a caller's transaction (InTx): the closed period
+	// is always read under its lock, never from the store's cache.
+	callers bool
 
 	// closedSeen is the closed period ClosedThrough answered from the
 	// store's cache, checked again at commit; closedLocked is set once the
@@ -59,8 +63,18 @@ type delta struct{ posted, pending int64 }
 
 type scopeKey struct{ provider, currency string }
 
+// conn is what a transaction runs its statements on: the store's own
+// connection (*sqlx.Conn) or a caller's transaction (*sqlx.Tx).
+type conn interface {
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+	GetContext(ctx context.Context, dest any, query string, args ...any) error
+	SelectContext(ctx context.Context, dest any, query string, args ...any) error
+}
+
 func newTx(s *Store, c *sqlx.Conn, write bool) *tx {
-	return &tx{s: s, c: c, write: write, begun: !write, newAccounts: map[string]int64{}, deltas: map[balKey]delta{},
+	return &tx{s: s, c: c, raw: c, write: write, begun: !write, newAccounts: map[string]int64{}, deltas: map[balKey]delta{},
 		claims: map[string]bool{}, locked: map[string]bool{}, scopes: map[scopeKey]bool{}}
 }
 
@@ -152,9 +166,10 @@ func (t *tx) selectAll(ctx context.Context, dest any, query string, args ...any)
 	return t.fail(t.c.SelectContext(ctx, dest, t.s.sql(query), args...))
 }
 
-// pgx runs fn on the transaction's pgx connection, for COPY and pipelines.
+// pgx runs fn on the transaction's pgx connection, for COPY and
+// pipelines. Callers check t.raw first: a caller's transaction has none.
 func (t *tx) pgx(fn func(*pgx.Conn) error) error {
-	return t.fail(t.c.Raw(func(dc any) error { return fn(dc.(*stdlib.Conn).Conn()) }))
+	return t.fail(t.raw.Raw(func(dc any) error { return fn(dc.(*stdlib.Conn).Conn()) }))
 }
 
 // lockClause is the row lock a read takes in a write transaction: the
@@ -182,7 +197,7 @@ func (t *tx) accountID(ctx context.Context, name string) (int64, error) {
 	}
 	err := t.queryRow(ctx, `SELECT id FROM {schema}.accounts WHERE name = $1`, name).Scan(&id)
 	if err == nil {
-		t.s.cacheAccount(name, id)
+		t.cacheAccount(name, id)
 		return id, nil
 	}
 	if !errors.Is(err, sql.ErrNoRows) {
@@ -206,8 +221,16 @@ func (t *tx) accountID(ctx context.Context, name string) (int64, error) {
 	if err := t.queryRow(ctx, `SELECT id FROM {schema}.accounts WHERE name = $1`, name).Scan(&id); err != nil {
 		return 0, t.fail(err)
 	}
-	t.s.cacheAccount(name, id)
+	t.cacheAccount(name, id)
 	return id, nil
+}
+
+// cacheAccount remembers a committed account. In a caller's transaction
+// nothing is remembered: what it reads may be its own uncommitted rows.
+func (t *tx) cacheAccount(name string, id int64) {
+	if !t.callers {
+		t.s.cacheAccount(name, id)
+	}
 }
 
 func (s *Store) cacheAccount(name string, id int64) {
@@ -236,7 +259,7 @@ func (t *tx) accountName(ctx context.Context, id int64) (string, error) {
 		return "", t.fail(err)
 	}
 	if _, mine := t.newAccounts[name]; !mine {
-		t.s.cacheAccount(name, id)
+		t.cacheAccount(name, id)
 	}
 	return name, nil
 }
@@ -366,7 +389,7 @@ func (t *tx) SaveRequest(ctx context.Context, r *ledger.Request) error {
 // writes that checked against the old one. Without a cached value the
 // setting is read under that lock at once.
 func (t *tx) ClosedThrough(ctx context.Context) (time.Time, error) {
-	if t.write && !t.closedLocked {
+	if t.write && !t.closedLocked && !t.callers {
 		if v, ok := t.s.cachedClosed(); ok {
 			if t.closedSeen == nil {
 				t.closedSeen = &v
@@ -388,7 +411,7 @@ func (t *tx) ClosedThrough(ctx context.Context) (time.Time, error) {
 	}
 	if t.write {
 		t.closedLocked = true
-		if !t.closedSet {
+		if !t.closedSet && !t.callers {
 			t.s.cacheClosed(v)
 		}
 	}
