@@ -66,24 +66,15 @@ func ExampleStore_InTx() {
 }
 
 func TestExampleInCallersTransaction(t *testing.T) {
-	url := os.Getenv("SETTLE_TEST_POSTGRES")
-	if url == "" {
-		if os.Getenv("SETTLE_REQUIRE_TOOLS") == "1" {
-			t.Fatal("SETTLE_TEST_POSTGRES is not set and SETTLE_REQUIRE_TOOLS=1")
-		}
-		t.Skip("SETTLE_TEST_POSTGRES is not set")
-	}
+	url := serverURL(t)
 	ctx := context.Background()
 	db, err := sql.Open("pgx", url)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer db.Close()
-	schema := fmt.Sprintf("settle_example_%d", os.Getpid())
+	schema := testSchema(t, url)
 	orders := pgx.Identifier{schema, "orders"}.Sanitize()
-	drop := func() { db.ExecContext(ctx, "DROP SCHEMA IF EXISTS "+schema+" CASCADE") }
-	drop()
-	t.Cleanup(drop)
 	store, err := postgres.New(ctx, db, &postgres.Options{Schema: schema})
 	if err != nil {
 		t.Fatal(err)
