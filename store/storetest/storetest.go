@@ -45,6 +45,7 @@ func Run(t *testing.T, open Opener) {
 		{"Settings", testSettings},
 		{"MoneyAcrossCurrencies", testMoneyAcrossCurrencies},
 		{"Ledger", testLedger},
+		{"Lease", testLease},
 	} {
 		t.Run(c.name, func(t *testing.T) { c.test(t, open) })
 	}
