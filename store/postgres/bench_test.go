@@ -3,6 +3,8 @@ package postgres
 import (
 	"context"
 	"fmt"
+	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -62,4 +64,48 @@ func BenchmarkCapture(b *testing.B) {
 		n++
 	}
 	b.ReportMetric(float64(n)/b.Elapsed().Seconds(), "captures/s")
+}
+
+// BenchmarkConcurrentWriters posts one entry per transaction from 1, 2, 4
+// and 8 goroutines, each on its own connection and its own accounts (as
+// writers for different payments are), to show how throughput scales with
+// connections.
+func BenchmarkConcurrentWriters(b *testing.B) {
+	for _, conns := range []int{1, 2, 4, 8} {
+		b.Run(fmt.Sprintf("conns=%d", conns), func(b *testing.B) {
+			url := serverURL(b)
+			sep := "?"
+			if strings.Contains(url, "?") {
+				sep = "&"
+			}
+			s, err := Open(context.Background(), url+sep+"pool_max_conns="+fmt.Sprint(conns), &Options{Schema: testSchema(b)})
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer s.Close()
+			l := ledger.New(s, nil)
+			ctx := context.Background()
+			at := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+			b.ResetTimer()
+			var wg sync.WaitGroup
+			per := b.N/conns + 1
+			for w := range conns {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					for i := range per {
+						if _, err := l.PostEntry(ctx, ledger.EntryInput{Key: fmt.Sprint("w", w, "-", i), OccurredAt: at,
+							Postings: []ledger.PostingInput{
+								ledger.Debit(fmt.Sprintf("assets:receivables:w%d", w), "usd", "10.00"),
+								ledger.Credit(fmt.Sprintf("income:sales:w%d", w), "usd", "10.00")}}); err != nil {
+							b.Error(err)
+							return
+						}
+					}
+				}()
+			}
+			wg.Wait()
+			b.ReportMetric(float64(per*conns)/b.Elapsed().Seconds(), "entries/s")
+		})
+	}
 }
