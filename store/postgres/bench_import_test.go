@@ -24,7 +24,7 @@ func size(full int) int {
 }
 
 // BenchmarkImportAndLoad imports a generated Stripe itemized report of
-// 100,000 payments (about 1,075,000 rows; 1% under -short) into a fresh
+// 900,000 payments (about a million rows; 1% under -short) into a fresh
 // schema each round (rows/s to the commit, COPY through a staging table),
 // then streams the records back as reconciliation loads them (NoRaw) and
 // matches them against as many balance transactions (load+match pairs/s).
@@ -36,7 +36,7 @@ func BenchmarkImportAndLoad(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	if _, err := generate.Generate(generate.Options{Payments: size(100_000), PerDay: 5000}, generate.Output{ItemizedCSV: f}); err != nil {
+	if _, err := generate.Generate(generate.Options{Payments: size(900_000), PerDay: 30000}, generate.Output{ItemizedCSV: f}); err != nil {
 		b.Fatal(err)
 	}
 	f.Close()
