@@ -9,6 +9,7 @@ package app
 import (
 	"context"
 	"io/fs"
+	"time"
 
 	"github.com/settlehq/settle/bank"
 	"github.com/settlehq/settle/ledger"
@@ -29,6 +30,11 @@ type Store interface {
 	// Setting returns a named setting, or "" if it was never set.
 	Setting(ctx context.Context, name string) (string, error)
 	SetSetting(ctx context.Context, name, value string) error
+	// Lease takes or renews the named lease for holder until ttl from now
+	// and reports whether holder has it (it was free, expired, or
+	// holder's); a ttl ≤ 0 gives it up. Two servers on one database run
+	// the nightly job through it.
+	Lease(ctx context.Context, name, holder string, ttl time.Duration) (bool, error)
 }
 
 // fileMode is the mode of files the application writes beside a store

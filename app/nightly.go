@@ -4,8 +4,10 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"sync"
 	"time"
 
 	"github.com/settlehq/settle/importers"
@@ -18,6 +20,9 @@ import (
 // lastRunSetting is where the nightly job records the end of the last
 // window it completed, so a restarted server catches up from there.
 const lastRunSetting = "serve_last_run"
+
+// lastRunBySetting names the process (Nightly.Holder) that completed it.
+const lastRunBySetting = "serve_last_run_by"
 
 // Nightly is the job `settle serve` runs on its schedule.
 type Nightly struct {
@@ -41,6 +46,30 @@ type Nightly struct {
 	// Bank tunes the bank reconciliation that follows the providers' when
 	// bank statements were imported (holidays, tolerance); nil: defaults.
 	Bank *BankOptions
+	// Holder names this process in the job's lease (NightlyLease); default
+	// host name, process id and a random suffix.
+	Holder string
+	// LeaseTTL is how long the lease lasts unless renewed; it is renewed
+	// every third of it while a window runs. Default 10 minutes.
+	LeaseTTL time.Duration
+
+	holderOnce sync.Once
+	holder     string
+}
+
+// NightlyLease is the name of the lease a nightly window runs under: of
+// two servers on one database, one runs a window and the other skips it.
+const NightlyLease = "nightly"
+
+func (n *Nightly) holderName() string {
+	n.holderOnce.Do(func() {
+		n.holder = n.Holder
+		if n.holder == "" {
+			host, _ := os.Hostname()
+			n.holder = fmt.Sprintf("%s:%d:%08x", host, os.Getpid(), rand.Uint32())
+		}
+	})
+	return n.holder
 }
 
 // LastRun returns the end of the last completed window (for the scheduler).
@@ -52,14 +81,81 @@ func (n *Nightly) LastRun(ctx context.Context) (time.Time, error) {
 	return time.Parse(time.RFC3339Nano, v)
 }
 
-// Run does one night's work for window w: ingest the inbox, make due funds
+// Run does one night's work for window w, under the store's lease
+// NightlyLease: if another process holds it (another server on the same
+// database), or has completed the window meanwhile, Run skips the window
+// and returns nil. The lease is renewed while the window runs and given up
+// after; a server that dies holding it loses it after LeaseTTL, and the
+// next scheduled run catches up.
+func (n *Nightly) Run(ctx context.Context, w schedule.Window) error {
+	log := n.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	ttl := n.LeaseTTL
+	if ttl <= 0 {
+		ttl = 10 * time.Minute
+	}
+	holder := n.holderName()
+	got, err := n.Store.Lease(ctx, NightlyLease, holder, ttl)
+	if err != nil {
+		return fmt.Errorf("taking the nightly lease: %w", err)
+	}
+	if !got {
+		log.Info("another process holds the nightly lease; skipping the window", "to", w.To.Format(time.RFC3339))
+		return nil
+	}
+	defer func() {
+		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+		defer cancel()
+		if _, err := n.Store.Lease(rctx, NightlyLease, holder, 0); err != nil {
+			log.Warn("giving up the nightly lease", "err", err)
+		}
+	}()
+	last, err := n.LastRun(ctx)
+	if err != nil {
+		return err
+	}
+	by, err := n.Store.Setting(ctx, lastRunBySetting)
+	if err != nil {
+		return err
+	}
+	if !last.IsZero() && !last.Before(w.To) && by != holder {
+		log.Info("another process completed the window; skipping it", "to", w.To.Format(time.RFC3339), "by", by)
+		return nil
+	}
+	renewed := make(chan struct{})
+	stop := make(chan struct{})
+	go func() {
+		defer close(renewed)
+		tick := time.NewTicker(ttl / 3)
+		defer tick.Stop()
+		for {
+			select {
+			case <-stop:
+				return
+			case <-tick.C:
+				if ok, err := n.Store.Lease(ctx, NightlyLease, holder, ttl); err != nil || !ok {
+					log.Warn("renewing the nightly lease", "held", ok, "err", err)
+				}
+			}
+		}
+	}()
+	defer func() {
+		close(stop)
+		<-renewed
+	}()
+	return n.run(ctx, w)
+}
+
+// run does one night's work for window w: ingest the inbox, make due funds
 // available, expire authorizations, reconcile every provider over
 // [w.To − Lookback, w.To) widened to cover every provider record imported
 // since the last run whatever its date, write the reports to the outbox,
 // and record the window as done. A night that compared nothing (no
 // provider records and no ledger transactions in any window) still writes
 // its reports, then returns ErrNothingCompared.
-func (n *Nightly) Run(ctx context.Context, w schedule.Window) error {
+func (n *Nightly) run(ctx context.Context, w schedule.Window) error {
 	log := n.Logger
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
@@ -147,6 +243,9 @@ func (n *Nightly) Run(ctx context.Context, w schedule.Window) error {
 			return fmt.Errorf("writing reports to %s: %w", dir, err)
 		}
 		log.Info("reports written", "dir", dir)
+	}
+	if err := n.Store.SetSetting(ctx, lastRunBySetting, n.holderName()); err != nil {
+		return err
 	}
 	if err := n.Store.SetSetting(ctx, lastRunSetting, w.To.UTC().Format(time.RFC3339Nano)); err != nil {
 		return err

@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -73,7 +74,7 @@ never into real books.`,
 				return err
 			}
 			out := a.stdout
-			fmt.Fprintf(out, "settle demo — database %s\n\n", a.dbPath)
+			fmt.Fprintf(out, "settle demo — database %s\n\n", a.dbName())
 
 			const name = "testdata/demo/events.jsonl"
 			data, err := settle.DemoFS.ReadFile(name)
@@ -150,7 +151,7 @@ Where to look next:
   settle --db %[1]s report balance-transactions   the ledger in Stripe's itemized layout
   settle --db %[1]s export hledger                the books for hledger (or beancount)
   settle --db %[1]s balance --as-of 2026-11-05    the books as they stood that day
-`, a.dbPath)
+`, shellWord(a.dbName()))
 			return nil
 		},
 	}
@@ -169,7 +170,18 @@ func (a *cli) claimForDemo(ctx context.Context) error {
 	}
 	if !empty {
 		return fmt.Errorf("%s holds books the demo did not write; the demo adds sample data only to a new or empty database "+
-			"or its own (run settle demo without --db to use ./%s)", a.dbPath, demoDB)
+			"or its own (run settle demo without --db to use ./%s)", a.dbName(), demoDB)
 	}
 	return a.store.SetSetting(ctx, demoSetting, "sample data of settle demo")
+}
+
+// shellWord quotes s for a POSIX shell when it holds more than letters,
+// digits and -_./:@ (a PostgreSQL URL's ? and &).
+func shellWord(s string) string {
+	for _, r := range s {
+		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune("-_./:@", r)) {
+			return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+		}
+	}
+	return s
 }

@@ -17,7 +17,7 @@ func newInitCmd(a *cli) *cobra.Command {
 			if _, err := a.ledger(cmd.Context()); err != nil {
 				return err
 			}
-			fmt.Fprintf(a.stdout, "settle: database ready at %s\n", a.dbPath)
+			fmt.Fprintf(a.stdout, "settle: database ready at %s\n", a.dbName())
 			return nil
 		},
 	}

@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"net/url"
 	"os"
 	"os/signal"
 	"syscall"
@@ -17,7 +18,9 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/settlehq/settle/app"
 	"github.com/settlehq/settle/ledger"
+	"github.com/settlehq/settle/store/postgres"
 	"github.com/settlehq/settle/store/sqlite"
 )
 
@@ -50,6 +53,14 @@ type exitCodeError struct {
 func (e exitCodeError) Error() string { return e.err.Error() }
 func (e exitCodeError) Unwrap() error { return e.err }
 
+// store is what the commands need of a store: SQLite's or PostgreSQL's.
+type store interface {
+	app.Store
+	io.Closer
+	// Empty reports whether the store holds no books (settings aside).
+	Empty(ctx context.Context) (bool, error)
+}
+
 // cli holds what every subcommand shares: where the database is and the
 // ledger once opened.
 type cli struct {
@@ -61,7 +72,7 @@ type cli struct {
 	// now is the clock; tests replace it.
 	now func() time.Time
 
-	store *sqlite.Store
+	store store
 	books *ledger.Ledger
 	ran   bool // the command's own code started (so an error is not a usage error)
 
@@ -79,10 +90,33 @@ type cli struct {
 var creatingCommands = map[string]bool{"init": true, "record": true, "import": true, "demo": true}
 
 // ledger opens the database and returns the ledger. Only creatingCommands
-// create a missing database, and no command creates its folder.
+// create a missing database (or PostgreSQL schema), and no command creates
+// its folder.
 func (a *cli) ledger(ctx context.Context) (*ledger.Ledger, error) {
 	if a.books != nil {
 		return a.books, nil
+	}
+	st, err := a.open(ctx)
+	if err != nil {
+		return nil, err
+	}
+	a.store = st
+	a.books = ledger.New(st, &ledger.Options{Now: a.now})
+	return a.books, nil
+}
+
+// open opens the store --db names: PostgreSQL for a postgres:// or
+// postgresql:// URL, else a SQLite file.
+func (a *cli) open(ctx context.Context) (store, error) {
+	if postgres.IsURL(a.dbPath) {
+		st, err := postgres.Open(ctx, a.dbPath, &postgres.Options{MustExist: !a.createsDB})
+		if errors.Is(err, postgres.ErrNoSchema) {
+			return nil, fmt.Errorf("%w at %s; run settle init, or check --db or $SETTLE_DB", err, a.dbName())
+		}
+		if err != nil {
+			return nil, fmt.Errorf("%w\n(check --db or $SETTLE_DB)", err)
+		}
+		return st, nil
 	}
 	opts := &sqlite.Options{LockTimeout: a.lockTimeout, Mode: a.fileMode(), MustExist: !a.createsDB,
 		OnLockWait: func(w sqlite.LockWait) {
@@ -99,9 +133,17 @@ func (a *cli) ledger(ctx context.Context) (*ledger.Ledger, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%w\n(check --db or $SETTLE_DB)", err)
 	}
-	a.store = st
-	a.books = ledger.New(st, &ledger.Options{Now: a.now})
-	return a.books, nil
+	return st, nil
+}
+
+// dbName is --db as settle prints it: a URL without its password.
+func (a *cli) dbName() string {
+	if postgres.IsURL(a.dbPath) {
+		if u, err := url.Parse(a.dbPath); err == nil {
+			return u.Redacted()
+		}
+	}
+	return a.dbPath
 }
 
 // fileMode is the permission of the files settle creates: the database and
@@ -136,13 +178,15 @@ func newRoot(a *cli) *cobra.Command {
 journal entries, imports payment providers' exports, reconciles the two, and
 writes reports accountants can open.
 
-The database is ./settle.db, or $SETTLE_DB, or --db. init, record, import and
-demo create it (not its folder); other commands need it to exist. Files settle
+The database is ./settle.db, or $SETTLE_DB, or --db: a SQLite file, or a
+PostgreSQL URL (postgres://user@host:5432/db, tables in schema "settle" or the
+URL's ?schema=). init, record, import and demo create it (a file, not its
+folder; a schema, not the database); other commands need it to exist. Files settle
 creates (the database, --out reports and exports) are readable by their owner
 only, or by the group too with --group-readable.
 
-A write waits for another settle process writing the same database for up to
---lock-timeout, and says so once.`,
+A write to a SQLite file waits for another settle process writing it for up to
+--lock-timeout, and says so once. On PostgreSQL many processes write at once.`,
 		Example: `  settle demo                       # see the whole pipeline on sample data
   settle record events.jsonl         # record payment events
   settle balance assets:stripe       # balances of an account and its subaccounts
@@ -158,7 +202,8 @@ A write waits for another settle process writing the same database for up to
 			a.createsDB = creatingCommands[top.Name()]
 		},
 	}
-	root.PersistentFlags().StringVar(&a.dbPath, "db", defaultDB(), "SQLite database file (default $SETTLE_DB or ./settle.db)")
+	root.PersistentFlags().StringVar(&a.dbPath, "db", defaultDB(),
+		"SQLite database file, or a PostgreSQL URL postgres://user@host/db[?schema=name] (default $SETTLE_DB or ./settle.db)")
 	root.PersistentFlags().DurationVar(&a.lockTimeout, "lock-timeout", sqlite.DefaultLockTimeout,
 		"how long a write waits while another process writes the database (0: fail at once)")
 	root.PersistentFlags().BoolVar(&a.groupReadable, "group-readable", false, "create files readable by the group too (0640, not 0600)")

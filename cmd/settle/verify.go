@@ -29,7 +29,7 @@ was resolved at most once. Prints each violation and exits 1 if there is any.`,
 				fmt.Fprintln(a.stdout, v)
 			}
 			if len(vs) > 0 {
-				return fmt.Errorf("%d invariant violations found in %s", len(vs), a.dbPath)
+				return fmt.Errorf("%d invariant violations found in %s", len(vs), a.dbName())
 			}
 			fmt.Fprintln(a.stdout, "ok: every invariant holds")
 			return nil

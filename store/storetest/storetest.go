@@ -40,11 +40,15 @@ func Run(t *testing.T, open Opener) {
 		{"ConcurrentWriters", testConcurrentWriters},
 		{"BatchedPosting", testBatchedPosting},
 		{"Records", testRecords},
+		{"RecordOccurrencesAndUpdates", testRecordOccurrencesAndUpdates},
 		{"RunsAndExceptions", testRunsAndExceptions},
 		{"ExceptionPaging", testExceptionPaging},
 		{"FixCommitsWithItsException", testFixCommitsWithItsException},
 		{"Settings", testSettings},
 		{"BankStatements", testBankStatements},
+		{"MoneyAcrossCurrencies", testMoneyAcrossCurrencies},
+		{"Ledger", testLedger},
+		{"Lease", testLease},
 	} {
 		t.Run(c.name, func(t *testing.T) { c.test(t, open) })
 	}

@@ -1,0 +1,79 @@
+package postgres
+
+import (
+	"context"
+	"database/sql"
+	"time"
+
+	"github.com/settlehq/settle/ledger"
+)
+
+// prefixFilter matches an account name or its subaccounts; $1 and $2 are
+// the name and the name followed by ':'. Names sort bytewise (COLLATE "C"),
+// as Go and the SQLite store sort them.
+const prefixFilter = `($1 = '' OR a.name = $1 OR starts_with(a.name, $2))`
+
+// Balances returns maintained balances.
+func (t *tx) Balances(ctx context.Context, prefix string) ([]ledger.Balance, error) {
+	if err := t.flush(ctx); err != nil {
+		return nil, err
+	}
+	return t.balances(ctx, `SELECT a.name, a.type, b.currency, b.posted, b.pending FROM {schema}.balances b
+		JOIN {schema}.accounts a ON a.id = b.account_id WHERE `+prefixFilter+` AND (b.posted <> 0 OR b.pending <> 0)
+		ORDER BY a.name COLLATE "C", b.currency COLLATE "C"`, prefix, prefix+":")
+}
+
+// BalancesAsOf sums in SQL the postings of the posted entries that
+// occurred at or before asOf. A sum beyond 64 bits fails the cast
+// (ledger.ErrInvalidAmount) rather than wrapping.
+func (t *tx) BalancesAsOf(ctx context.Context, prefix string, asOf time.Time) ([]ledger.Balance, error) {
+	return t.balances(ctx, `SELECT a.name, a.type, p.currency, SUM(p.amount)::bigint, 0::bigint
+		FROM {schema}.entries e CROSS JOIN LATERAL unnest(e.account_ids, e.currencies, e.amounts) AS p (account_id, currency, amount)
+		JOIN {schema}.accounts a ON a.id = p.account_id
+		WHERE e.phase = 'posted' AND e.occurred_at <= $3 AND `+prefixFilter+`
+		GROUP BY a.name, a.type, p.currency HAVING SUM(p.amount) <> 0
+		ORDER BY a.name COLLATE "C", p.currency COLLATE "C"`, prefix, prefix+":", ts(asOf))
+}
+
+func (t *tx) balances(ctx context.Context, query string, args ...any) ([]ledger.Balance, error) {
+	rows, err := t.query(ctx, query, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []ledger.Balance
+	for rows.Next() {
+		var b ledger.Balance
+		var typ string
+		if err := rows.Scan(&b.Account, &typ, &b.Currency, &b.Posted, &b.Pending); err != nil {
+			return nil, t.fail(err)
+		}
+		b.Type = ledger.AccountType(typ)
+		out = append(out, b)
+	}
+	return out, t.fail(rows.Err())
+}
+
+// Accounts lists every account by name.
+func (t *tx) Accounts(ctx context.Context) ([]ledger.Account, error) {
+	rows, err := t.query(ctx, `SELECT id, name, type, metadata FROM {schema}.accounts ORDER BY name COLLATE "C"`)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []ledger.Account
+	for rows.Next() {
+		var a ledger.Account
+		var typ string
+		var md sql.NullString
+		if err := rows.Scan(&a.ID, &a.Name, &typ, &md); err != nil {
+			return nil, t.fail(err)
+		}
+		a.Type = ledger.AccountType(typ)
+		if a.Metadata, err = fromMeta(md); err != nil {
+			return nil, err
+		}
+		out = append(out, a)
+	}
+	return out, t.fail(rows.Err())
+}

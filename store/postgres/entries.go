@@ -1,0 +1,564 @@
+package postgres
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/settlehq/settle/ledger"
+)
+
+// InsertEntry writes an entry with its postings in one statement and notes
+// its balance changes. The entry's id comes from the database.
+func (t *tx) InsertEntry(ctx context.Context, e *ledger.Entry) error {
+	ok, err := t.insertEntry(ctx, e)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		return fmt.Errorf("entry key %q exists: %w", e.Key, ledger.ErrIdempotencyConflict)
+	}
+	return nil
+}
+
+// insertEntrySQL inserts an entry with its postings ($15–$17) and returns
+// its new id, or no row when the key is stored already; a concurrent
+// transaction inserting the same key makes it wait for that one to end.
+const insertEntrySQL = `INSERT INTO {schema}.entries (key, hash, phase, occurred_at, recorded_at, description, metadata,
+		source_provider, source_type, source_id, source_ref, reverses, pending_of, expires_at, account_ids, currencies, amounts)
+	VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)
+	ON CONFLICT (key) DO NOTHING RETURNING id`
+
+// insertEntry writes e unless its key is stored, and reports whether it
+// did. It sets e.ID and e.RecordedAt.
+func (t *tx) insertEntry(ctx context.Context, e *ledger.Entry) (bool, error) {
+	occurred, err := storeTS("occurred_at", e.OccurredAt)
+	if err != nil {
+		return false, err
+	}
+	expires, err := storeNullTS("expires_at", e.ExpiresAt)
+	if err != nil {
+		return false, err
+	}
+	md, err := meta(e.Metadata)
+	if err != nil {
+		return false, err
+	}
+	accounts, currencies, amounts, err := t.postingArrays(ctx, e.Postings)
+	if err != nil {
+		return false, err
+	}
+	recorded := e.RecordedAt // the ledger's clock, else the store's
+	if recorded.IsZero() {
+		recorded = t.s.now().UTC()
+	}
+	args := []any{e.Key, e.Hash, string(e.Phase), occurred, ts(recorded), e.Description, md,
+		e.Source.Provider, e.Source.Type, e.Source.ID, e.Source.Ref, nullID(e.Reverses), nullID(e.PendingOf), expires,
+		accounts, currencies, amounts}
+	var id int64
+	if t.raw == nil {
+		// A caller's transaction, begun by the caller.
+		err = t.queryRow(ctx, insertEntrySQL, args...).Scan(&id)
+		if errors.Is(err, sql.ErrNoRows) {
+			return false, nil
+		}
+		if err != nil {
+			return false, t.fail(err)
+		}
+		e.ID, e.RecordedAt = id, recorded
+		return true, t.addPostings(e.Phase, accounts, currencies, amounts)
+	}
+	err = t.pgx(func(c *pgx.Conn) error {
+		if t.begun {
+			return c.QueryRow(ctx, t.s.sql(insertEntrySQL), args...).Scan(&id)
+		}
+		// The transaction's first statement: BEGIN goes in the same
+		// round trip.
+		var b pgx.Batch
+		b.Queue(beginSQL)
+		b.Queue(t.s.sql(insertEntrySQL), args...)
+		br := c.SendBatch(ctx, &b)
+		if _, err := br.Exec(); err != nil {
+			br.Close()
+			return err
+		}
+		t.begun = true
+		err := br.QueryRow().Scan(&id)
+		if cerr := br.Close(); err == nil {
+			err = cerr
+		}
+		return err
+	})
+	if errors.Is(err, pgx.ErrNoRows) {
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	e.ID, e.RecordedAt = id, recorded
+	return true, t.addPostings(e.Phase, accounts, currencies, amounts)
+}
+
+// postingArrays returns the columns account_ids, currencies and amounts
+// of postings, creating missing accounts.
+func (t *tx) postingArrays(ctx context.Context, ps []ledger.Posting) ([]int64, []string, []int64, error) {
+	accounts := make([]int64, len(ps))
+	currencies := make([]string, len(ps))
+	amounts := make([]int64, len(ps))
+	for i, p := range ps {
+		var err error
+		if accounts[i], err = t.accountID(ctx, p.Account); err != nil {
+			return nil, nil, nil, err
+		}
+		currencies[i], amounts[i] = p.Currency, p.Amount
+	}
+	return accounts, currencies, amounts, nil
+}
+
+// addPostings adds written postings to the balance changes: posted or,
+// for a pending entry, pending.
+func (t *tx) addPostings(phase ledger.Phase, accounts []int64, currencies []string, amounts []int64) error {
+	for i := range accounts {
+		var err error
+		if phase == ledger.Pending {
+			err = t.addDelta(accounts[i], currencies[i], 0, amounts[i])
+		} else {
+			err = t.addDelta(accounts[i], currencies[i], amounts[i], 0)
+		}
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// copyFrom is the batch size from which InsertEntries writes with COPY;
+// smaller batches are written a statement an entry.
+const copyFrom = 16
+
+// InsertEntries writes many entries. An entry whose key is stored is not
+// written; its stored version is returned under its index instead. Large
+// batches go through COPY: ids are drawn from the entries' sequence first,
+// then entries and postings are copied. A key that a concurrent
+// transaction stores between the lookup and the COPY fails it with a
+// unique violation, and the transaction runs again.
+func (t *tx) InsertEntries(ctx context.Context, es []*ledger.Entry) (map[int]*ledger.Entry, error) {
+	existing := map[int]*ledger.Entry{}
+	if len(es) < copyFrom || t.raw == nil { // no COPY in a caller's database/sql transaction
+		for i, e := range es {
+			ok, err := t.insertEntry(ctx, e)
+			if err != nil {
+				return nil, err
+			}
+			if !ok {
+				if existing[i], err = t.EntryByKey(ctx, e.Key); err != nil {
+					return nil, err
+				}
+			}
+		}
+		return existing, nil
+	}
+	keys := make([]string, len(es))
+	for i, e := range es {
+		keys[i] = e.Key
+	}
+	stored, err := t.storedKeys(ctx, keys)
+	if err != nil {
+		return nil, err
+	}
+	fresh := make([]*ledger.Entry, 0, len(es))
+	for i, e := range es {
+		if _, ok := stored[e.Key]; !ok {
+			fresh = append(fresh, e)
+			continue
+		}
+		if existing[i], err = t.Entry(ctx, stored[e.Key]); err != nil {
+			return nil, err
+		}
+	}
+	if len(fresh) == 0 {
+		return existing, nil
+	}
+	if err := t.copyEntries(ctx, fresh); err != nil {
+		return nil, err
+	}
+	return existing, nil
+}
+
+// storedKeys returns the ids of the entries stored under keys.
+func (t *tx) storedKeys(ctx context.Context, keys []string) (map[string]int64, error) {
+	rows, err := t.query(ctx, `SELECT key, id FROM {schema}.entries WHERE key = ANY($1)`, keys)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := map[string]int64{}
+	for rows.Next() {
+		var k string
+		var id int64
+		if err := rows.Scan(&k, &id); err != nil {
+			return nil, t.fail(err)
+		}
+		out[k] = id
+	}
+	return out, t.fail(rows.Err())
+}
+
+var entryCopyCols = []string{"id", "key", "hash", "phase", "occurred_at", "recorded_at", "description", "metadata",
+	"source_provider", "source_type", "source_id", "source_ref", "reverses", "pending_of", "expires_at",
+	"account_ids", "currencies", "amounts"}
+
+// copyEntries writes new entries with COPY.
+func (t *tx) copyEntries(ctx context.Context, es []*ledger.Entry) error {
+	ids, err := t.nextEntryIDs(ctx, len(es))
+	if err != nil {
+		return err
+	}
+	now := t.s.now().UTC()
+	entryRows := make([][]any, len(es))
+	for i, e := range es {
+		occurred, err := storeTS("occurred_at", e.OccurredAt)
+		if err != nil {
+			return err
+		}
+		expires, err := storeNullTS("expires_at", e.ExpiresAt)
+		if err != nil {
+			return err
+		}
+		md, err := meta(e.Metadata)
+		if err != nil {
+			return err
+		}
+		accounts, currencies, amounts, err := t.postingArrays(ctx, e.Postings)
+		if err != nil {
+			return err
+		}
+		recorded := e.RecordedAt // the ledger's clock, else the store's
+		if recorded.IsZero() {
+			recorded = now
+		}
+		e.ID, e.RecordedAt = ids[i], recorded
+		entryRows[i] = []any{e.ID, e.Key, e.Hash, string(e.Phase), occurred, ts(recorded), e.Description, md,
+			e.Source.Provider, e.Source.Type, e.Source.ID, e.Source.Ref, nullID(e.Reverses), nullID(e.PendingOf), expires,
+			accounts, currencies, amounts}
+		if err := t.addPostings(e.Phase, accounts, currencies, amounts); err != nil {
+			return err
+		}
+	}
+	return t.pgx(func(c *pgx.Conn) error {
+		_, err := c.CopyFrom(ctx, pgx.Identifier{t.s.schema, "entries"}, entryCopyCols, pgx.CopyFromRows(entryRows))
+		return err
+	})
+}
+
+// nextEntryIDs draws n ids from the entries' identity sequence, in
+// ascending order.
+func (t *tx) nextEntryIDs(ctx context.Context, n int) ([]int64, error) {
+	rows, err := t.query(ctx, `SELECT nextval('{schema}.entries_id_seq') FROM generate_series(1, $1)`, n)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	ids := make([]int64, 0, n)
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			return nil, t.fail(err)
+		}
+		ids = append(ids, id)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, t.fail(err)
+	}
+	slices.Sort(ids)
+	return ids, nil
+}
+
+// ResolvePending marks a pending entry resolved and releases its pending
+// balances, in one statement that returns its postings. The UPDATE's condition is checked again on
+// the newest version of the row after any concurrent resolution commits, so
+// a pending entry is resolved once.
+func (t *tx) ResolvePending(ctx context.Context, id int64, r ledger.Resolution, by int64) error {
+	rows, err := t.query(ctx, `WITH u AS (
+		UPDATE {schema}.entries SET resolution = $1, resolved_by = $2
+		WHERE id = $3 AND phase = 'pending' AND resolution = '' RETURNING account_ids, currencies, amounts)
+		SELECT p.account_id, p.currency, p.amount FROM u, unnest(u.account_ids, u.currencies, u.amounts) AS p (account_id, currency, amount)`,
+		string(r), nullID(by), id)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	n := 0
+	for rows.Next() {
+		var acc, amount int64
+		var currency string
+		if err := rows.Scan(&acc, &currency, &amount); err != nil {
+			return err
+		}
+		if err := t.addDelta(acc, currency, 0, -amount); err != nil {
+			return err
+		}
+		n++
+	}
+	if err := rows.Err(); err != nil {
+		return t.fail(err)
+	}
+	if n == 0 {
+		return fmt.Errorf("pending entry %d: %w", id, ledger.ErrAlreadyResolved)
+	}
+	return nil
+}
+
+// entryRow is a row of entryCols, scanned by sqlx.
+type entryRow struct {
+	ID             int64          `db:"id"`
+	Key            string         `db:"key"`
+	Hash           string         `db:"hash"`
+	Phase          string         `db:"phase"`
+	OccurredAt     int64          `db:"occurred_at"`
+	RecordedAt     int64          `db:"recorded_at"`
+	Description    string         `db:"description"`
+	Metadata       sql.NullString `db:"metadata"`
+	SourceProvider string         `db:"source_provider"`
+	SourceType     string         `db:"source_type"`
+	SourceID       string         `db:"source_id"`
+	SourceRef      string         `db:"source_ref"`
+	Reverses       sql.NullInt64  `db:"reverses"`
+	PendingOf      sql.NullInt64  `db:"pending_of"`
+	ExpiresAt      sql.NullInt64  `db:"expires_at"`
+	Resolution     string         `db:"resolution"`
+	ResolvedBy     sql.NullInt64  `db:"resolved_by"`
+}
+
+const entryCols = `e.id, e.key, e.hash, e.phase, e.occurred_at, e.recorded_at, e.description, e.metadata,
+	e.source_provider, e.source_type, e.source_id, e.source_ref, e.reverses, e.pending_of, e.expires_at,
+	e.resolution, e.resolved_by`
+
+func (r *entryRow) entry() (*ledger.Entry, error) {
+	e := &ledger.Entry{ID: r.ID, Key: r.Key, Hash: r.Hash, Phase: ledger.Phase(r.Phase),
+		OccurredAt: fromTS(r.OccurredAt), RecordedAt: fromTS(r.RecordedAt), Description: r.Description,
+		Source:   ledger.Source{Provider: r.SourceProvider, Type: r.SourceType, ID: r.SourceID, Ref: r.SourceRef},
+		Reverses: r.Reverses.Int64, PendingOf: r.PendingOf.Int64, ExpiresAt: fromNullTS(r.ExpiresAt),
+		Resolution: ledger.Resolution(r.Resolution), ResolvedBy: r.ResolvedBy.Int64}
+	var err error
+	e.Metadata, err = fromMeta(r.Metadata)
+	return e, err
+}
+
+// entryWhere reads one entry, locked in a write transaction, with its
+// postings.
+func (t *tx) entryWhere(ctx context.Context, where string, arg any) (*ledger.Entry, error) {
+	var r entryRow
+	err := t.get(ctx, &r, `SELECT `+entryCols+` FROM {schema}.entries e WHERE `+where+t.lockClause(), arg)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, fmt.Errorf("entry %v: %w", arg, ledger.ErrNotFound)
+	}
+	if err != nil {
+		return nil, err
+	}
+	e, err := r.entry()
+	if err != nil {
+		return nil, err
+	}
+	if err := t.attachPostings(ctx, []*ledger.Entry{e}); err != nil {
+		return nil, err
+	}
+	return e, nil
+}
+
+// attachPostings reads the postings of es, with account names.
+func (t *tx) attachPostings(ctx context.Context, es []*ledger.Entry) error {
+	if len(es) == 0 {
+		return nil
+	}
+	byID := make(map[int64]*ledger.Entry, len(es))
+	ids := make([]int64, len(es))
+	for i, e := range es {
+		byID[e.ID], ids[i] = e, e.ID
+		e.Postings = nil
+	}
+	rows, err := t.query(ctx, `SELECT entry_id, account_id, currency, amount FROM {schema}.postings
+		WHERE entry_id = ANY($1) ORDER BY entry_id, seq`, ids)
+	if err != nil {
+		return err
+	}
+	type raw struct {
+		entry, account int64
+		currency       string
+		amount         int64
+	}
+	var ps []raw
+	for rows.Next() {
+		var p raw
+		if err := rows.Scan(&p.entry, &p.account, &p.currency, &p.amount); err != nil {
+			rows.Close()
+			return t.fail(err)
+		}
+		ps = append(ps, p)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return t.fail(err)
+	}
+	// Names are looked up after the rows are closed: a lookup may query.
+	for _, p := range ps {
+		name, err := t.accountName(ctx, p.account)
+		if err != nil {
+			return fmt.Errorf("entry %d: %w", p.entry, err)
+		}
+		e := byID[p.entry]
+		e.Postings = append(e.Postings, ledger.Posting{Account: name, Currency: p.currency, Amount: p.amount})
+	}
+	return nil
+}
+
+// Entry returns an entry with its postings.
+func (t *tx) Entry(ctx context.Context, id int64) (*ledger.Entry, error) {
+	return t.entryWhere(ctx, "e.id = $1", id)
+}
+
+// EntryByKey returns the entry written under an idempotency key.
+func (t *tx) EntryByKey(ctx context.Context, key string) (*ledger.Entry, error) {
+	return t.entryWhere(ctx, "e.key = $1", key)
+}
+
+// ReversedBy returns the id of the entry reversing id, or 0. The caller
+// (Reverse) has locked entry id by reading it, so no reversal can commit
+// between this answer and its own.
+func (t *tx) ReversedBy(ctx context.Context, id int64) (int64, error) {
+	var by int64
+	err := t.queryRow(ctx, `SELECT id FROM {schema}.entries WHERE reverses = $1 ORDER BY id LIMIT 1`, id).Scan(&by)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, nil
+	}
+	return by, t.fail(err)
+}
+
+// entryPage is how many entries EachEntry reads at a time.
+const entryPage = 1000
+
+// EachEntry streams entries with their postings, ordered by occurred_at
+// then id, a page at a time (keyset pagination), so that neither the
+// entries nor an open cursor are held while fn runs: fn may use the
+// transaction.
+func (t *tx) EachEntry(ctx context.Context, f ledger.EntryFilter, fn func(*ledger.Entry) error) error {
+	where := "TRUE"
+	var args []any
+	arg := func(v any) string {
+		args = append(args, v)
+		return fmt.Sprintf("$%d", len(args))
+	}
+	if !f.From.IsZero() {
+		where += " AND e.occurred_at >= " + arg(ts(f.From))
+	}
+	if !f.To.IsZero() {
+		where += " AND e.occurred_at < " + arg(ts(f.To))
+	}
+	if f.PostedOnly {
+		where += " AND e.phase = 'posted'"
+	}
+	if f.Account != "" {
+		ids, err := t.accountIDsUnder(ctx, f.Account)
+		if err != nil {
+			return err
+		}
+		if len(ids) == 0 {
+			return nil
+		}
+		// Array overlap, checked on the rows the other conditions keep:
+		// like the SQLite store, no per-account index slows every write
+		// for the sake of statements.
+		where += " AND e.account_ids && " + arg(ids) + "::bigint[]"
+	}
+	afterAt, afterID := int64(0), int64(0)
+	first := true
+	for {
+		page := where
+		pargs := args
+		if !first {
+			page += fmt.Sprintf(" AND (e.occurred_at, e.id) > ($%d, $%d)", len(args)+1, len(args)+2)
+			pargs = append(slices.Clip(args), afterAt, afterID)
+		}
+		var rows []entryRow
+		if err := t.selectAll(ctx, &rows, `SELECT `+entryCols+` FROM {schema}.entries e WHERE `+page+
+			` ORDER BY e.occurred_at, e.id LIMIT `+fmt.Sprint(entryPage), pargs...); err != nil {
+			return err
+		}
+		es := make([]*ledger.Entry, len(rows))
+		for i := range rows {
+			var err error
+			if es[i], err = rows[i].entry(); err != nil {
+				return err
+			}
+		}
+		if err := t.attachPostings(ctx, es); err != nil {
+			return err
+		}
+		for _, e := range es {
+			if err := fn(e); err != nil {
+				return err
+			}
+		}
+		if len(rows) < entryPage {
+			return nil
+		}
+		last := rows[len(rows)-1]
+		afterAt, afterID, first = last.OccurredAt, last.ID, false
+	}
+}
+
+// accountIDsUnder returns the ids of account and its subaccounts.
+func (t *tx) accountIDsUnder(ctx context.Context, account string) ([]int64, error) {
+	rows, err := t.query(ctx, `SELECT id FROM {schema}.accounts WHERE name = $1 OR starts_with(name, $2)`, account, account+":")
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var ids []int64
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			return nil, t.fail(err)
+		}
+		ids = append(ids, id)
+	}
+	return ids, t.fail(rows.Err())
+}
+
+// ExpiredPending lists unresolved pending entries past their expiry,
+// locking them: an entry resolved meanwhile by a concurrent transaction is
+// left out once that one commits.
+func (t *tx) ExpiredPending(ctx context.Context, asOf time.Time) ([]ledger.Entry, error) {
+	rows, err := t.query(ctx, `SELECT id FROM {schema}.entries WHERE phase = 'pending' AND resolution = ''
+		AND expires_at IS NOT NULL AND expires_at <= $1 ORDER BY expires_at, id`+t.lockClause(), ts(asOf))
+	if err != nil {
+		return nil, err
+	}
+	var ids []int64
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			rows.Close()
+			return nil, t.fail(err)
+		}
+		ids = append(ids, id)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, t.fail(err)
+	}
+	out := make([]ledger.Entry, 0, len(ids))
+	for _, id := range ids {
+		e, err := t.Entry(ctx, id)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, *e)
+	}
+	return out, nil
+}

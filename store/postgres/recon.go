@@ -1,0 +1,447 @@
+package postgres
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/jmoiron/sqlx"
+
+	"github.com/settlehq/settle/ledger"
+	"github.com/settlehq/settle/provider"
+	"github.com/settlehq/settle/reconcile"
+)
+
+var (
+	_ reconcile.Store = (*Store)(nil)
+	_ reconcile.Tx    = (*tx)(nil)
+)
+
+// exceptionDetails is the JSON of what differs, kept in one column (the
+// SQLite store's encoding).
+type exceptionDetails struct {
+	Diffs  []reconcile.Diff         `json:"diffs,omitempty"`
+	Payout *reconcile.PayoutFigures `json:"payout,omitempty"`
+}
+
+// UpdateRecon runs fn in one write transaction, run again on a conflict
+// like Update.
+func (s *Store) UpdateRecon(ctx context.Context, fn func(reconcile.Tx) error) error {
+	return s.Update(ctx, func(t ledger.Tx) error { return fn(t.(*tx)) })
+}
+
+// KnownExceptions loads every exception of a provider and grain, after
+// locking the scope: two runs of one scope plan their exceptions one after
+// the other, each seeing what the other stored.
+func (t *tx) KnownExceptions(ctx context.Context, prov string, grain provider.Grain) ([]reconcile.Exception, error) {
+	if _, err := t.exec(ctx, `INSERT INTO {schema}.recon_scopes (provider, grain) VALUES ($1, $2) ON CONFLICT DO NOTHING`,
+		prov, string(grain)); err != nil {
+		return nil, err
+	}
+	var one int
+	if err := t.queryRow(ctx, `SELECT 1 FROM {schema}.recon_scopes WHERE provider = $1 AND grain = $2 FOR UPDATE`,
+		prov, string(grain)).Scan(&one); err != nil {
+		return nil, t.fail(err)
+	}
+	return t.exceptions(ctx, reconcile.ExceptionFilter{Provider: prov}, string(grain))
+}
+
+// SaveRun stores a run with the plan of its exceptions and its links: it
+// stores what reconciliation decided and decides nothing itself. Every
+// change of an exception goes into its history.
+func (t *tx) SaveRun(ctx context.Context, run *reconcile.Run, plan reconcile.ExceptionPlan, links []reconcile.Link) error {
+	sm := run.Summary
+	now := run.FinishedAt.UTC()
+	opened, closed := len(plan.Open)+len(plan.Reopen), len(plan.Close)
+	err := t.queryRow(ctx, `INSERT INTO {schema}.recon_runs (provider, grain, window_from, window_to, started_at, finished_at,
+		provider_records, ledger_records, inputs_digest, matched, mismatched, missing_in_ledger, missing_at_provider,
+		duplicates, heuristic, payout_mismatches, opened, closed, adopted, records_through)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20) RETURNING id`,
+		run.Provider, string(run.Grain), ts(run.From), ts(run.To), ts(run.StartedAt), ts(now), sm.ProviderRecords,
+		sm.LedgerRecords, run.InputsDigest, sm.Matched, sm.Mismatched, sm.MissingInLedger, sm.MissingAtProvider,
+		sm.Duplicates, sm.Heuristic, sm.PayoutMismatches, opened, closed, run.Adopted, run.RecordsThrough).Scan(&run.ID)
+	if err != nil {
+		return t.fail(err)
+	}
+	run.Opened, run.Closed = opened, closed
+	runID := strconv.FormatInt(run.ID, 10)
+	for _, e := range plan.Open {
+		details, err := json.Marshal(exceptionDetails{Diffs: e.Diffs, Payout: e.Payout})
+		if err != nil {
+			return err
+		}
+		var id int64
+		err = t.queryRow(ctx, `INSERT INTO {schema}.recon_exceptions (fingerprint, provider, grain, kind, subject, provider_id,
+			ledger_id, ref, currency, amount, occurred_at, heuristic, details, status, first_run, last_run, updated_at)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, 'open', $14, $14, $15) RETURNING id`,
+			e.Fingerprint, run.Provider, string(run.Grain), string(e.Kind), e.Subject, e.ProviderID, e.LedgerID, e.Ref,
+			e.Currency, e.Amount, ts(e.At), e.Heuristic, string(details), run.ID, ts(now)).Scan(&id)
+		if err != nil {
+			return t.fail(err)
+		}
+		if err := t.addExceptionEvent(ctx, id, now, run.ID, "opened", reconcile.ExceptionOpen, "", 0); err != nil {
+			return err
+		}
+	}
+	for _, e := range plan.Reopen {
+		if err := t.refreshException(ctx, &e, run.ID, now, true); err != nil {
+			return err
+		}
+		if err := t.addExceptionEvent(ctx, e.ID, now, run.ID, "reopened", reconcile.ExceptionOpen, "found again by run "+runID, 0); err != nil {
+			return err
+		}
+	}
+	for _, e := range plan.Refresh {
+		if err := t.refreshException(ctx, &e, run.ID, now, false); err != nil {
+			return err
+		}
+	}
+	for _, e := range plan.Ignored {
+		if _, err := t.exec(ctx, `UPDATE {schema}.recon_exceptions SET last_run = $1 WHERE id = $2`, run.ID, e.ID); err != nil {
+			return err
+		}
+	}
+	for _, e := range plan.Close {
+		why := "not found by run " + runID
+		if _, err := t.exec(ctx, `UPDATE {schema}.recon_exceptions SET status = 'resolved', updated_at = $1,
+			note = CASE WHEN note = '' THEN $2 ELSE note || '; ' || $2 END WHERE id = $3`, ts(now), why, e.ID); err != nil {
+			return err
+		}
+		if err := t.addExceptionEvent(ctx, e.ID, now, run.ID, "closed", reconcile.ExceptionResolved, why, 0); err != nil {
+			return err
+		}
+	}
+	if len(links) == 0 {
+		return nil
+	}
+	pids, lids := make([]string, len(links)), make([]string, len(links))
+	heur := make([]bool, len(links))
+	for i, l := range links {
+		pids[i], lids[i], heur[i] = l.ProviderID, l.LedgerID, l.Heuristic
+	}
+	// One statement for all links; a provider id linked twice keeps its
+	// last link, as one statement a link would.
+	_, err = t.exec(ctx, `INSERT INTO {schema}.recon_links AS k (provider, grain, provider_id, ledger_id, heuristic, run_id)
+		SELECT DISTINCT ON (p) $1, $2, p, l, h, $3 FROM unnest($4::text[], $5::text[], $6::boolean[]) WITH ORDINALITY AS u (p, l, h, n)
+		ORDER BY p, n DESC
+		ON CONFLICT (provider, grain, provider_id) DO UPDATE SET ledger_id = excluded.ledger_id,
+		heuristic = excluded.heuristic, run_id = excluded.run_id`,
+		run.Provider, string(run.Grain), run.ID, pids, lids, heur)
+	return err
+}
+
+// refreshException writes a run's figures into a stored exception, and
+// opens it again when reopen is set.
+func (t *tx) refreshException(ctx context.Context, e *reconcile.Exception, runID int64, now time.Time, reopen bool) error {
+	details, err := json.Marshal(exceptionDetails{Diffs: e.Diffs, Payout: e.Payout})
+	if err != nil {
+		return err
+	}
+	set := ""
+	if reopen {
+		set = "status = 'open', resolution_entry_id = NULL, "
+	}
+	_, err = t.exec(ctx, `UPDATE {schema}.recon_exceptions SET `+set+`ledger_id = $1, currency = $2, amount = $3,
+		occurred_at = $4, heuristic = $5, details = $6, last_run = $7, updated_at = $8 WHERE id = $9`,
+		e.LedgerID, e.Currency, e.Amount, ts(e.At), e.Heuristic, string(details), runID, ts(now), e.ID)
+	return err
+}
+
+func (t *tx) addExceptionEvent(ctx context.Context, id int64, at time.Time, runID int64, action string,
+	status reconcile.ExceptionStatus, note string, entryID int64) error {
+	_, err := t.exec(ctx, `INSERT INTO {schema}.recon_exception_events (exception_id, at, run_id, action, status, note, entry_id)
+		VALUES ($1, $2, $3, $4, $5, $6, $7)`, id, ts(at), nullID(runID), action, string(status), note, nullID(entryID))
+	return err
+}
+
+// Exception returns one exception by id, inside a transaction, locked in
+// a write transaction.
+func (t *tx) Exception(ctx context.Context, id int64) (*reconcile.Exception, error) {
+	es, err := t.exceptions(ctx, reconcile.ExceptionFilter{ID: id}, "")
+	if err != nil {
+		return nil, err
+	}
+	if len(es) == 0 {
+		return nil, fmt.Errorf("exception %d: %w", id, ledger.ErrNotFound)
+	}
+	return &es[0], nil
+}
+
+// SetExceptionStatus resolves, ignores or reopens an exception inside a
+// transaction, and records the change in its history.
+func (t *tx) SetExceptionStatus(ctx context.Context, id int64, status reconcile.ExceptionStatus, note string, entryID int64, at time.Time) error {
+	switch status {
+	case reconcile.ExceptionOpen, reconcile.ExceptionResolved, reconcile.ExceptionIgnored:
+	default:
+		return fmt.Errorf("%w: exception status %q", ledger.ErrInvalidRequest, status)
+	}
+	res, err := t.exec(ctx, `UPDATE {schema}.recon_exceptions SET status = $1, note = $2, resolution_entry_id = $3, updated_at = $4
+		WHERE id = $5`, string(status), note, nullID(entryID), ts(at), id)
+	if err != nil {
+		return err
+	}
+	if n, err := res.RowsAffected(); err != nil {
+		return err
+	} else if n == 0 {
+		return fmt.Errorf("exception %d: %w", id, ledger.ErrNotFound)
+	}
+	return t.addExceptionEvent(ctx, id, at, 0, string(status), status, note, entryID)
+}
+
+// exceptionRow is a recon_exceptions row as sqlx scans it.
+type exceptionRow struct {
+	ID                int64         `db:"id"`
+	Fingerprint       string        `db:"fingerprint"`
+	Provider          string        `db:"provider"`
+	Grain             string        `db:"grain"`
+	Kind              string        `db:"kind"`
+	Subject           string        `db:"subject"`
+	ProviderID        string        `db:"provider_id"`
+	LedgerID          string        `db:"ledger_id"`
+	Ref               string        `db:"ref"`
+	Currency          string        `db:"currency"`
+	Amount            int64         `db:"amount"`
+	OccurredAt        int64         `db:"occurred_at"`
+	Heuristic         bool          `db:"heuristic"`
+	Details           string        `db:"details"`
+	Status            string        `db:"status"`
+	Note              string        `db:"note"`
+	ResolutionEntryID sql.NullInt64 `db:"resolution_entry_id"`
+	FirstRun          int64         `db:"first_run"`
+	LastRun           int64         `db:"last_run"`
+	UpdatedAt         int64         `db:"updated_at"`
+}
+
+const exceptionCols = `id, fingerprint, provider, grain, kind, subject, provider_id, ledger_id, ref, currency, amount,
+	occurred_at, heuristic, details, status, note, resolution_entry_id, first_run, last_run, updated_at`
+
+func (r *exceptionRow) exception() (reconcile.Exception, error) {
+	e := reconcile.Exception{ID: r.ID, Fingerprint: r.Fingerprint, Provider: r.Provider, Grain: provider.Grain(r.Grain),
+		Kind: reconcile.OutcomeKind(r.Kind), Subject: r.Subject, ProviderID: r.ProviderID, LedgerID: r.LedgerID, Ref: r.Ref,
+		Currency: r.Currency, Amount: r.Amount, At: fromTS(r.OccurredAt), Heuristic: r.Heuristic,
+		Status: reconcile.ExceptionStatus(r.Status), Note: r.Note, ResolutionEntryID: r.ResolutionEntryID.Int64,
+		FirstRun: r.FirstRun, LastRun: r.LastRun, UpdatedAt: fromTS(r.UpdatedAt)}
+	if r.Details != "" {
+		var d exceptionDetails
+		if err := json.Unmarshal([]byte(r.Details), &d); err != nil {
+			return e, fmt.Errorf("exception %d: details: %w", r.ID, err)
+		}
+		e.Diffs, e.Payout = d.Diffs, d.Payout
+	}
+	return e, nil
+}
+
+// exceptionQuery returns the query and arguments selecting exceptions.
+func exceptionQuery(f reconcile.ExceptionFilter, grain string) (string, []any) {
+	where, args := "TRUE", []any{}
+	for _, c := range []struct{ col, v string }{
+		{"status", string(f.Status)}, {"provider", f.Provider}, {"kind", string(f.Kind)}, {"grain", grain}} {
+		if c.v != "" {
+			args = append(args, c.v)
+			where += fmt.Sprintf(" AND %s = $%d", c.col, len(args))
+		}
+	}
+	if f.ID != 0 {
+		args = append(args, f.ID)
+		where += fmt.Sprintf(" AND id = $%d", len(args))
+	}
+	if !f.Before.IsZero() {
+		args = append(args, ts(f.Before))
+		where += fmt.Sprintf(" AND occurred_at < $%d", len(args))
+	}
+	page := ""
+	if f.Limit > 0 {
+		args = append(args, f.Limit)
+		page += fmt.Sprintf(" LIMIT $%d", len(args))
+	}
+	if f.Offset > 0 {
+		args = append(args, f.Offset)
+		page += fmt.Sprintf(" OFFSET $%d", len(args))
+	}
+	return `SELECT ` + exceptionCols + ` FROM {schema}.recon_exceptions WHERE ` + where + ` ORDER BY id` + page, args
+}
+
+func toExceptions(raw []exceptionRow) ([]reconcile.Exception, error) {
+	out := make([]reconcile.Exception, 0, len(raw))
+	for i := range raw {
+		e, err := raw[i].exception()
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, e)
+	}
+	return out, nil
+}
+
+func (t *tx) exceptions(ctx context.Context, f reconcile.ExceptionFilter, grain string) ([]reconcile.Exception, error) {
+	q, args := exceptionQuery(f, grain)
+	var raw []exceptionRow
+	if err := t.selectAll(ctx, &raw, q, args...); err != nil {
+		return nil, err
+	}
+	return toExceptions(raw)
+}
+
+// Exceptions lists exceptions ordered by id.
+func (s *Store) Exceptions(ctx context.Context, f reconcile.ExceptionFilter) ([]reconcile.Exception, error) {
+	q, args := exceptionQuery(f, "")
+	var raw []exceptionRow
+	if err := s.db.SelectContext(ctx, &raw, s.sql(q), args...); err != nil {
+		return nil, translate(err)
+	}
+	return toExceptions(raw)
+}
+
+// Exception returns one exception by id.
+func (s *Store) Exception(ctx context.Context, id int64) (*reconcile.Exception, error) {
+	es, err := s.Exceptions(ctx, reconcile.ExceptionFilter{ID: id})
+	if err != nil {
+		return nil, err
+	}
+	if len(es) == 0 {
+		return nil, fmt.Errorf("exception %d: %w", id, ledger.ErrNotFound)
+	}
+	return &es[0], nil
+}
+
+// ExceptionHistory lists the changes of an exception, oldest first.
+func (s *Store) ExceptionHistory(ctx context.Context, id int64) ([]reconcile.ExceptionEvent, error) {
+	rows, err := s.db.QueryContext(ctx, s.sql(`SELECT at, COALESCE(run_id, 0), action, status, note, COALESCE(entry_id, 0)
+		FROM {schema}.recon_exception_events WHERE exception_id = $1 ORDER BY id`), id)
+	if err != nil {
+		return nil, translate(err)
+	}
+	defer rows.Close()
+	var out []reconcile.ExceptionEvent
+	for rows.Next() {
+		var e reconcile.ExceptionEvent
+		var at int64
+		var status string
+		if err := rows.Scan(&at, &e.RunID, &e.Action, &status, &e.Note, &e.EntryID); err != nil {
+			return nil, err
+		}
+		e.At, e.Status = fromTS(at), reconcile.ExceptionStatus(status)
+		out = append(out, e)
+	}
+	return out, rows.Err()
+}
+
+// Links returns the stored provider id → ledger id links of a provider and grain.
+func (s *Store) Links(ctx context.Context, prov string, grain provider.Grain) (map[string]string, error) {
+	rows, err := s.db.QueryContext(ctx, s.sql(`SELECT provider_id, ledger_id FROM {schema}.recon_links
+		WHERE provider = $1 AND grain = $2`), prov, string(grain))
+	if err != nil {
+		return nil, translate(err)
+	}
+	defer rows.Close()
+	out := map[string]string{}
+	for rows.Next() {
+		var p, l string
+		if err := rows.Scan(&p, &l); err != nil {
+			return nil, err
+		}
+		out[p] = l
+	}
+	return out, rows.Err()
+}
+
+// RecordsCovered returns the newest provider record id that runs of a
+// provider and grain covered together with every record before it.
+func (s *Store) RecordsCovered(ctx context.Context, prov string, grain provider.Grain) (int64, error) {
+	var id sql.NullInt64
+	err := s.db.QueryRowContext(ctx, s.sql(`SELECT MAX(records_through) FROM {schema}.recon_runs WHERE provider = $1 AND grain = $2`),
+		prov, string(grain)).Scan(&id)
+	return id.Int64, translate(err)
+}
+
+// runRow is a recon_runs row as sqlx scans it.
+type runRow struct {
+	ID                int64  `db:"id"`
+	Provider          string `db:"provider"`
+	Grain             string `db:"grain"`
+	WindowFrom        int64  `db:"window_from"`
+	WindowTo          int64  `db:"window_to"`
+	StartedAt         int64  `db:"started_at"`
+	FinishedAt        int64  `db:"finished_at"`
+	ProviderRecords   int    `db:"provider_records"`
+	LedgerRecords     int    `db:"ledger_records"`
+	InputsDigest      string `db:"inputs_digest"`
+	Matched           int    `db:"matched"`
+	Mismatched        int    `db:"mismatched"`
+	MissingInLedger   int    `db:"missing_in_ledger"`
+	MissingAtProvider int    `db:"missing_at_provider"`
+	Duplicates        int    `db:"duplicates"`
+	Heuristic         int    `db:"heuristic"`
+	PayoutMismatches  int    `db:"payout_mismatches"`
+	Opened            int    `db:"opened"`
+	Closed            int    `db:"closed"`
+	Adopted           int    `db:"adopted"`
+	RecordsThrough    int64  `db:"records_through"`
+}
+
+// Runs lists stored runs, newest first, of one provider or all ("").
+func (s *Store) Runs(ctx context.Context, prov string) ([]*reconcile.Run, error) {
+	var raw []runRow
+	if err := sqlx.SelectContext(ctx, s.db, &raw, s.sql(`SELECT * FROM {schema}.recon_runs
+		WHERE ($1 = '' OR provider = $1) ORDER BY id DESC`), prov); err != nil {
+		return nil, translate(err)
+	}
+	out := make([]*reconcile.Run, 0, len(raw))
+	for _, r := range raw {
+		out = append(out, &reconcile.Run{ID: r.ID, Provider: r.Provider, Grain: provider.Grain(r.Grain),
+			From: fromTS(r.WindowFrom), To: fromTS(r.WindowTo), StartedAt: fromTS(r.StartedAt), FinishedAt: fromTS(r.FinishedAt),
+			InputsDigest: r.InputsDigest, Opened: r.Opened, Closed: r.Closed, Adopted: r.Adopted, RecordsThrough: r.RecordsThrough,
+			Summary: reconcile.Summary{ProviderRecords: r.ProviderRecords, LedgerRecords: r.LedgerRecords, Matched: r.Matched,
+				Mismatched: r.Mismatched, MissingInLedger: r.MissingInLedger, MissingAtProvider: r.MissingAtProvider,
+				Duplicates: r.Duplicates, Heuristic: r.Heuristic, PayoutMismatches: r.PayoutMismatches}})
+	}
+	return out, nil
+}
+
+// Setting returns a named setting, or "" if it was never set.
+func (s *Store) Setting(ctx context.Context, name string) (string, error) {
+	var v string
+	err := s.db.QueryRowContext(ctx, s.sql(`SELECT value FROM {schema}.settings WHERE name = $1`), name).Scan(&v)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", nil
+	}
+	return v, translate(err)
+}
+
+// SetSetting stores a named setting.
+func (s *Store) SetSetting(ctx context.Context, name, value string) error {
+	_, err := s.db.ExecContext(ctx, s.sql(`INSERT INTO {schema}.settings (name, value) VALUES ($1, $2)
+		ON CONFLICT (name) DO UPDATE SET value = excluded.value`), name, value)
+	if name == "closed_through" {
+		s.forgetClosed()
+	}
+	return translate(err)
+}
+
+// Lease takes or renews the lease name for holder until ttl from now, and
+// reports whether holder has it: it is free, expired, or already holder's.
+// A ttl of zero or less gives the lease up (if holder has it).
+func (s *Store) Lease(ctx context.Context, name, holder string, ttl time.Duration) (bool, error) {
+	now := s.now().UnixNano()
+	if ttl <= 0 {
+		_, err := s.db.ExecContext(ctx, s.sql(`UPDATE {schema}.leases SET expires_at = $3 WHERE name = $1 AND holder = $2`),
+			name, holder, now)
+		return false, translate(err)
+	}
+	var got string
+	err := s.db.QueryRowContext(ctx, s.sql(`INSERT INTO {schema}.leases AS l (name, holder, expires_at) VALUES ($1, $2, $3)
+		ON CONFLICT (name) DO UPDATE SET holder = excluded.holder, expires_at = excluded.expires_at
+		WHERE l.holder = excluded.holder OR l.expires_at <= $4 RETURNING holder`),
+		name, holder, now+int64(ttl), now).Scan(&got)
+	if errors.Is(err, sql.ErrNoRows) {
+		return false, nil
+	}
+	if err != nil {
+		return false, translate(err)
+	}
+	return got == holder, nil
+}

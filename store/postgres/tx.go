@@ -1,0 +1,533 @@
+package postgres
+
+import (
+	"cmp"
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"maps"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/stdlib"
+	"github.com/jmoiron/sqlx"
+
+	"github.com/settlehq/settle/ledger"
+)
+
+var (
+	_ ledger.Tx     = (*tx)(nil)
+	_ ledger.Nester = (*tx)(nil)
+)
+
+// tx implements ledger.Tx (and, read-only, ledger.ReadTx) on one connection
+// inside a transaction. Balance changes are summed in memory and written
+// once per account and currency before any balance read and at commit.
+type tx struct {
+	s     *Store
+	c     conn
+	raw   *sqlx.Conn // the connection, for pgx's COPY and pipelines; nil in a caller's transaction (InTx)
+	write bool
+	begun bool // BEGIN was sent
+	// callers is set in a caller's transaction (InTx): the closed period
+	// is always read under its lock, never from the store's cache.
+	callers bool
+
+	// closedSeen is the closed period ClosedThrough answered from the
+	// store's cache, checked again at commit; closedLocked is set once the
+	// setting was read (or written) in this transaction, under a lock.
+	closedSeen   *string
+	closedLocked bool
+	closedSet    bool
+
+	newAccounts map[string]int64  // accounts this transaction created
+	deltas      map[balKey]delta  // balance changes not yet written
+	claims      map[string]bool   // request keys claimed and not yet saved
+	locked      map[string]bool   // objects read, and so locked, by kind and id
+	scopes      map[scopeKey]bool // payout scopes locked: true if exclusively
+	// conflict is a retryable error met by any statement: the transaction
+	// is run again even if fn swallowed it.
+	conflict error
+}
+
+type balKey struct {
+	account  int64
+	currency string
+}
+
+type delta struct{ posted, pending int64 }
+
+type scopeKey struct{ provider, currency string }
+
+// conn is what a transaction runs its statements on: the store's own
+// connection (*sqlx.Conn) or a caller's transaction (*sqlx.Tx).
+type conn interface {
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+	GetContext(ctx context.Context, dest any, query string, args ...any) error
+	SelectContext(ctx context.Context, dest any, query string, args ...any) error
+}
+
+func newTx(s *Store, c *sqlx.Conn, write bool) *tx {
+	return &tx{s: s, c: c, raw: c, write: write, begun: !write, newAccounts: map[string]int64{}, deltas: map[balKey]delta{},
+		claims: map[string]bool{}, locked: map[string]bool{}, scopes: map[scopeKey]bool{}}
+}
+
+// fail notes a retryable error and returns err translated to the
+// ledger's errors.
+func (t *tx) fail(err error) error {
+	if err == nil {
+		return nil
+	}
+	if retryable(err) && t.conflict == nil {
+		t.conflict = err
+	}
+	return translate(err)
+}
+
+// beginSQL starts a write transaction.
+const beginSQL = "BEGIN ISOLATION LEVEL READ COMMITTED"
+
+// begin starts the write transaction if no statement has yet. BEGIN is
+// sent lazily so that the hot paths can send it together with their first
+// statement (insertEntry): on one connection, round trips are what limits
+// transactions a second.
+func (t *tx) begin(ctx context.Context) error {
+	if t.begun {
+		return nil
+	}
+	if _, err := t.c.ExecContext(ctx, beginSQL); err != nil {
+		return err
+	}
+	t.begun = true
+	return nil
+}
+
+func (t *tx) exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	if err := t.begin(ctx); err != nil {
+		return nil, t.fail(err)
+	}
+	res, err := t.c.ExecContext(ctx, t.s.sql(query), args...)
+	return res, t.fail(err)
+}
+
+func (t *tx) query(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	if err := t.begin(ctx); err != nil {
+		return nil, t.fail(err)
+	}
+	rows, err := t.c.QueryContext(ctx, t.s.sql(query), args...)
+	return rows, t.fail(err)
+}
+
+// row is one row of queryRow: Scan reports a failed BEGIN as a query
+// error would.
+type row struct {
+	r   *sql.Row
+	err error
+}
+
+func (r row) Scan(dest ...any) error {
+	if r.err != nil {
+		return r.err
+	}
+	return r.r.Scan(dest...)
+}
+
+func (t *tx) queryRow(ctx context.Context, query string, args ...any) row {
+	if err := t.begin(ctx); err != nil {
+		return row{err: t.fail(err)}
+	}
+	return row{r: t.c.QueryRowContext(ctx, t.s.sql(query), args...)}
+}
+
+// get scans one row into a struct with sqlx: sql.ErrNoRows when there is
+// none.
+func (t *tx) get(ctx context.Context, dest any, query string, args ...any) error {
+	if err := t.begin(ctx); err != nil {
+		return t.fail(err)
+	}
+	err := t.c.GetContext(ctx, dest, t.s.sql(query), args...)
+	if errors.Is(err, sql.ErrNoRows) {
+		return err
+	}
+	return t.fail(err)
+}
+
+// selectAll scans every row into a slice of structs with sqlx.
+func (t *tx) selectAll(ctx context.Context, dest any, query string, args ...any) error {
+	if err := t.begin(ctx); err != nil {
+		return t.fail(err)
+	}
+	return t.fail(t.c.SelectContext(ctx, dest, t.s.sql(query), args...))
+}
+
+// pgx runs fn on the transaction's pgx connection, for COPY and
+// pipelines. Callers check t.raw first: a caller's transaction has none.
+func (t *tx) pgx(fn func(*pgx.Conn) error) error {
+	return t.fail(t.raw.Raw(func(dc any) error { return fn(dc.(*stdlib.Conn).Conn()) }))
+}
+
+// lockClause is the row lock a read takes in a write transaction: the
+// object is about to be checked and written (captured ≤ authorized, a
+// pending entry resolved once), so a concurrent writer of the same object
+// waits for this transaction. NO KEY UPDATE leaves foreign-key checks of
+// other rows pointing at it unblocked.
+func (t *tx) lockClause() string {
+	if t.write {
+		return " FOR NO KEY UPDATE"
+	}
+	return ""
+}
+
+// accountID returns the id of account name, creating it if needed.
+func (t *tx) accountID(ctx context.Context, name string) (int64, error) {
+	t.s.accMu.RLock()
+	id, ok := t.s.accounts[name]
+	t.s.accMu.RUnlock()
+	if ok {
+		return id, nil
+	}
+	if id, ok := t.newAccounts[name]; ok {
+		return id, nil
+	}
+	err := t.queryRow(ctx, `SELECT id FROM {schema}.accounts WHERE name = $1`, name).Scan(&id)
+	if err == nil {
+		t.cacheAccount(name, id)
+		return id, nil
+	}
+	if !errors.Is(err, sql.ErrNoRows) {
+		return 0, t.fail(err)
+	}
+	typ, err := ledger.AccountTypeOf(name)
+	if err != nil {
+		return 0, err
+	}
+	// A concurrent transaction creating the same account makes this
+	// insert wait for it, then do nothing; the account is then read.
+	err = t.queryRow(ctx, `INSERT INTO {schema}.accounts (name, type) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING RETURNING id`,
+		name, string(typ)).Scan(&id)
+	switch {
+	case err == nil:
+		t.newAccounts[name] = id
+		return id, nil
+	case !errors.Is(err, sql.ErrNoRows):
+		return 0, t.fail(err)
+	}
+	if err := t.queryRow(ctx, `SELECT id FROM {schema}.accounts WHERE name = $1`, name).Scan(&id); err != nil {
+		return 0, t.fail(err)
+	}
+	t.cacheAccount(name, id)
+	return id, nil
+}
+
+// cacheAccount remembers a committed account. In a caller's transaction
+// nothing is remembered: what it reads may be its own uncommitted rows.
+func (t *tx) cacheAccount(name string, id int64) {
+	if !t.callers {
+		t.s.cacheAccount(name, id)
+	}
+}
+
+func (s *Store) cacheAccount(name string, id int64) {
+	s.accMu.Lock()
+	s.accounts[name], s.names[id] = id, name
+	s.accMu.Unlock()
+}
+
+// accountName returns the name of account id.
+func (t *tx) accountName(ctx context.Context, id int64) (string, error) {
+	t.s.accMu.RLock()
+	name, ok := t.s.names[id]
+	t.s.accMu.RUnlock()
+	if ok {
+		return name, nil
+	}
+	for name, nid := range t.newAccounts {
+		if nid == id {
+			return name, nil
+		}
+	}
+	if err := t.queryRow(ctx, `SELECT name FROM {schema}.accounts WHERE id = $1`, id).Scan(&name); err != nil {
+		if errors.Is(err, sql.ErrNoRows) {
+			return "", fmt.Errorf("account %d: %w", id, ledger.ErrNotFound)
+		}
+		return "", t.fail(err)
+	}
+	if _, mine := t.newAccounts[name]; !mine {
+		t.cacheAccount(name, id)
+	}
+	return name, nil
+}
+
+func (t *tx) addDelta(account int64, currency string, posted, pending int64) error {
+	k := balKey{account, currency}
+	d := t.deltas[k]
+	var err error
+	if d.posted, err = ledger.AddMinor(d.posted, posted); err != nil {
+		return err
+	}
+	if d.pending, err = ledger.AddMinor(d.pending, pending); err != nil {
+		return err
+	}
+	t.deltas[k] = d
+	return nil
+}
+
+// flush writes the summed balance changes in one statement, in account
+// order, so that concurrent transactions lock shared balance rows in the
+// same order. Each row adds to the stored value, so concurrent writers of
+// one balance never lose an update; a sum beyond 64 bits fails
+// (ledger.ErrInvalidAmount).
+func (t *tx) flush(ctx context.Context) error {
+	if !t.write || len(t.deltas) == 0 {
+		return nil
+	}
+	if up, args := t.balanceUpsert(); up != "" {
+		if _, err := t.exec(ctx, up, args...); err != nil {
+			return err
+		}
+	}
+	clear(t.deltas)
+	return nil
+}
+
+// balanceUpsert returns the statement that writes the summed balance
+// changes, in account order, and its arguments; "" if there are none.
+func (t *tx) balanceUpsert() (string, []any) {
+	keys := slices.SortedFunc(maps.Keys(t.deltas), func(a, b balKey) int {
+		if c := cmp.Compare(a.account, b.account); c != 0 {
+			return c
+		}
+		return strings.Compare(a.currency, b.currency)
+	})
+	accounts := make([]int64, 0, len(keys))
+	currencies := make([]string, 0, len(keys))
+	posted := make([]int64, 0, len(keys))
+	pending := make([]int64, 0, len(keys))
+	for _, k := range keys {
+		d := t.deltas[k]
+		if d == (delta{}) {
+			continue
+		}
+		accounts, currencies = append(accounts, k.account), append(currencies, k.currency)
+		posted, pending = append(posted, d.posted), append(pending, d.pending)
+	}
+	if len(accounts) == 0 {
+		return "", nil
+	}
+	return `INSERT INTO {schema}.balances AS b (account_id, currency, posted, pending)
+		SELECT * FROM unnest($1::bigint[], $2::text[], $3::bigint[], $4::bigint[])
+		ON CONFLICT (account_id, currency) DO UPDATE SET posted = b.posted + excluded.posted, pending = b.pending + excluded.pending`,
+		[]any{accounts, currencies, posted, pending}
+}
+
+// Request returns a stored idempotent request by key. In a write
+// transaction a key not yet stored is claimed: its row is inserted as a
+// placeholder with an empty operation, so that a concurrent transaction looking up
+// the same key waits until this one commits, and then finds its result.
+func (t *tx) Request(ctx context.Context, key string) (*ledger.Request, error) {
+	if t.write && !t.claims[key] {
+		res, err := t.exec(ctx, `INSERT INTO {schema}.requests (key, operation, hash, result, created_at)
+			VALUES ($1, '', '', '', 0) ON CONFLICT (key) DO NOTHING`, key)
+		if err != nil {
+			return nil, err
+		}
+		if n, err := res.RowsAffected(); err != nil {
+			return nil, err
+		} else if n == 1 {
+			t.claims[key] = true
+		}
+	}
+	if t.claims[key] {
+		return nil, fmt.Errorf("request %q: %w", key, ledger.ErrNotFound)
+	}
+	var r ledger.Request
+	var created int64
+	err := t.queryRow(ctx, `SELECT key, operation, hash, result, created_at FROM {schema}.requests WHERE key = $1`, key).
+		Scan(&r.Key, &r.Operation, &r.Hash, &r.Result, &created)
+	if errors.Is(err, sql.ErrNoRows) || (err == nil && r.Operation == "") {
+		return nil, fmt.Errorf("request %q: %w", key, ledger.ErrNotFound)
+	}
+	if err != nil {
+		return nil, t.fail(err)
+	}
+	r.CreatedAt = fromTS(created)
+	return &r, nil
+}
+
+// SaveRequest stores a completed idempotent request, in the row its lookup
+// claimed.
+func (t *tx) SaveRequest(ctx context.Context, r *ledger.Request) error {
+	created, err := storeTS("created_at", r.CreatedAt)
+	if err != nil {
+		return err
+	}
+	if t.claims[r.Key] {
+		_, err = t.exec(ctx, `UPDATE {schema}.requests SET operation = $2, hash = $3, result = $4, created_at = $5 WHERE key = $1`,
+			r.Key, r.Operation, r.Hash, r.Result, created)
+		if err == nil {
+			delete(t.claims, r.Key)
+		}
+		return err
+	}
+	_, err = t.exec(ctx, `INSERT INTO {schema}.requests (key, operation, hash, result, created_at) VALUES ($1, $2, $3, $4, $5)`,
+		r.Key, r.Operation, r.Hash, r.Result, created)
+	return err
+}
+
+// ClosedThrough returns the end of the closed period, or zero.
+//
+// Every write checks its date against it, so a write transaction answers
+// from the store's cache of the setting and checks the answer again at
+// commit, holding the setting FOR SHARE (commit): a period closed meanwhile
+// makes the transaction run again, and closing a period waits for the
+// writes that checked against the old one. Without a cached value the
+// setting is read under that lock at once.
+func (t *tx) ClosedThrough(ctx context.Context) (time.Time, error) {
+	if t.write && !t.closedLocked && !t.callers {
+		if v, ok := t.s.cachedClosed(); ok {
+			if t.closedSeen == nil {
+				t.closedSeen = &v
+			}
+			return parseClosed(*t.closedSeen)
+		}
+	}
+	q := `SELECT value FROM {schema}.settings WHERE name = 'closed_through'`
+	if t.write {
+		q += ` FOR SHARE`
+	}
+	var v string
+	err := t.queryRow(ctx, q).Scan(&v)
+	if errors.Is(err, sql.ErrNoRows) {
+		err = nil
+	}
+	if err != nil {
+		return time.Time{}, t.fail(err)
+	}
+	if t.write {
+		t.closedLocked = true
+		if !t.closedSet && !t.callers {
+			t.s.cacheClosed(v)
+		}
+	}
+	return parseClosed(v)
+}
+
+func parseClosed(v string) (time.Time, error) {
+	if v == "" {
+		return time.Time{}, nil
+	}
+	return time.Parse(time.RFC3339Nano, v)
+}
+
+// SetClosedThrough closes the books through at.
+func (t *tx) SetClosedThrough(ctx context.Context, at time.Time) error {
+	_, err := t.exec(ctx, `INSERT INTO {schema}.settings (name, value) VALUES ('closed_through', $1)
+		ON CONFLICT (name) DO UPDATE SET value = excluded.value`, at.UTC().Format(time.RFC3339Nano))
+	if err == nil {
+		t.closedLocked, t.closedSet = true, true
+	}
+	return err
+}
+
+// errStaleClosed is a closed period that changed after a transaction
+// checked its dates against the cached one: it runs again.
+var errStaleClosed = errors.New("postgres: the closed period changed during the transaction")
+
+// commit ends the write transaction in one round trip: the balance
+// changes, the return of unused request claims, the check of the closed
+// period answered from the cache, and COMMIT go out as one pipeline.
+func (t *tx) commit(ctx context.Context) error {
+	if !t.begun {
+		return nil // fn wrote nothing and read nothing
+	}
+	var b pgx.Batch
+	steps := 0
+	if up, args := t.balanceUpsert(); up != "" {
+		b.Queue(t.s.sql(up), args...)
+		steps++
+	}
+	if len(t.claims) > 0 {
+		b.Queue(t.s.sql(`DELETE FROM {schema}.requests WHERE key = ANY($1) AND operation = ''`), slices.Collect(maps.Keys(t.claims)))
+		steps++
+	}
+	// The pipeline ends with COMMIT, which the server runs unless a
+	// statement before it failed; so a stale closed period must fail on the
+	// server: the check divides by zero when the setting differs from what
+	// this transaction was told.
+	checkClosed := t.closedSeen != nil && !t.closedLocked
+	if checkClosed {
+		b.Queue(t.s.sql(`SELECT 1 / (value = $1)::int FROM {schema}.settings WHERE name = 'closed_through' FOR SHARE`), *t.closedSeen)
+	}
+	b.Queue("COMMIT")
+	err := t.pgx(func(c *pgx.Conn) error {
+		br := c.SendBatch(ctx, &b)
+		defer br.Close()
+		for range steps {
+			if _, err := br.Exec(); err != nil {
+				return err
+			}
+		}
+		if checkClosed {
+			if _, err := br.Exec(); err != nil {
+				var pe *pgconn.PgError
+				if errors.As(err, &pe) && pe.Code == codeDivisionByZero {
+					t.s.forgetClosed()
+					return errStaleClosed
+				}
+				return err
+			}
+		}
+		tag, err := br.Exec()
+		if err != nil {
+			return err
+		}
+		if tag.String() == "ROLLBACK" {
+			return errCommitRolledBack
+		}
+		return br.Close()
+	})
+	if err == nil {
+		clear(t.deltas)
+		clear(t.claims)
+		if t.closedSet {
+			t.s.forgetClosed()
+		}
+	}
+	return err
+}
+
+// Nested runs fn inside a savepoint. On error the savepoint is rolled back,
+// with what the transaction remembered since: balance changes, accounts
+// created, keys claimed and rows locked (PostgreSQL releases the locks).
+// A conflict with a concurrent transaction is not undone here: it makes
+// the whole transaction run again.
+func (t *tx) Nested(ctx context.Context, fn func() error) error {
+	if err := t.flush(ctx); err != nil {
+		return err
+	}
+	if _, err := t.exec(ctx, "SAVEPOINT nested"); err != nil {
+		return err
+	}
+	accounts, claims := maps.Clone(t.newAccounts), maps.Clone(t.claims)
+	locked, scopes := maps.Clone(t.locked), maps.Clone(t.scopes)
+	err := fn()
+	if err == nil {
+		err = t.flush(ctx)
+	}
+	if err == nil {
+		_, err = t.exec(ctx, "RELEASE SAVEPOINT nested")
+		return err
+	}
+	clear(t.deltas)
+	t.newAccounts, t.claims, t.locked, t.scopes = accounts, claims, locked, scopes
+	if _, rerr := t.exec(ctx, "ROLLBACK TO SAVEPOINT nested; RELEASE SAVEPOINT nested"); rerr != nil {
+		return fmt.Errorf("%w (and rolling back: %w)", err, t.fail(rerr))
+	}
+	return err
+}
