@@ -419,7 +419,7 @@ func (t *tx) DueBalanceTransactions(ctx context.Context, asOf time.Time) ([]ledg
 
 // EachBalanceTransaction streams balance transactions.
 func (t *tx) EachBalanceTransaction(ctx context.Context, f ledger.BTFilter, fn func(*ledger.BalanceTransaction) error) error {
-	where := "1 = 1"
+	from, where := "balance_transactions", "1 = 1"
 	var args []any
 	if f.Provider != "" {
 		where += " AND provider = ?"
@@ -437,15 +437,28 @@ func (t *tx) EachBalanceTransaction(ctx context.Context, f ledger.BTFilter, fn f
 		where += " AND payout_id = ?"
 		args = append(args, f.PayoutID)
 	}
-	if f.SourceType != "" {
+	switch f.SourceType {
+	case "":
+	case ledger.SourceCorrection:
+		// Spelled out, so that SQLite can use the partial index of
+		// corrections (bt_corrections), which a bound value cannot
+		// select: adopting a provider's dates looks up the corrections of
+		// every transaction it moves.
+		where += " AND source_type = 'correction'"
+		from = "balance_transactions INDEXED BY bt_corrections"
+	default:
 		where += " AND source_type = ?"
 		args = append(args, f.SourceType)
 	}
-	return t.eachBT(ctx, where+" ORDER BY created, id", args, fn)
+	return t.eachBTFrom(ctx, from, where+" ORDER BY created, id", args, fn)
 }
 
 func (t *tx) eachBT(ctx context.Context, where string, args []any, fn func(*ledger.BalanceTransaction) error) error {
-	rows, err := t.query(ctx, `SELECT `+btCols+` FROM balance_transactions WHERE `+where, args...)
+	return t.eachBTFrom(ctx, "balance_transactions", where, args, fn)
+}
+
+func (t *tx) eachBTFrom(ctx context.Context, from, where string, args []any, fn func(*ledger.BalanceTransaction) error) error {
+	rows, err := t.query(ctx, `SELECT `+btCols+` FROM `+from+` WHERE `+where, args...)
 	if err != nil {
 		return err
 	}
