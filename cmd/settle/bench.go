@@ -135,6 +135,9 @@ func (b *bencher) run(ctx context.Context, compare bool) error {
 		debug.FreeOSMemory()
 	}
 	b.print()
+	if err := b.process(ctx); err != nil {
+		return err
+	}
 	if compare {
 		return b.compare(ctx)
 	}
