@@ -70,7 +70,15 @@ func apply(ctx context.Context, l *ledger.Ledger, next func() (Event, error), re
 	}
 	failed := false
 	runs := 0
-	err := l.Atomic(ctx, func(tl *ledger.Ledger) error {
+	// Without skipInvalid the first bad event rolls everything back, so the
+	// events need no savepoint each (a statement journal of every page they
+	// touch): they run as one batch. With it, each event is a savepoint that
+	// a refusal undoes alone.
+	inTx := l.Batch
+	if skipInvalid {
+		inTx = l.Atomic
+	}
+	err := inTx(ctx, func(tl *ledger.Ledger) error {
 		if runs++; runs > 1 {
 			if !rewind() {
 				return errors.New("the database asked to run the transaction again, and the feed was read once; record it again")

@@ -41,3 +41,43 @@ func (s nestedStore) Update(ctx context.Context, fn func(Tx) error) error {
 }
 
 func (s nestedStore) View(ctx context.Context, fn func(ReadTx) error) error { return fn(s.tx) }
+
+// Batch runs fn with a Ledger whose every operation joins one database
+// transaction, as Atomic does, but without a savepoint around each
+// operation: the way to apply many operations (a feed file) that land all
+// together or not at all. The rules are the same; what differs is what a
+// refused operation leaves behind. An operation that fails may have written
+// part of its work, so after any failure the batch cannot commit: Batch
+// returns the first operation's error even if fn returns nil.
+func (l *Ledger) Batch(ctx context.Context, fn func(*Ledger) error) error {
+	return l.store.Update(ctx, func(tx Tx) error {
+		inner := *l
+		bs := &batchStore{tx: tx}
+		inner.store = bs
+		err := fn(&inner)
+		if err == nil && bs.failed != nil {
+			err = fmt.Errorf("the batch cannot commit after a failed operation: %w", bs.failed)
+		}
+		return err
+	})
+}
+
+// batchStore runs each Update directly in an open transaction and remembers
+// the first one that failed.
+type batchStore struct {
+	tx     Tx
+	failed error
+}
+
+func (s *batchStore) Update(ctx context.Context, fn func(Tx) error) error {
+	if s.failed != nil {
+		return fmt.Errorf("an earlier operation of the batch failed: %w", s.failed)
+	}
+	err := fn(s.tx)
+	if err != nil {
+		s.failed = err
+	}
+	return err
+}
+
+func (s *batchStore) View(ctx context.Context, fn func(ReadTx) error) error { return fn(s.tx) }

@@ -85,8 +85,9 @@ func (l *Ledger) AdoptAvailableOn(ctx context.Context, adoptions []Adoption, asO
 		if err != nil {
 			return err
 		}
+		cs := corrections{}
 		for _, a := range adoptions {
-			changed, err := l.adoptOne(ctx, tx, a, asOf, closed)
+			changed, err := l.adoptOne(ctx, tx, a, asOf, closed, cs)
 			if err != nil {
 				return fmt.Errorf("adopting available_on of %s: %w", a.BalanceTransactionID, err)
 			}
@@ -99,7 +100,28 @@ func (l *Ledger) AdoptAvailableOn(ctx context.Context, adoptions []Adoption, asO
 	return n, err
 }
 
-func (l *Ledger) adoptOne(ctx context.Context, tx Tx, a Adoption, asOf, closed time.Time) (bool, error) {
+// corrections are the correction balance transactions of each provider,
+// by the id of the transaction they correct: read once per adoption batch
+// rather than once per adopted transaction. Adopting creates none.
+type corrections map[string]map[string][]*BalanceTransaction
+
+func (cs corrections) of(ctx context.Context, tx Tx, provider, btID string) ([]*BalanceTransaction, error) {
+	byID, ok := cs[provider]
+	if !ok {
+		byID = map[string][]*BalanceTransaction{}
+		err := tx.EachBalanceTransaction(ctx, BTFilter{Provider: provider, SourceType: SourceCorrection}, func(c *BalanceTransaction) error {
+			byID[c.SourceID] = append(byID[c.SourceID], c)
+			return nil
+		})
+		if err != nil {
+			return nil, err
+		}
+		cs[provider] = byID
+	}
+	return byID[btID], nil
+}
+
+func (l *Ledger) adoptOne(ctx context.Context, tx Tx, a Adoption, asOf, closed time.Time, cs corrections) (bool, error) {
 	bt, err := tx.BalanceTransaction(ctx, a.BalanceTransactionID)
 	if err != nil {
 		return false, err
@@ -152,18 +174,18 @@ func (l *Ledger) adoptOne(ctx context.Context, tx Tx, a Adoption, asOf, closed t
 		return false, err
 	}
 	// A correction follows the transaction it corrects.
-	err = tx.EachBalanceTransaction(ctx, BTFilter{Provider: bt.Provider, SourceType: SourceCorrection}, func(c *BalanceTransaction) error {
-		if c.SourceID != bt.ID {
-			return nil
-		}
-		payout := c.PayoutID
-		if c.PayoutDerived {
-			payout = bt.PayoutID
-		}
-		return tx.SetBalanceTransactionSettlement(ctx, c.ID, to, false, payout)
-	})
+	cors, err := cs.of(ctx, tx, bt.Provider, bt.ID)
 	if err != nil {
 		return false, err
+	}
+	for _, c := range cors {
+		if c.PayoutDerived {
+			c.PayoutID = bt.PayoutID
+		}
+		c.AvailableOn, c.AvailableOnEstimated = to, false
+		if err := tx.SetBalanceTransactionSettlement(ctx, c.ID, to, false, c.PayoutID); err != nil {
+			return false, err
+		}
 	}
 	if bt.Status == BTPending && !to.After(asOf) {
 		if err := l.makeOneAvailable(ctx, tx, *bt, asOf, closed); err != nil {

@@ -107,6 +107,9 @@ type bencher struct {
 	sizes benchSizes
 	quick bool
 	rows  []benchRow
+
+	procRows  []processRow // whole-process figures (bench_process.go)
+	parentRSS uint64       // the bench's own peak before they ran
 }
 
 // benchRow is one line of the results table.
@@ -125,7 +128,10 @@ func (b *bencher) run(ctx context.Context, compare bool) error {
 	// Reconcile last: its gigabyte of inputs, even once collected, slowed
 	// the steps after it by a tenth. The process's max RSS is still the
 	// reconcile step's own, as the steps before it peak far lower.
-	steps := []func(context.Context) error{b.batched, b.single, b.importCSV, b.reconcile}
+	// The whole-process runs go first: on Linux a child's max RSS starts
+	// from its parent's peak (the exec keeps the high-water mark of the
+	// memory it replaces), so the parent must still be small.
+	steps := []func(context.Context) error{b.process, b.batched, b.single, b.importCSV, b.reconcile}
 	for _, step := range steps {
 		if err := step(ctx); err != nil {
 			return err
@@ -135,6 +141,7 @@ func (b *bencher) run(ctx context.Context, compare bool) error {
 		debug.FreeOSMemory()
 	}
 	b.print()
+	b.printProcess()
 	if compare {
 		return b.compare(ctx)
 	}

@@ -26,4 +26,13 @@ func TestBenchQuick(t *testing.T) {
 	if !regexp.MustCompile(`\d of 6 targets met \(quick sizes`).MatchString(out) {
 		t.Errorf("no summary line in:\n%s", out)
 	}
+	// The whole-process table: every command at both quick sizes.
+	for _, cmd := range []string{"settle record", "settle import", "settle reconcile", "settle serve --once"} {
+		if n := strings.Count(out, cmd); n != 2 {
+			t.Errorf("%d %q rows in:\n%s", n, cmd, out)
+		}
+	}
+	if !strings.Contains(out, "record: per-event cost at 3,000 payments / at 1,000") {
+		t.Errorf("no growth line in:\n%s", out)
+	}
 }

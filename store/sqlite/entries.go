@@ -140,14 +140,12 @@ func placeholders(n int) string {
 // ResolvePending marks a pending entry resolved and releases its pending
 // balances.
 func (t *tx) ResolvePending(ctx context.Context, id int64, r ledger.Resolution, by int64) error {
-	res, err := t.exec(ctx, `UPDATE entries SET resolution = ?, resolved_by = ? WHERE id = ? AND phase = 'pending' AND resolution = ''`,
+	n, err := t.exec(ctx, `UPDATE entries SET resolution = ?, resolved_by = ? WHERE id = ? AND phase = 'pending' AND resolution = ''`,
 		string(r), nullID(by), id)
 	if err != nil {
 		return err
 	}
-	if n, err := res.RowsAffected(); err != nil {
-		return err
-	} else if n == 0 {
+	if n == 0 {
 		return fmt.Errorf("pending entry %d: %w", id, ledger.ErrAlreadyResolved)
 	}
 	var col string

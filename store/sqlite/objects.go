@@ -6,6 +6,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
+	"sort"
 	"time"
 
 	"github.com/shopspring/decimal"
@@ -44,7 +47,21 @@ func scanPayment(sc scanner) (*ledger.Payment, error) {
 
 // Payment returns a payment by id.
 func (t *tx) Payment(ctx context.Context, id string) (*ledger.Payment, error) {
+	if c, ok := t.payments[id]; ok {
+		if c.missing {
+			return nil, fmt.Errorf("payment %q: %w", id, ledger.ErrNotFound)
+		}
+		p := c.p
+		p.Metadata = maps.Clone(p.Metadata)
+		return &p, nil
+	}
 	p, err := scanPayment(t.queryRow(ctx, `SELECT `+paymentCols+` FROM payments WHERE id = ?`, id))
+	switch {
+	case err == nil:
+		t.cachePayment(id, p)
+	case errors.Is(err, sql.ErrNoRows):
+		t.cachePayment(id, nil)
+	}
 	return p, notFound("payment", id, err)
 }
 
@@ -66,7 +83,63 @@ func (t *tx) SavePayment(ctx context.Context, p *ledger.Payment) error {
 		p.ID, p.Provider, p.ProviderRef, p.Currency, p.Customer, p.Description, md, p.CaptureMethod, string(p.Status),
 		p.Authorized, p.Captured, p.Refunded, p.Disputed, p.Fees, nullID(p.PendingEntryID), created, updated,
 		p.SettlementCurrency, p.Settled, p.Unwound)
-	return translate(err)
+	if err != nil {
+		return translate(err)
+	}
+	t.rememberPayment(p)
+	return nil
+}
+
+// rememberPayment keeps a saved payment for Payment to return, as its row
+// now stands: a payment this transaction read before gets the columns an
+// update changes; one it found missing is the row just inserted.
+func (t *tx) rememberPayment(p *ledger.Payment) {
+	c, known := t.payments[p.ID]
+	prev := c.p
+	switch {
+	case known && c.missing:
+		q := *p
+		q.Metadata = nil
+		if len(p.Metadata) > 0 {
+			q.Metadata = maps.Clone(p.Metadata)
+		}
+		q.CreatedAt, q.UpdatedAt = fromTS(ts(p.CreatedAt)), fromTS(ts(p.UpdatedAt))
+		t.payments[p.ID] = cachedPayment{p: q}
+	case known:
+		prev.ProviderRef, prev.Status = p.ProviderRef, p.Status
+		prev.Authorized, prev.Captured, prev.Refunded, prev.Disputed, prev.Fees = p.Authorized, p.Captured, p.Refunded, p.Disputed, p.Fees
+		prev.SettlementCurrency, prev.Settled, prev.Unwound = p.SettlementCurrency, p.Settled, p.Unwound
+		prev.UpdatedAt = fromTS(ts(p.UpdatedAt))
+		t.payments[p.ID] = cachedPayment{p: prev}
+	}
+}
+
+// cachedPayment is a payment as a write transaction last read or wrote it,
+// or the fact that it was missing.
+type cachedPayment struct {
+	p       ledger.Payment
+	missing bool
+}
+
+// maxCachedPayments bounds the payments a transaction remembers.
+const maxCachedPayments = 200_000
+
+// cachePayment remembers a payment read (nil: found missing) in a write
+// transaction.
+func (t *tx) cachePayment(id string, p *ledger.Payment) {
+	if !t.write {
+		return
+	}
+	if t.payments == nil || len(t.payments) >= maxCachedPayments {
+		t.payments = map[string]cachedPayment{}
+	}
+	if p == nil {
+		t.payments[id] = cachedPayment{missing: true}
+		return
+	}
+	v := *p
+	v.Metadata = maps.Clone(p.Metadata)
+	t.payments[id] = cachedPayment{p: v}
 }
 
 // EachPayment streams payments.
@@ -167,6 +240,14 @@ func (t *tx) SavePayout(ctx context.Context, p *ledger.Payout) error {
 	_, err = t.exec(ctx, `INSERT INTO payouts (`+payoutCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT (id) DO UPDATE SET status = excluded.status, updated_at = excluded.updated_at`,
 		p.ID, p.Provider, p.ProviderRef, p.Amount, p.Currency, string(p.Status), arrival, created, updated, p.Automatic)
+	if p.Automatic {
+		// A new automatic payout changes the order autoPayoutsOf keeps:
+		// read it again when next asked.
+		k := provCur{p.Provider, p.Currency}
+		if !slices.ContainsFunc(t.autoPayouts[k], func(c payoutCutoff) bool { return c.id == p.ID }) {
+			delete(t.autoPayouts, k)
+		}
+	}
 	return translate(err)
 }
 
@@ -284,27 +365,67 @@ func (t *tx) SetBalanceTransactionStatus(ctx context.Context, id, status string)
 	return err
 }
 
+// autoPayoutsOf returns the automatic payouts of provider and currency in
+// (created_at, id) order: read once per write transaction, which a feed
+// asks for every balance transaction it books.
+func (t *tx) autoPayoutsOf(ctx context.Context, provider, currency string) ([]payoutCutoff, error) {
+	k := provCur{provider, currency}
+	if ps, ok := t.autoPayouts[k]; ok {
+		return ps, nil
+	}
+	rows, err := t.query(ctx, `SELECT created_at, id FROM payouts WHERE provider = ? AND currency = ? AND automatic = 1
+		ORDER BY created_at, id`, provider, currency)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	ps := []payoutCutoff{}
+	for rows.Next() {
+		var c payoutCutoff
+		if err := rows.Scan(&c.at, &c.id); err != nil {
+			return nil, err
+		}
+		ps = append(ps, c)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	if t.write {
+		if t.autoPayouts == nil {
+			t.autoPayouts = map[provCur][]payoutCutoff{}
+		}
+		t.autoPayouts[k] = ps
+	}
+	return ps, nil
+}
+
 // AutomaticPayoutFor returns the first automatic payout at or after availableOn.
 func (t *tx) AutomaticPayoutFor(ctx context.Context, provider, currency string, availableOn time.Time) (string, error) {
-	var id string
-	err := t.queryRow(ctx, `SELECT id FROM payouts WHERE provider = ? AND currency = ? AND automatic = 1 AND created_at >= ?
-		ORDER BY created_at, id LIMIT 1`, provider, currency, ts(availableOn)).Scan(&id)
-	if errors.Is(err, sql.ErrNoRows) {
+	ps, err := t.autoPayoutsOf(ctx, provider, currency)
+	if err != nil {
+		return "", err
+	}
+	at := ts(availableOn)
+	i := sort.Search(len(ps), func(i int) bool { return ps[i].at >= at })
+	if i == len(ps) {
 		return "", nil
 	}
-	return id, err
+	return ps[i].id, nil
 }
 
 // PreviousAutomaticPayout returns the time of the automatic payout before (at, id).
 func (t *tx) PreviousAutomaticPayout(ctx context.Context, provider, currency string, at time.Time, id string) (time.Time, bool, error) {
-	var prev int64
-	err := t.queryRow(ctx, `SELECT created_at FROM payouts WHERE provider = ? AND currency = ? AND automatic = 1
-		AND (created_at < ? OR (created_at = ? AND id < ?)) ORDER BY created_at DESC, id DESC LIMIT 1`,
-		provider, currency, ts(at), ts(at), id).Scan(&prev)
-	if errors.Is(err, sql.ErrNoRows) {
+	ps, err := t.autoPayoutsOf(ctx, provider, currency)
+	if err != nil {
+		return time.Time{}, false, err
+	}
+	n := ts(at)
+	// The first payout at or after (at, id); the one before it is the answer.
+	i := sort.Search(len(ps), func(i int) bool { return ps[i].at > n || (ps[i].at == n && ps[i].id >= id) })
+	if i == 0 {
 		return time.Time{}, false, nil
 	}
-	return fromTS(prev), err == nil, err
+	return fromTS(ps[i-1].at), true, nil
 }
 
 // AssignPayout sets the derived payout of the transactions in (after, through].
@@ -316,11 +437,7 @@ func (t *tx) AssignPayout(ctx context.Context, provider, currency string, after 
 		q += ` AND available_on > ?`
 		args = append(args, ts(after))
 	}
-	res, err := t.exec(ctx, q, args...)
-	if err != nil {
-		return 0, err
-	}
-	n, err := res.RowsAffected()
+	n, err := t.exec(ctx, q, args...)
 	return int(n), err
 }
 
@@ -348,7 +465,7 @@ func (t *tx) DueBalanceTransactions(ctx context.Context, asOf time.Time) ([]ledg
 
 // EachBalanceTransaction streams balance transactions.
 func (t *tx) EachBalanceTransaction(ctx context.Context, f ledger.BTFilter, fn func(*ledger.BalanceTransaction) error) error {
-	where := "1 = 1"
+	from, where := "balance_transactions", "1 = 1"
 	var args []any
 	if f.Provider != "" {
 		where += " AND provider = ?"
@@ -366,15 +483,28 @@ func (t *tx) EachBalanceTransaction(ctx context.Context, f ledger.BTFilter, fn f
 		where += " AND payout_id = ?"
 		args = append(args, f.PayoutID)
 	}
-	if f.SourceType != "" {
+	switch f.SourceType {
+	case "":
+	case ledger.SourceCorrection:
+		// Spelled out, so that SQLite can use the partial index of
+		// corrections (bt_corrections), which a bound value cannot
+		// select: adopting a provider's dates looks up the corrections of
+		// every transaction it moves.
+		where += " AND source_type = 'correction'"
+		from = "balance_transactions INDEXED BY bt_corrections"
+	default:
 		where += " AND source_type = ?"
 		args = append(args, f.SourceType)
 	}
-	return t.eachBT(ctx, where+" ORDER BY created, id", args, fn)
+	return t.eachBTFrom(ctx, from, where+" ORDER BY created, id", args, fn)
 }
 
 func (t *tx) eachBT(ctx context.Context, where string, args []any, fn func(*ledger.BalanceTransaction) error) error {
-	rows, err := t.query(ctx, `SELECT `+btCols+` FROM balance_transactions WHERE `+where, args...)
+	return t.eachBTFrom(ctx, "balance_transactions", where, args, fn)
+}
+
+func (t *tx) eachBTFrom(ctx context.Context, from, where string, args []any, fn func(*ledger.BalanceTransaction) error) error {
+	rows, err := t.query(ctx, `SELECT `+btCols+` FROM `+from+` WHERE `+where, args...)
 	if err != nil {
 		return err
 	}

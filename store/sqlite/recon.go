@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/jmoiron/sqlx"
@@ -108,12 +109,37 @@ func (t *tx) SaveRun(ctx context.Context, run *reconcile.Run, plan reconcile.Exc
 			return err
 		}
 	}
-	for _, l := range links {
-		if _, err := q.ExecContext(ctx, `INSERT INTO recon_links (provider, grain, provider_id, ledger_id, heuristic, run_id)
-			VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (provider, grain, provider_id) DO UPDATE SET ledger_id = excluded.ledger_id,
-			heuristic = excluded.heuristic, run_id = excluded.run_id`,
-			run.Provider, string(run.Grain), l.ProviderID, l.LedgerID, l.Heuristic, run.ID); err != nil {
-			return err
+	return t.saveLinks(ctx, run, links)
+}
+
+// linkChunk is how many links one statement writes: a first run stores a
+// link for every pair it matched, a million of them for a month.
+const linkChunk = 128
+
+// saveLinks stores a run's links, linkChunk rows a statement with all their
+// values bound in one call into C.
+func (t *tx) saveLinks(ctx context.Context, run *reconcile.Run, links []reconcile.Link) error {
+	var p params
+	for start := 0; start < len(links); start += linkChunk {
+		chunk := links[start:min(start+linkChunk, len(links))]
+		p.reset()
+		for _, l := range chunk {
+			p.text(run.Provider)
+			p.text(string(run.Grain))
+			p.text(l.ProviderID)
+			p.text(l.LedgerID)
+			if l.Heuristic {
+				p.int(1)
+			} else {
+				p.int(0)
+			}
+			p.int(run.ID)
+		}
+		tuples := strings.TrimSuffix(strings.Repeat("(?, ?, ?, ?, ?, ?), ", len(chunk)), ", ")
+		if _, err := t.s.execParams(ctx, `INSERT INTO recon_links (provider, grain, provider_id, ledger_id, heuristic, run_id)
+			VALUES `+tuples+` ON CONFLICT (provider, grain, provider_id) DO UPDATE SET ledger_id = excluded.ledger_id,
+			heuristic = excluded.heuristic, run_id = excluded.run_id`, &p); err != nil {
+			return translate(err)
 		}
 	}
 	return nil

@@ -477,6 +477,9 @@ func (s *Store) Update(ctx context.Context, fn func(ledger.Tx) error) error {
 		if err := fn(t); err != nil {
 			return err
 		}
+		if err := t.flushRequests(ctx); err != nil {
+			return err
+		}
 		return t.flush(ctx)
 	})
 	if err != nil {

@@ -4,7 +4,6 @@ import (
 	"cmp"
 	"context"
 	"database/sql"
-	"database/sql/driver"
 	"errors"
 	"fmt"
 	"slices"
@@ -26,6 +25,29 @@ type tx struct {
 	newAccounts map[string]int64
 	deltas      map[int64][]currencyDelta // by account id
 	nextEntryID int64
+
+	// What a write transaction has read or written itself, so that a feed
+	// of many events in one transaction does not ask the database again.
+	// Dropped when a savepoint is rolled back (Nested).
+	closed      *time.Time                 // the closed period, once read
+	autoPayouts map[provCur][]payoutCutoff // automatic payouts in (created, id) order, once read
+	payments    map[string]cachedPayment   // payments read or saved in this transaction
+	requests    []ledger.Request           // requests saved and not yet written
+	requestIdx  map[string]int             // index into requests by key
+}
+
+type provCur struct{ provider, currency string }
+
+// payoutCutoff is an automatic payout's place in (created_at, id) order.
+type payoutCutoff struct {
+	at int64
+	id string
+}
+
+// resetCaches forgets what the transaction remembers, as after a rolled
+// back savepoint; requests not yet written are the caller's to drop.
+func (t *tx) resetCaches() {
+	t.closed, t.autoPayouts, t.payments = nil, nil, nil
 }
 
 type balKey struct {
@@ -43,9 +65,38 @@ type currencyDelta struct {
 	delta
 }
 
-// exec runs a write statement, prepared once on the writer connection.
-func (t *tx) exec(ctx context.Context, query string, args ...any) (driver.Result, error) {
-	return t.s.execRaw(ctx, query, args)
+// exec runs a write statement, prepared once on the writer connection,
+// with all its values bound in one call into C, and returns the rows it
+// changed.
+func (t *tx) exec(ctx context.Context, query string, args ...any) (int64, error) {
+	var p params
+	for i, a := range args {
+		switch v := a.(type) {
+		case nil:
+			p.null()
+		case int64:
+			p.int(v)
+		case int:
+			p.int(int64(v))
+		case bool:
+			if v {
+				p.int(1)
+			} else {
+				p.int(0)
+			}
+		case string:
+			p.text(v)
+		case []byte:
+			if v == nil {
+				p.null()
+			} else {
+				p.blob(v)
+			}
+		default:
+			return 0, fmt.Errorf("argument %d: unsupported type %T", i+1, a)
+		}
+	}
+	return t.s.execParams(ctx, query, &p)
 }
 
 // query and queryRow read through statements prepared once on the writer
@@ -96,7 +147,7 @@ func (t *tx) accountID(ctx context.Context, name string) (int64, error) {
 	if err != nil {
 		return 0, err
 	}
-	res, err := t.exec(ctx, `INSERT INTO accounts (name, type) VALUES (?, ?)`, name, string(typ))
+	res, err := t.s.execRaw(ctx, `INSERT INTO accounts (name, type) VALUES (?, ?)`, []any{name, string(typ)})
 	if err != nil {
 		return 0, err
 	}
@@ -227,6 +278,10 @@ func (t *tx) flush(ctx context.Context) error {
 
 // Request returns a stored idempotent request.
 func (t *tx) Request(ctx context.Context, key string) (*ledger.Request, error) {
+	if i, ok := t.requestIdx[key]; ok {
+		r := t.requests[i]
+		return &r, nil
+	}
 	var r ledger.Request
 	var created int64
 	err := t.queryRow(ctx, `SELECT key, operation, hash, result, created_at FROM requests WHERE key = ?`, key).
@@ -238,18 +293,63 @@ func (t *tx) Request(ctx context.Context, key string) (*ledger.Request, error) {
 	return &r, err
 }
 
-// SaveRequest stores a completed idempotent request.
+// requestChunk is how many requests one INSERT writes.
+const requestChunk = 50
+
+// SaveRequest stores a completed idempotent request. Requests are written
+// requestChunk a statement: the ledger saves one only after Request found
+// none under its key, so the insert cannot conflict with a stored one, and
+// Request finds the ones not yet written in memory.
 func (t *tx) SaveRequest(ctx context.Context, r *ledger.Request) error {
-	_, err := t.exec(ctx, `INSERT INTO requests (key, operation, hash, result, created_at) VALUES (?, ?, ?, ?, ?)`,
-		r.Key, r.Operation, r.Hash, r.Result, ts(r.CreatedAt))
-	if err != nil {
+	if _, dup := t.requestIdx[r.Key]; dup {
+		return fmt.Errorf("%w: request %q saved twice", ledger.ErrInvalidState, r.Key)
+	}
+	if t.requestIdx == nil {
+		t.requestIdx = map[string]int{}
+	}
+	t.requestIdx[r.Key] = len(t.requests)
+	t.requests = append(t.requests, *r)
+	if len(t.requests) >= requestChunk {
+		return t.flushRequests(ctx)
+	}
+	return nil
+}
+
+// flushRequests writes the requests saved and not yet written.
+func (t *tx) flushRequests(ctx context.Context) error {
+	if len(t.requests) == 0 {
+		return nil
+	}
+	var p params
+	for _, r := range t.requests {
+		p.text(r.Key)
+		p.text(r.Operation)
+		p.text(r.Hash)
+		p.blob(r.Result)
+		p.int(ts(r.CreatedAt))
+	}
+	tuples := strings.TrimSuffix(strings.Repeat("(?, ?, ?, ?, ?), ", len(t.requests)), ", ")
+	if _, err := t.s.execParams(ctx, `INSERT INTO requests (key, operation, hash, result, created_at) VALUES `+tuples, &p); err != nil {
 		return translate(err)
 	}
+	t.requests = t.requests[:0]
+	clear(t.requestIdx)
 	return nil
 }
 
 // ClosedThrough returns the end of the closed period, or zero.
 func (t *tx) ClosedThrough(ctx context.Context) (time.Time, error) {
+	if t.closed != nil {
+		return *t.closed, nil
+	}
+	c, err := t.readClosedThrough(ctx)
+	if err == nil && t.write {
+		t.closed = &c
+	}
+	return c, err
+}
+
+func (t *tx) readClosedThrough(ctx context.Context) (time.Time, error) {
 	var v string
 	err := t.queryRow(ctx, `SELECT value FROM settings WHERE name = 'closed_through'`).Scan(&v)
 	if errors.Is(err, sql.ErrNoRows) {
@@ -263,6 +363,7 @@ func (t *tx) ClosedThrough(ctx context.Context) (time.Time, error) {
 
 // SetClosedThrough closes the books through t.
 func (t *tx) SetClosedThrough(ctx context.Context, at time.Time) error {
+	t.closed = nil
 	_, err := t.exec(ctx, `INSERT INTO settings (name, value) VALUES ('closed_through', ?)
 		ON CONFLICT (name) DO UPDATE SET value = excluded.value`, at.UTC().Format(time.RFC3339Nano))
 	return err
@@ -276,6 +377,9 @@ func (t *tx) Nested(ctx context.Context, fn func() error) error {
 	if err := t.flush(ctx); err != nil {
 		return err
 	}
+	if err := t.flushRequests(ctx); err != nil {
+		return err
+	}
 	if _, err := t.q.ExecContext(ctx, "SAVEPOINT nested"); err != nil {
 		return err
 	}
@@ -287,8 +391,14 @@ func (t *tx) Nested(ctx context.Context, fn func() error) error {
 	if err == nil {
 		err = t.flush(ctx)
 	}
+	if err == nil {
+		err = t.flushRequests(ctx)
+	}
 	if err != nil {
 		clear(t.deltas)
+		t.requests = t.requests[:0]
+		clear(t.requestIdx)
+		t.resetCaches()
 		for name := range t.newAccounts {
 			if !before[name] {
 				delete(t.newAccounts, name)

@@ -1,0 +1,213 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"text/tabwriter"
+	"time"
+
+	"github.com/settlehq/settle/generate"
+)
+
+// processSizes are the payments of the month each whole-process run
+// records, imports, reconciles and runs the nightly job on.
+var (
+	processSizes      = []int{10_000, 100_000, 1_000_000}
+	quickProcessSizes = []int{1_000, 3_000}
+)
+
+// childRun is one run of the settle binary as a child process.
+type childRun struct {
+	wall   time.Duration
+	maxRSS uint64 // bytes
+	out    string
+}
+
+// child runs settle (this executable) with args and measures its wall time
+// and peak resident set size (getrusage of the child).
+func (b *bencher) child(ctx context.Context, args ...string) (childRun, error) {
+	exe, err := os.Executable()
+	if err != nil {
+		return childRun{}, err
+	}
+	cmd := exec.CommandContext(ctx, exe, args...)
+	// Under go test the executable is the test binary, whose TestMain
+	// runs settle when asked; settle itself ignores the variable.
+	cmd.Env = append(os.Environ(), "SETTLE_TEST_AS_MAIN=1")
+	var out strings.Builder
+	cmd.Stdout, cmd.Stderr = &out, &out
+	start := time.Now()
+	err = cmd.Run()
+	r := childRun{wall: time.Since(start), out: out.String()}
+	if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
+		r.maxRSS = uint64(ru.Maxrss) << 10
+	}
+	if err != nil {
+		return r, fmt.Errorf("settle %s: %w\n%s", strings.Join(args, " "), err, r.out)
+	}
+	return r, nil
+}
+
+// processRow is one size's whole-process figures.
+type processRow struct {
+	payments, events, rows int
+	record, imp, recon     childRun
+	serve                  childRun
+	serveErr               error
+}
+
+// process measures what a user runs: the settle binary as a child
+// process, on a generated month of payments at each size: record the
+// feed, import the provider's itemized report, reconcile, and on a copy of
+// the recorded books the nightly job (serve --once) importing the same
+// report from its inbox, reconciling and writing the reports.
+func (b *bencher) process(ctx context.Context) error {
+	sizes := processSizes
+	if b.quick {
+		sizes = quickProcessSizes
+	}
+	b.parentRSS = maxRSS()
+	for _, n := range sizes {
+		r, err := b.processOne(ctx, n)
+		if err != nil {
+			return err
+		}
+		b.procRows = append(b.procRows, r)
+	}
+	return nil
+}
+
+func (b *bencher) processOne(ctx context.Context, n int) (processRow, error) {
+	dir := filepath.Join(b.dir, fmt.Sprintf("process-%d", n))
+	defer os.RemoveAll(dir)
+	inbox := filepath.Join(dir, "inbox")
+	if err := os.MkdirAll(inbox, 0o700); err != nil {
+		return processRow{}, err
+	}
+	feedName, csvName := filepath.Join(dir, "feed.jsonl"), filepath.Join(dir, "itemized.csv")
+	b.progress("whole process, %s payments: generating", count(n))
+	sum, err := generateFiles(n, feedName, csvName)
+	if err != nil {
+		return processRow{}, err
+	}
+	r := processRow{payments: n, events: sum.Events, rows: sum.ExportRows}
+	db := filepath.Join(dir, "books.db")
+	b.progress("whole process, %s payments: settle record", count(n))
+	if r.record, err = b.child(ctx, "--db", db, "record", feedName); err != nil {
+		return r, err
+	}
+	// The nightly job runs on a copy of the recorded books (closed, so the
+	// database file holds everything), its inbox holding the report.
+	nightly := filepath.Join(dir, "nightly.db")
+	if err := copyFile(db, nightly); err != nil {
+		return r, err
+	}
+	if err := copyFile(csvName, filepath.Join(inbox, "balance_change_from_activity.itemized.csv")); err != nil {
+		return r, err
+	}
+	b.progress("whole process, %s payments: settle import", count(n))
+	if r.imp, err = b.child(ctx, "--db", db, "import", csvName); err != nil {
+		return r, err
+	}
+	b.progress("whole process, %s payments: settle reconcile", count(n))
+	if r.recon, err = b.child(ctx, "--db", db, "reconcile", "--provider", generate.Provider, "--from", "2000-01-01"); err != nil {
+		return r, err
+	}
+	b.progress("whole process, %s payments: settle serve --once", count(n))
+	r.serve, r.serveErr = b.child(ctx, "--db", nightly, "serve", "--once", "--inbox", inbox,
+		"--outbox", filepath.Join(dir, "outbox"), "--lookback", "8760h")
+	b.progress("")
+	return r, nil
+}
+
+// generateFiles writes a month of n payments: the feed and the itemized report.
+func generateFiles(n int, feedName, csvName string) (*generate.Summary, error) {
+	ff, err := os.Create(feedName)
+	if err != nil {
+		return nil, err
+	}
+	defer ff.Close()
+	cf, err := os.Create(csvName)
+	if err != nil {
+		return nil, err
+	}
+	defer cf.Close()
+	fw, cw := bufio.NewWriterSize(ff, 1<<20), bufio.NewWriterSize(cf, 1<<20)
+	sum, err := generate.Generate(generate.Options{Payments: n, PerDay: max(1000, n/30), DiffRate: 0.001, StripeDates: true},
+		generate.Output{Feed: fw, ItemizedCSV: cw})
+	if err != nil {
+		return nil, err
+	}
+	if err := fw.Flush(); err != nil {
+		return nil, err
+	}
+	if err := cw.Flush(); err != nil {
+		return nil, err
+	}
+	if err := ff.Close(); err != nil {
+		return nil, err
+	}
+	return sum, cf.Close()
+}
+
+func copyFile(from, to string) error {
+	in, err := os.Open(from)
+	if err != nil {
+		return err
+	}
+	defer in.Close()
+	out, err := os.OpenFile(to, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o600)
+	if err != nil {
+		return err
+	}
+	if _, err := io.Copy(out, in); err != nil {
+		out.Close()
+		return err
+	}
+	return out.Close()
+}
+
+// printProcess writes the whole-process table: per size, each command's
+// rate, wall time and peak RSS, and the growth of the per-event cost of
+// record from the smallest size to the largest.
+func (b *bencher) printProcess() {
+	rows := b.procRows
+	fmt.Fprintln(b.a.stdout, "\nWhole process: the settle binary as a child process (wall time, max RSS from getrusage), on a generated month:")
+	tw := tabwriter.NewWriter(b.a.stdout, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "PAYMENTS\tCOMMAND\tMEASURED\tWALL\tMAX RSS\tTARGET")
+	for _, r := range rows {
+		p := count(r.payments)
+		rate := func(n int, d time.Duration) string { return count(int(float64(n) / d.Seconds())) }
+		fmt.Fprintf(tw, "%s\tsettle record (%s events)\t%s events/s\t%s\t%s\t≥ 50,000 events/s at 1M\n", p, count(r.events),
+			rate(r.events, r.record.wall), dur(r.record.wall), mib(r.record.maxRSS))
+		fmt.Fprintf(tw, "%s\tsettle import (%s rows, close included)\t%s rows/s\t%s\t%s\t≥ 250,000 rows/s\n", p, count(r.rows),
+			rate(r.rows, r.imp.wall), dur(r.imp.wall), mib(r.imp.maxRSS))
+		fmt.Fprintf(tw, "%s\tsettle reconcile (%s × %s)\t%s\t%s\t%s\t≤ 10 s, ≤ 1.5 GB at 1M\n", p, count(r.rows), count(r.rows),
+			dur(r.recon.wall), dur(r.recon.wall), mib(r.recon.maxRSS))
+		serve := dur(r.serve.wall)
+		if r.serveErr != nil {
+			serve += " (" + firstLine(r.serveErr.Error()) + ")"
+		}
+		fmt.Fprintf(tw, "%s\tsettle serve --once (import, reconcile, reports)\t%s\t%s\t%s\t\n", p, serve, dur(r.serve.wall), mib(r.serve.maxRSS))
+	}
+	tw.Flush()
+	fmt.Fprintf(b.a.stdout, "(a child's max RSS is at least its parent's peak when it started, %s: Linux keeps it across exec)\n", mib(b.parentRSS))
+	if len(rows) >= 2 {
+		first, last := rows[0], rows[len(rows)-1]
+		per := func(r processRow) float64 { return r.record.wall.Seconds() / float64(r.events) }
+		fmt.Fprintf(b.a.stdout, "record: per-event cost at %s payments / at %s: %.2f (target ≤ 1.3)\n",
+			count(last.payments), count(first.payments), per(last)/per(first))
+	}
+}
+
+func firstLine(s string) string {
+	line, _, _ := strings.Cut(s, "\n")
+	return line
+}
