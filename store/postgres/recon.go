@@ -3,7 +3,6 @@ package postgres
 import (
 	"context"
 	"database/sql"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"strconv"
@@ -14,19 +13,13 @@ import (
 	"github.com/settlehq/settle/ledger"
 	"github.com/settlehq/settle/provider"
 	"github.com/settlehq/settle/reconcile"
+	"github.com/settlehq/settle/store/internal/reconrow"
 )
 
 var (
 	_ reconcile.Store = (*Store)(nil)
 	_ reconcile.Tx    = (*tx)(nil)
 )
-
-// exceptionDetails is the JSON of what differs, kept in one column (the
-// SQLite store's encoding).
-type exceptionDetails struct {
-	Diffs  []reconcile.Diff         `json:"diffs,omitempty"`
-	Payout *reconcile.PayoutFigures `json:"payout,omitempty"`
-}
 
 // UpdateRecon runs fn in one write transaction, run again on a conflict
 // like Update.
@@ -70,7 +63,7 @@ func (t *tx) SaveRun(ctx context.Context, run *reconcile.Run, plan reconcile.Exc
 	run.Opened, run.Closed = opened, closed
 	runID := strconv.FormatInt(run.ID, 10)
 	for _, e := range plan.Open {
-		details, err := json.Marshal(exceptionDetails{Diffs: e.Diffs, Payout: e.Payout})
+		details, err := reconrow.DetailsOf(&e)
 		if err != nil {
 			return err
 		}
@@ -79,7 +72,7 @@ func (t *tx) SaveRun(ctx context.Context, run *reconcile.Run, plan reconcile.Exc
 			ledger_id, ref, currency, amount, occurred_at, heuristic, details, status, first_run, last_run, updated_at)
 			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, 'open', $14, $14, $15) RETURNING id`,
 			e.Fingerprint, run.Provider, string(run.Grain), string(e.Kind), e.Subject, e.ProviderID, e.LedgerID, e.Ref,
-			e.Currency, e.Amount, ts(e.At), e.Heuristic, string(details), run.ID, ts(now)).Scan(&id)
+			e.Currency, e.Amount, ts(e.At), e.Heuristic, details, run.ID, ts(now)).Scan(&id)
 		if err != nil {
 			return t.fail(err)
 		}
@@ -137,7 +130,7 @@ func (t *tx) SaveRun(ctx context.Context, run *reconcile.Run, plan reconcile.Exc
 // refreshException writes a run's figures into a stored exception, and
 // opens it again when reopen is set.
 func (t *tx) refreshException(ctx context.Context, e *reconcile.Exception, runID int64, now time.Time, reopen bool) error {
-	details, err := json.Marshal(exceptionDetails{Diffs: e.Diffs, Payout: e.Payout})
+	details, err := reconrow.DetailsOf(e)
 	if err != nil {
 		return err
 	}
@@ -147,7 +140,7 @@ func (t *tx) refreshException(ctx context.Context, e *reconcile.Exception, runID
 	}
 	_, err = t.exec(ctx, `UPDATE {schema}.recon_exceptions SET `+set+`ledger_id = $1, currency = $2, amount = $3,
 		occurred_at = $4, heuristic = $5, details = $6, last_run = $7, updated_at = $8 WHERE id = $9`,
-		e.LedgerID, e.Currency, e.Amount, ts(e.At), e.Heuristic, string(details), runID, ts(now), e.ID)
+		e.LedgerID, e.Currency, e.Amount, ts(e.At), e.Heuristic, details, runID, ts(now), e.ID)
 	return err
 }
 
@@ -192,49 +185,6 @@ func (t *tx) SetExceptionStatus(ctx context.Context, id int64, status reconcile.
 	return t.addExceptionEvent(ctx, id, at, 0, string(status), status, note, entryID)
 }
 
-// exceptionRow is a recon_exceptions row as sqlx scans it.
-type exceptionRow struct {
-	ID                int64         `db:"id"`
-	Fingerprint       string        `db:"fingerprint"`
-	Provider          string        `db:"provider"`
-	Grain             string        `db:"grain"`
-	Kind              string        `db:"kind"`
-	Subject           string        `db:"subject"`
-	ProviderID        string        `db:"provider_id"`
-	LedgerID          string        `db:"ledger_id"`
-	Ref               string        `db:"ref"`
-	Currency          string        `db:"currency"`
-	Amount            int64         `db:"amount"`
-	OccurredAt        int64         `db:"occurred_at"`
-	Heuristic         bool          `db:"heuristic"`
-	Details           string        `db:"details"`
-	Status            string        `db:"status"`
-	Note              string        `db:"note"`
-	ResolutionEntryID sql.NullInt64 `db:"resolution_entry_id"`
-	FirstRun          int64         `db:"first_run"`
-	LastRun           int64         `db:"last_run"`
-	UpdatedAt         int64         `db:"updated_at"`
-}
-
-const exceptionCols = `id, fingerprint, provider, grain, kind, subject, provider_id, ledger_id, ref, currency, amount,
-	occurred_at, heuristic, details, status, note, resolution_entry_id, first_run, last_run, updated_at`
-
-func (r *exceptionRow) exception() (reconcile.Exception, error) {
-	e := reconcile.Exception{ID: r.ID, Fingerprint: r.Fingerprint, Provider: r.Provider, Grain: provider.Grain(r.Grain),
-		Kind: reconcile.OutcomeKind(r.Kind), Subject: r.Subject, ProviderID: r.ProviderID, LedgerID: r.LedgerID, Ref: r.Ref,
-		Currency: r.Currency, Amount: r.Amount, At: fromTS(r.OccurredAt), Heuristic: r.Heuristic,
-		Status: reconcile.ExceptionStatus(r.Status), Note: r.Note, ResolutionEntryID: r.ResolutionEntryID.Int64,
-		FirstRun: r.FirstRun, LastRun: r.LastRun, UpdatedAt: fromTS(r.UpdatedAt)}
-	if r.Details != "" {
-		var d exceptionDetails
-		if err := json.Unmarshal([]byte(r.Details), &d); err != nil {
-			return e, fmt.Errorf("exception %d: details: %w", r.ID, err)
-		}
-		e.Diffs, e.Payout = d.Diffs, d.Payout
-	}
-	return e, nil
-}
-
 // exceptionQuery returns the query and arguments selecting exceptions.
 func exceptionQuery(f reconcile.ExceptionFilter, grain string) (string, []any) {
 	where, args := "TRUE", []any{}
@@ -262,38 +212,26 @@ func exceptionQuery(f reconcile.ExceptionFilter, grain string) (string, []any) {
 		args = append(args, f.Offset)
 		page += fmt.Sprintf(" OFFSET $%d", len(args))
 	}
-	return `SELECT ` + exceptionCols + ` FROM {schema}.recon_exceptions WHERE ` + where + ` ORDER BY id` + page, args
-}
-
-func toExceptions(raw []exceptionRow) ([]reconcile.Exception, error) {
-	out := make([]reconcile.Exception, 0, len(raw))
-	for i := range raw {
-		e, err := raw[i].exception()
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, e)
-	}
-	return out, nil
+	return `SELECT ` + reconrow.Columns + ` FROM {schema}.recon_exceptions WHERE ` + where + ` ORDER BY id` + page, args
 }
 
 func (t *tx) exceptions(ctx context.Context, f reconcile.ExceptionFilter, grain string) ([]reconcile.Exception, error) {
 	q, args := exceptionQuery(f, grain)
-	var raw []exceptionRow
+	var raw []reconrow.Exception
 	if err := t.selectAll(ctx, &raw, q, args...); err != nil {
 		return nil, err
 	}
-	return toExceptions(raw)
+	return reconrow.Exceptions(raw)
 }
 
 // Exceptions lists exceptions ordered by id.
 func (s *Store) Exceptions(ctx context.Context, f reconcile.ExceptionFilter) ([]reconcile.Exception, error) {
 	q, args := exceptionQuery(f, "")
-	var raw []exceptionRow
+	var raw []reconrow.Exception
 	if err := s.db.SelectContext(ctx, &raw, s.sql(q), args...); err != nil {
 		return nil, translate(err)
 	}
-	return toExceptions(raw)
+	return reconrow.Exceptions(raw)
 }
 
 // Exception returns one exception by id.
@@ -358,48 +296,14 @@ func (s *Store) RecordsCovered(ctx context.Context, prov string, grain provider.
 	return id.Int64, translate(err)
 }
 
-// runRow is a recon_runs row as sqlx scans it.
-type runRow struct {
-	ID                int64  `db:"id"`
-	Provider          string `db:"provider"`
-	Grain             string `db:"grain"`
-	WindowFrom        int64  `db:"window_from"`
-	WindowTo          int64  `db:"window_to"`
-	StartedAt         int64  `db:"started_at"`
-	FinishedAt        int64  `db:"finished_at"`
-	ProviderRecords   int    `db:"provider_records"`
-	LedgerRecords     int    `db:"ledger_records"`
-	InputsDigest      string `db:"inputs_digest"`
-	Matched           int    `db:"matched"`
-	Mismatched        int    `db:"mismatched"`
-	MissingInLedger   int    `db:"missing_in_ledger"`
-	MissingAtProvider int    `db:"missing_at_provider"`
-	Duplicates        int    `db:"duplicates"`
-	Heuristic         int    `db:"heuristic"`
-	PayoutMismatches  int    `db:"payout_mismatches"`
-	Opened            int    `db:"opened"`
-	Closed            int    `db:"closed"`
-	Adopted           int    `db:"adopted"`
-	RecordsThrough    int64  `db:"records_through"`
-}
-
 // Runs lists stored runs, newest first, of one provider or all ("").
 func (s *Store) Runs(ctx context.Context, prov string) ([]*reconcile.Run, error) {
-	var raw []runRow
+	var raw []reconrow.Run
 	if err := sqlx.SelectContext(ctx, s.db, &raw, s.sql(`SELECT * FROM {schema}.recon_runs
 		WHERE ($1 = '' OR provider = $1) ORDER BY id DESC`), prov); err != nil {
 		return nil, translate(err)
 	}
-	out := make([]*reconcile.Run, 0, len(raw))
-	for _, r := range raw {
-		out = append(out, &reconcile.Run{ID: r.ID, Provider: r.Provider, Grain: provider.Grain(r.Grain),
-			From: fromTS(r.WindowFrom), To: fromTS(r.WindowTo), StartedAt: fromTS(r.StartedAt), FinishedAt: fromTS(r.FinishedAt),
-			InputsDigest: r.InputsDigest, Opened: r.Opened, Closed: r.Closed, Adopted: r.Adopted, RecordsThrough: r.RecordsThrough,
-			Summary: reconcile.Summary{ProviderRecords: r.ProviderRecords, LedgerRecords: r.LedgerRecords, Matched: r.Matched,
-				Mismatched: r.Mismatched, MissingInLedger: r.MissingInLedger, MissingAtProvider: r.MissingAtProvider,
-				Duplicates: r.Duplicates, Heuristic: r.Heuristic, PayoutMismatches: r.PayoutMismatches}})
-	}
-	return out, nil
+	return reconrow.Runs(raw), nil
 }
 
 // Setting returns a named setting, or "" if it was never set.

@@ -3,7 +3,6 @@ package sqlite
 import (
 	"context"
 	"database/sql"
-	"encoding/json"
 	"fmt"
 	"strconv"
 	"strings"
@@ -14,18 +13,13 @@ import (
 	"github.com/settlehq/settle/ledger"
 	"github.com/settlehq/settle/provider"
 	"github.com/settlehq/settle/reconcile"
+	"github.com/settlehq/settle/store/internal/reconrow"
 )
 
 var (
 	_ reconcile.Store = (*Store)(nil)
 	_ reconcile.Tx    = (*tx)(nil)
 )
-
-// exceptionDetails is the JSON of what differs, kept in one column.
-type exceptionDetails struct {
-	Diffs  []reconcile.Diff         `json:"diffs,omitempty"`
-	Payout *reconcile.PayoutFigures `json:"payout,omitempty"`
-}
 
 // UpdateRecon runs fn in one write transaction.
 func (s *Store) UpdateRecon(ctx context.Context, fn func(reconcile.Tx) error) error {
@@ -61,7 +55,7 @@ func (t *tx) SaveRun(ctx context.Context, run *reconcile.Run, plan reconcile.Exc
 	run.Opened, run.Closed = len(plan.Open)+len(plan.Reopen), len(plan.Close)
 	runID := strconv.FormatInt(run.ID, 10)
 	for _, e := range plan.Open {
-		details, err := json.Marshal(exceptionDetails{Diffs: e.Diffs, Payout: e.Payout})
+		details, err := reconrow.DetailsOf(&e)
 		if err != nil {
 			return err
 		}
@@ -69,7 +63,7 @@ func (t *tx) SaveRun(ctx context.Context, run *reconcile.Run, plan reconcile.Exc
 			ledger_id, ref, currency, amount, occurred_at, heuristic, details, status, first_run, last_run, updated_at)
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'open', ?, ?, ?)`,
 			e.Fingerprint, run.Provider, string(run.Grain), string(e.Kind), e.Subject, e.ProviderID, e.LedgerID, e.Ref,
-			e.Currency, e.Amount, ts(e.At), e.Heuristic, string(details), run.ID, run.ID, ts(now))
+			e.Currency, e.Amount, ts(e.At), e.Heuristic, details, run.ID, run.ID, ts(now))
 		if err != nil {
 			return translate(err)
 		}
@@ -148,7 +142,7 @@ func (t *tx) saveLinks(ctx context.Context, run *reconcile.Run, links []reconcil
 // refreshException writes a run's figures into a stored exception, and
 // opens it again when reopen is set.
 func refreshException(ctx context.Context, q querier, e *reconcile.Exception, runID int64, now time.Time, reopen bool) error {
-	details, err := json.Marshal(exceptionDetails{Diffs: e.Diffs, Payout: e.Payout})
+	details, err := reconrow.DetailsOf(e)
 	if err != nil {
 		return err
 	}
@@ -158,7 +152,7 @@ func refreshException(ctx context.Context, q querier, e *reconcile.Exception, ru
 	}
 	_, err = q.ExecContext(ctx, `UPDATE recon_exceptions SET `+set+`ledger_id = ?, currency = ?, amount = ?, occurred_at = ?,
 		heuristic = ?, details = ?, last_run = ?, updated_at = ? WHERE id = ?`, e.LedgerID, e.Currency, e.Amount, ts(e.At),
-		e.Heuristic, string(details), runID, ts(now), e.ID)
+		e.Heuristic, details, runID, ts(now), e.ID)
 	return err
 }
 
@@ -187,46 +181,6 @@ func (s *Store) RecordsCovered(ctx context.Context, prov string, grain provider.
 	err := s.db.QueryRowContext(ctx, `SELECT MAX(records_through) FROM recon_runs WHERE provider = ? AND grain = ?`,
 		prov, string(grain)).Scan(&id)
 	return id.Int64, err
-}
-
-// exceptionRow is a recon_exceptions row as sqlx scans it.
-type exceptionRow struct {
-	ID                int64         `db:"id"`
-	Fingerprint       string        `db:"fingerprint"`
-	Provider          string        `db:"provider"`
-	Grain             string        `db:"grain"`
-	Kind              string        `db:"kind"`
-	Subject           string        `db:"subject"`
-	ProviderID        string        `db:"provider_id"`
-	LedgerID          string        `db:"ledger_id"`
-	Ref               string        `db:"ref"`
-	Currency          string        `db:"currency"`
-	Amount            int64         `db:"amount"`
-	OccurredAt        int64         `db:"occurred_at"`
-	Heuristic         bool          `db:"heuristic"`
-	Details           string        `db:"details"`
-	Status            string        `db:"status"`
-	Note              string        `db:"note"`
-	ResolutionEntryID sql.NullInt64 `db:"resolution_entry_id"`
-	FirstRun          int64         `db:"first_run"`
-	LastRun           int64         `db:"last_run"`
-	UpdatedAt         int64         `db:"updated_at"`
-}
-
-func (r *exceptionRow) exception() (reconcile.Exception, error) {
-	e := reconcile.Exception{ID: r.ID, Fingerprint: r.Fingerprint, Provider: r.Provider, Grain: provider.Grain(r.Grain),
-		Kind: reconcile.OutcomeKind(r.Kind), Subject: r.Subject, ProviderID: r.ProviderID, LedgerID: r.LedgerID, Ref: r.Ref,
-		Currency: r.Currency, Amount: r.Amount, At: fromTS(r.OccurredAt), Heuristic: r.Heuristic,
-		Status: reconcile.ExceptionStatus(r.Status), Note: r.Note, ResolutionEntryID: r.ResolutionEntryID.Int64,
-		FirstRun: r.FirstRun, LastRun: r.LastRun, UpdatedAt: fromTS(r.UpdatedAt)}
-	if r.Details != "" {
-		var d exceptionDetails
-		if err := json.Unmarshal([]byte(r.Details), &d); err != nil {
-			return e, fmt.Errorf("exception %d: details: %w", r.ID, err)
-		}
-		e.Diffs, e.Payout = d.Diffs, d.Payout
-	}
-	return e, nil
 }
 
 // Exceptions lists exceptions ordered by id.
@@ -266,19 +220,11 @@ func exceptions(ctx context.Context, q querier, f reconcile.ExceptionFilter, gra
 	if err != nil {
 		return nil, err
 	}
-	var raw []exceptionRow
+	var raw []reconrow.Exception
 	if err := sqlx.StructScan(rows, &raw); err != nil {
 		return nil, err
 	}
-	out := make([]reconcile.Exception, 0, len(raw))
-	for i := range raw {
-		e, err := raw[i].exception()
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, e)
-	}
-	return out, nil
+	return reconrow.Exceptions(raw)
 }
 
 // Exception returns one exception by id.
@@ -351,46 +297,12 @@ func (s *Store) ExceptionHistory(ctx context.Context, id int64) ([]reconcile.Exc
 	return out, rows.Err()
 }
 
-// runRow is a recon_runs row as sqlx scans it.
-type runRow struct {
-	ID                int64  `db:"id"`
-	Provider          string `db:"provider"`
-	Grain             string `db:"grain"`
-	WindowFrom        int64  `db:"window_from"`
-	WindowTo          int64  `db:"window_to"`
-	StartedAt         int64  `db:"started_at"`
-	FinishedAt        int64  `db:"finished_at"`
-	ProviderRecords   int    `db:"provider_records"`
-	LedgerRecords     int    `db:"ledger_records"`
-	InputsDigest      string `db:"inputs_digest"`
-	Matched           int    `db:"matched"`
-	Mismatched        int    `db:"mismatched"`
-	MissingInLedger   int    `db:"missing_in_ledger"`
-	MissingAtProvider int    `db:"missing_at_provider"`
-	Duplicates        int    `db:"duplicates"`
-	Heuristic         int    `db:"heuristic"`
-	PayoutMismatches  int    `db:"payout_mismatches"`
-	Opened            int    `db:"opened"`
-	Closed            int    `db:"closed"`
-	Adopted           int    `db:"adopted"`
-	RecordsThrough    int64  `db:"records_through"`
-}
-
 // Runs lists stored runs, newest first, of one provider or all ("").
 func (s *Store) Runs(ctx context.Context, prov string) ([]*reconcile.Run, error) {
-	var raw []runRow
+	var raw []reconrow.Run
 	if err := sqlx.SelectContext(ctx, s.dbx, &raw, `SELECT * FROM recon_runs WHERE (? = '' OR provider = ?) ORDER BY id DESC`,
 		prov, prov); err != nil {
 		return nil, err
 	}
-	out := make([]*reconcile.Run, 0, len(raw))
-	for _, r := range raw {
-		out = append(out, &reconcile.Run{ID: r.ID, Provider: r.Provider, Grain: provider.Grain(r.Grain),
-			From: fromTS(r.WindowFrom), To: fromTS(r.WindowTo), StartedAt: fromTS(r.StartedAt), FinishedAt: fromTS(r.FinishedAt),
-			InputsDigest: r.InputsDigest, Opened: r.Opened, Closed: r.Closed, Adopted: r.Adopted, RecordsThrough: r.RecordsThrough,
-			Summary: reconcile.Summary{ProviderRecords: r.ProviderRecords, LedgerRecords: r.LedgerRecords, Matched: r.Matched,
-				Mismatched: r.Mismatched, MissingInLedger: r.MissingInLedger, MissingAtProvider: r.MissingAtProvider,
-				Duplicates: r.Duplicates, Heuristic: r.Heuristic, PayoutMismatches: r.PayoutMismatches}})
-	}
-	return out, nil
+	return reconrow.Runs(raw), nil
 }
