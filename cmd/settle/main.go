@@ -13,6 +13,7 @@ import (
 	"net/url"
 	"os"
 	"os/signal"
+	"runtime/pprof"
 	"syscall"
 	"time"
 
@@ -25,6 +26,23 @@ import (
 )
 
 func main() {
+	// SETTLE_CPUPROFILE names a file for a CPU profile of the whole run
+	// (go tool pprof): how the figures in BENCHMARKS.md were profiled.
+	if name := os.Getenv("SETTLE_CPUPROFILE"); name != "" {
+		f, err := os.Create(name)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "settle:", err)
+			os.Exit(exitError)
+		}
+		if err := pprof.StartCPUProfile(f); err != nil {
+			fmt.Fprintln(os.Stderr, "settle:", err)
+			os.Exit(exitError)
+		}
+		code := run(os.Args[1:], os.Stdout, os.Stderr)
+		pprof.StopCPUProfile()
+		f.Close()
+		os.Exit(code)
+	}
 	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
 }
 
