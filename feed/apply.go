@@ -28,15 +28,68 @@ var errRolledBack = errors.New("feed rolled back")
 // returned errors, and the rest are applied.
 func Apply(ctx context.Context, l *ledger.Ledger, events []Event, skipInvalid bool) (Summary, []error) {
 	i := 0
-	next := func() (Event, error) {
+	next := func() []item {
 		if i == len(events) {
-			return Event{}, io.EOF
+			return []item{{err: io.EOF}}
 		}
-		i++
-		return events[i-1], nil
+		n := min(chunkSize, len(events)-i)
+		chunk := make([]item, n)
+		for j := range chunk {
+			chunk[j].ev = events[i+j]
+		}
+		i += n
+		return chunk
 	}
 	rewind := func() bool { i = 0; return true }
 	return apply(ctx, l, next, rewind, skipInvalid, false)
+}
+
+// chunkSize is how many events apply takes at a time: the store reads
+// their requests and payments ahead in one query (ledger.Prefetch).
+const chunkSize = 256
+
+// item is what a feed yields for one line: an event or an error.
+type item struct {
+	ev  Event
+	err error
+}
+
+// readAhead runs next on its own goroutine, chunkSize lines ahead of the
+// caller (parsing a line costs about as much as recording it, and the
+// machine has more than one CPU). The chunk holding io.EOF or a read error
+// is the last. stop tells the goroutine to end early; it does not wait for
+// a read in progress.
+func readAhead(next func() (Event, error)) (chunks func() []item, stop func()) {
+	ch := make(chan []item, 4)
+	quit := make(chan struct{})
+	go func() {
+		defer close(ch)
+		for {
+			chunk := make([]item, 0, chunkSize)
+			last := false
+			for len(chunk) < chunkSize && !last {
+				ev, err := next()
+				var bad *Error
+				last = err != nil && !errors.As(err, &bad)
+				chunk = append(chunk, item{ev, err})
+			}
+			select {
+			case ch <- chunk:
+			case <-quit:
+				return
+			}
+			if last {
+				return
+			}
+		}
+	}()
+	chunks = func() []item {
+		if chunk, ok := <-ch; ok {
+			return chunk
+		}
+		return []item{{err: errors.New("the feed's reader stopped")}}
+	}
+	return chunks, func() { close(quit) }
 }
 
 // ApplyFile reads a feed from r once, validating and applying each line as
@@ -49,15 +102,18 @@ func Apply(ctx context.Context, l *ledger.Ledger, events []Event, skipInvalid bo
 // everything back in either case. At most MaxErrors problems are listed.
 func ApplyFile(ctx context.Context, l *ledger.Ledger, name string, r io.Reader, skipInvalid bool) (Summary, []error) {
 	once := func() bool { return false }
-	return apply(ctx, l, NewReader(name, r).Next, once, skipInvalid, true)
+	chunks, stop := readAhead(NewReader(name, r).Next)
+	defer stop()
+	return apply(ctx, l, chunks, once, skipInvalid, true)
 }
 
-// apply runs the events that next yields in one transaction. With
+// apply runs the events that next yields, a chunk at a time, in one
+// transaction. With
 // readOn, a bad line without skipInvalid stops the applying but not the
 // reading, so that every line that does not parse is listed. rewind starts
 // next again if the store runs the transaction again (a PostgreSQL store
 // retries serialization failures), or reports that it cannot.
-func apply(ctx context.Context, l *ledger.Ledger, next func() (Event, error), rewind func() bool, skipInvalid, readOn bool) (Summary, []error) {
+func apply(ctx context.Context, l *ledger.Ledger, next func() []item, rewind func() bool, skipInvalid, readOn bool) (Summary, []error) {
 	var sum Summary
 	var errs []error
 	more := 0
@@ -85,11 +141,27 @@ func apply(ctx context.Context, l *ledger.Ledger, next func() (Event, error), re
 			}
 			sum, errs, more, failed = Summary{}, nil, 0, false
 		}
+		var chunk []item
+		var keys, payments []string
 		for {
 			if err := ctx.Err(); err != nil {
 				return err
 			}
-			ev, err := next()
+			if len(chunk) == 0 {
+				if chunk = next(); !failed {
+					keys, payments = keys[:0], payments[:0]
+					for _, it := range chunk {
+						if it.err == nil {
+							keys, payments = append(keys, it.ev.ID), append(payments, it.ev.Payment)
+						}
+					}
+					if err := tl.Prefetch(ctx, keys, payments); err != nil {
+						return err
+					}
+				}
+			}
+			ev, err := chunk[0].ev, chunk[0].err
+			chunk = chunk[1:]
 			var bad *Error
 			switch {
 			case err == io.EOF:

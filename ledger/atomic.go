@@ -81,3 +81,27 @@ func (s *batchStore) Update(ctx context.Context, fn func(Tx) error) error {
 }
 
 func (s *batchStore) View(ctx context.Context, fn func(ReadTx) error) error { return fn(s.tx) }
+
+// Prefetch tells the store which idempotency keys and payments the next
+// operations of a Batch or Atomic run will look up, so that a store able to
+// read them ahead (Prefetcher) does so in one query rather than one per
+// operation. Outside a Batch or Atomic run, and on a store that cannot, it
+// does nothing.
+func (l *Ledger) Prefetch(ctx context.Context, keys, payments []string) error {
+	var tx Tx
+	switch s := l.store.(type) {
+	case *batchStore:
+		if s.failed != nil {
+			return nil
+		}
+		tx = s.tx
+	case nestedStore:
+		tx = s.tx
+	default:
+		return nil
+	}
+	if p, ok := tx.(Prefetcher); ok {
+		return p.Prefetch(ctx, keys, payments)
+	}
+	return nil
+}

@@ -136,3 +136,12 @@ type Request struct {
 type Nester interface {
 	Nested(ctx context.Context, fn func() error) error
 }
+
+// Prefetcher is implemented by transactions that can read ahead, in a few
+// queries, what a run of operations is about to look up one at a time: the
+// idempotent requests under their keys and the payments they name. It is
+// an optimization only: a transaction that does not implement it answers
+// the same lookups one by one.
+type Prefetcher interface {
+	Prefetch(ctx context.Context, keys, payments []string) error
+}

@@ -34,6 +34,9 @@ type tx struct {
 	payments    map[string]cachedPayment   // payments read or saved in this transaction
 	requests    []ledger.Request           // requests saved and not yet written
 	requestIdx  map[string]int             // index into requests by key
+	// prefetched are stored requests read ahead by Prefetch, by key; a
+	// nil value means none is stored under the key.
+	prefetched map[string]*ledger.Request
 }
 
 type provCur struct{ provider, currency string }
@@ -47,7 +50,7 @@ type payoutCutoff struct {
 // resetCaches forgets what the transaction remembers, as after a rolled
 // back savepoint; requests not yet written are the caller's to drop.
 func (t *tx) resetCaches() {
-	t.closed, t.autoPayouts, t.payments = nil, nil, nil
+	t.closed, t.autoPayouts, t.payments, t.prefetched = nil, nil, nil, nil
 }
 
 type balKey struct {
@@ -282,6 +285,13 @@ func (t *tx) Request(ctx context.Context, key string) (*ledger.Request, error) {
 		r := t.requests[i]
 		return &r, nil
 	}
+	if r, ok := t.prefetched[key]; ok {
+		if r == nil {
+			return nil, fmt.Errorf("request %q: %w", key, ledger.ErrNotFound)
+		}
+		c := *r
+		return &c, nil
+	}
 	var r ledger.Request
 	var created int64
 	err := t.queryRow(ctx, `SELECT key, operation, hash, result, created_at FROM requests WHERE key = ?`, key).
@@ -309,6 +319,7 @@ func (t *tx) SaveRequest(ctx context.Context, r *ledger.Request) error {
 	}
 	t.requestIdx[r.Key] = len(t.requests)
 	t.requests = append(t.requests, *r)
+	delete(t.prefetched, r.Key)
 	if len(t.requests) >= requestChunk {
 		return t.flushRequests(ctx)
 	}
