@@ -136,11 +136,19 @@ func Reconcile(ctx context.Context, st Store, books *ledger.Ledger, sc reconcile
 		}
 		res = reconcile.MatchBalances(records, bts, mopts)
 		if len(res.Adoptions) > 0 {
-			if adopted, err = adopt(ctx, books, res.Adoptions, o); err != nil {
+			var settled int
+			var dated []ledger.BalanceTransaction
+			if settled, dated, err = adopt(ctx, books, res.Adoptions, o); err != nil {
 				return nil, err
 			}
-			if bts, err = ledgerBalances(ctx, books, sc.Provider, sc.From, to); err != nil {
-				return nil, err
+			adopted = settled + len(dated)
+			if settled > 0 {
+				// A settlement changes currencies and amounts: read again.
+				if bts, err = ledgerBalances(ctx, books, sc.Provider, sc.From, to); err != nil {
+					return nil, err
+				}
+			} else {
+				patchDates(bts, dated)
 			}
 			res = reconcile.MatchBalances(records, bts, mopts)
 		}
@@ -179,30 +187,51 @@ func Reconcile(ctx context.Context, st Store, books *ledger.Ledger, sc reconcile
 }
 
 // adopt books the provider's dates for the ledger's estimates, in one
-// transaction, and logs each.
-func adopt(ctx context.Context, books *ledger.Ledger, as []reconcile.Adoption, o Options) (int, error) {
+// transaction, and logs each. It returns how many settlements it adopted
+// and the balance transactions whose dates it adopted, as they now stand.
+func adopt(ctx context.Context, books *ledger.Ledger, as []reconcile.Adoption, o Options) (int, []ledger.BalanceTransaction, error) {
 	// Settlements first: a converted transaction's currency decides its payout.
 	settled, err := adoptSettlements(ctx, books, as, o)
 	if err != nil {
-		return 0, err
+		return 0, nil, err
 	}
 	var in []ledger.Adoption
+	debug := o.Logger.Enabled(ctx, slog.LevelDebug)
 	for _, a := range as {
 		if a.AvailableOn.IsZero() {
 			continue
 		}
 		in = append(in, ledger.Adoption{BalanceTransactionID: a.LedgerID, AvailableOn: a.AvailableOn})
-		o.Logger.Debug("adopting the provider's available_on", "balance_transaction", a.LedgerID, "record", a.ProviderID,
-			"available_on", a.AvailableOn.Format(time.RFC3339))
+		if debug {
+			o.Logger.Debug("adopting the provider's available_on", "balance_transaction", a.LedgerID, "record", a.ProviderID,
+				"available_on", a.AvailableOn.Format(time.RFC3339))
+		}
 	}
-	n, err := books.AdoptAvailableOn(ctx, in, o.Now())
+	dated, err := books.AdoptDates(ctx, in, o.Now())
 	if err != nil {
-		return 0, fmt.Errorf("adopting the provider's settlement dates: %w", err)
+		return 0, nil, fmt.Errorf("adopting the provider's settlement dates: %w", err)
 	}
-	if n > 0 {
-		o.Logger.Info("adopted the provider's available_on where the ledger had estimated it", "transactions", n)
+	if len(dated) > 0 {
+		o.Logger.Info("adopted the provider's available_on where the ledger had estimated it", "transactions", len(dated))
 	}
-	return settled + n, nil
+	return settled, dated, nil
+}
+
+// patchDates gives the loaded balance transactions bts the settlement
+// dates, statuses and payouts that adopting changed, instead of reading
+// the whole ledger again. Corrections, folded into what they correct, are
+// not in bts and need nothing.
+func patchDates(bts []ledger.BalanceTransaction, changed []ledger.BalanceTransaction) {
+	byID := make(map[string]*ledger.BalanceTransaction, len(changed))
+	for i := range changed {
+		byID[changed[i].ID] = &changed[i]
+	}
+	for i := range bts {
+		if c, ok := byID[bts[i].ID]; ok {
+			bts[i].AvailableOn, bts[i].AvailableOnEstimated = c.AvailableOn, c.AvailableOnEstimated
+			bts[i].Status, bts[i].PayoutID, bts[i].PayoutDerived = c.Status, c.PayoutID, c.PayoutDerived
+		}
+	}
 }
 
 // ledgerBalances loads a provider's balance transactions created in the

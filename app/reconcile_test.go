@@ -310,6 +310,23 @@ func TestStripeSettlementDatesAreAdopted(t *testing.T) {
 	if err != nil || len(vs) > 0 {
 		t.Errorf("verify: %v %v", vs, err)
 	}
+	// The first run matched again on its loaded transactions patched with
+	// the adopted dates (patchDates); a second run reads the ledger afresh
+	// and adopts nothing. Both must have seen the same inputs and results.
+	again, err := Reconcile(ctx, st, l, sc[0], &Options{Now: func() time.Time { return sum.End }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if again.Run.Adopted != 0 {
+		t.Errorf("the second run adopted %d dates, want 0", again.Run.Adopted)
+	}
+	if again.Run.InputsDigest != rep.Run.InputsDigest {
+		t.Errorf("the second run read other inputs than the first matched on (digest %s, first %s)",
+			again.Run.InputsDigest, rep.Run.InputsDigest)
+	}
+	if again.Run.Summary != rep.Run.Summary {
+		t.Errorf("second run %+v, first %+v", again.Run.Summary, rep.Run.Summary)
+	}
 }
 
 func copyFile(t *testing.T, from, to string) {

@@ -212,6 +212,45 @@ func (l *Ledger) insert(ctx context.Context, tx Tx, e *Entry) error {
 	return l.checkNonNegative(ctx, tx, e.Postings)
 }
 
+// insertMany writes entries as insert does, through the store's bulk
+// path: the rules are checked for every entry first, then all are written.
+// An entry whose key is already stored is ErrIdempotencyConflict, as it is
+// for insert.
+func (l *Ledger) insertMany(ctx context.Context, tx Tx, es []*Entry, closed time.Time) error {
+	if len(es) == 0 {
+		return nil
+	}
+	now := l.now().UTC()
+	for _, e := range es {
+		if err := checkBalanced(e.Postings); err != nil {
+			return fmt.Errorf("entry %q: %w", e.Key, err)
+		}
+		if !closed.IsZero() && !e.OccurredAt.After(closed) {
+			return fmt.Errorf("entry %q: %w: %s is on or before %s", e.Key, ErrClosedPeriod,
+				e.OccurredAt.Format(time.RFC3339), closed.Format(time.RFC3339))
+		}
+		e.RecordedAt = now
+	}
+	existing, err := tx.InsertEntries(ctx, es)
+	if err != nil {
+		return err
+	}
+	for i, e := range es {
+		if _, ok := existing[i]; ok {
+			return fmt.Errorf("entry key %q exists: %w", e.Key, ErrIdempotencyConflict)
+		}
+	}
+	if len(l.nonNeg) == 0 {
+		return nil
+	}
+	for _, e := range es {
+		if err := l.checkNonNegative(ctx, tx, e.Postings); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 func (l *Ledger) checkNonNegative(ctx context.Context, tx Tx, ps []Posting) error {
 	if len(l.nonNeg) == 0 {
 		return nil

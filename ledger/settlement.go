@@ -77,136 +77,160 @@ type Adoption struct {
 // told, not estimated, is refused with ErrInvalidRequest: a told date that
 // differs is a real mismatch for a person to look at.
 func (l *Ledger) AdoptAvailableOn(ctx context.Context, adoptions []Adoption, asOf time.Time) (int, error) {
+	changed, err := l.AdoptDates(ctx, adoptions, asOf)
+	return len(changed), err
+}
+
+// AdoptDates is AdoptAvailableOn returning the balance transactions it
+// changed, as they now stand, in the order of adoptions: a reconciliation
+// run matches them again without reading the whole ledger again. A first
+// run adopts a date for nearly every charge, so the work is done in bulk:
+// the transactions and their availability entries are read a few hundred
+// at a time, the entries booked through InsertEntries and the new
+// settlements written with SetSettlements.
+func (l *Ledger) AdoptDates(ctx context.Context, adoptions []Adoption, asOf time.Time) ([]BalanceTransaction, error) {
 	asOf = asOf.UTC()
-	n := 0
+	var out []BalanceTransaction
 	err := l.store.Update(ctx, func(tx Tx) error {
-		n = 0
+		out = nil
 		closed, err := tx.ClosedThrough(ctx)
 		if err != nil {
 			return err
 		}
-		cs := corrections{}
+		ids := make([]string, 0, len(adoptions))
 		for _, a := range adoptions {
-			changed, err := l.adoptOne(ctx, tx, a, asOf, closed, cs)
-			if err != nil {
+			if !a.AvailableOn.IsZero() {
+				ids = append(ids, a.BalanceTransactionID)
+			}
+		}
+		bts, err := tx.BalanceTransactionsByID(ctx, ids)
+		if err != nil {
+			return err
+		}
+		// The entries that made the transactions about to move available.
+		var keys []string
+		for _, a := range adoptions {
+			bt := bts[a.BalanceTransactionID]
+			if bt != nil && !a.AvailableOn.IsZero() && bt.Status == BTAvailable && bt.Net != 0 {
+				keys = append(keys, availabilityKey(bt.ID, bt.AvailableOn), "available:"+bt.ID)
+			}
+		}
+		made, err := tx.EntriesByKey(ctx, keys)
+		if err != nil {
+			return err
+		}
+		ad := adopting{l: l, tx: tx, asOf: asOf, closed: closed, made: made, cs: corrections{}, seen: map[string]bool{}}
+		for _, a := range adoptions {
+			bt := bts[a.BalanceTransactionID]
+			if bt == nil && !a.AvailableOn.IsZero() {
+				return fmt.Errorf("adopting available_on of %s: balance transaction %q: %w", a.BalanceTransactionID, a.BalanceTransactionID, ErrNotFound)
+			}
+			if bt == nil {
+				continue
+			}
+			if err := ad.adopt(ctx, bt, a.AvailableOn.UTC()); err != nil {
 				return fmt.Errorf("adopting available_on of %s: %w", a.BalanceTransactionID, err)
 			}
-			if changed {
-				n++
-			}
+		}
+		if err := l.insertMany(ctx, tx, ad.entries, closed); err != nil {
+			return err
+		}
+		if err := tx.SetSettlements(ctx, lastOf(ad.changes)); err != nil {
+			return err
+		}
+		for _, id := range ad.order {
+			out = append(out, *bts[id])
 		}
 		return nil
 	})
-	return n, err
-}
-
-// corrections are the correction balance transactions of each provider,
-// by the id of the transaction they correct: read once per adoption batch
-// rather than once per adopted transaction. Adopting creates none.
-type corrections map[string]map[string][]*BalanceTransaction
-
-func (cs corrections) of(ctx context.Context, tx Tx, provider, btID string) ([]*BalanceTransaction, error) {
-	byID, ok := cs[provider]
-	if !ok {
-		byID = map[string][]*BalanceTransaction{}
-		err := tx.EachBalanceTransaction(ctx, BTFilter{Provider: provider, SourceType: SourceCorrection}, func(c *BalanceTransaction) error {
-			byID[c.SourceID] = append(byID[c.SourceID], c)
-			return nil
-		})
-		if err != nil {
-			return nil, err
-		}
-		cs[provider] = byID
-	}
-	return byID[btID], nil
-}
-
-func (l *Ledger) adoptOne(ctx context.Context, tx Tx, a Adoption, asOf, closed time.Time, cs corrections) (bool, error) {
-	bt, err := tx.BalanceTransaction(ctx, a.BalanceTransactionID)
 	if err != nil {
-		return false, err
+		return nil, err
 	}
-	to := a.AvailableOn.UTC()
-	if a.AvailableOn.IsZero() || to.Equal(bt.AvailableOn) {
-		return false, nil
+	return out, nil
+}
+
+// adopting collects what AdoptDates books: the entries that move funds
+// between pending and available, and the settlement changes, written in
+// bulk once every adoption has been worked out.
+type adopting struct {
+	l            *Ledger
+	tx           Tx
+	asOf, closed time.Time
+	made         map[string]*Entry // availability entries by key, with those booked here
+	cs           corrections
+	entries      []*Entry
+	changes      []SettlementChange
+	order        []string        // the adopted transactions, in order, once each
+	seen         map[string]bool // in order
+}
+
+func (ad *adopting) dated(t time.Time) time.Time {
+	if !ad.closed.IsZero() && !t.After(ad.closed) {
+		return ad.asOf
+	}
+	return t
+}
+
+func (ad *adopting) adopt(ctx context.Context, bt *BalanceTransaction, to time.Time) error {
+	l := ad.l
+	if to.IsZero() || to.Equal(bt.AvailableOn) {
+		return nil
 	}
 	if !bt.AvailableOnEstimated {
-		return false, fmt.Errorf("%w: its available_on was told, not estimated", ErrInvalidRequest)
+		return fmt.Errorf("%w: its available_on was told, not estimated", ErrInvalidRequest)
 	}
 	from := bt.AvailableOn
-	dated := func(t time.Time) time.Time {
-		if !closed.IsZero() && !t.After(closed) {
-			return asOf
-		}
-		return t
-	}
 	if bt.Status == BTAvailable && bt.Net != 0 {
 		// Only a transaction that went through pending has an availability
 		// entry to move; the others moved their funds when booked.
-		made, err := availabilityEntry(ctx, tx, bt)
-		if err != nil {
-			return false, err
+		made := ad.made[availabilityKey(bt.ID, bt.AvailableOn)]
+		if made == nil {
+			made = ad.made["available:"+bt.ID]
 		}
 		if made != nil {
-			undo := &Entry{Key: "unavailable:" + bt.ID + "@" + stamp(from), Phase: Posted, OccurredAt: dated(from),
+			ad.entries = append(ad.entries, &Entry{Key: "unavailable:" + bt.ID + "@" + stamp(from), Phase: Posted,
+				OccurredAt:  ad.dated(from),
 				Description: "Funds of " + bt.ID + " not yet available (provider's date " + to.Format(time.DateOnly) + ")",
 				Source:      made.Source,
 				Postings: []Posting{
 					{Account: fill(l.chart.Pending, bt.Provider, ""), Currency: bt.Currency, Amount: bt.Net},
 					{Account: fill(l.chart.Available, bt.Provider, ""), Currency: bt.Currency, Amount: -bt.Net},
-				}}
-			if err := l.insert(ctx, tx, undo); err != nil {
-				return false, err
-			}
-			if err := tx.SetBalanceTransactionStatus(ctx, bt.ID, BTPending); err != nil {
-				return false, err
-			}
+				}})
 			bt.Status = BTPending
 		}
 	}
 	bt.AvailableOn, bt.AvailableOnEstimated = to, false
 	if bt.PayoutDerived {
-		if bt.PayoutID, err = tx.AutomaticPayoutFor(ctx, bt.Provider, bt.Currency, to); err != nil {
-			return false, err
+		var err error
+		if bt.PayoutID, err = ad.tx.AutomaticPayoutFor(ctx, bt.Provider, bt.Currency, to); err != nil {
+			return err
 		}
 	}
-	if err := tx.SetBalanceTransactionSettlement(ctx, bt.ID, to, false, bt.PayoutID); err != nil {
-		return false, err
-	}
 	// A correction follows the transaction it corrects.
-	cors, err := cs.of(ctx, tx, bt.Provider, bt.ID)
+	cors, err := ad.cs.of(ctx, ad.tx, bt.Provider, bt.ID)
 	if err != nil {
-		return false, err
+		return err
 	}
 	for _, c := range cors {
 		if c.PayoutDerived {
 			c.PayoutID = bt.PayoutID
 		}
 		c.AvailableOn, c.AvailableOnEstimated = to, false
-		if err := tx.SetBalanceTransactionSettlement(ctx, c.ID, to, false, c.PayoutID); err != nil {
-			return false, err
-		}
+		ad.changes = append(ad.changes, SettlementChange{ID: c.ID, AvailableOn: to, PayoutID: c.PayoutID, Status: c.Status})
 	}
-	if bt.Status == BTPending && !to.After(asOf) {
-		if err := l.makeOneAvailable(ctx, tx, *bt, asOf, closed); err != nil {
-			return false, err
+	if bt.Status == BTPending && !to.After(ad.asOf) {
+		if e := l.availability(*bt, ad.asOf, ad.closed); e != nil {
+			ad.entries = append(ad.entries, e)
+			ad.made[e.Key] = e
 		}
+		bt.Status = BTAvailable
 	}
-	return true, nil
-}
-
-// availabilityEntry returns the entry that made bt available, or nil.
-func availabilityEntry(ctx context.Context, tx Tx, bt *BalanceTransaction) (*Entry, error) {
-	for _, key := range []string{availabilityKey(bt.ID, bt.AvailableOn), "available:" + bt.ID} {
-		e, err := tx.EntryByKey(ctx, key)
-		if err == nil {
-			return e, nil
-		}
-		if !isNotFound(err) {
-			return nil, err
-		}
+	ad.changes = append(ad.changes, SettlementChange{ID: bt.ID, AvailableOn: to, PayoutID: bt.PayoutID, Status: bt.Status})
+	if !ad.seen[bt.ID] {
+		ad.seen[bt.ID] = true
+		ad.order = append(ad.order, bt.ID)
 	}
-	return nil, nil
+	return nil
 }
 
 // availabilityKey is the idempotency key of the entry that makes a balance
@@ -230,4 +254,44 @@ func FirstOpen(t, closed time.Time) time.Time {
 		day = day.Add(24 * time.Hour)
 	}
 	return day
+}
+
+// lastOf keeps the last change of each balance transaction, in order: one
+// UPDATE must not name a row twice.
+func lastOf(cs []SettlementChange) []SettlementChange {
+	last := make(map[string]int, len(cs))
+	for i, c := range cs {
+		last[c.ID] = i
+	}
+	if len(last) == len(cs) {
+		return cs
+	}
+	out := make([]SettlementChange, 0, len(last))
+	for i, c := range cs {
+		if last[c.ID] == i {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+// corrections are the correction balance transactions of each provider,
+// by the id of the transaction they correct: read once per adoption batch
+// rather than once per adopted transaction. Adopting creates none.
+type corrections map[string]map[string][]*BalanceTransaction
+
+func (cs corrections) of(ctx context.Context, tx Tx, provider, btID string) ([]*BalanceTransaction, error) {
+	byID, ok := cs[provider]
+	if !ok {
+		byID = map[string][]*BalanceTransaction{}
+		err := tx.EachBalanceTransaction(ctx, BTFilter{Provider: provider, SourceType: SourceCorrection}, func(c *BalanceTransaction) error {
+			byID[c.SourceID] = append(byID[c.SourceID], c)
+			return nil
+		})
+		if err != nil {
+			return nil, err
+		}
+		cs[provider] = byID
+	}
+	return byID[btID], nil
 }

@@ -50,6 +50,12 @@ type ReadTx interface {
 	EachPayment(ctx context.Context, provider string, fn func(*Payment) error) error
 	// EachPayout streams payouts of a provider ("" for all), ordered by created then id.
 	EachPayout(ctx context.Context, provider string, fn func(*Payout) error) error
+	// BalanceTransactionsByID returns the balance transactions of ids, by
+	// id, in a few queries; ids not found are left out.
+	BalanceTransactionsByID(ctx context.Context, ids []string) (map[string]*BalanceTransaction, error)
+	// EntriesByKey returns the entries stored under keys, by key, in a few
+	// queries; keys not found are left out.
+	EntriesByKey(ctx context.Context, keys []string) (map[string]*Entry, error)
 }
 
 // EntryFilter selects entries. Zero fields do not filter.
@@ -106,6 +112,9 @@ type Tx interface {
 	// SetBalanceTransactionSettlement sets a balance transaction's
 	// available_on, whether it is estimated, and its payout.
 	SetBalanceTransactionSettlement(ctx context.Context, id string, availableOn time.Time, estimated bool, payoutID string) error
+	// SetSettlements applies many settlement changes (available_on, whether
+	// estimated, payout and status) in a few statements.
+	SetSettlements(ctx context.Context, cs []SettlementChange) error
 	// UpdateBalanceTransaction rewrites a balance transaction's settlement
 	// figures — currency, amount, fee, net, fee details, presentment side,
 	// rate, whether the settlement is estimated — and its payout, as
@@ -144,4 +153,15 @@ type Nester interface {
 // the same lookups one by one.
 type Prefetcher interface {
 	Prefetch(ctx context.Context, keys, payments []string) error
+}
+
+// SettlementChange is a balance transaction's settlement as AdoptAvailableOn
+// leaves it: its available_on, whether that is estimated, its payout and its
+// status.
+type SettlementChange struct {
+	ID          string
+	AvailableOn time.Time
+	Estimated   bool
+	PayoutID    string
+	Status      string
 }

@@ -47,23 +47,31 @@ func (l *Ledger) makeAvailable(ctx context.Context, tx Tx, asOf time.Time, provi
 // due balance transaction, dated at its available_on (or asOf, if that lies
 // in a closed period), and marks it available.
 func (l *Ledger) makeOneAvailable(ctx context.Context, tx Tx, bt BalanceTransaction, asOf, closed time.Time) error {
-	if bt.Net != 0 {
-		at := bt.AvailableOn
-		if !closed.IsZero() && !at.After(closed) {
-			at = asOf
-		}
-		e := &Entry{Key: availabilityKey(bt.ID, bt.AvailableOn), Phase: Posted, OccurredAt: at,
-			Description: "Funds available for " + bt.ID,
-			Source:      Source{Provider: bt.Provider, Type: bt.SourceType, ID: bt.SourceID, Ref: bt.SourceRef},
-			Postings: []Posting{
-				{Account: fill(l.chart.Available, bt.Provider, ""), Currency: bt.Currency, Amount: bt.Net},
-				{Account: fill(l.chart.Pending, bt.Provider, ""), Currency: bt.Currency, Amount: -bt.Net},
-			}}
+	if e := l.availability(bt, asOf, closed); e != nil {
 		if err := l.insert(ctx, tx, e); err != nil {
 			return fmt.Errorf("making %s available: %w", bt.ID, err)
 		}
 	}
 	return tx.SetBalanceTransactionStatus(ctx, bt.ID, BTAvailable)
+}
+
+// availability is the entry that makes bt's funds available: nil when its
+// net is zero and there is nothing to move.
+func (l *Ledger) availability(bt BalanceTransaction, asOf, closed time.Time) *Entry {
+	if bt.Net == 0 {
+		return nil
+	}
+	at := bt.AvailableOn
+	if !closed.IsZero() && !at.After(closed) {
+		at = asOf
+	}
+	return &Entry{Key: availabilityKey(bt.ID, bt.AvailableOn), Phase: Posted, OccurredAt: at,
+		Description: "Funds available for " + bt.ID,
+		Source:      Source{Provider: bt.Provider, Type: bt.SourceType, ID: bt.SourceID, Ref: bt.SourceRef},
+		Postings: []Posting{
+			{Account: fill(l.chart.Available, bt.Provider, ""), Currency: bt.Currency, Amount: bt.Net},
+			{Account: fill(l.chart.Pending, bt.Provider, ""), Currency: bt.Currency, Amount: -bt.Net},
+		}}
 }
 
 // ExpireAuthorizations voids every authorization whose expiry has passed and

@@ -56,6 +56,7 @@ assets:bank:P. An account with neither is refused.`,
   settle import --bank-account DE89370400440532013000=assets:bank:operating statement.xml`,
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			streamingGC()
 			if format != "" {
 				if _, err := importers.NewReader(format, "", strings.NewReader(""), nil); errors.Is(err, importers.ErrUnknownFormat) {
 					return usageError{err}

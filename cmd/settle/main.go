@@ -13,6 +13,7 @@ import (
 	"net/url"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"runtime/pprof"
 	"syscall"
 	"time"
@@ -177,6 +178,18 @@ func (a *cli) close() {
 	if a.store != nil {
 		a.store.Close()
 		a.store, a.books = nil, nil
+	}
+}
+
+// streamingGC tunes the garbage collector for a command whose live heap
+// stays small however long its input (record and import stream their
+// files): collecting at 5× the live heap rather than 2× spends a fifth of
+// the CPU less on collection (record, measured) for a few tens of MiB more,
+// and a soft limit of 1 GiB brings the usual pace back if the heap grows.
+func streamingGC() {
+	if os.Getenv("GOGC") == "" {
+		debug.SetGCPercent(400)
+		debug.SetMemoryLimit(1 << 30)
 	}
 }
 

@@ -41,6 +41,7 @@ duplicate keys are refused, and times must lie between 1677-09-21 and
    "fees":[{"type":"processing","amount":"1.17"}]}`,
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			streamingGC()
 			books, err := a.ledger(cmd.Context())
 			if err != nil {
 				return err
