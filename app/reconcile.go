@@ -137,7 +137,7 @@ func Reconcile(ctx context.Context, st Store, books *ledger.Ledger, sc reconcile
 		res = reconcile.MatchBalances(records, bts, mopts)
 		if len(res.Adoptions) > 0 {
 			var settled int
-			var dated []ledger.BalanceTransaction
+			var dated []ledger.SettlementChange
 			if settled, dated, err = adopt(ctx, books, res.Adoptions, o); err != nil {
 				return nil, err
 			}
@@ -189,7 +189,7 @@ func Reconcile(ctx context.Context, st Store, books *ledger.Ledger, sc reconcile
 // adopt books the provider's dates for the ledger's estimates, in one
 // transaction, and logs each. It returns how many settlements it adopted
 // and the balance transactions whose dates it adopted, as they now stand.
-func adopt(ctx context.Context, books *ledger.Ledger, as []reconcile.Adoption, o Options) (int, []ledger.BalanceTransaction, error) {
+func adopt(ctx context.Context, books *ledger.Ledger, as []reconcile.Adoption, o Options) (int, []ledger.SettlementChange, error) {
 	// Settlements first: a converted transaction's currency decides its payout.
 	settled, err := adoptSettlements(ctx, books, as, o)
 	if err != nil {
@@ -221,15 +221,15 @@ func adopt(ctx context.Context, books *ledger.Ledger, as []reconcile.Adoption, o
 // dates, statuses and payouts that adopting changed, instead of reading
 // the whole ledger again. Corrections, folded into what they correct, are
 // not in bts and need nothing.
-func patchDates(bts []ledger.BalanceTransaction, changed []ledger.BalanceTransaction) {
-	byID := make(map[string]*ledger.BalanceTransaction, len(changed))
+func patchDates(bts []ledger.BalanceTransaction, changed []ledger.SettlementChange) {
+	byID := make(map[string]*ledger.SettlementChange, len(changed))
 	for i := range changed {
 		byID[changed[i].ID] = &changed[i]
 	}
 	for i := range bts {
 		if c, ok := byID[bts[i].ID]; ok {
-			bts[i].AvailableOn, bts[i].AvailableOnEstimated = c.AvailableOn, c.AvailableOnEstimated
-			bts[i].Status, bts[i].PayoutID, bts[i].PayoutDerived = c.Status, c.PayoutID, c.PayoutDerived
+			bts[i].AvailableOn, bts[i].AvailableOnEstimated = c.AvailableOn, c.Estimated
+			bts[i].Status, bts[i].PayoutID = c.Status, c.PayoutID
 		}
 	}
 }

@@ -81,70 +81,91 @@ func (l *Ledger) AdoptAvailableOn(ctx context.Context, adoptions []Adoption, asO
 	return len(changed), err
 }
 
-// AdoptDates is AdoptAvailableOn returning the balance transactions it
-// changed, as they now stand, in the order of adoptions: a reconciliation
-// run matches them again without reading the whole ledger again. A first
-// run adopts a date for nearly every charge, so the work is done in bulk:
-// the transactions and their availability entries are read a few hundred
-// at a time, the entries booked through InsertEntries and the new
-// settlements written with SetSettlements.
-func (l *Ledger) AdoptDates(ctx context.Context, adoptions []Adoption, asOf time.Time) ([]BalanceTransaction, error) {
+// AdoptDates is AdoptAvailableOn returning the settlements it changed, as
+// they now stand, in the order of adoptions: a reconciliation run matches
+// again on what it loaded, patched, without reading the whole ledger
+// again. A first run adopts a date for nearly every charge, so the work is
+// done in bulk, adoptionChunk adoptions at a time: their transactions and
+// availability entries are read in a few queries, the entries booked
+// through InsertEntries and the settlements written with SetSettlements.
+func (l *Ledger) AdoptDates(ctx context.Context, adoptions []Adoption, asOf time.Time) ([]SettlementChange, error) {
 	asOf = asOf.UTC()
-	var out []BalanceTransaction
+	var out []SettlementChange
 	err := l.store.Update(ctx, func(tx Tx) error {
 		out = nil
 		closed, err := tx.ClosedThrough(ctx)
 		if err != nil {
 			return err
 		}
-		ids := make([]string, 0, len(adoptions))
-		for _, a := range adoptions {
-			if !a.AvailableOn.IsZero() {
-				ids = append(ids, a.BalanceTransactionID)
+		cs := corrections{}
+		for start := 0; start < len(adoptions); start += adoptionChunk {
+			chunk := adoptions[start:min(start+adoptionChunk, len(adoptions))]
+			if out, err = l.adoptChunk(ctx, tx, chunk, asOf, closed, cs, out); err != nil {
+				return err
 			}
-		}
-		bts, err := tx.BalanceTransactionsByID(ctx, ids)
-		if err != nil {
-			return err
-		}
-		// The entries that made the transactions about to move available.
-		var keys []string
-		for _, a := range adoptions {
-			bt := bts[a.BalanceTransactionID]
-			if bt != nil && !a.AvailableOn.IsZero() && bt.Status == BTAvailable && bt.Net != 0 {
-				keys = append(keys, availabilityKey(bt.ID, bt.AvailableOn), "available:"+bt.ID)
-			}
-		}
-		made, err := tx.EntriesByKey(ctx, keys)
-		if err != nil {
-			return err
-		}
-		ad := adopting{l: l, tx: tx, asOf: asOf, closed: closed, made: made, cs: corrections{}, seen: map[string]bool{}}
-		for _, a := range adoptions {
-			bt := bts[a.BalanceTransactionID]
-			if bt == nil && !a.AvailableOn.IsZero() {
-				return fmt.Errorf("adopting available_on of %s: balance transaction %q: %w", a.BalanceTransactionID, a.BalanceTransactionID, ErrNotFound)
-			}
-			if bt == nil {
-				continue
-			}
-			if err := ad.adopt(ctx, bt, a.AvailableOn.UTC()); err != nil {
-				return fmt.Errorf("adopting available_on of %s: %w", a.BalanceTransactionID, err)
-			}
-		}
-		if err := l.insertMany(ctx, tx, ad.entries, closed); err != nil {
-			return err
-		}
-		if err := tx.SetSettlements(ctx, lastOf(ad.changes)); err != nil {
-			return err
-		}
-		for _, id := range ad.order {
-			out = append(out, *bts[id])
 		}
 		return nil
 	})
 	if err != nil {
 		return nil, err
+	}
+	return out, nil
+}
+
+// adoptionChunk is how many adoptions AdoptDates works out and writes at a
+// time, so that its memory does not grow with a first run's million.
+const adoptionChunk = 4096
+
+// adoptChunk adopts the dates of one chunk and appends the settlements of
+// the transactions it changed to out.
+func (l *Ledger) adoptChunk(ctx context.Context, tx Tx, adoptions []Adoption, asOf, closed time.Time, cs corrections,
+	out []SettlementChange) ([]SettlementChange, error) {
+	ids := make([]string, 0, len(adoptions))
+	for _, a := range adoptions {
+		if !a.AvailableOn.IsZero() {
+			ids = append(ids, a.BalanceTransactionID)
+		}
+	}
+	bts, err := tx.BalanceTransactionsByID(ctx, ids)
+	if err != nil {
+		return nil, err
+	}
+	// The entries that made the transactions about to move available.
+	var keys []string
+	for _, a := range adoptions {
+		bt := bts[a.BalanceTransactionID]
+		if bt != nil && !a.AvailableOn.IsZero() && bt.Status == BTAvailable && bt.Net != 0 {
+			keys = append(keys, availabilityKey(bt.ID, bt.AvailableOn), "available:"+bt.ID)
+		}
+	}
+	made, err := tx.EntriesByKey(ctx, keys)
+	if err != nil {
+		return nil, err
+	}
+	ad := adopting{l: l, tx: tx, asOf: asOf, closed: closed, made: made, cs: cs, seen: map[string]bool{}}
+	for _, a := range adoptions {
+		if a.AvailableOn.IsZero() {
+			continue
+		}
+		bt := bts[a.BalanceTransactionID]
+		if bt == nil {
+			return nil, fmt.Errorf("adopting available_on of %s: balance transaction %q: %w", a.BalanceTransactionID,
+				a.BalanceTransactionID, ErrNotFound)
+		}
+		if err := ad.adopt(ctx, bt, a.AvailableOn.UTC()); err != nil {
+			return nil, fmt.Errorf("adopting available_on of %s: %w", a.BalanceTransactionID, err)
+		}
+	}
+	if err := l.insertMany(ctx, tx, ad.entries, closed); err != nil {
+		return nil, err
+	}
+	if err := tx.SetSettlements(ctx, lastOf(ad.changes)); err != nil {
+		return nil, err
+	}
+	for _, id := range ad.order {
+		bt := bts[id]
+		out = append(out, SettlementChange{ID: bt.ID, AvailableOn: bt.AvailableOn, Estimated: bt.AvailableOnEstimated,
+			PayoutID: bt.PayoutID, Status: bt.Status})
 	}
 	return out, nil
 }

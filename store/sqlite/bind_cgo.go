@@ -18,6 +18,14 @@ int sqlite3_changes(sqlite3*);
 int sqlite3_extended_errcode(sqlite3*);
 const char *sqlite3_errmsg(sqlite3*);
 
+int sqlite3_column_count(sqlite3_stmt*);
+int sqlite3_column_type(sqlite3_stmt*, int);
+long long sqlite3_column_int64(sqlite3_stmt*, int);
+double sqlite3_column_double(sqlite3_stmt*, int);
+const unsigned char *sqlite3_column_text(sqlite3_stmt*, int);
+const void *sqlite3_column_blob(sqlite3_stmt*, int);
+int sqlite3_column_bytes(sqlite3_stmt*, int);
+
 enum { param_null, param_int, param_text, param_blob };
 
 // settle_exec binds the n parameters, steps the statement to its end and
@@ -51,6 +59,105 @@ static int settle_exec(sqlite3_stmt *st, int n, const unsigned char *kinds, cons
 	sqlite3_reset(st);
 	sqlite3_clear_bindings(st);
 	return rc;
+}
+
+// settle_bind binds the n parameters of a query, copying texts and blobs
+// (SQLITE_TRANSIENT): the query's rows are read over several calls, after
+// the Go memory holding the values may have moved.
+static int settle_bind(sqlite3_stmt *st, int n, const unsigned char *kinds, const long long *vals, const char *bytes) {
+	int rc = 0;
+	for (int i = 0; i < n && rc == 0; i++) {
+		const char *p = bytes ? bytes + (vals[i] >> 32) : "";
+		int len = (int)(vals[i] & 0xffffffff);
+		switch (kinds[i]) {
+		case param_int:  rc = sqlite3_bind_int64(st, i + 1, vals[i]); break;
+		case param_text: rc = sqlite3_bind_text(st, i + 1, p, len, (void (*)(void*))-1); break;
+		case param_blob: rc = sqlite3_bind_blob(st, i + 1, p, len, (void (*)(void*))-1); break;
+		default:         rc = sqlite3_bind_null(st, i + 1);
+		}
+	}
+	return rc == 0 ? 0 : sqlite3_extended_errcode(sqlite3_db_handle(st));
+}
+
+static void settle_reset(sqlite3_stmt *st) {
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+}
+
+static void put64(unsigned char *p, unsigned long long v) {
+	for (int i = 0; i < 8; i++) p[i] = (unsigned char)(v >> (8 * i));
+}
+
+// settle_rows steps st and packs the rows into buf, as many as fit in cap
+// bytes: per column a kind byte (SQLite's type: 1 integer, 2 float, 3 text,
+// 4 blob, 5 null), then 8 little-endian bytes for a number, or 4 bytes of
+// length and the bytes for a text or blob. With pending set, the statement
+// stands on a row stepped by an earlier call and not yet packed. It returns
+// the rows packed, and sets *used, *done (the statement has no more rows)
+// and *need (the size of a row that did not fit, left pending); or returns
+// -1 with SQLite's extended error code in *need.
+static int settle_rows(sqlite3_stmt *st, int pending, unsigned char *buf, long long cap, long long *used, int *done,
+		long long *need) {
+	int ncol = sqlite3_column_count(st);
+	long long off = 0;
+	int rows = 0;
+	*done = 0;
+	*need = 0;
+	for (;;) {
+		if (!pending) {
+			int rc = sqlite3_step(st);
+			if (rc == 101) { // SQLITE_DONE
+				*done = 1;
+				break;
+			}
+			if (rc != 100) { // SQLITE_ROW
+				*used = off;
+				*need = sqlite3_extended_errcode(sqlite3_db_handle(st));
+				return -1;
+			}
+		}
+		pending = 0;
+		long long size = 0;
+		for (int i = 0; i < ncol; i++) {
+			switch (sqlite3_column_type(st, i)) {
+			case 1: case 2: size += 9; break;
+			case 3: sqlite3_column_text(st, i); size += 5 + sqlite3_column_bytes(st, i); break;
+			case 4: sqlite3_column_blob(st, i); size += 5 + sqlite3_column_bytes(st, i); break;
+			default: size += 1;
+			}
+		}
+		if (off + size > cap) {
+			*need = size;
+			break;
+		}
+		for (int i = 0; i < ncol; i++) {
+			int kind = sqlite3_column_type(st, i);
+			buf[off++] = (unsigned char)kind;
+			if (kind == 1) {
+				put64(buf + off, (unsigned long long)sqlite3_column_int64(st, i));
+				off += 8;
+			} else if (kind == 2) {
+				double d = sqlite3_column_double(st, i);
+				unsigned long long v;
+				__builtin_memcpy(&v, &d, 8);
+				put64(buf + off, v);
+				off += 8;
+			} else if (kind == 3 || kind == 4) {
+				const void *p = kind == 3 ? (const void *)sqlite3_column_text(st, i) : sqlite3_column_blob(st, i);
+				int n = sqlite3_column_bytes(st, i);
+				buf[off] = (unsigned char)n;
+				buf[off + 1] = (unsigned char)(n >> 8);
+				buf[off + 2] = (unsigned char)(n >> 16);
+				buf[off + 3] = (unsigned char)(n >> 24);
+				off += 4;
+				if (n > 0) __builtin_memcpy(buf + off, p, n);
+				off += n;
+			}
+		}
+		rows++;
+	}
+	*used = off;
+	return rows;
 }
 */
 import "C"
@@ -109,3 +216,43 @@ func handleError(st *C.sqlite3_stmt, rc C.int) error {
 	msg := C.GoString(C.sqlite3_errmsg(C.sqlite3_db_handle(st)))
 	return fmt.Errorf("%s: %w", msg, sqlite3.Error{Code: sqlite3.ErrNo(rc & 0xff), ExtendedCode: sqlite3.ErrNoExtended(rc)})
 }
+
+// bindHandle binds p's values to the query h, copying them.
+func bindHandle(h unsafe.Pointer, p *params) error {
+	var kinds *C.uchar
+	var vals *C.longlong
+	var bytes *C.char
+	if len(p.kinds) > 0 {
+		kinds, vals = (*C.uchar)(unsafe.Pointer(&p.kinds[0])), (*C.longlong)(unsafe.Pointer(&p.vals[0]))
+	}
+	if len(p.bytes) > 0 {
+		bytes = (*C.char)(unsafe.Pointer(&p.bytes[0]))
+	}
+	st := (*C.sqlite3_stmt)(h)
+	if rc := C.settle_bind(st, C.int(len(p.kinds)), kinds, vals, bytes); rc != 0 {
+		return handleError(st, rc)
+	}
+	return nil
+}
+
+// resetHandle resets the query h and clears its bindings.
+func resetHandle(h unsafe.Pointer) { C.settle_reset((*C.sqlite3_stmt)(h)) }
+
+// stepRows packs rows of the query h into buf (see settle_rows).
+func stepRows(h unsafe.Pointer, pending bool, buf []byte) (rows, used int, done bool, need int, err error) {
+	st := (*C.sqlite3_stmt)(h)
+	var cused, cneed C.longlong
+	var cdone C.int
+	p := 0
+	if pending {
+		p = 1
+	}
+	n := C.settle_rows(st, C.int(p), (*C.uchar)(unsafe.Pointer(&buf[0])), C.longlong(len(buf)), &cused, &cdone, &cneed)
+	if n < 0 {
+		return 0, int(cused), false, 0, handleError(st, C.int(cneed))
+	}
+	return int(n), int(cused), cdone != 0, int(cneed), nil
+}
+
+// columnCount is the number of columns of the query h.
+func columnCount(h unsafe.Pointer) int { return int(C.sqlite3_column_count((*C.sqlite3_stmt)(h))) }

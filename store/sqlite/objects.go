@@ -504,7 +504,7 @@ func (t *tx) eachBT(ctx context.Context, where string, args []any, fn func(*ledg
 }
 
 func (t *tx) eachBTFrom(ctx context.Context, from, where string, args []any, fn func(*ledger.BalanceTransaction) error) error {
-	rows, err := t.query(ctx, `SELECT `+btCols+` FROM `+from+` WHERE `+where, args...)
+	rows, err := t.rows(ctx, `SELECT `+btCols+` FROM `+from+` WHERE `+where, args...)
 	if err != nil {
 		return err
 	}

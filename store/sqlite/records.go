@@ -51,21 +51,27 @@ func (s *Store) EachRecord(ctx context.Context, f provider.RecordFilter, fn func
 	}
 	// Raw rows are read from the chunks of their file in the same read
 	// transaction, on the same connection, as the records.
-	var q querier = s.db
+	conn, err := s.db.Conn(ctx)
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	var q querier = conn
 	if !f.NoRaw {
-		tx, err := s.db.BeginTx(ctx, nil)
+		tx, err := conn.BeginTx(ctx, nil)
 		if err != nil {
 			return err
 		}
 		defer tx.Rollback()
 		q = tx
 	}
-	rows, err := q.QueryContext(ctx, `SELECT r.provider, r.grain, r.record_id, COALESCE(r.format, i.format), r.type,
+	query := `SELECT r.provider, r.grain, r.record_id, COALESCE(r.format, i.format), r.type,
 		r.reporting_category, r.source_ref, r.payment_ref, r.currency, r.amount, r.fee, r.net, r.captured, r.refunded,
 		r.disputed, r.status, r.created, r.available_on, r.payout_id, r.description, r.test, r.presentment_amount,
 		r.presentment_currency, r.exchange_rate, r.import_id, COALESCE(r.file, i.file),
 		r.line, `+rawCols+`
-		FROM provider_records r JOIN imports i ON i.id = r.import_id WHERE `+where+` ORDER BY r.created, r.id`, args...)
+		FROM provider_records r JOIN imports i ON i.id = r.import_id WHERE ` + where + ` ORDER BY r.created, r.id`
+	rows, err := queryRows(ctx, conn.Raw, func() (*sql.Rows, error) { return q.QueryContext(ctx, query, args...) }, query, args)
 	if err != nil {
 		return err
 	}

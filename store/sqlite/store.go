@@ -497,12 +497,17 @@ func (s *Store) Update(ctx context.Context, fn func(ledger.Tx) error) error {
 
 // View runs fn in a read transaction with a consistent snapshot.
 func (s *Store) View(ctx context.Context, fn func(ledger.ReadTx) error) error {
-	sqltx, err := s.db.BeginTx(ctx, nil)
+	conn, err := s.db.Conn(ctx)
+	if err != nil {
+		return translate(err)
+	}
+	defer conn.Close()
+	sqltx, err := conn.BeginTx(ctx, nil)
 	if err != nil {
 		return translate(err)
 	}
 	defer sqltx.Rollback()
-	return translate(fn(&tx{s: s, q: sqltx}))
+	return translate(fn(&tx{s: s, q: sqltx, conn: conn}))
 }
 
 // translate maps driver errors to ledger errors by error code.

@@ -21,6 +21,7 @@ var _ ledger.Tx = (*tx)(nil)
 type tx struct {
 	s           *Store
 	q           querier
+	conn        *sql.Conn // a read transaction's connection (rows)
 	write       bool
 	newAccounts map[string]int64
 	deltas      map[int64][]currencyDelta // by account id
@@ -113,6 +114,19 @@ func (t *tx) query(ctx context.Context, query string, args ...any) (*sql.Rows, e
 		return nil, err
 	}
 	return st.QueryContext(ctx, args...)
+}
+
+// rows runs a query whose rows are many (a reconciliation's load), read in
+// packed batches (rawRows) on the transaction's own connection.
+func (t *tx) rows(ctx context.Context, query string, args ...any) (rowSource, error) {
+	raw := func(f func(dc any) error) error { return t.s.writer.Raw(f) }
+	if !t.write {
+		if t.conn == nil {
+			return t.q.QueryContext(ctx, query, args...)
+		}
+		raw = t.conn.Raw
+	}
+	return queryRows(ctx, raw, func() (*sql.Rows, error) { return t.query(ctx, query, args...) }, query, args)
 }
 
 func (t *tx) queryRow(ctx context.Context, query string, args ...any) *sql.Row {
