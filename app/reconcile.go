@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"hash"
 	"log/slog"
+	"sync"
 	"time"
 
 	"github.com/settlehq/settle/ledger"
@@ -110,19 +111,34 @@ func Reconcile(ctx context.Context, st Store, books *ledger.Ledger, sc reconcile
 			rep.Uncovered = fresh.Count
 		}
 	}
+	// The provider's records, the stored links and the ledger's side are
+	// read at once, each on its own connection: at a million of each the
+	// loads are most of a run, and the machine has more than one CPU.
 	digest := newDigest()
 	var records []provider.Record
-	err = st.EachRecord(ctx, provider.RecordFilter{Provider: sc.Provider, Grain: sc.Grain, From: sc.From, To: to, NoRaw: true},
-		func(r *provider.Record) error {
-			digest.record(r)
-			records = append(records, *r)
-			return nil
-		})
-	if err != nil {
-		return nil, err
+	var links map[string]string
+	var bts []ledger.BalanceTransaction
+	var wg sync.WaitGroup
+	var recErr, linkErr, btErr error
+	wg.Add(2)
+	go func() {
+		defer wg.Done()
+		recErr = st.EachRecord(ctx, provider.RecordFilter{Provider: sc.Provider, Grain: sc.Grain, From: sc.From, To: to, NoRaw: true},
+			func(r *provider.Record) error {
+				digest.record(r)
+				records = append(records, *r)
+				return nil
+			})
+	}()
+	go func() {
+		defer wg.Done()
+		links, linkErr = st.Links(ctx, sc.Provider, sc.Grain)
+	}()
+	if sc.Grain == provider.BalanceGrain {
+		bts, btErr = ledgerBalances(ctx, books, sc.Provider, sc.From, to)
 	}
-	links, err := st.Links(ctx, sc.Provider, sc.Grain)
-	if err != nil {
+	wg.Wait()
+	if err := errors.Join(recErr, linkErr, btErr); err != nil {
 		return nil, err
 	}
 	mopts := &reconcile.Options{Links: links, DateTolerance: o.DateTolerance, HeuristicWindow: o.HeuristicWindow, Fields: o.Fields}
@@ -130,10 +146,6 @@ func Reconcile(ctx context.Context, st Store, books *ledger.Ledger, sc reconcile
 	adopted := 0
 	switch sc.Grain {
 	case provider.BalanceGrain:
-		bts, err := ledgerBalances(ctx, books, sc.Provider, sc.From, to)
-		if err != nil {
-			return nil, err
-		}
 		res = reconcile.MatchBalances(records, bts, mopts)
 		if len(res.Adoptions) > 0 {
 			var settled int

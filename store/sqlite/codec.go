@@ -4,6 +4,8 @@ import (
 	"database/sql"
 	"encoding/json"
 	"math"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/settlehq/settle/ledger"
@@ -101,4 +103,55 @@ func fromMeta(s sql.NullString) (map[string]string, error) {
 	var m map[string]string
 	err := json.Unmarshal([]byte(s.String), &m)
 	return m, err
+}
+
+// decodeFeeDetails reads a fee_details column as json.Marshal wrote it,
+// [{"type":"…","amount":n},…], without encoding/json's reflection: a
+// reconciliation run decodes one for nearly every balance transaction. Any
+// other shape (an escaped type, spaces) goes through encoding/json.
+func decodeFeeDetails(s string) ([]ledger.FeeDetail, error) {
+	if out, ok := fastFeeDetails(s); ok {
+		return out, nil
+	}
+	var out []ledger.FeeDetail
+	err := json.Unmarshal([]byte(s), &out)
+	return out, err
+}
+
+func fastFeeDetails(s string) ([]ledger.FeeDetail, bool) {
+	const open, mid = `{"type":"`, `","amount":`
+	if len(s) < 2 || s[0] != '[' || s[len(s)-1] != ']' {
+		return nil, false
+	}
+	rest := s[1 : len(s)-1]
+	var out []ledger.FeeDetail
+	for len(rest) > 0 {
+		if !strings.HasPrefix(rest, open) {
+			return nil, false
+		}
+		rest = rest[len(open):]
+		i := strings.IndexByte(rest, '"')
+		if i < 0 || strings.IndexByte(rest[:i], '\\') >= 0 || !strings.HasPrefix(rest[i:], mid) {
+			return nil, false
+		}
+		typ := rest[:i]
+		rest = rest[i+len(mid):]
+		j := strings.IndexByte(rest, '}')
+		if j < 0 {
+			return nil, false
+		}
+		amount, err := strconv.ParseInt(rest[:j], 10, 64)
+		if err != nil {
+			return nil, false
+		}
+		out = append(out, ledger.FeeDetail{Type: typ, Amount: amount})
+		rest = rest[j+1:]
+		if len(rest) > 0 {
+			if rest[0] != ',' || len(rest) == 1 {
+				return nil, false
+			}
+			rest = rest[1:]
+		}
+	}
+	return out, true
 }

@@ -293,7 +293,8 @@ func scanBT(sc scanner) (*ledger.BalanceTransaction, error) {
 	}
 	b.Created, b.AvailableOn = fromTS(created), fromTS(avail)
 	if details.Valid && details.String != "" {
-		if err := json.Unmarshal([]byte(details.String), &b.FeeDetails); err != nil {
+		var err error
+		if b.FeeDetails, err = decodeFeeDetails(details.String); err != nil {
 			return nil, err
 		}
 	}

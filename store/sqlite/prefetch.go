@@ -81,7 +81,6 @@ func (t *tx) Prefetch(ctx context.Context, keys, ids []string) error {
 	return nil
 }
 
-
 // padded fills vs up to a power of two with empty strings (no request key
 // or payment id is empty), so that the statements prepared for Prefetch come
 // in a few sizes rather than one per length.

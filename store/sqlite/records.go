@@ -69,7 +69,7 @@ func (s *Store) EachRecord(ctx context.Context, f provider.RecordFilter, fn func
 		r.reporting_category, r.source_ref, r.payment_ref, r.currency, r.amount, r.fee, r.net, r.captured, r.refunded,
 		r.disputed, r.status, r.created, r.available_on, r.payout_id, r.description, r.test, r.presentment_amount,
 		r.presentment_currency, r.exchange_rate, r.import_id, COALESCE(r.file, i.file),
-		r.line, `+rawCols+`
+		r.line, ` + rawCols + `
 		FROM provider_records r JOIN imports i ON i.id = r.import_id WHERE ` + where + ` ORDER BY r.created, r.id`
 	rows, err := queryRows(ctx, conn.Raw, func() (*sql.Rows, error) { return q.QueryContext(ctx, query, args...) }, query, args)
 	if err != nil {
