@@ -1,12 +1,14 @@
 package sqlite
 
 import (
+	"bytes"
 	"context"
 	"database/sql"
 	"errors"
 	"fmt"
 	"math"
 	"strconv"
+	"strings"
 )
 
 // rowSource is what the scanning loops read: *sql.Rows, or rawRows.
@@ -24,14 +26,14 @@ const rawRowsBuffer = 256 << 10
 // (settle_rows), instead of a call per column and a conversion per value
 // through database/sql: loading a million balance transactions or provider
 // records for a reconciliation run spent most of its time there. The texts
-// of a batch are substrings of one string, one allocation per batch
-// rather than one per value.
+// of a row are substrings of one string, one allocation per row rather
+// than one per value, and a text equal to the previous row's is shared.
 type rawRows struct {
 	ctx  context.Context
 	raw  func(func(dc any) error) error // runs f on the query's driver connection
 	st   *rawStmt
 	buf  []byte
-	data string // the current batch
+	data []byte // the current batch, in buf
 	off  int    // the next row's offset in data
 	left int    // rows of the batch not yet returned
 	cols int
@@ -39,6 +41,18 @@ type rawRows struct {
 	pend bool // the statement stands on a row not yet packed
 	row  int  // the current row's offset in data
 	err  error
+	// last holds each column's latest text: a value equal to the previous
+	// row's is shared, not copied (a provider, a currency, a file name).
+	last []string
+	vals []packed
+}
+
+// packed is one value of the current row, located in data.
+type packed struct {
+	kind       byte
+	num        int64
+	start, end int // a text's or blob's bytes
+	fresh      bool
 }
 
 // queryRows runs query with args on the driver connection raw gives, and
@@ -145,7 +159,7 @@ func (r *rawRows) fill() bool {
 			continue
 		}
 		if rows > 0 {
-			r.data, r.off, r.left = string(r.buf[:used]), 0, rows
+			r.data, r.off, r.left = r.buf[:used], 0, rows
 			return true
 		}
 	}
@@ -189,23 +203,58 @@ func (r *rawRows) Scan(dest ...any) error {
 	if len(dest) != r.columns() {
 		return fmt.Errorf("sqlite: %d destinations for %d columns", len(dest), r.columns())
 	}
-	off := r.row
+	if r.last == nil {
+		r.last = make([]string, len(dest))
+	}
+	r.vals = r.vals[:0]
+	off, total := r.row, 0
 	for i, d := range dest {
-		kind := r.data[off]
-		var num uint64
-		var text string
-		switch kind {
+		v := packed{kind: r.data[off]}
+		switch v.kind {
 		case 1, 2:
-			num = le64(r.data, off+1)
+			v.num = int64(le64(r.data, off+1))
 			off += 9
 		case 3, 4:
 			n := int(le32(r.data, off+1))
-			text = r.data[off+5 : off+5+n]
+			v.start, v.end = off+5, off+5+n
 			off += 5 + n
+			if _, isBytes := d.(*[]byte); !isBytes && string(r.data[v.start:v.end]) != r.last[i] {
+				v.fresh = true
+				total += n
+			}
 		default:
 			off++
 		}
-		if err := assign(d, kind, int64(num), text); err != nil {
+		r.vals = append(r.vals, v)
+	}
+	var texts string
+	if total > 0 {
+		var sb strings.Builder
+		sb.Grow(total)
+		for _, v := range r.vals {
+			if v.fresh {
+				sb.Write(r.data[v.start:v.end])
+			}
+		}
+		texts = sb.String()
+	}
+	pos := 0
+	for i, d := range dest {
+		v := r.vals[i]
+		var text string
+		switch {
+		case v.fresh:
+			text = texts[pos : pos+v.end-v.start]
+			pos += v.end - v.start
+			r.last[i] = text
+		case v.kind == 3 || v.kind == 4:
+			if b, isBytes := d.(*[]byte); isBytes {
+				*b = bytes.Clone(r.data[v.start:v.end])
+				continue
+			}
+			text = r.last[i]
+		}
+		if err := assign(d, v.kind, v.num, text); err != nil {
 			return fmt.Errorf("sqlite: column %d: %w", i+1, err)
 		}
 	}
@@ -305,12 +354,11 @@ func (r *rawRows) Close() error {
 	})
 }
 
-// le32 and le64 read little-endian numbers out of a string, without
-// converting it to bytes.
-func le32(s string, i int) uint32 {
+// le32 and le64 read little-endian numbers.
+func le32(s []byte, i int) uint32 {
 	return uint32(s[i]) | uint32(s[i+1])<<8 | uint32(s[i+2])<<16 | uint32(s[i+3])<<24
 }
 
-func le64(s string, i int) uint64 {
+func le64(s []byte, i int) uint64 {
 	return uint64(le32(s, i)) | uint64(le32(s, i+4))<<32
 }
