@@ -114,8 +114,21 @@ func Reconcile(ctx context.Context, st Store, books *ledger.Ledger, sc reconcile
 	// The provider's records, the stored links and the ledger's side are
 	// read at once, each on its own connection: at a million of each the
 	// loads are most of a run, and the machine has more than one CPU.
+	// When the window holds every record (a first run, a whole-history
+	// run), the count sizes the loads: a million records appended one by
+	// one would briefly hold two copies of the slice as it grows.
+	sizeHint := 0
+	all := fresh
+	if covered != 0 {
+		if all, err = st.RecordsSince(ctx, sc.Provider, sc.Grain, 0); err != nil {
+			return nil, err
+		}
+	}
+	if all.Count > 0 && !all.MinCreated.Before(sc.From) && all.MaxCreated.Before(to) {
+		sizeHint = all.Count
+	}
 	digest := newDigest()
-	var records []provider.Record
+	records := make([]provider.Record, 0, sizeHint)
 	var links map[string]string
 	var bts []ledger.BalanceTransaction
 	var wg sync.WaitGroup
@@ -135,7 +148,7 @@ func Reconcile(ctx context.Context, st Store, books *ledger.Ledger, sc reconcile
 		links, linkErr = st.Links(ctx, sc.Provider, sc.Grain)
 	}()
 	if sc.Grain == provider.BalanceGrain {
-		bts, btErr = ledgerBalances(ctx, books, sc.Provider, sc.From, to)
+		bts, btErr = ledgerBalances(ctx, books, sc.Provider, sc.From, to, sizeHint)
 	}
 	wg.Wait()
 	if err := errors.Join(recErr, linkErr, btErr); err != nil {
@@ -156,7 +169,7 @@ func Reconcile(ctx context.Context, st Store, books *ledger.Ledger, sc reconcile
 			adopted = settled + len(dated)
 			if settled > 0 {
 				// A settlement changes currencies and amounts: read again.
-				if bts, err = ledgerBalances(ctx, books, sc.Provider, sc.From, to); err != nil {
+				if bts, err = ledgerBalances(ctx, books, sc.Provider, sc.From, to, len(bts)); err != nil {
 					return nil, err
 				}
 			} else {
@@ -247,31 +260,35 @@ func patchDates(bts []ledger.BalanceTransaction, changed []ledger.SettlementChan
 }
 
 // ledgerBalances loads a provider's balance transactions created in the
-// window, with corrections (whenever they were made) added to the
+// window (sizeHint of them expected), with corrections (whenever they were made) added to the
 // transaction they correct and fully corrected-away transactions dropped.
-func ledgerBalances(ctx context.Context, books *ledger.Ledger, provider string, from, to time.Time) ([]ledger.BalanceTransaction, error) {
-	var bts []ledger.BalanceTransaction
-	index := map[string]int{}
+func ledgerBalances(ctx context.Context, books *ledger.Ledger, provider string, from, to time.Time, sizeHint int) ([]ledger.BalanceTransaction, error) {
+	bts := make([]ledger.BalanceTransaction, 0, sizeHint)
+	type sums struct{ amount, fee, net int64 }
 	err := books.View(ctx, func(tx ledger.ReadTx) error {
-		err := tx.EachBalanceTransaction(ctx, ledger.BTFilter{Provider: provider, From: from, To: to}, func(bt *ledger.BalanceTransaction) error {
-			if bt.SourceType != ledger.SourceCorrection {
-				index[bt.ID] = len(bts)
-				bts = append(bts, *bt)
-			}
-			return nil
-		})
+		// The corrections first (few), so that the transactions (many) are
+		// folded as they stream by, with no index of them all.
+		corrected := map[string]sums{}
+		err := tx.EachBalanceTransaction(ctx, ledger.BTFilter{Provider: provider, SourceType: ledger.SourceCorrection},
+			func(c *ledger.BalanceTransaction) error {
+				s := corrected[c.SourceID]
+				s.amount, s.fee, s.net = s.amount+c.Amount, s.fee+c.Fee, s.net+c.Net
+				corrected[c.SourceID] = s
+				return nil
+			})
 		if err != nil {
 			return err
 		}
-		return tx.EachBalanceTransaction(ctx, ledger.BTFilter{Provider: provider, SourceType: ledger.SourceCorrection},
-			func(c *ledger.BalanceTransaction) error {
-				if i, ok := index[c.SourceID]; ok {
-					bts[i].Amount += c.Amount
-					bts[i].Fee += c.Fee
-					bts[i].Net += c.Net
-				}
+		return tx.EachBalanceTransaction(ctx, ledger.BTFilter{Provider: provider, From: from, To: to}, func(bt *ledger.BalanceTransaction) error {
+			if bt.SourceType == ledger.SourceCorrection {
 				return nil
-			})
+			}
+			if s, ok := corrected[bt.ID]; ok {
+				bt.Amount, bt.Fee, bt.Net = bt.Amount+s.amount, bt.Fee+s.fee, bt.Net+s.net
+			}
+			bts = append(bts, *bt)
+			return nil
+		})
 	})
 	if err != nil {
 		return nil, err
