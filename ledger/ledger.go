@@ -142,7 +142,7 @@ func (l *Ledger) idempotent(ctx context.Context, op, key string, req any, fn fun
 			if prev.Operation != op || prev.Hash != hash {
 				return fmt.Errorf("key %q was used for a different %s request: %w", key, prev.Operation, ErrIdempotencyConflict)
 			}
-			if err := json.Unmarshal(prev.Result, &res); err != nil {
+			if err := decodeResult(prev.Result, &res); err != nil {
 				return fmt.Errorf("decoding stored result of %q: %w", key, err)
 			}
 			res.Replayed = true
@@ -153,7 +153,7 @@ func (l *Ledger) idempotent(ctx context.Context, op, key string, req any, fn fun
 		if err := fn(tx, &res); err != nil {
 			return err
 		}
-		b, err := json.Marshal(&res)
+		b, err := encodeResult(&res)
 		if err != nil {
 			return err
 		}

@@ -136,7 +136,7 @@ type Request struct {
 	Key       string
 	Operation string
 	Hash      string
-	Result    []byte // JSON of the operation's result
+	Result    []byte // the operation's result, as JSON compressed with zstd (result.go)
 	CreatedAt time.Time
 }
 

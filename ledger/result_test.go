@@ -1,0 +1,76 @@
+package ledger_test
+
+import (
+	"crypto/sha256"
+	"database/sql"
+	"encoding/hex"
+	"encoding/json"
+	"os"
+	"reflect"
+	"testing"
+
+	"github.com/settlehq/settle/ledger"
+)
+
+// Stored results are read with the dictionary they were compressed with:
+// changing it would make every stored result unreadable.
+func TestResultDictionaryIsFrozen(t *testing.T) {
+	b, err := os.ReadFile("result_dict_v1.txt")
+	if err != nil {
+		t.Fatal(err)
+	}
+	sum := sha256.Sum256(b)
+	if got := hex.EncodeToString(sum[:]); got != "314e0282454d9f2f025ebfe8059e4f465d5a5ab1bbbf84845e22225a5c6ed4eb" {
+		t.Fatalf("result_dict_v1.txt changed (sha256 %s): add a new dictionary under a new id instead", got)
+	}
+}
+
+// A result is stored compressed, far smaller than its JSON; a replay
+// returns it whole; and a result stored as plain JSON, as before
+// compression, still replays.
+func TestStoredResultsAreCompressedAndReplay(t *testing.T) {
+	e := newEnv(t, nil)
+	req := ledger.CaptureRequest{Key: "cap-1", PaymentID: "pay_1", Provider: "stripe", ProviderRef: "ch_1", Currency: "usd",
+		Amount: dec("78.97"), Fees: []ledger.Fee{{Type: "stripe_fee", Amount: dec("2.59")}}, At: t0,
+		Description: "Order 1", Metadata: map[string]string{"order": "1"}}
+	first := must(e.l.Capture(e.ctx, req)).ok(t)
+	db, err := sql.Open("sqlite3", "file:"+e.path+"?mode=ro")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	var stored []byte
+	if err := db.QueryRow(`SELECT result FROM requests WHERE key = 'cap-1'`).Scan(&stored); err != nil {
+		t.Fatal(err)
+	}
+	js, err := json.Marshal(first)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(stored) == 0 || stored[0] == '{' || len(stored)*3 > len(js) {
+		t.Errorf("stored %d bytes (first byte %q) for %d bytes of JSON: not compressed", len(stored), stored[:1], len(js))
+	}
+	again := must(e.l.Capture(e.ctx, req)).ok(t)
+	if !again.Replayed {
+		t.Fatal("not a replay")
+	}
+	again.Replayed = false
+	if !reflect.DeepEqual(again, first) {
+		t.Errorf("replay\n%+v\nwant\n%+v", again, first)
+	}
+
+	// As a database written before compression holds it.
+	rw, err := sql.Open("sqlite3", "file:"+e.path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rw.Close()
+	if _, err := rw.Exec(`UPDATE requests SET result = ? WHERE key = 'cap-1'`, js); err != nil {
+		t.Fatal(err)
+	}
+	old := must(e.l.Capture(e.ctx, req)).ok(t)
+	old.Replayed = false
+	if !reflect.DeepEqual(old, first) {
+		t.Errorf("replay of a plain JSON result\n%+v\nwant\n%+v", old, first)
+	}
+}
