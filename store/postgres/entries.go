@@ -1,6 +1,7 @@
 package postgres
 
 import (
+	"bytes"
 	"context"
 	"database/sql"
 	"errors"
@@ -167,7 +168,7 @@ func (t *tx) InsertEntries(ctx context.Context, es []*ledger.Entry) (map[int]*le
 	for i, e := range es {
 		keys[i] = e.Key
 	}
-	stored, err := t.storedKeys(ctx, keys)
+	stored, ids, err := t.storedKeysAndIDs(ctx, keys)
 	if err != nil {
 		return nil, err
 	}
@@ -184,43 +185,76 @@ func (t *tx) InsertEntries(ctx context.Context, es []*ledger.Entry) (map[int]*le
 	if len(fresh) == 0 {
 		return existing, nil
 	}
-	if err := t.copyEntries(ctx, fresh); err != nil {
+	if err := t.copyEntries(ctx, fresh, ids[:len(fresh)]); err != nil {
 		return nil, err
 	}
 	return existing, nil
 }
 
-// storedKeys returns the ids of the entries stored under keys.
-func (t *tx) storedKeys(ctx context.Context, keys []string) (map[string]int64, error) {
-	rows, err := t.query(ctx, `SELECT key, id FROM {schema}.entries WHERE key = ANY($1)`, keys)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	out := map[string]int64{}
-	for rows.Next() {
+// storedKeysAndIDs returns the ids of the entries stored under keys, and
+// len(keys) new ids drawn from the entries' identity sequence in ascending
+// order, in one round trip that also begins the transaction if no
+// statement has. Ids left unused by keys found stored are gaps, as a
+// rolled-back insert leaves.
+func (t *tx) storedKeysAndIDs(ctx context.Context, keys []string) (map[string]int64, []int64, error) {
+	stored := map[string]int64{}
+	ids := make([]int64, 0, len(keys))
+	err := t.pgx(func(c *pgx.Conn) error {
+		var b pgx.Batch
+		if !t.begun {
+			b.Queue(beginSQL)
+		}
+		b.Queue(t.s.sql(`SELECT key, id FROM {schema}.entries WHERE key = ANY($1)`), keys)
+		b.Queue(t.s.sql(`SELECT nextval('{schema}.entries_id_seq') FROM generate_series(1, $1)`), len(keys))
+		br := c.SendBatch(ctx, &b)
+		defer br.Close()
+		if !t.begun {
+			if _, err := br.Exec(); err != nil {
+				return err
+			}
+			t.begun = true
+		}
+		rows, err := br.Query()
+		if err != nil {
+			return err
+		}
 		var k string
 		var id int64
-		if err := rows.Scan(&k, &id); err != nil {
-			return nil, t.fail(err)
+		if _, err := pgx.ForEachRow(rows, []any{&k, &id}, func() error {
+			stored[k] = id
+			return nil
+		}); err != nil {
+			return err
 		}
-		out[k] = id
+		if rows, err = br.Query(); err != nil {
+			return err
+		}
+		if _, err := pgx.ForEachRow(rows, []any{&id}, func() error {
+			ids = append(ids, id)
+			return nil
+		}); err != nil {
+			return err
+		}
+		return br.Close()
+	})
+	if err != nil {
+		return nil, nil, err
 	}
-	return out, t.fail(rows.Err())
+	slices.Sort(ids)
+	return stored, ids, nil
 }
 
 var entryCopyCols = []string{"id", "key", "hash", "phase", "occurred_at", "recorded_at", "description", "metadata",
 	"source_provider", "source_type", "source_id", "source_ref", "reverses", "pending_of", "expires_at",
 	"account_ids", "currencies", "amounts"}
 
-// copyEntries writes new entries with COPY.
-func (t *tx) copyEntries(ctx context.Context, es []*ledger.Entry) error {
-	ids, err := t.nextEntryIDs(ctx, len(es))
-	if err != nil {
-		return err
-	}
+// copyEntries writes new entries with ids (ascending) through a binary
+// COPY, each row encoded straight into the COPY's buffer.
+func (t *tx) copyEntries(ctx context.Context, es []*ledger.Entry, ids []int64) error {
 	now := t.s.now().UTC()
-	entryRows := make([][]any, len(es))
+	rows := newCopyRows(len(es) * 256)
+	var accounts, amounts []int64
+	var currencies []string
 	for i, e := range es {
 		occurred, err := storeTS("occurred_at", e.OccurredAt)
 		if err != nil {
@@ -234,49 +268,48 @@ func (t *tx) copyEntries(ctx context.Context, es []*ledger.Entry) error {
 		if err != nil {
 			return err
 		}
-		accounts, currencies, amounts, err := t.postingArrays(ctx, e.Postings)
-		if err != nil {
-			return err
+		accounts, currencies, amounts = accounts[:0], currencies[:0], amounts[:0]
+		for _, p := range e.Postings {
+			id, err := t.accountID(ctx, p.Account)
+			if err != nil {
+				return err
+			}
+			accounts, currencies, amounts = append(accounts, id), append(currencies, p.Currency), append(amounts, p.Amount)
 		}
 		recorded := e.RecordedAt // the ledger's clock, else the store's
 		if recorded.IsZero() {
 			recorded = now
 		}
 		e.ID, e.RecordedAt = ids[i], recorded
-		entryRows[i] = []any{e.ID, e.Key, e.Hash, string(e.Phase), occurred, ts(recorded), e.Description, md,
-			e.Source.Provider, e.Source.Type, e.Source.ID, e.Source.Ref, nullID(e.Reverses), nullID(e.PendingOf), expires,
-			accounts, currencies, amounts}
+		rows.row(len(entryCopyCols))
+		rows.int64(e.ID)
+		rows.text(e.Key)
+		rows.text(e.Hash)
+		rows.text(string(e.Phase))
+		rows.int64(occurred)
+		rows.int64(ts(recorded))
+		rows.text(e.Description)
+		rows.jsonb(md)
+		rows.text(e.Source.Provider)
+		rows.text(e.Source.Type)
+		rows.text(e.Source.ID)
+		rows.text(e.Source.Ref)
+		rows.int64OrNull(e.Reverses, e.Reverses == 0)
+		rows.int64OrNull(e.PendingOf, e.PendingOf == 0)
+		x, ok := expires.(int64)
+		rows.int64OrNull(x, !ok)
+		rows.int64Array(accounts)
+		rows.textArray(currencies)
+		rows.int64Array(amounts)
 		if err := t.addPostings(e.Phase, accounts, currencies, amounts); err != nil {
 			return err
 		}
 	}
+	rows.trailer()
 	return t.pgx(func(c *pgx.Conn) error {
-		_, err := c.CopyFrom(ctx, pgx.Identifier{t.s.schema, "entries"}, entryCopyCols, pgx.CopyFromRows(entryRows))
+		_, err := c.PgConn().CopyFrom(ctx, bytes.NewReader(rows.b), copyStatement(t.s.quoted+".entries", entryCopyCols))
 		return err
 	})
-}
-
-// nextEntryIDs draws n ids from the entries' identity sequence, in
-// ascending order.
-func (t *tx) nextEntryIDs(ctx context.Context, n int) ([]int64, error) {
-	rows, err := t.query(ctx, `SELECT nextval('{schema}.entries_id_seq') FROM generate_series(1, $1)`, n)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	ids := make([]int64, 0, n)
-	for rows.Next() {
-		var id int64
-		if err := rows.Scan(&id); err != nil {
-			return nil, t.fail(err)
-		}
-		ids = append(ids, id)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, t.fail(err)
-	}
-	slices.Sort(ids)
-	return ids, nil
 }
 
 // ResolvePending marks a pending entry resolved and releases its pending

@@ -1,0 +1,161 @@
+package postgres
+
+import (
+	"context"
+	"fmt"
+	"reflect"
+	"testing"
+	"time"
+
+	"github.com/settlehq/settle/ledger"
+)
+
+// TestCopyEntriesLikeInsert writes the same entries twice, once a
+// statement an entry (batches under copyFrom) and once through the binary
+// COPY, and expects every column to read back the same: metadata, source,
+// reversal and pending links, expiry, several currencies, unicode and
+// extreme amounts and times.
+func TestCopyEntriesLikeInsert(t *testing.T) {
+	ctx := context.Background()
+	s := openTest(t, nil)
+	at := time.Date(2026, 3, 4, 5, 6, 7, 891011121, time.UTC)
+	entries := func(prefix string, n int) []*ledger.Entry {
+		out := make([]*ledger.Entry, n)
+		for i := range out {
+			e := &ledger.Entry{Key: fmt.Sprintf("%s-%d", prefix, i), Hash: fmt.Sprintf("h%064d", i), Phase: ledger.Posted,
+				OccurredAt: at.Add(time.Duration(i) * time.Nanosecond), RecordedAt: at.Add(time.Hour),
+				Description: "naïve café ☕ " + fmt.Sprint(i),
+				Postings: []ledger.Posting{
+					{Account: "assets:bank:ops", Currency: "usd", Amount: 50_000_000_000_000_000 - int64(i)},
+					{Account: "income:sales", Currency: "usd", Amount: -50_000_000_000_000_000 + int64(i)},
+					{Account: "assets:bank:eur", Currency: "eur", Amount: int64(i)},
+					{Account: "income:sales", Currency: "eur", Amount: -int64(i)}}}
+			switch i % 4 {
+			case 1:
+				e.Metadata = map[string]string{"order": fmt.Sprint(i), "quote\"d": "\\back\nslash"}
+				e.Source = ledger.Source{Provider: "stripe", Type: "charge", ID: "ch_" + fmt.Sprint(i), Ref: "pi_x"}
+			case 2:
+				e.Phase, e.ExpiresAt = ledger.Pending, ledger.MaxTime
+			case 3:
+				e.OccurredAt = ledger.MinTime
+			}
+			out[i] = e
+		}
+		return out
+	}
+	n := copyFrom * 3
+	var small, copied []*ledger.Entry
+	if err := s.Update(ctx, func(tx ledger.Tx) error {
+		small = nil
+		for i := 0; i < n; i += copyFrom - 1 { // under copyFrom: one statement an entry
+			es := entries("s", n)[i:min(i+copyFrom-1, n)]
+			if _, err := tx.InsertEntries(ctx, es); err != nil {
+				return err
+			}
+			small = append(small, es...)
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Update(ctx, func(tx ledger.Tx) error {
+		copied = entries("c", n)
+		_, err := tx.InsertEntries(ctx, copied)
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	// Links to stored entries, through both paths.
+	link := func(prefix string, count int) []*ledger.Entry {
+		es := entries(prefix, count)
+		for i, e := range es {
+			if e.Phase == ledger.Pending {
+				e.Phase, e.ExpiresAt = ledger.Posted, time.Time{}
+			}
+			if i%2 == 0 {
+				e.Reverses = copied[i].ID
+			} else {
+				e.PendingOf = small[i].ID
+			}
+		}
+		return es
+	}
+	var linkedSmall, linkedCopied []*ledger.Entry
+	if err := s.Update(ctx, func(tx ledger.Tx) error {
+		linkedSmall = link("ls", 3)
+		if _, err := tx.InsertEntries(ctx, linkedSmall); err != nil {
+			return err
+		}
+		linkedCopied = link("lc", copyFrom)
+		for i, e := range linkedCopied {
+			e.Reverses, e.PendingOf = 0, 0
+			if i%2 == 0 {
+				e.Reverses = copied[i+4].ID
+			} else {
+				e.PendingOf = small[i+4].ID
+			}
+		}
+		_, err := tx.InsertEntries(ctx, linkedCopied)
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	read := func(e *ledger.Entry) *ledger.Entry {
+		t.Helper()
+		var got *ledger.Entry
+		if err := s.View(ctx, func(tx ledger.ReadTx) error {
+			var err error
+			got, err = tx.Entry(ctx, e.ID)
+			return err
+		}); err != nil {
+			t.Fatal(err)
+		}
+		return got
+	}
+	same := func(a, b *ledger.Entry) {
+		t.Helper()
+		a, b = read(a), read(b)
+		a.ID, b.ID = 0, 0
+		a.Key, b.Key = "", ""
+		if !reflect.DeepEqual(a, b) {
+			t.Errorf("COPY stored\n%+v\nthe statement stored\n%+v", b, a)
+		}
+	}
+	for i := range n {
+		same(small[i], copied[i])
+	}
+	for i := range linkedSmall {
+		a, b := read(linkedSmall[i]), read(linkedCopied[i])
+		if (a.Reverses != 0) != (b.Reverses != 0) || (a.PendingOf != 0) != (b.PendingOf != 0) || b.Reverses+b.PendingOf == 0 {
+			t.Errorf("links: statement %d/%d, COPY %d/%d", a.Reverses, a.PendingOf, b.Reverses, b.PendingOf)
+		}
+	}
+	if got := read(linkedCopied[1]).PendingOf; got != small[5].ID {
+		t.Errorf("COPY pending_of = %d, want %d", got, small[5].ID)
+	}
+	if got := read(linkedCopied[2]).Reverses; got != copied[6].ID {
+		t.Errorf("COPY reverses = %d, want %d", got, copied[6].ID)
+	}
+	// The maintained balances are the postings' sums, whichever path
+	// wrote them.
+	var got, want []ledger.Balance
+	if err := s.View(ctx, func(tx ledger.ReadTx) error {
+		var err error
+		if got, err = tx.Balances(ctx, ""); err != nil {
+			return err
+		}
+		want, err = tx.BalancesAsOf(ctx, "", ledger.MaxTime)
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	posted := map[string]int64{}
+	for _, b := range got {
+		posted[b.Account+" "+b.Currency] = b.Posted
+	}
+	for _, b := range want {
+		if posted[b.Account+" "+b.Currency] != b.Posted {
+			t.Errorf("%s %s: maintained %d, postings sum to %d", b.Account, b.Currency, posted[b.Account+" "+b.Currency], b.Posted)
+		}
+	}
+}
