@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/settlehq/settle/ledger"
+	"github.com/settlehq/settle/provider"
 )
 
 // TestCopyEntriesLikeInsert writes the same entries twice, once a
@@ -157,5 +158,92 @@ func TestCopyEntriesLikeInsert(t *testing.T) {
 		if posted[b.Account+" "+b.Currency] != b.Posted {
 			t.Errorf("%s %s: maintained %d, postings sum to %d", b.Account, b.Currency, posted[b.Account+" "+b.Currency], b.Posted)
 		}
+	}
+}
+
+// TestImportIDsFollowFiles imports files whose records repeat ids and
+// overlap earlier files, and expects store ids to follow each file's order,
+// every import's new ids above every earlier one's, and a record's fields
+// (file and format where they differ from the import's, text with
+// unicode, flags) to read back as added.
+func TestImportIDsFollowFiles(t *testing.T) {
+	ctx := context.Background()
+	s := openTest(t, nil)
+	at := time.Date(2026, 5, 1, 0, 0, 0, 0, time.UTC)
+	rec := func(id string, amount int64, created time.Time) provider.Record {
+		return provider.Record{Provider: "stripe", Format: "stripe-itemized-csv", Grain: provider.BalanceGrain, ID: id,
+			Type: "charge", Currency: "usd", Amount: amount, Net: amount, Created: created, AvailableOn: created,
+			File: "f.csv", Line: 2, Raw: "raw «" + id + "»", Description: "süß", Test: amount%2 == 0}
+	}
+	imp := func(sum string, recs ...provider.Record) provider.ImportStats {
+		t.Helper()
+		st, err := s.Import(ctx, provider.ImportFile{File: "f.csv", SHA256: sum}, func(k provider.Sink) error {
+			for i := range recs {
+				if err := k.Add(&recs[i]); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return st
+	}
+	// Later records first in created order: ids follow the file, not time.
+	other := rec("txn_3", 3, at)
+	other.File, other.Format = "g.csv", "other-format"
+	imp("a", rec("txn_2", 2, at.Add(time.Hour)), rec("txn_1", 1, at), rec("txn_2", 2, at.Add(time.Hour)), other)
+	st := imp("b", rec("txn_1", 11, at), rec("txn_4", 4, at), rec("txn_5", 5, at))
+	if st.Added != 2 || st.Updated != 1 {
+		t.Errorf("second import: %+v", st)
+	}
+	type row struct {
+		id         int64
+		recordID   string
+		occurrence int
+		importID   int64
+	}
+	var got []row
+	rows, err := s.DB().QueryContext(ctx, `SELECT id, record_id, occurrence, import_id FROM `+s.quoted+`.provider_records ORDER BY id`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for rows.Next() {
+		var r row
+		if err := rows.Scan(&r.id, &r.recordID, &r.occurrence, &r.importID); err != nil {
+			t.Fatal(err)
+		}
+		got = append(got, r)
+	}
+	rows.Close()
+	want := []string{"txn_2/1", "txn_1/1", "txn_2/2", "txn_3/1", "txn_4/1", "txn_5/1"}
+	if len(got) != len(want) {
+		t.Fatalf("records %+v", got)
+	}
+	for i, r := range got {
+		if fmt.Sprintf("%s/%d", r.recordID, r.occurrence) != want[i] {
+			t.Errorf("record %d by id: %+v, want %s", i, r, want[i])
+		}
+	}
+	var recs []provider.Record
+	if err := s.EachRecord(ctx, provider.RecordFilter{}, func(r *provider.Record) error {
+		recs = append(recs, *r)
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	byID := map[string]provider.Record{}
+	for _, r := range recs {
+		byID[r.ID] = r
+	}
+	if r := byID["txn_3"]; r.File != "g.csv" || r.Format != "other-format" || r.Raw != "raw «txn_3»" || r.Description != "süß" || r.Test {
+		t.Errorf("txn_3 read back as %+v", r)
+	}
+	if r := byID["txn_1"]; r.Amount != 11 || r.File != "f.csv" || r.Format != "stripe-itemized-csv" {
+		t.Errorf("updated txn_1 read back as %+v", r)
+	}
+	if r := byID["txn_4"]; !r.Test || r.Amount != 4 || !r.Created.Equal(at) {
+		t.Errorf("txn_4 read back as %+v", r)
 	}
 }

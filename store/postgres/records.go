@@ -49,9 +49,6 @@ const stageTable = `CREATE TEMPORARY TABLE settle_import_stage (
 	raw_offset BIGINT NOT NULL, raw TEXT COLLATE "C" NOT NULL, file TEXT COLLATE "C", format TEXT COLLATE "C"
 ) ON COMMIT DROP`
 
-// copyBatch is how many records the sink hands to COPY at a time.
-const copyBatch = 2000
-
 // Import stores the records that fn feeds to the sink, in one transaction:
 // if fn returns an error nothing is stored. A file whose SHA-256 was
 // imported before is skipped (provider.ImportStats.AlreadyLoaded) without
@@ -59,8 +56,9 @@ const copyBatch = 2000
 // commit, then skips.
 //
 // Records stream through COPY into a temporary table while fn reads the
-// file; then, holding the record_order row, they are inserted into
-// provider_records (new ids, in file order) or update the records an
+// file (encoded by the sink as binary COPY rows); then, holding the
+// record_order row, they are inserted into provider_records (new ids, in
+// file order) or update the records an
 // earlier, overlapping export stored, and the transaction commits.
 func (s *Store) Import(ctx context.Context, f provider.ImportFile, fn func(provider.Sink) error) (provider.ImportStats, error) {
 	var st provider.ImportStats
@@ -106,21 +104,24 @@ func (s *Store) importTx(ctx context.Context, c *pgx.Conn, f provider.ImportFile
 	if _, err := c.Exec(ctx, stageTable); err != nil {
 		return err
 	}
-	k := &sink{file: f.File, format: f.Format, importID: st.ImportID, rows: make(chan [][]any, 4), done: make(chan struct{})}
+	k := &sink{file: f.File, format: f.Format, importID: st.ImportID, chunks: make(chan []byte, 4), done: make(chan struct{})}
 	k.h.SetSeed(maphash.MakeSeed())
 	k.seen = map[uint64]int32{}
+	k.cur = newCopyRows(copyChunk + copyChunk/4)
 	go func() {
 		defer close(k.done)
-		_, k.copyErr = c.CopyFrom(ctx, pgx.Identifier{"settle_import_stage"}, stageCols, &copySource{k: k})
+		_, k.copyErr = c.PgConn().CopyFrom(ctx, &chunkReader{chunks: k.chunks, abort: func() error { return k.failed }},
+			copyStatement("settle_import_stage", stageCols))
 	}()
 	err = fn(k)
 	if err == nil {
+		k.cur.trailer()
 		err = k.flush()
 	}
 	if err != nil {
 		k.failed = err
 	}
-	close(k.rows)
+	close(k.chunks)
 	<-k.done
 	if err != nil {
 		return err
@@ -128,14 +129,26 @@ func (s *Store) importTx(ctx context.Context, c *pgx.Conn, f provider.ImportFile
 	if k.copyErr != nil {
 		return fmt.Errorf("storing provider records: %w", k.copyErr)
 	}
-	// Ids are drawn under the record_order lock and committed right after.
+	// Ids are drawn under the record_order lock and committed right after:
+	// a block of as many ids as records, the record at place seq in the
+	// file taking the block's seq-th, so that ids follow the file without
+	// sorting the staged rows. Only imports insert records, all under this
+	// lock, so no other id is drawn meanwhile. A record already stored
+	// leaves its id unused, as a failed insert leaves a sequence value.
+	var last int64
 	if _, err := c.Exec(ctx, s.sql(`SELECT 1 FROM {schema}.settings WHERE name = 'record_order' FOR UPDATE`)); err != nil {
 		return err
 	}
+	if k.records > 0 {
+		if err := c.QueryRow(ctx, s.sql(`SELECT setval('{schema}.provider_records_id_seq', nextval('{schema}.provider_records_id_seq') + $1 - 1)`),
+			k.records).Scan(&last); err != nil {
+			return err
+		}
+	}
 	cols := strings.Join(stageCols[1:], ", ")
-	tag, err := c.Exec(ctx, s.sql(`INSERT INTO {schema}.provider_records (import_id, `+cols+`)
-		SELECT $1, `+cols+` FROM settle_import_stage ORDER BY seq
-		ON CONFLICT (provider, grain, record_id, occurrence) DO NOTHING`), st.ImportID)
+	tag, err := c.Exec(ctx, s.sql(`INSERT INTO {schema}.provider_records (id, import_id, `+cols+`)
+		SELECT $2::bigint + seq, $1, `+cols+` FROM settle_import_stage
+		ON CONFLICT (provider, grain, record_id, occurrence) DO NOTHING`), st.ImportID, last-int64(k.records))
 	if err != nil {
 		return err
 	}
@@ -170,7 +183,8 @@ func (s *Store) importTx(ctx context.Context, c *pgx.Conn, f provider.ImportFile
 }
 
 // sink is the provider.Sink of one import: it numbers repeats of record
-// ids and hands records in batches to the COPY running beside fn.
+// ids, encodes records as binary COPY rows and hands them in chunks to the
+// COPY running beside fn.
 type sink struct {
 	file, format string
 	importID     int64
@@ -178,15 +192,19 @@ type sink struct {
 	h    maphash.Hash
 	seen map[uint64]int32 // occurrences so far, by hash of provider|grain|id
 
-	cur        [][]any
+	cur        *copyRows // the chunk being encoded
 	records    int
 	quarantine [][]any
 
-	rows    chan [][]any  // to COPY
+	chunks  chan []byte   // to COPY
 	done    chan struct{} // closed when COPY ends
 	copyErr error         // why COPY ended; read after done is closed
 	failed  error         // why fn failed; COPY is aborted with it
 }
+
+// copyChunk is about how many bytes of rows the sink hands to COPY at a
+// time.
+const copyChunk = 256 << 10
 
 func (k *sink) Add(r *provider.Record) error {
 	created, err := storeTS("created", r.Created)
@@ -207,32 +225,53 @@ func (k *sink) Add(r *provider.Record) error {
 	k.h.WriteString(r.ID)
 	h := k.h.Sum64()
 	k.seen[h]++
-	var file, format any
-	if r.File != "" && r.File != k.file {
-		file = r.File
-	}
-	if r.Format != k.format {
-		format = r.Format
-	}
 	k.records++
-	k.cur = append(k.cur, []any{int64(k.records), r.Provider, string(r.Grain), r.ID, k.seen[h], r.Type, r.ReportingCategory,
-		r.SourceRef, r.PaymentRef, r.Currency, r.Amount, r.Fee, r.Net, r.Captured, r.Refunded, r.Disputed, r.Status,
-		created, ts(r.AvailableOn), r.PayoutID, r.Description, r.Test, r.PresentmentAmount, r.PresentmentCurrency,
-		r.ExchangeRate, int32(r.Line), r.Offset, r.Raw, file, format})
-	if len(k.cur) >= copyBatch {
+	c := k.cur
+	c.row(len(stageCols))
+	c.int64(int64(k.records))
+	c.text(r.Provider)
+	c.text(string(r.Grain))
+	c.text(r.ID)
+	c.int32(k.seen[h])
+	c.text(r.Type)
+	c.text(r.ReportingCategory)
+	c.text(r.SourceRef)
+	c.text(r.PaymentRef)
+	c.text(r.Currency)
+	c.int64(r.Amount)
+	c.int64(r.Fee)
+	c.int64(r.Net)
+	c.int64(r.Captured)
+	c.int64(r.Refunded)
+	c.int64(r.Disputed)
+	c.text(r.Status)
+	c.int64(created)
+	c.int64(ts(r.AvailableOn))
+	c.text(r.PayoutID)
+	c.text(r.Description)
+	c.bool(r.Test)
+	c.int64(r.PresentmentAmount)
+	c.text(r.PresentmentCurrency)
+	c.text(r.ExchangeRate)
+	c.int32(int32(r.Line))
+	c.int64(r.Offset)
+	c.text(r.Raw)
+	c.textOrNull(r.File, r.File == "" || r.File == k.file)
+	c.textOrNull(r.Format, r.Format == k.format)
+	if len(c.b) >= copyChunk {
 		return k.flush()
 	}
 	return nil
 }
 
-// flush hands the current batch to COPY.
+// flush hands the current chunk to COPY.
 func (k *sink) flush() error {
-	if len(k.cur) == 0 {
+	if len(k.cur.b) == 0 {
 		return nil
 	}
 	select {
-	case k.rows <- k.cur:
-		k.cur = make([][]any, 0, copyBatch)
+	case k.chunks <- k.cur.b:
+		k.cur = &copyRows{b: make([]byte, 0, copyChunk+copyChunk/4)}
 		return nil
 	case <-k.done:
 		return fmt.Errorf("storing provider records: %w", k.copyErr)
@@ -247,30 +286,6 @@ func (k *sink) Quarantine(q provider.Quarantined) error {
 // Write receives the file's bytes. Every record keeps its raw row itself,
 // so the store does not keep the file.
 func (k *sink) Write(p []byte) (int, error) { return len(p), nil }
-
-// copySource feeds the sink's batches to pgx's COPY.
-type copySource struct {
-	k     *sink
-	batch [][]any
-	i     int
-}
-
-func (c *copySource) Next() bool {
-	c.i++
-	for c.i >= len(c.batch) {
-		b, ok := <-c.k.rows
-		if !ok {
-			return false
-		}
-		c.batch, c.i = b, 0
-	}
-	return true
-}
-
-func (c *copySource) Values() ([]any, error) { return c.batch[c.i], nil }
-
-// Err aborts the COPY when fn failed.
-func (c *copySource) Err() error { return c.k.failed }
 
 // EachRecord streams stored provider records ordered by created, then id,
 // in one query whose rows pgx reads as they come.
@@ -303,32 +318,50 @@ func (s *Store) EachRecord(ctx context.Context, f provider.RecordFilter, fn func
 	if f.NoRaw {
 		raw = "''"
 	}
-	rows, err := s.db.QueryContext(ctx, s.sql(`SELECT r.provider, r.grain, r.record_id, COALESCE(r.format, i.format), r.type,
+	q := s.sql(`SELECT r.provider, r.grain, r.record_id, COALESCE(r.format, i.format), r.type,
 		r.reporting_category, r.source_ref, r.payment_ref, r.currency, r.amount, r.fee, r.net, r.captured, r.refunded,
 		r.disputed, r.status, r.created, r.available_on, r.payout_id, r.description, r.test, r.presentment_amount,
-		r.presentment_currency, r.exchange_rate, COALESCE(r.file, i.file), r.line, r.raw_offset, `+raw+`
+		r.presentment_currency, r.exchange_rate, COALESCE(r.file, i.file), r.line, r.raw_offset, ` + raw + `
 		FROM {schema}.provider_records r JOIN {schema}.imports i ON i.id = r.import_id
-		WHERE `+where+` ORDER BY r.created, r.id`), args...)
-	if err != nil {
-		return translate(err)
-	}
-	defer rows.Close()
-	for rows.Next() {
+		WHERE ` + where + ` ORDER BY r.created, r.id`)
+	// Read with pgx itself rather than through database/sql: its rows scan
+	// each column's binary value straight into the record's field, with a
+	// plan made once for the query, and fn's record is reused.
+	return translate(s.withPgx(ctx, func(c *pgx.Conn) error {
+		rows, err := c.Query(ctx, q, args...)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
 		var r provider.Record
 		var grain string
 		var created, avail int64
-		if err := rows.Scan(&r.Provider, &grain, &r.ID, &r.Format, &r.Type, &r.ReportingCategory, &r.SourceRef,
+		dest := []any{&r.Provider, &grain, &r.ID, &r.Format, &r.Type, &r.ReportingCategory, &r.SourceRef,
 			&r.PaymentRef, &r.Currency, &r.Amount, &r.Fee, &r.Net, &r.Captured, &r.Refunded, &r.Disputed, &r.Status,
 			&created, &avail, &r.PayoutID, &r.Description, &r.Test, &r.PresentmentAmount, &r.PresentmentCurrency,
-			&r.ExchangeRate, &r.File, &r.Line, &r.Offset, &r.Raw); err != nil {
-			return err
+			&r.ExchangeRate, &r.File, &r.Line, &r.Offset, &r.Raw}
+		for rows.Next() {
+			if err := rows.Scan(dest...); err != nil {
+				return err
+			}
+			r.Grain, r.Created, r.AvailableOn = provider.Grain(grain), fromTS(created), fromTS(avail)
+			rec := r
+			if err := fn(&rec); err != nil {
+				return err
+			}
 		}
-		r.Grain, r.Created, r.AvailableOn = provider.Grain(grain), fromTS(created), fromTS(avail)
-		if err := fn(&r); err != nil {
-			return err
-		}
+		return rows.Err()
+	}))
+}
+
+// withPgx runs fn on one of the store's connections, as pgx's own.
+func (s *Store) withPgx(ctx context.Context, fn func(*pgx.Conn) error) error {
+	conn, err := s.db.Conn(ctx)
+	if err != nil {
+		return err
 	}
-	return translate(rows.Err())
+	defer conn.Close()
+	return conn.Raw(func(dc any) error { return fn(dc.(*stdlib.Conn).Conn()) })
 }
 
 // Record returns the first stored occurrence of a provider record.
