@@ -75,20 +75,19 @@ func (t *tx) insertEntry(ctx context.Context, e *ledger.Entry) (bool, error) {
 		return true, t.addPostings(e.Phase, accounts, currencies, amounts)
 	}
 	err = t.pgx(func(c *pgx.Conn) error {
-		if t.begun {
+		if t.started() {
 			return c.QueryRow(ctx, t.s.sql(insertEntrySQL), args...).Scan(&id)
 		}
 		// The transaction's first statement: BEGIN goes in the same
 		// round trip.
 		var b pgx.Batch
-		b.Queue(beginSQL)
+		n := t.queueStart(&b)
 		b.Queue(t.s.sql(insertEntrySQL), args...)
 		br := c.SendBatch(ctx, &b)
-		if _, err := br.Exec(); err != nil {
+		if err := t.readStart(br, n); err != nil {
 			br.Close()
 			return err
 		}
-		t.begun = true
 		err := br.QueryRow().Scan(&id)
 		if cerr := br.Close(); err == nil {
 			err = cerr
@@ -103,6 +102,92 @@ func (t *tx) insertEntry(ctx context.Context, e *ledger.Entry) (bool, error) {
 	}
 	e.ID, e.RecordedAt = id, recorded
 	return true, t.addPostings(e.Phase, accounts, currencies, amounts)
+}
+
+// deferredEntrySQL inserts an entry with an id drawn beforehand: a stored
+// key fails it with a unique violation.
+const deferredEntrySQL = `INSERT INTO {schema}.entries (id, key, hash, phase, occurred_at, recorded_at, description, metadata,
+		source_provider, source_type, source_id, source_ref, reverses, pending_of, expires_at, account_ids, currencies, amounts)
+	VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)`
+
+// deferEntry writes e, the transaction's first statement, optimistically:
+// its id comes from the store's block of drawn ids and its INSERT waits to
+// go out with the next statement, in the same round trip as BEGIN, or with
+// the balance changes and COMMIT if there is none (PostEntry). A key
+// already stored, or stored meanwhile by a concurrent transaction, then
+// fails the INSERT with a unique violation, and the transaction runs again,
+// no longer optimistic: insertEntry finds the stored entry, and the ledger
+// answers with a replay or ErrIdempotencyConflict as it would have at
+// once. It reports false, having written nothing, when the transaction
+// has begun meanwhile (an account was created): e is then written the
+// usual way.
+func (t *tx) deferEntry(ctx context.Context, e *ledger.Entry) (bool, error) {
+	occurred, err := storeTS("occurred_at", e.OccurredAt)
+	if err != nil {
+		return false, err
+	}
+	expires, err := storeNullTS("expires_at", e.ExpiresAt)
+	if err != nil {
+		return false, err
+	}
+	md, err := meta(e.Metadata)
+	if err != nil {
+		return false, err
+	}
+	accounts, currencies, amounts, err := t.postingArrays(ctx, e.Postings)
+	if err != nil {
+		return false, err
+	}
+	if t.begun {
+		return false, nil // creating an account began the transaction: the usual way
+	}
+	id, err := t.s.drawEntryID(ctx, t)
+	if err != nil {
+		return false, err
+	}
+	recorded := e.RecordedAt // the ledger's clock, else the store's
+	if recorded.IsZero() {
+		recorded = t.s.now().UTC()
+	}
+	t.deferred = &deferredStmt{sql: t.s.sql(deferredEntrySQL), args: []any{id, e.Key, e.Hash, string(e.Phase), occurred,
+		ts(recorded), e.Description, md, e.Source.Provider, e.Source.Type, e.Source.ID, e.Source.Ref,
+		nullID(e.Reverses), nullID(e.PendingOf), expires, accounts, currencies, amounts}}
+	e.ID, e.RecordedAt = id, recorded
+	return true, t.addPostings(e.Phase, accounts, currencies, amounts)
+}
+
+// entryIDBlock is how many entry ids a store draws from the sequence at a
+// time for deferEntry, as a sequence's CACHE option would: ids stay unique
+// and grow within a process, and ids a process drew but never used are
+// gaps, as a rolled-back insert leaves.
+const entryIDBlock = 64
+
+// drawEntryID returns an unused entry id, drawing a new block on t's
+// connection, outside any transaction, when the store has none left.
+func (s *Store) drawEntryID(ctx context.Context, t *tx) (int64, error) {
+	s.idMu.Lock()
+	defer s.idMu.Unlock()
+	if len(s.entryIDs) == 0 {
+		err := t.pgx(func(c *pgx.Conn) error {
+			rows, err := c.Query(ctx, s.sql(`SELECT nextval('{schema}.entries_id_seq') FROM generate_series(1, $1)`), entryIDBlock)
+			if err != nil {
+				return err
+			}
+			var id int64
+			_, err = pgx.ForEachRow(rows, []any{&id}, func() error {
+				s.entryIDs = append(s.entryIDs, id)
+				return nil
+			})
+			return err
+		})
+		if err != nil {
+			return 0, err
+		}
+		slices.Sort(s.entryIDs)
+	}
+	id := s.entryIDs[0]
+	s.entryIDs = s.entryIDs[1:]
+	return id, nil
 }
 
 // postingArrays returns the columns account_ids, currencies and amounts
@@ -150,6 +235,13 @@ const copyFrom = 16
 // unique violation, and the transaction runs again.
 func (t *tx) InsertEntries(ctx context.Context, es []*ledger.Entry) (map[int]*ledger.Entry, error) {
 	existing := map[int]*ledger.Entry{}
+	if len(es) == 1 && t.raw != nil && !t.begun && t.deferred == nil && t.optimistic {
+		// One entry as the transaction's first statement (PostEntry):
+		// sent with BEGIN and COMMIT in one round trip.
+		if ok, err := t.deferEntry(ctx, es[0]); err != nil || ok {
+			return existing, err
+		}
+	}
 	if len(es) < copyFrom || t.raw == nil { // no COPY in a caller's database/sql transaction
 		for i, e := range es {
 			ok, err := t.insertEntry(ctx, e)
@@ -201,18 +293,13 @@ func (t *tx) storedKeysAndIDs(ctx context.Context, keys []string) (map[string]in
 	ids := make([]int64, 0, len(keys))
 	err := t.pgx(func(c *pgx.Conn) error {
 		var b pgx.Batch
-		if !t.begun {
-			b.Queue(beginSQL)
-		}
+		n := t.queueStart(&b)
 		b.Queue(t.s.sql(`SELECT key, id FROM {schema}.entries WHERE key = ANY($1)`), keys)
 		b.Queue(t.s.sql(`SELECT nextval('{schema}.entries_id_seq') FROM generate_series(1, $1)`), len(keys))
 		br := c.SendBatch(ctx, &b)
 		defer br.Close()
-		if !t.begun {
-			if _, err := br.Exec(); err != nil {
-				return err
-			}
-			t.begun = true
+		if err := t.readStart(br, n); err != nil {
+			return err
 		}
 		rows, err := br.Query()
 		if err != nil {

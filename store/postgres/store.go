@@ -105,6 +105,9 @@ type Store struct {
 	closedMu sync.Mutex
 	closed   *string // the closed_through setting as last read; nil if unknown
 
+	idMu     sync.Mutex
+	entryIDs []int64 // entry ids drawn and not yet used (deferEntry)
+
 	accMu    sync.RWMutex
 	accounts map[string]int64 // committed account ids by name
 	names    map[int64]string // and names by id
@@ -283,7 +286,7 @@ func (s *Store) sql(query string) string {
 // with a concurrent one.
 func (s *Store) Update(ctx context.Context, fn func(ledger.Tx) error) error {
 	for attempt := 1; ; attempt++ {
-		err := s.update(ctx, fn)
+		err := s.update(ctx, fn, attempt == 1)
 		if err == nil || !retryable(err) {
 			return err
 		}
@@ -300,13 +303,14 @@ func (s *Store) Update(ctx context.Context, fn func(ledger.Tx) error) error {
 	}
 }
 
-func (s *Store) update(ctx context.Context, fn func(ledger.Tx) error) error {
+func (s *Store) update(ctx context.Context, fn func(ledger.Tx) error, optimistic bool) error {
 	conn, err := s.db.Connx(ctx)
 	if err != nil {
 		return translate(err)
 	}
 	defer conn.Close()
 	t := newTx(s, conn, true)
+	t.optimistic = optimistic
 	err = fn(t)
 	if t.conflict != nil {
 		// fn may have swallowed it (a Nested unit of work that failed);
