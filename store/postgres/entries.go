@@ -339,7 +339,7 @@ var entryCopyCols = []string{"id", "key", "hash", "phase", "occurred_at", "recor
 // COPY, each row encoded straight into the COPY's buffer.
 func (t *tx) copyEntries(ctx context.Context, es []*ledger.Entry, ids []int64) error {
 	now := t.s.now().UTC()
-	rows := newCopyRows(len(es) * 256)
+	rows := newCopyRows(len(es) * 512) // a four-posting entry takes about 400 bytes
 	var accounts, amounts []int64
 	var currencies []string
 	for i, e := range es {
