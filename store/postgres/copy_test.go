@@ -198,6 +198,20 @@ func TestImportIDsFollowFiles(t *testing.T) {
 	if st.Added != 2 || st.Updated != 1 {
 		t.Errorf("second import: %+v", st)
 	}
+	// Providers and grains without stored records are copied straight
+	// into the table, one COPY each, until one with stored records sends
+	// it and the rest of the file to the staging table.
+	whop := func(id string, amount int64) provider.Record {
+		r := rec(id, amount, at.Add(time.Minute))
+		r.Provider = "whop"
+		return r
+	}
+	pay := rec("py_1", 7, at)
+	pay.Grain = provider.PaymentGrain
+	st = imp("c", whop("w_1", 1), pay, rec("txn_6", 6, at), whop("w_2", 2), rec("txn_1", 12, at))
+	if st.Added != 4 || st.Updated != 1 || st.Records != 5 {
+		t.Errorf("third import: %+v", st)
+	}
 	type row struct {
 		id         int64
 		recordID   string
@@ -217,7 +231,7 @@ func TestImportIDsFollowFiles(t *testing.T) {
 		got = append(got, r)
 	}
 	rows.Close()
-	want := []string{"txn_2/1", "txn_1/1", "txn_2/2", "txn_3/1", "txn_4/1", "txn_5/1"}
+	want := []string{"txn_2/1", "txn_1/1", "txn_2/2", "txn_3/1", "txn_4/1", "txn_5/1", "w_1/1", "py_1/1", "txn_6/1", "w_2/1"}
 	if len(got) != len(want) {
 		t.Fatalf("records %+v", got)
 	}
@@ -240,10 +254,25 @@ func TestImportIDsFollowFiles(t *testing.T) {
 	if r := byID["txn_3"]; r.File != "g.csv" || r.Format != "other-format" || r.Raw != "raw «txn_3»" || r.Description != "süß" || r.Test {
 		t.Errorf("txn_3 read back as %+v", r)
 	}
-	if r := byID["txn_1"]; r.Amount != 11 || r.File != "f.csv" || r.Format != "stripe-itemized-csv" {
+	if r := byID["txn_1"]; r.Amount != 12 || r.File != "f.csv" || r.Format != "stripe-itemized-csv" {
 		t.Errorf("updated txn_1 read back as %+v", r)
 	}
 	if r := byID["txn_4"]; !r.Test || r.Amount != 4 || !r.Created.Equal(at) {
 		t.Errorf("txn_4 read back as %+v", r)
+	}
+	if r := byID["w_2"]; r.Provider != "whop" || r.Amount != 2 || !r.Test || r.Raw != "raw «w_2»" {
+		t.Errorf("w_2 (staged) read back as %+v", r)
+	}
+	if r := byID["py_1"]; r.Grain != provider.PaymentGrain || r.Amount != 7 || r.Test {
+		t.Errorf("py_1 (copied straight) read back as %+v", r)
+	}
+	// Each import's records point at it.
+	var direct, staged int64
+	if err := s.DB().QueryRowContext(ctx, `SELECT (SELECT import_id FROM `+s.quoted+`.provider_records WHERE record_id = 'w_1'),
+		(SELECT import_id FROM `+s.quoted+`.provider_records WHERE record_id = 'w_2')`).Scan(&direct, &staged); err != nil {
+		t.Fatal(err)
+	}
+	if direct != st.ImportID || staged != st.ImportID {
+		t.Errorf("import ids %d and %d, want %d", direct, staged, st.ImportID)
 	}
 }

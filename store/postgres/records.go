@@ -55,11 +55,15 @@ const stageTable = `CREATE TEMPORARY TABLE settle_import_stage (
 // calling fn; a concurrent import of the same file waits for the first to
 // commit, then skips.
 //
-// Records stream through COPY into a temporary table while fn reads the
-// file (encoded by the sink as binary COPY rows); then, holding the
-// record_order row, they are inserted into provider_records (new ids, in
-// file order) or update the records an
-// earlier, overlapping export stored, and the transaction commits.
+// From the first record on, the import holds the record_order row, so
+// that record ids grow in commit order; concurrent imports of other files
+// wait for it. Records stream through binary COPY while fn reads the file:
+// straight into provider_records while they belong to a provider and grain
+// with no stored records (a first import, such as a backfill, cannot meet
+// stored records), else into a temporary table, from which they are then
+// inserted (new ids, in file order) or update the records an earlier,
+// overlapping export stored (see sink). The transaction commits right
+// after.
 func (s *Store) Import(ctx context.Context, f provider.ImportFile, fn func(provider.Sink) error) (provider.ImportStats, error) {
 	var st provider.ImportStats
 	conn, err := s.db.Conn(ctx)
@@ -101,74 +105,58 @@ func (s *Store) importTx(ctx context.Context, c *pgx.Conn, f provider.ImportFile
 	if err != nil {
 		return err
 	}
-	if _, err := c.Exec(ctx, stageTable); err != nil {
-		return err
-	}
-	k := &sink{file: f.File, format: f.Format, importID: st.ImportID, chunks: make(chan []byte, 4), done: make(chan struct{})}
+	k := &sink{s: s, ctx: ctx, c: c, file: f.File, format: f.Format, importID: st.ImportID, empty: map[pairKey]bool{}}
 	k.h.SetSeed(maphash.MakeSeed())
 	k.seen = map[uint64]int32{}
-	k.cur = newCopyRows(copyChunk + copyChunk/4)
-	go func() {
-		defer close(k.done)
-		_, k.copyErr = c.PgConn().CopyFrom(ctx, &chunkReader{chunks: k.chunks, abort: func() error { return k.failed }},
-			copyStatement("settle_import_stage", stageCols))
-	}()
 	err = fn(k)
 	if err == nil {
-		k.cur.trailer()
-		err = k.flush()
+		err = k.endCopy()
+	} else {
+		k.abortCopy(err)
 	}
-	if err != nil {
-		k.failed = err
-	}
-	close(k.chunks)
-	<-k.done
 	if err != nil {
 		return err
 	}
-	if k.copyErr != nil {
-		return fmt.Errorf("storing provider records: %w", k.copyErr)
-	}
-	// Ids are drawn under the record_order lock and committed right after:
-	// a block of as many ids as records, the record at place seq in the
-	// file taking the block's seq-th, so that ids follow the file without
-	// sorting the staged rows. Only imports insert records, all under this
-	// lock, so no other id is drawn meanwhile. A record already stored
-	// leaves its id unused, as a failed insert leaves a sequence value.
-	var last int64
-	if _, err := c.Exec(ctx, s.sql(`SELECT 1 FROM {schema}.settings WHERE name = 'record_order' FOR UPDATE`)); err != nil {
-		return err
-	}
-	if k.records > 0 {
+	st.Added = k.direct
+	if k.staged > 0 {
+		// Ids are drawn under the record_order lock (taken at the first
+		// record) and committed right after: a block of as many ids as
+		// staged records, the record at place seq taking the block's
+		// seq-th, so that ids follow the file without sorting the staged
+		// rows. Only imports insert records, all under this lock, so no
+		// other id is drawn meanwhile. A record already stored leaves its
+		// id unused, as a failed insert leaves a sequence value.
+		var last int64
 		if err := c.QueryRow(ctx, s.sql(`SELECT setval('{schema}.provider_records_id_seq', nextval('{schema}.provider_records_id_seq') + $1 - 1)`),
-			k.records).Scan(&last); err != nil {
+			k.staged).Scan(&last); err != nil {
 			return err
 		}
-	}
-	cols := strings.Join(stageCols[1:], ", ")
-	tag, err := c.Exec(ctx, s.sql(`INSERT INTO {schema}.provider_records (id, import_id, `+cols+`)
-		SELECT $2::bigint + seq, $1, `+cols+` FROM settle_import_stage
-		ON CONFLICT (provider, grain, record_id, occurrence) DO NOTHING`), st.ImportID, last-int64(k.records))
-	if err != nil {
-		return err
-	}
-	st.Added = int(tag.RowsAffected())
-	if st.Added < k.records {
-		var set, differ []string
-		for _, col := range mutableCols {
-			set = append(set, col+" = v."+col)
-			differ = append(differ, "r."+col+" IS DISTINCT FROM v."+col)
-		}
-		for _, col := range placeCols {
-			set = append(set, col+" = v."+col)
-		}
-		tag, err := c.Exec(ctx, s.sql(`UPDATE {schema}.provider_records AS r SET import_id = $1, `+strings.Join(set, ", ")+`
-			FROM settle_import_stage v WHERE r.provider = v.provider AND r.grain = v.grain AND r.record_id = v.record_id
-			AND r.occurrence = v.occurrence AND r.import_id <> $1 AND (`+strings.Join(differ, " OR ")+`)`), st.ImportID)
+		cols := strings.Join(stageCols[1:], ", ")
+		tag, err := c.Exec(ctx, s.sql(`INSERT INTO {schema}.provider_records (id, import_id, `+cols+`)
+			SELECT $2::bigint + seq, $1, `+cols+` FROM settle_import_stage
+			ON CONFLICT (provider, grain, record_id, occurrence) DO NOTHING`), st.ImportID, last-int64(k.staged))
 		if err != nil {
 			return err
 		}
-		st.Updated = int(tag.RowsAffected())
+		added := int(tag.RowsAffected())
+		st.Added += added
+		if added < k.staged {
+			var set, differ []string
+			for _, col := range mutableCols {
+				set = append(set, col+" = v."+col)
+				differ = append(differ, "r."+col+" IS DISTINCT FROM v."+col)
+			}
+			for _, col := range placeCols {
+				set = append(set, col+" = v."+col)
+			}
+			tag, err := c.Exec(ctx, s.sql(`UPDATE {schema}.provider_records AS r SET import_id = $1, `+strings.Join(set, ", ")+`
+				FROM settle_import_stage v WHERE r.provider = v.provider AND r.grain = v.grain AND r.record_id = v.record_id
+				AND r.occurrence = v.occurrence AND r.import_id <> $1 AND (`+strings.Join(differ, " OR ")+`)`), st.ImportID)
+			if err != nil {
+				return err
+			}
+			st.Updated = int(tag.RowsAffected())
+		}
 	}
 	if len(k.quarantine) > 0 {
 		if _, err := c.CopyFrom(ctx, pgx.Identifier{s.schema, "quarantine"}, []string{"import_id", "file", "line", "problem", "raw"},
@@ -183,17 +171,35 @@ func (s *Store) importTx(ctx context.Context, c *pgx.Conn, f provider.ImportFile
 }
 
 // sink is the provider.Sink of one import: it numbers repeats of record
-// ids, encodes records as binary COPY rows and hands them in chunks to the
+// ids, encodes records as binary COPY rows and hands them in chunks to a
 // COPY running beside fn.
+//
+// At the first record it takes the record_order lock (see Import) and
+// looks whether the record's provider and grain have stored records. If
+// not, no record of theirs in this file can meet a stored one (within the
+// file, repeats are numbered apart; other imports wait for the lock), so
+// the records are copied straight into provider_records, their ids drawn
+// in file order as COPY inserts them: the file's parsing and the server's
+// inserting overlap, and there is no second pass. A record of another
+// provider or grain ends that COPY and is looked up the same way; once one
+// might meet a stored record, it and every later record go to the staging
+// table, for Import's INSERT … ON CONFLICT and UPDATE.
 type sink struct {
+	s            *Store
+	ctx          context.Context
+	c            *pgx.Conn
 	file, format string
 	importID     int64
 
 	h    maphash.Hash
 	seen map[uint64]int32 // occurrences so far, by hash of provider|grain|id
 
-	cur        *copyRows // the chunk being encoded
-	records    int
+	mode       copyMode
+	empty      map[pairKey]bool // providers and grains without stored records, copied straight
+	cur        *copyRows        // the chunk being encoded
+	records    int              // records added
+	direct     int              // of which copied straight into provider_records
+	staged     int              // of which staged
 	quarantine [][]any
 
 	chunks  chan []byte   // to COPY
@@ -202,9 +208,98 @@ type sink struct {
 	failed  error         // why fn failed; COPY is aborted with it
 }
 
+type copyMode int
+
+const (
+	copyNone   copyMode = iota // no COPY running
+	copyDirect                 // into provider_records
+	copyStage                  // into the staging table, for good
+)
+
+type pairKey struct{ provider, grain string }
+
+// directCols are the columns of a COPY straight into provider_records: as
+// stageCols, with the import's id where staging has the place in the file.
+var directCols = append([]string{"import_id"}, stageCols[1:]...)
+
 // copyChunk is about how many bytes of rows the sink hands to COPY at a
 // time.
 const copyChunk = 256 << 10
+
+// target starts the COPY that r goes to, if the one running (if any) is
+// not it.
+func (k *sink) target(r *provider.Record) error {
+	pair := pairKey{r.Provider, string(r.Grain)}
+	if k.mode == copyStage || (k.mode == copyDirect && k.empty[pair]) {
+		return nil
+	}
+	ctx, c, s := k.ctx, k.c, k.s
+	if k.mode == copyNone && k.records == 0 {
+		if _, err := c.Exec(ctx, s.sql(`SELECT 1 FROM {schema}.settings WHERE name = 'record_order' FOR UPDATE`)); err != nil {
+			return err
+		}
+	}
+	if err := k.endCopy(); err != nil {
+		return err
+	}
+	var stored bool
+	if err := c.QueryRow(ctx, s.sql(`SELECT EXISTS (SELECT 1 FROM {schema}.provider_records WHERE provider = $1 AND grain = $2)`),
+		pair.provider, pair.grain).Scan(&stored); err != nil {
+		return err
+	}
+	if !stored {
+		k.empty[pair] = true
+		k.startCopy(copyDirect, copyStatement(s.quoted+".provider_records", directCols))
+		return nil
+	}
+	if _, err := c.Exec(ctx, stageTable); err != nil {
+		return err
+	}
+	k.startCopy(copyStage, copyStatement("settle_import_stage", stageCols))
+	return nil
+}
+
+func (k *sink) startCopy(mode copyMode, stmt string) {
+	k.mode, k.copyErr, k.failed = mode, nil, nil
+	k.cur = newCopyRows(copyChunk + copyChunk/4)
+	k.chunks, k.done = make(chan []byte, 4), make(chan struct{})
+	chunks, done := k.chunks, k.done
+	go func() {
+		defer close(done)
+		_, err := k.c.PgConn().CopyFrom(k.ctx, &chunkReader{chunks: chunks, abort: func() error { return k.failed }}, stmt)
+		k.copyErr = err
+	}()
+}
+
+// endCopy ends the running COPY, if any, and reports how it went.
+func (k *sink) endCopy() error {
+	if k.mode == copyNone || k.done == nil {
+		return nil
+	}
+	k.cur.trailer()
+	err := k.flush()
+	close(k.chunks)
+	<-k.done
+	k.done = nil
+	if k.mode == copyDirect {
+		k.mode = copyNone
+	}
+	if err == nil && k.copyErr != nil {
+		err = fmt.Errorf("storing provider records: %w", k.copyErr)
+	}
+	return err
+}
+
+// abortCopy fails the running COPY, if any, with fn's error.
+func (k *sink) abortCopy(err error) {
+	if k.done == nil {
+		return
+	}
+	k.failed = err
+	close(k.chunks)
+	<-k.done
+	k.done = nil
+}
 
 func (k *sink) Add(r *provider.Record) error {
 	created, err := storeTS("created", r.Created)
@@ -213,6 +308,9 @@ func (k *sink) Add(r *provider.Record) error {
 	}
 	if err != nil {
 		return fmt.Errorf("%s:%d: %w", r.File, r.Line, err)
+	}
+	if err := k.target(r); err != nil {
+		return err
 	}
 	if k.format == "" {
 		k.format = r.Format
@@ -228,7 +326,13 @@ func (k *sink) Add(r *provider.Record) error {
 	k.records++
 	c := k.cur
 	c.row(len(stageCols))
-	c.int64(int64(k.records))
+	if k.mode == copyDirect {
+		k.direct++
+		c.int64(k.importID)
+	} else {
+		k.staged++
+		c.int64(int64(k.staged))
+	}
 	c.text(r.Provider)
 	c.text(string(r.Grain))
 	c.text(r.ID)
