@@ -86,6 +86,22 @@ func TestPostEntryOneRoundTrip(t *testing.T) {
 	if len(bal) != 1 || bal[0].Posted != 4*100+10*300 {
 		t.Errorf("balances %+v, want %d", bal, 4*100+10*300)
 	}
+	// A replay is answered even after its period was closed, and a new
+	// entry in the closed period is refused, as on the checked path.
+	if err := l.ClosePeriod(ctx, at); err != nil {
+		t.Fatal(err)
+	}
+	// (Twice each: the first transaction after closing reads the closed
+	// period from the database, which begins it; the next ones answer
+	// from the store's cache and defer their entry.)
+	for range 2 {
+		if e, err := l.PostEntry(ctx, in("k3", "1.00")); err != nil || !e.Replayed || e.ID != ids[2] {
+			t.Errorf("replay in a closed period: %+v, %v", e, err)
+		}
+		if _, err := l.PostEntry(ctx, in("k-new", "1.00")); !errors.Is(err, ledger.ErrClosedPeriod) {
+			t.Errorf("new entry in a closed period: %v", err)
+		}
+	}
 	if v, err := l.Verify(ctx); err != nil || len(v) > 0 {
 		t.Errorf("verify: %v %v", v, err)
 	}

@@ -287,6 +287,9 @@ func (s *Store) sql(query string) string {
 func (s *Store) Update(ctx context.Context, fn func(ledger.Tx) error) error {
 	for attempt := 1; ; attempt++ {
 		err := s.update(ctx, fn, attempt == 1)
+		if errors.Is(err, errUnchecked) {
+			continue // at once, the checked way (attempt 2 is not optimistic)
+		}
 		if err == nil || !retryable(err) {
 			return err
 		}
@@ -316,6 +319,14 @@ func (s *Store) update(ctx context.Context, fn func(ledger.Tx) error, optimistic
 		// fn may have swallowed it (a Nested unit of work that failed);
 		// the transaction must run again all the same.
 		err = t.conflict
+	}
+	if err != nil && t.deferred != nil {
+		// fn failed after an entry it wrote optimistically (deferEntry),
+		// whose key was never checked: had it been stored, the ledger
+		// would have answered with the stored entry (a replay) before any
+		// check that failed now. Run again the checked way for the
+		// ledger's own answer.
+		err = errUnchecked
 	}
 	if err == nil {
 		err = t.commit(ctx)
@@ -359,6 +370,11 @@ func rollback(conn *sqlx.Conn) {
 	defer cancel()
 	_, _ = conn.ExecContext(ctx, "ROLLBACK")
 }
+
+// errUnchecked is a transaction that failed while an entry written
+// optimistically was still unsent: Update runs it again at once, not
+// optimistically.
+var errUnchecked = errors.New("postgres: the transaction failed before its optimistic entry was checked")
 
 // errCommitRolledBack is a COMMIT that PostgreSQL turned into a rollback
 // because a statement of the transaction had failed.
