@@ -1,6 +1,7 @@
 package main
 
 import (
+	"os"
 	"regexp"
 	"strings"
 	"testing"
@@ -34,5 +35,32 @@ func TestBenchQuick(t *testing.T) {
 	}
 	if !strings.Contains(out, "record: per-event cost at 3,000 payments / at 1,000") {
 		t.Errorf("no growth line in:\n%s", out)
+	}
+}
+
+// settle bench --quick --db postgres://… also measures the PostgreSQL store,
+// in schemas of its own that it drops, and prints its own table.
+func TestBenchQuickPostgres(t *testing.T) {
+	server := os.Getenv("SETTLE_TEST_POSTGRES")
+	if server == "" {
+		t.Skip("SETTLE_TEST_POSTGRES is not set: no PostgreSQL server to test against")
+	}
+	code, out, errOut := runCLI(t, "bench", "--quick", "--dir", t.TempDir(), "--db", server)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	if errOut != "" {
+		t.Errorf("stderr: %s", errOut)
+	}
+	_, pg, ok := strings.Cut(out, "\nPostgreSQL (")
+	if !ok {
+		t.Fatalf("no PostgreSQL table in:\n%s", out)
+	}
+	for _, figure := range []string{"batched posting", "one entry per transaction, 1 connection",
+		"concurrent writers, 1 connection", "concurrent writers, 8 connection", "Stripe itemized CSV import",
+		"load records and match them"} {
+		if !strings.Contains(pg, "\n"+figure) {
+			t.Errorf("no %q row in:\n%s", figure, pg)
+		}
 	}
 }

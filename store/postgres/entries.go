@@ -1,6 +1,7 @@
 package postgres
 
 import (
+	"bytes"
 	"context"
 	"database/sql"
 	"errors"
@@ -74,20 +75,19 @@ func (t *tx) insertEntry(ctx context.Context, e *ledger.Entry) (bool, error) {
 		return true, t.addPostings(e.Phase, accounts, currencies, amounts)
 	}
 	err = t.pgx(func(c *pgx.Conn) error {
-		if t.begun {
+		if t.started() {
 			return c.QueryRow(ctx, t.s.sql(insertEntrySQL), args...).Scan(&id)
 		}
 		// The transaction's first statement: BEGIN goes in the same
 		// round trip.
 		var b pgx.Batch
-		b.Queue(beginSQL)
+		n := t.queueStart(&b)
 		b.Queue(t.s.sql(insertEntrySQL), args...)
 		br := c.SendBatch(ctx, &b)
-		if _, err := br.Exec(); err != nil {
+		if err := t.readStart(br, n); err != nil {
 			br.Close()
 			return err
 		}
-		t.begun = true
 		err := br.QueryRow().Scan(&id)
 		if cerr := br.Close(); err == nil {
 			err = cerr
@@ -102,6 +102,92 @@ func (t *tx) insertEntry(ctx context.Context, e *ledger.Entry) (bool, error) {
 	}
 	e.ID, e.RecordedAt = id, recorded
 	return true, t.addPostings(e.Phase, accounts, currencies, amounts)
+}
+
+// deferredEntrySQL inserts an entry with an id drawn beforehand: a stored
+// key fails it with a unique violation.
+const deferredEntrySQL = `INSERT INTO {schema}.entries (id, key, hash, phase, occurred_at, recorded_at, description, metadata,
+		source_provider, source_type, source_id, source_ref, reverses, pending_of, expires_at, account_ids, currencies, amounts)
+	VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)`
+
+// deferEntry writes e, the transaction's first statement, optimistically:
+// its id comes from the store's block of drawn ids and its INSERT waits to
+// go out with the next statement, in the same round trip as BEGIN, or with
+// the balance changes and COMMIT if there is none (PostEntry). A key
+// already stored, or stored meanwhile by a concurrent transaction, then
+// fails the INSERT with a unique violation, and the transaction runs again,
+// no longer optimistic: insertEntry finds the stored entry, and the ledger
+// answers with a replay or ErrIdempotencyConflict as it would have at
+// once. It reports false, having written nothing, when the transaction
+// has begun meanwhile (an account was created): e is then written the
+// usual way.
+func (t *tx) deferEntry(ctx context.Context, e *ledger.Entry) (bool, error) {
+	occurred, err := storeTS("occurred_at", e.OccurredAt)
+	if err != nil {
+		return false, err
+	}
+	expires, err := storeNullTS("expires_at", e.ExpiresAt)
+	if err != nil {
+		return false, err
+	}
+	md, err := meta(e.Metadata)
+	if err != nil {
+		return false, err
+	}
+	accounts, currencies, amounts, err := t.postingArrays(ctx, e.Postings)
+	if err != nil {
+		return false, err
+	}
+	if t.begun {
+		return false, nil // creating an account began the transaction: the usual way
+	}
+	id, err := t.s.drawEntryID(ctx, t)
+	if err != nil {
+		return false, err
+	}
+	recorded := e.RecordedAt // the ledger's clock, else the store's
+	if recorded.IsZero() {
+		recorded = t.s.now().UTC()
+	}
+	t.deferred = &deferredStmt{sql: t.s.sql(deferredEntrySQL), args: []any{id, e.Key, e.Hash, string(e.Phase), occurred,
+		ts(recorded), e.Description, md, e.Source.Provider, e.Source.Type, e.Source.ID, e.Source.Ref,
+		nullID(e.Reverses), nullID(e.PendingOf), expires, accounts, currencies, amounts}}
+	e.ID, e.RecordedAt = id, recorded
+	return true, t.addPostings(e.Phase, accounts, currencies, amounts)
+}
+
+// entryIDBlock is how many entry ids a store draws from the sequence at a
+// time for deferEntry, as a sequence's CACHE option would: ids stay unique
+// and grow within a process, and ids a process drew but never used are
+// gaps, as a rolled-back insert leaves.
+const entryIDBlock = 64
+
+// drawEntryID returns an unused entry id, drawing a new block on t's
+// connection, outside any transaction, when the store has none left.
+func (s *Store) drawEntryID(ctx context.Context, t *tx) (int64, error) {
+	s.idMu.Lock()
+	defer s.idMu.Unlock()
+	if len(s.entryIDs) == 0 {
+		err := t.pgx(func(c *pgx.Conn) error {
+			rows, err := c.Query(ctx, s.sql(`SELECT nextval('{schema}.entries_id_seq') FROM generate_series(1, $1)`), entryIDBlock)
+			if err != nil {
+				return err
+			}
+			var id int64
+			_, err = pgx.ForEachRow(rows, []any{&id}, func() error {
+				s.entryIDs = append(s.entryIDs, id)
+				return nil
+			})
+			return err
+		})
+		if err != nil {
+			return 0, err
+		}
+		slices.Sort(s.entryIDs)
+	}
+	id := s.entryIDs[0]
+	s.entryIDs = s.entryIDs[1:]
+	return id, nil
 }
 
 // postingArrays returns the columns account_ids, currencies and amounts
@@ -149,6 +235,13 @@ const copyFrom = 16
 // unique violation, and the transaction runs again.
 func (t *tx) InsertEntries(ctx context.Context, es []*ledger.Entry) (map[int]*ledger.Entry, error) {
 	existing := map[int]*ledger.Entry{}
+	if len(es) == 1 && t.raw != nil && !t.begun && t.deferred == nil && t.optimistic {
+		// One entry as the transaction's first statement (PostEntry):
+		// sent with BEGIN and COMMIT in one round trip.
+		if ok, err := t.deferEntry(ctx, es[0]); err != nil || ok {
+			return existing, err
+		}
+	}
 	if len(es) < copyFrom || t.raw == nil { // no COPY in a caller's database/sql transaction
 		for i, e := range es {
 			ok, err := t.insertEntry(ctx, e)
@@ -167,7 +260,7 @@ func (t *tx) InsertEntries(ctx context.Context, es []*ledger.Entry) (map[int]*le
 	for i, e := range es {
 		keys[i] = e.Key
 	}
-	stored, err := t.storedKeys(ctx, keys)
+	stored, ids, err := t.storedKeysAndIDs(ctx, keys)
 	if err != nil {
 		return nil, err
 	}
@@ -184,43 +277,71 @@ func (t *tx) InsertEntries(ctx context.Context, es []*ledger.Entry) (map[int]*le
 	if len(fresh) == 0 {
 		return existing, nil
 	}
-	if err := t.copyEntries(ctx, fresh); err != nil {
+	if err := t.copyEntries(ctx, fresh, ids[:len(fresh)]); err != nil {
 		return nil, err
 	}
 	return existing, nil
 }
 
-// storedKeys returns the ids of the entries stored under keys.
-func (t *tx) storedKeys(ctx context.Context, keys []string) (map[string]int64, error) {
-	rows, err := t.query(ctx, `SELECT key, id FROM {schema}.entries WHERE key = ANY($1)`, keys)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	out := map[string]int64{}
-	for rows.Next() {
+// storedKeysAndIDs returns the ids of the entries stored under keys, and
+// len(keys) new ids drawn from the entries' identity sequence in ascending
+// order, in one round trip that also begins the transaction if no
+// statement has. Ids left unused by keys found stored are gaps, as a
+// rolled-back insert leaves.
+func (t *tx) storedKeysAndIDs(ctx context.Context, keys []string) (map[string]int64, []int64, error) {
+	stored := map[string]int64{}
+	ids := make([]int64, 0, len(keys))
+	err := t.pgx(func(c *pgx.Conn) error {
+		var b pgx.Batch
+		n := t.queueStart(&b)
+		b.Queue(t.s.sql(`SELECT key, id FROM {schema}.entries WHERE key = ANY($1)`), keys)
+		b.Queue(t.s.sql(`SELECT nextval('{schema}.entries_id_seq') FROM generate_series(1, $1)`), len(keys))
+		br := c.SendBatch(ctx, &b)
+		defer br.Close()
+		if err := t.readStart(br, n); err != nil {
+			return err
+		}
+		rows, err := br.Query()
+		if err != nil {
+			return err
+		}
 		var k string
 		var id int64
-		if err := rows.Scan(&k, &id); err != nil {
-			return nil, t.fail(err)
+		if _, err := pgx.ForEachRow(rows, []any{&k, &id}, func() error {
+			stored[k] = id
+			return nil
+		}); err != nil {
+			return err
 		}
-		out[k] = id
+		if rows, err = br.Query(); err != nil {
+			return err
+		}
+		if _, err := pgx.ForEachRow(rows, []any{&id}, func() error {
+			ids = append(ids, id)
+			return nil
+		}); err != nil {
+			return err
+		}
+		return br.Close()
+	})
+	if err != nil {
+		return nil, nil, err
 	}
-	return out, t.fail(rows.Err())
+	slices.Sort(ids)
+	return stored, ids, nil
 }
 
 var entryCopyCols = []string{"id", "key", "hash", "phase", "occurred_at", "recorded_at", "description", "metadata",
 	"source_provider", "source_type", "source_id", "source_ref", "reverses", "pending_of", "expires_at",
 	"account_ids", "currencies", "amounts"}
 
-// copyEntries writes new entries with COPY.
-func (t *tx) copyEntries(ctx context.Context, es []*ledger.Entry) error {
-	ids, err := t.nextEntryIDs(ctx, len(es))
-	if err != nil {
-		return err
-	}
+// copyEntries writes new entries with ids (ascending) through a binary
+// COPY, each row encoded straight into the COPY's buffer.
+func (t *tx) copyEntries(ctx context.Context, es []*ledger.Entry, ids []int64) error {
 	now := t.s.now().UTC()
-	entryRows := make([][]any, len(es))
+	rows := newCopyRows(len(es) * 512) // a four-posting entry takes about 400 bytes
+	var accounts, amounts []int64
+	var currencies []string
 	for i, e := range es {
 		occurred, err := storeTS("occurred_at", e.OccurredAt)
 		if err != nil {
@@ -234,49 +355,48 @@ func (t *tx) copyEntries(ctx context.Context, es []*ledger.Entry) error {
 		if err != nil {
 			return err
 		}
-		accounts, currencies, amounts, err := t.postingArrays(ctx, e.Postings)
-		if err != nil {
-			return err
+		accounts, currencies, amounts = accounts[:0], currencies[:0], amounts[:0]
+		for _, p := range e.Postings {
+			id, err := t.accountID(ctx, p.Account)
+			if err != nil {
+				return err
+			}
+			accounts, currencies, amounts = append(accounts, id), append(currencies, p.Currency), append(amounts, p.Amount)
 		}
 		recorded := e.RecordedAt // the ledger's clock, else the store's
 		if recorded.IsZero() {
 			recorded = now
 		}
 		e.ID, e.RecordedAt = ids[i], recorded
-		entryRows[i] = []any{e.ID, e.Key, e.Hash, string(e.Phase), occurred, ts(recorded), e.Description, md,
-			e.Source.Provider, e.Source.Type, e.Source.ID, e.Source.Ref, nullID(e.Reverses), nullID(e.PendingOf), expires,
-			accounts, currencies, amounts}
+		rows.row(len(entryCopyCols))
+		rows.int64(e.ID)
+		rows.text(e.Key)
+		rows.text(e.Hash)
+		rows.text(string(e.Phase))
+		rows.int64(occurred)
+		rows.int64(ts(recorded))
+		rows.text(e.Description)
+		rows.jsonb(md)
+		rows.text(e.Source.Provider)
+		rows.text(e.Source.Type)
+		rows.text(e.Source.ID)
+		rows.text(e.Source.Ref)
+		rows.int64OrNull(e.Reverses, e.Reverses == 0)
+		rows.int64OrNull(e.PendingOf, e.PendingOf == 0)
+		x, ok := expires.(int64)
+		rows.int64OrNull(x, !ok)
+		rows.int64Array(accounts)
+		rows.textArray(currencies)
+		rows.int64Array(amounts)
 		if err := t.addPostings(e.Phase, accounts, currencies, amounts); err != nil {
 			return err
 		}
 	}
+	rows.trailer()
 	return t.pgx(func(c *pgx.Conn) error {
-		_, err := c.CopyFrom(ctx, pgx.Identifier{t.s.schema, "entries"}, entryCopyCols, pgx.CopyFromRows(entryRows))
+		_, err := c.PgConn().CopyFrom(ctx, bytes.NewReader(rows.b), copyStatement(t.s.quoted+".entries", entryCopyCols))
 		return err
 	})
-}
-
-// nextEntryIDs draws n ids from the entries' identity sequence, in
-// ascending order.
-func (t *tx) nextEntryIDs(ctx context.Context, n int) ([]int64, error) {
-	rows, err := t.query(ctx, `SELECT nextval('{schema}.entries_id_seq') FROM generate_series(1, $1)`, n)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	ids := make([]int64, 0, n)
-	for rows.Next() {
-		var id int64
-		if err := rows.Scan(&id); err != nil {
-			return nil, t.fail(err)
-		}
-		ids = append(ids, id)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, t.fail(err)
-	}
-	slices.Sort(ids)
-	return ids, nil
 }
 
 // ResolvePending marks a pending entry resolved and releases its pending

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/shopspring/decimal"
 
 	"github.com/settlehq/settle/ledger"
@@ -584,9 +585,9 @@ func (t *tx) EachBalanceTransaction(ctx context.Context, f ledger.BTFilter, fn f
 			page += fmt.Sprintf(` AND (created, id COLLATE "C") > ($%d, $%d::text COLLATE "C")`, len(args)+1, len(args)+2)
 			pargs = append(append([]any(nil), args...), afterAt, afterID)
 		}
-		var rows []btRow
-		if err := t.selectAll(ctx, &rows, `SELECT `+btCols+` FROM {schema}.balance_transactions WHERE `+page+
-			` ORDER BY created, id COLLATE "C" LIMIT `+fmt.Sprint(objectPage), pargs...); err != nil {
+		rows, err := t.btPage(ctx, `SELECT `+btCols+` FROM {schema}.balance_transactions WHERE `+page+
+			` ORDER BY created, id COLLATE "C" LIMIT `+fmt.Sprint(objectPage), pargs...)
+		if err != nil {
 			return err
 		}
 		for i := range rows {
@@ -603,4 +604,34 @@ func (t *tx) EachBalanceTransaction(ctx context.Context, f ledger.BTFilter, fn f
 		}
 		afterAt, afterID, first = rows[len(rows)-1].Created, rows[len(rows)-1].ID, false
 	}
+}
+
+// btPage reads a page of balance transactions (btCols). On the store's own
+// connection pgx scans each column straight into its field; in a caller's
+// transaction sqlx does, by reflection.
+func (t *tx) btPage(ctx context.Context, query string, args ...any) ([]btRow, error) {
+	var out []btRow
+	if t.raw == nil {
+		err := t.selectAll(ctx, &out, query, args...)
+		return out, err
+	}
+	if err := t.begin(ctx); err != nil {
+		return nil, t.fail(err)
+	}
+	err := t.pgx(func(c *pgx.Conn) error {
+		rows, err := c.Query(ctx, t.s.sql(query), args...)
+		if err != nil {
+			return err
+		}
+		var r btRow
+		_, err = pgx.ForEachRow(rows, []any{&r.ID, &r.Provider, &r.EntryID, &r.Type, &r.ReportingCategory, &r.SourceType,
+			&r.SourceID, &r.SourceRef, &r.PaymentID, &r.Amount, &r.Fee, &r.Net, &r.FeeDetails, &r.Currency, &r.Status,
+			&r.Description, &r.Created, &r.AvailableOn, &r.PayoutID, &r.AvailableOnEstimated, &r.PayoutDerived,
+			&r.PresentmentAmount, &r.PresentmentCurrency, &r.ExchangeRate, &r.SettlementEstimated}, func() error {
+			out = append(out, r)
+			return nil
+		})
+		return err
+	})
+	return out, err
 }

@@ -49,19 +49,21 @@ const stageTable = `CREATE TEMPORARY TABLE settle_import_stage (
 	raw_offset BIGINT NOT NULL, raw TEXT COLLATE "C" NOT NULL, file TEXT COLLATE "C", format TEXT COLLATE "C"
 ) ON COMMIT DROP`
 
-// copyBatch is how many records the sink hands to COPY at a time.
-const copyBatch = 2000
-
 // Import stores the records that fn feeds to the sink, in one transaction:
 // if fn returns an error nothing is stored. A file whose SHA-256 was
 // imported before is skipped (provider.ImportStats.AlreadyLoaded) without
 // calling fn; a concurrent import of the same file waits for the first to
 // commit, then skips.
 //
-// Records stream through COPY into a temporary table while fn reads the
-// file; then, holding the record_order row, they are inserted into
-// provider_records (new ids, in file order) or update the records an
-// earlier, overlapping export stored, and the transaction commits.
+// From the first record on, the import holds the record_order row, so
+// that record ids grow in commit order; concurrent imports of other files
+// wait for it. Records stream through binary COPY while fn reads the file:
+// straight into provider_records while they belong to a provider and grain
+// with no stored records (a first import, such as a backfill, cannot meet
+// stored records), else into a temporary table, from which they are then
+// inserted (new ids, in file order) or update the records an earlier,
+// overlapping export stored (see sink). The transaction commits right
+// after.
 func (s *Store) Import(ctx context.Context, f provider.ImportFile, fn func(provider.Sink) error) (provider.ImportStats, error) {
 	var st provider.ImportStats
 	conn, err := s.db.Conn(ctx)
@@ -103,59 +105,58 @@ func (s *Store) importTx(ctx context.Context, c *pgx.Conn, f provider.ImportFile
 	if err != nil {
 		return err
 	}
-	if _, err := c.Exec(ctx, stageTable); err != nil {
-		return err
-	}
-	k := &sink{file: f.File, format: f.Format, importID: st.ImportID, rows: make(chan [][]any, 4), done: make(chan struct{})}
+	k := &sink{s: s, ctx: ctx, c: c, file: f.File, format: f.Format, importID: st.ImportID, empty: map[pairKey]bool{}}
 	k.h.SetSeed(maphash.MakeSeed())
 	k.seen = map[uint64]int32{}
-	go func() {
-		defer close(k.done)
-		_, k.copyErr = c.CopyFrom(ctx, pgx.Identifier{"settle_import_stage"}, stageCols, &copySource{k: k})
-	}()
 	err = fn(k)
 	if err == nil {
-		err = k.flush()
+		err = k.endCopy()
+	} else {
+		k.abortCopy(err)
 	}
-	if err != nil {
-		k.failed = err
-	}
-	close(k.rows)
-	<-k.done
 	if err != nil {
 		return err
 	}
-	if k.copyErr != nil {
-		return fmt.Errorf("storing provider records: %w", k.copyErr)
-	}
-	// Ids are drawn under the record_order lock and committed right after.
-	if _, err := c.Exec(ctx, s.sql(`SELECT 1 FROM {schema}.settings WHERE name = 'record_order' FOR UPDATE`)); err != nil {
-		return err
-	}
-	cols := strings.Join(stageCols[1:], ", ")
-	tag, err := c.Exec(ctx, s.sql(`INSERT INTO {schema}.provider_records (import_id, `+cols+`)
-		SELECT $1, `+cols+` FROM settle_import_stage ORDER BY seq
-		ON CONFLICT (provider, grain, record_id, occurrence) DO NOTHING`), st.ImportID)
-	if err != nil {
-		return err
-	}
-	st.Added = int(tag.RowsAffected())
-	if st.Added < k.records {
-		var set, differ []string
-		for _, col := range mutableCols {
-			set = append(set, col+" = v."+col)
-			differ = append(differ, "r."+col+" IS DISTINCT FROM v."+col)
+	st.Added = k.direct
+	if k.staged > 0 {
+		// Ids are drawn under the record_order lock (taken at the first
+		// record) and committed right after: a block of as many ids as
+		// staged records, the record at place seq taking the block's
+		// seq-th, so that ids follow the file without sorting the staged
+		// rows. Only imports insert records, all under this lock, so no
+		// other id is drawn meanwhile. A record already stored leaves its
+		// id unused, as a failed insert leaves a sequence value.
+		var last int64
+		if err := c.QueryRow(ctx, s.sql(`SELECT setval('{schema}.provider_records_id_seq', nextval('{schema}.provider_records_id_seq') + $1 - 1)`),
+			k.staged).Scan(&last); err != nil {
+			return err
 		}
-		for _, col := range placeCols {
-			set = append(set, col+" = v."+col)
-		}
-		tag, err := c.Exec(ctx, s.sql(`UPDATE {schema}.provider_records AS r SET import_id = $1, `+strings.Join(set, ", ")+`
-			FROM settle_import_stage v WHERE r.provider = v.provider AND r.grain = v.grain AND r.record_id = v.record_id
-			AND r.occurrence = v.occurrence AND r.import_id <> $1 AND (`+strings.Join(differ, " OR ")+`)`), st.ImportID)
+		cols := strings.Join(stageCols[1:], ", ")
+		tag, err := c.Exec(ctx, s.sql(`INSERT INTO {schema}.provider_records (id, import_id, `+cols+`)
+			SELECT $2::bigint + seq, $1, `+cols+` FROM settle_import_stage
+			ON CONFLICT (provider, grain, record_id, occurrence) DO NOTHING`), st.ImportID, last-int64(k.staged))
 		if err != nil {
 			return err
 		}
-		st.Updated = int(tag.RowsAffected())
+		added := int(tag.RowsAffected())
+		st.Added += added
+		if added < k.staged {
+			var set, differ []string
+			for _, col := range mutableCols {
+				set = append(set, col+" = v."+col)
+				differ = append(differ, "r."+col+" IS DISTINCT FROM v."+col)
+			}
+			for _, col := range placeCols {
+				set = append(set, col+" = v."+col)
+			}
+			tag, err := c.Exec(ctx, s.sql(`UPDATE {schema}.provider_records AS r SET import_id = $1, `+strings.Join(set, ", ")+`
+				FROM settle_import_stage v WHERE r.provider = v.provider AND r.grain = v.grain AND r.record_id = v.record_id
+				AND r.occurrence = v.occurrence AND r.import_id <> $1 AND (`+strings.Join(differ, " OR ")+`)`), st.ImportID)
+			if err != nil {
+				return err
+			}
+			st.Updated = int(tag.RowsAffected())
+		}
 	}
 	if len(k.quarantine) > 0 {
 		if _, err := c.CopyFrom(ctx, pgx.Identifier{s.schema, "quarantine"}, []string{"import_id", "file", "line", "problem", "raw"},
@@ -170,22 +171,134 @@ func (s *Store) importTx(ctx context.Context, c *pgx.Conn, f provider.ImportFile
 }
 
 // sink is the provider.Sink of one import: it numbers repeats of record
-// ids and hands records in batches to the COPY running beside fn.
+// ids, encodes records as binary COPY rows and hands them in chunks to a
+// COPY running beside fn.
+//
+// At the first record it takes the record_order lock (see Import) and
+// looks whether the record's provider and grain have stored records. If
+// not, no record of theirs in this file can meet a stored one (within the
+// file, repeats are numbered apart; other imports wait for the lock), so
+// the records are copied straight into provider_records, their ids drawn
+// in file order as COPY inserts them: the file's parsing and the server's
+// inserting overlap, and there is no second pass. A record of another
+// provider or grain ends that COPY and is looked up the same way; once one
+// might meet a stored record, it and every later record go to the staging
+// table, for Import's INSERT … ON CONFLICT and UPDATE.
 type sink struct {
+	s            *Store
+	ctx          context.Context
+	c            *pgx.Conn
 	file, format string
 	importID     int64
 
 	h    maphash.Hash
 	seen map[uint64]int32 // occurrences so far, by hash of provider|grain|id
 
-	cur        [][]any
-	records    int
+	mode       copyMode
+	empty      map[pairKey]bool // providers and grains without stored records, copied straight
+	cur        *copyRows        // the chunk being encoded
+	records    int              // records added
+	direct     int              // of which copied straight into provider_records
+	staged     int              // of which staged
 	quarantine [][]any
 
-	rows    chan [][]any  // to COPY
+	chunks  chan []byte   // to COPY
 	done    chan struct{} // closed when COPY ends
 	copyErr error         // why COPY ended; read after done is closed
 	failed  error         // why fn failed; COPY is aborted with it
+}
+
+type copyMode int
+
+const (
+	copyNone   copyMode = iota // no COPY running
+	copyDirect                 // into provider_records
+	copyStage                  // into the staging table, for good
+)
+
+type pairKey struct{ provider, grain string }
+
+// directCols are the columns of a COPY straight into provider_records: as
+// stageCols, with the import's id where staging has the place in the file.
+var directCols = append([]string{"import_id"}, stageCols[1:]...)
+
+// copyChunk is about how many bytes of rows the sink hands to COPY at a
+// time.
+const copyChunk = 256 << 10
+
+// target starts the COPY that r goes to, if the one running (if any) is
+// not it.
+func (k *sink) target(r *provider.Record) error {
+	pair := pairKey{r.Provider, string(r.Grain)}
+	if k.mode == copyStage || (k.mode == copyDirect && k.empty[pair]) {
+		return nil
+	}
+	ctx, c, s := k.ctx, k.c, k.s
+	if k.mode == copyNone && k.records == 0 {
+		if _, err := c.Exec(ctx, s.sql(`SELECT 1 FROM {schema}.settings WHERE name = 'record_order' FOR UPDATE`)); err != nil {
+			return err
+		}
+	}
+	if err := k.endCopy(); err != nil {
+		return err
+	}
+	var stored bool
+	if err := c.QueryRow(ctx, s.sql(`SELECT EXISTS (SELECT 1 FROM {schema}.provider_records WHERE provider = $1 AND grain = $2)`),
+		pair.provider, pair.grain).Scan(&stored); err != nil {
+		return err
+	}
+	if !stored {
+		k.empty[pair] = true
+		k.startCopy(copyDirect, copyStatement(s.quoted+".provider_records", directCols))
+		return nil
+	}
+	if _, err := c.Exec(ctx, stageTable); err != nil {
+		return err
+	}
+	k.startCopy(copyStage, copyStatement("settle_import_stage", stageCols))
+	return nil
+}
+
+func (k *sink) startCopy(mode copyMode, stmt string) {
+	k.mode, k.copyErr, k.failed = mode, nil, nil
+	k.cur = newCopyRows(copyChunk + copyChunk/4)
+	k.chunks, k.done = make(chan []byte, 4), make(chan struct{})
+	chunks, done := k.chunks, k.done
+	go func() {
+		defer close(done)
+		_, err := k.c.PgConn().CopyFrom(k.ctx, &chunkReader{chunks: chunks, abort: func() error { return k.failed }}, stmt)
+		k.copyErr = err
+	}()
+}
+
+// endCopy ends the running COPY, if any, and reports how it went.
+func (k *sink) endCopy() error {
+	if k.mode == copyNone || k.done == nil {
+		return nil
+	}
+	k.cur.trailer()
+	err := k.flush()
+	close(k.chunks)
+	<-k.done
+	k.done = nil
+	if k.mode == copyDirect {
+		k.mode = copyNone
+	}
+	if err == nil && k.copyErr != nil {
+		err = fmt.Errorf("storing provider records: %w", k.copyErr)
+	}
+	return err
+}
+
+// abortCopy fails the running COPY, if any, with fn's error.
+func (k *sink) abortCopy(err error) {
+	if k.done == nil {
+		return
+	}
+	k.failed = err
+	close(k.chunks)
+	<-k.done
+	k.done = nil
 }
 
 func (k *sink) Add(r *provider.Record) error {
@@ -195,6 +308,9 @@ func (k *sink) Add(r *provider.Record) error {
 	}
 	if err != nil {
 		return fmt.Errorf("%s:%d: %w", r.File, r.Line, err)
+	}
+	if err := k.target(r); err != nil {
+		return err
 	}
 	if k.format == "" {
 		k.format = r.Format
@@ -207,32 +323,59 @@ func (k *sink) Add(r *provider.Record) error {
 	k.h.WriteString(r.ID)
 	h := k.h.Sum64()
 	k.seen[h]++
-	var file, format any
-	if r.File != "" && r.File != k.file {
-		file = r.File
-	}
-	if r.Format != k.format {
-		format = r.Format
-	}
 	k.records++
-	k.cur = append(k.cur, []any{int64(k.records), r.Provider, string(r.Grain), r.ID, k.seen[h], r.Type, r.ReportingCategory,
-		r.SourceRef, r.PaymentRef, r.Currency, r.Amount, r.Fee, r.Net, r.Captured, r.Refunded, r.Disputed, r.Status,
-		created, ts(r.AvailableOn), r.PayoutID, r.Description, r.Test, r.PresentmentAmount, r.PresentmentCurrency,
-		r.ExchangeRate, int32(r.Line), r.Offset, r.Raw, file, format})
-	if len(k.cur) >= copyBatch {
+	c := k.cur
+	c.row(len(stageCols))
+	if k.mode == copyDirect {
+		k.direct++
+		c.int64(k.importID)
+	} else {
+		k.staged++
+		c.int64(int64(k.staged))
+	}
+	c.text(r.Provider)
+	c.text(string(r.Grain))
+	c.text(r.ID)
+	c.int32(k.seen[h])
+	c.text(r.Type)
+	c.text(r.ReportingCategory)
+	c.text(r.SourceRef)
+	c.text(r.PaymentRef)
+	c.text(r.Currency)
+	c.int64(r.Amount)
+	c.int64(r.Fee)
+	c.int64(r.Net)
+	c.int64(r.Captured)
+	c.int64(r.Refunded)
+	c.int64(r.Disputed)
+	c.text(r.Status)
+	c.int64(created)
+	c.int64(ts(r.AvailableOn))
+	c.text(r.PayoutID)
+	c.text(r.Description)
+	c.bool(r.Test)
+	c.int64(r.PresentmentAmount)
+	c.text(r.PresentmentCurrency)
+	c.text(r.ExchangeRate)
+	c.int32(int32(r.Line))
+	c.int64(r.Offset)
+	c.text(r.Raw)
+	c.textOrNull(r.File, r.File == "" || r.File == k.file)
+	c.textOrNull(r.Format, r.Format == k.format)
+	if len(c.b) >= copyChunk {
 		return k.flush()
 	}
 	return nil
 }
 
-// flush hands the current batch to COPY.
+// flush hands the current chunk to COPY.
 func (k *sink) flush() error {
-	if len(k.cur) == 0 {
+	if len(k.cur.b) == 0 {
 		return nil
 	}
 	select {
-	case k.rows <- k.cur:
-		k.cur = make([][]any, 0, copyBatch)
+	case k.chunks <- k.cur.b:
+		k.cur = &copyRows{b: make([]byte, 0, copyChunk+copyChunk/4)}
 		return nil
 	case <-k.done:
 		return fmt.Errorf("storing provider records: %w", k.copyErr)
@@ -247,30 +390,6 @@ func (k *sink) Quarantine(q provider.Quarantined) error {
 // Write receives the file's bytes. Every record keeps its raw row itself,
 // so the store does not keep the file.
 func (k *sink) Write(p []byte) (int, error) { return len(p), nil }
-
-// copySource feeds the sink's batches to pgx's COPY.
-type copySource struct {
-	k     *sink
-	batch [][]any
-	i     int
-}
-
-func (c *copySource) Next() bool {
-	c.i++
-	for c.i >= len(c.batch) {
-		b, ok := <-c.k.rows
-		if !ok {
-			return false
-		}
-		c.batch, c.i = b, 0
-	}
-	return true
-}
-
-func (c *copySource) Values() ([]any, error) { return c.batch[c.i], nil }
-
-// Err aborts the COPY when fn failed.
-func (c *copySource) Err() error { return c.k.failed }
 
 // EachRecord streams stored provider records ordered by created, then id,
 // in one query whose rows pgx reads as they come.
@@ -303,32 +422,50 @@ func (s *Store) EachRecord(ctx context.Context, f provider.RecordFilter, fn func
 	if f.NoRaw {
 		raw = "''"
 	}
-	rows, err := s.db.QueryContext(ctx, s.sql(`SELECT r.provider, r.grain, r.record_id, COALESCE(r.format, i.format), r.type,
+	q := s.sql(`SELECT r.provider, r.grain, r.record_id, COALESCE(r.format, i.format), r.type,
 		r.reporting_category, r.source_ref, r.payment_ref, r.currency, r.amount, r.fee, r.net, r.captured, r.refunded,
 		r.disputed, r.status, r.created, r.available_on, r.payout_id, r.description, r.test, r.presentment_amount,
-		r.presentment_currency, r.exchange_rate, COALESCE(r.file, i.file), r.line, r.raw_offset, `+raw+`
+		r.presentment_currency, r.exchange_rate, COALESCE(r.file, i.file), r.line, r.raw_offset, ` + raw + `
 		FROM {schema}.provider_records r JOIN {schema}.imports i ON i.id = r.import_id
-		WHERE `+where+` ORDER BY r.created, r.id`), args...)
-	if err != nil {
-		return translate(err)
-	}
-	defer rows.Close()
-	for rows.Next() {
+		WHERE ` + where + ` ORDER BY r.created, r.id`)
+	// Read with pgx itself rather than through database/sql: its rows scan
+	// each column's binary value straight into the record's field, with a
+	// plan made once for the query, and fn's record is reused.
+	return translate(s.withPgx(ctx, func(c *pgx.Conn) error {
+		rows, err := c.Query(ctx, q, args...)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
 		var r provider.Record
 		var grain string
 		var created, avail int64
-		if err := rows.Scan(&r.Provider, &grain, &r.ID, &r.Format, &r.Type, &r.ReportingCategory, &r.SourceRef,
+		dest := []any{&r.Provider, &grain, &r.ID, &r.Format, &r.Type, &r.ReportingCategory, &r.SourceRef,
 			&r.PaymentRef, &r.Currency, &r.Amount, &r.Fee, &r.Net, &r.Captured, &r.Refunded, &r.Disputed, &r.Status,
 			&created, &avail, &r.PayoutID, &r.Description, &r.Test, &r.PresentmentAmount, &r.PresentmentCurrency,
-			&r.ExchangeRate, &r.File, &r.Line, &r.Offset, &r.Raw); err != nil {
-			return err
+			&r.ExchangeRate, &r.File, &r.Line, &r.Offset, &r.Raw}
+		for rows.Next() {
+			if err := rows.Scan(dest...); err != nil {
+				return err
+			}
+			r.Grain, r.Created, r.AvailableOn = provider.Grain(grain), fromTS(created), fromTS(avail)
+			rec := r
+			if err := fn(&rec); err != nil {
+				return err
+			}
 		}
-		r.Grain, r.Created, r.AvailableOn = provider.Grain(grain), fromTS(created), fromTS(avail)
-		if err := fn(&r); err != nil {
-			return err
-		}
+		return rows.Err()
+	}))
+}
+
+// withPgx runs fn on one of the store's connections, as pgx's own.
+func (s *Store) withPgx(ctx context.Context, fn func(*pgx.Conn) error) error {
+	conn, err := s.db.Conn(ctx)
+	if err != nil {
+		return err
 	}
-	return translate(rows.Err())
+	defer conn.Close()
+	return conn.Raw(func(dc any) error { return fn(dc.(*stdlib.Conn).Conn()) })
 }
 
 // Record returns the first stored occurrence of a provider record.

@@ -105,6 +105,9 @@ type Store struct {
 	closedMu sync.Mutex
 	closed   *string // the closed_through setting as last read; nil if unknown
 
+	idMu     sync.Mutex
+	entryIDs []int64 // entry ids drawn and not yet used (deferEntry)
+
 	accMu    sync.RWMutex
 	accounts map[string]int64 // committed account ids by name
 	names    map[int64]string // and names by id
@@ -283,7 +286,10 @@ func (s *Store) sql(query string) string {
 // with a concurrent one.
 func (s *Store) Update(ctx context.Context, fn func(ledger.Tx) error) error {
 	for attempt := 1; ; attempt++ {
-		err := s.update(ctx, fn)
+		err := s.update(ctx, fn, attempt == 1)
+		if errors.Is(err, errUnchecked) {
+			continue // at once, the checked way (attempt 2 is not optimistic)
+		}
 		if err == nil || !retryable(err) {
 			return err
 		}
@@ -300,18 +306,27 @@ func (s *Store) Update(ctx context.Context, fn func(ledger.Tx) error) error {
 	}
 }
 
-func (s *Store) update(ctx context.Context, fn func(ledger.Tx) error) error {
+func (s *Store) update(ctx context.Context, fn func(ledger.Tx) error, optimistic bool) error {
 	conn, err := s.db.Connx(ctx)
 	if err != nil {
 		return translate(err)
 	}
 	defer conn.Close()
 	t := newTx(s, conn, true)
+	t.optimistic = optimistic
 	err = fn(t)
 	if t.conflict != nil {
 		// fn may have swallowed it (a Nested unit of work that failed);
 		// the transaction must run again all the same.
 		err = t.conflict
+	}
+	if err != nil && t.deferred != nil {
+		// fn failed after an entry it wrote optimistically (deferEntry),
+		// whose key was never checked: had it been stored, the ledger
+		// would have answered with the stored entry (a replay) before any
+		// check that failed now. Run again the checked way for the
+		// ledger's own answer.
+		err = errUnchecked
 	}
 	if err == nil {
 		err = t.commit(ctx)
@@ -355,6 +370,11 @@ func rollback(conn *sqlx.Conn) {
 	defer cancel()
 	_, _ = conn.ExecContext(ctx, "ROLLBACK")
 }
+
+// errUnchecked is a transaction that failed while an entry written
+// optimistically was still unsent: Update runs it again at once, not
+// optimistically.
+var errUnchecked = errors.New("postgres: the transaction failed before its optimistic entry was checked")
 
 // errCommitRolledBack is a COMMIT that PostgreSQL turned into a rollback
 // because a statement of the transaction had failed.

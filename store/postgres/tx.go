@@ -33,6 +33,12 @@ type tx struct {
 	raw   *sqlx.Conn // the connection, for pgx's COPY and pipelines; nil in a caller's transaction (InTx)
 	write bool
 	begun bool // BEGIN was sent
+	// optimistic is set on a transaction's first attempt: an entry that
+	// is its first statement is deferred (deferEntry).
+	optimistic bool
+	// deferred is a statement not sent yet: it goes out, after BEGIN,
+	// with the next one.
+	deferred *deferredStmt
 	// callers is set in a caller's transaction (InTx): the closed period
 	// is always read under its lock, never from the store's cache.
 	callers bool
@@ -52,6 +58,11 @@ type tx struct {
 	// conflict is a retryable error met by any statement: the transaction
 	// is run again even if fn swallowed it.
 	conflict error
+}
+
+type deferredStmt struct {
+	sql  string
+	args []any
 }
 
 type balKey struct {
@@ -98,13 +109,56 @@ const beginSQL = "BEGIN ISOLATION LEVEL READ COMMITTED"
 // statement (insertEntry): on one connection, round trips are what limits
 // transactions a second.
 func (t *tx) begin(ctx context.Context) error {
-	if t.begun {
+	if t.started() {
 		return nil
 	}
-	if _, err := t.c.ExecContext(ctx, beginSQL); err != nil {
-		return err
+	if t.deferred == nil {
+		if _, err := t.c.ExecContext(ctx, beginSQL); err != nil {
+			return err
+		}
+		t.begun = true
+		return nil
 	}
-	t.begun = true
+	return t.pgx(func(c *pgx.Conn) error {
+		var b pgx.Batch
+		n := t.queueStart(&b)
+		br := c.SendBatch(ctx, &b)
+		if err := t.readStart(br, n); err != nil {
+			br.Close()
+			return err
+		}
+		return br.Close()
+	})
+}
+
+// started reports whether BEGIN and any deferred statement were sent.
+func (t *tx) started() bool { return t.begun && t.deferred == nil }
+
+// queueStart queues what must precede the statements of a batch: BEGIN if
+// no statement was sent yet, and the deferred statement. It returns how
+// many results readStart must read.
+func (t *tx) queueStart(b *pgx.Batch) int {
+	n := 0
+	if !t.begun {
+		b.Queue(beginSQL)
+		n++
+	}
+	if t.deferred != nil {
+		b.Queue(t.deferred.sql, t.deferred.args...)
+		n++
+	}
+	return n
+}
+
+// readStart reads the n results of queueStart's statements, which were
+// sent.
+func (t *tx) readStart(br pgx.BatchResults, n int) error {
+	t.begun, t.deferred = true, nil
+	for range n {
+		if _, err := br.Exec(); err != nil {
+			return err
+		}
+	}
 	return nil
 }
 
@@ -443,10 +497,11 @@ var errStaleClosed = errors.New("postgres: the closed period changed during the 
 // changes, the return of unused request claims, the check of the closed
 // period answered from the cache, and COMMIT go out as one pipeline.
 func (t *tx) commit(ctx context.Context) error {
-	if !t.begun {
+	if !t.begun && t.deferred == nil {
 		return nil // fn wrote nothing and read nothing
 	}
 	var b pgx.Batch
+	start := t.queueStart(&b)
 	steps := 0
 	if up, args := t.balanceUpsert(); up != "" {
 		b.Queue(t.s.sql(up), args...)
@@ -468,6 +523,9 @@ func (t *tx) commit(ctx context.Context) error {
 	err := t.pgx(func(c *pgx.Conn) error {
 		br := c.SendBatch(ctx, &b)
 		defer br.Close()
+		if err := t.readStart(br, start); err != nil {
+			return err
+		}
 		for range steps {
 			if _, err := br.Exec(); err != nil {
 				return err
