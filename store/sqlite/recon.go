@@ -158,7 +158,14 @@ func refreshException(ctx context.Context, q querier, e *reconcile.Exception, ru
 
 // Links returns the stored provider id → ledger id links of a provider and grain.
 func (s *Store) Links(ctx context.Context, prov string, grain provider.Grain) (map[string]string, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT provider_id, ledger_id FROM recon_links WHERE provider = ? AND grain = ?`, prov, string(grain))
+	conn, err := s.db.Conn(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer conn.Close()
+	const query = `SELECT provider_id, ledger_id FROM recon_links WHERE provider = ? AND grain = ?`
+	args := []any{prov, string(grain)}
+	rows, err := queryRows(ctx, conn.Raw, func() (*sql.Rows, error) { return conn.QueryContext(ctx, query, args...) }, query, args)
 	if err != nil {
 		return nil, err
 	}
