@@ -317,25 +317,35 @@ func ledgerPayments(ctx context.Context, books *ledger.Ledger, provider string, 
 }
 
 // digest hashes the figures both sides bring to a run, so that a run can
-// say whether its inputs equal an earlier run's.
-type digest struct{ h hash.Hash }
+// say whether its inputs equal an earlier run's. The bytes are gathered in
+// a buffer and hashed 64 KiB at a time: a million records are tens of
+// millions of small values.
+type digest struct {
+	h   hash.Hash
+	buf []byte
+}
 
-func newDigest() *digest { return &digest{h: sha256.New()} }
+func newDigest() *digest { return &digest{h: sha256.New(), buf: make([]byte, 0, 64<<10)} }
 
 func (d *digest) str(ss ...string) {
 	for _, s := range ss {
-		var n [8]byte
-		binary.LittleEndian.PutUint64(n[:], uint64(len(s)))
-		d.h.Write(n[:])
-		d.h.Write([]byte(s))
+		d.buf = binary.LittleEndian.AppendUint64(d.buf, uint64(len(s)))
+		d.buf = append(d.buf, s...)
 	}
+	d.spill()
 }
 
 func (d *digest) num(vs ...int64) {
 	for _, v := range vs {
-		var n [8]byte
-		binary.LittleEndian.PutUint64(n[:], uint64(v))
-		d.h.Write(n[:])
+		d.buf = binary.LittleEndian.AppendUint64(d.buf, uint64(v))
+	}
+	d.spill()
+}
+
+func (d *digest) spill() {
+	if len(d.buf) >= 60<<10 {
+		d.h.Write(d.buf)
+		d.buf = d.buf[:0]
 	}
 }
 
@@ -362,4 +372,8 @@ func (d *digest) payment(p *ledger.Payment) {
 	d.num(p.Authorized, p.Captured, p.Refunded, p.Disputed, p.CreatedAt.UnixNano())
 }
 
-func (d *digest) sum() string { return hex.EncodeToString(d.h.Sum(nil)) }
+func (d *digest) sum() string {
+	d.h.Write(d.buf)
+	d.buf = d.buf[:0]
+	return hex.EncodeToString(d.h.Sum(nil))
+}
