@@ -117,42 +117,47 @@ static int settle_rows(sqlite3_stmt *st, int pending, unsigned char *buf, long l
 			}
 		}
 		pending = 0;
-		long long size = 0;
-		for (int i = 0; i < ncol; i++) {
-			switch (sqlite3_column_type(st, i)) {
-			case 1: case 2: size += 9; break;
-			case 3: sqlite3_column_text(st, i); size += 5 + sqlite3_column_bytes(st, i); break;
-			case 4: sqlite3_column_blob(st, i); size += 5 + sqlite3_column_bytes(st, i); break;
-			default: size += 1;
-			}
-		}
-		if (off + size > cap) {
-			*need = size;
-			break;
-		}
+		// One pass over the columns, packing as it goes; a row that does
+		// not fit is taken back and left pending, with its size.
+		long long start = off, size = 0;
 		for (int i = 0; i < ncol; i++) {
 			int kind = sqlite3_column_type(st, i);
-			buf[off++] = (unsigned char)kind;
-			if (kind == 1) {
-				put64(buf + off, (unsigned long long)sqlite3_column_int64(st, i));
-				off += 8;
-			} else if (kind == 2) {
-				double d = sqlite3_column_double(st, i);
+			if (kind == 1 || kind == 2) {
+				size += 9;
+				if (off + 9 > cap) continue;
+				buf[off++] = (unsigned char)kind;
 				unsigned long long v;
-				__builtin_memcpy(&v, &d, 8);
+				if (kind == 1) {
+					v = (unsigned long long)sqlite3_column_int64(st, i);
+				} else {
+					double d = sqlite3_column_double(st, i);
+					__builtin_memcpy(&v, &d, 8);
+				}
 				put64(buf + off, v);
 				off += 8;
 			} else if (kind == 3 || kind == 4) {
 				const void *p = kind == 3 ? (const void *)sqlite3_column_text(st, i) : sqlite3_column_blob(st, i);
 				int n = sqlite3_column_bytes(st, i);
-				buf[off] = (unsigned char)n;
-				buf[off + 1] = (unsigned char)(n >> 8);
-				buf[off + 2] = (unsigned char)(n >> 16);
-				buf[off + 3] = (unsigned char)(n >> 24);
-				off += 4;
+				size += 5 + n;
+				if (off + 5 + n > cap) continue;
+				buf[off] = (unsigned char)kind;
+				buf[off + 1] = (unsigned char)n;
+				buf[off + 2] = (unsigned char)(n >> 8);
+				buf[off + 3] = (unsigned char)(n >> 16);
+				buf[off + 4] = (unsigned char)(n >> 24);
+				off += 5;
 				if (n > 0) __builtin_memcpy(buf + off, p, n);
 				off += n;
+			} else {
+				size += 1;
+				if (off + 1 > cap) continue;
+				buf[off++] = 5;
 			}
+		}
+		if (start + size > cap) {
+			off = start;
+			*need = size;
+			break;
 		}
 		rows++;
 	}
