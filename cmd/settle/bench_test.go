@@ -28,7 +28,8 @@ func TestBenchQuick(t *testing.T) {
 		t.Errorf("no summary line in:\n%s", out)
 	}
 	// The whole-process table: every command at both quick sizes.
-	for _, cmd := range []string{"settle record", "settle import", "settle reconcile", "settle serve --once"} {
+	for _, cmd := range []string{"settle record", "settle import", "settle reconcile (", "settle reconcile again",
+		"settle serve --once"} {
 		if n := strings.Count(out, cmd); n != 2 {
 			t.Errorf("%d %q rows in:\n%s", n, cmd, out)
 		}
