@@ -11,7 +11,7 @@ import (
 
 // The result an idempotent request stores, so that a replay returns it, is
 // JSON compressed with zstd against a dictionary of typical results: about
-// 1.4 KB of JSON a request becomes about 100 bytes, and the requests table
+// 1.4 KB of JSON a request becomes about 250 bytes, and the requests table
 // had been two thirds of a database. Results stored before, plain JSON,
 // start with '{' and are read as they are.
 
