@@ -65,7 +65,7 @@ func readAhead(next func() (Event, error)) (chunks func() []item, stop func()) {
 	go func() {
 		defer close(ch)
 		for {
-			chunk := make([]item, 0, chunkSize)
+			chunk := make([]item, 0, 16) // grows to chunkSize; a one-event body (the HTTP API) stays small
 			last := false
 			for len(chunk) < chunkSize && !last {
 				ev, err := next()
