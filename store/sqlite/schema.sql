@@ -492,3 +492,11 @@ CREATE TABLE bank_lines (
 );
 CREATE INDEX bank_lines_statement ON bank_lines (statement_id);
 CREATE INDEX bank_lines_date ON bank_lines (date, id);
+
+-- migration: 10
+-- A provider's balance transactions in (created, id) order straight from
+-- the index, as reconciliation reads a million of them: with (provider,
+-- created) alone SQLite sorted every run of equal times, about a second a
+-- million rows.
+DROP INDEX bt_provider_created;
+CREATE INDEX bt_provider_created ON balance_transactions (provider, created, id);
