@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/settlehq/settle/ledger"
 )
@@ -124,20 +125,23 @@ func fastFeeDetails(s string) ([]ledger.FeeDetail, bool) {
 		return nil, false
 	}
 	rest := s[1 : len(s)-1]
-	var out []ledger.FeeDetail
+	out := []ledger.FeeDetail{} // "[]" is an empty list, not none, as encoding/json reads it
 	for len(rest) > 0 {
 		if !strings.HasPrefix(rest, open) {
 			return nil, false
 		}
 		rest = rest[len(open):]
 		i := strings.IndexByte(rest, '"')
-		if i < 0 || strings.IndexByte(rest[:i], '\\') >= 0 || !strings.HasPrefix(rest[i:], mid) {
+		if i < 0 || !plainJSONText(rest[:i]) || !strings.HasPrefix(rest[i:], mid) {
 			return nil, false
 		}
 		typ := rest[:i]
 		rest = rest[i+len(mid):]
 		j := strings.IndexByte(rest, '}')
 		if j < 0 {
+			return nil, false
+		}
+		if !jsonInteger(rest[:j]) {
 			return nil, false
 		}
 		amount, err := strconv.ParseInt(rest[:j], 10, 64)
@@ -154,4 +158,30 @@ func fastFeeDetails(s string) ([]ledger.FeeDetail, bool) {
 		}
 	}
 	return out, true
+}
+
+// plainJSONText reports whether s, between quotes, is a JSON string that
+// reads as itself: valid UTF-8, no escapes, no control characters.
+func plainJSONText(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c == '\\' {
+			return false
+		}
+	}
+	return utf8.ValidString(s)
+}
+
+// jsonInteger reports whether s is an integer as JSON writes one: an
+// optional minus, then 0 or digits without a leading zero.
+func jsonInteger(s string) bool {
+	s = strings.TrimPrefix(s, "-")
+	if s == "" || (s[0] == '0' && len(s) > 1) {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return true
 }

@@ -14,6 +14,11 @@ import (
 func FuzzFeeDetails(f *testing.F) {
 	f.Add("stripe_fee", int64(143), "tax", int64(-7))
 	f.Add(`we"ird\`, int64(0), "", int64(1<<62))
+	// Raw lists the fast path must leave to encoding/json, or read as it does.
+	for _, raw := range []string{`{"type":"a","amount":+5}`, `{"type":"a","amount":05}`, `{"type":"a","amount":-0}`,
+		"{\"type\":\"a\x01\",\"amount\":1}", "{\"type\":\"\xff\",\"amount\":1}", `{"type":"a","amount":1},`, ``} {
+		f.Add(raw, int64(0), "", int64(0))
+	}
 	f.Fuzz(func(t *testing.T, t1 string, a1 int64, t2 string, a2 int64) {
 		for _, in := range [][]ledger.FeeDetail{{{Type: t1, Amount: a1}}, {{Type: t1, Amount: a1}, {Type: t2, Amount: a2}}} {
 			b, err := json.Marshal(in)
