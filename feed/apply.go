@@ -108,9 +108,9 @@ func ApplyFile(ctx context.Context, l *ledger.Ledger, name string, r io.Reader, 
 }
 
 // apply runs the events that next yields, a chunk at a time, in one
-// transaction. With
-// readOn, a bad line without skipInvalid stops the applying but not the
-// reading, so that every line that does not parse is listed. rewind starts
+// transaction. With readOn, a bad line without skipInvalid stops the
+// applying but not the reading, so that every line that does not parse is
+// listed. rewind starts
 // next again if the store runs the transaction again (a PostgreSQL store
 // retries serialization failures), or reports that it cannot.
 func apply(ctx context.Context, l *ledger.Ledger, next func() []item, rewind func() bool, skipInvalid, readOn bool) (Summary, []error) {
