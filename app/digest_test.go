@@ -33,3 +33,24 @@ func TestDigestHashesTheSameStream(t *testing.T) {
 		t.Fatalf("digest %s, want %s", got, w)
 	}
 }
+
+// A forked digest, fed on another goroutine, sums as the digest fed in
+// line would.
+func TestDigestForkSumsAsInLine(t *testing.T) {
+	in, forked := newDigest(), newDigest()
+	for _, d := range []*digest{in, forked} {
+		d.str("records", strings.Repeat("r", 70_000))
+		d.num(1, 2, 3)
+	}
+	feed := func(d *digest) {
+		for i := range 10_000 {
+			d.str("b", strings.Repeat("y", i%31))
+			d.num(int64(i))
+		}
+	}
+	feed(in)
+	got := forked.fork(feed)()
+	if a, b := got.sum(), in.sum(); a != b {
+		t.Fatalf("forked %s, in line %s", a, b)
+	}
+}

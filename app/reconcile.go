@@ -7,6 +7,7 @@ package app
 import (
 	"context"
 	"crypto/sha256"
+	"encoding"
 	"encoding/binary"
 	"encoding/hex"
 	"errors"
@@ -127,7 +128,7 @@ func Reconcile(ctx context.Context, st Store, books *ledger.Ledger, sc reconcile
 	if all.Count > 0 && !all.MinCreated.Before(sc.From) && all.MaxCreated.Before(to) {
 		sizeHint = all.Count
 	}
-	digest := newDigest()
+	inputs := newDigest()
 	records := make([]provider.Record, 0, sizeHint)
 	var links map[string]string
 	var bts []ledger.BalanceTransaction
@@ -138,7 +139,7 @@ func Reconcile(ctx context.Context, st Store, books *ledger.Ledger, sc reconcile
 		defer wg.Done()
 		recErr = st.EachRecord(ctx, provider.RecordFilter{Provider: sc.Provider, Grain: sc.Grain, From: sc.From, To: to, NoRaw: true},
 			func(r *provider.Record) error {
-				digest.record(r)
+				inputs.record(r)
 				records = append(records, *r)
 				return nil
 			})
@@ -159,7 +160,15 @@ func Reconcile(ctx context.Context, st Store, books *ledger.Ledger, sc reconcile
 	adopted := 0
 	switch sc.Grain {
 	case provider.BalanceGrain:
+		// The ledger's side is hashed on the other CPU while matching; a
+		// run that adopts dates hashes it again once patched.
+		hashed := inputs.fork(func(d *digest) {
+			for i := range bts {
+				d.bt(&bts[i])
+			}
+		})
 		res = reconcile.MatchBalances(records, bts, mopts)
+		forked := hashed()
 		if len(res.Adoptions) > 0 {
 			var settled int
 			var dated []ledger.SettlementChange
@@ -176,9 +185,11 @@ func Reconcile(ctx context.Context, st Store, books *ledger.Ledger, sc reconcile
 				patchDates(bts, dated)
 			}
 			res = reconcile.MatchBalances(records, bts, mopts)
-		}
-		for i := range bts {
-			digest.bt(&bts[i])
+			for i := range bts {
+				inputs.bt(&bts[i])
+			}
+		} else {
+			inputs = forked
 		}
 	case provider.PaymentGrain:
 		pays, err := ledgerPayments(ctx, books, sc.Provider, sc.From, to)
@@ -186,14 +197,14 @@ func Reconcile(ctx context.Context, st Store, books *ledger.Ledger, sc reconcile
 			return nil, err
 		}
 		for i := range pays {
-			digest.payment(&pays[i])
+			inputs.payment(&pays[i])
 		}
 		res = reconcile.MatchPayments(records, pays, mopts)
 	default:
 		return nil, fmt.Errorf("%w: unknown grain %q", ledger.ErrInvalidRequest, sc.Grain)
 	}
 	run := &reconcile.Run{Provider: sc.Provider, Grain: sc.Grain, From: sc.From, To: sc.To, StartedAt: started,
-		FinishedAt: o.Now().UTC(), InputsDigest: digest.sum(), Summary: res.Summary, Adopted: adopted, RecordsThrough: through}
+		FinishedAt: o.Now().UTC(), InputsDigest: inputs.sum(), Summary: res.Summary, Adopted: adopted, RecordsThrough: through}
 	outcomes := res.Exceptions()
 	// The plan is made against the exceptions as they stand in the run's
 	// own transaction, so two runs at once cannot both open one difference.
@@ -370,6 +381,29 @@ func (d *digest) bt(b *ledger.BalanceTransaction) {
 func (d *digest) payment(p *ledger.Payment) {
 	d.str("p", p.ID, p.ProviderRef, p.Currency, string(p.Status))
 	d.num(p.Authorized, p.Captured, p.Refunded, p.Disputed, p.CreatedAt.UnixNano())
+}
+
+// fork runs fn on a copy of the digest, on its own goroutine, and returns
+// a function that waits for it and returns the copy.
+func (d *digest) fork(fn func(*digest)) func() *digest {
+	d.h.Write(d.buf)
+	d.buf = d.buf[:0]
+	state, err := d.h.(encoding.BinaryMarshaler).MarshalBinary()
+	h := sha256.New()
+	if err == nil {
+		err = h.(encoding.BinaryUnmarshaler).UnmarshalBinary(state)
+	}
+	if err != nil {
+		// SHA-256 keeps its state; should it not, hash in the caller.
+		return func() *digest { fn(d); return d }
+	}
+	c := &digest{h: h, buf: make([]byte, 0, cap(d.buf))}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		fn(c)
+	}()
+	return func() *digest { <-done; return c }
 }
 
 func (d *digest) sum() string {

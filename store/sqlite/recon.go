@@ -163,6 +163,13 @@ func (s *Store) Links(ctx context.Context, prov string, grain provider.Grain) (m
 		return nil, err
 	}
 	defer conn.Close()
+	// Counted first, so that a million links go into a map of their size
+	// rather than one that grows and rehashes as they come.
+	var n int
+	if err := conn.QueryRowContext(ctx, `SELECT COUNT(*) FROM recon_links WHERE provider = ? AND grain = ?`,
+		prov, string(grain)).Scan(&n); err != nil {
+		return nil, err
+	}
 	const query = `SELECT provider_id, ledger_id FROM recon_links WHERE provider = ? AND grain = ?`
 	args := []any{prov, string(grain)}
 	rows, err := queryRows(ctx, conn.Raw, func() (*sql.Rows, error) { return conn.QueryContext(ctx, query, args...) }, query, args)
@@ -170,7 +177,7 @@ func (s *Store) Links(ctx context.Context, prov string, grain provider.Grain) (m
 		return nil, err
 	}
 	defer rows.Close()
-	out := map[string]string{}
+	out := make(map[string]string, n)
 	for rows.Next() {
 		var p, l string
 		if err := rows.Scan(&p, &l); err != nil {
