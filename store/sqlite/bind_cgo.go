@@ -33,8 +33,8 @@ enum { param_null, param_int, param_text, param_blob };
 // destructor is SQLITE_STATIC): they are read during the step, and the
 // bindings are cleared before returning, so SQLite keeps no pointer into Go
 // memory. It returns 0 and the rows changed, or SQLite's extended error code.
-static int settle_exec(sqlite3_stmt *st, int n, const unsigned char *kinds, const long long *vals,
-		const char *bytes, long long *changes) {
+static int bind_params(sqlite3_stmt *st, int n, const unsigned char *kinds, const long long *vals,
+		const char *bytes, void (*destructor)(void*)) {
 	int rc = 0;
 	for (int i = 0; i < n && rc == 0; i++) {
 		// Never a null pointer, which SQLite would bind as NULL.
@@ -42,11 +42,17 @@ static int settle_exec(sqlite3_stmt *st, int n, const unsigned char *kinds, cons
 		int len = (int)(vals[i] & 0xffffffff);
 		switch (kinds[i]) {
 		case param_int:  rc = sqlite3_bind_int64(st, i + 1, vals[i]); break;
-		case param_text: rc = sqlite3_bind_text(st, i + 1, p, len, 0); break;
-		case param_blob: rc = sqlite3_bind_blob(st, i + 1, p, len, 0); break;
+		case param_text: rc = sqlite3_bind_text(st, i + 1, p, len, destructor); break;
+		case param_blob: rc = sqlite3_bind_blob(st, i + 1, p, len, destructor); break;
 		default:         rc = sqlite3_bind_null(st, i + 1);
 		}
 	}
+	return rc;
+}
+
+static int settle_exec(sqlite3_stmt *st, int n, const unsigned char *kinds, const long long *vals,
+		const char *bytes, long long *changes) {
+	int rc = bind_params(st, n, kinds, vals, bytes, 0);
 	if (rc == 0) {
 		rc = sqlite3_step(st);
 		if (rc == 101) { // SQLITE_DONE
@@ -65,17 +71,7 @@ static int settle_exec(sqlite3_stmt *st, int n, const unsigned char *kinds, cons
 // (SQLITE_TRANSIENT): the query's rows are read over several calls, after
 // the Go memory holding the values may have moved.
 static int settle_bind(sqlite3_stmt *st, int n, const unsigned char *kinds, const long long *vals, const char *bytes) {
-	int rc = 0;
-	for (int i = 0; i < n && rc == 0; i++) {
-		const char *p = bytes ? bytes + (vals[i] >> 32) : "";
-		int len = (int)(vals[i] & 0xffffffff);
-		switch (kinds[i]) {
-		case param_int:  rc = sqlite3_bind_int64(st, i + 1, vals[i]); break;
-		case param_text: rc = sqlite3_bind_text(st, i + 1, p, len, (void (*)(void*))-1); break;
-		case param_blob: rc = sqlite3_bind_blob(st, i + 1, p, len, (void (*)(void*))-1); break;
-		default:         rc = sqlite3_bind_null(st, i + 1);
-		}
-	}
+	int rc = bind_params(st, n, kinds, vals, bytes, (void (*)(void*))-1);
 	return rc == 0 ? 0 : sqlite3_extended_errcode(sqlite3_db_handle(st));
 }
 
@@ -198,21 +194,24 @@ func stmtHandle(ds driver.Stmt) unsafe.Pointer {
 
 // execHandle runs the statement h once with p, in one call into C.
 func execHandle(h unsafe.Pointer, p *params) (int64, error) {
-	var kinds *C.uchar
-	var vals *C.longlong
-	var bytes *C.char
-	if len(p.kinds) > 0 {
-		kinds, vals = (*C.uchar)(unsafe.Pointer(&p.kinds[0])), (*C.longlong)(unsafe.Pointer(&p.vals[0]))
-	}
-	if len(p.bytes) > 0 {
-		bytes = (*C.char)(unsafe.Pointer(&p.bytes[0]))
-	}
+	kinds, vals, bytes := cParams(p)
 	st := (*C.sqlite3_stmt)(h)
 	var changes C.longlong
 	if rc := C.settle_exec(st, C.int(len(p.kinds)), kinds, vals, bytes, &changes); rc != 0 {
 		return 0, handleError(st, rc)
 	}
 	return int64(changes), nil
+}
+
+// cParams is p as settle_exec and settle_bind take it.
+func cParams(p *params) (kinds *C.uchar, vals *C.longlong, bytes *C.char) {
+	if len(p.kinds) > 0 {
+		kinds, vals = (*C.uchar)(unsafe.Pointer(&p.kinds[0])), (*C.longlong)(unsafe.Pointer(&p.vals[0]))
+	}
+	if len(p.bytes) > 0 {
+		bytes = (*C.char)(unsafe.Pointer(&p.bytes[0]))
+	}
+	return kinds, vals, bytes
 }
 
 // handleError is SQLite's error as the driver reports it, so that translate
@@ -224,15 +223,7 @@ func handleError(st *C.sqlite3_stmt, rc C.int) error {
 
 // bindHandle binds p's values to the query h, copying them.
 func bindHandle(h unsafe.Pointer, p *params) error {
-	var kinds *C.uchar
-	var vals *C.longlong
-	var bytes *C.char
-	if len(p.kinds) > 0 {
-		kinds, vals = (*C.uchar)(unsafe.Pointer(&p.kinds[0])), (*C.longlong)(unsafe.Pointer(&p.vals[0]))
-	}
-	if len(p.bytes) > 0 {
-		bytes = (*C.char)(unsafe.Pointer(&p.bytes[0]))
-	}
+	kinds, vals, bytes := cParams(p)
 	st := (*C.sqlite3_stmt)(h)
 	if rc := C.settle_bind(st, C.int(len(p.kinds)), kinds, vals, bytes); rc != 0 {
 		return handleError(st, rc)

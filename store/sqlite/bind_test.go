@@ -17,16 +17,7 @@ import (
 // and report SQLite's errors so that translate can read them.
 func TestRawStmt(t *testing.T) {
 	ctx := context.Background()
-	db, err := sql.Open("sqlite3", DSN(filepath.Join(t.TempDir(), "t.db")))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	conn, err := db.Conn(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
+	conn := tempConn(t)
 	if _, err := conn.ExecContext(ctx, `CREATE TABLE t (k TEXT PRIMARY KEY, i INTEGER NOT NULL, s TEXT, b BLOB);
 		CREATE TABLE e (s TEXT NOT NULL CHECK (typeof(s) = 'text'), b BLOB NOT NULL CHECK (typeof(b) = 'blob'))`); err != nil {
 		t.Fatal(err)
@@ -118,4 +109,20 @@ func TestRawStmt(t *testing.T) {
 			t.Errorf("row %d: %q, want %q", i, got[i], want[i])
 		}
 	}
+}
+
+// tempConn is one connection to a fresh database file, closed with the test.
+func tempConn(t *testing.T) *sql.Conn {
+	t.Helper()
+	db, err := sql.Open("sqlite3", DSN(filepath.Join(t.TempDir(), "t.db")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	conn, err := db.Conn(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { conn.Close() })
+	return conn
 }

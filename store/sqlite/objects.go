@@ -144,7 +144,11 @@ func (t *tx) cachePayment(id string, p *ledger.Payment) {
 
 // EachPayment streams payments.
 func (t *tx) EachPayment(ctx context.Context, provider string, fn func(*ledger.Payment) error) error {
-	rows, err := t.query(ctx, `SELECT `+paymentCols+` FROM payments WHERE (? = '' OR provider = ?) ORDER BY id`, provider, provider)
+	return t.eachPayment(ctx, `(? = '' OR provider = ?) ORDER BY id`, []any{provider, provider}, fn)
+}
+
+func (t *tx) eachPayment(ctx context.Context, where string, args []any, fn func(*ledger.Payment) error) error {
+	rows, err := t.query(ctx, `SELECT `+paymentCols+` FROM payments WHERE `+where, args...)
 	if err != nil {
 		return err
 	}

@@ -8,8 +8,8 @@ import (
 
 var _ ledger.Prefetcher = (*tx)(nil)
 
-// Prefetch reads, in one query each, the stored requests under keys and
-// the payments ids names, so that the operations about to run find them
+// Prefetch reads, a few hundred at a time, the stored requests under keys
+// and the payments ids names, so that the operations about to run find them
 // (or find them missing) without asking the database one at a time. Only a
 // write transaction remembers them; what it already knows is not read
 // again.
@@ -17,73 +17,66 @@ func (t *tx) Prefetch(ctx context.Context, keys, ids []string) error {
 	if !t.write {
 		return nil
 	}
+	if err := t.prefetchRequests(ctx, keys); err != nil {
+		return err
+	}
+	return t.prefetchPayments(ctx, ids)
+}
+
+func (t *tx) prefetchRequests(ctx context.Context, keys []string) error {
 	t.prefetched = make(map[string]*ledger.Request, len(keys))
-	var ask []any
+	ask := make([]string, 0, len(keys))
 	for _, k := range keys {
 		if _, mine := t.requestIdx[k]; !mine {
-			t.prefetched[k] = nil
+			t.prefetched[k] = nil // missing, unless the query finds it
 			ask = append(ask, k)
 		}
 	}
-	if len(ask) > 0 {
-		ask = padded(ask)
-		rows, err := t.query(ctx, `SELECT key, operation, hash, result, created_at FROM requests WHERE key IN (`+
-			placeholders(len(ask))+`)`, ask...)
+	return chunkArgs(ask, func(args []any) error {
+		rows, err := t.query(ctx, `SELECT `+requestCols+` FROM requests WHERE key IN (`+placeholders(len(args))+`)`, args...)
 		if err != nil {
 			return err
 		}
 		defer rows.Close()
 		for rows.Next() {
-			var r ledger.Request
-			var created int64
-			if err := rows.Scan(&r.Key, &r.Operation, &r.Hash, &r.Result, &created); err != nil {
+			r, err := scanRequest(rows)
+			if err != nil {
 				return err
 			}
-			r.CreatedAt = fromTS(created)
-			t.prefetched[r.Key] = &r
+			t.prefetched[r.Key] = r
 		}
-		if err := rows.Err(); err != nil {
-			return err
-		}
-		rows.Close()
-	}
-	ask = ask[:0]
-	seen := make(map[string]bool, len(ids))
+		return rows.Err()
+	})
+}
+
+func (t *tx) prefetchPayments(ctx context.Context, ids []string) error {
+	missing := make(map[string]bool, len(ids))
+	ask := make([]string, 0, len(ids))
 	for _, id := range ids {
-		if _, known := t.payments[id]; !known && id != "" && !seen[id] {
-			seen[id] = true
+		if _, known := t.payments[id]; !known && id != "" && !missing[id] {
+			missing[id] = true
 			ask = append(ask, id)
 		}
 	}
-	if len(ask) == 0 {
-		return nil
-	}
-	ask = padded(ask)
-	rows, err := t.query(ctx, `SELECT `+paymentCols+` FROM payments WHERE id IN (`+placeholders(len(ask))+`)`, ask...)
+	err := chunkArgs(ask, func(args []any) error {
+		return t.eachPayment(ctx, `id IN (`+placeholders(len(args))+`)`, args, func(p *ledger.Payment) error {
+			t.cachePayment(p.ID, p)
+			delete(missing, p.ID)
+			return nil
+		})
+	})
 	if err != nil {
 		return err
 	}
-	defer rows.Close()
-	for rows.Next() {
-		p, err := scanPayment(rows)
-		if err != nil {
-			return err
-		}
-		t.cachePayment(p.ID, p)
-		delete(seen, p.ID)
-	}
-	if err := rows.Err(); err != nil {
-		return err
-	}
-	for id := range seen {
+	for id := range missing {
 		t.cachePayment(id, nil)
 	}
 	return nil
 }
 
-// padded fills vs up to a power of two with empty strings (no request key
-// or payment id is empty), so that the statements prepared for Prefetch come
-// in a few sizes rather than one per length.
+// padded fills vs up to a power of two with empty strings (no request key,
+// payment id or balance transaction id is empty), so that the statements of
+// the IN (…) lookups come in a few sizes rather than one per length.
 func padded(vs []any) []any {
 	n := 1
 	for n < len(vs) {

@@ -9,6 +9,7 @@ import (
 	"math"
 	"strconv"
 	"strings"
+	"sync"
 )
 
 // rowSource is what the scanning loops read: *sql.Rows, or rawRows.
@@ -21,6 +22,11 @@ type rowSource interface {
 
 // rawRowsBuffer is how many bytes of packed rows one call into C returns.
 const rawRowsBuffer = 256 << 10
+
+// rowBuffers keeps the buffers of closed rawRows for the next: adopting a
+// first run's dates reads a few thousand batches of transactions, each a
+// query of its own.
+var rowBuffers = sync.Pool{New: func() any { b := make([]byte, rawRowsBuffer); return &b }}
 
 // rawRows reads a query's rows many at a time, packed by one call into C
 // (settle_rows), instead of a call per column and a conversion per value
@@ -141,7 +147,7 @@ func (r *rawRows) fill() bool {
 			return false
 		}
 		if r.buf == nil {
-			r.buf = make([]byte, rawRowsBuffer)
+			r.buf = *rowBuffers.Get().(*[]byte)
 		}
 		var rows, used, need int
 		err := r.raw(func(any) error {
@@ -347,7 +353,11 @@ func (r *rawRows) Close() error {
 		return nil
 	}
 	st := r.st
-	r.st, r.left, r.done = nil, 0, true
+	if len(r.buf) == rawRowsBuffer { // not one grown for a large row
+		buf := r.buf
+		rowBuffers.Put(&buf)
+	}
+	r.st, r.left, r.done, r.buf, r.data = nil, 0, true, nil, nil
 	return r.raw(func(any) error {
 		resetHandle(st.h)
 		return st.close()

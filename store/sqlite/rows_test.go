@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
-	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -14,16 +13,7 @@ import (
 // that leaves the connection usable.
 func TestRawRowsReadsWhatDatabaseSQLReads(t *testing.T) {
 	ctx := context.Background()
-	db, err := sql.Open("sqlite3", DSN(filepath.Join(t.TempDir(), "t.db")))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	conn, err := db.Conn(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
+	conn := tempConn(t)
 	if _, err := conn.ExecContext(ctx, `CREATE TABLE t (id INTEGER PRIMARY KEY, s TEXT, n INTEGER, b BLOB, f INTEGER NOT NULL)`); err != nil {
 		t.Fatal(err)
 	}

@@ -74,31 +74,8 @@ type currencyDelta struct {
 // changed.
 func (t *tx) exec(ctx context.Context, query string, args ...any) (int64, error) {
 	var p params
-	for i, a := range args {
-		switch v := a.(type) {
-		case nil:
-			p.null()
-		case int64:
-			p.int(v)
-		case int:
-			p.int(int64(v))
-		case bool:
-			if v {
-				p.int(1)
-			} else {
-				p.int(0)
-			}
-		case string:
-			p.text(v)
-		case []byte:
-			if v == nil {
-				p.null()
-			} else {
-				p.blob(v)
-			}
-		default:
-			return 0, fmt.Errorf("argument %d: unsupported type %T", i+1, a)
-		}
+	if err := packArgs(&p, args); err != nil {
+		return 0, err
 	}
 	return t.s.execParams(ctx, query, &p)
 }
@@ -119,12 +96,9 @@ func (t *tx) query(ctx context.Context, query string, args ...any) (*sql.Rows, e
 // rows runs a query whose rows are many (a reconciliation's load), read in
 // packed batches (rawRows) on the transaction's own connection.
 func (t *tx) rows(ctx context.Context, query string, args ...any) (rowSource, error) {
-	raw := func(f func(dc any) error) error { return t.s.writer.Raw(f) }
+	raw := t.s.writer.Raw
 	if !t.write {
-		if t.conn == nil {
-			return t.q.QueryContext(ctx, query, args...)
-		}
-		raw = t.conn.Raw
+		raw = t.conn.Raw // View's own connection
 	}
 	return queryRows(ctx, raw, func() (*sql.Rows, error) { return t.query(ctx, query, args...) }, query, args)
 }
@@ -306,15 +280,23 @@ func (t *tx) Request(ctx context.Context, key string) (*ledger.Request, error) {
 		c := *r
 		return &c, nil
 	}
-	var r ledger.Request
-	var created int64
-	err := t.queryRow(ctx, `SELECT key, operation, hash, result, created_at FROM requests WHERE key = ?`, key).
-		Scan(&r.Key, &r.Operation, &r.Hash, &r.Result, &created)
+	r, err := scanRequest(t.queryRow(ctx, `SELECT `+requestCols+` FROM requests WHERE key = ?`, key))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, fmt.Errorf("request %q: %w", key, ledger.ErrNotFound)
 	}
+	return r, err
+}
+
+const requestCols = `key, operation, hash, result, created_at`
+
+func scanRequest(sc scanner) (*ledger.Request, error) {
+	var r ledger.Request
+	var created int64
+	if err := sc.Scan(&r.Key, &r.Operation, &r.Hash, &r.Result, &created); err != nil {
+		return nil, err
+	}
 	r.CreatedAt = fromTS(created)
-	return &r, err
+	return &r, nil
 }
 
 // requestChunk is how many requests one INSERT writes.
