@@ -38,29 +38,11 @@ const insertEntrySQL = `INSERT INTO {schema}.entries (key, hash, phase, occurred
 // insertEntry writes e unless its key is stored, and reports whether it
 // did. It sets e.ID and e.RecordedAt.
 func (t *tx) insertEntry(ctx context.Context, e *ledger.Entry) (bool, error) {
-	occurred, err := storeTS("occurred_at", e.OccurredAt)
+	v, err := t.entryValues(ctx, e)
 	if err != nil {
 		return false, err
 	}
-	expires, err := storeNullTS("expires_at", e.ExpiresAt)
-	if err != nil {
-		return false, err
-	}
-	md, err := meta(e.Metadata)
-	if err != nil {
-		return false, err
-	}
-	accounts, currencies, amounts, err := t.postingArrays(ctx, e.Postings)
-	if err != nil {
-		return false, err
-	}
-	recorded := e.RecordedAt // the ledger's clock, else the store's
-	if recorded.IsZero() {
-		recorded = t.s.now().UTC()
-	}
-	args := []any{e.Key, e.Hash, string(e.Phase), occurred, ts(recorded), e.Description, md,
-		e.Source.Provider, e.Source.Type, e.Source.ID, e.Source.Ref, nullID(e.Reverses), nullID(e.PendingOf), expires,
-		accounts, currencies, amounts}
+	args, recorded, accounts, currencies, amounts := v.args, v.recorded, v.accounts, v.currencies, v.amounts
 	var id int64
 	if t.raw == nil {
 		// A caller's transaction, begun by the caller.
@@ -122,19 +104,7 @@ const deferredEntrySQL = `INSERT INTO {schema}.entries (id, key, hash, phase, oc
 // has begun meanwhile (an account was created): e is then written the
 // usual way.
 func (t *tx) deferEntry(ctx context.Context, e *ledger.Entry) (bool, error) {
-	occurred, err := storeTS("occurred_at", e.OccurredAt)
-	if err != nil {
-		return false, err
-	}
-	expires, err := storeNullTS("expires_at", e.ExpiresAt)
-	if err != nil {
-		return false, err
-	}
-	md, err := meta(e.Metadata)
-	if err != nil {
-		return false, err
-	}
-	accounts, currencies, amounts, err := t.postingArrays(ctx, e.Postings)
+	v, err := t.entryValues(ctx, e)
 	if err != nil {
 		return false, err
 	}
@@ -145,15 +115,48 @@ func (t *tx) deferEntry(ctx context.Context, e *ledger.Entry) (bool, error) {
 	if err != nil {
 		return false, err
 	}
-	recorded := e.RecordedAt // the ledger's clock, else the store's
-	if recorded.IsZero() {
-		recorded = t.s.now().UTC()
+	t.deferred = &deferredStmt{sql: t.s.sql(deferredEntrySQL), args: append([]any{id}, v.args...)}
+	e.ID, e.RecordedAt = id, v.recorded
+	return true, t.addPostings(e.Phase, v.accounts, v.currencies, v.amounts)
+}
+
+// entryValues are an entry's column values as both inserts write them.
+type entryValues struct {
+	args       []any // the columns of insertEntrySQL, key to amounts
+	recorded   time.Time
+	accounts   []int64
+	currencies []string
+	amounts    []int64
+}
+
+// entryValues converts e for insertEntrySQL (and, after its id,
+// deferredEntrySQL), creating missing accounts. RecordedAt is the ledger's
+// clock, else the store's.
+func (t *tx) entryValues(ctx context.Context, e *ledger.Entry) (entryValues, error) {
+	var v entryValues
+	occurred, err := storeTS("occurred_at", e.OccurredAt)
+	if err != nil {
+		return v, err
 	}
-	t.deferred = &deferredStmt{sql: t.s.sql(deferredEntrySQL), args: []any{id, e.Key, e.Hash, string(e.Phase), occurred,
-		ts(recorded), e.Description, md, e.Source.Provider, e.Source.Type, e.Source.ID, e.Source.Ref,
-		nullID(e.Reverses), nullID(e.PendingOf), expires, accounts, currencies, amounts}}
-	e.ID, e.RecordedAt = id, recorded
-	return true, t.addPostings(e.Phase, accounts, currencies, amounts)
+	expires, err := storeNullTS("expires_at", e.ExpiresAt)
+	if err != nil {
+		return v, err
+	}
+	md, err := meta(e.Metadata)
+	if err != nil {
+		return v, err
+	}
+	if v.accounts, v.currencies, v.amounts, err = t.postingArrays(ctx, e.Postings); err != nil {
+		return v, err
+	}
+	v.recorded = e.RecordedAt
+	if v.recorded.IsZero() {
+		v.recorded = t.s.now().UTC()
+	}
+	v.args = []any{e.Key, e.Hash, string(e.Phase), occurred, ts(v.recorded), e.Description, md,
+		e.Source.Provider, e.Source.Type, e.Source.ID, e.Source.Ref, nullID(e.Reverses), nullID(e.PendingOf), expires,
+		v.accounts, v.currencies, v.amounts}
+	return v, nil
 }
 
 // entryIDBlock is how many entry ids a store draws from the sequence at a
