@@ -360,21 +360,7 @@ func (b *bencher) single(ctx context.Context) error {
 func (b *bencher) importCSV(ctx context.Context) error {
 	name := filepath.Join(b.dir, "balance_change_from_activity.itemized.csv")
 	b.progress("import: generating the itemized report")
-	f, err := os.Create(name)
-	if err != nil {
-		return err
-	}
-	bw := bufio.NewWriter(f)
-	if _, err := generate.Generate(generate.Options{Payments: b.sizes.imported, PerDay: 5000},
-		generate.Output{ItemizedCSV: bw}); err != nil {
-		f.Close()
-		return err
-	}
-	if err := bw.Flush(); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Close(); err != nil {
+	if err := writeItemized(name, b.sizes.imported); err != nil {
 		return err
 	}
 	size := fileSize(name)
@@ -490,6 +476,25 @@ func (b *bencher) compare(ctx context.Context) error {
 }
 
 // machine describes where the bench runs.
+// writeItemized writes a generated Stripe itemized report of n payments to
+// name, for the import measurements.
+func writeItemized(name string, n int) error {
+	f, err := os.Create(name)
+	if err != nil {
+		return err
+	}
+	bw := bufio.NewWriter(f)
+	if _, err := generate.Generate(generate.Options{Payments: n, PerDay: 5000}, generate.Output{ItemizedCSV: bw}); err != nil {
+		f.Close()
+		return err
+	}
+	if err := bw.Flush(); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
+}
+
 func machine(ctx context.Context, dir string) string {
 	cpu := "unknown CPU"
 	if b, err := os.ReadFile("/proc/cpuinfo"); err == nil {

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -234,21 +233,7 @@ func (b *bencher) pgConcurrent(ctx context.Context, dbURL string) error {
 func (b *bencher) pgImport(ctx context.Context, dbURL string) error {
 	name := filepath.Join(b.dir, "pg.itemized.csv")
 	b.progress("postgres: import: generating the itemized report")
-	f, err := os.Create(name)
-	if err != nil {
-		return err
-	}
-	bw := bufio.NewWriter(f)
-	if _, err := generate.Generate(generate.Options{Payments: b.sizes.imported, PerDay: 5000},
-		generate.Output{ItemizedCSV: bw}); err != nil {
-		f.Close()
-		return err
-	}
-	if err := bw.Flush(); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Close(); err != nil {
+	if err := writeItemized(name, b.sizes.imported); err != nil {
 		return err
 	}
 	defer os.Remove(name)
