@@ -113,8 +113,9 @@ func (l *Ledger) AdoptDates(ctx context.Context, adoptions []Adoption, asOf time
 }
 
 // adoptionChunk is how many adoptions AdoptDates works out and writes at a
-// time, so that its memory does not grow with a first run's million.
-const adoptionChunk = 4096
+// time, so that its memory does not grow with a first run's million. A
+// variable so that a test can make chunks of a few.
+var adoptionChunk = 4096
 
 // adoptChunk adopts the dates of one chunk and appends the settlements of
 // the transactions it changed to out.
