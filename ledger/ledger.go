@@ -171,6 +171,11 @@ func checkOpen(ctx context.Context, tx Tx, at time.Time) error {
 	if err != nil {
 		return err
 	}
+	return openAt(at, closed)
+}
+
+// openAt refuses a time inside the period closed through closed.
+func openAt(at, closed time.Time) error {
 	if !closed.IsZero() && !at.After(closed) {
 		return fmt.Errorf("%w: %s is on or before %s", ErrClosedPeriod, at.Format(time.RFC3339), closed.Format(time.RFC3339))
 	}
@@ -225,9 +230,8 @@ func (l *Ledger) insertMany(ctx context.Context, tx Tx, es []*Entry, closed time
 		if err := checkBalanced(e.Postings); err != nil {
 			return fmt.Errorf("entry %q: %w", e.Key, err)
 		}
-		if !closed.IsZero() && !e.OccurredAt.After(closed) {
-			return fmt.Errorf("entry %q: %w: %s is on or before %s", e.Key, ErrClosedPeriod,
-				e.OccurredAt.Format(time.RFC3339), closed.Format(time.RFC3339))
+		if err := openAt(e.OccurredAt, closed); err != nil {
+			return fmt.Errorf("entry %q: %w", e.Key, err)
 		}
 		e.RecordedAt = now
 	}
