@@ -77,9 +77,8 @@ func (l *Ledger) PostEntries(ctx context.Context, ins []EntryInput) ([]*Entry, e
 			}
 			// Checked after the lookup: a replay returns the entry even
 			// if its period has been closed since.
-			if !closed.IsZero() && !e.OccurredAt.After(closed) {
-				return entryErr(i, len(ins), e.Key, fmt.Errorf("%w: %s is on or before %s", ErrClosedPeriod,
-					e.OccurredAt.Format(time.RFC3339), closed.Format(time.RFC3339)))
+			if err := openAt(e.OccurredAt, closed); err != nil {
+				return entryErr(i, len(ins), e.Key, err)
 			}
 			if err := l.checkNonNegative(ctx, tx, e.Postings); err != nil {
 				return entryErr(i, len(ins), e.Key, err)

@@ -174,9 +174,12 @@ func checkOpen(ctx context.Context, tx Tx, at time.Time) error {
 	return openAt(at, closed)
 }
 
+// inClosed reports whether at lies in the period closed through closed.
+func inClosed(at, closed time.Time) bool { return !closed.IsZero() && !at.After(closed) }
+
 // openAt refuses a time inside the period closed through closed.
 func openAt(at, closed time.Time) error {
-	if !closed.IsZero() && !at.After(closed) {
+	if inClosed(at, closed) {
 		return fmt.Errorf("%w: %s is on or before %s", ErrClosedPeriod, at.Format(time.RFC3339), closed.Format(time.RFC3339))
 	}
 	return nil

@@ -186,13 +186,6 @@ type adopting struct {
 	seen         map[string]bool // in order
 }
 
-func (ad *adopting) dated(t time.Time) time.Time {
-	if !ad.closed.IsZero() && !t.After(ad.closed) {
-		return ad.asOf
-	}
-	return t
-}
-
 func (ad *adopting) adopt(ctx context.Context, bt *BalanceTransaction, to time.Time) error {
 	l := ad.l
 	if to.IsZero() || to.Equal(bt.AvailableOn) {
@@ -211,7 +204,7 @@ func (ad *adopting) adopt(ctx context.Context, bt *BalanceTransaction, to time.T
 		}
 		if made != nil {
 			ad.entries = append(ad.entries, &Entry{Key: "unavailable:" + bt.ID + "@" + stamp(from), Phase: Posted,
-				OccurredAt:  ad.dated(from),
+				OccurredAt:  datedOpen(from, ad.closed, ad.asOf),
 				Description: "Funds of " + bt.ID + " not yet available (provider's date " + to.Format(time.DateOnly) + ")",
 				Source:      made.Source,
 				Postings: []Posting{

@@ -61,11 +61,7 @@ func (l *Ledger) availability(bt BalanceTransaction, asOf, closed time.Time) *En
 	if bt.Net == 0 {
 		return nil
 	}
-	at := bt.AvailableOn
-	if !closed.IsZero() && !at.After(closed) {
-		at = asOf
-	}
-	return &Entry{Key: availabilityKey(bt.ID, bt.AvailableOn), Phase: Posted, OccurredAt: at,
+	return &Entry{Key: availabilityKey(bt.ID, bt.AvailableOn), Phase: Posted, OccurredAt: datedOpen(bt.AvailableOn, closed, asOf),
 		Description: "Funds available for " + bt.ID,
 		Source:      Source{Provider: bt.Provider, Type: bt.SourceType, ID: bt.SourceID, Ref: bt.SourceRef},
 		Postings: []Posting{
@@ -107,4 +103,13 @@ func (l *Ledger) ExpireAuthorizations(ctx context.Context, asOf time.Time) (int,
 		return nil
 	})
 	return n, err
+}
+
+// datedOpen is t, or asOf when t lies in the period closed through closed:
+// the date of an entry that belongs at t.
+func datedOpen(t, closed, asOf time.Time) time.Time {
+	if inClosed(t, closed) {
+		return asOf
+	}
+	return t
 }
