@@ -103,18 +103,17 @@ func Reconcile(ctx context.Context, st Store, books *ledger.Ledger, sc reconcile
 	if err != nil {
 		return nil, err
 	}
+	// inWindow reports whether records all lie in the run's window.
+	inWindow := func(r provider.RecordsAfter) bool { return !r.MinCreated.Before(sc.From) && r.MaxCreated.Before(to) }
 	rep := &Report{}
 	through := covered
 	if fresh.Count > 0 {
-		if !fresh.MinCreated.Before(sc.From) && fresh.MaxCreated.Before(to) {
+		if inWindow(fresh) {
 			through = fresh.MaxID
 		} else {
 			rep.Uncovered = fresh.Count
 		}
 	}
-	// The provider's records, the stored links and the ledger's side are
-	// read at once, each on its own connection: at a million of each the
-	// loads are most of a run, and the machine has more than one CPU.
 	// When the window holds every record (a first run, a whole-history
 	// run), the count sizes the loads: a million records appended one by
 	// one would briefly hold two copies of the slice as it grows.
@@ -125,9 +124,12 @@ func Reconcile(ctx context.Context, st Store, books *ledger.Ledger, sc reconcile
 			return nil, err
 		}
 	}
-	if all.Count > 0 && !all.MinCreated.Before(sc.From) && all.MaxCreated.Before(to) {
+	if all.Count > 0 && inWindow(all) {
 		sizeHint = all.Count
 	}
+	// The provider's records, the stored links and the ledger's side are
+	// read at once, each on its own connection: at a million of each the
+	// loads are most of a run, and the machine has more than one CPU.
 	inputs := newDigest()
 	records := make([]provider.Record, 0, sizeHint)
 	var links map[string]string
@@ -162,11 +164,12 @@ func Reconcile(ctx context.Context, st Store, books *ledger.Ledger, sc reconcile
 	case provider.BalanceGrain:
 		// The ledger's side is hashed on the other CPU while matching; a
 		// run that adopts dates hashes it again once patched.
-		hashed := inputs.fork(func(d *digest) {
+		hashBTs := func(d *digest) {
 			for i := range bts {
 				d.bt(&bts[i])
 			}
-		})
+		}
+		hashed := inputs.fork(hashBTs)
 		res = reconcile.MatchBalances(records, bts, mopts)
 		forked := hashed()
 		if len(res.Adoptions) > 0 {
@@ -185,9 +188,7 @@ func Reconcile(ctx context.Context, st Store, books *ledger.Ledger, sc reconcile
 				patchDates(bts, dated)
 			}
 			res = reconcile.MatchBalances(records, bts, mopts)
-			for i := range bts {
-				inputs.bt(&bts[i])
-			}
+			hashBTs(inputs)
 		} else {
 			inputs = forked
 		}
