@@ -30,29 +30,28 @@ func (l *Ledger) makeAvailable(ctx context.Context, tx Tx, asOf time.Time, provi
 	if err != nil {
 		return 0, err
 	}
-	n := 0
+	// The entries go through the bulk path and the statuses change in a
+	// few statements: a payout's sweep makes a day or more of charges
+	// available at once.
+	var es []*Entry
+	var changes []SettlementChange
 	for _, bt := range due {
 		if (provider != "" && bt.Provider != provider) || (currency != "" && bt.Currency != currency) {
 			continue
 		}
-		n++
-		if err := l.makeOneAvailable(ctx, tx, bt, asOf, closed); err != nil {
-			return 0, err
+		if e := l.availability(bt, asOf, closed); e != nil {
+			es = append(es, e)
 		}
+		changes = append(changes, SettlementChange{ID: bt.ID, AvailableOn: bt.AvailableOn,
+			Estimated: bt.AvailableOnEstimated, PayoutID: bt.PayoutID, Status: BTAvailable})
 	}
-	return n, nil
-}
-
-// makeOneAvailable books Dr assets:P:available / Cr assets:P:pending for a
-// due balance transaction, dated at its available_on (or asOf, if that lies
-// in a closed period), and marks it available.
-func (l *Ledger) makeOneAvailable(ctx context.Context, tx Tx, bt BalanceTransaction, asOf, closed time.Time) error {
-	if e := l.availability(bt, asOf, closed); e != nil {
-		if err := l.insert(ctx, tx, e); err != nil {
-			return fmt.Errorf("making %s available: %w", bt.ID, err)
-		}
+	if err := l.insertMany(ctx, tx, es, closed); err != nil {
+		return 0, fmt.Errorf("making funds available: %w", err)
 	}
-	return tx.SetBalanceTransactionStatus(ctx, bt.ID, BTAvailable)
+	if err := tx.SetSettlements(ctx, changes); err != nil {
+		return 0, err
+	}
+	return len(changes), nil
 }
 
 // availability is the entry that makes bt's funds available: nil when its
