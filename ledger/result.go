@@ -10,10 +10,10 @@ import (
 )
 
 // The result an idempotent request stores, so that a replay returns it, is
-// JSON compressed with zstd against a dictionary of typical results: about
-// 1.4 KB of JSON a request becomes about 250 bytes, and the requests table
-// had been two thirds of a database. Results stored before, plain JSON,
-// start with '{' and are read as they are.
+// written in the binary form of resultcodec.go (version 2). Two older forms
+// are still read: JSON compressed with zstd against a dictionary of
+// typical results (version 1, about 250 bytes a result) and, before that,
+// plain JSON, which starts with '{'.
 
 // resultDictV1 is the dictionary of results stored with dictionary id 1.
 // It must never change: stored results need it to be read. A better
@@ -25,49 +25,39 @@ var resultDictV1 []byte
 const resultDictID = 1
 
 var (
-	resultCodecOnce sync.Once
-	resultEncoder   *zstd.Encoder
-	resultDecoder   *zstd.Decoder
-	resultCodecErr  error
+	resultDecoderOnce sync.Once
+	resultDecoder     *zstd.Decoder
+	resultDecoderErr  error
 )
 
-func resultCodec() (*zstd.Encoder, *zstd.Decoder, error) {
-	resultCodecOnce.Do(func() {
-		resultEncoder, resultCodecErr = zstd.NewWriter(nil, zstd.WithEncoderLevel(zstd.SpeedFastest),
-			zstd.WithEncoderConcurrency(1), zstd.WithEncoderDictRaw(resultDictID, resultDictV1))
-		if resultCodecErr != nil {
-			return
-		}
-		resultDecoder, resultCodecErr = zstd.NewReader(nil, zstd.WithDecoderConcurrency(0),
+// resultV1Decoder decompresses version 1 results.
+func resultV1Decoder() (*zstd.Decoder, error) {
+	resultDecoderOnce.Do(func() {
+		resultDecoder, resultDecoderErr = zstd.NewReader(nil, zstd.WithDecoderConcurrency(0),
 			zstd.WithDecoderDictRaw(resultDictID, resultDictV1))
 	})
-	return resultEncoder, resultDecoder, resultCodecErr
+	return resultDecoder, resultDecoderErr
 }
 
 // encodeResult is the stored form of a result.
-func encodeResult(res *Result) ([]byte, error) {
-	js, err := json.Marshal(res)
-	if err != nil {
-		return nil, err
-	}
-	enc, _, err := resultCodec()
-	if err != nil {
-		return nil, err
-	}
-	return enc.EncodeAll(js, make([]byte, 0, len(js)/4)), nil
-}
+func encodeResult(res *Result) ([]byte, error) { return encodeResultV2(res), nil }
 
-// decodeResult reads a stored result, compressed or (stored before
-// compression) plain JSON.
+// decodeResult reads a stored result in any of the forms ever stored.
 func decodeResult(b []byte, res *Result) error {
-	if len(b) > 0 && b[0] != '{' {
-		_, dec, err := resultCodec()
-		if err != nil {
-			return err
-		}
-		if b, err = dec.DecodeAll(b, nil); err != nil {
-			return fmt.Errorf("decompressing: %w", err)
-		}
+	switch {
+	case len(b) == 0:
+		return errResultCorrupt
+	case b[0] == resultV2:
+		return decodeResultV2(b, res)
+	case b[0] == '{':
+		return json.Unmarshal(b, res)
+	}
+	dec, err := resultV1Decoder()
+	if err != nil {
+		return err
+	}
+	if b, err = dec.DecodeAll(b, nil); err != nil {
+		return fmt.Errorf("decompressing: %w", err)
 	}
 	return json.Unmarshal(b, res)
 }

@@ -9,6 +9,8 @@ import (
 	"reflect"
 	"testing"
 
+	"github.com/klauspost/compress/zstd"
+
 	"github.com/settlehq/settle/ledger"
 )
 
@@ -25,10 +27,11 @@ func TestResultDictionaryIsFrozen(t *testing.T) {
 	}
 }
 
-// A result is stored compressed, far smaller than its JSON; a replay
-// returns it whole; and a result stored as plain JSON, as before
-// compression, still replays.
-func TestStoredResultsAreCompressedAndReplay(t *testing.T) {
+// A result is stored in the binary form, far smaller than its JSON; a
+// replay returns it whole; and results stored in the earlier forms, plain
+// JSON and JSON compressed with zstd against the version 1 dictionary,
+// still replay.
+func TestStoredResultsReplayInEveryForm(t *testing.T) {
 	e := newEnv(t, nil)
 	req := ledger.CaptureRequest{Key: "cap-1", PaymentID: "pay_1", Provider: "stripe", ProviderRef: "ch_1", Currency: "usd",
 		Amount: dec("78.97"), Fees: []ledger.Fee{{Type: "stripe_fee", Amount: dec("2.59")}}, At: t0,
@@ -47,8 +50,8 @@ func TestStoredResultsAreCompressedAndReplay(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(stored) == 0 || stored[0] == '{' || len(stored)*3 > len(js) {
-		t.Errorf("stored %d bytes (first byte %q) for %d bytes of JSON: not compressed", len(stored), stored[:1], len(js))
+	if len(stored) == 0 || stored[0] != 2 || len(stored)*3 > len(js) {
+		t.Errorf("stored %d bytes (first byte %q) for %d bytes of JSON: not the binary form", len(stored), stored[:1], len(js))
 	}
 	again := must(e.l.Capture(e.ctx, req)).ok(t)
 	if !again.Replayed {
@@ -59,18 +62,33 @@ func TestStoredResultsAreCompressedAndReplay(t *testing.T) {
 		t.Errorf("replay\n%+v\nwant\n%+v", again, first)
 	}
 
-	// As a database written before compression holds it.
+	// As databases written before hold it: plain JSON, then JSON
+	// compressed against the version 1 dictionary.
+	dict, err := os.ReadFile("result_dict_v1.txt")
+	if err != nil {
+		t.Fatal(err)
+	}
+	enc, err := zstd.NewWriter(nil, zstd.WithEncoderDictRaw(1, dict))
+	if err != nil {
+		t.Fatal(err)
+	}
+	v1 := enc.EncodeAll(js, nil)
 	rw, err := sql.Open("sqlite3", "file:"+e.path)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer rw.Close()
-	if _, err := rw.Exec(`UPDATE requests SET result = ? WHERE key = 'cap-1'`, js); err != nil {
-		t.Fatal(err)
-	}
-	old := must(e.l.Capture(e.ctx, req)).ok(t)
-	old.Replayed = false
-	if !reflect.DeepEqual(old, first) {
-		t.Errorf("replay of a plain JSON result\n%+v\nwant\n%+v", old, first)
+	for _, c := range []struct {
+		form   string
+		stored []byte
+	}{{"plain JSON", js}, {"version 1 (zstd)", v1}} {
+		if _, err := rw.Exec(`UPDATE requests SET result = ? WHERE key = 'cap-1'`, c.stored); err != nil {
+			t.Fatal(err)
+		}
+		old := must(e.l.Capture(e.ctx, req)).ok(t)
+		old.Replayed = false
+		if !reflect.DeepEqual(old, first) {
+			t.Errorf("replay of a result stored as %s\n%+v\nwant\n%+v", c.form, old, first)
+		}
 	}
 }
