@@ -238,7 +238,7 @@ func (l *Ledger) Capture(ctx context.Context, req CaptureRequest) (*Result, erro
 		}
 		avail := req.AvailableOn
 		if avail.IsZero() {
-			avail = req.At.Add(l.availAfter)
+			avail = estimateAvailable(req.At, l.availAfter)
 		}
 		bt := &BalanceTransaction{ID: btID(e.ID, 0), Provider: p.Provider, EntryID: e.ID, Type: "charge",
 			ReportingCategory: "charge", SourceType: "payment", SourceID: p.ID, SourceRef: p.ProviderRef, PaymentID: p.ID,
@@ -345,4 +345,14 @@ func (l *Ledger) voidAuthorization(ctx context.Context, tx Tx, p *Payment, how R
 	}
 	res.Payment = p
 	return nil
+}
+
+// estimateAvailable is when a capture at at is estimated to become
+// available when it does not say: at the start (00:00 UTC) of the day on
+// which the delay after at ends. Providers make funds available by the
+// day — Stripe's available_on is a midnight UTC — so an estimate to the
+// second would differ from nearly every provider's date, and adopting
+// each one books two entries.
+func estimateAvailable(at time.Time, delay time.Duration) time.Time {
+	return at.Add(delay).UTC().Truncate(24 * time.Hour)
 }

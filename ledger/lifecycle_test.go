@@ -247,7 +247,8 @@ func TestLifecycleSteps(t *testing.T) {
 				}
 				wantBT(t, e.bt(t, r.BalanceTransaction.ID), ledger.BalanceTransaction{Type: "charge", ReportingCategory: "charge",
 					Amount: 10000, Fee: 320, Net: 9680, Status: ledger.BTPending, SourceType: "payment", SourceID: "pay_1",
-					FeeDetails: []ledger.FeeDetail{{Type: "stripe_fee", Amount: 320}}, AvailableOn: t0.Add(49 * time.Hour)})
+					FeeDetails: []ledger.FeeDetail{{Type: "stripe_fee", Amount: 320}},
+					AvailableOn: time.Date(2026, 3, 4, 0, 0, 0, 0, time.UTC)}) // captured 03-02 11:00; two days on, at 00:00 UTC
 			},
 		},
 		{
@@ -320,7 +321,8 @@ func TestLifecycleSteps(t *testing.T) {
 			setup: func(t *testing.T, e *env) {
 				e.charge(t, "pay_1", "100.00", "3.20")
 				e.authorize(t, "pay_2", "40.00")
-				if n := e.makeAvailable(t, t0.Add(48*time.Hour-time.Nanosecond)); n != 0 {
+				// Captured at 03-02 10:00, estimated available 03-04 00:00.
+				if n := e.makeAvailable(t, time.Date(2026, 3, 4, 0, 0, 0, 0, time.UTC).Add(-time.Nanosecond)); n != 0 {
 					t.Fatalf("made %d available before available_on", n)
 				}
 			},

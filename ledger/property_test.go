@@ -193,7 +193,7 @@ func (p *propTest) autoCapture() {
 	fees, fee := p.fees(code, amt)
 	req := ledger.CaptureRequest{Key: "cap-" + id, PaymentID: id, Provider: prov, ProviderRef: "ref_" + id, Currency: code,
 		Amount: p.amount(amt, code), Fees: fees, At: p.now}
-	avail := p.now.Add(48 * time.Hour)
+	avail := estimated(p.now) // the ledger's estimate
 	if p.rng.Intn(2) == 0 {
 		avail = p.now.Add(time.Duration(p.rng.Intn(96)) * time.Hour)
 		req.AvailableOn = avail
@@ -211,6 +211,13 @@ func (p *propTest) autoCapture() {
 		p.m.charges = append(p.m.charges, &mCharge{provider: prov, cur: code, availableOn: avail})
 		p.m.sales[code] += amt
 	}
+}
+
+// estimated is the model's available_on for a capture at at that gives
+// none: the start of the UTC day two days later.
+func estimated(at time.Time) time.Time {
+	y, m, d := at.UTC().Date()
+	return time.Date(y, m, d+2, 0, 0, 0, 0, time.UTC)
 }
 
 func (p *propTest) capture() {
@@ -236,7 +243,7 @@ func (p *propTest) capture() {
 	_, err := p.e.l.Capture(p.e.ctx, req)
 	if p.expect("capture", want, before, err) {
 		pm.captured, pm.fees, pm.status = amt, pm.fees+fee, ledger.PaymentCaptured
-		p.m.charges = append(p.m.charges, &mCharge{provider: pm.provider, cur: pm.cur, availableOn: p.now.Add(48 * time.Hour)})
+		p.m.charges = append(p.m.charges, &mCharge{provider: pm.provider, cur: pm.cur, availableOn: estimated(p.now)})
 		p.m.sales[pm.cur] += amt
 	}
 }

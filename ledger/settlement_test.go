@@ -184,7 +184,7 @@ func TestManualPayoutClaimsNothing(t *testing.T) {
 func TestAdoptAvailableOn(t *testing.T) {
 	day := 24 * time.Hour
 	at := time.Date(2026, 11, 2, 10, 0, 0, 0, time.UTC)
-	estimate := at.Add(2 * day) // the ledger's default delay
+	estimate := time.Date(2026, 11, 4, 0, 0, 0, 0, time.UTC) // the ledger's default delay, to the day
 	provider := time.Date(2026, 11, 9, 0, 0, 0, 0, time.UTC)
 
 	t.Run("made available at the estimate, moved to the provider's date", func(t *testing.T) {

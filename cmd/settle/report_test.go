@@ -90,7 +90,7 @@ func TestReportCommand(t *testing.T) {
 		{"json", []string{"report", "journal", "--format", "json", "--from", "2026-11-02", "--to", "2026-11-03"}, 0, `"description":"=owner funds"`},
 		{"statement", []string{"report", "account-statement", "--account", "assets:stripe:available", "--format", "csv"}, 0, ",10.00,18.82\n"},
 		{"neutralized", []string{"report", "journal", "--format", "csv"}, 0, "'=owner funds"},
-		{"stripe layout", []string{"report", "balance-transactions", "--format", "csv"}, 0, "2026-11-02 09:30:00,2026-11-04 09:30:00,usd,29.99,1.17,28.82,charge,ch_1"},
+		{"stripe layout", []string{"report", "balance-transactions", "--format", "csv"}, 0, "2026-11-02 09:30:00,2026-11-04 00:00:00,usd,29.99,1.17,28.82,charge,ch_1"},
 		{"unknown report", []string{"report", "profit"}, 2, "trial-balance, journal"},
 		{"no report", []string{"report"}, 2, "trial-balance"},
 		{"statement without account", []string{"report", "account-statement"}, 2, "--account"},
