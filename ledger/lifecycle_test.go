@@ -247,7 +247,7 @@ func TestLifecycleSteps(t *testing.T) {
 				}
 				wantBT(t, e.bt(t, r.BalanceTransaction.ID), ledger.BalanceTransaction{Type: "charge", ReportingCategory: "charge",
 					Amount: 10000, Fee: 320, Net: 9680, Status: ledger.BTPending, SourceType: "payment", SourceID: "pay_1",
-					FeeDetails: []ledger.FeeDetail{{Type: "stripe_fee", Amount: 320}},
+					FeeDetails:  []ledger.FeeDetail{{Type: "stripe_fee", Amount: 320}},
 					AvailableOn: time.Date(2026, 3, 4, 0, 0, 0, 0, time.UTC)}) // captured 03-02 11:00; two days on, at 00:00 UTC
 			},
 		},
