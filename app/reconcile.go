@@ -141,6 +141,7 @@ func Reconcile(ctx context.Context, st Store, books *ledger.Ledger, sc reconcile
 		pside = reconcile.NewProviderSide(sizeHint)
 	}
 	var links map[string]string
+	var linkList []reconcile.Link
 	var lside *reconcile.LedgerSide
 	var wg sync.WaitGroup
 	var recErr, linkErr, btErr error
@@ -164,6 +165,10 @@ func Reconcile(ctx context.Context, st Store, books *ledger.Ledger, sc reconcile
 	}()
 	go func() {
 		defer wg.Done()
+		if l, ok := st.(linkLister); ok {
+			linkList, linkErr = l.LinkList(ctx, sc.Provider, sc.Grain)
+			return
+		}
 		links, linkErr = st.Links(ctx, sc.Provider, sc.Grain)
 	}()
 	if balances {
@@ -173,7 +178,7 @@ func Reconcile(ctx context.Context, st Store, books *ledger.Ledger, sc reconcile
 	if err := errors.Join(recErr, linkErr, btErr); err != nil {
 		return nil, err
 	}
-	mopts := &reconcile.Options{Links: links, DateTolerance: o.DateTolerance, HeuristicWindow: o.HeuristicWindow, Fields: o.Fields}
+	mopts := &reconcile.Options{Links: links, LinkList: linkList, DateTolerance: o.DateTolerance, HeuristicWindow: o.HeuristicWindow, Fields: o.Fields}
 	var res *reconcile.Result
 	adopted := 0
 	switch sc.Grain {
@@ -328,6 +333,11 @@ func scanRecords(ctx context.Context, st Store, f provider.RecordFilter, fn func
 		return s.ScanRecords(ctx, f, fn)
 	}
 	return st.EachRecord(ctx, f, fn)
+}
+
+// linkLister is a store that lists links (see sqlite.Store.LinkList).
+type linkLister interface {
+	LinkList(ctx context.Context, provider string, grain provider.Grain) ([]reconcile.Link, error)
 }
 
 // btScanner is a read transaction that streams balance transactions

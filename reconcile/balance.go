@@ -49,7 +49,7 @@ func MatchSides(ps *ProviderSide, ls *LedgerSide, opts *Options) *Result {
 	m := newMatcher(p, l, opt)
 	m.dedupe()
 	folded := p.foldSplits(m)
-	m.linkPass(opt.Links)
+	m.linkPass(opt.Links, opt.LinkList)
 	m.refPass(p.Ref)
 	m.heuristicPass()
 

@@ -36,7 +36,7 @@ func MatchPayments(records []provider.Record, payments []ledger.Payment, opts *O
 	m := newMatcher(p, l, opt)
 	m.dedupe()
 	folded, skipped := p.fold(m)
-	m.linkPass(opt.Links)
+	m.linkPass(opt.Links, opt.LinkList)
 	m.refPass(func(i int) string { return records[i].ID })
 	m.refPass(func(i int) string {
 		if r := &records[i]; r.PaymentRef != r.ID {
