@@ -151,7 +151,6 @@ func Reconcile(ctx context.Context, st Store, books *ledger.Ledger, sc reconcile
 		f := provider.RecordFilter{Provider: sc.Provider, Grain: sc.Grain, From: sc.From, To: to, NoRaw: true}
 		if balances {
 			recErr = scanRecords(ctx, st, f, func(r *provider.Record) error {
-				inputs.record(r)
 				pside.Add(r)
 				return nil
 			})
@@ -183,8 +182,10 @@ func Reconcile(ctx context.Context, st Store, books *ledger.Ledger, sc reconcile
 	adopted := 0
 	switch sc.Grain {
 	case provider.BalanceGrain:
-		// The ledger's side is hashed on the other CPU while matching; a
-		// run that adopts dates hashes it again once patched.
+		// Both sides are hashed on the other CPU while matching: the
+		// records, then, on a copy, the ledger's side. A run that adopts
+		// dates hashes the ledger's side again, once patched, after the
+		// records.
 		hashBTs := func(d *digest) {
 			var b ledger.BalanceTransaction
 			for j := range lside.Len() {
@@ -192,9 +193,21 @@ func Reconcile(ctx context.Context, st Store, books *ledger.Ledger, sc reconcile
 				d.bt(&b)
 			}
 		}
-		hashed := inputs.fork(hashBTs)
+		var withBTs *digest
+		hashed := make(chan struct{})
+		go func() {
+			defer close(hashed)
+			for i := range pside.Len() {
+				r := pside.Record(i)
+				inputs.record(&r)
+			}
+			if c := inputs.clone(); c != nil {
+				hashBTs(c)
+				withBTs = c
+			}
+		}()
 		res = reconcile.MatchSides(pside, lside, mopts)
-		forked := hashed()
+		<-hashed
 		if len(res.Adoptions) > 0 {
 			var settled int
 			var dated []ledger.SettlementChange
@@ -214,8 +227,10 @@ func Reconcile(ctx context.Context, st Store, books *ledger.Ledger, sc reconcile
 			}
 			res = reconcile.MatchSides(pside, lside, mopts)
 			hashBTs(inputs)
+		} else if withBTs != nil {
+			inputs = withBTs
 		} else {
-			inputs = forked
+			hashBTs(inputs)
 		}
 	case provider.PaymentGrain:
 		pays, err := ledgerPayments(ctx, books, sc.Provider, sc.From, to)
@@ -427,9 +442,9 @@ func (d *digest) payment(p *ledger.Payment) {
 	d.num(p.Authorized, p.Captured, p.Refunded, p.Disputed, p.CreatedAt.UnixNano())
 }
 
-// fork runs fn on a copy of the digest, on its own goroutine, and returns
-// a function that waits for it and returns the copy.
-func (d *digest) fork(fn func(*digest)) func() *digest {
+// clone returns a copy of the digest, to feed apart from it, or nil if
+// its hash cannot be copied.
+func (d *digest) clone() *digest {
 	d.h.Write(d.buf)
 	d.buf = d.buf[:0]
 	state, err := d.h.(encoding.BinaryMarshaler).MarshalBinary()
@@ -438,16 +453,9 @@ func (d *digest) fork(fn func(*digest)) func() *digest {
 		err = h.(encoding.BinaryUnmarshaler).UnmarshalBinary(state)
 	}
 	if err != nil {
-		// SHA-256 keeps its state; should it not, hash in the caller.
-		return func() *digest { fn(d); return d }
+		return nil
 	}
-	c := &digest{h: h, buf: make([]byte, 0, cap(d.buf))}
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		fn(c)
-	}()
-	return func() *digest { <-done; return c }
+	return &digest{h: h, buf: make([]byte, 0, cap(d.buf))}
 }
 
 func (d *digest) sum() string {
