@@ -229,8 +229,9 @@ func NewLedgerSide(n int) *LedgerSide {
 func (l *LedgerSide) Len() int { return len(l.items) }
 
 // Add adds a balance transaction. It keeps the transaction's figures,
-// presentment side, references, dates, status, type and payout, not its
-// entry, payment, fee details, description or exchange rate.
+// presentment side, references, dates, status, type, payout and estimate
+// flags, not its entry, payment, fee details, description, exchange rate
+// or whether its payout was derived.
 func (l *LedgerSide) Add(b *ledger.BalanceTransaction) {
 	l.items = append(l.items, btItem{id: b.ID, ref: b.SourceRef, sourceID: b.SourceID, payoutID: b.PayoutID,
 		amount: b.Amount, fee: b.Fee, net: b.Net, presentmentAmount: b.PresentmentAmount,
