@@ -206,7 +206,8 @@ func Reconcile(ctx context.Context, st Store, books *ledger.Ledger, sc reconcile
 				withBTs = c
 			}
 		}()
-		res = reconcile.MatchSides(pside, lside, mopts)
+		pairing := reconcile.PairSides(pside, lside, mopts)
+		res = pairing.Result()
 		<-hashed
 		if len(res.Adoptions) > 0 {
 			var settled int
@@ -216,16 +217,20 @@ func Reconcile(ctx context.Context, st Store, books *ledger.Ledger, sc reconcile
 			}
 			adopted = settled + len(dated)
 			if settled > 0 {
-				// A settlement changes currencies and amounts: read again.
+				// A settlement changes currencies and amounts: read again,
+				// and pair anew.
 				if lside, err = ledgerBalances(ctx, books, sc.Provider, sc.From, to, lside.Len()); err != nil {
 					return nil, err
 				}
+				res = reconcile.MatchSides(pside, lside, mopts)
 			} else {
 				// Corrections, folded into what they correct, are not in
-				// the side and need nothing.
+				// the side and need nothing. New dates leave the pairs as
+				// they were (balance transaction ids are unique): compare
+				// them again.
 				lside.PatchSettlements(dated)
+				res = pairing.Result()
 			}
-			res = reconcile.MatchSides(pside, lside, mopts)
 			hashBTs(inputs)
 		} else if withBTs != nil {
 			inputs = withBTs

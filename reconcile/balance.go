@@ -43,6 +43,23 @@ func MatchBalances(records []provider.Record, bts []ledger.BalanceTransaction, o
 // transaction whole. The sides are read, never modified; the engine keeps
 // a few dozen bytes per item.
 func MatchSides(ps *ProviderSide, ls *LedgerSide, opts *Options) *Result {
+	return PairSides(ps, ls, opts).Result()
+}
+
+// Pairing holds the pairs a balance-grain match found, so that they can be
+// compared again (Result) after the ledger side's settlements changed.
+type Pairing struct {
+	ps     *ProviderSide
+	ls     *LedgerSide
+	p      *providerBalances
+	l      *ledgerBalances
+	m      *matcher
+	folded int
+}
+
+// PairSides runs the passes of MatchSides that pair records with balance
+// transactions: Result compares the pairs.
+func PairSides(ps *ProviderSide, ls *LedgerSide, opts *Options) *Pairing {
 	opt := opts.withDefaults()
 	p := &providerBalances{s: ps}
 	l := &ledgerBalances{s: ls}
@@ -52,7 +69,18 @@ func MatchSides(ps *ProviderSide, ls *LedgerSide, opts *Options) *Result {
 	m.linkPass(opt.Links, opt.LinkList)
 	m.refPass(p.Ref)
 	m.heuristicPass()
+	return &Pairing{ps: ps, ls: ls, p: p, l: l, m: m, folded: folded}
+}
 
+// Result compares the pairs, and checks the payouts, as the sides now
+// stand. After LedgerSide.PatchSettlements it gives what MatchSides would
+// when the ledger side's ids are unique (as a ledger's are): the dates,
+// statuses and payouts it patches enter pairing only through the content
+// order (Compare), after the id. Any other change to a side needs
+// MatchSides.
+func (pr *Pairing) Result() *Result {
+	ps, ls, p, l, m, opt := pr.ps, pr.ls, pr.p, pr.l, pr.m, &pr.m.opt
+	folded := pr.folded
 	r := &Result{Links: m.links()}
 	r.Summary.ProviderRecords, r.Summary.LedgerRecords, r.Summary.Folded = ps.Len(), ls.Len(), folded
 	nonMatched := map[int32]int{} // provider index → outcome, for the folded ids
@@ -66,7 +94,7 @@ func MatchSides(ps *ProviderSide, ls *LedgerSide, opts *Options) *Result {
 			o.LedgerID, o.Heuristic = ls.items[j].id, m.pHow[i] == viaHeuristic
 			var adopt bool
 			var settle *Settlement
-			o.Diffs, adopt, settle = compareBalance(p, i, ls, j, &opt)
+			o.Diffs, adopt, settle = compareBalance(p, i, ls, j, opt)
 			if adopt || settle != nil {
 				a := Adoption{LedgerID: o.LedgerID, ProviderID: rec.id, Settlement: settle}
 				if adopt {

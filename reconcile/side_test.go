@@ -148,3 +148,49 @@ func TestOutcomeTimesInUTC(t *testing.T) {
 		t.Errorf("outcomes %+v", res.Outcomes)
 	}
 }
+
+// After the ledger side's settlements are patched, the pairs found before
+// compare as a match made anew would: the same Result.
+func TestPairingResultAfterPatch(t *testing.T) {
+	recs, bts, links := synthetic(20_000)
+	for i := range recs {
+		recs[i].AvailableOn = recs[i].Created.Add(72 * time.Hour)
+	}
+	for j := range bts {
+		if j%3 != 0 {
+			bts[j].AvailableOn, bts[j].AvailableOnEstimated = bts[j].Created.Add(48*time.Hour), true
+		}
+	}
+	p, l := NewProviderSide(len(recs)), NewLedgerSide(len(bts))
+	for i := range recs {
+		p.Add(&recs[i])
+	}
+	for j := range bts {
+		l.Add(&bts[j])
+	}
+	opts := &Options{Links: links}
+	pr := PairSides(p, l, opts)
+	first := pr.Result()
+	if !reflect.DeepEqual(first, MatchSides(p, l, opts)) {
+		t.Fatal("PairSides' Result differs from MatchSides")
+	}
+	if len(first.Adoptions) < 1000 {
+		t.Fatalf("%d adoptions", len(first.Adoptions))
+	}
+	var changed []ledger.SettlementChange
+	for k, a := range first.Adoptions {
+		c := ledger.SettlementChange{ID: a.LedgerID, AvailableOn: a.AvailableOn, Status: ledger.BTAvailable}
+		if k%2 == 0 {
+			c.PayoutID = fmt.Sprintf("po_%d", k%7) // some into other payouts
+		}
+		changed = append(changed, c)
+	}
+	l.PatchSettlements(changed)
+	got, want := pr.Result(), MatchSides(p, l, opts)
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("again: %+v\nanew:  %+v", got.Summary, want.Summary)
+	}
+	if len(want.Adoptions) != 0 || reflect.DeepEqual(got.Outcomes, first.Outcomes) {
+		t.Errorf("the patch changed no outcome, or left %d adoptions", len(want.Adoptions))
+	}
+}
