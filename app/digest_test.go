@@ -34,11 +34,11 @@ func TestDigestHashesTheSameStream(t *testing.T) {
 	}
 }
 
-// A forked digest, fed on another goroutine, sums as the digest fed in
-// line would.
-func TestDigestForkSumsAsInLine(t *testing.T) {
-	in, forked := newDigest(), newDigest()
-	for _, d := range []*digest{in, forked} {
+// A cloned digest, fed on another goroutine, sums as the digest fed in
+// line would, and leaves the original as it was.
+func TestDigestCloneSumsAsInLine(t *testing.T) {
+	in, orig, before := newDigest(), newDigest(), newDigest()
+	for _, d := range []*digest{in, orig, before} {
 		d.str("records", strings.Repeat("r", 70_000))
 		d.num(1, 2, 3)
 	}
@@ -49,8 +49,20 @@ func TestDigestForkSumsAsInLine(t *testing.T) {
 		}
 	}
 	feed(in)
-	got := forked.fork(feed)()
-	if a, b := got.sum(), in.sum(); a != b {
-		t.Fatalf("forked %s, in line %s", a, b)
+	c := orig.clone()
+	if c == nil {
+		t.Fatal("SHA-256 could not be cloned")
+	}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		feed(c)
+	}()
+	<-done
+	if a, b := c.sum(), in.sum(); a != b {
+		t.Fatalf("cloned %s, in line %s", a, b)
+	}
+	if a, b := orig.sum(), before.sum(); a != b {
+		t.Fatalf("the original %s after cloning, %s before", a, b)
 	}
 }

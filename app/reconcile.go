@@ -131,47 +131,84 @@ func Reconcile(ctx context.Context, st Store, books *ledger.Ledger, sc reconcile
 	// read at once, each on its own connection: at a million of each the
 	// loads are most of a run, and the machine has more than one CPU.
 	inputs := newDigest()
-	records := make([]provider.Record, 0, sizeHint)
+	// On the balance grain both sides are kept compactly, projected as
+	// the rows stream by (see reconcile.ProviderSide); the payment grain
+	// keeps its records whole.
+	balances := sc.Grain == provider.BalanceGrain
+	var records []provider.Record
+	var pside *reconcile.ProviderSide
+	if balances {
+		pside = reconcile.NewProviderSide(sizeHint)
+	}
 	var links map[string]string
-	var bts []ledger.BalanceTransaction
+	var linkList []reconcile.Link
+	var lside *reconcile.LedgerSide
 	var wg sync.WaitGroup
 	var recErr, linkErr, btErr error
 	wg.Add(2)
 	go func() {
 		defer wg.Done()
-		recErr = st.EachRecord(ctx, provider.RecordFilter{Provider: sc.Provider, Grain: sc.Grain, From: sc.From, To: to, NoRaw: true},
-			func(r *provider.Record) error {
-				inputs.record(r)
-				records = append(records, *r)
+		f := provider.RecordFilter{Provider: sc.Provider, Grain: sc.Grain, From: sc.From, To: to, NoRaw: true}
+		if balances {
+			recErr = scanRecords(ctx, st, f, func(r *provider.Record) error {
+				pside.Add(r)
 				return nil
 			})
+			return
+		}
+		recErr = st.EachRecord(ctx, f, func(r *provider.Record) error {
+			inputs.record(r)
+			records = append(records, *r)
+			return nil
+		})
 	}()
 	go func() {
 		defer wg.Done()
+		if l, ok := st.(linkLister); ok {
+			linkList, linkErr = l.LinkList(ctx, sc.Provider, sc.Grain)
+			return
+		}
 		links, linkErr = st.Links(ctx, sc.Provider, sc.Grain)
 	}()
-	if sc.Grain == provider.BalanceGrain {
-		bts, btErr = ledgerBalances(ctx, books, sc.Provider, sc.From, to, sizeHint)
+	if balances {
+		lside, btErr = ledgerBalances(ctx, books, sc.Provider, sc.From, to, sizeHint)
 	}
 	wg.Wait()
 	if err := errors.Join(recErr, linkErr, btErr); err != nil {
 		return nil, err
 	}
-	mopts := &reconcile.Options{Links: links, DateTolerance: o.DateTolerance, HeuristicWindow: o.HeuristicWindow, Fields: o.Fields}
+	mopts := &reconcile.Options{Links: links, LinkList: linkList, DateTolerance: o.DateTolerance, HeuristicWindow: o.HeuristicWindow, Fields: o.Fields}
 	var res *reconcile.Result
 	adopted := 0
 	switch sc.Grain {
 	case provider.BalanceGrain:
-		// The ledger's side is hashed on the other CPU while matching; a
-		// run that adopts dates hashes it again once patched.
+		// Both sides are hashed on the other CPU while matching: the
+		// records, then, on a copy, the ledger's side. A run that adopts
+		// dates hashes the ledger's side again, once patched, after the
+		// records.
 		hashBTs := func(d *digest) {
-			for i := range bts {
-				d.bt(&bts[i])
+			var b ledger.BalanceTransaction
+			for j := range lside.Len() {
+				lside.Transaction(j, &b)
+				d.bt(&b)
 			}
 		}
-		hashed := inputs.fork(hashBTs)
-		res = reconcile.MatchBalances(records, bts, mopts)
-		forked := hashed()
+		var withBTs *digest
+		hashed := make(chan struct{})
+		go func() {
+			defer close(hashed)
+			for i := range pside.Len() {
+				r := pside.Record(i)
+				inputs.record(&r)
+			}
+			if c := inputs.clone(); c != nil {
+				hashBTs(c)
+				withBTs = c
+			}
+		}()
+		pairing := reconcile.PairSides(pside, lside, mopts)
+		res = pairing.Result()
+		<-hashed
 		if len(res.Adoptions) > 0 {
 			var settled int
 			var dated []ledger.SettlementChange
@@ -180,17 +217,25 @@ func Reconcile(ctx context.Context, st Store, books *ledger.Ledger, sc reconcile
 			}
 			adopted = settled + len(dated)
 			if settled > 0 {
-				// A settlement changes currencies and amounts: read again.
-				if bts, err = ledgerBalances(ctx, books, sc.Provider, sc.From, to, len(bts)); err != nil {
+				// A settlement changes currencies and amounts: read again,
+				// and pair anew.
+				if lside, err = ledgerBalances(ctx, books, sc.Provider, sc.From, to, lside.Len()); err != nil {
 					return nil, err
 				}
+				res = reconcile.MatchSides(pside, lside, mopts)
 			} else {
-				patchDates(bts, dated)
+				// Corrections, folded into what they correct, are not in
+				// the side and need nothing. New dates leave the pairs as
+				// they were (balance transaction ids are unique): compare
+				// them again.
+				lside.PatchSettlements(dated)
+				res = pairing.Result()
 			}
-			res = reconcile.MatchBalances(records, bts, mopts)
 			hashBTs(inputs)
+		} else if withBTs != nil {
+			inputs = withBTs
 		} else {
-			inputs = forked
+			hashBTs(inputs)
 		}
 	case provider.PaymentGrain:
 		pays, err := ledgerPayments(ctx, books, sc.Provider, sc.From, to)
@@ -254,34 +299,18 @@ func adopt(ctx context.Context, books *ledger.Ledger, as []reconcile.Adoption, o
 	return settled, dated, nil
 }
 
-// patchDates gives the loaded balance transactions bts the settlement
-// dates, statuses and payouts that adopting changed, instead of reading
-// the whole ledger again. Corrections, folded into what they correct, are
-// not in bts and need nothing.
-func patchDates(bts []ledger.BalanceTransaction, changed []ledger.SettlementChange) {
-	byID := make(map[string]*ledger.SettlementChange, len(changed))
-	for i := range changed {
-		byID[changed[i].ID] = &changed[i]
-	}
-	for i := range bts {
-		if c, ok := byID[bts[i].ID]; ok {
-			bts[i].AvailableOn, bts[i].AvailableOnEstimated = c.AvailableOn, c.Estimated
-			bts[i].Status, bts[i].PayoutID = c.Status, c.PayoutID
-		}
-	}
-}
-
 // ledgerBalances loads a provider's balance transactions created in the
-// window (sizeHint of them expected), with corrections (whenever they were made) added to the
-// transaction they correct and fully corrected-away transactions dropped.
-func ledgerBalances(ctx context.Context, books *ledger.Ledger, provider string, from, to time.Time, sizeHint int) ([]ledger.BalanceTransaction, error) {
-	bts := make([]ledger.BalanceTransaction, 0, sizeHint)
+// window (sizeHint of them expected), with corrections (whenever they were
+// made) added to the transaction they correct and fully corrected-away
+// transactions dropped.
+func ledgerBalances(ctx context.Context, books *ledger.Ledger, provider string, from, to time.Time, sizeHint int) (*reconcile.LedgerSide, error) {
+	side := reconcile.NewLedgerSide(sizeHint)
 	type sums struct{ amount, fee, net int64 }
 	err := books.View(ctx, func(tx ledger.ReadTx) error {
 		// The corrections first (few), so that the transactions (many) are
 		// folded as they stream by, with no index of them all.
 		corrected := map[string]sums{}
-		err := tx.EachBalanceTransaction(ctx, ledger.BTFilter{Provider: provider, SourceType: ledger.SourceCorrection},
+		err := scanBalanceTransactions(ctx, tx, ledger.BTFilter{Provider: provider, SourceType: ledger.SourceCorrection},
 			func(c *ledger.BalanceTransaction) error {
 				s := corrected[c.SourceID]
 				s.amount, s.fee, s.net = s.amount+c.Amount, s.fee+c.Fee, s.net+c.Net
@@ -291,27 +320,61 @@ func ledgerBalances(ctx context.Context, books *ledger.Ledger, provider string, 
 		if err != nil {
 			return err
 		}
-		return tx.EachBalanceTransaction(ctx, ledger.BTFilter{Provider: provider, From: from, To: to}, func(bt *ledger.BalanceTransaction) error {
+		return scanBalanceTransactions(ctx, tx, ledger.BTFilter{Provider: provider, From: from, To: to}, func(bt *ledger.BalanceTransaction) error {
 			if bt.SourceType == ledger.SourceCorrection {
 				return nil
 			}
 			if s, ok := corrected[bt.ID]; ok {
 				bt.Amount, bt.Fee, bt.Net = bt.Amount+s.amount, bt.Fee+s.fee, bt.Net+s.net
 			}
-			bts = append(bts, *bt)
+			if bt.Amount != 0 || bt.Fee != 0 || bt.Net != 0 {
+				side.Add(bt)
+			}
 			return nil
 		})
 	})
 	if err != nil {
 		return nil, err
 	}
-	kept := bts[:0]
-	for _, bt := range bts {
-		if bt.Amount != 0 || bt.Fee != 0 || bt.Net != 0 {
-			kept = append(kept, bt)
-		}
+	return side, nil
+}
+
+// recordScanner is a store that streams provider records through one
+// reused Record, without what a run does not read (see
+// sqlite.Store.ScanRecords).
+type recordScanner interface {
+	ScanRecords(ctx context.Context, f provider.RecordFilter, fn func(*provider.Record) error) error
+}
+
+// scanRecords streams the records of f through the store's ScanRecords
+// if it has one, else through EachRecord.
+func scanRecords(ctx context.Context, st Store, f provider.RecordFilter, fn func(*provider.Record) error) error {
+	if s, ok := st.(recordScanner); ok {
+		return s.ScanRecords(ctx, f, fn)
 	}
-	return kept, nil
+	return st.EachRecord(ctx, f, fn)
+}
+
+// linkLister is a store that lists links (see sqlite.Store.LinkList).
+type linkLister interface {
+	LinkList(ctx context.Context, provider string, grain provider.Grain) ([]reconcile.Link, error)
+}
+
+// btScanner is a read transaction that streams balance transactions
+// through one reused BalanceTransaction, without what a run does not read
+// (see sqlite's ScanBalanceTransactions).
+type btScanner interface {
+	ScanBalanceTransactions(ctx context.Context, f ledger.BTFilter, fn func(*ledger.BalanceTransaction) error) error
+}
+
+// scanBalanceTransactions streams the balance transactions of f through
+// the transaction's ScanBalanceTransactions if it has one, else through
+// EachBalanceTransaction.
+func scanBalanceTransactions(ctx context.Context, tx ledger.ReadTx, f ledger.BTFilter, fn func(*ledger.BalanceTransaction) error) error {
+	if s, ok := tx.(btScanner); ok {
+		return s.ScanBalanceTransactions(ctx, f, fn)
+	}
+	return tx.EachBalanceTransaction(ctx, f, fn)
 }
 
 // ledgerPayments loads a provider's payments created in the window.
@@ -384,9 +447,9 @@ func (d *digest) payment(p *ledger.Payment) {
 	d.num(p.Authorized, p.Captured, p.Refunded, p.Disputed, p.CreatedAt.UnixNano())
 }
 
-// fork runs fn on a copy of the digest, on its own goroutine, and returns
-// a function that waits for it and returns the copy.
-func (d *digest) fork(fn func(*digest)) func() *digest {
+// clone returns a copy of the digest, to feed apart from it, or nil if
+// its hash cannot be copied.
+func (d *digest) clone() *digest {
 	d.h.Write(d.buf)
 	d.buf = d.buf[:0]
 	state, err := d.h.(encoding.BinaryMarshaler).MarshalBinary()
@@ -395,16 +458,9 @@ func (d *digest) fork(fn func(*digest)) func() *digest {
 		err = h.(encoding.BinaryUnmarshaler).UnmarshalBinary(state)
 	}
 	if err != nil {
-		// SHA-256 keeps its state; should it not, hash in the caller.
-		return func() *digest { fn(d); return d }
+		return nil
 	}
-	c := &digest{h: h, buf: make([]byte, 0, cap(d.buf))}
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		fn(c)
-	}()
-	return func() *digest { <-done; return c }
+	return &digest{h: h, buf: make([]byte, 0, cap(d.buf))}
 }
 
 func (d *digest) sum() string {

@@ -25,37 +25,80 @@ import (
 // status and dates. Finally each payout is checked against the sum of the
 // nets it swept, on each side.
 //
-// The inputs are read, never modified or copied; the engine keeps a few
-// dozen bytes per item.
+// The inputs are read, never modified. MatchBalances is MatchSides on
+// sides made of records and bts; times in the Result are in UTC.
 func MatchBalances(records []provider.Record, bts []ledger.BalanceTransaction, opts *Options) *Result {
+	p, l := NewProviderSide(len(records)), NewLedgerSide(len(bts))
+	for i := range records {
+		p.Add(&records[i])
+	}
+	for j := range bts {
+		l.Add(&bts[j])
+	}
+	return MatchSides(p, l, opts)
+}
+
+// MatchSides is MatchBalances on compact sides, which a caller can fill
+// as rows stream from a store instead of holding every record and
+// transaction whole. The sides are read, never modified; the engine keeps
+// a few dozen bytes per item.
+func MatchSides(ps *ProviderSide, ls *LedgerSide, opts *Options) *Result {
+	return PairSides(ps, ls, opts).Result()
+}
+
+// Pairing holds the pairs a balance-grain match found, so that they can be
+// compared again (Result) after the ledger side's settlements changed.
+type Pairing struct {
+	ps     *ProviderSide
+	ls     *LedgerSide
+	p      *providerBalances
+	l      *ledgerBalances
+	m      *matcher
+	folded int
+}
+
+// PairSides runs the passes of MatchSides that pair records with balance
+// transactions: Result compares the pairs.
+func PairSides(ps *ProviderSide, ls *LedgerSide, opts *Options) *Pairing {
 	opt := opts.withDefaults()
-	p := newProviderBalances(records)
-	l := newLedgerBalances(bts)
+	p := &providerBalances{s: ps}
+	l := &ledgerBalances{s: ls}
 	m := newMatcher(p, l, opt)
 	m.dedupe()
 	folded := p.foldSplits(m)
-	m.linkPass(opt.Links)
+	m.linkPass(opt.Links, opt.LinkList)
 	m.refPass(p.Ref)
 	m.heuristicPass()
+	return &Pairing{ps: ps, ls: ls, p: p, l: l, m: m, folded: folded}
+}
 
+// Result compares the pairs, and checks the payouts, as the sides now
+// stand. After LedgerSide.PatchSettlements it gives what MatchSides would
+// when the ledger side's ids are unique (as a ledger's are): the dates,
+// statuses and payouts it patches enter pairing only through the content
+// order (Compare), after the id. Any other change to a side needs
+// MatchSides.
+func (pr *Pairing) Result() *Result {
+	ps, ls, p, l, m, opt := pr.ps, pr.ls, pr.p, pr.l, pr.m, &pr.m.opt
+	folded := pr.folded
 	r := &Result{Links: m.links()}
-	r.Summary.ProviderRecords, r.Summary.LedgerRecords, r.Summary.Folded = len(records), len(bts), folded
+	r.Summary.ProviderRecords, r.Summary.LedgerRecords, r.Summary.Folded = ps.Len(), ls.Len(), folded
 	nonMatched := map[int32]int{} // provider index → outcome, for the folded ids
-	for i := range records {
-		rec := &records[i]
-		o := Outcome{Provider: rec.Provider, Subject: kinds[p.kind[i]], ProviderID: rec.ID, Ref: rec.SourceRef,
-			Currency: rec.Currency, Amount: rec.Amount, At: rec.Created}
+	for i := range ps.items {
+		rec := &ps.items[i]
+		o := Outcome{Provider: ps.providers.at(rec.provider), Subject: kinds[p.Kind(i)], ProviderID: rec.id, Ref: rec.ref,
+			Currency: ps.currency(i), Amount: rec.amount, At: timeOf(rec.created)}
 		switch m.pState[i] {
 		case paired:
-			bt := &bts[m.pMate[i]]
-			o.LedgerID, o.Heuristic = bt.ID, m.pHow[i] == viaHeuristic
+			j := int(m.pMate[i])
+			o.LedgerID, o.Heuristic = ls.items[j].id, m.pHow[i] == viaHeuristic
 			var adopt bool
 			var settle *Settlement
-			o.Diffs, adopt, settle = compareBalance(p, i, bt, &opt)
+			o.Diffs, adopt, settle = compareBalance(p, i, ls, j, opt)
 			if adopt || settle != nil {
-				a := Adoption{LedgerID: bt.ID, ProviderID: rec.ID, Settlement: settle}
+				a := Adoption{LedgerID: o.LedgerID, ProviderID: rec.id, Settlement: settle}
 				if adopt {
-					a.AvailableOn = rec.AvailableOn.UTC()
+					a.AvailableOn = timeOf(rec.availableOn)
 				}
 				r.Adoptions = append(r.Adoptions, a)
 			}
@@ -74,12 +117,12 @@ func MatchBalances(records []provider.Record, bts []ledger.BalanceTransaction, o
 		case dup:
 			o.Kind = Duplicate
 			if k, ok := m.dupOf[int32(i)]; ok && m.pState[k] == paired {
-				o.LedgerID = bts[m.pMate[k]].ID
+				o.LedgerID = ls.items[m.pMate[k]].id
 			} else if j, ok := m.dupLedger[int32(i)]; ok {
-				o.LedgerID = bts[j].ID
+				o.LedgerID = ls.items[j].id
 			}
 		case free:
-			if rec.Test {
+			if rec.test {
 				// A test-mode object the books never had is no part of
 				// live books: skipped, not missing. (Sandbox books that
 				// recorded it pair with it like any other.)
@@ -97,19 +140,19 @@ func MatchBalances(records []provider.Record, bts []ledger.BalanceTransaction, o
 	}
 	for member, parent := range p.foldedInto {
 		if k, ok := nonMatched[parent]; ok {
-			r.Outcomes[k].FoldedIDs = append(r.Outcomes[k].FoldedIDs, records[member].ID)
+			r.Outcomes[k].FoldedIDs = append(r.Outcomes[k].FoldedIDs, ps.items[member].id)
 		}
 	}
 	for _, k := range nonMatched {
 		slices.Sort(r.Outcomes[k].FoldedIDs)
 	}
-	for j := range bts {
+	for j := range ls.items {
 		if m.lState[j] != free {
 			continue
 		}
-		bt := &bts[j]
-		r.Outcomes = append(r.Outcomes, Outcome{Kind: MissingAtProvider, Provider: bt.Provider, Subject: kinds[l.kind[j]],
-			LedgerID: bt.ID, Ref: bt.SourceRef, Currency: bt.Currency, Amount: bt.Amount, At: bt.Created})
+		bt := &ls.items[j]
+		r.Outcomes = append(r.Outcomes, Outcome{Kind: MissingAtProvider, Provider: ls.provider(j), Subject: kinds[l.Kind(j)],
+			LedgerID: bt.id, Ref: bt.ref, Currency: ls.currency(j), Amount: bt.amount, At: timeOf(bt.created)})
 	}
 	r.Outcomes = append(r.Outcomes, checkPayouts(p, l, m)...)
 	r.finish()
@@ -125,116 +168,126 @@ func MatchBalances(records []provider.Record, bts []ledger.BalanceTransaction, o
 // A converted pair is compared on its presentment side, and its settlement
 // side is adopted where the ledger did not know it (see fx.go): settle
 // reports it.
-func compareBalance(p *providerBalances, i int, bt *ledger.BalanceTransaction, opt *Options) (ds []Diff, adopt bool, settle *Settlement) {
-	rec := &p.recs[i]
+func compareBalance(p *providerBalances, i int, ls *LedgerSide, j int, opt *Options) (ds []Diff, adopt bool, settle *Settlement) {
+	rec, bt := &p.s.items[i], &ls.items[j]
 	tol := opt.DateTolerance
-	conv, converted := convertedPair(rec, bt)
+	conv, converted := convertedPair(p.s, i, ls, j)
 	ds = append(ds, conv.diffs...)
 	if !converted || conv.comparable {
-		if rec.Amount != bt.Amount {
-			ds = append(ds, diffInt(FieldAmount, bt.Amount, rec.Amount))
+		if rec.amount != bt.amount {
+			ds = append(ds, diffInt(FieldAmount, bt.amount, rec.amount))
 		}
-		if !strings.EqualFold(rec.Currency, bt.Currency) && opt.compares(FieldCurrency) {
-			ds = append(ds, Diff{FieldCurrency, bt.Currency, rec.Currency})
+		if rc, lc := p.s.currency(i), ls.currency(j); !strings.EqualFold(rc, lc) && opt.compares(FieldCurrency) {
+			ds = append(ds, Diff{FieldCurrency, lc, rc})
 		}
 	}
 	if !converted || conv.comparable || conv.keepFee {
-		if f := p.Fee(i); f != bt.Fee && opt.compares(FieldFee) {
-			ds = append(ds, diffInt(FieldFee, bt.Fee, f))
+		if f := p.Fee(i); f != bt.fee && opt.compares(FieldFee) {
+			ds = append(ds, diffInt(FieldFee, bt.fee, f))
 		}
 		// Where the amount is adopted, a net that differs only by it is no
 		// difference: the fee's is.
-		adoptedAmount := rec.Amount - bt.Amount
+		adoptedAmount := rec.amount - bt.amount
 		if !converted || conv.comparable {
 			adoptedAmount = 0
 		}
-		if n := p.Net(i); n-adoptedAmount != bt.Net && opt.compares(FieldNet) {
-			ds = append(ds, diffInt(FieldNet, bt.Net, n))
+		if n := p.Net(i); n-adoptedAmount != bt.net && opt.compares(FieldNet) {
+			ds = append(ds, diffInt(FieldNet, bt.net, n))
 		}
 	}
 	settle = conv.adopt
-	adopt = bt.AvailableOnEstimated && !rec.AvailableOn.IsZero() && !rec.AvailableOn.Equal(bt.AvailableOn)
-	if rec.Status != "" && bt.Status != "" && !strings.EqualFold(rec.Status, bt.Status) && !adopt && opt.compares(FieldStatus) {
-		ds = append(ds, Diff{FieldStatus, bt.Status, rec.Status})
+	adopt = bt.estimated && rec.availableOn != noTime && rec.availableOn != bt.availableOn
+	if rs, ls := p.s.status(i), ls.status(j); rs != "" && ls != "" && !strings.EqualFold(rs, ls) && !adopt && opt.compares(FieldStatus) {
+		ds = append(ds, Diff{FieldStatus, ls, rs})
 	}
-	if farApart(rec.Created, bt.Created, tol) && opt.compares(FieldDate) {
-		ds = append(ds, diffTime(FieldDate, bt.Created, rec.Created))
+	if farApart(timeOf(rec.created), timeOf(bt.created), tol) && opt.compares(FieldDate) {
+		ds = append(ds, diffTime(FieldDate, timeOf(bt.created), timeOf(rec.created)))
 	}
-	if !adopt && farApart(rec.AvailableOn, bt.AvailableOn, tol) && opt.compares(FieldAvailableOn) {
-		ds = append(ds, diffTime(FieldAvailableOn, bt.AvailableOn, rec.AvailableOn))
+	if !adopt && farApart(timeOf(rec.availableOn), timeOf(bt.availableOn), tol) && opt.compares(FieldAvailableOn) {
+		ds = append(ds, diffTime(FieldAvailableOn, timeOf(bt.availableOn), timeOf(rec.availableOn)))
 	}
 	return ds, adopt, settle
 }
 
-// providerBalances is the provider side of the balance grain.
+// providerBalances is the provider side of the balance grain, as one
+// match sees it.
 type providerBalances struct {
-	recs []provider.Record
-	kind []uint8
+	s *ProviderSide
 	// fee and net are set only when foldSplits folded something; otherwise
 	// the records' own figures stand.
 	fee, net   []int64
 	foldedInto map[int32]int32 // folded record → the record it was folded into
 }
 
-func newProviderBalances(recs []provider.Record) *providerBalances {
-	p := &providerBalances{recs: recs, kind: make([]uint8, len(recs))}
-	cache := map[[2]string]uint8{}
-	for i := range recs {
-		r := &recs[i]
-		k := [2]string{r.Type, r.ReportingCategory}
-		c, ok := cache[k]
-		if !ok {
-			c = kindCode(Kind(r.Type, r.ReportingCategory))
-			cache[k] = c
-		}
-		p.kind[i] = c
-	}
-	return p
-}
-
-func (p *providerBalances) Len() int         { return len(p.recs) }
-func (p *providerBalances) ID(i int) string  { return p.recs[i].ID }
-func (p *providerBalances) Ref(i int) string { return p.recs[i].SourceRef }
-func (p *providerBalances) Kind(i int) uint8 { return p.kind[i] }
+func (p *providerBalances) Len() int         { return len(p.s.items) }
+func (p *providerBalances) ID(i int) string  { return p.s.items[i].id }
+func (p *providerBalances) Ref(i int) string { return p.s.items[i].ref }
+func (p *providerBalances) Kind(i int) uint8 { return p.s.typeCat(i).kind }
 func (p *providerBalances) Currency(i int) string {
-	if r := &p.recs[i]; r.PresentmentCurrency != "" {
-		return r.PresentmentCurrency // a converted movement pairs on what the customer saw
+	if x := p.s.items[i].x; x != nil && x.presentmentCurrency != "" {
+		return x.presentmentCurrency // a converted movement pairs on what the customer saw
 	}
-	return p.recs[i].Currency
+	return p.s.currency(i)
 }
 func (p *providerBalances) Amount(i int) int64 {
-	if r := &p.recs[i]; r.PresentmentCurrency != "" {
-		return r.PresentmentAmount
+	if x := p.s.items[i].x; x != nil && x.presentmentCurrency != "" {
+		return x.presentmentAmount
 	}
-	return p.recs[i].Amount
+	return p.s.items[i].amount
 }
-func (p *providerBalances) Time(i int) time.Time { return p.recs[i].Created }
-func (p *providerBalances) Compare(i, j int) int { return compareRecords(&p.recs[i], &p.recs[j]) }
+func (p *providerBalances) Time(i int) time.Time { return timeOf(p.s.items[i].created) }
+func (p *providerBalances) Compare(i, j int) int { return p.s.compare(i, j) }
 func (p *providerBalances) Fee(i int) int64 {
 	if p.fee != nil {
 		return p.fee[i]
 	}
-	return p.recs[i].Fee
+	return p.s.items[i].fee
 }
 func (p *providerBalances) Net(i int) int64 {
 	if p.net != nil {
 		return p.net[i]
 	}
-	return p.recs[i].Net
+	return p.s.items[i].net
 }
 
-// compareRecords is a total order on provider records' contents.
-func compareRecords(a, b *provider.Record) int {
-	if c := compareTimeID(a.Created, b.Created, a.ID, b.ID); c != 0 {
+// compare is a total order on provider records' contents: created, id,
+// amount, fee, net, type, reference, currency, captured, refunded,
+// disputed, status, reporting category, payment, payout, available_on,
+// provider, description, file, line and raw row.
+func (p *ProviderSide) compare(i, j int) int {
+	a, b := &p.items[i], &p.items[j]
+	if c := cmp.Compare(a.created, b.created); c != 0 {
 		return c
 	}
-	for _, c := range []int{cmp.Compare(a.Amount, b.Amount), cmp.Compare(a.Fee, b.Fee), cmp.Compare(a.Net, b.Net),
-		strings.Compare(a.Type, b.Type), strings.Compare(a.SourceRef, b.SourceRef), strings.Compare(a.Currency, b.Currency),
-		cmp.Compare(a.Captured, b.Captured), cmp.Compare(a.Refunded, b.Refunded), cmp.Compare(a.Disputed, b.Disputed),
-		strings.Compare(a.Status, b.Status), strings.Compare(a.ReportingCategory, b.ReportingCategory),
-		strings.Compare(a.PaymentRef, b.PaymentRef), strings.Compare(a.PayoutID, b.PayoutID), a.AvailableOn.Compare(b.AvailableOn),
-		strings.Compare(a.Provider, b.Provider), strings.Compare(a.Description, b.Description),
-		strings.Compare(a.File, b.File), cmp.Compare(a.Line, b.Line), strings.Compare(a.Raw, b.Raw)} {
+	if c := strings.Compare(a.id, b.id); c != 0 {
+		return c
+	}
+	if c := cmp.Compare(a.amount, b.amount); c != 0 {
+		return c
+	}
+	if c := cmp.Compare(a.fee, b.fee); c != 0 {
+		return c
+	}
+	if c := cmp.Compare(a.net, b.net); c != 0 {
+		return c
+	}
+	ta, tb := p.typeCat(i), p.typeCat(j)
+	if c := strings.Compare(ta.typ, tb.typ); c != 0 {
+		return c
+	}
+	if c := strings.Compare(a.ref, b.ref); c != 0 {
+		return c
+	}
+	if c := strings.Compare(p.currency(i), p.currency(j)); c != 0 {
+		return c
+	}
+	xa, xb := p.extra(i), p.extra(j)
+	for _, c := range [...]int{cmp.Compare(xa.captured, xb.captured), cmp.Compare(xa.refunded, xb.refunded),
+		cmp.Compare(xa.disputed, xb.disputed), strings.Compare(p.status(i), p.status(j)),
+		strings.Compare(ta.cat, tb.cat), strings.Compare(xa.paymentRef, xb.paymentRef),
+		strings.Compare(a.payoutID, b.payoutID), cmp.Compare(a.availableOn, b.availableOn),
+		strings.Compare(p.providers.at(a.provider), p.providers.at(b.provider)), strings.Compare(a.desc, b.desc),
+		strings.Compare(p.files.at(a.file), p.files.at(b.file)), cmp.Compare(a.line, b.line), strings.Compare(xa.raw, xb.raw)} {
 		if c != 0 {
 			return c
 		}
@@ -242,54 +295,47 @@ func compareRecords(a, b *provider.Record) int {
 	return 0
 }
 
-// ledgerBalances is the ledger side of the balance grain.
+// ledgerBalances is the ledger side of the balance grain, as one match
+// sees it.
 type ledgerBalances struct {
-	bts  []ledger.BalanceTransaction
-	kind []uint8
+	s *LedgerSide
 }
 
-func newLedgerBalances(bts []ledger.BalanceTransaction) *ledgerBalances {
-	l := &ledgerBalances{bts: bts, kind: make([]uint8, len(bts))}
-	cache := map[[2]string]uint8{}
-	for i := range bts {
-		b := &bts[i]
-		k := [2]string{b.Type, b.ReportingCategory}
-		c, ok := cache[k]
-		if !ok {
-			c = kindCode(Kind(b.Type, b.ReportingCategory))
-			cache[k] = c
-		}
-		l.kind[i] = c
+func (l *ledgerBalances) Len() int         { return len(l.s.items) }
+func (l *ledgerBalances) ID(j int) string  { return l.s.items[j].id }
+func (l *ledgerBalances) Ref(j int) string { return l.s.items[j].ref }
+func (l *ledgerBalances) Kind(j int) uint8 { return l.s.typeCat(j).kind }
+func (l *ledgerBalances) Currency(j int) string {
+	if pc := l.s.presentmentCurrency(j); pc != "" {
+		return pc
 	}
-	return l
+	return l.s.currency(j)
 }
+func (l *ledgerBalances) Amount(j int) int64 {
+	if it := &l.s.items[j]; l.s.presentmentCurrency(j) != "" {
+		return it.presentmentAmount
+	}
+	return l.s.items[j].amount
+}
+func (l *ledgerBalances) Time(j int) time.Time { return timeOf(l.s.items[j].created) }
 
-func (l *ledgerBalances) Len() int         { return len(l.bts) }
-func (l *ledgerBalances) ID(i int) string  { return l.bts[i].ID }
-func (l *ledgerBalances) Ref(i int) string { return l.bts[i].SourceRef }
-func (l *ledgerBalances) Kind(i int) uint8 { return l.kind[i] }
-func (l *ledgerBalances) Currency(i int) string {
-	if b := &l.bts[i]; b.PresentmentCurrency != "" {
-		return b.PresentmentCurrency
-	}
-	return l.bts[i].Currency
-}
-func (l *ledgerBalances) Amount(i int) int64 {
-	if b := &l.bts[i]; b.PresentmentCurrency != "" {
-		return b.PresentmentAmount
-	}
-	return l.bts[i].Amount
-}
-func (l *ledgerBalances) Time(i int) time.Time { return l.bts[i].Created }
+// Compare is a total order on balance transactions' contents: created, id,
+// amount, fee, net, type, reference, currency, reporting category, status,
+// payout, available_on and source.
 func (l *ledgerBalances) Compare(i, j int) int {
-	a, b := &l.bts[i], &l.bts[j]
-	if c := compareTimeID(a.Created, b.Created, a.ID, b.ID); c != 0 {
+	s := l.s
+	a, b := &s.items[i], &s.items[j]
+	if c := cmp.Compare(a.created, b.created); c != 0 {
 		return c
 	}
-	for _, c := range []int{cmp.Compare(a.Amount, b.Amount), cmp.Compare(a.Fee, b.Fee), cmp.Compare(a.Net, b.Net),
-		strings.Compare(a.Type, b.Type), strings.Compare(a.SourceRef, b.SourceRef), strings.Compare(a.Currency, b.Currency),
-		strings.Compare(a.ReportingCategory, b.ReportingCategory), strings.Compare(a.Status, b.Status),
-		strings.Compare(a.PayoutID, b.PayoutID), a.AvailableOn.Compare(b.AvailableOn), strings.Compare(a.SourceID, b.SourceID)} {
+	if c := strings.Compare(a.id, b.id); c != 0 {
+		return c
+	}
+	ta, tb := s.typeCat(i), s.typeCat(j)
+	for _, c := range [...]int{cmp.Compare(a.amount, b.amount), cmp.Compare(a.fee, b.fee), cmp.Compare(a.net, b.net),
+		strings.Compare(ta.typ, tb.typ), strings.Compare(a.ref, b.ref), strings.Compare(s.currency(i), s.currency(j)),
+		strings.Compare(ta.cat, tb.cat), strings.Compare(s.status(i), s.status(j)),
+		strings.Compare(a.payoutID, b.payoutID), cmp.Compare(a.availableOn, b.availableOn), strings.Compare(a.sourceID, b.sourceID)} {
 		if c != 0 {
 			return c
 		}

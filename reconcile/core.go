@@ -53,6 +53,7 @@ type matcher struct {
 	lMate  []int32 // provider index of a pair
 
 	dupOf     map[int32]int32 // duplicate id → the provider record kept
+	pByID     *index          // provider ids, each to the record kept (made by dedupe)
 	dupLedger map[int32]int32 // surplus claimant → the ledger item claimed
 }
 
@@ -72,7 +73,8 @@ func newMatcher(p, l side, opt Options) *matcher {
 
 // dedupe marks provider records whose id was already seen. Of two records
 // with one id, the one first in content order is kept, so the choice does
-// not depend on input order.
+// not depend on input order. It keeps the index of ids, each to its kept
+// record, for linkPass.
 func (m *matcher) dedupe() {
 	x := newIndex(m.p.Len())
 	for i := range m.p.Len() {
@@ -97,14 +99,16 @@ func (m *matcher) dedupe() {
 		pos, _ := x.find(x.hash(id, 0), func(k int32) bool { return m.p.ID(int(k)) == id })
 		m.dupOf[d] = x.at(pos)
 	}
+	m.pByID = x
 }
 
 // linkPass pairs provider records with the ledger items earlier runs linked
-// them to. Two records linked to one ledger item: the first in content order
-// keeps it. A ledger item linked to a record absent from this run is put out
-// of play rather than reported missing: it was matched before.
-func (m *matcher) linkPass(links map[string]string) {
-	if len(links) == 0 {
+// them to: links (a map) and list (pairs, each provider id at most once).
+// Two records linked to one ledger item: the first in content order keeps
+// it. A ledger item linked to a record absent from this run is put out of
+// play rather than reported missing: it was matched before.
+func (m *matcher) linkPass(links map[string]string, list []Link) {
+	if len(links) == 0 && len(list) == 0 {
 		return
 	}
 	byID := newIndex(m.l.Len())
@@ -115,41 +119,44 @@ func (m *matcher) linkPass(links map[string]string) {
 			byID.set(pos, h, int32(j))
 		}
 	}
-	lookup := func(id string) (int32, bool) {
-		pos, found := byID.find(byID.hash(id, 0), func(k int32) bool { return m.l.ID(int(k)) == id })
+	lookup := func(x *index, s side, id string) (int32, bool) {
+		pos, found := x.find(x.hash(id, 0), func(k int32) bool { return s.ID(int(k)) == id })
 		if !found {
 			return -1, false
 		}
-		return byID.at(pos), true
+		return x.at(pos), true
 	}
-	for i := range m.p.Len() {
-		if m.pState[i] != free {
-			continue
-		}
-		lid, ok := links[m.p.ID(i)]
+	// link pairs the kept record of provider id pid with ledger id lid,
+	// unless a record first in content order has it.
+	link := func(pid, lid string) {
+		j, ok := lookup(byID, m.l, lid)
 		if !ok {
-			continue
+			return
 		}
-		j, ok := lookup(lid)
-		if !ok {
-			continue
+		if m.lState[j] == free {
+			m.lState[j] = out // until a record in play takes it below
+		}
+		i, ok := lookup(m.pByID, m.p, pid)
+		if !ok || m.pState[i] != free {
+			return
 		}
 		if k := m.lMate[j]; k >= 0 {
-			if m.p.Compare(i, int(k)) > 0 {
-				continue
+			if m.p.Compare(int(i), int(k)) > 0 {
+				return
 			}
 			m.pMate[k] = -1
 		}
-		m.lMate[j], m.pMate[i] = int32(i), j
+		m.lMate[j], m.pMate[i] = i, j
+	}
+	for pid, lid := range links {
+		link(pid, lid)
+	}
+	for _, l := range list {
+		link(l.ProviderID, l.LedgerID)
 	}
 	for i := range m.p.Len() {
 		if j := m.pMate[i]; j >= 0 && m.pState[i] == free {
 			m.pState[i], m.lState[j], m.pHow[i] = paired, paired, viaLink
-		}
-	}
-	for _, lid := range links {
-		if j, ok := lookup(lid); ok && m.lState[j] == free {
-			m.lState[j] = out
 		}
 	}
 }

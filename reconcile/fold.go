@@ -29,20 +29,20 @@ var splitParents = map[string]string{
 func (p *providerBalances) foldSplits(m *matcher) int {
 	type key struct{ typ, ref, cur string }
 	keyOf := func(i int, typ string) key {
-		r := &p.recs[i]
-		ref := r.PaymentRef
+		ref := p.s.paymentRef(i)
 		if ref == "" {
-			ref = r.SourceRef
+			ref = p.s.items[i].ref
 		}
-		return key{typ, ref, strings.ToLower(r.Currency)}
+		return key{typ, ref, strings.ToLower(p.s.currency(i))}
 	}
 	fees := map[key][]int32{}
 	wanted := map[string]bool{}
-	for i := range p.recs {
+	n := p.Len()
+	for i := range n {
 		if m.pState[i] != free {
 			continue
 		}
-		if parent, ok := splitParents[strings.ToLower(p.recs[i].Type)]; ok {
+		if parent, ok := splitParents[strings.ToLower(p.s.typeCat(i).typ)]; ok {
 			k := keyOf(i, parent)
 			fees[k] = append(fees[k], int32(i))
 			wanted[parent] = true
@@ -52,16 +52,16 @@ func (p *providerBalances) foldSplits(m *matcher) int {
 		return 0
 	}
 	parents := map[key][]int32{}
-	for i := range p.recs {
-		if typ := strings.ToLower(p.recs[i].Type); m.pState[i] == free && wanted[typ] {
+	for i := range n {
+		if typ := strings.ToLower(p.s.typeCat(i).typ); m.pState[i] == free && wanted[typ] {
 			if k := keyOf(i, typ); fees[k] != nil {
 				parents[k] = append(parents[k], int32(i))
 			}
 		}
 	}
-	p.fee, p.net = make([]int64, len(p.recs)), make([]int64, len(p.recs))
-	for i := range p.recs {
-		p.fee[i], p.net[i] = p.recs[i].Fee, p.recs[i].Net
+	p.fee, p.net = make([]int64, n), make([]int64, n)
+	for i := range n {
+		p.fee[i], p.net[i] = p.s.items[i].fee, p.s.items[i].net
 	}
 	p.foldedInto = map[int32]int32{}
 	byContent := func(a, b int32) int { return p.Compare(int(a), int(b)) }
@@ -80,8 +80,8 @@ func (p *providerBalances) foldSplits(m *matcher) int {
 				}
 				par = ps[n]
 			}
-			p.fee[par] -= p.recs[f].Net
-			p.net[par] += p.recs[f].Net
+			p.fee[par] -= p.s.items[f].net
+			p.net[par] += p.s.items[f].net
 			p.foldedInto[f] = par
 			m.pState[f] = out
 		}

@@ -6,7 +6,6 @@ import (
 	"github.com/shopspring/decimal"
 
 	"github.com/settlehq/settle/ledger"
-	"github.com/settlehq/settle/provider"
 )
 
 // A converted movement — presented to the customer in one currency, settled
@@ -44,20 +43,23 @@ type conversion struct {
 	comparable bool        // the settlement sides are compared as usual
 }
 
-// convertedPair reports whether a pair involves a conversion and, if so,
-// how to compare it. ok is false for a plain pair in one currency.
-func convertedPair(rec *provider.Record, bt *ledger.BalanceTransaction) (c conversion, ok bool) {
-	otherCurrency := !strings.EqualFold(rec.Currency, bt.Currency)
-	if rec.PresentmentCurrency == "" && bt.PresentmentCurrency == "" && (rec.ExchangeRate == "" || !otherCurrency) {
+// convertedPair reports whether the pair of record i and balance
+// transaction j involves a conversion and, if so, how to compare it. ok is
+// false for a plain pair in one currency.
+func convertedPair(ps *ProviderSide, i int, ls *LedgerSide, j int) (c conversion, ok bool) {
+	rec, rx, bt := &ps.items[i], ps.extra(i), &ls.items[j]
+	rcur, bcur, bpc := ps.currency(i), ls.currency(j), ls.presentmentCurrency(j)
+	otherCurrency := !strings.EqualFold(rcur, bcur)
+	if rx.presentmentCurrency == "" && bpc == "" && (rx.exchangeRate == "" || !otherCurrency) {
 		return c, false
 	}
 	// The ledger's presentment side: its own figures when it converted
 	// nothing.
-	lpc, lpa := bt.PresentmentCurrency, bt.PresentmentAmount
+	lpc, lpa := bpc, bt.presentmentAmount
 	if lpc == "" {
-		lpc, lpa = bt.Currency, bt.Amount
+		lpc, lpa = bcur, bt.amount
 	}
-	rpc, rpa, known := presentmentOf(rec, lpc, lpa)
+	rpc, rpa, known := presentmentOf(rcur, rec.amount, rx, lpc, lpa)
 	if known {
 		if !strings.EqualFold(rpc, lpc) {
 			c.diffs = append(c.diffs, Diff{FieldPresentment, strings.ToUpper(lpc), strings.ToUpper(rpc)})
@@ -65,43 +67,44 @@ func convertedPair(rec *provider.Record, bt *ledger.BalanceTransaction) (c conve
 			c.diffs = append(c.diffs, diffInt(FieldPresentment, lpa, rpa))
 		}
 	}
-	settled := rec.PresentmentCurrency != "" || rec.ExchangeRate != ""
+	settled := rx.presentmentCurrency != "" || rx.exchangeRate != ""
 	switch {
 	case len(c.diffs) > 0 || !known || !settled:
 		// A different presentment is the difference to raise; a record
 		// that reports no conversion is compared as it is.
 		c.comparable = true
-	case bt.PresentmentCurrency != "" && bt.SettlementEstimated && !otherCurrency:
+	case bpc != "" && bt.settlementEstimate && !otherCurrency:
 		c.keepFee = true
-		if rec.Amount != bt.Amount {
-			c.adopt = &Settlement{Currency: bt.Currency, Amount: rec.Amount, Fee: bt.Fee, Net: rec.Amount - bt.Fee,
-				PresentmentCurrency: lpc, PresentmentAmount: lpa, ExchangeRate: rec.ExchangeRate}
+		if rec.amount != bt.amount {
+			c.adopt = &Settlement{Currency: bcur, Amount: rec.amount, Fee: bt.fee, Net: rec.amount - bt.fee,
+				PresentmentCurrency: lpc, PresentmentAmount: lpa, ExchangeRate: rx.exchangeRate}
 		}
-	case bt.PresentmentCurrency == "" && otherCurrency && bt.Fee == 0:
-		c.adopt = &Settlement{Currency: strings.ToLower(rec.Currency), Amount: rec.Amount, Fee: rec.Fee, Net: rec.Net,
-			PresentmentCurrency: lpc, PresentmentAmount: lpa, ExchangeRate: rec.ExchangeRate}
+	case bpc == "" && otherCurrency && bt.fee == 0:
+		c.adopt = &Settlement{Currency: strings.ToLower(rcur), Amount: rec.amount, Fee: rec.fee, Net: rec.net,
+			PresentmentCurrency: lpc, PresentmentAmount: lpa, ExchangeRate: rx.exchangeRate}
 	default:
 		c.comparable = true
 	}
 	return c, true
 }
 
-// presentmentOf returns a record's presentment side. A record that gives
-// only a rate (Stripe's balance transaction JSON) states it through the
-// rate: when the ledger's presentment amount converted at that rate is the
-// record's amount, within one minor unit (the rate is rounded), it is the
-// ledger's; otherwise the amount the rate implies. known is false when the
-// record says nothing of its presentment.
-func presentmentOf(rec *provider.Record, lpc string, lpa int64) (string, int64, bool) {
-	if rec.PresentmentCurrency != "" {
-		return rec.PresentmentCurrency, rec.PresentmentAmount, true
+// presentmentOf returns the presentment side of a record in currency cur
+// of amount amt, with the rarer fields x. A record that gives only a rate
+// (Stripe's balance transaction JSON) states it through the rate: when the
+// ledger's presentment amount converted at that rate is the record's
+// amount, within one minor unit (the rate is rounded), it is the ledger's;
+// otherwise the amount the rate implies. known is false when the record
+// says nothing of its presentment.
+func presentmentOf(cur string, amt int64, x *recExtra, lpc string, lpa int64) (string, int64, bool) {
+	if x.presentmentCurrency != "" {
+		return x.presentmentCurrency, x.presentmentAmount, true
 	}
-	if rec.ExchangeRate == "" {
-		return rec.Currency, rec.Amount, true
+	if x.exchangeRate == "" {
+		return cur, amt, true
 	}
-	rate, err1 := decimal.NewFromString(rec.ExchangeRate)
+	rate, err1 := decimal.NewFromString(x.exchangeRate)
 	pc, err2 := ledger.LookupCurrency(lpc)
-	sc, err3 := ledger.LookupCurrency(rec.Currency)
+	sc, err3 := ledger.LookupCurrency(cur)
 	if err1 != nil || err2 != nil || err3 != nil || rate.Sign() <= 0 {
 		return "", 0, false
 	}
@@ -109,10 +112,10 @@ func presentmentOf(rec *provider.Record, lpc string, lpa int64) (string, int64, 
 	if err != nil {
 		return "", 0, false
 	}
-	if d := want - rec.Amount; d >= -1 && d <= 1 {
+	if d := want - amt; d >= -1 && d <= 1 {
 		return lpc, lpa, true
 	}
-	implied := decimal.New(rec.Amount, -int32(sc.Digits)).DivRound(rate, 16).RoundBank(int32(pc.Digits))
+	implied := decimal.New(amt, -int32(sc.Digits)).DivRound(rate, 16).RoundBank(int32(pc.Digits))
 	m, err := ledger.ToMinor(implied, pc)
 	if err != nil {
 		return "", 0, false

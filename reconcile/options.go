@@ -14,6 +14,10 @@ type Options struct {
 	// earlier runs (balance transaction ids, or payment ids on the payment
 	// grain). They are tried first.
 	Links map[string]string
+	// LinkList lists such links too, as pairs (Heuristic is not read),
+	// each provider id at most once: a million of them are loaded faster
+	// into a list than into a map.
+	LinkList []Link
 	// HeuristicWindow is how far apart in time the two sides of a
 	// currency-and-amount fallback match may be; default ±3 days.
 	HeuristicWindow time.Duration

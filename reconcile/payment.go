@@ -36,7 +36,7 @@ func MatchPayments(records []provider.Record, payments []ledger.Payment, opts *O
 	m := newMatcher(p, l, opt)
 	m.dedupe()
 	folded, skipped := p.fold(m)
-	m.linkPass(opt.Links)
+	m.linkPass(opt.Links, opt.LinkList)
 	m.refPass(func(i int) string { return records[i].ID })
 	m.refPass(func(i int) string {
 		if r := &records[i]; r.PaymentRef != r.ID {
@@ -235,6 +235,25 @@ func (l *ledgerPayments) Compare(i, j int) int {
 	}
 	for _, c := range []int{cmp.Compare(a.Authorized, b.Authorized), cmp.Compare(a.Captured, b.Captured),
 		strings.Compare(a.ProviderRef, b.ProviderRef), strings.Compare(a.Currency, b.Currency)} {
+		if c != 0 {
+			return c
+		}
+	}
+	return 0
+}
+
+// compareRecords is a total order on provider records' contents.
+func compareRecords(a, b *provider.Record) int {
+	if c := compareTimeID(a.Created, b.Created, a.ID, b.ID); c != 0 {
+		return c
+	}
+	for _, c := range []int{cmp.Compare(a.Amount, b.Amount), cmp.Compare(a.Fee, b.Fee), cmp.Compare(a.Net, b.Net),
+		strings.Compare(a.Type, b.Type), strings.Compare(a.SourceRef, b.SourceRef), strings.Compare(a.Currency, b.Currency),
+		cmp.Compare(a.Captured, b.Captured), cmp.Compare(a.Refunded, b.Refunded), cmp.Compare(a.Disputed, b.Disputed),
+		strings.Compare(a.Status, b.Status), strings.Compare(a.ReportingCategory, b.ReportingCategory),
+		strings.Compare(a.PaymentRef, b.PaymentRef), strings.Compare(a.PayoutID, b.PayoutID), a.AvailableOn.Compare(b.AvailableOn),
+		strings.Compare(a.Provider, b.Provider), strings.Compare(a.Description, b.Description),
+		strings.Compare(a.File, b.File), cmp.Compare(a.Line, b.Line), strings.Compare(a.Raw, b.Raw)} {
 		if c != 0 {
 			return c
 		}

@@ -1,11 +1,6 @@
 package reconcile
 
-import (
-	"slices"
-
-	"github.com/settlehq/settle/ledger"
-	"github.com/settlehq/settle/provider"
-)
+import "slices"
 
 // sweep totals the balance transactions a payout swept.
 type sweep struct {
@@ -29,67 +24,66 @@ func checkPayouts(p *providerBalances, l *ledgerBalances, m *matcher) []Outcome 
 
 	var res []Outcome
 	provSweeps := map[string]*sweep{}
-	for i := range p.recs {
+	for i := range p.s.items {
 		if !p.heldByPayout(i, m) {
 			continue
 		}
-		add(provSweeps, p.recs[i].PayoutID, p.Net(i))
+		add(provSweeps, p.s.items[i].payoutID, p.Net(i))
 	}
 	if len(provSweeps) > 0 {
-		for i := range p.recs {
-			rec := &p.recs[i]
-			if st := m.pState[i]; st == dup || st == out || p.kind[i] != payoutKind {
+		for i := range p.s.items {
+			rec := &p.s.items[i]
+			if st := m.pState[i]; st == dup || st == out || p.Kind(i) != payoutKind {
 				continue
 			}
-			ref := rec.SourceRef
+			ref := rec.ref
 			if ref == "" {
-				ref = rec.ID
+				ref = rec.id
 			}
-			s := total(provSweeps, ref, rec.ID)
+			s := total(provSweeps, ref, rec.id)
 			if s.n == 0 || s.net == -p.Net(i) {
 				continue
 			}
-			o := Outcome{Kind: PayoutMismatch, Provider: rec.Provider, Subject: KindPayout, ProviderID: rec.ID, Ref: ref,
-				Currency: rec.Currency, Amount: rec.Amount, At: rec.Created,
+			o := Outcome{Kind: PayoutMismatch, Provider: p.s.providers.at(rec.provider), Subject: KindPayout, ProviderID: rec.id, Ref: ref,
+				Currency: p.s.currency(i), Amount: rec.amount, At: timeOf(rec.created),
 				Payout: &PayoutFigures{Side: "provider", Amount: -p.Net(i), SweptNet: s.net, Swept: s.n}}
 			if j := m.pMate[i]; j >= 0 && m.pState[i] == paired {
-				o.LedgerID = l.bts[j].ID
+				o.LedgerID = l.s.items[j].id
 			}
 			res = append(res, o)
 		}
 	}
 
 	ledSweeps := map[string]*sweep{}
-	for j := range l.bts {
-		if isPayout(l.kind[j]) || l.bts[j].PayoutID == "" {
-			continue
+	for j := range l.s.items {
+		if bt := &l.s.items[j]; bt.payoutID != "" && !isPayout(l.Kind(j)) {
+			add(ledSweeps, bt.payoutID, bt.net)
 		}
-		add(ledSweeps, l.bts[j].PayoutID, l.bts[j].Net)
 	}
 	if len(ledSweeps) > 0 {
 		c := newComposition(p, l, m, isPayout)
-		for j := range l.bts {
-			bt := &l.bts[j]
-			if l.kind[j] != payoutKind {
+		for j := range l.s.items {
+			bt := &l.s.items[j]
+			if l.Kind(j) != payoutKind {
 				continue
 			}
-			s := total(ledSweeps, bt.SourceID, bt.SourceRef)
+			s := total(ledSweeps, bt.sourceID, bt.ref)
 			if s.n == 0 {
 				continue
 			}
-			fig := &PayoutFigures{Side: "ledger", Amount: -bt.Net, SweptNet: s.net, Swept: s.n}
+			fig := &PayoutFigures{Side: "ledger", Amount: -bt.net, SweptNet: s.net, Swept: s.n}
 			i := m.lMate[j]
 			if i >= 0 && m.lState[j] == paired {
-				c.compare(fig, &p.recs[i], bt)
+				c.compare(fig, &p.s.items[i], bt)
 			}
-			if s.net == -bt.Net && fig.MissingCount == 0 && fig.ExtraCount == 0 {
+			if s.net == -bt.net && fig.MissingCount == 0 && fig.ExtraCount == 0 {
 				continue
 			}
-			o := Outcome{Kind: PayoutMismatch, Provider: bt.Provider, Subject: KindPayout, LedgerID: bt.ID, Ref: bt.SourceRef,
-				Currency: bt.Currency, Amount: bt.Amount, At: bt.Created, Payout: fig}
+			o := Outcome{Kind: PayoutMismatch, Provider: l.s.provider(j), Subject: KindPayout, LedgerID: bt.id, Ref: bt.ref,
+				Currency: l.s.currency(j), Amount: bt.amount, At: timeOf(bt.created), Payout: fig}
 			if i >= 0 && m.lState[j] == paired {
-				o.ProviderID = p.recs[i].ID
-				o.At = p.recs[i].Created
+				o.ProviderID = p.s.items[i].id
+				o.At = timeOf(p.s.items[i].created)
 			}
 			res = append(res, o)
 		}
@@ -109,17 +103,17 @@ type composition struct {
 
 func newComposition(p *providerBalances, l *ledgerBalances, m *matcher, isPayout func(uint8) bool) *composition {
 	c := &composition{p: p, l: l, m: m, byProv: map[string][]int32{}, byLed: map[string][]int32{}}
-	for i := range p.recs {
+	for i := range p.s.items {
 		if !p.heldByPayout(i, m) {
 			continue
 		}
-		c.byProv[p.recs[i].PayoutID] = append(c.byProv[p.recs[i].PayoutID], int32(i))
+		id := p.s.items[i].payoutID
+		c.byProv[id] = append(c.byProv[id], int32(i))
 	}
-	for j := range l.bts {
-		if isPayout(l.kind[j]) || l.bts[j].PayoutID == "" {
-			continue
+	for j := range l.s.items {
+		if id := l.s.items[j].payoutID; id != "" && !isPayout(l.Kind(j)) {
+			c.byLed[id] = append(c.byLed[id], int32(j))
 		}
-		c.byLed[l.bts[j].PayoutID] = append(c.byLed[l.bts[j].PayoutID], int32(j))
 	}
 	return c
 }
@@ -127,32 +121,32 @@ func newComposition(p *providerBalances, l *ledgerBalances, m *matcher, isPayout
 // compare fills fig's Missing and Extra for a ledger payout bt paired with
 // the provider's payout record rec, when the provider's export groups its
 // records by payout; otherwise there is nothing to compare against.
-func (c *composition) compare(fig *PayoutFigures, rec *provider.Record, bt *ledger.BalanceTransaction) {
-	provIDs := []string{rec.SourceRef, rec.ID}
-	provMembers := slices.Concat(c.byProv[rec.SourceRef], c.byProv[rec.ID])
-	if rec.SourceRef == rec.ID {
-		provMembers = c.byProv[rec.ID]
+func (c *composition) compare(fig *PayoutFigures, rec *recItem, bt *btItem) {
+	provIDs := []string{rec.ref, rec.id}
+	provMembers := slices.Concat(c.byProv[rec.ref], c.byProv[rec.id])
+	if rec.ref == rec.id {
+		provMembers = c.byProv[rec.id]
 	}
 	if len(provMembers) == 0 {
 		return
 	}
-	ledIDs := []string{bt.SourceID, bt.SourceRef}
-	ledMembers := slices.Concat(c.byLed[bt.SourceID], c.byLed[bt.SourceRef])
-	if bt.SourceID == bt.SourceRef {
-		ledMembers = c.byLed[bt.SourceID]
+	ledIDs := []string{bt.sourceID, bt.ref}
+	ledMembers := slices.Concat(c.byLed[bt.sourceID], c.byLed[bt.ref])
+	if bt.sourceID == bt.ref {
+		ledMembers = c.byLed[bt.sourceID]
 	}
 	var missing, extra []string
 	for _, i := range provMembers {
-		if j := c.m.pMate[i]; j >= 0 && c.m.pState[i] == paired && slices.Contains(ledIDs, c.l.bts[j].PayoutID) {
+		if j := c.m.pMate[i]; j >= 0 && c.m.pState[i] == paired && slices.Contains(ledIDs, c.l.s.items[j].payoutID) {
 			continue
 		}
-		missing = append(missing, c.p.recs[i].ID)
+		missing = append(missing, c.p.s.items[i].id)
 	}
 	for _, j := range ledMembers {
-		if i := c.m.lMate[j]; i >= 0 && c.m.lState[j] == paired && slices.Contains(provIDs, c.p.recs[i].PayoutID) {
+		if i := c.m.lMate[j]; i >= 0 && c.m.lState[j] == paired && slices.Contains(provIDs, c.p.s.items[i].payoutID) {
 			continue
 		}
-		extra = append(extra, c.l.bts[j].ID)
+		extra = append(extra, c.l.s.items[j].id)
 	}
 	slices.Sort(missing)
 	slices.Sort(extra)
@@ -188,15 +182,15 @@ func total(m map[string]*sweep, a, b string) sweep {
 // failure whose payout id is the failed payout it reverses (as balance
 // transaction exports name it) rather than the payout that took its funds.
 func (p *providerBalances) heldByPayout(i int, m *matcher) bool {
-	r := &p.recs[i]
-	if st := m.pState[i]; st == dup || st == out || r.PayoutID == "" {
+	r := &p.s.items[i]
+	if st := m.pState[i]; st == dup || st == out || r.payoutID == "" {
 		return false
 	}
-	switch p.kind[i] {
+	switch p.Kind(i) {
 	case kindCode(KindPayout):
 		return false
 	case kindCode(KindPayoutFailure):
-		return r.PayoutID != r.SourceRef && r.PayoutID != r.ID
+		return r.payoutID != r.ref && r.payoutID != r.id
 	}
 	return true
 }

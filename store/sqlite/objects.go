@@ -470,37 +470,7 @@ func (t *tx) DueBalanceTransactions(ctx context.Context, asOf time.Time) ([]ledg
 
 // EachBalanceTransaction streams balance transactions.
 func (t *tx) EachBalanceTransaction(ctx context.Context, f ledger.BTFilter, fn func(*ledger.BalanceTransaction) error) error {
-	from, where := "balance_transactions", "1 = 1"
-	var args []any
-	if f.Provider != "" {
-		where += " AND provider = ?"
-		args = append(args, f.Provider)
-	}
-	if !f.From.IsZero() {
-		where += " AND created >= ?"
-		args = append(args, ts(f.From))
-	}
-	if !f.To.IsZero() {
-		where += " AND created < ?"
-		args = append(args, ts(f.To))
-	}
-	if f.PayoutID != "" {
-		where += " AND payout_id = ?"
-		args = append(args, f.PayoutID)
-	}
-	switch f.SourceType {
-	case "":
-	case ledger.SourceCorrection:
-		// Spelled out, so that SQLite can use the partial index of
-		// corrections (bt_corrections), which a bound value cannot
-		// select: adopting a provider's dates looks up the corrections of
-		// every transaction it moves.
-		where += " AND source_type = 'correction'"
-		from = "balance_transactions INDEXED BY bt_corrections"
-	default:
-		where += " AND source_type = ?"
-		args = append(args, f.SourceType)
-	}
+	from, where, args := btWhere(f)
 	return t.eachBTFrom(ctx, from, where+" ORDER BY created, id", args, fn)
 }
 

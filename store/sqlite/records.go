@@ -19,32 +19,7 @@ var _ provider.Store = (*Store)(nil)
 // list them, dear for many records in another order. Callers that do not
 // show raw rows should set NoRaw.
 func (s *Store) EachRecord(ctx context.Context, f provider.RecordFilter, fn func(*provider.Record) error) error {
-	where := "1 = 1"
-	var args []any
-	if f.ImportID != 0 {
-		where += " AND r.import_id = ?"
-		args = append(args, f.ImportID)
-	}
-	if f.Provider != "" {
-		where += " AND r.provider = ?"
-		args = append(args, f.Provider)
-	}
-	if f.RecordID != "" {
-		where += " AND r.record_id = ?"
-		args = append(args, f.RecordID)
-	}
-	if f.Grain != "" {
-		where += " AND r.grain = ?"
-		args = append(args, string(f.Grain))
-	}
-	if !f.From.IsZero() {
-		where += " AND r.created >= ?"
-		args = append(args, ts(f.From))
-	}
-	if !f.To.IsZero() {
-		where += " AND r.created < ?"
-		args = append(args, ts(f.To))
-	}
+	where, args := recordWhere(f)
 	rawCols := "r.raw_offset, r.raw_size, r.raw"
 	if f.NoRaw {
 		rawCols = "NULL, NULL, NULL"
@@ -101,6 +76,38 @@ func (s *Store) EachRecord(ctx context.Context, f provider.RecordFilter, fn func
 		}
 	}
 	return rows.Err()
+}
+
+// recordWhere is the WHERE clause (on provider_records r) and arguments
+// of a filter.
+func recordWhere(f provider.RecordFilter) (string, []any) {
+	where := "1 = 1"
+	var args []any
+	if f.ImportID != 0 {
+		where += " AND r.import_id = ?"
+		args = append(args, f.ImportID)
+	}
+	if f.Provider != "" {
+		where += " AND r.provider = ?"
+		args = append(args, f.Provider)
+	}
+	if f.RecordID != "" {
+		where += " AND r.record_id = ?"
+		args = append(args, f.RecordID)
+	}
+	if f.Grain != "" {
+		where += " AND r.grain = ?"
+		args = append(args, string(f.Grain))
+	}
+	if !f.From.IsZero() {
+		where += " AND r.created >= ?"
+		args = append(args, ts(f.From))
+	}
+	if !f.To.IsZero() {
+		where += " AND r.created < ?"
+		args = append(args, ts(f.To))
+	}
+	return where, args
 }
 
 // RecordGrains lists the (provider, grain) pairs that have stored records.
