@@ -63,7 +63,7 @@ and print one table: figure, measured, target, pass or fail.
                          parse, normalize and store as settle import does
                          (app.ImportFile), peak heap
   reconcile              1,000,000 provider records against 1,000,000 ledger
-                         balance transactions (reconcile.MatchBalances), time
+                         balance transactions (reconcile.MatchSides), time
                          and peak memory (sampled heap, and the process's max
                          RSS: the step runs last, and the steps before it
                          peak far lower)
