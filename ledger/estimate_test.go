@@ -27,4 +27,16 @@ func TestEstimateAvailableIsTheStartOfADay(t *testing.T) {
 	if got := estimateAvailable(time.Date(2026, 3, 2, 10, 0, 0, 0, time.UTC), 7*day); !got.Equal(time.Date(2026, 3, 9, 0, 0, 0, 0, time.UTC)) {
 		t.Errorf("a seven-day delay: %s", got)
 	}
+	// Never before the capture: a delay under a day is kept exact, and a
+	// longer one rounds down by less than a day.
+	at := time.Date(2026, 3, 2, 22, 30, 0, 0, time.UTC)
+	for _, d := range []time.Duration{time.Hour, 23 * time.Hour, day, 36 * time.Hour} {
+		got := estimateAvailable(at, d)
+		if got.Before(at) || got.After(at.Add(d)) {
+			t.Errorf("captured %s, delay %s: available %s, outside [capture, capture + delay]", at, d, got)
+		}
+	}
+	if got := estimateAvailable(at, time.Hour); !got.Equal(at.Add(time.Hour)) {
+		t.Errorf("a one-hour delay: %s, want %s", got, at.Add(time.Hour))
+	}
 }

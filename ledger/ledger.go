@@ -27,7 +27,8 @@ type Options struct {
 	// AvailableAfter is how long captured funds stay pending when a capture
 	// gives no available_on; defaults to two days (Stripe's usual delay).
 	// The funds become available at the start (00:00 UTC) of the day on
-	// which the delay ends, as providers date availability.
+	// which the delay ends, as providers date availability (a delay under
+	// a day is kept exact).
 	AvailableAfter time.Duration
 	// NonNegative lists account-name prefixes whose posted balance, on its
 	// normal side, may not go below zero. Empty by default: provider

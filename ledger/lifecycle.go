@@ -352,7 +352,12 @@ func (l *Ledger) voidAuthorization(ctx context.Context, tx Tx, p *Payment, how R
 // which the delay after at ends. Providers make funds available by the
 // day — Stripe's available_on is a midnight UTC — so an estimate to the
 // second would differ from nearly every provider's date, and adopting
-// each one books two entries.
+// each one books two entries. A delay shorter than a day is kept exact:
+// rounded down, it would make the funds available before the capture.
 func estimateAvailable(at time.Time, delay time.Duration) time.Time {
-	return at.Add(delay).UTC().Truncate(24 * time.Hour)
+	end := at.Add(delay).UTC()
+	if delay < 24*time.Hour {
+		return end
+	}
+	return end.Truncate(24 * time.Hour)
 }
