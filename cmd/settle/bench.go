@@ -275,22 +275,10 @@ func (b *bencher) batched(ctx context.Context) error {
 	}
 	defer b.discard(st, "batched.db")
 	n := b.sizes.batched
-	var posting time.Duration
-	done := 0
-	err = generate.Entries(generate.EntryOptions{N: n, Batch: benchBatch}, func(es []ledger.EntryInput) error {
-		start := time.Now()
-		_, err := books.PostEntries(ctx, es)
-		posting += time.Since(start)
-		done += len(es)
-		if done%(50*benchBatch) == 0 {
-			b.progress("batched posting: %s of %s entries", count(done), count(n))
-		}
-		return err
-	})
+	posting, err := b.postBatched(ctx, books, n, benchBatch, "batched posting")
 	if err != nil {
-		return fmt.Errorf("batched posting: %w", err)
+		return err
 	}
-	b.progress("")
 	rate := float64(n) / posting.Seconds()
 	b.add("batched posting (1,000 a tx, 4 postings)", fmt.Sprintf("%s entries/s", count(int(rate))),
 		"≥ 150,000 entries/s", rate >= 150_000, fmt.Sprintf("(%s entries in %s)", count(n), dur(posting)))
@@ -333,17 +321,34 @@ func (b *bencher) batched(ctx context.Context) error {
 	return nil
 }
 
-// single posts one entry per database transaction.
-func (b *bencher) single(ctx context.Context) error {
-	st, books, err := b.open(ctx, "single.db")
-	if err != nil {
+// postBatched posts n generated entries through PostEntries, batch a
+// call, and returns the time spent posting (generating them left out).
+func (b *bencher) postBatched(ctx context.Context, books *ledger.Ledger, n, batch int, what string) (time.Duration, error) {
+	var posting time.Duration
+	done := 0
+	err := generate.Entries(generate.EntryOptions{N: n, Batch: batch}, func(es []ledger.EntryInput) error {
+		start := time.Now()
+		_, err := books.PostEntries(ctx, es)
+		posting += time.Since(start)
+		done += len(es)
+		if done%(50*batch) == 0 || done == n {
+			b.progress("%s: %s of %s entries", what, count(done), count(n))
+		}
 		return err
+	})
+	b.progress("")
+	if err != nil {
+		return 0, fmt.Errorf("%s: %w", what, err)
 	}
-	defer b.discard(st, "single.db")
-	n := b.sizes.single
+	return posting, nil
+}
+
+// postSingly posts n generated entries through PostEntry, one a database
+// transaction, and returns the time spent posting.
+func (b *bencher) postSingly(ctx context.Context, books *ledger.Ledger, n int, what string) (time.Duration, error) {
 	var elapsed time.Duration
 	done := 0
-	err = generate.Entries(generate.EntryOptions{N: n, Batch: 100}, func(es []ledger.EntryInput) error {
+	err := generate.Entries(generate.EntryOptions{N: n, Batch: 100}, func(es []ledger.EntryInput) error {
 		start := time.Now()
 		for _, e := range es {
 			if _, err := books.PostEntry(ctx, e); err != nil {
@@ -352,13 +357,28 @@ func (b *bencher) single(ctx context.Context) error {
 		}
 		elapsed += time.Since(start)
 		done += len(es)
-		b.progress("one entry per transaction: %s of %s", count(done), count(n))
+		b.progress("%s: %s of %s", what, count(done), count(n))
 		return nil
 	})
-	if err != nil {
-		return fmt.Errorf("single posting: %w", err)
-	}
 	b.progress("")
+	if err != nil {
+		return 0, fmt.Errorf("%s: %w", what, err)
+	}
+	return elapsed, nil
+}
+
+// single posts one entry per database transaction.
+func (b *bencher) single(ctx context.Context) error {
+	st, books, err := b.open(ctx, "single.db")
+	if err != nil {
+		return err
+	}
+	defer b.discard(st, "single.db")
+	n := b.sizes.single
+	elapsed, err := b.postSingly(ctx, books, n, "one entry per transaction")
+	if err != nil {
+		return err
+	}
 	rate := float64(n) / elapsed.Seconds()
 	b.add("one entry per transaction", fmt.Sprintf("%s entries/s", count(int(rate))), "≥ 5,000 entries/s",
 		rate >= 5000, fmt.Sprintf("(%s entries in %s)", count(n), dur(elapsed)))

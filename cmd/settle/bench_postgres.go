@@ -125,19 +125,9 @@ func (b *bencher) pgBatched(ctx context.Context, dbURL string) error {
 	defer drop()
 	books := ledger.New(st, nil)
 	n := b.sizes.batched
-	var posting time.Duration
-	done := 0
-	err = generate.Entries(generate.EntryOptions{N: n, Batch: pgBatch}, func(es []ledger.EntryInput) error {
-		start := time.Now()
-		_, err := books.PostEntries(ctx, es)
-		posting += time.Since(start)
-		done += len(es)
-		b.progress("postgres: batched posting: %s of %s entries", count(done), count(n))
-		return err
-	})
-	b.progress("")
+	posting, err := b.postBatched(ctx, books, n, pgBatch, "postgres: batched posting")
 	if err != nil {
-		return fmt.Errorf("batched posting: %w", err)
+		return err
 	}
 	rate := float64(n) / posting.Seconds()
 	b.add("batched posting (5,000 a tx, 4 postings, COPY)", fmt.Sprintf("%s entries/s", count(int(rate))),
@@ -154,23 +144,9 @@ func (b *bencher) pgSingle(ctx context.Context, dbURL string) error {
 	defer drop()
 	books := ledger.New(st, nil)
 	n := b.sizes.single
-	var elapsed time.Duration
-	done := 0
-	err = generate.Entries(generate.EntryOptions{N: n, Batch: 100}, func(es []ledger.EntryInput) error {
-		start := time.Now()
-		for _, e := range es {
-			if _, err := books.PostEntry(ctx, e); err != nil {
-				return err
-			}
-		}
-		elapsed += time.Since(start)
-		done += len(es)
-		b.progress("postgres: one entry per transaction: %s of %s", count(done), count(n))
-		return nil
-	})
-	b.progress("")
+	elapsed, err := b.postSingly(ctx, books, n, "postgres: one entry per transaction")
 	if err != nil {
-		return fmt.Errorf("single posting: %w", err)
+		return err
 	}
 	rate := float64(n) / elapsed.Seconds()
 	b.add("one entry per transaction, 1 connection", fmt.Sprintf("%s entries/s", count(int(rate))), "≥ 2,000 entries/s",
