@@ -156,36 +156,18 @@ func refreshException(ctx context.Context, q querier, e *reconcile.Exception, ru
 	return err
 }
 
-// Links returns the stored provider id → ledger id links of a provider and grain.
+// Links returns the stored provider id → ledger id links of a provider and
+// grain, as a map (LinkList, which reads them, gives them as a list).
 func (s *Store) Links(ctx context.Context, prov string, grain provider.Grain) (map[string]string, error) {
-	conn, err := s.db.Conn(ctx)
+	list, err := s.LinkList(ctx, prov, grain)
 	if err != nil {
 		return nil, err
 	}
-	defer conn.Close()
-	// Counted first, so that a million links go into a map of their size
-	// rather than one that grows and rehashes as they come.
-	var n int
-	if err := conn.QueryRowContext(ctx, `SELECT COUNT(*) FROM recon_links WHERE provider = ? AND grain = ?`,
-		prov, string(grain)).Scan(&n); err != nil {
-		return nil, err
+	out := make(map[string]string, len(list))
+	for _, l := range list {
+		out[l.ProviderID] = l.LedgerID
 	}
-	const query = `SELECT provider_id, ledger_id FROM recon_links WHERE provider = ? AND grain = ?`
-	args := []any{prov, string(grain)}
-	rows, err := queryRows(ctx, conn.Raw, func() (*sql.Rows, error) { return conn.QueryContext(ctx, query, args...) }, query, args)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	out := make(map[string]string, n)
-	for rows.Next() {
-		var p, l string
-		if err := rows.Scan(&p, &l); err != nil {
-			return nil, err
-		}
-		out[p] = l
-	}
-	return out, rows.Err()
+	return out, nil
 }
 
 // RecordsCovered returns the newest provider record id that runs of a
