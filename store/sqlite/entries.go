@@ -267,12 +267,24 @@ func (t *tx) EachEntry(ctx context.Context, f ledger.EntryFilter, fn func(*ledge
 		where += " AND " + w
 		args = append(args, wargs...)
 	}
-	rows, err := t.query(ctx, `SELECT `+entryCols+` FROM entries e WHERE `+where+` ORDER BY e.occurred_at, e.id`, args...)
+	matches := map[int64]bool{}
+	return t.eachEntry(ctx, `SELECT `+entryCols+` FROM entries e WHERE `+where+` ORDER BY e.occurred_at, e.id`, args,
+		func(e *ledger.Entry, ps []rawPosting) error {
+			if f.Account != "" && !touches(ps, f.Account, matches, e.Postings) {
+				return nil
+			}
+			return fn(e)
+		})
+}
+
+// eachEntry runs a query of entryCols and calls fn with each entry, its
+// postings named, and its postings as stored (valid until fn returns).
+func (t *tx) eachEntry(ctx context.Context, query string, args []any, fn func(*ledger.Entry, []rawPosting) error) error {
+	rows, err := t.query(ctx, query, args...)
 	if err != nil {
 		return err
 	}
 	defer rows.Close()
-	matches := map[int64]bool{}
 	var buf []rawPosting
 	for rows.Next() {
 		e, col, err := scanEntry(rows)
@@ -282,10 +294,7 @@ func (t *tx) EachEntry(ctx context.Context, f ledger.EntryFilter, fn func(*ledge
 		if buf, err = t.postingsOf(ctx, e, col, buf); err != nil {
 			return err
 		}
-		if f.Account != "" && !touches(buf, f.Account, matches, e.Postings) {
-			continue
-		}
-		if err := fn(e); err != nil {
+		if err := fn(e, buf); err != nil {
 			return err
 		}
 	}

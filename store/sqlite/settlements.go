@@ -41,24 +41,12 @@ func (t *tx) BalanceTransactionsByID(ctx context.Context, ids []string) (map[str
 // EntriesByKey returns the entries stored under keys.
 func (t *tx) EntriesByKey(ctx context.Context, keys []string) (map[string]*ledger.Entry, error) {
 	out := make(map[string]*ledger.Entry, len(keys))
-	var buf []rawPosting
 	err := chunkArgs(keys, func(args []any) error {
-		rows, err := t.query(ctx, `SELECT `+entryCols+` FROM entries e WHERE e.key IN (`+placeholders(len(args))+`)`, args...)
-		if err != nil {
-			return err
-		}
-		defer rows.Close()
-		for rows.Next() {
-			e, col, err := scanEntry(rows)
-			if err != nil {
-				return err
-			}
-			if buf, err = t.postingsOf(ctx, e, col, buf); err != nil {
-				return err
-			}
-			out[e.Key] = e
-		}
-		return rows.Err()
+		return t.eachEntry(ctx, `SELECT `+entryCols+` FROM entries e WHERE e.key IN (`+placeholders(len(args))+`)`, args,
+			func(e *ledger.Entry, _ []rawPosting) error {
+				out[e.Key] = e
+				return nil
+			})
 	})
 	return out, err
 }
