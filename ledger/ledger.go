@@ -156,11 +156,7 @@ func (l *Ledger) idempotent(ctx context.Context, op, key string, req any, fn fun
 		if err := fn(tx, &res); err != nil {
 			return err
 		}
-		b, err := encodeResult(&res)
-		if err != nil {
-			return err
-		}
-		return tx.SaveRequest(ctx, &Request{Key: key, Operation: op, Hash: hash, Result: b, CreatedAt: l.now().UTC()})
+		return tx.SaveRequest(ctx, &Request{Key: key, Operation: op, Hash: hash, Result: encodeResult(&res), CreatedAt: l.now().UTC()})
 	})
 	if err != nil {
 		return nil, fmt.Errorf("%s %s: %w", op, key, err)

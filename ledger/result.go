@@ -39,9 +39,6 @@ func resultV1Decoder() (*zstd.Decoder, error) {
 	return resultDecoder, resultDecoderErr
 }
 
-// encodeResult is the stored form of a result.
-func encodeResult(res *Result) ([]byte, error) { return encodeResultV2(res), nil }
-
 // decodeResult reads a stored result in any of the forms ever stored.
 func decodeResult(b []byte, res *Result) error {
 	switch {

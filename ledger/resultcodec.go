@@ -4,7 +4,6 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
-	"math"
 	"slices"
 	"time"
 
@@ -48,7 +47,8 @@ type resultWriter struct {
 	seen map[string]int
 }
 
-func encodeResultV2(res *Result) []byte {
+// encodeResult is the stored form of a result.
+func encodeResult(res *Result) []byte {
 	w := resultWriter{b: make([]byte, 0, 512)}
 	w.b = append(w.b, resultV2, 0)
 	var parts byte
@@ -455,7 +455,7 @@ func (r *resultReader) time() time.Time {
 		return time.Time{}
 	}
 	sec, nsec := r.int(), r.uint()
-	if nsec >= 1e9 || sec > math.MaxInt64/2 || sec < math.MinInt64/2 {
+	if nsec >= 1e9 {
 		r.fail()
 		return time.Time{}
 	}

@@ -125,10 +125,7 @@ func TestResultCodecCoversEveryField(t *testing.T) {
 	for range 200 {
 		var res Result
 		f.fill(reflect.ValueOf(&res).Elem())
-		b, err := encodeResult(&res)
-		if err != nil {
-			t.Fatal(err)
-		}
+		b := encodeResult(&res)
 		var got Result
 		if err := decodeResult(b, &got); err != nil {
 			t.Fatalf("decoding: %v", err)
@@ -147,7 +144,7 @@ func TestResultCodecMatchesJSON(t *testing.T) {
 	for range 2000 {
 		var res Result
 		f.fill(reflect.ValueOf(&res).Elem())
-		b, _ := encodeResult(&res)
+		b := encodeResult(&res)
 		var got Result
 		if err := decodeResult(b, &got); err != nil {
 			t.Fatalf("decoding: %v", err)
@@ -164,7 +161,7 @@ func TestResultCodecRefusesDamage(t *testing.T) {
 	f := &filler{rng: rand.New(rand.NewPCG(5, 6))}
 	var res Result
 	f.fill(reflect.ValueOf(&res).Elem())
-	b, _ := encodeResult(&res)
+	b := encodeResult(&res)
 	for n := range len(b) {
 		var got Result
 		if err := decodeResult(b[:n], &got); err == nil {
@@ -182,7 +179,7 @@ func FuzzResultCodec(f *testing.F) {
 	for range 8 {
 		var res Result
 		fl.fill(reflect.ValueOf(&res).Elem())
-		b, _ := encodeResult(&res)
+		b := encodeResult(&res)
 		f.Add(b)
 	}
 	f.Fuzz(func(t *testing.T, b []byte) {
@@ -193,12 +190,12 @@ func FuzzResultCodec(f *testing.F) {
 		if decodeResultV2(b, &res) != nil {
 			return
 		}
-		again, _ := encodeResult(&res)
+		again := encodeResult(&res)
 		var res2 Result
 		if err := decodeResultV2(again, &res2); err != nil {
 			t.Fatalf("re-encoded result does not decode: %v", err)
 		}
-		if third, _ := encodeResult(&res2); !bytes.Equal(third, again) {
+		if third := encodeResult(&res2); !bytes.Equal(third, again) {
 			t.Fatalf("decode, encode, decode changed the result\n%+v\n%+v", res, res2)
 		}
 	})
