@@ -50,9 +50,6 @@ func TestDigestCloneSumsAsInLine(t *testing.T) {
 	}
 	feed(in)
 	c := orig.clone()
-	if c == nil {
-		t.Fatal("SHA-256 could not be cloned")
-	}
 	done := make(chan struct{})
 	go func() {
 		defer close(done)

@@ -201,10 +201,8 @@ func Reconcile(ctx context.Context, st Store, books *ledger.Ledger, sc reconcile
 				r := pside.Record(i)
 				inputs.record(&r)
 			}
-			if c := inputs.clone(); c != nil {
-				hashBTs(c)
-				withBTs = c
-			}
+			withBTs = inputs.clone()
+			hashBTs(withBTs)
 		}()
 		pairing := reconcile.PairSides(pside, lside, mopts)
 		res = pairing.Result()
@@ -232,10 +230,8 @@ func Reconcile(ctx context.Context, st Store, books *ledger.Ledger, sc reconcile
 				res = pairing.Result()
 			}
 			hashBTs(inputs)
-		} else if withBTs != nil {
-			inputs = withBTs
 		} else {
-			hashBTs(inputs)
+			inputs = withBTs
 		}
 	case provider.PaymentGrain:
 		pays, err := ledgerPayments(ctx, books, sc.Provider, sc.From, to)
@@ -447,8 +443,9 @@ func (d *digest) payment(p *ledger.Payment) {
 	d.num(p.Authorized, p.Captured, p.Refunded, p.Disputed, p.CreatedAt.UnixNano())
 }
 
-// clone returns a copy of the digest, to feed apart from it, or nil if
-// its hash cannot be copied.
+// clone returns a copy of the digest, to feed apart from it. SHA-256's
+// state always copies (crypto/sha256 documents its BinaryMarshaler), so a
+// failure is a programming error.
 func (d *digest) clone() *digest {
 	d.h.Write(d.buf)
 	d.buf = d.buf[:0]
@@ -458,7 +455,7 @@ func (d *digest) clone() *digest {
 		err = h.(encoding.BinaryUnmarshaler).UnmarshalBinary(state)
 	}
 	if err != nil {
-		return nil
+		panic("copying a SHA-256 state: " + err.Error())
 	}
 	return &digest{h: h, buf: make([]byte, 0, cap(d.buf))}
 }
