@@ -117,6 +117,15 @@ func jsonRoundTrip(t *testing.T, res *Result) *Result {
 	return &out
 }
 
+func binaryRoundTrip(t *testing.T, res *Result) Result {
+	t.Helper()
+	var out Result
+	if err := decodeResult(encodeResult(res), &out); err != nil {
+		t.Fatalf("decoding: %v", err)
+	}
+	return out
+}
+
 // Every field of every part of a Result survives the binary form: the
 // filler sets each one, so a field added to a struct and not to the codec
 // fails here.
@@ -125,12 +134,7 @@ func TestResultCodecCoversEveryField(t *testing.T) {
 	for range 200 {
 		var res Result
 		f.fill(reflect.ValueOf(&res).Elem())
-		b := encodeResult(&res)
-		var got Result
-		if err := decodeResult(b, &got); err != nil {
-			t.Fatalf("decoding: %v", err)
-		}
-		if !reflect.DeepEqual(got, res) {
+		if got := binaryRoundTrip(t, &res); !reflect.DeepEqual(got, res) {
 			t.Fatalf("round trip lost something\ngot  %+v\nwant %+v", got, res)
 		}
 	}
@@ -144,12 +148,7 @@ func TestResultCodecMatchesJSON(t *testing.T) {
 	for range 2000 {
 		var res Result
 		f.fill(reflect.ValueOf(&res).Elem())
-		b := encodeResult(&res)
-		var got Result
-		if err := decodeResult(b, &got); err != nil {
-			t.Fatalf("decoding: %v", err)
-		}
-		if want := jsonRoundTrip(t, &res); !reflect.DeepEqual(&got, want) {
+		if got, want := binaryRoundTrip(t, &res), jsonRoundTrip(t, &res); !reflect.DeepEqual(&got, want) {
 			t.Fatalf("binary and JSON differ\nbinary %+v\njson   %+v", got, *want)
 		}
 	}
