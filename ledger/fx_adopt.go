@@ -163,7 +163,7 @@ func (l *Ledger) adoptSettlement(ctx context.Context, tx Tx, a SettlementAdoptio
 		e := &Entry{Key: "settlement:" + bt.ID, Phase: Posted, OccurredAt: at,
 			Description: fmt.Sprintf("Settlement of %s: %s %s as the provider converted %s %s", bt.ID,
 				scur.Upper(), FormatMinor(bt.Amount, scur.Digits), pcur.Upper(), FormatMinor(bt.PresentmentAmount, pcur.Digits)),
-			Source: Source{Provider: bt.Provider, Type: bt.SourceType, ID: bt.SourceID, Ref: bt.SourceRef}, Postings: ps}
+			Source: btSource(bt), Postings: ps}
 		if err := l.insert(ctx, tx, e); err != nil {
 			return false, err
 		}

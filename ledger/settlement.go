@@ -139,7 +139,7 @@ func (l *Ledger) adoptChunk(ctx context.Context, tx Tx, adoptions []Adoption, as
 			keys = append(keys, availabilityKey(bt.ID, bt.AvailableOn), "available:"+bt.ID)
 		}
 	}
-	made, err := tx.EntriesByKey(ctx, keys)
+	made, err := tx.StoredEntryKeys(ctx, keys)
 	if err != nil {
 		return nil, err
 	}
@@ -178,7 +178,7 @@ type adopting struct {
 	l            *Ledger
 	tx           Tx
 	asOf, closed time.Time
-	made         map[string]*Entry // availability entries by key, with those booked here
+	made         map[string]bool // the keys of availability entries, with those booked here
 	cs           corrections
 	entries      []*Entry
 	changes      []SettlementChange
@@ -198,15 +198,12 @@ func (ad *adopting) adopt(ctx context.Context, bt *BalanceTransaction, to time.T
 	if bt.Status == BTAvailable && bt.Net != 0 {
 		// Only a transaction that went through pending has an availability
 		// entry to move; the others moved their funds when booked.
-		made := ad.made[availabilityKey(bt.ID, bt.AvailableOn)]
-		if made == nil {
-			made = ad.made["available:"+bt.ID]
-		}
-		if made != nil {
+		// The entry that made it available has the transaction's source.
+		if ad.made[availabilityKey(bt.ID, bt.AvailableOn)] || ad.made["available:"+bt.ID] {
 			ad.entries = append(ad.entries, &Entry{Key: "unavailable:" + bt.ID + "@" + stamp(from), Phase: Posted,
 				OccurredAt:  datedOpen(from, ad.closed, ad.asOf),
 				Description: "Funds of " + bt.ID + " not yet available (provider's date " + to.Format(time.DateOnly) + ")",
-				Source:      made.Source,
+				Source:      btSource(bt),
 				Postings: []Posting{
 					{Account: fill(l.chart.Pending, bt.Provider, ""), Currency: bt.Currency, Amount: bt.Net},
 					{Account: fill(l.chart.Available, bt.Provider, ""), Currency: bt.Currency, Amount: -bt.Net},
@@ -236,7 +233,7 @@ func (ad *adopting) adopt(ctx context.Context, bt *BalanceTransaction, to time.T
 	if bt.Status == BTPending && !to.After(ad.asOf) {
 		if e := l.availability(*bt, ad.asOf, ad.closed); e != nil {
 			ad.entries = append(ad.entries, e)
-			ad.made[e.Key] = e
+			ad.made[e.Key] = true
 		}
 		bt.Status = BTAvailable
 	}

@@ -221,6 +221,27 @@ func TestAdoptAvailableOn(t *testing.T) {
 		if want := map[string]int64{"assets:stripe:pending": 0, "assets:stripe:available": 9900}; !sameBalances(after, want) {
 			t.Errorf("as of the provider's date: %v, want %v", after, want)
 		}
+		// The entries that move the funds carry the transaction's source,
+		// as the one that first made them available does.
+		moved := 0
+		err := e.l.View(e.ctx, func(tx ledger.ReadTx) error {
+			return tx.EachEntry(e.ctx, ledger.EntryFilter{}, func(en *ledger.Entry) error {
+				if !strings.HasPrefix(en.Key, "available:") && !strings.HasPrefix(en.Key, "unavailable:") {
+					return nil
+				}
+				moved++
+				if want := (ledger.Source{Provider: "stripe", Type: "payment", ID: "p1", Ref: bt.SourceRef}); en.Source != want {
+					t.Errorf("entry %s has source %+v, want %+v", en.Key, en.Source, want)
+				}
+				return nil
+			})
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if moved != 3 {
+			t.Errorf("%d entries make the funds available or undo it, want 3 (at the estimate, undone, at the provider's date)", moved)
+		}
 		// Adopting again changes nothing.
 		if n := must(e.l.AdoptAvailableOn(e.ctx, []ledger.Adoption{{BalanceTransactionID: bt.ID, AvailableOn: provider}},
 			provider.Add(5*day))).ok(t); n != 0 {

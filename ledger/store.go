@@ -53,9 +53,9 @@ type ReadTx interface {
 	// BalanceTransactionsByID returns the balance transactions of ids, by
 	// id, in a few queries; ids not found are left out.
 	BalanceTransactionsByID(ctx context.Context, ids []string) (map[string]*BalanceTransaction, error)
-	// EntriesByKey returns the entries stored under keys, by key, in a few
-	// queries; keys not found are left out.
-	EntriesByKey(ctx context.Context, keys []string) (map[string]*Entry, error)
+	// StoredEntryKeys reports which of keys are the keys of stored
+	// entries, in a few queries; keys not found are left out.
+	StoredEntryKeys(ctx context.Context, keys []string) (map[string]bool, error)
 }
 
 // EntryFilter selects entries. Zero fields do not filter.

@@ -62,11 +62,18 @@ func (l *Ledger) availability(bt BalanceTransaction, asOf, closed time.Time) *En
 	}
 	return &Entry{Key: availabilityKey(bt.ID, bt.AvailableOn), Phase: Posted, OccurredAt: datedOpen(bt.AvailableOn, closed, asOf),
 		Description: "Funds available for " + bt.ID,
-		Source:      Source{Provider: bt.Provider, Type: bt.SourceType, ID: bt.SourceID, Ref: bt.SourceRef},
+		Source:      btSource(&bt),
 		Postings: []Posting{
 			{Account: fill(l.chart.Available, bt.Provider, ""), Currency: bt.Currency, Amount: bt.Net},
 			{Account: fill(l.chart.Pending, bt.Provider, ""), Currency: bt.Currency, Amount: -bt.Net},
 		}}
+}
+
+// btSource is the source of the entries booked for a balance transaction
+// (moving its funds between pending and available, adopting its
+// settlement): the transaction's own.
+func btSource(bt *BalanceTransaction) Source {
+	return Source{Provider: bt.Provider, Type: bt.SourceType, ID: bt.SourceID, Ref: bt.SourceRef}
 }
 
 // ExpireAuthorizations voids every authorization whose expiry has passed and

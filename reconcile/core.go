@@ -386,7 +386,16 @@ func (m *matcher) heuristicPass() {
 
 // links returns the pairs this run found other than through given links.
 func (m *matcher) links() []Link {
-	var ls []Link
+	n := 0
+	for i := range m.p.Len() {
+		if m.pState[i] == paired && m.pHow[i] != viaLink {
+			n++
+		}
+	}
+	if n == 0 {
+		return nil
+	}
+	ls := make([]Link, 0, n)
 	for i := range m.p.Len() {
 		if m.pState[i] == paired && m.pHow[i] != viaLink {
 			ls = append(ls, Link{ProviderID: m.p.ID(i), LedgerID: m.l.ID(int(m.pMate[i])), Heuristic: m.pHow[i] == viaHeuristic})

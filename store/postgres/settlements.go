@@ -28,26 +28,20 @@ func (t *tx) BalanceTransactionsByID(ctx context.Context, ids []string) (map[str
 	return out, nil
 }
 
-// EntriesByKey returns the entries stored under keys.
-func (t *tx) EntriesByKey(ctx context.Context, keys []string) (map[string]*ledger.Entry, error) {
-	out := make(map[string]*ledger.Entry, len(keys))
+// StoredEntryKeys reports which of keys are stored.
+func (t *tx) StoredEntryKeys(ctx context.Context, keys []string) (map[string]bool, error) {
+	out := make(map[string]bool, len(keys))
 	if len(keys) == 0 {
 		return out, nil
 	}
-	var rows []entryRow
-	if err := t.selectAll(ctx, &rows, `SELECT `+entryCols+` FROM {schema}.entries e WHERE e.key = ANY($1)`, keys); err != nil {
+	var found []string
+	if err := t.selectAll(ctx, &found, `SELECT key FROM {schema}.entries WHERE key = ANY($1)`, keys); err != nil {
 		return nil, err
 	}
-	es := make([]*ledger.Entry, 0, len(rows))
-	for i := range rows {
-		e, err := rows[i].entry()
-		if err != nil {
-			return nil, err
-		}
-		es = append(es, e)
-		out[e.Key] = e
+	for _, k := range found {
+		out[k] = true
 	}
-	return out, t.attachPostings(ctx, es)
+	return out, nil
 }
 
 // SetSettlements applies settlement changes in one statement.

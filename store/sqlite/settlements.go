@@ -38,15 +38,24 @@ func (t *tx) BalanceTransactionsByID(ctx context.Context, ids []string) (map[str
 	return out, err
 }
 
-// EntriesByKey returns the entries stored under keys.
-func (t *tx) EntriesByKey(ctx context.Context, keys []string) (map[string]*ledger.Entry, error) {
-	out := make(map[string]*ledger.Entry, len(keys))
+// StoredEntryKeys reports which of keys are stored: a read of the key
+// index alone, not of the entries.
+func (t *tx) StoredEntryKeys(ctx context.Context, keys []string) (map[string]bool, error) {
+	out := make(map[string]bool, len(keys))
 	err := chunkArgs(keys, func(args []any) error {
-		return t.eachEntry(ctx, `SELECT `+entryCols+` FROM entries e WHERE e.key IN (`+placeholders(len(args))+`)`, args,
-			func(e *ledger.Entry, _ []rawPosting) error {
-				out[e.Key] = e
-				return nil
-			})
+		rows, err := t.query(ctx, `SELECT key FROM entries WHERE key IN (`+placeholders(len(args))+`)`, args...)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var k string
+			if err := rows.Scan(&k); err != nil {
+				return err
+			}
+			out[k] = true
+		}
+		return rows.Err()
 	})
 	return out, err
 }

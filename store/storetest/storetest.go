@@ -253,6 +253,22 @@ func testDerivedPayouts(t *testing.T, open Opener) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// A charge made available at its estimate and then told a later date
+	// is pending again until that date: the store finds the entry that made
+	// it available (StoredEntryKeys), and the funds move back.
+	moved := must(l.Capture(ctx, ledger.CaptureRequest{Key: "c4", PaymentID: "p4", Provider: "stripe", Currency: "usd",
+		Amount: dec("7.00"), At: t0})).ok(t)
+	asOf := moved.BalanceTransaction.AvailableOn.Add(time.Hour)
+	must(l.MakeAvailable(ctx, asOf)).ok(t)
+	before := balances(t, l)
+	if n := must(l.AdoptAvailableOn(ctx, []ledger.Adoption{{BalanceTransactionID: moved.BalanceTransaction.ID,
+		AvailableOn: asOf.Add(48 * time.Hour)}}, asOf)).ok(t); n != 1 {
+		t.Errorf("adopted %d, want 1", n)
+	}
+	after := balances(t, l)
+	if d := after["assets:stripe:pending usd"] - before["assets:stripe:pending usd"]; d != 700 {
+		t.Errorf("pending moved by %d after the later date was adopted, want 700", d)
+	}
 	verify(t, l)
 }
 
