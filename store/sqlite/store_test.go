@@ -344,3 +344,42 @@ func TestFailedWriteLeavesNothing(t *testing.T) {
 		t.Errorf("verify: %v %v", vs, err)
 	}
 }
+
+// A database Open creates has PageSize pages and is in WAL mode; one that
+// exists keeps the page size it was made with.
+func TestNewDatabasePageSize(t *testing.T) {
+	ctx := context.Background()
+	pragmas := func(t *testing.T, db *sql.DB) (size int, mode string) {
+		t.Helper()
+		if err := db.QueryRowContext(ctx, "PRAGMA page_size").Scan(&size); err != nil {
+			t.Fatal(err)
+		}
+		if err := db.QueryRowContext(ctx, "PRAGMA journal_mode").Scan(&mode); err != nil {
+			t.Fatal(err)
+		}
+		return size, mode
+	}
+	t.Run("created", func(t *testing.T) {
+		s := open(t, filepath.Join(t.TempDir(), "new.db"))
+		defer s.Close()
+		if size, mode := pragmas(t, s.DB()); size != sqlite.PageSize || mode != "wal" {
+			t.Errorf("new database: page size %d, journal %s; want %d, wal", size, mode, sqlite.PageSize)
+		}
+	})
+	t.Run("existing", func(t *testing.T) {
+		path := filepath.Join(t.TempDir(), "old.db")
+		db, err := sql.Open("sqlite3", sqlite.DSN(path)) // SQLite's default page size
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := db.ExecContext(ctx, "CREATE TABLE before_settle (x)"); err != nil {
+			t.Fatal(err)
+		}
+		db.Close()
+		s := open(t, path)
+		defer s.Close()
+		if size, mode := pragmas(t, s.DB()); size != 4096 || mode != "wal" {
+			t.Errorf("existing database: page size %d, journal %s; want 4096, wal", size, mode)
+		}
+	})
+}
