@@ -143,7 +143,8 @@ func (l *Ledger) adoptChunk(ctx context.Context, tx Tx, adoptions []Adoption, as
 	if err != nil {
 		return nil, err
 	}
-	ad := adopting{l: l, tx: tx, asOf: asOf, closed: closed, made: made, cs: cs, seen: map[string]bool{}}
+	ad := adopting{l: l, tx: tx, asOf: asOf, closed: closed, made: made, cs: cs, seen: map[string]bool{},
+		stored: map[string]SettlementChange{}}
 	for _, a := range adoptions {
 		if a.AvailableOn.IsZero() {
 			continue
@@ -160,7 +161,7 @@ func (l *Ledger) adoptChunk(ctx context.Context, tx Tx, adoptions []Adoption, as
 	if err := l.insertMany(ctx, tx, ad.entries, closed); err != nil {
 		return nil, err
 	}
-	if err := tx.SetSettlements(ctx, lastOf(ad.changes)); err != nil {
+	if err := tx.SetSettlements(ctx, ad.written()); err != nil {
 		return nil, err
 	}
 	for _, id := range ad.order {
@@ -184,6 +185,43 @@ type adopting struct {
 	changes      []SettlementChange
 	order        []string        // the adopted transactions, in order, once each
 	seen         map[string]bool // in order
+	// stored is the settlement of each transaction changed, as the
+	// database holds it: what each change is compared with.
+	stored map[string]SettlementChange
+}
+
+// keep notes bt's settlement as stored, before the first change to it.
+func (ad *adopting) keep(bt *BalanceTransaction) {
+	if _, ok := ad.stored[bt.ID]; !ok {
+		ad.stored[bt.ID] = SettlementChange{ID: bt.ID, AvailableOn: bt.AvailableOn, Estimated: bt.AvailableOnEstimated,
+			PayoutID: bt.PayoutID, Status: bt.Status}
+	}
+}
+
+// written is the last change of each transaction, in order, naming the
+// values that differ from the stored ones; a transaction that ends as it
+// was stored is left out.
+func (ad *adopting) written() []SettlementChange {
+	cs := lastOf(ad.changes)
+	out := make([]SettlementChange, 0, len(cs))
+	for _, c := range cs {
+		was := ad.stored[c.ID]
+		var f SettlementFields
+		if !c.AvailableOn.Equal(was.AvailableOn) || c.Estimated != was.Estimated {
+			f |= ChangesDate
+		}
+		if c.PayoutID != was.PayoutID {
+			f |= ChangesPayout
+		}
+		if c.Status != was.Status {
+			f |= ChangesStatus
+		}
+		if f != 0 {
+			c.Changes = f
+			out = append(out, c)
+		}
+	}
+	return out
 }
 
 func (ad *adopting) adopt(ctx context.Context, bt *BalanceTransaction, to time.Time) error {
@@ -194,6 +232,7 @@ func (ad *adopting) adopt(ctx context.Context, bt *BalanceTransaction, to time.T
 	if !bt.AvailableOnEstimated {
 		return fmt.Errorf("%w: its available_on was told, not estimated", ErrInvalidRequest)
 	}
+	ad.keep(bt)
 	from := bt.AvailableOn
 	if bt.Status == BTAvailable && bt.Net != 0 {
 		// Only a transaction that went through pending has an availability
@@ -224,6 +263,7 @@ func (ad *adopting) adopt(ctx context.Context, bt *BalanceTransaction, to time.T
 		return err
 	}
 	for _, c := range cors {
+		ad.keep(c)
 		if c.PayoutDerived {
 			c.PayoutID = bt.PayoutID
 		}

@@ -164,4 +164,29 @@ type SettlementChange struct {
 	Estimated   bool
 	PayoutID    string
 	Status      string
+	// Changes names the values that differ from the stored ones (zero:
+	// any may). A store may write only those: each column it leaves alone
+	// is an index it need not update, and a payout's sweep changes only
+	// the status of a million transactions.
+	Changes SettlementFields
+}
+
+// SettlementFields names values of a SettlementChange.
+type SettlementFields uint8
+
+const (
+	ChangesDate   SettlementFields = 1 << iota // AvailableOn and Estimated
+	ChangesPayout                              // PayoutID
+	ChangesStatus                              // Status
+
+	ChangesAll = ChangesDate | ChangesPayout | ChangesStatus
+)
+
+// Fields returns the values c changes: Changes, or all of them when it is
+// zero.
+func (c SettlementChange) Fields() SettlementFields {
+	if c.Changes == 0 {
+		return ChangesAll
+	}
+	return c.Changes
 }

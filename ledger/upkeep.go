@@ -43,7 +43,7 @@ func (l *Ledger) makeAvailable(ctx context.Context, tx Tx, asOf time.Time, provi
 			es = append(es, e)
 		}
 		changes = append(changes, SettlementChange{ID: bt.ID, AvailableOn: bt.AvailableOn,
-			Estimated: bt.AvailableOnEstimated, PayoutID: bt.PayoutID, Status: BTAvailable})
+			Estimated: bt.AvailableOnEstimated, PayoutID: bt.PayoutID, Status: BTAvailable, Changes: ChangesStatus})
 	}
 	if err := l.insertMany(ctx, tx, es, closed); err != nil {
 		return 0, fmt.Errorf("making funds available: %w", err)

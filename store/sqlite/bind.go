@@ -31,6 +31,15 @@ const maxParamBytes = 1 << 30
 func (p *params) null()       { p.kinds, p.vals = append(p.kinds, paramNull), append(p.vals, 0) }
 func (p *params) int(v int64) { p.kinds, p.vals = append(p.kinds, paramInt), append(p.vals, v) }
 
+// bool binds v as SQLite stores a boolean: 1 or 0.
+func (p *params) bool(v bool) {
+	if v {
+		p.int(1)
+	} else {
+		p.int(0)
+	}
+}
+
 // intOrNull adds an id, or NULL for 0 (no id).
 func (p *params) intOrNull(v int64) {
 	if v == 0 {

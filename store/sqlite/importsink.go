@@ -168,11 +168,7 @@ func (k *sink) Add(r *provider.Record) error {
 	p.int(avail)
 	p.text(r.PayoutID)
 	p.text(r.Description)
-	if r.Test {
-		p.int(1)
-	} else {
-		p.int(0)
-	}
+	p.bool(r.Test)
 	p.int(r.PresentmentAmount)
 	p.text(r.PresentmentCurrency)
 	p.text(r.ExchangeRate)

@@ -122,11 +122,7 @@ func (t *tx) saveLinks(ctx context.Context, run *reconcile.Run, links []reconcil
 			p.text(string(run.Grain))
 			p.text(l.ProviderID)
 			p.text(l.LedgerID)
-			if l.Heuristic {
-				p.int(1)
-			} else {
-				p.int(0)
-			}
+			p.bool(l.Heuristic)
 			p.int(run.ID)
 		}
 		tuples := strings.TrimSuffix(strings.Repeat("(?, ?, ?, ?, ?, ?), ", len(chunk)), ", ")

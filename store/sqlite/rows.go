@@ -106,11 +106,7 @@ func packArgs(p *params, args []any) error {
 		case int:
 			p.int(int64(v))
 		case bool:
-			if v {
-				p.int(1)
-			} else {
-				p.int(0)
-			}
+			p.bool(v)
 		case string:
 			p.text(v)
 		case []byte:

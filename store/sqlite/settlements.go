@@ -2,6 +2,7 @@ package sqlite
 
 import (
 	"context"
+	"fmt"
 	"strings"
 
 	"github.com/settlehq/settle/ledger"
@@ -64,29 +65,65 @@ func (t *tx) StoredEntryKeys(ctx context.Context, keys []string) (map[string]boo
 const settlementChunk = 128
 
 // SetSettlements applies settlement changes, settlementChunk a statement.
+// Each statement sets only the columns its changes name (Fields): a column
+// left out of the SET list is an index SQLite does not touch.
 func (t *tx) SetSettlements(ctx context.Context, cs []ledger.SettlementChange) error {
+	var byShape [ledger.ChangesAll + 1][]ledger.SettlementChange
+	for _, c := range cs {
+		f := c.Fields()
+		byShape[f] = append(byShape[f], c)
+	}
+	for f, group := range byShape {
+		if err := t.setSettlements(ctx, ledger.SettlementFields(f), group); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// setSettlements writes the columns f names of changes.
+func (t *tx) setSettlements(ctx context.Context, f ledger.SettlementFields, cs []ledger.SettlementChange) error {
+	if len(cs) == 0 {
+		return nil
+	}
+	var set []string
+	if f&ledger.ChangesDate != 0 {
+		set = append(set, "available_on", "available_on_estimated")
+	}
+	if f&ledger.ChangesPayout != 0 {
+		set = append(set, "payout_id")
+	}
+	if f&ledger.ChangesStatus != 0 {
+		set = append(set, "status")
+	}
+	assign := make([]string, len(set))
+	for i, col := range set {
+		assign[i] = fmt.Sprintf("%s = v.column%d", col, i+2)
+	}
+	tuple := "(" + placeholders(len(set)+1) + "), "
 	var p params
 	for start := 0; start < len(cs); start += settlementChunk {
 		chunk := cs[start:min(start+settlementChunk, len(cs))]
 		p.reset()
 		for _, c := range chunk {
-			avail, err := storeTS("available_on", c.AvailableOn)
-			if err != nil {
-				return err
-			}
 			p.text(c.ID)
-			p.int(avail)
-			if c.Estimated {
-				p.int(1)
-			} else {
-				p.int(0)
+			if f&ledger.ChangesDate != 0 {
+				avail, err := storeTS("available_on", c.AvailableOn)
+				if err != nil {
+					return err
+				}
+				p.int(avail)
+				p.bool(c.Estimated)
 			}
-			p.text(c.PayoutID)
-			p.text(c.Status)
+			if f&ledger.ChangesPayout != 0 {
+				p.text(c.PayoutID)
+			}
+			if f&ledger.ChangesStatus != 0 {
+				p.text(c.Status)
+			}
 		}
-		tuples := strings.TrimSuffix(strings.Repeat("(?, ?, ?, ?, ?), ", len(chunk)), ", ")
-		_, err := t.s.execParams(ctx, `UPDATE balance_transactions SET available_on = v.column2,
-			available_on_estimated = v.column3, payout_id = v.column4, status = v.column5
+		tuples := strings.TrimSuffix(strings.Repeat(tuple, len(chunk)), ", ")
+		_, err := t.s.execParams(ctx, `UPDATE balance_transactions SET `+strings.Join(assign, ", ")+`
 			FROM (VALUES `+tuples+`) AS v WHERE balance_transactions.id = v.column1`, &p)
 		if err != nil {
 			return translate(err)
