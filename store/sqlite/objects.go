@@ -65,8 +65,22 @@ func (t *tx) Payment(ctx context.Context, id string) (*ledger.Payment, error) {
 	return p, notFound("payment", id, err)
 }
 
-// SavePayment inserts or updates a payment.
+// SavePayment inserts or updates a payment. A payment this transaction
+// knows (read, prefetched or saved) is inserted or updated plainly, and an
+// update sets provider_ref only when it changed: it is the one indexed
+// column, and a refund or dispute updates a payment recorded long before,
+// whose index page is rarely in the cache. Others go through an upsert.
 func (t *tx) SavePayment(ctx context.Context, p *ledger.Payment) error {
+	c, known := t.payments[p.ID]
+	if known && !c.missing {
+		n, err := t.updatePayment(ctx, &c.p, p)
+		if err != nil || n == 1 {
+			if err == nil {
+				t.rememberPayment(p)
+			}
+			return err
+		}
+	}
 	md, err := meta(p.Metadata)
 	if err != nil {
 		return err
@@ -75,19 +89,44 @@ func (t *tx) SavePayment(ctx context.Context, p *ledger.Payment) error {
 	if err != nil {
 		return err
 	}
-	_, err = t.exec(ctx, `INSERT INTO payments (`+paymentCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-		ON CONFLICT (id) DO UPDATE SET provider_ref = excluded.provider_ref, status = excluded.status,
-		authorized = excluded.authorized, captured = excluded.captured, refunded = excluded.refunded,
-		disputed = excluded.disputed, fees = excluded.fees, updated_at = excluded.updated_at,
-		settlement_currency = excluded.settlement_currency, settled = excluded.settled, unwound = excluded.unwound`,
-		p.ID, p.Provider, p.ProviderRef, p.Currency, p.Customer, p.Description, md, p.CaptureMethod, string(p.Status),
+	args := []any{p.ID, p.Provider, p.ProviderRef, p.Currency, p.Customer, p.Description, md, p.CaptureMethod, string(p.Status),
 		p.Authorized, p.Captured, p.Refunded, p.Disputed, p.Fees, nullID(p.PendingEntryID), created, updated,
-		p.SettlementCurrency, p.Settled, p.Unwound)
-	if err != nil {
+		p.SettlementCurrency, p.Settled, p.Unwound}
+	insert := `INSERT INTO payments (` + paymentCols + `) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+	if !known {
+		insert += ` ON CONFLICT (id) DO UPDATE SET ` + paymentUpdates + `, provider_ref = excluded.provider_ref`
+	}
+	if _, err = t.exec(ctx, insert, args...); err != nil {
 		return translate(err)
 	}
 	t.rememberPayment(p)
 	return nil
+}
+
+// paymentUpdates are the columns an update of a payment sets, besides
+// provider_ref, in an upsert's terms.
+const paymentUpdates = `status = excluded.status,
+	authorized = excluded.authorized, captured = excluded.captured, refunded = excluded.refunded,
+	disputed = excluded.disputed, fees = excluded.fees, updated_at = excluded.updated_at,
+	settlement_currency = excluded.settlement_currency, settled = excluded.settled, unwound = excluded.unwound`
+
+// updatePayment updates stored, a payment as this transaction knows it, to
+// p, and returns how many rows it changed (0: the row was not there).
+func (t *tx) updatePayment(ctx context.Context, stored, p *ledger.Payment) (int64, error) {
+	updated, err := storeTS("updated_at", p.UpdatedAt)
+	if err != nil {
+		return 0, err
+	}
+	set := `status = ?, authorized = ?, captured = ?, refunded = ?, disputed = ?, fees = ?, updated_at = ?,
+		settlement_currency = ?, settled = ?, unwound = ?`
+	args := []any{string(p.Status), p.Authorized, p.Captured, p.Refunded, p.Disputed, p.Fees, updated,
+		p.SettlementCurrency, p.Settled, p.Unwound}
+	if p.ProviderRef != stored.ProviderRef {
+		set += `, provider_ref = ?`
+		args = append(args, p.ProviderRef)
+	}
+	n, err := t.exec(ctx, `UPDATE payments SET `+set+` WHERE id = ?`, append(args, p.ID)...)
+	return n, translate(err)
 }
 
 // rememberPayment keeps a saved payment for Payment to return, as its row

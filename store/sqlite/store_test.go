@@ -383,3 +383,63 @@ func TestNewDatabasePageSize(t *testing.T) {
 		}
 	})
 }
+
+// SavePayment updates a payment the transaction knows with plain UPDATEs
+// that leave provider_ref alone unless it changed: a changed reference
+// must still be written, and columns an update does not own kept.
+func TestSavePaymentUpdatesWhatChanged(t *testing.T) {
+	ctx := context.Background()
+	s := open(t, filepath.Join(t.TempDir(), "p.db"))
+	defer s.Close()
+	stored := func(t *testing.T, wantRef, wantCustomer string, wantStatus ledger.PaymentStatus, wantRefunded int64) {
+		t.Helper()
+		var ref, customer, status string
+		var refunded int64
+		if err := s.DB().QueryRowContext(ctx, `SELECT provider_ref, customer, status, refunded FROM payments WHERE id = 'p1'`).
+			Scan(&ref, &customer, &status, &refunded); err != nil {
+			t.Fatal(err)
+		}
+		if ref != wantRef || customer != wantCustomer || status != string(wantStatus) || refunded != wantRefunded {
+			t.Errorf("stored %s %s %s %d; want %s %s %s %d", ref, customer, status, refunded, wantRef, wantCustomer, wantStatus, wantRefunded)
+		}
+		var n int
+		if err := s.DB().QueryRowContext(ctx, `SELECT count(*) FROM payments WHERE provider = 'stripe' AND provider_ref = ?`, wantRef).
+			Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		if n != 1 {
+			t.Errorf("the index finds %d payments under %s, want 1", n, wantRef)
+		}
+	}
+	p := &ledger.Payment{ID: "p1", Provider: "stripe", ProviderRef: "ch_1", Currency: "usd", Customer: "cus_1",
+		CaptureMethod: "automatic", Status: ledger.PaymentCaptured, Authorized: 500, Captured: 500, CreatedAt: t0, UpdatedAt: t0}
+	err := s.Update(ctx, func(tx ledger.Tx) error {
+		if _, err := tx.Payment(ctx, "p1"); err == nil {
+			t.Fatal("p1 exists before it is saved")
+		}
+		if err := tx.SavePayment(ctx, p); err != nil { // known missing: a plain INSERT
+			return err
+		}
+		q := *p
+		q.Refunded, q.Customer, q.UpdatedAt = 200, "cus_other", t0.Add(time.Hour)
+		if err := tx.SavePayment(ctx, &q); err != nil { // known: an UPDATE without provider_ref
+			return err
+		}
+		q.ProviderRef, q.Refunded = "ch_2", 300
+		return tx.SavePayment(ctx, &q) // known: an UPDATE with it
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	stored(t, "ch_2", "cus_1", ledger.PaymentCaptured, 300)
+	// Unknown to a new transaction: the upsert.
+	err = s.Update(ctx, func(tx ledger.Tx) error {
+		q := *p
+		q.ProviderRef, q.Refunded, q.Status = "ch_3", 500, ledger.PaymentRefunded
+		return tx.SavePayment(ctx, &q)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	stored(t, "ch_3", "cus_1", ledger.PaymentRefunded, 500)
+}
