@@ -24,7 +24,7 @@ import (
 // that one large transaction does not leave a large file behind.
 const (
 	checkpointEvery      = 200 * time.Millisecond
-	writerAutoCheckpoint = 262144   // pages: 1 GiB of log at 4 KiB a page
+	writerAutoCheckpoint = 262144   // pages: 1 GiB of log at 4 KiB a page, 2 GiB at 8 KiB
 	journalSizeLimit     = 64 << 20 // bytes
 )
 
