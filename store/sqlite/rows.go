@@ -38,6 +38,7 @@ type rawRows struct {
 	ctx  context.Context
 	raw  func(func(dc any) error) error // runs f on the query's driver connection
 	st   *rawStmt
+	kept bool // st is the store's prepared statement: Close resets it, and leaves it open
 	buf  []byte
 	data []byte // the current batch, in buf
 	off  int    // the next row's offset in data
@@ -343,7 +344,7 @@ func asInt(kind byte, num int64, text string) (int64, error) {
 
 func (r *rawRows) Err() error { return r.err }
 
-// Close resets and finalizes the statement.
+// Close resets the statement and finalizes it, unless it is kept.
 func (r *rawRows) Close() error {
 	if r.st == nil {
 		return nil
@@ -356,6 +357,9 @@ func (r *rawRows) Close() error {
 	r.st, r.left, r.done, r.buf, r.data = nil, 0, true, nil, nil
 	return r.raw(func(any) error {
 		resetHandle(st.h)
+		if r.kept {
+			return nil
+		}
 		return st.close()
 	})
 }

@@ -103,9 +103,21 @@ func (t *tx) rows(ctx context.Context, query string, args ...any) (rowSource, er
 	return queryRows(ctx, raw, func() (*sql.Rows, error) { return t.query(ctx, query, args...) }, query, args)
 }
 
-func (t *tx) queryRow(ctx context.Context, query string, args ...any) *sql.Row {
+// queryRow reads one row. In a write transaction it runs a statement
+// prepared once on the writer's connection and reads the row packed
+// (rawRows): database/sql's QueryRow starts a goroutine a query to watch
+// its context, and recording a feed reads a payment, a refund or an
+// authorization's postings this way for many of its events.
+func (t *tx) queryRow(ctx context.Context, query string, args ...any) scanner {
 	if !t.write {
 		return t.q.QueryRowContext(ctx, query, args...)
+	}
+	r, err := t.s.preparedRows(ctx, query, args)
+	switch {
+	case err != nil:
+		return errRow{err}
+	case r != nil:
+		return oneRow{r}
 	}
 	st, err := t.s.stmt(ctx, query)
 	if err != nil {
@@ -114,6 +126,25 @@ func (t *tx) queryRow(ctx context.Context, query string, args ...any) *sql.Row {
 	}
 	return st.QueryRowContext(ctx, args...)
 }
+
+// oneRow scans the first row of r, then resets its statement.
+type oneRow struct{ r *rawRows }
+
+func (o oneRow) Scan(dest ...any) error {
+	defer o.r.Close()
+	if !o.r.Next() {
+		if err := o.r.Err(); err != nil {
+			return err
+		}
+		return sql.ErrNoRows
+	}
+	return o.r.Scan(dest...)
+}
+
+// errRow is a query that failed before its row could be read.
+type errRow struct{ err error }
+
+func (e errRow) Scan(...any) error { return e.err }
 
 // accountID returns the id of account name, creating it if needed.
 func (t *tx) accountID(ctx context.Context, name string) (int64, error) {
