@@ -42,11 +42,7 @@ var bankNow = time.Date(2026, 2, 10, 6, 0, 0, 0, time.UTC)
 func newBankMonth(t *testing.T) *bankMonth {
 	t.Helper()
 	ctx := context.Background()
-	st, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "books.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
+	st := newStore(t)
 	l := ledger.New(st, &ledger.Options{Now: func() time.Time { return bankNow }})
 	gopts := generate.Options{Payments: 600, PerDay: 30, TailDays: 12}
 	var feedBuf bytes.Buffer
@@ -69,7 +65,7 @@ func newBankMonth(t *testing.T) *bankMonth {
 			ledger.Debit(operating, "usd", "1000.00"), ledger.Credit("equity:opening_balances", "usd", "1000.00")}})).ok(t)
 
 	var payouts []*ledger.Payout
-	err = l.View(ctx, func(tx ledger.ReadTx) error {
+	err := l.View(ctx, func(tx ledger.ReadTx) error {
 		return tx.EachPayout(ctx, "stripe", func(p *ledger.Payout) error {
 			if p.Currency == "usd" && p.Status == ledger.PayoutInTransit {
 				cp := *p

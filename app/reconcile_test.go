@@ -19,14 +19,21 @@ import (
 	"github.com/settlehq/settle/store/sqlite"
 )
 
-// books opens a fresh ledger on a temporary database.
-func books(t *testing.T) (*sqlite.Store, *ledger.Ledger) {
+// newStore opens a fresh temporary database, closed when the test ends.
+func newStore(t *testing.T) *sqlite.Store {
 	t.Helper()
 	st, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "books.db"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { st.Close() })
+	return st
+}
+
+// books opens a fresh ledger on a temporary database.
+func books(t *testing.T) (*sqlite.Store, *ledger.Ledger) {
+	t.Helper()
+	st := newStore(t)
 	return st, ledger.New(st, nil)
 }
 

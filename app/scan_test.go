@@ -5,14 +5,12 @@ import (
 	"context"
 	"fmt"
 	"maps"
-	"path/filepath"
 	"reflect"
 	"testing"
 	"time"
 
 	"github.com/shopspring/decimal"
 
-	"github.com/settlehq/settle/feed"
 	"github.com/settlehq/settle/generate"
 	"github.com/settlehq/settle/ledger"
 	"github.com/settlehq/settle/provider"
@@ -36,17 +34,9 @@ func (b plainBooks) View(ctx context.Context, fn func(ledger.ReadTx) error) erro
 // SQLite database.
 func generatedMonth(t *testing.T, fd, csv []byte, end time.Time) *sqlite.Store {
 	t.Helper()
-	ctx := context.Background()
-	st, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "books.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	l := ledger.New(st, &ledger.Options{Now: func() time.Time { return end }})
-	if _, errs := feed.ApplyFile(ctx, l, "feed.jsonl", bytes.NewReader(fd), false); len(errs) > 0 {
-		t.Fatalf("recording: %v", errs)
-	}
-	if _, problems, err := Import(ctx, st, "itemized.csv", bytes.NewReader(csv), ImportOptions{}); err != nil || len(problems) > 0 {
+	st := newStore(t)
+	record(t, ledger.New(st, &ledger.Options{Now: func() time.Time { return end }}), "feed.jsonl", fd)
+	if _, problems, err := Import(context.Background(), st, "itemized.csv", bytes.NewReader(csv), ImportOptions{}); err != nil || len(problems) > 0 {
 		t.Fatalf("importing: %v %v", err, problems)
 	}
 	return st
