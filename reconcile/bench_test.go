@@ -134,9 +134,16 @@ func BenchmarkReconcile10K(b *testing.B) { benchmarkReconcile(b, 10_000) }
 // timed.
 func BenchmarkMatchSides1M(b *testing.B) {
 	if testing.Short() {
-		b.Skip("1M items: skipped in short mode")
+		b.Skip("1M items: skipped in short mode; see BenchmarkMatchSides10K")
 	}
-	recs, bts, links := synthetic(1_000_000)
+	benchmarkMatchSides(b, 1_000_000)
+}
+
+// BenchmarkMatchSides10K is the short-mode version.
+func BenchmarkMatchSides10K(b *testing.B) { benchmarkMatchSides(b, 10_000) }
+
+func benchmarkMatchSides(b *testing.B, n int) {
+	recs, bts, links := synthetic(n)
 	p, l := NewProviderSide(len(recs)), NewLedgerSide(len(bts))
 	for i := range recs {
 		p.Add(&recs[i])
