@@ -62,38 +62,47 @@ type packed struct {
 	fresh      bool
 }
 
-// queryRows runs query with args on the driver connection raw gives, and
-// returns its rows; it falls back to database/sql (fallback) when the
-// driver's statement handle cannot be had.
+// queryRows runs query with args on a statement prepared for it on the
+// driver connection raw gives, and returns its rows; it falls back to
+// database/sql (fallback) when the driver's statement handle cannot be had.
 func queryRows(ctx context.Context, raw func(func(dc any) error) error, fallback func() (*sql.Rows, error),
 	query string, args []any) (rowSource, error) {
+	r, err := startRows(ctx, raw, args, false, func(dc any) (*rawStmt, error) { return prepareRaw(ctx, dc, query) })
+	switch {
+	case err != nil:
+		return nil, err
+	case r == nil:
+		return fallback()
+	}
+	return r, nil
+}
+
+// startRows binds args to the statement prepare gives on the connection
+// raw runs on, and returns its rows; nil when the driver's statement
+// handle cannot be had. A kept statement is one the store keeps prepared:
+// the rows' Close resets it and leaves it open. Any other is finalized by
+// Close, or here if the rows cannot start.
+func startRows(ctx context.Context, raw func(func(dc any) error) error, args []any, kept bool,
+	prepare func(dc any) (*rawStmt, error)) (*rawRows, error) {
 	var p params
 	if err := packArgs(&p, args); err != nil {
 		return nil, err
 	}
-	r := &rawRows{ctx: ctx, raw: raw}
+	var st *rawStmt
 	err := raw(func(dc any) error {
-		st, err := prepareRaw(ctx, dc, query)
-		if err != nil {
+		var err error
+		if st, err = prepare(dc); err != nil || st.h == nil {
 			return err
-		}
-		r.st = st
-		if st.h == nil {
-			return nil
 		}
 		return bindHandle(st.h, &p)
 	})
-	if err != nil {
-		if r.st != nil {
-			r.st.close()
-		}
-		return nil, err
+	if err == nil && st.h != nil {
+		return &rawRows{ctx: ctx, raw: raw, st: st, kept: kept}, nil
 	}
-	if r.st.h == nil {
-		r.st.close()
-		return fallback()
+	if st != nil && !kept {
+		st.close()
 	}
-	return r, nil
+	return nil, err
 }
 
 // packArgs packs query arguments as tx.exec does.

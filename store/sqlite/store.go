@@ -501,30 +501,6 @@ func (s *Store) execParams(ctx context.Context, query string, p *params) (int64,
 	return n, err
 }
 
-// preparedRows runs query, prepared once on the writer's connection, with
-// args, and returns its rows, whose Close resets the statement for the
-// next call (so one query's rows must be closed before it runs again); nil
-// when the driver's statement handle cannot be had.
-func (s *Store) preparedRows(ctx context.Context, query string, args []any) (*rawRows, error) {
-	var p params
-	if err := packArgs(&p, args); err != nil {
-		return nil, err
-	}
-	var r *rawRows
-	err := s.writer.Raw(func(dc any) error {
-		st, err := s.prepared(ctx, dc, query)
-		if err != nil || st.h == nil {
-			return err
-		}
-		if err := bindHandle(st.h, &p); err != nil {
-			return err
-		}
-		r = &rawRows{ctx: ctx, raw: s.writer.Raw, st: st, kept: true}
-		return nil
-	})
-	return r, err
-}
-
 // prepared returns query prepared once on dc, the writer's driver
 // connection.
 func (s *Store) prepared(ctx context.Context, dc any, query string) (*rawStmt, error) {

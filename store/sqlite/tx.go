@@ -112,7 +112,7 @@ func (t *tx) queryRow(ctx context.Context, query string, args ...any) scanner {
 	if !t.write {
 		return t.q.QueryRowContext(ctx, query, args...)
 	}
-	r, err := t.s.preparedRows(ctx, query, args)
+	r, err := startRows(ctx, t.s.writer.Raw, args, true, func(dc any) (*rawStmt, error) { return t.s.prepared(ctx, dc, query) })
 	switch {
 	case err != nil:
 		return errRow{err}
