@@ -3,6 +3,7 @@ package sqlite_test
 import (
 	"context"
 	"database/sql"
+	"fmt"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -442,4 +443,62 @@ func TestSavePaymentUpdatesWhatChanged(t *testing.T) {
 		t.Fatal(err)
 	}
 	stored(t, "ch_3", "cus_1", ledger.PaymentRefunded, 500)
+}
+
+// SetSettlements writes the columns each change names (Changes), whatever
+// its other values say, for every combination of them: each combination is
+// a statement of its own shape.
+func TestSetSettlementsWritesTheNamedColumns(t *testing.T) {
+	ctx := context.Background()
+	s := open(t, filepath.Join(t.TempDir(), "s.db"))
+	defer s.Close()
+	l := ledger.New(s, nil)
+	bt := func(id string) *ledger.BalanceTransaction {
+		t.Helper()
+		var b *ledger.BalanceTransaction
+		err := s.View(ctx, func(tx ledger.ReadTx) error {
+			var err error
+			b, err = tx.BalanceTransaction(ctx, id)
+			return err
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return b
+	}
+	later := t0.Add(240 * time.Hour)
+	var cs []ledger.SettlementChange
+	before := map[ledger.SettlementFields]*ledger.BalanceTransaction{}
+	for f := ledger.SettlementFields(1); f <= ledger.ChangesAll; f++ {
+		c, err := l.Capture(ctx, ledger.CaptureRequest{Key: fmt.Sprintf("c%d", f), PaymentID: fmt.Sprintf("p%d", f),
+			Provider: "stripe", Currency: "usd", Amount: decimal.RequireFromString("10.00"), At: t0})
+		if err != nil {
+			t.Fatal(err)
+		}
+		b := bt(c.BalanceTransaction.ID)
+		before[f] = b
+		cs = append(cs, ledger.SettlementChange{ID: b.ID, AvailableOn: later, Estimated: !b.AvailableOnEstimated,
+			PayoutID: "po_other", Status: ledger.BTAvailable, Changes: f})
+	}
+	if err := s.Update(ctx, func(tx ledger.Tx) error { return tx.SetSettlements(ctx, cs) }); err != nil {
+		t.Fatal(err)
+	}
+	for f, was := range before {
+		got, want := bt(was.ID), *was
+		if f&ledger.ChangesDate != 0 {
+			want.AvailableOn, want.AvailableOnEstimated = later, !was.AvailableOnEstimated
+		}
+		if f&ledger.ChangesPayout != 0 {
+			want.PayoutID = "po_other"
+		}
+		if f&ledger.ChangesStatus != 0 {
+			want.Status = ledger.BTAvailable
+		}
+		if !got.AvailableOn.Equal(want.AvailableOn) || got.AvailableOnEstimated != want.AvailableOnEstimated ||
+			got.PayoutID != want.PayoutID || got.Status != want.Status {
+			t.Errorf("changes %03b: available_on %s estimated %v payout %q status %s; want %s %v %q %s", f,
+				got.AvailableOn, got.AvailableOnEstimated, got.PayoutID, got.Status,
+				want.AvailableOn, want.AvailableOnEstimated, want.PayoutID, want.Status)
+		}
+	}
 }
