@@ -9,6 +9,7 @@ import (
 	"maps"
 	"slices"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/shopspring/decimal"
@@ -74,12 +75,14 @@ func (t *tx) SavePayment(ctx context.Context, p *ledger.Payment) error {
 	c, known := t.payments[p.ID]
 	if known && !c.missing {
 		n, err := t.updatePayment(ctx, &c.p, p)
-		if err != nil || n == 1 {
-			if err == nil {
-				t.rememberPayment(p)
-			}
+		if err != nil {
 			return err
 		}
+		if n == 1 {
+			t.rememberPayment(p)
+			return nil
+		}
+		// Not there after all: insert it.
 	}
 	md, err := meta(p.Metadata)
 	if err != nil {
@@ -94,7 +97,7 @@ func (t *tx) SavePayment(ctx context.Context, p *ledger.Payment) error {
 		p.SettlementCurrency, p.Settled, p.Unwound}
 	insert := `INSERT INTO payments (` + paymentCols + `) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
 	if !known {
-		insert += ` ON CONFLICT (id) DO UPDATE SET ` + paymentUpdates + `, provider_ref = excluded.provider_ref`
+		insert += ` ON CONFLICT (id) DO UPDATE SET ` + upsertPayment + `, provider_ref = excluded.provider_ref`
 	}
 	if _, err = t.exec(ctx, insert, args...); err != nil {
 		return translate(err)
@@ -103,12 +106,24 @@ func (t *tx) SavePayment(ctx context.Context, p *ledger.Payment) error {
 	return nil
 }
 
-// paymentUpdates are the columns an update of a payment sets, besides
-// provider_ref, in an upsert's terms.
-const paymentUpdates = `status = excluded.status,
-	authorized = excluded.authorized, captured = excluded.captured, refunded = excluded.refunded,
-	disputed = excluded.disputed, fees = excluded.fees, updated_at = excluded.updated_at,
-	settlement_currency = excluded.settlement_currency, settled = excluded.settled, unwound = excluded.unwound`
+// paymentUpdated are the columns an update of a payment sets besides
+// provider_ref, in the order updatePayment binds them; upsertPayment and
+// updatePaymentSet are their SET lists.
+var (
+	paymentUpdated = []string{"status", "authorized", "captured", "refunded", "disputed", "fees", "updated_at",
+		"settlement_currency", "settled", "unwound"}
+	upsertPayment    = setList(paymentUpdated, "%[1]s = excluded.%[1]s")
+	updatePaymentSet = setList(paymentUpdated, "%s = ?")
+)
+
+// setList formats each column with format and joins them for a SET clause.
+func setList(cols []string, format string) string {
+	parts := make([]string, len(cols))
+	for i, c := range cols {
+		parts[i] = fmt.Sprintf(format, c)
+	}
+	return strings.Join(parts, ", ")
+}
 
 // updatePayment updates stored, a payment as this transaction knows it, to
 // p, and returns how many rows it changed (0: the row was not there).
@@ -117,8 +132,7 @@ func (t *tx) updatePayment(ctx context.Context, stored, p *ledger.Payment) (int6
 	if err != nil {
 		return 0, err
 	}
-	set := `status = ?, authorized = ?, captured = ?, refunded = ?, disputed = ?, fees = ?, updated_at = ?,
-		settlement_currency = ?, settled = ?, unwound = ?`
+	set := updatePaymentSet
 	args := []any{string(p.Status), p.Authorized, p.Captured, p.Refunded, p.Disputed, p.Fees, updated,
 		p.SettlementCurrency, p.Settled, p.Unwound}
 	if p.ProviderRef != stored.ProviderRef {
