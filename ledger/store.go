@@ -121,8 +121,9 @@ type Tx interface {
 	// AdoptSettlement changes them.
 	UpdateBalanceTransaction(ctx context.Context, bt *BalanceTransaction) error
 	// DueBalanceTransactions lists pending balance transactions whose
-	// available_on is at or before asOf.
-	DueBalanceTransactions(ctx context.Context, asOf time.Time) ([]BalanceTransaction, error)
+	// available_on is at or before asOf, of provider and currency when
+	// they are given ("" for any): a payout sweeps its own currency only.
+	DueBalanceTransactions(ctx context.Context, asOf time.Time, provider, currency string) ([]BalanceTransaction, error)
 	// ExpiredPending lists unresolved pending entries whose expiry is at or
 	// before asOf.
 	ExpiredPending(ctx context.Context, asOf time.Time) ([]Entry, error)

@@ -22,7 +22,7 @@ func (l *Ledger) MakeAvailable(ctx context.Context, asOf time.Time) (int, error)
 // makeAvailable does MakeAvailable's work inside tx, for one provider and
 // currency when they are given.
 func (l *Ledger) makeAvailable(ctx context.Context, tx Tx, asOf time.Time, provider, currency string) (int, error) {
-	due, err := tx.DueBalanceTransactions(ctx, asOf)
+	due, err := tx.DueBalanceTransactions(ctx, asOf, provider, currency)
 	if err != nil {
 		return 0, err
 	}
@@ -36,9 +36,6 @@ func (l *Ledger) makeAvailable(ctx context.Context, tx Tx, asOf time.Time, provi
 	var es []*Entry
 	var changes []SettlementChange
 	for _, bt := range due {
-		if (provider != "" && bt.Provider != provider) || (currency != "" && bt.Currency != currency) {
-			continue
-		}
 		if e := l.availability(bt, asOf, closed); e != nil {
 			es = append(es, e)
 		}

@@ -536,10 +536,11 @@ func (t *tx) SetBalanceTransactionSettlement(ctx context.Context, id string, ava
 // DueBalanceTransactions lists pending balance transactions now due,
 // locking them: one that a concurrent transaction makes available is left
 // out once that one commits.
-func (t *tx) DueBalanceTransactions(ctx context.Context, asOf time.Time) ([]ledger.BalanceTransaction, error) {
+func (t *tx) DueBalanceTransactions(ctx context.Context, asOf time.Time, provider, currency string) ([]ledger.BalanceTransaction, error) {
 	var rows []btRow
 	if err := t.selectAll(ctx, &rows, `SELECT `+btCols+` FROM {schema}.balance_transactions
-		WHERE status = 'pending' AND available_on <= $1 ORDER BY available_on, id COLLATE "C"`+t.lockClause(), ts(asOf)); err != nil {
+		WHERE status = 'pending' AND available_on <= $1 AND ($2 = '' OR provider = $2) AND ($3 = '' OR currency = $3)
+		ORDER BY available_on, id COLLATE "C"`+t.lockClause(), ts(asOf), provider, currency); err != nil {
 		return nil, t.fail(err)
 	}
 	out := make([]ledger.BalanceTransaction, 0, len(rows))

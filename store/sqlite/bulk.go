@@ -3,6 +3,7 @@ package sqlite
 import (
 	"context"
 	"strings"
+	"sync"
 
 	"github.com/settlehq/settle/ledger"
 )
@@ -31,13 +32,26 @@ func isPlain(e *ledger.Entry) bool {
 // insertEntriesSQL is the multi-row insert of rows entries, skipping rows
 // whose key is stored.
 func insertEntriesSQL(plain bool, rows int) string {
+	key := rows << 1
+	if plain {
+		key |= 1
+	}
+	if q, ok := entrySQL.Load(key); ok {
+		return q.(string)
+	}
 	cols, tuple := entryInsertCols, "("+placeholders(entryInsertColCount)+")"
 	if plain {
 		cols, tuple = plainEntryCols, plainEntryTuple
 	}
-	return "INSERT INTO entries (" + cols + ") VALUES " + strings.TrimSuffix(strings.Repeat(tuple+", ", rows), ", ") +
+	q := "INSERT INTO entries (" + cols + ") VALUES " + strings.TrimSuffix(strings.Repeat(tuple+", ", rows), ", ") +
 		" ON CONFLICT (key) DO NOTHING"
+	entrySQL.Store(key, q)
+	return q
 }
+
+// entrySQL holds the statements insertEntriesSQL built, by rows<<1 | plain:
+// a feed inserts a million single entries with the same text.
+var entrySQL sync.Map
 
 // InsertEntries writes entries in multi-row statements. Each statement
 // skips the rows whose key is stored already (ON CONFLICT DO NOTHING); only

@@ -24,11 +24,11 @@ func (t *tx) InsertEntry(ctx context.Context, e *ledger.Entry) error {
 	if err != nil {
 		return err
 	}
-	var p params
-	if err := appendEntryParams(&p, e, ps, false); err != nil {
+	p := t.scratchParams()
+	if err := appendEntryParams(p, e, ps, false); err != nil {
 		return err
 	}
-	n, err := t.s.execParams(ctx, insertEntriesSQL(false, 1), &p)
+	n, err := t.s.execParams(ctx, insertEntriesSQL(false, 1), p)
 	if err != nil {
 		return translate(err)
 	}

@@ -49,10 +49,10 @@ func scanPayment(sc scanner) (*ledger.Payment, error) {
 // Payment returns a payment by id.
 func (t *tx) Payment(ctx context.Context, id string) (*ledger.Payment, error) {
 	if c, ok := t.payments[id]; ok {
-		if c.missing {
+		if c == nil {
 			return nil, fmt.Errorf("payment %q: %w", id, ledger.ErrNotFound)
 		}
-		p := c.p
+		p := *c
 		p.Metadata = maps.Clone(p.Metadata)
 		return &p, nil
 	}
@@ -73,8 +73,8 @@ func (t *tx) Payment(ctx context.Context, id string) (*ledger.Payment, error) {
 // whose index page is rarely in the cache. Others go through an upsert.
 func (t *tx) SavePayment(ctx context.Context, p *ledger.Payment) error {
 	c, known := t.payments[p.ID]
-	if known && !c.missing {
-		n, err := t.updatePayment(ctx, &c.p, p)
+	if c != nil {
+		n, err := t.updatePayment(ctx, c, p)
 		if err != nil {
 			return err
 		}
@@ -147,31 +147,22 @@ func (t *tx) updatePayment(ctx context.Context, stored, p *ledger.Payment) (int6
 // now stands: a payment this transaction read before gets the columns an
 // update changes; one it found missing is the row just inserted.
 func (t *tx) rememberPayment(p *ledger.Payment) {
-	c, known := t.payments[p.ID]
-	prev := c.p
+	prev, known := t.payments[p.ID]
 	switch {
-	case known && c.missing:
+	case known && prev == nil:
 		q := *p
 		q.Metadata = nil
 		if len(p.Metadata) > 0 {
 			q.Metadata = maps.Clone(p.Metadata)
 		}
 		q.CreatedAt, q.UpdatedAt = fromTS(ts(p.CreatedAt)), fromTS(ts(p.UpdatedAt))
-		t.payments[p.ID] = cachedPayment{p: q}
+		t.payments[p.ID] = &q
 	case known:
 		prev.ProviderRef, prev.Status = p.ProviderRef, p.Status
 		prev.Authorized, prev.Captured, prev.Refunded, prev.Disputed, prev.Fees = p.Authorized, p.Captured, p.Refunded, p.Disputed, p.Fees
 		prev.SettlementCurrency, prev.Settled, prev.Unwound = p.SettlementCurrency, p.Settled, p.Unwound
 		prev.UpdatedAt = fromTS(ts(p.UpdatedAt))
-		t.payments[p.ID] = cachedPayment{p: prev}
 	}
-}
-
-// cachedPayment is a payment as a write transaction last read or wrote it,
-// or the fact that it was missing.
-type cachedPayment struct {
-	p       ledger.Payment
-	missing bool
 }
 
 // maxCachedPayments bounds the payments a transaction remembers.
@@ -184,15 +175,15 @@ func (t *tx) cachePayment(id string, p *ledger.Payment) {
 		return
 	}
 	if t.payments == nil || len(t.payments) >= maxCachedPayments {
-		t.payments = map[string]cachedPayment{}
+		t.payments = map[string]*ledger.Payment{}
 	}
 	if p == nil {
-		t.payments[id] = cachedPayment{missing: true}
+		t.payments[id] = nil
 		return
 	}
 	v := *p
 	v.Metadata = maps.Clone(p.Metadata)
-	t.payments[id] = cachedPayment{p: v}
+	t.payments[id] = &v
 }
 
 // EachPayment streams payments.
@@ -511,9 +502,16 @@ func (t *tx) SetBalanceTransactionSettlement(ctx context.Context, id string, ava
 }
 
 // DueBalanceTransactions lists pending balance transactions now due.
-func (t *tx) DueBalanceTransactions(ctx context.Context, asOf time.Time) ([]ledger.BalanceTransaction, error) {
+func (t *tx) DueBalanceTransactions(ctx context.Context, asOf time.Time, provider, currency string) ([]ledger.BalanceTransaction, error) {
 	var out []ledger.BalanceTransaction
-	err := t.eachBT(ctx, `status = 'pending' AND available_on <= ? ORDER BY available_on, id`, []any{ts(asOf)},
+	where, args := `status = 'pending'`, []any{}
+	if provider != "" {
+		where, args = where+` AND provider = ?`, append(args, provider)
+	}
+	if currency != "" {
+		where, args = where+` AND currency = ?`, append(args, currency)
+	}
+	err := t.eachBT(ctx, where+` AND available_on <= ? ORDER BY available_on, id`, append(args, ts(asOf)),
 		func(b *ledger.BalanceTransaction) error {
 			out = append(out, *b)
 			return nil

@@ -500,3 +500,10 @@ CREATE INDEX bank_lines_date ON bank_lines (date, id);
 -- million rows.
 DROP INDEX bt_provider_created;
 CREATE INDEX bt_provider_created ON balance_transactions (provider, created, id);
+
+-- migration: 11
+-- A payout sweeps the pending balance transactions of its own provider and
+-- currency: with those in the index the sweep reads no row of another
+-- currency (a day of three currencies was read three times).
+DROP INDEX bt_pending;
+CREATE INDEX bt_pending ON balance_transactions (status, provider, currency, available_on) WHERE status = 'pending';

@@ -32,12 +32,17 @@ type tx struct {
 	// Dropped when a savepoint is rolled back (Nested).
 	closed      *time.Time                 // the closed period, once read
 	autoPayouts map[provCur][]payoutCutoff // automatic payouts in (created, id) order, once read
-	payments    map[string]cachedPayment   // payments read or saved in this transaction
+	payments    map[string]*ledger.Payment // payments read or saved in this transaction; nil: known missing
 	requests    []ledger.Request           // requests saved and not yet written
 	requestIdx  map[string]int             // index into requests by key
 	// prefetched are stored requests read ahead by Prefetch, by key; a
 	// nil value means none is stored under the key.
 	prefetched map[string]*ledger.Request
+
+	// scratch holds the values of the one-row write statements (exec,
+	// InsertEntry), reused so that a feed's million statements do not
+	// each grow a buffer of their own.
+	scratch params
 }
 
 type provCur struct{ provider, currency string }
@@ -73,11 +78,19 @@ type currencyDelta struct {
 // with all its values bound in one call into C, and returns the rows it
 // changed.
 func (t *tx) exec(ctx context.Context, query string, args ...any) (int64, error) {
-	var p params
-	if err := packArgs(&p, args); err != nil {
+	p := t.scratchParams()
+	if err := packArgs(p, args); err != nil {
 		return 0, err
 	}
-	return t.s.execParams(ctx, query, &p)
+	return t.s.execParams(ctx, query, p)
+}
+
+// scratchParams returns the transaction's reusable parameter buffer,
+// emptied. Its values are bound and the statement run before the next
+// caller takes it.
+func (t *tx) scratchParams() *params {
+	t.scratch.reset()
+	return &t.scratch
 }
 
 // query and queryRow read through statements prepared once on the writer

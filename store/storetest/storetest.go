@@ -36,6 +36,7 @@ func Run(t *testing.T, open Opener) {
 		{"Lifecycle", testLifecycle},
 		{"Idempotency", testIdempotency},
 		{"DerivedPayouts", testDerivedPayouts},
+		{"DueBalanceTransactions", testDueBalanceTransactions},
 		{"ClosedPeriod", testClosedPeriod},
 		{"ConcurrentWriters", testConcurrentWriters},
 		{"BatchedPosting", testBatchedPosting},
@@ -270,6 +271,75 @@ func testDerivedPayouts(t *testing.T, open Opener) {
 		t.Errorf("pending moved by %d after the later date was adopted, want 700", d)
 	}
 	verify(t, l)
+}
+
+// testDueBalanceTransactions checks the sweep's query: pending balance
+// transactions due by a time, of one provider and currency or of all.
+func testDueBalanceTransactions(t *testing.T, open Opener) {
+	ctx := context.Background()
+	st := open(t)
+	l := books(t, st)
+	charges := []struct{ key, provider, currency string }{
+		{"c1", "stripe", "usd"}, {"c2", "stripe", "eur"}, {"c3", "justifi", "usd"}, {"c4", "stripe", "usd"},
+	}
+	ids := map[string]string{}
+	for i, c := range charges {
+		res := must(l.Capture(ctx, ledger.CaptureRequest{Key: c.key, PaymentID: "p" + c.key, Provider: c.provider,
+			Currency: c.currency, Amount: dec("10.00"), AvailableOn: t0.Add(time.Duration(i+1) * time.Hour), At: t0})).ok(t)
+		ids[res.BalanceTransaction.ID] = c.key
+	}
+	cases := []struct {
+		asOf               time.Time
+		provider, currency string
+		want               string
+	}{
+		{t0.Add(10 * time.Hour), "", "", "[c1 c2 c3 c4]"},
+		{t0.Add(10 * time.Hour), "stripe", "usd", "[c1 c4]"},
+		{t0.Add(10 * time.Hour), "stripe", "", "[c1 c2 c4]"},
+		{t0.Add(10 * time.Hour), "", "usd", "[c1 c3 c4]"},
+		{t0.Add(3 * time.Hour), "", "usd", "[c1 c3]"},
+		{t0.Add(10 * time.Hour), "justifi", "eur", "[]"},
+		{t0, "", "", "[]"},
+	}
+	err := st.Update(ctx, func(tx ledger.Tx) error {
+		for _, c := range cases {
+			due, err := tx.DueBalanceTransactions(ctx, c.asOf, c.provider, c.currency)
+			if err != nil {
+				return err
+			}
+			got := []string{}
+			for _, bt := range due {
+				if bt.Status != ledger.BTPending {
+					t.Errorf("due %s has status %q", bt.ID, bt.Status)
+				}
+				got = append(got, ids[bt.ID])
+			}
+			if fmt.Sprint(got) != c.want {
+				t.Errorf("due by %s of %q %q: %v, want %s", c.asOf.Format(time.RFC3339), c.provider, c.currency, got, c.want)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A sweep of one currency leaves the other pending.
+	must(l.CreatePayout(ctx, ledger.PayoutRequest{Key: "po", PayoutID: "po", Provider: "stripe", Amount: dec("1.00"),
+		Currency: "usd", At: t0.Add(10 * time.Hour), Automatic: true})).ok(t)
+	err = st.Update(ctx, func(tx ledger.Tx) error {
+		due, err := tx.DueBalanceTransactions(ctx, t0.Add(10*time.Hour), "", "")
+		got := []string{}
+		for _, bt := range due {
+			got = append(got, ids[bt.ID])
+		}
+		if err == nil && fmt.Sprint(got) != "[c2 c3]" {
+			t.Errorf("due after stripe's usd payout: %v, want [c2 c3]", got)
+		}
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
 }
 
 func testClosedPeriod(t *testing.T, open Opener) {
