@@ -90,7 +90,7 @@ func (t *tx) InsertEntries(ctx context.Context, es []*ledger.Entry) (map[int]*le
 				return nil, err
 			}
 		}
-		written, err := t.s.execParams(ctx, insertEntriesSQL(plain, len(chunk)), &p)
+		written, err := t.execParams(ctx, insertEntriesSQL(plain, len(chunk)), &p)
 		if err != nil {
 			return nil, translate(err)
 		}

@@ -57,6 +57,9 @@ var invariants = []struct{ name, query string }{
 
 // Check runs every invariant query and collects the violations.
 func (t *tx) Check(ctx context.Context) ([]ledger.Violation, error) {
+	if err := t.flushBTs(ctx); err != nil {
+		return nil, err
+	}
 	if err := t.flush(ctx); err != nil {
 		return nil, err
 	}

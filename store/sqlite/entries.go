@@ -28,7 +28,7 @@ func (t *tx) InsertEntry(ctx context.Context, e *ledger.Entry) error {
 	if err := appendEntryParams(p, e, ps, false); err != nil {
 		return err
 	}
-	n, err := t.s.execParams(ctx, insertEntriesSQL(false, 1), p)
+	n, err := t.execParams(ctx, insertEntriesSQL(false, 1), p)
 	if err != nil {
 		return translate(err)
 	}

@@ -10,6 +10,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/shopspring/decimal"
@@ -355,9 +356,13 @@ func (t *tx) BalanceTransaction(ctx context.Context, id string) (*ledger.Balance
 	return b, notFound("balance transaction", id, err)
 }
 
-// InsertBalanceTransaction writes a balance transaction.
+// InsertBalanceTransaction writes a balance transaction. In a write
+// transaction the row waits in memory with the others inserted since, and
+// they are written btChunk a statement: before any statement that names
+// balance_transactions, before a savepoint begins or ends, at commit, and
+// when btChunk are waiting (see pendingBTs).
 func (t *tx) InsertBalanceTransaction(ctx context.Context, b *ledger.BalanceTransaction) error {
-	var details any
+	var details string
 	if len(b.FeeDetails) > 0 {
 		js, err := json.Marshal(b.FeeDetails)
 		if err != nil {
@@ -369,13 +374,80 @@ func (t *tx) InsertBalanceTransaction(ctx context.Context, b *ledger.BalanceTran
 	if err != nil {
 		return err
 	}
-	_, err = t.exec(ctx, `INSERT INTO balance_transactions (`+btCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-		b.ID, b.Provider, b.EntryID, b.Type, b.ReportingCategory, b.SourceType, b.SourceID, b.SourceRef, b.PaymentID,
-		b.Amount, b.Fee, b.Net, details, b.Currency, b.Status, b.Description, created, avail, b.PayoutID,
-		b.AvailableOnEstimated, b.PayoutDerived, b.PresentmentAmount, b.PresentmentCurrency, rateText(b.ExchangeRate),
-		b.SettlementEstimated)
+	p := &t.bts.rows
+	p.text(b.ID)
+	p.text(b.Provider)
+	p.int(b.EntryID)
+	p.text(b.Type)
+	p.text(b.ReportingCategory)
+	p.text(b.SourceType)
+	p.text(b.SourceID)
+	p.text(b.SourceRef)
+	p.text(b.PaymentID)
+	p.int(b.Amount)
+	p.int(b.Fee)
+	p.int(b.Net)
+	if details == "" {
+		p.null()
+	} else {
+		p.text(details)
+	}
+	p.text(b.Currency)
+	p.text(b.Status)
+	p.text(b.Description)
+	p.int(created)
+	p.int(avail)
+	p.text(b.PayoutID)
+	p.bool(b.AvailableOnEstimated)
+	p.bool(b.PayoutDerived)
+	p.int(b.PresentmentAmount)
+	p.text(b.PresentmentCurrency)
+	p.text(rateText(b.ExchangeRate))
+	p.bool(b.SettlementEstimated)
+	if t.bts.n++; t.bts.n == btChunk {
+		return t.flushBTs(ctx)
+	}
+	return nil
+}
+
+// pendingBTs are balance transactions inserted and not yet written: their
+// values, btColCount a row, in the order of btCols.
+type pendingBTs struct {
+	rows params
+	n    int
+}
+
+// btChunk is how many balance transactions one INSERT writes; btColCount
+// values a row stay far below SQLite's limit on bound variables.
+const (
+	btChunk    = 128
+	btColCount = 25
+)
+
+// btInsertSQL holds the INSERT of n rows, by n, as flushBTs builds them.
+var btInsertSQL sync.Map
+
+// flushBTs writes the balance transactions waiting in memory.
+func (t *tx) flushBTs(ctx context.Context) error {
+	n := t.bts.n
+	if n == 0 {
+		return nil
+	}
+	q, ok := btInsertSQL.Load(n)
+	if !ok {
+		tuple := "(" + placeholders(btColCount) + ")"
+		q = `INSERT INTO balance_transactions (` + btCols + `) VALUES ` + strings.TrimSuffix(strings.Repeat(tuple+", ", n), ", ")
+		btInsertSQL.Store(n, q)
+	}
+	t.bts.n = 0
+	_, err := t.s.execParams(ctx, q.(string), &t.bts.rows)
+	t.bts.rows.reset()
 	return translate(err)
 }
+
+// touchesBTs reports whether a statement names the balance transactions'
+// table, so that the rows waiting in memory must be written first.
+func touchesBTs(query string) bool { return strings.Contains(query, "balance_transactions") }
 
 // UpdateBalanceTransaction rewrites a balance transaction's settlement figures and payout.
 func (t *tx) UpdateBalanceTransaction(ctx context.Context, b *ledger.BalanceTransaction) error {

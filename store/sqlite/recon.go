@@ -126,7 +126,7 @@ func (t *tx) saveLinks(ctx context.Context, run *reconcile.Run, links []reconcil
 			p.int(run.ID)
 		}
 		tuples := strings.TrimSuffix(strings.Repeat("(?, ?, ?, ?, ?, ?), ", len(chunk)), ", ")
-		if _, err := t.s.execParams(ctx, `INSERT INTO recon_links (provider, grain, provider_id, ledger_id, heuristic, run_id)
+		if _, err := t.execParams(ctx, `INSERT INTO recon_links (provider, grain, provider_id, ledger_id, heuristic, run_id)
 			VALUES `+tuples+` ON CONFLICT (provider, grain, provider_id) DO UPDATE SET ledger_id = excluded.ledger_id,
 			heuristic = excluded.heuristic, run_id = excluded.run_id`, &p); err != nil {
 			return translate(err)

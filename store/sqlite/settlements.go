@@ -123,7 +123,7 @@ func (t *tx) setSettlements(ctx context.Context, f ledger.SettlementFields, cs [
 			}
 		}
 		tuples := strings.TrimSuffix(strings.Repeat(tuple, len(chunk)), ", ")
-		_, err := t.s.execParams(ctx, `UPDATE balance_transactions SET `+strings.Join(assign, ", ")+`
+		_, err := t.execParams(ctx, `UPDATE balance_transactions SET `+strings.Join(assign, ", ")+`
 			FROM (VALUES `+tuples+`) AS v WHERE balance_transactions.id = v.column1`, &p)
 		if err != nil {
 			return translate(err)

@@ -523,6 +523,9 @@ func (s *Store) Update(ctx context.Context, fn func(ledger.Tx) error) error {
 		if err := fn(t); err != nil {
 			return err
 		}
+		if err := t.flushBTs(ctx); err != nil {
+			return err
+		}
 		if err := t.flushRequests(ctx); err != nil {
 			return err
 		}

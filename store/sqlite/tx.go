@@ -39,6 +39,9 @@ type tx struct {
 	// nil value means none is stored under the key.
 	prefetched map[string]*ledger.Request
 
+	// bts are balance transactions inserted and not yet written.
+	bts pendingBTs
+
 	// scratch holds the values of the one-row write statements (exec,
 	// InsertEntry), reused so that a feed's million statements do not
 	// each grow a buffer of their own.
@@ -82,7 +85,25 @@ func (t *tx) exec(ctx context.Context, query string, args ...any) (int64, error)
 	if err := packArgs(p, args); err != nil {
 		return 0, err
 	}
+	return t.execParams(ctx, query, p)
+}
+
+// execParams runs a write statement with its values packed in p, after
+// writing the balance transactions waiting in memory if it names their
+// table.
+func (t *tx) execParams(ctx context.Context, query string, p *params) (int64, error) {
+	if err := t.before(ctx, query); err != nil {
+		return 0, err
+	}
 	return t.s.execParams(ctx, query, p)
+}
+
+// before writes what waits in memory that query could read or change.
+func (t *tx) before(ctx context.Context, query string) error {
+	if t.bts.n > 0 && touchesBTs(query) {
+		return t.flushBTs(ctx)
+	}
+	return nil
 }
 
 // scratchParams returns the transaction's reusable parameter buffer,
@@ -99,6 +120,9 @@ func (t *tx) query(ctx context.Context, query string, args ...any) (*sql.Rows, e
 	if !t.write {
 		return t.q.QueryContext(ctx, query, args...)
 	}
+	if err := t.before(ctx, query); err != nil {
+		return nil, err
+	}
 	st, err := t.s.stmt(ctx, query)
 	if err != nil {
 		return nil, err
@@ -112,6 +136,8 @@ func (t *tx) rows(ctx context.Context, query string, args ...any) (rowSource, er
 	raw := t.s.writer.Raw
 	if !t.write {
 		raw = t.conn.Raw // View's own connection
+	} else if err := t.before(ctx, query); err != nil {
+		return nil, err
 	}
 	return queryRows(ctx, raw, func() (*sql.Rows, error) { return t.query(ctx, query, args...) }, query, args)
 }
@@ -124,6 +150,9 @@ func (t *tx) rows(ctx context.Context, query string, args ...any) (rowSource, er
 func (t *tx) queryRow(ctx context.Context, query string, args ...any) scanner {
 	if !t.write {
 		return t.q.QueryRowContext(ctx, query, args...)
+	}
+	if err := t.before(ctx, query); err != nil {
+		return errRow{err}
 	}
 	r, err := startRows(ctx, t.s.writer.Raw, args, true, func(dc any) (*rawStmt, error) { return t.s.prepared(ctx, dc, query) })
 	switch {
@@ -301,7 +330,7 @@ func (t *tx) flush(ctx context.Context) error {
 			p.int(c.pending)
 		}
 		tuples := strings.TrimSuffix(strings.Repeat("(?, ?, ?, ?), ", len(chunk)), ", ")
-		if _, err := t.s.execParams(ctx, `INSERT INTO balances (account_id, currency, posted, pending) VALUES `+tuples+`
+		if _, err := t.execParams(ctx, `INSERT INTO balances (account_id, currency, posted, pending) VALUES `+tuples+`
 			ON CONFLICT (account_id, currency) DO UPDATE SET posted = posted + excluded.posted, pending = pending + excluded.pending`,
 			&p); err != nil {
 			return translate(err)
@@ -380,7 +409,7 @@ func (t *tx) flushRequests(ctx context.Context) error {
 		p.int(ts(r.CreatedAt))
 	}
 	tuples := strings.TrimSuffix(strings.Repeat("(?, ?, ?, ?, ?), ", len(t.requests)), ", ")
-	if _, err := t.s.execParams(ctx, `INSERT INTO requests (key, operation, hash, result, created_at) VALUES `+tuples, &p); err != nil {
+	if _, err := t.execParams(ctx, `INSERT INTO requests (key, operation, hash, result, created_at) VALUES `+tuples, &p); err != nil {
 		return translate(err)
 	}
 	t.requests = t.requests[:0]
@@ -425,6 +454,9 @@ var _ ledger.Nester = (*tx)(nil)
 // Nested runs fn inside a savepoint. On error the savepoint is rolled back,
 // with the in-memory balance changes and account ids made inside it.
 func (t *tx) Nested(ctx context.Context, fn func() error) error {
+	if err := t.flushBTs(ctx); err != nil {
+		return err
+	}
 	if err := t.flush(ctx); err != nil {
 		return err
 	}
@@ -440,6 +472,9 @@ func (t *tx) Nested(ctx context.Context, fn func() error) error {
 	}
 	err := fn()
 	if err == nil {
+		err = t.flushBTs(ctx)
+	}
+	if err == nil {
 		err = t.flush(ctx)
 	}
 	if err == nil {
@@ -447,6 +482,8 @@ func (t *tx) Nested(ctx context.Context, fn func() error) error {
 	}
 	if err != nil {
 		clear(t.deltas)
+		t.bts.rows.reset()
+		t.bts.n = 0
 		t.requests = t.requests[:0]
 		clear(t.requestIdx)
 		t.resetCaches()

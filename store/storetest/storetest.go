@@ -37,6 +37,7 @@ func Run(t *testing.T, open Opener) {
 		{"Idempotency", testIdempotency},
 		{"DerivedPayouts", testDerivedPayouts},
 		{"DueBalanceTransactions", testDueBalanceTransactions},
+		{"ReadsOwnBalanceTransactions", testReadsOwnBalanceTransactions},
 		{"ClosedPeriod", testClosedPeriod},
 		{"ConcurrentWriters", testConcurrentWriters},
 		{"BatchedPosting", testBatchedPosting},
@@ -334,6 +335,131 @@ func testDueBalanceTransactions(t *testing.T, open Opener) {
 		}
 		if err == nil && fmt.Sprint(got) != "[c2 c3]" {
 			t.Errorf("due after stripe's usd payout: %v, want [c2 c3]", got)
+		}
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// testReadsOwnBalanceTransactions checks that a transaction reads back,
+// through every reader, the balance transactions it inserted (a store may
+// keep them in memory for a while), and that a rolled-back savepoint takes
+// its own with it.
+func testReadsOwnBalanceTransactions(t *testing.T, open Opener) {
+	ctx := context.Background()
+	st := open(t)
+	bt := func(id string, entry int64, i int) *ledger.BalanceTransaction {
+		return &ledger.BalanceTransaction{ID: id, Provider: "stripe", EntryID: entry, Type: "charge", ReportingCategory: "charge",
+			SourceType: "payment", SourceID: "p" + id, Amount: int64(100 * (i + 1)), Fee: 3, Net: int64(100*(i+1)) - 3,
+			FeeDetails: []ledger.FeeDetail{{Type: "stripe_fee", Amount: 3}}, Currency: "usd", Status: ledger.BTPending,
+			Created: t0.Add(time.Duration(i) * time.Minute), AvailableOn: t0.Add(time.Hour)}
+	}
+	entry := func(key string) *ledger.Entry {
+		return &ledger.Entry{Key: key, Phase: ledger.Posted, OccurredAt: t0, RecordedAt: t0, Postings: []ledger.Posting{
+			{Account: "assets:stripe:pending", Currency: "usd", Amount: 100}, {Account: "income:sales", Currency: "usd", Amount: -100}}}
+	}
+	ids := func(bts []*ledger.BalanceTransaction) string {
+		var out []string
+		for _, b := range bts {
+			out = append(out, b.ID)
+		}
+		return fmt.Sprint(out)
+	}
+	err := st.Update(ctx, func(tx ledger.Tx) error {
+		var want []*ledger.BalanceTransaction
+		for i := range 3 {
+			e := entry(fmt.Sprintf("e%d", i))
+			if err := tx.InsertEntry(ctx, e); err != nil {
+				return err
+			}
+			b := bt(fmt.Sprintf("bt%d", i), e.ID, i)
+			if err := tx.InsertBalanceTransaction(ctx, b); err != nil {
+				return err
+			}
+			want = append(want, b)
+		}
+		one, err := tx.BalanceTransaction(ctx, "bt1")
+		if err != nil {
+			return err
+		}
+		if one.Net != want[1].Net || len(one.FeeDetails) != 1 || !one.AvailableOn.Equal(want[1].AvailableOn) {
+			t.Errorf("bt1 read back as %+v", one)
+		}
+		byID, err := tx.BalanceTransactionsByID(ctx, []string{"bt0", "bt2", "nope"})
+		if err != nil {
+			return err
+		}
+		if len(byID) != 2 || byID["bt0"] == nil || byID["bt2"] == nil {
+			t.Errorf("by id: %v", byID)
+		}
+		var each []*ledger.BalanceTransaction
+		if err := tx.EachBalanceTransaction(ctx, ledger.BTFilter{Provider: "stripe"}, func(b *ledger.BalanceTransaction) error {
+			each = append(each, b)
+			return nil
+		}); err != nil {
+			return err
+		}
+		if got := ids(each); got != ids(want) {
+			t.Errorf("each: %s, want %s", got, ids(want))
+		}
+		due, err := tx.DueBalanceTransactions(ctx, t0.Add(time.Hour), "stripe", "usd")
+		if err != nil {
+			return err
+		}
+		if len(due) != 3 {
+			t.Errorf("due: %d, want 3", len(due))
+		}
+		// One inserted after the reads, then changed by a statement.
+		e := entry("e3")
+		if err := tx.InsertEntry(ctx, e); err != nil {
+			return err
+		}
+		if err := tx.InsertBalanceTransaction(ctx, bt("bt3", e.ID, 3)); err != nil {
+			return err
+		}
+		if err := tx.SetBalanceTransactionStatus(ctx, "bt3", ledger.BTAvailable); err != nil {
+			return err
+		}
+		if b, err := tx.BalanceTransaction(ctx, "bt3"); err != nil || b.Status != ledger.BTAvailable {
+			t.Errorf("bt3 after its status changed: %+v, %v", b, err)
+		}
+		// A savepoint that fails takes its balance transaction with it.
+		n, ok := tx.(ledger.Nester)
+		if !ok {
+			return nil
+		}
+		undo := errors.New("undo")
+		err = n.Nested(ctx, func() error {
+			e := entry("e4")
+			if err := tx.InsertEntry(ctx, e); err != nil {
+				return err
+			}
+			if err := tx.InsertBalanceTransaction(ctx, bt("bt4", e.ID, 4)); err != nil {
+				return err
+			}
+			return undo
+		})
+		if !errors.Is(err, undo) {
+			t.Errorf("nested: %v, want undo", err)
+		}
+		if _, err := tx.BalanceTransaction(ctx, "bt4"); !errors.Is(err, ledger.ErrNotFound) {
+			t.Errorf("bt4 after its savepoint rolled back: %v, want ErrNotFound", err)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = st.View(ctx, func(tx ledger.ReadTx) error {
+		var got []*ledger.BalanceTransaction
+		err := tx.EachBalanceTransaction(ctx, ledger.BTFilter{}, func(b *ledger.BalanceTransaction) error {
+			got = append(got, b)
+			return nil
+		})
+		if err == nil && ids(got) != "[bt0 bt1 bt2 bt3]" {
+			t.Errorf("committed: %s, want [bt0 bt1 bt2 bt3]", ids(got))
 		}
 		return err
 	})
