@@ -37,7 +37,7 @@ func Run(t *testing.T, open Opener) {
 		{"Idempotency", testIdempotency},
 		{"DerivedPayouts", testDerivedPayouts},
 		{"DueBalanceTransactions", testDueBalanceTransactions},
-		{"ReadsOwnBalanceTransactions", testReadsOwnBalanceTransactions},
+		{"ReadsOwnWrites", testReadsOwnWrites},
 		{"ClosedPeriod", testClosedPeriod},
 		{"ConcurrentWriters", testConcurrentWriters},
 		{"BatchedPosting", testBatchedPosting},
@@ -343,11 +343,11 @@ func testDueBalanceTransactions(t *testing.T, open Opener) {
 	}
 }
 
-// testReadsOwnBalanceTransactions checks that a transaction reads back,
-// through every reader, the balance transactions it inserted (a store may
-// keep them in memory for a while), and that a rolled-back savepoint takes
-// its own with it.
-func testReadsOwnBalanceTransactions(t *testing.T, open Opener) {
+// testReadsOwnWrites checks that a transaction reads back, through every
+// reader, the balance transactions and payments it saved (a store may keep
+// them in memory for a while), that rows referring to them can be written,
+// and that a rolled-back savepoint takes its own with it.
+func testReadsOwnWrites(t *testing.T, open Opener) {
 	ctx := context.Background()
 	st := open(t)
 	bt := func(id string, entry int64, i int) *ledger.BalanceTransaction {
@@ -425,7 +425,60 @@ func testReadsOwnBalanceTransactions(t *testing.T, open Opener) {
 		if b, err := tx.BalanceTransaction(ctx, "bt3"); err != nil || b.Status != ledger.BTAvailable {
 			t.Errorf("bt3 after its status changed: %+v, %v", b, err)
 		}
-		// A savepoint that fails takes its balance transaction with it.
+		// Payments: saved new, saved again, read back, referred to.
+		pay := &ledger.Payment{ID: "pay1", Provider: "stripe", ProviderRef: "ch_1", Currency: "usd", Customer: "cus_1",
+			CaptureMethod: "automatic", Status: ledger.PaymentCaptured, Authorized: 500, Captured: 500, CreatedAt: t0, UpdatedAt: t0}
+		if _, err := tx.Payment(ctx, "pay1"); !errors.Is(err, ledger.ErrNotFound) {
+			t.Errorf("pay1 before it was saved: %v, want ErrNotFound", err)
+		}
+		if err := tx.SavePayment(ctx, pay); err != nil {
+			return err
+		}
+		again := *pay
+		again.Refunded, again.Status, again.UpdatedAt = 200, ledger.PaymentPartiallyRefunded, t0.Add(time.Hour)
+		if err := tx.SavePayment(ctx, &again); err != nil {
+			return err
+		}
+		if got, err := tx.Payment(ctx, "pay1"); err != nil || got.Refunded != 200 || got.Status != ledger.PaymentPartiallyRefunded {
+			t.Errorf("pay1 read back: %+v, %v", got, err)
+		}
+		var listed []string
+		if err := tx.EachPayment(ctx, "stripe", func(p *ledger.Payment) error {
+			listed = append(listed, fmt.Sprintf("%s:%d", p.ID, p.Refunded))
+			return nil
+		}); err != nil {
+			return err
+		}
+		if fmt.Sprint(listed) != "[pay1:200]" {
+			t.Errorf("payments listed: %v, want [pay1:200]", listed)
+		}
+		re := entry("e-refund")
+		if err := tx.InsertEntry(ctx, re); err != nil {
+			return err
+		}
+		if err := tx.SaveRefund(ctx, &ledger.Refund{ID: "re1", PaymentID: "pay1", Amount: 200, Currency: "usd",
+			EntryID: re.ID, CreatedAt: t0.Add(time.Hour)}); err != nil {
+			return fmt.Errorf("a refund of a payment saved in the same transaction: %w", err)
+		}
+		// A refund of a payment saved just before, with nothing read between.
+		fresh := *pay
+		fresh.ID = "pay3"
+		if err := tx.SavePayment(ctx, &fresh); err != nil {
+			return err
+		}
+		re3 := entry("e-refund3")
+		if err := tx.InsertEntry(ctx, re3); err != nil {
+			return err
+		}
+		if err := tx.SaveRefund(ctx, &ledger.Refund{ID: "re3", PaymentID: "pay3", Amount: 100, Currency: "usd",
+			EntryID: re3.ID, CreatedAt: t0.Add(time.Hour)}); err != nil {
+			return fmt.Errorf("a refund of a payment saved just before: %w", err)
+		}
+		if r, err := tx.Refund(ctx, "re3"); err != nil || r.PaymentID != "pay3" || r.Amount != 100 {
+			t.Errorf("re3 read back: %+v, %v", r, err)
+		}
+		// A savepoint that fails takes its balance transaction and payment
+		// with it.
 		n, ok := tx.(ledger.Nester)
 		if !ok {
 			return nil
@@ -439,6 +492,11 @@ func testReadsOwnBalanceTransactions(t *testing.T, open Opener) {
 			if err := tx.InsertBalanceTransaction(ctx, bt("bt4", e.ID, 4)); err != nil {
 				return err
 			}
+			lost := *pay
+			lost.ID = "pay2"
+			if err := tx.SavePayment(ctx, &lost); err != nil {
+				return err
+			}
 			return undo
 		})
 		if !errors.Is(err, undo) {
@@ -446,6 +504,9 @@ func testReadsOwnBalanceTransactions(t *testing.T, open Opener) {
 		}
 		if _, err := tx.BalanceTransaction(ctx, "bt4"); !errors.Is(err, ledger.ErrNotFound) {
 			t.Errorf("bt4 after its savepoint rolled back: %v, want ErrNotFound", err)
+		}
+		if _, err := tx.Payment(ctx, "pay2"); !errors.Is(err, ledger.ErrNotFound) {
+			t.Errorf("pay2 after its savepoint rolled back: %v, want ErrNotFound", err)
 		}
 		return nil
 	})
@@ -460,6 +521,16 @@ func testReadsOwnBalanceTransactions(t *testing.T, open Opener) {
 		})
 		if err == nil && ids(got) != "[bt0 bt1 bt2 bt3]" {
 			t.Errorf("committed: %s, want [bt0 bt1 bt2 bt3]", ids(got))
+		}
+		if err != nil {
+			return err
+		}
+		p, err := tx.Payment(ctx, "pay1")
+		if err == nil && (p.Refunded != 200 || p.Customer != "cus_1") {
+			t.Errorf("committed pay1: %+v", p)
+		}
+		if _, err := tx.Payment(ctx, "pay2"); !errors.Is(err, ledger.ErrNotFound) {
+			t.Errorf("committed pay2: %v, want ErrNotFound", err)
 		}
 		return err
 	})
