@@ -15,6 +15,7 @@ import (
 	"os/signal"
 	"runtime/debug"
 	"runtime/pprof"
+	"runtime/trace"
 	"syscall"
 	"time"
 
@@ -27,6 +28,23 @@ import (
 )
 
 func main() {
+	// SETTLE_TRACE names a file for an execution trace of the whole run
+	// (go tool trace; -pprof=syscall shows where the wall time goes that a
+	// CPU profile does not: reads, writes and fsyncs).
+	if name := os.Getenv("SETTLE_TRACE"); name != "" {
+		f, err := os.Create(name)
+		if err == nil {
+			err = trace.Start(f)
+		}
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "settle:", err)
+			os.Exit(exitError)
+		}
+		code := run(os.Args[1:], os.Stdout, os.Stderr)
+		trace.Stop()
+		f.Close()
+		os.Exit(code)
+	}
 	// SETTLE_CPUPROFILE names a file for a CPU profile of the whole run
 	// (go tool pprof): how the figures in BENCHMARKS.md were profiled.
 	if name := os.Getenv("SETTLE_CPUPROFILE"); name != "" {
