@@ -27,11 +27,17 @@ func chunkArgs(vs []string, fn func(args []any) error) error {
 	return nil
 }
 
-// BalanceTransactionsByID returns the balance transactions of ids.
+// BalanceTransactionsByID returns the balance transactions of ids. They
+// are looked up in the order given, not in the order of the ids' text as
+// an IN (…) list would: callers pass them roughly in the order they were
+// booked, which is the order of the table's rows, so each page of the
+// table is read once rather than once per lookup.
 func (t *tx) BalanceTransactionsByID(ctx context.Context, ids []string) (map[string]*ledger.BalanceTransaction, error) {
 	out := make(map[string]*ledger.BalanceTransaction, len(ids))
 	err := chunkArgs(ids, func(args []any) error {
-		return t.eachBT(ctx, `id IN (`+placeholders(len(args))+`)`, args, func(b *ledger.BalanceTransaction) error {
+		from := `(VALUES ` + strings.TrimSuffix(strings.Repeat("(?), ", len(args)), ", ") +
+			`) AS v JOIN balance_transactions AS b ON b.id = v.column1`
+		return t.eachBTFrom(ctx, from, "1 = 1", args, func(b *ledger.BalanceTransaction) error {
 			out[b.ID] = b
 			return nil
 		})
