@@ -109,17 +109,22 @@ type Result struct {
 	Replayed bool `json:"-"`
 }
 
-// requestHash hashes an operation name and its request for idempotency.
+// requestHash hashes an operation name and its request for idempotency:
+// SHA-256 of the name, a zero byte and the request's JSON, as encoding/json
+// writes it (appendRequestJSON writes the commonest requests faster, to
+// the same bytes).
 func requestHash(op string, req any) (string, error) {
-	b, err := json.Marshal(req)
-	if err != nil {
-		return "", err
+	var buf [512]byte
+	b, ok := appendRequestJSON(append(append(buf[:0], op...), 0), req)
+	if !ok {
+		js, err := json.Marshal(req)
+		if err != nil {
+			return "", err
+		}
+		b = append(append(append(buf[:0], op...), 0), js...)
 	}
-	h := sha256.New()
-	h.Write([]byte(op))
-	h.Write([]byte{0})
-	h.Write(b)
-	return hex.EncodeToString(h.Sum(nil)), nil
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:]), nil
 }
 
 // idempotent runs fn in one write transaction under key: a replay of the same

@@ -1,0 +1,193 @@
+package ledger
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"math/rand/v2"
+	"reflect"
+	"testing"
+	"time"
+
+	"github.com/shopspring/decimal"
+)
+
+// legacyRequestHash is requestHash as it has always been computed, through
+// encoding/json: the hash stored requests carry.
+func legacyRequestHash(t *testing.T, op string, req any) string {
+	t.Helper()
+	b, err := json.Marshal(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := sha256.New()
+	h.Write([]byte(op))
+	h.Write([]byte{0})
+	h.Write(b)
+	return hex.EncodeToString(h.Sum(nil))
+}
+
+// fillRequest sets every field of the struct v points to from r, by type, so that
+// a field added to a request is covered without changing the test; a field
+// of a type it does not know fails the test, to be taught here and to
+// appendRequestJSON.
+func fillRequest(t *testing.T, r *rand.Rand, v reflect.Value, plain bool) {
+	t.Helper()
+	strs := []string{"", "ord_00000001", "Order 42", "stripe", "usd", "evt 7 / retry", "a-b_c.d:e"}
+	odd := []string{"<b>", "a&b", `say "hi"`, `back\slash`, "line\nbreak", "tab\t", "\x01", "café", "\u2028", "\xff"}
+	str := func() string {
+		if !plain && r.IntN(4) == 0 {
+			return odd[r.IntN(len(odd))]
+		}
+		return strs[r.IntN(len(strs))]
+	}
+	dec := func() decimal.Decimal {
+		return decimal.New(r.Int64N(2_000_000)-1_000_000, -int32(r.IntN(4)))
+	}
+	tm := func() time.Time {
+		switch r.IntN(5) {
+		case 0:
+			return time.Time{}
+		case 1:
+			if !plain {
+				return time.Date(2026, 3, 4, 5, 6, 7, 0, time.FixedZone("X", 3600))
+			}
+		}
+		return time.Unix(1_700_000_000+r.Int64N(100_000_000), r.Int64N(3)*int64(r.IntN(1_000_000_000))).UTC()
+	}
+	for i := range v.NumField() {
+		f, sf := v.Field(i), v.Type().Field(i)
+		switch f.Interface().(type) {
+		case string:
+			f.SetString(str())
+		case decimal.Decimal:
+			f.Set(reflect.ValueOf(dec()))
+		case time.Time:
+			f.Set(reflect.ValueOf(tm()))
+		case map[string]string:
+			switch r.IntN(3) {
+			case 0:
+				f.Set(reflect.Zero(f.Type()))
+			case 1:
+				f.Set(reflect.ValueOf(map[string]string{}))
+			default:
+				m := map[string]string{}
+				for range 1 + r.IntN(4) {
+					m[str()+fmt.Sprint(r.IntN(9))] = str()
+				}
+				f.Set(reflect.ValueOf(m))
+			}
+		case []Fee:
+			switch r.IntN(3) {
+			case 0:
+				f.Set(reflect.Zero(f.Type()))
+			case 1:
+				f.Set(reflect.ValueOf([]Fee{}))
+			default:
+				fs := make([]Fee, 1+r.IntN(3))
+				for j := range fs {
+					fillRequest(t, r, reflect.ValueOf(&fs[j]).Elem(), plain)
+				}
+				f.Set(reflect.ValueOf(fs))
+			}
+		case *Settlement:
+			if r.IntN(2) == 0 {
+				f.Set(reflect.Zero(f.Type()))
+			} else {
+				s := &Settlement{}
+				fillRequest(t, r, reflect.ValueOf(s).Elem(), plain)
+				f.Set(reflect.ValueOf(s))
+			}
+		default:
+			t.Fatalf("field %s of type %s: teach this test and appendRequestJSON about it", sf.Name, sf.Type)
+		}
+	}
+}
+
+// The fast JSON of captures and authorizations is encoding/json's, byte
+// for byte, or it gives up; on requests that need nothing escaped it never
+// gives up.
+func TestRequestJSONMatchesEncodingJSON(t *testing.T) {
+	r := rand.New(rand.NewPCG(1, 2))
+	for _, proto := range []any{CaptureRequest{}, AuthorizeRequest{}} {
+		fast, fell := 0, 0
+		for i := range 20_000 {
+			plain := i%2 == 0
+			v := reflect.New(reflect.TypeOf(proto))
+			fillRequest(t, r, v.Elem(), plain)
+			req := v.Elem().Interface()
+			want, err := json.Marshal(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, ok := appendRequestJSON(nil, req)
+			switch {
+			case ok && !bytes.Equal(got, want):
+				t.Fatalf("%T:\n got %s\nwant %s", req, got, want)
+			case !ok && plain:
+				t.Fatalf("%T gave up on a plain request: %s", req, want)
+			case ok:
+				fast++
+			default:
+				fell++
+			}
+			if h, want := noErr(requestHash("op", req)), legacyRequestHash(t, "op", req); h != want {
+				t.Fatalf("%T: hash %s, want %s", req, h, want)
+			}
+		}
+		if fast == 0 || fell == 0 {
+			t.Errorf("%T: %d written fast, %d by encoding/json; want both", proto, fast, fell)
+		}
+	}
+	// Other requests, and decimals set to marshal unquoted, go through
+	// encoding/json.
+	if _, ok := appendRequestJSON(nil, RefundRequest{Key: "k"}); ok {
+		t.Error("a refund request was written by the fast path")
+	}
+	decimal.MarshalJSONWithoutQuotes = true
+	defer func() { decimal.MarshalJSONWithoutQuotes = false }()
+	req := CaptureRequest{Key: "k", Amount: decimal.RequireFromString("1.50")}
+	if _, ok := appendRequestJSON(nil, req); ok {
+		t.Error("unquoted decimals were written by the fast path")
+	}
+	if h, want := noErr(requestHash("capture", req)), legacyRequestHash(t, "capture", req); h != want {
+		t.Errorf("unquoted decimals: hash %s, want %s", h, want)
+	}
+}
+
+func noErr[T any](v T, err error) T {
+	if err != nil {
+		panic(err)
+	}
+	return v
+}
+
+// BenchmarkRequestHash times a capture's idempotency hash, and the same
+// hash through encoding/json.
+func BenchmarkRequestHash(b *testing.B) {
+	req := CaptureRequest{Key: "evt_00000001", PaymentID: "ord_00000001", Amount: decimal.RequireFromString("78.97"),
+		Fees: []Fee{{Type: "stripe_fee", Amount: decimal.RequireFromString("2.59")}}, At: time.Unix(1_767_225_600, 0).UTC(),
+		Provider: "stripe", ProviderRef: "ch_00000001", Currency: "usd", Customer: "cus_00000001", Description: "Order ord_00000001"}
+	b.Run("requestHash", func(b *testing.B) {
+		for b.Loop() {
+			if _, err := requestHash("capture", req); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("encoding/json", func(b *testing.B) { // as requestHash was
+		for b.Loop() {
+			js, err := json.Marshal(req)
+			if err != nil {
+				b.Fatal(err)
+			}
+			h := sha256.New()
+			h.Write([]byte("capture"))
+			h.Write([]byte{0})
+			h.Write(js)
+			_ = hex.EncodeToString(h.Sum(nil))
+		}
+	})
+}
