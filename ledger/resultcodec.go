@@ -43,13 +43,54 @@ const (
 )
 
 type resultWriter struct {
-	b    []byte
-	seen map[string]int
+	b []byte
+	// seen are the strings written so far, in order: a string written
+	// again is a reference to its index. A result has a few dozen; they are
+	// searched in order until there are seenScan of them, then through
+	// seenIdx, which indexes them all.
+	seen    []string
+	seenIdx map[string]int
+}
+
+// seenScan is how many strings a writer searches one by one before it
+// indexes them: comparing a few dozen short strings is cheaper than making
+// a map for every result.
+const seenScan = 48
+
+// find returns the index of s among the strings written, or -1.
+func (w *resultWriter) find(s string) int {
+	if w.seenIdx != nil {
+		if i, ok := w.seenIdx[s]; ok {
+			return i
+		}
+		return -1
+	}
+	for i, t := range w.seen {
+		if t == s {
+			return i
+		}
+	}
+	return -1
+}
+
+// remember adds s to the strings written.
+func (w *resultWriter) remember(s string) {
+	w.seen = append(w.seen, s)
+	switch {
+	case w.seenIdx != nil:
+		w.seenIdx[s] = len(w.seen) - 1
+	case len(w.seen) > seenScan:
+		w.seenIdx = make(map[string]int, 2*len(w.seen))
+		for i, t := range w.seen {
+			w.seenIdx[t] = i
+		}
+	}
 }
 
 // encodeResult is the stored form of a result.
 func encodeResult(res *Result) []byte {
-	w := resultWriter{b: make([]byte, 0, 512)}
+	var seen [seenScan + 1]string
+	w := resultWriter{b: make([]byte, 0, 512), seen: seen[:0]}
 	w.b = append(w.b, resultV2, 0)
 	var parts byte
 	if e := res.Entry; e != nil {
@@ -244,15 +285,12 @@ func (w *resultWriter) str(s string) {
 		w.b = append(w.b, strInline, 0)
 		return
 	}
-	if i, ok := w.seen[s]; ok {
+	if i := w.find(s); i >= 0 {
 		w.b = append(w.b, strRef)
 		w.uint(uint64(i))
 		return
 	}
-	if w.seen == nil {
-		w.seen = make(map[string]int, 16)
-	}
-	w.seen[s] = len(w.seen)
+	w.remember(s)
 	if isLowerHex(s) {
 		w.b = append(w.b, strHex)
 		w.uint(uint64(len(s) / 2))

@@ -154,6 +154,28 @@ func TestResultCodecMatchesJSON(t *testing.T) {
 	}
 }
 
+// A result with more strings than the writer searches one by one (its
+// metadata holds hundreds) round-trips, its repeated strings written once:
+// the references keep their indexes when the writer starts to index them.
+func TestResultCodecManyStrings(t *testing.T) {
+	md := map[string]string{}
+	for i := range 300 {
+		md[fmt.Sprintf("key-%03d", i)] = fmt.Sprintf("value-%d", i%7)
+	}
+	res := Result{Payment: &Payment{ID: "pay_1", Provider: "stripe", Currency: "usd", Customer: "value-3", Metadata: md},
+		Entry: &Entry{Key: "value-5", Description: "key-299", Metadata: md}}
+	if got := binaryRoundTrip(t, &res); !reflect.DeepEqual(got, res) {
+		t.Fatalf("round trip lost something\ngot  %+v\nwant %+v", got, res)
+	}
+	b := encodeResult(&res)
+	if n := bytes.Count(b, []byte("key-123")); n != 1 {
+		t.Errorf("key-123 written %d times, want once", n)
+	}
+	if n := bytes.Count(b, []byte("value-6")); n != 1 {
+		t.Errorf("value-6 written %d times, want once", n)
+	}
+}
+
 // A damaged stored result is an error, never a panic or a half-read value
 // passed off as whole.
 func TestResultCodecRefusesDamage(t *testing.T) {
@@ -198,4 +220,26 @@ func FuzzResultCodec(f *testing.F) {
 			t.Fatalf("decode, encode, decode changed the result\n%+v\n%+v", res, res2)
 		}
 	})
+}
+
+// BenchmarkEncodeResult times the stored form of a capture's result, as a
+// feed stores one for every event.
+func BenchmarkEncodeResult(b *testing.B) {
+	at := time.Unix(1_767_225_600, 0).UTC()
+	src := Source{Provider: "stripe", Type: "payment", ID: "ord_00000001", Ref: "ch_00000001"}
+	res := Result{
+		Entry: &Entry{ID: 1, Key: "evt_00000001", Phase: Posted, OccurredAt: at, RecordedAt: at, Description: "Order ord_00000001",
+			Source: src, Postings: []Posting{{Account: "assets:stripe:pending", Currency: "usd", Amount: 7638},
+				{Account: "expenses:fees:stripe_fee", Currency: "usd", Amount: 259}, {Account: "income:sales", Currency: "usd", Amount: -7897}}},
+		BalanceTransaction: &BalanceTransaction{ID: "btx_1", Provider: "stripe", EntryID: 1, Type: "charge", ReportingCategory: "charge",
+			SourceType: "payment", SourceID: "ord_00000001", SourceRef: "ch_00000001", PaymentID: "ord_00000001", Amount: 7897, Fee: 259,
+			Net: 7638, FeeDetails: []FeeDetail{{Type: "stripe_fee", Amount: 259}}, Currency: "usd", Status: BTPending,
+			Created: at, AvailableOn: at.Add(48 * time.Hour), AvailableOnEstimated: true},
+		Payment: &Payment{ID: "ord_00000001", Provider: "stripe", ProviderRef: "ch_00000001", Currency: "usd", Customer: "cus_00000001",
+			Description: "Order ord_00000001", CaptureMethod: "automatic", Status: PaymentCaptured, Authorized: 7897, Captured: 7897,
+			Fees: 259, CreatedAt: at, UpdatedAt: at},
+	}
+	for b.Loop() {
+		encodeResult(&res)
+	}
 }
