@@ -73,6 +73,9 @@ func AccountTypeOf(name string) (AccountType, error) {
 // Slug turns a free-form name (a provider, a fee type) into one valid account
 // segment: lowercase, with anything else replaced by '_'.
 func Slug(s string) string {
+	if isSlug(s) {
+		return s // what the rest would make of it, without a copy
+	}
 	s = strings.ToLower(strings.TrimSpace(s))
 	var b strings.Builder
 	for _, r := range s {
@@ -86,6 +89,17 @@ func Slug(s string) string {
 		return "unknown"
 	}
 	return b.String()
+}
+
+// isSlug reports whether s is non-empty and made only of the characters
+// Slug keeps.
+func isSlug(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '_' || c == '-') {
+			return false
+		}
+	}
+	return s != ""
 }
 
 // Chart names the accounts the payment lifecycle posts to. Provider-specific

@@ -80,8 +80,10 @@ func checkTimes(req any) error {
 		if !f.IsExported() || f.Type != timeType {
 			continue
 		}
-		if err := CheckTime(snake(f.Name), v.Field(i).Interface().(time.Time)); err != nil {
-			return err
+		// The field's name is spelled out only for an error: this runs for
+		// every event of a feed.
+		if t := v.Field(i).Interface().(time.Time); CheckTime("", t) != nil {
+			return CheckTime(snake(f.Name), t)
 		}
 	}
 	return nil
