@@ -74,8 +74,13 @@ func AccountTypeOf(name string) (AccountType, error) {
 // segment: lowercase, with anything else replaced by '_'.
 func Slug(s string) string {
 	if isSlug(s) {
-		return s // what the rest would make of it, without a copy
+		return s // what slugRunes would make of it, without a copy
 	}
+	return slugRunes(s)
+}
+
+// slugRunes is Slug rune by rune.
+func slugRunes(s string) string {
 	s = strings.ToLower(strings.TrimSpace(s))
 	var b strings.Builder
 	for _, r := range s {

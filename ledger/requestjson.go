@@ -51,14 +51,7 @@ func appendRequestJSON(b []byte, req any) (_ []byte, ok bool) {
 		w.str(r.Provider)
 		w.key(`,"ProviderRef":`)
 		w.str(r.ProviderRef)
-		w.key(`,"Currency":`)
-		w.str(r.Currency)
-		w.key(`,"Customer":`)
-		w.str(r.Customer)
-		w.key(`,"Description":`)
-		w.str(r.Description)
-		w.key(`,"Metadata":`)
-		w.meta(r.Metadata)
+		w.customer(r.Currency, r.Customer, r.Description, r.Metadata)
 		w.key(`}`)
 	case AuthorizeRequest:
 		w.key(`{"Key":`)
@@ -71,14 +64,7 @@ func appendRequestJSON(b []byte, req any) (_ []byte, ok bool) {
 		w.str(r.ProviderRef)
 		w.key(`,"Amount":`)
 		w.dec(r.Amount)
-		w.key(`,"Currency":`)
-		w.str(r.Currency)
-		w.key(`,"Customer":`)
-		w.str(r.Customer)
-		w.key(`,"Description":`)
-		w.str(r.Description)
-		w.key(`,"Metadata":`)
-		w.meta(r.Metadata)
+		w.customer(r.Currency, r.Customer, r.Description, r.Metadata)
 		w.key(`,"At":`)
 		w.time(r.At)
 		w.key(`,"ExpiresAt":`)
@@ -98,6 +84,19 @@ type jsonWriter struct {
 }
 
 func (w *jsonWriter) key(s string) { w.b = append(w.b, s...) }
+
+// customer writes the fields both requests end their payment's details
+// with, in this order: Currency, Customer, Description, Metadata.
+func (w *jsonWriter) customer(currency, customer, description string, metadata map[string]string) {
+	w.key(`,"Currency":`)
+	w.str(currency)
+	w.key(`,"Customer":`)
+	w.str(customer)
+	w.key(`,"Description":`)
+	w.str(description)
+	w.key(`,"Metadata":`)
+	w.meta(metadata)
+}
 
 // str writes a string that encoding/json copies as it is: printable ASCII
 // other than the quote, the backslash and the three characters it escapes

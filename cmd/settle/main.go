@@ -28,41 +28,39 @@ import (
 )
 
 func main() {
-	// SETTLE_TRACE names a file for an execution trace of the whole run
-	// (go tool trace; -pprof=syscall shows where the wall time goes that a
-	// CPU profile does not: reads, writes and fsyncs).
-	if name := os.Getenv("SETTLE_TRACE"); name != "" {
+	// SETTLE_CPUPROFILE names a file for a CPU profile of the whole run (go
+	// tool pprof): how the figures in BENCHMARKS.md were profiled.
+	// SETTLE_TRACE names a file for an execution trace (go tool trace;
+	// -pprof=syscall shows the wall time a CPU profile does not: time in
+	// SQLite's reads, writes and fsyncs). Both may be set.
+	var stops []func()
+	for _, p := range []struct {
+		env   string
+		start func(io.Writer) error
+		stop  func()
+	}{
+		{"SETTLE_CPUPROFILE", pprof.StartCPUProfile, pprof.StopCPUProfile},
+		{"SETTLE_TRACE", trace.Start, trace.Stop},
+	} {
+		name := os.Getenv(p.env)
+		if name == "" {
+			continue
+		}
 		f, err := os.Create(name)
 		if err == nil {
-			err = trace.Start(f)
+			err = p.start(f)
 		}
 		if err != nil {
 			fmt.Fprintln(os.Stderr, "settle:", err)
 			os.Exit(exitError)
 		}
-		code := run(os.Args[1:], os.Stdout, os.Stderr)
-		trace.Stop()
-		f.Close()
-		os.Exit(code)
+		stops = append(stops, func() { p.stop(); f.Close() })
 	}
-	// SETTLE_CPUPROFILE names a file for a CPU profile of the whole run
-	// (go tool pprof): how the figures in BENCHMARKS.md were profiled.
-	if name := os.Getenv("SETTLE_CPUPROFILE"); name != "" {
-		f, err := os.Create(name)
-		if err != nil {
-			fmt.Fprintln(os.Stderr, "settle:", err)
-			os.Exit(exitError)
-		}
-		if err := pprof.StartCPUProfile(f); err != nil {
-			fmt.Fprintln(os.Stderr, "settle:", err)
-			os.Exit(exitError)
-		}
-		code := run(os.Args[1:], os.Stdout, os.Stderr)
-		pprof.StopCPUProfile()
-		f.Close()
-		os.Exit(code)
+	code := run(os.Args[1:], os.Stdout, os.Stderr)
+	for _, stop := range stops {
+		stop()
 	}
-	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+	os.Exit(code)
 }
 
 // Exit codes.
