@@ -20,10 +20,22 @@ import (
 
 func notFound(what, id string, err error) error {
 	if errors.Is(err, sql.ErrNoRows) {
-		return fmt.Errorf("%s %q: %w", what, id, ledger.ErrNotFound)
+		return &missingError{what, id}
 	}
 	return err
 }
+
+// missingError is ledger.ErrNotFound for the object what with id, its
+// message ("payment \"p1\": not found") made only when it is read:
+// recording a feed looks up, and misses, a request and often a payment for
+// every new event.
+type missingError struct{ what, id string }
+
+func (e *missingError) Error() string {
+	return fmt.Sprintf("%s %q: %v", e.what, e.id, ledger.ErrNotFound)
+}
+
+func (e *missingError) Unwrap() error { return ledger.ErrNotFound }
 
 const paymentCols = `id, provider, provider_ref, currency, customer, description, metadata, capture_method, status,
 	authorized, captured, refunded, disputed, fees, pending_entry_id, created_at, updated_at,
@@ -51,7 +63,7 @@ func scanPayment(sc scanner) (*ledger.Payment, error) {
 func (t *tx) Payment(ctx context.Context, id string) (*ledger.Payment, error) {
 	if c, ok := t.payments[id]; ok {
 		if c == nil {
-			return nil, fmt.Errorf("payment %q: %w", id, ledger.ErrNotFound)
+			return nil, &missingError{"payment", id}
 		}
 		p := *c
 		p.Metadata = maps.Clone(p.Metadata)

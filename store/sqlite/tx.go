@@ -348,14 +348,14 @@ func (t *tx) Request(ctx context.Context, key string) (*ledger.Request, error) {
 	}
 	if r, ok := t.prefetched[key]; ok {
 		if r == nil {
-			return nil, fmt.Errorf("request %q: %w", key, ledger.ErrNotFound)
+			return nil, &missingError{"request", key}
 		}
 		c := *r
 		return &c, nil
 	}
 	r, err := scanRequest(t.queryRow(ctx, `SELECT `+requestCols+` FROM requests WHERE key = ?`, key))
 	if errors.Is(err, sql.ErrNoRows) {
-		return nil, fmt.Errorf("request %q: %w", key, ledger.ErrNotFound)
+		return nil, &missingError{"request", key}
 	}
 	return r, err
 }
