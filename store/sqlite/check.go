@@ -57,10 +57,7 @@ var invariants = []struct{ name, query string }{
 
 // Check runs every invariant query and collects the violations.
 func (t *tx) Check(ctx context.Context) ([]ledger.Violation, error) {
-	if err := t.flushBTs(ctx); err != nil {
-		return nil, err
-	}
-	if err := t.flush(ctx); err != nil {
+	if err := t.flushPending(ctx); err != nil {
 		return nil, err
 	}
 	out, err := t.checkPostings(ctx)

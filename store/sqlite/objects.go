@@ -457,10 +457,6 @@ func (t *tx) flushBTs(ctx context.Context) error {
 	return translate(err)
 }
 
-// touchesBTs reports whether a statement names the balance transactions'
-// table, so that the rows waiting in memory must be written first.
-func touchesBTs(query string) bool { return strings.Contains(query, "balance_transactions") }
-
 // UpdateBalanceTransaction rewrites a balance transaction's settlement figures and payout.
 func (t *tx) UpdateBalanceTransaction(ctx context.Context, b *ledger.BalanceTransaction) error {
 	details, err := feeDetails(b.FeeDetails)

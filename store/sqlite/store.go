@@ -523,13 +523,7 @@ func (s *Store) Update(ctx context.Context, fn func(ledger.Tx) error) error {
 		if err := fn(t); err != nil {
 			return err
 		}
-		if err := t.flushBTs(ctx); err != nil {
-			return err
-		}
-		if err := t.flushRequests(ctx); err != nil {
-			return err
-		}
-		return t.flush(ctx)
+		return t.flushPending(ctx)
 	})
 	if err != nil {
 		return translate(err)

@@ -98,9 +98,10 @@ func (t *tx) execParams(ctx context.Context, query string, p *params) (int64, er
 	return t.s.execParams(ctx, query, p)
 }
 
-// before writes what waits in memory that query could read or change.
+// before writes the balance transactions waiting in memory if query names
+// their table: it could read or change them.
 func (t *tx) before(ctx context.Context, query string) error {
-	if t.bts.n > 0 && touchesBTs(query) {
+	if t.bts.n > 0 && strings.Contains(query, "balance_transactions") {
 		return t.flushBTs(ctx)
 	}
 	return nil
@@ -449,18 +450,37 @@ func (t *tx) SetClosedThrough(ctx context.Context, at time.Time) error {
 	return err
 }
 
+// flushPending writes everything the transaction keeps in memory to write
+// later: the balance transactions waiting (before anything that could
+// refer to them), the saved requests and the summed balance changes. A
+// savepoint's edges, the invariant check and the commit need all of it on
+// disk.
+func (t *tx) flushPending(ctx context.Context) error {
+	if err := t.flushBTs(ctx); err != nil {
+		return err
+	}
+	if err := t.flushRequests(ctx); err != nil {
+		return err
+	}
+	return t.flush(ctx)
+}
+
+// dropPending forgets what flushPending would have written, as a
+// rolled-back savepoint does.
+func (t *tx) dropPending() {
+	t.bts.rows.reset()
+	t.bts.n = 0
+	t.requests = t.requests[:0]
+	clear(t.requestIdx)
+	clear(t.deltas)
+}
+
 var _ ledger.Nester = (*tx)(nil)
 
 // Nested runs fn inside a savepoint. On error the savepoint is rolled back,
 // with the in-memory balance changes and account ids made inside it.
 func (t *tx) Nested(ctx context.Context, fn func() error) error {
-	if err := t.flushBTs(ctx); err != nil {
-		return err
-	}
-	if err := t.flush(ctx); err != nil {
-		return err
-	}
-	if err := t.flushRequests(ctx); err != nil {
+	if err := t.flushPending(ctx); err != nil {
 		return err
 	}
 	if _, err := t.q.ExecContext(ctx, "SAVEPOINT nested"); err != nil {
@@ -472,20 +492,10 @@ func (t *tx) Nested(ctx context.Context, fn func() error) error {
 	}
 	err := fn()
 	if err == nil {
-		err = t.flushBTs(ctx)
-	}
-	if err == nil {
-		err = t.flush(ctx)
-	}
-	if err == nil {
-		err = t.flushRequests(ctx)
+		err = t.flushPending(ctx)
 	}
 	if err != nil {
-		clear(t.deltas)
-		t.bts.rows.reset()
-		t.bts.n = 0
-		t.requests = t.requests[:0]
-		clear(t.requestIdx)
+		t.dropPending()
 		t.resetCaches()
 		for name := range t.newAccounts {
 			if !before[name] {
