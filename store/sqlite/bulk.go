@@ -2,8 +2,6 @@ package sqlite
 
 import (
 	"context"
-	"strings"
-	"sync"
 
 	"github.com/settlehq/settle/ledger"
 )
@@ -32,26 +30,16 @@ func isPlain(e *ledger.Entry) bool {
 // insertEntriesSQL is the multi-row insert of rows entries, skipping rows
 // whose key is stored.
 func insertEntriesSQL(plain bool, rows int) string {
-	key := rows << 1
-	if plain {
-		key |= 1
-	}
-	if q, ok := entrySQL.Load(key); ok {
-		return q.(string)
-	}
 	cols, tuple := entryInsertCols, "("+placeholders(entryInsertColCount)+")"
 	if plain {
 		cols, tuple = plainEntryCols, plainEntryTuple
 	}
-	q := "INSERT INTO entries (" + cols + ") VALUES " + strings.TrimSuffix(strings.Repeat(tuple+", ", rows), ", ") +
-		" ON CONFLICT (key) DO NOTHING"
-	entrySQL.Store(key, q)
-	return q
+	return "INSERT INTO entries (" + cols + ") VALUES " + tuples(tuple, rows) + " ON CONFLICT (key) DO NOTHING"
 }
 
-// entrySQL holds the statements insertEntriesSQL built, by rows<<1 | plain:
-// a feed inserts a million single entries with the same text.
-var entrySQL sync.Map
+// insertEntrySQL is InsertEntry's statement, built once: a feed inserts a
+// million single entries with it.
+var insertEntrySQL = insertEntriesSQL(false, 1)
 
 // InsertEntries writes entries in multi-row statements. Each statement
 // skips the rows whose key is stored already (ON CONFLICT DO NOTHING); only

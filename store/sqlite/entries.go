@@ -28,7 +28,7 @@ func (t *tx) InsertEntry(ctx context.Context, e *ledger.Entry) error {
 	if err := appendEntryParams(p, e, ps, false); err != nil {
 		return err
 	}
-	n, err := t.execParams(ctx, insertEntriesSQL(false, 1), p)
+	n, err := t.execParams(ctx, insertEntrySQL, p)
 	if err != nil {
 		return translate(err)
 	}
@@ -135,6 +135,12 @@ func appendEntryParams(p *params, e *ledger.Entry, ps []rawPosting, plain bool) 
 // placeholders returns "?, ?, …" for n values.
 func placeholders(n int) string {
 	return strings.TrimSuffix(strings.Repeat("?, ", n), ", ")
+}
+
+// tuples returns n copies of tuple, "(?, ?)" say, separated by commas: the
+// VALUES list of a multi-row statement.
+func tuples(tuple string, n int) string {
+	return strings.TrimSuffix(strings.Repeat(tuple+", ", n), ", ")
 }
 
 // ResolvePending marks a pending entry resolved and releases its pending

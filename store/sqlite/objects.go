@@ -10,7 +10,6 @@ import (
 	"slices"
 	"sort"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/shopspring/decimal"
@@ -436,8 +435,14 @@ const (
 	btColCount = 25
 )
 
-// btInsertSQL holds the INSERT of n rows, by n, as flushBTs builds them.
-var btInsertSQL sync.Map
+// insertBTsSQL is the INSERT of n balance transactions.
+func insertBTsSQL(n int) string {
+	return `INSERT INTO balance_transactions (` + btCols + `) VALUES ` + tuples("("+placeholders(btColCount)+")", n)
+}
+
+// insertBTChunkSQL is the INSERT of a full chunk, built once: nearly every
+// flush of a feed writes one.
+var insertBTChunkSQL = insertBTsSQL(btChunk)
 
 // flushBTs writes the balance transactions waiting in memory.
 func (t *tx) flushBTs(ctx context.Context) error {
@@ -445,14 +450,12 @@ func (t *tx) flushBTs(ctx context.Context) error {
 	if n == 0 {
 		return nil
 	}
-	q, ok := btInsertSQL.Load(n)
-	if !ok {
-		tuple := "(" + placeholders(btColCount) + ")"
-		q = `INSERT INTO balance_transactions (` + btCols + `) VALUES ` + strings.TrimSuffix(strings.Repeat(tuple+", ", n), ", ")
-		btInsertSQL.Store(n, q)
+	q := insertBTChunkSQL
+	if n != btChunk {
+		q = insertBTsSQL(n)
 	}
 	t.bts.n = 0
-	_, err := t.s.execParams(ctx, q.(string), &t.bts.rows)
+	_, err := t.s.execParams(ctx, q, &t.bts.rows)
 	t.bts.rows.reset()
 	return translate(err)
 }

@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"fmt"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/jmoiron/sqlx"
@@ -125,7 +124,7 @@ func (t *tx) saveLinks(ctx context.Context, run *reconcile.Run, links []reconcil
 			p.bool(l.Heuristic)
 			p.int(run.ID)
 		}
-		tuples := strings.TrimSuffix(strings.Repeat("(?, ?, ?, ?, ?, ?), ", len(chunk)), ", ")
+		tuples := tuples("(?, ?, ?, ?, ?, ?)", len(chunk))
 		if _, err := t.execParams(ctx, `INSERT INTO recon_links (provider, grain, provider_id, ledger_id, heuristic, run_id)
 			VALUES `+tuples+` ON CONFLICT (provider, grain, provider_id) DO UPDATE SET ledger_id = excluded.ledger_id,
 			heuristic = excluded.heuristic, run_id = excluded.run_id`, &p); err != nil {

@@ -35,7 +35,7 @@ func chunkArgs(vs []string, fn func(args []any) error) error {
 func (t *tx) BalanceTransactionsByID(ctx context.Context, ids []string) (map[string]*ledger.BalanceTransaction, error) {
 	out := make(map[string]*ledger.BalanceTransaction, len(ids))
 	err := chunkArgs(ids, func(args []any) error {
-		from := `(VALUES ` + strings.TrimSuffix(strings.Repeat("(?), ", len(args)), ", ") +
+		from := `(VALUES ` + tuples("(?)", len(args)) +
 			`) AS v JOIN balance_transactions AS b ON b.id = v.column1`
 		return t.eachBTFrom(ctx, from, "1 = 1", args, func(b *ledger.BalanceTransaction) error {
 			out[b.ID] = b
@@ -106,7 +106,7 @@ func (t *tx) setSettlements(ctx context.Context, f ledger.SettlementFields, cs [
 	for i, col := range set {
 		assign[i] = fmt.Sprintf("%s = v.column%d", col, i+2)
 	}
-	tuple := "(" + placeholders(len(set)+1) + "), "
+	tuple := "(" + placeholders(len(set)+1) + ")"
 	var p params
 	for start := 0; start < len(cs); start += settlementChunk {
 		chunk := cs[start:min(start+settlementChunk, len(cs))]
@@ -128,7 +128,7 @@ func (t *tx) setSettlements(ctx context.Context, f ledger.SettlementFields, cs [
 				p.text(c.Status)
 			}
 		}
-		tuples := strings.TrimSuffix(strings.Repeat(tuple, len(chunk)), ", ")
+		tuples := tuples(tuple, len(chunk))
 		_, err := t.execParams(ctx, `UPDATE balance_transactions SET `+strings.Join(assign, ", ")+`
 			FROM (VALUES `+tuples+`) AS v WHERE balance_transactions.id = v.column1`, &p)
 		if err != nil {

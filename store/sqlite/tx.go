@@ -330,7 +330,7 @@ func (t *tx) flush(ctx context.Context) error {
 			p.int(c.posted)
 			p.int(c.pending)
 		}
-		tuples := strings.TrimSuffix(strings.Repeat("(?, ?, ?, ?), ", len(chunk)), ", ")
+		tuples := tuples("(?, ?, ?, ?)", len(chunk))
 		if _, err := t.execParams(ctx, `INSERT INTO balances (account_id, currency, posted, pending) VALUES `+tuples+`
 			ON CONFLICT (account_id, currency) DO UPDATE SET posted = posted + excluded.posted, pending = pending + excluded.pending`,
 			&p); err != nil {
@@ -409,7 +409,7 @@ func (t *tx) flushRequests(ctx context.Context) error {
 		p.blob(r.Result)
 		p.int(ts(r.CreatedAt))
 	}
-	tuples := strings.TrimSuffix(strings.Repeat("(?, ?, ?, ?, ?), ", len(t.requests)), ", ")
+	tuples := tuples("(?, ?, ?, ?, ?)", len(t.requests))
 	if _, err := t.execParams(ctx, `INSERT INTO requests (key, operation, hash, result, created_at) VALUES `+tuples, &p); err != nil {
 		return translate(err)
 	}
