@@ -50,13 +50,15 @@ func (e *TimeError) Unwrap() error { return ErrInvalidTime }
 // store exactly: one before MinTime or after MaxTime, or the Unix epoch
 // itself. The zero time passes: callers give it its meaning (now, or none).
 func CheckTime(field string, t time.Time) error {
-	if t.IsZero() {
+	if storable(t) {
 		return nil
 	}
-	if t.Before(MinTime) || t.After(MaxTime) || t.Equal(unixEpoch) {
-		return &TimeError{Field: field, Time: t}
-	}
-	return nil
+	return &TimeError{Field: field, Time: t}
+}
+
+// storable reports whether CheckTime passes t.
+func storable(t time.Time) bool {
+	return t.IsZero() || !t.Before(MinTime) && !t.After(MaxTime) && !t.Equal(unixEpoch)
 }
 
 var timeType = reflect.TypeFor[time.Time]()
@@ -82,8 +84,8 @@ func checkTimes(req any) error {
 		}
 		// The field's name is spelled out only for an error: this runs for
 		// every event of a feed.
-		if t := v.Field(i).Interface().(time.Time); CheckTime("", t) != nil {
-			return CheckTime(snake(f.Name), t)
+		if t := v.Field(i).Interface().(time.Time); !storable(t) {
+			return &TimeError{Field: snake(f.Name), Time: t}
 		}
 	}
 	return nil
