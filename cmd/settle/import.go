@@ -7,7 +7,6 @@ import (
 	"os"
 	"strings"
 
-	"github.com/schollz/progressbar/v3"
 	"github.com/spf13/cobra"
 
 	"github.com/settlehq/settle/app"
@@ -148,15 +147,7 @@ assets:bank:P. An account with neither is refused.`,
 func (a *cli) importFile(cmd *cobra.Command, name, format, provider string, opts *importers.Options, skipInvalid bool) (provider.ImportStats, error) {
 	ropts := app.ImportOptions{Format: format, Provider: provider, SkipInvalid: skipInvalid, Readers: opts}
 	if a.isTerminal {
-		ropts.Wrap = func(r io.Reader, size int64) io.Reader {
-			if size < 8<<20 {
-				return r
-			}
-			bar := progressbar.NewOptions64(size, progressbar.OptionSetWriter(a.stderr), progressbar.OptionShowBytes(true),
-				progressbar.OptionSetDescription("importing "+name), progressbar.OptionClearOnFinish())
-			pr := progressbar.NewReader(r, bar)
-			return &pr
-		}
+		ropts.Wrap = func(r io.Reader, size int64) io.Reader { return a.withProgress(r, size, "importing "+name) }
 	}
 	st, problems, err := app.ImportFile(cmd.Context(), a.store, name, ropts)
 	for _, p := range problems {

@@ -279,14 +279,20 @@ var commands = []func(*cli) *cobra.Command{
 	newBenchCmd,
 }
 
+// isTerminal reports whether w is a terminal. A variable, so that the
+// tests can draw the progress bars into a buffer.
+var isTerminal = func(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	if !ok {
+		return false
+	}
+	fi, err := f.Stat()
+	return err == nil && fi.Mode()&os.ModeCharDevice != 0
+}
+
 // run executes settle with args and returns the exit code.
 func run(args []string, stdout, stderr io.Writer) int {
-	a := &cli{stdout: stdout, stderr: stderr, now: time.Now}
-	if f, ok := stderr.(*os.File); ok {
-		if fi, err := f.Stat(); err == nil && fi.Mode()&os.ModeCharDevice != 0 {
-			a.isTerminal = true
-		}
-	}
+	a := &cli{stdout: stdout, stderr: stderr, now: time.Now, isTerminal: isTerminal(stderr)}
 	defer a.close()
 	root := newRoot(a)
 	root.SetArgs(args)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"strings"
 
@@ -48,7 +49,7 @@ duplicate keys are refused, and times must lie between 1677-09-21 and
 			}
 			failed := 0
 			for _, name := range args {
-				sum, errs := recordFile(cmd.Context(), books, name, skipInvalid)
+				sum, errs := a.recordFile(cmd.Context(), books, name, skipInvalid)
 				printErrs(a, errs)
 				if len(errs) > 0 && lockTimedOut(errs) {
 					fmt.Fprintf(a.stderr, "%s: not recorded: the write lock was not free in time; nothing from it was written. Record it again, or wait longer with --lock-timeout.\n", name)
@@ -77,14 +78,20 @@ duplicate keys are refused, and times must lie between 1677-09-21 and
 
 // recordFile reads a feed file once, validating and applying each line in
 // one transaction, so that what is recorded is what was validated even when
-// the file is a pipe or changes while it is read.
-func recordFile(ctx context.Context, books *ledger.Ledger, name string, skipInvalid bool) (feed.Summary, []error) {
+// the file is a pipe or changes while it is read. A large file shows its
+// progress on a terminal: the feed is read a few hundred lines ahead of
+// the recording, so the bar follows the events recorded.
+func (a *cli) recordFile(ctx context.Context, books *ledger.Ledger, name string, skipInvalid bool) (feed.Summary, []error) {
 	f, err := os.Open(name)
 	if err != nil {
 		return feed.Summary{}, []error{err}
 	}
 	defer f.Close()
-	return feed.ApplyFile(ctx, books, name, f, skipInvalid)
+	var r io.Reader = f
+	if fi, err := f.Stat(); err == nil && fi.Mode().IsRegular() {
+		r = a.withProgress(f, fi.Size(), "recording "+name)
+	}
+	return feed.ApplyFile(ctx, books, name, r, skipInvalid)
 }
 
 func printErrs(a *cli, errs []error) {
