@@ -33,8 +33,8 @@ func (l *Ledger) makeAvailable(ctx context.Context, tx Tx, asOf time.Time, provi
 	// The entries go through the bulk path and the statuses change in a
 	// few statements: a payout's sweep makes a day or more of charges
 	// available at once.
-	var es []*Entry
-	var changes []SettlementChange
+	es := make([]*Entry, 0, len(due))
+	changes := make([]SettlementChange, 0, len(due))
 	for _, bt := range due {
 		if e := l.availability(bt, asOf, closed); e != nil {
 			es = append(es, e)

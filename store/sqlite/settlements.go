@@ -74,6 +74,10 @@ const settlementChunk = 128
 // Each statement sets only the columns its changes name (Fields): a column
 // left out of the SET list is an index SQLite does not touch.
 func (t *tx) SetSettlements(ctx context.Context, cs []ledger.SettlementChange) error {
+	if len(cs) > 0 && oneShape(cs) {
+		// A payout's sweep changes only statuses: no copy into groups.
+		return t.setSettlements(ctx, cs[0].Fields(), cs)
+	}
 	var byShape [ledger.ChangesAll + 1][]ledger.SettlementChange
 	for _, c := range cs {
 		f := c.Fields()
@@ -85,6 +89,17 @@ func (t *tx) SetSettlements(ctx context.Context, cs []ledger.SettlementChange) e
 		}
 	}
 	return nil
+}
+
+// oneShape reports whether every change names the same columns.
+func oneShape(cs []ledger.SettlementChange) bool {
+	f := cs[0].Fields()
+	for _, c := range cs[1:] {
+		if c.Fields() != f {
+			return false
+		}
+	}
+	return true
 }
 
 // setSettlements writes the columns f names of changes.
@@ -107,7 +122,7 @@ func (t *tx) setSettlements(ctx context.Context, f ledger.SettlementFields, cs [
 		assign[i] = fmt.Sprintf("%s = v.column%d", col, i+2)
 	}
 	tuple := "(" + placeholders(len(set)+1) + ")"
-	var p params
+	p := t.scratchParams()
 	for start := 0; start < len(cs); start += settlementChunk {
 		chunk := cs[start:min(start+settlementChunk, len(cs))]
 		p.reset()
@@ -130,7 +145,7 @@ func (t *tx) setSettlements(ctx context.Context, f ledger.SettlementFields, cs [
 		}
 		tuples := tuples(tuple, len(chunk))
 		_, err := t.execParams(ctx, `UPDATE balance_transactions SET `+strings.Join(assign, ", ")+`
-			FROM (VALUES `+tuples+`) AS v WHERE balance_transactions.id = v.column1`, &p)
+			FROM (VALUES `+tuples+`) AS v WHERE balance_transactions.id = v.column1`, p)
 		if err != nil {
 			return translate(err)
 		}

@@ -109,7 +109,9 @@ func (t *tx) before(ctx context.Context, query string) error {
 
 // scratchParams returns the transaction's reusable parameter buffer,
 // emptied. Its values are bound and the statement run before the next
-// caller takes it.
+// caller takes it: what runs in between (a flush of the balance
+// transactions waiting, before a statement naming their table) must not
+// take it, and flushBTs has its own.
 func (t *tx) scratchParams() *params {
 	t.scratch.reset()
 	return &t.scratch
@@ -401,7 +403,7 @@ func (t *tx) flushRequests(ctx context.Context) error {
 	if len(t.requests) == 0 {
 		return nil
 	}
-	var p params
+	p := t.scratchParams()
 	for _, r := range t.requests {
 		p.text(r.Key)
 		p.text(r.Operation)
@@ -410,7 +412,7 @@ func (t *tx) flushRequests(ctx context.Context) error {
 		p.int(ts(r.CreatedAt))
 	}
 	tuples := tuples("(?, ?, ?, ?, ?)", len(t.requests))
-	if _, err := t.execParams(ctx, `INSERT INTO requests (key, operation, hash, result, created_at) VALUES `+tuples, &p); err != nil {
+	if _, err := t.execParams(ctx, `INSERT INTO requests (key, operation, hash, result, created_at) VALUES `+tuples, p); err != nil {
 		return translate(err)
 	}
 	t.requests = t.requests[:0]
