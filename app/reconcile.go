@@ -220,16 +220,26 @@ func Reconcile(ctx context.Context, st Store, books *ledger.Ledger, sc reconcile
 				if lside, err = ledgerBalances(ctx, books, sc.Provider, sc.From, to, lside.Len()); err != nil {
 					return nil, err
 				}
-				res = reconcile.MatchSides(pside, lside, mopts)
 			} else {
 				// Corrections, folded into what they correct, are not in
 				// the side and need nothing. New dates leave the pairs as
 				// they were (balance transaction ids are unique): compare
 				// them again.
 				lside.PatchSettlements(dated)
+			}
+			// The side, as it now stands, is hashed on the other CPU while
+			// it is compared: both only read it.
+			rehashed := make(chan struct{})
+			go func() {
+				defer close(rehashed)
+				hashBTs(inputs)
+			}()
+			if settled > 0 {
+				res = reconcile.MatchSides(pside, lside, mopts)
+			} else {
 				res = pairing.Result()
 			}
-			hashBTs(inputs)
+			<-rehashed
 		} else {
 			inputs = withBTs
 		}
@@ -273,7 +283,7 @@ func adopt(ctx context.Context, books *ledger.Ledger, as []reconcile.Adoption, o
 	if err != nil {
 		return 0, nil, err
 	}
-	var in []ledger.Adoption
+	in := make([]ledger.Adoption, 0, len(as))
 	debug := o.Logger.Enabled(ctx, slog.LevelDebug)
 	for _, a := range as {
 		if a.AvailableOn.IsZero() {

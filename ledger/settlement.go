@@ -92,7 +92,10 @@ func (l *Ledger) AdoptDates(ctx context.Context, adoptions []Adoption, asOf time
 	asOf = asOf.UTC()
 	var out []SettlementChange
 	err := l.store.Update(ctx, func(tx Tx) error {
-		out = nil
+		// One change for each adoption, nearly: a first run adopts
+		// hundreds of thousands, and a slice grown as it goes copies them
+		// all again and again.
+		out = make([]SettlementChange, 0, len(adoptions))
 		closed, err := tx.ClosedThrough(ctx)
 		if err != nil {
 			return err
@@ -132,7 +135,7 @@ func (l *Ledger) adoptChunk(ctx context.Context, tx Tx, adoptions []Adoption, as
 		return nil, err
 	}
 	// The entries that made the transactions about to move available.
-	var keys []string
+	keys := make([]string, 0, 2*len(adoptions))
 	for _, a := range adoptions {
 		bt := bts[a.BalanceTransactionID]
 		if bt != nil && !a.AvailableOn.IsZero() && bt.Status == BTAvailable && bt.Net != 0 {
@@ -143,8 +146,9 @@ func (l *Ledger) adoptChunk(ctx context.Context, tx Tx, adoptions []Adoption, as
 	if err != nil {
 		return nil, err
 	}
-	ad := adopting{l: l, tx: tx, asOf: asOf, closed: closed, made: made, cs: cs, seen: map[string]bool{},
-		stored: map[string]SettlementChange{}}
+	ad := adopting{l: l, tx: tx, asOf: asOf, closed: closed, made: made, cs: cs, seen: make(map[string]bool, len(adoptions)),
+		stored: make(map[string]SettlementChange, len(adoptions)), changes: make([]SettlementChange, 0, len(adoptions)),
+		order: make([]string, 0, len(adoptions))}
 	for _, a := range adoptions {
 		if a.AvailableOn.IsZero() {
 			continue
