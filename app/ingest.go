@@ -13,6 +13,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"time"
 	"unicode/utf8"
 
 	"github.com/settlehq/settle/bank"
@@ -125,6 +126,8 @@ type Ingested struct {
 	Bank bank.ImportStats
 	// Reason is why it was rejected, or why it stayed in the inbox.
 	Reason string
+	// Took is how long the file took, from reading it to moving it.
+	Took time.Duration
 }
 
 // Ingest imports every regular file in inbox (sorted by name; hidden files
@@ -164,6 +167,7 @@ func Ingest(ctx context.Context, st Store, inbox string, readers *importers.Opti
 		}
 		path := filepath.Join(inbox, name)
 		got := Ingested{File: name}
+		start := time.Now()
 		fi, err := os.Lstat(path)
 		switch {
 		case errors.Is(err, fs.ErrNotExist):
@@ -203,6 +207,7 @@ func Ingest(ctx context.Context, st Store, inbox string, readers *importers.Opti
 				got.Reason += fmt.Sprintf("\n(left in the inbox: %v)", err)
 			}
 		}
+		got.Took = time.Since(start)
 		out = append(out, got)
 	}
 	return out, nil

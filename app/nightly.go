@@ -177,12 +177,15 @@ func (n *Nightly) run(ctx context.Context, w schedule.Window) error {
 			if g.Reason != "" {
 				log.Warn("inbox file rejected", "file", g.File, "moved", g.Moved, "reason", g.Reason)
 			} else if g.Bank.ImportID != 0 {
-				log.Info("inbox bank statement imported", "file", g.File, "statements", g.Bank.Statements, "added", g.Bank.Added)
+				log.Info("inbox bank statement imported", "file", g.File, "statements", g.Bank.Statements, "added", g.Bank.Added,
+					"took", g.Took.Round(time.Millisecond))
 			} else {
-				log.Info("inbox file imported", "file", g.File, "records", g.Stats.Records, "added", g.Stats.Added)
+				log.Info("inbox file imported", "file", g.File, "records", g.Stats.Records, "added", g.Stats.Added,
+					"took", g.Took.Round(time.Millisecond))
 			}
 		}
 	}
+	mark := time.Now()
 	avail, err := n.Books.MakeAvailable(ctx, w.To)
 	if err != nil {
 		return fmt.Errorf("making funds available: %w", err)
@@ -191,7 +194,7 @@ func (n *Nightly) run(ctx context.Context, w schedule.Window) error {
 	if err != nil {
 		return fmt.Errorf("expiring authorizations: %w", err)
 	}
-	log.Info("ledger upkeep", "made_available", avail, "expired", expired)
+	log.Info("ledger upkeep", "made_available", avail, "expired", expired, "took", lap(&mark).Round(time.Millisecond))
 	from := w.To.Add(-lookback)
 	scopes, err := Scopes(ctx, n.Store, "", from, w.To)
 	if err != nil {
@@ -217,11 +220,12 @@ func (n *Nightly) run(ctx context.Context, w schedule.Window) error {
 		runs = append(runs, rep.Run)
 		s := rep.Run.Summary
 		compared += s.ProviderRecords + s.LedgerRecords
-		log.Info("reconciled", "provider", sc.Provider, "grain", sc.Grain, "run", rep.Run.ID,
+		log.Info("reconciled", append([]any{"provider", sc.Provider, "grain", sc.Grain, "run", rep.Run.ID,
 			"from", sc.From.Format(time.RFC3339), "to", sc.To.Format(time.RFC3339), "provider_records", s.ProviderRecords,
 			"ledger_records", s.LedgerRecords, "matched", s.Matched, "mismatched", s.Mismatched,
 			"missing_in_ledger", s.MissingInLedger, "missing_at_provider", s.MissingAtProvider, "duplicates", s.Duplicates,
-			"payout_mismatches", s.PayoutMismatches, "adopted", rep.Run.Adopted, "opened", rep.Run.Opened, "closed", rep.Run.Closed)
+			"payout_mismatches", s.PayoutMismatches, "adopted", rep.Run.Adopted, "opened", rep.Run.Opened, "closed", rep.Run.Closed},
+			rep.Took.LogAttrs()...)...)
 	}
 	bankRep, err := n.reconcileBank(ctx, log, now)
 	if err != nil {
@@ -239,10 +243,11 @@ func (n *Nightly) run(ctx context.Context, w schedule.Window) error {
 		if err != nil {
 			return fmt.Errorf("writing reports: %w", err)
 		}
+		mark = time.Now()
 		if err := n.writeReports(ctx, dir, runs, w); err != nil {
 			return fmt.Errorf("writing reports to %s: %w", dir, err)
 		}
-		log.Info("reports written", "dir", dir)
+		log.Info("reports written", "dir", dir, "took", lap(&mark).Round(time.Millisecond))
 	}
 	if err := n.Store.SetSetting(ctx, lastRunBySetting, n.holderName()); err != nil {
 		return err

@@ -29,6 +29,34 @@ type Report struct {
 	// Uncovered counts the provider records imported since the last run
 	// that this run's window left out (they are still to reconcile).
 	Uncovered int
+	// Took says where the run's time went.
+	Took Timings
+}
+
+// Timings are the wall-clock durations of a run's steps, for the nightly
+// job's log: where a slow night spent its time.
+type Timings struct {
+	Load  time.Duration // reading the provider's records, the links and the ledger's side
+	Match time.Duration // pairing and comparing, twice when the ledger adopted the provider's facts
+	Adopt time.Duration // booking the provider's settlement dates and settlements in the ledger
+	Store time.Duration // storing the run, its exceptions and its links
+}
+
+// Total is the whole run.
+func (t Timings) Total() time.Duration { return t.Load + t.Match + t.Adopt + t.Store }
+
+// LogAttrs are the timings as log attributes, to the millisecond.
+func (t Timings) LogAttrs() []any {
+	ms := func(d time.Duration) time.Duration { return d.Round(time.Millisecond) }
+	return []any{"took", ms(t.Total()), "load", ms(t.Load), "match", ms(t.Match), "adopt", ms(t.Adopt), "store", ms(t.Store)}
+}
+
+// lap returns the time since *mark and moves the mark to now.
+func lap(mark *time.Time) time.Duration {
+	now := time.Now()
+	d := now.Sub(*mark)
+	*mark = now
+	return d
 }
 
 // Options tune a run. A nil *Options, and every zero field, means the
@@ -91,6 +119,8 @@ func Scopes(ctx context.Context, st Store, prov string, from, to time.Time) ([]r
 func Reconcile(ctx context.Context, st Store, books *ledger.Ledger, sc reconcile.Scope, opts *Options) (*Report, error) {
 	o := opts.withDefaults()
 	started := o.Now().UTC()
+	mark := time.Now()
+	var took Timings
 	to := sc.To
 	if to.IsZero() {
 		to = farFuture
@@ -177,6 +207,7 @@ func Reconcile(ctx context.Context, st Store, books *ledger.Ledger, sc reconcile
 	if err := errors.Join(recErr, linkErr, btErr); err != nil {
 		return nil, err
 	}
+	took.Load = lap(&mark)
 	mopts := &reconcile.Options{Links: links, LinkList: linkList, DateTolerance: o.DateTolerance, HeuristicWindow: o.HeuristicWindow, Fields: o.Fields}
 	var res *reconcile.Result
 	adopted := 0
@@ -185,7 +216,7 @@ func Reconcile(ctx context.Context, st Store, books *ledger.Ledger, sc reconcile
 		// Both sides are hashed on the other CPU while matching: the
 		// records, then, on a copy, the ledger's side. A run that adopts
 		// dates hashes the ledger's side again, once patched, after the
-		// records.
+		// records, while comparing again.
 		hashBTs := func(d *digest) {
 			var b ledger.BalanceTransaction
 			for j := range lside.Len() {
@@ -207,12 +238,14 @@ func Reconcile(ctx context.Context, st Store, books *ledger.Ledger, sc reconcile
 		pairing := reconcile.PairSides(pside, lside, mopts)
 		res = pairing.Result()
 		<-hashed
+		took.Match = lap(&mark)
 		if len(res.Adoptions) > 0 {
 			var settled int
 			var dated []ledger.SettlementChange
 			if settled, dated, err = adopt(ctx, books, res.Adoptions, o); err != nil {
 				return nil, err
 			}
+			took.Adopt = lap(&mark)
 			adopted = settled + len(dated)
 			if settled > 0 {
 				// A settlement changes currencies and amounts: read again,
@@ -220,6 +253,7 @@ func Reconcile(ctx context.Context, st Store, books *ledger.Ledger, sc reconcile
 				if lside, err = ledgerBalances(ctx, books, sc.Provider, sc.From, to, lside.Len()); err != nil {
 					return nil, err
 				}
+				took.Load += lap(&mark)
 			} else {
 				// Corrections, folded into what they correct, are not in
 				// the side and need nothing. New dates leave the pairs as
@@ -240,6 +274,7 @@ func Reconcile(ctx context.Context, st Store, books *ledger.Ledger, sc reconcile
 				res = pairing.Result()
 			}
 			<-rehashed
+			took.Match += lap(&mark)
 		} else {
 			inputs = withBTs
 		}
@@ -251,7 +286,9 @@ func Reconcile(ctx context.Context, st Store, books *ledger.Ledger, sc reconcile
 		for i := range pays {
 			inputs.payment(&pays[i])
 		}
+		took.Load += lap(&mark)
 		res = reconcile.MatchPayments(records, pays, mopts)
+		took.Match = lap(&mark)
 	default:
 		return nil, fmt.Errorf("%w: unknown grain %q", ledger.ErrInvalidRequest, sc.Grain)
 	}
@@ -270,7 +307,8 @@ func Reconcile(ctx context.Context, st Store, books *ledger.Ledger, sc reconcile
 	if err != nil {
 		return nil, err
 	}
-	rep.Run, rep.Outcomes = run, outcomes
+	took.Store = lap(&mark)
+	rep.Run, rep.Outcomes, rep.Took = run, outcomes, took
 	return rep, nil
 }
 

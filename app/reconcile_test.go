@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
@@ -129,6 +130,50 @@ func TestNightlyCoversRecordsImportedSinceLastRun(t *testing.T) {
 	}
 	if n := len(openExceptions(t, st)); n != 4 {
 		t.Errorf("%d open exceptions after the empty night, want the 4 still open", n)
+	}
+}
+
+// The nightly job's log says how long each step took, and the
+// reconciliation's line splits its time into loading, matching, adopting
+// and storing.
+func TestNightlyLogSaysWhereTheTimeGoes(t *testing.T) {
+	ctx := context.Background()
+	st, l := books(t)
+	b, err := os.ReadFile("../testdata/demo/events.jsonl")
+	if err != nil {
+		t.Fatal(err)
+	}
+	record(t, l, "events.jsonl", b)
+	inbox := t.TempDir()
+	copyFile(t, "../testdata/demo/stripe-balance-2026-11.csv", filepath.Join(inbox, "stripe.csv"))
+	var logged bytes.Buffer
+	now := time.Date(2026, 12, 1, 2, 0, 0, 0, time.UTC)
+	job := &Nightly{Store: st, Books: l, Inbox: inbox, Outbox: t.TempDir(), Now: func() time.Time { return now },
+		Logger: slog.New(slog.NewTextHandler(&logged, nil))}
+	if err := job.Run(ctx, schedule.Window{From: now.Add(-24 * time.Hour), To: now}); err != nil {
+		t.Fatal(err)
+	}
+	want := map[string][]string{
+		`msg="inbox file imported"`: {"took="},
+		`msg="ledger upkeep"`:       {"took="},
+		`msg=reconciled`:            {"took=", "load=", "match=", "adopt=", "store="},
+		`msg="reports written"`:     {"took="},
+	}
+	for _, line := range strings.Split(logged.String(), "\n") {
+		for msg, attrs := range want {
+			if !strings.Contains(line, msg) {
+				continue
+			}
+			for _, a := range attrs {
+				if !strings.Contains(line, " "+a) {
+					t.Errorf("the log line %s has no %s", line, a)
+				}
+			}
+			delete(want, msg)
+		}
+	}
+	for msg := range want {
+		t.Errorf("no %s line in the log:\n%s", msg, logged.String())
 	}
 }
 
@@ -274,6 +319,9 @@ func TestStripeSettlementDatesAreAdopted(t *testing.T) {
 	t.Logf("adopted %d estimates; outcomes %d", rep.Run.Adopted, len(rep.Outcomes))
 	if rep.Run.Adopted == 0 {
 		t.Errorf("no estimate was adopted")
+	}
+	if tk := rep.Took; tk.Load <= 0 || tk.Match <= 0 || tk.Adopt <= 0 || tk.Store <= 0 || tk.Total() != tk.Load+tk.Match+tk.Adopt+tk.Store {
+		t.Errorf("a run that adopted dates accounts for its time as %+v: every step takes some", tk)
 	}
 	want := map[reconcile.OutcomeKind]int{}
 	for _, d := range sum.Diffs {

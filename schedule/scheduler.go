@@ -176,7 +176,7 @@ func (s *Scheduler) RunOnce(ctx context.Context, w Window) (err error) {
 			s.log.Error("job failed", "from", w.From, "to", w.To, "err", err)
 			return
 		}
-		s.log.Info("job finished", "from", w.From, "to", w.To, "took", s.clock.Now().Sub(start))
+		s.log.Info("job finished", "from", w.From, "to", w.To, "took", s.clock.Now().Sub(start).Round(time.Millisecond))
 	}()
 	return s.job(ctx, w)
 }
