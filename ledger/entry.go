@@ -151,6 +151,21 @@ type Balance struct {
 	Pending  int64
 }
 
+// PostedOnly keeps of maintained balances what BalancesAsOf reports: each
+// account's posted balance in each currency where it is not zero, without
+// the pending part. A store's BalancesAsOf answers with it when no posted
+// entry occurred after its time. It filters bs in place.
+func PostedOnly(bs []Balance) []Balance {
+	out := bs[:0]
+	for _, b := range bs {
+		if b.Posted != 0 {
+			b.Pending = 0
+			out = append(out, b)
+		}
+	}
+	return out
+}
+
 // Normal returns the posted balance with the sign of the account's normal
 // side: a credit-normal account (income) with credits shows positive.
 func (b Balance) Normal() int64 {

@@ -25,8 +25,19 @@ func (t *tx) Balances(ctx context.Context, prefix string) ([]ledger.Balance, err
 
 // BalancesAsOf sums in SQL the postings of the posted entries that
 // occurred at or before asOf. A sum beyond 64 bits fails the cast
-// (ledger.ErrInvalidAmount) rather than wrapping.
+// (ledger.ErrInvalidAmount) rather than wrapping. When no posted entry
+// occurred after asOf, those are all the posted entries, and the
+// maintained balances are the sums: they are read instead.
 func (t *tx) BalancesAsOf(ctx context.Context, prefix string, asOf time.Time) ([]ledger.Balance, error) {
+	var later bool
+	if err := t.queryRow(ctx, `SELECT EXISTS (SELECT 1 FROM {schema}.entries WHERE occurred_at > $1 AND phase = 'posted')`,
+		ts(asOf)).Scan(&later); err != nil {
+		return nil, t.fail(err)
+	}
+	if !later {
+		bs, err := t.Balances(ctx, prefix)
+		return ledger.PostedOnly(bs), err
+	}
 	return t.balances(ctx, `SELECT a.name, a.type, p.currency, SUM(p.amount)::bigint, 0::bigint
 		FROM {schema}.entries e CROSS JOIN LATERAL unnest(e.account_ids, e.currencies, e.amounts) AS p (account_id, currency, amount)
 		JOIN {schema}.accounts a ON a.id = p.account_id

@@ -30,8 +30,21 @@ func (t *tx) Balances(ctx context.Context, prefix string) ([]ledger.Balance, err
 }
 
 // BalancesAsOf sums the postings of the posted entries that occurred at
-// or before asOf, in one pass over those entries.
+// or before asOf, in one pass over those entries. When no posted entry
+// occurred after asOf (a time at or after the last, as the nightly job's
+// trial balance asks), those are all the posted entries, and the maintained
+// balances are the sums: they are read instead (at a few million entries,
+// 2 s become a millisecond).
 func (t *tx) BalancesAsOf(ctx context.Context, prefix string, asOf time.Time) ([]ledger.Balance, error) {
+	var later bool
+	if err := t.queryRow(ctx, `SELECT EXISTS (SELECT 1 FROM entries WHERE occurred_at > ? AND phase = 'posted')`,
+		ts(asOf)).Scan(&later); err != nil {
+		return nil, err
+	}
+	if !later {
+		bs, err := t.Balances(ctx, prefix)
+		return ledger.PostedOnly(bs), err
+	}
 	rows, err := t.query(ctx, `SELECT postings FROM entries WHERE phase = 'posted' AND occurred_at <= ?`, ts(asOf))
 	if err != nil {
 		return nil, err

@@ -37,6 +37,7 @@ func Run(t *testing.T, open Opener) {
 		{"Idempotency", testIdempotency},
 		{"DerivedPayouts", testDerivedPayouts},
 		{"DueBalanceTransactions", testDueBalanceTransactions},
+		{"BalancesAsOf", testBalancesAsOf},
 		{"ReadsOwnWrites", testReadsOwnWrites},
 		{"ClosedPeriod", testClosedPeriod},
 		{"ConcurrentWriters", testConcurrentWriters},
@@ -337,6 +338,73 @@ func testDueBalanceTransactions(t *testing.T, open Opener) {
 			t.Errorf("due after stripe's usd payout: %v, want [c2 c3]", got)
 		}
 		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// testBalancesAsOf checks posted balances at points in time: before,
+// at and after the last posted entry (where a store may answer from the
+// maintained balances), with a pending entry after it that must not count,
+// an account whose postings cancel out, a prefix, and inside a
+// transaction that has just posted.
+func testBalancesAsOf(t *testing.T, open Opener) {
+	ctx := context.Background()
+	l := books(t, open(t))
+	post := func(l *ledger.Ledger, key string, at time.Time, pending bool, ps ...ledger.PostingInput) {
+		t.Helper()
+		in := ledger.EntryInput{Key: key, OccurredAt: at, Pending: pending, Postings: ps}
+		if pending {
+			in.ExpiresAt = at.Add(24 * time.Hour)
+		}
+		must(l.PostEntry(ctx, in)).ok(t)
+	}
+	post(l, "sale", t0, false, ledger.Debit("assets:cash", "usd", "10"), ledger.Credit("income:sales", "usd", "10"))
+	post(l, "out", t0.Add(10*time.Minute), false, ledger.Debit("assets:float", "eur", "3"), ledger.Credit("assets:cash", "eur", "3"))
+	post(l, "back", t0.Add(20*time.Minute), false, ledger.Debit("assets:cash", "eur", "3"), ledger.Credit("assets:float", "eur", "3"))
+	post(l, "sale-2", t0.Add(time.Hour), false, ledger.Debit("assets:cash", "usd", "5"), ledger.Credit("income:sales", "usd", "5"))
+	post(l, "hold", t0.Add(2*time.Hour), true, ledger.Debit("assets:held", "gbp", "7"), ledger.Credit("income:sales", "gbp", "7"))
+	asOf := func(l *ledger.Ledger, prefix string, at time.Time) string {
+		t.Helper()
+		var got []string
+		for _, b := range must(l.BalancesAsOf(ctx, prefix, at)).ok(t) {
+			if b.Pending != 0 {
+				t.Errorf("BalancesAsOf(%s) gives %s a pending part %d", at.Format(time.RFC3339), b.Account, b.Pending)
+			}
+			got = append(got, fmt.Sprintf("%s %s %d", b.Account, b.Currency, b.Posted))
+		}
+		return strings.Join(got, ", ")
+	}
+	all := "assets:cash usd 1500, income:sales usd -1500"
+	for _, c := range []struct {
+		prefix string
+		at     time.Time
+		want   string
+	}{
+		{"", t0.Add(-time.Second), ""},
+		{"", t0, "assets:cash usd 1000, income:sales usd -1000"},
+		{"", t0.Add(15 * time.Minute), "assets:cash eur -300, assets:cash usd 1000, assets:float eur 300, income:sales usd -1000"},
+		{"", t0.Add(30 * time.Minute), "assets:cash usd 1000, income:sales usd -1000"},
+		{"", t0.Add(time.Hour), all},
+		{"", t0.Add(3 * time.Hour), all},
+		{"", ledger.MaxTime, all},
+		{"assets", ledger.MaxTime, "assets:cash usd 1500"},
+		{"assets", t0.Add(15 * time.Minute), "assets:cash eur -300, assets:cash usd 1000, assets:float eur 300"},
+	} {
+		if got := asOf(l, c.prefix, c.at); got != c.want {
+			t.Errorf("BalancesAsOf(%q, %s) = [%s], want [%s]", c.prefix, c.at.Format(time.RFC3339), got, c.want)
+		}
+	}
+	err := l.Batch(ctx, func(tl *ledger.Ledger) error {
+		post(tl, "sale-3", t0.Add(3*time.Hour), false, ledger.Debit("assets:cash", "usd", "1"), ledger.Credit("income:sales", "usd", "1"))
+		if got, want := asOf(tl, "", ledger.MaxTime), "assets:cash usd 1600, income:sales usd -1600"; got != want {
+			t.Errorf("inside the transaction that posted: [%s], want [%s]", got, want)
+		}
+		if got := asOf(tl, "", t0.Add(2*time.Hour)); got != all {
+			t.Errorf("inside the transaction, before what it posted: [%s], want [%s]", got, all)
+		}
+		return nil
 	})
 	if err != nil {
 		t.Fatal(err)
