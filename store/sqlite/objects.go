@@ -571,7 +571,7 @@ func (t *tx) PreviousAutomaticPayout(ctx context.Context, provider, currency str
 
 // AssignPayout sets the derived payout of the transactions in (after, through].
 func (t *tx) AssignPayout(ctx context.Context, provider, currency string, after time.Time, open bool, through time.Time, payoutID string) (int, error) {
-	q := `UPDATE balance_transactions SET payout_id = ? WHERE provider = ? AND currency = ? AND payout_derived = 1
+	q := updateBTs + ` SET payout_id = ? WHERE provider = ? AND currency = ? AND payout_derived = 1
 		AND available_on <= ? AND payout_id <> ?`
 	args := []any{payoutID, provider, currency, ts(through), payoutID}
 	if !open {

@@ -67,6 +67,18 @@ func (t *tx) StoredEntryKeys(ctx context.Context, keys []string) (map[string]boo
 	return out, err
 }
 
+// updateBTs begins the UPDATEs that change many balance transactions at
+// once (a reconciliation's adopted dates, a payout's sweep and its
+// composition). They are OR FAIL rather than SQLite's default ABORT: a
+// statement that may abort halfway makes SQLite copy every page it is about
+// to change to a statement journal, to undo that statement alone. At a
+// million payments, a first reconciliation wrote 2.5 GB there (307,000
+// pages), and took 2 s longer for it. These statements set no column that
+// a constraint could refuse (no foreign key; NOT NULL columns are given
+// values), and a store error rolls back the transaction or savepoint that
+// ran them, so a statement stopped halfway never stays half-done.
+const updateBTs = `UPDATE OR FAIL balance_transactions`
+
 // settlementChunk is how many balance transactions one UPDATE changes.
 const settlementChunk = 128
 
@@ -144,7 +156,7 @@ func (t *tx) setSettlements(ctx context.Context, f ledger.SettlementFields, cs [
 			}
 		}
 		tuples := tuples(tuple, len(chunk))
-		_, err := t.execParams(ctx, `UPDATE balance_transactions SET `+strings.Join(assign, ", ")+`
+		_, err := t.execParams(ctx, updateBTs+` SET `+strings.Join(assign, ", ")+`
 			FROM (VALUES `+tuples+`) AS v WHERE balance_transactions.id = v.column1`, p)
 		if err != nil {
 			return translate(err)
