@@ -20,7 +20,7 @@ func (a *cli) withProgress(r io.Reader, size int64, what string) io.Reader {
 	}
 	bar := progressbar.NewOptions64(size, progressbar.OptionSetWriter(a.stderr), progressbar.OptionShowBytes(true),
 		progressbar.OptionSetDescription(what), progressbar.OptionClearOnFinish())
-	bar.RenderBlank() // a terminal that cannot be written to is no reason to fail the import
+	_ = bar.RenderBlank() // a bar that cannot be drawn is no reason to fail the command
 	pr := progressbar.NewReader(r, bar)
 	return &pr
 }
