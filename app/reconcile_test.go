@@ -65,6 +65,20 @@ func demo(t *testing.T) (*sqlite.Store, *ledger.Ledger) {
 	return st, l
 }
 
+// demoInbox records the demo's events in l and returns a fresh inbox
+// holding the demo's Stripe export.
+func demoInbox(t *testing.T, l *ledger.Ledger) string {
+	t.Helper()
+	b, err := os.ReadFile("../testdata/demo/events.jsonl")
+	if err != nil {
+		t.Fatal(err)
+	}
+	record(t, l, "events.jsonl", b)
+	inbox := t.TempDir()
+	copyFile(t, "../testdata/demo/stripe-balance-2026-11.csv", filepath.Join(inbox, "stripe.csv"))
+	return inbox
+}
+
 func openExceptions(t *testing.T, st *sqlite.Store) []reconcile.Exception {
 	t.Helper()
 	es, err := st.Exceptions(context.Background(), reconcile.ExceptionFilter{Status: reconcile.ExceptionOpen})
@@ -102,14 +116,7 @@ func TestNightlyCoversRecordsImportedSinceLastRun(t *testing.T) {
 	if err := job.Run(ctx, w); !errors.Is(err, ErrNothingCompared) {
 		t.Fatalf("empty books: %v, want ErrNothingCompared", err)
 	}
-	b, err := os.ReadFile("../testdata/demo/events.jsonl")
-	if err != nil {
-		t.Fatal(err)
-	}
-	record(t, l, "events.jsonl", b)
-	inbox := t.TempDir()
-	copyFile(t, "../testdata/demo/stripe-balance-2026-11.csv", filepath.Join(inbox, "stripe.csv"))
-	job.Inbox = inbox
+	job.Inbox = demoInbox(t, l)
 	var runs []*reconcile.Run
 	job.Runs = func(rs []*reconcile.Run) { runs = rs }
 	if err := job.Run(ctx, w); err != nil {
@@ -124,7 +131,7 @@ func TestNightlyCoversRecordsImportedSinceLastRun(t *testing.T) {
 	}
 	// The next night has no new records and the lookback holds nothing.
 	now = now.Add(24 * time.Hour)
-	err = job.Run(ctx, schedule.Window{From: w.To, To: now})
+	err := job.Run(ctx, schedule.Window{From: w.To, To: now})
 	if !errors.Is(err, ErrNothingCompared) {
 		t.Errorf("a night with nothing in its window: %v, want ErrNothingCompared", err)
 	}
@@ -139,13 +146,7 @@ func TestNightlyCoversRecordsImportedSinceLastRun(t *testing.T) {
 func TestNightlyLogSaysWhereTheTimeGoes(t *testing.T) {
 	ctx := context.Background()
 	st, l := books(t)
-	b, err := os.ReadFile("../testdata/demo/events.jsonl")
-	if err != nil {
-		t.Fatal(err)
-	}
-	record(t, l, "events.jsonl", b)
-	inbox := t.TempDir()
-	copyFile(t, "../testdata/demo/stripe-balance-2026-11.csv", filepath.Join(inbox, "stripe.csv"))
+	inbox := demoInbox(t, l)
 	var logged bytes.Buffer
 	now := time.Date(2026, 12, 1, 2, 0, 0, 0, time.UTC)
 	job := &Nightly{Store: st, Books: l, Inbox: inbox, Outbox: t.TempDir(), Now: func() time.Time { return now },
