@@ -10,6 +10,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -336,6 +337,40 @@ func testDueBalanceTransactions(t *testing.T, open Opener) {
 		}
 		if err == nil && fmt.Sprint(got) != "[c2 c3]" {
 			t.Errorf("due after stripe's usd payout: %v, want [c2 c3]", got)
+		}
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// More than a read's block (a store may read in blocks of a few
+	// hundred): every one comes back, in (available_on, id) order, here the
+	// reverse of the order they were booked in.
+	const many = 600
+	var want []string
+	err = l.Batch(ctx, func(tl *ledger.Ledger) error {
+		for i := range many {
+			res, err := tl.Capture(ctx, ledger.CaptureRequest{Key: fmt.Sprintf("g%d", i), PaymentID: fmt.Sprintf("pg%d", i),
+				Provider: "stripe", Currency: "gbp", Amount: dec("1.00"), AvailableOn: t0.Add(time.Duration(many-i) * time.Minute), At: t0})
+			if err != nil {
+				return err
+			}
+			want = append(want, res.BalanceTransaction.ID)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	slices.Reverse(want)
+	err = st.Update(ctx, func(tx ledger.Tx) error {
+		due, err := tx.DueBalanceTransactions(ctx, t0.Add(10*time.Hour), "stripe", "gbp")
+		got := make([]string, 0, len(due))
+		for _, bt := range due {
+			got = append(got, bt.ID)
+		}
+		if err == nil && !slices.Equal(got, want) {
+			t.Errorf("%d due gbp transactions came back, want %d in (available_on, id) order; first %v", len(got), len(want), got[:min(3, len(got))])
 		}
 		return err
 	})
