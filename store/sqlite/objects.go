@@ -613,29 +613,23 @@ func (t *tx) DueBalanceTransactions(ctx context.Context, asOf time.Time, provide
 	// right size, rather than each allocated and the slice grown by
 	// copying them all again (a quarter of the sweep's read at a million).
 	var blocks [][]ledger.BalanceTransaction
-	n := 0
+	var block []ledger.BalanceTransaction
 	for rows.Next() {
-		if len(blocks) == 0 || len(blocks[len(blocks)-1]) == cap(blocks[len(blocks)-1]) {
-			blocks = append(blocks, make([]ledger.BalanceTransaction, 0, 256))
+		if len(block) == cap(block) {
+			if block != nil {
+				blocks = append(blocks, block)
+			}
+			block = make([]ledger.BalanceTransaction, 0, 256)
 		}
-		b := &blocks[len(blocks)-1]
-		*b = (*b)[:len(*b)+1]
-		if err := scanBTInto(rows, &(*b)[len(*b)-1]); err != nil {
+		block = block[:len(block)+1]
+		if err := scanBTInto(rows, &block[len(block)-1]); err != nil {
 			return nil, err
 		}
-		n++
 	}
 	if err := rows.Err(); err != nil {
 		return nil, err
 	}
-	if n == 0 {
-		return nil, nil
-	}
-	out := make([]ledger.BalanceTransaction, 0, n)
-	for _, b := range blocks {
-		out = append(out, b...)
-	}
-	return out, nil
+	return slices.Concat(append(blocks, block)...), nil
 }
 
 // EachBalanceTransaction streams balance transactions.

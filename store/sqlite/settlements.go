@@ -84,34 +84,34 @@ const settlementChunk = 128
 
 // SetSettlements applies settlement changes, settlementChunk a statement.
 // Each statement sets only the columns its changes name (Fields): a column
-// left out of the SET list is an index SQLite does not touch.
+// left out of the SET list is an index SQLite does not touch. The changes
+// are grouped by the columns they name, each group sized exactly; when all
+// name the same ones (a payout's sweep changes only statuses) the group is
+// cs itself.
 func (t *tx) SetSettlements(ctx context.Context, cs []ledger.SettlementChange) error {
-	if len(cs) > 0 && oneShape(cs) {
-		// A payout's sweep changes only statuses: no copy into groups.
-		return t.setSettlements(ctx, cs[0].Fields(), cs)
-	}
-	var byShape [ledger.ChangesAll + 1][]ledger.SettlementChange
+	var count [ledger.ChangesAll + 1]int
 	for _, c := range cs {
-		f := c.Fields()
-		byShape[f] = append(byShape[f], c)
+		count[c.Fields()]++
 	}
-	for f, group := range byShape {
-		if err := t.setSettlements(ctx, ledger.SettlementFields(f), group); err != nil {
+	for f, n := range count {
+		if n == 0 {
+			continue
+		}
+		shape := ledger.SettlementFields(f)
+		group := cs
+		if n < len(cs) {
+			group = make([]ledger.SettlementChange, 0, n)
+			for _, c := range cs {
+				if c.Fields() == shape {
+					group = append(group, c)
+				}
+			}
+		}
+		if err := t.setSettlements(ctx, shape, group); err != nil {
 			return err
 		}
 	}
 	return nil
-}
-
-// oneShape reports whether every change names the same columns.
-func oneShape(cs []ledger.SettlementChange) bool {
-	f := cs[0].Fields()
-	for _, c := range cs[1:] {
-		if c.Fields() != f {
-			return false
-		}
-	}
-	return true
 }
 
 // setSettlements writes the columns f names of changes.
