@@ -115,13 +115,14 @@ type Result struct {
 // the same bytes).
 func requestHash(op string, req any) (string, error) {
 	var buf [512]byte
-	b, ok := appendRequestJSON(append(append(buf[:0], op...), 0), req)
+	prefix := append(append(buf[:0], op...), 0)
+	b, ok := appendRequestJSON(prefix, req)
 	if !ok {
 		js, err := json.Marshal(req)
 		if err != nil {
 			return "", err
 		}
-		b = append(append(append(buf[:0], op...), 0), js...)
+		b = append(prefix, js...)
 	}
 	sum := sha256.Sum256(b)
 	return hex.EncodeToString(sum[:]), nil
