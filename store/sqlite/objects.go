@@ -342,9 +342,9 @@ func scanBT(sc scanner) (*ledger.BalanceTransaction, error) {
 	return &b, nil
 }
 
-// scanBTInto scans a row of btCols into b, which it overwrites whole.
+// scanBTInto scans a row of btCols into b, which must be zero: the
+// exchange rate and fee details are set only when the row has them.
 func scanBTInto(sc scanner, b *ledger.BalanceTransaction) error {
-	*b = ledger.BalanceTransaction{}
 	var details sql.NullString
 	var created, avail int64
 	var rate string
