@@ -502,3 +502,64 @@ func TestSetSettlementsWritesTheNamedColumns(t *testing.T) {
 		}
 	}
 }
+
+// A write transaction's snapshot reads, on another connection, the database
+// as the transaction found it: what was committed before, not what the
+// transaction writes. An in-memory database gives none (a nil ReadTx: the
+// caller reads in the transaction).
+func TestSnapshotSeesTheDatabaseAsTheTransactionFoundIt(t *testing.T) {
+	ctx := context.Background()
+	s := open(t, filepath.Join(t.TempDir(), "s.db"))
+	defer s.Close()
+	l := ledger.New(s, nil)
+	c, err := l.Capture(ctx, ledger.CaptureRequest{Key: "c1", PaymentID: "p1", Provider: "stripe", Currency: "usd",
+		Amount: decimal.RequireFromString("10.00"), At: t0})
+	if err != nil {
+		t.Fatal(err)
+	}
+	id := c.BalanceTransaction.ID
+	err = s.Update(ctx, func(tx ledger.Tx) error {
+		rt, closeRead, err := tx.(ledger.Snapshotter).Snapshot(ctx)
+		if err != nil {
+			return err
+		}
+		if rt == nil {
+			return fmt.Errorf("no snapshot of a database file")
+		}
+		defer closeRead()
+		if err := tx.SetSettlements(ctx, []ledger.SettlementChange{{ID: id, Status: ledger.BTAvailable, Changes: ledger.ChangesStatus}}); err != nil {
+			return err
+		}
+		seen, err := rt.BalanceTransactionsByID(ctx, []string{id})
+		if err != nil {
+			return err
+		}
+		if seen[id] == nil || seen[id].Status != ledger.BTPending {
+			return fmt.Errorf("the snapshot read %+v, want the transaction pending as committed", seen[id])
+		}
+		mine, err := tx.BalanceTransactionsByID(ctx, []string{id})
+		if err != nil {
+			return err
+		}
+		if mine[id].Status != ledger.BTAvailable {
+			return fmt.Errorf("the transaction reads its own change as %s", mine[id].Status)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	mem := open(t, ":memory:")
+	defer mem.Close()
+	err = mem.Update(ctx, func(tx ledger.Tx) error {
+		rt, closeRead, err := tx.(ledger.Snapshotter).Snapshot(ctx)
+		if rt != nil || err != nil {
+			return fmt.Errorf("in memory: snapshot %v, %v; want none", rt, err)
+		}
+		closeRead()
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
