@@ -55,6 +55,10 @@ type Pairing struct {
 	l      *ledgerBalances
 	m      *matcher
 	folded int
+	// links are the pairs as links, made by the first Result: the pairs
+	// do not change after PairSides, and a million links take a while.
+	links  []Link
+	linked bool
 }
 
 // PairSides runs the passes of MatchSides that pair records with balance
