@@ -7,11 +7,3 @@ func SetAdoptionChunk(n int) (restore func()) {
 	adoptionChunk = n
 	return func() { adoptionChunk = old }
 }
-
-// SetReadAhead turns AdoptDates' read-ahead on or off until the returned
-// function restores it.
-func SetReadAhead(on bool) (restore func()) {
-	old := readAheadOff
-	readAheadOff = !on
-	return func() { readAheadOff = old }
-}

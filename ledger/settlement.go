@@ -92,14 +92,6 @@ func (l *Ledger) AdoptDates(ctx context.Context, adoptions []Adoption, asOf time
 	asOf = asOf.UTC()
 	var out []SettlementChange
 	err := l.store.Update(ctx, func(tx Tx) error {
-		// What each chunk reads is read ahead, on another connection, while
-		// the chunk before is written (see readAhead); first, before this
-		// transaction writes anything.
-		ahead, stop, err := readAhead(ctx, tx, adoptions)
-		if err != nil {
-			return err
-		}
-		defer stop()
 		// One change for each adoption, nearly: a first run adopts
 		// hundreds of thousands, and a slice grown as it goes copies them
 		// all again and again.
@@ -111,19 +103,7 @@ func (l *Ledger) AdoptDates(ctx context.Context, adoptions []Adoption, asOf time
 		cs := corrections{}
 		for start := 0; start < len(adoptions); start += adoptionChunk {
 			chunk := adoptions[start:min(start+adoptionChunk, len(adoptions))]
-			var read adoptionReads
-			if ahead != nil {
-				read = <-ahead
-				if read.err == nil {
-					read.err = read.refresh(ctx, tx)
-				}
-			} else {
-				read = readAdoptions(ctx, tx, chunk)
-			}
-			if read.err != nil {
-				return read.err
-			}
-			if out, err = l.adoptChunk(ctx, tx, chunk, read, asOf, closed, cs, out); err != nil {
+			if out, err = l.adoptChunk(ctx, tx, chunk, asOf, closed, cs, out); err != nil {
 				return err
 			}
 		}
@@ -140,146 +120,33 @@ func (l *Ledger) AdoptDates(ctx context.Context, adoptions []Adoption, asOf time
 // variable so that a test can make chunks of a few.
 var adoptionChunk = 4096
 
-// readAheadOff makes AdoptDates read every chunk in its transaction, for
-// a test to compare with.
-var readAheadOff = false
-
-// adoptionReads is what one chunk of adoptions reads: the transactions
-// adopted and which of their availability entries are stored.
-type adoptionReads struct {
-	bts  map[string]*BalanceTransaction
-	made map[string]bool
-	err  error
-}
-
-// readAdoptions reads what a chunk of adoptions needs: their balance
-// transactions and, for those whose funds an entry made available, the keys
-// of the entries that could have.
-func readAdoptions(ctx context.Context, rt ReadTx, adoptions []Adoption) adoptionReads {
+// adoptChunk adopts the dates of one chunk and appends the settlements of
+// the transactions it changed to out.
+func (l *Ledger) adoptChunk(ctx context.Context, tx Tx, adoptions []Adoption, asOf, closed time.Time, cs corrections,
+	out []SettlementChange) ([]SettlementChange, error) {
 	ids := make([]string, 0, len(adoptions))
 	for _, a := range adoptions {
 		if !a.AvailableOn.IsZero() {
 			ids = append(ids, a.BalanceTransactionID)
 		}
 	}
-	bts, err := rt.BalanceTransactionsByID(ctx, ids)
+	bts, err := tx.BalanceTransactionsByID(ctx, ids)
 	if err != nil {
-		return adoptionReads{err: err}
+		return nil, err
 	}
-	made, err := rt.StoredEntryKeys(ctx, availabilityKeys(bts, ids))
-	return adoptionReads{bts: bts, made: made, err: err}
-}
-
-// availabilityKeys are the keys of the entries that could have made the
-// transactions of ids available, if they are.
-func availabilityKeys(bts map[string]*BalanceTransaction, ids []string) []string {
-	keys := make([]string, 0, 2*len(ids))
-	for _, id := range ids {
-		if bt := bts[id]; bt != nil && bt.Status == BTAvailable && bt.Net != 0 {
+	// The entries that made the transactions about to move available.
+	keys := make([]string, 0, 2*len(adoptions))
+	for _, a := range adoptions {
+		bt := bts[a.BalanceTransactionID]
+		if bt != nil && !a.AvailableOn.IsZero() && bt.Status == BTAvailable && bt.Net != 0 {
 			keys = append(keys, availabilityKey(bt.ID, bt.AvailableOn), "available:"+bt.ID)
 		}
 	}
-	return keys
-}
-
-// refresh reads again, in tx, the corrections among transactions read
-// ahead: adopting the transaction a correction corrects moves it too, so an
-// earlier chunk may have changed it. No other transaction read ahead can
-// have changed: readAhead reads ahead only when no transaction is adopted
-// twice, and each chunk writes only its own transactions, their
-// corrections and their availability entries.
-func (r *adoptionReads) refresh(ctx context.Context, tx Tx) error {
-	var ids []string
-	for id, bt := range r.bts {
-		if bt.SourceType == SourceCorrection {
-			ids = append(ids, id)
-		}
-	}
-	if len(ids) == 0 {
-		return nil
-	}
-	bts, err := tx.BalanceTransactionsByID(ctx, ids)
+	made, err := tx.StoredEntryKeys(ctx, keys)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	made, err := tx.StoredEntryKeys(ctx, availabilityKeys(bts, ids))
-	if err != nil {
-		return err
-	}
-	for _, id := range ids {
-		if bt := r.bts[id]; bt != nil && bt.Status == BTAvailable && bt.Net != 0 {
-			delete(r.made, availabilityKey(bt.ID, bt.AvailableOn))
-			delete(r.made, "available:"+bt.ID)
-		}
-		if bt, ok := bts[id]; ok {
-			r.bts[id] = bt
-		} else {
-			delete(r.bts, id)
-		}
-	}
-	for k, v := range made {
-		r.made[k] = v
-	}
-	return nil
-}
-
-// readAhead starts reading, chunk by chunk, what the chunks of adoptions
-// need, on a snapshot of the database as tx found it (Snapshotter), so
-// that one CPU reads the next chunk while the other writes this one. It
-// returns a nil channel when the reads must stay in tx: the store gives no
-// snapshot, there is one chunk only, or a transaction is adopted twice (a
-// later chunk would read it as it was before an earlier one moved it).
-// stop ends the reading; it is safe to call before the channel is drained.
-func readAhead(ctx context.Context, tx Tx, adoptions []Adoption) (<-chan adoptionReads, func(), error) {
-	none := func() {}
-	sn, ok := tx.(Snapshotter)
-	if !ok || readAheadOff || len(adoptions) <= adoptionChunk {
-		return nil, none, nil
-	}
-	ids := make(map[string]bool, len(adoptions))
-	for _, a := range adoptions {
-		if ids[a.BalanceTransactionID] {
-			return nil, none, nil
-		}
-		ids[a.BalanceTransactionID] = true
-	}
-	rt, closeRead, err := sn.Snapshot(ctx)
-	if err != nil || rt == nil {
-		return nil, none, err
-	}
-	// Two chunks waiting at most: enough to keep the writer busy, and the
-	// memory of a few thousand transactions.
-	ch := make(chan adoptionReads, 2)
-	done := make(chan struct{})
-	finished := make(chan struct{})
-	go func() {
-		defer close(finished)
-		for start := 0; start < len(adoptions); start += adoptionChunk {
-			r := readAdoptions(ctx, rt, adoptions[start:min(start+adoptionChunk, len(adoptions))])
-			select {
-			case ch <- r:
-			case <-done:
-				return
-			}
-			if r.err != nil {
-				return
-			}
-		}
-	}()
-	stop := func() {
-		close(done)
-		<-finished
-		closeRead()
-	}
-	return ch, stop, nil
-}
-
-// adoptChunk adopts the dates of one chunk, with what was read for it, and
-// appends the settlements of the transactions it changed to out.
-func (l *Ledger) adoptChunk(ctx context.Context, tx Tx, adoptions []Adoption, read adoptionReads, asOf, closed time.Time,
-	cs corrections, out []SettlementChange) ([]SettlementChange, error) {
-	bts := read.bts
-	ad := adopting{l: l, tx: tx, asOf: asOf, closed: closed, made: read.made, cs: cs, seen: make(map[string]bool, len(adoptions)),
+	ad := adopting{l: l, tx: tx, asOf: asOf, closed: closed, made: made, cs: cs, seen: make(map[string]bool, len(adoptions)),
 		stored: make(map[string]SettlementChange, len(adoptions)), changes: make([]SettlementChange, 0, len(adoptions)),
 		order: make([]string, 0, len(adoptions))}
 	for _, a := range adoptions {

@@ -156,21 +156,6 @@ type Prefetcher interface {
 	Prefetch(ctx context.Context, keys, payments []string) error
 }
 
-// Snapshotter is implemented by write transactions that can read, on
-// another connection and so on another CPU, the database as it stood when
-// the transaction began. The ledger reads ahead through it what a long
-// write is about to need while it writes what it read before; it reads
-// there only rows that its own writes have not changed, and reads again in
-// the transaction those that they may have. Snapshot must be called before
-// the transaction writes anything (a store may take the snapshot only then).
-// It returns a nil ReadTx when the store cannot give one (an in-memory
-// database, say): the reads then stay in the transaction. close ends the
-// read; it is called before the transaction ends. It is an optimization
-// only.
-type Snapshotter interface {
-	Snapshot(ctx context.Context) (rt ReadTx, close func(), err error)
-}
-
 // SettlementChange is a balance transaction's settlement as AdoptAvailableOn
 // leaves it: its available_on, whether that is estimated, its payout and its
 // status.

@@ -6,36 +6,7 @@ import (
 	"github.com/settlehq/settle/ledger"
 )
 
-var (
-	_ ledger.Prefetcher  = (*tx)(nil)
-	_ ledger.Snapshotter = (*tx)(nil)
-)
-
-// Snapshot opens a read transaction on another connection of the pool. It
-// sees the database as this write transaction found it, whenever it reads:
-// this transaction holds the write lock, so nothing is committed while it
-// lasts, and what it writes is not committed before it ends. An in-memory
-// database gives none: its connections share one cache, where a reader
-// would wait for the writer's locks.
-func (t *tx) Snapshot(ctx context.Context) (ledger.ReadTx, func(), error) {
-	if !t.write || t.s.path == "" {
-		return nil, func() {}, nil
-	}
-	conn, err := t.s.db.Conn(ctx)
-	if err != nil {
-		return nil, nil, translate(err)
-	}
-	sqltx, err := conn.BeginTx(ctx, nil)
-	if err != nil {
-		conn.Close()
-		return nil, nil, translate(err)
-	}
-	closeRead := func() {
-		_ = sqltx.Rollback()
-		conn.Close()
-	}
-	return &tx{s: t.s, q: sqltx, conn: conn}, closeRead, nil
-}
+var _ ledger.Prefetcher = (*tx)(nil)
 
 // Prefetch reads, a few hundred at a time, the stored requests under keys
 // and the payments ids names, so that the operations about to run find them
