@@ -31,12 +31,18 @@ type childRun struct {
 }
 
 // child runs settle (this executable) with args and measures its wall time
-// and peak resident set size (getrusage of the child).
+// and peak resident set size (getrusage of the child). It first waits for
+// the kernel to write back what earlier steps left in its cache (sync):
+// copying the recorded books, or a step's final checkpoint, leaves a
+// gigabyte or two to write, and a run measured while that goes on was
+// seconds slower than the same run after it (BENCHMARKS.md, "Seventh
+// round"), charged for writes that were not its own.
 func (b *bencher) child(ctx context.Context, args ...string) (childRun, error) {
 	exe, err := os.Executable()
 	if err != nil {
 		return childRun{}, err
 	}
+	syscall.Sync()
 	cmd := exec.CommandContext(ctx, exe, args...)
 	// Under go test the executable is the test binary, whose TestMain
 	// runs settle when asked; settle itself ignores the variable.
