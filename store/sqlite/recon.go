@@ -4,9 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
-	"slices"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/jmoiron/sqlx"
@@ -112,9 +110,8 @@ func (t *tx) SaveRun(ctx context.Context, run *reconcile.Run, plan reconcile.Exc
 const linkChunk = 128
 
 // saveLinks stores a run's links, linkChunk rows a statement with all their
-// values bound in one call into C, in the order of their key.
+// values bound in one call into C.
 func (t *tx) saveLinks(ctx context.Context, run *reconcile.Run, links []reconcile.Link) error {
-	links = inKeyOrder(links)
 	var p params
 	for start := 0; start < len(links); start += linkChunk {
 		chunk := links[start:min(start+linkChunk, len(links))]
@@ -135,24 +132,6 @@ func (t *tx) saveLinks(ctx context.Context, run *reconcile.Run, links []reconcil
 		}
 	}
 	return nil
-}
-
-// inKeyOrder returns links ordered by provider id, the key of the links
-// table, copying them only when they are not. A first run stores a link for
-// each of a million pairs, in the order of the provider's records. Where the
-// provider's ids are random (Stripe's are), rows inserted in that order land
-// all over the table's B-tree, every insert on another page: in a bare test,
-// a million links of random ids took 3.9 s to insert as they came and 0.6 s
-// in key order; a first `settle reconcile` of a month whose ids were made
-// random stored its run in 0.90 / 0.94 s instead of 1.33 / 1.21 s.
-func inKeyOrder(links []reconcile.Link) []reconcile.Link {
-	byID := func(a, b reconcile.Link) int { return strings.Compare(a.ProviderID, b.ProviderID) }
-	if slices.IsSortedFunc(links, byID) {
-		return links
-	}
-	sorted := slices.Clone(links)
-	slices.SortFunc(sorted, byID)
-	return sorted
 }
 
 // refreshException writes a run's figures into a stored exception, and
