@@ -55,8 +55,9 @@ type Pairing struct {
 	l      *ledgerBalances
 	m      *matcher
 	folded int
-	// links are the pairs as links, made by the first Result: the pairs
-	// do not change after PairSides, and a million links take a while.
+	// links are the pairs as links, made and sorted by the first Result:
+	// the pairs do not change after PairSides, and a million links take a
+	// while to make and, when the provider's ids are random, to sort.
 	links  []Link
 	linked bool
 }
@@ -81,11 +82,15 @@ func PairSides(ps *ProviderSide, ls *LedgerSide, opts *Options) *Pairing {
 // when the ledger side's ids are unique (as a ledger's are): the dates,
 // statuses and payouts it patches enter pairing only through the content
 // order (Compare), after the id. Any other change to a side needs
-// MatchSides.
+// MatchSides. The Results of one Pairing share their Links; each sorts
+// them in place the same way (finish), so the second finds them sorted.
 func (pr *Pairing) Result() *Result {
 	ps, ls, p, l, m, opt := pr.ps, pr.ls, pr.p, pr.l, pr.m, &pr.m.opt
 	folded := pr.folded
-	r := &Result{Links: m.links()}
+	if !pr.linked {
+		pr.links, pr.linked = m.links(), true
+	}
+	r := &Result{Links: pr.links}
 	r.Summary.ProviderRecords, r.Summary.LedgerRecords, r.Summary.Folded = ps.Len(), ls.Len(), folded
 	nonMatched := map[int32]int{} // provider index → outcome, for the folded ids
 	for i := range ps.items {
