@@ -190,6 +190,11 @@ func TestPairingResultAfterPatch(t *testing.T) {
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("again: %+v\nanew:  %+v", got.Summary, want.Summary)
 	}
+	// The pairs are the same, so the links are the first Result's, not
+	// made and sorted again.
+	if len(got.Links) == 0 || &got.Links[0] != &first.Links[0] {
+		t.Error("the second Result made its links again")
+	}
 	if len(want.Adoptions) != 0 || reflect.DeepEqual(got.Outcomes, first.Outcomes) {
 		t.Errorf("the patch changed no outcome, or left %d adoptions", len(want.Adoptions))
 	}
