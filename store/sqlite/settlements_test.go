@@ -2,6 +2,7 @@ package sqlite
 
 import (
 	"context"
+	"database/sql"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -22,44 +23,22 @@ func TestBulkUpdatedColumnsHaveNoConstraints(t *testing.T) {
 	set := map[string]bool{"available_on": true, "available_on_estimated": true, "payout_id": true, "status": true}
 	db := s.DB()
 
-	rows, err := db.QueryContext(ctx, `SELECT "from" FROM pragma_foreign_key_list('balance_transactions')`)
-	if err != nil {
-		t.Fatal(err)
-	}
-	seen := map[string]bool{}
-	for rows.Next() {
-		var col string
-		if err := rows.Scan(&col); err != nil {
-			t.Fatal(err)
+	for _, c := range []struct {
+		what, query, always string // always: a column the query must name, to show it read something
+	}{
+		{"a foreign key", `SELECT 'fk', "from" FROM pragma_foreign_key_list('balance_transactions')`, "entry_id"},
+		{"a unique index", `SELECT il.name, ii.name FROM pragma_index_list('balance_transactions') AS il
+			JOIN pragma_index_info(il.name) AS ii WHERE il."unique" = 1`, "id"},
+	} {
+		covered := constrainedColumns(t, db, c.query)
+		if covered[c.always] == "" {
+			t.Errorf("%s: nothing read (%s is missing)", c.what, c.always)
 		}
-		seen[col] = true
-		if set[col] {
-			t.Errorf("a foreign key covers balance_transactions.%s", col)
+		for col, by := range covered {
+			if set[col] {
+				t.Errorf("%s (%s) covers balance_transactions.%s", c.what, by, col)
+			}
 		}
-	}
-	rows.Close()
-	if !seen["entry_id"] {
-		t.Error("the foreign keys of balance_transactions were not read (entry_id's is missing)")
-	}
-
-	rows, err = db.QueryContext(ctx, `SELECT il.name, ii.name FROM pragma_index_list('balance_transactions') AS il
-		JOIN pragma_index_info(il.name) AS ii WHERE il."unique" = 1`)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for rows.Next() {
-		var index, col string
-		if err := rows.Scan(&index, &col); err != nil {
-			t.Fatal(err)
-		}
-		seen[col] = true
-		if set[col] {
-			t.Errorf("the unique index %s covers balance_transactions.%s", index, col)
-		}
-	}
-	rows.Close()
-	if !seen["id"] {
-		t.Error("the unique indexes of balance_transactions were not read (id's is missing)")
 	}
 
 	var table string
@@ -69,4 +48,27 @@ func TestBulkUpdatedColumnsHaveNoConstraints(t *testing.T) {
 	if strings.Contains(strings.ToUpper(table), "CHECK") {
 		t.Errorf("balance_transactions has a CHECK constraint:\n%s", table)
 	}
+}
+
+// constrainedColumns runs a query of (constraint, column) rows and returns
+// each column with the constraint that covers it.
+func constrainedColumns(t *testing.T, db *sql.DB, query string) map[string]string {
+	t.Helper()
+	rows, err := db.Query(query)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	out := map[string]string{}
+	for rows.Next() {
+		var by, col string
+		if err := rows.Scan(&by, &col); err != nil {
+			t.Fatal(err)
+		}
+		out[col] = by
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	return out
 }
