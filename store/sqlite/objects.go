@@ -629,6 +629,9 @@ func (t *tx) DueBalanceTransactions(ctx context.Context, asOf time.Time, provide
 	if err := rows.Err(); err != nil {
 		return nil, err
 	}
+	if len(blocks) == 0 {
+		return block, nil // one block, the usual nightly: nothing to join
+	}
 	return slices.Concat(append(blocks, block)...), nil
 }
 
