@@ -69,6 +69,7 @@ var foreignColumns = []string{"customer_facing_amount", "customer_facing_currenc
 // exporter writes the provider exports and injects differences.
 type exporter struct {
 	foreign bool // the itemized report has foreignColumns
+	ids     idStyle
 	end     time.Time
 	rate    float64
 	r       *rand.Rand // its own stream: the diff rate never changes the history
@@ -96,7 +97,8 @@ func newExporter(o Options, end time.Time, out Output) *exporter {
 		cols = append(cols[:len(cols):len(cols)], foreignColumns...)
 	}
 	e := &exporter{end: end, rate: o.DiffRate, r: newRand(o.Seed, 2), cells: make([]string, len(cols)),
-		missing: map[amountKey]bool{}, extras: map[amountKey]bool{}, foreign: o.ForeignShare > 0}
+		missing: map[amountKey]bool{}, extras: map[amountKey]bool{}, foreign: o.ForeignShare > 0,
+		ids: idStyle(o.RandomIDs)}
 	if out.ItemizedCSV != nil {
 		e.csvB = bufio.NewWriterSize(out.ItemizedCSV, 64<<10)
 		e.csvW = csv.NewWriter(e.csvB)
@@ -172,8 +174,8 @@ func (e *exporter) inject(b *btRow) error {
 	}
 	e.extras[amountKey{b.cur.code, amt}] = true
 	fee := processingFee(b.cur, amt)
-	x := &btRow{id: id("txn_e", e.extra), typ: "charge", category: "charge", source: id("ch_e", e.extra),
-		description: "Order " + id("ord_e", e.extra), cur: b.cur, amount: amt, fee: fee, net: amt - fee,
+	x := &btRow{id: e.ids.id("txn_e", e.extra), typ: "charge", category: "charge", source: e.ids.id("ch_e", e.extra),
+		description: "Order " + e.ids.id("ord_e", e.extra), cur: b.cur, amount: amt, fee: fee, net: amt - fee,
 		feeDesc: "Stripe processing fees", created: b.created, availableOn: b.created.Truncate(day).Add(2 * day)}
 	e.diffs = append(e.diffs, Diff{Kind: MissingInLedger, RecordID: x.id, SourceRef: x.source, Type: x.typ,
 		ReportingCategory: x.category, Currency: x.cur.code, Amount: x.amount, Fee: x.fee})

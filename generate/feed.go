@@ -14,7 +14,7 @@ func (s *sim) begin(typ string, at time.Time) {
 	s.nEvent++
 	s.sum.Events++
 	b := append(s.line[:0], `{"id":"`...)
-	b = appendID(b, "evt_", s.nEvent)
+	b = s.ids.append(b, "evt_", s.nEvent)
 	b = append(b, `","type":"`...)
 	b = append(b, typ...)
 	b = append(b, `","at":"`...)

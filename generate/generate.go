@@ -63,6 +63,12 @@ type Options struct {
 	// customer_facing_amount and customer_facing_currency, and the balance
 	// transaction JSON exchange_rate. Zero generates none.
 	ForeignShare float64
+	// RandomIDs makes ids look like a provider's: the prefix and 24
+	// letters and digits in no order (evt_9xQ2…), rather than numbered in
+	// the order they were made (evt_00000001). Every table and index keyed
+	// by an id then fills at random places, as it does with real exports;
+	// numbered ids fill them in order, which is faster.
+	RandomIDs bool
 }
 
 func (o Options) withDefaults() (Options, error) {

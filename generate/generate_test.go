@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/settlehq/settle/feed"
@@ -135,7 +136,17 @@ var mirrorOptions = generate.Options{Payments: 3000, PerDay: 50, TailDays: 40}
 // ledger's balance transactions: same source, kind, amounts, currency,
 // times, status and payout.
 func TestExportsMirrorLedger(t *testing.T) {
-	x := gen(t, mirrorOptions)
+	for _, random := range []bool{false, true} {
+		t.Run(map[bool]string{false: "numbered ids", true: "random ids"}[random], func(t *testing.T) {
+			o := mirrorOptions
+			o.RandomIDs = random
+			testExportsMirrorLedger(t, o)
+		})
+	}
+}
+
+func testExportsMirrorLedger(t *testing.T, o generate.Options) {
+	x := gen(t, o)
 	s := x.sum
 	for name, n := range map[string]int{"refunds": s.Refunds, "partial captures": s.PartialCaptures,
 		"cancellations": s.Cancellations, "disputes won": s.DisputesWon, "disputes lost": s.DisputesLost,
@@ -146,7 +157,10 @@ func TestExportsMirrorLedger(t *testing.T) {
 	}
 	books := record(t, x)
 	bts := ledgerTransactions(t, books)
-	t.Run("reconcile", func(t *testing.T) { testReconcile(t, bts) })
+	if numbered := strings.HasPrefix(bts[0].SourceRef, "ch_0000"); numbered == o.RandomIDs {
+		t.Fatalf("RandomIDs %v, and the first charge is %s", o.RandomIDs, bts[0].SourceRef)
+	}
+	t.Run("reconcile", func(t *testing.T) { testReconcile(t, o, bts) })
 	if len(bts) != s.LedgerTransactions {
 		t.Fatalf("ledger has %d balance transactions, generator says %d", len(bts), s.LedgerTransactions)
 	}

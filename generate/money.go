@@ -107,9 +107,28 @@ func appendMinor(b []byte, m int64, digits int) []byte {
 	return append(b, frac...)
 }
 
-// appendID appends prefix and n, zero-padded to eight digits.
-func appendID(b []byte, prefix string, n int) []byte {
+// idStyle is how the generator writes the n-th id of a kind: numbered
+// (the prefix and n zero-padded to eight digits, so ids sort as they were
+// made) or random (Options.RandomIDs: the prefix and 24 letters and digits
+// that follow no order, as a provider's ids do).
+type idStyle bool
+
+const (
+	numberedIDs idStyle = false
+	randomIDs   idStyle = true
+)
+
+// append appends the n-th id with prefix.
+func (st idStyle) append(b []byte, prefix string, n int) []byte {
 	b = append(b, prefix...)
+	if st == randomIDs {
+		// The first 11 characters are a bijection of n for the prefix (mix
+		// is one, and 11 base-62 digits hold 64 bits), so ids stay unique;
+		// the other 13 make the length a provider's.
+		salt := fnv64(prefix)
+		b = appendBase62(b, mix(uint64(n)+salt), 11)
+		return appendBase62(b, mix(uint64(n)^salt^0x9e3779b97f4a7c15), 13)
+	}
 	var d [20]byte
 	s := strconv.AppendInt(d[:0], int64(n), 10)
 	for range 8 - len(s) {
@@ -118,5 +137,36 @@ func appendID(b []byte, prefix string, n int) []byte {
 	return append(b, s...)
 }
 
-// id returns prefix and n, zero-padded to eight digits.
-func id(prefix string, n int) string { return string(appendID(nil, prefix, n)) }
+// id returns the n-th id with prefix.
+func (st idStyle) id(prefix string, n int) string { return string(st.append(nil, prefix, n)) }
+
+// mix is SplitMix64's finalizer: a bijection of uint64 that scatters
+// neighbouring numbers.
+func mix(x uint64) uint64 {
+	x ^= x >> 30
+	x *= 0xbf58476d1ce4e5b9
+	x ^= x >> 27
+	x *= 0x94d049bb133111eb
+	return x ^ x>>31
+}
+
+// fnv64 is the FNV-1a hash of s.
+func fnv64(s string) uint64 {
+	h := uint64(14695981039346656037)
+	for i := range len(s) {
+		h = (h ^ uint64(s[i])) * 1099511628211
+	}
+	return h
+}
+
+const base62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+
+// appendBase62 appends the last width base-62 digits of x.
+func appendBase62(b []byte, x uint64, width int) []byte {
+	var d [13]byte
+	for i := width - 1; i >= 0; i-- {
+		d[i] = base62[x%62]
+		x /= 62
+	}
+	return append(b, d[:width]...)
+}

@@ -28,3 +28,38 @@ func TestAppendMinor(t *testing.T) {
 		}
 	}
 }
+
+func TestIDs(t *testing.T) {
+	if got := numberedIDs.id("txn_", 42); got != "txn_00000042" {
+		t.Errorf("numbered: %q", got)
+	}
+	seen := map[string]bool{}
+	inOrder := 0
+	prev := ""
+	for n := 1; n <= 200_000; n++ {
+		id := randomIDs.id("txn_", n)
+		if len(id) != len("txn_")+24 || id[:4] != "txn_" {
+			t.Fatalf("%d: %q is not txn_ and 24 characters", n, id)
+		}
+		for _, c := range id[4:] {
+			if !('0' <= c && c <= '9' || 'A' <= c && c <= 'Z' || 'a' <= c && c <= 'z') {
+				t.Fatalf("%d: %q has %q", n, id, c)
+			}
+		}
+		if seen[id] {
+			t.Fatalf("%d: %q made twice", n, id)
+		}
+		seen[id] = true
+		if id > prev {
+			inOrder++
+		}
+		prev = id
+	}
+	// In no order: about half of the ids sort after the one before.
+	if inOrder < 90_000 || inOrder > 110_000 {
+		t.Errorf("%d of 200,000 random ids sort after the one before", inOrder)
+	}
+	if randomIDs.id("ch_", 7) == randomIDs.id("re_", 7) {
+		t.Error("two prefixes share the rest of their ids")
+	}
+}

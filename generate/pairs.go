@@ -22,6 +22,8 @@ type PairOptions struct {
 	// DiffRate is the probability, per pair, of an injected difference
 	// (the kinds of Generate, spread evenly). Zero gives exact pairs.
 	DiffRate float64
+	// RandomIDs gives ids in no order, as Options.RandomIDs does.
+	RandomIDs bool
 }
 
 // pairKinds are the balance transactions Pairs draws, with their weights
@@ -51,6 +53,7 @@ func Pairs(o PairOptions) ([]provider.Record, []ledger.BalanceTransaction, []Dif
 	if o.Start.IsZero() {
 		o.Start = time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 	}
+	ids := idStyle(o.RandomIDs)
 	r := newRand(o.Seed, 3)
 	dr := newRand(o.Seed, 4)
 	recs := make([]provider.Record, 0, o.N+o.N/100)
@@ -82,13 +85,13 @@ func Pairs(o PairOptions) ([]provider.Record, []ledger.BalanceTransaction, []Dif
 		case "refund", "payout":
 			amt = -amt
 		}
-		ref := id(k.src, i+1)
+		ref := ids.id(k.src, i+1)
 		bt := &bts[i]
-		*bt = ledger.BalanceTransaction{ID: id("bt_", i+1), Provider: Provider, EntryID: int64(i + 1), Type: k.typ,
-			ReportingCategory: k.category, SourceType: k.sourceType, SourceID: id(k.prefix, i+1), SourceRef: ref,
+		*bt = ledger.BalanceTransaction{ID: ids.id("bt_", i+1), Provider: Provider, EntryID: int64(i + 1), Type: k.typ,
+			ReportingCategory: k.category, SourceType: k.sourceType, SourceID: ids.id(k.prefix, i+1), SourceRef: ref,
 			Amount: amt, Fee: fee, Net: amt - fee, Currency: c.code, Status: status, Created: at, AvailableOn: avail}
 		rec := provider.Record{Provider: Provider, Format: importers.FormatStripeBalanceJSON, Grain: provider.BalanceGrain,
-			ID: id("txn_", i+1), Type: k.typ, ReportingCategory: k.category, SourceRef: ref, Currency: c.code,
+			ID: ids.id("txn_", i+1), Type: k.typ, ReportingCategory: k.category, SourceRef: ref, Currency: c.code,
 			Amount: amt, Fee: fee, Net: amt - fee, Status: status, Created: at, AvailableOn: avail, Line: i + 1}
 		if k.typ == "payout" {
 			rec.PayoutID = ref
@@ -111,7 +114,7 @@ func Pairs(o PairOptions) ([]provider.Record, []ledger.BalanceTransaction, []Dif
 			recs = append(recs, rec)
 			extra++
 			x := rec
-			x.ID, x.SourceRef, x.Type, x.ReportingCategory = id("txn_e", extra), id("ch_e", extra), "charge", "charge"
+			x.ID, x.SourceRef, x.Type, x.ReportingCategory = ids.id("txn_e", extra), ids.id("ch_e", extra), "charge", "charge"
 			// An odd amount no real transaction has, so that no heuristic
 			// pass can pair it with a transaction missing at the provider.
 			x.Amount = 100_000_000 + int64(extra)

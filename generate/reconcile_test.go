@@ -14,9 +14,9 @@ import (
 
 // testReconcile reconciles exports of the recorded history, with differences
 // injected, against the ledger's balance transactions bts, and checks that
-// the reconciler reports exactly the injected differences.
-func testReconcile(t *testing.T, bts []ledger.BalanceTransaction) {
-	o := mirrorOptions
+// the reconciler reports exactly the injected differences. o is the
+// history recorded.
+func testReconcile(t *testing.T, o generate.Options, bts []ledger.BalanceTransaction) {
 	o.DiffRate = 0.03
 	x := gen(t, o)
 	byKind := map[generate.DiffKind][]generate.Diff{}

@@ -88,6 +88,7 @@ type btRow struct {
 // sim runs one simulation.
 type sim struct {
 	o     Options
+	ids   idStyle
 	r     *rand.Rand // the history
 	dates *rand.Rand // settlement schedules (Options.StripeDates), apart from the history
 	fx    *rand.Rand // which payments are foreign (Options.ForeignShare)
@@ -112,6 +113,7 @@ type sim struct {
 func newSim(o Options, out Output) *sim {
 	s := &sim{
 		o:       o,
+		ids:     idStyle(o.RandomIDs),
 		r:       newRand(o.Seed, 1),
 		dates:   newRand(o.Seed, 9),
 		fx:      newRand(o.Seed, 11),
@@ -202,7 +204,7 @@ func (s *sim) run() error {
 // authorization to be captured or canceled later.
 func (s *sim) arrive(i int, t time.Time) {
 	c := pickCurrency(s.r)
-	p := &payment{id: id("ord_", i+1), ref: id("ch_", i+1), customer: id("cus_", 1+s.r.IntN(i/3+1)), cur: c}
+	p := &payment{id: s.ids.id("ord_", i+1), ref: s.ids.id("ch_", i+1), customer: s.ids.id("cus_", 1+s.r.IntN(i/3+1)), cur: c}
 	if s.o.ForeignShare > 0 && s.fx.Float64() < s.o.ForeignShare {
 		c = pickPresentment(s.fx)
 		p.cur, p.foreign, p.told = c, true, s.fx.IntN(2) == 0
@@ -310,7 +312,7 @@ func (s *sim) act(a *action) {
 	case actDisputeOpen:
 		s.nDispute++
 		s.sum.Disputes++
-		p.dispute = id("dp_", s.nDispute)
+		p.dispute = s.ids.id("dp_", s.nDispute)
 		p.disputed = p.captured - p.refunded
 		fee, feeCur := p.cur.disputeFee, p.cur
 		if p.foreign {
@@ -381,7 +383,7 @@ func (s *sim) refund(p *payment, t time.Time) {
 	}
 	s.nRefund++
 	s.sum.Refunds++
-	ref := id("re_", s.nRefund)
+	ref := s.ids.id("re_", s.nRefund)
 	s.begin("payment.refunded", t)
 	s.str("payment", p.id)
 	s.str("refund", ref)
@@ -418,7 +420,7 @@ func (s *sim) payouts(t time.Time) {
 		}
 		s.nPayout++
 		s.sum.Payouts++
-		po := &payout{id: id("po_", s.nPayout), cur: c, amt: total, ok: s.r.IntN(100) >= 3}
+		po := &payout{id: s.ids.id("po_", s.nPayout), cur: c, amt: total, ok: s.r.IntN(100) >= 3}
 		rest := s.unswept[ci][:0]
 		for _, b := range s.unswept[ci] {
 			if b.availableOn.After(t) {
@@ -462,7 +464,7 @@ func (s *sim) settles(t time.Time, days int) time.Time {
 func (s *sim) addRow(b *btRow) {
 	s.nTxn++
 	s.sum.LedgerTransactions++
-	b.id = id("txn_", s.nTxn)
+	b.id = s.ids.id("txn_", s.nTxn)
 	s.queue = append(s.queue, b)
 	if !b.final {
 		for ci, c := range currencies {

@@ -49,7 +49,7 @@ const benchBatch = 1000
 
 func newBenchCmd(a *cli) *cobra.Command {
 	var quick, compare bool
-	var dir string
+	var dir, ids string
 	cmd := &cobra.Command{
 		Use:   "bench",
 		Short: "Measure settle against its performance targets",
@@ -69,6 +69,12 @@ and print one table: figure, measured, target, pass or fail.
                          peak far lower)
   trial balance          Ledger.Balances on the batched-posting ledger
   journal CSV export     reports.Journal of that ledger to CSV
+
+Ids are random by default, as a provider's are (txn_3kQ…): every table and
+index keyed by one fills at random places. --ids numbered gives the
+generator's numbered ids (txn_00000001, in the order they were made), which
+fill them in order and flatter every figure; the rounds of BENCHMARKS.md
+before the eighth were measured with them.
 
 --quick runs everything 100 times smaller, for CI and smoke tests: its
 figures are not comparable with the targets. --compare also times hledger and
@@ -93,6 +99,9 @@ other --db is not used.`,
   settle bench --compare        # and hledger / ledger on a 200,000-entry journal`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if ids != "random" && ids != "numbered" {
+				return fmt.Errorf("--ids is random or numbered, not %q", ids)
+			}
 			sizes := fullSizes
 			if quick {
 				sizes = quickSizes
@@ -102,7 +111,7 @@ other --db is not used.`,
 				return err
 			}
 			defer os.RemoveAll(tmp)
-			b := &bencher{a: a, dir: tmp, sizes: sizes, quick: quick}
+			b := &bencher{a: a, dir: tmp, sizes: sizes, quick: quick, randomIDs: ids == "random"}
 			if err := b.run(cmd.Context(), compare); err != nil {
 				return err
 			}
@@ -114,6 +123,7 @@ other --db is not used.`,
 	}
 	cmd.Flags().BoolVar(&quick, "quick", false, "sizes 100 times smaller (for CI)")
 	cmd.Flags().BoolVar(&compare, "compare", false, "also time hledger and ledger on the same journal")
+	cmd.Flags().StringVar(&ids, "ids", "random", "the generated data's ids: random (as a provider's) or numbered (in order)")
 	cmd.Flags().StringVar(&dir, "dir", "", "where to put the temporary databases (default: the system's temporary folder)")
 	return cmd
 }
@@ -125,6 +135,8 @@ type bencher struct {
 	sizes benchSizes
 	quick bool
 	rows  []benchRow
+	// randomIDs generates ids in no order (--ids).
+	randomIDs bool
 
 	procRows  []processRow // whole-process figures (bench_process.go)
 	parentRSS uint64       // the bench's own peak before they ran
@@ -143,6 +155,11 @@ func (b *bencher) add(figure, measured, target string, pass bool, note string) {
 
 func (b *bencher) run(ctx context.Context, compare bool) error {
 	fmt.Fprintln(b.a.stdout, machine(ctx, b.dir))
+	if b.randomIDs {
+		fmt.Fprintln(b.a.stdout, "Generated ids: random, as a provider's (--ids numbered for the earlier rounds' data)")
+	} else {
+		fmt.Fprintln(b.a.stdout, "Generated ids: numbered, in order (they flatter every figure; --ids random for a provider's)")
+	}
 	// Reconcile last: its gigabyte of inputs, even once collected, slowed
 	// the steps after it by a tenth. The process's max RSS is still the
 	// reconcile step's own, as the steps before it peak far lower.
@@ -231,7 +248,7 @@ func (b *bencher) reconcile(ctx context.Context) error {
 	before := maxRSS() // the earlier steps' peak
 	b.progress("reconcile: generating %s × %s", count(n), count(n))
 	peak := watchHeap()
-	recs, bts, diffs := generate.Pairs(generate.PairOptions{N: n, DiffRate: 0.001})
+	recs, bts, diffs := generate.Pairs(generate.PairOptions{N: n, DiffRate: 0.001, RandomIDs: b.randomIDs})
 	// As settle reconcile does, the matcher takes compact sides: a store
 	// fills them as its rows stream, here from the generated structs,
 	// which are then let go.
@@ -392,7 +409,7 @@ func (b *bencher) single(ctx context.Context) error {
 func (b *bencher) importCSV(ctx context.Context) error {
 	name := filepath.Join(b.dir, "balance_change_from_activity.itemized.csv")
 	b.progress("import: generating the itemized report")
-	if err := writeItemized(name, b.sizes.imported); err != nil {
+	if err := writeItemized(name, b.sizes.imported, b.randomIDs); err != nil {
 		return err
 	}
 	size := fileSize(name)
@@ -509,14 +526,14 @@ func (b *bencher) compare(ctx context.Context) error {
 
 // machine describes where the bench runs.
 // writeItemized writes a generated Stripe itemized report of n payments to
-// name, for the import measurements.
-func writeItemized(name string, n int) error {
+// name, for the import measurements, with random or numbered ids.
+func writeItemized(name string, n int, randomIDs bool) error {
 	f, err := os.Create(name)
 	if err != nil {
 		return err
 	}
 	bw := bufio.NewWriter(f)
-	if _, err := generate.Generate(generate.Options{Payments: n, PerDay: 5000}, generate.Output{ItemizedCSV: bw}); err != nil {
+	if _, err := generate.Generate(generate.Options{Payments: n, PerDay: 5000, RandomIDs: randomIDs}, generate.Output{ItemizedCSV: bw}); err != nil {
 		f.Close()
 		return err
 	}

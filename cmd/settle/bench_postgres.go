@@ -209,7 +209,7 @@ func (b *bencher) pgConcurrent(ctx context.Context, dbURL string) error {
 func (b *bencher) pgImport(ctx context.Context, dbURL string) error {
 	name := filepath.Join(b.dir, "pg.itemized.csv")
 	b.progress("postgres: import: generating the itemized report")
-	if err := writeItemized(name, b.sizes.imported); err != nil {
+	if err := writeItemized(name, b.sizes.imported, b.randomIDs); err != nil {
 		return err
 	}
 	defer os.Remove(name)
@@ -245,7 +245,7 @@ func (b *bencher) pgImport(ctx context.Context, dbURL string) error {
 		return fmt.Errorf("loading records: %w", err)
 	}
 	loading := time.Since(start)
-	_, bts, _ := generate.Pairs(generate.PairOptions{N: len(recs), DiffRate: 0.001})
+	_, bts, _ := generate.Pairs(generate.PairOptions{N: len(recs), DiffRate: 0.001, RandomIDs: b.randomIDs})
 	start = time.Now()
 	res := reconcile.MatchBalances(recs, bts, nil)
 	matching := time.Since(start)

@@ -100,7 +100,7 @@ func (b *bencher) processOne(ctx context.Context, n int) (processRow, error) {
 	}
 	feedName, csvName := filepath.Join(dir, "feed.jsonl"), filepath.Join(dir, "itemized.csv")
 	b.progress("whole process, %s payments: generating", count(n))
-	sum, err := generateFiles(n, feedName, csvName)
+	sum, err := generateFiles(n, feedName, csvName, b.randomIDs)
 	if err != nil {
 		return processRow{}, err
 	}
@@ -138,8 +138,9 @@ func (b *bencher) processOne(ctx context.Context, n int) (processRow, error) {
 	return r, nil
 }
 
-// generateFiles writes a month of n payments: the feed and the itemized report.
-func generateFiles(n int, feedName, csvName string) (*generate.Summary, error) {
+// generateFiles writes a month of n payments: the feed and the itemized
+// report, with random or numbered ids.
+func generateFiles(n int, feedName, csvName string, randomIDs bool) (*generate.Summary, error) {
 	ff, err := os.Create(feedName)
 	if err != nil {
 		return nil, err
@@ -151,7 +152,7 @@ func generateFiles(n int, feedName, csvName string) (*generate.Summary, error) {
 	}
 	defer cf.Close()
 	fw, cw := bufio.NewWriterSize(ff, 1<<20), bufio.NewWriterSize(cf, 1<<20)
-	sum, err := generate.Generate(generate.Options{Payments: n, PerDay: max(1000, n/30), DiffRate: 0.001, StripeDates: true},
+	sum, err := generate.Generate(generate.Options{Payments: n, PerDay: max(1000, n/30), DiffRate: 0.001, StripeDates: true, RandomIDs: randomIDs},
 		generate.Output{Feed: fw, ItemizedCSV: cw})
 	if err != nil {
 		return nil, err

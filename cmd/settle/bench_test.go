@@ -37,6 +37,17 @@ func TestBenchQuick(t *testing.T) {
 	if !strings.Contains(out, "record: per-event cost at 3,000 payments / at 1,000") {
 		t.Errorf("no growth line in:\n%s", out)
 	}
+	if !strings.Contains(out, "Generated ids: random") {
+		t.Errorf("the table does not say its ids are random:\n%s", out)
+	}
+}
+
+// --ids takes random or numbered, and nothing else.
+func TestBenchIDs(t *testing.T) {
+	code, _, errOut := runCLI(t, "bench", "--quick", "--ids", "sequential", "--dir", t.TempDir())
+	if code == 0 || !strings.Contains(errOut, `--ids is random or numbered, not "sequential"`) {
+		t.Errorf("exit %d: %s", code, errOut)
+	}
 }
 
 // settle bench --quick --db postgres://… also measures the PostgreSQL store,
