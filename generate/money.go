@@ -125,9 +125,13 @@ func (st idStyle) append(b []byte, prefix string, n int) []byte {
 		// The first 11 characters are a bijection of n for the prefix (mix
 		// is one, and 11 base-62 digits hold 64 bits), so ids stay unique;
 		// the other 13 make the length a provider's.
-		salt := fnv64(prefix)
-		b = appendBase62(b, mix(uint64(n)+salt), 11)
-		return appendBase62(b, mix(uint64(n)^salt^0x9e3779b97f4a7c15), 13)
+		x := mix(uint64(n) + fnv64(prefix))
+		b = appendBase62(b, x, 11)
+		for range 13 {
+			x = mix(x + 0x9e3779b97f4a7c15)
+			b = append(b, base62[x%62])
+		}
+		return b
 	}
 	var d [20]byte
 	s := strconv.AppendInt(d[:0], int64(n), 10)
@@ -163,7 +167,7 @@ const base62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 
 // appendBase62 appends the last width base-62 digits of x.
 func appendBase62(b []byte, x uint64, width int) []byte {
-	var d [13]byte
+	var d [11]byte
 	for i := width - 1; i >= 0; i-- {
 		d[i] = base62[x%62]
 		x /= 62
