@@ -116,6 +116,9 @@ type cli struct {
 	lockTimeout time.Duration
 	// groupReadable makes the files settle creates 0640 instead of 0600.
 	groupReadable bool
+	// writerCache is the SQLite store's writer cache in bytes (0: the
+	// store's default); settle record raises it for a large feed.
+	writerCache int64
 	// createsDB is set for the commands that may create a missing database.
 	createsDB bool
 }
@@ -153,7 +156,7 @@ func (a *cli) open(ctx context.Context) (store, error) {
 		}
 		return st, nil
 	}
-	opts := &sqlite.Options{LockTimeout: a.lockTimeout, Mode: a.fileMode(), MustExist: !a.createsDB,
+	opts := &sqlite.Options{LockTimeout: a.lockTimeout, Mode: a.fileMode(), MustExist: !a.createsDB, WriterCache: a.writerCache,
 		OnLockWait: func(w sqlite.LockWait) {
 			fmt.Fprintf(a.stderr, "settle: waiting for the write lock on %s, held by %s; waiting up to %s (--lock-timeout)\n",
 				a.dbPath, w.Holder, w.Timeout)

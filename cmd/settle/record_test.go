@@ -1,9 +1,12 @@
 package main
 
 import (
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/settlehq/settle/store/sqlite"
 )
 
 // A UTF-8 byte order mark at the start of a feed is skipped, as the
@@ -45,5 +48,34 @@ func TestRecordListsEveryBadLineWithItsField(t *testing.T) {
 	}
 	if got := balances(t, db); len(got) != 0 {
 		t.Errorf("a rejected file wrote: %v", got)
+	}
+}
+
+// A feed file of bulkFeed bytes or more is recorded with the bulk writer
+// cache; smaller ones, and names that are no regular file, with the default.
+func TestRecordCache(t *testing.T) {
+	dir := t.TempDir()
+	small := writeFile(t, dir, "small.jsonl", lifecycle)
+	big := filepath.Join(dir, "big.jsonl")
+	f, err := os.Create(big)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Truncate(bulkFeed); err != nil { // sparse: no disk used
+		t.Fatal(err)
+	}
+	f.Close()
+	for _, c := range []struct {
+		names []string
+		want  int64
+	}{
+		{[]string{small}, 0},
+		{[]string{small, big}, sqlite.BulkWriterCache},
+		{[]string{filepath.Join(dir, "missing.jsonl")}, 0},
+		{[]string{dir}, 0},
+	} {
+		if got := recordCache(c.names); got != c.want {
+			t.Errorf("%v: %d, want %d", c.names, got, c.want)
+		}
 	}
 }

@@ -61,6 +61,18 @@ type Options struct {
 	Now func() time.Time
 	// Logger receives the store's rare notices (nil: none).
 	Logger *slog.Logger
+	// WriterCache is the page cache of the store's writer connection, in
+	// bytes: DefaultWriterCache if zero. A bulk load (settle record of a
+	// large feed) is faster with BulkWriterCache; see there.
+	WriterCache int64
+}
+
+// writerCacheKiB is WriterCache in KiB, as PRAGMA cache_size takes it.
+func (o *Options) writerCacheKiB() int64 {
+	if o.WriterCache <= 0 {
+		return DefaultWriterCache >> 10
+	}
+	return max(o.WriterCache>>10, 1)
 }
 
 func (o *Options) lockTimeout() time.Duration {
@@ -113,7 +125,7 @@ type Store struct {
 // DSN returns the data source name settle uses for a database file: WAL,
 // foreign keys on, a busy timeout, NORMAL synchronous (durable with WAL
 // except for the last commits before a power loss) and an 8 MiB page cache
-// (the store's writer raises its own to writerCacheKiB).
+// (the store's writer raises its own to Options.WriterCache).
 // ":memory:" gives a private in-memory database shared by the pool.
 //
 // The cache is small on purpose. When a B-tree page split reorders pages,
@@ -192,13 +204,26 @@ func createFile(path string, opts *Options) (bool, error) {
 	return true, f.Close()
 }
 
-// writerCacheKiB is the page cache of the store's writer connection, in
-// KiB. Recording a month of a million payments updates payments and
-// balance transactions written days before (a refund, a payout's sweep);
-// with 64 MiB rather than 8 the writer found those pages in its cache
-// often enough to spend a seventh less time in SQLite (BENCHMARKS.md).
-// Readers keep DSN's 8 MiB: a reconciliation reads on three connections.
-const writerCacheKiB = 65536
+// DefaultWriterCache is the page cache of the store's writer connection.
+// Recording a month of a million payments updates payments and balance
+// transactions written days before (a refund, a payout's sweep); with 64
+// MiB rather than 8 the writer found those pages in its cache often enough
+// to spend a seventh less time in SQLite (BENCHMARKS.md). Readers keep
+// DSN's 8 MiB: a reconciliation reads on three connections.
+const DefaultWriterCache = 64 << 20
+
+// BulkWriterCache is the writer's page cache for a transaction that adds
+// a few hundred megabytes: a month of payments recorded at once. A
+// provider's ids come in no order, so each payment, entry and request
+// goes into its key's index at a random place; once those indexes outgrow
+// the cache (about 250 MB at a million payments), SQLite spills pages to
+// the write-ahead log and reads them back, again and again. Recording a
+// million payments with a provider's ids took 127–133 s with 64 MiB and
+// 96–101 s with 256 MiB (512 MiB and 1 GiB: 114 s); with ids in order,
+// 57 and 56 s. It costs where the indexes fit anyway, each page of the
+// larger cache being fresh memory: 100,000 payments took 7.3 s with 64
+// MiB and 8.3 s with 256 (BENCHMARKS.md, eighth round).
+const BulkWriterCache = 256 << 20
 
 // PageSize is the page size of the databases Open creates: 8 KiB rather
 // than SQLite's 4 KiB. A night's work touches rows all over a big file (a
@@ -265,7 +290,7 @@ func NewWith(ctx context.Context, db *sql.DB, opts *Options) (*Store, error) {
 		return nil, err
 	}
 	for _, pragma := range []string{"PRAGMA foreign_keys = ON", fmt.Sprintf("PRAGMA busy_timeout = %d", o.busyTimeout().Milliseconds()),
-		fmt.Sprintf("PRAGMA cache_size = %d", -writerCacheKiB)} {
+		fmt.Sprintf("PRAGMA cache_size = %d", -o.writerCacheKiB())} {
 		if _, err := w.ExecContext(ctx, pragma); err != nil {
 			w.Close()
 			return nil, err
