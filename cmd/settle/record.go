@@ -32,7 +32,11 @@ FILE:LINE:field: reason and nothing from that file is written. With
 the same file again changes nothing. The feed is strict: amounts are plain
 decimals ("29.99": no sign, spaces, exponent or separators), unknown fields and
 duplicate keys are refused, and times must lie between 1677-09-21 and
-2262-04-11. A UTF-8 byte order mark at the start is skipped.`,
+2262-04-11. A UTF-8 byte order mark at the start is skipped.
+
+On SQLite a feed file of 128 MiB or more (a month of a few hundred thousand
+payments) is recorded with a 256 MiB page cache instead of 64 MiB: a quarter
+faster at a million payments, at that much more memory.`,
 		Example: `  settle record events.jsonl
   settle record --skip-invalid day1.jsonl day2.jsonl
 
