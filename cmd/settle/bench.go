@@ -524,7 +524,6 @@ func (b *bencher) compare(ctx context.Context) error {
 	return tw.Flush()
 }
 
-// machine describes where the bench runs.
 // writeItemized writes a generated Stripe itemized report of n payments to
 // name, for the import measurements, with random or numbered ids.
 func writeItemized(name string, n int, randomIDs bool) error {
@@ -544,6 +543,7 @@ func writeItemized(name string, n int, randomIDs bool) error {
 	return f.Close()
 }
 
+// machine describes where the bench runs.
 func machine(ctx context.Context, dir string) string {
 	cpu := "unknown CPU"
 	if b, err := os.ReadFile("/proc/cpuinfo"); err == nil {
