@@ -55,11 +55,11 @@ type Pairing struct {
 	l      *ledgerBalances
 	m      *matcher
 	folded int
-	// links are the pairs as links, made and sorted by the first Result:
-	// the pairs do not change after PairSides, and a million links take a
-	// while to make and, when the provider's ids are random, to sort.
-	links  []Link
-	linked bool
+	// links are the pairs as links, made and sorted by the first Result
+	// (nil until then, or when nothing paired): the pairs do not change
+	// after PairSides, and a million links take a while to make and, when
+	// the provider's ids are random, to sort.
+	links []Link
 }
 
 // PairSides runs the passes of MatchSides that pair records with balance
@@ -87,8 +87,8 @@ func PairSides(ps *ProviderSide, ls *LedgerSide, opts *Options) *Pairing {
 func (pr *Pairing) Result() *Result {
 	ps, ls, p, l, m, opt := pr.ps, pr.ls, pr.p, pr.l, pr.m, &pr.m.opt
 	folded := pr.folded
-	if !pr.linked {
-		pr.links, pr.linked = m.links(), true
+	if pr.links == nil {
+		pr.links = m.links()
 	}
 	r := &Result{Links: pr.links}
 	r.Summary.ProviderRecords, r.Summary.LedgerRecords, r.Summary.Folded = ps.Len(), ls.Len(), folded
