@@ -1,6 +1,7 @@
 package generate
 
 import (
+	"hash/fnv"
 	"math/rand/v2"
 	"strconv"
 )
@@ -125,8 +126,10 @@ func (st idStyle) append(b []byte, prefix string, n int) []byte {
 		// The first 11 characters are a bijection of n for the prefix (mix
 		// is one, and 11 base-62 digits hold 64 bits), so ids stay unique;
 		// the other 13 make the length a provider's.
-		x := mix(uint64(n) + fnv64(prefix))
-		b = appendBase62(b, x, 11)
+		h := fnv.New64a()
+		h.Write([]byte(prefix))
+		x := mix(uint64(n) + h.Sum64())
+		b = appendBase62(b, x)
 		for range 13 {
 			x = mix(x + 0x9e3779b97f4a7c15)
 			b = append(b, base62[x%62])
@@ -154,23 +157,14 @@ func mix(x uint64) uint64 {
 	return x ^ x>>31
 }
 
-// fnv64 is the FNV-1a hash of s.
-func fnv64(s string) uint64 {
-	h := uint64(14695981039346656037)
-	for i := range len(s) {
-		h = (h ^ uint64(s[i])) * 1099511628211
-	}
-	return h
-}
-
 const base62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 
-// appendBase62 appends the last width base-62 digits of x.
-func appendBase62(b []byte, x uint64, width int) []byte {
+// appendBase62 appends x as 11 base-62 digits, which hold any uint64.
+func appendBase62(b []byte, x uint64) []byte {
 	var d [11]byte
-	for i := width - 1; i >= 0; i-- {
+	for i := len(d) - 1; i >= 0; i-- {
 		d[i] = base62[x%62]
 		x /= 62
 	}
-	return append(b, d[:width]...)
+	return append(b, d[:]...)
 }
