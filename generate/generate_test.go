@@ -128,6 +128,13 @@ func read(t testing.TB, format string, b []byte) []*provider.Record {
 
 type matchKey struct{ ref, kind string }
 
+// idKinds are the generator's two kinds of id (Options.RandomIDs), for
+// tests that run on both.
+var idKinds = []struct {
+	name   string
+	random bool
+}{{"numbered ids", false}, {"random ids", true}}
+
 // mirrorOptions is the history the ledger tests record.
 var mirrorOptions = generate.Options{Payments: 3000, PerDay: 50, TailDays: 40}
 
@@ -136,10 +143,10 @@ var mirrorOptions = generate.Options{Payments: 3000, PerDay: 50, TailDays: 40}
 // ledger's balance transactions: same source, kind, amounts, currency,
 // times, status and payout.
 func TestExportsMirrorLedger(t *testing.T) {
-	for _, random := range []bool{false, true} {
-		t.Run(map[bool]string{false: "numbered ids", true: "random ids"}[random], func(t *testing.T) {
+	for _, k := range idKinds {
+		t.Run(k.name, func(t *testing.T) {
 			o := mirrorOptions
-			o.RandomIDs = random
+			o.RandomIDs = k.random
 			testExportsMirrorLedger(t, o)
 		})
 	}
@@ -210,7 +217,18 @@ func testExportsMirrorLedger(t *testing.T, o generate.Options) {
 }
 
 func TestPairs(t *testing.T) {
-	recs, bts, diffs := generate.Pairs(generate.PairOptions{N: 20000, DiffRate: 0.01})
+	for _, k := range idKinds {
+		t.Run(k.name, func(t *testing.T) {
+			testPairs(t, generate.PairOptions{N: 20000, DiffRate: 0.01, RandomIDs: k.random})
+		})
+	}
+}
+
+func testPairs(t *testing.T, o generate.PairOptions) {
+	recs, bts, diffs := generate.Pairs(o)
+	if numbered := strings.HasPrefix(recs[0].ID, "txn_0000"); numbered == o.RandomIDs {
+		t.Fatalf("RandomIDs %v, and the first record is %s", o.RandomIDs, recs[0].ID)
+	}
 	if len(bts) != 20000 {
 		t.Fatalf("%d ledger transactions", len(bts))
 	}
@@ -244,7 +262,7 @@ func TestPairs(t *testing.T) {
 		s.Heuristic != 0 || s.Matched != len(bts)-n[generate.FeeOffByOne]-n[generate.MissingAtProvider] {
 		t.Errorf("reconcile found %+v, injected %v", s, n)
 	}
-	r2, b2, d2 := generate.Pairs(generate.PairOptions{N: 20000, DiffRate: 0.01})
+	r2, b2, d2 := generate.Pairs(o)
 	if len(r2) != len(recs) || len(b2) != len(bts) || len(d2) != len(diffs) || r2[len(r2)-1] != recs[len(recs)-1] {
 		t.Fatal("not deterministic")
 	}

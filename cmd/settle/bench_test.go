@@ -2,6 +2,7 @@ package main
 
 import (
 	"os"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -73,6 +74,40 @@ func TestBenchQuickPostgres(t *testing.T) {
 		"load records and match them"} {
 		if !strings.Contains(pg, "\n"+figure) {
 			t.Errorf("no %q row in:\n%s", figure, pg)
+		}
+	}
+}
+
+// The bench's data carry the ids --ids asks for: the month of the
+// whole-process runs (feed and itemized report) and the import step's
+// report.
+func TestBenchDataIDs(t *testing.T) {
+	dir := t.TempDir()
+	firstIDs := func(name string) string { // the first data line's first 60 bytes
+		b, err := os.ReadFile(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		lines := strings.SplitN(string(b), "\n", 3)
+		line := lines[0]
+		if strings.HasSuffix(name, ".csv") {
+			line = lines[1]
+		}
+		return line[:min(60, len(line))]
+	}
+	for _, random := range []bool{false, true} {
+		feed, report, itemized := filepath.Join(dir, "feed.jsonl"), filepath.Join(dir, "month.csv"), filepath.Join(dir, "import.csv")
+		if _, err := generateFiles(20, feed, report, random); err != nil {
+			t.Fatal(err)
+		}
+		if err := writeItemized(itemized, 20, random); err != nil {
+			t.Fatal(err)
+		}
+		for _, name := range []string{feed, report, itemized} {
+			got := firstIDs(name)
+			if numbered := strings.Contains(got, "_0000000"); numbered == random {
+				t.Errorf("random %v: %s begins %q", random, filepath.Base(name), got)
+			}
 		}
 	}
 }
