@@ -100,10 +100,8 @@ func (a *cli) recordFile(ctx context.Context, books *ledger.Ledger, name string,
 }
 
 // bulkFeed is the size of a feed file from which record gives the SQLite
-// store's writer sqlite.BulkWriterCache: about 300,000 payments' events,
-// where that cache and the default measured the same (26 s each, ids in
-// no order); a million payments' took a quarter less time with it, 100,000
-// payments' an eighth more (BENCHMARKS.md, eighth round).
+// store's writer sqlite.BulkWriterCache (see there): about 300,000
+// payments' events, where that cache and the default measured the same.
 const bulkFeed = 128 << 20
 
 // recordCache is the writer cache for recording the feed files names: the
