@@ -1,0 +1,84 @@
+package sqlite
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"path/filepath"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/settlehq/settle/ledger"
+)
+
+// Requests saved in a transaction are found before and after the
+// transaction writes them, every one is stored once, and each batch written
+// goes in the order of its keys (requestBuffer).
+func TestRequestsBuffered(t *testing.T) {
+	defer func(n int) { requestBuffer = n }(requestBuffer)
+	requestBuffer = 8
+	ctx := context.Background()
+	s, err := Open(ctx, filepath.Join(t.TempDir(), "r.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	// Keys in an order of their own, 20 of them: two full buffers and four
+	// written at the commit.
+	var keys []string
+	for i := range 20 {
+		keys = append(keys, fmt.Sprintf("evt_%02d", (i*7)%20))
+	}
+	at := time.Date(2026, 3, 2, 10, 0, 0, 0, time.UTC)
+	err = s.Update(ctx, func(tx ledger.Tx) error {
+		for i, k := range keys {
+			if _, err := tx.Request(ctx, k); !errors.Is(err, ledger.ErrNotFound) {
+				return fmt.Errorf("%s before it was saved: %v", k, err)
+			}
+			r := &ledger.Request{Key: k, Operation: "capture", Hash: "h" + k, Result: []byte("r" + k), CreatedAt: at}
+			if err := tx.SaveRequest(ctx, r); err != nil {
+				return err
+			}
+			// Every request saved so far is found, written or not.
+			for _, seen := range keys[:i+1] {
+				got, err := tx.Request(ctx, seen)
+				if err != nil {
+					return fmt.Errorf("after saving %d: %s: %w", i+1, seen, err)
+				}
+				if got.Hash != "h"+seen || string(got.Result) != "r"+seen || !got.CreatedAt.Equal(at) {
+					return fmt.Errorf("after saving %d: %s came back as %+v", i+1, seen, got)
+				}
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows, err := s.DB().QueryContext(ctx, `SELECT key FROM requests ORDER BY rowid`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	var stored []string
+	for rows.Next() {
+		var k string
+		if err := rows.Scan(&k); err != nil {
+			t.Fatal(err)
+		}
+		stored = append(stored, k)
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	// Written in three batches: the first eight saved, the next eight, the
+	// last four, each sorted.
+	var want []string
+	for _, part := range [][]string{keys[:8], keys[8:16], keys[16:]} {
+		want = append(want, slices.Sorted(slices.Values(part))...)
+	}
+	if !slices.Equal(stored, want) {
+		t.Errorf("stored in this order:\n%v\nwant\n%v", stored, want)
+	}
+}
