@@ -322,24 +322,35 @@ func (t *tx) flush(ctx context.Context) error {
 		}
 		return strings.Compare(a.currency, b.currency)
 	})
-	var p params
-	for start := 0; start < len(changes); start += balanceChunk {
-		chunk := changes[start:min(start+balanceChunk, len(changes))]
-		p.reset()
-		for _, c := range chunk {
+	err := insertChunks(ctx, t, &params{}, changes, balanceChunk, `INSERT INTO balances (account_id, currency, posted, pending) VALUES `,
+		"(?, ?, ?, ?)", ` ON CONFLICT (account_id, currency) DO UPDATE SET posted = posted + excluded.posted, pending = pending + excluded.pending`,
+		func(p *params, c *change) {
 			p.int(c.account)
 			p.text(c.currency)
 			p.int(c.posted)
 			p.int(c.pending)
+		})
+	if err != nil {
+		return err
+	}
+	clear(t.deltas)
+	return nil
+}
+
+// insertChunks writes rows in multi-row statements of up to size rows
+// each: head, a tuple a row (bind binds its parameters into p), then tail.
+func insertChunks[T any](ctx context.Context, t *tx, p *params, rows []T, size int, head, tuple, tail string,
+	bind func(*params, *T)) error {
+	for start := 0; start < len(rows); start += size {
+		chunk := rows[start:min(start+size, len(rows))]
+		p.reset()
+		for i := range chunk {
+			bind(p, &chunk[i])
 		}
-		tuples := tuples("(?, ?, ?, ?)", len(chunk))
-		if _, err := t.execParams(ctx, `INSERT INTO balances (account_id, currency, posted, pending) VALUES `+tuples+`
-			ON CONFLICT (account_id, currency) DO UPDATE SET posted = posted + excluded.posted, pending = pending + excluded.pending`,
-			&p); err != nil {
+		if _, err := t.execParams(ctx, head+tuples(tuple, len(chunk))+tail, p); err != nil {
 			return translate(err)
 		}
 	}
-	clear(t.deltas)
 	return nil
 }
 
@@ -417,21 +428,16 @@ func (t *tx) flushRequests(ctx context.Context) error {
 		return nil
 	}
 	slices.SortFunc(t.requests, func(a, b ledger.Request) int { return strings.Compare(a.Key, b.Key) })
-	p := t.scratchParams()
-	for start := 0; start < len(t.requests); start += requestChunk {
-		chunk := t.requests[start:min(start+requestChunk, len(t.requests))]
-		p.reset()
-		for _, r := range chunk {
+	err := insertChunks(ctx, t, t.scratchParams(), t.requests, requestChunk, `INSERT INTO requests (key, operation, hash, result, created_at) VALUES `,
+		"(?, ?, ?, ?, ?)", "", func(p *params, r *ledger.Request) {
 			p.text(r.Key)
 			p.text(r.Operation)
 			p.text(r.Hash)
 			p.blob(r.Result)
 			p.int(ts(r.CreatedAt))
-		}
-		tuples := tuples("(?, ?, ?, ?, ?)", len(chunk))
-		if _, err := t.execParams(ctx, `INSERT INTO requests (key, operation, hash, result, created_at) VALUES `+tuples, p); err != nil {
-			return translate(err)
-		}
+		})
+	if err != nil {
+		return err
 	}
 	t.requests = t.requests[:0]
 	clear(t.requestIdx)
