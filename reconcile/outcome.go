@@ -215,12 +215,9 @@ func (r *Result) finish() {
 		return strings.Compare(a.Ref, b.Ref)
 	})
 	slices.SortFunc(r.Adoptions, func(a, b Adoption) int { return strings.Compare(a.LedgerID, b.LedgerID) })
-	slices.SortFunc(r.Links, func(a, b Link) int {
-		if c := strings.Compare(a.ProviderID, b.ProviderID); c != 0 {
-			return c
-		}
-		return strings.Compare(a.LedgerID, b.LedgerID)
-	})
+	if !slices.IsSortedFunc(r.Links, compareLinks) {
+		sortLinks(r.Links)
+	}
 }
 
 func diffInt(field string, ledger, provider int64) Diff {
