@@ -48,7 +48,7 @@ var (
 const benchBatch = 1000
 
 func newBenchCmd(a *cli) *cobra.Command {
-	var quick, compare bool
+	var quick, compare, calibrating bool
 	var dir, ids string
 	cmd := &cobra.Command{
 		Use:   "bench",
@@ -84,6 +84,12 @@ ledger (when installed) on the balance of the same journal, exported by
 Every SQLite measurement runs on its own database in a temporary folder
 (--dir), removed afterwards.
 
+Before its steps and after them the bench prints the machine's speeds at
+that moment, measured by a child process in a second or two: one CPU
+hashing, the first touch of fresh memory, and synced file writes to --dir.
+On a shared virtual machine the same build's figures moved by half from
+one hour to the next; these lines tell a slow hour from a slower build.
+
 PostgreSQL: given --db postgres://user@host/db on the command line (not
 $SETTLE_DB), settle bench also measures the PostgreSQL store on that
 database and prints its own table: batched posting (5,000 entries a
@@ -99,6 +105,10 @@ other --db is not used.`,
   settle bench --compare        # and hledger / ledger on a 200,000-entry journal`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if calibrating {
+				fmt.Fprintln(a.stdout, calibrate(dir))
+				return nil
+			}
 			if ids != "random" && ids != "numbered" {
 				return fmt.Errorf("--ids is random or numbered, not %q", ids)
 			}
@@ -125,6 +135,13 @@ other --db is not used.`,
 	cmd.Flags().BoolVar(&compare, "compare", false, "also time hledger and ledger on the same journal")
 	cmd.Flags().StringVar(&ids, "ids", "random", "the generated data's ids: random (as a provider's) or numbered (in order)")
 	cmd.Flags().StringVar(&dir, "dir", "", "where to put the temporary databases (default: the system's temporary folder)")
+	// The bench runs itself with --calibrate as a child process, before and
+	// after its steps, so that the memory calibrating touches does not
+	// count in the parent's peak, which its children inherit.
+	cmd.Flags().BoolVar(&calibrating, "calibrate", false, "only measure the machine's speeds (run by the bench itself)")
+	if err := cmd.Flags().MarkHidden("calibrate"); err != nil {
+		panic(err)
+	}
 	return cmd
 }
 
@@ -155,6 +172,7 @@ func (b *bencher) add(figure, measured, target string, pass bool, note string) {
 
 func (b *bencher) run(ctx context.Context, compare bool) error {
 	fmt.Fprintln(b.a.stdout, machine(ctx, b.dir))
+	b.calibrate(ctx, "before")
 	if b.randomIDs {
 		fmt.Fprintln(b.a.stdout, "Generated ids: random, as a provider's (--ids numbered for the earlier rounds' data)")
 	} else {
@@ -175,6 +193,7 @@ func (b *bencher) run(ctx context.Context, compare bool) error {
 		// now, rather than have the runtime do it during the next step.
 		debug.FreeOSMemory()
 	}
+	b.calibrate(ctx, "after")
 	b.print()
 	b.printProcess()
 	if compare {

@@ -41,6 +41,12 @@ func TestBenchQuick(t *testing.T) {
 	if !strings.Contains(out, "Generated ids: random") {
 		t.Errorf("the table does not say its ids are random:\n%s", out)
 	}
+	// The machine's speeds, measured by a child before and after the steps.
+	for _, when := range []string{"before", "after"} {
+		if !strings.Contains(out, "Machine "+when+": SHA-256 ") || !strings.Contains(out, "a GiB, file writes ") {
+			t.Errorf("no calibration %s the steps in:\n%s", when, out)
+		}
+	}
 }
 
 // --ids takes random or numbered, and nothing else.
