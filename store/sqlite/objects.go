@@ -60,13 +60,19 @@ func scanPayment(sc scanner) (*ledger.Payment, error) {
 
 // Payment returns a payment by id.
 func (t *tx) Payment(ctx context.Context, id string) (*ledger.Payment, error) {
-	if c, ok := t.payments[id]; ok {
+	if c, ok := t.payments.get(id); ok {
 		if c == nil {
 			return nil, &missingError{"payment", id}
 		}
 		p := *c
 		p.Metadata = maps.Clone(p.Metadata)
 		return &p, nil
+	}
+	if gone, err := t.freshPayments.missing(ctx, t, anyPayment, id); err != nil {
+		return nil, err
+	} else if gone {
+		t.cachePayment(id, nil)
+		return nil, &missingError{"payment", id}
 	}
 	p, err := scanPayment(t.queryRow(ctx, `SELECT `+paymentCols+` FROM payments WHERE id = ?`, id))
 	switch {
@@ -84,7 +90,7 @@ func (t *tx) Payment(ctx context.Context, id string) (*ledger.Payment, error) {
 // column, and a refund or dispute updates a payment recorded long before,
 // whose index page is rarely in the cache. Others go through an upsert.
 func (t *tx) SavePayment(ctx context.Context, p *ledger.Payment) error {
-	c, known := t.payments[p.ID]
+	c, known := t.payments.get(p.ID)
 	if c != nil {
 		n, err := t.updatePayment(ctx, c, p)
 		if err != nil {
@@ -111,6 +117,7 @@ func (t *tx) SavePayment(ctx context.Context, p *ledger.Payment) error {
 	if !known {
 		insert += ` ON CONFLICT (id) DO UPDATE SET ` + upsertPayment + `, provider_ref = excluded.provider_ref`
 	}
+	t.freshPayments.add(p.ID)
 	if _, err = t.exec(ctx, insert, args...); err != nil {
 		return translate(err)
 	}
@@ -159,7 +166,7 @@ func (t *tx) updatePayment(ctx context.Context, stored, p *ledger.Payment) (int6
 // now stands: a payment this transaction read before gets the columns an
 // update changes; one it found missing is the row just inserted.
 func (t *tx) rememberPayment(p *ledger.Payment) {
-	prev, known := t.payments[p.ID]
+	prev, known := t.payments.get(p.ID)
 	switch {
 	case known && prev == nil:
 		q := *p
@@ -168,7 +175,7 @@ func (t *tx) rememberPayment(p *ledger.Payment) {
 			q.Metadata = maps.Clone(p.Metadata)
 		}
 		q.CreatedAt, q.UpdatedAt = fromTS(ts(p.CreatedAt)), fromTS(ts(p.UpdatedAt))
-		t.payments[p.ID] = &q
+		t.payments.put(p.ID, &q)
 	case known:
 		prev.ProviderRef, prev.Status = p.ProviderRef, p.Status
 		prev.Authorized, prev.Captured, prev.Refunded, prev.Disputed, prev.Fees = p.Authorized, p.Captured, p.Refunded, p.Disputed, p.Fees
@@ -180,22 +187,48 @@ func (t *tx) rememberPayment(p *ledger.Payment) {
 // maxCachedPayments bounds the payments a transaction remembers.
 const maxCachedPayments = 200_000
 
+// paymentCache is the payments a write transaction read or saved (nil:
+// known missing), in two generations of up to half maxCachedPayments each:
+// when the newer fills it becomes the older, and the older is dropped. A
+// payment found in the older moves to the newer. A feed captures, refunds
+// and disputes the payments it authorized in the days before: they stay
+// known, where forgetting every payment at once had the next events read
+// back the ones they had just written.
+type paymentCache struct {
+	cur, old map[string]*ledger.Payment
+}
+
+func (c *paymentCache) get(id string) (*ledger.Payment, bool) {
+	if p, ok := c.cur[id]; ok {
+		return p, true
+	}
+	p, ok := c.old[id]
+	if ok {
+		c.put(id, p)
+	}
+	return p, ok
+}
+
+func (c *paymentCache) put(id string, p *ledger.Payment) {
+	if c.cur == nil || len(c.cur) >= maxCachedPayments/2 {
+		c.old, c.cur = c.cur, make(map[string]*ledger.Payment, 1024)
+	}
+	c.cur[id] = p
+}
+
 // cachePayment remembers a payment read (nil: found missing) in a write
 // transaction.
 func (t *tx) cachePayment(id string, p *ledger.Payment) {
 	if !t.write {
 		return
 	}
-	if t.payments == nil || len(t.payments) >= maxCachedPayments {
-		t.payments = map[string]*ledger.Payment{}
-	}
 	if p == nil {
-		t.payments[id] = nil
+		t.payments.put(id, nil)
 		return
 	}
 	v := *p
 	v.Metadata = maps.Clone(p.Metadata)
-	t.payments[id] = &v
+	t.payments.put(id, &v)
 }
 
 // EachPayment streams payments.

@@ -27,8 +27,13 @@ func (t *tx) prefetchRequests(ctx context.Context, keys []string) error {
 	t.prefetched = make(map[string]*ledger.Request, len(keys))
 	ask := make([]string, 0, len(keys))
 	for _, k := range keys {
-		if _, mine := t.requestIdx[k]; !mine {
-			t.prefetched[k] = nil // missing, unless the query finds it
+		if _, mine := t.requestIdx[k]; mine {
+			continue
+		}
+		t.prefetched[k] = nil // missing, unless the query finds it
+		if gone, err := t.freshRequests.missing(ctx, t, anyRequest, k); err != nil {
+			return err
+		} else if !gone {
 			ask = append(ask, k)
 		}
 	}
@@ -53,8 +58,13 @@ func (t *tx) prefetchPayments(ctx context.Context, ids []string) error {
 	missing := make(map[string]bool, len(ids))
 	ask := make([]string, 0, len(ids))
 	for _, id := range ids {
-		if _, known := t.payments[id]; !known && id != "" && !missing[id] {
-			missing[id] = true
+		if _, known := t.payments.get(id); known || id == "" || missing[id] {
+			continue
+		}
+		missing[id] = true
+		if gone, err := t.freshPayments.missing(ctx, t, anyPayment, id); err != nil {
+			return err
+		} else if !gone {
 			ask = append(ask, id)
 		}
 	}

@@ -32,7 +32,7 @@ type tx struct {
 	// Dropped when a savepoint is rolled back (Nested).
 	closed      *time.Time                 // the closed period, once read
 	autoPayouts map[provCur][]payoutCutoff // automatic payouts in (created, id) order, once read
-	payments    map[string]*ledger.Payment // payments read or saved in this transaction; nil: known missing
+	payments    paymentCache               // payments read or saved in this transaction; nil: known missing
 	requests    []ledger.Request           // requests saved and not yet written
 	requestIdx  map[string]int             // index into requests by key
 	// prefetched are stored requests read ahead by Prefetch, by key; a
@@ -41,6 +41,12 @@ type tx struct {
 
 	// bts are balance transactions inserted and not yet written.
 	bts pendingBTs
+
+	// What the transaction knows of the requests' and payments' rows when
+	// their tables were empty as it began (fresh.go). Kept when a
+	// savepoint is rolled back: the rows it removes were the
+	// transaction's own, and a key noted and not stored is looked up.
+	freshRequests, freshPayments freshness
 
 	// scratch holds the values of the one-row write statements (exec,
 	// InsertEntry), reused so that a feed's million statements do not
@@ -59,7 +65,7 @@ type payoutCutoff struct {
 // resetCaches forgets what the transaction remembers, as after a rolled
 // back savepoint; requests not yet written are the caller's to drop.
 func (t *tx) resetCaches() {
-	t.closed, t.autoPayouts, t.payments, t.prefetched = nil, nil, nil, nil
+	t.closed, t.autoPayouts, t.payments, t.prefetched = nil, nil, paymentCache{}, nil
 }
 
 type balKey struct {
@@ -367,6 +373,11 @@ func (t *tx) Request(ctx context.Context, key string) (*ledger.Request, error) {
 		c := *r
 		return &c, nil
 	}
+	if gone, err := t.freshRequests.missing(ctx, t, anyRequest, key); err != nil {
+		return nil, err
+	} else if gone {
+		return nil, &missingError{"request", key}
+	}
 	r, err := scanRequest(t.queryRow(ctx, `SELECT `+requestCols+` FROM requests WHERE key = ?`, key))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, &missingError{"request", key}
@@ -375,6 +386,12 @@ func (t *tx) Request(ctx context.Context, key string) (*ledger.Request, error) {
 }
 
 const requestCols = `key, operation, hash, result, created_at`
+
+// anyRequest and anyPayment return a row when their table has one.
+const (
+	anyRequest = `SELECT 1 FROM requests LIMIT 1`
+	anyPayment = `SELECT 1 FROM payments LIMIT 1`
+)
 
 func scanRequest(sc scanner) (*ledger.Request, error) {
 	var r ledger.Request
@@ -428,6 +445,9 @@ func (t *tx) flushRequests(ctx context.Context) error {
 		return nil
 	}
 	slices.SortFunc(t.requests, func(a, b ledger.Request) int { return strings.Compare(a.Key, b.Key) })
+	for i := range t.requests {
+		t.freshRequests.add(t.requests[i].Key)
+	}
 	err := insertChunks(ctx, t, t.scratchParams(), t.requests, requestChunk, `INSERT INTO requests (key, operation, hash, result, created_at) VALUES `,
 		"(?, ?, ?, ?, ?)", "", func(p *params, r *ledger.Request) {
 			p.text(r.Key)
