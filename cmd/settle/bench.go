@@ -88,7 +88,7 @@ Before its steps and after them the bench prints the machine's speeds at
 that moment, measured by a child process in a second or two: one CPU
 hashing, the first touch of fresh memory, and synced file writes to --dir.
 On a shared virtual machine the same build's figures moved by half from
-one hour to the next; these lines tell a slow hour from a slower build.
+one hour to the next: the lines put the machine's state beside each run.
 
 PostgreSQL: given --db postgres://user@host/db on the command line (not
 $SETTLE_DB), settle bench also measures the PostgreSQL store on that

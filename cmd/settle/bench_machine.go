@@ -27,7 +27,7 @@ func (b *bencher) calibrate(ctx context.Context, when string) {
 // the first touch of fresh memory (each page a fault, which costs far more
 // in some virtual machines than on bare metal), and writing a file to
 // dir through to its disk. The bench prints it before and after its
-// steps, so that a slow run can be told from a slower build.
+// steps, beside the figures of the run.
 func calibrate(dir string) string {
 	const hashSize, touchSize, writeSize = 64 << 20, 256 << 20, 256 << 20
 	buf := make([]byte, hashSize)
