@@ -8,7 +8,8 @@ import (
 )
 
 // sortLinks must give exactly the order of comparing the strings, however
-// the ids share prefixes, end early or carry zero bytes.
+// the ids share prefixes, end early or carry zero bytes, and give back
+// every link whole.
 func TestSortLinksOrdersAsStrings(t *testing.T) {
 	r := rand.New(rand.NewPCG(1, 2))
 	alphabets := []string{"ab", "\x00a\xff", "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"}

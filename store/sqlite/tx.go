@@ -42,9 +42,9 @@ type tx struct {
 	// bts are balance transactions inserted and not yet written.
 	bts pendingBTs
 
-	// What the transaction knows of the requests' and payments' rows when
-	// their tables were empty as it began (fresh.go). Kept when a
-	// savepoint is rolled back: the rows it removes were the
+	// Whether the requests' and payments' tables were empty when the
+	// transaction first looked, and the keys it wrote to them (fresh.go).
+	// Kept when a savepoint is rolled back: the rows it removes were the
 	// transaction's own, and a key noted and not stored is looked up.
 	freshRequests, freshPayments freshness
 
