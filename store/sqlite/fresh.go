@@ -54,8 +54,9 @@ func (f *freshness) missing(ctx context.Context, t *tx, query, key string) (bool
 func (f *freshness) add(key string) { f.written.add(key) }
 
 // keySet is a Bloom filter that grows: layers of doubling size, each
-// holding up to its capacity at about one false positive in a hundred.
-// It never forgets a key added (no false negatives).
+// holding up to its capacity at most about one false positive in a
+// hundred; a lookup asks every layer. It never forgets a key added (no
+// false negatives). A million keys take about 2 MB.
 type keySet struct {
 	seed   maphash.Seed
 	layers []bloomLayer
@@ -68,8 +69,9 @@ type bloomLayer struct {
 }
 
 // bloomHashes is how many bits a key sets in a layer; at ten bits a key
-// and four of them, about one lookup in a hundred of a key never added
-// finds all its bits set.
+// or more (a layer's size is rounded up to a power of two) and four of
+// them, at most about one lookup in a hundred of a key never added finds
+// all its bits set in a full layer, and fewer in the others.
 const (
 	bloomHashes     = 4
 	bloomBitsPerKey = 10
