@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"path/filepath"
 	"testing"
 	"time"
 
@@ -17,14 +16,8 @@ import (
 // still buffered), none of those a rolled-back savepoint wrote, and, once
 // the tables hold rows from before, every stored key.
 func TestFreshTablesAnswerAsStored(t *testing.T) {
-	defer func(n int) { requestBuffer = n }(requestBuffer)
-	requestBuffer = 8 // most requests are written before they are looked up
 	ctx := context.Background()
-	s, err := Open(ctx, filepath.Join(t.TempDir(), "f.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
+	s := openBuffered(t, 8)
 	at := time.Date(2026, 3, 2, 10, 0, 0, 0, time.UTC)
 	pay := func(id string) *ledger.Payment {
 		return &ledger.Payment{ID: id, Provider: "stripe", Currency: "usd", Status: ledger.PaymentAuthorized,
@@ -58,7 +51,7 @@ func TestFreshTablesAnswerAsStored(t *testing.T) {
 		return nil
 	}
 	even := func(i int) bool { return i%2 == 0 }
-	err = s.Update(ctx, func(lt ledger.Tx) error {
+	err := s.Update(ctx, func(lt ledger.Tx) error {
 		tx := lt.(*tx)
 		if err := check(tx, "", 100, func(int) bool { return false }); err != nil {
 			return fmt.Errorf("before any write: %w", err)

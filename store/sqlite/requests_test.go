@@ -17,14 +17,8 @@ import (
 // transaction writes them, every one is stored once, and each batch written
 // goes in the order of its keys (requestBuffer).
 func TestRequestsBuffered(t *testing.T) {
-	defer func(n int) { requestBuffer = n }(requestBuffer)
-	requestBuffer = 8
 	ctx := context.Background()
-	s, err := Open(ctx, filepath.Join(t.TempDir(), "r.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
+	s := openBuffered(t, 8)
 	// Keys in an order of their own, 20 of them: two full buffers and four
 	// written at the commit.
 	var keys []string
@@ -32,7 +26,7 @@ func TestRequestsBuffered(t *testing.T) {
 		keys = append(keys, fmt.Sprintf("evt_%02d", (i*7)%20))
 	}
 	at := time.Date(2026, 3, 2, 10, 0, 0, 0, time.UTC)
-	err = s.Update(ctx, func(tx ledger.Tx) error {
+	err := s.Update(ctx, func(tx ledger.Tx) error {
 		for i, k := range keys {
 			if _, err := tx.Request(ctx, k); !errors.Is(err, ledger.ErrNotFound) {
 				return fmt.Errorf("%s before it was saved: %v", k, err)
@@ -70,4 +64,20 @@ func TestRequestsBuffered(t *testing.T) {
 	if stored != strings.Join(want, " ") {
 		t.Errorf("stored in this order:\n%s\nwant\n%s", stored, strings.Join(want, " "))
 	}
+}
+
+// openBuffered opens a store on a new database file, closed when the test
+// ends, with write transactions keeping n saved requests before writing
+// them (requestBuffer, restored after).
+func openBuffered(t *testing.T, n int) *Store {
+	t.Helper()
+	was := requestBuffer
+	t.Cleanup(func() { requestBuffer = was })
+	requestBuffer = n
+	s, err := Open(context.Background(), filepath.Join(t.TempDir(), "buffered.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s
 }
