@@ -452,3 +452,9 @@ CREATE TABLE {schema}.bank_lines (
 );
 CREATE INDEX ON {schema}.bank_lines (statement_id);
 CREATE INDEX ON {schema}.bank_lines (date, id);
+
+-- migration: 5
+-- No query reads payments by provider reference (reconciliation matches on
+-- it in memory), and each payment recorded went into this index at a
+-- random place: dropped, as the SQLite store's migration 12 drops it.
+DROP INDEX {schema}.payments_provider_ref;

@@ -35,7 +35,7 @@ func TestUpdateRecordsLooksUpByKey(t *testing.T) {
 		plan = append(plan, detail)
 	}
 	got := strings.Join(plan, "; ")
-	if want := "SCAN v; SEARCH r USING INDEX provider_records_key (provider=? AND grain=? AND record_id=? AND occurrence=?)"; !strings.Contains(got, want) {
+	if want := "SCAN v; SEARCH r USING INDEX provider_records_key (record_id=? AND occurrence=? AND provider=? AND grain=?)"; !strings.Contains(got, want) {
 		t.Errorf("plan %q, want it to contain %q", got, want)
 	}
 }

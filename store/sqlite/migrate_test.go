@@ -5,9 +5,11 @@ import (
 	"database/sql"
 	"path/filepath"
 	"reflect"
+	"strings"
 	"testing"
 	"time"
 
+	"github.com/settlehq/settle/ledger"
 	"github.com/settlehq/settle/provider"
 	"github.com/settlehq/settle/store/sqlite"
 )
@@ -109,5 +111,93 @@ func TestMigration5KeepsRecords(t *testing.T) {
 	r, err := st.Record(ctx, "stripe", provider.BalanceGrain, "txn_1")
 	if err != nil || r.Description != "Order 1, refunded" || r.File != "c.csv" || r.Line != 2 {
 		t.Errorf("txn_1 after the newer export: %+v, %v", r, err)
+	}
+}
+
+// Migration 12 leads the provider records' key with the record id and drops
+// the payments' index by provider reference: the records of an older
+// database keep their key (a repeat of the same provider, grain, id and
+// occurrence is refused; the same id under another provider or occurrence
+// is not), a newer export still updates them, and the payment is untouched.
+func TestMigration12KeepsKeys(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "old.db")
+	db := dbAtVersion(t, path, 11)
+	created := time.Date(2026, 11, 2, 9, 30, 0, 0, time.UTC).UnixNano()
+	for _, q := range []string{
+		`INSERT INTO imports (id, file, sha256, format, imported_at, records, added) VALUES (1, 'a.csv', 'sa', 'stripe-itemized-csv', 1, 2, 2)`,
+		`INSERT INTO provider_records (provider, grain, record_id, occurrence, type, reporting_category, source_ref,
+			currency, amount, fee, net, created, description, import_id, line, raw)
+			VALUES ('stripe', 'balance', 'txn_1', 1, 'charge', 'charge', 'ch_1', 'usd', 2999, 117, 2882, ?, 'Order 1', 1, 2, 'row 2')`,
+		`INSERT INTO provider_records (provider, grain, record_id, occurrence, currency, amount, created, import_id, line, raw)
+			VALUES ('stripe', 'balance', 'txn_1', 2, 'usd', 2999, ?, 1, 3, 'row 3')`,
+		`INSERT INTO entries (id, key, phase, occurred_at, recorded_at, postings) VALUES (1, 'k', 'posted', ?, 0, '[]')`,
+		`INSERT INTO payments (id, provider, provider_ref, currency, capture_method, status, authorized, created_at, updated_at)
+			VALUES ('order-1', 'stripe', 'ch_1', 'usd', 'automatic', 'authorized', 2999, ?, ?)`,
+	} {
+		args := make([]any, strings.Count(q, "?"))
+		for i := range args {
+			args[i] = created
+		}
+		if _, err := db.Exec(q, args...); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	db.Close()
+
+	st := open(t, path)
+	defer st.Close()
+	var cols []string
+	rows, err := st.DB().Query(`SELECT name FROM pragma_index_info('provider_records_key') ORDER BY seqno`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for rows.Next() {
+		var c string
+		if err := rows.Scan(&c); err != nil {
+			t.Fatal(err)
+		}
+		cols = append(cols, c)
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	if got := strings.Join(cols, ", "); got != "record_id, occurrence, provider, grain" {
+		t.Errorf("provider_records_key on (%s)", got)
+	}
+	var n int
+	if err := st.DB().QueryRow(`SELECT count(*) FROM sqlite_master WHERE name = 'payments_provider_ref'`).Scan(&n); err != nil || n != 0 {
+		t.Errorf("payments_provider_ref still there (%d, %v)", n, err)
+	}
+	insert := `INSERT INTO provider_records (provider, grain, record_id, occurrence, currency, amount, created, import_id, line, raw)
+		VALUES (?, ?, 'txn_1', ?, 'usd', 1, ?, 1, 9, 'x')`
+	later := created + int64(time.Hour)
+	if _, err := st.DB().Exec(insert, "stripe", "balance", 1, later); err == nil || !strings.Contains(err.Error(), "UNIQUE") {
+		t.Errorf("a repeated key was stored (%v)", err)
+	}
+	for _, k := range [][3]any{{"justifi", "balance", 1}, {"stripe", "payment", 1}, {"stripe", "balance", 3}} {
+		if _, err := st.DB().Exec(insert, k[0], k[1], k[2], later); err != nil {
+			t.Errorf("key %v refused: %v", k, err)
+		}
+	}
+	// A newer export of txn_1 updates the first occurrence rather than
+	// adding one.
+	stats, err := importData(t, st, "c.csv", itemizedHeader+itemizedRow("txn_1", 1, 2999, "Order 1, refunded"), false)
+	if err != nil || stats.Added != 0 || stats.Updated != 1 {
+		t.Fatalf("newer export: %+v, %v", stats, err)
+	}
+	r, err := st.Record(ctx, "stripe", provider.BalanceGrain, "txn_1")
+	if err != nil || r.Description != "Order 1, refunded" || r.Line != 2 {
+		t.Errorf("txn_1 after the newer export: %+v, %v", r, err)
+	}
+	err = st.View(ctx, func(tx ledger.ReadTx) error {
+		p, err := tx.Payment(ctx, "order-1")
+		if err == nil && (p.ProviderRef != "ch_1" || p.Authorized != 2999) {
+			t.Errorf("payment after migration: %+v", p)
+		}
+		return err
+	})
+	if err != nil {
+		t.Errorf("payment after migration: %v", err)
 	}
 }

@@ -85,14 +85,12 @@ func (t *tx) Payment(ctx context.Context, id string) (*ledger.Payment, error) {
 }
 
 // SavePayment inserts or updates a payment. A payment this transaction
-// knows (read, prefetched or saved) is inserted or updated plainly, and an
-// update sets provider_ref only when it changed: it is the one indexed
-// column, and a refund or dispute updates a payment recorded long before,
-// whose index page is rarely in the cache. Others go through an upsert.
+// knows (read, prefetched or saved) is inserted or updated plainly; others
+// go through an upsert.
 func (t *tx) SavePayment(ctx context.Context, p *ledger.Payment) error {
 	c, known := t.payments.get(p.ID)
 	if c != nil {
-		n, err := t.updatePayment(ctx, c, p)
+		n, err := t.updatePayment(ctx, p)
 		if err != nil {
 			return err
 		}
@@ -115,7 +113,7 @@ func (t *tx) SavePayment(ctx context.Context, p *ledger.Payment) error {
 		p.SettlementCurrency, p.Settled, p.Unwound}
 	insert := `INSERT INTO payments (` + paymentCols + `) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
 	if !known {
-		insert += ` ON CONFLICT (id) DO UPDATE SET ` + upsertPayment + `, provider_ref = excluded.provider_ref`
+		insert += ` ON CONFLICT (id) DO UPDATE SET ` + upsertPayment
 	}
 	t.freshPayments.add(p.ID)
 	if _, err = t.exec(ctx, insert, args...); err != nil {
@@ -125,11 +123,11 @@ func (t *tx) SavePayment(ctx context.Context, p *ledger.Payment) error {
 	return nil
 }
 
-// paymentUpdated are the columns an update of a payment sets besides
-// provider_ref, in the order updatePayment binds them; upsertPayment and
-// updatePaymentSet are their SET lists.
+// paymentUpdated are the columns an update of a payment sets, in the order
+// updatePayment binds them; upsertPayment and updatePaymentSet are their
+// SET lists.
 var (
-	paymentUpdated = []string{"status", "authorized", "captured", "refunded", "disputed", "fees", "updated_at",
+	paymentUpdated = []string{"provider_ref", "status", "authorized", "captured", "refunded", "disputed", "fees", "updated_at",
 		"settlement_currency", "settled", "unwound"}
 	upsertPayment    = setList(paymentUpdated, "%[1]s = excluded.%[1]s")
 	updatePaymentSet = setList(paymentUpdated, "%s = ?")
@@ -144,21 +142,15 @@ func setList(cols []string, format string) string {
 	return strings.Join(parts, ", ")
 }
 
-// updatePayment updates stored, a payment as this transaction knows it, to
-// p, and returns how many rows it changed (0: the row was not there).
-func (t *tx) updatePayment(ctx context.Context, stored, p *ledger.Payment) (int64, error) {
+// updatePayment updates a payment this transaction knows to p, and returns
+// how many rows it changed (0: the row was not there).
+func (t *tx) updatePayment(ctx context.Context, p *ledger.Payment) (int64, error) {
 	updated, err := storeTS("updated_at", p.UpdatedAt)
 	if err != nil {
 		return 0, err
 	}
-	set := updatePaymentSet
-	args := []any{string(p.Status), p.Authorized, p.Captured, p.Refunded, p.Disputed, p.Fees, updated,
-		p.SettlementCurrency, p.Settled, p.Unwound}
-	if p.ProviderRef != stored.ProviderRef {
-		set += `, provider_ref = ?`
-		args = append(args, p.ProviderRef)
-	}
-	n, err := t.exec(ctx, `UPDATE payments SET `+set+` WHERE id = ?`, append(args, p.ID)...)
+	n, err := t.exec(ctx, `UPDATE payments SET `+updatePaymentSet+` WHERE id = ?`, p.ProviderRef, string(p.Status),
+		p.Authorized, p.Captured, p.Refunded, p.Disputed, p.Fees, updated, p.SettlementCurrency, p.Settled, p.Unwound, p.ID)
 	return n, translate(err)
 }
 

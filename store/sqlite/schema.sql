@@ -507,3 +507,18 @@ CREATE INDEX bt_provider_created ON balance_transactions (provider, created, id)
 -- currency (a day of three currencies was read three times).
 DROP INDEX bt_pending;
 CREATE INDEX bt_pending ON balance_transactions (status, provider, currency, available_on) WHERE status = 'pending';
+
+-- migration: 12
+-- Keys led by what tells their rows apart. A provider record's key starts
+-- with its id, not with its provider and grain (the same for every record
+-- of an import), so that each comparison on the way down the index is one
+-- comparison of ids: an import puts a million ids into it at random places.
+-- A lookup by provider, grain and id finds it as well; reads by provider
+-- and grain alone go through provider_records_created.
+--
+-- payments_provider_ref is dropped: no query reads payments by provider
+-- reference (reconciliation matches on it in memory), and recording a
+-- month of a million payments put every one into it at a random place.
+DROP INDEX provider_records_key;
+CREATE UNIQUE INDEX provider_records_key ON provider_records (record_id, occurrence, provider, grain);
+DROP INDEX payments_provider_ref;
