@@ -385,9 +385,9 @@ func TestNewDatabasePageSize(t *testing.T) {
 	})
 }
 
-// SavePayment updates a payment the transaction knows with plain UPDATEs
-// that leave provider_ref alone unless it changed: a changed reference
-// must still be written, and columns an update does not own kept.
+// SavePayment updates a payment the transaction knows with plain UPDATEs,
+// and one it does not know with an upsert: a changed reference is written,
+// and columns an update does not own are kept.
 func TestSavePaymentUpdatesWhatChanged(t *testing.T) {
 	ctx := context.Background()
 	s := open(t, filepath.Join(t.TempDir(), "p.db"))
@@ -409,7 +409,7 @@ func TestSavePaymentUpdatesWhatChanged(t *testing.T) {
 			t.Fatal(err)
 		}
 		if n != 1 {
-			t.Errorf("the index finds %d payments under %s, want 1", n, wantRef)
+			t.Errorf("%d payments stored under %s, want 1", n, wantRef)
 		}
 	}
 	p := &ledger.Payment{ID: "p1", Provider: "stripe", ProviderRef: "ch_1", Currency: "usd", Customer: "cus_1",
@@ -423,11 +423,11 @@ func TestSavePaymentUpdatesWhatChanged(t *testing.T) {
 		}
 		q := *p
 		q.Refunded, q.Customer, q.UpdatedAt = 200, "cus_other", t0.Add(time.Hour)
-		if err := tx.SavePayment(ctx, &q); err != nil { // known: an UPDATE without provider_ref
+		if err := tx.SavePayment(ctx, &q); err != nil { // known: an UPDATE, the reference unchanged
 			return err
 		}
 		q.ProviderRef, q.Refunded = "ch_2", 300
-		return tx.SavePayment(ctx, &q) // known: an UPDATE with it
+		return tx.SavePayment(ctx, &q) // known: an UPDATE of the reference
 	})
 	if err != nil {
 		t.Fatal(err)
