@@ -70,6 +70,14 @@ and print one table: figure, measured, target, pass or fail.
   trial balance          Ledger.Balances on the batched-posting ledger
   journal CSV export     reports.Journal of that ledger to CSV
 
+Then the whole process, as a user runs it: this binary as child processes
+on a generated month of 10,000, 100,000 and 1,000,000 payments (wall time
+and max RSS of each): record of the month's feed, import of its itemized
+report (close included), reconcile twice, and serve --once on a copy of
+the recorded books. At every size but the largest, record runs three
+times on new databases and the median run is shown; the table ends with
+record's per-event cost at the largest size over the smallest.
+
 Ids are random by default, as a provider's are (txn_3kQ…): every table and
 index keyed by one fills at random places. --ids numbered gives the
 generator's numbered ids (txn_00000001, in the order they were made), which

@@ -35,6 +35,10 @@ func TestBenchQuick(t *testing.T) {
 			t.Errorf("%d %q rows in:\n%s", n, cmd, out)
 		}
 	}
+	// record runs three times at the smaller size, once at the largest.
+	if n := strings.Count(out, "events, median of 3 runs)"); n != 1 {
+		t.Errorf("%d record rows give a median of 3 runs, want 1 (the 1,000 payments):\n%s", n, out)
+	}
 	if !strings.Contains(out, "record: per-event cost at 3,000 payments / at 1,000") {
 		t.Errorf("no growth line in:\n%s", out)
 	}
