@@ -107,7 +107,7 @@ func (b *bencher) process(ctx context.Context) error {
 	return nil
 }
 
-func (b *bencher) processOne(ctx context.Context, n, recordRuns int) (processRow, error) {
+func (b *bencher) processOne(ctx context.Context, n, runs int) (processRow, error) {
 	dir := filepath.Join(b.dir, fmt.Sprintf("process-%d", n))
 	defer os.RemoveAll(dir)
 	inbox := filepath.Join(dir, "inbox")
@@ -123,10 +123,10 @@ func (b *bencher) processOne(ctx context.Context, n, recordRuns int) (processRow
 	r := processRow{payments: n, events: sum.Events, rows: sum.ExportRows}
 	db := filepath.Join(dir, "books.db")
 	b.progress("whole process, %s payments: settle record", count(n))
-	if r.record, err = b.recordMedian(ctx, db, feedName, recordRuns); err != nil {
+	if r.record, err = b.recordMedian(ctx, db, feedName, runs); err != nil {
 		return r, err
 	}
-	r.recordRuns = recordRuns
+	r.recordRuns = runs
 	// The nightly job runs on a copy of the recorded books (closed, so the
 	// database file holds everything), its inbox holding the report.
 	nightly := filepath.Join(dir, "nightly.db")
@@ -155,8 +155,6 @@ func (b *bencher) processOne(ctx context.Context, n, recordRuns int) (processRow
 	return r, nil
 }
 
-// generateFiles writes a month of n payments: the feed and the itemized
-// report, with random or numbered ids.
 // recordMedian runs settle record of feed runs times, each on a new
 // database at db (the last run's stays for the steps after it), and returns
 // the run of median wall time.
@@ -180,6 +178,8 @@ func (b *bencher) recordMedian(ctx context.Context, db, feed string, runs int) (
 	return all[len(all)/2], nil
 }
 
+// generateFiles writes a month of n payments: the feed and the itemized
+// report, with random or numbered ids.
 func generateFiles(n int, feedName, csvName string, randomIDs bool) (*generate.Summary, error) {
 	ff, err := os.Create(feedName)
 	if err != nil {

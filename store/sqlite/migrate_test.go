@@ -147,23 +147,12 @@ func TestMigration12KeepsKeys(t *testing.T) {
 
 	st := open(t, path)
 	defer st.Close()
-	var cols []string
-	rows, err := st.DB().Query(`SELECT name FROM pragma_index_info('provider_records_key') ORDER BY seqno`)
-	if err != nil {
+	var cols string
+	if err := st.DB().QueryRow(`SELECT group_concat(name, ', ' ORDER BY seqno) FROM pragma_index_info('provider_records_key')`).Scan(&cols); err != nil {
 		t.Fatal(err)
 	}
-	for rows.Next() {
-		var c string
-		if err := rows.Scan(&c); err != nil {
-			t.Fatal(err)
-		}
-		cols = append(cols, c)
-	}
-	if err := rows.Err(); err != nil {
-		t.Fatal(err)
-	}
-	if got := strings.Join(cols, ", "); got != "record_id, occurrence, provider, grain" {
-		t.Errorf("provider_records_key on (%s)", got)
+	if cols != "record_id, occurrence, provider, grain" {
+		t.Errorf("provider_records_key on (%s)", cols)
 	}
 	var n int
 	if err := st.DB().QueryRow(`SELECT count(*) FROM sqlite_master WHERE name = 'payments_provider_ref'`).Scan(&n); err != nil || n != 0 {
