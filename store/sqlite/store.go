@@ -225,6 +225,18 @@ const DefaultWriterCache = 64 << 20
 // MiB and 8.3 s with 256 (BENCHMARKS.md, eighth round).
 const BulkWriterCache = 256 << 20
 
+// writerTempStore keeps the writer's temporary files in memory, above all
+// its statement journals. Inside a transaction SQLite copies every page a
+// multi-row statement changes to a journal of that statement, so that a
+// failing row can undo the statement alone; past 64 KiB that journal goes
+// to a temporary file, one system call and one copy into the kernel for
+// each page. Recording a month of 100,000 payments in one transaction
+// wrote 76,163 pages (624 MB) to that file, more than to the write-ahead
+// log (BENCHMARKS.md, twelfth round). A journal lives only as long as its
+// statement, so memory holds at most the pages of one statement. Readers
+// keep SQLite's default: their large sorts may still spill to disk.
+const writerTempStore = "PRAGMA temp_store = MEMORY"
+
 // PageSize is the page size of the databases Open creates: 8 KiB rather
 // than SQLite's 4 KiB. A night's work touches rows all over a big file (a
 // first reconciliation moves the dates of a quarter of the balance
@@ -290,7 +302,7 @@ func NewWith(ctx context.Context, db *sql.DB, opts *Options) (*Store, error) {
 		return nil, err
 	}
 	for _, pragma := range []string{"PRAGMA foreign_keys = ON", fmt.Sprintf("PRAGMA busy_timeout = %d", o.busyTimeout().Milliseconds()),
-		fmt.Sprintf("PRAGMA cache_size = %d", -o.writerCacheKiB())} {
+		fmt.Sprintf("PRAGMA cache_size = %d", -o.writerCacheKiB()), writerTempStore} {
 		if _, err := w.ExecContext(ctx, pragma); err != nil {
 			w.Close()
 			return nil, err
