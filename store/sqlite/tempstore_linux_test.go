@@ -4,14 +4,14 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 )
 
 // A multi-row statement inside the writer's transaction keeps its
 // statement journal in memory: with SQLite's default temp_store, the
 // journal of an UPDATE of a few hundred pages goes to a temporary file,
-// opened for the statement (one more file descriptor while the transaction
-// lasts).
+// opened for the statement and kept open while the transaction lasts.
 func TestWriterStatementJournalInMemory(t *testing.T) {
 	ctx := context.Background()
 	s, err := Open(ctx, filepath.Join(t.TempDir(), "t.db"))
@@ -37,17 +37,32 @@ func TestWriterStatementJournalInMemory(t *testing.T) {
 	if _, err := w.ExecContext(ctx, `UPDATE scratch SET v = randomblob(1000)`); err != nil {
 		t.Fatal(err)
 	}
-	if after := openFiles(t); after != before {
-		t.Errorf("open files went from %d to %d during a multi-row UPDATE: its statement journal went to a temporary file", before, after)
+	// The store's own files may be opened meanwhile (the checkpointer
+	// takes a connection of its own); any other file is the journal's.
+	db, err := filepath.EvalSymlinks(s.path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for target, n := range openFiles(t) {
+		if n > before[target] && !strings.HasPrefix(target, db) {
+			t.Errorf("a multi-row UPDATE opened %s: its statement journal went to a temporary file", target)
+		}
 	}
 }
 
-// openFiles counts the process's open file descriptors.
-func openFiles(t *testing.T) int {
+// openFiles counts the process's open files by what they point at.
+func openFiles(t *testing.T) map[string]int {
 	t.Helper()
 	fds, err := os.ReadDir("/proc/self/fd")
 	if err != nil {
 		t.Fatal(err)
 	}
-	return len(fds)
+	open := map[string]int{}
+	for _, fd := range fds {
+		// The descriptor that listed the folder is closed by now.
+		if target, err := os.Readlink(filepath.Join("/proc/self/fd", fd.Name())); err == nil {
+			open[target]++
+		}
+	}
+	return open
 }
