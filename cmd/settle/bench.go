@@ -263,9 +263,7 @@ func (b *bencher) open(ctx context.Context, name string) (*sqlite.Store, *ledger
 // measurement.
 func (b *bencher) discard(st *sqlite.Store, name string) {
 	st.Close()
-	for _, suffix := range []string{"", "-wal", "-shm"} {
-		os.Remove(filepath.Join(b.dir, name+suffix))
-	}
+	removeDB(filepath.Join(b.dir, name))
 }
 
 // reconcile matches generated provider records against generated ledger

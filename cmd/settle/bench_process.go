@@ -4,10 +4,8 @@ import (
 	"bufio"
 	"cmp"
 	"context"
-	"errors"
 	"fmt"
 	"io"
-	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -162,10 +160,8 @@ func (b *bencher) recordMedian(ctx context.Context, db, feed string, runs int) (
 	all := make([]childRun, 0, runs)
 	for i := range runs {
 		if i > 0 {
-			for _, f := range []string{db, db + "-wal", db + "-shm"} {
-				if err := os.Remove(f); err != nil && !errors.Is(err, fs.ErrNotExist) {
-					return childRun{}, err
-				}
+			if err := removeDB(db); err != nil {
+				return childRun{}, err
 			}
 		}
 		r, err := b.child(ctx, "--db", db, "record", feed)

@@ -60,10 +60,8 @@ never into real books.`,
 			ctx := cmd.Context()
 			if !cmd.Flags().Changed("db") {
 				a.dbPath = demoDB
-				for _, suffix := range []string{"", "-wal", "-shm"} {
-					if err := os.Remove(demoDB + suffix); err != nil && !os.IsNotExist(err) {
-						return err
-					}
+				if err := removeDB(demoDB); err != nil {
+					return err
 				}
 			}
 			books, err := a.ledger(ctx)

@@ -212,6 +212,17 @@ func streamingGC() {
 	}
 }
 
+// removeDB removes a SQLite database file and its write-ahead log and
+// shared-memory files; files that are not there are no error.
+func removeDB(path string) error {
+	for _, suffix := range []string{"", "-wal", "-shm"} {
+		if err := os.Remove(path + suffix); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return err
+		}
+	}
+	return nil
+}
+
 func defaultDB() string {
 	if v := os.Getenv("SETTLE_DB"); v != "" {
 		return v
