@@ -112,6 +112,18 @@ func TestRawStmt(t *testing.T) {
 }
 
 // tempConn is one connection to a fresh database file, closed with the test.
+// tempStore opens a store on a new database in a temporary folder, closed
+// when the test ends.
+func tempStore(t *testing.T) *Store {
+	t.Helper()
+	s, err := Open(context.Background(), filepath.Join(t.TempDir(), "t.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s
+}
+
 func tempConn(t *testing.T) *sql.Conn {
 	t.Helper()
 	db, err := sql.Open("sqlite3", DSN(filepath.Join(t.TempDir(), "t.db")))

@@ -1,8 +1,6 @@
 package sqlite
 
 import (
-	"context"
-	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -11,11 +9,7 @@ import (
 // a plan that reads all the provider's records for each batch made updating
 // an overlapping export quadratic.
 func TestUpdateRecordsLooksUpByKey(t *testing.T) {
-	s, err := Open(context.Background(), filepath.Join(t.TempDir(), "t.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
+	s := tempStore(t)
 	args := make([]any, 3+len(recordCols)*recordBatch)
 	for i := range args {
 		args[i] = int64(1)

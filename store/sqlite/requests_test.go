@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -74,10 +73,5 @@ func openBuffered(t *testing.T, n int) *Store {
 	was := requestBuffer
 	t.Cleanup(func() { requestBuffer = was })
 	requestBuffer = n
-	s, err := Open(context.Background(), filepath.Join(t.TempDir(), "buffered.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { s.Close() })
-	return s
+	return tempStore(t)
 }

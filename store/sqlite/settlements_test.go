@@ -3,7 +3,6 @@ package sqlite
 import (
 	"context"
 	"database/sql"
-	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -15,11 +14,7 @@ import (
 // columns, so that whoever adds it reconsiders OR FAIL.
 func TestBulkUpdatedColumnsHaveNoConstraints(t *testing.T) {
 	ctx := context.Background()
-	s, err := Open(ctx, filepath.Join(t.TempDir(), "t.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
+	s := tempStore(t)
 	set := map[string]bool{"available_on": true, "available_on_estimated": true, "payout_id": true, "status": true}
 	db := s.DB()
 

@@ -14,11 +14,7 @@ import (
 // opened for the statement and kept open while the transaction lasts.
 func TestWriterStatementJournalInMemory(t *testing.T) {
 	ctx := context.Background()
-	s, err := Open(ctx, filepath.Join(t.TempDir(), "t.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
+	s := tempStore(t)
 	w := s.writer
 	// Pages that exist before the statement are the ones it journals; the
 	// CHECK makes the UPDATE one that can fail halfway, so it needs a
