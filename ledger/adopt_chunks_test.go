@@ -1,6 +1,7 @@
 package ledger_test
 
 import (
+	"errors"
 	"fmt"
 	"strings"
 	"testing"
@@ -65,4 +66,37 @@ func booksDump(t *testing.T, e *env) string {
 		}
 	}
 	return b.String()
+}
+
+// The next chunk's transactions are read ahead, as the database stood
+// before the adoption began; one that an earlier chunk changed must be
+// seen as that chunk left it. Every capture's date is adopted, and then
+// the first capture's again, in the last chunk: its date is no longer an
+// estimate, so the call is refused, as it is when everything is one chunk,
+// and the books are left as they were.
+func TestAdoptDatesReadAheadSeesEarlierChunks(t *testing.T) {
+	for _, chunk := range []int{3, 4096} {
+		t.Run(fmt.Sprintf("chunks of %d", chunk), func(t *testing.T) {
+			e := newEnv(t, nil)
+			for i := range 10 {
+				must(e.l.Capture(e.ctx, ledger.CaptureRequest{Key: fmt.Sprintf("cap-%d", i), PaymentID: fmt.Sprintf("pay_%d", i),
+					Provider: "stripe", Currency: "usd", Amount: dec("10.00"), At: t0.Add(time.Duration(i) * time.Hour)})).ok(t)
+			}
+			must(e.l.MakeAvailable(e.ctx, t0.Add(52*time.Hour))).ok(t)
+			var as []ledger.Adoption
+			for _, bt := range e.bts(t) {
+				as = append(as, ledger.Adoption{BalanceTransactionID: bt.ID, AvailableOn: bt.AvailableOn.Add(30 * time.Hour)})
+			}
+			as = append(as, ledger.Adoption{BalanceTransactionID: as[0].BalanceTransactionID, AvailableOn: as[0].AvailableOn.Add(time.Hour)})
+			before := booksDump(t, e)
+			defer ledger.SetAdoptionChunk(chunk)()
+			_, err := e.l.AdoptDates(e.ctx, as, t0.Add(60*time.Hour))
+			if !errors.Is(err, ledger.ErrInvalidRequest) {
+				t.Fatalf("adopting a told date again: %v; want ErrInvalidRequest", err)
+			}
+			if after := booksDump(t, e); after != before {
+				t.Errorf("a refused adoption changed the books:\n%s", diffDumps(before, after))
+			}
+		})
+	}
 }

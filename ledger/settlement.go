@@ -2,6 +2,7 @@ package ledger
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strconv"
 	"time"
@@ -101,13 +102,14 @@ func (l *Ledger) AdoptDates(ctx context.Context, adoptions []Adoption, asOf time
 			return err
 		}
 		cs := corrections{}
+		var chunks [][]Adoption
 		for start := 0; start < len(adoptions); start += adoptionChunk {
-			chunk := adoptions[start:min(start+adoptionChunk, len(adoptions))]
-			if out, err = l.adoptChunk(ctx, tx, chunk, asOf, closed, cs, out); err != nil {
-				return err
-			}
+			chunks = append(chunks, adoptions[start:min(start+adoptionChunk, len(adoptions))])
 		}
-		return nil
+		return readingAhead(ctx, tx, chunks, func(chunk []Adoption, rd *adoptionReads) error {
+			out, err = l.adoptChunk(ctx, tx, chunk, rd, asOf, closed, cs, out)
+			return err
+		})
 	})
 	if err != nil {
 		return nil, err
@@ -120,21 +122,40 @@ func (l *Ledger) AdoptDates(ctx context.Context, adoptions []Adoption, asOf time
 // variable so that a test can make chunks of a few.
 var adoptionChunk = 4096
 
-// adoptChunk adopts the dates of one chunk and appends the settlements of
-// the transactions it changed to out.
-func (l *Ledger) adoptChunk(ctx context.Context, tx Tx, adoptions []Adoption, asOf, closed time.Time, cs corrections,
-	out []SettlementChange) ([]SettlementChange, error) {
+// adoptionReads is what adopting a chunk reads before it writes: the
+// balance transactions of its adoptions, and which of the keys of their
+// availability entries are stored.
+type adoptionReads struct {
+	bts  map[string]*BalanceTransaction
+	made map[string]bool
+	// written are the transactions adopting the chunk changed (its own
+	// and the corrections that follow them), set by adoptChunk.
+	written []string
+}
+
+// readAdoptions reads what adopting a chunk needs, through r.
+func readAdoptions(ctx context.Context, r ReadTx, adoptions []Adoption) (*adoptionReads, error) {
 	ids := make([]string, 0, len(adoptions))
 	for _, a := range adoptions {
 		if !a.AvailableOn.IsZero() {
 			ids = append(ids, a.BalanceTransactionID)
 		}
 	}
-	bts, err := tx.BalanceTransactionsByID(ctx, ids)
+	bts, err := r.BalanceTransactionsByID(ctx, ids)
 	if err != nil {
 		return nil, err
 	}
-	// The entries that made the transactions about to move available.
+	made, err := r.StoredEntryKeys(ctx, availabilityKeys(adoptions, bts))
+	if err != nil {
+		return nil, err
+	}
+	return &adoptionReads{bts: bts, made: made}, nil
+}
+
+// availabilityKeys are the keys under which the entries that made the
+// adopted transactions available may be stored: those entries are what an
+// adoption moves.
+func availabilityKeys(adoptions []Adoption, bts map[string]*BalanceTransaction) []string {
 	keys := make([]string, 0, 2*len(adoptions))
 	for _, a := range adoptions {
 		bt := bts[a.BalanceTransactionID]
@@ -142,10 +163,141 @@ func (l *Ledger) adoptChunk(ctx context.Context, tx Tx, adoptions []Adoption, as
 			keys = append(keys, availabilityKey(bt.ID, bt.AvailableOn), "available:"+bt.ID)
 		}
 	}
+	return keys
+}
+
+// readingAhead calls adopt with each chunk and what it reads. Where tx can
+// read its base (BaseReader), the chunks are read on another connection,
+// one chunk ahead of the writes, so that a first run's reads and writes
+// share the CPUs of a small machine; otherwise each chunk is read through
+// tx before it is adopted.
+//
+// A read ahead sees the transaction as it began. That is right for every
+// transaction the chunks before did not change; those they changed (one
+// adopted twice, a correction that follows the transaction it corrects)
+// are read again through tx, with their availability keys.
+func readingAhead(ctx context.Context, tx Tx, chunks [][]Adoption, adopt func([]Adoption, *adoptionReads) error) error {
+	br, ok := tx.(BaseReader)
+	if !ok || len(chunks) < 2 {
+		return adoptInTurn(ctx, tx, chunks, adopt)
+	}
+	readCtx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	ahead := make(chan *adoptionReads, 1)
+	done := make(chan error, 1)
+	go func() {
+		defer close(ahead)
+		done <- br.ReadBase(readCtx, func(r ReadTx) error {
+			for _, chunk := range chunks {
+				rd, err := readAdoptions(readCtx, r, chunk)
+				if err != nil {
+					return err
+				}
+				select {
+				case ahead <- rd:
+				case <-readCtx.Done():
+					return nil // the writes stopped early
+				}
+			}
+			return nil
+		})
+	}()
+	// stop ends the reads and waits for them: they must not outlive tx.
+	stop := func() error {
+		cancel()
+		for range ahead {
+		}
+		if err := <-done; err != nil && ctx.Err() == nil && !errors.Is(err, context.Canceled) {
+			return fmt.Errorf("reading ahead: %w", err)
+		}
+		return nil
+	}
+	changed := map[string]bool{}
+	for i, chunk := range chunks {
+		rd, ok := <-ahead
+		if !ok {
+			err := <-done
+			if errors.Is(err, ErrNoBaseReader) && i == 0 {
+				return adoptInTurn(ctx, tx, chunks, adopt)
+			}
+			if err == nil {
+				err = errors.New("the reads ended early")
+			}
+			return fmt.Errorf("reading ahead: %w", err)
+		}
+		if err := rd.refresh(ctx, tx, chunk, changed); err != nil {
+			return errors.Join(err, stop())
+		}
+		if err := adopt(chunk, rd); err != nil {
+			return errors.Join(err, stop())
+		}
+		for _, id := range rd.written {
+			changed[id] = true
+		}
+	}
+	return stop()
+}
+
+// adoptInTurn reads each chunk through tx, then adopts it.
+func adoptInTurn(ctx context.Context, tx Tx, chunks [][]Adoption, adopt func([]Adoption, *adoptionReads) error) error {
+	for _, chunk := range chunks {
+		rd, err := readAdoptions(ctx, tx, chunk)
+		if err != nil {
+			return err
+		}
+		if err := adopt(chunk, rd); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// refresh reads again, through tx, the transactions of the chunk that the
+// chunks before it changed, and their availability keys: the read ahead
+// saw them as they were.
+func (rd *adoptionReads) refresh(ctx context.Context, tx Tx, chunk []Adoption, changed map[string]bool) error {
+	var stale []Adoption
+	var ids []string
+	for _, a := range chunk {
+		if changed[a.BalanceTransactionID] && !a.AvailableOn.IsZero() {
+			stale = append(stale, a)
+			ids = append(ids, a.BalanceTransactionID)
+		}
+	}
+	if len(stale) == 0 {
+		return nil
+	}
+	bts, err := tx.BalanceTransactionsByID(ctx, ids)
+	if err != nil {
+		return err
+	}
+	keys := availabilityKeys(stale, bts)
 	made, err := tx.StoredEntryKeys(ctx, keys)
 	if err != nil {
-		return nil, err
+		return err
 	}
+	for _, id := range ids {
+		if bt := bts[id]; bt != nil {
+			rd.bts[id] = bt
+		} else {
+			delete(rd.bts, id)
+		}
+	}
+	for _, k := range keys {
+		if made[k] {
+			rd.made[k] = true
+		} else {
+			delete(rd.made, k)
+		}
+	}
+	return nil
+}
+
+// adoptChunk adopts the dates of one chunk, with what was read for it, and
+// appends the settlements of the transactions it changed to out.
+func (l *Ledger) adoptChunk(ctx context.Context, tx Tx, adoptions []Adoption, rd *adoptionReads, asOf, closed time.Time,
+	cs corrections, out []SettlementChange) ([]SettlementChange, error) {
+	bts, made := rd.bts, rd.made
 	ad := adopting{l: l, tx: tx, asOf: asOf, closed: closed, made: made, cs: cs, seen: make(map[string]bool, len(adoptions)),
 		stored: make(map[string]SettlementChange, len(adoptions)), changes: make([]SettlementChange, 0, len(adoptions)),
 		order: make([]string, 0, len(adoptions))}
@@ -167,6 +319,9 @@ func (l *Ledger) adoptChunk(ctx context.Context, tx Tx, adoptions []Adoption, as
 	}
 	if err := tx.SetSettlements(ctx, ad.written()); err != nil {
 		return nil, err
+	}
+	for _, c := range ad.changes {
+		rd.written = append(rd.written, c.ID)
 	}
 	for _, id := range ad.order {
 		bt := bts[id]

@@ -2,6 +2,7 @@ package ledger
 
 import (
 	"context"
+	"errors"
 	"time"
 )
 
@@ -155,6 +156,26 @@ type Nester interface {
 type Prefetcher interface {
 	Prefetch(ctx context.Context, keys, payments []string) error
 }
+
+// BaseReader is implemented by write transactions that can read, on
+// another connection and while they go on writing, the database as it was
+// committed when they began. What the transaction has not written itself
+// reads the same there as through the transaction, and the reader's work
+// runs beside the writer's: AdoptDates reads the next chunk's balance
+// transactions that way while it writes the chunk before.
+//
+// ReadBase runs fn in such a read; fn may run on another goroutine than
+// the transaction's, and must return before the transaction's function
+// does. A transaction that cannot read its base this time (an in-memory
+// database, whose connections share one cache) returns ErrNoBaseReader
+// without calling fn.
+type BaseReader interface {
+	ReadBase(ctx context.Context, fn func(ReadTx) error) error
+}
+
+// ErrNoBaseReader is returned by BaseReader.ReadBase when the transaction
+// cannot read its base on another connection.
+var ErrNoBaseReader = errors.New("ledger: this transaction cannot read its base state on another connection")
 
 // SettlementChange is a balance transaction's settlement as AdoptAvailableOn
 // leaves it: its available_on, whether that is estimated, its payout and its

@@ -113,6 +113,21 @@ func (t *tx) before(ctx context.Context, query string) error {
 	return nil
 }
 
+var _ ledger.BaseReader = (*tx)(nil)
+
+// ReadBase runs fn in a read transaction on a connection of its own. In WAL
+// mode a reader sees the last commit, and while a write transaction holds
+// the write lock (it began with BEGIN IMMEDIATE) that is the state it began
+// from: its own writes, buffered or in the log, are not seen. A database
+// not in WAL mode (its readers would block the writer's commit), or held
+// by a single connection (in memory), has no such reader.
+func (t *tx) ReadBase(ctx context.Context, fn func(ledger.ReadTx) error) error {
+	if !t.write || t.s.ckpt == nil {
+		return ledger.ErrNoBaseReader
+	}
+	return t.s.View(ctx, fn)
+}
+
 // scratchParams returns the transaction's reusable parameter buffer,
 // emptied. Its values are bound and the statement run before the next
 // caller takes it: what runs in between (a flush of the balance
