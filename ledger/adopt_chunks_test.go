@@ -73,10 +73,12 @@ func booksDump(t *testing.T, e *env) string {
 // seen as that chunk left it. Every capture's date is adopted, and then
 // the first capture's again, in the last chunk: its date is no longer an
 // estimate, so the call is refused, as it is when everything is one chunk,
-// and the books are left as they were.
+// and the books are left as they were. With the repeat in the second
+// chunk instead, the reads ahead are stopped while later chunks are left.
 func TestAdoptDatesReadAheadSeesEarlierChunks(t *testing.T) {
-	for _, chunk := range []int{3, 4096} {
-		t.Run(fmt.Sprintf("chunks of %d", chunk), func(t *testing.T) {
+	for _, c := range []struct{ chunk, at int }{{3, 10}, {4096, 10}, {3, 4}} {
+		chunk := c.chunk
+		t.Run(fmt.Sprintf("chunks of %d, again at %d", chunk, c.at), func(t *testing.T) {
 			e := newEnv(t, nil)
 			for i := range 10 {
 				must(e.l.Capture(e.ctx, ledger.CaptureRequest{Key: fmt.Sprintf("cap-%d", i), PaymentID: fmt.Sprintf("pay_%d", i),
@@ -87,7 +89,8 @@ func TestAdoptDatesReadAheadSeesEarlierChunks(t *testing.T) {
 			for _, bt := range e.bts(t) {
 				as = append(as, ledger.Adoption{BalanceTransactionID: bt.ID, AvailableOn: bt.AvailableOn.Add(30 * time.Hour)})
 			}
-			as = append(as, ledger.Adoption{BalanceTransactionID: as[0].BalanceTransactionID, AvailableOn: as[0].AvailableOn.Add(time.Hour)})
+			again := ledger.Adoption{BalanceTransactionID: as[0].BalanceTransactionID, AvailableOn: as[0].AvailableOn.Add(time.Hour)}
+			as = append(as[:c.at], append([]ledger.Adoption{again}, as[c.at:]...)...)
 			before := booksDump(t, e)
 			defer ledger.SetAdoptionChunk(chunk)()
 			_, err := e.l.AdoptDates(e.ctx, as, t0.Add(60*time.Hour))

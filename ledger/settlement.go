@@ -202,12 +202,16 @@ func readingAhead(ctx context.Context, tx Tx, chunks [][]Adoption, adopt func([]
 			return nil
 		})
 	}()
-	// stop ends the reads and waits for them: they must not outlive tx.
-	stop := func() error {
-		cancel()
+	// stop waits for the reads to end, after cancelling them if the writes
+	// ended early (whose error is then the one to report): they must not
+	// outlive tx.
+	stop := func(early bool) error {
+		if early {
+			cancel()
+		}
 		for range ahead {
 		}
-		if err := <-done; err != nil && ctx.Err() == nil && !errors.Is(err, context.Canceled) {
+		if err := <-done; err != nil && !early {
 			return fmt.Errorf("reading ahead: %w", err)
 		}
 		return nil
@@ -226,16 +230,18 @@ func readingAhead(ctx context.Context, tx Tx, chunks [][]Adoption, adopt func([]
 			return fmt.Errorf("reading ahead: %w", err)
 		}
 		if err := rd.refresh(ctx, tx, chunk, changed); err != nil {
-			return errors.Join(err, stop())
+			stop(true)
+			return err
 		}
 		if err := adopt(chunk, rd); err != nil {
-			return errors.Join(err, stop())
+			stop(true)
+			return err
 		}
 		for _, id := range rd.written {
 			changed[id] = true
 		}
 	}
-	return stop()
+	return stop(false)
 }
 
 // adoptInTurn reads each chunk through tx, then adopts it.
