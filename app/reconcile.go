@@ -51,6 +51,38 @@ func (t Timings) LogAttrs() []any {
 	return []any{"took", ms(t.Total()), "load", ms(t.Load), "match", ms(t.Match), "adopt", ms(t.Adopt), "store", ms(t.Store)}
 }
 
+// TookMS is Timings in whole milliseconds, as the JSON of a run gives it
+// (settle reconcile --format json, POST /api/reconcile): Total is the sum
+// of the steps.
+type TookMS struct {
+	Total int64 `json:"total"`
+	Load  int64 `json:"load"`
+	Match int64 `json:"match"`
+	Adopt int64 `json:"adopt"`
+	Store int64 `json:"store"`
+}
+
+// MS returns t in whole milliseconds.
+func (t Timings) MS() *TookMS {
+	k := &TookMS{Load: t.Load.Milliseconds(), Match: t.Match.Milliseconds(), Adopt: t.Adopt.Milliseconds(),
+		Store: t.Store.Milliseconds()}
+	k.Total = k.Load + k.Match + k.Adopt + k.Store
+	return k
+}
+
+// Plus returns k and o added up, for the totals of several runs; either
+// may be nil.
+func (k *TookMS) Plus(o *TookMS) *TookMS {
+	if k == nil {
+		return o
+	}
+	if o == nil {
+		return k
+	}
+	return &TookMS{Total: k.Total + o.Total, Load: k.Load + o.Load, Match: k.Match + o.Match, Adopt: k.Adopt + o.Adopt,
+		Store: k.Store + o.Store}
+}
+
 // lap returns the time since *mark and moves the mark to now.
 func lap(mark *time.Time) time.Duration {
 	now := time.Now()

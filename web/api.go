@@ -226,6 +226,9 @@ type runJSON struct {
 	Closed    int `json:"exceptions_closed"`
 	Adopted   int `json:"adopted"`
 	Uncovered int `json:"uncovered,omitempty"`
+	// Took is where a run made by this request spent its time (stored
+	// runs, listed by GET /api/runs, do not keep it).
+	Took *app.TookMS `json:"took_ms,omitempty"`
 }
 
 func toRunJSON(r *reconcile.Run) runJSON {
@@ -302,6 +305,7 @@ func (s *Server) reconcile(ctx context.Context, prov string, from, to time.Time)
 		}
 		rj := toRunJSON(rep.Run)
 		rj.Uncovered = rep.Uncovered
+		rj.Took = rep.Took.MS()
 		out.Runs = append(out.Runs, rj)
 		out.RunIDs = append(out.RunIDs, rj.RunID)
 		out.Summary.Add(rj.Summary)
@@ -309,6 +313,7 @@ func (s *Server) reconcile(ctx context.Context, prov string, from, to time.Time)
 		out.Closed += rj.Closed
 		out.Adopted += rj.Adopted
 		out.Uncovered += rj.Uncovered
+		out.Took = out.Took.Plus(rj.Took)
 	}
 	out.RunID = out.RunIDs[0]
 	out.NothingCompared = out.ProviderRecords+out.LedgerRecords == 0

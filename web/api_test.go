@@ -85,6 +85,15 @@ func TestRunsAndReconcile(t *testing.T) {
 	if len(rec.Runs) != 1 || rec.OpenExceptions != 4 || rec.Opened != 0 || rec.RunID != runs.Runs[0].RunID+1 {
 		t.Errorf("second run: %s", r.body)
 	}
+	// A run made by the request says where its time went; a stored run
+	// does not keep it.
+	if k := rec.Took; k == nil || len(rec.Runs) != 1 || rec.Runs[0].Took == nil || *k != *rec.Runs[0].Took ||
+		k.Total != k.Load+k.Match+k.Adopt+k.Store {
+		t.Errorf("took_ms of the run and the totals: %s", r.body)
+	}
+	if runs.Runs[0].Took != nil {
+		t.Errorf("a stored run has took_ms: %+v", runs.Runs[0])
+	}
 	for _, c := range []struct {
 		body, contentType, field string
 		status                   int

@@ -15,6 +15,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/settlehq/settle/app"
 	"github.com/settlehq/settle/generate"
 )
 
@@ -80,6 +81,27 @@ type processRow struct {
 	serveErr               error
 }
 
+// steps are where the reconciliations and the nightly job spent their
+// time, by their own account, or why that could not be read.
+func (r processRow) steps() (recon, again, serve string) {
+	show := func(k *app.TookMS, err error) string {
+		if err != nil {
+			return err.Error()
+		}
+		return stepString(k)
+	}
+	recon = show(reconcileSteps(r.recon.out))
+	again = show(reconcileSteps(r.again.out))
+	if r.serveErr != nil {
+		return recon, again, "(failed)"
+	}
+	steps, err := nightlySteps(r.serve.out)
+	if err != nil {
+		return recon, again, err.Error()
+	}
+	return recon, again, formatSteps(steps)
+}
+
 // process measures what a user runs: the settle binary as a child
 // process, on a generated month of payments at each size: record the
 // feed, import the provider's itemized report, reconcile, and on a copy of
@@ -139,11 +161,11 @@ func (b *bencher) processOne(ctx context.Context, n, runs int) (processRow, erro
 		return r, err
 	}
 	b.progress("whole process, %s payments: settle reconcile", count(n))
-	if r.recon, err = b.child(ctx, "--db", db, "reconcile", "--provider", generate.Provider, "--from", "2000-01-01"); err != nil {
+	if r.recon, err = b.child(ctx, "--db", db, "reconcile", "--provider", generate.Provider, "--from", "2000-01-01", "--format", "json"); err != nil {
 		return r, err
 	}
 	b.progress("whole process, %s payments: settle reconcile again", count(n))
-	if r.again, err = b.child(ctx, "--db", db, "reconcile", "--provider", generate.Provider, "--from", "2000-01-01"); err != nil {
+	if r.again, err = b.child(ctx, "--db", db, "reconcile", "--provider", generate.Provider, "--from", "2000-01-01", "--format", "json"); err != nil {
 		return r, err
 	}
 	b.progress("whole process, %s payments: settle serve --once", count(n))
@@ -259,6 +281,17 @@ func (b *bencher) printProcess() {
 		fmt.Fprintf(b.a.stdout, "record: per-event cost at %s payments / at %s: %.2f (target ≤ 1.3)\n",
 			count(last.payments), count(first.payments), per(last)/per(first))
 	}
+	fmt.Fprintln(b.a.stdout, "\nWhere the time went, by the commands' own timings (the rest of the wall time: starting, opening the database, the checkpoint at exit):")
+	tw = tabwriter.NewWriter(b.a.stdout, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "PAYMENTS\tCOMMAND\tWALL\tSTEPS")
+	for _, r := range rows {
+		p := count(r.payments)
+		recon, again, serve := r.steps()
+		fmt.Fprintf(tw, "%s\treconcile, first run\t%s\t%s\n", p, dur(r.recon.wall), recon)
+		fmt.Fprintf(tw, "%s\treconcile again\t%s\t%s\n", p, dur(r.again.wall), again)
+		fmt.Fprintf(tw, "%s\tserve --once\t%s\t%s\n", p, dur(r.serve.wall), serve)
+	}
+	tw.Flush()
 }
 
 func firstLine(s string) string {

@@ -35,6 +35,16 @@ func TestBenchQuick(t *testing.T) {
 			t.Errorf("%d %q rows in:\n%s", n, cmd, out)
 		}
 	}
+	// Where the time went: each reconciliation's steps and the nightly
+	// job's parts, at both sizes.
+	steps := regexp.MustCompile(`(?m)^[\d,]+ +reconcile, first run +\S+ \S+ +load \S+ \S+, match \S+ \S+, adopt \S+ \S+, store \S+ \S+$`)
+	if n := len(steps.FindAllString(out, -1)); n != 2 {
+		t.Errorf("%d rows of a first reconciliation's steps, want 2, in:\n%s", n, out)
+	}
+	nightly := regexp.MustCompile(`(?m)^[\d,]+ +serve --once +\S+ \S+ +import \S+ \S+, upkeep \S+ \S+, reconcile \S+ \S+ \(load .*\), reports \S+ \S+$`)
+	if n := len(nightly.FindAllString(out, -1)); n != 2 {
+		t.Errorf("%d rows of the nightly job's parts, want 2, in:\n%s", n, out)
+	}
 	// record runs three times at the smaller size, once at the largest.
 	if n := strings.Count(out, "events, median of 3 runs)"); n != 1 {
 		t.Errorf("%d record rows give a median of 3 runs, want 1 (the 1,000 payments):\n%s", n, out)

@@ -26,6 +26,8 @@ type runSummary struct {
 	Closed    int `json:"exceptions_closed"`
 	Adopted   int `json:"adopted"`             // estimated settlement dates replaced by the provider's
 	Uncovered int `json:"uncovered,omitempty"` // records imported since the last run left outside the window
+	// Took is where the run's time went (over all runs, in the totals).
+	Took *app.TookMS `json:"took_ms,omitempty"`
 }
 
 // summary is the whole JSON output: totals over the runs, the first run's
@@ -161,6 +163,7 @@ func (a *cli) reconcileAll(ctx context.Context, books *ledger.Ledger, provider s
 		}
 		rs := toRunSummary(rep.Run)
 		rs.Uncovered = rep.Uncovered
+		rs.Took = rep.Took.MS()
 		sum.Runs = append(sum.Runs, rs)
 		sum.RunIDs = append(sum.RunIDs, rs.RunID)
 		addRun(&sum.runSummary, rs)
@@ -199,6 +202,7 @@ func addRun(t *runSummary, r runSummary) {
 	t.Closed += r.Closed
 	t.Adopted += r.Adopted
 	t.Uncovered += r.Uncovered
+	t.Took = t.Took.Plus(r.Took)
 }
 
 func printRuns(a *cli, s summary) {

@@ -5,6 +5,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/settlehq/settle/app"
 )
 
 // demoLedger records the demo month and imports its Stripe export.
@@ -35,6 +37,14 @@ type reconcileJSON struct {
 	OpenExceptions    int   `json:"open_exceptions"`
 }
 
+// reconcileTook is the step timings of a reconcile's JSON.
+type reconcileTook struct {
+	Took *app.TookMS `json:"took_ms"`
+	Runs []struct {
+		Took *app.TookMS `json:"took_ms"`
+	} `json:"runs"`
+}
+
 func reconcileRun(t *testing.T, db string, extra ...string) (int, reconcileJSON) {
 	t.Helper()
 	code, out, errOut := runCLI(t, append([]string{"--db", db, "reconcile", "--format", "json"}, extra...)...)
@@ -47,7 +57,35 @@ func reconcileRun(t *testing.T, db string, extra ...string) (int, reconcileJSON)
 			t.Errorf("reconcile JSON lacks %s", key)
 		}
 	}
+	var k reconcileTook
+	if err := json.Unmarshal([]byte(out), &k); err != nil {
+		t.Fatalf("reconcile json: %v\n%s", err, out)
+	}
+	checkTook(t, k)
 	return code, r
+}
+
+// checkTook checks the step timings of a reconcile's JSON: each run's
+// total is the sum of its steps, and the totals' the sum of the runs'.
+func checkTook(t *testing.T, r reconcileTook) {
+	t.Helper()
+	if r.Took == nil || len(r.Runs) == 0 {
+		t.Fatalf("reconcile JSON without took_ms or runs: %+v", r)
+	}
+	var sum app.TookMS
+	for i, run := range r.Runs {
+		k := run.Took
+		if k == nil {
+			t.Fatalf("run %d has no took_ms", i)
+		}
+		if k.Load < 0 || k.Match < 0 || k.Adopt < 0 || k.Store < 0 || k.Total != k.Load+k.Match+k.Adopt+k.Store {
+			t.Errorf("run %d took_ms %+v: the total is not the sum of its steps", i, *k)
+		}
+		sum = *sum.Plus(k)
+	}
+	if *r.Took != sum {
+		t.Errorf("took_ms of the totals %+v, the runs' add up to %+v", *r.Took, sum)
+	}
 }
 
 func exceptionsJSON(t *testing.T, db, status string) []map[string]any {
