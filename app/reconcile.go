@@ -70,14 +70,16 @@ func (t Timings) MS() *TookMS {
 	return k
 }
 
-// Plus returns k and o added up, for the totals of several runs; either
-// may be nil.
+// Plus returns k and o added up, a new TookMS, for the totals of several
+// runs; either may be nil.
 func (k *TookMS) Plus(o *TookMS) *TookMS {
-	if k == nil {
-		return o
-	}
-	if o == nil {
-		return k
+	switch {
+	case k == nil && o == nil:
+		return nil
+	case k == nil:
+		k = &TookMS{}
+	case o == nil:
+		o = &TookMS{}
 	}
 	return &TookMS{Total: k.Total + o.Total, Load: k.Load + o.Load, Match: k.Match + o.Match, Adopt: k.Adopt + o.Adopt,
 		Store: k.Store + o.Store}
