@@ -2,7 +2,8 @@
 // the ledger's rules through the store (lifecycle, idempotency, derived
 // payouts, closed periods, Verify), many writers at once, provider records,
 // reconciliation runs and exceptions with their history, a fix that
-// commits with the exception it closes, and bank statements. A store's own test calls Run with
+// commits with the exception it closes, bank statements, and what a write
+// transaction's base reader sees where the store has one. A store's own test calls Run with
 // a function that opens a fresh, empty store.
 package storetest
 
@@ -53,6 +54,7 @@ func Run(t *testing.T, open Opener) {
 		{"MoneyAcrossCurrencies", testMoneyAcrossCurrencies},
 		{"Ledger", testLedger},
 		{"Lease", testLease},
+		{"BaseReader", testBaseReader},
 	} {
 		t.Run(c.name, func(t *testing.T) { c.test(t, open) })
 	}
