@@ -111,7 +111,6 @@ func TestRawStmt(t *testing.T) {
 	}
 }
 
-// tempConn is one connection to a fresh database file, closed with the test.
 // tempStore opens a store on a new database in a temporary folder, closed
 // when the test ends.
 func tempStore(t *testing.T) *Store {
@@ -124,6 +123,7 @@ func tempStore(t *testing.T) *Store {
 	return s
 }
 
+// tempConn is one connection to a fresh database file, closed with the test.
 func tempConn(t *testing.T) *sql.Conn {
 	t.Helper()
 	db, err := sql.Open("sqlite3", DSN(filepath.Join(t.TempDir(), "t.db")))
