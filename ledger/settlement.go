@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -202,20 +203,14 @@ func readingAhead(ctx context.Context, tx Tx, chunks [][]Adoption, adopt func([]
 			return nil
 		})
 	}()
-	// stop waits for the reads to end, after cancelling them if the writes
-	// ended early (whose error is then the one to report): they must not
-	// outlive tx.
-	stop := func(early bool) error {
-		if early {
-			cancel()
-		}
+	// wait waits for the reads to end: they must not outlive tx.
+	wait := func() error {
 		for range ahead {
 		}
-		if err := <-done; err != nil && !early {
-			return fmt.Errorf("reading ahead: %w", err)
-		}
-		return nil
+		return <-done
 	}
+	// The transactions the chunks so far changed. Their ids are copied:
+	// an id as read shares its memory with the rest of its row.
 	changed := map[string]bool{}
 	for i, chunk := range chunks {
 		rd, ok := <-ahead
@@ -229,19 +224,25 @@ func readingAhead(ctx context.Context, tx Tx, chunks [][]Adoption, adopt func([]
 			}
 			return fmt.Errorf("reading ahead: %w", err)
 		}
-		if err := rd.refresh(ctx, tx, chunk, changed); err != nil {
-			stop(true)
-			return err
+		err := rd.refresh(ctx, tx, chunk, changed)
+		if err == nil {
+			err = adopt(chunk, rd)
 		}
-		if err := adopt(chunk, rd); err != nil {
-			stop(true)
+		if err != nil {
+			// The writes' error is the one to report; the reads are
+			// cancelled.
+			cancel()
+			wait()
 			return err
 		}
 		for _, id := range rd.written {
-			changed[id] = true
+			changed[strings.Clone(id)] = true
 		}
 	}
-	return stop(false)
+	if err := wait(); err != nil {
+		return fmt.Errorf("reading ahead: %w", err)
+	}
+	return nil
 }
 
 // adoptInTurn reads each chunk through tx, then adopts it.
@@ -265,7 +266,7 @@ func (rd *adoptionReads) refresh(ctx context.Context, tx Tx, chunk []Adoption, c
 	var stale []Adoption
 	var ids []string
 	for _, a := range chunk {
-		if changed[a.BalanceTransactionID] && !a.AvailableOn.IsZero() {
+		if !a.AvailableOn.IsZero() && changed[a.BalanceTransactionID] {
 			stale = append(stale, a)
 			ids = append(ids, a.BalanceTransactionID)
 		}
