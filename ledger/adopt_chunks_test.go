@@ -3,6 +3,7 @@ package ledger_test
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -89,8 +90,8 @@ func TestAdoptDatesReadAheadSeesEarlierChunks(t *testing.T) {
 			for _, bt := range e.bts(t) {
 				as = append(as, ledger.Adoption{BalanceTransactionID: bt.ID, AvailableOn: bt.AvailableOn.Add(30 * time.Hour)})
 			}
-			again := ledger.Adoption{BalanceTransactionID: as[0].BalanceTransactionID, AvailableOn: as[0].AvailableOn.Add(time.Hour)}
-			as = append(as[:c.at], append([]ledger.Adoption{again}, as[c.at:]...)...)
+			as = slices.Insert(as, c.at, ledger.Adoption{BalanceTransactionID: as[0].BalanceTransactionID,
+				AvailableOn: as[0].AvailableOn.Add(time.Hour)})
 			before := booksDump(t, e)
 			defer ledger.SetAdoptionChunk(chunk)()
 			_, err := e.l.AdoptDates(e.ctx, as, t0.Add(60*time.Hour))
