@@ -35,6 +35,7 @@ func reconcileSteps(out string) (*app.TookMS, error) {
 	return v.Took, nil
 }
 
+// stepString is a reconciliation's steps, as the bench prints them.
 func stepString(k *app.TookMS) string {
 	ms := func(n int64) string {
 		if n == 0 {
@@ -49,7 +50,7 @@ func stepString(k *app.TookMS) string {
 type nightlyStep struct {
 	name  string
 	took  time.Duration
-	inner string // a reconciliation's own steps
+	inner *app.TookMS // a reconciliation's own steps
 }
 
 // logField matches one key=value of a log line (slog's text format).
@@ -77,15 +78,16 @@ func nightlySteps(out string) ([]nightlyStep, error) {
 		}
 		s := nightlyStep{name: name, took: took}
 		if name == "reconcile" {
-			var parts []string
-			for _, k := range []string{"load", "match", "adopt", "store"} {
-				d, err := time.ParseDuration(f[k])
-				if err != nil {
-					return nil, fmt.Errorf("serve --once logged %s=%q: %w", k, f[k], err)
+			var t app.Timings
+			for _, p := range []struct {
+				key string
+				d   *time.Duration
+			}{{"load", &t.Load}, {"match", &t.Match}, {"adopt", &t.Adopt}, {"store", &t.Store}} {
+				if *p.d, err = time.ParseDuration(f[p.key]); err != nil {
+					return nil, fmt.Errorf("serve --once logged %s=%q: %w", p.key, f[p.key], err)
 				}
-				parts = append(parts, k+" "+dur(d))
 			}
-			s.inner = strings.Join(parts, ", ")
+			s.inner = t.MS()
 		}
 		steps = append(steps, s)
 	}
@@ -99,8 +101,8 @@ func formatSteps(steps []nightlyStep) string {
 	parts := make([]string, len(steps))
 	for i, s := range steps {
 		parts[i] = s.name + " " + dur(s.took)
-		if s.inner != "" {
-			parts[i] += " (" + s.inner + ")"
+		if s.inner != nil {
+			parts[i] += " (" + stepString(s.inner) + ")"
 		}
 	}
 	return strings.Join(parts, ", ")
