@@ -19,7 +19,7 @@ func TestReadBaseRefusedInMemory(t *testing.T) {
 	err := s.Update(ctx, func(tx ledger.Tx) error {
 		br, ok := tx.(ledger.BaseReader)
 		if !ok {
-			return nil
+			t.Fatalf("a write transaction (%T) has no ReadBase", tx)
 		}
 		called := false
 		err := br.ReadBase(ctx, func(ledger.ReadTx) error { called = true; return nil })
