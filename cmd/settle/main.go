@@ -121,6 +121,10 @@ type cli struct {
 	writerCache int64
 	// createsDB is set for the commands that may create a missing database.
 	createsDB bool
+	// buildNew has a missing SQLite database built beside its path and put
+	// there when the store closes (sqlite.Options.BuildNew); settle record
+	// sets it.
+	buildNew bool
 }
 
 // creatingCommands are the commands that create a missing database; every
@@ -157,6 +161,7 @@ func (a *cli) open(ctx context.Context) (store, error) {
 		return st, nil
 	}
 	opts := &sqlite.Options{LockTimeout: a.lockTimeout, Mode: a.fileMode(), MustExist: !a.createsDB, WriterCache: a.writerCache,
+		BuildNew: a.buildNew,
 		OnLockWait: func(w sqlite.LockWait) {
 			fmt.Fprintf(a.stderr, "settle: waiting for the write lock on %s, held by %s; waiting up to %s (--lock-timeout)\n",
 				a.dbPath, w.Holder, w.Timeout)
@@ -193,11 +198,17 @@ func (a *cli) fileMode() fs.FileMode {
 	return 0o600
 }
 
-func (a *cli) close() {
-	if a.store != nil {
-		a.store.Close()
-		a.store, a.books = nil, nil
+func (a *cli) close() { a.closeStore() }
+
+// closeStore closes the store, if open, and says whether that went well:
+// a database record built beside its path is put there by the close.
+func (a *cli) closeStore() error {
+	if a.store == nil {
+		return nil
 	}
+	err := a.store.Close()
+	a.store, a.books = nil, nil
+	return err
 }
 
 // streamingGC tunes the garbage collector for a command whose live heap

@@ -36,7 +36,10 @@ duplicate keys are refused, and times must lie between 1677-09-21 and
 
 On SQLite a feed file of 128 MiB or more (a month of a few hundred thousand
 payments) is recorded with a 256 MiB page cache instead of 64 MiB: a quarter
-faster at a million payments, at that much more memory.`,
+faster at a million payments, at that much more memory. A database that does
+not exist yet is built in PATH.new, without a write-ahead log, and moved to
+PATH when every file is recorded: a fifth faster at a million payments, and a
+killed run leaves no database at PATH (the next run starts it again).`,
 		Example: `  settle record events.jsonl
   settle record --skip-invalid day1.jsonl day2.jsonl
 
@@ -47,7 +50,7 @@ faster at a million payments, at that much more memory.`,
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			streamingGC()
-			a.writerCache = recordCache(args)
+			a.writerCache, a.buildNew = recordCache(args), true
 			books, err := a.ledger(cmd.Context())
 			if err != nil {
 				return err
@@ -70,6 +73,10 @@ faster at a million payments, at that much more memory.`,
 				if sum.Skipped > 0 {
 					failed++
 				}
+			}
+			// A new database is put at its path as the store closes.
+			if err := a.closeStore(); err != nil {
+				return err
 			}
 			if failed > 0 {
 				return errors.New("some events were not recorded (see above)")

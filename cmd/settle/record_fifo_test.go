@@ -75,3 +75,58 @@ func TestRecordReadsAFIFOOnce(t *testing.T) {
 		}
 	}
 }
+
+// record into a new database builds it beside its path: killed halfway
+// (here while it waits for the rest of a FIFO), it leaves no database at
+// the path, and the next run starts the build again and records it all.
+func TestRecordKilledLeavesNoNewDatabase(t *testing.T) {
+	dir := t.TempDir()
+	db := filepath.Join(dir, "t.db")
+	fifo := filepath.Join(dir, "events.jsonl")
+	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
+		t.Skipf("mkfifo: %v", err)
+	}
+	line := `{"id":"e1","type":"payment.captured","at":"2026-11-02T10:00:00Z","payment":"p1","provider":"stripe","currency":"usd","amount":"10.00"}` + "\n"
+	cmd := settleProcess(t, "--db", db, "record", fifo)
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer cmd.Wait()
+	defer cmd.Process.Kill()
+	// The FIFO is written and held open: record reads the line and then
+	// waits for the end of a file that does not come.
+	w, err := os.OpenFile(fifo, os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Close()
+	if _, err := w.WriteString(line); err != nil {
+		t.Fatal(err)
+	}
+	for deadline := time.Now().Add(time.Minute); ; time.Sleep(20 * time.Millisecond) {
+		if _, err := os.Stat(db + ".new"); err == nil {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("record did not begin building t.db.new")
+		}
+	}
+	time.Sleep(200 * time.Millisecond)
+	if err := cmd.Process.Kill(); err != nil {
+		t.Fatal(err)
+	}
+	cmd.Wait()
+	if _, err := os.Stat(db); !os.IsNotExist(err) {
+		t.Fatalf("after record was killed, t.db: %v; want no database", err)
+	}
+	feed := writeFile(t, dir, "feed.jsonl", line)
+	if code, out, errOut := runCLI(t, "--db", db, "record", feed); code != 0 {
+		t.Fatalf("record after the killed one: exit %d\n%s\n%s", code, out, errOut)
+	}
+	if got := balances(t, db); got["income:sales USD"] != "10.00/0.00" || len(got) != 2 {
+		t.Errorf("balances %v, want the one capture", got)
+	}
+	if _, err := os.Stat(db + ".new"); !os.IsNotExist(err) {
+		t.Errorf("t.db.new: %v; want it gone once the database is in place", err)
+	}
+}

@@ -65,6 +65,16 @@ type Options struct {
 	// bytes: DefaultWriterCache if zero. A bulk load (settle record of a
 	// large feed) is faster with BulkWriterCache; see there.
 	WriterCache int64
+	// BuildNew makes OpenWith build a database that does not exist yet in
+	// a file of its own beside path (path + ".new"), without a write-ahead
+	// log, and put it at path when the store is closed: faster for a
+	// store that is opened to fill a new database (settle record of a
+	// first month), and a run stopped before Close leaves no database at
+	// path. Meanwhile the database is not at path for other processes to
+	// open. Close reports an error, leaving the built file where it is, if
+	// a database appeared at path meanwhile. A database that exists is
+	// opened as without it.
+	BuildNew bool
 }
 
 // writerCacheKiB is WriterCache in KiB, as PRAGMA cache_size takes it.
@@ -106,8 +116,9 @@ type Store struct {
 	db     *sql.DB
 	dbx    *sqlx.DB // db for sqlx's struct scans of wide reads
 	opts   Options
-	path   string // the database file, "" in memory
-	owned  bool   // Close closes db
+	path   string    // the database file, "" in memory
+	owned  bool      // Close closes db
+	build  *building // a new database built beside its path, put there by Close (build.go)
 	mu     sync.Mutex
 	writer *sql.Conn
 	stmts  map[string]*sql.Stmt
@@ -133,8 +144,12 @@ type Store struct {
 // commit then walks every slot of the page cache's hash table; with a
 // 128 MiB cache that walk was 7% of batched posting (BENCHMARKS.md). Pages
 // not in the cache come from the operating system's file cache.
-func DSN(path string) string {
-	params := "_journal_mode=WAL&_foreign_keys=on&_busy_timeout=10000&_synchronous=NORMAL&_cache_size=-8192&_mutex=no"
+func DSN(path string) string { return dsn(path, "WAL") }
+
+// dsn is DSN with the journal mode named (WAL, or MEMORY for a database
+// being built, build.go).
+func dsn(path, journal string) string {
+	params := "_journal_mode=" + journal + "&_foreign_keys=on&_busy_timeout=10000&_synchronous=NORMAL&_cache_size=-8192&_mutex=no"
 	if path == ":memory:" {
 		var b [8]byte
 		_, _ = rand.Read(b[:])
@@ -155,6 +170,11 @@ func OpenWith(ctx context.Context, path string, opts *Options) (*Store, error) {
 	var o Options
 	if opts != nil {
 		o = *opts
+	}
+	if path != ":memory:" && o.BuildNew && !o.MustExist {
+		if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
+			return openBuilding(ctx, path, &o)
+		}
 	}
 	if path != ":memory:" {
 		created, err := createFile(path, &o)
@@ -252,13 +272,17 @@ const PageSize = 8192
 // database's header, and with it the page size. Another process that opens
 // the file in between gives it the default page size, which works as well,
 // only slower.
-func initFile(path string) error {
+func initFile(path string) error { return initFileMode(path, "WAL") }
+
+// initFileMode is initFile with the journal mode named.
+func initFileMode(path, journal string) error {
 	db, err := sql.Open("sqlite3", "file:"+url.PathEscape(path)+"?_busy_timeout=10000")
 	if err != nil {
 		return err
 	}
 	defer db.Close()
-	for _, pragma := range []string{fmt.Sprintf("PRAGMA page_size = %d", PageSize), "PRAGMA journal_mode = WAL"} {
+	// Entering WAL mode writes the header; in another mode VACUUM does.
+	for _, pragma := range []string{fmt.Sprintf("PRAGMA page_size = %d", PageSize), "PRAGMA journal_mode = " + journal, "VACUUM"} {
 		if _, err := db.Exec(pragma); err != nil {
 			return fmt.Errorf("creating the database %s: %w", path, err)
 		}
@@ -375,6 +399,12 @@ func (s *Store) Close() error {
 	err := errors.Join(rerr, s.writer.Close())
 	if s.owned {
 		err = errors.Join(err, s.db.Close())
+	}
+	if s.build != nil {
+		if err == nil {
+			return s.build.publish()
+		}
+		s.build.lock.Close()
 	}
 	return err
 }

@@ -1,0 +1,138 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"io/fs"
+	"net/url"
+	"os"
+	"path/filepath"
+)
+
+// A new database is built beside its path (Options.BuildNew): in a file of
+// its own, PATH.new, without a write-ahead log, and put at PATH when the
+// store closes. A feed recorded into a new database (a first month, a
+// history loaded at once) then writes each page once, into the database
+// file, rather than to the log and again, at the close, from the log into
+// the file: recording a million payments wrote 2.2 GB twice, and the copy
+// alone took 7–9 s (BENCHMARKS.md, fourteenth round). Without a log a crash
+// could leave the file half-written, which is why it is not at PATH until
+// it is whole: a run that is killed leaves no database at PATH, only a
+// PATH.new that the next run building it starts again.
+
+// buildSuffix names the file a new database is built in.
+const buildSuffix = ".new"
+
+// building is what a store that builds a new database needs to put it in
+// place.
+type building struct {
+	path, staged string
+	lock         *os.File // the staged file, locked while it is built (buildLock)
+}
+
+// openBuilding creates the staged file of a new database at path, locked
+// against another process building the same one, and opens a store on it.
+func openBuilding(ctx context.Context, path string, o *Options) (*Store, error) {
+	staged := path + buildSuffix
+	f, err := os.OpenFile(staged, os.O_RDWR|os.O_CREATE, o.mode())
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return nil, fmt.Errorf("creating the database %s: %w", path, noFolderError{filepath.Dir(path)})
+	case err != nil:
+		return nil, fmt.Errorf("creating the database: %w", err)
+	}
+	if err := buildLock(f); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("creating the database %s: another process is building it in %s: %w", path, staged, err)
+	}
+	b := &building{path: path, staged: staged, lock: f}
+	// A file left by a run that was stopped is started again, with
+	// anything SQLite kept beside it.
+	err = f.Truncate(0)
+	for _, side := range []string{"-journal", "-wal", "-shm"} {
+		if rerr := os.Remove(staged + side); rerr != nil && !errors.Is(rerr, fs.ErrNotExist) {
+			err = errors.Join(err, rerr)
+		}
+	}
+	if err == nil {
+		err = initFileMode(staged, "MEMORY")
+	}
+	var db *sql.DB
+	if err == nil {
+		db, err = sql.Open("sqlite3", dsn(staged, "MEMORY"))
+	}
+	if err != nil {
+		b.abandon()
+		return nil, fmt.Errorf("creating the database %s: %w", path, err)
+	}
+	s, err := NewWith(ctx, db, o)
+	if err != nil {
+		db.Close()
+		b.abandon()
+		return nil, fmt.Errorf("opening %s: %w", staged, err)
+	}
+	s.owned, s.build = true, b
+	return s, nil
+}
+
+// abandon removes the staged file of a build that could not begin.
+func (b *building) abandon() {
+	os.Remove(b.staged)
+	b.lock.Close()
+}
+
+// publish puts the built database at its path, once the store's
+// connections are closed: in WAL mode, as every database settle opens,
+// synced, and moved to its path unless a database appeared there
+// meanwhile, which it leaves alone (the built one stays where it is,
+// and the error says where).
+func (b *building) publish() error {
+	defer b.lock.Close()
+	db, err := sql.Open("sqlite3", "file:"+url.PathEscape(b.staged)+"?_busy_timeout=10000")
+	if err != nil {
+		return err
+	}
+	var mode string
+	err = db.QueryRow("PRAGMA journal_mode = WAL").Scan(&mode)
+	if err == nil && mode != "wal" {
+		err = fmt.Errorf("the journal mode is %q", mode)
+	}
+	if err = errors.Join(err, db.Close()); err != nil {
+		return fmt.Errorf("finishing the database built in %s: %w", b.staged, err)
+	}
+	if err := b.lock.Sync(); err != nil {
+		return fmt.Errorf("finishing the database built in %s: %w", b.staged, err)
+	}
+	// A link fails if the path exists, where a rename would replace it.
+	err = os.Link(b.staged, b.path)
+	switch {
+	case errors.Is(err, fs.ErrExist):
+		return fmt.Errorf("a database appeared at %s while this one was built: it was left as it is, and what was written here is in %s",
+			b.path, b.staged)
+	case err != nil:
+		// A file system without hard links: rename, which could replace
+		// a database created in this instant.
+		if _, serr := os.Lstat(b.path); !errors.Is(serr, fs.ErrNotExist) {
+			return fmt.Errorf("putting the database built in %s at %s: %w", b.staged, b.path, errors.Join(err, serr))
+		}
+		if err := os.Rename(b.staged, b.path); err != nil {
+			return fmt.Errorf("putting the database built in %s at %s: %w", b.staged, b.path, err)
+		}
+	default:
+		if err := os.Remove(b.staged); err != nil {
+			return fmt.Errorf("putting the database built in %s at %s: %w", b.staged, b.path, err)
+		}
+	}
+	return syncDir(filepath.Dir(b.path))
+}
+
+// syncDir makes a file's new name in dir durable.
+func syncDir(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	return errors.Join(d.Sync(), d.Close())
+}

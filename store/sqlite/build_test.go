@@ -1,0 +1,217 @@
+//go:build unix
+
+package sqlite_test
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/settlehq/settle/ledger"
+	"github.com/settlehq/settle/store/sqlite"
+)
+
+// entryKeys lists the entries' keys of the database at path, opened as
+// any process would open it.
+func entryKeys(t *testing.T, path string) []string {
+	t.Helper()
+	st, err := sqlite.OpenWith(context.Background(), path, &sqlite.Options{MustExist: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	var keys []string
+	err = st.View(context.Background(), func(tx ledger.ReadTx) error {
+		return tx.EachEntry(context.Background(), ledger.EntryFilter{}, func(e *ledger.Entry) error {
+			keys = append(keys, e.Key)
+			return nil
+		})
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return keys
+}
+
+// pragma reads one PRAGMA of the database file at path.
+func pragma(t *testing.T, path, name string) string {
+	t.Helper()
+	db, err := sql.Open("sqlite3", "file:"+path+"?mode=ro")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	var v string
+	if err := db.QueryRow("PRAGMA " + name).Scan(&v); err != nil {
+		t.Fatal(err)
+	}
+	return v
+}
+
+// A new database opened with BuildNew is written in PATH.new and appears
+// at PATH, whole, in WAL mode, with settle's page size and the file's
+// permission, only when the store closes.
+func TestBuildNewPutsTheDatabaseInPlaceOnClose(t *testing.T) {
+	withUmask(t, 0o022)
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "books.db")
+	st, err := sqlite.OpenWith(ctx, path, &sqlite.Options{BuildNew: true, Mode: 0o640})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range []string{"a", "b"} {
+		if err := postOne(ctx, st, k); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := os.Stat(path); !errors.Is(err, fs.ErrNotExist) {
+		t.Fatalf("while it is built, %s: %v; want it not to exist", path, err)
+	}
+	if _, err := os.Stat(path + ".new"); err != nil {
+		t.Fatalf("the database is not built in books.db.new: %v", err)
+	}
+	if err := st.Close(); err != nil {
+		t.Fatal(err)
+	}
+	for _, side := range []string{".new", ".new-journal", ".new-wal", ".new-shm"} {
+		if _, err := os.Stat(path + side); !errors.Is(err, fs.ErrNotExist) {
+			t.Errorf("after Close, books.db%s: %v; want it gone", side, err)
+		}
+	}
+	fi, err := os.Stat(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fi.Mode().Perm() != 0o640 {
+		t.Errorf("books.db is %v, want 0640", fi.Mode().Perm())
+	}
+	if got := pragma(t, path, "journal_mode"); got != "wal" {
+		t.Errorf("journal_mode = %s, want wal", got)
+	}
+	if got := pragma(t, path, "page_size"); got != "8192" {
+		t.Errorf("page_size = %s, want 8192", got)
+	}
+	if got := pragma(t, path, "integrity_check"); got != "ok" {
+		t.Errorf("integrity_check: %s", got)
+	}
+	if got := entryKeys(t, path); strings.Join(got, ",") != "a,b" {
+		t.Errorf("entries %v, want a and b", got)
+	}
+}
+
+// A build that never closed (the process was killed) leaves no database,
+// and the next one starts again from nothing.
+func TestBuildNewStartsAnAbandonedBuildAgain(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "books.db")
+	if err := os.WriteFile(path+".new", []byte("the first bytes of a build that was killed"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path+".new-journal", []byte("x"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	st, err := sqlite.OpenWith(ctx, path, &sqlite.Options{BuildNew: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := postOne(ctx, st, "c"); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if got := entryKeys(t, path); strings.Join(got, ",") != "c" {
+		t.Errorf("entries %v, want c", got)
+	}
+}
+
+// Two builders of the same new database: the second is refused at once
+// while the first holds it.
+func TestBuildNewRefusesASecondBuilder(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "books.db")
+	first, err := sqlite.OpenWith(ctx, path, &sqlite.Options{BuildNew: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer first.Close()
+	second, err := sqlite.OpenWith(ctx, path, &sqlite.Options{BuildNew: true})
+	if err == nil {
+		second.Close()
+		t.Fatal("a second builder of the same database was let in")
+	}
+	if !strings.Contains(err.Error(), "another process is building it") {
+		t.Errorf("error %q does not say another process builds it", err)
+	}
+	if err := postOne(ctx, first, "d"); err != nil {
+		t.Fatalf("the first builder after the second was refused: %v", err)
+	}
+}
+
+// A database that appears at the path while another is built (a process
+// that did not build it created it) is left alone: Close says so and
+// where the built one is.
+func TestBuildNewLeavesADatabaseThatAppeared(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "books.db")
+	built, err := sqlite.OpenWith(ctx, path, &sqlite.Options{BuildNew: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := postOne(ctx, built, "built"); err != nil {
+		t.Fatal(err)
+	}
+	other, err := sqlite.OpenWith(ctx, path, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := postOne(ctx, other, "other"); err != nil {
+		t.Fatal(err)
+	}
+	if err := other.Close(); err != nil {
+		t.Fatal(err)
+	}
+	err = built.Close()
+	if err == nil || !strings.Contains(err.Error(), "a database appeared at") || !strings.Contains(err.Error(), path+".new") {
+		t.Fatalf("Close = %v; want it to say a database appeared and where the built one is", err)
+	}
+	if got := entryKeys(t, path); strings.Join(got, ",") != "other" {
+		t.Errorf("the database that appeared has %v, want only its own entry", got)
+	}
+	if _, err := os.Stat(path + ".new"); err != nil {
+		t.Errorf("the built database was not kept: %v", err)
+	}
+}
+
+// A database that exists is opened as without BuildNew: written in place,
+// in WAL mode.
+func TestBuildNewOpensAnExistingDatabaseInPlace(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "books.db")
+	st, err := sqlite.OpenWith(ctx, path, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := st.Close(); err != nil {
+		t.Fatal(err)
+	}
+	st, err = sqlite.OpenWith(ctx, path, &sqlite.Options{BuildNew: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	if err := postOne(ctx, st, "e"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(path + ".new"); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("books.db.new: %v; want none for a database that exists", err)
+	}
+	if got := entryKeys(t, path); strings.Join(got, ",") != "e" {
+		t.Errorf("entries %v before Close, want e", got)
+	}
+}
