@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"time"
 )
 
 // A new database is built beside its path (Options.BuildNew): in a file of
@@ -32,20 +33,23 @@ type building struct {
 	lock         *os.File // the staged file, locked while it is built (buildLock)
 }
 
+// errAppeared is openBuilding's answer when, after waiting for another
+// process's build, the database is at its path: it is opened as it is.
+var errAppeared = errors.New("the database appeared at its path")
+
+// errBuilding is the cause of a LockTimeoutError while another process
+// builds the database.
+var errBuilding = errors.New("the database is being built")
+
 // openBuilding creates the staged file of a new database at path, locked
 // against another process building the same one, and opens a store on it.
+// While another process builds it, it waits as a write waits for the write
+// lock (Options.LockTimeout, OnLockWait), and then answers errAppeared.
 func openBuilding(ctx context.Context, path string, o *Options) (*Store, error) {
 	staged := path + buildSuffix
-	f, err := os.OpenFile(staged, os.O_RDWR|os.O_CREATE, o.mode())
-	switch {
-	case errors.Is(err, fs.ErrNotExist):
-		return nil, fmt.Errorf("creating the database %s: %w", path, noFolderError{filepath.Dir(path)})
-	case err != nil:
-		return nil, fmt.Errorf("creating the database: %w", err)
-	}
-	if err := buildLock(f); err != nil {
-		f.Close()
-		return nil, fmt.Errorf("creating the database %s: another process is building it in %s: %w", path, staged, err)
+	f, err := lockStaged(ctx, path, staged, o)
+	if err != nil {
+		return nil, err
 	}
 	b := &building{path: path, staged: staged, lock: f}
 	// A file left by a run that was stopped is started again, with
@@ -75,6 +79,58 @@ func openBuilding(ctx context.Context, path string, o *Options) (*Store, error) 
 	}
 	s.owned, s.build = true, b
 	return s, nil
+}
+
+// lockStaged opens and locks the staged file. The file locked must still
+// be the one at staged once the lock is held: a build that ends moves its
+// file to path, and a process that opened it before, and waited for its
+// lock, must not start it again there.
+func lockStaged(ctx context.Context, path, staged string, o *Options) (*os.File, error) {
+	start, told := time.Now(), false
+	for {
+		if _, err := os.Stat(path); err == nil {
+			return nil, errAppeared
+		}
+		f, err := os.OpenFile(staged, os.O_RDWR|os.O_CREATE, o.mode())
+		switch {
+		case errors.Is(err, fs.ErrNotExist):
+			return nil, fmt.Errorf("creating the database %s: %w", path, noFolderError{filepath.Dir(path)})
+		case err != nil:
+			return nil, fmt.Errorf("creating the database: %w", err)
+		}
+		for {
+			locked, err := buildLock(f)
+			if err != nil {
+				f.Close()
+				return nil, fmt.Errorf("creating the database %s: locking %s: %w", path, staged, err)
+			}
+			if locked {
+				break
+			}
+			timeout, waited := o.lockTimeout(), time.Since(start)
+			if waited >= timeout {
+				f.Close()
+				return nil, fmt.Errorf("another process is building the database in %s: %w", staged,
+					&LockTimeoutError{Path: path, Waited: waited, Err: errBuilding})
+			}
+			if !told && o.OnLockWait != nil {
+				o.OnLockWait(LockWait{Path: path, Timeout: timeout})
+				told = true
+			}
+			select {
+			case <-ctx.Done():
+				f.Close()
+				return nil, ctx.Err()
+			case <-time.After(min(50*time.Millisecond, timeout-waited)):
+			}
+		}
+		held, herr := f.Stat()
+		now, serr := os.Stat(staged)
+		if herr == nil && serr == nil && os.SameFile(held, now) {
+			return f, nil
+		}
+		f.Close() // the file waited for was moved to path: look again
+	}
 }
 
 // abandon removes the staged file of a build that could not begin.

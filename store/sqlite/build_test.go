@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/settlehq/settle/ledger"
 	"github.com/settlehq/settle/store/sqlite"
@@ -130,26 +131,54 @@ func TestBuildNewStartsAnAbandonedBuildAgain(t *testing.T) {
 	}
 }
 
-// Two builders of the same new database: the second is refused at once
-// while the first holds it.
-func TestBuildNewRefusesASecondBuilder(t *testing.T) {
+// Two builders of the same new database: the second waits, as a write
+// waits for the write lock, and opens the database the first put in place
+// (not the file it had opened before the first moved it there, which it
+// would otherwise start again); with no time to wait it gives up at once.
+func TestBuildNewSecondBuilderWaits(t *testing.T) {
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "books.db")
 	first, err := sqlite.OpenWith(ctx, path, &sqlite.Options{BuildNew: true})
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer first.Close()
-	second, err := sqlite.OpenWith(ctx, path, &sqlite.Options{BuildNew: true})
-	if err == nil {
-		second.Close()
-		t.Fatal("a second builder of the same database was let in")
+	if err := postOne(ctx, first, "first"); err != nil {
+		t.Fatal(err)
 	}
-	if !strings.Contains(err.Error(), "another process is building it") {
-		t.Errorf("error %q does not say another process builds it", err)
+	_, err = sqlite.OpenWith(ctx, path, &sqlite.Options{BuildNew: true, LockTimeout: -1})
+	if !errors.Is(err, sqlite.ErrLockTimeout) || !strings.Contains(err.Error(), "building the database in "+path+".new") {
+		t.Fatalf("a second builder that may not wait: %v; want a lock timeout naming books.db.new", err)
 	}
-	if err := postOne(ctx, first, "d"); err != nil {
-		t.Fatalf("the first builder after the second was refused: %v", err)
+	closed := make(chan error, 1)
+	waits := 0
+	second, err := sqlite.OpenWith(ctx, path, &sqlite.Options{BuildNew: true, LockTimeout: time.Minute,
+		OnLockWait: func(w sqlite.LockWait) {
+			waits++
+			go func() {
+				time.Sleep(200 * time.Millisecond)
+				closed <- first.Close()
+			}()
+		}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := <-closed; err != nil {
+		t.Fatal(err)
+	}
+	if waits != 1 {
+		t.Errorf("OnLockWait called %d times, want once", waits)
+	}
+	if err := postOne(ctx, second, "second"); err != nil {
+		t.Fatal(err)
+	}
+	if err := second.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if got := entryKeys(t, path); strings.Join(got, ",") != "first,second" {
+		t.Errorf("entries %v, want the first builder's and then the second's", got)
+	}
+	if _, err := os.Stat(path + ".new"); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("books.db.new: %v; want none", err)
 	}
 }
 

@@ -71,9 +71,10 @@ type Options struct {
 	// store that is opened to fill a new database (settle record of a
 	// first month), and a run stopped before Close leaves no database at
 	// path. Meanwhile the database is not at path for other processes to
-	// open. Close reports an error, leaving the built file where it is, if
-	// a database appeared at path meanwhile. A database that exists is
-	// opened as without it.
+	// open; another store building it waits as a write waits for the
+	// write lock, and then opens it. Close reports an error, leaving the
+	// built file where it is, if a database appeared at path meanwhile. A
+	// database that exists is opened as without it.
 	BuildNew bool
 }
 
@@ -173,7 +174,10 @@ func OpenWith(ctx context.Context, path string, opts *Options) (*Store, error) {
 	}
 	if path != ":memory:" && o.BuildNew && !o.MustExist {
 		if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
-			return openBuilding(ctx, path, &o)
+			s, err := openBuilding(ctx, path, &o)
+			if !errors.Is(err, errAppeared) {
+				return s, err
+			}
 		}
 	}
 	if path != ":memory:" {
