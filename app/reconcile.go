@@ -247,18 +247,9 @@ func Reconcile(ctx context.Context, st Store, books *ledger.Ledger, sc reconcile
 	adopted := 0
 	switch sc.Grain {
 	case provider.BalanceGrain:
-		// Both sides are hashed on the other CPU while matching: the
-		// records, then, on a copy, the ledger's side. A run that adopts
-		// dates hashes the ledger's side again, once patched, after the
-		// records, while comparing again.
-		hashBTs := func(d *digest) {
-			var b ledger.BalanceTransaction
-			for j := range lside.Len() {
-				lside.Transaction(j, &b)
-				d.bt(&b)
-			}
-		}
-		var withBTs *digest
+		// Both sides are hashed on the other CPU: the records while
+		// pairing, then the ledger's side, as it stands once any dates are
+		// adopted, while the pairs are compared.
 		hashed := make(chan struct{})
 		go func() {
 			defer close(hashed)
@@ -266,52 +257,62 @@ func Reconcile(ctx context.Context, st Store, books *ledger.Ledger, sc reconcile
 				r := pside.Record(i)
 				inputs.record(&r)
 			}
-			withBTs = inputs.clone()
-			hashBTs(withBTs)
 		}()
+		compare := func(fn func()) {
+			done := make(chan struct{})
+			go func() {
+				defer close(done)
+				<-hashed
+				var b ledger.BalanceTransaction
+				for j := range lside.Len() {
+					lside.Transaction(j, &b)
+					inputs.bt(&b)
+				}
+			}()
+			fn()
+			<-done
+		}
 		pairing := reconcile.PairSides(pside, lside, mopts)
-		res = pairing.Result()
-		<-hashed
+		// What the ledger adopts is known without comparing the rest: the
+		// pairs are compared once, after the adoption, when there is one.
+		adoptions := pairing.Adoptions()
+		if len(adoptions) == 0 {
+			compare(func() { res = pairing.Result() })
+			took.Match = lap(&mark)
+			break
+		}
 		took.Match = lap(&mark)
-		if len(res.Adoptions) > 0 {
-			var settled int
-			var dated []ledger.SettlementChange
-			if settled, dated, err = adopt(ctx, books, res.Adoptions, o); err != nil {
+		var settled int
+		var dated []ledger.SettlementChange
+		if settled, dated, err = adopt(ctx, books, adoptions, o); err != nil {
+			<-hashed
+			return nil, err
+		}
+		took.Adopt = lap(&mark)
+		adopted = settled + len(dated)
+		if settled > 0 {
+			// A settlement changes currencies and amounts: read again,
+			// and pair anew.
+			if lside, err = ledgerBalances(ctx, books, sc.Provider, sc.From, to, lside.Len()); err != nil {
+				<-hashed
 				return nil, err
 			}
-			took.Adopt = lap(&mark)
-			adopted = settled + len(dated)
-			if settled > 0 {
-				// A settlement changes currencies and amounts: read again,
-				// and pair anew.
-				if lside, err = ledgerBalances(ctx, books, sc.Provider, sc.From, to, lside.Len()); err != nil {
-					return nil, err
-				}
-				took.Load += lap(&mark)
-			} else {
-				// Corrections, folded into what they correct, are not in
-				// the side and need nothing. New dates leave the pairs as
-				// they were (balance transaction ids are unique): compare
-				// them again.
-				lside.PatchSettlements(dated)
-			}
-			// The side, as it now stands, is hashed on the other CPU while
-			// it is compared: both only read it.
-			rehashed := make(chan struct{})
-			go func() {
-				defer close(rehashed)
-				hashBTs(inputs)
-			}()
+			took.Load += lap(&mark)
+		} else {
+			// Corrections, folded into what they correct, are not in
+			// the side and need nothing. New dates leave the pairs as
+			// they were (balance transaction ids are unique): compare
+			// them again.
+			lside.PatchSettlements(dated)
+		}
+		compare(func() {
 			if settled > 0 {
 				res = reconcile.MatchSides(pside, lside, mopts)
 			} else {
 				res = pairing.Result()
 			}
-			<-rehashed
-			took.Match += lap(&mark)
-		} else {
-			inputs = withBTs
-		}
+		})
+		took.Match += lap(&mark)
 	case provider.PaymentGrain:
 		pays, err := ledgerPayments(ctx, books, sc.Provider, sc.From, to)
 		if err != nil {

@@ -105,11 +105,7 @@ func (pr *Pairing) Result() *Result {
 			var settle *Settlement
 			o.Diffs, adopt, settle = compareBalance(p, i, ls, j, opt)
 			if adopt || settle != nil {
-				a := Adoption{LedgerID: o.LedgerID, ProviderID: rec.id, Settlement: settle}
-				if adopt {
-					a.AvailableOn = timeOf(rec.availableOn)
-				}
-				r.Adoptions = append(r.Adoptions, a)
+				r.Adoptions = append(r.Adoptions, pr.adoption(i, j, adopt, settle))
 			}
 			if o.Heuristic {
 				r.Summary.Heuristic++
@@ -166,6 +162,34 @@ func (pr *Pairing) Result() *Result {
 	r.Outcomes = append(r.Outcomes, checkPayouts(p, l, m)...)
 	r.finish()
 	return r
+}
+
+// Adoptions are the adoptions Result would list, in the same order,
+// without the rest of its comparing: a run that adopts the provider's
+// dates compares again once they are booked, and only that Result is kept.
+func (pr *Pairing) Adoptions() []Adoption {
+	var out []Adoption
+	for i := range pr.ps.items {
+		if pr.m.pState[i] != paired {
+			continue
+		}
+		j := int(pr.m.pMate[i])
+		if _, adopt, settle := compareBalance(pr.p, i, pr.ls, j, &pr.m.opt); adopt || settle != nil {
+			out = append(out, pr.adoption(i, j, adopt, settle))
+		}
+	}
+	sortAdoptions(out)
+	return out
+}
+
+// adoption is the adoption of record i's facts by its pair j.
+func (pr *Pairing) adoption(i, j int, adopt bool, settle *Settlement) Adoption {
+	rec := &pr.ps.items[i]
+	a := Adoption{LedgerID: pr.ls.items[j].id, ProviderID: rec.id, Settlement: settle}
+	if adopt {
+		a.AvailableOn = timeOf(rec.availableOn)
+	}
+	return a
 }
 
 // compareBalance lists the fields on which a provider record and a balance

@@ -83,6 +83,12 @@ func TestConvertedPairs(t *testing.T) {
 			if !reflect.DeepEqual(settle, c.settle) {
 				t.Errorf("adopts %+v, want %+v", settle, c.settle)
 			}
+			ps, ls := NewProviderSide(1), NewLedgerSide(1)
+			ps.Add(&c.rec)
+			ls.Add(&c.bt)
+			if got := PairSides(ps, ls, nil).Adoptions(); !reflect.DeepEqual(got, r.Adoptions) {
+				t.Errorf("Pairing.Adoptions %+v, Result's %+v", got, r.Adoptions)
+			}
 		})
 	}
 }

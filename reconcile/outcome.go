@@ -214,10 +214,15 @@ func (r *Result) finish() {
 		}
 		return strings.Compare(a.Ref, b.Ref)
 	})
-	slices.SortFunc(r.Adoptions, func(a, b Adoption) int { return strings.Compare(a.LedgerID, b.LedgerID) })
+	sortAdoptions(r.Adoptions)
 	if !slices.IsSortedFunc(r.Links, compareLinks) {
 		sortLinks(r.Links)
 	}
+}
+
+// sortAdoptions puts adoptions in the order of their balance transactions.
+func sortAdoptions(as []Adoption) {
+	slices.SortFunc(as, func(a, b Adoption) int { return strings.Compare(a.LedgerID, b.LedgerID) })
 }
 
 func diffInt(field string, ledger, provider int64) Diff {

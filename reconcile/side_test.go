@@ -170,7 +170,11 @@ func TestPairingResultAfterPatch(t *testing.T) {
 	}
 	opts := &Options{Links: links}
 	pr := PairSides(p, l, opts)
+	adoptions := pr.Adoptions()
 	first := pr.Result()
+	if !reflect.DeepEqual(adoptions, first.Adoptions) {
+		t.Fatalf("Adoptions gave %d, Result %d, or in another order", len(adoptions), len(first.Adoptions))
+	}
 	if !reflect.DeepEqual(first, MatchSides(p, l, opts)) {
 		t.Fatal("PairSides' Result differs from MatchSides")
 	}
