@@ -15,10 +15,12 @@ import (
 // A new database is built beside its path (Options.BuildNew): in a file of
 // its own, PATH.new, without a write-ahead log, and put at PATH when the
 // store closes. A feed recorded into a new database (a first month, a
-// history loaded at once) then writes each page once, into the database
-// file, rather than to the log and again, at the close, from the log into
-// the file: recording a million payments wrote 2.2 GB twice, and the copy
-// alone took 7–9 s (BENCHMARKS.md, fourteenth round). Without a log a crash
+// history loaded at once) then writes its pages straight into the
+// database file (SQLite journals no page beyond a file's original end),
+// rather than to the log and again, at the close, from the log into the
+// file: recording a million payments wrote 2.2 GB twice, the copy alone
+// took 7–9 s, and the whole run took a tenth to a fifth longer
+// (BENCHMARKS.md, fourteenth round). Without a log a crash
 // could leave the file half-written, which is why it is not at PATH until
 // it is whole: a run that is killed leaves no database at PATH, only a
 // PATH.new that the next run building it starts again.
