@@ -6,6 +6,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -242,5 +243,82 @@ func TestBuildNewOpensAnExistingDatabaseInPlace(t *testing.T) {
 	}
 	if got := entryKeys(t, path); strings.Join(got, ",") != "e" {
 		t.Errorf("entries %v before Close, want e", got)
+	}
+}
+
+// A database being built has no write-ahead log: a savepoint rolled back
+// (what record --skip-invalid does for a line that fails) and a
+// transaction rolled back must still undo everything they wrote, pages
+// past the file's first end included, and the database stay whole.
+func TestBuildNewRollsBack(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "books.db")
+	// A small cache, so that the pages written go to the file before the
+	// rollback.
+	st, err := sqlite.OpenWith(ctx, path, &sqlite.Options{BuildNew: true, WriterCache: 256 << 10})
+	if err != nil {
+		t.Fatal(err)
+	}
+	books := ledger.New(st, nil)
+	entries := func(prefix string, n int) []ledger.EntryInput {
+		es := make([]ledger.EntryInput, n)
+		for i := range es {
+			es[i] = ledger.EntryInput{Key: fmt.Sprintf("%s-%d", prefix, i), Description: strings.Repeat("x", 200),
+				Postings: []ledger.PostingInput{ledger.Debit("assets:bank:ops", "usd", "1"), ledger.Credit("income:sales", "usd", "1")}}
+		}
+		return es
+	}
+	failed := errors.New("this line fails")
+	var spilled int64 // the file's size before the savepoint is rolled back
+	err = books.Atomic(ctx, func(l *ledger.Ledger) error {
+		if _, err := l.PostEntry(ctx, entries("kept", 1)[0]); err != nil {
+			return err
+		}
+		// Thousands of entries in one operation, then a failure: the
+		// operation's savepoint is rolled back, the rest of the batch kept.
+		err := l.Atomic(ctx, func(inner *ledger.Ledger) error {
+			if _, err := inner.PostEntries(ctx, entries("undone", 3000)); err != nil {
+				return err
+			}
+			if fi, err := os.Stat(path + ".new"); err == nil {
+				spilled = fi.Size()
+			}
+			return failed
+		})
+		if !errors.Is(err, failed) {
+			return fmt.Errorf("the failing operation: %v", err)
+		}
+		_, err = l.PostEntry(ctx, entries("after", 1)[0])
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A whole transaction that fails after writing leaves nothing either.
+	err = books.Atomic(ctx, func(l *ledger.Ledger) error {
+		if _, err := l.PostEntries(ctx, entries("gone", 3000)); err != nil {
+			return err
+		}
+		return failed
+	})
+	if !errors.Is(err, failed) {
+		t.Fatalf("the failing transaction: %v", err)
+	}
+	fi, err := os.Stat(path + ".new")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if spilled < 1<<20 || fi.Size() >= 1<<20 {
+		t.Errorf("books.db.new was %d bytes before the rollback and is %d after: want the undone pages in the file, then gone",
+			spilled, fi.Size())
+	}
+	if err := st.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if got := pragma(t, path, "integrity_check"); got != "ok" {
+		t.Errorf("integrity_check: %s", got)
+	}
+	if got := entryKeys(t, path); strings.Join(got, ",") != "kept-0,after-0" {
+		t.Errorf("entries %v, want kept-0 and after-0 only", got)
 	}
 }
