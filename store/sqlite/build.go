@@ -39,6 +39,15 @@ type building struct {
 // process's build, the database is at its path: it is opened as it is.
 var errAppeared = errors.New("the database appeared at its path")
 
+// errNoBuildLock is openBuilding's answer when the file system cannot
+// lock the staged file (flock(2) unsupported, as on some network file
+// systems): the database is then created and written in place, as
+// without BuildNew.
+var errNoBuildLock = errors.New("the staged file cannot be locked")
+
+// lockBuild is buildLock, replaced by a test.
+var lockBuild = buildLock
+
 // errBuilding is the cause of a LockTimeoutError while another process
 // builds the database.
 var errBuilding = errors.New("the database is being built")
@@ -101,10 +110,16 @@ func lockStaged(ctx context.Context, path, staged string, o *Options) (*os.File,
 			return nil, fmt.Errorf("creating the database: %w", err)
 		}
 		for {
-			locked, err := buildLock(f)
+			locked, err := lockBuild(f)
 			if err != nil {
+				// Not a lock held by another process: locks the file
+				// system does not support. A staged file this process
+				// just created, still empty, is not left behind.
+				if fi, serr := f.Stat(); serr == nil && fi.Size() == 0 {
+					os.Remove(staged)
+				}
 				f.Close()
-				return nil, fmt.Errorf("creating the database %s: locking %s: %w", path, staged, err)
+				return nil, errNoBuildLock
 			}
 			if locked {
 				break

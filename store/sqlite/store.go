@@ -74,7 +74,8 @@ type Options struct {
 	// open; another store building it waits as a write waits for the
 	// write lock, and then opens it. Close reports an error, leaving the
 	// built file where it is, if a database appeared at path meanwhile. A
-	// database that exists is opened as without it.
+	// database that exists, or a new one on a file system that cannot lock
+	// files (flock), is opened as without it.
 	BuildNew bool
 }
 
@@ -175,7 +176,7 @@ func OpenWith(ctx context.Context, path string, opts *Options) (*Store, error) {
 	if path != ":memory:" && o.BuildNew && !o.MustExist {
 		if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
 			s, err := openBuilding(ctx, path, &o)
-			if !errors.Is(err, errAppeared) {
+			if !errors.Is(err, errAppeared) && !errors.Is(err, errNoBuildLock) {
 				return s, err
 			}
 		}
