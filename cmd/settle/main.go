@@ -201,7 +201,8 @@ func (a *cli) fileMode() fs.FileMode {
 func (a *cli) close() { a.closeStore() }
 
 // closeStore closes the store, if open, and says whether that went well:
-// a database record built beside its path is put there by the close.
+// a new database that record built beside its path is put there by the
+// close.
 func (a *cli) closeStore() error {
 	if a.store == nil {
 		return nil
