@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"strconv"
 	"strings"
 	"time"
@@ -261,42 +262,25 @@ func adoptInTurn(ctx context.Context, tx Tx, chunks [][]Adoption, adopt func([]A
 
 // refresh reads again, through tx, the transactions of the chunk that the
 // chunks before it changed, and their availability keys: the read ahead
-// saw them as they were.
+// saw them as they were. Nothing the read ahead found is gone since (a
+// transaction or an entry is never deleted), so what is read again is
+// added to it.
 func (rd *adoptionReads) refresh(ctx context.Context, tx Tx, chunk []Adoption, changed map[string]bool) error {
 	var stale []Adoption
-	var ids []string
 	for _, a := range chunk {
 		if !a.AvailableOn.IsZero() && changed[a.BalanceTransactionID] {
 			stale = append(stale, a)
-			ids = append(ids, a.BalanceTransactionID)
 		}
 	}
 	if len(stale) == 0 {
 		return nil
 	}
-	bts, err := tx.BalanceTransactionsByID(ctx, ids)
+	now, err := readAdoptions(ctx, tx, stale)
 	if err != nil {
 		return err
 	}
-	keys := availabilityKeys(stale, bts)
-	made, err := tx.StoredEntryKeys(ctx, keys)
-	if err != nil {
-		return err
-	}
-	for _, id := range ids {
-		if bt := bts[id]; bt != nil {
-			rd.bts[id] = bt
-		} else {
-			delete(rd.bts, id)
-		}
-	}
-	for _, k := range keys {
-		if made[k] {
-			rd.made[k] = true
-		} else {
-			delete(rd.made, k)
-		}
-	}
+	maps.Copy(rd.bts, now.bts)
+	maps.Copy(rd.made, now.made)
 	return nil
 }
 
