@@ -103,11 +103,8 @@ func lockStaged(ctx context.Context, path, staged string, o *Options) (*os.File,
 			return nil, errAppeared
 		}
 		f, err := os.OpenFile(staged, os.O_RDWR|os.O_CREATE, o.mode())
-		switch {
-		case errors.Is(err, fs.ErrNotExist):
-			return nil, fmt.Errorf("creating the database %s: %w", path, noFolderError{filepath.Dir(path)})
-		case err != nil:
-			return nil, fmt.Errorf("creating the database: %w", err)
+		if err != nil {
+			return nil, creating(path, err)
 		}
 		for {
 			locked, err := lockBuild(f)
@@ -154,6 +151,17 @@ func lockStaged(ctx context.Context, path, staged string, o *Options) (*os.File,
 func (b *building) abandon() {
 	os.Remove(b.staged)
 	b.lock.Close()
+}
+
+// finish ends the build as the store closes: a store that closed well
+// (err nil) is put at its path; one that did not stays in the staged
+// file, which is unlocked either way.
+func (b *building) finish(err error) error {
+	if err != nil {
+		b.lock.Close()
+		return err
+	}
+	return b.publish()
 }
 
 // publish puts the built database at its path, once the store's

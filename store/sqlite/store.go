@@ -221,12 +221,19 @@ func createFile(path string, opts *Options) (bool, error) {
 	switch {
 	case errors.Is(err, fs.ErrExist):
 		return false, nil // another process created it meanwhile
-	case errors.Is(err, fs.ErrNotExist):
-		return false, fmt.Errorf("creating the database %s: %w", path, noFolderError{filepath.Dir(path)})
 	case err != nil:
-		return false, fmt.Errorf("creating the database: %w", err)
+		return false, creating(path, err)
 	}
 	return true, f.Close()
+}
+
+// creating is the error of creating the database file for path: a missing
+// folder is named as such.
+func creating(path string, err error) error {
+	if errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("creating the database %s: %w", path, noFolderError{filepath.Dir(path)})
+	}
+	return fmt.Errorf("creating the database: %w", err)
 }
 
 // DefaultWriterCache is the page cache of the store's writer connection.
@@ -406,10 +413,7 @@ func (s *Store) Close() error {
 		err = errors.Join(err, s.db.Close())
 	}
 	if s.build != nil {
-		if err == nil {
-			return s.build.publish()
-		}
-		s.build.lock.Close()
+		err = s.build.finish(err)
 	}
 	return err
 }
