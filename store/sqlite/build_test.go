@@ -55,6 +55,20 @@ func pragma(t *testing.T, path, name string) string {
 	return v
 }
 
+// buildOne opens a store that builds the new database at path and posts
+// one entry under key.
+func buildOne(t *testing.T, path, key string) *sqlite.Store {
+	t.Helper()
+	st, err := sqlite.OpenWith(context.Background(), path, &sqlite.Options{BuildNew: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := postOne(context.Background(), st, key); err != nil {
+		t.Fatal(err)
+	}
+	return st
+}
+
 // A new database opened with BuildNew is written in PATH.new and appears
 // at PATH, whole, in WAL mode, with settle's page size and the file's
 // permission, only when the store closes.
@@ -109,7 +123,6 @@ func TestBuildNewPutsTheDatabaseInPlaceOnClose(t *testing.T) {
 // A build that never closed (the process was killed) leaves no database,
 // and the next one starts again from nothing.
 func TestBuildNewStartsAnAbandonedBuildAgain(t *testing.T) {
-	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "books.db")
 	if err := os.WriteFile(path+".new", []byte("the first bytes of a build that was killed"), 0o600); err != nil {
 		t.Fatal(err)
@@ -117,13 +130,7 @@ func TestBuildNewStartsAnAbandonedBuildAgain(t *testing.T) {
 	if err := os.WriteFile(path+".new-journal", []byte("x"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	st, err := sqlite.OpenWith(ctx, path, &sqlite.Options{BuildNew: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := postOne(ctx, st, "c"); err != nil {
-		t.Fatal(err)
-	}
+	st := buildOne(t, path, "c")
 	if err := st.Close(); err != nil {
 		t.Fatal(err)
 	}
@@ -139,14 +146,8 @@ func TestBuildNewStartsAnAbandonedBuildAgain(t *testing.T) {
 func TestBuildNewSecondBuilderWaits(t *testing.T) {
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "books.db")
-	first, err := sqlite.OpenWith(ctx, path, &sqlite.Options{BuildNew: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := postOne(ctx, first, "first"); err != nil {
-		t.Fatal(err)
-	}
-	_, err = sqlite.OpenWith(ctx, path, &sqlite.Options{BuildNew: true, LockTimeout: -1})
+	first := buildOne(t, path, "first")
+	_, err := sqlite.OpenWith(ctx, path, &sqlite.Options{BuildNew: true, LockTimeout: -1})
 	if !errors.Is(err, sqlite.ErrLockTimeout) || !strings.Contains(err.Error(), "building the database in "+path+".new") {
 		t.Fatalf("a second builder that may not wait: %v; want a lock timeout naming books.db.new", err)
 	}
@@ -189,13 +190,7 @@ func TestBuildNewSecondBuilderWaits(t *testing.T) {
 func TestBuildNewLeavesADatabaseThatAppeared(t *testing.T) {
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "books.db")
-	built, err := sqlite.OpenWith(ctx, path, &sqlite.Options{BuildNew: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := postOne(ctx, built, "built"); err != nil {
-		t.Fatal(err)
-	}
+	built := buildOne(t, path, "built")
 	other, err := sqlite.OpenWith(ctx, path, nil)
 	if err != nil {
 		t.Fatal(err)
