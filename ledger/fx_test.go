@@ -71,7 +71,8 @@ func TestConvertedLifecycle(t *testing.T) {
 	}
 	e.verify(t)
 	// Verify checks that the two sides stay two.
-	if _, err := e.store.DB().Exec(`UPDATE balance_transactions SET presentment_currency = currency WHERE presentment_currency <> ''`); err != nil {
+	if _, err := e.store.DB().Exec(`UPDATE bt_core SET presentment_currency = (SELECT currency FROM bt_settlements AS s WHERE s.id = bt_core.id)
+		WHERE presentment_currency <> ''`); err != nil {
 		t.Fatal(err)
 	}
 	vs := must(e.l.Verify(e.ctx)).ok(t)

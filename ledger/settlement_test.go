@@ -169,7 +169,7 @@ func TestManualPayoutClaimsNothing(t *testing.T) {
 	e.verify(t)
 
 	// A derived payout changed behind the ledger's back is a violation.
-	if _, err := e.store.DB().Exec(`UPDATE balance_transactions SET payout_id = 'po1' WHERE id = ?`, c.BalanceTransaction.ID); err != nil {
+	if _, err := e.store.DB().Exec(`UPDATE bt_settlements SET payout_id = 'po1' WHERE id = ?`, c.BalanceTransaction.ID); err != nil {
 		t.Fatal(err)
 	}
 	vs := must(e.l.Verify(e.ctx)).ok(t)

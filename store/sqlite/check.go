@@ -22,6 +22,15 @@ var invariants = []struct{ name, query string }{
 		FROM payments p LEFT JOIN refunds r ON r.payment_id = p.id GROUP BY p.id HAVING p.refunded <> COALESCE(SUM(r.amount), 0)`},
 	{"net_is_amount_minus_fee", `SELECT 'balance transaction ' || id, 'net ' || net || ' <> amount ' || amount || ' - fee ' || fee
 		FROM balance_transactions WHERE net <> amount - fee`},
+	// A balance transaction is a row of bt_core and one of bt_settlements
+	// (schema.sql, migration 13); the view of them shows only those with
+	// both.
+	{"balance_transaction_whole", `SELECT 'balance transaction ' || b.id, 'no settlement stored'
+		FROM bt_core b WHERE NOT EXISTS (SELECT 1 FROM bt_settlements s WHERE s.id = b.id)
+		UNION ALL SELECT 'balance transaction ' || s.id, 'a settlement stored without the transaction'
+		FROM bt_settlements s WHERE NOT EXISTS (SELECT 1 FROM bt_core b WHERE b.id = s.id)
+		UNION ALL SELECT 'balance transaction ' || b.id, 'of ' || b.provider || ' but its settlement says ' || s.provider
+		FROM bt_core b JOIN bt_settlements s ON s.id = b.id WHERE s.provider <> b.provider`},
 	{"balance_transaction_has_entry", `SELECT 'balance transaction ' || b.id, 'entry ' || b.entry_id || ' missing'
 		FROM balance_transactions b LEFT JOIN entries e ON e.id = b.entry_id WHERE e.id IS NULL`},
 	{"reversed_once", `SELECT 'entry ' || reverses, COUNT(*) || ' entries reverse it'

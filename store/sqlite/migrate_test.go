@@ -3,6 +3,7 @@ package sqlite_test
 import (
 	"context"
 	"database/sql"
+	"fmt"
 	"path/filepath"
 	"reflect"
 	"strings"
@@ -189,4 +190,132 @@ func TestMigration12KeepsKeys(t *testing.T) {
 	if err != nil {
 		t.Errorf("payment after migration: %v", err)
 	}
+}
+
+// Migration 13 moves the settlement of every balance transaction into
+// bt_settlements: the balance_transactions view gives every row and column
+// of an older database's table as it was, in its order; the ledger reads
+// them back, the pending one is still due and the paid ones still in their
+// payout; and a settlement written afterwards lands in the new table.
+func TestMigration13SplitsSettlements(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "old.db")
+	db := dbAtVersion(t, path, 12)
+	created := time.Date(2026, 11, 2, 9, 30, 0, 0, time.UTC)
+	avail := created.Add(48 * time.Hour)
+	insert := `INSERT INTO balance_transactions (id, provider, entry_id, type, reporting_category, source_type, source_id,
+		source_ref, payment_id, amount, fee, net, fee_details, currency, status, description, created, available_on, payout_id,
+		available_on_estimated, payout_derived, presentment_amount, presentment_currency, exchange_rate, settlement_estimated)
+		VALUES (?, 'stripe', 1, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+	for _, q := range []struct {
+		q    string
+		args []any
+	}{
+		{`INSERT INTO entries (id, key, phase, occurred_at, recorded_at, postings) VALUES (1, 'k', 'posted', 1, 0, '[]')`, nil},
+		{insert, []any{"txn_b", "charge", "charge", "charge", "ch_1", "ch_1", "pay_1", 10000, 320, 9680,
+			`[{"amount":320,"currency":"usd","type":"stripe_fee"}]`, "usd", "available", "Payment pay_1", created.UnixNano(),
+			avail.UnixNano(), "po_1", 1, 1, 9200, "eur", "1.0869565", 1}},
+		{insert, []any{"txn_a", "refund", "refund", "refund", "re_1", "re_1", "pay_1", -1000, 0, -1000, nil, "usd",
+			"pending", "", created.Add(time.Hour).UnixNano(), avail.UnixNano(), "", 0, 1, 0, "", "", 0}},
+		{insert, []any{"txn_c", "adjustment", "correction", "correction", "txn_b", "", "", -5, 0, -5, nil, "usd",
+			"available", "correction of txn_b", created.Add(2 * time.Hour).UnixNano(), avail.UnixNano(), "po_1", 0, 0, 0, "", "", 0}},
+	} {
+		if _, err := db.Exec(q.q, q.args...); err != nil {
+			t.Fatalf("%s: %v", q.q, err)
+		}
+	}
+	before := dumpRows(t, db, `SELECT * FROM balance_transactions ORDER BY id`)
+	db.Close()
+
+	st := open(t, path)
+	defer st.Close()
+	if after := dumpRows(t, st.DB(), `SELECT * FROM balance_transactions ORDER BY id`); !reflect.DeepEqual(after, before) {
+		t.Errorf("balance_transactions after the migration:\n%v\nbefore:\n%v", after, before)
+	}
+	for _, table := range []string{"bt_core", "bt_settlements"} {
+		var n int
+		if err := st.DB().QueryRow(`SELECT count(*) FROM ` + table).Scan(&n); err != nil || n != 3 {
+			t.Errorf("%s holds %d rows (%v), want 3", table, n, err)
+		}
+	}
+	for _, ix := range []string{"bt_pending", "bt_payout", "bt_derived_payout"} {
+		var on string
+		if err := st.DB().QueryRow(`SELECT tbl_name FROM sqlite_master WHERE type = 'index' AND name = ?`, ix).Scan(&on); err != nil || on != "bt_settlements" {
+			t.Errorf("index %s is on %q (%v), want bt_settlements", ix, on, err)
+		}
+	}
+	err := st.Update(ctx, func(tx ledger.Tx) error {
+		b, err := tx.BalanceTransaction(ctx, "txn_b")
+		if err != nil {
+			return err
+		}
+		if b.Currency != "usd" || b.Status != ledger.BTAvailable || !b.AvailableOn.Equal(avail) || b.PayoutID != "po_1" ||
+			!b.AvailableOnEstimated || !b.PayoutDerived || b.Amount != 10000 || b.Net != 9680 || b.PresentmentCurrency != "eur" ||
+			b.ExchangeRate.String() != "1.0869565" || len(b.FeeDetails) != 1 || b.Description != "Payment pay_1" {
+			t.Errorf("txn_b after the migration: %+v", b)
+		}
+		due, err := tx.DueBalanceTransactions(ctx, avail, "stripe", "usd")
+		if err != nil {
+			return err
+		}
+		if len(due) != 1 || due[0].ID != "txn_a" || due[0].Amount != -1000 {
+			t.Errorf("due after the migration: %+v", due)
+		}
+		var inPayout []string
+		err = tx.EachBalanceTransaction(ctx, ledger.BTFilter{Provider: "stripe", PayoutID: "po_1"}, func(b *ledger.BalanceTransaction) error {
+			inPayout = append(inPayout, b.ID)
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		if !reflect.DeepEqual(inPayout, []string{"txn_b", "txn_c"}) {
+			t.Errorf("payout po_1 holds %v", inPayout)
+		}
+		return tx.SetSettlements(ctx, []ledger.SettlementChange{{ID: "txn_a", AvailableOn: avail.Add(time.Hour),
+			Status: ledger.BTAvailable, PayoutID: "po_2", Changes: ledger.ChangesAll}})
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var status, payout string
+	if err := st.DB().QueryRow(`SELECT status, payout_id FROM bt_settlements WHERE id = 'txn_a'`).Scan(&status, &payout); err != nil ||
+		status != ledger.BTAvailable || payout != "po_2" {
+		t.Errorf("txn_a's settlement after a change: %s %s (%v)", status, payout, err)
+	}
+}
+
+// dumpRows returns every row of query, each column as text.
+func dumpRows(t *testing.T, db *sql.DB, query string) [][]string {
+	t.Helper()
+	rows, err := db.Query(query)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	cols, err := rows.Columns()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out [][]string
+	for rows.Next() {
+		vals := make([]sql.NullString, len(cols))
+		dest := make([]any, len(cols))
+		for i := range vals {
+			dest[i] = &vals[i]
+		}
+		if err := rows.Scan(dest...); err != nil {
+			t.Fatal(err)
+		}
+		row := make([]string, len(cols)+1)
+		row[0] = strings.Join(cols, ",")
+		for i, v := range vals {
+			row[i+1] = fmt.Sprintf("%v:%s", v.Valid, v.String)
+		}
+		out = append(out, row)
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	return out
 }

@@ -355,9 +355,19 @@ func (t *tx) EachPayout(ctx context.Context, provider string, fn func(*ledger.Pa
 	return rows.Err()
 }
 
-const btCols = `id, provider, entry_id, type, reporting_category, source_type, source_id, source_ref, payment_id,
-	amount, fee, net, fee_details, currency, status, description, created, available_on, payout_id,
-	available_on_estimated, payout_derived, presentment_amount, presentment_currency, exchange_rate, settlement_estimated`
+// A balance transaction is stored in two tables (schema.sql, migration
+// 13): bt_core, what was booked, and bt_settlements, what settles and is
+// rewritten after booking. The store reads them joined, bt_core as b and
+// bt_settlements as s (btFrom), so that each filter names the table whose
+// index it can use: the balance_transactions view joins them the same way
+// for people reading the database, but gives provider from bt_core only.
+const (
+	btFrom = `bt_core AS b JOIN bt_settlements AS s ON s.id = b.id`
+	btCols = `b.id, b.provider, b.entry_id, b.type, b.reporting_category, b.source_type, b.source_id, b.source_ref,
+	b.payment_id, b.amount, b.fee, b.net, b.fee_details, s.currency, s.status, b.description, b.created, s.available_on,
+	s.payout_id, s.available_on_estimated, s.payout_derived, b.presentment_amount, b.presentment_currency, b.exchange_rate,
+	b.settlement_estimated`
+)
 
 func scanBT(sc scanner) (*ledger.BalanceTransaction, error) {
 	var b ledger.BalanceTransaction
@@ -397,15 +407,15 @@ func scanBTInto(sc scanner, b *ledger.BalanceTransaction) error {
 
 // BalanceTransaction returns a balance transaction by id.
 func (t *tx) BalanceTransaction(ctx context.Context, id string) (*ledger.BalanceTransaction, error) {
-	b, err := scanBT(t.queryRow(ctx, `SELECT `+btCols+` FROM balance_transactions WHERE id = ?`, id))
+	b, err := scanBT(t.queryRow(ctx, `SELECT `+btCols+` FROM `+btFrom+` WHERE b.id = ?`, id))
 	return b, notFound("balance transaction", id, err)
 }
 
 // InsertBalanceTransaction writes a balance transaction. In a write
 // transaction the row waits in memory with the others inserted since, and
 // they are written btChunk a statement: before any statement that names
-// balance_transactions, before a savepoint begins or ends, at commit, and
-// when btChunk are waiting (see pendingBTs).
+// their tables, before a savepoint begins or ends, at commit, and when
+// btChunk are waiting (see pendingBTs).
 func (t *tx) InsertBalanceTransaction(ctx context.Context, b *ledger.BalanceTransaction) error {
 	var details string
 	if len(b.FeeDetails) > 0 {
@@ -419,7 +429,7 @@ func (t *tx) InsertBalanceTransaction(ctx context.Context, b *ledger.BalanceTran
 	if err != nil {
 		return err
 	}
-	p := &t.bts.rows
+	p := &t.bts.core
 	p.text(b.ID)
 	p.text(b.Provider)
 	p.int(b.EntryID)
@@ -437,18 +447,21 @@ func (t *tx) InsertBalanceTransaction(ctx context.Context, b *ledger.BalanceTran
 	} else {
 		p.text(details)
 	}
-	p.text(b.Currency)
-	p.text(b.Status)
 	p.text(b.Description)
 	p.int(created)
-	p.int(avail)
-	p.text(b.PayoutID)
-	p.bool(b.AvailableOnEstimated)
-	p.bool(b.PayoutDerived)
 	p.int(b.PresentmentAmount)
 	p.text(b.PresentmentCurrency)
 	p.text(rateText(b.ExchangeRate))
 	p.bool(b.SettlementEstimated)
+	p = &t.bts.settle
+	p.text(b.ID)
+	p.text(b.Provider)
+	p.text(b.Currency)
+	p.text(b.Status)
+	p.int(avail)
+	p.bool(b.AvailableOnEstimated)
+	p.text(b.PayoutID)
+	p.bool(b.PayoutDerived)
 	if t.bts.n++; t.bts.n == btChunk {
 		return t.flushBTs(ctx)
 	}
@@ -456,26 +469,43 @@ func (t *tx) InsertBalanceTransaction(ctx context.Context, b *ledger.BalanceTran
 }
 
 // pendingBTs are balance transactions inserted and not yet written: their
-// values, btColCount a row, in the order of btCols.
+// values for bt_core and for bt_settlements, in the order of
+// insertCoreCols and insertSettleCols.
 type pendingBTs struct {
-	rows params
-	n    int
+	core, settle params
+	n            int
 }
 
-// btChunk is how many balance transactions one INSERT writes; btColCount
-// values a row stay far below SQLite's limit on bound variables.
+func (p *pendingBTs) reset() {
+	p.core.reset()
+	p.settle.reset()
+	p.n = 0
+}
+
+// The columns a balance transaction's INSERTs write, and how many.
 const (
-	btChunk    = 128
-	btColCount = 25
+	insertCoreCols = `id, provider, entry_id, type, reporting_category, source_type, source_id, source_ref, payment_id,
+	amount, fee, net, fee_details, description, created, presentment_amount, presentment_currency, exchange_rate,
+	settlement_estimated`
+	insertSettleCols = `id, provider, currency, status, available_on, available_on_estimated, payout_id, payout_derived`
+	coreColCount     = 19
+	settleColCount   = 8
 )
 
-// insertBTsSQL is the INSERT of n balance transactions.
-func insertBTsSQL(n int) string {
-	return `INSERT INTO balance_transactions (` + btCols + `) VALUES ` + tuples("("+placeholders(btColCount)+")", n)
+// btChunk is how many balance transactions one INSERT writes; coreColCount
+// values a row stay far below SQLite's limit on bound variables.
+const btChunk = 128
+
+// insertBTsSQL is the pair of INSERTs of n balance transactions.
+func insertBTsSQL(n int) [2]string {
+	return [2]string{
+		`INSERT INTO bt_core (` + insertCoreCols + `) VALUES ` + tuples("("+placeholders(coreColCount)+")", n),
+		`INSERT INTO bt_settlements (` + insertSettleCols + `) VALUES ` + tuples("("+placeholders(settleColCount)+")", n),
+	}
 }
 
-// insertBTChunkSQL is the INSERT of a full chunk, built once: nearly every
-// flush of a feed writes one.
+// insertBTChunkSQL are the INSERTs of a full chunk, built once: nearly
+// every flush of a feed writes one.
 var insertBTChunkSQL = insertBTsSQL(btChunk)
 
 // flushBTs writes the balance transactions waiting in memory.
@@ -488,9 +518,11 @@ func (t *tx) flushBTs(ctx context.Context) error {
 	if n != btChunk {
 		q = insertBTsSQL(n)
 	}
-	t.bts.n = 0
-	_, err := t.s.execParams(ctx, q, &t.bts.rows)
-	t.bts.rows.reset()
+	_, err := t.s.execParams(ctx, q[0], &t.bts.core)
+	if err == nil {
+		_, err = t.s.execParams(ctx, q[1], &t.bts.settle)
+	}
+	t.bts.reset()
 	return translate(err)
 }
 
@@ -500,10 +532,14 @@ func (t *tx) UpdateBalanceTransaction(ctx context.Context, b *ledger.BalanceTran
 	if err != nil {
 		return err
 	}
-	_, err = t.exec(ctx, `UPDATE balance_transactions SET currency = ?, amount = ?, fee = ?, net = ?, fee_details = ?,
-		presentment_amount = ?, presentment_currency = ?, exchange_rate = ?, settlement_estimated = ?, payout_id = ? WHERE id = ?`,
-		b.Currency, b.Amount, b.Fee, b.Net, details, b.PresentmentAmount, b.PresentmentCurrency, rateText(b.ExchangeRate),
-		b.SettlementEstimated, b.PayoutID, b.ID)
+	n, err := t.exec(ctx, `UPDATE bt_core SET amount = ?, fee = ?, net = ?, fee_details = ?,
+		presentment_amount = ?, presentment_currency = ?, exchange_rate = ?, settlement_estimated = ? WHERE id = ?`,
+		b.Amount, b.Fee, b.Net, details, b.PresentmentAmount, b.PresentmentCurrency, rateText(b.ExchangeRate),
+		b.SettlementEstimated, b.ID)
+	if err != nil || n == 0 {
+		return translate(err)
+	}
+	_, err = t.exec(ctx, `UPDATE bt_settlements SET currency = ?, payout_id = ? WHERE id = ?`, b.Currency, b.PayoutID, b.ID)
 	return translate(err)
 }
 
@@ -527,7 +563,7 @@ func rateText(d decimal.Decimal) string {
 
 // SetBalanceTransactionStatus changes a balance transaction's status.
 func (t *tx) SetBalanceTransactionStatus(ctx context.Context, id, status string) error {
-	_, err := t.exec(ctx, `UPDATE balance_transactions SET status = ? WHERE id = ?`, status, id)
+	_, err := t.exec(ctx, `UPDATE bt_settlements SET status = ? WHERE id = ?`, status, id)
 	return err
 }
 
@@ -613,21 +649,22 @@ func (t *tx) SetBalanceTransactionSettlement(ctx context.Context, id string, ava
 	if err != nil {
 		return err
 	}
-	_, err = t.exec(ctx, `UPDATE balance_transactions SET available_on = ?, available_on_estimated = ?, payout_id = ? WHERE id = ?`,
+	_, err = t.exec(ctx, `UPDATE bt_settlements SET available_on = ?, available_on_estimated = ?, payout_id = ? WHERE id = ?`,
 		avail, estimated, payoutID, id)
 	return err
 }
 
 // DueBalanceTransactions lists pending balance transactions now due.
 func (t *tx) DueBalanceTransactions(ctx context.Context, asOf time.Time, provider, currency string) ([]ledger.BalanceTransaction, error) {
-	where, args := `status = 'pending'`, []any{}
+	// Selected in bt_settlements, by its index of pending settlements.
+	where, args := `s.status = 'pending'`, []any{}
 	if provider != "" {
-		where, args = where+` AND provider = ?`, append(args, provider)
+		where, args = where+` AND s.provider = ?`, append(args, provider)
 	}
 	if currency != "" {
-		where, args = where+` AND currency = ?`, append(args, currency)
+		where, args = where+` AND s.currency = ?`, append(args, currency)
 	}
-	rows, err := t.rows(ctx, `SELECT `+btCols+` FROM balance_transactions WHERE `+where+` AND available_on <= ? ORDER BY available_on, id`,
+	rows, err := t.rows(ctx, `SELECT `+btCols+` FROM `+btFrom+` WHERE `+where+` AND s.available_on <= ? ORDER BY s.available_on, s.id`,
 		append(args, ts(asOf))...)
 	if err != nil {
 		return nil, err
@@ -663,11 +700,7 @@ func (t *tx) DueBalanceTransactions(ctx context.Context, asOf time.Time, provide
 // EachBalanceTransaction streams balance transactions.
 func (t *tx) EachBalanceTransaction(ctx context.Context, f ledger.BTFilter, fn func(*ledger.BalanceTransaction) error) error {
 	from, where, args := btWhere(f)
-	return t.eachBTFrom(ctx, from, where+" ORDER BY created, id", args, fn)
-}
-
-func (t *tx) eachBT(ctx context.Context, where string, args []any, fn func(*ledger.BalanceTransaction) error) error {
-	return t.eachBTFrom(ctx, "balance_transactions", where, args, fn)
+	return t.eachBTFrom(ctx, from, where+" ORDER BY b.created, b.id", args, fn)
 }
 
 func (t *tx) eachBTFrom(ctx context.Context, from, where string, args []any, fn func(*ledger.BalanceTransaction) error) error {

@@ -56,9 +56,9 @@ func (s *Store) ScanRecords(ctx context.Context, f provider.RecordFilter, fn fun
 }
 
 // btScanCols are the columns ScanBalanceTransactions reads.
-const btScanCols = `id, provider, type, reporting_category, source_type, source_id, source_ref, amount, fee, net,
-	currency, status, created, available_on, payout_id, available_on_estimated, payout_derived, presentment_amount,
-	presentment_currency, settlement_estimated`
+const btScanCols = `b.id, b.provider, b.type, b.reporting_category, b.source_type, b.source_id, b.source_ref, b.amount,
+	b.fee, b.net, s.currency, s.status, b.created, s.available_on, s.payout_id, s.available_on_estimated, s.payout_derived,
+	b.presentment_amount, b.presentment_currency, b.settlement_estimated`
 
 // ScanBalanceTransactions streams the balance transactions of f ordered
 // by created, then id, as EachBalanceTransaction does, through one reused
@@ -66,7 +66,7 @@ const btScanCols = `id, provider, type, reporting_category, source_type, source_
 // Description and ExchangeRate are left empty.
 func (t *tx) ScanBalanceTransactions(ctx context.Context, f ledger.BTFilter, fn func(*ledger.BalanceTransaction) error) error {
 	from, where, args := btWhere(f)
-	rows, err := t.rows(ctx, `SELECT `+btScanCols+` FROM `+from+` WHERE `+where+` ORDER BY created, id`, args...)
+	rows, err := t.rows(ctx, `SELECT `+btScanCols+` FROM `+from+` WHERE `+where+` ORDER BY b.created, b.id`, args...)
 	if err != nil {
 		return err
 	}
@@ -88,23 +88,24 @@ func (t *tx) ScanBalanceTransactions(ctx context.Context, f ledger.BTFilter, fn 
 	return rows.Err()
 }
 
-// btWhere is the table (with its index) and WHERE clause of a filter.
+// btWhere is the tables (with an index) and WHERE clause of a filter, on
+// btFrom's names.
 func btWhere(f ledger.BTFilter) (from, where string, args []any) {
-	from, where = "balance_transactions", "1 = 1"
+	from, where = btFrom, "1 = 1"
 	if f.Provider != "" {
-		where += " AND provider = ?"
+		where += " AND b.provider = ?"
 		args = append(args, f.Provider)
 	}
 	if !f.From.IsZero() {
-		where += " AND created >= ?"
+		where += " AND b.created >= ?"
 		args = append(args, ts(f.From))
 	}
 	if !f.To.IsZero() {
-		where += " AND created < ?"
+		where += " AND b.created < ?"
 		args = append(args, ts(f.To))
 	}
 	if f.PayoutID != "" {
-		where += " AND payout_id = ?"
+		where += " AND s.payout_id = ?"
 		args = append(args, f.PayoutID)
 	}
 	switch f.SourceType {
@@ -114,10 +115,10 @@ func btWhere(f ledger.BTFilter) (from, where string, args []any) {
 		// corrections (bt_corrections), which a bound value cannot
 		// select: adopting a provider's dates looks up the corrections of
 		// every transaction it moves.
-		where += " AND source_type = 'correction'"
-		from = "balance_transactions INDEXED BY bt_corrections"
+		where += " AND b.source_type = 'correction'"
+		from = "bt_core AS b INDEXED BY bt_corrections JOIN bt_settlements AS s ON s.id = b.id"
 	default:
-		where += " AND source_type = ?"
+		where += " AND b.source_type = ?"
 		args = append(args, f.SourceType)
 	}
 	return from, where, args

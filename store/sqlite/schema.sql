@@ -522,3 +522,72 @@ CREATE INDEX bt_pending ON balance_transactions (status, provider, currency, ava
 DROP INDEX provider_records_key;
 CREATE UNIQUE INDEX provider_records_key ON provider_records (record_id, occurrence, provider, grain);
 DROP INDEX payments_provider_ref;
+
+-- migration: 13
+-- A balance transaction's settlement in a narrow table of its own. What
+-- settles (status, available_on and whether it was estimated, the payout,
+-- the currency) is rewritten after booking: a first reconciliation adopts
+-- the provider's date for a quarter of a month's transactions, a payout's
+-- sweep makes a day of them available. In the one wide table each such
+-- change rewrote a whole row and its page, and those pages went through
+-- the write-ahead log; here the row is a few dozen bytes and the pages a
+-- change touches fewer. Provider, currency and payout_derived are kept here
+-- for the indexes that select settlements (currency moves with a converted
+-- payment's settlement; provider and payout_derived never change). The
+-- table is keyed by the transaction's id, without a row id: VACUUM may
+-- renumber the row ids of a table keyed by text. bt_core keeps the rest,
+-- as booked. balance_transactions, the view, joins them back into the
+-- columns the table had, in its order, for every read.
+CREATE TABLE bt_settlements (
+    id                     TEXT PRIMARY KEY,
+    provider               TEXT NOT NULL,
+    currency               TEXT NOT NULL,
+    status                 TEXT NOT NULL,
+    available_on           INTEGER NOT NULL,
+    available_on_estimated INTEGER NOT NULL DEFAULT 0,
+    payout_id              TEXT NOT NULL DEFAULT '',
+    payout_derived         INTEGER NOT NULL DEFAULT 0
+) WITHOUT ROWID;
+INSERT INTO bt_settlements (id, provider, currency, status, available_on, available_on_estimated, payout_id, payout_derived)
+    SELECT id, provider, currency, status, available_on, available_on_estimated, payout_id, payout_derived
+    FROM balance_transactions ORDER BY id;
+CREATE TABLE bt_core (
+    id                   TEXT PRIMARY KEY,
+    provider             TEXT NOT NULL,
+    entry_id             INTEGER NOT NULL REFERENCES entries (id),
+    type                 TEXT NOT NULL,
+    reporting_category   TEXT NOT NULL,
+    source_type          TEXT NOT NULL DEFAULT '',
+    source_id            TEXT NOT NULL DEFAULT '',
+    source_ref           TEXT NOT NULL DEFAULT '',
+    payment_id           TEXT NOT NULL DEFAULT '',
+    amount               INTEGER NOT NULL,
+    fee                  INTEGER NOT NULL,
+    net                  INTEGER NOT NULL,
+    fee_details          TEXT,
+    description          TEXT NOT NULL DEFAULT '',
+    created              INTEGER NOT NULL,
+    presentment_amount   INTEGER NOT NULL DEFAULT 0,
+    presentment_currency TEXT NOT NULL DEFAULT '',
+    exchange_rate        TEXT NOT NULL DEFAULT '',
+    settlement_estimated INTEGER NOT NULL DEFAULT 0
+);
+INSERT INTO bt_core (id, provider, entry_id, type, reporting_category, source_type, source_id, source_ref, payment_id,
+        amount, fee, net, fee_details, description, created, presentment_amount, presentment_currency, exchange_rate,
+        settlement_estimated)
+    SELECT id, provider, entry_id, type, reporting_category, source_type, source_id, source_ref, payment_id,
+        amount, fee, net, fee_details, description, created, presentment_amount, presentment_currency, exchange_rate,
+        settlement_estimated
+    FROM balance_transactions ORDER BY rowid;
+DROP TABLE balance_transactions;
+CREATE INDEX bt_provider_created ON bt_core (provider, created, id);
+CREATE INDEX bt_corrections ON bt_core (provider, source_id) WHERE source_type = 'correction';
+CREATE INDEX bt_pending ON bt_settlements (status, provider, currency, available_on) WHERE status = 'pending';
+CREATE INDEX bt_payout ON bt_settlements (payout_id) WHERE payout_id <> '';
+CREATE INDEX bt_derived_payout ON bt_settlements (provider, currency, available_on) WHERE payout_derived = 1;
+CREATE VIEW balance_transactions AS
+    SELECT b.id, b.provider, b.entry_id, b.type, b.reporting_category, b.source_type, b.source_id, b.source_ref,
+        b.payment_id, b.amount, b.fee, b.net, b.fee_details, s.currency, s.status, b.description, b.created,
+        s.available_on, s.payout_id, s.available_on_estimated, s.payout_derived, b.presentment_amount,
+        b.presentment_currency, b.exchange_rate, b.settlement_estimated
+    FROM bt_core AS b JOIN bt_settlements AS s ON s.id = b.id;

@@ -36,7 +36,7 @@ func (t *tx) BalanceTransactionsByID(ctx context.Context, ids []string) (map[str
 	out := make(map[string]*ledger.BalanceTransaction, len(ids))
 	err := chunkArgs(ids, func(args []any) error {
 		from := `(VALUES ` + tuples("(?)", len(args)) +
-			`) AS v JOIN balance_transactions AS b ON b.id = v.column1`
+			`) AS v JOIN bt_core AS b ON b.id = v.column1 JOIN bt_settlements AS s ON s.id = v.column1`
 		return t.eachBTFrom(ctx, from, "1 = 1", args, func(b *ledger.BalanceTransaction) error {
 			out[b.ID] = b
 			return nil
@@ -77,7 +77,7 @@ func (t *tx) StoredEntryKeys(ctx context.Context, keys []string) (map[string]boo
 // a constraint could refuse (no foreign key; NOT NULL columns are given
 // values), and a store error rolls back the transaction or savepoint that
 // ran them, so a statement stopped halfway never stays half-done.
-const updateBTs = `UPDATE OR FAIL balance_transactions`
+const updateBTs = `UPDATE OR FAIL bt_settlements`
 
 // settlementChunk is how many balance transactions one UPDATE changes.
 const settlementChunk = 128
@@ -157,7 +157,7 @@ func (t *tx) setSettlements(ctx context.Context, f ledger.SettlementFields, cs [
 		}
 		tuples := tuples(tuple, len(chunk))
 		_, err := t.execParams(ctx, updateBTs+` SET `+strings.Join(assign, ", ")+`
-			FROM (VALUES `+tuples+`) AS v WHERE balance_transactions.id = v.column1`, p)
+			FROM (VALUES `+tuples+`) AS v WHERE bt_settlements.id = v.column1`, p)
 		if err != nil {
 			return translate(err)
 		}

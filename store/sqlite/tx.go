@@ -105,9 +105,10 @@ func (t *tx) execParams(ctx context.Context, query string, p *params) (int64, er
 }
 
 // before writes the balance transactions waiting in memory if query names
-// their table: it could read or change them.
+// their tables (bt_core, bt_settlements) or the view of them: it could read
+// or change them.
 func (t *tx) before(ctx context.Context, query string) error {
-	if t.bts.n > 0 && strings.Contains(query, "balance_transactions") {
+	if t.bts.n > 0 && (strings.Contains(query, "balance_transactions") || strings.Contains(query, "bt_")) {
 		return t.flushBTs(ctx)
 	}
 	return nil
@@ -529,8 +530,7 @@ func (t *tx) flushPending(ctx context.Context) error {
 // dropPending forgets what flushPending would have written, as a
 // rolled-back savepoint does.
 func (t *tx) dropPending() {
-	t.bts.rows.reset()
-	t.bts.n = 0
+	t.bts.reset()
 	t.requests = t.requests[:0]
 	clear(t.requestIdx)
 	clear(t.deltas)
