@@ -212,6 +212,9 @@ func TestMigration13SplitsSettlements(t *testing.T) {
 		args []any
 	}{
 		{`INSERT INTO entries (id, key, phase, occurred_at, recorded_at, postings) VALUES (1, 'k', 'posted', 1, 0, '[]')`, nil},
+		{`INSERT INTO payouts (id, provider, amount, currency, status, arrival_date, created_at, updated_at, automatic)
+			VALUES ('po_1', 'stripe', 9675, 'usd', 'paid', ?, ?, ?, 1)`,
+			[]any{avail.Add(24 * time.Hour).UnixNano(), avail.Add(time.Hour).UnixNano(), avail.Add(time.Hour).UnixNano()}},
 		{insert, []any{"txn_b", "charge", "charge", "charge", "ch_1", "ch_1", "pay_1", 10000, 320, 9680,
 			`[{"amount":320,"currency":"usd","type":"stripe_fee"}]`, "usd", "available", "Payment pay_1", created.UnixNano(),
 			avail.UnixNano(), "po_1", 1, 1, 9200, "eur", "1.0869565", 1}},
@@ -238,7 +241,7 @@ func TestMigration13SplitsSettlements(t *testing.T) {
 			t.Errorf("%s holds %d rows (%v), want 3", table, n, err)
 		}
 	}
-	for _, ix := range []string{"bt_pending", "bt_payout", "bt_derived_payout"} {
+	for _, ix := range []string{"bt_pending", "bt_told_payout", "bt_derived_payout"} {
 		var on string
 		if err := st.DB().QueryRow(`SELECT tbl_name FROM sqlite_master WHERE type = 'index' AND name = ?`, ix).Scan(&on); err != nil || on != "bt_settlements" {
 			t.Errorf("index %s is on %q (%v), want bt_settlements", ix, on, err)

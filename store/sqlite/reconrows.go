@@ -88,6 +88,24 @@ func (t *tx) ScanBalanceTransactions(ctx context.Context, f ledger.BTFilter, fn 
 	return rows.Err()
 }
 
+// payoutSweptIDs selects the ids of the balance transactions in a payout
+// (its id bound twice): those told to be in it, through bt_told_payout, and
+// those derived to be, through bt_derived_payout: of the payout's provider
+// and currency, available after the automatic payout before it and by the
+// payout's own time (the rule of ledger.AutomaticPayoutFor). A payout at
+// the same time as an earlier one in id order gets none of that range:
+// the payout_id test keeps each transaction in the one payout it names.
+const payoutSweptIDs = `SELECT id FROM bt_settlements
+	WHERE payout_derived = 0 AND payout_id <> '' AND payout_id = ?
+	UNION ALL
+	SELECT d.id FROM payouts AS p JOIN bt_settlements AS d
+	ON d.payout_derived = 1 AND d.provider = p.provider AND d.currency = p.currency AND d.available_on <= p.created_at
+		AND d.available_on > COALESCE((SELECT q.created_at FROM payouts AS q WHERE q.automatic = 1
+			AND q.provider = p.provider AND q.currency = p.currency AND q.created_at < p.created_at
+			ORDER BY q.created_at DESC LIMIT 1), -9223372036854775808)
+		AND d.payout_id = p.id
+	WHERE p.id = ? AND p.automatic = 1`
+
 // btWhere is the tables (with an index) and WHERE clause of a filter, on
 // btFrom's names.
 func btWhere(f ledger.BTFilter) (from, where string, args []any) {
@@ -105,8 +123,8 @@ func btWhere(f ledger.BTFilter) (from, where string, args []any) {
 		args = append(args, ts(f.To))
 	}
 	if f.PayoutID != "" {
-		where += " AND s.payout_id = ?"
-		args = append(args, f.PayoutID)
+		where += " AND s.id IN (" + payoutSweptIDs + ")"
+		args = append(args, f.PayoutID, f.PayoutID)
 	}
 	switch f.SourceType {
 	case "":

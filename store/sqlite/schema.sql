@@ -538,6 +538,16 @@ DROP INDEX payments_provider_ref;
 -- renumber the row ids of a table keyed by text. bt_core keeps the rest,
 -- as booked. balance_transactions, the view, joins them back into the
 -- columns the table had, in its order, for every read.
+--
+-- The payout index holds told payouts only. A derived payout follows from
+-- the transaction's available_on (the first automatic payout of its
+-- provider and currency at or after it), so the transactions a derived
+-- payout swept are a range of bt_derived_payout, between that payout and
+-- the automatic payout before it; an adopted date that moved a
+-- transaction to another payout used to move it in both indexes. The
+-- index before this one was never read: SQLite uses a partial index only
+-- for a query that repeats its WHERE, and none did, so a payout's
+-- transactions were found by reading them all.
 CREATE TABLE bt_settlements (
     id                     TEXT PRIMARY KEY,
     provider               TEXT NOT NULL,
@@ -583,7 +593,7 @@ DROP TABLE balance_transactions;
 CREATE INDEX bt_provider_created ON bt_core (provider, created, id);
 CREATE INDEX bt_corrections ON bt_core (provider, source_id) WHERE source_type = 'correction';
 CREATE INDEX bt_pending ON bt_settlements (status, provider, currency, available_on) WHERE status = 'pending';
-CREATE INDEX bt_payout ON bt_settlements (payout_id) WHERE payout_id <> '';
+CREATE INDEX bt_told_payout ON bt_settlements (payout_id) WHERE payout_derived = 0 AND payout_id <> '';
 CREATE INDEX bt_derived_payout ON bt_settlements (provider, currency, available_on) WHERE payout_derived = 1;
 CREATE VIEW balance_transactions AS
     SELECT b.id, b.provider, b.entry_id, b.type, b.reporting_category, b.source_type, b.source_id, b.source_ref,

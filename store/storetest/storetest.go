@@ -38,6 +38,7 @@ func Run(t *testing.T, open Opener) {
 		{"Lifecycle", testLifecycle},
 		{"Idempotency", testIdempotency},
 		{"DerivedPayouts", testDerivedPayouts},
+		{"PayoutSweeps", testPayoutSweeps},
 		{"DueBalanceTransactions", testDueBalanceTransactions},
 		{"BalancesAsOf", testBalancesAsOf},
 		{"ReadsOwnWrites", testReadsOwnWrites},
