@@ -71,8 +71,10 @@ func openBuilding(ctx context.Context, path string, o *Options) (*Store, error) 
 			err = errors.Join(err, rerr)
 		}
 	}
-	if err == nil {
-		err = initFileMode(staged, "MEMORY")
+	if err != nil {
+		err = fmt.Errorf("creating the database %s: %w", path, err)
+	} else {
+		err = initFileMode(staged, "MEMORY") // its errors name the file
 	}
 	var db *sql.DB
 	if err == nil {
@@ -80,7 +82,7 @@ func openBuilding(ctx context.Context, path string, o *Options) (*Store, error) 
 	}
 	if err != nil {
 		b.abandon()
-		return nil, fmt.Errorf("creating the database %s: %w", path, err)
+		return nil, err
 	}
 	s, err := NewWith(ctx, db, o)
 	if err != nil {

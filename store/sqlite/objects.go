@@ -361,9 +361,12 @@ func (t *tx) EachPayout(ctx context.Context, provider string, fn func(*ledger.Pa
 // bt_settlements as s (btFrom), so that each filter names the table whose
 // index it can use: the balance_transactions view joins them the same way
 // for people reading the database, but gives provider from bt_core only.
+// btJoinSettlements joins s to b, however b is read (an index named, a
+// list of ids before it).
 const (
-	btFrom = `bt_core AS b JOIN bt_settlements AS s ON s.id = b.id`
-	btCols = `b.id, b.provider, b.entry_id, b.type, b.reporting_category, b.source_type, b.source_id, b.source_ref,
+	btJoinSettlements = ` JOIN bt_settlements AS s ON s.id = b.id`
+	btFrom            = `bt_core AS b` + btJoinSettlements
+	btCols            = `b.id, b.provider, b.entry_id, b.type, b.reporting_category, b.source_type, b.source_id, b.source_ref,
 	b.payment_id, b.amount, b.fee, b.net, b.fee_details, s.currency, s.status, b.description, b.created, s.available_on,
 	s.payout_id, s.available_on_estimated, s.payout_derived, b.presentment_amount, b.presentment_currency, b.exchange_rate,
 	b.settlement_estimated`
@@ -469,8 +472,8 @@ func (t *tx) InsertBalanceTransaction(ctx context.Context, b *ledger.BalanceTran
 }
 
 // pendingBTs are balance transactions inserted and not yet written: their
-// values for bt_core and for bt_settlements, in the order of
-// insertCoreCols and insertSettleCols.
+// values for bt_core and for bt_settlements, in the order of coreCols and
+// settleCols.
 type pendingBTs struct {
 	core, settle params
 	n            int
@@ -482,26 +485,28 @@ func (p *pendingBTs) reset() {
 	p.n = 0
 }
 
-// The columns a balance transaction's INSERTs write, and how many.
-const (
-	insertCoreCols = `id, provider, entry_id, type, reporting_category, source_type, source_id, source_ref, payment_id,
-	amount, fee, net, fee_details, description, created, presentment_amount, presentment_currency, exchange_rate,
-	settlement_estimated`
-	insertSettleCols = `id, provider, currency, status, available_on, available_on_estimated, payout_id, payout_derived`
-	coreColCount     = 19
-	settleColCount   = 8
+// The columns a balance transaction's INSERTs write, in the order
+// InsertBalanceTransaction packs them.
+var (
+	coreCols = []string{"id", "provider", "entry_id", "type", "reporting_category", "source_type", "source_id", "source_ref",
+		"payment_id", "amount", "fee", "net", "fee_details", "description", "created", "presentment_amount",
+		"presentment_currency", "exchange_rate", "settlement_estimated"}
+	settleCols = []string{"id", "provider", "currency", "status", "available_on", "available_on_estimated", "payout_id",
+		"payout_derived"}
 )
 
-// btChunk is how many balance transactions one INSERT writes; coreColCount
-// values a row stay far below SQLite's limit on bound variables.
+// btChunk is how many balance transactions one INSERT writes; the values
+// of that many rows of coreCols stay far below SQLite's limit on bound
+// variables.
 const btChunk = 128
 
 // insertBTsSQL is the pair of INSERTs of n balance transactions.
 func insertBTsSQL(n int) [2]string {
-	return [2]string{
-		`INSERT INTO bt_core (` + insertCoreCols + `) VALUES ` + tuples("("+placeholders(coreColCount)+")", n),
-		`INSERT INTO bt_settlements (` + insertSettleCols + `) VALUES ` + tuples("("+placeholders(settleColCount)+")", n),
+	insert := func(table string, cols []string) string {
+		return `INSERT INTO ` + table + ` (` + strings.Join(cols, ", ") + `) VALUES ` +
+			tuples("("+placeholders(len(cols))+")", n)
 	}
+	return [2]string{insert("bt_core", coreCols), insert("bt_settlements", settleCols)}
 }
 
 // insertBTChunkSQL are the INSERTs of a full chunk, built once: nearly
@@ -532,14 +537,13 @@ func (t *tx) UpdateBalanceTransaction(ctx context.Context, b *ledger.BalanceTran
 	if err != nil {
 		return err
 	}
-	n, err := t.exec(ctx, `UPDATE bt_core SET amount = ?, fee = ?, net = ?, fee_details = ?,
+	_, err = t.exec(ctx, `UPDATE bt_core SET amount = ?, fee = ?, net = ?, fee_details = ?,
 		presentment_amount = ?, presentment_currency = ?, exchange_rate = ?, settlement_estimated = ? WHERE id = ?`,
 		b.Amount, b.Fee, b.Net, details, b.PresentmentAmount, b.PresentmentCurrency, rateText(b.ExchangeRate),
 		b.SettlementEstimated, b.ID)
-	if err != nil || n == 0 {
-		return translate(err)
+	if err == nil {
+		_, err = t.exec(ctx, `UPDATE bt_settlements SET currency = ?, payout_id = ? WHERE id = ?`, b.Currency, b.PayoutID, b.ID)
 	}
-	_, err = t.exec(ctx, `UPDATE bt_settlements SET currency = ?, payout_id = ? WHERE id = ?`, b.Currency, b.PayoutID, b.ID)
 	return translate(err)
 }
 

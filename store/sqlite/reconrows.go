@@ -134,7 +134,7 @@ func btWhere(f ledger.BTFilter) (from, where string, args []any) {
 		// select: adopting a provider's dates looks up the corrections of
 		// every transaction it moves.
 		where += " AND b.source_type = 'correction'"
-		from = "bt_core AS b INDEXED BY bt_corrections JOIN bt_settlements AS s ON s.id = b.id"
+		from = "bt_core AS b INDEXED BY bt_corrections" + btJoinSettlements
 	default:
 		where += " AND b.source_type = ?"
 		args = append(args, f.SourceType)

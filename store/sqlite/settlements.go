@@ -35,8 +35,7 @@ func chunkArgs(vs []string, fn func(args []any) error) error {
 func (t *tx) BalanceTransactionsByID(ctx context.Context, ids []string) (map[string]*ledger.BalanceTransaction, error) {
 	out := make(map[string]*ledger.BalanceTransaction, len(ids))
 	err := chunkArgs(ids, func(args []any) error {
-		from := `(VALUES ` + tuples("(?)", len(args)) +
-			`) AS v JOIN bt_core AS b ON b.id = v.column1 JOIN bt_settlements AS s ON s.id = v.column1`
+		from := `(VALUES ` + tuples("(?)", len(args)) + `) AS v JOIN bt_core AS b ON b.id = v.column1` + btJoinSettlements
 		return t.eachBTFrom(ctx, from, "1 = 1", args, func(b *ledger.BalanceTransaction) error {
 			out[b.ID] = b
 			return nil

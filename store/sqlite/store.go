@@ -293,8 +293,13 @@ func initFileMode(path, journal string) error {
 		return err
 	}
 	defer db.Close()
-	// Entering WAL mode writes the header; in another mode VACUUM does.
-	for _, pragma := range []string{fmt.Sprintf("PRAGMA page_size = %d", PageSize), "PRAGMA journal_mode = " + journal, "VACUUM"} {
+	pragmas := []string{fmt.Sprintf("PRAGMA page_size = %d", PageSize), "PRAGMA journal_mode = " + journal}
+	if journal != "WAL" {
+		// Entering WAL mode writes the header, with the page size; in
+		// another mode the first write would, and VACUUM is one.
+		pragmas = append(pragmas, "VACUUM")
+	}
+	for _, pragma := range pragmas {
 		if _, err := db.Exec(pragma); err != nil {
 			return fmt.Errorf("creating the database %s: %w", path, err)
 		}

@@ -105,10 +105,10 @@ func (t *tx) execParams(ctx context.Context, query string, p *params) (int64, er
 }
 
 // before writes the balance transactions waiting in memory if query names
-// their tables (bt_core, bt_settlements) or the view of them: it could read
-// or change them.
+// their tables or the view of them: it could read or change them.
 func (t *tx) before(ctx context.Context, query string) error {
-	if t.bts.n > 0 && (strings.Contains(query, "balance_transactions") || strings.Contains(query, "bt_")) {
+	if t.bts.n > 0 && (strings.Contains(query, "bt_core") || strings.Contains(query, "bt_settlements") ||
+		strings.Contains(query, "balance_transactions")) {
 		return t.flushBTs(ctx)
 	}
 	return nil
