@@ -104,3 +104,123 @@ func TestAdoptDatesReadAheadSeesEarlierChunks(t *testing.T) {
 		})
 	}
 }
+
+// Adopting many dates at once moves the funds in one entry for each
+// currency, direction and date, where adopting them one at a time books an
+// entry for each transaction. Both must leave the same balances at every
+// hour, the same transactions, and sound books; and the entries of the
+// many at once must be the one-at-a-time entries added up by currency,
+// direction and date.
+func TestAdoptDatesMoveFundsOncePerDate(t *testing.T) {
+	asOf := t0.Add(60 * time.Hour)
+	setup := func() (*env, []ledger.Adoption, int64) {
+		e := newEnv(t, nil)
+		for i := range 12 {
+			cur := "usd"
+			if i%4 == 3 {
+				cur = "eur"
+			}
+			must(e.l.Capture(e.ctx, ledger.CaptureRequest{Key: fmt.Sprintf("cap-%d", i), PaymentID: fmt.Sprintf("pay_%d", i),
+				Provider: "stripe", Currency: cur, Amount: dec(fmt.Sprintf("%d.00", 10+i)), Fees: []ledger.Fee{{Amount: dec("0.59")}},
+				At: t0.Add(time.Duration(i) * time.Hour)})).ok(t)
+		}
+		// The first half are due (estimated two days on) and made available.
+		must(e.l.MakeAvailable(e.ctx, t0.Add(54*time.Hour))).ok(t)
+		var as []ledger.Adoption
+		for i, bt := range e.bts(t) {
+			// Earlier by a day, later by a day, or later than asOf; every
+			// shift lands on midnight, as a provider's dates do.
+			to := bt.AvailableOn.Add([]time.Duration{-24 * time.Hour, 24 * time.Hour, 96 * time.Hour}[i%3]).Truncate(24 * time.Hour)
+			as = append(as, ledger.Adoption{BalanceTransactionID: bt.ID, AvailableOn: to})
+		}
+		var last int64
+		err := e.l.View(e.ctx, func(tx ledger.ReadTx) error {
+			return tx.EachEntry(e.ctx, ledger.EntryFilter{}, func(en *ledger.Entry) error {
+				last = max(last, en.ID)
+				return nil
+			})
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return e, as, last
+	}
+	// moved returns the entries booked after id last, by currency,
+	// direction and date: the net moved to available, and how many entries.
+	type group struct {
+		currency string
+		undo     bool
+		on       time.Time
+	}
+	moved := func(e *env, last int64) (map[group]int64, map[group]int) {
+		net, count := map[group]int64{}, map[group]int{}
+		err := e.l.View(e.ctx, func(tx ledger.ReadTx) error {
+			return tx.EachEntry(e.ctx, ledger.EntryFilter{}, func(en *ledger.Entry) error {
+				if en.ID <= last {
+					return nil
+				}
+				undo := strings.HasPrefix(en.Key, "unavailable:")
+				if !undo && !strings.HasPrefix(en.Key, "available:") {
+					t.Errorf("adopting booked %q", en.Key)
+				}
+				for _, p := range en.Postings {
+					if p.Account == "assets:stripe:available" {
+						g := group{p.Currency, undo, en.OccurredAt.UTC()}
+						net[g] += p.Amount
+						count[g]++
+					}
+				}
+				return nil
+			})
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return net, count
+	}
+	one, as, oneLast := setup()
+	for _, a := range as {
+		must(one.l.AdoptDates(one.ctx, []ledger.Adoption{a}, asOf)).ok(t)
+	}
+	all, as2, allLast := setup()
+	must(all.l.AdoptDates(all.ctx, as2, asOf)).ok(t)
+	one.verify(t)
+	all.verify(t)
+
+	if a, b := fmt.Sprint(derefBTs(one.bts(t))), fmt.Sprint(derefBTs(all.bts(t))); a != b {
+		t.Errorf("the transactions differ:\none at a time %s\nall at once   %s", a, b)
+	}
+	for h := 0; h <= 200; h++ {
+		at := t0.Add(time.Duration(h) * time.Hour)
+		a := must(one.l.BalancesAsOf(one.ctx, "assets:stripe", at)).ok(t)
+		b := must(all.l.BalancesAsOf(all.ctx, "assets:stripe", at)).ok(t)
+		if fmt.Sprint(a) != fmt.Sprint(b) {
+			t.Errorf("balances as of %s: one at a time %v, all at once %v", at, a, b)
+		}
+	}
+	oneNet, oneCount := moved(one, oneLast)
+	allNet, allCount := moved(all, allLast)
+	if fmt.Sprint(oneNet) != fmt.Sprint(allNet) {
+		t.Errorf("funds moved: one at a time %v, all at once %v", oneNet, allNet)
+	}
+	several := 0
+	for g, n := range allCount {
+		if n != 1 {
+			t.Errorf("%v: %d entries, want one", g, n)
+		}
+		if oneCount[g] > 1 {
+			several++
+		}
+	}
+	if several == 0 {
+		t.Errorf("no date moved several transactions (%v): the test shows nothing", oneCount)
+	}
+}
+
+func derefBTs(bts []*ledger.BalanceTransaction) []ledger.BalanceTransaction {
+	out := make([]ledger.BalanceTransaction, len(bts))
+	for i, b := range bts {
+		out[i] = *b
+	}
+	return out
+}

@@ -108,10 +108,18 @@ func (l *Ledger) AdoptDates(ctx context.Context, adoptions []Adoption, asOf time
 		for start := 0; start < len(adoptions); start += adoptionChunk {
 			chunks = append(chunks, adoptions[start:min(start+adoptionChunk, len(adoptions))])
 		}
-		return readingAhead(ctx, tx, chunks, func(chunk []Adoption, rd *adoptionReads) error {
-			out, err = l.adoptChunk(ctx, tx, chunk, rd, asOf, closed, cs, out)
+		// The funds moved are added up over every chunk and booked once
+		// at the end, so that where a chunk ends does not change the
+		// entries.
+		var moves fundsMoves
+		err = readingAhead(ctx, tx, chunks, func(chunk []Adoption, rd *adoptionReads) error {
+			out, err = l.adoptChunk(ctx, tx, chunk, rd, asOf, closed, cs, &moves, out)
 			return err
 		})
+		if err != nil {
+			return err
+		}
+		return l.insertMany(ctx, tx, moves.entries(l), closed)
 	})
 	if err != nil {
 		return nil, err
@@ -287,9 +295,9 @@ func (rd *adoptionReads) refresh(ctx context.Context, tx Tx, chunk []Adoption, c
 // adoptChunk adopts the dates of one chunk, with what was read for it, and
 // appends the settlements of the transactions it changed to out.
 func (l *Ledger) adoptChunk(ctx context.Context, tx Tx, adoptions []Adoption, rd *adoptionReads, asOf, closed time.Time,
-	cs corrections, out []SettlementChange) ([]SettlementChange, error) {
+	cs corrections, moves *fundsMoves, out []SettlementChange) ([]SettlementChange, error) {
 	bts, made := rd.bts, rd.made
-	ad := adopting{l: l, tx: tx, asOf: asOf, closed: closed, made: made, cs: cs, seen: make(map[string]bool, len(adoptions)),
+	ad := adopting{tx: tx, moves: moves, asOf: asOf, closed: closed, made: made, cs: cs, seen: make(map[string]bool, len(adoptions)),
 		stored: make(map[string]SettlementChange, len(adoptions)), changes: make([]SettlementChange, 0, len(adoptions)),
 		order: make([]string, 0, len(adoptions))}
 	for _, a := range adoptions {
@@ -304,9 +312,6 @@ func (l *Ledger) adoptChunk(ctx context.Context, tx Tx, adoptions []Adoption, rd
 		if err := ad.adopt(ctx, bt, a.AvailableOn.UTC()); err != nil {
 			return nil, fmt.Errorf("adopting available_on of %s: %w", a.BalanceTransactionID, err)
 		}
-	}
-	if err := l.insertMany(ctx, tx, ad.entries, closed); err != nil {
-		return nil, err
 	}
 	if err := tx.SetSettlements(ctx, ad.written()); err != nil {
 		return nil, err
@@ -326,12 +331,11 @@ func (l *Ledger) adoptChunk(ctx context.Context, tx Tx, adoptions []Adoption, rd
 // between pending and available, and the settlement changes, written in
 // bulk once every adoption has been worked out.
 type adopting struct {
-	l            *Ledger
 	tx           Tx
 	asOf, closed time.Time
 	made         map[string]bool // the keys of availability entries, with those booked here
 	cs           corrections
-	entries      []*Entry
+	moves        *fundsMoves // what the adoptions move, added up
 	changes      []SettlementChange
 	order        []string        // the adopted transactions, in order, once each
 	seen         map[string]bool // in order
@@ -375,7 +379,6 @@ func (ad *adopting) written() []SettlementChange {
 }
 
 func (ad *adopting) adopt(ctx context.Context, bt *BalanceTransaction, to time.Time) error {
-	l := ad.l
 	if to.IsZero() || to.Equal(bt.AvailableOn) {
 		return nil
 	}
@@ -389,14 +392,7 @@ func (ad *adopting) adopt(ctx context.Context, bt *BalanceTransaction, to time.T
 		// entry to move; the others moved their funds when booked.
 		// The entry that made it available has the transaction's source.
 		if ad.made[availabilityKey(bt.ID, bt.AvailableOn)] || ad.made["available:"+bt.ID] {
-			ad.entries = append(ad.entries, &Entry{Key: "unavailable:" + bt.ID + "@" + stamp(from), Phase: Posted,
-				OccurredAt:  datedOpen(from, ad.closed, ad.asOf),
-				Description: "Funds of " + bt.ID + " not yet available (provider's date " + to.Format(time.DateOnly) + ")",
-				Source:      btSource(bt),
-				Postings: []Posting{
-					{Account: fill(l.chart.Pending, bt.Provider, ""), Currency: bt.Currency, Amount: bt.Net},
-					{Account: fill(l.chart.Available, bt.Provider, ""), Currency: bt.Currency, Amount: -bt.Net},
-				}})
+			ad.moves.add(true, bt, from, to, datedOpen(from, ad.closed, ad.asOf))
 			bt.Status = BTPending
 		}
 	}
@@ -421,9 +417,9 @@ func (ad *adopting) adopt(ctx context.Context, bt *BalanceTransaction, to time.T
 		ad.changes = append(ad.changes, SettlementChange{ID: c.ID, AvailableOn: to, PayoutID: c.PayoutID, Status: c.Status})
 	}
 	if bt.Status == BTPending && !to.After(ad.asOf) {
-		if e := l.availability(*bt, ad.asOf, ad.closed); e != nil {
-			ad.entries = append(ad.entries, e)
-			ad.made[e.Key] = true
+		if bt.Net != 0 {
+			ad.moves.add(false, bt, to, to, datedOpen(to, ad.closed, ad.asOf))
+			ad.made[availabilityKey(bt.ID, to)] = true
 		}
 		bt.Status = BTAvailable
 	}
@@ -433,6 +429,89 @@ func (ad *adopting) adopt(ctx context.Context, bt *BalanceTransaction, to time.T
 		ad.order = append(ad.order, bt.ID)
 	}
 	return nil
+}
+
+// fundsMoves adds up what an adoption moves between pending and available
+// funds: one entry for each provider, currency, direction and date, not one
+// for each transaction. A first reconciliation moves
+// hundreds of thousands of transactions over a few dozen dates, and an
+// entry for each was a third of its time (BENCHMARKS.md, sixteenth
+// round). A move of one transaction is booked as it always was, with that
+// transaction's key, description and source; nothing looks a moved
+// transaction's entry up by its key afterwards, since an adopted date is
+// told and is never adopted again.
+type fundsMoves struct {
+	index map[fundsMoveKey]int
+	moves []fundsMove // in the order first met
+}
+
+type fundsMoveKey struct {
+	undo               bool // back to pending (the estimate was too early), or available
+	provider, currency string
+	at                 time.Time // the date moved: the estimate undone, or the provider's date
+	on                 time.Time // the entry's date: at, or the adoption's time if at is in a closed period
+}
+
+type fundsMove struct {
+	fundsMoveKey
+	first *BalanceTransaction // the first transaction moved, which names the entry
+	to    time.Time           // its provider's date
+	net   int64
+	count int
+}
+
+// add notes that bt's net moves: back to pending at its estimate at when
+// undo, else to available at the provider's date at; on is the entry's
+// date, and to the provider's date.
+func (m *fundsMoves) add(undo bool, bt *BalanceTransaction, at, to, on time.Time) {
+	k := fundsMoveKey{undo: undo, provider: bt.Provider, currency: bt.Currency, at: at, on: on}
+	i, ok := m.index[k]
+	if !ok {
+		if m.index == nil {
+			m.index = map[fundsMoveKey]int{}
+		}
+		i = len(m.moves)
+		m.index[k] = i
+		m.moves = append(m.moves, fundsMove{fundsMoveKey: k, first: bt, to: to})
+	}
+	m.moves[i].net += bt.Net
+	m.moves[i].count++
+}
+
+// entries are the moves' entries. A move of several transactions is
+// keyed by its first transaction and their count: each transaction's date
+// is adopted once, so no other move starts with it.
+func (m *fundsMoves) entries(l *Ledger) []*Entry {
+	es := make([]*Entry, 0, len(m.moves))
+	for _, mv := range m.moves {
+		if mv.net == 0 {
+			continue
+		}
+		pending, available := fill(l.chart.Pending, mv.provider, ""), fill(l.chart.Available, mv.provider, "")
+		e := &Entry{Phase: Posted, OccurredAt: mv.on, Source: btSource(mv.first)}
+		if mv.undo {
+			e.Key = "unavailable:" + mv.first.ID + "@" + stamp(mv.at)
+			e.Description = "Funds of " + mv.first.ID + " not yet available (provider's date " + mv.to.Format(time.DateOnly) + ")"
+			e.Postings = []Posting{{Account: pending, Currency: mv.currency, Amount: mv.net}, {Account: available, Currency: mv.currency, Amount: -mv.net}}
+		} else {
+			e.Key = availabilityKey(mv.first.ID, mv.at)
+			e.Description = "Funds available for " + mv.first.ID
+			e.Postings = []Posting{{Account: available, Currency: mv.currency, Amount: mv.net}, {Account: pending, Currency: mv.currency, Amount: -mv.net}}
+		}
+		if mv.count > 1 {
+			n := strconv.Itoa(mv.count)
+			e.Key += "+" + n
+			e.Source = Source{Provider: mv.provider}
+			if mv.undo {
+				e.Description = "Funds of " + n + " balance transactions not yet available (their provider's dates replace the estimate of " +
+					mv.at.UTC().Format(time.DateOnly) + ")"
+			} else {
+				e.Description = "Funds of " + n + " balance transactions available (their provider's date " + mv.at.UTC().Format(time.DateOnly) + ")"
+			}
+		}
+		es = append(es, e)
+	}
+	return es
 }
 
 // availabilityKey is the idempotency key of the entry that makes a balance
