@@ -454,10 +454,14 @@ type fundsMoveKey struct {
 
 type fundsMove struct {
 	fundsMoveKey
-	first *BalanceTransaction // the first transaction moved, which names the entry
-	to    time.Time           // its provider's date
-	net   int64
-	count int
+	// The first transaction moved names the entry: its id, source and
+	// provider's date, copied (a transaction as read shares its memory
+	// with the rest of its chunk).
+	firstID string
+	source  Source
+	to      time.Time
+	net     int64
+	count   int
 }
 
 // add notes that bt's net moves: back to pending at its estimate at when
@@ -472,7 +476,9 @@ func (m *fundsMoves) add(undo bool, bt *BalanceTransaction, at, to, on time.Time
 		}
 		i = len(m.moves)
 		m.index[k] = i
-		m.moves = append(m.moves, fundsMove{fundsMoveKey: k, first: bt, to: to})
+		src := btSource(bt)
+		src.Type, src.ID, src.Ref = strings.Clone(src.Type), strings.Clone(src.ID), strings.Clone(src.Ref)
+		m.moves = append(m.moves, fundsMove{fundsMoveKey: k, firstID: strings.Clone(bt.ID), source: src, to: to})
 	}
 	m.moves[i].net += bt.Net
 	m.moves[i].count++
@@ -488,14 +494,14 @@ func (m *fundsMoves) entries(l *Ledger) []*Entry {
 			continue
 		}
 		pending, available := fill(l.chart.Pending, mv.provider, ""), fill(l.chart.Available, mv.provider, "")
-		e := &Entry{Phase: Posted, OccurredAt: mv.on, Source: btSource(mv.first)}
+		e := &Entry{Phase: Posted, OccurredAt: mv.on, Source: mv.source}
 		if mv.undo {
-			e.Key = "unavailable:" + mv.first.ID + "@" + stamp(mv.at)
-			e.Description = "Funds of " + mv.first.ID + " not yet available (provider's date " + mv.to.Format(time.DateOnly) + ")"
+			e.Key = "unavailable:" + mv.firstID + "@" + stamp(mv.at)
+			e.Description = "Funds of " + mv.firstID + " not yet available (provider's date " + mv.to.Format(time.DateOnly) + ")"
 			e.Postings = []Posting{{Account: pending, Currency: mv.currency, Amount: mv.net}, {Account: available, Currency: mv.currency, Amount: -mv.net}}
 		} else {
-			e.Key = availabilityKey(mv.first.ID, mv.at)
-			e.Description = "Funds available for " + mv.first.ID
+			e.Key = availabilityKey(mv.firstID, mv.at)
+			e.Description = "Funds available for " + mv.firstID
 			e.Postings = []Posting{{Account: available, Currency: mv.currency, Amount: mv.net}, {Account: pending, Currency: mv.currency, Amount: -mv.net}}
 		}
 		if mv.count > 1 {
