@@ -56,6 +56,9 @@ func main() {
 		}
 		stops = append(stops, func() { p.stop(); f.Close() })
 	}
+	// Huge pages are advice: a kernel without them refuses it (EINVAL),
+	// and the command runs as well, only with more page faults.
+	beforeBulk = func() { adviseHugePages(hugeHeap) }
 	code := run(os.Args[1:], os.Stdout, os.Stderr)
 	for _, stop := range stops {
 		stop()
@@ -130,6 +133,18 @@ type cli struct {
 // creatingCommands are the commands that create a missing database; every
 // other one fails on it, so that a mistyped --db is not taken for empty books.
 var creatingCommands = map[string]bool{"init": true, "record": true, "import": true, "demo": true}
+
+// bulkCommands are the commands that may read or write millions of rows,
+// and beforeBulk what the process does first for them: main sets it to
+// adviseHugePages (hugepages_linux.go); tests, which run many commands in
+// one process, leave it nil. bench is not among them: its inner figures
+// are the library's, and its whole-process figures run these commands as
+// child processes.
+var (
+	bulkCommands = map[string]bool{"record": true, "import": true, "reconcile": true, "serve": true, "verify": true,
+		"report": true, "export": true, "demo": true}
+	beforeBulk func()
+)
 
 // ledger opens the database and returns the ledger. Only creatingCommands
 // create a missing database (or PostgreSQL schema), and no command creates
@@ -273,6 +288,9 @@ A write to a SQLite file waits for another settle process writing it for up to
 				top = top.Parent()
 			}
 			a.createsDB = creatingCommands[top.Name()]
+			if bulkCommands[top.Name()] && beforeBulk != nil {
+				beforeBulk()
+			}
 		},
 	}
 	root.PersistentFlags().StringVar(&a.dbPath, "db", defaultDB(),

@@ -1,0 +1,67 @@
+package main
+
+import (
+	"bufio"
+	"os"
+	"strconv"
+	"strings"
+	"testing"
+)
+
+// adviseHugePages marks the heap it reserved for transparent huge pages:
+// every mapping of the range it returns carries the kernel's "hg" flag
+// (MADV_HUGEPAGE) in /proc/self/smaps. With SETTLE_HUGEPAGES=off it
+// advises nothing.
+func TestAdviseHugePages(t *testing.T) {
+	if _, err := os.Stat("/sys/kernel/mm/transparent_hugepage/enabled"); err != nil {
+		t.Skip("this kernel has no transparent huge pages:", err)
+	}
+	start, end, err := adviseHugePages(64 << 20)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if end-start != 64<<20 {
+		t.Fatalf("advised %#x-%#x, want 64 MiB", start, end)
+	}
+	f, err := os.Open("/proc/self/smaps")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	covered := uintptr(0)
+	var inRange bool
+	var lo, hi uintptr
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		line := sc.Text()
+		fields := strings.Fields(line)
+		if len(fields) > 0 && strings.Contains(fields[0], "-") && !strings.HasSuffix(fields[0], ":") {
+			a, b, _ := strings.Cut(fields[0], "-")
+			x, err1 := strconv.ParseUint(a, 16, 64)
+			y, err2 := strconv.ParseUint(b, 16, 64)
+			if err1 != nil || err2 != nil {
+				continue
+			}
+			lo, hi = uintptr(x), uintptr(y)
+			inRange = lo < end && hi > start
+			continue
+		}
+		if inRange && strings.HasPrefix(line, "VmFlags:") {
+			if !strings.Contains(line+" ", " hg ") {
+				t.Errorf("mapping %#x-%#x of the advised heap has %q, without hg", lo, hi, line)
+			}
+			covered += min(hi, end) - max(lo, start)
+		}
+	}
+	if err := sc.Err(); err != nil {
+		t.Fatal(err)
+	}
+	if covered != end-start {
+		t.Errorf("smaps shows %d bytes of the advised %d", covered, end-start)
+	}
+
+	t.Setenv("SETTLE_HUGEPAGES", "off")
+	if s, e, err := adviseHugePages(64 << 20); s != 0 || e != 0 || err != nil {
+		t.Errorf("with SETTLE_HUGEPAGES=off: %#x-%#x, %v; want nothing advised", s, e, err)
+	}
+}
