@@ -435,8 +435,8 @@ func (ad *adopting) adopt(ctx context.Context, bt *BalanceTransaction, to time.T
 // funds: one entry for each provider, currency, direction and date, not one
 // for each transaction. A first reconciliation moves
 // hundreds of thousands of transactions over a few dozen dates, and an
-// entry for each was a third of its time (BENCHMARKS.md, sixteenth
-// round). A move of one transaction is booked as it always was, with that
+// entry for each was a third of its adopt step's time (BENCHMARKS.md,
+// sixteenth round). A move of one transaction is booked as it always was, with that
 // transaction's key, description and source; nothing looks a moved
 // transaction's entry up by its key afterwards, since an adopted date is
 // told and is never adopted again.
