@@ -31,8 +31,20 @@ const hugeHeap = 2 << 30
 // SETTLE_HUGEPAGES=off leaves the heap alone (for a machine short of
 // memory, where the kernel would compact memory to find huge pages). It
 // returns the range advised, empty when none was.
+//
+// The reservation is at most a quarter of the machine's memory: Linux
+// refuses to map far more than a machine has, and the Go runtime cannot
+// survive a refused heap.
 func adviseHugePages(size int) (start, end uintptr, err error) {
 	if os.Getenv("SETTLE_HUGEPAGES") == "off" {
+		return 0, 0, nil
+	}
+	var si syscall.Sysinfo_t
+	if err := syscall.Sysinfo(&si); err != nil {
+		return 0, 0, err
+	}
+	size = reservation(size, uint64(si.Totalram)*uint64(si.Unit))
+	if size == 0 {
 		return 0, 0, nil
 	}
 	b := make([]byte, size)
@@ -47,4 +59,13 @@ func adviseHugePages(size int) (start, end uintptr, err error) {
 	// Free it now, so that the next allocations take its pages.
 	runtime.GC()
 	return start, end, err
+}
+
+// reservation is how much of want to reserve on a machine with total bytes
+// of memory: at most a quarter of it, in whole 2 MiB huge pages, or nothing
+// when that is less than one.
+func reservation(want int, total uint64) int {
+	const huge = 2 << 20
+	n := min(uint64(want), total/4) / huge * huge
+	return int(n)
 }

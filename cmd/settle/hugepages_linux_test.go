@@ -65,3 +65,23 @@ func TestAdviseHugePages(t *testing.T) {
 		t.Errorf("with SETTLE_HUGEPAGES=off: %#x-%#x, %v; want nothing advised", s, e, err)
 	}
 }
+
+// The reservation never asks for more than a quarter of the machine's
+// memory, which Linux might refuse and the Go runtime could not survive.
+func TestHugePageReservation(t *testing.T) {
+	for _, c := range []struct {
+		want  int
+		total uint64
+		got   int
+	}{
+		{2 << 30, 24 << 30, 2 << 30},            // this project's machine: all of it
+		{2 << 30, 4 << 30, 1 << 30},             // a quarter of 4 GiB
+		{2 << 30, 1 << 30, 256 << 20},           // a small VM
+		{2 << 30, (1 << 30) + 12345, 256 << 20}, // whole huge pages only
+		{2 << 30, 6 << 20, 0},                   // less than one huge page: none
+	} {
+		if got := reservation(c.want, c.total); got != c.got {
+			t.Errorf("reservation(%d, %d) = %d, want %d", c.want, c.total, got, c.got)
+		}
+	}
+}
