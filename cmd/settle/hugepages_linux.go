@@ -14,15 +14,15 @@ import (
 // it.
 const hugeHeap = 2 << 30
 
-// adviseHugePages asks Linux to back the first hugeHeap bytes of the Go
-// heap with transparent huge pages, where the machine allows them only on
+// adviseHugePages asks Linux to back size bytes of the Go heap (main
+// passes hugeHeap) with transparent huge pages, where the machine allows them only on
 // request (/sys/kernel/mm/transparent_hugepage/enabled is "madvise", the
 // common default; with "always" they are used anyway, with "never" not
 // at all). The Go runtime no longer asks for them itself.
 //
 // A reconciliation or a recording of a million payments touches over a
 // gigabyte of fresh memory, and with 4 KiB pages each first touch is a page
-// fault: 325,000 of them in a first reconciliation, 4.8–6.4 s of kernel
+// fault: 325,000 of them in a first reconciliation, 4.7–6.6 s of kernel
 // time on this project's 2-core machine. In 2 MiB pages they are 31,000
 // (BENCHMARKS.md, sixteenth round). The heap is reserved by allocating it
 // once, so that the runtime maps it, then advised and freed: later
@@ -55,8 +55,8 @@ func adviseHugePages(size int) (start, end uintptr, err error) {
 		start, end = 0, 0
 	}
 	runtime.KeepAlive(b)
-	b = nil
-	// Free it now, so that the next allocations take its pages.
+	// Free it now (b is not used again), so that the next allocations
+	// take its pages.
 	runtime.GC()
 	return start, end, err
 }
