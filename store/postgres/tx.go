@@ -55,6 +55,12 @@ type tx struct {
 	claims      map[string]bool   // request keys claimed and not yet saved
 	locked      map[string]bool   // objects read, and so locked, by kind and id
 	scopes      map[scopeKey]bool // payout scopes locked: true if exclusively
+	// autoPayouts are the automatic payouts of a locked scope, read once
+	// AutomaticPayoutFor is asked often (autoPayoutsAfter), and
+	// autoAsked counts the asking; a payout this transaction writes drops
+	// its scope's list.
+	autoPayouts map[scopeKey][]autoPayout
+	autoAsked   map[scopeKey]int
 	// conflict is a retryable error met by any statement: the transaction
 	// is run again even if fn swallowed it.
 	conflict error
@@ -86,7 +92,8 @@ type conn interface {
 
 func newTx(s *Store, c *sqlx.Conn, write bool) *tx {
 	return &tx{s: s, c: c, raw: c, write: write, begun: !write, newAccounts: map[string]int64{}, deltas: map[balKey]delta{},
-		claims: map[string]bool{}, locked: map[string]bool{}, scopes: map[scopeKey]bool{}}
+		claims: map[string]bool{}, locked: map[string]bool{}, scopes: map[scopeKey]bool{},
+		autoPayouts: map[scopeKey][]autoPayout{}, autoAsked: map[scopeKey]int{}}
 }
 
 // fail notes a retryable error and returns err translated to the
@@ -573,7 +580,7 @@ func (t *tx) Nested(ctx context.Context, fn func() error) error {
 		return err
 	}
 	accounts, claims := maps.Clone(t.newAccounts), maps.Clone(t.claims)
-	locked, scopes := maps.Clone(t.locked), maps.Clone(t.scopes)
+	locked, scopes, autos := maps.Clone(t.locked), maps.Clone(t.scopes), maps.Clone(t.autoPayouts)
 	err := fn()
 	if err == nil {
 		err = t.flush(ctx)
@@ -583,7 +590,7 @@ func (t *tx) Nested(ctx context.Context, fn func() error) error {
 		return err
 	}
 	clear(t.deltas)
-	t.newAccounts, t.claims, t.locked, t.scopes = accounts, claims, locked, scopes
+	t.newAccounts, t.claims, t.locked, t.scopes, t.autoPayouts = accounts, claims, locked, scopes, autos
 	if _, rerr := t.exec(ctx, "ROLLBACK TO SAVEPOINT nested; RELEASE SAVEPOINT nested"); rerr != nil {
 		return fmt.Errorf("%w (and rolling back: %w)", err, t.fail(rerr))
 	}

@@ -2,6 +2,7 @@ package storetest
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"testing"
@@ -97,4 +98,107 @@ func testPayoutSweeps(t *testing.T, open Opener) {
 		}
 	}
 	verify(t, l)
+}
+
+// testAutomaticPayoutsInOneTransaction asks AutomaticPayoutFor many times
+// in one transaction, as a first reconciliation's adoption does (a store
+// may then read a scope's payouts once and answer from them), and writes
+// payouts between the questions: every answer must be the first
+// automatic payout, by time then id, at or after the date, counting the
+// payouts the transaction wrote and not those a rolled-back nested
+// transaction wrote.
+func testAutomaticPayoutsInOneTransaction(t *testing.T, open Opener) {
+	ctx := context.Background()
+	st := open(t)
+	l := books(t, st)
+	h := func(n int) time.Time { return t0.Add(time.Duration(n) * time.Hour) }
+	for _, p := range []struct {
+		id        string
+		at        int
+		automatic bool
+	}{{"po-10", 10, true}, {"po-20", 20, true}, {"po-15m", 15, false}, {"po-30e", 30, true}} {
+		cur := "usd"
+		if p.id == "po-30e" {
+			cur = "eur"
+		}
+		must(l.CreatePayout(ctx, ledger.PayoutRequest{Key: p.id, PayoutID: p.id, Provider: "stripe", Currency: cur,
+			Amount: dec("1.00"), At: h(p.at), Automatic: p.automatic})).ok(t)
+	}
+	payout := func(id string, at int) *ledger.Payout {
+		return &ledger.Payout{ID: id, Provider: "stripe", Currency: "usd", Amount: 100, Status: ledger.PayoutPaid,
+			ArrivalDate: h(at), CreatedAt: h(at), UpdatedAt: h(at), Automatic: true}
+	}
+	errRolledBack := fmt.Errorf("rolled back on purpose")
+	err := st.Update(ctx, func(tx ledger.Tx) error {
+		// ask checks the answer for each hour from 0 to 40, forty-one
+		// questions each time, more than any store needs before it reads
+		// a scope whole.
+		ask := func(when string, want func(hour int) string) {
+			t.Helper()
+			for hour := 0; hour <= 40; hour++ {
+				got, err := tx.AutomaticPayoutFor(ctx, "stripe", "usd", h(hour))
+				if err != nil {
+					t.Fatalf("%s, hour %d: %v", when, hour, err)
+				}
+				if w := want(hour); got != w {
+					t.Errorf("%s: the automatic payout for hour %d is %q, want %q", when, hour, got, w)
+				}
+			}
+		}
+		ask("before any write", func(hour int) string {
+			switch {
+			case hour <= 10:
+				return "po-10"
+			case hour <= 20:
+				return "po-20"
+			}
+			return ""
+		})
+		// A payout written in the transaction is seen at once, also one
+		// at the same time as another (the smaller id first).
+		if err := tx.SavePayout(ctx, payout("po-05", 5)); err != nil {
+			return err
+		}
+		if err := tx.SavePayout(ctx, payout("po-0a", 10)); err != nil {
+			return err
+		}
+		written := func(hour int) string {
+			switch {
+			case hour <= 5:
+				return "po-05"
+			case hour <= 10:
+				return "po-0a"
+			case hour <= 20:
+				return "po-20"
+			}
+			return ""
+		}
+		ask("after writing two", written)
+		// One written in a nested transaction that rolls back is gone
+		// again, even if it was asked about meanwhile.
+		n, ok := tx.(ledger.Nester)
+		if !ok {
+			return fmt.Errorf("the store's transaction (%T) cannot nest", tx)
+		}
+		err := n.Nested(ctx, func() error {
+			if err := tx.SavePayout(ctx, payout("po-25", 25)); err != nil {
+				return err
+			}
+			ask("inside the nested transaction", func(hour int) string {
+				if hour > 20 && hour <= 25 {
+					return "po-25"
+				}
+				return written(hour)
+			})
+			return errRolledBack
+		})
+		if !errors.Is(err, errRolledBack) {
+			return fmt.Errorf("nested: %v", err)
+		}
+		ask("after the nested transaction rolled back", written)
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
 }

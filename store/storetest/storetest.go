@@ -39,6 +39,7 @@ func Run(t *testing.T, open Opener) {
 		{"Idempotency", testIdempotency},
 		{"DerivedPayouts", testDerivedPayouts},
 		{"PayoutSweeps", testPayoutSweeps},
+		{"AutomaticPayoutsInOneTransaction", testAutomaticPayoutsInOneTransaction},
 		{"DueBalanceTransactions", testDueBalanceTransactions},
 		{"BalancesAsOf", testBalancesAsOf},
 		{"ReadsOwnWrites", testReadsOwnWrites},
