@@ -515,6 +515,9 @@ func (t *tx) autoPayoutsOf(ctx context.Context, provider, currency string) (ps [
 	if ps, ok := t.autoPayouts[k]; ok {
 		return ps, true, nil
 	}
+	if t.autoAsked == nil {
+		t.autoAsked, t.autoPayouts = map[scopeKey]int{}, map[scopeKey][]autoPayout{}
+	}
 	if t.autoAsked[k]++; t.autoAsked[k] <= autoAskedBefore {
 		return nil, false, nil
 	}

@@ -56,9 +56,9 @@ type tx struct {
 	locked      map[string]bool   // objects read, and so locked, by kind and id
 	scopes      map[scopeKey]bool // payout scopes locked: true if exclusively
 	// autoPayouts are the automatic payouts of a locked scope, read once
-	// AutomaticPayoutFor is asked often (autoPayoutsAfter), and
-	// autoAsked counts the asking; a payout this transaction writes drops
-	// its scope's list.
+	// AutomaticPayoutFor is asked often (autoAskedBefore), and autoAsked
+	// counts the asking; a payout this transaction writes drops its
+	// scope's list. Both are made when first needed.
 	autoPayouts map[scopeKey][]autoPayout
 	autoAsked   map[scopeKey]int
 	// conflict is a retryable error met by any statement: the transaction
@@ -92,8 +92,7 @@ type conn interface {
 
 func newTx(s *Store, c *sqlx.Conn, write bool) *tx {
 	return &tx{s: s, c: c, raw: c, write: write, begun: !write, newAccounts: map[string]int64{}, deltas: map[balKey]delta{},
-		claims: map[string]bool{}, locked: map[string]bool{}, scopes: map[scopeKey]bool{},
-		autoPayouts: map[scopeKey][]autoPayout{}, autoAsked: map[scopeKey]int{}}
+		claims: map[string]bool{}, locked: map[string]bool{}, scopes: map[scopeKey]bool{}}
 }
 
 // fail notes a retryable error and returns err translated to the
