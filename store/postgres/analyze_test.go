@@ -1,0 +1,63 @@
+package postgres_test
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/settlehq/settle/app"
+	"github.com/settlehq/settle/generate"
+	"github.com/settlehq/settle/importers"
+	"github.com/settlehq/settle/store/postgres"
+)
+
+// An import that adds many records leaves the records' table with
+// statistics, so that a reconciliation run at once is planned on them; a
+// small one leaves that to autovacuum. pg_class.reltuples is -1 until a
+// table is first analyzed (or vacuumed).
+func TestLargeImportGathersStatistics(t *testing.T) {
+	url := serverURL(t)
+	ctx := context.Background()
+	write := func(name string, payments int) string {
+		t.Helper()
+		path := filepath.Join(t.TempDir(), name)
+		f, err := os.Create(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer f.Close()
+		if _, err := generate.Generate(generate.Options{Payments: payments, PerDay: 1000, Seed: uint64(payments)},
+			generate.Output{ItemizedCSV: f}); err != nil {
+			t.Fatal(err)
+		}
+		return path
+	}
+	for _, c := range []struct {
+		payments int
+		analyzed bool
+	}{{300, false}, {10_000, true}} {
+		schema := testSchema(t, url)
+		st, err := postgres.Open(ctx, url, &postgres.Options{Schema: schema})
+		if err != nil {
+			t.Fatal(err)
+		}
+		stats, problems, err := app.ImportFile(ctx, st, write("itemized.csv", c.payments),
+			app.ImportOptions{Format: importers.FormatStripeItemizedCSV})
+		if err != nil || len(problems) > 0 {
+			t.Fatal(err, problems)
+		}
+		var tuples float64
+		if err := st.DB().QueryRowContext(ctx, `SELECT reltuples FROM pg_class WHERE oid = $1::regclass`,
+			schema+".provider_records").Scan(&tuples); err != nil {
+			t.Fatal(err)
+		}
+		if got := tuples >= 0; got != c.analyzed {
+			t.Errorf("%d records added: reltuples %.0f; want analyzed %v", stats.Added, tuples, c.analyzed)
+		}
+		if c.analyzed && int(tuples) != stats.Added {
+			t.Errorf("%d records added, but the statistics count %.0f", stats.Added, tuples)
+		}
+		st.Close()
+	}
+}
