@@ -327,13 +327,14 @@ func (l *Ledger) adoptChunk(ctx context.Context, tx Tx, adoptions []Adoption, rd
 	return out, nil
 }
 
-// adopting collects what AdoptDates books: the entries that move funds
-// between pending and available, and the settlement changes, written in
-// bulk once every adoption has been worked out.
+// adopting works out one chunk of AdoptDates: the funds it moves between
+// pending and available (added to moves, booked once the whole adoption
+// has been worked out) and the settlement changes, written in bulk at the
+// chunk's end.
 type adopting struct {
 	tx           Tx
 	asOf, closed time.Time
-	made         map[string]bool // the keys of availability entries, with those booked here
+	made         map[string]bool // which keys of the chunk's availability entries are stored (adoptionReads)
 	cs           corrections
 	moves        *fundsMoves // what the adoptions move, added up
 	changes      []SettlementChange
@@ -419,7 +420,6 @@ func (ad *adopting) adopt(ctx context.Context, bt *BalanceTransaction, to time.T
 	if bt.Status == BTPending && !to.After(ad.asOf) {
 		if bt.Net != 0 {
 			ad.moves.add(false, bt, to, to, datedOpen(to, ad.closed, ad.asOf))
-			ad.made[availabilityKey(bt.ID, to)] = true
 		}
 		bt.Status = BTAvailable
 	}
