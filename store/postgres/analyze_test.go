@@ -1,9 +1,8 @@
 package postgres_test
 
 import (
+	"bytes"
 	"context"
-	"os"
-	"path/filepath"
 	"testing"
 
 	"github.com/settlehq/settle/app"
@@ -19,20 +18,6 @@ import (
 func TestLargeImportGathersStatistics(t *testing.T) {
 	url := serverURL(t)
 	ctx := context.Background()
-	write := func(name string, payments int) string {
-		t.Helper()
-		path := filepath.Join(t.TempDir(), name)
-		f, err := os.Create(path)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer f.Close()
-		if _, err := generate.Generate(generate.Options{Payments: payments, PerDay: 1000, Seed: uint64(payments)},
-			generate.Output{ItemizedCSV: f}); err != nil {
-			t.Fatal(err)
-		}
-		return path
-	}
 	for _, c := range []struct {
 		payments int
 		analyzed bool
@@ -42,7 +27,12 @@ func TestLargeImportGathersStatistics(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		stats, problems, err := app.ImportFile(ctx, st, write("itemized.csv", c.payments),
+		var csv bytes.Buffer
+		if _, err := generate.Generate(generate.Options{Payments: c.payments, PerDay: 1000, Seed: uint64(c.payments)},
+			generate.Output{ItemizedCSV: &csv}); err != nil {
+			t.Fatal(err)
+		}
+		stats, problems, err := app.Import(ctx, st, "itemized.csv", bytes.NewReader(csv.Bytes()),
 			app.ImportOptions{Format: importers.FormatStripeItemizedCSV})
 		if err != nil || len(problems) > 0 {
 			t.Fatal(err, problems)
