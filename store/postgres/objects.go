@@ -78,6 +78,9 @@ func (r *paymentRow) payment() (*ledger.Payment, error) {
 
 // Payment returns a payment by id, locked in a write transaction.
 func (t *tx) Payment(ctx context.Context, id string) (*ledger.Payment, error) {
+	if p, ok, err := t.aheadPayment(id); ok {
+		return p, err
+	}
 	var r paymentRow
 	if err := t.get(ctx, &r, `SELECT `+paymentCols+` FROM {schema}.payments WHERE id = $1`+t.lockClause(), id); err != nil {
 		return nil, t.notFound("payment", id, err)
@@ -88,6 +91,7 @@ func (t *tx) Payment(ctx context.Context, id string) (*ledger.Payment, error) {
 
 // SavePayment updates a payment this transaction read, or inserts a new one.
 func (t *tx) SavePayment(ctx context.Context, p *ledger.Payment) error {
+	delete(t.aheadPayments, p.ID)
 	created, err := storeTS("created_at", p.CreatedAt)
 	if err != nil {
 		return err

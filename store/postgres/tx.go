@@ -45,10 +45,14 @@ type tx struct {
 
 	// closedSeen is the closed period ClosedThrough answered from the
 	// store's cache, checked again at commit; closedLocked is set once the
-	// setting was read (or written) in this transaction, under a lock.
+	// setting was read (or written) in this transaction, under a lock, and
+	// closedHeld is then its value ("" for none): the lock keeps other
+	// transactions from changing it, so the transaction answers from it
+	// rather than asking the server at every write.
 	closedSeen   *string
 	closedLocked bool
 	closedSet    bool
+	closedHeld   string
 
 	newAccounts map[string]int64  // accounts this transaction created
 	deltas      map[balKey]delta  // balance changes not yet written
@@ -61,6 +65,11 @@ type tx struct {
 	// scope's list. Both are made when first needed.
 	autoPayouts map[scopeKey][]autoPayout
 	autoAsked   map[scopeKey]int
+	// aheadRequests and aheadPayments are what Prefetch read ahead
+	// (prefetch.go): stored requests by key, and payments by id (nil: not
+	// stored). Both are made when first needed.
+	aheadRequests map[string]*ledger.Request
+	aheadPayments map[string]*paymentRow
 	// conflict is a retryable error met by any statement: the transaction
 	// is run again even if fn swallowed it.
 	conflict error
@@ -391,6 +400,9 @@ func (t *tx) balanceUpsert() (string, []any) {
 // placeholder with an empty operation, so that a concurrent transaction looking up
 // the same key waits until this one commits, and then finds its result.
 func (t *tx) Request(ctx context.Context, key string) (*ledger.Request, error) {
+	if r, ok := t.aheadRequest(key); ok {
+		return r, nil
+	}
 	if t.write && !t.claims[key] {
 		res, err := t.exec(ctx, `INSERT INTO {schema}.requests (key, operation, hash, result, created_at)
 			VALUES ($1, '', '', '', 0) ON CONFLICT (key) DO NOTHING`, key)
@@ -427,6 +439,7 @@ func (t *tx) SaveRequest(ctx context.Context, r *ledger.Request) error {
 	if err != nil {
 		return err
 	}
+	delete(t.aheadRequests, r.Key)
 	if t.claims[r.Key] {
 		_, err = t.exec(ctx, `UPDATE {schema}.requests SET operation = $2, hash = $3, result = $4, created_at = $5 WHERE key = $1`,
 			r.Key, r.Operation, r.Hash, r.Result, created)
@@ -449,7 +462,10 @@ func (t *tx) SaveRequest(ctx context.Context, r *ledger.Request) error {
 // writes that checked against the old one. Without a cached value the
 // setting is read under that lock at once.
 func (t *tx) ClosedThrough(ctx context.Context) (time.Time, error) {
-	if t.write && !t.closedLocked && !t.callers {
+	if t.write && t.closedLocked {
+		return parseClosed(t.closedHeld)
+	}
+	if t.write && !t.callers {
 		if v, ok := t.s.cachedClosed(); ok {
 			if t.closedSeen == nil {
 				t.closedSeen = &v
@@ -470,7 +486,7 @@ func (t *tx) ClosedThrough(ctx context.Context) (time.Time, error) {
 		return time.Time{}, t.fail(err)
 	}
 	if t.write {
-		t.closedLocked = true
+		t.closedLocked, t.closedHeld = true, v
 		if !t.closedSet && !t.callers {
 			t.s.cacheClosed(v)
 		}
@@ -487,10 +503,11 @@ func parseClosed(v string) (time.Time, error) {
 
 // SetClosedThrough closes the books through at.
 func (t *tx) SetClosedThrough(ctx context.Context, at time.Time) error {
+	v := at.UTC().Format(time.RFC3339Nano)
 	_, err := t.exec(ctx, `INSERT INTO {schema}.settings (name, value) VALUES ('closed_through', $1)
-		ON CONFLICT (name) DO UPDATE SET value = excluded.value`, at.UTC().Format(time.RFC3339Nano))
+		ON CONFLICT (name) DO UPDATE SET value = excluded.value`, v)
 	if err == nil {
-		t.closedLocked, t.closedSet = true, true
+		t.closedLocked, t.closedSet, t.closedHeld = true, true, v
 	}
 	return err
 }
@@ -580,6 +597,9 @@ func (t *tx) Nested(ctx context.Context, fn func() error) error {
 	}
 	accounts, claims := maps.Clone(t.newAccounts), maps.Clone(t.claims)
 	locked, scopes, autos := maps.Clone(t.locked), maps.Clone(t.scopes), maps.Clone(t.autoPayouts)
+	// A lock taken inside the savepoint is let go by its rollback, and a
+	// setting written there is undone: the closed period is then as it was.
+	closedLocked, closedSet, closedHeld := t.closedLocked, t.closedSet, t.closedHeld
 	err := fn()
 	if err == nil {
 		err = t.flush(ctx)
@@ -590,6 +610,8 @@ func (t *tx) Nested(ctx context.Context, fn func() error) error {
 	}
 	clear(t.deltas)
 	t.newAccounts, t.claims, t.locked, t.scopes, t.autoPayouts = accounts, claims, locked, scopes, autos
+	t.closedLocked, t.closedSet, t.closedHeld = closedLocked, closedSet, closedHeld
+	t.forgetAhead()
 	if _, rerr := t.exec(ctx, "ROLLBACK TO SAVEPOINT nested; RELEASE SAVEPOINT nested"); rerr != nil {
 		return fmt.Errorf("%w (and rolling back: %w)", err, t.fail(rerr))
 	}

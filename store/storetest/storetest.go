@@ -40,6 +40,7 @@ func Run(t *testing.T, open Opener) {
 		{"DerivedPayouts", testDerivedPayouts},
 		{"PayoutSweeps", testPayoutSweeps},
 		{"AutomaticPayoutsInOneTransaction", testAutomaticPayoutsInOneTransaction},
+		{"ReadAheadInOneTransaction", testReadAheadInOneTransaction},
 		{"DueBalanceTransactions", testDueBalanceTransactions},
 		{"BalancesAsOf", testBalancesAsOf},
 		{"ReadsOwnWrites", testReadsOwnWrites},
