@@ -108,6 +108,16 @@ func TestExampleInCallersTransaction(t *testing.T) {
 	if status("o1") != "paid" || !captured("o1") {
 		t.Errorf("after commit: order %s, captured %v", status("o1"), captured("o1"))
 	}
+	// The capture's request is stored with its result: a replay answers it.
+	if err := books.View(ctx, func(tx ledger.ReadTx) error {
+		r, err := tx.Request(ctx, "capture-o1")
+		if err == nil && (r.Operation == "" || len(r.Result) == 0) {
+			err = fmt.Errorf("stored without its operation or result: %+v", r)
+		}
+		return err
+	}); err != nil {
+		t.Errorf("the capture's request after commit: %v", err)
+	}
 	if bal, err := books.Balance(ctx, "income:sales", "usd"); err != nil || bal != 2500 { // on its normal (credit) side
 		t.Errorf("income:sales %d, %v", bal, err)
 	}

@@ -83,10 +83,13 @@ func (ts *TxStore) View(ctx context.Context, fn func(ledger.ReadTx) error) error
 }
 
 // finish writes what a write transaction keeps until commit, where the
-// caller commits: the balance changes, and the return of request keys it
-// claimed and did not use.
+// caller commits: the balance changes, the saved requests, and the return
+// of request keys it claimed and did not use.
 func (t *tx) finish(ctx context.Context) error {
 	if err := t.flush(ctx); err != nil {
+		return err
+	}
+	if err := t.writeSaved(ctx); err != nil {
 		return err
 	}
 	if len(t.claims) > 0 {

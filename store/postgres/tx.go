@@ -70,6 +70,10 @@ type tx struct {
 	// stored). Both are made when first needed.
 	aheadRequests map[string]*ledger.Request
 	aheadPayments map[string]*paymentRow
+	// saved are completed requests whose claimed rows are not updated
+	// yet, by key: they are written together (savedUpdate) at commit or
+	// before a savepoint, rather than one round trip each.
+	saved map[string]savedRequest
 	// conflict is a retryable error met by any statement: the transaction
 	// is run again even if fn swallowed it.
 	conflict error
@@ -403,6 +407,11 @@ func (t *tx) Request(ctx context.Context, key string) (*ledger.Request, error) {
 	if r, ok := t.aheadRequest(key); ok {
 		return r, nil
 	}
+	if s, ok := t.saved[key]; ok {
+		c := *s.req
+		c.Result = slices.Clone(s.req.Result)
+		return &c, nil
+	}
 	if t.write && !t.claims[key] {
 		res, err := t.exec(ctx, `INSERT INTO {schema}.requests (key, operation, hash, result, created_at)
 			VALUES ($1, '', '', '', 0) ON CONFLICT (key) DO NOTHING`, key)
@@ -441,12 +450,17 @@ func (t *tx) SaveRequest(ctx context.Context, r *ledger.Request) error {
 	}
 	delete(t.aheadRequests, r.Key)
 	if t.claims[r.Key] {
-		_, err = t.exec(ctx, `UPDATE {schema}.requests SET operation = $2, hash = $3, result = $4, created_at = $5 WHERE key = $1`,
-			r.Key, r.Operation, r.Hash, r.Result, created)
-		if err == nil {
-			delete(t.claims, r.Key)
+		if t.saved == nil {
+			t.saved = map[string]savedRequest{}
 		}
-		return err
+		c := *r
+		c.Result = slices.Clone(r.Result)
+		t.saved[r.Key] = savedRequest{req: &c, created: created}
+		delete(t.claims, r.Key)
+		if len(t.saved) >= savedBatch {
+			return t.writeSaved(ctx)
+		}
+		return nil
 	}
 	_, err = t.exec(ctx, `INSERT INTO {schema}.requests (key, operation, hash, result, created_at) VALUES ($1, $2, $3, $4, $5)`,
 		r.Key, r.Operation, r.Hash, r.Result, created)
@@ -517,8 +531,9 @@ func (t *tx) SetClosedThrough(ctx context.Context, at time.Time) error {
 var errStaleClosed = errors.New("postgres: the closed period changed during the transaction")
 
 // commit ends the write transaction in one round trip: the balance
-// changes, the return of unused request claims, the check of the closed
-// period answered from the cache, and COMMIT go out as one pipeline.
+// changes, the saved requests, the return of unused request claims, the
+// check of the closed period answered from the cache, and COMMIT go out as
+// one pipeline.
 func (t *tx) commit(ctx context.Context) error {
 	if !t.begun && t.deferred == nil {
 		return nil // fn wrote nothing and read nothing
@@ -527,6 +542,10 @@ func (t *tx) commit(ctx context.Context) error {
 	start := t.queueStart(&b)
 	steps := 0
 	if up, args := t.balanceUpsert(); up != "" {
+		b.Queue(t.s.sql(up), args...)
+		steps++
+	}
+	if up, args := t.savedUpdate(); up != "" {
 		b.Queue(t.s.sql(up), args...)
 		steps++
 	}
@@ -576,6 +595,7 @@ func (t *tx) commit(ctx context.Context) error {
 	if err == nil {
 		clear(t.deltas)
 		clear(t.claims)
+		clear(t.saved)
 		if t.closedSet {
 			t.s.forgetClosed()
 		}
@@ -592,6 +612,9 @@ func (t *tx) Nested(ctx context.Context, fn func() error) error {
 	if err := t.flush(ctx); err != nil {
 		return err
 	}
+	if err := t.writeSaved(ctx); err != nil {
+		return err
+	}
 	if _, err := t.exec(ctx, "SAVEPOINT nested"); err != nil {
 		return err
 	}
@@ -605,6 +628,9 @@ func (t *tx) Nested(ctx context.Context, fn func() error) error {
 		err = t.flush(ctx)
 	}
 	if err == nil {
+		err = t.writeSaved(ctx)
+	}
+	if err == nil {
 		_, err = t.exec(ctx, "RELEASE SAVEPOINT nested")
 		return err
 	}
@@ -612,8 +638,52 @@ func (t *tx) Nested(ctx context.Context, fn func() error) error {
 	t.newAccounts, t.claims, t.locked, t.scopes, t.autoPayouts = accounts, claims, locked, scopes, autos
 	t.closedLocked, t.closedSet, t.closedHeld = closedLocked, closedSet, closedHeld
 	t.forgetAhead()
+	clear(t.saved) // saved inside: the claims are back as they were
 	if _, rerr := t.exec(ctx, "ROLLBACK TO SAVEPOINT nested; RELEASE SAVEPOINT nested"); rerr != nil {
 		return fmt.Errorf("%w (and rolling back: %w)", err, t.fail(rerr))
 	}
 	return err
+}
+
+// savedBatch is how many saved requests a transaction keeps before writing
+// them: a feed of a million events keeps a thousand at a time, not all.
+const savedBatch = 1000
+
+// savedRequest is a completed request waiting to be written into the row
+// its lookup claimed.
+type savedRequest struct {
+	req     *ledger.Request
+	created int64
+}
+
+// savedUpdate returns the statement that writes the saved requests into
+// their claimed rows, in key order, and its arguments; "" if there are
+// none.
+func (t *tx) savedUpdate() (string, []any) {
+	if len(t.saved) == 0 {
+		return "", nil
+	}
+	keys := slices.Sorted(maps.Keys(t.saved))
+	ops, hashes := make([]string, len(keys)), make([]string, len(keys))
+	results, created := make([][]byte, len(keys)), make([]int64, len(keys))
+	for i, k := range keys {
+		s := t.saved[k]
+		ops[i], hashes[i], results[i], created[i] = s.req.Operation, s.req.Hash, s.req.Result, s.created
+	}
+	return `UPDATE {schema}.requests AS r SET operation = v.operation, hash = v.hash, result = v.result, created_at = v.created_at
+		FROM unnest($1::text[], $2::text[], $3::text[], $4::bytea[], $5::bigint[]) AS v (key, operation, hash, result, created_at)
+		WHERE r.key = v.key`, []any{keys, ops, hashes, results, created}
+}
+
+// writeSaved writes the saved requests now.
+func (t *tx) writeSaved(ctx context.Context) error {
+	up, args := t.savedUpdate()
+	if up == "" {
+		return nil
+	}
+	if _, err := t.exec(ctx, up, args...); err != nil {
+		return err
+	}
+	clear(t.saved)
+	return nil
 }

@@ -114,6 +114,16 @@ func testReadAheadInOneTransaction(t *testing.T, open Opener) {
 			if err := ahead([]string{"k-nested"}, []string{"p1", "p3", "p-nested"}); err != nil {
 				return err
 			}
+			if _, err := tx.Request(ctx, "k-nested"); !errors.Is(err, ledger.ErrNotFound) {
+				t.Errorf("a key read ahead in the nested transaction: %v, want ErrNotFound", err)
+			}
+			if err := tx.SaveRequest(ctx, &ledger.Request{Key: "k-nested", Operation: "capture", Hash: "h-nested",
+				Result: []byte("r-nested"), CreatedAt: t0}); err != nil {
+				return err
+			}
+			if r, err := tx.Request(ctx, "k-nested"); err != nil || r.Hash != "h-nested" {
+				t.Errorf("inside the nested transaction request k-nested is %+v (%v), want the one saved", r, err)
+			}
 			if err := tx.SetClosedThrough(ctx, closed2); err != nil {
 				return err
 			}
@@ -164,6 +174,50 @@ func testReadAheadInOneTransaction(t *testing.T, open Opener) {
 	})
 	if err != nil {
 		t.Fatal(err)
+	}
+	// Many requests in one transaction, more than a store may keep
+	// before writing them: each is seen at once, and all after commit.
+	const many = 2345
+	key := func(i int) string { return fmt.Sprintf("many-%04d", i) }
+	err = st.Update(ctx, func(tx ledger.Tx) error {
+		keys := make([]string, many)
+		for i := range keys {
+			keys[i] = key(i)
+		}
+		if p, ok := tx.(ledger.Prefetcher); ok {
+			if err := p.Prefetch(ctx, keys, nil); err != nil {
+				return err
+			}
+		}
+		for i, k := range keys {
+			if _, err := tx.Request(ctx, k); !errors.Is(err, ledger.ErrNotFound) {
+				return fmt.Errorf("request %s before saving: %v, want ErrNotFound", k, err)
+			}
+			if err := tx.SaveRequest(ctx, &ledger.Request{Key: k, Operation: "capture", Hash: fmt.Sprint(i),
+				Result: []byte(k), CreatedAt: t0}); err != nil {
+				return err
+			}
+			if i%97 == 0 {
+				if r, err := tx.Request(ctx, key(i/2)); err != nil || r.Hash != fmt.Sprint(i/2) {
+					return fmt.Errorf("request %s after saving %d: %+v, %v", key(i/2), i+1, r, err)
+				}
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = l.View(ctx, func(tx ledger.ReadTx) error {
+		for i := range many {
+			if r, err := tx.Request(ctx, key(i)); err != nil || r.Hash != fmt.Sprint(i) || string(r.Result) != key(i) {
+				return fmt.Errorf("request %s after commit: %+v, %v", key(i), r, err)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Error(err)
 	}
 	if p := payment(t, l, "p1"); p.Refunded != 100 {
 		t.Errorf("p1 after commit: refunded %d, want 100", p.Refunded)
