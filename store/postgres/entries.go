@@ -396,6 +396,9 @@ func (t *tx) copyEntries(ctx context.Context, es []*ledger.Entry, ids []int64) e
 		}
 	}
 	rows.trailer()
+	if err := t.begin(ctx); err != nil {
+		return t.fail(err)
+	}
 	return t.pgx(func(c *pgx.Conn) error {
 		_, err := c.PgConn().CopyFrom(ctx, bytes.NewReader(rows.b), copyStatement(t.s.quoted+".entries", entryCopyCols))
 		return err

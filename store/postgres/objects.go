@@ -101,18 +101,17 @@ func (t *tx) SavePayment(ctx context.Context, p *ledger.Payment) error {
 		return err
 	}
 	if t.isLocked("payment", p.ID) {
-		_, err = t.exec(ctx, `UPDATE {schema}.payments SET provider_ref = $2, status = $3, authorized = $4, captured = $5,
+		return t.execLater(ctx, `UPDATE {schema}.payments SET provider_ref = $2, status = $3, authorized = $4, captured = $5,
 			refunded = $6, disputed = $7, fees = $8, updated_at = $9, settlement_currency = $10, settled = $11, unwound = $12
 			WHERE id = $1`,
 			p.ID, p.ProviderRef, string(p.Status), p.Authorized, p.Captured, p.Refunded, p.Disputed, p.Fees, updated,
 			p.SettlementCurrency, p.Settled, p.Unwound)
-		return err
 	}
 	md, err := meta(p.Metadata)
 	if err != nil {
 		return err
 	}
-	_, err = t.exec(ctx, `INSERT INTO {schema}.payments (`+paymentCols+`)
+	err = t.execLater(ctx, `INSERT INTO {schema}.payments (`+paymentCols+`)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20)`,
 		p.ID, p.Provider, p.ProviderRef, p.Currency, p.Customer, p.Description, md, p.CaptureMethod, string(p.Status),
 		p.Authorized, p.Captured, p.Refunded, p.Disputed, p.Fees, nullID(p.PendingEntryID), created, updated,
@@ -387,14 +386,13 @@ func (t *tx) InsertBalanceTransaction(ctx context.Context, b *ledger.BalanceTran
 	if err != nil {
 		return err
 	}
-	_, err = t.exec(ctx, `INSERT INTO {schema}.balance_transactions (`+btCols+`)
+	return t.execLater(ctx, `INSERT INTO {schema}.balance_transactions (`+btCols+`)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21,
 		$22, $23, $24, $25)`,
 		b.ID, b.Provider, b.EntryID, b.Type, b.ReportingCategory, b.SourceType, b.SourceID, b.SourceRef, b.PaymentID,
 		b.Amount, b.Fee, b.Net, details, b.Currency, b.Status, b.Description, created, avail, b.PayoutID,
 		b.AvailableOnEstimated, b.PayoutDerived, b.PresentmentAmount, b.PresentmentCurrency, rateText(b.ExchangeRate),
 		b.SettlementEstimated)
-	return err
 }
 
 // UpdateBalanceTransaction rewrites a balance transaction's settlement

@@ -39,6 +39,10 @@ type tx struct {
 	// deferred is a statement not sent yet: it goes out, after BEGIN,
 	// with the next one.
 	deferred *deferredStmt
+	// later are writes whose answer nothing waits for (execLater), not
+	// sent yet: they go out, after BEGIN and deferred, in the round trip
+	// of the next statement sent, at the latest at commit.
+	later []deferredStmt
 	// callers is set in a caller's transaction (InTx): the closed period
 	// is always read under its lock, never from the store's cache.
 	callers bool
@@ -131,7 +135,7 @@ func (t *tx) begin(ctx context.Context) error {
 	if t.started() {
 		return nil
 	}
-	if t.deferred == nil {
+	if t.deferred == nil && len(t.later) == 0 {
 		if _, err := t.c.ExecContext(ctx, beginSQL); err != nil {
 			return err
 		}
@@ -150,8 +154,9 @@ func (t *tx) begin(ctx context.Context) error {
 	})
 }
 
-// started reports whether BEGIN and any deferred statement were sent.
-func (t *tx) started() bool { return t.begun && t.deferred == nil }
+// started reports whether BEGIN and any deferred or later statement were
+// sent.
+func (t *tx) started() bool { return t.begun && t.deferred == nil && len(t.later) == 0 }
 
 // queueStart queues what must precede the statements of a batch: BEGIN if
 // no statement was sent yet, and the deferred statement. It returns how
@@ -166,17 +171,44 @@ func (t *tx) queueStart(b *pgx.Batch) int {
 		b.Queue(t.deferred.sql, t.deferred.args...)
 		n++
 	}
-	return n
+	for _, d := range t.later {
+		b.Queue(d.sql, d.args...)
+	}
+	return n + len(t.later)
 }
 
 // readStart reads the n results of queueStart's statements, which were
 // sent.
 func (t *tx) readStart(br pgx.BatchResults, n int) error {
 	t.begun, t.deferred = true, nil
+	clear(t.later)
+	t.later = t.later[:0]
 	for range n {
 		if _, err := br.Exec(); err != nil {
 			return err
 		}
+	}
+	return nil
+}
+
+// laterBatch is how many later writes a transaction keeps before sending
+// them.
+const laterBatch = 500
+
+// execLater runs a write whose result nothing waits for: in a transaction
+// of the store's own it is kept, and goes out with the next statement that
+// is sent, in its round trip (queueStart), so that a run of such writes
+// costs one round trip, not one each. A failure is then reported by that
+// statement (or the commit), and fails the transaction as it would have;
+// a retryable one runs it again. In a caller's transaction it runs at once.
+func (t *tx) execLater(ctx context.Context, query string, args ...any) error {
+	if t.raw == nil {
+		_, err := t.exec(ctx, query, args...)
+		return err
+	}
+	t.later = append(t.later, deferredStmt{sql: t.s.sql(query), args: args})
+	if len(t.later) >= laterBatch {
+		return t.fail(t.begin(ctx))
 	}
 	return nil
 }
@@ -535,7 +567,7 @@ var errStaleClosed = errors.New("postgres: the closed period changed during the 
 // check of the closed period answered from the cache, and COMMIT go out as
 // one pipeline.
 func (t *tx) commit(ctx context.Context) error {
-	if !t.begun && t.deferred == nil {
+	if !t.begun && t.deferred == nil && len(t.later) == 0 {
 		return nil // fn wrote nothing and read nothing
 	}
 	var b pgx.Batch
@@ -631,6 +663,11 @@ func (t *tx) Nested(ctx context.Context, fn func() error) error {
 		err = t.writeSaved(ctx)
 	}
 	if err == nil {
+		// Sent before the release, so that a write of fn's that fails
+		// rolls back fn's work alone, as it would have at once.
+		err = t.begin(ctx)
+	}
+	if err == nil {
 		_, err = t.exec(ctx, "RELEASE SAVEPOINT nested")
 		return err
 	}
@@ -639,6 +676,8 @@ func (t *tx) Nested(ctx context.Context, fn func() error) error {
 	t.closedLocked, t.closedSet, t.closedHeld = closedLocked, closedSet, closedHeld
 	t.forgetAhead()
 	clear(t.saved) // saved inside: the claims are back as they were
+	clear(t.later)
+	t.later = t.later[:0] // fn's writes not sent: nothing to undo
 	if _, rerr := t.exec(ctx, "ROLLBACK TO SAVEPOINT nested; RELEASE SAVEPOINT nested"); rerr != nil {
 		return fmt.Errorf("%w (and rolling back: %w)", err, t.fail(rerr))
 	}
