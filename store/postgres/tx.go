@@ -159,8 +159,8 @@ func (t *tx) begin(ctx context.Context) error {
 func (t *tx) started() bool { return t.begun && t.deferred == nil && len(t.later) == 0 }
 
 // queueStart queues what must precede the statements of a batch: BEGIN if
-// no statement was sent yet, and the deferred statement. It returns how
-// many results readStart must read.
+// no statement was sent yet, the deferred statement and the later ones. It
+// returns how many results readStart must read.
 func (t *tx) queueStart(b *pgx.Batch) int {
 	n := 0
 	if !t.begun {
