@@ -38,7 +38,9 @@ func (t *tx) Prefetch(ctx context.Context, keys, payments []string) error {
 func (t *tx) prefetchRequests(ctx context.Context, keys []string) error {
 	ask := make([]string, 0, len(keys))
 	for _, k := range keys {
-		if _, known := t.aheadRequests[k]; !known && !t.claims[k] {
+		_, known := t.aheadRequests[k]
+		_, saved := t.saved[k]
+		if !known && !saved && !t.claims[k] {
 			ask = append(ask, k)
 		}
 	}
