@@ -16,6 +16,8 @@ import (
 // it wrote, also for what it read ahead before writing. A nested
 // transaction that reads ahead and rolls back leaves nothing behind, nor
 // does one that changes the closed period: the period is again what it was.
+// Thousands of requests saved in one transaction are each seen at once, and
+// all of them after commit.
 func testReadAheadInOneTransaction(t *testing.T, open Opener) {
 	ctx := context.Background()
 	st := open(t)

@@ -1,6 +1,7 @@
 // Package storetest is the conformance suite every settle store must pass:
 // the ledger's rules through the store (lifecycle, idempotency, derived
-// payouts and the transactions each payout holds, closed periods, Verify), many writers at once, provider records,
+// payouts and the transactions each payout holds, closed periods, Verify),
+// lookups read ahead answered as those asked one at a time, many writers at once, provider records,
 // reconciliation runs and exceptions with their history, a fix that
 // commits with the exception it closes, bank statements, and what a write
 // transaction's base reader sees where the store has one. A store's own test calls Run with
