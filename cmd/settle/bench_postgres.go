@@ -16,6 +16,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/settlehq/settle/app"
+	"github.com/settlehq/settle/feed"
 	"github.com/settlehq/settle/generate"
 	"github.com/settlehq/settle/importers"
 	"github.com/settlehq/settle/ledger"
@@ -43,7 +44,7 @@ func (b *bencher) pgBench(ctx context.Context, dbURL string) error {
 		}
 	}
 	pb := &bencher{a: b.a, dir: b.dir, sizes: b.sizes, quick: b.quick}
-	steps := []func(context.Context, string) error{pb.pgBatched, pb.pgSingle, pb.pgConcurrent, pb.pgImport}
+	steps := []func(context.Context, string) error{pb.pgBatched, pb.pgSingle, pb.pgConcurrent, pb.pgRecord, pb.pgImport}
 	for _, step := range steps {
 		if err := step(ctx, dbURL); err != nil {
 			return fmt.Errorf("postgres: %w", err)
@@ -199,6 +200,52 @@ func (b *bencher) pgConcurrent(ctx context.Context, dbURL string) error {
 		b.add(fmt.Sprintf("concurrent writers, %d connection(s)", conns), fmt.Sprintf("%s entries/s", count(int(rate))),
 			target, pass, fmt.Sprintf("(%s entries, one per transaction)", count(per*conns)))
 	}
+	return nil
+}
+
+// pgRecordPayments is how many payments the month pgRecord records has
+// (--quick: a hundredth).
+const pgRecordPayments = 10_000
+
+// pgRecord records a generated month's feed as settle record does: one
+// transaction, the feed read once.
+func (b *bencher) pgRecord(ctx context.Context, dbURL string) error {
+	n := pgRecordPayments
+	if b.quick {
+		n /= 100
+	}
+	dir, err := os.MkdirTemp(b.dir, "pg-record-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(dir)
+	b.progress("postgres: record: generating a month of %s payments", count(n))
+	feedName := filepath.Join(dir, "feed.jsonl")
+	sum, err := generateFiles(n, feedName, filepath.Join(dir, "itemized.csv"), b.randomIDs)
+	if err != nil {
+		return err
+	}
+	st, drop, err := b.pgOpen(ctx, dbURL, 0)
+	if err != nil {
+		return err
+	}
+	defer drop()
+	f, err := os.Open(feedName)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	b.progress("postgres: record: %s events", count(sum.Events))
+	start := time.Now()
+	got, errs := feed.ApplyFile(ctx, ledger.New(st, nil), feedName, f, false)
+	elapsed := time.Since(start)
+	b.progress("")
+	if len(errs) > 0 {
+		return fmt.Errorf("record: %w", errs[0])
+	}
+	rate := float64(got.Applied) / elapsed.Seconds()
+	b.add("settle record of a month's feed, one transaction", fmt.Sprintf("%s events/s", count(int(rate))), "", false,
+		fmt.Sprintf("(%s events of %s payments in %s: a round trip an event, for its entry)", count(got.Applied), count(n), dur(elapsed)))
 	return nil
 }
 

@@ -90,8 +90,8 @@ func TestBenchQuickPostgres(t *testing.T) {
 		t.Fatalf("no PostgreSQL table in:\n%s", out)
 	}
 	for _, figure := range []string{"batched posting", "one entry per transaction, 1 connection",
-		"concurrent writers, 1 connection", "concurrent writers, 8 connection", "Stripe itemized CSV import",
-		"load records and match them"} {
+		"concurrent writers, 1 connection", "concurrent writers, 8 connection", "settle record of a month's feed",
+		"Stripe itemized CSV import", "load records and match them"} {
 		if !strings.Contains(pg, "\n"+figure) {
 			t.Errorf("no %q row in:\n%s", figure, pg)
 		}
