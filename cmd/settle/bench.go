@@ -102,8 +102,10 @@ PostgreSQL: given --db postgres://user@host/db on the command line (not
 $SETTLE_DB), settle bench also measures the PostgreSQL store on that
 database and prints its own table: batched posting (5,000 entries a
 transaction, through COPY), one entry per transaction on one connection,
-concurrent writers on 1, 2, 4 and 8 connections, and the itemized import
-followed by loading its records as reconciliation does and matching them.
+concurrent writers on 1, 2, 4 and 8 connections, settle record of a
+generated month's feed (10,000 payments) in one transaction, and the
+itemized import followed by loading its records as reconciliation does and
+matching them.
 Each runs in a fresh schema named settle_bench_<random>, dropped
 afterwards; nothing else in the database is touched. --quick applies. Any
 other --db is not used.`,
