@@ -119,7 +119,7 @@ func (l *Ledger) AdoptDates(ctx context.Context, adoptions []Adoption, asOf time
 		if err != nil {
 			return err
 		}
-		return l.insertMany(ctx, tx, moves.entries(l), closed)
+		return l.insertMany(ctx, tx, moves.entries(l, asOf, closed), closed)
 	})
 	if err != nil {
 		return nil, err
@@ -393,7 +393,7 @@ func (ad *adopting) adopt(ctx context.Context, bt *BalanceTransaction, to time.T
 		// entry to move; the others moved their funds when booked.
 		// The entry that made it available has the transaction's source.
 		if ad.made[availabilityKey(bt.ID, bt.AvailableOn)] || ad.made["available:"+bt.ID] {
-			ad.moves.add(true, bt, from, to, datedOpen(from, ad.closed, ad.asOf))
+			ad.moves.add(true, bt, from, to)
 			bt.Status = BTPending
 		}
 	}
@@ -418,9 +418,7 @@ func (ad *adopting) adopt(ctx context.Context, bt *BalanceTransaction, to time.T
 		ad.changes = append(ad.changes, SettlementChange{ID: c.ID, AvailableOn: to, PayoutID: c.PayoutID, Status: c.Status})
 	}
 	if bt.Status == BTPending && !to.After(ad.asOf) {
-		if bt.Net != 0 {
-			ad.moves.add(false, bt, to, to, datedOpen(to, ad.closed, ad.asOf))
-		}
+		ad.moves.add(false, bt, to, to)
 		bt.Status = BTAvailable
 	}
 	ad.changes = append(ad.changes, SettlementChange{ID: bt.ID, AvailableOn: to, PayoutID: bt.PayoutID, Status: bt.Status})
@@ -449,26 +447,27 @@ type fundsMoveKey struct {
 	undo               bool // back to pending (the estimate was too early), or available
 	provider, currency string
 	at                 time.Time // the date moved: the estimate undone, or the provider's date
-	on                 time.Time // the entry's date: at, or the adoption's time if at is in a closed period
 }
 
 type fundsMove struct {
 	fundsMoveKey
-	// The first transaction moved names the entry: its id, source and
-	// provider's date, copied (a transaction as read shares its memory
-	// with the rest of its chunk).
-	firstID string
-	source  Source
-	to      time.Time
-	net     int64
-	count   int
+	// first is the first transaction moved, which names the entry: its
+	// id, provider, currency and source, copied (a transaction as read
+	// shares its memory with the rest of its chunk).
+	first BalanceTransaction
+	to    time.Time // the first transaction's provider's date
+	net   int64
+	count int
 }
 
 // add notes that bt's net moves: back to pending at its estimate at when
-// undo, else to available at the provider's date at; on is the entry's
-// date, and to the provider's date.
-func (m *fundsMoves) add(undo bool, bt *BalanceTransaction, at, to, on time.Time) {
-	k := fundsMoveKey{undo: undo, provider: bt.Provider, currency: bt.Currency, at: at, on: on}
+// undo, else to available at the provider's date at; to is the provider's
+// date.
+func (m *fundsMoves) add(undo bool, bt *BalanceTransaction, at, to time.Time) {
+	if bt.Net == 0 {
+		return
+	}
+	k := fundsMoveKey{undo: undo, provider: bt.Provider, currency: bt.Currency, at: at}
 	i, ok := m.index[k]
 	if !ok {
 		if m.index == nil {
@@ -476,33 +475,33 @@ func (m *fundsMoves) add(undo bool, bt *BalanceTransaction, at, to, on time.Time
 		}
 		i = len(m.moves)
 		m.index[k] = i
-		src := btSource(bt)
-		src.Type, src.ID, src.Ref = strings.Clone(src.Type), strings.Clone(src.ID), strings.Clone(src.Ref)
-		m.moves = append(m.moves, fundsMove{fundsMoveKey: k, firstID: strings.Clone(bt.ID), source: src, to: to})
+		first := BalanceTransaction{ID: strings.Clone(bt.ID), Provider: strings.Clone(bt.Provider), Currency: strings.Clone(bt.Currency),
+			SourceType: strings.Clone(bt.SourceType), SourceID: strings.Clone(bt.SourceID), SourceRef: strings.Clone(bt.SourceRef)}
+		m.moves = append(m.moves, fundsMove{fundsMoveKey: k, first: first, to: to})
 	}
 	m.moves[i].net += bt.Net
 	m.moves[i].count++
 }
 
-// entries are the moves' entries. A move of several transactions is
-// keyed by its first transaction and their count: each transaction's date
-// is adopted once, so no other move starts with it.
-func (m *fundsMoves) entries(l *Ledger) []*Entry {
+// entries are the moves' entries, dated as the adoption at asOf dates them
+// with the books closed through closed: a move of one transaction is that
+// transaction's entry (availability, unavailability); a move of several is
+// that entry for all of their net, keyed by the first transaction and
+// their count (each transaction's date is adopted once, so no other move
+// starts with it) and sourced to the provider.
+func (m *fundsMoves) entries(l *Ledger, asOf, closed time.Time) []*Entry {
 	es := make([]*Entry, 0, len(m.moves))
 	for _, mv := range m.moves {
-		if mv.net == 0 {
-			continue
-		}
-		pending, available := fill(l.chart.Pending, mv.provider, ""), fill(l.chart.Available, mv.provider, "")
-		e := &Entry{Phase: Posted, OccurredAt: mv.on, Source: mv.source}
+		bt := mv.first
+		bt.Net, bt.AvailableOn = mv.net, mv.at
+		var e *Entry
 		if mv.undo {
-			e.Key = "unavailable:" + mv.firstID + "@" + stamp(mv.at)
-			e.Description = "Funds of " + mv.firstID + " not yet available (provider's date " + mv.to.Format(time.DateOnly) + ")"
-			e.Postings = []Posting{{Account: pending, Currency: mv.currency, Amount: mv.net}, {Account: available, Currency: mv.currency, Amount: -mv.net}}
+			e = l.unavailability(bt, mv.to, asOf, closed)
 		} else {
-			e.Key = availabilityKey(mv.firstID, mv.at)
-			e.Description = "Funds available for " + mv.firstID
-			e.Postings = []Posting{{Account: available, Currency: mv.currency, Amount: mv.net}, {Account: pending, Currency: mv.currency, Amount: -mv.net}}
+			e = l.availability(bt, asOf, closed)
+		}
+		if e == nil {
+			continue // the transactions' nets added up to nothing
 		}
 		if mv.count > 1 {
 			n := strconv.Itoa(mv.count)
@@ -518,6 +517,23 @@ func (m *fundsMoves) entries(l *Ledger) []*Entry {
 		es = append(es, e)
 	}
 	return es
+}
+
+// unavailability is the entry that takes back bt's funds made available at
+// its estimate (bt.AvailableOn), the provider's date being to: nil when its
+// net is zero.
+func (l *Ledger) unavailability(bt BalanceTransaction, to, asOf, closed time.Time) *Entry {
+	if bt.Net == 0 {
+		return nil
+	}
+	return &Entry{Key: "unavailable:" + bt.ID + "@" + stamp(bt.AvailableOn), Phase: Posted,
+		OccurredAt:  datedOpen(bt.AvailableOn, closed, asOf),
+		Description: "Funds of " + bt.ID + " not yet available (provider's date " + to.Format(time.DateOnly) + ")",
+		Source:      btSource(&bt),
+		Postings: []Posting{
+			{Account: fill(l.chart.Pending, bt.Provider, ""), Currency: bt.Currency, Amount: bt.Net},
+			{Account: fill(l.chart.Available, bt.Provider, ""), Currency: bt.Currency, Amount: -bt.Net},
+		}}
 }
 
 // availabilityKey is the idempotency key of the entry that makes a balance
