@@ -80,8 +80,7 @@ func (t *tx) prefetchRequests(ctx context.Context, keys []string) error {
 	if len(stored) == 0 {
 		return nil
 	}
-	rows, err = t.query(ctx, `SELECT key, operation, hash, result, created_at FROM {schema}.requests
-		WHERE key = ANY($1) AND operation <> ''`, stored)
+	rows, err = t.query(ctx, `SELECT `+requestCols+` FROM {schema}.requests WHERE key = ANY($1) AND operation <> ''`, stored)
 	if err != nil {
 		return err
 	}
@@ -90,13 +89,11 @@ func (t *tx) prefetchRequests(ctx context.Context, keys []string) error {
 		t.aheadRequests = make(map[string]*ledger.Request, len(stored))
 	}
 	for rows.Next() {
-		var r ledger.Request
-		var created int64
-		if err := rows.Scan(&r.Key, &r.Operation, &r.Hash, &r.Result, &created); err != nil {
+		r, err := scanRequest(rows)
+		if err != nil {
 			return t.fail(err)
 		}
-		r.CreatedAt = fromTS(created)
-		t.aheadRequests[r.Key] = &r
+		t.aheadRequests[r.Key] = r
 	}
 	return t.fail(rows.Err())
 }
@@ -130,17 +127,6 @@ func (t *tx) prefetchPayments(ctx context.Context, ids []string) error {
 		t.markLocked("payment", r.ID)
 	}
 	return nil
-}
-
-// aheadRequest answers Request for a key read ahead as stored.
-func (t *tx) aheadRequest(key string) (*ledger.Request, bool) {
-	r, ok := t.aheadRequests[key]
-	if !ok {
-		return nil, false
-	}
-	c := *r
-	c.Result = slices.Clone(r.Result)
-	return &c, true
 }
 
 // aheadPayment answers Payment, once, for a payment read ahead.

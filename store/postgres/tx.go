@@ -135,7 +135,7 @@ func (t *tx) begin(ctx context.Context) error {
 	if t.started() {
 		return nil
 	}
-	if t.deferred == nil && len(t.later) == 0 {
+	if !t.unsent() {
 		if _, err := t.c.ExecContext(ctx, beginSQL); err != nil {
 			return err
 		}
@@ -156,7 +156,16 @@ func (t *tx) begin(ctx context.Context) error {
 
 // started reports whether BEGIN and any deferred or later statement were
 // sent.
-func (t *tx) started() bool { return t.begun && t.deferred == nil && len(t.later) == 0 }
+func (t *tx) started() bool { return t.begun && !t.unsent() }
+
+// unsent reports whether a deferred or later statement waits to be sent.
+func (t *tx) unsent() bool { return t.deferred != nil || len(t.later) > 0 }
+
+// dropLater forgets the later statements, sent or not to be sent.
+func (t *tx) dropLater() {
+	clear(t.later) // let go of their arguments
+	t.later = t.later[:0]
+}
 
 // queueStart queues what must precede the statements of a batch: BEGIN if
 // no statement was sent yet, the deferred statement and the later ones. It
@@ -181,8 +190,7 @@ func (t *tx) queueStart(b *pgx.Batch) int {
 // sent.
 func (t *tx) readStart(br pgx.BatchResults, n int) error {
 	t.begun, t.deferred = true, nil
-	clear(t.later)
-	t.later = t.later[:0]
+	t.dropLater()
 	for range n {
 		if _, err := br.Exec(); err != nil {
 			return err
@@ -436,13 +444,11 @@ func (t *tx) balanceUpsert() (string, []any) {
 // placeholder with an empty operation, so that a concurrent transaction looking up
 // the same key waits until this one commits, and then finds its result.
 func (t *tx) Request(ctx context.Context, key string) (*ledger.Request, error) {
-	if r, ok := t.aheadRequest(key); ok {
-		return r, nil
+	if r, ok := t.aheadRequests[key]; ok {
+		return copyRequest(r), nil
 	}
 	if s, ok := t.saved[key]; ok {
-		c := *s.req
-		c.Result = slices.Clone(s.req.Result)
-		return &c, nil
+		return copyRequest(s.req), nil
 	}
 	if t.write && !t.claims[key] {
 		res, err := t.exec(ctx, `INSERT INTO {schema}.requests (key, operation, hash, result, created_at)
@@ -459,18 +465,35 @@ func (t *tx) Request(ctx context.Context, key string) (*ledger.Request, error) {
 	if t.claims[key] {
 		return nil, fmt.Errorf("request %q: %w", key, ledger.ErrNotFound)
 	}
-	var r ledger.Request
-	var created int64
-	err := t.queryRow(ctx, `SELECT key, operation, hash, result, created_at FROM {schema}.requests WHERE key = $1`, key).
-		Scan(&r.Key, &r.Operation, &r.Hash, &r.Result, &created)
+	r, err := scanRequest(t.queryRow(ctx, `SELECT `+requestCols+` FROM {schema}.requests WHERE key = $1`, key))
 	if errors.Is(err, sql.ErrNoRows) || (err == nil && r.Operation == "") {
 		return nil, fmt.Errorf("request %q: %w", key, ledger.ErrNotFound)
 	}
 	if err != nil {
 		return nil, t.fail(err)
 	}
+	return r, nil
+}
+
+// requestCols are the columns of a request, as scanRequest reads them.
+const requestCols = `key, operation, hash, result, created_at`
+
+func scanRequest(sc interface{ Scan(...any) error }) (*ledger.Request, error) {
+	var r ledger.Request
+	var created int64
+	if err := sc.Scan(&r.Key, &r.Operation, &r.Hash, &r.Result, &created); err != nil {
+		return nil, err
+	}
 	r.CreatedAt = fromTS(created)
 	return &r, nil
+}
+
+// copyRequest is a copy of r that shares no memory with it: a request kept
+// by the transaction is handed out as a copy.
+func copyRequest(r *ledger.Request) *ledger.Request {
+	c := *r
+	c.Result = slices.Clone(r.Result)
+	return &c
 }
 
 // SaveRequest stores a completed idempotent request, in the row its lookup
@@ -485,9 +508,7 @@ func (t *tx) SaveRequest(ctx context.Context, r *ledger.Request) error {
 		if t.saved == nil {
 			t.saved = map[string]savedRequest{}
 		}
-		c := *r
-		c.Result = slices.Clone(r.Result)
-		t.saved[r.Key] = savedRequest{req: &c, created: created}
+		t.saved[r.Key] = savedRequest{req: copyRequest(r), created: created}
 		delete(t.claims, r.Key)
 		if len(t.saved) >= savedBatch {
 			return t.writeSaved(ctx)
@@ -567,7 +588,7 @@ var errStaleClosed = errors.New("postgres: the closed period changed during the 
 // check of the closed period answered from the cache, and COMMIT go out as
 // one pipeline.
 func (t *tx) commit(ctx context.Context) error {
-	if !t.begun && t.deferred == nil && len(t.later) == 0 {
+	if !t.begun && !t.unsent() {
 		return nil // fn wrote nothing and read nothing
 	}
 	var b pgx.Batch
@@ -676,8 +697,7 @@ func (t *tx) Nested(ctx context.Context, fn func() error) error {
 	t.closedLocked, t.closedSet, t.closedHeld = closedLocked, closedSet, closedHeld
 	t.forgetAhead()
 	clear(t.saved) // saved inside: the claims are back as they were
-	clear(t.later)
-	t.later = t.later[:0] // fn's writes not sent: nothing to undo
+	t.dropLater()  // fn's writes not sent: nothing to undo
 	if _, rerr := t.exec(ctx, "ROLLBACK TO SAVEPOINT nested; RELEASE SAVEPOINT nested"); rerr != nil {
 		return fmt.Errorf("%w (and rolling back: %w)", err, t.fail(rerr))
 	}
