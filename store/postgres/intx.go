@@ -86,10 +86,7 @@ func (ts *TxStore) View(ctx context.Context, fn func(ledger.ReadTx) error) error
 // caller commits: the balance changes, the saved requests, and the return
 // of request keys it claimed and did not use.
 func (t *tx) finish(ctx context.Context) error {
-	if err := t.flush(ctx); err != nil {
-		return err
-	}
-	if err := t.writeSaved(ctx); err != nil {
+	if err := t.writeKept(ctx); err != nil {
 		return err
 	}
 	if len(t.claims) > 0 {

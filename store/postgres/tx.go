@@ -662,10 +662,7 @@ func (t *tx) commit(ctx context.Context) error {
 // A conflict with a concurrent transaction is not undone here: it makes
 // the whole transaction run again.
 func (t *tx) Nested(ctx context.Context, fn func() error) error {
-	if err := t.flush(ctx); err != nil {
-		return err
-	}
-	if err := t.writeSaved(ctx); err != nil {
+	if err := t.writeKept(ctx); err != nil {
 		return err
 	}
 	if _, err := t.exec(ctx, "SAVEPOINT nested"); err != nil {
@@ -678,15 +675,9 @@ func (t *tx) Nested(ctx context.Context, fn func() error) error {
 	closedLocked, closedSet, closedHeld := t.closedLocked, t.closedSet, t.closedHeld
 	err := fn()
 	if err == nil {
-		err = t.flush(ctx)
-	}
-	if err == nil {
-		err = t.writeSaved(ctx)
-	}
-	if err == nil {
-		// Sent before the release, so that a write of fn's that fails
+		// Written before the release, so that a write of fn's that fails
 		// rolls back fn's work alone, as it would have at once.
-		err = t.begin(ctx)
+		err = t.writeKept(ctx)
 	}
 	if err == nil {
 		_, err = t.exec(ctx, "RELEASE SAVEPOINT nested")
@@ -732,6 +723,18 @@ func (t *tx) savedUpdate() (string, []any) {
 	return `UPDATE {schema}.requests AS r SET operation = v.operation, hash = v.hash, result = v.result, created_at = v.created_at
 		FROM unnest($1::text[], $2::text[], $3::text[], $4::bytea[], $5::bigint[]) AS v (key, operation, hash, result, created_at)
 		WHERE r.key = v.key`, []any{keys, ops, hashes, results, created}
+}
+
+// writeKept writes what the transaction keeps in memory: the balance
+// changes, the saved requests and the later statements.
+func (t *tx) writeKept(ctx context.Context) error {
+	if err := t.flush(ctx); err != nil {
+		return err
+	}
+	if err := t.writeSaved(ctx); err != nil {
+		return err
+	}
+	return t.begin(ctx)
 }
 
 // writeSaved writes the saved requests now.
