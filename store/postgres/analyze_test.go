@@ -27,6 +27,7 @@ func TestLargeImportGathersStatistics(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		t.Cleanup(func() { st.Close() })
 		var csv bytes.Buffer
 		if _, err := generate.Generate(generate.Options{Payments: c.payments, PerDay: 1000, Seed: uint64(c.payments)},
 			generate.Output{ItemizedCSV: &csv}); err != nil {
@@ -48,6 +49,5 @@ func TestLargeImportGathersStatistics(t *testing.T) {
 		if c.analyzed && int(tuples) != stats.Added {
 			t.Errorf("%d records added, but the statistics count %.0f", stats.Added, tuples)
 		}
-		st.Close()
 	}
 }
