@@ -42,6 +42,13 @@ that overlaps an older one updates the records it shares with it.
 With --book the records are also posted as ledger entries (for users whose
 only books are the provider's data).
 
+While nothing else has a SQLite database open, settle import takes it for
+itself: each file's pages are written once, through a rollback journal, rather
+than into the write-ahead log and copied again when the import ends. Other
+settle commands started meanwhile wait until it is done (up to --lock-timeout).
+With the database open elsewhere (settle serve, say) the import runs beside it
+as always.
+
 Bank statements (BAI2, camt.053, MT940) are detected too and stored with the
 ledger account of their bank account: --bank-account ACCOUNT=LEDGER_ACCOUNT
 (or a bare LEDGER_ACCOUNT for every account in the files) names it once and
@@ -56,6 +63,7 @@ assets:bank:P. An account with neither is refused.`,
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			streamingGC()
+			a.exclusiveImport = true
 			if format != "" {
 				if _, err := importers.NewReader(format, "", strings.NewReader(""), nil); errors.Is(err, importers.ErrUnknownFormat) {
 					return usageError{err}

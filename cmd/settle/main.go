@@ -128,6 +128,10 @@ type cli struct {
 	// there when the store closes (sqlite.Options.BuildNew); settle record
 	// sets it.
 	buildNew bool
+	// exclusiveImport lets an import take a SQLite database for itself
+	// while nothing else has it open (sqlite.Options.ExclusiveImport);
+	// settle import sets it.
+	exclusiveImport bool
 }
 
 // creatingCommands are the commands that create a missing database; every
@@ -176,7 +180,7 @@ func (a *cli) open(ctx context.Context) (store, error) {
 		return st, nil
 	}
 	opts := &sqlite.Options{LockTimeout: a.lockTimeout, Mode: a.fileMode(), MustExist: !a.createsDB, WriterCache: a.writerCache,
-		BuildNew: a.buildNew,
+		BuildNew: a.buildNew, ExclusiveImport: a.exclusiveImport,
 		OnLockWait: func(w sqlite.LockWait) {
 			fmt.Fprintf(a.stderr, "settle: waiting for the write lock on %s, held by %s; waiting up to %s (--lock-timeout)\n",
 				a.dbPath, w.Holder, w.Timeout)

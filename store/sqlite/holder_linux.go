@@ -16,13 +16,30 @@ import (
 // the locks at offset 120; https://www.sqlite.org/walformat.html).
 const walWriteLockOffset = 120
 
-// walWriteLockHolder finds the process holding the write lock of the WAL
-// database at path in /proc/locks. It only reads: opening and closing the
-// -shm file here would release this process's own POSIX locks on it,
-// which SQLite's connections rely on.
-func walWriteLockHolder(path string) LockHolder {
+// rollbackLockOffset is the byte of a database file in a rollback-journal
+// mode that its writer locks from its first write to its commit (the
+// RESERVED lock, the byte after the PENDING byte at 1 GiB;
+// https://www.sqlite.org/lockingv3.html). An import that has the database
+// to itself (alone.go) holds it.
+const rollbackLockOffset = 0x40000001
+
+// writeLockHolder finds the process holding the write lock of the database
+// at path in /proc/locks: the WAL write lock of its -shm file, or else the
+// write lock of the database file in a rollback-journal mode. It only reads:
+// opening and closing the files here would release this process's own
+// POSIX locks on them, which SQLite's connections rely on.
+func writeLockHolder(path string) LockHolder {
+	if h := lockHolderAt(path+"-shm", walWriteLockOffset); h.PID != 0 {
+		return h
+	}
+	return lockHolderAt(path, rollbackLockOffset)
+}
+
+// lockHolderAt finds the process holding a POSIX write lock on the byte at
+// offset of the file at path.
+func lockHolderAt(path string, offset int64) LockHolder {
 	var st syscall.Stat_t
-	if err := syscall.Stat(path+"-shm", &st); err != nil {
+	if err := syscall.Stat(path, &st); err != nil {
 		return LockHolder{}
 	}
 	// The kernel spells the device as MAJOR:MINOR in hex.
@@ -47,7 +64,7 @@ func walWriteLockHolder(path string) LockHolder {
 		if f[7] == "EOF" {
 			hi, err2 = 1<<62, nil
 		}
-		if err1 != nil || err2 != nil || lo > walWriteLockOffset || hi < walWriteLockOffset {
+		if err1 != nil || err2 != nil || lo > offset || hi < offset {
 			continue
 		}
 		pid, err := strconv.Atoi(f[4])

@@ -4,4 +4,4 @@ package sqlite
 
 // walWriteLockHolder is unknown outside Linux, which lists file locks with
 // their processes in /proc/locks.
-func walWriteLockHolder(path string) LockHolder { return LockHolder{} }
+func writeLockHolder(path string) LockHolder { return LockHolder{} }

@@ -18,9 +18,18 @@ import (
 // slowest of these rather than of all of them. Records are written in
 // multi-row batches as they arrive; only a small hash per record id is
 // held, to number repeats of one id within the file.
+//
+// With Options.ExclusiveImport, and no other connection to the database, the
+// import has the database to itself (alone.go).
 func (s *Store) Import(ctx context.Context, f provider.ImportFile, fn func(provider.Sink) error) (provider.ImportStats, error) {
 	var st provider.ImportStats
-	err := s.withWrite(ctx, func(q querier) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	alone := s.takeAlone(ctx)
+	if alone {
+		defer s.giveBack()
+	}
+	err := s.inWrite(ctx, alone, func(q querier) error {
 		st = provider.ImportStats{}
 		var prev int64
 		err := q.QueryRowContext(ctx, `SELECT id FROM imports WHERE sha256 = ? LIMIT 1`, f.SHA256).Scan(&prev)

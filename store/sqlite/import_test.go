@@ -44,6 +44,13 @@ func itemized(n int, desc string) string {
 // With noContent the bytes are not passed on.
 func importData(t *testing.T, st *sqlite.Store, name, data string, noContent bool) (provider.ImportStats, error) {
 	t.Helper()
+	return importThen(st, name, data, noContent, nil)
+}
+
+// importThen is importData with then, if not nil, called after the last
+// record is passed to the sink and before the import commits; its error
+// fails the import.
+func importThen(st *sqlite.Store, name, data string, noContent bool, then func() error) (provider.ImportStats, error) {
 	sum := sha256.Sum256([]byte(data))
 	f := provider.ImportFile{File: name, SHA256: hex.EncodeToString(sum[:])}
 	return st.Import(context.Background(), f, func(sink provider.Sink) error {
@@ -55,7 +62,10 @@ func importData(t *testing.T, st *sqlite.Store, name, data string, noContent boo
 		if err != nil {
 			return err
 		}
-		return addAll(rd, sink.Add)
+		if err := addAll(rd, sink.Add); err != nil || then == nil {
+			return err
+		}
+		return then()
 	})
 }
 

@@ -85,38 +85,52 @@ func isBusy(err error) bool {
 	return errors.As(err, &se) && (se.Code == sqlite3.ErrBusy || se.Code == sqlite3.ErrLocked)
 }
 
-// begin starts a write transaction on the writer connection, waiting for
-// another process's write lock as Options allow. Callers hold s.mu.
-func (s *Store) begin(ctx context.Context) error {
+// begin starts a write transaction on the writer connection with stmt
+// (BEGIN IMMEDIATE, or BEGIN EXCLUSIVE for an import that has the database
+// to itself), waiting for another process's write lock as Options allow.
+// Callers hold s.mu.
+func (s *Store) begin(ctx context.Context, stmt string) error {
+	return waitLock(ctx, &s.opts, s.path, func() error {
+		_, err := s.writer.ExecContext(ctx, stmt)
+		return err
+	})
+}
+
+// waitLock runs try, and runs it again while it fails because another
+// connection holds a lock it needs (SQLITE_BUSY, each time after one busy
+// timeout's wait in SQLite), until o's lock timeout has passed or ctx
+// ends. It says once (OnLockWait) that it waits, and for whom. path is the
+// database file, "" if not known.
+func waitLock(ctx context.Context, o *Options, path string, try func() error) error {
 	start := time.Now()
-	_, err := s.writer.ExecContext(ctx, "BEGIN IMMEDIATE")
+	err := try()
 	if err == nil || !isBusy(err) {
 		return translate(err)
 	}
-	timeout := s.opts.lockTimeout()
-	holder := s.lockHolder()
+	timeout := o.lockTimeout()
+	holder := lockHolder(path)
 	if timeout > 0 {
-		w := LockWait{Path: s.path, Holder: holder, Timeout: timeout}
+		w := LockWait{Path: path, Holder: holder, Timeout: timeout}
 		switch {
-		case s.opts.OnLockWait != nil:
-			s.opts.OnLockWait(w)
-		case s.opts.Logger != nil:
-			s.opts.Logger.Info("sqlite: waiting for the write lock", "db", w.Path, "holder", w.Holder.String(), "timeout", w.Timeout)
+		case o.OnLockWait != nil:
+			o.OnLockWait(w)
+		case o.Logger != nil:
+			o.Logger.Info("sqlite: waiting for the write lock", "db", w.Path, "holder", w.Holder.String(), "timeout", w.Timeout)
 		}
 	}
 	for {
 		waited := time.Since(start)
 		if waited >= timeout {
-			if h := s.lockHolder(); h.PID != 0 {
+			if h := lockHolder(path); h.PID != 0 {
 				holder = h
 			}
-			return &LockTimeoutError{Path: s.path, Holder: holder, Waited: waited, Err: err}
+			return &LockTimeoutError{Path: path, Holder: holder, Waited: waited, Err: err}
 		}
 		if cerr := ctx.Err(); cerr != nil {
 			return fmt.Errorf("waiting for the write lock, held by %s: %w", holder, cerr)
 		}
 		attempt := time.Now()
-		_, err = s.writer.ExecContext(ctx, "BEGIN IMMEDIATE")
+		err = try()
 		if err == nil || !isBusy(err) {
 			return translate(err)
 		}
@@ -131,11 +145,11 @@ func (s *Store) begin(ctx context.Context) error {
 	}
 }
 
-// lockHolder returns the process holding the write lock, if the operating
-// system tells.
-func (s *Store) lockHolder() LockHolder {
-	if s.path == "" {
+// lockHolder returns the process holding the write lock of the database
+// at path, if the operating system tells.
+func lockHolder(path string) LockHolder {
+	if path == "" {
 		return LockHolder{}
 	}
-	return walWriteLockHolder(s.path)
+	return writeLockHolder(path)
 }

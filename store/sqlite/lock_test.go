@@ -19,10 +19,14 @@ import (
 )
 
 // TestMain lets a test run this binary as a process that holds a
-// database's write lock (see holdWriteLock).
+// database's write lock (see holdWriteLock), or that is killed in the
+// middle of an import (TestExclusiveImportKilled).
 func TestMain(m *testing.M) {
 	if path := os.Getenv("SETTLE_TEST_HOLD_WRITE_LOCK"); path != "" {
 		os.Exit(holdWriteLockMain(path, os.Getenv("SETTLE_TEST_HOLD_FOR")))
+	}
+	if path := os.Getenv("SETTLE_TEST_IMPORT_AND_HANG"); path != "" {
+		os.Exit(importAndHangMain(path))
 	}
 	os.Exit(m.Run())
 }

@@ -77,6 +77,16 @@ type Options struct {
 	// database that exists, or a new one on a file system that cannot lock
 	// files (flock), is opened as without it.
 	BuildNew bool
+	// ExclusiveImport lets Import take the database for itself when no
+	// other connection has it open (a one-off settle import): the import
+	// is written through a rollback journal rather than the write-ahead
+	// log, so that its pages are written once, into the database file,
+	// rather than into the log and again by a checkpoint; other processes
+	// that open the database meanwhile wait for it, as a write waits for
+	// the write lock. The store returns to WAL mode afterwards. With
+	// another connection open the import runs in WAL mode, as without it
+	// (alone.go).
+	ExclusiveImport bool
 }
 
 // writerCacheKiB is WriterCache in KiB, as PRAGMA cache_size takes it.
@@ -196,7 +206,7 @@ func OpenWith(ctx context.Context, path string, opts *Options) (*Store, error) {
 	if err != nil {
 		return nil, err
 	}
-	s, err := NewWith(ctx, db, &o)
+	s, err := newWith(ctx, db, &o, path)
 	if err != nil {
 		db.Close()
 		return nil, fmt.Errorf("opening %s: %w", path, err)
@@ -328,6 +338,17 @@ func New(ctx context.Context, db *sql.DB) (*Store, error) {
 // others: a pool limited to one connection is raised to two, since every
 // read would otherwise wait for a connection the writer never returns.
 func NewWith(ctx context.Context, db *sql.DB, opts *Options) (*Store, error) {
+	return newWith(ctx, db, opts, "")
+}
+
+// newWith is NewWith for the database file at path ("" if not known), which
+// the store names while it waits to connect.
+//
+// Connecting runs the DSN's PRAGMA journal_mode, which waits one busy
+// timeout while another process has the database to itself (an import,
+// alone.go), and then fails; the store tries again as a write waits for the
+// write lock.
+func newWith(ctx context.Context, db *sql.DB, opts *Options, path string) (*Store, error) {
 	var o Options
 	if opts != nil {
 		o = *opts
@@ -338,7 +359,11 @@ func NewWith(ctx context.Context, db *sql.DB, opts *Options) (*Store, error) {
 			o.Logger.Info("sqlite: raised the pool's connection limit from 1 to 2: the store's writer keeps one")
 		}
 	}
-	w, err := db.Conn(ctx)
+	var w *sql.Conn
+	err := waitLock(ctx, &o, path, func() (err error) {
+		w, err = db.Conn(ctx)
+		return err
+	})
 	if err != nil {
 		return nil, err
 	}
@@ -503,7 +528,18 @@ type querier interface {
 func (s *Store) withWrite(ctx context.Context, fn func(q querier) error) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if err := s.begin(ctx); err != nil {
+	return s.inWrite(ctx, false, fn)
+}
+
+// inWrite runs fn inside a write transaction: BEGIN IMMEDIATE, or BEGIN
+// EXCLUSIVE for a write that has the database to itself (alone.go), which
+// leaves the checkpointer alone too. Callers hold s.mu.
+func (s *Store) inWrite(ctx context.Context, exclusive bool, fn func(q querier) error) error {
+	beginStmt := "BEGIN IMMEDIATE"
+	if exclusive {
+		beginStmt = "BEGIN EXCLUSIVE"
+	}
+	if err := s.begin(ctx, beginStmt); err != nil {
 		return err
 	}
 	if err := fn(s.writer); err != nil {
@@ -516,7 +552,7 @@ func (s *Store) withWrite(ctx context.Context, fn func(q querier) error) error {
 		_, _ = s.writer.ExecContext(context.Background(), "ROLLBACK")
 		return translate(err)
 	}
-	if s.ckpt != nil {
+	if s.ckpt != nil && !exclusive {
 		s.ckpt.committed()
 	}
 	return nil
