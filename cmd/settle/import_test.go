@@ -5,6 +5,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/settlehq/settle/provider"
 	"github.com/settlehq/settle/store/sqlite"
@@ -191,5 +192,37 @@ func TestImportByteOrderMark(t *testing.T) {
 	})
 	if err != nil || raw["txn_1"] != row || raw["txn_2"] != obj {
 		t.Errorf("stored raw rows %q, %v", raw, err)
+	}
+}
+
+// settle import, and serve without --http, let the SQLite store take the
+// database for an import while nothing else has it open
+// (sqlite.Options.ExclusiveImport, tested in store/sqlite); commands that
+// only read or record do not.
+func TestExclusiveImportCommands(t *testing.T) {
+	dir := t.TempDir()
+	db := filepath.Join(dir, "t.db")
+	file := writeFile(t, dir, "itemized.csv", itemizedHeader+"\n"+
+		`"txn_1","2026-11-02 09:30:00","2026-11-04 00:00:00","usd","29.99","1.17","28.82","charge","ch_1","ok"`+"\n")
+	for _, c := range []struct {
+		args []string
+		want bool
+	}{
+		{[]string{"import", file}, true},
+		{[]string{"serve", "--once", "--inbox", filepath.Join(dir, "in"), "--outbox", filepath.Join(dir, "out")}, true},
+		{[]string{"report", "trial-balance"}, false},
+	} {
+		var out, errOut strings.Builder
+		a := &cli{stdout: &out, stderr: &errOut, now: time.Now}
+		root := newRoot(a)
+		root.SetArgs(append([]string{"--db", db}, c.args...))
+		err := root.ExecuteContext(context.Background())
+		a.close()
+		if err != nil {
+			t.Fatalf("%v: %v\n%s", c.args, err, errOut.String())
+		}
+		if a.exclusiveImport != c.want {
+			t.Errorf("%v: exclusive import %v, want %v", c.args, a.exclusiveImport, c.want)
+		}
 	}
 }

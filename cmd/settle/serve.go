@@ -40,7 +40,9 @@ or @daily, @hourly, @every 6h; UTC). Each run:
   4. writes the reconciliation summary, open exceptions, trial balance, balance
      transactions, payout reconciliation and journal as CSV to --outbox/<time>/
      (<time>-2/, -3/, … for another run in the same minute).
-A file that cannot be imported or moved never stops the others.
+A file that cannot be imported or moved never stops the others. Without
+--http an import takes a SQLite database for itself while nothing else has it
+open, as settle import does (see its help).
 One run at a time. Runs missed while settle was down are caught up, in order,
 when it starts. SIGTERM or Ctrl-C lets the running job finish, then stops.
 --once runs one job now and exits: 1 if it compared nothing (no provider
@@ -79,6 +81,9 @@ asks for it once). The API is described at /api/openapi.`,
 			} else if tokenFile != "" {
 				return usagef("--token-file goes with --http")
 			}
+			// Without --http nothing else in this process reads the books
+			// while the job imports.
+			a.exclusiveImport = httpAddr == ""
 			books, err := a.ledger(cmd.Context())
 			if err != nil {
 				return err
