@@ -243,10 +243,13 @@ func streamingGC() {
 	}
 }
 
-// removeDB removes a SQLite database file and its write-ahead log and
-// shared-memory files; files that are not there are no error.
+// removeDB removes a SQLite database file, its write-ahead log and
+// shared-memory files, and the rollback journal an import that had it alone
+// may have left (were that journal left beside a new database of the same
+// name, SQLite would roll it into it); files that are not there are no
+// error.
 func removeDB(path string) error {
-	for _, suffix := range []string{"", "-wal", "-shm"} {
+	for _, suffix := range []string{"-journal", "", "-wal", "-shm"} {
 		if err := os.Remove(path + suffix); err != nil && !errors.Is(err, fs.ErrNotExist) {
 			return err
 		}

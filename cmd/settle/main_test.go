@@ -172,3 +172,22 @@ func mustRead(t *testing.T, path string) string {
 	}
 	return string(b)
 }
+
+// removeDB removes the database and every file SQLite keeps beside it,
+// the rollback journal of an import killed while it had the database alone
+// included, and minds no file that is not there.
+func TestRemoveDB(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "books.db")
+	for _, suffix := range []string{"", "-journal", "-wal"} {
+		if err := os.WriteFile(path+suffix, []byte("x"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := removeDB(path); err != nil {
+		t.Fatal(err)
+	}
+	left, err := filepath.Glob(path + "*")
+	if err != nil || len(left) != 0 {
+		t.Errorf("left %v (%v)", left, err)
+	}
+}
