@@ -1,14 +1,12 @@
 package sqlite_test
 
 import (
-	"bufio"
 	"context"
 	"database/sql"
 	"errors"
 	"fmt"
 	"io/fs"
 	"os"
-	"os/exec"
 	"sync"
 	"syscall"
 	"testing"
@@ -205,21 +203,7 @@ func TestExclusiveImportKilled(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cmd := exec.Command(os.Args[0], "-test.run=^$")
-	cmd.Env = append(os.Environ(), "SETTLE_TEST_IMPORT_AND_HANG="+path)
-	cmd.Stderr = os.Stderr
-	out, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	defer cmd.Wait()
-	defer cmd.Process.Kill()
-	if line, err := bufio.NewReader(out).ReadString('\n'); err != nil || line != "importing\n" {
-		t.Fatalf("the importer said %q, %v", line, err)
-	}
+	cmd := startChild(t, "importing", "SETTLE_TEST_IMPORT_AND_HANG="+path)
 	// Kill it once its pages are going into the database file.
 	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(10 * time.Millisecond) {
 		fi, err := os.Stat(path)

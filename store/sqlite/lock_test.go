@@ -62,8 +62,16 @@ func holdWriteLockMain(path, hold string) int {
 // database at path for d, and returns once it holds it.
 func holdWriteLock(t *testing.T, path string, d time.Duration) *exec.Cmd {
 	t.Helper()
+	return startChild(t, "holding", "SETTLE_TEST_HOLD_WRITE_LOCK="+path, "SETTLE_TEST_HOLD_FOR="+d.String())
+}
+
+// startChild runs this test binary as a child process with env added (for
+// TestMain to act on), and returns once the child says want on stdout. The
+// child is killed, if it still runs, when the test ends.
+func startChild(t *testing.T, want string, env ...string) *exec.Cmd {
+	t.Helper()
 	cmd := exec.Command(os.Args[0], "-test.run=^$")
-	cmd.Env = append(os.Environ(), "SETTLE_TEST_HOLD_WRITE_LOCK="+path, "SETTLE_TEST_HOLD_FOR="+d.String())
+	cmd.Env = append(os.Environ(), env...)
 	cmd.Stderr = os.Stderr
 	out, err := cmd.StdoutPipe()
 	if err != nil {
@@ -77,8 +85,8 @@ func holdWriteLock(t *testing.T, path string, d time.Duration) *exec.Cmd {
 		cmd.Wait()
 	})
 	line, err := bufio.NewReader(out).ReadString('\n')
-	if err != nil || line != "holding\n" {
-		t.Fatalf("the lock holder said %q, %v", line, err)
+	if err != nil || line != want+"\n" {
+		t.Fatalf("the child process said %q, %v; want %q", line, err, want)
 	}
 	return cmd
 }
