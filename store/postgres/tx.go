@@ -48,15 +48,14 @@ type tx struct {
 	callers bool
 
 	// closedSeen is the closed period ClosedThrough answered from the
-	// store's cache, checked again at commit; closedLocked is set once the
-	// setting was read (or written) in this transaction, under a lock, and
-	// closedHeld is then its value ("" for none): the lock keeps other
-	// transactions from changing it, so the transaction answers from it
-	// rather than asking the server at every write.
-	closedSeen   *string
-	closedLocked bool
-	closedSet    bool
-	closedHeld   string
+	// store's cache, checked again at commit; closedHeld is its value
+	// ("" for none) once the setting was read (or written) in this
+	// transaction, under a lock: the lock keeps other transactions from
+	// changing it, so the transaction answers from it rather than asking
+	// the server at every write.
+	closedSeen *string
+	closedHeld *string
+	closedSet  bool
 
 	newAccounts map[string]int64  // accounts this transaction created
 	deltas      map[balKey]delta  // balance changes not yet written
@@ -529,8 +528,8 @@ func (t *tx) SaveRequest(ctx context.Context, r *ledger.Request) error {
 // writes that checked against the old one. Without a cached value the
 // setting is read under that lock at once.
 func (t *tx) ClosedThrough(ctx context.Context) (time.Time, error) {
-	if t.write && t.closedLocked {
-		return parseClosed(t.closedHeld)
+	if t.write && t.closedHeld != nil {
+		return parseClosed(*t.closedHeld)
 	}
 	if t.write && !t.callers {
 		if v, ok := t.s.cachedClosed(); ok {
@@ -553,7 +552,7 @@ func (t *tx) ClosedThrough(ctx context.Context) (time.Time, error) {
 		return time.Time{}, t.fail(err)
 	}
 	if t.write {
-		t.closedLocked, t.closedHeld = true, v
+		t.closedHeld = &v
 		if !t.closedSet && !t.callers {
 			t.s.cacheClosed(v)
 		}
@@ -574,7 +573,7 @@ func (t *tx) SetClosedThrough(ctx context.Context, at time.Time) error {
 	_, err := t.exec(ctx, `INSERT INTO {schema}.settings (name, value) VALUES ('closed_through', $1)
 		ON CONFLICT (name) DO UPDATE SET value = excluded.value`, v)
 	if err == nil {
-		t.closedLocked, t.closedSet, t.closedHeld = true, true, v
+		t.closedSet, t.closedHeld = true, &v
 	}
 	return err
 }
@@ -610,7 +609,7 @@ func (t *tx) commit(ctx context.Context) error {
 	// statement before it failed; so a stale closed period must fail on the
 	// server: the check divides by zero when the setting differs from what
 	// this transaction was told.
-	checkClosed := t.closedSeen != nil && !t.closedLocked
+	checkClosed := t.closedSeen != nil && t.closedHeld == nil
 	if checkClosed {
 		b.Queue(t.s.sql(`SELECT 1 / (value = $1)::int FROM {schema}.settings WHERE name = 'closed_through' FOR SHARE`), *t.closedSeen)
 	}
@@ -672,7 +671,7 @@ func (t *tx) Nested(ctx context.Context, fn func() error) error {
 	locked, scopes, autos := maps.Clone(t.locked), maps.Clone(t.scopes), maps.Clone(t.autoPayouts)
 	// A lock taken inside the savepoint is let go by its rollback, and a
 	// setting written there is undone: the closed period is then as it was.
-	closedLocked, closedSet, closedHeld := t.closedLocked, t.closedSet, t.closedHeld
+	closedSet, closedHeld := t.closedSet, t.closedHeld
 	err := fn()
 	if err == nil {
 		// Written before the release, so that a write of fn's that fails
@@ -685,7 +684,7 @@ func (t *tx) Nested(ctx context.Context, fn func() error) error {
 	}
 	clear(t.deltas)
 	t.newAccounts, t.claims, t.locked, t.scopes, t.autoPayouts = accounts, claims, locked, scopes, autos
-	t.closedLocked, t.closedSet, t.closedHeld = closedLocked, closedSet, closedHeld
+	t.closedSet, t.closedHeld = closedSet, closedHeld
 	t.forgetAhead()
 	clear(t.saved) // saved inside: the claims are back as they were
 	t.dropLater()  // fn's writes not sent: nothing to undo
