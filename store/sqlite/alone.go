@@ -30,10 +30,24 @@ import (
 // by OpenWith keeps.
 const defaultMaxIdleConns = 2
 
+// withWriteAlone is withWrite for a write that may have the database to
+// itself (an import): in a rollback journal, begun EXCLUSIVE, when
+// takeAlone can switch to one, else as withWrite.
+func (s *Store) withWriteAlone(ctx context.Context, fn func(q querier) error) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	alone := s.takeAlone(ctx)
+	if alone {
+		defer s.giveBack()
+	}
+	return s.inWrite(ctx, alone, fn)
+}
+
 // takeAlone switches the writer's connection from WAL mode to a rollback
 // journal, if the store may (Options.ExclusiveImport) and no other
 // connection has the database open, and reports whether it did. Callers
-// hold s.mu, and call giveBack after the transaction when it did.
+// hold s.mu, and call giveBack after the transaction when it did
+// (withWriteAlone).
 func (s *Store) takeAlone(ctx context.Context) bool {
 	if !s.opts.ExclusiveImport || s.ckpt == nil {
 		return false // not in WAL mode: in memory, or a database being built

@@ -2,6 +2,6 @@
 
 package sqlite
 
-// walWriteLockHolder is unknown outside Linux, which lists file locks with
+// writeLockHolder is unknown outside Linux, which lists file locks with
 // their processes in /proc/locks.
 func writeLockHolder(path string) LockHolder { return LockHolder{} }

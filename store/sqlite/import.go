@@ -23,13 +23,7 @@ import (
 // import has the database to itself (alone.go).
 func (s *Store) Import(ctx context.Context, f provider.ImportFile, fn func(provider.Sink) error) (provider.ImportStats, error) {
 	var st provider.ImportStats
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	alone := s.takeAlone(ctx)
-	if alone {
-		defer s.giveBack()
-	}
-	err := s.inWrite(ctx, alone, func(q querier) error {
+	err := s.withWriteAlone(ctx, func(q querier) error {
 		st = provider.ImportStats{}
 		var prev int64
 		err := q.QueryRowContext(ctx, `SELECT id FROM imports WHERE sha256 = ? LIMIT 1`, f.SHA256).Scan(&prev)
