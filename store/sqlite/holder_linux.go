@@ -27,8 +27,12 @@ const rollbackLockOffset = 0x40000001
 // at path in /proc/locks: the WAL write lock of its -shm file, or else the
 // write lock of the database file in a rollback-journal mode. It only reads:
 // opening and closing the files here would release this process's own
-// POSIX locks on them, which SQLite's connections rely on.
+// POSIX locks on them, which SQLite's connections rely on. An in-memory
+// database (path "") has no holder to find.
 func writeLockHolder(path string) LockHolder {
+	if path == "" {
+		return LockHolder{}
+	}
 	if h := lockHolderAt(path+"-shm", walWriteLockOffset); h.PID != 0 {
 		return h
 	}

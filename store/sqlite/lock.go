@@ -108,7 +108,7 @@ func waitLock(ctx context.Context, o *Options, path string, try func() error) er
 		return translate(err)
 	}
 	timeout := o.lockTimeout()
-	holder := lockHolder(path)
+	holder := writeLockHolder(path)
 	if timeout > 0 {
 		w := LockWait{Path: path, Holder: holder, Timeout: timeout}
 		switch {
@@ -121,7 +121,7 @@ func waitLock(ctx context.Context, o *Options, path string, try func() error) er
 	for {
 		waited := time.Since(start)
 		if waited >= timeout {
-			if h := lockHolder(path); h.PID != 0 {
+			if h := writeLockHolder(path); h.PID != 0 {
 				holder = h
 			}
 			return &LockTimeoutError{Path: path, Holder: holder, Waited: waited, Err: err}
@@ -143,13 +143,4 @@ func waitLock(ctx context.Context, o *Options, path string, try func() error) er
 			}
 		}
 	}
-}
-
-// lockHolder returns the process holding the write lock of the database
-// at path, if the operating system tells.
-func lockHolder(path string) LockHolder {
-	if path == "" {
-		return LockHolder{}
-	}
-	return writeLockHolder(path)
 }
