@@ -15,10 +15,21 @@ import (
 	"github.com/settlehq/settle/ledger"
 )
 
-// object is a JSON object's values by key, each kept raw for strict typing.
+// object is a JSON object's members in order, each value kept raw for
+// strict typing.
 type object struct {
-	path string // where the object is, e.g. "fees[0]"; "" for the line
-	vals map[string]json.RawMessage
+	path    string // where the object is, e.g. "fees[0]"; "" for the line
+	members []member
+}
+
+// get returns the raw value of the member named name.
+func (o object) get(name string) (json.RawMessage, bool) {
+	for _, m := range o.members {
+		if m.key == name {
+			return m.raw, true
+		}
+	}
+	return nil, false
 }
 
 // field returns the path of a field of o, as errors name it.
@@ -33,47 +44,17 @@ func (o object) field(name string) string {
 // would keep the last, and `"amount":"1.00","amount":"999.00"` must not book
 // either silently.
 func decodeObject(path string, b []byte) (object, error) {
-	// The fast path: encoding/json decodes, and a count of the object's
-	// keys finds a key given twice. The slow path, with the decoder's
-	// tokens, names the problem.
-	o := object{path: path}
-	if err := json.Unmarshal(b, &o.vals); err == nil && o.vals != nil && countKeys(b) == len(o.vals) {
-		return o, nil
+	// The fast path: the scanner (scan.go) reads the object. The slow
+	// path, with encoding/json's tokens, reads what the scanner leaves to
+	// it, and names the problem if there is one.
+	if members, ok := scanObject(b); ok {
+		return object{path: path, members: members}, nil
 	}
 	return decodeObjectSlowly(path, b)
 }
 
-// countKeys counts the keys of the JSON object b, which must be valid
-// JSON: each key is followed by the one colon at the object's own depth
-// outside strings.
-func countKeys(b []byte) int {
-	n, depth, inString, escaped := 0, 0, false, false
-	for _, c := range b {
-		switch {
-		case escaped:
-			escaped = false
-		case inString:
-			switch c {
-			case '\\':
-				escaped = true
-			case '"':
-				inString = false
-			}
-		case c == '"':
-			inString = true
-		case c == '{' || c == '[':
-			depth++
-		case c == '}' || c == ']':
-			depth--
-		case c == ':' && depth == 1:
-			n++
-		}
-	}
-	return n
-}
-
 func decodeObjectSlowly(path string, b []byte) (object, error) {
-	o := object{path: path, vals: map[string]json.RawMessage{}}
+	o := object{path: path}
 	notObject := func(err error) error {
 		if err == io.EOF {
 			err = io.ErrUnexpectedEOF // the object ended early
@@ -101,14 +82,14 @@ func decodeObjectSlowly(path string, b []byte) (object, error) {
 		if !ok {
 			return o, notObject(nil)
 		}
-		if _, dup := o.vals[key]; dup {
+		if _, dup := o.get(key); dup {
 			return o, bad(o.field(key), "duplicate key: the object gives %q twice", key)
 		}
 		var v json.RawMessage
 		if err := dec.Decode(&v); err != nil {
 			return o, notObject(err)
 		}
-		o.vals[key] = v
+		o.members = append(o.members, member{key, v})
 	}
 	if _, err := dec.Token(); err != nil {
 		return o, notObject(err)
@@ -123,13 +104,13 @@ func decodeObjectSlowly(path string, b []byte) (object, error) {
 // in the reason.
 func (o object) only(what string, allowed ...string) error {
 	var unknown []string
-	for k := range o.vals {
+	for _, m := range o.members {
 		found := false
 		for _, a := range allowed {
-			found = found || k == a
+			found = found || m.key == a
 		}
 		if !found {
-			unknown = append(unknown, k)
+			unknown = append(unknown, m.key)
 		}
 	}
 	if len(unknown) == 0 {
@@ -141,7 +122,7 @@ func (o object) only(what string, allowed ...string) error {
 
 // has reports whether o gives name a value other than null.
 func (o object) has(name string) bool {
-	raw, ok := o.vals[name]
+	raw, ok := o.get(name)
 	return ok && string(raw) != "null"
 }
 
@@ -216,12 +197,13 @@ func parseLine(b []byte) (Event, error) {
 		}
 	}
 	if f.has("automatic") {
-		switch string(f.vals["automatic"]) {
+		raw, _ := f.get("automatic")
+		switch string(raw) {
 		case "true":
 			ev.Automatic = true
 		case "false":
 		default:
-			return ev, bad(f.field("automatic"), "must be true or false, not %s", clip(f.vals["automatic"]))
+			return ev, bad(f.field("automatic"), "must be true or false, not %s", clip(raw))
 		}
 	}
 	if ev.Metadata, err = f.metadata(); err != nil {
@@ -262,9 +244,10 @@ func (o object) str(name string, required bool) (string, error) {
 		}
 		return "", nil
 	}
-	s, ok := unquote(o.vals[name])
+	raw, _ := o.get(name)
+	s, ok := unquote(raw)
 	if !ok {
-		return "", bad(o.field(name), "must be a string, not %s", clip(o.vals[name]))
+		return "", bad(o.field(name), "must be a string, not %s", clip(raw))
 	}
 	if required && strings.TrimSpace(s) == "" {
 		return "", bad(o.field(name), "is empty")
@@ -288,7 +271,8 @@ func (o object) amount(name string, allowZero bool) (decimal.Decimal, error) {
 	if !o.has(name) {
 		return decimal.Decimal{}, nil
 	}
-	return parseAmount(o.field(name), o.vals[name], allowZero)
+	raw, _ := o.get(name)
+	return parseAmount(o.field(name), raw, allowZero)
 }
 
 // parseAmount reads a plain, unsigned decimal string: digits, optionally a
@@ -376,13 +360,14 @@ func (o object) metadata() (map[string]string, error) {
 	if !o.has("metadata") {
 		return nil, nil
 	}
-	m, err := decodeObject("metadata", o.vals["metadata"])
+	raw, _ := o.get("metadata")
+	m, err := decodeObject("metadata", raw)
 	if err != nil {
 		return nil, err
 	}
-	out := make(map[string]string, len(m.vals))
-	for k := range m.vals {
-		if out[k], err = m.str(k, false); err != nil {
+	out := make(map[string]string, len(m.members))
+	for _, mb := range m.members {
+		if out[mb.key], err = m.str(mb.key, false); err != nil {
 			return nil, err
 		}
 	}
@@ -391,9 +376,12 @@ func (o object) metadata() (map[string]string, error) {
 
 // list decodes the JSON array field name into its objects.
 func (o object) list(name, example string) ([]object, error) {
-	var items []json.RawMessage
-	if err := json.Unmarshal(o.vals[name], &items); err != nil {
-		return nil, bad(name, "must be a list like %s", example)
+	raw, _ := o.get(name)
+	items, ok := scanArray(raw)
+	if !ok {
+		if err := json.Unmarshal(raw, &items); err != nil {
+			return nil, bad(name, "must be a list like %s", example)
+		}
 	}
 	out := make([]object, len(items))
 	for i, raw := range items {
@@ -440,7 +428,8 @@ func (o object) settlement() (*ledger.Settlement, error) {
 	if !o.has("settlement") {
 		return nil, nil
 	}
-	s, err := decodeObject("settlement", o.vals["settlement"])
+	raw, _ := o.get("settlement")
+	s, err := decodeObject("settlement", raw)
 	if err != nil {
 		return nil, bad("settlement", `must be an object like {"amount":"108.12","currency":"usd"}`)
 	}
