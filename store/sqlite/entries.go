@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -23,6 +24,27 @@ func (t *tx) InsertEntry(ctx context.Context, e *ledger.Entry) error {
 	ps, err := t.rawPostings(ctx, e.Postings, nil)
 	if err != nil {
 		return err
+	}
+	// An entry whose key is known new (fresh.go) is written behind
+	// (later.go): the insert cannot find its key taken.
+	known, err := t.freshEntries.missing(ctx, t, anyEntry, e.Key)
+	if err != nil {
+		return err
+	}
+	t.freshEntries.add(e.Key)
+	if known {
+		p := t.laterParams()
+		if err := appendEntryParams(p, e, ps, false); err != nil {
+			return err
+		}
+		if err := t.execLater(ctx, insertEntrySQL, p, 1); err != nil {
+			return translate(err)
+		}
+		if e.Phase == ledger.Pending {
+			t.rememberPending(e.ID, ps)
+		}
+		t.nextEntryID++
+		return t.addPostings(e.Phase, ps)
 	}
 	p := t.scratchParams()
 	if err := appendEntryParams(p, e, ps, false); err != nil {
@@ -143,11 +165,39 @@ func tuples(tuple string, n int) string {
 	return strings.TrimSuffix(strings.Repeat(tuple+", ", n), ", ")
 }
 
+const resolveSQL = `UPDATE entries SET resolution = ?, resolved_by = ? WHERE id = ? AND phase = 'pending' AND resolution = ''`
+
+// rememberPending notes the postings of a pending entry the transaction
+// wrote, for ResolvePending.
+func (t *tx) rememberPending(id int64, ps []rawPosting) {
+	if t.pendingMine == nil {
+		t.pendingMine = map[int64][]rawPosting{}
+	}
+	t.pendingMine[id] = slices.Clone(ps)
+}
+
 // ResolvePending marks a pending entry resolved and releases its pending
 // balances.
 func (t *tx) ResolvePending(ctx context.Context, id int64, r ledger.Resolution, by int64) error {
-	n, err := t.exec(ctx, `UPDATE entries SET resolution = ?, resolved_by = ? WHERE id = ? AND phase = 'pending' AND resolution = ''`,
-		string(r), nullID(by), id)
+	if ps, ok := t.pendingMine[id]; ok {
+		// Written by this transaction, and not resolved since: the update
+		// finds it, and its postings are at hand.
+		delete(t.pendingMine, id)
+		p := t.laterParams()
+		p.text(string(r))
+		p.intOrNull(by)
+		p.int(id)
+		if err := t.execLater(ctx, resolveSQL, p, 1); err != nil {
+			return err
+		}
+		for _, p := range ps {
+			if err := t.addDelta(p.account, p.currency, 0, -p.amount); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	n, err := t.exec(ctx, resolveSQL, string(r), nullID(by), id)
 	if err != nil {
 		return err
 	}

@@ -1,6 +1,7 @@
 package sqlite
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"encoding/json"
@@ -90,15 +91,12 @@ func (t *tx) Payment(ctx context.Context, id string) (*ledger.Payment, error) {
 func (t *tx) SavePayment(ctx context.Context, p *ledger.Payment) error {
 	c, known := t.payments.get(p.ID)
 	if c != nil {
-		n, err := t.updatePayment(ctx, p)
-		if err != nil {
+		// Read or written by this transaction: the update finds it.
+		if err := t.updatePayment(ctx, p); err != nil {
 			return err
 		}
-		if n == 1 {
-			t.rememberPayment(p)
-			return nil
-		}
-		// Not there after all: insert it.
+		t.rememberPayment(p)
+		return nil
 	}
 	md, err := meta(p.Metadata)
 	if err != nil {
@@ -116,7 +114,7 @@ func (t *tx) SavePayment(ctx context.Context, p *ledger.Payment) error {
 		insert += ` ON CONFLICT (id) DO UPDATE SET ` + upsertPayment
 	}
 	t.freshPayments.add(p.ID)
-	if _, err = t.exec(ctx, insert, args...); err != nil {
+	if err = t.execArgsLater(ctx, insert, args...); err != nil {
 		return translate(err)
 	}
 	t.rememberPayment(p)
@@ -142,16 +140,19 @@ func setList(cols []string, format string) string {
 	return strings.Join(parts, ", ")
 }
 
-// updatePayment updates a payment this transaction knows to p, and returns
-// how many rows it changed (0: the row was not there).
-func (t *tx) updatePayment(ctx context.Context, p *ledger.Payment) (int64, error) {
+// updatePayment updates a payment this transaction knows to p, behind
+// (later.go): the row must be there.
+func (t *tx) updatePayment(ctx context.Context, p *ledger.Payment) error {
 	updated, err := storeTS("updated_at", p.UpdatedAt)
 	if err != nil {
-		return 0, err
+		return err
 	}
-	n, err := t.exec(ctx, `UPDATE payments SET `+updatePaymentSet+` WHERE id = ?`, p.ProviderRef, string(p.Status),
-		p.Authorized, p.Captured, p.Refunded, p.Disputed, p.Fees, updated, p.SettlementCurrency, p.Settled, p.Unwound, p.ID)
-	return n, translate(err)
+	q := t.laterParams()
+	if err := packArgs(q, []any{p.ProviderRef, string(p.Status), p.Authorized, p.Captured, p.Refunded, p.Disputed, p.Fees,
+		updated, p.SettlementCurrency, p.Settled, p.Unwound, p.ID}); err != nil {
+		return err
+	}
+	return translate(t.execLater(ctx, `UPDATE payments SET `+updatePaymentSet+` WHERE id = ?`, q, 1))
 }
 
 // rememberPayment keeps a saved payment for Payment to return, as its row
@@ -248,6 +249,9 @@ func (t *tx) eachPayment(ctx context.Context, where string, args []any, fn func(
 
 // Refund returns a refund by id.
 func (t *tx) Refund(ctx context.Context, id string) (*ledger.Refund, error) {
+	if gone, err := t.freshRefunds.missing(ctx, t, anyRefund, id); err != nil || gone {
+		return nil, cmp.Or(err, error(&missingError{"refund", id}))
+	}
 	var r ledger.Refund
 	var created int64
 	err := t.queryRow(ctx, `SELECT id, payment_id, provider_ref, amount, fee_refund, currency, reason, entry_id, created_at
@@ -263,7 +267,8 @@ func (t *tx) SaveRefund(ctx context.Context, r *ledger.Refund) error {
 	if err != nil {
 		return err
 	}
-	_, err = t.exec(ctx, `INSERT INTO refunds (id, payment_id, provider_ref, amount, fee_refund, currency, reason, entry_id, created_at)
+	t.freshRefunds.add(r.ID)
+	err = t.execArgsLater(ctx, `INSERT INTO refunds (id, payment_id, provider_ref, amount, fee_refund, currency, reason, entry_id, created_at)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`, r.ID, r.PaymentID, r.ProviderRef, r.Amount, r.FeeRefund, r.Currency, r.Reason,
 		r.EntryID, created)
 	return translate(err)
@@ -271,6 +276,9 @@ func (t *tx) SaveRefund(ctx context.Context, r *ledger.Refund) error {
 
 // Dispute returns a dispute by id.
 func (t *tx) Dispute(ctx context.Context, id string) (*ledger.Dispute, error) {
+	if gone, err := t.freshDisputes.missing(ctx, t, anyDispute, id); err != nil || gone {
+		return nil, cmp.Or(err, error(&missingError{"dispute", id}))
+	}
 	var d ledger.Dispute
 	var status string
 	var created, updated int64
@@ -287,7 +295,8 @@ func (t *tx) SaveDispute(ctx context.Context, d *ledger.Dispute) error {
 	if err != nil {
 		return err
 	}
-	_, err = t.exec(ctx, `INSERT INTO disputes (id, payment_id, provider, provider_ref, amount, fee, fee_refund, currency, status,
+	t.freshDisputes.add(d.ID)
+	err = t.execArgsLater(ctx, `INSERT INTO disputes (id, payment_id, provider, provider_ref, amount, fee, fee_refund, currency, status,
 		created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT (id) DO UPDATE SET status = excluded.status, fee_refund = excluded.fee_refund, updated_at = excluded.updated_at`,
 		d.ID, d.PaymentID, d.Provider, d.ProviderRef, d.Amount, d.Fee, d.FeeRefund, d.Currency, string(d.Status),
@@ -523,11 +532,14 @@ func (t *tx) flushBTs(ctx context.Context) error {
 	if n != btChunk {
 		q = insertBTsSQL(n)
 	}
-	_, err := t.s.execParams(ctx, q[0], &t.bts.core)
-	if err == nil {
-		_, err = t.s.execParams(ctx, q[1], &t.bts.settle)
-	}
+	core, settle := t.laterParams(), t.laterParams()
+	*core, t.bts.core = t.bts.core, *core
+	*settle, t.bts.settle = t.bts.settle, *settle
 	t.bts.reset()
+	err := t.execLater(ctx, q[0], core, int64(n))
+	if err == nil {
+		err = t.execLater(ctx, q[1], settle, int64(n))
+	}
 	return translate(err)
 }
 

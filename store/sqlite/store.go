@@ -636,11 +636,17 @@ func (s *Store) prepared(ctx context.Context, dc any, query string) (*rawStmt, e
 func (s *Store) Update(ctx context.Context, fn func(ledger.Tx) error) error {
 	var t *tx
 	err := s.withWrite(ctx, func(q querier) error {
-		t = &tx{s: s, q: q, write: true, newAccounts: map[string]int64{}, deltas: map[int64][]currencyDelta{}}
-		if err := fn(t); err != nil {
-			return err
+		t = &tx{s: s, write: true, newAccounts: map[string]int64{}, deltas: map[int64][]currencyDelta{}, ctx: ctx}
+		t.q = syncQuerier{t, q}
+		err := fn(t)
+		if err == nil {
+			err = t.flushPending(ctx)
 		}
-		return t.flushPending(ctx)
+		// The write-behind goroutine stops before COMMIT or ROLLBACK.
+		if lerr := t.endLater(); err == nil {
+			err = lerr
+		}
+		return err
 	})
 	if err != nil {
 		return translate(err)

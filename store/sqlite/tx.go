@@ -46,7 +46,17 @@ type tx struct {
 	// transaction first looked, and the keys it wrote to them (fresh.go).
 	// Kept when a savepoint is rolled back: the rows it removes were the
 	// transaction's own, and a key noted and not stored is looked up.
-	freshRequests, freshPayments freshness
+	freshRequests, freshPayments, freshEntries, freshRefunds, freshDisputes freshness
+
+	// pendingMine are the pending entries the transaction wrote and has
+	// not resolved, with their postings.
+	pendingMine map[int64][]rawPosting
+
+	// later runs the writes whose outcome the transaction does not wait
+	// for, on a goroutine of its own (later.go), in the transaction's
+	// context ctx; nil until the first.
+	later *writeBehind
+	ctx   context.Context
 
 	// scratch holds the values of the one-row write statements (exec,
 	// InsertEntry), reused so that a feed's million statements do not
@@ -65,7 +75,7 @@ type payoutCutoff struct {
 // resetCaches forgets what the transaction remembers, as after a rolled
 // back savepoint; requests not yet written are the caller's to drop.
 func (t *tx) resetCaches() {
-	t.closed, t.autoPayouts, t.payments, t.prefetched = nil, nil, paymentCache{}, nil
+	t.closed, t.autoPayouts, t.payments, t.prefetched, t.pendingMine = nil, nil, paymentCache{}, nil, nil
 }
 
 type balKey struct {
@@ -107,11 +117,19 @@ func (t *tx) execParams(ctx context.Context, query string, p *params) (int64, er
 // before writes the balance transactions waiting in memory if query names
 // their tables or the view of them: it could read or change them.
 func (t *tx) before(ctx context.Context, query string) error {
-	if t.bts.n > 0 && (strings.Contains(query, "bt_core") || strings.Contains(query, "bt_settlements") ||
-		strings.Contains(query, "balance_transactions")) {
-		return t.flushBTs(ctx)
+	if t.bts.n > 0 && namesBTs(query) {
+		if err := t.flushBTs(ctx); err != nil {
+			return err
+		}
 	}
-	return nil
+	return t.sync()
+}
+
+// namesBTs reports whether query names the balance transactions' tables
+// or the view of them.
+func namesBTs(query string) bool {
+	return strings.Contains(query, "bt_core") || strings.Contains(query, "bt_settlements") ||
+		strings.Contains(query, "balance_transactions")
 }
 
 var _ ledger.BaseReader = (*tx)(nil)
@@ -236,6 +254,9 @@ func (t *tx) accountID(ctx context.Context, name string) (int64, error) {
 	if err != nil {
 		return 0, err
 	}
+	if err := t.sync(); err != nil {
+		return 0, err
+	}
 	res, err := t.s.execRaw(ctx, `INSERT INTO accounts (name, type) VALUES (?, ?)`, []any{name, string(typ)})
 	if err != nil {
 		return 0, err
@@ -344,7 +365,7 @@ func (t *tx) flush(ctx context.Context) error {
 		}
 		return strings.Compare(a.currency, b.currency)
 	})
-	err := insertChunks(ctx, t, &params{}, changes, balanceChunk, `INSERT INTO balances (account_id, currency, posted, pending) VALUES `,
+	err := insertChunks(ctx, t, changes, balanceChunk, `INSERT INTO balances (account_id, currency, posted, pending) VALUES `,
 		"(?, ?, ?, ?)", ` ON CONFLICT (account_id, currency) DO UPDATE SET posted = posted + excluded.posted, pending = pending + excluded.pending`,
 		func(p *params, c *change) {
 			p.int(c.account)
@@ -361,15 +382,15 @@ func (t *tx) flush(ctx context.Context) error {
 
 // insertChunks writes rows in multi-row statements of up to size rows
 // each: head, a tuple a row (bind binds its parameters into p), then tail.
-func insertChunks[T any](ctx context.Context, t *tx, p *params, rows []T, size int, head, tuple, tail string,
+func insertChunks[T any](ctx context.Context, t *tx, rows []T, size int, head, tuple, tail string,
 	bind func(*params, *T)) error {
 	for start := 0; start < len(rows); start += size {
 		chunk := rows[start:min(start+size, len(rows))]
-		p.reset()
+		p := t.laterParams()
 		for i := range chunk {
 			bind(p, &chunk[i])
 		}
-		if _, err := t.execParams(ctx, head+tuples(tuple, len(chunk))+tail, p); err != nil {
+		if err := t.execLater(ctx, head+tuples(tuple, len(chunk))+tail, p, -1); err != nil {
 			return translate(err)
 		}
 	}
@@ -407,6 +428,9 @@ const requestCols = `key, operation, hash, result, created_at`
 const (
 	anyRequest = `SELECT 1 FROM requests LIMIT 1`
 	anyPayment = `SELECT 1 FROM payments LIMIT 1`
+	anyEntry   = `SELECT 1 FROM entries LIMIT 1`
+	anyRefund  = `SELECT 1 FROM refunds LIMIT 1`
+	anyDispute = `SELECT 1 FROM disputes LIMIT 1`
 )
 
 func scanRequest(sc scanner) (*ledger.Request, error) {
@@ -464,7 +488,7 @@ func (t *tx) flushRequests(ctx context.Context) error {
 	for i := range t.requests {
 		t.freshRequests.add(t.requests[i].Key)
 	}
-	err := insertChunks(ctx, t, t.scratchParams(), t.requests, requestChunk, `INSERT INTO requests (key, operation, hash, result, created_at) VALUES `,
+	err := insertChunks(ctx, t, t.requests, requestChunk, `INSERT INTO requests (key, operation, hash, result, created_at) VALUES `,
 		"(?, ?, ?, ?, ?)", "", func(p *params, r *ledger.Request) {
 			p.text(r.Key)
 			p.text(r.Operation)
@@ -555,7 +579,12 @@ func (t *tx) Nested(ctx context.Context, fn func() error) error {
 	if err == nil {
 		err = t.flushPending(ctx)
 	}
+	if err == nil {
+		// What this savepoint handed over fails here, as its own.
+		err = t.sync()
+	}
 	if err != nil {
+		t.forgetLater()
 		t.dropPending()
 		t.resetCaches()
 		for name := range t.newAccounts {

@@ -1,0 +1,239 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"sync/atomic"
+)
+
+// A feed recorded in one transaction spends about as long in Go (booking
+// each event, encoding its stored result) as in SQLite (writing its rows),
+// and the two took turns on one goroutine. Most of those writes are
+// inserts whose outcome the transaction does not wait for: balance
+// transactions, requests, payments, refunds, entries whose key is known to
+// be new. A write transaction hands those to a goroutine of its own
+// (writeBehind), which runs them in order on the writer connection while
+// the transaction goes on booking. Anything that needs the connection
+// itself (a read, a write whose changed rows it counts, a savepoint, the
+// commit) first waits until every write handed over has run (tx.sync), so
+// SQLite sees the same statements in the same order as before, and a read
+// sees every write made before it. BENCHMARKS.md, nineteenth round.
+
+// laterBatch is how many statements the transaction hands over at once:
+// handing each over alone woke the goroutine for each, which cost more
+// than running them on the transaction's own goroutine. laterBatches is
+// how many batches may wait for it before the transaction waits in turn.
+const (
+	laterBatch   = 64
+	laterBatches = 4
+	laterEager   = 16
+)
+
+// writeBehind runs a write transaction's handed-over statements.
+type writeBehind struct {
+	s       *Store
+	ctx     context.Context
+	batches chan []laterJob
+	spent   chan []laterJob // batches run, their parameter buffers for reuse
+	done    chan struct{}
+	// idle: the goroutine has run everything handed to it, and waits.
+	idle atomic.Bool
+	// err is the first statement's failure: the goroutine's to write, and
+	// the transaction's to read once a barrier has come back.
+	err error
+
+	// The transaction's side: statements not yet handed over, whether
+	// any were since the last barrier, and buffers to reuse.
+	next   []laterJob
+	queued bool
+	spare  []*params
+}
+
+// laterJob is one statement to run, or, with barrier set, a request to
+// say when every statement before it has run.
+type laterJob struct {
+	query   string
+	p       *params
+	want    int64 // the rows the statement must change; -1: any number
+	barrier chan struct{}
+}
+
+func (w *writeBehind) run() {
+	defer close(w.done)
+	for {
+		var b []laterJob
+		var ok bool
+		select {
+		case b, ok = <-w.batches:
+		default:
+			w.idle.Store(true)
+			b, ok = <-w.batches
+			w.idle.Store(false)
+		}
+		if !ok {
+			return
+		}
+		for _, j := range b {
+			if j.barrier != nil {
+				close(j.barrier)
+				continue
+			}
+			if w.err == nil {
+				n, err := w.s.execParams(w.ctx, j.query, j.p)
+				if err == nil && j.want >= 0 && n != j.want {
+					err = fmt.Errorf("sqlite: a statement changed %d rows, not %d: %.80s", n, j.want, j.query)
+				}
+				w.err = err
+			}
+			j.p.reset()
+		}
+		select {
+		case w.spent <- b:
+		default:
+		}
+	}
+}
+
+// send hands over the statements gathered.
+func (w *writeBehind) send() {
+	if len(w.next) == 0 {
+		return
+	}
+	w.batches <- w.next
+	w.queued = true
+	select {
+	case b := <-w.spent:
+		for _, j := range b {
+			if j.p != nil {
+				w.spare = append(w.spare, j.p)
+			}
+		}
+		w.next = b[:0]
+	default:
+		w.next = make([]laterJob, 0, laterBatch)
+	}
+}
+
+// laterParams returns an empty parameter buffer that execLater may take.
+func (t *tx) laterParams() *params {
+	if w := t.later; w != nil && len(w.spare) > 0 {
+		p := w.spare[len(w.spare)-1]
+		w.spare = w.spare[:len(w.spare)-1]
+		return p
+	}
+	return &params{}
+}
+
+// execLater hands a write statement, with its values in p, to the
+// write-behind goroutine, which takes p; want is the number of rows it must
+// change (-1: any). A failure is returned by a later sync. Balance
+// transactions waiting in memory go first if the statement names their
+// tables, as before does for a statement run at once.
+func (t *tx) execLater(ctx context.Context, query string, p *params, want int64) error {
+	if !t.write {
+		_, err := t.s.execParams(ctx, query, p)
+		return err
+	}
+	if t.bts.n > 0 && namesBTs(query) {
+		if err := t.flushBTs(ctx); err != nil {
+			return err
+		}
+	}
+	w := t.later
+	if w == nil {
+		w = &writeBehind{s: t.s, ctx: t.ctx, batches: make(chan []laterJob, laterBatches),
+			spent: make(chan []laterJob, laterBatches+2), done: make(chan struct{}), next: make([]laterJob, 0, laterBatch)}
+		t.later = w
+		go w.run()
+	}
+	w.next = append(w.next, laterJob{query: query, p: p, want: want})
+	if len(w.next) == laterBatch || len(w.next) >= laterEager && w.idle.Load() {
+		w.send()
+	}
+	return nil
+}
+
+// execArgsLater is execLater with the statement's values as arguments.
+func (t *tx) execArgsLater(ctx context.Context, query string, args ...any) error {
+	p := t.laterParams()
+	if err := packArgs(p, args); err != nil {
+		return err
+	}
+	return t.execLater(ctx, query, p, -1)
+}
+
+// sync waits until every statement handed to the write-behind goroutine has
+// run, and returns the first failure among them. A failure stays: every
+// later sync returns it too, until a rolled-back savepoint undoes the
+// statements (forgetLater).
+func (t *tx) sync() error {
+	w := t.later
+	if w == nil {
+		return nil
+	}
+	if w.queued || len(w.next) > 0 {
+		b := make(chan struct{})
+		w.next = append(w.next, laterJob{barrier: b})
+		w.send()
+		<-b
+		w.queued = false
+	}
+	if w.err != nil {
+		return translate(w.err)
+	}
+	return nil
+}
+
+// forgetLater waits for the statements handed over, then forgets their
+// failure: a savepoint that held them all is about to be rolled back.
+func (t *tx) forgetLater() {
+	if t.later != nil {
+		_ = t.sync()
+		t.later.err = nil
+	}
+}
+
+// endLater waits for the write-behind goroutine, if any, to finish what it
+// was handed and stop. The transaction ends after it, with COMMIT or
+// ROLLBACK.
+func (t *tx) endLater() error {
+	w := t.later
+	if w == nil {
+		return nil
+	}
+	err := t.sync()
+	close(w.batches)
+	<-w.done
+	t.later = nil
+	return err
+}
+
+// syncQuerier is a write transaction's connection for the statements it
+// runs through database/sql: each waits for the write-behind goroutine
+// first.
+type syncQuerier struct {
+	t *tx
+	q querier
+}
+
+func (s syncQuerier) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	if err := s.t.sync(); err != nil {
+		return nil, err
+	}
+	return s.q.ExecContext(ctx, query, args...)
+}
+
+func (s syncQuerier) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	if err := s.t.sync(); err != nil {
+		return nil, err
+	}
+	return s.q.QueryContext(ctx, query, args...)
+}
+
+func (s syncQuerier) QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row {
+	// A *sql.Row cannot carry a failure of the statements handed over; it
+	// stays for the next sync, which the commit runs (endLater).
+	_ = s.t.sync()
+	return s.q.QueryRowContext(ctx, query, args...)
+}

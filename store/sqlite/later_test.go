@@ -1,0 +1,117 @@
+package sqlite_test
+
+import (
+	"context"
+	"errors"
+	"testing"
+
+	"github.com/settlehq/settle/ledger"
+)
+
+func refund(id string) *ledger.Refund {
+	return &ledger.Refund{ID: id, PaymentID: "pay_1", Amount: 100, Currency: "usd", EntryID: 1, CreatedAt: t0}
+}
+
+// A write handed to the write-behind goroutine that fails (here a refund id
+// saved twice) fails the transaction, which leaves nothing behind: the
+// failure is reported as the same statement run at once would be.
+func TestWriteBehindFailureRollsBack(t *testing.T) {
+	ctx := context.Background()
+	s, _ := books(t)
+	err := s.Update(ctx, func(tx ledger.Tx) error {
+		for _, id := range []string{"re_x", "re_y", "re_x"} {
+			if err := tx.SaveRefund(ctx, refund(id)); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if !errors.Is(err, ledger.ErrInvalidState) {
+		t.Fatalf("saving a refund id twice: %v, want ErrInvalidState", err)
+	}
+	var n int
+	if err := s.DB().QueryRow(`SELECT count(*) FROM refunds WHERE id IN ('re_x', 're_y')`).Scan(&n); err != nil || n != 0 {
+		t.Fatalf("%d refunds of a failed transaction stored (%v)", n, err)
+	}
+}
+
+// Inside a savepoint, a failed write handed over fails that savepoint, as
+// its own: the savepoint is rolled back, and what came before and after it
+// is committed.
+func TestWriteBehindFailureInSavepoint(t *testing.T) {
+	ctx := context.Background()
+	s, _ := books(t)
+	var nestedErr error
+	err := s.Update(ctx, func(tx ledger.Tx) error {
+		if err := tx.SaveRefund(ctx, refund("re_a")); err != nil {
+			return err
+		}
+		nestedErr = tx.(ledger.Nester).Nested(ctx, func() error {
+			for _, id := range []string{"re_b", "re_b"} {
+				if err := tx.SaveRefund(ctx, refund(id)); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		return tx.SaveRefund(ctx, refund("re_c"))
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !errors.Is(nestedErr, ledger.ErrInvalidState) {
+		t.Fatalf("the savepoint's failure: %v, want ErrInvalidState", nestedErr)
+	}
+	for id, want := range map[string]int{"re_a": 1, "re_b": 0, "re_c": 1} {
+		var n int
+		if err := s.DB().QueryRow(`SELECT count(*) FROM refunds WHERE id = ?`, id).Scan(&n); err != nil || n != want {
+			t.Errorf("%s: %d stored, want %d (%v)", id, n, want, err)
+		}
+	}
+}
+
+// A read sees every write made before it in the transaction, whether the
+// write has run yet or waits for the write-behind goroutine.
+func TestWriteBehindReadsSeeWrites(t *testing.T) {
+	ctx := context.Background()
+	s, _ := books(t)
+	err := s.Update(ctx, func(tx ledger.Tx) error {
+		for _, id := range []string{"re_1a", "re_1b"} {
+			if err := tx.SaveRefund(ctx, refund(id)); err != nil {
+				return err
+			}
+			r, err := tx.Refund(ctx, id)
+			if err != nil {
+				return err
+			}
+			if r.ID != id || r.Amount != 100 {
+				t.Errorf("read back %+v", r)
+			}
+		}
+		p, err := tx.Payment(ctx, "pay_1")
+		if err != nil {
+			return err
+		}
+		p.Refunded += 200
+		if err := tx.SavePayment(ctx, p); err != nil { // an update, handed over
+			return err
+		}
+		var found int
+		err = tx.EachPayment(ctx, "", func(q *ledger.Payment) error {
+			if q.ID == "pay_1" {
+				found++
+				if q.Refunded != p.Refunded {
+					t.Errorf("pay_1 read back with %d refunded, want %d", q.Refunded, p.Refunded)
+				}
+			}
+			return nil
+		})
+		if found != 1 {
+			t.Errorf("pay_1 read back %d times", found)
+		}
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
