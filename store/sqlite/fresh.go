@@ -17,6 +17,11 @@ import (
 // has never seen is known missing without asking SQLite. A key the filter
 // may have seen (one written, or a false positive) is looked up as before,
 // so the answer is always the table's. BENCHMARKS.md, tenth round.
+//
+// The same knowledge lets a write whose key is known new go behind
+// (later.go): an entry's insert cannot find its key taken. The refunds and
+// disputes a feed creates are looked up the same way before they are
+// saved (nineteenth round).
 
 // freshness is what a write transaction knows of one table's rows.
 type freshness struct {

@@ -42,8 +42,9 @@ type tx struct {
 	// bts are balance transactions inserted and not yet written.
 	bts pendingBTs
 
-	// Whether the requests' and payments' tables were empty when the
-	// transaction first looked, and the keys it wrote to them (fresh.go).
+	// Whether the requests', payments', entries' (by key), refunds' and
+	// disputes' tables were empty when the transaction first looked, and
+	// the keys it wrote to them (fresh.go).
 	// Kept when a savepoint is rolled back: the rows it removes were the
 	// transaction's own, and a key noted and not stored is looked up.
 	freshRequests, freshPayments, freshEntries, freshRefunds, freshDisputes freshness
