@@ -35,44 +35,11 @@ type jsonScanner struct {
 func scanObject(b []byte) (members []member, ok bool) {
 	s := jsonScanner{b: b}
 	s.space()
-	if !s.eat('{') {
+	members = make([]member, 0, 16)
+	if !s.object(0, &members) || !s.end() {
 		return nil, false
 	}
-	members = make([]member, 0, 16)
-	s.space()
-	if s.eat('}') {
-		return members, s.end()
-	}
-	for {
-		start, end, plain := s.str()
-		if end < 0 || !plain || !utf8.Valid(b[start:end]) {
-			return nil, false // encoding/json unescapes the key, or mends its UTF-8
-		}
-		key := internKey(b[start:end])
-		for _, m := range members {
-			if m.key == key {
-				return nil, false
-			}
-		}
-		s.space()
-		if !s.eat(':') {
-			return nil, false
-		}
-		s.space()
-		from := s.i
-		if !s.value(1) {
-			return nil, false
-		}
-		members = append(members, member{key: key, raw: b[from:s.i:s.i]})
-		s.space()
-		if s.eat('}') {
-			return members, s.end()
-		}
-		if !s.eat(',') {
-			return nil, false
-		}
-		s.space()
-	}
+	return members, true
 }
 
 // scanArray reads b, a JSON array with nothing but whitespace around it,
@@ -80,25 +47,85 @@ func scanObject(b []byte) (members []member, ok bool) {
 func scanArray(b []byte) (items []json.RawMessage, ok bool) {
 	s := jsonScanner{b: b}
 	s.space()
-	if !s.eat('[') {
+	items = []json.RawMessage{}
+	if !s.array(0, &items) || !s.end() {
 		return nil, false
+	}
+	return items, true
+}
+
+// object reads an object, whose members are at depth+1; with out, it
+// appends them to *out, and leaves to encoding/json (returns false) an
+// object with a key it would have to unescape or mend, or a key twice.
+func (s *jsonScanner) object(depth int, out *[]member) bool {
+	if !s.eat('{') {
+		return false
+	}
+	s.space()
+	if s.eat('}') {
+		return true
+	}
+	for {
+		start, end, plain := s.str()
+		if end < 0 {
+			return false
+		}
+		s.space()
+		if !s.eat(':') {
+			return false
+		}
+		s.space()
+		from := s.i
+		if !s.value(depth + 1) {
+			return false
+		}
+		if out != nil {
+			if !plain || !utf8.Valid(s.b[start:end]) {
+				return false // encoding/json unescapes the key, or mends its UTF-8
+			}
+			key := internKey(s.b[start:end])
+			for _, m := range *out {
+				if m.key == key {
+					return false
+				}
+			}
+			*out = append(*out, member{key: key, raw: s.b[from:s.i:s.i]})
+		}
+		s.space()
+		if s.eat('}') {
+			return true
+		}
+		if !s.eat(',') {
+			return false
+		}
+		s.space()
+	}
+}
+
+// array reads an array, whose elements are at depth+1; with out, it
+// appends them to *out.
+func (s *jsonScanner) array(depth int, out *[]json.RawMessage) bool {
+	if !s.eat('[') {
+		return false
 	}
 	s.space()
 	if s.eat(']') {
-		return []json.RawMessage{}, s.end()
+		return true
 	}
 	for {
 		from := s.i
-		if !s.value(1) {
-			return nil, false
+		if !s.value(depth + 1) {
+			return false
 		}
-		items = append(items, b[from:s.i:s.i])
+		if out != nil {
+			*out = append(*out, s.b[from:s.i:s.i])
+		}
 		s.space()
 		if s.eat(']') {
-			return items, s.end()
+			return true
 		}
 		if !s.eat(',') {
-			return nil, false
+			return false
 		}
 		s.space()
 	}
@@ -186,51 +213,9 @@ func (s *jsonScanner) value(depth int) bool {
 		_, end, _ := s.str()
 		return end >= 0
 	case c == '{':
-		s.i++
-		s.space()
-		if s.eat('}') {
-			return true
-		}
-		for {
-			if _, end, _ := s.str(); end < 0 {
-				return false
-			}
-			s.space()
-			if !s.eat(':') {
-				return false
-			}
-			s.space()
-			if !s.value(depth + 1) {
-				return false
-			}
-			s.space()
-			if s.eat('}') {
-				return true
-			}
-			if !s.eat(',') {
-				return false
-			}
-			s.space()
-		}
+		return s.object(depth, nil)
 	case c == '[':
-		s.i++
-		s.space()
-		if s.eat(']') {
-			return true
-		}
-		for {
-			if !s.value(depth + 1) {
-				return false
-			}
-			s.space()
-			if s.eat(']') {
-				return true
-			}
-			if !s.eat(',') {
-				return false
-			}
-			s.space()
-		}
+		return s.array(depth, nil)
 	case c == 't':
 		return s.word("true")
 	case c == 'f':
