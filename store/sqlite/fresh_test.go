@@ -191,3 +191,184 @@ func BenchmarkKeySet(b *testing.B) {
 	}
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*n), "ns/key")
 }
+
+// A dispute the transaction read or saved is answered from memory as its
+// row stands: an update through the upsert changes its status, fee refund
+// and time, and not what the upsert leaves (its amount), whether the row
+// was new in the transaction or stored before it; refunds, disputes and
+// payouts never saved are missing, and a rolled-back savepoint forgets
+// what it saved.
+func TestDisputesAnswerAsStored(t *testing.T) {
+	ctx := context.Background()
+	s := openBuffered(t, 8)
+	at := time.Date(2026, 3, 2, 10, 0, 0, 0, time.UTC)
+	pay := &ledger.Payment{ID: "pay_1", Provider: "stripe", Currency: "usd", Status: ledger.PaymentCaptured,
+		Authorized: 10000, Captured: 10000, CreatedAt: at, UpdatedAt: at}
+	dispute := func(id string) *ledger.Dispute {
+		return &ledger.Dispute{ID: id, PaymentID: "pay_1", Provider: "stripe", ProviderRef: "dp_" + id, Amount: 500,
+			Fee: 1500, Currency: "usd", Status: ledger.DisputeOpen, CreatedAt: at, UpdatedAt: at}
+	}
+	// stored reads a dispute in a transaction of its own, from the table.
+	stored := func(id string) ledger.Dispute {
+		var d *ledger.Dispute
+		if err := s.View(ctx, func(rt ledger.ReadTx) error {
+			var err error
+			d, err = rt.(*tx).Dispute(ctx, id)
+			return err
+		}); err != nil {
+			t.Fatalf("%s: %v", id, err)
+		}
+		return *d
+	}
+	// update saves d with a new status, fee refund and time, and an amount
+	// the upsert does not take.
+	update := func(tx *tx, d *ledger.Dispute) error {
+		d.Status, d.FeeRefund, d.UpdatedAt, d.Amount = ledger.DisputeWon, 1500, at.Add(time.Hour), 999
+		return tx.SaveDispute(ctx, d)
+	}
+	seen := map[string]ledger.Dispute{}
+	err := s.Update(ctx, func(lt ledger.Tx) error {
+		tx := lt.(*tx)
+		if err := tx.SavePayment(ctx, pay); err != nil {
+			return err
+		}
+		for _, missing := range []func() error{
+			func() error { _, err := tx.Dispute(ctx, "du_0"); return err },
+			func() error { _, err := tx.Refund(ctx, "re_0"); return err },
+			func() error { _, err := tx.Payout(ctx, "po_0"); return err },
+		} {
+			if err := missing(); !errors.Is(err, ledger.ErrNotFound) {
+				return fmt.Errorf("never saved: %v, want it missing", err)
+			}
+		}
+		if err := tx.SaveDispute(ctx, dispute("du_1")); err != nil {
+			return err
+		}
+		d, err := tx.Dispute(ctx, "du_1")
+		if err != nil {
+			return err
+		}
+		if err := update(tx, d); err != nil {
+			return err
+		}
+		if d, err = tx.Dispute(ctx, "du_1"); err != nil {
+			return err
+		}
+		seen["du_1"] = *d
+		rolled := tx.Nested(ctx, func() error {
+			if err := tx.SaveDispute(ctx, dispute("du_rb")); err != nil {
+				return err
+			}
+			return errors.New("roll back")
+		})
+		if rolled == nil {
+			return errors.New("the savepoint was not rolled back")
+		}
+		if _, err := tx.Dispute(ctx, "du_rb"); !errors.Is(err, ledger.ErrNotFound) {
+			return fmt.Errorf("a dispute of a rolled-back savepoint: %v, want it missing", err)
+		}
+		return tx.SaveDispute(ctx, dispute("du_2"))
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := stored("du_1"); got != seen["du_1"] {
+		t.Errorf("du_1 answered as %+v, stored as %+v", seen["du_1"], got)
+	}
+	if got := stored("du_1"); got.Amount != 500 || got.Status != ledger.DisputeWon || got.FeeRefund != 1500 {
+		t.Errorf("du_1 stored as %+v", got)
+	}
+	// Stored before the transaction: read, then updated, then read again.
+	err = s.Update(ctx, func(lt ledger.Tx) error {
+		tx := lt.(*tx)
+		d, err := tx.Dispute(ctx, "du_2")
+		if err != nil {
+			return err
+		}
+		if err := update(tx, d); err != nil {
+			return err
+		}
+		if d, err = tx.Dispute(ctx, "du_2"); err != nil {
+			return err
+		}
+		seen["du_2"] = *d
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := stored("du_2"); got != seen["du_2"] {
+		t.Errorf("du_2 answered as %+v, stored as %+v", seen["du_2"], got)
+	}
+}
+
+// A payout the transaction read or saved is answered from memory as its
+// row stands (the upsert changes its status and time only), and a new
+// automatic payout takes its place in the order of automatic payouts the
+// transaction keeps, as a read of the table afterwards finds it.
+func TestPayoutsAnswerAsStored(t *testing.T) {
+	ctx := context.Background()
+	s := openBuffered(t, 8)
+	at := time.Date(2026, 3, 2, 10, 0, 0, 0, time.UTC)
+	payout := func(id string, created time.Time) *ledger.Payout {
+		return &ledger.Payout{ID: id, Provider: "stripe", Amount: 700, Currency: "usd", Status: ledger.PayoutInTransit,
+			ArrivalDate: created.Add(48 * time.Hour), Automatic: true, CreatedAt: created, UpdatedAt: created}
+	}
+	var seen ledger.Payout
+	var order []payoutCutoff
+	err := s.Update(ctx, func(lt ledger.Tx) error {
+		tx := lt.(*tx)
+		for _, p := range []*ledger.Payout{payout("po_c", at.Add(3*time.Hour)), payout("po_a", at.Add(time.Hour))} {
+			if err := tx.SavePayout(ctx, p); err != nil {
+				return err
+			}
+		}
+		if _, err := tx.autoPayoutsOf(ctx, "stripe", "usd"); err != nil { // read once, and kept
+			return err
+		}
+		for _, p := range []*ledger.Payout{payout("po_b", at.Add(2*time.Hour)), payout("po_0", at), payout("po_d", at.Add(4*time.Hour))} {
+			if err := tx.SavePayout(ctx, p); err != nil {
+				return err
+			}
+		}
+		var err error
+		if order, err = tx.autoPayoutsOf(ctx, "stripe", "usd"); err != nil {
+			return err
+		}
+		p, err := tx.Payout(ctx, "po_b")
+		if err != nil {
+			return err
+		}
+		p.Status, p.UpdatedAt, p.Amount = ledger.PayoutPaid, at.Add(50*time.Hour), 1 // the amount stays as stored
+		if err := tx.SavePayout(ctx, p); err != nil {
+			return err
+		}
+		q, err := tx.Payout(ctx, "po_b")
+		seen = *q
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var stored ledger.Payout
+	var storedOrder []payoutCutoff
+	err = s.Update(ctx, func(lt ledger.Tx) error {
+		tx := lt.(*tx)
+		p, err := tx.Payout(ctx, "po_b")
+		if err != nil {
+			return err
+		}
+		stored = *p
+		storedOrder, err = tx.autoPayoutsOf(ctx, "stripe", "usd")
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if seen != stored || stored.Amount != 700 || stored.Status != ledger.PayoutPaid {
+		t.Errorf("po_b answered as %+v, stored as %+v", seen, stored)
+	}
+	if fmt.Sprint(order) != fmt.Sprint(storedOrder) || len(order) != 5 {
+		t.Errorf("automatic payouts kept in the order %v, stored in %v", order, storedOrder)
+	}
+}
