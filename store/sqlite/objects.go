@@ -276,10 +276,6 @@ func (t *tx) SaveRefund(ctx context.Context, r *ledger.Refund) error {
 
 // Dispute returns a dispute by id.
 func (t *tx) Dispute(ctx context.Context, id string) (*ledger.Dispute, error) {
-	if d, ok := t.disputes[id]; ok {
-		c := *d
-		return &c, nil
-	}
 	if gone, err := t.freshDisputes.missing(ctx, t, anyDispute, id); err != nil || gone {
 		return nil, cmp.Or(err, error(&missingError{"dispute", id}))
 	}
@@ -290,24 +286,7 @@ func (t *tx) Dispute(ctx context.Context, id string) (*ledger.Dispute, error) {
 		created_at, updated_at FROM disputes WHERE id = ?`, id).Scan(&d.ID, &d.PaymentID, &d.Provider, &d.ProviderRef,
 		&d.Amount, &d.Fee, &d.FeeRefund, &d.Currency, &status, &created, &updated)
 	d.Status, d.CreatedAt, d.UpdatedAt = ledger.DisputeStatus(status), fromTS(created), fromTS(updated)
-	if err == nil {
-		t.rememberDispute(&d)
-	}
 	return &d, notFound("dispute", id, err)
-}
-
-// rememberDispute keeps a dispute as its row stands, for Dispute to return
-// without asking SQLite (a feed reads each dispute again as it closes, and
-// a read waits for the writes handed over: later.go).
-func (t *tx) rememberDispute(d *ledger.Dispute) {
-	if !t.write {
-		return
-	}
-	if t.disputes == nil {
-		t.disputes = map[string]*ledger.Dispute{}
-	}
-	c := *d
-	t.disputes[d.ID] = &c
 }
 
 // SaveDispute inserts or updates a dispute.
@@ -315,22 +294,6 @@ func (t *tx) SaveDispute(ctx context.Context, d *ledger.Dispute) error {
 	created, updated, err := storeTimes2("created_at", d.CreatedAt, "updated_at", d.UpdatedAt)
 	if err != nil {
 		return err
-	}
-	// What the row will be: the dispute as given if it is new, or the
-	// stored one with the columns the upsert changes.
-	switch c, known := t.disputes[d.ID]; {
-	case known:
-		c.Status, c.FeeRefund, c.UpdatedAt = d.Status, d.FeeRefund, fromTS(updated)
-	default:
-		gone, err := t.freshDisputes.missing(ctx, t, anyDispute, d.ID)
-		if err != nil {
-			return err
-		}
-		if gone {
-			n := *d
-			n.CreatedAt, n.UpdatedAt = fromTS(created), fromTS(updated)
-			t.rememberDispute(&n)
-		}
 	}
 	t.freshDisputes.add(d.ID)
 	err = t.execArgsLater(ctx, `INSERT INTO disputes (id, payment_id, provider, provider_ref, amount, fee, fee_refund, currency, status,
@@ -354,31 +317,8 @@ func scanPayout(sc scanner) (*ledger.Payout, error) {
 
 // Payout returns a payout by id.
 func (t *tx) Payout(ctx context.Context, id string) (*ledger.Payout, error) {
-	if p, ok := t.payouts[id]; ok {
-		c := *p
-		return &c, nil
-	}
-	if gone, err := t.freshPayouts.missing(ctx, t, anyPayout, id); err != nil || gone {
-		return nil, cmp.Or(err, error(&missingError{"payout", id}))
-	}
 	p, err := scanPayout(t.queryRow(ctx, `SELECT `+payoutCols+` FROM payouts WHERE id = ?`, id))
-	if err == nil {
-		t.rememberPayout(p)
-	}
 	return p, notFound("payout", id, err)
-}
-
-// rememberPayout keeps a payout as its row stands, for Payout to return
-// without asking SQLite (as rememberDispute).
-func (t *tx) rememberPayout(p *ledger.Payout) {
-	if !t.write {
-		return
-	}
-	if t.payouts == nil {
-		t.payouts = map[string]*ledger.Payout{}
-	}
-	c := *p
-	t.payouts[p.ID] = &c
 }
 
 // SavePayout inserts or updates a payout.
@@ -391,41 +331,14 @@ func (t *tx) SavePayout(ctx context.Context, p *ledger.Payout) error {
 	if err != nil {
 		return err
 	}
-	// What the row will be: the payout as given if it is new, or the
-	// stored one with the columns the upsert changes.
-	c, known := t.payouts[p.ID]
-	isNew := false
-	if known {
-		c.Status, c.UpdatedAt = p.Status, fromTS(updated)
-	} else {
-		if isNew, err = t.freshPayouts.missing(ctx, t, anyPayout, p.ID); err != nil {
-			return err
-		}
-		if isNew {
-			n := *p
-			n.ArrivalDate, n.CreatedAt, n.UpdatedAt = fromTS(arrival), fromTS(created), fromTS(updated)
-			t.rememberPayout(&n)
-		}
-	}
-	t.freshPayouts.add(p.ID)
-	err = t.execArgsLater(ctx, `INSERT INTO payouts (`+payoutCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+	_, err = t.exec(ctx, `INSERT INTO payouts (`+payoutCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT (id) DO UPDATE SET status = excluded.status, updated_at = excluded.updated_at`,
 		p.ID, p.Provider, p.ProviderRef, p.Amount, p.Currency, string(p.Status), arrival, created, updated, p.Automatic)
 	if p.Automatic {
-		// A new automatic payout changes the order autoPayoutsOf keeps: a
-		// payout known new takes its place in it; any other is read again
-		// when next asked.
+		// A new automatic payout changes the order autoPayoutsOf keeps:
+		// read it again when next asked.
 		k := provCur{p.Provider, p.Currency}
-		ps, cached := t.autoPayouts[k]
-		switch {
-		case !cached || slices.ContainsFunc(ps, func(c payoutCutoff) bool { return c.id == p.ID }):
-		case isNew:
-			at := payoutCutoff{at: created, id: p.ID}
-			i, _ := slices.BinarySearchFunc(ps, at, func(a, b payoutCutoff) int {
-				return cmp.Or(cmp.Compare(a.at, b.at), strings.Compare(a.id, b.id))
-			})
-			t.autoPayouts[k] = slices.Insert(slices.Clone(ps), i, at)
-		default:
+		if !slices.ContainsFunc(t.autoPayouts[k], func(c payoutCutoff) bool { return c.id == p.ID }) {
 			delete(t.autoPayouts, k)
 		}
 	}

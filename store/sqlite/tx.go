@@ -42,17 +42,12 @@ type tx struct {
 	// bts are balance transactions inserted and not yet written.
 	bts pendingBTs
 
-	// Whether the requests', payments', entries' (by key), refunds',
-	// disputes' and payouts' tables were empty when the transaction first looked, and
+	// Whether the requests', payments', entries' (by key), refunds' and
+	// disputes' tables were empty when the transaction first looked, and
 	// the keys it wrote to them (fresh.go).
 	// Kept when a savepoint is rolled back: the rows it removes were the
 	// transaction's own, and a key noted and not stored is looked up.
-	freshRequests, freshPayments, freshEntries, freshRefunds, freshDisputes, freshPayouts freshness
-
-	// disputes and payouts are those read or saved in this transaction,
-	// as their rows stand.
-	disputes map[string]*ledger.Dispute
-	payouts  map[string]*ledger.Payout
+	freshRequests, freshPayments, freshEntries, freshRefunds, freshDisputes freshness
 
 	// pendingMine are the pending entries the transaction wrote and has
 	// not resolved, with their postings.
@@ -81,8 +76,7 @@ type payoutCutoff struct {
 // resetCaches forgets what the transaction remembers, as after a rolled
 // back savepoint; requests not yet written are the caller's to drop.
 func (t *tx) resetCaches() {
-	t.closed, t.autoPayouts, t.payments, t.prefetched = nil, nil, paymentCache{}, nil
-	t.pendingMine, t.disputes, t.payouts = nil, nil, nil
+	t.closed, t.autoPayouts, t.payments, t.prefetched, t.pendingMine = nil, nil, paymentCache{}, nil, nil
 }
 
 type balKey struct {
@@ -438,7 +432,6 @@ const (
 	anyEntry   = `SELECT 1 FROM entries LIMIT 1`
 	anyRefund  = `SELECT 1 FROM refunds LIMIT 1`
 	anyDispute = `SELECT 1 FROM disputes LIMIT 1`
-	anyPayout  = `SELECT 1 FROM payouts LIMIT 1`
 )
 
 func scanRequest(sc scanner) (*ledger.Request, error) {
