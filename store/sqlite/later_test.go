@@ -3,7 +3,10 @@ package sqlite_test
 import (
 	"context"
 	"errors"
+	"fmt"
+	"runtime"
 	"testing"
+	"time"
 
 	"github.com/settlehq/settle/ledger"
 )
@@ -114,4 +117,34 @@ func TestWriteBehindReadsSeeWrites(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+}
+
+// A panic inside a write transaction stops the write-behind goroutine
+// before it leaves Update: nothing is left running on the connection.
+func TestWriteBehindStopsOnPanic(t *testing.T) {
+	ctx := context.Background()
+	s, _ := books(t)
+	before := runtime.NumGoroutine()
+	func() {
+		defer func() {
+			if recover() == nil {
+				t.Error("the panic did not reach the caller")
+			}
+		}()
+		_ = s.Update(ctx, func(tx ledger.Tx) error {
+			for i := range 300 { // more than a batch: the goroutine is running
+				if err := tx.SaveRefund(ctx, refund(fmt.Sprintf("re_p%d", i))); err != nil {
+					return err
+				}
+			}
+			panic("a bug")
+		})
+	}()
+	for range 100 {
+		if runtime.NumGoroutine() <= before {
+			return
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	t.Errorf("%d goroutines after the panic, %d before", runtime.NumGoroutine(), before)
 }

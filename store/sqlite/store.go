@@ -635,18 +635,20 @@ func (s *Store) prepared(ctx context.Context, dc any, query string) (*rawStmt, e
 // Update runs fn in one write transaction.
 func (s *Store) Update(ctx context.Context, fn func(ledger.Tx) error) error {
 	var t *tx
-	err := s.withWrite(ctx, func(q querier) error {
+	err := s.withWrite(ctx, func(q querier) (err error) {
 		t = &tx{s: s, write: true, newAccounts: map[string]int64{}, deltas: map[int64][]currencyDelta{}, ctx: ctx}
 		t.q = syncQuerier{t, q}
-		err := fn(t)
-		if err == nil {
-			err = t.flushPending(ctx)
+		// The write-behind goroutine stops before COMMIT or ROLLBACK, and
+		// before a panic leaves: nothing may use the connection after.
+		defer func() {
+			if lerr := t.endLater(); err == nil {
+				err = lerr
+			}
+		}()
+		if err := fn(t); err != nil {
+			return err
 		}
-		// The write-behind goroutine stops before COMMIT or ROLLBACK.
-		if lerr := t.endLater(); err == nil {
-			err = lerr
-		}
-		return err
+		return t.flushPending(ctx)
 	})
 	if err != nil {
 		return translate(err)
