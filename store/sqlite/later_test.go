@@ -148,3 +148,51 @@ func TestWriteBehindStopsOnPanic(t *testing.T) {
 	}
 	t.Errorf("%d goroutines after the panic, %d before", runtime.NumGoroutine(), before)
 }
+
+// A caller that writes from inside an Each… callback of a write
+// transaction (an embedder may) has every write made. They run at once,
+// between two steps of the read, as before the write-behind goroutine: a
+// statement handed over could run between later steps instead, and what a
+// read of a table sees of changes made to it while it runs is SQLite's to
+// choose.
+func TestWriteBehindWaitsWhileRowsAreRead(t *testing.T) {
+	ctx := context.Background()
+	s, _ := books(t)
+	const n = 400 // several batches' worth
+	err := s.Update(ctx, func(tx ledger.Tx) error {
+		for i := range n {
+			p := &ledger.Payment{ID: fmt.Sprintf("pay_s%03d", i), Provider: "stripe", Currency: "usd",
+				Status: ledger.PaymentAuthorized, Authorized: 100, CreatedAt: t0, UpdatedAt: t0}
+			if err := tx.SavePayment(ctx, p); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	seen := 0
+	err = s.Update(ctx, func(tx ledger.Tx) error {
+		return tx.EachPayment(ctx, "stripe", func(p *ledger.Payment) error {
+			seen++
+			p.Captured, p.Status = p.Authorized, ledger.PaymentCaptured
+			if err := tx.SavePayment(ctx, p); err != nil {
+				return err
+			}
+			return tx.SaveRefund(ctx, &ledger.Refund{ID: "re_" + p.ID, PaymentID: "pay_1", Amount: 1, Currency: "usd",
+				EntryID: 1, CreatedAt: t0})
+		})
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var captured, refunds int
+	if err := s.DB().QueryRow(`SELECT (SELECT count(*) FROM payments WHERE id LIKE 'pay_s%' AND status = 'captured'),
+		(SELECT count(*) FROM refunds WHERE id LIKE 're_pay_%')`).Scan(&captured, &refunds); err != nil {
+		t.Fatal(err)
+	}
+	if captured != n || refunds != seen {
+		t.Errorf("%d of %d payments captured, %d refunds of %d, from inside the read", captured, n, refunds, seen)
+	}
+}

@@ -230,6 +230,7 @@ func (t *tx) EachPayment(ctx context.Context, provider string, fn func(*ledger.P
 }
 
 func (t *tx) eachPayment(ctx context.Context, where string, args []any, fn func(*ledger.Payment) error) error {
+	defer t.stream()()
 	rows, err := t.query(ctx, `SELECT `+paymentCols+` FROM payments WHERE `+where, args...)
 	if err != nil {
 		return err
@@ -347,6 +348,7 @@ func (t *tx) SavePayout(ctx context.Context, p *ledger.Payout) error {
 
 // EachPayout streams payouts.
 func (t *tx) EachPayout(ctx context.Context, provider string, fn func(*ledger.Payout) error) error {
+	defer t.stream()()
 	rows, err := t.query(ctx, `SELECT `+payoutCols+` FROM payouts WHERE (? = '' OR provider = ?) ORDER BY created_at, id`, provider, provider)
 	if err != nil {
 		return err
@@ -720,6 +722,7 @@ func (t *tx) EachBalanceTransaction(ctx context.Context, f ledger.BTFilter, fn f
 }
 
 func (t *tx) eachBTFrom(ctx context.Context, from, where string, args []any, fn func(*ledger.BalanceTransaction) error) error {
+	defer t.stream()()
 	rows, err := t.rows(ctx, `SELECT `+btCols+` FROM `+from+` WHERE `+where, args...)
 	if err != nil {
 		return err
