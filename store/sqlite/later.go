@@ -22,8 +22,11 @@ import (
 
 // laterBatch is how many statements the transaction hands over at once:
 // handing each over alone woke the goroutine for each, which cost more
-// than running them on the transaction's own goroutine. laterBatches is
-// how many batches may wait for it before the transaction waits in turn.
+// than running them on the transaction's own goroutine. A goroutine that
+// has run out of work is handed laterEager statements as soon as there are
+// that many (waiting for a full batch left it idle while one filled).
+// laterBatches is how many batches may wait for it before the transaction
+// waits in turn.
 const (
 	laterBatch   = 64
 	laterBatches = 4
