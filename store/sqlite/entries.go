@@ -26,37 +26,34 @@ func (t *tx) InsertEntry(ctx context.Context, e *ledger.Entry) error {
 		return err
 	}
 	// An entry whose key is known new (fresh.go) is written behind
-	// (later.go): the insert cannot find its key taken.
+	// (later.go): the insert cannot find its key taken. Any other is
+	// written at once, and refused if its key is taken.
 	known, err := t.freshEntries.missing(ctx, t, anyEntry, e.Key)
 	if err != nil {
 		return err
 	}
 	t.freshEntries.add(e.Key)
-	if known {
-		p := t.laterParams()
-		if err := appendEntryParams(p, e, ps, false); err != nil {
-			return err
-		}
-		if err := t.execLater(ctx, insertEntrySQL, p, 1); err != nil {
-			return translate(err)
-		}
-		if e.Phase == ledger.Pending {
-			t.rememberPending(e.ID, ps)
-		}
-		t.nextEntryID++
-		return t.addPostings(e.Phase, ps)
-	}
 	p := t.scratchParams()
+	if known {
+		p = t.laterParams()
+	}
 	if err := appendEntryParams(p, e, ps, false); err != nil {
 		return err
 	}
-	n, err := t.execParams(ctx, insertEntrySQL, p)
+	if known {
+		err = t.execLater(ctx, insertEntrySQL, p, 1)
+	} else {
+		var n int64
+		if n, err = t.execParams(ctx, insertEntrySQL, p); err == nil && n == 0 {
+			e.ID = 0
+			return fmt.Errorf("entry key %q exists: %w", e.Key, ledger.ErrIdempotencyConflict)
+		}
+	}
 	if err != nil {
 		return translate(err)
 	}
-	if n == 0 {
-		e.ID = 0
-		return fmt.Errorf("entry key %q exists: %w", e.Key, ledger.ErrIdempotencyConflict)
+	if e.Phase == ledger.Pending {
+		t.rememberPending(e.ID, ps)
 	}
 	t.nextEntryID++
 	return t.addPostings(e.Phase, ps)
@@ -179,7 +176,8 @@ func (t *tx) rememberPending(id int64, ps []rawPosting) {
 // ResolvePending marks a pending entry resolved and releases its pending
 // balances.
 func (t *tx) ResolvePending(ctx context.Context, id int64, r ledger.Resolution, by int64) error {
-	if ps, ok := t.pendingMine[id]; ok {
+	ps, mine := t.pendingMine[id]
+	if mine {
 		// Written by this transaction, and not resolved since: the update
 		// finds it, and its postings are at hand.
 		delete(t.pendingMine, id)
@@ -190,27 +188,21 @@ func (t *tx) ResolvePending(ctx context.Context, id int64, r ledger.Resolution, 
 		if err := t.execLater(ctx, resolveSQL, p, 1); err != nil {
 			return err
 		}
-		for _, p := range ps {
-			if err := t.addDelta(p.account, p.currency, 0, -p.amount); err != nil {
-				return err
-			}
+	} else {
+		n, err := t.exec(ctx, resolveSQL, string(r), nullID(by), id)
+		if err != nil {
+			return err
 		}
-		return nil
-	}
-	n, err := t.exec(ctx, resolveSQL, string(r), nullID(by), id)
-	if err != nil {
-		return err
-	}
-	if n == 0 {
-		return fmt.Errorf("pending entry %d: %w", id, ledger.ErrAlreadyResolved)
-	}
-	var col string
-	if err := t.queryRow(ctx, `SELECT postings FROM entries WHERE id = ?`, id).Scan(&col); err != nil {
-		return err
-	}
-	ps, err := decodePostings(col, nil)
-	if err != nil {
-		return fmt.Errorf("entry %d: %w", id, err)
+		if n == 0 {
+			return fmt.Errorf("pending entry %d: %w", id, ledger.ErrAlreadyResolved)
+		}
+		var col string
+		if err := t.queryRow(ctx, `SELECT postings FROM entries WHERE id = ?`, id).Scan(&col); err != nil {
+			return err
+		}
+		if ps, err = decodePostings(col, nil); err != nil {
+			return fmt.Errorf("entry %d: %w", id, err)
+		}
 	}
 	for _, p := range ps {
 		if err := t.addDelta(p.account, p.currency, 0, -p.amount); err != nil {
@@ -336,7 +328,6 @@ func (t *tx) EachEntry(ctx context.Context, f ledger.EntryFilter, fn func(*ledge
 // eachEntry runs a query of entryCols and calls fn with each entry, its
 // postings named, and its postings as stored (valid until fn returns).
 func (t *tx) eachEntry(ctx context.Context, query string, args []any, fn func(*ledger.Entry, []rawPosting) error) error {
-	defer t.stream()()
 	rows, err := t.query(ctx, query, args...)
 	if err != nil {
 		return err

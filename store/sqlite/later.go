@@ -128,31 +128,22 @@ func (t *tx) laterParams() *params {
 	return &params{}
 }
 
-// execLater hands a write statement, with its values in p, to the
-// write-behind goroutine, which takes p; want is the number of rows it must
-// change (-1: any). A failure is returned by a later sync. Balance
-// transactions waiting in memory go first if the statement names their
-// tables, as before does for a statement run at once.
+// execLater hands a write statement of a write transaction, with its values
+// in p, to the write-behind goroutine, which takes p; want is the number of
+// rows it must change (-1: any). A failure is returned by a later sync.
+// Balance transactions waiting in memory go first if the statement names
+// their tables, as before does for a statement run at once.
+//
+// A statement handed over while the transaction reads rows on the
+// connection (a caller writing from inside an Each… callback) runs between
+// two steps of that read, as it did when it ran at once, only perhaps
+// between later ones: database/sql holds the connection's lock for each
+// step and each statement, so the two never run at the same time.
 func (t *tx) execLater(ctx context.Context, query string, p *params, want int64) error {
 	if t.bts.n > 0 && namesBTs(query) {
 		if err := t.flushBTs(ctx); err != nil {
 			return err
 		}
-	}
-	if !t.write || t.streaming > 0 {
-		// Rows are being read on the connection (a caller writes from
-		// inside an Each… callback): the statement runs now, between two
-		// steps of the read, as it did before there was a goroutine to
-		// hand it to. (database/sql's lock on the connection keeps the
-		// two from running at once either way; this keeps their order.)
-		if err := t.sync(); err != nil {
-			return err
-		}
-		n, err := t.s.execParams(ctx, query, p)
-		if err == nil && want >= 0 && n != want {
-			err = fmt.Errorf("sqlite: a statement changed %d rows, not %d: %.80s", n, want, query)
-		}
-		return err
 	}
 	w := t.later
 	if w == nil {
@@ -166,13 +157,6 @@ func (t *tx) execLater(ctx context.Context, query string, p *params, want int64)
 		w.send()
 	}
 	return nil
-}
-
-// stream notes that rows are being read on the connection and handed one by
-// one to a caller, who may write meanwhile; the returned func ends it.
-func (t *tx) stream() func() {
-	t.streaming++
-	return func() { t.streaming-- }
 }
 
 // execArgsLater is execLater with the statement's values as arguments.

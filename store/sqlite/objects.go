@@ -1,7 +1,6 @@
 package sqlite
 
 import (
-	"cmp"
 	"context"
 	"database/sql"
 	"encoding/json"
@@ -230,7 +229,6 @@ func (t *tx) EachPayment(ctx context.Context, provider string, fn func(*ledger.P
 }
 
 func (t *tx) eachPayment(ctx context.Context, where string, args []any, fn func(*ledger.Payment) error) error {
-	defer t.stream()()
 	rows, err := t.query(ctx, `SELECT `+paymentCols+` FROM payments WHERE `+where, args...)
 	if err != nil {
 		return err
@@ -250,8 +248,10 @@ func (t *tx) eachPayment(ctx context.Context, where string, args []any, fn func(
 
 // Refund returns a refund by id.
 func (t *tx) Refund(ctx context.Context, id string) (*ledger.Refund, error) {
-	if gone, err := t.freshRefunds.missing(ctx, t, anyRefund, id); err != nil || gone {
-		return nil, cmp.Or(err, error(&missingError{"refund", id}))
+	if gone, err := t.freshRefunds.missing(ctx, t, anyRefund, id); err != nil {
+		return nil, err
+	} else if gone {
+		return nil, &missingError{"refund", id}
 	}
 	var r ledger.Refund
 	var created int64
@@ -277,8 +277,10 @@ func (t *tx) SaveRefund(ctx context.Context, r *ledger.Refund) error {
 
 // Dispute returns a dispute by id.
 func (t *tx) Dispute(ctx context.Context, id string) (*ledger.Dispute, error) {
-	if gone, err := t.freshDisputes.missing(ctx, t, anyDispute, id); err != nil || gone {
-		return nil, cmp.Or(err, error(&missingError{"dispute", id}))
+	if gone, err := t.freshDisputes.missing(ctx, t, anyDispute, id); err != nil {
+		return nil, err
+	} else if gone {
+		return nil, &missingError{"dispute", id}
 	}
 	var d ledger.Dispute
 	var status string
@@ -348,7 +350,6 @@ func (t *tx) SavePayout(ctx context.Context, p *ledger.Payout) error {
 
 // EachPayout streams payouts.
 func (t *tx) EachPayout(ctx context.Context, provider string, fn func(*ledger.Payout) error) error {
-	defer t.stream()()
 	rows, err := t.query(ctx, `SELECT `+payoutCols+` FROM payouts WHERE (? = '' OR provider = ?) ORDER BY created_at, id`, provider, provider)
 	if err != nil {
 		return err
@@ -722,7 +723,6 @@ func (t *tx) EachBalanceTransaction(ctx context.Context, f ledger.BTFilter, fn f
 }
 
 func (t *tx) eachBTFrom(ctx context.Context, from, where string, args []any, fn func(*ledger.BalanceTransaction) error) error {
-	defer t.stream()()
 	rows, err := t.rows(ctx, `SELECT `+btCols+` FROM `+from+` WHERE `+where, args...)
 	if err != nil {
 		return err

@@ -66,7 +66,6 @@ const btScanCols = `b.id, b.provider, b.type, b.reporting_category, b.source_typ
 // Description and ExchangeRate are left empty.
 func (t *tx) ScanBalanceTransactions(ctx context.Context, f ledger.BTFilter, fn func(*ledger.BalanceTransaction) error) error {
 	from, where, args := btWhere(f)
-	defer t.stream()()
 	rows, err := t.rows(ctx, `SELECT `+btScanCols+` FROM `+from+` WHERE `+where+` ORDER BY b.created, b.id`, args...)
 	if err != nil {
 		return err

@@ -58,9 +58,6 @@ type tx struct {
 	// context ctx; nil until the first.
 	later *writeBehind
 	ctx   context.Context
-	// streaming counts the reads whose rows are being handed to a caller
-	// one by one (stream): meanwhile nothing is handed over.
-	streaming int
 
 	// scratch holds the values of the one-row write statements (exec,
 	// InsertEntry), reused so that a feed's million statements do not
