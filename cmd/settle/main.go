@@ -32,8 +32,11 @@ func main() {
 	// tool pprof): how the figures in BENCHMARKS.md were profiled.
 	// SETTLE_TRACE names a file for an execution trace (go tool trace;
 	// -pprof=syscall shows the wall time a CPU profile does not: time in
-	// SQLite's reads, writes and fsyncs). Both may be set.
+	// SQLite's reads, writes and fsyncs). SETTLE_MEMPROFILE names a file
+	// for a profile of the run's allocations (go tool pprof -sample_index
+	// alloc_space), written as it ends. Any of them may be set.
 	var stops []func()
+	var allocs io.Writer
 	for _, p := range []struct {
 		env   string
 		start func(io.Writer) error
@@ -41,6 +44,8 @@ func main() {
 	}{
 		{"SETTLE_CPUPROFILE", pprof.StartCPUProfile, pprof.StopCPUProfile},
 		{"SETTLE_TRACE", trace.Start, trace.Stop},
+		{"SETTLE_MEMPROFILE", func(w io.Writer) error { allocs = w; return nil },
+			func() { _ = pprof.Lookup("allocs").WriteTo(allocs, 0) }},
 	} {
 		name := os.Getenv(p.env)
 		if name == "" {
