@@ -64,6 +64,7 @@ func main() {
 	// Huge pages are advice: a kernel without them refuses it (EINVAL),
 	// and the command runs as well, only with more page faults.
 	beforeBulk = func() { adviseHugePages(hugeHeap) }
+	sqlite.SkipMemoryCount()
 	code := run(os.Args[1:], os.Stdout, os.Stderr)
 	for _, stop := range stops {
 		stop()

@@ -180,11 +180,16 @@ import (
 	sqlite3 "github.com/mattn/go-sqlite3"
 )
 
-// SQLite counts the memory it allocates unless told not to before it
-// starts, which it does when the first database is opened. settle never
-// asks for the count; recording 100k payments took 3.71 s without it
-// against 3.80 s with it (BENCHMARKS.md, twentieth round).
-func init() { C.settle_no_memstatus() }
+// SkipMemoryCount turns off SQLite's count of the memory it allocates, a
+// mutex taken on every allocation and free, for the whole process: settle
+// never reads the count, and recording 100k payments took 3.71 s without
+// it against 3.80 s with it (BENCHMARKS.md, twentieth round). SQLite takes
+// the setting when it starts, as the first database is opened; called
+// after that, SkipMemoryCount changes nothing and reports false. The settle
+// command calls it first. A program embedding the store may too, unless it
+// reads SQLite's memory statistics or sets its soft heap limit, which need
+// the count.
+func SkipMemoryCount() bool { return C.settle_no_memstatus() == 0 }
 
 // memoryCounted reports whether SQLite counts the memory it allocates.
 func memoryCounted() bool { return C.sqlite3_memory_used() != 0 }

@@ -20,8 +20,10 @@ import (
 
 // TestMain lets a test run this binary as a process that holds a
 // database's write lock (see holdWriteLock), or that is killed in the
-// middle of an import (TestExclusiveImportKilled).
+// middle of an import (TestExclusiveImportKilled). The tests run as the
+// settle command does, without SQLite's memory count (TestSkipMemoryCount).
 func TestMain(m *testing.M) {
+	sqlite.SkipMemoryCount()
 	if path := os.Getenv("SETTLE_TEST_HOLD_WRITE_LOCK"); path != "" {
 		os.Exit(holdWriteLockMain(path, os.Getenv("SETTLE_TEST_HOLD_FOR")))
 	}
