@@ -64,9 +64,7 @@ func (t *tx) InsertEntries(ctx context.Context, es []*ledger.Entry) (map[int]*le
 		}
 		for _, e := range chunk {
 			e.ID = t.nextEntryID
-			if t.freshEntries.checked && t.freshEntries.empty {
-				t.freshEntries.add(e.Key) // InsertEntry may yet ask
-			}
+			t.freshEntries.add(e.Key) // InsertEntry may yet ask
 			if e.RecordedAt.IsZero() {
 				e.RecordedAt = now
 			}

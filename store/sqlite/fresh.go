@@ -55,8 +55,15 @@ func (f *freshness) missing(ctx context.Context, t *tx, query, key string) (bool
 	return f.empty && !f.written.mayHave(key), nil
 }
 
-// add notes a key about to be written to the table.
-func (f *freshness) add(key string) { f.written.add(key) }
+// add notes a key about to be written to the table. Only a table found
+// empty keeps it, since only there is a key asked of the set: a table not
+// looked at yet is looked at after the write (missing waits for the writes
+// handed over), finds a row, and is never taken for empty.
+func (f *freshness) add(key string) {
+	if f.checked && f.empty {
+		f.written.add(key)
+	}
+}
 
 // keySet is a Bloom filter that grows: layers of quadrupling size, each
 // holding up to its capacity about three false positives in a thousand; a

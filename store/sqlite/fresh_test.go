@@ -193,3 +193,46 @@ func BenchmarkKeySet(b *testing.B) {
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*n), "ns/key")
 	b.ReportMetric(float64(falsePositives)/float64(b.N*n), "false-positives/key")
 }
+
+// A table not found empty keeps no keys (a second month's feed would
+// otherwise fill a set nobody asks), and its lookups are answered by the
+// table: a payment saved before the table was first looked at, and one
+// saved after, are found; one never saved is missing.
+func TestFreshKeysOnlyForEmptyTables(t *testing.T) {
+	ctx := context.Background()
+	s := openBuffered(t, 8)
+	at := time.Date(2026, 3, 2, 10, 0, 0, 0, time.UTC)
+	pay := func(id string) *ledger.Payment {
+		return &ledger.Payment{ID: id, Provider: "stripe", Currency: "usd", Status: ledger.PaymentAuthorized,
+			Authorized: 100, CreatedAt: at, UpdatedAt: at}
+	}
+	err := s.Update(ctx, func(lt ledger.Tx) error {
+		tx := lt.(*tx)
+		if err := tx.SavePayment(ctx, pay("pay_before")); err != nil {
+			return err
+		}
+		if _, err := tx.Payment(ctx, "pay_before"); err != nil {
+			return fmt.Errorf("saved before the first look: %w", err)
+		}
+		if tx.freshPayments.empty {
+			return errors.New("a table with the transaction's own row taken for empty")
+		}
+		if err := tx.SavePayment(ctx, pay("pay_after")); err != nil {
+			return err
+		}
+		if tx.freshPayments.written.layers != nil {
+			return errors.New("keys kept for a table not found empty")
+		}
+		for id, want := range map[string]bool{"pay_before": true, "pay_after": true, "pay_never": false} {
+			tx.payments = paymentCache{} // asked of the table, not the cache
+			_, err := tx.Payment(ctx, id)
+			if found := err == nil; found != want || err != nil && !errors.Is(err, ledger.ErrNotFound) {
+				return fmt.Errorf("%s: %v, want found %v", id, err, want)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
