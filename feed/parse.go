@@ -120,10 +120,17 @@ func (o object) only(what string, allowed ...string) error {
 	return bad(o.field(unknown[0]), "unknown field (%s takes %s)", what, strings.Join(allowed, ", "))
 }
 
+// value returns the raw value of name, and whether o gives it one other
+// than null.
+func (o object) value(name string) (json.RawMessage, bool) {
+	raw, ok := o.get(name)
+	return raw, ok && string(raw) != "null"
+}
+
 // has reports whether o gives name a value other than null.
 func (o object) has(name string) bool {
-	raw, ok := o.get(name)
-	return ok && string(raw) != "null"
+	_, ok := o.value(name)
+	return ok
 }
 
 func parseLine(b []byte) (Event, error) {
@@ -196,8 +203,7 @@ func parseLine(b []byte) (Event, error) {
 			return ev, err
 		}
 	}
-	if f.has("automatic") {
-		raw, _ := f.get("automatic")
+	if raw, ok := f.value("automatic"); ok {
 		switch string(raw) {
 		case "true":
 			ev.Automatic = true
@@ -238,13 +244,13 @@ func parseLine(b []byte) (Event, error) {
 // str reads a string. A required one must not be blank; an optional one
 // may be absent or null.
 func (o object) str(name string, required bool) (string, error) {
-	if !o.has(name) {
+	raw, ok := o.value(name)
+	if !ok {
 		if required {
 			return "", bad(o.field(name), "missing field")
 		}
 		return "", nil
 	}
-	raw, _ := o.get(name)
 	s, ok := unquote(raw)
 	if !ok {
 		return "", bad(o.field(name), "must be a string, not %s", clip(raw))
@@ -268,10 +274,10 @@ const maxAmountLen = 40
 
 // amount reads an optional decimal string in major units.
 func (o object) amount(name string, allowZero bool) (decimal.Decimal, error) {
-	if !o.has(name) {
+	raw, ok := o.value(name)
+	if !ok {
 		return decimal.Decimal{}, nil
 	}
-	raw, _ := o.get(name)
 	return parseAmount(o.field(name), raw, allowZero)
 }
 
@@ -357,10 +363,10 @@ func (o object) time(name string, required bool) (time.Time, error) {
 }
 
 func (o object) metadata() (map[string]string, error) {
-	if !o.has("metadata") {
+	raw, ok := o.value("metadata")
+	if !ok {
 		return nil, nil
 	}
-	raw, _ := o.get("metadata")
 	m, err := decodeObject("metadata", raw)
 	if err != nil {
 		return nil, err
@@ -374,9 +380,13 @@ func (o object) metadata() (map[string]string, error) {
 	return out, nil
 }
 
-// list decodes the JSON array field name into its objects.
+// list decodes the JSON array field name into its objects: nil when o
+// gives it no value or null, empty (not nil) for [].
 func (o object) list(name, example string) ([]object, error) {
-	raw, _ := o.get(name)
+	raw, given := o.value(name)
+	if !given {
+		return nil, nil
+	}
 	items, ok := scanArray(raw)
 	if !ok {
 		if err := json.Unmarshal(raw, &items); err != nil {
@@ -394,11 +404,8 @@ func (o object) list(name, example string) ([]object, error) {
 }
 
 func (o object) fees() ([]ledger.Fee, error) {
-	if !o.has("fees") {
-		return nil, nil
-	}
 	items, err := o.list("fees", `[{"type":"processing","amount":"0.59"}]`)
-	if err != nil {
+	if err != nil || items == nil {
 		return nil, err
 	}
 	out := make([]ledger.Fee, 0, len(items))
@@ -425,10 +432,10 @@ func (o object) fees() ([]ledger.Fee, error) {
 // settlement reads {"amount":"108.12","currency":"usd"}: the settlement
 // side of a movement the provider converted.
 func (o object) settlement() (*ledger.Settlement, error) {
-	if !o.has("settlement") {
+	raw, ok := o.value("settlement")
+	if !ok {
 		return nil, nil
 	}
-	raw, _ := o.get("settlement")
 	s, err := decodeObject("settlement", raw)
 	if err != nil {
 		return nil, bad("settlement", `must be an object like {"amount":"108.12","currency":"usd"}`)
@@ -453,11 +460,8 @@ func (o object) settlement() (*ledger.Settlement, error) {
 }
 
 func (o object) postings() ([]ledger.PostingInput, error) {
-	if !o.has("postings") {
-		return nil, nil
-	}
 	items, err := o.list("postings", `[{"account":"assets:bank:ops","currency":"usd","debit":"10.00"}, …]`)
-	if err != nil {
+	if err != nil || items == nil {
 		return nil, err
 	}
 	out := make([]ledger.PostingInput, 0, len(items))
