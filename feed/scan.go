@@ -58,14 +58,8 @@ func scanArray(b []byte) (items []json.RawMessage, ok bool) {
 // appends them to *out, and leaves to encoding/json (returns false) an
 // object with a key it would have to unescape or mend, or a key twice.
 func (s *jsonScanner) object(depth int, out *[]member) bool {
-	if !s.eat('{') {
-		return false
-	}
-	s.space()
-	if s.eat('}') {
-		return true
-	}
-	for {
+	more, ok := s.open('{', '}')
+	for more {
 		start, end, plain := s.str()
 		if end < 0 {
 			return false
@@ -91,28 +85,16 @@ func (s *jsonScanner) object(depth int, out *[]member) bool {
 			}
 			*out = append(*out, member{key: key, raw: s.b[from:s.i:s.i]})
 		}
-		s.space()
-		if s.eat('}') {
-			return true
-		}
-		if !s.eat(',') {
-			return false
-		}
-		s.space()
+		more, ok = s.next('}')
 	}
+	return ok
 }
 
 // array reads an array, whose elements are at depth+1; with out, it
 // appends them to *out.
 func (s *jsonScanner) array(depth int, out *[]json.RawMessage) bool {
-	if !s.eat('[') {
-		return false
-	}
-	s.space()
-	if s.eat(']') {
-		return true
-	}
-	for {
+	more, ok := s.open('[', ']')
+	for more {
 		from := s.i
 		if !s.value(depth + 1) {
 			return false
@@ -120,15 +102,38 @@ func (s *jsonScanner) array(depth int, out *[]json.RawMessage) bool {
 		if out != nil {
 			*out = append(*out, s.b[from:s.i:s.i])
 		}
-		s.space()
-		if s.eat(']') {
-			return true
-		}
-		if !s.eat(',') {
-			return false
-		}
-		s.space()
+		more, ok = s.next(']')
 	}
+	return ok
+}
+
+// open reads the start of an object or array (the byte open) and reports
+// whether a member or element follows (more), or the close at once; ok is
+// false if it does not start with open.
+func (s *jsonScanner) open(open, close byte) (more, ok bool) {
+	if !s.eat(open) {
+		return false, false
+	}
+	s.space()
+	if s.eat(close) {
+		return false, true
+	}
+	return true, true
+}
+
+// next reads what follows a member or element: the close, which ends the
+// object or array, or a comma and the start of the next one (more); ok is
+// false for anything else.
+func (s *jsonScanner) next(close byte) (more, ok bool) {
+	s.space()
+	if s.eat(close) {
+		return false, true
+	}
+	if !s.eat(',') {
+		return false, false
+	}
+	s.space()
+	return true, true
 }
 
 // end reports whether only whitespace is left.
