@@ -204,3 +204,14 @@ func (l *lines) Read(p []byte) (int, error) {
 	l.rest = l.rest[n:]
 	return n, nil
 }
+
+// Fees given as [] or null read as no fees, as when they are not given
+// (object.list answers nil for a field not given or null).
+func TestReadEmptyLists(t *testing.T) {
+	for _, fees := range []string{``, `,"fees":[]`, `,"fees":null`} {
+		events, errs := feed.Read("f.jsonl", strings.NewReader(capture+fees+`}`))
+		if len(errs) != 0 || len(events) != 1 || len(events[0].Fees) != 0 {
+			t.Errorf("fees %q: events %+v, errors %v", fees, events, errs)
+		}
+	}
+}
