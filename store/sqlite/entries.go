@@ -28,19 +28,21 @@ func (t *tx) InsertEntry(ctx context.Context, e *ledger.Entry) error {
 	// An entry whose key is known new (fresh.go) is written behind
 	// (later.go): the insert cannot find its key taken. Any other is
 	// written at once, and refused if its key is taken.
-	known, err := t.freshEntries.missing(ctx, t, anyEntry, e.Key)
+	isNew, err := t.freshEntries.missing(ctx, t, anyEntry, e.Key)
 	if err != nil {
 		return err
 	}
 	t.freshEntries.add(e.Key)
-	p := t.scratchParams()
-	if known {
+	var p *params
+	if isNew {
 		p = t.laterParams()
+	} else {
+		p = t.scratchParams()
 	}
 	if err := appendEntryParams(p, e, ps, false); err != nil {
 		return err
 	}
-	if known {
+	if isNew {
 		err = t.execLater(ctx, insertEntrySQL, p, 1)
 	} else {
 		var n int64
