@@ -19,10 +19,7 @@ func TestFreshTablesAnswerAsStored(t *testing.T) {
 	ctx := context.Background()
 	s := openBuffered(t, 8)
 	at := time.Date(2026, 3, 2, 10, 0, 0, 0, time.UTC)
-	pay := func(id string) *ledger.Payment {
-		return &ledger.Payment{ID: id, Provider: "stripe", Currency: "usd", Status: ledger.PaymentAuthorized,
-			Authorized: 100, CreatedAt: at, UpdatedAt: at}
-	}
+	pay := func(id string) *ledger.Payment { return authorizedPayment(id, at) }
 	req := func(key string) *ledger.Request {
 		return &ledger.Request{Key: key, Operation: "authorize", Hash: "h", Result: []byte("r"), CreatedAt: at}
 	}
@@ -201,10 +198,8 @@ func BenchmarkKeySet(b *testing.B) {
 func TestFreshKeysOnlyForEmptyTables(t *testing.T) {
 	ctx := context.Background()
 	s := openBuffered(t, 8)
-	at := time.Date(2026, 3, 2, 10, 0, 0, 0, time.UTC)
 	pay := func(id string) *ledger.Payment {
-		return &ledger.Payment{ID: id, Provider: "stripe", Currency: "usd", Status: ledger.PaymentAuthorized,
-			Authorized: 100, CreatedAt: at, UpdatedAt: at}
+		return authorizedPayment(id, time.Date(2026, 3, 2, 10, 0, 0, 0, time.UTC))
 	}
 	err := s.Update(ctx, func(lt ledger.Tx) error {
 		tx := lt.(*tx)
@@ -235,4 +230,10 @@ func TestFreshKeysOnlyForEmptyTables(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+}
+
+// authorizedPayment is a payment of 1.00 usd authorized at at.
+func authorizedPayment(id string, at time.Time) *ledger.Payment {
+	return &ledger.Payment{ID: id, Provider: "stripe", Currency: "usd", Status: ledger.PaymentAuthorized,
+		Authorized: 100, CreatedAt: at, UpdatedAt: at}
 }
