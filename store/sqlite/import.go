@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"fmt"
 
 	"github.com/settlehq/settle/provider"
 )
@@ -19,7 +20,9 @@ import (
 // multi-row batches as they arrive; only a small hash per record id is
 // held, to number repeats of one id within the file.
 //
-// With Options.ExclusiveImport, and no other connection to the database, the
+// The first import into a database fills the records' table before it
+// builds the table's indexes (dropIndexesIfEmpty). With
+// Options.ExclusiveImport, and no other connection to the database, the
 // import has the database to itself (alone.go).
 func (s *Store) Import(ctx context.Context, f provider.ImportFile, fn func(provider.Sink) error) (provider.ImportStats, error) {
 	var st provider.ImportStats
@@ -42,9 +45,17 @@ func (s *Store) Import(ctx context.Context, f provider.ImportFile, fn func(provi
 		if st.ImportID, err = res.LastInsertId(); err != nil {
 			return err
 		}
+		indexes, err := dropIndexesIfEmpty(ctx, q)
+		if err != nil {
+			return err
+		}
 		k := newSink(f, st.ImportID)
-		w := &importWriter{ctx: ctx, stmts: map[string]*rawStmt{}, inserts: map[int]*rawStmt{}, updates: map[int]*rawStmt{}}
+		w := &importWriter{ctx: ctx, stmts: map[string]*rawStmt{}, inserts: map[int]*rawStmt{}, updates: map[int]*rawStmt{},
+			intoEmpty: indexes != nil}
 		if err := k.run(s, w, fn); err != nil {
+			return err
+		}
+		if err := rebuildIndexes(ctx, q, indexes); err != nil {
 			return err
 		}
 		st.Records, st.Quarantined = k.records+k.quarantined, k.quarantined
@@ -54,4 +65,60 @@ func (s *Store) Import(ctx context.Context, f provider.ImportFile, fn func(provi
 		return err
 	})
 	return st, translate(err)
+}
+
+// dropIndexesIfEmpty drops the indexes of provider_records when the table
+// is empty (the first import into a database, such as a history loaded at
+// once), and returns the statements that create them again; it returns nil
+// and leaves them when the table has rows. The caller's transaction
+// restores them either way: rebuildIndexes before it commits, or its
+// rollback.
+//
+// Building an index from a table already filled sorts its keys once and
+// writes its pages in order, where inserting row by row puts each key at a
+// random place in a tree larger than the cache (record ids are random): for
+// 1,075,271 rows SQLite took 3.7 s to insert them and then build both
+// indexes, and 4.7–5.0 s to insert them with the indexes in place
+// (BENCHMARKS.md, twenty-first round). Records of one import never share a
+// key (repeats of an id are numbered), so none of them is refused by the
+// unique index the insert no longer checks; rebuildIndexes would say so,
+// and the import would be rolled back, were one to.
+func dropIndexesIfEmpty(ctx context.Context, q querier) ([]string, error) {
+	var some bool
+	if err := q.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM provider_records)`).Scan(&some); err != nil || some {
+		return nil, err
+	}
+	rows, err := q.QueryContext(ctx, `SELECT name, sql FROM sqlite_schema
+		WHERE type = 'index' AND tbl_name = 'provider_records' AND sql IS NOT NULL ORDER BY name`)
+	if err != nil {
+		return nil, err
+	}
+	var names, create []string
+	for rows.Next() {
+		var name, sql string
+		if err := rows.Scan(&name, &sql); err != nil {
+			rows.Close()
+			return nil, err
+		}
+		names, create = append(names, name), append(create, sql)
+	}
+	if err := errors.Join(rows.Err(), rows.Close()); err != nil {
+		return nil, err
+	}
+	for _, name := range names {
+		if _, err := q.ExecContext(ctx, `DROP INDEX "`+name+`"`); err != nil {
+			return nil, err
+		}
+	}
+	return create, nil
+}
+
+// rebuildIndexes runs the statements dropIndexesIfEmpty returned.
+func rebuildIndexes(ctx context.Context, q querier, create []string) error {
+	for _, sql := range create {
+		if _, err := q.ExecContext(ctx, sql); err != nil {
+			return fmt.Errorf("building the provider records' index again: %w", err)
+		}
+	}
+	return nil
 }

@@ -269,11 +269,80 @@ func TestImportFailureStoresNothing(t *testing.T) {
 	if !errors.Is(err, boom) {
 		t.Fatalf("err %v", err)
 	}
+	// The failed import into the empty table had dropped its indexes; the
+	// rollback brings them back.
+	if got := recordIndexes(t, st); !reflect.DeepEqual(got, wantRecordIndexes) {
+		t.Errorf("after the failed import the provider records' indexes are %q, want %q", got, wantRecordIndexes)
+	}
 	for _, table := range []string{"imports", "provider_records", "import_content", "quarantine"} {
 		var rows int
 		if err := st.DB().QueryRow(`SELECT COUNT(*) FROM ` + table).Scan(&rows); err != nil || rows != 0 {
 			t.Errorf("%s: %d rows, %v", table, rows, err)
 		}
+	}
+}
+
+// wantRecordIndexes are the indexes of provider_records that the
+// migrations create.
+var wantRecordIndexes = []string{
+	"CREATE INDEX provider_records_created ON provider_records (provider, grain, created)",
+	"CREATE UNIQUE INDEX provider_records_key ON provider_records (record_id, occurrence, provider, grain)",
+}
+
+// recordIndexes returns the statements that create the indexes of
+// provider_records, by name.
+func recordIndexes(t *testing.T, st *sqlite.Store) []string {
+	t.Helper()
+	rows, err := st.DB().Query(`SELECT sql FROM sqlite_schema
+		WHERE type = 'index' AND tbl_name = 'provider_records' AND sql IS NOT NULL ORDER BY name`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	var all []string
+	for rows.Next() {
+		var s string
+		if err := rows.Scan(&s); err != nil {
+			t.Fatal(err)
+		}
+		all = append(all, s)
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	return all
+}
+
+// The first import into a database stores its records without the table's
+// indexes and builds them when the records are in; the indexes it leaves
+// are those the migrations made, and hold every record: a second import of
+// the same records finds them there (as updates, not additions), and
+// SQLite's integrity check finds each index entry for its row.
+func TestImportIntoEmptyTableBuildsIndexes(t *testing.T) {
+	st := open(t, filepath.Join(t.TempDir(), "t.db"))
+	defer st.Close()
+	if got := recordIndexes(t, st); !reflect.DeepEqual(got, wantRecordIndexes) {
+		t.Fatalf("a new database's provider records indexes are %q, want %q", got, wantRecordIndexes)
+	}
+	stats, err := importData(t, st, "first.csv", itemized(3000, "a"), false)
+	if err != nil || stats.Added != 3000 {
+		t.Fatalf("first: %+v, %v", stats, err)
+	}
+	if got := recordIndexes(t, st); !reflect.DeepEqual(got, wantRecordIndexes) {
+		t.Errorf("after the first import the indexes are %q, want %q", got, wantRecordIndexes)
+	}
+	if ok := queryOne(t, st.DB(), "PRAGMA integrity_check"); ok != "ok" {
+		t.Errorf("integrity_check: %s", ok)
+	}
+	// The table has rows now: this import goes through the indexes, and
+	// finds every record of the first.
+	stats, err = importData(t, st, "second.csv", itemized(3000, "b"), false)
+	if err != nil || stats.Added != 0 || stats.Updated != 3000 {
+		t.Fatalf("second: %+v, %v; want the 3,000 records updated", stats, err)
+	}
+	var n int
+	if err := st.DB().QueryRow(`SELECT COUNT(*) FROM provider_records INDEXED BY provider_records_key WHERE record_id = 'txn_2999'`).Scan(&n); err != nil || n != 1 {
+		t.Errorf("txn_2999 through the key index: %d rows, %v", n, err)
 	}
 }
 

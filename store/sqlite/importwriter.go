@@ -33,7 +33,8 @@ var mutable = []string{"type", "reporting_category", "source_ref", "payment_ref"
 // updated record takes them from the export that updated it.
 var placeCols = []string{"line", "raw_offset", "raw_size", "raw", "file", "format"}
 
-// insertRecords is the INSERT of n records. A record already stored (same
+// insertRecords is the INSERT of n records into a table that may hold
+// some of them already. A record already stored (same
 // provider, grain, id and occurrence: an overlapping export) is left as it
 // is, for updateRecords; the records of one import never collide, since
 // repeats of an id within it are numbered.
@@ -45,12 +46,19 @@ var placeCols = []string{"line", "raw_offset", "raw_size", "raw", "file", "forma
 // ids in random order. A failing statement ends the whole import, which is
 // rolled back.
 func insertRecords(n int) string {
+	return insertNewRecords(n) + " ON CONFLICT (provider, grain, record_id, occurrence) DO NOTHING"
+}
+
+// insertNewRecords is the INSERT of n records into a table that was empty
+// when the import began, and has no indexes until it ends
+// (dropIndexesIfEmpty): there is nothing for them to collide with, nor a
+// unique index for ON CONFLICT to name.
+func insertNewRecords(n int) string {
 	var b strings.Builder
 	b.WriteString("INSERT OR FAIL INTO provider_records (provider, grain, import_id, ")
 	b.WriteString(strings.Join(recordCols, ", "))
 	b.WriteString(") VALUES ")
 	writeRows(&b, n, "?1, ?2, ?3, ")
-	b.WriteString(" ON CONFLICT (provider, grain, record_id, occurrence) DO NOTHING")
 	return b.String()
 }
 
@@ -118,6 +126,7 @@ type importWriter struct {
 	stmts            map[string]*rawStmt // by query
 	inserts, updates map[int]*rawStmt    // the insertRecords and updateRecords statements among them, by batch size
 	added, updated   int64
+	intoEmpty        bool // the table was empty, and its indexes are dropped until the import ends
 }
 
 // run stores the sink's jobs until they end or one fails.
@@ -150,7 +159,11 @@ func (w *importWriter) run(dc any, k *sink) (err error) {
 // records stores one batch: its new records, then, if some were stored
 // before, their changes.
 func (w *importWriter) records(dc any, b *batch) error {
-	n, err := w.batchStmt(dc, w.inserts, insertRecords, b)
+	insert := insertRecords
+	if w.intoEmpty {
+		insert = insertNewRecords
+	}
+	n, err := w.batchStmt(dc, w.inserts, insert, b)
 	w.added += n
 	if err != nil || n == int64(b.n) {
 		return err
