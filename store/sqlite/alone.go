@@ -40,7 +40,31 @@ func (s *Store) withWriteAlone(ctx context.Context, fn func(q querier) error) er
 	if alone {
 		defer s.giveBack()
 	}
+	if s.tempFilesOnDisk(ctx) {
+		defer s.tempFilesInMemory()
+	}
 	return s.inWrite(ctx, alone, fn)
+}
+
+// tempFilesOnDisk gives the writer's temporary files to the file system
+// for an import's transaction, and reports whether it did: there SQLite
+// sorts the keys of an index being built in runs, on helper threads
+// (rebuildIndexes), where in memory it sorts them in one. The import's
+// statements need no statement journal (importwriter.go), for which the
+// writer keeps its temporary files in memory (writerTempStore). The setting
+// changes only outside a transaction, since it closes the connection's
+// temporary database. Should it fail, the import sorts in memory.
+func (s *Store) tempFilesOnDisk(ctx context.Context) bool {
+	_, err := s.writer.ExecContext(ctx, "PRAGMA temp_store = FILE")
+	return err == nil
+}
+
+// tempFilesInMemory sets the writer's temporary files back in memory after
+// tempFilesOnDisk.
+func (s *Store) tempFilesInMemory() {
+	if _, err := s.writer.ExecContext(context.Background(), writerTempStore); err != nil && s.opts.Logger != nil {
+		s.opts.Logger.Info("sqlite: the writer keeps its temporary files on disk", "db", s.path, "err", err)
+	}
 }
 
 // takeAlone switches the writer's connection from WAL mode to a rollback

@@ -2,6 +2,7 @@ package sqlite
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"testing"
 )
@@ -73,4 +74,61 @@ func TestRebuiltIndexRefusesRepeatedKeys(t *testing.T) {
 	} else {
 		create.Close()
 	}
+}
+
+// An import's rebuildIndexes sorts in runs on temporary files, with a
+// helper thread, and the writer is set back as it was: temporary files in memory, its own
+// page cache, no helpers. Enough records for several runs are sorted and
+// merged into indexes SQLite's integrity check finds whole.
+func TestRebuildIndexesSortsInRunsAndRestoresTheWriter(t *testing.T) {
+	s := tempStore(t)
+	ctx := context.Background()
+	const records = 200_000 // keys of about 14 MiB: runs of sortCacheKiB
+	err := s.withWriteAlone(ctx, func(q querier) error {
+		if ts := queryString(t, q, "PRAGMA temp_store"); ts != "1" {
+			t.Errorf("an import's temp_store is %s, want 1 (files)", ts)
+		}
+		create, err := dropIndexesIfEmpty(ctx, q)
+		if err != nil {
+			return err
+		}
+		if _, err := q.ExecContext(ctx, `INSERT INTO imports (file, sha256, format, imported_at) VALUES ('f', 'x', 'test', 0)`); err != nil {
+			return err
+		}
+		// Ids in an order unlike the keys' (i * 7919 mod records).
+		if _, err := q.ExecContext(ctx, `WITH RECURSIVE n (i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i + 1 < ?)
+			INSERT INTO provider_records (provider, grain, record_id, occurrence, currency, amount, created, import_id, line, raw)
+			SELECT 'stripe', 'balance', printf('txn_%024d', i * 7919 % ?), 1, 'usd', i, i, 1, i + 2, 'row' FROM n`, records, records); err != nil {
+			return err
+		}
+		return rebuildIndexes(ctx, q, create)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ok := s.writerPragma(t, "integrity_check"); ok != "ok" {
+		t.Errorf("integrity_check: %s", ok)
+	}
+	want := map[string]string{"temp_store": "2", "threads": "0", "cache_size": fmt.Sprint(-s.opts.writerCacheKiB())}
+	for pragma, v := range want {
+		if got := s.writerPragma(t, pragma); got != v {
+			t.Errorf("the writer's %s is %s after the rebuild, want %s", pragma, got, v)
+		}
+	}
+}
+
+// writerPragma returns PRAGMA name on the writer's connection.
+func (s *Store) writerPragma(t *testing.T, name string) string {
+	t.Helper()
+	return queryString(t, s.writer, "PRAGMA "+name)
+}
+
+// queryString returns the one value query returns on q.
+func queryString(t *testing.T, q querier, query string) string {
+	t.Helper()
+	var v string
+	if err := q.QueryRowContext(context.Background(), query).Scan(&v); err != nil {
+		t.Fatal(err)
+	}
+	return v
 }
