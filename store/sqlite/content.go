@@ -9,6 +9,7 @@ import (
 	"io"
 
 	"github.com/klauspost/compress/flate"
+	"github.com/klauspost/compress/s2"
 )
 
 // contentChunk is how many bytes of an imported file one import_content row
@@ -42,50 +43,52 @@ func (w *fileWindow) holds(off int64, raw string) bool {
 	return string(w.prev[i:k]) == raw[:k-i] && string(w.cur[:end-k]) == raw[k-i:]
 }
 
-// deflater compresses chunks of a file for import_content: an itemized
-// report deflates to about a fifth, which spares the writer and the commit
-// most of the file's bytes for less time than it takes to store them.
-type deflater struct {
-	w   *flate.Writer
-	out bytes.Buffer
+// compressor compresses chunks of a file for import_content, in Snappy's
+// block format: an itemized report with a provider's random ids shrinks to
+// about half, which spares the writer and the commit half the file's bytes
+// for far less time than it takes to store them. DEFLATE at its fastest
+// shrank it to two fifths, but took five times as long, and the import
+// waited for it (BENCHMARKS.md, twenty-first round).
+type compressor struct {
+	out []byte
 }
 
 // chunk returns the parameters of the import_content row of the file bytes
 // b at offset start.
-func (d *deflater) chunk(importID, start int64, b []byte) *params {
-	d.out.Reset()
-	if d.w == nil {
-		d.w, _ = flate.NewWriter(&d.out, flate.BestSpeed) // fails only for a bad level
-	} else {
-		d.w.Reset(&d.out)
-	}
-	// Writing to a bytes.Buffer does not fail, nor then does the Writer.
-	d.w.Write(b)
-	d.w.Close()
+func (c *compressor) chunk(importID, start int64, b []byte) *params {
+	c.out = s2.EncodeSnappy(c.out[:cap(c.out)], b)
 	p := &params{}
 	p.int(importID)
 	p.int(start)
 	p.int(int64(len(b)))
-	p.blob(d.out.Bytes())
+	p.blob(c.out)
+	p.text(codecSnappy)
 	return p
 }
 
-const insertChunk = `INSERT INTO import_content (import_id, start, size, data) VALUES (?, ?, ?, ?)`
+// The codecs of import_content's chunks: what chunk writes, and what it
+// wrote before migration 14.
+const (
+	codecSnappy  = "snappy"
+	codecDeflate = "deflate"
+)
+
+const insertChunk = `INSERT INTO import_content (import_id, start, size, data, codec) VALUES (?, ?, ?, ?, ?)`
 
 // rawReader reads records' raw rows back from import_content. It keeps the
 // last few chunks it read, the most recent first: records read in order of
 // time mostly lie close together in their file (in the same order, or the
-// reverse), so most rows are found in them without inflating a chunk again.
+// reverse), so most rows are found in them without decoding a chunk again.
 type rawReader struct {
 	q       querier
-	chunks  []chunk // at most rawChunks
-	inflate io.ReadCloser
+	chunks  []chunk       // at most rawChunks
+	inflate io.ReadCloser // for chunks stored before migration 14
 }
 
 // rawChunks is how many chunks a rawReader keeps (2 MiB).
 const rawChunks = 8
 
-// chunk is a chunk of an import's file, inflated.
+// chunk is a chunk of an import's file, decoded.
 type chunk struct {
 	importID, start int64
 	data            []byte
@@ -126,8 +129,9 @@ func (r *rawReader) chunk(ctx context.Context, importID, at int64) (*chunk, erro
 	}
 	var start, size int64
 	var data []byte
-	err := r.q.QueryRowContext(ctx, `SELECT start, size, data FROM import_content WHERE import_id = ? AND start <= ?
-		ORDER BY start DESC LIMIT 1`, importID, at).Scan(&start, &size, &data)
+	var codec string
+	err := r.q.QueryRowContext(ctx, `SELECT start, size, data, codec FROM import_content WHERE import_id = ? AND start <= ?
+		ORDER BY start DESC LIMIT 1`, importID, at).Scan(&start, &size, &data, &codec)
 	if err == nil && at >= start+size {
 		err = sql.ErrNoRows
 	}
@@ -135,11 +139,6 @@ func (r *rawReader) chunk(ctx context.Context, importID, at int64) (*chunk, erro
 		return nil, fmt.Errorf("import %d: byte %d of its file is not stored", importID, at)
 	}
 	if err != nil {
-		return nil, err
-	}
-	if r.inflate == nil {
-		r.inflate = flate.NewReader(bytes.NewReader(data))
-	} else if err := r.inflate.(flate.Resetter).Reset(bytes.NewReader(data), nil); err != nil {
 		return nil, err
 	}
 	// Reuse the buffer of the least recent chunk once there are enough.
@@ -153,11 +152,37 @@ func (r *rawReader) chunk(ctx context.Context, importID, at int64) (*chunk, erro
 		buf = make([]byte, size)
 	}
 	buf = buf[:size]
-	if _, err := io.ReadFull(r.inflate, buf); err != nil {
+	if err := r.decode(codec, buf, data); err != nil {
 		r.chunks = r.chunks[:len(r.chunks)-1]
 		return nil, fmt.Errorf("import %d: the chunk of its file at byte %d: %w", importID, start, err)
 	}
 	copy(r.chunks[1:], r.chunks[:len(r.chunks)-1])
 	r.chunks[0] = chunk{importID, start, buf}
 	return &r.chunks[0], nil
+}
+
+// decode decodes data, a chunk stored with codec, into buf, which is the
+// chunk's size.
+func (r *rawReader) decode(codec string, buf, data []byte) error {
+	switch codec {
+	case codecSnappy:
+		n, err := s2.DecodedLen(data)
+		if err != nil {
+			return err
+		}
+		if n != len(buf) {
+			return fmt.Errorf("it decodes to %d bytes, not its size, %d", n, len(buf))
+		}
+		_, err = s2.Decode(buf, data)
+		return err
+	case codecDeflate:
+		if r.inflate == nil {
+			r.inflate = flate.NewReader(bytes.NewReader(data))
+		} else if err := r.inflate.(flate.Resetter).Reset(bytes.NewReader(data), nil); err != nil {
+			return err
+		}
+		_, err := io.ReadFull(r.inflate, buf)
+		return err
+	}
+	return fmt.Errorf("unknown codec %q", codec)
 }

@@ -94,13 +94,13 @@ func (k *sink) run(s *Store, w *importWriter, fn func(provider.Sink) error) (err
 	return k.finish()
 }
 
-// compress deflates the file's chunks and hands them to the writer, until
+// compress compresses the file's chunks and hands them to the writer, until
 // the chunks end or the writer stops.
 func (k *sink) compress() {
 	defer close(k.compressed)
-	var d deflater
+	var z compressor
 	for c := range k.chunks {
-		p := d.chunk(k.importID, c.start, c.b)
+		p := z.chunk(k.importID, c.start, c.b)
 		select {
 		case k.freeChunks <- c.b:
 		default:
