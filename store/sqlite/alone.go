@@ -49,11 +49,12 @@ func (s *Store) withWriteAlone(ctx context.Context, fn func(q querier) error) er
 // tempFilesOnDisk gives the writer's temporary files to the file system
 // for an import's transaction, and reports whether it did: there SQLite
 // sorts the keys of an index being built in runs, on helper threads
-// (rebuildIndexes), where in memory it sorts them in one. The import's
-// statements need no statement journal (importwriter.go), for which the
-// writer keeps its temporary files in memory (writerTempStore). The setting
-// changes only outside a transaction, since it closes the connection's
-// temporary database. Should it fail, the import sorts in memory.
+// (rebuildIndexes), where in memory it sorts them in one. The writer keeps
+// its temporary files in memory for the statement journals of other writes
+// (writerTempStore); the import's statements need none (importwriter.go).
+// The setting changes only outside a transaction, since it closes the
+// connection's temporary database. Should it fail, the import sorts in
+// memory.
 func (s *Store) tempFilesOnDisk(ctx context.Context) bool {
 	_, err := s.writer.ExecContext(ctx, "PRAGMA temp_store = FILE")
 	return err == nil

@@ -126,9 +126,9 @@ func dropIndexesIfEmpty(ctx context.Context, q querier) ([]string, error) {
 // sortCacheKiB, sorted on sortThreads helper threads beside the
 // connection's own: the two indexes of 1,075,271 records took 1.6–1.8 s to
 // build so, against 2.5–2.7 s in one run in memory (BENCHMARKS.md,
-// twenty-first round). The runs take about as much of the temporary
-// directory (SQLITE_TMPDIR, TMPDIR or /var/tmp) as the index does of the
-// database, while it is built. The writer's cache and threads are set back
+// twenty-first round). The runs take a little more of the temporary
+// directory (SQLITE_TMPDIR, TMPDIR or /var/tmp) than the index does of the
+// database, while it is built: 72 MiB at most for that import. The writer's cache and threads are set back
 // afterwards.
 func rebuildIndexes(ctx context.Context, q querier, create []string) (err error) {
 	if len(create) == 0 {
