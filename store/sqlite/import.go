@@ -128,8 +128,8 @@ func dropIndexesIfEmpty(ctx context.Context, q querier) ([]string, error) {
 // build so, against 2.5–2.7 s in one run in memory (BENCHMARKS.md,
 // twenty-first round). The runs take a little more of the temporary
 // directory (SQLITE_TMPDIR, TMPDIR or /var/tmp) than the index does of the
-// database, while it is built: 72 MiB at most for that import. The writer's cache and threads are set back
-// afterwards.
+// database, while it is built: 72 MiB at most for that import. The
+// writer's cache and threads are set back afterwards.
 func rebuildIndexes(ctx context.Context, q querier, create []string) (err error) {
 	if len(create) == 0 {
 		return nil
