@@ -14,7 +14,7 @@ var _ provider.Store = (*Store)(nil)
 // EachRecord streams stored provider records ordered by created, then id.
 //
 // A raw row kept in its import's file is read from the file's chunk, which
-// is inflated for it (about a millisecond) unless one of the last few is
+// is decoded for it (well under a millisecond) unless one of the last few is
 // the one: cheap for records in about the order of their file, as exports
 // list them, dear for many records in another order. Callers that do not
 // show raw rows should set NoRaw.
