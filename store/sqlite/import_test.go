@@ -293,24 +293,12 @@ var wantRecordIndexes = []string{
 // provider_records, by name.
 func recordIndexes(t *testing.T, st *sqlite.Store) []string {
 	t.Helper()
-	rows, err := st.DB().Query(`SELECT sql FROM sqlite_schema
-		WHERE type = 'index' AND tbl_name = 'provider_records' AND sql IS NOT NULL ORDER BY name`)
-	if err != nil {
+	var all string
+	if err := st.DB().QueryRow(`SELECT coalesce(group_concat(sql, ';' ORDER BY name), '') FROM sqlite_schema
+		WHERE type = 'index' AND tbl_name = 'provider_records' AND sql IS NOT NULL`).Scan(&all); err != nil {
 		t.Fatal(err)
 	}
-	defer rows.Close()
-	var all []string
-	for rows.Next() {
-		var s string
-		if err := rows.Scan(&s); err != nil {
-			t.Fatal(err)
-		}
-		all = append(all, s)
-	}
-	if err := rows.Err(); err != nil {
-		t.Fatal(err)
-	}
-	return all
+	return strings.Split(all, ";")
 }
 
 // The first import into a database stores its records without the table's
