@@ -1,10 +1,12 @@
 package ledger
 
 import (
+	"bytes"
 	"encoding/binary"
 	"errors"
 	"fmt"
 	"slices"
+	"sync"
 	"time"
 
 	"github.com/shopspring/decimal"
@@ -87,10 +89,29 @@ func (w *resultWriter) remember(s string) {
 	}
 }
 
-// encodeResult is the stored form of a result.
+// writers are resultWriters between results. A writer's strings and buffer
+// escape to the heap (its methods append to them through the writer), so a
+// writer made for each result cost two allocations of 1.4 KB together, the
+// buffer often grown once more; a feed encodes one result for every event.
+var writers = sync.Pool{New: func() any {
+	return &resultWriter{b: make([]byte, 0, 1024), seen: make([]string, 0, seenScan+1)}
+}}
+
+// maxPooledResult is the largest buffer a writer keeps between results: a
+// result with a great deal of metadata should not hold its memory after.
+const maxPooledResult = 64 << 10
+
+// encodeResult is the stored form of a result, in a slice of its own, of
+// its size.
 func encodeResult(res *Result) []byte {
-	var seen [seenScan + 1]string
-	w := resultWriter{b: make([]byte, 0, 512), seen: seen[:0]}
+	w := writers.Get().(*resultWriter)
+	defer func() {
+		clear(w.seen) // the strings are the result's; let them go
+		w.b, w.seen, w.seenIdx = w.b[:0], w.seen[:0], nil
+		if cap(w.b) <= maxPooledResult {
+			writers.Put(w)
+		}
+	}()
 	w.b = append(w.b, resultV2, 0)
 	var parts byte
 	if e := res.Entry; e != nil {
@@ -145,7 +166,7 @@ func encodeResult(res *Result) []byte {
 		w.time(p.UpdatedAt)
 	}
 	w.b[1] = parts
-	return w.b
+	return bytes.Clone(w.b)
 }
 
 func (w *resultWriter) entry(e *Entry) {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"reflect"
+	"sync"
 	"testing"
 	"time"
 
@@ -173,6 +174,42 @@ func TestResultCodecManyStrings(t *testing.T) {
 	}
 	if n := bytes.Count(b, []byte("value-6")); n != 1 {
 		t.Errorf("value-6 written %d times, want once", n)
+	}
+}
+
+// Writers are reused between results: a result encodes the same whatever
+// was encoded before it (a large one, whose strings were indexed, or many
+// at once on other goroutines), and its stored form is its own, not a
+// buffer the next result writes over.
+func TestResultCodecWritersReused(t *testing.T) {
+	f := &filler{rng: rand.New(rand.NewPCG(9, 10))}
+	results := make([]Result, 16)
+	want := make([][]byte, len(results))
+	for i := range results {
+		f.fill(reflect.ValueOf(&results[i]).Elem())
+		want[i] = bytes.Clone(encodeResult(&results[i]))
+	}
+	md := map[string]string{}
+	for i := range 300 {
+		md[fmt.Sprintf("key-%03d", i)] = "v"
+	}
+	large := encodeResult(&Result{Entry: &Entry{Key: "large", Metadata: md}})
+	largeCopy := bytes.Clone(large)
+	var wg sync.WaitGroup
+	for g := range 4 {
+		wg.Go(func() {
+			for n := range 200 {
+				i := (g + n) % len(results)
+				if got := encodeResult(&results[i]); !bytes.Equal(got, want[i]) {
+					t.Errorf("result %d encoded differently after others", i)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	if !bytes.Equal(large, largeCopy) {
+		t.Error("a stored result changed as later results were encoded")
 	}
 }
 
