@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"log/slog"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/shopspring/decimal"
@@ -114,8 +115,8 @@ type Result struct {
 // writes it (appendRequestJSON writes the commonest requests faster, to
 // the same bytes).
 func requestHash(op string, req any) (string, error) {
-	var buf [512]byte
-	prefix := append(append(buf[:0], op...), 0)
+	bp := hashBufs.Get().(*[]byte)
+	prefix := append(append((*bp)[:0], op...), 0)
 	b, ok := appendRequestJSON(prefix, req)
 	if !ok {
 		js, err := json.Marshal(req)
@@ -125,8 +126,24 @@ func requestHash(op string, req any) (string, error) {
 		b = append(prefix, js...)
 	}
 	sum := sha256.Sum256(b)
+	if cap(b) <= maxHashBuf {
+		*bp = b[:0]
+		hashBufs.Put(bp)
+	}
 	return hex.EncodeToString(sum[:]), nil
 }
+
+// hashBufs are requestHash's buffers between requests. A buffer on the
+// stack escaped to the heap (the request's JSON is appended to it through
+// appendRequestJSON): 512 bytes allocated for every event a feed records.
+var hashBufs = sync.Pool{New: func() any {
+	b := make([]byte, 0, 1024)
+	return &b
+}}
+
+// maxHashBuf is the largest buffer requestHash keeps for the next request:
+// one with a great deal of metadata should not hold its memory after.
+const maxHashBuf = 64 << 10
 
 // idempotent runs fn in one write transaction under key: a replay of the same
 // request returns the stored result, a different request under the same key

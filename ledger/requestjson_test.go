@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"reflect"
+	"sync"
 	"testing"
 	"time"
 
@@ -155,6 +156,34 @@ func TestRequestJSONMatchesEncodingJSON(t *testing.T) {
 	if h, want := noErr(requestHash("capture", req)), legacyRequestHash(t, "capture", req); h != want {
 		t.Errorf("unquoted decimals: hash %s, want %s", h, want)
 	}
+}
+
+// requestHash reuses its buffers between requests: hashes taken on several
+// goroutines at once, of requests of every length, are the hashes taken
+// one at a time.
+func TestRequestHashConcurrent(t *testing.T) {
+	r := rand.New(rand.NewPCG(3, 4))
+	reqs := make([]any, 64)
+	want := make([]string, len(reqs))
+	for i := range reqs {
+		v := reflect.New(reflect.TypeOf(CaptureRequest{}))
+		fillRequest(t, r, v.Elem(), i%2 == 0)
+		reqs[i] = v.Elem().Interface()
+		want[i] = legacyRequestHash(t, "capture", reqs[i])
+	}
+	var wg sync.WaitGroup
+	for g := range 4 {
+		wg.Go(func() {
+			for n := range 500 {
+				i := (g*7 + n) % len(reqs)
+				if h := noErr(requestHash("capture", reqs[i])); h != want[i] {
+					t.Errorf("request %d: hash %s, want %s", i, h, want[i])
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
 }
 
 func noErr[T any](v T, err error) T {
