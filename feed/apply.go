@@ -64,14 +64,21 @@ func readAhead(next func() (Event, error)) (chunks func() []item, stop func()) {
 	quit := make(chan struct{})
 	go func() {
 		defer close(ch)
+		// A one-event body (the HTTP API) stays small; after a full
+		// chunk the next is made full size at once, rather than grown
+		// to it again.
+		size := 16
 		for {
-			chunk := make([]item, 0, 16) // grows to chunkSize; a one-event body (the HTTP API) stays small
+			chunk := make([]item, 0, size)
 			last := false
 			for len(chunk) < chunkSize && !last {
 				ev, err := next()
 				var bad *Error
 				last = err != nil && !errors.As(err, &bad)
 				chunk = append(chunk, item{ev, err})
+			}
+			if len(chunk) == chunkSize {
+				size = chunkSize
 			}
 			select {
 			case ch <- chunk:

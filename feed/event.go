@@ -18,6 +18,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"sort"
 	"time"
 
@@ -106,6 +107,17 @@ var fieldSpec = map[string]struct{ required, optional []string }{
 	"payout.failed":      {[]string{"payout"}, nil},
 	"entry.posted":       {[]string{"postings"}, []string{"description", "metadata"}},
 }
+
+// allowedFields lists, per event type, every field a line of that type may
+// give: id, type and at, then its fieldSpec's. Made once, not for every
+// line.
+var allowedFields = func() map[string][]string {
+	m := make(map[string][]string, len(fieldSpec))
+	for t, spec := range fieldSpec {
+		m[t] = slices.Concat([]string{"id", "type", "at"}, spec.required, spec.optional)
+	}
+	return m
+}()
 
 // Types returns the event types the feed knows, sorted.
 func Types() []string {
