@@ -93,31 +93,31 @@ func bad(field, format string, args ...any) error {
 }
 
 // fieldSpec lists, per event type, the required and optional fields besides
-// id, type and at.
-var fieldSpec = map[string]struct{ required, optional []string }{
-	"payment.authorized": {[]string{"payment", "provider", "amount", "currency"}, []string{"provider_ref", "customer", "description", "metadata", "expires_at"}},
-	"payment.captured":   {[]string{"payment"}, []string{"amount", "fees", "available_on", "provider", "provider_ref", "currency", "customer", "description", "metadata", "settlement"}},
-	"payment.canceled":   {[]string{"payment"}, nil},
-	"payment.refunded":   {[]string{"payment", "refund"}, []string{"provider_ref", "amount", "currency", "reason", "fee_refund", "settlement"}},
-	"dispute.opened":     {[]string{"payment", "dispute", "amount"}, []string{"provider_ref", "fee", "settlement"}},
-	"dispute.won":        {[]string{"dispute"}, []string{"fee_refund", "settlement"}},
-	"dispute.lost":       {[]string{"dispute"}, nil},
-	"payout.created":     {[]string{"payout", "provider", "amount", "currency"}, []string{"provider_ref", "arrival_date", "automatic"}},
-	"payout.paid":        {[]string{"payout"}, nil},
-	"payout.failed":      {[]string{"payout"}, nil},
-	"entry.posted":       {[]string{"postings"}, []string{"description", "metadata"}},
+// id, type and at; allowed, every field a line of the type may give, is
+// made from them once, not for every line.
+var fieldSpec = map[string]eventFields{
+	"payment.authorized": fields([]string{"payment", "provider", "amount", "currency"}, []string{"provider_ref", "customer", "description", "metadata", "expires_at"}),
+	"payment.captured":   fields([]string{"payment"}, []string{"amount", "fees", "available_on", "provider", "provider_ref", "currency", "customer", "description", "metadata", "settlement"}),
+	"payment.canceled":   fields([]string{"payment"}, nil),
+	"payment.refunded":   fields([]string{"payment", "refund"}, []string{"provider_ref", "amount", "currency", "reason", "fee_refund", "settlement"}),
+	"dispute.opened":     fields([]string{"payment", "dispute", "amount"}, []string{"provider_ref", "fee", "settlement"}),
+	"dispute.won":        fields([]string{"dispute"}, []string{"fee_refund", "settlement"}),
+	"dispute.lost":       fields([]string{"dispute"}, nil),
+	"payout.created":     fields([]string{"payout", "provider", "amount", "currency"}, []string{"provider_ref", "arrival_date", "automatic"}),
+	"payout.paid":        fields([]string{"payout"}, nil),
+	"payout.failed":      fields([]string{"payout"}, nil),
+	"entry.posted":       fields([]string{"postings"}, []string{"description", "metadata"}),
 }
 
-// allowedFields lists, per event type, every field a line of that type may
-// give: id, type and at, then its fieldSpec's. Made once, not for every
-// line.
-var allowedFields = func() map[string][]string {
-	m := make(map[string][]string, len(fieldSpec))
-	for t, spec := range fieldSpec {
-		m[t] = slices.Concat([]string{"id", "type", "at"}, spec.required, spec.optional)
-	}
-	return m
-}()
+// eventFields are the fields of one event type.
+type eventFields struct {
+	required, optional []string
+	allowed            []string // id, type, at, then the required and the optional
+}
+
+func fields(required, optional []string) eventFields {
+	return eventFields{required, optional, slices.Concat([]string{"id", "type", "at"}, required, optional)}
+}
 
 // Types returns the event types the feed knows, sorted.
 func Types() []string {

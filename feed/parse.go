@@ -152,7 +152,7 @@ func parseLine(b []byte) (Event, error) {
 	if !ok {
 		return ev, bad("type", "unknown event type %q (known: %s)", ev.Type, strings.Join(Types(), ", "))
 	}
-	if err := f.only("a "+ev.Type, allowedFields[ev.Type]...); err != nil {
+	if err := f.only("a "+ev.Type, spec.allowed...); err != nil {
 		return ev, err
 	}
 	for _, k := range spec.required {
