@@ -126,7 +126,7 @@ func requestHash(op string, req any) (string, error) {
 		b = append(prefix, js...)
 	}
 	sum := sha256.Sum256(b)
-	if cap(b) <= maxHashBuf {
+	if cap(b) <= maxPooledBuf {
 		*bp = b[:0]
 		hashBufs.Put(bp)
 	}
@@ -141,9 +141,10 @@ var hashBufs = sync.Pool{New: func() any {
 	return &b
 }}
 
-// maxHashBuf is the largest buffer requestHash keeps for the next request:
-// one with a great deal of metadata should not hold its memory after.
-const maxHashBuf = 64 << 10
+// maxPooledBuf is the largest buffer kept in a pool for the next request
+// or result (hashBufs, writers): one with a great deal of metadata should
+// not hold its memory after.
+const maxPooledBuf = 64 << 10
 
 // idempotent runs fn in one write transaction under key: a replay of the same
 // request returns the stored result, a different request under the same key

@@ -97,10 +97,6 @@ var writers = sync.Pool{New: func() any {
 	return &resultWriter{b: make([]byte, 0, 1024), seen: make([]string, 0, seenScan+1)}
 }}
 
-// maxPooledResult is the largest buffer a writer keeps between results: a
-// result with a great deal of metadata should not hold its memory after.
-const maxPooledResult = 64 << 10
-
 // encodeResult is the stored form of a result, in a slice of its own, of
 // its size.
 func encodeResult(res *Result) []byte {
@@ -108,7 +104,7 @@ func encodeResult(res *Result) []byte {
 	defer func() {
 		clear(w.seen) // the strings are the result's; let them go
 		w.b, w.seen, w.seenIdx = w.b[:0], w.seen[:0], nil
-		if cap(w.b) <= maxPooledResult {
+		if cap(w.b) <= maxPooledBuf {
 			writers.Put(w)
 		}
 	}()
