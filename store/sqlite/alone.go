@@ -30,9 +30,11 @@ import (
 // by OpenWith keeps.
 const defaultMaxIdleConns = 2
 
-// withWriteAlone is withWrite for a write that may have the database to
-// itself (an import): in a rollback journal, begun EXCLUSIVE, when
-// takeAlone can switch to one, else as withWrite.
+// withWriteAlone is withWrite for an import, a write that may have the
+// database to itself: in a rollback journal, begun EXCLUSIVE, when
+// takeAlone can switch to one, else as withWrite; and with the writer's
+// temporary files on disk (tempFilesOnDisk), where SQLite sorts the keys
+// of the indexes an import builds in runs.
 func (s *Store) withWriteAlone(ctx context.Context, fn func(q querier) error) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()

@@ -69,18 +69,18 @@ func TestRebuiltIndexRefusesRepeatedKeys(t *testing.T) {
 	if err := s.DB().QueryRow(`SELECT COUNT(*) FROM provider_records`).Scan(&rows); err != nil || rows != 0 {
 		t.Errorf("%d records after the failed write, %v", rows, err)
 	}
-	if create, err := s.DB().Query(`SELECT 1 FROM sqlite_schema WHERE name = 'provider_records_key'`); err != nil || !create.Next() {
-		t.Errorf("the key index is gone after the rollback (%v)", err)
-	} else {
-		create.Close()
+	if n := queryString(t, s.DB(), `SELECT count(*) FROM sqlite_schema WHERE name = 'provider_records_key'`); n != "1" {
+		t.Error("the key index is gone after the rollback")
 	}
 }
 
-// An import's rebuildIndexes sorts in runs on temporary files, with a
-// helper thread, and the writer is set back as it was: temporary files in memory, its own
-// page cache, no helpers. Enough records for several runs are sorted and
-// merged into indexes SQLite's integrity check finds whole.
-func TestRebuildIndexesSortsInRunsAndRestoresTheWriter(t *testing.T) {
+// An import's rebuildIndexes runs with temporary files on disk and a
+// helper thread, and the writer is set back as it was afterwards:
+// temporary files in memory, its own page cache, no helpers. Enough
+// records for several runs of sortCacheKiB (whether SQLite sorted in runs
+// is not visible from here; BENCHMARKS.md measured it) are built into
+// indexes SQLite's integrity check finds whole.
+func TestRebuildIndexesOnDiskRestoresTheWriter(t *testing.T) {
 	s := tempStore(t)
 	ctx := context.Background()
 	const records = 200_000 // keys of about 14 MiB: runs of sortCacheKiB
