@@ -46,7 +46,7 @@ func Apply(ctx context.Context, l *ledger.Ledger, events []Event, skipInvalid bo
 
 // chunkSize is how many events apply takes at a time: the store reads
 // their requests and payments ahead in one query (ledger.Prefetch).
-const chunkSize = 256
+const chunkSize = 1024
 
 // item is what a feed yields for one line: an event or an error.
 type item struct {

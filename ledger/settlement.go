@@ -55,8 +55,7 @@ func claimComposition(ctx context.Context, tx Tx, po *Payout) error {
 	if !ok {
 		prev = time.Time{}
 	}
-	_, err = tx.AssignPayout(ctx, po.Provider, po.Currency, prev, !ok, po.CreatedAt, po.ID)
-	return err
+	return tx.AssignPayout(ctx, po.Provider, po.Currency, prev, !ok, po.CreatedAt, po.ID)
 }
 
 // Adoption is a settlement fact a provider reported for a balance

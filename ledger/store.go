@@ -107,9 +107,10 @@ type Tx interface {
 	PreviousAutomaticPayout(ctx context.Context, provider, currency string, at time.Time, id string) (time.Time, bool, error)
 	// AssignPayout sets payoutID on the balance transactions of provider and
 	// currency whose payout is derived and whose available_on lies in
-	// (after, through] (or at or before through, when open is set), and
-	// returns how many it set.
-	AssignPayout(ctx context.Context, provider, currency string, after time.Time, open bool, through time.Time, payoutID string) (int, error)
+	// (after, through] (or at or before through, when open is set). It
+	// returns no count, so that a store may write it behind the
+	// operations that follow.
+	AssignPayout(ctx context.Context, provider, currency string, after time.Time, open bool, through time.Time, payoutID string) error
 	// SetBalanceTransactionSettlement sets a balance transaction's
 	// available_on, whether it is estimated, and its payout.
 	SetBalanceTransactionSettlement(ctx context.Context, id string, availableOn time.Time, estimated bool, payoutID string) error

@@ -565,9 +565,9 @@ func (t *tx) PreviousAutomaticPayout(ctx context.Context, provider, currency str
 }
 
 // AssignPayout sets the derived payout of the transactions in (after, through].
-func (t *tx) AssignPayout(ctx context.Context, provider, currency string, after time.Time, open bool, through time.Time, payoutID string) (int, error) {
+func (t *tx) AssignPayout(ctx context.Context, provider, currency string, after time.Time, open bool, through time.Time, payoutID string) error {
 	if err := t.lockScope(ctx, provider, currency, true); err != nil {
-		return 0, err
+		return err
 	}
 	q := `UPDATE {schema}.balance_transactions SET payout_id = $1 WHERE provider = $2 AND currency = $3 AND payout_derived
 		AND available_on <= $4 AND payout_id <> $1`
@@ -576,12 +576,8 @@ func (t *tx) AssignPayout(ctx context.Context, provider, currency string, after 
 		q += ` AND available_on > $5`
 		args = append(args, ts(after))
 	}
-	res, err := t.exec(ctx, q, args...)
-	if err != nil {
-		return 0, err
-	}
-	n, err := res.RowsAffected()
-	return int(n), err
+	_, err := t.exec(ctx, q, args...)
+	return err
 }
 
 // SetBalanceTransactionSettlement sets available_on, its estimate flag and the payout.

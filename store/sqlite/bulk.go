@@ -44,23 +44,49 @@ var insertEntrySQL = insertEntriesSQL(false, 1)
 // InsertEntries writes entries in multi-row statements. Each statement
 // skips the rows whose key is stored already (ON CONFLICT DO NOTHING); only
 // when it wrote fewer rows than it carried are those keys looked up, so a
-// batch of new entries costs no reads.
+// batch of new entries costs no reads. A chunk whose keys are all known
+// new (fresh.go), as a payout's sweep into a new database makes them, is
+// written behind (later.go) and must write every row.
 func (t *tx) InsertEntries(ctx context.Context, es []*ledger.Entry) (map[int]*ledger.Entry, error) {
 	if err := t.initEntryID(ctx); err != nil {
 		return nil, err
 	}
 	now := t.s.now().UTC()
 	existing := map[int]*ledger.Entry{}
-	var p params
+	var p *params
+	var own params // a chunk written at once
 	var ps []rawPosting
 	ends := make([]int, 0, entryChunk) // end of each entry's postings in ps
 	for start := 0; start < len(es); start += entryChunk {
 		chunk := es[start:min(start+entryChunk, len(es))]
 		ps, ends = ps[:0], ends[:0]
-		p.reset()
-		plain := true
+		plain, isNew := true, true
 		for _, e := range chunk {
 			plain = plain && isPlain(e)
+			if isNew {
+				gone, err := t.freshEntries.missing(ctx, t, anyEntry, e.Key)
+				if err != nil {
+					return nil, err
+				}
+				isNew = gone
+			}
+		}
+		if isNew {
+			// Keys repeated within the chunk are not known new.
+			seen := make(map[string]struct{}, len(chunk))
+			for _, e := range chunk {
+				if _, dup := seen[e.Key]; dup {
+					isNew = false
+					break
+				}
+				seen[e.Key] = struct{}{}
+			}
+		}
+		if isNew {
+			p = t.laterParams()
+		} else {
+			own.reset()
+			p = &own
 		}
 		for _, e := range chunk {
 			e.ID = t.nextEntryID
@@ -75,15 +101,17 @@ func (t *tx) InsertEntries(ctx context.Context, es []*ledger.Entry) (map[int]*le
 				return nil, err
 			}
 			ends = append(ends, len(ps))
-			if err := appendEntryParams(&p, e, ps[from:], plain); err != nil {
+			if err := appendEntryParams(p, e, ps[from:], plain); err != nil {
 				return nil, err
 			}
 		}
-		written, err := t.execParams(ctx, insertEntriesSQL(plain, len(chunk)), &p)
-		if err != nil {
+		if isNew {
+			if err := t.execLater(ctx, insertEntriesSQL(plain, len(chunk)), p, int64(len(chunk))); err != nil {
+				return nil, translate(err)
+			}
+		} else if written, err := t.execParams(ctx, insertEntriesSQL(plain, len(chunk)), p); err != nil {
 			return nil, translate(err)
-		}
-		if int(written) < len(chunk) {
+		} else if int(written) < len(chunk) {
 			if err := t.storedInstead(ctx, chunk, start, existing); err != nil {
 				return nil, err
 			}

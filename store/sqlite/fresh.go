@@ -65,78 +65,77 @@ func (f *freshness) add(key string) {
 	}
 }
 
-// keySet is a Bloom filter that grows: layers of quadrupling size, each
-// holding up to its capacity about three false positives in a thousand; a
-// lookup asks every layer. It never forgets a key added (no false
-// negatives). A million keys take about 5 MB. A key's bits in a layer all
-// lie in one 64-bit word (a blocked filter), so that asking a layer costs
-// one cache miss, not one a bit: a month's feed asks about ten million
-// times, of layers far larger than the processor's caches. A false
-// positive costs a lookup in SQLite, and the wait for the writes handed
-// over before it (later.go), so the filter spends bits to keep them rare.
+// keySet is the set of the 64-bit hashes of the keys added. A key whose
+// hash is not in it was never added; one whose hash is there was added, or
+// shares its hash with one that was (at a few million keys, about one
+// lookup in a trillion), and is looked up in SQLite. A false answer costs
+// that lookup and the wait for the writes handed over before it
+// (later.go). The Bloom filter this replaced answered falsely about three
+// times in a thousand, and so waited for the writer a few thousand times a
+// month's feed (BENCHMARKS.md, twenty-second round); the hashes take about
+// 16 bytes a key instead of 2.5: some 60 MB at a million payments.
+//
+// The hashes are kept by open addressing with linear probing in a table of
+// a power of two slots, at most three quarters full; 0 marks a free slot
+// (a key hashing to 0 is kept as 1).
 type keySet struct {
-	seed   maphash.Seed
-	layers []bloomLayer
+	seed  maphash.Seed
+	slots []uint64
+	n     int
 }
 
-type bloomLayer struct {
-	words    []uint64
-	mask     uint64 // words in the layer, less one (a power of two)
-	n, limit int
-}
-
-// bloomHashes is how many bits a key sets in its word; at twenty bits a
-// key or more (a layer's size is rounded up to a power of two) and five of
-// them, about three lookups in a thousand of a key never added find all
-// its bits set (TestKeySet measures it).
-const (
-	bloomHashes     = 5
-	bloomBitsPerKey = 20
-	bloomFirst      = 1 << 14 // keys the first layer holds
-	bloomGrowth     = 2       // each layer holds 1<<bloomGrowth times the keys of the one before
-)
+// keySetFirst is the slots of a set's first table.
+const keySetFirst = 1 << 12
 
 func (s *keySet) add(key string) {
-	if len(s.layers) == 0 {
+	if s.slots == nil {
 		s.seed = maphash.MakeSeed()
+		s.slots = make([]uint64, keySetFirst)
 	}
-	if len(s.layers) == 0 || s.layers[len(s.layers)-1].n >= s.layers[len(s.layers)-1].limit {
-		limit := bloomFirst << (bloomGrowth * len(s.layers))
-		words := uint64(1)
-		for words*64 < uint64(limit*bloomBitsPerKey) {
-			words <<= 1
+	if 4*(s.n+1) > 3*len(s.slots) {
+		old := s.slots
+		s.slots = make([]uint64, 2*len(old))
+		for _, h := range old {
+			if h != 0 {
+				s.put(h)
+			}
 		}
-		s.layers = append(s.layers, bloomLayer{words: make([]uint64, words), mask: words - 1, limit: limit})
 	}
-	l := &s.layers[len(s.layers)-1]
-	h := s.hash(key)
-	l.words[h&l.mask] |= bloomBits(h)
-	l.n++
+	if s.put(s.hash(key)) {
+		s.n++
+	}
+}
+
+// put places h in its slot and reports whether it was not there before.
+func (s *keySet) put(h uint64) bool {
+	mask := uint64(len(s.slots) - 1)
+	for i := h & mask; ; i = (i + 1) & mask {
+		switch s.slots[i] {
+		case 0:
+			s.slots[i] = h
+			return true
+		case h:
+			return false
+		}
+	}
 }
 
 func (s *keySet) mayHave(key string) bool {
-	if len(s.layers) == 0 {
+	if s.n == 0 {
 		return false
 	}
 	h := s.hash(key)
-	bits := bloomBits(h)
-	for li := range s.layers {
-		l := &s.layers[li]
-		if l.words[h&l.mask]&bits == bits {
+	mask := uint64(len(s.slots) - 1)
+	for i := h & mask; ; i = (i + 1) & mask {
+		switch s.slots[i] {
+		case 0:
+			return false
+		case h:
 			return true
 		}
 	}
-	return false
 }
 
-func (s *keySet) hash(key string) uint64 { return maphash.String(s.seed, key) }
-
-// bloomBits are a key's bits within its word, six bits of the hash for
-// each from the 34th up (the lower bits choose the word).
-func bloomBits(h uint64) uint64 {
-	var bits uint64
-	for i := range uint64(bloomHashes) {
-		bits |= 1 << (h >> (34 + 6*i) & 63)
-	}
-	return bits
+func (s *keySet) hash(key string) uint64 {
+	return max(maphash.String(s.seed, key), 1)
 }

@@ -1,6 +1,7 @@
 package sqlite
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"encoding/json"
@@ -277,6 +278,10 @@ func (t *tx) SaveRefund(ctx context.Context, r *ledger.Refund) error {
 
 // Dispute returns a dispute by id.
 func (t *tx) Dispute(ctx context.Context, id string) (*ledger.Dispute, error) {
+	if d, ok := t.disputes[id]; ok {
+		c := *d
+		return &c, nil
+	}
 	if gone, err := t.freshDisputes.missing(ctx, t, anyDispute, id); err != nil {
 		return nil, err
 	} else if gone {
@@ -289,7 +294,28 @@ func (t *tx) Dispute(ctx context.Context, id string) (*ledger.Dispute, error) {
 		created_at, updated_at FROM disputes WHERE id = ?`, id).Scan(&d.ID, &d.PaymentID, &d.Provider, &d.ProviderRef,
 		&d.Amount, &d.Fee, &d.FeeRefund, &d.Currency, &status, &created, &updated)
 	d.Status, d.CreatedAt, d.UpdatedAt = ledger.DisputeStatus(status), fromTS(created), fromTS(updated)
+	if err == nil {
+		t.rememberDispute(d)
+	}
 	return &d, notFound("dispute", id, err)
+}
+
+// maxCachedDisputes bounds the disputes a transaction remembers; past it
+// they are forgotten, all at once, and read again when asked for.
+const maxCachedDisputes = 100_000
+
+// rememberDispute keeps a dispute as its row stands, in a write
+// transaction: a feed closes the disputes it opened days before, and
+// reading each back waited for every write handed over before it
+// (later.go; BENCHMARKS.md, twenty-second round).
+func (t *tx) rememberDispute(d ledger.Dispute) {
+	if !t.write {
+		return
+	}
+	if t.disputes == nil || len(t.disputes) >= maxCachedDisputes {
+		t.disputes = make(map[string]*ledger.Dispute)
+	}
+	t.disputes[d.ID] = &d
 }
 
 // SaveDispute inserts or updates a dispute.
@@ -297,6 +323,17 @@ func (t *tx) SaveDispute(ctx context.Context, d *ledger.Dispute) error {
 	created, updated, err := storeTimes2("created_at", d.CreatedAt, "updated_at", d.UpdatedAt)
 	if err != nil {
 		return err
+	}
+	// The row is d when it is new, or, when it was stored, d's status,
+	// fee refund and update time on the stored one (the upsert's SET list).
+	if prev, ok := t.disputes[d.ID]; ok {
+		prev.Status, prev.FeeRefund, prev.UpdatedAt = d.Status, d.FeeRefund, fromTS(updated)
+	} else if gone, err := t.freshDisputes.missing(ctx, t, anyDispute, d.ID); err != nil {
+		return err
+	} else if gone {
+		row := *d
+		row.CreatedAt, row.UpdatedAt = fromTS(created), fromTS(updated)
+		t.rememberDispute(row)
 	}
 	t.freshDisputes.add(d.ID)
 	err = t.execArgsLater(ctx, `INSERT INTO disputes (id, payment_id, provider, provider_ref, amount, fee, fee_refund, currency, status,
@@ -320,8 +357,42 @@ func scanPayout(sc scanner) (*ledger.Payout, error) {
 
 // Payout returns a payout by id.
 func (t *tx) Payout(ctx context.Context, id string) (*ledger.Payout, error) {
+	if p, ok := t.payouts[id]; ok {
+		if p == nil {
+			return nil, &missingError{"payout", id}
+		}
+		c := *p
+		return &c, nil
+	}
+	if gone, err := t.freshPayouts.missing(ctx, t, anyPayout, id); err != nil {
+		return nil, err
+	} else if gone {
+		t.rememberPayout(id, nil)
+		return nil, &missingError{"payout", id}
+	}
 	p, err := scanPayout(t.queryRow(ctx, `SELECT `+payoutCols+` FROM payouts WHERE id = ?`, id))
+	switch {
+	case err == nil:
+		c := *p // the caller may change p
+		t.rememberPayout(id, &c)
+	case errors.Is(err, sql.ErrNoRows):
+		t.rememberPayout(id, nil)
+	}
 	return p, notFound("payout", id, err)
+}
+
+// rememberPayout keeps a payout as its row stands (nil: known missing), in
+// a write transaction: a feed's payout is looked up as it is created and
+// as it is paid, and each lookup waited for the writes handed over before
+// it, a payout's sweep among them (later.go). A month has a few hundred.
+func (t *tx) rememberPayout(id string, p *ledger.Payout) {
+	if !t.write {
+		return
+	}
+	if t.payouts == nil {
+		t.payouts = map[string]*ledger.Payout{}
+	}
+	t.payouts[id] = p
 }
 
 // SavePayout inserts or updates a payout.
@@ -334,18 +405,48 @@ func (t *tx) SavePayout(ctx context.Context, p *ledger.Payout) error {
 	if err != nil {
 		return err
 	}
-	_, err = t.exec(ctx, `INSERT INTO payouts (`+payoutCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+	// Behind (later.go), as AssignPayout after it.
+	t.freshPayouts.add(p.ID)
+	err = t.execArgsLater(ctx, `INSERT INTO payouts (`+payoutCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT (id) DO UPDATE SET status = excluded.status, updated_at = excluded.updated_at`,
 		p.ID, p.Provider, p.ProviderRef, p.Amount, p.Currency, string(p.Status), arrival, created, updated, p.Automatic)
+	// The row is p when it is new, or p's status and update time on the
+	// stored one (the upsert's SET list).
+	prev, known := t.payouts[p.ID]
+	switch {
+	case known && prev == nil:
+		row := *p
+		row.ArrivalDate, row.CreatedAt, row.UpdatedAt = fromTS(arrival), fromTS(created), fromTS(updated)
+		t.rememberPayout(p.ID, &row)
+	case known:
+		prev.Status, prev.UpdatedAt = p.Status, fromTS(updated)
+	}
 	if p.Automatic {
-		// A new automatic payout changes the order autoPayoutsOf keeps:
-		// read it again when next asked.
+		// A new automatic payout changes the order autoPayoutsOf keeps.
+		// Known new, it takes its place in the order; else the order is
+		// read again when next asked.
 		k := provCur{p.Provider, p.Currency}
-		if !slices.ContainsFunc(t.autoPayouts[k], func(c payoutCutoff) bool { return c.id == p.ID }) {
+		ps, listed := t.autoPayouts[k]
+		switch {
+		case slices.ContainsFunc(ps, func(c payoutCutoff) bool { return c.id == p.ID }):
+		case listed && known && prev == nil:
+			c := payoutCutoff{at: created, id: p.ID}
+			i, _ := slices.BinarySearchFunc(ps, c, comparePayoutCutoffs)
+			t.autoPayouts[k] = slices.Insert(ps, i, c)
+		default:
 			delete(t.autoPayouts, k)
 		}
 	}
 	return translate(err)
+}
+
+// comparePayoutCutoffs orders automatic payouts as autoPayoutsOf reads
+// them: by time, then id.
+func comparePayoutCutoffs(a, b payoutCutoff) int {
+	if c := cmp.Compare(a.at, b.at); c != 0 {
+		return c
+	}
+	return strings.Compare(a.id, b.id)
 }
 
 // EachPayout streams payouts.
@@ -649,8 +750,10 @@ func (t *tx) PreviousAutomaticPayout(ctx context.Context, provider, currency str
 	return fromTS(ps[i-1].at), true, nil
 }
 
-// AssignPayout sets the derived payout of the transactions in (after, through].
-func (t *tx) AssignPayout(ctx context.Context, provider, currency string, after time.Time, open bool, through time.Time, payoutID string) (int, error) {
+// AssignPayout sets the derived payout of the transactions in (after,
+// through], behind (later.go): a payout's sweep hands over thousands of
+// rows just before, and waiting for them here was most of a payout's time.
+func (t *tx) AssignPayout(ctx context.Context, provider, currency string, after time.Time, open bool, through time.Time, payoutID string) error {
 	q := updateBTs + ` SET payout_id = ? WHERE provider = ? AND currency = ? AND payout_derived = 1
 		AND available_on <= ? AND payout_id <> ?`
 	args := []any{payoutID, provider, currency, ts(through), payoutID}
@@ -658,8 +761,7 @@ func (t *tx) AssignPayout(ctx context.Context, provider, currency string, after 
 		q += ` AND available_on > ?`
 		args = append(args, ts(after))
 	}
-	n, err := t.exec(ctx, q, args...)
-	return int(n), err
+	return translate(t.execArgsLater(ctx, q, args...))
 }
 
 // SetBalanceTransactionSettlement sets available_on, its estimate flag and the payout.

@@ -134,10 +134,9 @@ func (t *tx) setSettlements(ctx context.Context, f ledger.SettlementFields, cs [
 		assign[i] = fmt.Sprintf("%s = v.column%d", col, i+2)
 	}
 	tuple := "(" + placeholders(len(set)+1) + ")"
-	p := t.scratchParams()
 	for start := 0; start < len(cs); start += settlementChunk {
 		chunk := cs[start:min(start+settlementChunk, len(cs))]
-		p.reset()
+		p := t.laterParams()
 		for _, c := range chunk {
 			p.text(c.ID)
 			if f&ledger.ChangesDate != 0 {
@@ -156,8 +155,8 @@ func (t *tx) setSettlements(ctx context.Context, f ledger.SettlementFields, cs [
 			}
 		}
 		tuples := tuples(tuple, len(chunk))
-		_, err := t.execParams(ctx, updateBTs+` SET `+strings.Join(assign, ", ")+`
-			FROM (VALUES `+tuples+`) AS v WHERE bt_settlements.id = v.column1`, p)
+		err := t.execLater(ctx, updateBTs+` SET `+strings.Join(assign, ", ")+`
+			FROM (VALUES `+tuples+`) AS v WHERE bt_settlements.id = v.column1`, p, -1)
 		if err != nil {
 			return translate(err)
 		}

@@ -33,6 +33,8 @@ type tx struct {
 	closed      *time.Time                 // the closed period, once read
 	autoPayouts map[provCur][]payoutCutoff // automatic payouts in (created, id) order, once read
 	payments    paymentCache               // payments read or saved in this transaction; nil: known missing
+	disputes    map[string]*ledger.Dispute // disputes read or saved in this transaction, as stored
+	payouts     map[string]*ledger.Payout  // payouts read or saved in this transaction, as stored; nil: known missing
 	requests    []ledger.Request           // requests saved and not yet written
 	requestIdx  map[string]int             // index into requests by key
 	// prefetched are stored requests read ahead by Prefetch, by key; a
@@ -42,12 +44,12 @@ type tx struct {
 	// bts are balance transactions inserted and not yet written.
 	bts pendingBTs
 
-	// Whether the requests', payments', entries' (by key), refunds' and
-	// disputes' tables were empty when the transaction first looked, and
+	// Whether the requests', payments', entries' (by key), refunds',
+	// disputes' and payouts' tables were empty when the transaction first looked, and
 	// the keys it wrote to them (fresh.go).
 	// Kept when a savepoint is rolled back: the rows it removes were the
 	// transaction's own, and a key noted and not stored is looked up.
-	freshRequests, freshPayments, freshEntries, freshRefunds, freshDisputes freshness
+	freshRequests, freshPayments, freshEntries, freshRefunds, freshDisputes, freshPayouts freshness
 
 	// pendingMine are the pending entries the transaction wrote and has
 	// not resolved, with their postings.
@@ -77,6 +79,7 @@ type payoutCutoff struct {
 // back savepoint; requests not yet written are the caller's to drop.
 func (t *tx) resetCaches() {
 	t.closed, t.autoPayouts, t.payments, t.prefetched, t.pendingMine = nil, nil, paymentCache{}, nil, nil
+	t.disputes, t.payouts = nil, nil
 }
 
 type balKey struct {
@@ -432,6 +435,7 @@ const (
 	anyEntry   = `SELECT 1 FROM entries LIMIT 1`
 	anyRefund  = `SELECT 1 FROM refunds LIMIT 1`
 	anyDispute = `SELECT 1 FROM disputes LIMIT 1`
+	anyPayout  = `SELECT 1 FROM payouts LIMIT 1`
 )
 
 func scanRequest(sc scanner) (*ledger.Request, error) {
