@@ -13,15 +13,16 @@ import (
 // larger than the page cache, that all find nothing but what the same
 // transaction wrote. When a table was empty as the transaction first looked
 // at it, every row in it is one the transaction wrote; the transaction
-// notes each key it writes there in a Bloom filter, and a key the filter
-// has never seen is known missing without asking SQLite. A key the filter
-// may have seen (one written, or a false positive) is looked up as before,
-// so the answer is always the table's. BENCHMARKS.md, tenth round.
+// notes the hash of each key it writes there (keySet), and a key whose
+// hash it has never noted is known missing without asking SQLite. A key
+// whose hash it noted (one written, or another with the same hash) is
+// looked up as before, so the answer is always the table's. BENCHMARKS.md,
+// tenth and twenty-second rounds.
 //
 // The same knowledge lets a write whose key is known new go behind
-// (later.go): an entry's insert cannot find its key taken. The refunds and
-// disputes a feed creates are looked up the same way before they are
-// saved (nineteenth round).
+// (later.go): an entry's insert cannot find its key taken. The refunds,
+// disputes and payouts a feed creates are looked up the same way before
+// they are saved (nineteenth and twenty-second rounds).
 
 // freshness is what a write transaction knows of one table's rows.
 type freshness struct {

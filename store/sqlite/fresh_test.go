@@ -265,21 +265,15 @@ func TestRememberedDisputesAndPayoutsAsStored(t *testing.T) {
 	ask := func(tx *tx) (answers, error) {
 		var a answers
 		for _, id := range []string{"dp_1", "dp_2", "dp_3"} {
-			d, err := tx.Dispute(ctx, id)
-			switch {
-			case errors.Is(err, ledger.ErrNotFound):
-				d = nil
-			case err != nil:
+			d, err := orNil(tx.Dispute(ctx, id))
+			if err != nil {
 				return a, err
 			}
 			a.disputes = append(a.disputes, d)
 		}
 		for _, id := range []string{"po_1", "po_2", "po_3", "po_4", "po_none"} {
-			p, err := tx.Payout(ctx, id)
-			switch {
-			case errors.Is(err, ledger.ErrNotFound):
-				p = nil
-			case err != nil:
+			p, err := orNil(tx.Payout(ctx, id))
+			if err != nil {
 				return a, err
 			}
 			a.payouts = append(a.payouts, p)
@@ -389,4 +383,12 @@ func TestRememberedDisputesAndPayoutsAsStored(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+}
+
+// orNil is v, or nil when err says it is not found; other errors pass.
+func orNil[T any](v *T, err error) (*T, error) {
+	if errors.Is(err, ledger.ErrNotFound) {
+		return nil, nil
+	}
+	return v, err
 }
