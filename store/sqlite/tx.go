@@ -45,8 +45,8 @@ type tx struct {
 	bts pendingBTs
 
 	// Whether the requests', payments', entries' (by key), refunds',
-	// disputes' and payouts' tables were empty when the transaction first looked, and
-	// the keys it wrote to them (fresh.go).
+	// disputes' and payouts' tables were empty when the transaction first
+	// looked, and the keys it wrote to them (fresh.go).
 	// Kept when a savepoint is rolled back: the rows it removes were the
 	// transaction's own, and a key noted and not stored is looked up.
 	freshRequests, freshPayments, freshEntries, freshRefunds, freshDisputes, freshPayouts freshness
