@@ -64,23 +64,13 @@ func (t *tx) InsertEntries(ctx context.Context, es []*ledger.Entry) (map[int]*le
 		for _, e := range chunk {
 			plain = plain && isPlain(e)
 			if isNew {
-				gone, err := t.freshEntries.missing(ctx, t, anyEntry, e.Key)
-				if err != nil {
+				// A key the chunk repeats was noted just before: not new.
+				var err error
+				if isNew, err = t.freshEntries.missing(ctx, t, anyEntry, e.Key); err != nil {
 					return nil, err
 				}
-				isNew = gone
 			}
-		}
-		if isNew {
-			// Keys repeated within the chunk are not known new.
-			seen := make(map[string]struct{}, len(chunk))
-			for _, e := range chunk {
-				if _, dup := seen[e.Key]; dup {
-					isNew = false
-					break
-				}
-				seen[e.Key] = struct{}{}
-			}
+			t.freshEntries.add(e.Key) // InsertEntry may yet ask
 		}
 		if isNew {
 			p = t.laterParams()
@@ -90,7 +80,6 @@ func (t *tx) InsertEntries(ctx context.Context, es []*ledger.Entry) (map[int]*le
 		}
 		for _, e := range chunk {
 			e.ID = t.nextEntryID
-			t.freshEntries.add(e.Key) // InsertEntry may yet ask
 			if e.RecordedAt.IsZero() {
 				e.RecordedAt = now
 			}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"path/filepath"
 	"runtime"
 	"testing"
 	"time"
@@ -248,5 +249,57 @@ func TestResolvePendingOnce(t *testing.T) {
 	}
 	if got := pendingOf("assets:test:hold"); got != 0 {
 		t.Errorf("pending %d after both holds were voided, want 0", got)
+	}
+}
+
+// A chunk of entries into a new database goes behind only when every key
+// in it is known new. A key the chunk repeats, or one the transaction wrote
+// before, is not: the chunk is written at once and the entry reported as
+// stored, where going behind would have failed the transaction (a chunk
+// behind must write every row).
+func TestInsertEntriesBehindOnlyWhenKeysKnownNew(t *testing.T) {
+	ctx := context.Background()
+	s := open(t, filepath.Join(t.TempDir(), "new.db"))
+	defer s.Close()
+	entries := func(keys ...string) []*ledger.Entry {
+		var es []*ledger.Entry
+		for _, k := range keys {
+			es = append(es, &ledger.Entry{Key: k, Phase: ledger.Posted, OccurredAt: t0, Postings: []ledger.Posting{
+				{Account: "assets:bank:ops", Currency: "usd", Amount: 100}, {Account: "income:other", Currency: "usd", Amount: -100}}})
+		}
+		return es
+	}
+	err := s.Update(ctx, func(tx ledger.Tx) error {
+		for _, c := range []struct {
+			keys     []string
+			existing []int
+		}{
+			{[]string{"a", "b"}, nil},           // known new: behind
+			{[]string{"c", "d", "c"}, []int{2}}, // c repeated
+			{[]string{"e", "b"}, []int{1}},      // b written before
+		} {
+			existing, err := tx.InsertEntries(ctx, entries(c.keys...))
+			if err != nil {
+				return fmt.Errorf("%v: %w", c.keys, err)
+			}
+			var got []int
+			for i := range existing {
+				got = append(got, i)
+			}
+			if fmt.Sprint(got) != fmt.Sprint(c.existing) {
+				return fmt.Errorf("%v: stored before %v, want %v", c.keys, got, c.existing)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var keys string
+	if err := s.DB().QueryRow(`SELECT group_concat(key, ' ') FROM (SELECT key FROM entries ORDER BY key)`).Scan(&keys); err != nil {
+		t.Fatal(err)
+	}
+	if keys != "a b c d e" {
+		t.Errorf("entries %q, want a b c d e", keys)
 	}
 }
