@@ -134,13 +134,16 @@ func rebuildIndexes(ctx context.Context, q querier, create []string) (err error)
 	if len(create) == 0 {
 		return nil
 	}
-	var cache int64
+	var cache, threads int64
 	if err := q.QueryRowContext(ctx, "PRAGMA cache_size").Scan(&cache); err != nil {
+		return err
+	}
+	if err := q.QueryRowContext(ctx, "PRAGMA threads").Scan(&threads); err != nil {
 		return err
 	}
 	defer func() {
 		_, cerr := q.ExecContext(ctx, fmt.Sprintf("PRAGMA cache_size = %d", cache))
-		_, terr := q.ExecContext(ctx, "PRAGMA threads = 0")
+		_, terr := q.ExecContext(ctx, fmt.Sprintf("PRAGMA threads = %d", threads))
 		err = errors.Join(err, cerr, terr)
 	}()
 	if _, err := q.ExecContext(ctx, fmt.Sprintf("PRAGMA cache_size = %d", -sortCacheKiB)); err != nil {
