@@ -33,10 +33,6 @@ const (
 	laterEager   = 16
 )
 
-// laterHold, when set (by a test), is called before each batch of
-// statements runs: it holds them back.
-var laterHold func()
-
 // writeBehind runs a write transaction's handed-over statements.
 type writeBehind struct {
 	s       *Store
@@ -49,17 +45,12 @@ type writeBehind struct {
 	// err is the first statement's failure: the goroutine's to write, and
 	// the transaction's to read once a barrier has come back.
 	err error
-	// ran counts the jobs the goroutine has run (barriers included), in
-	// the order they were handed over: the job numbered n (handed) has run
-	// once ran ≥ n.
-	ran atomic.Uint64
 
 	// The transaction's side: statements not yet handed over, whether
 	// any were since the last barrier, and buffers to reuse.
 	next   []laterJob
 	queued bool
 	spare  []*params
-	handed uint64 // jobs appended to next, barriers included
 }
 
 // laterJob is one statement to run, or, with barrier set, a request to
@@ -86,12 +77,8 @@ func (w *writeBehind) run() {
 		if !ok {
 			return
 		}
-		if laterHold != nil {
-			laterHold()
-		}
 		for _, j := range b {
 			if j.barrier != nil {
-				w.ran.Add(1)
 				close(j.barrier)
 				continue
 			}
@@ -103,7 +90,6 @@ func (w *writeBehind) run() {
 				w.err = err
 			}
 			j.p.reset()
-			w.ran.Add(1)
 		}
 		select {
 		case w.spent <- b:
@@ -167,7 +153,6 @@ func (t *tx) execLater(ctx context.Context, query string, p *params, want int64)
 		go w.run()
 	}
 	w.next = append(w.next, laterJob{query: query, p: p, want: want})
-	w.handed++
 	if len(w.next) == laterBatch || len(w.next) >= laterEager && w.idle.Load() {
 		w.send()
 	}
@@ -195,7 +180,6 @@ func (t *tx) sync() error {
 	if w.queued || len(w.next) > 0 {
 		b := make(chan struct{})
 		w.next = append(w.next, laterJob{barrier: b})
-		w.handed++
 		w.send()
 		<-b
 		w.queued = false
@@ -204,23 +188,6 @@ func (t *tx) sync() error {
 		return translate(w.err)
 	}
 	return nil
-}
-
-// handedLast numbers the statement handed to the write-behind goroutine
-// last, for ranThrough; 0 before the first.
-func (t *tx) handedLast() uint64 {
-	if t.later == nil {
-		return 0
-	}
-	return t.later.handed
-}
-
-// ranThrough reports whether the statement numbered n (handedLast) has
-// run. The numbers start again with each write-behind goroutine; one that
-// ended ran all it was handed, so a number of an earlier one reports, at
-// worst, a statement not run that has: the caller waits needlessly.
-func (t *tx) ranThrough(n uint64) bool {
-	return t.later == nil || n <= t.later.ran.Load()
 }
 
 // forgetLater waits for the statements handed over, then forgets their

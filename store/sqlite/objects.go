@@ -75,7 +75,7 @@ func (t *tx) Payment(ctx context.Context, id string) (*ledger.Payment, error) {
 		t.cachePayment(id, nil)
 		return nil, &missingError{"payment", id}
 	}
-	p, err := scanPayment(t.queryRowIf(ctx, t.paymentsOut.ran(t, id), `SELECT `+paymentCols+` FROM payments WHERE id = ?`, id))
+	p, err := scanPayment(t.queryRow(ctx, `SELECT `+paymentCols+` FROM payments WHERE id = ?`, id))
 	switch {
 	case err == nil:
 		t.cachePayment(id, p)
@@ -117,7 +117,6 @@ func (t *tx) SavePayment(ctx context.Context, p *ledger.Payment) error {
 	if err = t.execArgsLater(ctx, insert, args...); err != nil {
 		return translate(err)
 	}
-	t.paymentsOut.note(t, p.ID)
 	t.rememberPayment(p)
 	return nil
 }
@@ -153,11 +152,7 @@ func (t *tx) updatePayment(ctx context.Context, p *ledger.Payment) error {
 		updated, p.SettlementCurrency, p.Settled, p.Unwound, p.ID}); err != nil {
 		return err
 	}
-	if err := t.execLater(ctx, `UPDATE payments SET `+updatePaymentSet+` WHERE id = ?`, q, 1); err != nil {
-		return translate(err)
-	}
-	t.paymentsOut.note(t, p.ID)
-	return nil
+	return translate(t.execLater(ctx, `UPDATE payments SET `+updatePaymentSet+` WHERE id = ?`, q, 1))
 }
 
 // rememberPayment keeps a saved payment for Payment to return, as its row
@@ -231,13 +226,11 @@ func (t *tx) cachePayment(id string, p *ledger.Payment) {
 
 // EachPayment streams payments.
 func (t *tx) EachPayment(ctx context.Context, provider string, fn func(*ledger.Payment) error) error {
-	return t.eachPayment(ctx, false, `(? = '' OR provider = ?) ORDER BY id`, []any{provider, provider}, fn)
+	return t.eachPayment(ctx, `(? = '' OR provider = ?) ORDER BY id`, []any{provider, provider}, fn)
 }
 
-// eachPayment streams the payments where selects, beside the statements
-// handed over if beside is true (none of them writes those payments).
-func (t *tx) eachPayment(ctx context.Context, beside bool, where string, args []any, fn func(*ledger.Payment) error) error {
-	rows, err := t.queryIf(ctx, beside, `SELECT `+paymentCols+` FROM payments WHERE `+where, args...)
+func (t *tx) eachPayment(ctx context.Context, where string, args []any, fn func(*ledger.Payment) error) error {
+	rows, err := t.query(ctx, `SELECT `+paymentCols+` FROM payments WHERE `+where, args...)
 	if err != nil {
 		return err
 	}

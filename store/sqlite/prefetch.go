@@ -68,9 +68,8 @@ func (t *tx) prefetchPayments(ctx context.Context, ids []string) error {
 			ask = append(ask, id)
 		}
 	}
-	beside := t.paymentsOut.ran(t, ask...)
 	err := chunkArgs(ask, func(args []any) error {
-		return t.eachPayment(ctx, beside, `id IN (`+placeholders(len(args))+`)`, args, func(p *ledger.Payment) error {
+		return t.eachPayment(ctx, `id IN (`+placeholders(len(args))+`)`, args, func(p *ledger.Payment) error {
 			t.cachePayment(p.ID, p)
 			delete(missing, p.ID)
 			return nil

@@ -33,7 +33,6 @@ type tx struct {
 	closed      *time.Time                 // the closed period, once read
 	autoPayouts map[provCur][]payoutCutoff // automatic payouts in (created, id) order, once read
 	payments    paymentCache               // payments read or saved in this transaction; nil: known missing
-	paymentsOut writeMarks                 // payments written by statements handed over (beside.go)
 	disputes    map[string]*ledger.Dispute // disputes read or saved in this transaction, as stored
 	payouts     map[string]*ledger.Payout  // payouts read or saved in this transaction, as stored; nil: known missing
 	requests    []ledger.Request           // requests saved and not yet written
@@ -171,13 +170,6 @@ func (t *tx) query(ctx context.Context, query string, args ...any) (*sql.Rows, e
 	if err := t.before(ctx, query); err != nil {
 		return nil, err
 	}
-	return t.queryBeside(ctx, query, args...)
-}
-
-// queryBeside is query in a write transaction without waiting for the
-// statements handed to the write-behind goroutine: they run between the
-// steps of this one. Only for rows none of them writes (beside.go).
-func (t *tx) queryBeside(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
 	st, err := t.s.stmt(ctx, query)
 	if err != nil {
 		return nil, err
@@ -209,12 +201,6 @@ func (t *tx) queryRow(ctx context.Context, query string, args ...any) scanner {
 	if err := t.before(ctx, query); err != nil {
 		return errRow{err}
 	}
-	return t.queryRowBeside(ctx, query, args...)
-}
-
-// queryRowBeside is queryRow in a write transaction without waiting for
-// the statements handed to the write-behind goroutine, as queryBeside.
-func (t *tx) queryRowBeside(ctx context.Context, query string, args ...any) scanner {
 	r, err := startRows(ctx, t.s.writer.Raw, args, true, func(dc any) (*rawStmt, error) { return t.s.prepared(ctx, dc, query) })
 	switch {
 	case err != nil:
