@@ -533,6 +533,9 @@ func (t *tx) BalanceTransaction(ctx context.Context, id string) (*ledger.Balance
 // their tables, before a savepoint begins or ends, at commit, and when
 // btChunk are waiting (see pendingBTs).
 func (t *tx) InsertBalanceTransaction(ctx context.Context, b *ledger.BalanceTransaction) error {
+	if err := t.dueKnown(ctx); err != nil {
+		return err
+	}
 	var details string
 	if len(b.FeeDetails) > 0 {
 		js, err := json.Marshal(b.FeeDetails)
@@ -578,6 +581,9 @@ func (t *tx) InsertBalanceTransaction(ctx context.Context, b *ledger.BalanceTran
 	p.bool(b.AvailableOnEstimated)
 	p.text(b.PayoutID)
 	p.bool(b.PayoutDerived)
+	if err := t.rememberDue(b, created, avail); err != nil {
+		return err
+	}
 	if t.bts.n++; t.bts.n == btChunk {
 		return t.flushBTs(ctx)
 	}
@@ -649,6 +655,7 @@ func (t *tx) flushBTs(ctx context.Context) error {
 
 // UpdateBalanceTransaction rewrites a balance transaction's settlement figures and payout.
 func (t *tx) UpdateBalanceTransaction(ctx context.Context, b *ledger.BalanceTransaction) error {
+	t.dueOffNow() // not followed in memory
 	details, err := feeDetails(b.FeeDetails)
 	if err != nil {
 		return err
@@ -683,6 +690,7 @@ func rateText(d decimal.Decimal) string {
 
 // SetBalanceTransactionStatus changes a balance transaction's status.
 func (t *tx) SetBalanceTransactionStatus(ctx context.Context, id, status string) error {
+	t.dueOffNow() // not followed in memory
 	_, err := t.exec(ctx, `UPDATE bt_settlements SET status = ? WHERE id = ?`, status, id)
 	return err
 }
@@ -761,11 +769,16 @@ func (t *tx) AssignPayout(ctx context.Context, provider, currency string, after 
 		q += ` AND available_on > ?`
 		args = append(args, ts(after))
 	}
-	return translate(t.execArgsLater(ctx, q, args...))
+	if err := t.execArgsLater(ctx, q, args...); err != nil {
+		return translate(err)
+	}
+	t.followAssignPayout(provider, currency, ts(after), open, ts(through), payoutID)
+	return nil
 }
 
 // SetBalanceTransactionSettlement sets available_on, its estimate flag and the payout.
 func (t *tx) SetBalanceTransactionSettlement(ctx context.Context, id string, availableOn time.Time, estimated bool, payoutID string) error {
+	t.dueOffNow() // not followed in memory
 	avail, err := storeTS("available_on", availableOn)
 	if err != nil {
 		return err
@@ -777,6 +790,23 @@ func (t *tx) SetBalanceTransactionSettlement(ctx context.Context, id string, ava
 
 // DueBalanceTransactions lists pending balance transactions now due.
 func (t *tx) DueBalanceTransactions(ctx context.Context, asOf time.Time, provider, currency string) ([]ledger.BalanceTransaction, error) {
+	if err := t.dueKnown(ctx); err != nil {
+		return nil, err
+	}
+	if t.due.state == dueOn {
+		due := t.dueFromMemory(ts(asOf), provider, currency)
+		if checkDueMemory {
+			if err := t.checkDue(ctx, due, asOf, provider, currency); err != nil {
+				return nil, err
+			}
+		}
+		return due, nil
+	}
+	return t.dueFromSQLite(ctx, asOf, provider, currency)
+}
+
+// dueFromSQLite reads the pending balance transactions due.
+func (t *tx) dueFromSQLite(ctx context.Context, asOf time.Time, provider, currency string) ([]ledger.BalanceTransaction, error) {
 	// Selected in bt_settlements, by its index of pending settlements.
 	where, args := `s.status = 'pending'`, []any{}
 	if provider != "" {

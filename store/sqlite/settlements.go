@@ -111,6 +111,7 @@ func (t *tx) SetSettlements(ctx context.Context, cs []ledger.SettlementChange) e
 			return err
 		}
 	}
+	t.followSettlements(cs)
 	return nil
 }
 

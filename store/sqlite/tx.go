@@ -43,6 +43,9 @@ type tx struct {
 
 	// bts are balance transactions inserted and not yet written.
 	bts pendingBTs
+	// due are the pending balance transactions, when the transaction
+	// knows them all (duemem.go).
+	due dueMemory
 
 	// Whether the requests', payments', entries' (by key), refunds',
 	// disputes' and payouts' tables were empty when the transaction first
@@ -80,6 +83,9 @@ type payoutCutoff struct {
 func (t *tx) resetCaches() {
 	t.closed, t.autoPayouts, t.payments, t.prefetched, t.pendingMine = nil, nil, paymentCache{}, nil, nil
 	t.disputes, t.payouts = nil, nil
+	if t.due.state == dueOn {
+		t.dueOffNow() // it may hold transactions the savepoint took back
+	}
 }
 
 type balKey struct {

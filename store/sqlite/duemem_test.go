@@ -1,0 +1,162 @@
+package sqlite
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/settlehq/settle/feed"
+	"github.com/settlehq/settle/generate"
+	"github.com/settlehq/settle/ledger"
+)
+
+// checkingDue turns on the comparison of every answer from memory with
+// SQLite's for the test, and counts the answers compared.
+func checkingDue(t *testing.T) *int {
+	checkDueMemory, dueChecked = true, 0
+	t.Cleanup(func() { checkDueMemory = false })
+	return &dueChecked
+}
+
+// A feed recorded into a new database has its payouts' sweeps answered from
+// memory, and each answer is the table's: the same transactions, in the
+// same order, with the same figures, dates and payouts. The feed has
+// refunds, disputes, failed payouts and payments presented in other
+// currencies; the whole month is one transaction.
+func TestDueFromMemoryAsStored(t *testing.T) {
+	ctx := context.Background()
+	checked := checkingDue(t)
+	var f bytes.Buffer
+	_, err := generate.Generate(generate.Options{Payments: 3000, PerDay: 60, TailDays: 30, ForeignShare: 0.2, DiffRate: 0.03,
+		RandomIDs: true}, generate.Output{Feed: &f})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := tempStore(t)
+	books := ledger.New(s, nil)
+	if _, errs := feed.ApplyFile(ctx, books, "month.jsonl", bytes.NewReader(f.Bytes()), false); len(errs) > 0 {
+		t.Fatalf("recording: %v", errs[0])
+	}
+	if *checked < 20 {
+		t.Fatalf("%d sweeps answered from memory, want one a payout", *checked)
+	}
+	// A later transaction finds transactions pending and reads the table.
+	before := *checked
+	if n, err := books.MakeAvailable(ctx, time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC)); err != nil || n == 0 {
+		t.Fatalf("making the rest available: %d, %v", n, err)
+	}
+	if *checked != before {
+		t.Error("a transaction that found transactions pending answered from memory")
+	}
+}
+
+// A savepoint rolled back takes its balance transactions out of the table;
+// the memory, which held them, is no longer asked.
+func TestDueMemoryOffAfterRolledBackSavepoint(t *testing.T) {
+	ctx := context.Background()
+	checkingDue(t)
+	s := tempStore(t)
+	at := time.Date(2026, 3, 2, 10, 0, 0, 0, time.UTC)
+	btOf := func(id string) *ledger.BalanceTransaction {
+		return &ledger.BalanceTransaction{ID: id, Provider: "stripe", Type: "charge", ReportingCategory: "charge",
+			Amount: 100, Net: 100, Currency: "usd", Status: ledger.BTPending, Created: at, AvailableOn: at}
+	}
+	errNo := errors.New("refused")
+	err := s.Update(ctx, func(lt ledger.Tx) error {
+		tx := lt.(*tx)
+		e := &ledger.Entry{Key: "k", Phase: ledger.Posted, OccurredAt: at, Postings: []ledger.Posting{
+			{Account: "assets:stripe:pending", Currency: "usd", Amount: 100}, {Account: "income:sales", Currency: "usd", Amount: -100}}}
+		if err := tx.InsertEntry(ctx, e); err != nil {
+			return err
+		}
+		bt := func(id string) *ledger.BalanceTransaction {
+			b := btOf(id)
+			b.EntryID = e.ID
+			return b
+		}
+		if err := tx.InsertBalanceTransaction(ctx, bt("btx_kept")); err != nil {
+			return err
+		}
+		if tx.due.state != dueOn {
+			return errors.New("a new database's transaction does not keep its pending transactions")
+		}
+		if err := tx.Nested(ctx, func() error {
+			if err := tx.InsertBalanceTransaction(ctx, bt("btx_taken_back")); err != nil {
+				return err
+			}
+			return errNo
+		}); !errors.Is(err, errNo) {
+			return fmt.Errorf("the savepoint: %v", err)
+		}
+		due, err := tx.DueBalanceTransactions(ctx, at, "", "")
+		if err != nil {
+			return err
+		}
+		if len(due) != 1 || due[0].ID != "btx_kept" {
+			return fmt.Errorf("due after the rollback: %v", due)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// The memory follows what the transaction writes to its pending
+// transactions: a payout assigned to a range of them, a date moved, a
+// status changed, and answers with their times as the table returns them
+// (UTC, whatever zone they were given in).
+func TestDueMemoryFollowsWrites(t *testing.T) {
+	ctx := context.Background()
+	checked := checkingDue(t)
+	s := tempStore(t)
+	zone := time.FixedZone("UTC+5", 5*3600)
+	day := func(d int) time.Time { return time.Date(2026, 3, d, 12, 0, 0, 0, zone) }
+	err := s.Update(ctx, func(lt ledger.Tx) error {
+		tx := lt.(*tx)
+		e := &ledger.Entry{Key: "k", Phase: ledger.Posted, OccurredAt: day(1), Postings: []ledger.Posting{
+			{Account: "assets:stripe:pending", Currency: "usd", Amount: 100}, {Account: "income:sales", Currency: "usd", Amount: -100}}}
+		if err := tx.InsertEntry(ctx, e); err != nil {
+			return err
+		}
+		for i := 1; i <= 5; i++ {
+			b := &ledger.BalanceTransaction{ID: fmt.Sprint("btx_", i), Provider: "stripe", EntryID: e.ID, Type: "charge",
+				ReportingCategory: "charge", Amount: 100, Fee: 3, Net: 97, Currency: "usd", Status: ledger.BTPending,
+				FeeDetails: []ledger.FeeDetail{{Type: "stripe_fee", Amount: 3}},
+				Created:    day(1), AvailableOn: day(1 + i), AvailableOnEstimated: true, PayoutDerived: true}
+			if err := tx.InsertBalanceTransaction(ctx, b); err != nil {
+				return err
+			}
+		}
+		// A payout through the 5th, after one on the 3rd, takes btx_3 and btx_4.
+		if err := tx.AssignPayout(ctx, "stripe", "usd", day(3), false, day(5), "po_1"); err != nil {
+			return err
+		}
+		err := tx.SetSettlements(ctx, []ledger.SettlementChange{
+			{ID: "btx_5", AvailableOn: day(2), Estimated: false, Changes: ledger.ChangesDate},
+			{ID: "btx_1", Status: ledger.BTAvailable, Changes: ledger.ChangesStatus},
+		})
+		if err != nil {
+			return err
+		}
+		for d := 1; d <= 7; d++ {
+			due, err := tx.DueBalanceTransactions(ctx, day(d), "stripe", "usd")
+			if err != nil {
+				return fmt.Errorf("due on the %d: %w", d, err)
+			}
+			if d == 4 && (len(due) != 3 || due[0].ID != "btx_5" || due[1].PayoutID != "" || due[2].PayoutID != "po_1") {
+				return fmt.Errorf("due on the 4th: %+v", due)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if *checked != 7 {
+		t.Errorf("%d answers from memory, want 7", *checked)
+	}
+}
