@@ -125,8 +125,8 @@ func TestDueMemoryFollowsWrites(t *testing.T) {
 		for i := 1; i <= 5; i++ {
 			b := &ledger.BalanceTransaction{ID: fmt.Sprint("btx_", i), Provider: "stripe", EntryID: e.ID, Type: "charge",
 				ReportingCategory: "charge", Amount: 100, Fee: 3, Net: 97, Currency: "usd", Status: ledger.BTPending,
-				FeeDetails: []ledger.FeeDetail{{Type: "stripe_fee", Amount: 3}},
-				Created:    day(1), AvailableOn: day(1 + i), AvailableOnEstimated: true, PayoutDerived: true}
+				Created: day(1), AvailableOn: day(1 + i), AvailableOnEstimated: true, PayoutDerived: true,
+				FeeDetails: []ledger.FeeDetail{{Type: "stripe_fee", Amount: 3}}}
 			if err := tx.InsertBalanceTransaction(ctx, b); err != nil {
 				return err
 			}
