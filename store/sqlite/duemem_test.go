@@ -3,6 +3,7 @@ package sqlite
 import (
 	"bytes"
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"testing"
@@ -53,8 +54,24 @@ func TestDueFromMemoryAsStored(t *testing.T) {
 	}
 }
 
+// pendingIndexSQL is how the index of pending settlements is defined, ""
+// when it is not there.
+func pendingIndexSQL(t *testing.T, q interface {
+	QueryRowContext(context.Context, string, ...any) *sql.Row
+}) string {
+	t.Helper()
+	var create string
+	err := q.QueryRowContext(context.Background(), `SELECT sql FROM sqlite_schema WHERE type = 'index' AND name = ?`, dueIndex).Scan(&create)
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		t.Fatal(err)
+	}
+	return create
+}
+
 // A savepoint rolled back takes its balance transactions out of the table;
-// the memory, which held them, is no longer asked.
+// the memory, which held them, is no longer asked, and the index of
+// pending settlements, dropped while it answered, is built again before
+// SQLite is read and is there when the transaction commits.
 func TestDueMemoryOffAfterRolledBackSavepoint(t *testing.T) {
 	ctx := context.Background()
 	checkingDue(t)
@@ -65,6 +82,7 @@ func TestDueMemoryOffAfterRolledBackSavepoint(t *testing.T) {
 			Amount: 100, Net: 100, Currency: "usd", Status: ledger.BTPending, Created: at, AvailableOn: at}
 	}
 	errNo := errors.New("refused")
+	index := pendingIndexSQL(t, s.DB())
 	err := s.Update(ctx, func(lt ledger.Tx) error {
 		tx := lt.(*tx)
 		e := &ledger.Entry{Key: "k", Phase: ledger.Posted, OccurredAt: at, Postings: []ledger.Posting{
@@ -98,10 +116,16 @@ func TestDueMemoryOffAfterRolledBackSavepoint(t *testing.T) {
 		if len(due) != 1 || due[0].ID != "btx_kept" {
 			return fmt.Errorf("due after the rollback: %v", due)
 		}
+		if got := pendingIndexSQL(t, tx.q); got != index {
+			return fmt.Errorf("the pending index when SQLite was read: %q", got)
+		}
 		return nil
 	})
 	if err != nil {
 		t.Fatal(err)
+	}
+	if got := pendingIndexSQL(t, s.DB()); got != index || index == "" {
+		t.Errorf("the pending index after the commit: %q, want %q", got, index)
 	}
 }
 
@@ -115,6 +139,7 @@ func TestDueMemoryFollowsWrites(t *testing.T) {
 	s := tempStore(t)
 	zone := time.FixedZone("UTC+5", 5*3600)
 	day := func(d int) time.Time { return time.Date(2026, 3, d, 12, 0, 0, 0, zone) }
+	index := pendingIndexSQL(t, s.DB())
 	err := s.Update(ctx, func(lt ledger.Tx) error {
 		tx := lt.(*tx)
 		e := &ledger.Entry{Key: "k", Phase: ledger.Posted, OccurredAt: day(1), Postings: []ledger.Posting{
@@ -130,6 +155,9 @@ func TestDueMemoryFollowsWrites(t *testing.T) {
 			if err := tx.InsertBalanceTransaction(ctx, b); err != nil {
 				return err
 			}
+		}
+		if got := pendingIndexSQL(t, tx.q); got != "" || tx.dueIndexSQL == "" {
+			return fmt.Errorf("a new database's pending index kept while the memory answers: %q", got)
 		}
 		// A payout through the 5th, after one on the 3rd, takes btx_3 and btx_4.
 		if err := tx.AssignPayout(ctx, "stripe", "usd", day(3), false, day(5), "po_1"); err != nil {
@@ -158,5 +186,30 @@ func TestDueMemoryFollowsWrites(t *testing.T) {
 	}
 	if *checked != 7 {
 		t.Errorf("%d answers from memory, want 7", *checked)
+	}
+	if got := pendingIndexSQL(t, s.DB()); got != index || index == "" {
+		t.Errorf("the pending index after the commit: %q, want %q", got, index)
+	}
+	// Books with transactions, none pending: the memory answers, and the
+	// index stays.
+	err = s.Update(ctx, func(lt ledger.Tx) error {
+		tx := lt.(*tx)
+		var made []ledger.SettlementChange
+		for i := 2; i <= 5; i++ {
+			made = append(made, ledger.SettlementChange{ID: fmt.Sprint("btx_", i), Status: ledger.BTAvailable, Changes: ledger.ChangesStatus})
+		}
+		if err := tx.SetSettlements(ctx, made); err != nil {
+			return err
+		}
+		if _, err := tx.DueBalanceTransactions(ctx, day(9), "", ""); err != nil {
+			return err
+		}
+		if tx.due.state != dueOn || tx.dueIndexSQL != "" || pendingIndexSQL(t, tx.q) != index {
+			return fmt.Errorf("memory %d, index dropped %q", tx.due.state, tx.dueIndexSQL)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
 	}
 }

@@ -807,6 +807,15 @@ func (t *tx) DueBalanceTransactions(ctx context.Context, asOf time.Time, provide
 
 // dueFromSQLite reads the pending balance transactions due.
 func (t *tx) dueFromSQLite(ctx context.Context, asOf time.Time, provider, currency string) ([]ledger.BalanceTransaction, error) {
+	if err := t.restoreDueIndex(ctx); err != nil {
+		return nil, err
+	}
+	return t.dueStored(ctx, asOf, provider, currency)
+}
+
+// dueStored reads the pending balance transactions due, by the index of
+// pending settlements when it is there.
+func (t *tx) dueStored(ctx context.Context, asOf time.Time, provider, currency string) ([]ledger.BalanceTransaction, error) {
 	// Selected in bt_settlements, by its index of pending settlements.
 	where, args := `s.status = 'pending'`, []any{}
 	if provider != "" {

@@ -648,7 +648,10 @@ func (s *Store) Update(ctx context.Context, fn func(ledger.Tx) error) error {
 		if err := fn(t); err != nil {
 			return err
 		}
-		return t.flushPending(ctx)
+		if err := t.flushPending(ctx); err != nil {
+			return err
+		}
+		return t.restoreDueIndex(ctx)
 	})
 	if err != nil {
 		return translate(err)

@@ -44,8 +44,10 @@ type tx struct {
 	// bts are balance transactions inserted and not yet written.
 	bts pendingBTs
 	// due are the pending balance transactions, when the transaction
-	// knows them all (duemem.go).
-	due dueMemory
+	// knows them all (duemem.go); dueIndexSQL builds again the index of
+	// pending settlements it dropped meanwhile ("" if it did not).
+	due         dueMemory
+	dueIndexSQL string
 
 	// Whether the requests', payments', entries' (by key), refunds',
 	// disputes' and payouts' tables were empty when the transaction first
