@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/mattn/go-sqlite3"
 	"github.com/shopspring/decimal"
 
 	"github.com/settlehq/settle/ledger"
@@ -89,9 +90,9 @@ func (t *tx) dueKnown(ctx context.Context) error {
 		t.due.state = dueOff
 		return nil
 	}
-	var pending, any bool
+	var pending, rows bool
 	err := t.queryRow(ctx, `SELECT EXISTS (SELECT 1 FROM bt_settlements WHERE status = 'pending'),
-		EXISTS (SELECT 1 FROM bt_settlements)`).Scan(&pending, &any)
+		EXISTS (SELECT 1 FROM bt_settlements)`).Scan(&pending, &rows)
 	if err != nil {
 		return err
 	}
@@ -100,7 +101,7 @@ func (t *tx) dueKnown(ctx context.Context) error {
 		return nil
 	}
 	t.due = dueMemory{state: dueOn, byID: map[string]*dueBT{}, lists: map[provCur][]*dueBT{}}
-	if any || t.dueIndexSQL != "" {
+	if rows || t.dueIndexSQL != "" {
 		return nil
 	}
 	var create string
@@ -112,6 +113,13 @@ func (t *tx) dueKnown(ctx context.Context) error {
 		return err
 	}
 	if _, err := t.q.ExecContext(ctx, `DROP INDEX `+dueIndex); err != nil {
+		var se sqlite3.Error
+		if errors.As(err, &se) && se.Code == sqlite3.ErrLocked {
+			// A read still open on the connection (a caller booking from
+			// inside an Each… callback): SQLite drops no index under it.
+			// The index stays, and is kept up as before.
+			return nil
+		}
 		return err
 	}
 	t.dueIndexSQL = strings.Replace(create, "CREATE INDEX ", "CREATE INDEX IF NOT EXISTS ", 1)

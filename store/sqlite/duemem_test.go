@@ -213,3 +213,50 @@ func TestDueMemoryFollowsWrites(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// A read left open on the connection when the first balance transaction is
+// inserted keeps SQLite from dropping the pending index: the transaction
+// keeps the index up, and still answers from memory.
+func TestDueIndexKeptUnderAnOpenRead(t *testing.T) {
+	ctx := context.Background()
+	checkingDue(t)
+	s := tempStore(t)
+	at := time.Date(2026, 3, 2, 10, 0, 0, 0, time.UTC)
+	index := pendingIndexSQL(t, s.DB())
+	err := s.Update(ctx, func(lt ledger.Tx) error {
+		tx := lt.(*tx)
+		e := &ledger.Entry{Key: "k", Phase: ledger.Posted, OccurredAt: at, Postings: []ledger.Posting{
+			{Account: "assets:stripe:pending", Currency: "usd", Amount: 100}, {Account: "income:sales", Currency: "usd", Amount: -100}}}
+		if err := tx.InsertEntry(ctx, e); err != nil {
+			return err
+		}
+		rows, err := tx.q.QueryContext(ctx, `SELECT id FROM entries UNION ALL SELECT id FROM entries`)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		if !rows.Next() {
+			return errors.New("no entry read")
+		}
+		err = tx.InsertBalanceTransaction(ctx, &ledger.BalanceTransaction{ID: "btx_1", Provider: "stripe", EntryID: e.ID,
+			Type: "charge", ReportingCategory: "charge", Amount: 100, Net: 100, Currency: "usd", Status: ledger.BTPending,
+			Created: at, AvailableOn: at})
+		if err != nil {
+			return err
+		}
+		if err := rows.Close(); err != nil {
+			return err
+		}
+		if tx.due.state != dueOn || tx.dueIndexSQL != "" || pendingIndexSQL(t, tx.q) != index {
+			return fmt.Errorf("memory %d, index dropped %q", tx.due.state, tx.dueIndexSQL)
+		}
+		due, err := tx.DueBalanceTransactions(ctx, at, "", "")
+		if err == nil && (len(due) != 1 || due[0].ID != "btx_1") {
+			err = fmt.Errorf("due: %v", due)
+		}
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
