@@ -54,6 +54,20 @@ func TestDueFromMemoryAsStored(t *testing.T) {
 	}
 }
 
+// saleEntry books a sale of 1.00 usd into the provider's pending funds at
+// at, for the balance transactions of a test to stand on.
+func saleEntry(ctx context.Context, tx *tx, at time.Time) (*ledger.Entry, error) {
+	e := &ledger.Entry{Key: "k", Phase: ledger.Posted, OccurredAt: at, Postings: []ledger.Posting{
+		{Account: "assets:stripe:pending", Currency: "usd", Amount: 100}, {Account: "income:sales", Currency: "usd", Amount: -100}}}
+	return e, tx.InsertEntry(ctx, e)
+}
+
+// pendingCharge is a pending charge of 1.00 usd of sale e, available at at.
+func pendingCharge(id string, e *ledger.Entry, at time.Time) *ledger.BalanceTransaction {
+	return &ledger.BalanceTransaction{ID: id, Provider: "stripe", EntryID: e.ID, Type: "charge", ReportingCategory: "charge",
+		Amount: 100, Net: 100, Currency: "usd", Status: ledger.BTPending, Created: at, AvailableOn: at}
+}
+
 // pendingIndexSQL is how the index of pending settlements is defined, ""
 // when it is not there.
 func pendingIndexSQL(t *testing.T, q interface {
@@ -77,32 +91,22 @@ func TestDueMemoryOffAfterRolledBackSavepoint(t *testing.T) {
 	checkingDue(t)
 	s := tempStore(t)
 	at := time.Date(2026, 3, 2, 10, 0, 0, 0, time.UTC)
-	btOf := func(id string) *ledger.BalanceTransaction {
-		return &ledger.BalanceTransaction{ID: id, Provider: "stripe", Type: "charge", ReportingCategory: "charge",
-			Amount: 100, Net: 100, Currency: "usd", Status: ledger.BTPending, Created: at, AvailableOn: at}
-	}
 	errNo := errors.New("refused")
 	index := pendingIndexSQL(t, s.DB())
 	err := s.Update(ctx, func(lt ledger.Tx) error {
 		tx := lt.(*tx)
-		e := &ledger.Entry{Key: "k", Phase: ledger.Posted, OccurredAt: at, Postings: []ledger.Posting{
-			{Account: "assets:stripe:pending", Currency: "usd", Amount: 100}, {Account: "income:sales", Currency: "usd", Amount: -100}}}
-		if err := tx.InsertEntry(ctx, e); err != nil {
+		e, err := saleEntry(ctx, tx, at)
+		if err != nil {
 			return err
 		}
-		bt := func(id string) *ledger.BalanceTransaction {
-			b := btOf(id)
-			b.EntryID = e.ID
-			return b
-		}
-		if err := tx.InsertBalanceTransaction(ctx, bt("btx_kept")); err != nil {
+		if err := tx.InsertBalanceTransaction(ctx, pendingCharge("btx_kept", e, at)); err != nil {
 			return err
 		}
 		if tx.due.state != dueOn {
 			return errors.New("a new database's transaction does not keep its pending transactions")
 		}
 		if err := tx.Nested(ctx, func() error {
-			if err := tx.InsertBalanceTransaction(ctx, bt("btx_taken_back")); err != nil {
+			if err := tx.InsertBalanceTransaction(ctx, pendingCharge("btx_taken_back", e, at)); err != nil {
 				return err
 			}
 			return errNo
@@ -142,9 +146,8 @@ func TestDueMemoryFollowsWrites(t *testing.T) {
 	index := pendingIndexSQL(t, s.DB())
 	err := s.Update(ctx, func(lt ledger.Tx) error {
 		tx := lt.(*tx)
-		e := &ledger.Entry{Key: "k", Phase: ledger.Posted, OccurredAt: day(1), Postings: []ledger.Posting{
-			{Account: "assets:stripe:pending", Currency: "usd", Amount: 100}, {Account: "income:sales", Currency: "usd", Amount: -100}}}
-		if err := tx.InsertEntry(ctx, e); err != nil {
+		e, err := saleEntry(ctx, tx, day(1))
+		if err != nil {
 			return err
 		}
 		for i := 1; i <= 5; i++ {
@@ -163,7 +166,7 @@ func TestDueMemoryFollowsWrites(t *testing.T) {
 		if err := tx.AssignPayout(ctx, "stripe", "usd", day(3), false, day(5), "po_1"); err != nil {
 			return err
 		}
-		err := tx.SetSettlements(ctx, []ledger.SettlementChange{
+		err = tx.SetSettlements(ctx, []ledger.SettlementChange{
 			{ID: "btx_5", AvailableOn: day(2), Estimated: false, Changes: ledger.ChangesDate},
 			{ID: "btx_1", Status: ledger.BTAvailable, Changes: ledger.ChangesStatus},
 		})
@@ -225,9 +228,8 @@ func TestDueIndexKeptUnderAnOpenRead(t *testing.T) {
 	index := pendingIndexSQL(t, s.DB())
 	err := s.Update(ctx, func(lt ledger.Tx) error {
 		tx := lt.(*tx)
-		e := &ledger.Entry{Key: "k", Phase: ledger.Posted, OccurredAt: at, Postings: []ledger.Posting{
-			{Account: "assets:stripe:pending", Currency: "usd", Amount: 100}, {Account: "income:sales", Currency: "usd", Amount: -100}}}
-		if err := tx.InsertEntry(ctx, e); err != nil {
+		e, err := saleEntry(ctx, tx, at)
+		if err != nil {
 			return err
 		}
 		rows, err := tx.q.QueryContext(ctx, `SELECT id FROM entries UNION ALL SELECT id FROM entries`)
@@ -238,10 +240,7 @@ func TestDueIndexKeptUnderAnOpenRead(t *testing.T) {
 		if !rows.Next() {
 			return errors.New("no entry read")
 		}
-		err = tx.InsertBalanceTransaction(ctx, &ledger.BalanceTransaction{ID: "btx_1", Provider: "stripe", EntryID: e.ID,
-			Type: "charge", ReportingCategory: "charge", Amount: 100, Net: 100, Currency: "usd", Status: ledger.BTPending,
-			Created: at, AvailableOn: at})
-		if err != nil {
+		if err := tx.InsertBalanceTransaction(ctx, pendingCharge("btx_1", e, at)); err != nil {
 			return err
 		}
 		if err := rows.Close(); err != nil {
