@@ -688,11 +688,10 @@ func rateText(d decimal.Decimal) string {
 	return d.String()
 }
 
-// SetBalanceTransactionStatus changes a balance transaction's status.
+// SetBalanceTransactionStatus changes a balance transaction's status, as
+// a settlement change.
 func (t *tx) SetBalanceTransactionStatus(ctx context.Context, id, status string) error {
-	t.dueOffNow() // not followed in memory
-	_, err := t.exec(ctx, `UPDATE bt_settlements SET status = ? WHERE id = ?`, status, id)
-	return err
+	return t.SetSettlements(ctx, []ledger.SettlementChange{{ID: id, Status: status, Changes: ledger.ChangesStatus}})
 }
 
 // autoPayoutsOf returns the automatic payouts of provider and currency in
@@ -776,16 +775,11 @@ func (t *tx) AssignPayout(ctx context.Context, provider, currency string, after 
 	return nil
 }
 
-// SetBalanceTransactionSettlement sets available_on, its estimate flag and the payout.
+// SetBalanceTransactionSettlement sets available_on, its estimate flag and
+// the payout, as a settlement change.
 func (t *tx) SetBalanceTransactionSettlement(ctx context.Context, id string, availableOn time.Time, estimated bool, payoutID string) error {
-	t.dueOffNow() // not followed in memory
-	avail, err := storeTS("available_on", availableOn)
-	if err != nil {
-		return err
-	}
-	_, err = t.exec(ctx, `UPDATE bt_settlements SET available_on = ?, available_on_estimated = ?, payout_id = ? WHERE id = ?`,
-		avail, estimated, payoutID, id)
-	return err
+	return t.SetSettlements(ctx, []ledger.SettlementChange{{ID: id, AvailableOn: availableOn, Estimated: estimated,
+		PayoutID: payoutID, Changes: ledger.ChangesDate | ledger.ChangesPayout}})
 }
 
 // DueBalanceTransactions lists pending balance transactions now due.
