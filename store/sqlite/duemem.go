@@ -4,8 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"errors"
-	"fmt"
-	"reflect"
 	"slices"
 	"strings"
 	"time"
@@ -73,12 +71,9 @@ type dueMemory struct {
 	lists map[provCur][]*dueBT
 }
 
-// checkDueMemory makes every answer from memory be checked against
-// SQLite's, for tests, which count them in dueChecked.
-var (
-	checkDueMemory bool
-	dueChecked     int
-)
+// dueAnswered, when set (by a test), is shown every answer from memory
+// before it is returned; an error it returns is the answer's.
+var dueAnswered func(ctx context.Context, t *tx, due []ledger.BalanceTransaction, asOf time.Time, provider, currency string) error
 
 // dueKnown decides, on a write transaction's first use of the balance
 // transactions, whether it can keep them in memory: when none is pending.
@@ -257,26 +252,3 @@ func (t *tx) dueFromMemory(asOf int64, provider, currency string) []ledger.Balan
 	}
 	return out
 }
-
-// checkDue compares an answer from memory with SQLite's (checkDueMemory).
-func (t *tx) checkDue(ctx context.Context, mem []ledger.BalanceTransaction, asOf time.Time, provider, currency string) error {
-	stored, err := t.dueStored(ctx, asOf, provider, currency) // with the index dropped, if it was
-	if err != nil {
-		return err
-	}
-	dueChecked++
-	if len(mem) == 0 && len(stored) == 0 {
-		return nil
-	}
-	if len(mem) != len(stored) {
-		return fmt.Errorf("%w: %d from memory, %d stored, as of %s", errDueMismatch, len(mem), len(stored), asOf)
-	}
-	for i := range mem {
-		if !reflect.DeepEqual(mem[i], stored[i]) {
-			return fmt.Errorf("%w: the %dth as of %s: %+v from memory, %+v stored", errDueMismatch, i, asOf, mem[i], stored[i])
-		}
-	}
-	return nil
-}
-
-var errDueMismatch = errors.New("sqlite: the pending balance transactions in memory differ from the table's")

@@ -6,6 +6,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"reflect"
 	"testing"
 	"time"
 
@@ -14,13 +15,32 @@ import (
 	"github.com/settlehq/settle/ledger"
 )
 
-// checkingDue turns on the comparison of every answer from memory with
-// SQLite's for the test, and counts the answers compared.
+// checkingDue compares, for the rest of the test, every answer from memory
+// with SQLite's (read with the pending index dropped, if it was), and
+// counts the answers compared.
 func checkingDue(t *testing.T) *int {
-	checkDueMemory, dueChecked = true, 0
-	t.Cleanup(func() { checkDueMemory = false })
-	return &dueChecked
+	checked := 0
+	dueAnswered = func(ctx context.Context, tx *tx, mem []ledger.BalanceTransaction, asOf time.Time, provider, currency string) error {
+		stored, err := tx.dueStored(ctx, asOf, provider, currency)
+		if err != nil {
+			return err
+		}
+		checked++
+		if len(mem) != len(stored) {
+			return fmt.Errorf("%w: %d from memory, %d stored, as of %s", errDueMismatch, len(mem), len(stored), asOf)
+		}
+		for i := range mem {
+			if !reflect.DeepEqual(mem[i], stored[i]) {
+				return fmt.Errorf("%w: the %dth as of %s: %+v from memory, %+v stored", errDueMismatch, i, asOf, mem[i], stored[i])
+			}
+		}
+		return nil
+	}
+	t.Cleanup(func() { dueAnswered = nil })
+	return &checked
 }
+
+var errDueMismatch = errors.New("the pending balance transactions in memory differ from the table's")
 
 // A feed recorded into a new database has its payouts' sweeps answered from
 // memory, and each answer is the table's: the same transactions, in the
@@ -54,12 +74,24 @@ func TestDueFromMemoryAsStored(t *testing.T) {
 	}
 }
 
-// saleEntry books a sale of 1.00 usd into the provider's pending funds at
-// at, for the balance transactions of a test to stand on.
-func saleEntry(ctx context.Context, tx *tx, at time.Time) (*ledger.Entry, error) {
-	e := &ledger.Entry{Key: "k", Phase: ledger.Posted, OccurredAt: at, Postings: []ledger.Posting{
-		{Account: "assets:stripe:pending", Currency: "usd", Amount: 100}, {Account: "income:sales", Currency: "usd", Amount: -100}}}
-	return e, tx.InsertEntry(ctx, e)
+// inSale runs fn in a write transaction on s, after booking a sale of 1.00
+// usd at at for the test's balance transactions to stand on, and fails the
+// test on an error.
+func inSale(t *testing.T, s *Store, at time.Time, fn func(tx *tx, e *ledger.Entry) error) {
+	t.Helper()
+	ctx := context.Background()
+	err := s.Update(ctx, func(lt ledger.Tx) error {
+		tx := lt.(*tx)
+		e := &ledger.Entry{Key: "k", Phase: ledger.Posted, OccurredAt: at, Postings: []ledger.Posting{
+			{Account: "assets:stripe:pending", Currency: "usd", Amount: 100}, {Account: "income:sales", Currency: "usd", Amount: -100}}}
+		if err := tx.InsertEntry(ctx, e); err != nil {
+			return err
+		}
+		return fn(tx, e)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
 }
 
 // pendingCharge is a pending charge of 1.00 usd of sale e, available at at.
@@ -93,12 +125,7 @@ func TestDueMemoryOffAfterRolledBackSavepoint(t *testing.T) {
 	at := time.Date(2026, 3, 2, 10, 0, 0, 0, time.UTC)
 	errNo := errors.New("refused")
 	index := pendingIndexSQL(t, s.DB())
-	err := s.Update(ctx, func(lt ledger.Tx) error {
-		tx := lt.(*tx)
-		e, err := saleEntry(ctx, tx, at)
-		if err != nil {
-			return err
-		}
+	inSale(t, s, at, func(tx *tx, e *ledger.Entry) error {
 		if err := tx.InsertBalanceTransaction(ctx, pendingCharge("btx_kept", e, at)); err != nil {
 			return err
 		}
@@ -125,9 +152,6 @@ func TestDueMemoryOffAfterRolledBackSavepoint(t *testing.T) {
 		}
 		return nil
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
 	if got := pendingIndexSQL(t, s.DB()); got != index || index == "" {
 		t.Errorf("the pending index after the commit: %q, want %q", got, index)
 	}
@@ -144,12 +168,7 @@ func TestDueMemoryFollowsWrites(t *testing.T) {
 	zone := time.FixedZone("UTC+5", 5*3600)
 	day := func(d int) time.Time { return time.Date(2026, 3, d, 12, 0, 0, 0, zone) }
 	index := pendingIndexSQL(t, s.DB())
-	err := s.Update(ctx, func(lt ledger.Tx) error {
-		tx := lt.(*tx)
-		e, err := saleEntry(ctx, tx, day(1))
-		if err != nil {
-			return err
-		}
+	inSale(t, s, day(1), func(tx *tx, e *ledger.Entry) error {
 		for i := 1; i <= 5; i++ {
 			b := &ledger.BalanceTransaction{ID: fmt.Sprint("btx_", i), Provider: "stripe", EntryID: e.ID, Type: "charge",
 				ReportingCategory: "charge", Amount: 100, Fee: 3, Net: 97, Currency: "usd", Status: ledger.BTPending,
@@ -166,11 +185,19 @@ func TestDueMemoryFollowsWrites(t *testing.T) {
 		if err := tx.AssignPayout(ctx, "stripe", "usd", day(3), false, day(5), "po_1"); err != nil {
 			return err
 		}
-		err = tx.SetSettlements(ctx, []ledger.SettlementChange{
+		err := tx.SetSettlements(ctx, []ledger.SettlementChange{
 			{ID: "btx_5", AvailableOn: day(2), Estimated: false, Changes: ledger.ChangesDate},
 			{ID: "btx_1", Status: ledger.BTAvailable, Changes: ledger.ChangesStatus},
 		})
 		if err != nil {
+			return err
+		}
+		// One transaction's own setters: btx_4 moved to the 3rd with
+		// another payout, btx_2 made available.
+		if err := tx.SetBalanceTransactionSettlement(ctx, "btx_4", day(3), false, "po_x"); err != nil {
+			return err
+		}
+		if err := tx.SetBalanceTransactionStatus(ctx, "btx_2", ledger.BTAvailable); err != nil {
 			return err
 		}
 		for d := 1; d <= 7; d++ {
@@ -178,15 +205,12 @@ func TestDueMemoryFollowsWrites(t *testing.T) {
 			if err != nil {
 				return fmt.Errorf("due on the %d: %w", d, err)
 			}
-			if d == 4 && (len(due) != 3 || due[0].ID != "btx_5" || due[1].PayoutID != "" || due[2].PayoutID != "po_1") {
+			if d == 4 && (len(due) != 3 || due[0].ID != "btx_5" || due[1].PayoutID != "po_x" || due[2].PayoutID != "po_1") {
 				return fmt.Errorf("due on the 4th: %+v", due)
 			}
 		}
 		return nil
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
 	if *checked != 7 {
 		t.Errorf("%d answers from memory, want 7", *checked)
 	}
@@ -195,10 +219,10 @@ func TestDueMemoryFollowsWrites(t *testing.T) {
 	}
 	// Books with transactions, none pending: the memory answers, and the
 	// index stays.
-	err = s.Update(ctx, func(lt ledger.Tx) error {
+	err := s.Update(ctx, func(lt ledger.Tx) error {
 		tx := lt.(*tx)
 		var made []ledger.SettlementChange
-		for i := 2; i <= 5; i++ {
+		for _, i := range []int{3, 4, 5} {
 			made = append(made, ledger.SettlementChange{ID: fmt.Sprint("btx_", i), Status: ledger.BTAvailable, Changes: ledger.ChangesStatus})
 		}
 		if err := tx.SetSettlements(ctx, made); err != nil {
@@ -226,12 +250,7 @@ func TestDueIndexKeptUnderAnOpenRead(t *testing.T) {
 	s := tempStore(t)
 	at := time.Date(2026, 3, 2, 10, 0, 0, 0, time.UTC)
 	index := pendingIndexSQL(t, s.DB())
-	err := s.Update(ctx, func(lt ledger.Tx) error {
-		tx := lt.(*tx)
-		e, err := saleEntry(ctx, tx, at)
-		if err != nil {
-			return err
-		}
+	inSale(t, s, at, func(tx *tx, e *ledger.Entry) error {
 		rows, err := tx.q.QueryContext(ctx, `SELECT id FROM entries UNION ALL SELECT id FROM entries`)
 		if err != nil {
 			return err
@@ -255,7 +274,4 @@ func TestDueIndexKeptUnderAnOpenRead(t *testing.T) {
 		}
 		return err
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
 }

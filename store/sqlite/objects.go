@@ -789,8 +789,8 @@ func (t *tx) DueBalanceTransactions(ctx context.Context, asOf time.Time, provide
 	}
 	if t.due.state == dueOn {
 		due := t.dueFromMemory(ts(asOf), provider, currency)
-		if checkDueMemory {
-			if err := t.checkDue(ctx, due, asOf, provider, currency); err != nil {
+		if dueAnswered != nil {
+			if err := dueAnswered(ctx, t, due, asOf, provider, currency); err != nil {
 				return nil, err
 			}
 		}
