@@ -47,25 +47,42 @@ func adviseHugePages(size int) (start, end uintptr, err error) {
 	if size == 0 {
 		return 0, 0, nil
 	}
-	b := make([]byte, size)
-	start = uintptr(unsafe.Pointer(unsafe.SliceData(b)))
-	end = start + uintptr(size)
-	err = syscall.Madvise(b, syscall.MADV_HUGEPAGE)
-	if err != nil {
-		start, end = 0, 0
+	// The reservation is made of huge-page-sized pieces rather than one
+	// slice: the runtime clears a new allocation that takes pages the heap
+	// used before, and one slice of 2 GiB that began on a few such pages
+	// was cleared whole, every page of it touched (7–8 s and 2 GiB of
+	// memory on this project's machine, in one start of three under
+	// GOGC=30: BENCHMARKS.md, twenty-fourth round). A piece that takes
+	// used pages clears its own 2 MiB.
+	pieces := make([][]byte, 0, size/hugePage)
+	start = ^uintptr(0)
+	for range size / hugePage {
+		b := make([]byte, hugePage)
+		p := uintptr(unsafe.Pointer(unsafe.SliceData(b)))
+		start, end = min(start, p), max(end, p+hugePage)
+		pieces = append(pieces, b)
 	}
-	runtime.KeepAlive(b)
-	// Free it now (b is not used again), so that the next allocations
-	// take its pages.
+	// The pieces lie side by side in the heap's address space, where the
+	// runtime maps its arenas in order; anything between them is heap too.
+	if _, _, errno := syscall.Syscall(syscall.SYS_MADVISE, start, end-start, syscall.MADV_HUGEPAGE); errno != 0 {
+		start, end, err = 0, 0, errno
+	}
+	runtime.KeepAlive(pieces)
+	// Free them now (they are not used again), so that the next
+	// allocations take their pages.
+	pieces = nil
 	runtime.GC()
 	return start, end, err
 }
+
+// hugePage is the size of a transparent huge page on amd64 and arm64 (with
+// 4 KiB base pages).
+const hugePage = 2 << 20
 
 // reservation is how much of want to reserve on a machine with total bytes
 // of memory: at most a quarter of it, in whole 2 MiB huge pages, or nothing
 // when that is less than one.
 func reservation(want int, total uint64) int {
-	const huge = 2 << 20
-	n := min(uint64(want), total/4) / huge * huge
+	n := min(uint64(want), total/4) / hugePage * hugePage
 	return int(n)
 }
