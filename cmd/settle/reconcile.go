@@ -74,6 +74,7 @@ account's closing balance against its ledger account.`,
 			if format != "table" && format != "json" {
 				return usagef("--format must be table or json, not %q", format)
 			}
+			matchingGC()
 			var from, to time.Time
 			var err error
 			if fromS != "" {

@@ -61,6 +61,7 @@ asks for it once). The API is described at /api/openapi.`,
   settle serve --http 0.0.0.0:8443 --token-file /etc/settle/token --schedule "0 2 * * *" --inbox in --outbox out`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
+			matchingGC()
 			mopts, err := match.options(a)
 			if err != nil {
 				return err
