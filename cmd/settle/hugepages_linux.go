@@ -51,9 +51,9 @@ func adviseHugePages(size int) (start, end uintptr, err error) {
 	// slice: the runtime clears a new allocation that takes pages the heap
 	// used before, and one slice of 2 GiB that began on a few such pages
 	// was cleared whole, every page of it touched (7–8 s and 2 GiB of
-	// memory on this project's machine, in one start of three under
-	// GOGC=30: BENCHMARKS.md, twenty-fourth round). A piece that takes
-	// used pages clears its own 2 MiB.
+	// memory on this project's machine, in a quarter to a third of the
+	// starts under GOGC=30: BENCHMARKS.md, twenty-fourth round). A piece
+	// that takes used pages clears its own 2 MiB.
 	pieces := make([][]byte, 0, size/hugePage)
 	start = ^uintptr(0)
 	for range size / hugePage {

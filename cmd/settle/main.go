@@ -255,7 +255,7 @@ func streamingGC() {
 // MiB live, and collecting at 1.5× the live heap rather than 2× has the
 // matching reuse the memory that loading freed instead of faulting in
 // fresh pages. A first reconciliation of a million payments peaked at
-// 1,130–1,170 MiB rather than 1,380–1,390, and ran 5% faster over five
+// 1,113–1,139 MiB rather than 1,350–1,359, and ran 5% faster over five
 // interleaved pairs (BENCHMARKS.md, twenty-fourth round). Below about 1.4×
 // the extra collections cost more CPU than the pages saved.
 func matchingGC() {
