@@ -15,7 +15,8 @@ func gcPercent() int {
 
 // Each bulk command paces the collector for its shape of heap: record and
 // import stream their files (streamingGC), reconcile holds both sides of
-// the match (matchingGC), and so does serve, which reconciles. A GOGC the user set is left alone.
+// the match (matchingGC), and so does serve, which reconciles. A GOGC the
+// user set is left alone.
 func TestCommandsPaceTheCollector(t *testing.T) {
 	was := gcPercent()
 	t.Cleanup(func() { debug.SetGCPercent(was) })

@@ -55,10 +55,10 @@ func adviseHugePages(size int) (start, end uintptr, err error) {
 	// memory on this project's machine, in a quarter to a third of the
 	// starts under GOGC=30: BENCHMARKS.md, twenty-fourth round). A piece
 	// that takes used pages clears its own 2 MiB.
+	pieces := make([][]byte, 0, size/hugePage)
 	// No collection runs while the pieces are allocated: the heap doubling
 	// as they come would start one each time (nine, 10 ms in all).
 	gcPercent := debug.SetGCPercent(-1)
-	pieces := make([][]byte, 0, size/hugePage)
 	start = ^uintptr(0)
 	for range size / hugePage {
 		b := make([]byte, hugePage)
