@@ -1,6 +1,7 @@
 package sqlite
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"errors"
@@ -9,7 +10,6 @@ import (
 	"time"
 
 	"github.com/mattn/go-sqlite3"
-	"github.com/shopspring/decimal"
 
 	"github.com/settlehq/settle/ledger"
 )
@@ -136,10 +136,10 @@ func (t *tx) restoreDueIndex(ctx context.Context) error {
 // dueOffNow turns the memory off for the rest of the transaction.
 func (t *tx) dueOffNow() { t.due = dueMemory{state: dueOff} }
 
-// rememberDue keeps a pending balance transaction just inserted, as the
-// row reads back: times as stored, no fee details for none, the exchange
-// rate as its text parses.
-func (t *tx) rememberDue(b *ledger.BalanceTransaction, created, avail int64) error {
+// rememberDue keeps a pending balance transaction about to be inserted,
+// as the row will read back: times and exchange rate (its stored text) as
+// stored, no fee details for none.
+func (t *tx) rememberDue(b *ledger.BalanceTransaction, created, avail int64, rate string) error {
 	if t.due.state != dueOn || b.Status != ledger.BTPending {
 		return nil
 	}
@@ -149,12 +149,9 @@ func (t *tx) rememberDue(b *ledger.BalanceTransaction, created, avail int64) err
 	if len(b.FeeDetails) > 0 {
 		d.bt.FeeDetails = slices.Clone(b.FeeDetails)
 	}
-	d.bt.ExchangeRate = decimal.Decimal{}
-	if rate := rateText(b.ExchangeRate); rate != "" {
-		var err error
-		if d.bt.ExchangeRate, err = decimal.NewFromString(rate); err != nil {
-			return err
-		}
+	var err error
+	if d.bt.ExchangeRate, err = parseRate(rate); err != nil {
+		return err
 	}
 	if _, dup := t.due.byID[b.ID]; dup {
 		// The insert fails as the table's key refuses it; nothing to keep.
@@ -205,8 +202,7 @@ func (t *tx) followAssignPayout(provider, currency string, after int64, open boo
 		return
 	}
 	for _, d := range t.due.lists[provCur{provider, currency}] {
-		if d.bt.Status == ledger.BTPending && d.bt.PayoutDerived && d.avail <= through && (open || d.avail > after) &&
-			d.bt.PayoutID != payoutID {
+		if d.bt.Status == ledger.BTPending && d.bt.PayoutDerived && d.avail <= through && (open || d.avail > after) {
 			d.bt.PayoutID = payoutID
 		}
 	}
@@ -237,13 +233,7 @@ func (t *tx) dueFromMemory(asOf int64, provider, currency string) []ledger.Balan
 		return nil
 	}
 	slices.SortFunc(due, func(a, b *dueBT) int {
-		if a.avail != b.avail {
-			if a.avail < b.avail {
-				return -1
-			}
-			return 1
-		}
-		return strings.Compare(a.bt.ID, b.bt.ID)
+		return cmp.Or(cmp.Compare(a.avail, b.avail), strings.Compare(a.bt.ID, b.bt.ID))
 	})
 	out := make([]ledger.BalanceTransaction, len(due))
 	for i, d := range due {

@@ -505,11 +505,9 @@ func scanBTInto(sc scanner, b *ledger.BalanceTransaction) error {
 		&b.PresentmentAmount, &b.PresentmentCurrency, &rate, &b.SettlementEstimated); err != nil {
 		return err
 	}
-	if rate != "" {
-		var err error
-		if b.ExchangeRate, err = decimal.NewFromString(rate); err != nil {
-			return fmt.Errorf("balance transaction %s: exchange rate %q: %w", b.ID, rate, err)
-		}
+	var err error
+	if b.ExchangeRate, err = parseRate(rate); err != nil {
+		return fmt.Errorf("balance transaction %s: %w", b.ID, err)
 	}
 	b.Created, b.AvailableOn = fromTS(created), fromTS(avail)
 	if details.Valid && details.String != "" {
@@ -548,6 +546,10 @@ func (t *tx) InsertBalanceTransaction(ctx context.Context, b *ledger.BalanceTran
 	if err != nil {
 		return err
 	}
+	rate := rateText(b.ExchangeRate)
+	if err := t.rememberDue(b, created, avail, rate); err != nil {
+		return err
+	}
 	p := &t.bts.core
 	p.text(b.ID)
 	p.text(b.Provider)
@@ -570,7 +572,7 @@ func (t *tx) InsertBalanceTransaction(ctx context.Context, b *ledger.BalanceTran
 	p.int(created)
 	p.int(b.PresentmentAmount)
 	p.text(b.PresentmentCurrency)
-	p.text(rateText(b.ExchangeRate))
+	p.text(rate)
 	p.bool(b.SettlementEstimated)
 	p = &t.bts.settle
 	p.text(b.ID)
@@ -581,9 +583,6 @@ func (t *tx) InsertBalanceTransaction(ctx context.Context, b *ledger.BalanceTran
 	p.bool(b.AvailableOnEstimated)
 	p.text(b.PayoutID)
 	p.bool(b.PayoutDerived)
-	if err := t.rememberDue(b, created, avail); err != nil {
-		return err
-	}
 	if t.bts.n++; t.bts.n == btChunk {
 		return t.flushBTs(ctx)
 	}
@@ -686,6 +685,18 @@ func rateText(d decimal.Decimal) string {
 		return ""
 	}
 	return d.String()
+}
+
+// parseRate reads an exchange rate as rateText stored it: "" is none.
+func parseRate(s string) (decimal.Decimal, error) {
+	if s == "" {
+		return decimal.Decimal{}, nil
+	}
+	d, err := decimal.NewFromString(s)
+	if err != nil {
+		return decimal.Decimal{}, fmt.Errorf("exchange rate %q: %w", s, err)
+	}
+	return d, nil
 }
 
 // SetBalanceTransactionStatus changes a balance transaction's status, as
