@@ -71,10 +71,9 @@ func adviseHugePages(size int) (start, end uintptr, err error) {
 	if _, _, errno := syscall.Syscall(syscall.SYS_MADVISE, start, end-start, syscall.MADV_HUGEPAGE); errno != 0 {
 		start, end, err = 0, 0, errno
 	}
-	runtime.KeepAlive(pieces)
-	// Free them now (they are not used again), so that the next
+	// Free them now (they are not used after this), so that the next
 	// allocations take their pages.
-	pieces = nil
+	runtime.KeepAlive(pieces)
 	debug.SetGCPercent(gcPercent)
 	runtime.GC()
 	return start, end, err
