@@ -46,17 +46,17 @@ func (s *Store) Import(ctx context.Context, f provider.ImportFile, fn func(provi
 		if st.ImportID, err = res.LastInsertId(); err != nil {
 			return err
 		}
-		indexes, err := dropIndexesIfEmpty(ctx, q)
+		dropped, kept, err := dropIndexesIfEmpty(ctx, q)
 		if err != nil {
 			return err
 		}
 		k := newSink(f, st.ImportID)
 		w := &importWriter{ctx: ctx, stmts: map[string]*rawStmt{}, inserts: map[int]*rawStmt{}, updates: map[int]*rawStmt{},
-			intoEmpty: indexes != nil}
+			intoEmpty: dropped != nil, ordered: kept}
 		if err := k.run(s, w, fn); err != nil {
 			return err
 		}
-		if err := rebuildIndexes(ctx, q, indexes); err != nil {
+		if err := rebuildIndexes(ctx, q, append(dropped, w.dropped...)); err != nil {
 			return err
 		}
 		st.Records, st.Quarantined = k.records+k.quarantined, k.quarantined
@@ -68,11 +68,22 @@ func (s *Store) Import(ctx context.Context, f provider.ImportFile, fn func(provi
 	return st, translate(err)
 }
 
+// recordIndex is an index of provider_records: its name and the statement
+// that creates it.
+type recordIndex struct{ name, create string }
+
+// inOrderIndexes are the indexes of provider_records whose keys a file read
+// in time order fills in order: a provider's export lists its rows by the
+// time they were created, so each key of provider_records_created goes at
+// the end of the index, where adding it is cheap.
+var inOrderIndexes = map[string]bool{"provider_records_created": true}
+
 // dropIndexesIfEmpty drops the indexes of provider_records when the table
 // is empty (the first import into a database, such as a history loaded at
-// once), and returns the statements that create them again; it returns nil
-// and leaves them when the table has rows. The caller's transaction
-// restores them either way: rebuildIndexes before it commits, or its
+// once), except those of inOrderIndexes, and returns the ones it dropped
+// and the ones it kept; it returns nil for both and leaves the indexes as
+// they are when the table has rows. The caller's transaction restores the
+// dropped ones either way: rebuildIndexes before it commits, or its
 // rollback.
 //
 // Building an index from a table already filled sorts its keys once and
@@ -84,38 +95,52 @@ func (s *Store) Import(ctx context.Context, f provider.ImportFile, fn func(provi
 // key (repeats of an id are numbered), so none of them is refused by the
 // unique index the insert no longer checks; rebuildIndexes would say so,
 // and the import would be rolled back, were one to.
-func dropIndexesIfEmpty(ctx context.Context, q querier) ([]string, error) {
+//
+// An index whose keys arrive in order is the exception: kept in place, it
+// grows at its end as the records are inserted, which took less than
+// reading the whole table back to build it (BENCHMARKS.md, twenty-fifth
+// round). Should the records come out of order after all, the writer drops
+// it then (importWriter.dropOrdered) and it is built at the end with the
+// others.
+func dropIndexesIfEmpty(ctx context.Context, q querier) (dropped, kept []recordIndex, err error) {
 	var some bool
 	if err := q.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM provider_records)`).Scan(&some); err != nil || some {
-		return nil, err
+		return nil, nil, err
 	}
 	rows, err := q.QueryContext(ctx, `SELECT name, sql FROM sqlite_schema
 		WHERE type = 'index' AND tbl_name = 'provider_records' AND sql IS NOT NULL ORDER BY name`)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	var names, create []string
+	var all []recordIndex
 	for rows.Next() {
-		var name, sql string
-		if err := rows.Scan(&name, &sql); err != nil {
+		var ix recordIndex
+		if err := rows.Scan(&ix.name, &ix.create); err != nil {
 			rows.Close()
-			return nil, err
+			return nil, nil, err
 		}
-		names, create = append(names, name), append(create, sql)
+		all = append(all, ix)
 	}
 	if err := errors.Join(rows.Err(), rows.Close()); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	for _, name := range names {
-		if _, err := q.ExecContext(ctx, `DROP INDEX "`+name+`"`); err != nil {
-			return nil, err
+	for _, ix := range all {
+		if inOrderIndexes[ix.name] {
+			kept = append(kept, ix)
+			continue
 		}
+		if _, err := q.ExecContext(ctx, dropIndex(ix.name)); err != nil {
+			return nil, nil, err
+		}
+		dropped = append(dropped, ix)
 	}
-	return create, nil
+	return dropped, kept, nil
 }
 
-// rebuildIndexes runs the statements dropIndexesIfEmpty returned, on the
-// writer's connection, in an import's transaction (withWriteAlone).
+func dropIndex(name string) string { return `DROP INDEX "` + name + `"` }
+
+// rebuildIndexes builds the indexes an import dropped, on the writer's
+// connection, in an import's transaction (withWriteAlone).
 //
 // SQLite sorts an index's keys in runs of at most the page cache's size,
 // each written to a temporary file, and then merges the runs (with
@@ -130,8 +155,8 @@ func dropIndexesIfEmpty(ctx context.Context, q querier) ([]string, error) {
 // directory (SQLITE_TMPDIR, TMPDIR or /var/tmp) than the index does of the
 // database, while it is built: 72 MiB at most for that import. The
 // writer's cache and threads are set back afterwards.
-func rebuildIndexes(ctx context.Context, q querier, create []string) (err error) {
-	if len(create) == 0 {
+func rebuildIndexes(ctx context.Context, q querier, indexes []recordIndex) (err error) {
+	if len(indexes) == 0 {
 		return nil
 	}
 	var cache, threads int64
@@ -152,8 +177,8 @@ func rebuildIndexes(ctx context.Context, q querier, create []string) (err error)
 	if _, err := q.ExecContext(ctx, fmt.Sprintf("PRAGMA threads = %d", sortThreads())); err != nil {
 		return err
 	}
-	for _, sql := range create {
-		if _, err := q.ExecContext(ctx, sql); err != nil {
+	for _, ix := range indexes {
+		if _, err := q.ExecContext(ctx, ix.create); err != nil {
 			return fmt.Errorf("building the provider records' index again: %w", err)
 		}
 	}

@@ -334,6 +334,60 @@ func TestImportIntoEmptyTableBuildsIndexes(t *testing.T) {
 	}
 }
 
+// A first import whose records come in the order they were created, as a
+// provider's export lists them, fills provider_records_created in place:
+// the index keeps the root page the migrations gave it. One whose records
+// leave that order part of the way through (two rows swapped, in its fifth
+// batch) has the index dropped there and built again at the end. Either way
+// SQLite's integrity check finds the indexes whole, and every record is
+// found through the index.
+func TestImportKeepsTheCreatedIndexWhileInOrder(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		swapAt int // the row swapped with the next; -1: none
+		kept   bool
+	}{{"in order", -1, true}, {"out of order", 2200, false}} {
+		t.Run(tc.name, func(t *testing.T) {
+			st := open(t, filepath.Join(t.TempDir(), "t.db"))
+			defer st.Close()
+			root := func() string {
+				return queryOne(t, st.DB(), `SELECT rootpage FROM sqlite_schema WHERE name = 'provider_records_created'`)
+			}
+			before := root()
+			rows := make([]string, 3000)
+			at := time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)
+			for i := range rows {
+				gross := 1000 + i
+				fee := gross * 3 / 100
+				rows[i] = fmt.Sprintf(`"txn_%d","%s","2026-11-28 00:00:00","usd","%d.%02d","%d.%02d","%d.%02d","charge","ch_%d","x"`+"\n",
+					i, at.Add(time.Duration(i)*time.Minute).Format(time.DateTime), gross/100, gross%100, fee/100, fee%100,
+					(gross-fee)/100, (gross-fee)%100, i)
+			}
+			if tc.swapAt >= 0 {
+				rows[tc.swapAt], rows[tc.swapAt+1] = rows[tc.swapAt+1], rows[tc.swapAt]
+			}
+			stats, err := importData(t, st, "report.csv", itemizedHeader+strings.Join(rows, ""), false)
+			if err != nil || stats.Added != len(rows) {
+				t.Fatalf("%+v, %v", stats, err)
+			}
+			if kept := root() == before; kept != tc.kept {
+				t.Errorf("the created index kept its root page: %v, want %v", kept, tc.kept)
+			}
+			if got := recordIndexes(t, st); !reflect.DeepEqual(got, wantRecordIndexes) {
+				t.Errorf("the indexes are %q, want %q", got, wantRecordIndexes)
+			}
+			if ok := queryOne(t, st.DB(), "PRAGMA integrity_check"); ok != "ok" {
+				t.Errorf("integrity_check: %s", ok)
+			}
+			n := queryOne(t, st.DB(), `SELECT COUNT(*) FROM provider_records INDEXED BY provider_records_created
+				WHERE provider = 'stripe' AND grain = 'balance' AND created >= 0`)
+			if n != fmt.Sprint(len(rows)) {
+				t.Errorf("%s records through the created index, want %d", n, len(rows))
+			}
+		})
+	}
+}
+
 // Records of several providers and grains in one import are each stored
 // with their own; quarantined rows are kept with their reason.
 func TestImportMixedAndQuarantined(t *testing.T) {

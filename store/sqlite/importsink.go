@@ -16,6 +16,9 @@ type batch struct {
 	p        params
 	ids      []uint64 // hash of each record's provider|grain|id
 	occAt    []int    // where in p.vals each record's occurrence goes
+	// unordered marks the first batch with a record that comes before
+	// the one passed before it, by provider, grain and time created.
+	unordered bool
 }
 
 // job is one write the sink hands to the writer: a batch of records, a
@@ -42,7 +45,11 @@ type sink struct {
 
 	cur    *batch
 	window fileWindow
-	size   int64 // bytes of the file received
+	// last is the provider, grain and time created of the record passed
+	// last, while the records come in that order (!unordered).
+	last      orderKey
+	unordered bool
+	size      int64 // bytes of the file received
 
 	jobs       chan job      // to the writer
 	batches    chan *batch   // batches the writer is done with
@@ -53,6 +60,37 @@ type sink struct {
 	werr       error         // why the writer stopped early; read after done is closed
 
 	records, quarantined int
+}
+
+// orderKey is what orders records in provider_records_created.
+type orderKey struct {
+	provider string
+	grain    provider.Grain
+	created  int64
+}
+
+// follow notes the key of the record b is about to take, and marks b if
+// it is the first to come before the record passed before it.
+func (k *sink) follow(b *batch, next orderKey) {
+	if k.unordered {
+		return
+	}
+	if k.records > 0 && next.before(k.last) {
+		k.unordered, b.unordered = true, true
+		return
+	}
+	k.last = next
+}
+
+// before reports whether o comes before p in provider_records_created.
+func (o orderKey) before(p orderKey) bool {
+	if o.provider != p.provider {
+		return o.provider < p.provider
+	}
+	if o.grain != p.grain {
+		return o.grain < p.grain
+	}
+	return o.created < p.created
 }
 
 // rawChunk is a chunk of the file for the compressor.
@@ -140,6 +178,7 @@ func (k *sink) Add(r *provider.Record) error {
 		b = k.newBatch(r.Provider, r.Grain)
 		k.cur = b
 	}
+	k.follow(b, orderKey{r.Provider, r.Grain, created})
 	k.records++
 	k.h.Reset()
 	k.h.WriteString(r.Provider)
@@ -203,7 +242,7 @@ func (k *sink) newBatch(provider string, grain provider.Grain) *batch {
 	var b *batch
 	select {
 	case b = <-k.batches:
-		b.n = 0
+		b.n, b.unordered = 0, false
 		b.p.reset()
 		b.ids, b.occAt = b.ids[:0], b.occAt[:0]
 	default:

@@ -50,7 +50,7 @@ func insertRecords(n int) string {
 }
 
 // insertNewRecords is the INSERT of n records into a table that was empty
-// when the import began, and has no indexes until it ends
+// when the import began, and has no unique index until it ends
 // (dropIndexesIfEmpty): there is nothing for them to collide with, nor a
 // unique index for ON CONFLICT to name.
 func insertNewRecords(n int) string {
@@ -126,7 +126,11 @@ type importWriter struct {
 	stmts            map[string]*rawStmt // by query
 	inserts, updates map[int]*rawStmt    // the insertRecords and updateRecords statements among them, by batch size
 	added, updated   int64
-	intoEmpty        bool // the table was empty, and its indexes are dropped until the import ends
+	intoEmpty        bool // the table was empty, and its unique index is dropped until the import ends
+	// ordered are the indexes kept in place while the records come in
+	// order (dropIndexesIfEmpty); dropped, those of them dropped since,
+	// for the import to build at its end.
+	ordered, dropped []recordIndex
 }
 
 // run stores the sink's jobs until they end or one fails.
@@ -159,6 +163,11 @@ func (w *importWriter) run(dc any, k *sink) (err error) {
 // records stores one batch: its new records, then, if some were stored
 // before, their changes.
 func (w *importWriter) records(dc any, b *batch) error {
+	if b.unordered && len(w.ordered) > 0 {
+		if err := w.dropOrdered(dc); err != nil {
+			return err
+		}
+	}
 	insert := insertRecords
 	if w.intoEmpty {
 		insert = insertNewRecords
@@ -171,6 +180,25 @@ func (w *importWriter) records(dc any, b *batch) error {
 	n, err = w.batchStmt(dc, w.updates, updateRecords, b)
 	w.updated += n
 	return err
+}
+
+// dropOrdered drops the indexes kept for records in order, before the
+// first batch that breaks it: from there on each key would go to a random
+// place in them.
+func (w *importWriter) dropOrdered(dc any) error {
+	for _, ix := range w.ordered {
+		st, err := prepareRaw(w.ctx, dc, dropIndex(ix.name))
+		if err != nil {
+			return err
+		}
+		_, err = st.exec(w.ctx, &params{})
+		if err = errors.Join(err, st.close()); err != nil {
+			return err
+		}
+		w.dropped = append(w.dropped, ix)
+	}
+	w.ordered = nil
+	return nil
 }
 
 // batchStmt runs the statement that query gives for b's size, prepared once
