@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"runtime"
+	"slices"
+	"strings"
 
 	"github.com/settlehq/settle/provider"
 )
@@ -56,7 +58,11 @@ func (s *Store) Import(ctx context.Context, f provider.ImportFile, fn func(provi
 		if err := k.run(s, w, fn); err != nil {
 			return err
 		}
-		if err := rebuildIndexes(ctx, q, append(dropped, w.dropped...)); err != nil {
+		// Built in the order of their names, as all of them were before
+		// the created index could be kept.
+		dropped = append(dropped, w.dropped...)
+		slices.SortFunc(dropped, func(a, b recordIndex) int { return strings.Compare(a.name, b.name) })
+		if err := rebuildIndexes(ctx, q, dropped); err != nil {
 			return err
 		}
 		st.Records, st.Quarantined = k.records+k.quarantined, k.quarantined
