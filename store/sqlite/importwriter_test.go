@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+
+	"github.com/settlehq/settle/provider"
 )
 
 // The UPDATE of a batch's records stored before looks each up by its key:
@@ -131,4 +133,28 @@ func queryString(t *testing.T, q querier, query string) string {
 		t.Fatal(err)
 	}
 	return v
+}
+
+// Records are in the order of provider_records_created when each one's
+// provider, grain and time created is not before the last one's: a record
+// of an earlier time after a later one breaks it, and so does one of an
+// earlier provider or grain whatever its time.
+func TestOrderKeyBefore(t *testing.T) {
+	at := func(p, g string, created int64) orderKey { return orderKey{p, provider.Grain(g), created} }
+	for _, c := range []struct {
+		o, p orderKey
+		want bool
+	}{
+		{at("stripe", "balance", 1), at("stripe", "balance", 2), true},
+		{at("stripe", "balance", 2), at("stripe", "balance", 2), false},
+		{at("stripe", "balance", 3), at("stripe", "balance", 2), false},
+		{at("stripe", "balance", 9), at("stripe", "payout", 1), true},
+		{at("stripe", "payout", 1), at("stripe", "balance", 9), false},
+		{at("justifi", "payout", 9), at("stripe", "balance", 1), true},
+		{at("whop", "balance", 1), at("stripe", "payout", 9), false},
+	} {
+		if got := c.o.before(c.p); got != c.want {
+			t.Errorf("%+v before %+v: %v, want %v", c.o, c.p, got, c.want)
+		}
+	}
 }
