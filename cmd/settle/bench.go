@@ -75,8 +75,10 @@ on a generated month of 10,000, 100,000 and 1,000,000 payments (wall time
 and max RSS of each): record of the month's feed, import of its itemized
 report (close included), reconcile twice, and serve --once on a copy of
 the recorded books. At every size but the largest, record runs three
-times on new databases and the median run is shown; the table ends with
-record's per-event cost at the largest size over the smallest.
+times on new databases and the median run is shown; import runs three
+times at every size, twice into copies of the recorded books, and the
+median run is shown. The table ends with record's per-event cost at the
+largest size over the smallest.
 
 Ids are random by default, as a provider's are (txn_3kQ…): every table and
 index keyed by one fills at random places. --ids numbered gives the

@@ -49,6 +49,10 @@ func TestBenchQuick(t *testing.T) {
 	if n := strings.Count(out, "events, median of 3 runs)"); n != 1 {
 		t.Errorf("%d record rows give a median of 3 runs, want 1 (the 1,000 payments):\n%s", n, out)
 	}
+	// import runs three times at every size.
+	if n := strings.Count(out, "close included, median of 3 runs)"); n != 2 {
+		t.Errorf("%d import rows give a median of 3 runs, want 2:\n%s", n, out)
+	}
 	if !strings.Contains(out, "record: per-event cost at 3,000 payments / at 1,000") {
 		t.Errorf("no growth line in:\n%s", out)
 	}
