@@ -187,12 +187,7 @@ func (w *importWriter) records(dc any, b *batch) error {
 // place in them.
 func (w *importWriter) dropOrdered(dc any) error {
 	for _, ix := range w.ordered {
-		st, err := prepareRaw(w.ctx, dc, dropIndex(ix.name))
-		if err != nil {
-			return err
-		}
-		_, err = st.exec(w.ctx, &params{})
-		if err = errors.Join(err, st.close()); err != nil {
+		if err := w.exec(dc, dropIndex(ix.name), &params{}); err != nil {
 			return err
 		}
 		w.dropped = append(w.dropped, ix)
