@@ -58,7 +58,7 @@ func adviseHugePages(size int) (start, end uintptr, err error) {
 	pieces := make([][]byte, 0, size/hugePage)
 	// No collection runs while the pieces are allocated: the heap doubling
 	// as they come would start one each time (nine, 10 ms in all).
-	gcPercent := debug.SetGCPercent(-1)
+	pace := debug.SetGCPercent(-1)
 	start = ^uintptr(0)
 	for range size / hugePage {
 		b := make([]byte, hugePage)
@@ -74,7 +74,7 @@ func adviseHugePages(size int) (start, end uintptr, err error) {
 	// Free them now (they are not used after this), so that the next
 	// allocations take their pages.
 	runtime.KeepAlive(pieces)
-	debug.SetGCPercent(gcPercent)
+	debug.SetGCPercent(pace)
 	runtime.GC()
 	return start, end, err
 }
