@@ -22,11 +22,17 @@ import (
 
 const itemizedHeader = `"balance_transaction_id","created_utc","available_on_utc","currency","gross","fee","net","reporting_category","source_id","description"` + "\n"
 
-// itemizedRow is one row of an itemized report: a charge of gross cents.
+// itemizedRow is one row of an itemized report: a charge of gross cents,
+// created at a time that i picks in November 2026 (not in i's order).
 func itemizedRow(id string, i, gross int, desc string) string {
+	return itemizedRowAt(id, time.Date(2026, 11, 1+i%27, i%24, i%60, 0, 0, time.UTC), i, gross, desc)
+}
+
+// itemizedRowAt is itemizedRow created at a given time.
+func itemizedRowAt(id string, created time.Time, i, gross int, desc string) string {
 	fee := gross * 3 / 100
-	return fmt.Sprintf(`"%s","2026-11-%02d %02d:%02d:00","2026-11-28 00:00:00","usd","%d.%02d","%d.%02d","%d.%02d","charge","ch_%d","%s"`+"\n",
-		id, 1+i%27, i%24, i%60, gross/100, gross%100, fee/100, fee%100, (gross-fee)/100, (gross-fee)%100, i, desc)
+	return fmt.Sprintf(`"%s","%s","2026-11-28 00:00:00","usd","%d.%02d","%d.%02d","%d.%02d","charge","ch_%d","%s"`+"\n",
+		id, created.Format(time.DateTime), gross/100, gross%100, fee/100, fee%100, (gross-fee)/100, (gross-fee)%100, i, desc)
 }
 
 // itemized is an itemized report of n charges txn_0 … txn_<n-1>.
@@ -357,11 +363,7 @@ func TestImportKeepsTheCreatedIndexWhileInOrder(t *testing.T) {
 			rows := make([]string, 3000)
 			at := time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)
 			for i := range rows {
-				gross := 1000 + i
-				fee := gross * 3 / 100
-				rows[i] = fmt.Sprintf(`"txn_%d","%s","2026-11-28 00:00:00","usd","%d.%02d","%d.%02d","%d.%02d","charge","ch_%d","x"`+"\n",
-					i, at.Add(time.Duration(i)*time.Minute).Format(time.DateTime), gross/100, gross%100, fee/100, fee%100,
-					(gross-fee)/100, (gross-fee)%100, i)
+				rows[i] = itemizedRowAt(fmt.Sprintf("txn_%d", i), at.Add(time.Duration(i)*time.Minute), i, 1000+i, "x")
 			}
 			if tc.swapAt >= 0 {
 				rows[tc.swapAt], rows[tc.swapAt+1] = rows[tc.swapAt+1], rows[tc.swapAt]
