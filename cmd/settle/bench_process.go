@@ -151,10 +151,11 @@ func (b *bencher) processOne(ctx context.Context, n, runs int) (processRow, erro
 	r := processRow{payments: n, events: sum.Events, rows: sum.ExportRows}
 	db := filepath.Join(dir, "books.db")
 	b.progress("whole process, %s payments: settle record", count(n))
-	if r.record, err = b.recordMedian(ctx, db, feedName, runs); err != nil {
+	records, err := b.runRecords(ctx, db, feedName, runs)
+	if err != nil {
 		return r, err
 	}
-	r.recordRuns = runs
+	r.record, r.recordRuns = median(records), len(records)
 	// The nightly job runs on a copy of the recorded books (closed, so the
 	// database file holds everything), its inbox holding the report.
 	nightly := filepath.Join(dir, "nightly.db")
@@ -165,10 +166,11 @@ func (b *bencher) processOne(ctx context.Context, n, runs int) (processRow, erro
 		return r, err
 	}
 	b.progress("whole process, %s payments: settle import", count(n))
-	if r.imp, err = b.importMedian(ctx, db, csvName, importRuns); err != nil {
+	imports, err := b.runImports(ctx, db, csvName, importRuns)
+	if err != nil {
 		return r, err
 	}
-	r.importRuns = importRuns
+	r.imp, r.importRuns = median(imports), len(imports)
 	b.progress("whole process, %s payments: settle reconcile", count(n))
 	if r.recon, err = b.child(ctx, "--db", db, "reconcile", "--provider", generate.Provider, "--from", "2000-01-01", "--format", "json"); err != nil {
 		return r, err
@@ -184,37 +186,37 @@ func (b *bencher) processOne(ctx context.Context, n, runs int) (processRow, erro
 	return r, nil
 }
 
-// recordMedian runs settle record of feed runs times, each on a new
+// runRecords runs settle record of feed runs times, each on a new
 // database at db (the last run's stays for the steps after it), and returns
-// the run of median wall time.
-func (b *bencher) recordMedian(ctx context.Context, db, feed string, runs int) (childRun, error) {
+// the runs.
+func (b *bencher) runRecords(ctx context.Context, db, feed string, runs int) ([]childRun, error) {
 	all := make([]childRun, 0, runs)
 	for i := range runs {
 		if i > 0 {
 			if err := removeDB(db); err != nil {
-				return childRun{}, err
+				return nil, err
 			}
 		}
 		r, err := b.child(ctx, "--db", db, "record", feed)
 		if err != nil {
-			return r, err
+			return nil, err
 		}
 		all = append(all, r)
 	}
-	return median(all), nil
+	return all, nil
 }
 
-// importMedian runs settle import of report runs times, into a copy of
-// the recorded books at db each time but the last, which imports into db
-// for the steps after it, and returns the run of median wall time.
-func (b *bencher) importMedian(ctx context.Context, db, report string, runs int) (childRun, error) {
+// runImports runs settle import of report runs times, into a copy of the
+// recorded books at db each time but the last, which imports into db for
+// the steps after it, and returns the runs.
+func (b *bencher) runImports(ctx context.Context, db, report string, runs int) ([]childRun, error) {
 	all := make([]childRun, 0, runs)
 	for i := range runs {
 		into := db
 		if i < runs-1 {
 			into = db + ".import"
 			if err := copyFile(db, into); err != nil {
-				return childRun{}, err
+				return nil, err
 			}
 		}
 		r, err := b.child(ctx, "--db", into, "import", report)
@@ -222,11 +224,11 @@ func (b *bencher) importMedian(ctx context.Context, db, report string, runs int)
 			err = errors.Join(err, removeDB(into))
 		}
 		if err != nil {
-			return r, err
+			return nil, err
 		}
 		all = append(all, r)
 	}
-	return median(all), nil
+	return all, nil
 }
 
 // median is the run of median wall time.

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -133,5 +134,38 @@ func TestBenchDataIDs(t *testing.T) {
 				t.Errorf("random %v: %s begins %q", random, filepath.Base(name), got)
 			}
 		}
+	}
+}
+
+// The bench's imports each import the whole report into books of their
+// own, copies of the recorded ones, and the last into the recorded books,
+// which the reconciliations then use; no copy is left behind.
+func TestBenchImportRuns(t *testing.T) {
+	dir := t.TempDir()
+	feed, report, db := filepath.Join(dir, "feed.jsonl"), filepath.Join(dir, "itemized.csv"), filepath.Join(dir, "books.db")
+	if _, err := generateFiles(300, feed, report, true); err != nil {
+		t.Fatal(err)
+	}
+	if code, out, errOut := runCLI(t, "--db", db, "record", feed); code != 0 {
+		t.Fatalf("record: exit %d\n%s%s", code, out, errOut)
+	}
+	b := &bencher{dir: dir}
+	runs, err := b.runImports(context.Background(), db, report, 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(runs) != 3 {
+		t.Fatalf("%d runs, want 3", len(runs))
+	}
+	for i, r := range runs {
+		if !strings.Contains(r.out, "records read") || strings.Contains(r.out, "already imported") {
+			t.Errorf("run %d did not import the report:\n%s", i+1, r.out)
+		}
+	}
+	if _, err := os.Stat(db + ".import"); !os.IsNotExist(err) {
+		t.Errorf("the copy is left behind: %v", err)
+	}
+	if code, out, _ := runCLI(t, "--db", db, "import", report); code != 0 || !strings.Contains(out, "already imported (import 1)") {
+		t.Errorf("the recorded books do not hold the report as their first import: exit %d\n%s", code, out)
 	}
 }
