@@ -52,7 +52,7 @@ func (s *Store) Import(ctx context.Context, f provider.ImportFile, fn func(provi
 		if err != nil {
 			return err
 		}
-		k := newSink(f, st.ImportID)
+		k := newSink(f, st.ImportID, len(kept) > 0)
 		w := &importWriter{ctx: ctx, stmts: map[string]*rawStmt{}, inserts: map[int]*rawStmt{}, updates: map[int]*rawStmt{},
 			intoEmpty: dropped != nil, ordered: kept}
 		if err := k.run(s, w, fn); err != nil {

@@ -45,6 +45,10 @@ type sink struct {
 
 	cur    *batch
 	window fileWindow
+	// followOrder: the writer keeps an index in place while the records
+	// come in its order (dropIndexesIfEmpty), so the sink watches that
+	// order; an import into a table with rows keeps nothing that way.
+	followOrder bool
 	// last is the provider, grain and time created of the record passed
 	// last, while the records come in that order (!unordered).
 	last      orderKey
@@ -72,7 +76,7 @@ type orderKey struct {
 // follow notes the key of the record b is about to take, and marks b if
 // it is the first to come before the record passed before it.
 func (k *sink) follow(b *batch, next orderKey) {
-	if k.unordered {
+	if !k.followOrder || k.unordered {
 		return
 	}
 	if k.records > 0 && next.before(k.last) {
@@ -99,8 +103,11 @@ type rawChunk struct {
 	b     []byte
 }
 
-func newSink(f provider.ImportFile, importID int64) *sink {
-	k := &sink{file: f.File, format: f.Format, importID: importID,
+// newSink is the sink of import importID of file f; followOrder says
+// whether the writer keeps an index in place while the records come in
+// order, for the sink to mark the batch that breaks it.
+func newSink(f provider.ImportFile, importID int64, followOrder bool) *sink {
+	k := &sink{file: f.File, format: f.Format, importID: importID, followOrder: followOrder,
 		jobs: make(chan job, 4), batches: make(chan *batch, 8), chunks: make(chan rawChunk, 2), freeChunks: make(chan []byte, 4),
 		done: make(chan struct{}), compressed: make(chan struct{})}
 	k.h.SetSeed(maphash.MakeSeed())

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/settlehq/settle/provider"
 )
@@ -155,6 +156,26 @@ func TestOrderKeyBefore(t *testing.T) {
 	} {
 		if got := c.o.before(c.p); got != c.want {
 			t.Errorf("%+v before %+v: %v, want %v", c.o, c.p, got, c.want)
+		}
+	}
+}
+
+// The sink marks the first batch whose record comes before the one passed
+// before it, and only when asked to follow the order: an import into a
+// table with rows keeps no index in place, and has no order to watch.
+func TestSinkFollowsOrderOnlyWhenAsked(t *testing.T) {
+	at := time.Date(2026, 11, 1, 12, 0, 0, 0, time.UTC)
+	for _, follow := range []bool{true, false} {
+		k := newSink(provider.ImportFile{File: "report.csv"}, 1, follow)
+		for i, created := range []time.Time{at, at.Add(time.Minute), at} {
+			r := &provider.Record{Provider: "stripe", Grain: provider.BalanceGrain, ID: fmt.Sprintf("txn_%d", i),
+				Currency: "usd", Created: created, File: "report.csv", Line: i + 2}
+			if err := k.Add(r); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if k.cur == nil || k.cur.unordered != follow || k.unordered != follow {
+			t.Errorf("following the order %v: the batch is marked out of order %v, want %v", follow, k.cur != nil && k.cur.unordered, follow)
 		}
 	}
 }
