@@ -1,6 +1,7 @@
 package sqlite
 
 import (
+	"cmp"
 	"fmt"
 	"hash/maphash"
 
@@ -88,13 +89,7 @@ func (k *sink) follow(b *batch, next orderKey) {
 
 // before reports whether o comes before p in provider_records_created.
 func (o orderKey) before(p orderKey) bool {
-	if o.provider != p.provider {
-		return o.provider < p.provider
-	}
-	if o.grain != p.grain {
-		return o.grain < p.grain
-	}
-	return o.created < p.created
+	return cmp.Or(cmp.Compare(o.provider, p.provider), cmp.Compare(o.grain, p.grain), cmp.Compare(o.created, p.created)) < 0
 }
 
 // rawChunk is a chunk of the file for the compressor.
