@@ -24,6 +24,18 @@ import (
 // disputes and payouts a feed creates are looked up the same way before
 // they are saved (nineteenth and twenty-second rounds).
 
+// A feed recorded into books that already hold rows (the nightly run, a
+// day's events into months of them) cannot know a key missing that way:
+// every entry's insert waited for the writes handed over and ran at once,
+// to learn whether its key was taken, and the booking and the writing took
+// turns once an event. Prefetch asks, a few hundred keys a query, which of
+// the entry keys the next events are about to write are stored (they are
+// the events' idempotency keys), and the table notes the ones it did not
+// find (absent). The transaction holds the write lock, so no one else can
+// store them meanwhile; its own write of one takes it out of the set
+// (add), and a rolled-back savepoint only removes rows, so what is absent
+// stays so. BENCHMARKS.md, twenty-seventh round.
+
 // freshness is what a write transaction knows of one table's rows.
 type freshness struct {
 	// checked: the table was looked at; empty: it had no rows then. A
@@ -32,10 +44,14 @@ type freshness struct {
 	checked, empty bool
 	// written has every key the transaction wrote to the table.
 	written keySet
+	// absent are keys looked up in the table and not found there, that
+	// the transaction has not written since (noteAbsent).
+	absent map[string]struct{}
 }
 
 // missing reports whether key is known missing from the table: it was
-// empty when first looked at, and the transaction has not written key.
+// empty when first looked at, or a lookup did not find key there (absent),
+// and the transaction has not written key since.
 // The first call looks, with query (which must return a row when the table
 // has one). Only a write transaction keeps count; in a read one nothing is
 // known missing.
@@ -53,17 +69,39 @@ func (f *freshness) missing(ctx context.Context, t *tx, query, key string) (bool
 		}
 		f.checked = true
 	}
-	return f.empty && !f.written.mayHave(key), nil
+	if f.empty && !f.written.mayHave(key) {
+		return true, nil
+	}
+	_, gone := f.absent[key]
+	return gone, nil
+}
+
+// noteAbsent replaces the keys known absent with keys, which the caller
+// looked up in the table, in this transaction, and did not find. The keys
+// noted before are forgotten: they were the events before, done by now.
+func (f *freshness) noteAbsent(keys []string) {
+	clear(f.absent)
+	if len(keys) == 0 {
+		return
+	}
+	if f.absent == nil {
+		f.absent = make(map[string]struct{}, len(keys))
+	}
+	for _, k := range keys {
+		f.absent[k] = struct{}{}
+	}
 }
 
 // add notes a key about to be written to the table. Only a table found
 // empty keeps it, since only there is a key asked of the set: a table not
 // looked at yet is looked at after the write (missing waits for the writes
-// handed over), finds a row, and is never taken for empty.
+// handed over), finds a row, and is never taken for empty. A key known
+// absent is absent no more.
 func (f *freshness) add(key string) {
 	if f.checked && f.empty {
 		f.written.add(key)
 	}
+	delete(f.absent, key)
 }
 
 // keySet is the set of the 64-bit hashes of the keys added. A key whose

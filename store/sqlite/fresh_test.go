@@ -392,3 +392,84 @@ func orNil[T any](v *T, err error) (*T, error) {
 	}
 	return v, err
 }
+
+// In books that already hold entries, Prefetch notes which of the next
+// events' keys no entry has, and InsertEntry writes those behind; every
+// answer is still the table's: a key stored before is refused as taken, a
+// key the transaction wrote after the prefetch is taken from then on, and
+// a key whose write a rolled-back savepoint undid can be written again.
+func TestPrefetchNotesAbsentEntryKeys(t *testing.T) {
+	ctx := context.Background()
+	s := tempStore(t)
+	at := time.Date(2026, 3, 2, 10, 0, 0, 0, time.UTC)
+	entry := func(key string) *ledger.Entry {
+		return &ledger.Entry{Key: key, Phase: ledger.Posted, OccurredAt: at, Postings: []ledger.Posting{
+			{Account: "assets:test:cash", Currency: "usd", Amount: 250}, {Account: "income:test:sales", Currency: "usd", Amount: -250}}}
+	}
+	if err := s.Update(ctx, func(tx ledger.Tx) error { return tx.InsertEntry(ctx, entry("evt_old")) }); err != nil {
+		t.Fatal(err)
+	}
+	taken := func(err error) bool { return errors.Is(err, ledger.ErrIdempotencyConflict) }
+	err := s.Update(ctx, func(lt ledger.Tx) error {
+		tx := lt.(*tx)
+		if err := tx.Prefetch(ctx, []string{"evt_old", "evt_a", "evt_b", "evt_c"}, nil); err != nil {
+			return err
+		}
+		for key, want := range map[string]bool{"evt_old": false, "evt_a": true, "evt_b": true, "evt_c": true, "evt_unasked": false} {
+			if got, err := tx.freshEntries.missing(ctx, tx, anyEntry, key); err != nil || got != want {
+				return fmt.Errorf("%s known missing: %v (%v), want %v", key, got, err, want)
+			}
+		}
+		if err := tx.InsertEntry(ctx, entry("evt_old")); !taken(err) {
+			return fmt.Errorf("a stored key written again: %v, want it refused as taken", err)
+		}
+		if err := tx.InsertEntry(ctx, entry("evt_a")); err != nil {
+			return err
+		}
+		if err := tx.InsertEntry(ctx, entry("evt_a")); !taken(err) {
+			return fmt.Errorf("a key written after the prefetch, written again: %v, want it refused as taken", err)
+		}
+		err := tx.Nested(ctx, func() error {
+			if err := tx.InsertEntry(ctx, entry("evt_b")); err != nil {
+				return err
+			}
+			return errors.New("undo")
+		})
+		if err == nil || err.Error() != "undo" {
+			return fmt.Errorf("the savepoint: %v", err)
+		}
+		if err := tx.InsertEntry(ctx, entry("evt_b")); err != nil {
+			return fmt.Errorf("a key a rolled-back savepoint wrote, written again: %w", err)
+		}
+		if err := tx.InsertEntry(ctx, entry("evt_c")); err != nil {
+			return err
+		}
+		// The next prefetch forgets the keys noted before.
+		if err := tx.Prefetch(ctx, []string{"evt_d"}, nil); err != nil {
+			return err
+		}
+		if len(tx.freshEntries.absent) != 1 {
+			return fmt.Errorf("known absent after the second prefetch: %v, want evt_d alone", tx.freshEntries.absent)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var keys []string
+	rows, err := s.DB().Query(`SELECT key FROM entries ORDER BY id`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var k string
+		if err := rows.Scan(&k); err != nil {
+			t.Fatal(err)
+		}
+		keys = append(keys, k)
+	}
+	if want := []string{"evt_old", "evt_a", "evt_b", "evt_c"}; !slices.Equal(keys, want) {
+		t.Fatalf("entries %v, want %v", keys, want)
+	}
+}

@@ -12,7 +12,8 @@ var _ ledger.Prefetcher = (*tx)(nil)
 // and the payments ids names, so that the operations about to run find them
 // (or find them missing) without asking the database one at a time. Only a
 // write transaction remembers them; what it already knows is not read
-// again.
+// again. The entries those operations write are keyed by their requests'
+// keys, so it also notes which of keys no entry has (fresh.go).
 func (t *tx) Prefetch(ctx context.Context, keys, ids []string) error {
 	if !t.write {
 		return nil
@@ -20,7 +21,56 @@ func (t *tx) Prefetch(ctx context.Context, keys, ids []string) error {
 	if err := t.prefetchRequests(ctx, keys); err != nil {
 		return err
 	}
+	if err := t.prefetchEntryKeys(ctx, keys); err != nil {
+		return err
+	}
 	return t.prefetchPayments(ctx, ids)
+}
+
+// prefetchEntryKeys looks up which of keys no stored entry has, unless the
+// entries' table was empty when the transaction began (then none is
+// asked), and notes them absent.
+func (t *tx) prefetchEntryKeys(ctx context.Context, keys []string) error {
+	t.freshEntries.noteAbsent(nil)
+	ask := make([]string, 0, len(keys))
+	for _, k := range keys {
+		if gone, err := t.freshEntries.missing(ctx, t, anyEntry, k); err != nil {
+			return err
+		} else if !gone {
+			ask = append(ask, k)
+		}
+	}
+	if len(ask) == 0 {
+		return nil
+	}
+	absent := make(map[string]bool, len(ask))
+	for _, k := range ask {
+		absent[k] = true
+	}
+	err := chunkArgs(ask, func(args []any) error {
+		rows, err := t.query(ctx, `SELECT key FROM entries WHERE key IN (`+placeholders(len(args))+`)`, args...)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var k string
+			if err := rows.Scan(&k); err != nil {
+				return err
+			}
+			delete(absent, k)
+		}
+		return rows.Err()
+	})
+	if err != nil {
+		return err
+	}
+	gone := make([]string, 0, len(absent))
+	for k := range absent {
+		gone = append(gone, k)
+	}
+	t.freshEntries.noteAbsent(gone)
+	return nil
 }
 
 func (t *tx) prefetchRequests(ctx context.Context, keys []string) error {
