@@ -45,7 +45,7 @@ func Apply(ctx context.Context, l *ledger.Ledger, events []Event, skipInvalid bo
 }
 
 // chunkSize is how many events apply takes at a time: the store reads
-// their requests and payments ahead in one query (ledger.Prefetch).
+// their requests, payments and the rest ahead in a few queries (ledger.Prefetch).
 const chunkSize = 1024
 
 // item is what a feed yields for one line: an event or an error.
@@ -149,20 +149,23 @@ func apply(ctx context.Context, l *ledger.Ledger, next func() []item, rewind fun
 			sum, errs, more, failed = Summary{}, nil, 0, false
 		}
 		var chunk []item
-		var keys, payments []string
+		var ahead ledger.Ahead
 		for {
 			if err := ctx.Err(); err != nil {
 				return err
 			}
 			if len(chunk) == 0 {
 				if chunk = next(); !failed {
-					keys, payments = keys[:0], payments[:0]
+					ahead.Reset()
 					for _, it := range chunk {
 						if it.err == nil {
-							keys, payments = append(keys, it.ev.ID), append(payments, it.ev.Payment)
+							ahead.Keys, ahead.Payments = append(ahead.Keys, it.ev.ID), append(ahead.Payments, it.ev.Payment)
+							ahead.Refunds = appendID(ahead.Refunds, it.ev.Refund)
+							ahead.Disputes = appendID(ahead.Disputes, it.ev.Dispute)
+							ahead.Payouts = appendID(ahead.Payouts, it.ev.Payout)
 						}
 					}
-					if err := tl.Prefetch(ctx, keys, payments); err != nil {
+					if err := tl.Prefetch(ctx, ahead); err != nil {
 						return err
 					}
 				}
@@ -317,4 +320,12 @@ func applyOne(ctx context.Context, l *ledger.Ledger, ev Event) (bool, error) {
 		return false, err
 	}
 	return res != nil && res.Replayed, nil
+}
+
+// appendID appends id to ids unless it is empty.
+func appendID(ids []string, id string) []string {
+	if id == "" {
+		return ids
+	}
+	return append(ids, id)
 }

@@ -82,12 +82,12 @@ func (s *batchStore) Update(ctx context.Context, fn func(Tx) error) error {
 
 func (s *batchStore) View(ctx context.Context, fn func(ReadTx) error) error { return fn(s.tx) }
 
-// Prefetch tells the store which idempotency keys and payments the next
-// operations of a Batch or Atomic run will look up, so that a store able to
-// read them ahead (Prefetcher) does so in one query rather than one per
-// operation. Outside a Batch or Atomic run, and on a store that cannot, it
-// does nothing.
-func (l *Ledger) Prefetch(ctx context.Context, keys, payments []string) error {
+// Prefetch tells the store which idempotency keys, payments, refunds,
+// disputes and payouts the next operations of a Batch or Atomic run will
+// look up, so that a store able to read them ahead (Prefetcher) does so in
+// a few queries rather than one per operation. Outside a Batch or Atomic
+// run, and on a store that cannot, it does nothing.
+func (l *Ledger) Prefetch(ctx context.Context, ahead Ahead) error {
 	var tx Tx
 	switch s := l.store.(type) {
 	case *batchStore:
@@ -101,7 +101,7 @@ func (l *Ledger) Prefetch(ctx context.Context, keys, payments []string) error {
 		return nil
 	}
 	if p, ok := tx.(Prefetcher); ok {
-		return p.Prefetch(ctx, keys, payments)
+		return p.Prefetch(ctx, ahead)
 	}
 	return nil
 }

@@ -150,12 +150,25 @@ type Nester interface {
 }
 
 // Prefetcher is implemented by transactions that can read ahead, in a few
-// queries, what a run of operations is about to look up one at a time: the
-// idempotent requests under their keys and the payments they name. It is
-// an optimization only: a transaction that does not implement it answers
-// the same lookups one by one.
+// queries, what a run of operations is about to look up one at a time (see
+// Ahead). It is an optimization only: a transaction that does not
+// implement it answers the same lookups one by one, and one that
+// implements it may read ahead only some of them.
 type Prefetcher interface {
-	Prefetch(ctx context.Context, keys, payments []string) error
+	Prefetch(ctx context.Context, ahead Ahead) error
+}
+
+// Ahead is what a run of operations is about to look up: the idempotent
+// requests under their keys (which are also the keys of the entries they
+// book), and the payments, refunds, disputes and payouts they name. Ids may
+// repeat, and an empty one names nothing.
+type Ahead struct {
+	Keys, Payments, Refunds, Disputes, Payouts []string
+}
+
+// Reset empties a's lists, keeping their memory for the next run.
+func (a *Ahead) Reset() {
+	a.Keys, a.Payments, a.Refunds, a.Disputes, a.Payouts = a.Keys[:0], a.Payments[:0], a.Refunds[:0], a.Disputes[:0], a.Payouts[:0]
 }
 
 // BaseReader is implemented by write transactions that can read, on

@@ -24,15 +24,16 @@ var _ ledger.Prefetcher = (*tx)(nil)
 // forgets it (a second lookup asks the server, and sees this transaction's
 // writes), SavePayment and SaveRequest forget what they change, and a
 // nested transaction that rolls back forgets everything read ahead, since
-// its rollback lets go of the locks and claims taken inside it.
-func (t *tx) Prefetch(ctx context.Context, keys, payments []string) error {
+// its rollback lets go of the locks and claims taken inside it. The
+// refunds, disputes and payouts named are not read ahead: a feed names few.
+func (t *tx) Prefetch(ctx context.Context, ahead ledger.Ahead) error {
 	if !t.write {
 		return nil
 	}
-	if err := t.prefetchRequests(ctx, keys); err != nil {
+	if err := t.prefetchRequests(ctx, ahead.Keys); err != nil {
 		return err
 	}
-	return t.prefetchPayments(ctx, payments)
+	return t.prefetchPayments(ctx, ahead.Payments)
 }
 
 func (t *tx) prefetchRequests(ctx context.Context, keys []string) error {

@@ -32,7 +32,7 @@ func TestFreshTablesAnswerAsStored(t *testing.T) {
 		for i := range n {
 			keys, ids = append(keys, fmt.Sprintf("%sevt_%d", prefix, i)), append(ids, fmt.Sprintf("%spay_%d", prefix, i))
 		}
-		if err := tx.Prefetch(ctx, keys, ids); err != nil {
+		if err := tx.Prefetch(ctx, ledger.Ahead{Keys: keys, Payments: ids}); err != nil {
 			return err
 		}
 		for i := range n {
@@ -412,7 +412,7 @@ func TestPrefetchNotesAbsentEntryKeys(t *testing.T) {
 	taken := func(err error) bool { return errors.Is(err, ledger.ErrIdempotencyConflict) }
 	err := s.Update(ctx, func(lt ledger.Tx) error {
 		tx := lt.(*tx)
-		if err := tx.Prefetch(ctx, []string{"evt_old", "evt_a", "evt_b", "evt_c"}, nil); err != nil {
+		if err := tx.Prefetch(ctx, ledger.Ahead{Keys: []string{"evt_old", "evt_a", "evt_b", "evt_c"}}); err != nil {
 			return err
 		}
 		for key, want := range map[string]bool{"evt_old": false, "evt_a": true, "evt_b": true, "evt_c": true, "evt_unasked": false} {
@@ -445,7 +445,7 @@ func TestPrefetchNotesAbsentEntryKeys(t *testing.T) {
 			return err
 		}
 		// The next prefetch forgets the keys noted before.
-		if err := tx.Prefetch(ctx, []string{"evt_d"}, nil); err != nil {
+		if err := tx.Prefetch(ctx, ledger.Ahead{Keys: []string{"evt_d"}}); err != nil {
 			return err
 		}
 		if len(tx.freshEntries.absent) != 1 {

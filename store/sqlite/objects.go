@@ -287,17 +287,23 @@ func (t *tx) Dispute(ctx context.Context, id string) (*ledger.Dispute, error) {
 	} else if gone {
 		return nil, &missingError{"dispute", id}
 	}
-	var d ledger.Dispute
-	var status string
-	var created, updated int64
-	err := t.queryRow(ctx, `SELECT id, payment_id, provider, provider_ref, amount, fee, fee_refund, currency, status,
-		created_at, updated_at FROM disputes WHERE id = ?`, id).Scan(&d.ID, &d.PaymentID, &d.Provider, &d.ProviderRef,
-		&d.Amount, &d.Fee, &d.FeeRefund, &d.Currency, &status, &created, &updated)
-	d.Status, d.CreatedAt, d.UpdatedAt = ledger.DisputeStatus(status), fromTS(created), fromTS(updated)
+	d, err := scanDispute(t.queryRow(ctx, `SELECT `+disputeCols+` FROM disputes WHERE id = ?`, id))
 	if err == nil {
 		t.rememberDispute(d)
 	}
 	return &d, notFound("dispute", id, err)
+}
+
+const disputeCols = `id, payment_id, provider, provider_ref, amount, fee, fee_refund, currency, status, created_at, updated_at`
+
+func scanDispute(sc scanner) (ledger.Dispute, error) {
+	var d ledger.Dispute
+	var status string
+	var created, updated int64
+	err := sc.Scan(&d.ID, &d.PaymentID, &d.Provider, &d.ProviderRef, &d.Amount, &d.Fee, &d.FeeRefund, &d.Currency,
+		&status, &created, &updated)
+	d.Status, d.CreatedAt, d.UpdatedAt = ledger.DisputeStatus(status), fromTS(created), fromTS(updated)
+	return d, err
 }
 
 // maxCachedDisputes bounds the disputes a transaction remembers; past it

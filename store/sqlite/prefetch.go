@@ -2,60 +2,98 @@ package sqlite
 
 import (
 	"context"
+	"database/sql"
+	"slices"
 
 	"github.com/settlehq/settle/ledger"
 )
 
 var _ ledger.Prefetcher = (*tx)(nil)
 
-// Prefetch reads, a few hundred at a time, the stored requests under keys
-// and the payments ids names, so that the operations about to run find them
-// (or find them missing) without asking the database one at a time. Only a
-// write transaction remembers them; what it already knows is not read
-// again. The entries those operations write are keyed by their requests'
-// keys, so it also notes which of keys no entry has (fresh.go).
-func (t *tx) Prefetch(ctx context.Context, keys, ids []string) error {
+// Prefetch reads, a few hundred at a time, the stored requests under the
+// keys ahead and the payments, disputes and payouts named, so that the
+// operations about to run find them (or find them missing) without asking
+// the database one at a time. Of the entries those operations book (keyed
+// by their requests' keys) and the refunds they name it notes which are
+// not stored (fresh.go). Only a write transaction remembers them; what it
+// already knows is not read again.
+func (t *tx) Prefetch(ctx context.Context, a ledger.Ahead) error {
 	if !t.write {
 		return nil
 	}
-	if err := t.prefetchRequests(ctx, keys); err != nil {
+	if err := t.prefetchRequests(ctx, a.Keys); err != nil {
 		return err
 	}
-	if err := t.prefetchEntryKeys(ctx, keys); err != nil {
+	keyOnly := func(rows *sql.Rows) (string, error) {
+		var k string
+		err := rows.Scan(&k)
+		return k, err
+	}
+	if err := t.noteAbsent(ctx, &t.freshEntries, anyEntry, `SELECT key FROM entries WHERE key`, a.Keys, keyOnly); err != nil {
 		return err
 	}
-	return t.prefetchPayments(ctx, ids)
+	if err := t.noteAbsent(ctx, &t.freshRefunds, anyRefund, `SELECT id FROM refunds WHERE id`, a.Refunds, keyOnly); err != nil {
+		return err
+	}
+	disputes := slices.DeleteFunc(slices.Clone(a.Disputes), func(id string) bool { _, known := t.disputes[id]; return known })
+	err := t.noteAbsent(ctx, &t.freshDisputes, anyDispute, `SELECT `+disputeCols+` FROM disputes WHERE id`, disputes,
+		func(rows *sql.Rows) (string, error) {
+			d, err := scanDispute(rows)
+			if err == nil {
+				t.rememberDispute(d)
+			}
+			return d.ID, err
+		})
+	if err != nil {
+		return err
+	}
+	payouts := slices.DeleteFunc(slices.Clone(a.Payouts), func(id string) bool { _, known := t.payouts[id]; return known })
+	err = t.noteAbsent(ctx, &t.freshPayouts, anyPayout, `SELECT `+payoutCols+` FROM payouts WHERE id`, payouts,
+		func(rows *sql.Rows) (string, error) {
+			p, err := scanPayout(rows)
+			if err == nil {
+				t.rememberPayout(p.ID, p)
+			}
+			return p.ID, err
+		})
+	if err != nil {
+		return err
+	}
+	return t.prefetchPayments(ctx, a.Payments)
 }
 
-// prefetchEntryKeys looks up which of keys no stored entry has, unless the
-// entries' table was empty when the transaction began (then none is
-// asked), and notes them absent.
-func (t *tx) prefetchEntryKeys(ctx context.Context, keys []string) error {
-	t.freshEntries.noteAbsent(nil)
+// noteAbsent looks up which of keys the table f describes does not hold,
+// unless f knows them missing already, and notes those absent in f. The
+// lookup is query (ending in the key's column) with an IN (…) list of keys;
+// scan reads one of its rows and returns the row's key.
+func (t *tx) noteAbsent(ctx context.Context, f *freshness, anyRow, query string, keys []string,
+	scan func(*sql.Rows) (string, error)) error {
+	f.noteAbsent(nil)
+	absent := make(map[string]bool, len(keys))
 	ask := make([]string, 0, len(keys))
 	for _, k := range keys {
-		if gone, err := t.freshEntries.missing(ctx, t, anyEntry, k); err != nil {
+		if k == "" || absent[k] {
+			continue
+		}
+		if gone, err := f.missing(ctx, t, anyRow, k); err != nil {
 			return err
 		} else if !gone {
+			absent[k] = true
 			ask = append(ask, k)
 		}
 	}
 	if len(ask) == 0 {
 		return nil
 	}
-	absent := make(map[string]bool, len(ask))
-	for _, k := range ask {
-		absent[k] = true
-	}
 	err := chunkArgs(ask, func(args []any) error {
-		rows, err := t.query(ctx, `SELECT key FROM entries WHERE key IN (`+placeholders(len(args))+`)`, args...)
+		rows, err := t.query(ctx, query+` IN (`+placeholders(len(args))+`)`, args...)
 		if err != nil {
 			return err
 		}
 		defer rows.Close()
 		for rows.Next() {
-			var k string
-			if err := rows.Scan(&k); err != nil {
+			k, err := scan(rows)
+			if err != nil {
 				return err
 			}
 			delete(absent, k)
@@ -69,7 +107,7 @@ func (t *tx) prefetchEntryKeys(ctx context.Context, keys []string) error {
 	for k := range absent {
 		gone = append(gone, k)
 	}
-	t.freshEntries.noteAbsent(gone)
+	f.noteAbsent(gone)
 	return nil
 }
 

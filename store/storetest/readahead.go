@@ -39,7 +39,7 @@ func testReadAheadInOneTransaction(t *testing.T, open Opener) {
 	err := st.Update(ctx, func(tx ledger.Tx) error {
 		ahead := func(keys, payments []string) error {
 			if p, ok := tx.(ledger.Prefetcher); ok {
-				return p.Prefetch(ctx, keys, payments)
+				return p.Prefetch(ctx, ledger.Ahead{Keys: keys, Payments: payments})
 			}
 			return nil
 		}
@@ -187,7 +187,7 @@ func testReadAheadInOneTransaction(t *testing.T, open Opener) {
 			keys[i] = key(i)
 		}
 		if p, ok := tx.(ledger.Prefetcher); ok {
-			if err := p.Prefetch(ctx, keys, nil); err != nil {
+			if err := p.Prefetch(ctx, ledger.Ahead{Keys: keys}); err != nil {
 				return err
 			}
 		}
@@ -229,5 +229,104 @@ func testReadAheadInOneTransaction(t *testing.T, open Opener) {
 	}
 	if p := payment(t, l, "p-new"); p.Captured != 500 {
 		t.Errorf("p-new after commit: captured %d, want 500", p.Captured)
+	}
+}
+
+// A write transaction told the refunds, disputes and payouts ahead
+// (ledger.Ahead) answers as one that is not: the stored ones as stored,
+// the others as not found, an id named twice or empty alike, and after its
+// own writes what it wrote, also of those it was told were not stored.
+func testReadAheadObjects(t *testing.T, open Opener) {
+	ctx := context.Background()
+	st := open(t)
+	l := books(t, st)
+	must(l.Capture(ctx, ledger.CaptureRequest{Key: "c1", PaymentID: "p1", Provider: "stripe", Currency: "usd",
+		Amount: dec("100.00"), AvailableOn: t0, At: t0})).ok(t)
+	must(l.Refund(ctx, ledger.RefundRequest{Key: "r1", PaymentID: "p1", RefundID: "re_1", Amount: dec("10.00"), At: t0})).ok(t)
+	must(l.OpenDispute(ctx, ledger.DisputeRequest{Key: "d1", PaymentID: "p1", DisputeID: "dp_1", Amount: dec("20.00"),
+		Fee: dec("15.00"), At: t0})).ok(t)
+	must(l.CreatePayout(ctx, ledger.PayoutRequest{Key: "o1", PayoutID: "po_1", Provider: "stripe", Amount: dec("5.00"),
+		Currency: "usd", At: t0})).ok(t)
+	var re *ledger.Refund
+	var dp *ledger.Dispute
+	var po *ledger.Payout
+	err := l.View(ctx, func(tx ledger.ReadTx) error {
+		var err error
+		if re, err = tx.Refund(ctx, "re_1"); err != nil {
+			return err
+		}
+		if dp, err = tx.Dispute(ctx, "dp_1"); err != nil {
+			return err
+		}
+		po, err = tx.Payout(ctx, "po_1")
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	later := t0.Add(time.Hour)
+	newRefund := &ledger.Refund{ID: "re_new", PaymentID: "p1", Amount: 300, Currency: "usd", EntryID: re.EntryID, CreatedAt: later}
+	newDispute := &ledger.Dispute{ID: "dp_new", PaymentID: "p1", Provider: "stripe", Amount: 400, Fee: 1500, Currency: "usd",
+		Status: ledger.DisputeOpen, CreatedAt: later, UpdatedAt: later}
+	newPayout := &ledger.Payout{ID: "po_new", Provider: "stripe", Amount: 500, Currency: "usd", Status: "pending",
+		ArrivalDate: later.Add(48 * time.Hour), CreatedAt: later, UpdatedAt: later}
+	err = st.Update(ctx, func(tx ledger.Tx) error {
+		if p, ok := tx.(ledger.Prefetcher); ok {
+			err := p.Prefetch(ctx, ledger.Ahead{Keys: []string{"k1"}, Refunds: []string{"re_1", "re_new", "re_new", ""},
+				Disputes: []string{"dp_1", "dp_new", ""}, Payouts: []string{"po_new", "po_1", "po_1"}})
+			if err != nil {
+				return fmt.Errorf("reading ahead: %w", err)
+			}
+		}
+		// Asked twice, so that an answer kept after it was given shows.
+		for range 2 {
+			if r, err := tx.Refund(ctx, "re_1"); err != nil || *r != *re {
+				t.Errorf("the stored refund is %+v (%v), want %+v", r, err, re)
+			}
+			if d, err := tx.Dispute(ctx, "dp_1"); err != nil || *d != *dp {
+				t.Errorf("the stored dispute is %+v (%v), want %+v", d, err, dp)
+			}
+			if p, err := tx.Payout(ctx, "po_1"); err != nil || *p != *po {
+				t.Errorf("the stored payout is %+v (%v), want %+v", p, err, po)
+			}
+			_, rerr := tx.Refund(ctx, "re_new")
+			_, derr := tx.Dispute(ctx, "dp_new")
+			_, perr := tx.Payout(ctx, "po_new")
+			for what, err := range map[string]error{"refund": rerr, "dispute": derr, "payout": perr} {
+				if !errors.Is(err, ledger.ErrNotFound) {
+					t.Errorf("a %s not stored: %v, want ErrNotFound", what, err)
+				}
+			}
+		}
+		if err := tx.SaveRefund(ctx, newRefund); err != nil {
+			return err
+		}
+		if err := tx.SaveDispute(ctx, newDispute); err != nil {
+			return err
+		}
+		if err := tx.SavePayout(ctx, newPayout); err != nil {
+			return err
+		}
+		won := *dp
+		won.Status, won.UpdatedAt = ledger.DisputeWon, later
+		if err := tx.SaveDispute(ctx, &won); err != nil {
+			return err
+		}
+		if r, err := tx.Refund(ctx, "re_new"); err != nil || !r.CreatedAt.Equal(later) || r.Amount != 300 {
+			t.Errorf("the refund saved is %+v (%v)", r, err)
+		}
+		if d, err := tx.Dispute(ctx, "dp_new"); err != nil || d.Amount != 400 || d.Status != ledger.DisputeOpen {
+			t.Errorf("the dispute saved is %+v (%v)", d, err)
+		}
+		if d, err := tx.Dispute(ctx, "dp_1"); err != nil || d.Status != ledger.DisputeWon || !d.UpdatedAt.Equal(later) {
+			t.Errorf("the stored dispute, saved again as won, is %+v (%v)", d, err)
+		}
+		if p, err := tx.Payout(ctx, "po_new"); err != nil || p.Amount != 500 {
+			t.Errorf("the payout saved is %+v (%v)", p, err)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
 	}
 }

@@ -42,6 +42,7 @@ func Run(t *testing.T, open Opener) {
 		{"PayoutSweeps", testPayoutSweeps},
 		{"AutomaticPayoutsInOneTransaction", testAutomaticPayoutsInOneTransaction},
 		{"ReadAheadInOneTransaction", testReadAheadInOneTransaction},
+		{"ReadAheadObjects", testReadAheadObjects},
 		{"DueBalanceTransactions", testDueBalanceTransactions},
 		{"BalancesAsOf", testBalancesAsOf},
 		{"ReadsOwnWrites", testReadsOwnWrites},
