@@ -98,7 +98,7 @@ func newExporter(o Options, end time.Time, out Output) *exporter {
 	}
 	e := &exporter{end: end, rate: o.DiffRate, r: newRand(o.Seed, 2), cells: make([]string, len(cols)),
 		missing: map[amountKey]bool{}, extras: map[amountKey]bool{}, foreign: o.ForeignShare > 0,
-		ids: idStyle(o.RandomIDs)}
+		ids: idStyle{random: o.RandomIDs, base: o.IDBase}}
 	if out.ItemizedCSV != nil {
 		e.csvB = bufio.NewWriterSize(out.ItemizedCSV, 64<<10)
 		e.csvW = csv.NewWriter(e.csvB)

@@ -28,6 +28,9 @@ const DefaultSeed = 20261102
 // Provider is the provider the generated history runs through.
 const Provider = "stripe"
 
+// DefaultStart is the first day of a history when Options.Start is zero.
+var DefaultStart = time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+
 // Options describe the history to simulate. The zero value of each field
 // takes its default.
 type Options struct {
@@ -69,11 +72,20 @@ type Options struct {
 	// by an id then fills at random places, as it does with real exports;
 	// numbered ids fill them in order, which is faster.
 	RandomIDs bool
+	// IDBase is added to the number of every id made (the n-th payment's
+	// is made from IDBase+n), so that a feed generated with it shares no
+	// id with one generated with a smaller base and fewer than the
+	// difference of every kind: the next day's events, say, for books
+	// that hold a month's. Zero starts at 1, as always.
+	IDBase int
 }
 
 func (o Options) withDefaults() (Options, error) {
 	if o.Payments < 1 {
 		return o, errors.New("generate: Options.Payments must be at least 1")
+	}
+	if o.IDBase < 0 {
+		return o, fmt.Errorf("generate: Options.IDBase %d is negative", o.IDBase)
 	}
 	if o.DiffRate < 0 || o.DiffRate > 1 {
 		return o, fmt.Errorf("generate: Options.DiffRate %v is not a probability", o.DiffRate)
@@ -88,7 +100,7 @@ func (o Options) withDefaults() (Options, error) {
 		o.PerDay = 1000
 	}
 	if o.Start.IsZero() {
-		o.Start = time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+		o.Start = DefaultStart
 	}
 	o.Start = o.Start.UTC().Truncate(24 * time.Hour)
 	if o.TailDays <= 0 {

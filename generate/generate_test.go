@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -51,8 +52,46 @@ func TestDeterministic(t *testing.T) {
 	}
 }
 
+// A history generated with an id base shares no id with one generated
+// without, of either kind of id, in the feed or the exports; it is the
+// same history under other ids.
+func TestIDBase(t *testing.T) {
+	idRE := regexp.MustCompile(`\b[a-z]+_[A-Za-z0-9]{8,}\b`)
+	ids := func(b ...[]byte) map[string]bool {
+		set := map[string]bool{}
+		for _, x := range b {
+			for _, id := range idRE.FindAll(x, -1) {
+				// Ids have a digit or a capital; field names have none.
+				if bytes.ContainsAny(id, "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ") {
+					set[string(id)] = true
+				}
+			}
+		}
+		return set
+	}
+	for _, random := range []bool{false, true} {
+		o := generate.Options{Payments: 500, PerDay: 100, DiffRate: 0.01, RandomIDs: random}
+		a := gen(t, o)
+		o.IDBase = 100_000
+		b := gen(t, o)
+		if a.sum.Events != b.sum.Events || a.sum.ExportRows != b.sum.ExportRows {
+			t.Errorf("random %v: %d events and %d rows with the base, %d and %d without", random, b.sum.Events,
+				b.sum.ExportRows, a.sum.Events, a.sum.ExportRows)
+		}
+		before, after := ids(a.feed, a.csv, a.json), ids(b.feed, b.csv, b.json)
+		if len(before) < 1000 || len(after) != len(before) {
+			t.Fatalf("random %v: %d ids without the base, %d with", random, len(before), len(after))
+		}
+		for id := range after {
+			if before[id] {
+				t.Errorf("random %v: %s made with and without the base", random, id)
+			}
+		}
+	}
+}
+
 func TestInvalidOptions(t *testing.T) {
-	for _, o := range []generate.Options{{}, {Payments: -1}, {Payments: 1, DiffRate: 2}} {
+	for _, o := range []generate.Options{{}, {Payments: -1}, {Payments: 1, DiffRate: 2}, {Payments: 1, IDBase: -1}} {
 		if _, err := generate.Generate(o, generate.Output{}); err == nil {
 			t.Errorf("%+v: no error", o)
 		}

@@ -111,18 +111,23 @@ func appendMinor(b []byte, m int64, digits int) []byte {
 // idStyle is how the generator writes the n-th id of a kind: numbered
 // (the prefix and n zero-padded to eight digits, so ids sort as they were
 // made) or random (Options.RandomIDs: the prefix and 24 letters and digits
-// that follow no order, as a provider's ids do).
-type idStyle bool
+// that follow no order, as a provider's ids do), n counted from base
+// (Options.IDBase).
+type idStyle struct {
+	random bool
+	base   int
+}
 
-const (
-	numberedIDs idStyle = false
-	randomIDs   idStyle = true
+var (
+	numberedIDs = idStyle{}
+	randomIDs   = idStyle{random: true}
 )
 
 // append appends the n-th id with prefix.
 func (st idStyle) append(b []byte, prefix string, n int) []byte {
 	b = append(b, prefix...)
-	if st == randomIDs {
+	n += st.base
+	if st.random {
 		// The first 11 characters are a bijection of n for the prefix (mix
 		// is one, and 11 base-62 digits hold 64 bits), so ids stay unique;
 		// the other 13 make the length a provider's.

@@ -53,7 +53,7 @@ func Pairs(o PairOptions) ([]provider.Record, []ledger.BalanceTransaction, []Dif
 	if o.Start.IsZero() {
 		o.Start = time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 	}
-	ids := idStyle(o.RandomIDs)
+	ids := idStyle{random: o.RandomIDs}
 	r := newRand(o.Seed, 3)
 	dr := newRand(o.Seed, 4)
 	recs := make([]provider.Record, 0, o.N+o.N/100)

@@ -113,7 +113,7 @@ type sim struct {
 func newSim(o Options, out Output) *sim {
 	s := &sim{
 		o:       o,
-		ids:     idStyle(o.RandomIDs),
+		ids:     idStyle{random: o.RandomIDs, base: o.IDBase},
 		r:       newRand(o.Seed, 1),
 		dates:   newRand(o.Seed, 9),
 		fx:      newRand(o.Seed, 11),

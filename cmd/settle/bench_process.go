@@ -83,6 +83,8 @@ type processRow struct {
 	payments, events, rows int
 	record, imp, recon     childRun
 	recordRuns             int      // how many times record ran; record is the median run
+	day                    childRun // record of the next day into a copy of the month's books
+	dayEvents              int
 	importRuns             int      // how many times import ran; imp is the median run
 	again                  childRun // reconcile once more: nothing new, no dates to adopt
 	serve                  childRun
@@ -156,6 +158,10 @@ func (b *bencher) processOne(ctx context.Context, n, runs int) (processRow, erro
 		return r, err
 	}
 	r.record, r.recordRuns = median(records), len(records)
+	b.progress("whole process, %s payments: settle record of the next day", count(n))
+	if r.day, r.dayEvents, err = b.recordDay(ctx, n, db, dir); err != nil {
+		return r, err
+	}
 	// The nightly job runs on a copy of the recorded books (closed, so the
 	// database file holds everything), its inbox holding the report.
 	nightly := filepath.Join(dir, "nightly.db")
@@ -184,6 +190,41 @@ func (b *bencher) processOne(ctx context.Context, n, runs int) (processRow, erro
 		"--outbox", filepath.Join(dir, "outbox"), "--lookback", "8760h")
 	b.progress("")
 	return r, nil
+}
+
+// recordDay records the day after the month of n payments, its daily
+// payments under ids the month does not hold, into a copy of the month's
+// recorded books at db, as a team recording its events every night does,
+// and returns the run and the day's events.
+func (b *bencher) recordDay(ctx context.Context, n int, db, dir string) (childRun, int, error) {
+	perDay := max(1000, n/30)
+	days := (n + perDay - 1) / perDay
+	name := filepath.Join(dir, "day.jsonl")
+	f, err := os.Create(name)
+	if err != nil {
+		return childRun{}, 0, err
+	}
+	defer f.Close()
+	w := bufio.NewWriterSize(f, 1<<20)
+	// Every kind of id numbers fewer than ten a payment in a month.
+	sum, err := generate.Generate(generate.Options{Payments: perDay, PerDay: perDay, Start: generate.DefaultStart.AddDate(0, 0, days),
+		TailDays: 1, DiffRate: 0.001, StripeDates: true, RandomIDs: b.randomIDs, IDBase: 10 * n}, generate.Output{Feed: w})
+	if err == nil {
+		err = w.Flush()
+	}
+	if err == nil {
+		err = f.Close()
+	}
+	if err != nil {
+		return childRun{}, 0, err
+	}
+	books := filepath.Join(dir, "day.db")
+	if err := copyFile(db, books); err != nil {
+		return childRun{}, 0, err
+	}
+	r, err := b.child(ctx, "--db", books, "record", name)
+	err = errors.Join(err, removeDB(books), os.Remove(name))
+	return r, sum.Events, err
 }
 
 // runRecords runs settle record of feed runs times, each on a new
@@ -303,6 +344,8 @@ func (b *bencher) printProcess() {
 		}
 		fmt.Fprintf(tw, "%s\tsettle record (%s events%s)\t%s events/s\t%s\t%s\t≥ 50,000 events/s at 1M\n", p, count(r.events), runs,
 			rate(r.events, r.record.wall), dur(r.record.wall), mib(r.record.maxRSS))
+		fmt.Fprintf(tw, "%s\trecord of the next day (%s events) into the month's books\t%s events/s\t%s\t%s\t\n", p, count(r.dayEvents),
+			rate(r.dayEvents, r.day.wall), dur(r.day.wall), mib(r.day.maxRSS))
 		fmt.Fprintf(tw, "%s\tsettle import (%s rows, close included, median of %d runs)\t%s rows/s\t%s\t%s\t≥ 250,000 rows/s\n", p,
 			count(r.rows), r.importRuns, rate(r.rows, r.imp.wall), dur(r.imp.wall), mib(r.imp.maxRSS))
 		fmt.Fprintf(tw, "%s\tsettle reconcile (%s × %s), first run: adopts the provider's dates\t%s\t%s\t%s\t≤ 10 s, ≤ 1.5 GB at 1M\n",

@@ -46,6 +46,11 @@ func TestBenchQuick(t *testing.T) {
 	if n := len(nightly.FindAllString(out, -1)); n != 2 {
 		t.Errorf("%d rows of the nightly job's parts, want 2, in:\n%s", n, out)
 	}
+	// The next day recorded into the month's books, at both sizes.
+	day := regexp.MustCompile(`(?m)^[\d,]+ +record of the next day \([\d,]+ events\) into the month's books +[\d,]+ events/s `)
+	if n := len(day.FindAllString(out, -1)); n != 2 {
+		t.Errorf("%d rows of the next day recorded, want 2, in:\n%s", n, out)
+	}
 	// record runs three times at the smaller size, once at the largest.
 	if n := strings.Count(out, "events, median of 3 runs)"); n != 1 {
 		t.Errorf("%d record rows give a median of 3 runs, want 1 (the 1,000 payments):\n%s", n, out)
