@@ -28,13 +28,14 @@ import (
 // day's events into months of them) cannot know a key missing that way:
 // every entry's insert waited for the writes handed over and ran at once,
 // to learn whether its key was taken, and the booking and the writing took
-// turns once an event. Prefetch asks, a few hundred keys a query, which of
-// the entry keys the next events are about to write are stored (they are
-// the events' idempotency keys), and the table notes the ones it did not
-// find (absent). The transaction holds the write lock, so no one else can
-// store them meanwhile; its own write of one takes it out of the set
-// (add), and a rolled-back savepoint only removes rows, so what is absent
-// stays so. BENCHMARKS.md, twenty-seventh round.
+// turns once an event; so did every lookup of a refund, dispute or payout.
+// Prefetch asks, a few hundred keys a query, which of the entry keys the
+// next events are about to write (their idempotency keys) and which of the
+// refunds, disputes and payouts they name are stored, and each table notes
+// the ones it did not find (absent). The transaction holds the write
+// lock, so no one else can store them meanwhile; its own write of one
+// takes it out of the set (add), and a rolled-back savepoint only removes
+// rows, so what is absent stays so. BENCHMARKS.md, twenty-seventh round.
 
 // freshness is what a write transaction knows of one table's rows.
 type freshness struct {
