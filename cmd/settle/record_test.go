@@ -51,8 +51,10 @@ func TestRecordListsEveryBadLineWithItsField(t *testing.T) {
 	}
 }
 
-// A feed file of bulkFeed bytes or more is recorded with the bulk writer
-// cache; smaller ones, and names that are no regular file, with the default.
+// A feed file of bulkFeed bytes or more, or any feed into a SQLite file of
+// bulkBooks bytes or more, is recorded with the bulk writer cache; smaller
+// ones, names that are no regular file, a database not there yet and a
+// PostgreSQL URL with the default.
 func TestRecordCache(t *testing.T) {
 	dir := t.TempDir()
 	small := writeFile(t, dir, "small.jsonl", lifecycle)
@@ -65,17 +67,30 @@ func TestRecordCache(t *testing.T) {
 		t.Fatal(err)
 	}
 	f.Close()
+	smallDB, bigDB := writeFile(t, dir, "small.db", "x"), filepath.Join(dir, "big.db")
+	f, err = os.Create(bigDB)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Truncate(bulkBooks); err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
 	for _, c := range []struct {
+		db    string
 		names []string
 		want  int64
 	}{
-		{[]string{small}, 0},
-		{[]string{small, big}, sqlite.BulkWriterCache},
-		{[]string{filepath.Join(dir, "missing.jsonl")}, 0},
-		{[]string{dir}, 0},
+		{smallDB, []string{small}, 0},
+		{smallDB, []string{small, big}, sqlite.BulkWriterCache},
+		{smallDB, []string{filepath.Join(dir, "missing.jsonl")}, 0},
+		{smallDB, []string{dir}, 0},
+		{bigDB, []string{small}, sqlite.BulkWriterCache},
+		{filepath.Join(dir, "new.db"), []string{small}, 0},
+		{"postgres://localhost/settle", []string{small}, 0},
 	} {
-		if got := recordCache(c.names); got != c.want {
-			t.Errorf("%v: %d, want %d", c.names, got, c.want)
+		if got := recordCache(c.db, c.names); got != c.want {
+			t.Errorf("%s, %v: %d, want %d", c.db, c.names, got, c.want)
 		}
 	}
 }
