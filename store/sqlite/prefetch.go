@@ -29,14 +29,14 @@ func (t *tx) Prefetch(ctx context.Context, a ledger.Ahead) error {
 		err := rows.Scan(&k)
 		return k, err
 	}
-	if err := t.noteAbsent(ctx, &t.freshEntries, anyEntry, `SELECT key FROM entries WHERE key`, a.Keys, keyOnly); err != nil {
+	if err := t.lookupAbsent(ctx, &t.freshEntries, anyEntry, `SELECT key FROM entries WHERE key`, a.Keys, keyOnly); err != nil {
 		return err
 	}
-	if err := t.noteAbsent(ctx, &t.freshRefunds, anyRefund, `SELECT id FROM refunds WHERE id`, a.Refunds, keyOnly); err != nil {
+	if err := t.lookupAbsent(ctx, &t.freshRefunds, anyRefund, `SELECT id FROM refunds WHERE id`, a.Refunds, keyOnly); err != nil {
 		return err
 	}
 	disputes := slices.DeleteFunc(slices.Clone(a.Disputes), func(id string) bool { _, known := t.disputes[id]; return known })
-	err := t.noteAbsent(ctx, &t.freshDisputes, anyDispute, `SELECT `+disputeCols+` FROM disputes WHERE id`, disputes,
+	err := t.lookupAbsent(ctx, &t.freshDisputes, anyDispute, `SELECT `+disputeCols+` FROM disputes WHERE id`, disputes,
 		func(rows *sql.Rows) (string, error) {
 			d, err := scanDispute(rows)
 			if err == nil {
@@ -48,7 +48,7 @@ func (t *tx) Prefetch(ctx context.Context, a ledger.Ahead) error {
 		return err
 	}
 	payouts := slices.DeleteFunc(slices.Clone(a.Payouts), func(id string) bool { _, known := t.payouts[id]; return known })
-	err = t.noteAbsent(ctx, &t.freshPayouts, anyPayout, `SELECT `+payoutCols+` FROM payouts WHERE id`, payouts,
+	err = t.lookupAbsent(ctx, &t.freshPayouts, anyPayout, `SELECT `+payoutCols+` FROM payouts WHERE id`, payouts,
 		func(rows *sql.Rows) (string, error) {
 			p, err := scanPayout(rows)
 			if err == nil {
@@ -62,29 +62,36 @@ func (t *tx) Prefetch(ctx context.Context, a ledger.Ahead) error {
 	return t.prefetchPayments(ctx, a.Payments)
 }
 
-// noteAbsent looks up which of keys the table f describes does not hold,
-// unless f knows them missing already, and notes those absent in f. The
-// lookup is query (ending in the key's column) with an IN (…) list of keys;
-// scan reads one of its rows and returns the row's key.
-func (t *tx) noteAbsent(ctx context.Context, f *freshness, anyRow, query string, keys []string,
+// lookupAbsent looks up which of keys the table f describes does not hold,
+// and notes those absent in f. A table that was empty when the transaction
+// first looked is not asked: it answers from the keys the transaction
+// wrote (fresh.go). The lookup is query (ending in the key's column) with an
+// IN (…) list of keys; scan reads one of its rows and returns the row's key.
+func (t *tx) lookupAbsent(ctx context.Context, f *freshness, anyRow, query string, keys []string,
 	scan func(*sql.Rows) (string, error)) error {
 	f.noteAbsent(nil)
-	absent := make(map[string]bool, len(keys))
-	ask := make([]string, 0, len(keys))
+	var ask []string
 	for _, k := range keys {
-		if k == "" || absent[k] {
+		if k == "" {
 			continue
 		}
-		if gone, err := f.missing(ctx, t, anyRow, k); err != nil {
+		gone, err := f.missing(ctx, t, anyRow, k) // the first call looks at the table
+		if err != nil {
 			return err
-		} else if !gone {
-			absent[k] = true
+		}
+		if f.empty {
+			return nil
+		}
+		if !gone {
 			ask = append(ask, k)
 		}
 	}
 	if len(ask) == 0 {
 		return nil
 	}
+	slices.Sort(ask)
+	ask = slices.Compact(ask)
+	stored := make(map[string]bool)
 	err := chunkArgs(ask, func(args []any) error {
 		rows, err := t.query(ctx, query+` IN (`+placeholders(len(args))+`)`, args...)
 		if err != nil {
@@ -96,18 +103,14 @@ func (t *tx) noteAbsent(ctx context.Context, f *freshness, anyRow, query string,
 			if err != nil {
 				return err
 			}
-			delete(absent, k)
+			stored[k] = true
 		}
 		return rows.Err()
 	})
 	if err != nil {
 		return err
 	}
-	gone := make([]string, 0, len(absent))
-	for k := range absent {
-		gone = append(gone, k)
-	}
-	f.noteAbsent(gone)
+	f.noteAbsent(slices.DeleteFunc(ask, func(k string) bool { return stored[k] }))
 	return nil
 }
 
