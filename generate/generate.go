@@ -28,9 +28,6 @@ const DefaultSeed = 20261102
 // Provider is the provider the generated history runs through.
 const Provider = "stripe"
 
-// DefaultStart is the first day of a history when Options.Start is zero.
-var DefaultStart = time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
-
 // Options describe the history to simulate. The zero value of each field
 // takes its default.
 type Options struct {
@@ -100,7 +97,7 @@ func (o Options) withDefaults() (Options, error) {
 		o.PerDay = 1000
 	}
 	if o.Start.IsZero() {
-		o.Start = DefaultStart
+		o.Start = time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 	}
 	o.Start = o.Start.UTC().Truncate(24 * time.Hour)
 	if o.TailDays <= 0 {

@@ -159,7 +159,7 @@ func (b *bencher) processOne(ctx context.Context, n, runs int) (processRow, erro
 	}
 	r.record, r.recordRuns = median(records), len(records)
 	b.progress("whole process, %s payments: settle record of the next day", count(n))
-	if r.day, r.dayEvents, err = b.recordDay(ctx, n, db, dir); err != nil {
+	if r.day, r.dayEvents, err = b.recordDay(ctx, n, sum.Start, db, dir); err != nil {
 		return r, err
 	}
 	// The nightly job runs on a copy of the recorded books (closed, so the
@@ -192,12 +192,13 @@ func (b *bencher) processOne(ctx context.Context, n, runs int) (processRow, erro
 	return r, nil
 }
 
-// recordDay records the day after the month of n payments, its daily
-// payments under ids the month does not hold, into a copy of the month's
-// recorded books at db, as a team recording its events every night does,
-// and returns the run and the day's events.
-func (b *bencher) recordDay(ctx context.Context, n int, db, dir string) (childRun, int, error) {
-	perDay := max(1000, n/30)
+// recordDay records the day after the month of n payments that began at
+// start (generateFiles' month: its last payments come on day ⌈n / perDay⌉),
+// its daily payments under ids the month does not hold, into a copy of the
+// month's recorded books at db, as a team recording its events every night
+// does, and returns the run and the day's events.
+func (b *bencher) recordDay(ctx context.Context, n int, start time.Time, db, dir string) (childRun, int, error) {
+	perDay := monthPerDay(n)
 	days := (n + perDay - 1) / perDay
 	name := filepath.Join(dir, "day.jsonl")
 	f, err := os.Create(name)
@@ -207,7 +208,7 @@ func (b *bencher) recordDay(ctx context.Context, n int, db, dir string) (childRu
 	defer f.Close()
 	w := bufio.NewWriterSize(f, 1<<20)
 	// Every kind of id numbers fewer than ten a payment in a month.
-	sum, err := generate.Generate(generate.Options{Payments: perDay, PerDay: perDay, Start: generate.DefaultStart.AddDate(0, 0, days),
+	sum, err := generate.Generate(generate.Options{Payments: perDay, PerDay: perDay, Start: start.AddDate(0, 0, days),
 		TailDays: 1, DiffRate: 0.001, StripeDates: true, RandomIDs: b.randomIDs, IDBase: 10 * n}, generate.Output{Feed: w})
 	if err == nil {
 		err = w.Flush()
@@ -279,6 +280,10 @@ func median(runs []childRun) childRun {
 	return runs[len(runs)/2]
 }
 
+// monthPerDay is how many payments a day the bench's month of n brings:
+// n spread over 30 days, at least 1,000 a day.
+func monthPerDay(n int) int { return max(1000, n/30) }
+
 // generateFiles writes a month of n payments: the feed and the itemized
 // report, with random or numbered ids.
 func generateFiles(n int, feedName, csvName string, randomIDs bool) (*generate.Summary, error) {
@@ -293,7 +298,7 @@ func generateFiles(n int, feedName, csvName string, randomIDs bool) (*generate.S
 	}
 	defer cf.Close()
 	fw, cw := bufio.NewWriterSize(ff, 1<<20), bufio.NewWriterSize(cf, 1<<20)
-	sum, err := generate.Generate(generate.Options{Payments: n, PerDay: max(1000, n/30), DiffRate: 0.001, StripeDates: true, RandomIDs: randomIDs},
+	sum, err := generate.Generate(generate.Options{Payments: n, PerDay: monthPerDay(n), DiffRate: 0.001, StripeDates: true, RandomIDs: randomIDs},
 		generate.Output{Feed: fw, ItemizedCSV: cw})
 	if err != nil {
 		return nil, err
