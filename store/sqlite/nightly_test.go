@@ -1,10 +1,11 @@
-package sqlite
+package sqlite_test
 
 import (
 	"bytes"
 	"context"
-	"database/sql"
 	"fmt"
+	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -34,14 +35,17 @@ func TestMonthInNightsAsInOne(t *testing.T) {
 		t.Fatalf("the month has %d refunds, %d disputes and %d payouts; want some of each", sum.Refunds, sum.Disputes, sum.Payouts)
 	}
 	now := func() time.Time { return sum.End }
+	dir := t.TempDir()
 	lines := strings.SplitAfter(f.String(), "\n")
 
-	once := tempStore(t)
+	once := open(t, filepath.Join(dir, "once.db"))
+	defer once.Close()
 	if _, errs := feed.ApplyFile(ctx, ledger.New(once, &ledger.Options{Now: now}), "month.jsonl", strings.NewReader(f.String()), false); len(errs) > 0 {
 		t.Fatalf("the month at once: %v", errs[0])
 	}
 
-	nightly := tempStore(t)
+	nightly := open(t, filepath.Join(dir, "nightly.db"))
+	defer nightly.Close()
 	books := ledger.New(nightly, &ledger.Options{Now: now})
 	const nights, overlap = 12, 40
 	per := len(lines)/nights + 1
@@ -63,56 +67,20 @@ func TestMonthInNightsAsInOne(t *testing.T) {
 	// account's money in and out again leaves a row of zeros.
 	for _, table := range []string{"entries", "payments", "refunds", "disputes", "payouts", "bt_core", "bt_settlements",
 		"requests", "accounts", "balances WHERE posted <> 0 OR pending <> 0"} {
-		a, b := dumpTable(t, once.DB(), table), dumpTable(t, nightly.DB(), table)
-		if a != b {
-			t.Errorf("%s differs (%d bytes at once, %d night by night):\n%s", table, len(a), len(b), firstLineDiff(a, b))
+		query := `SELECT * FROM ` + table + ` ORDER BY 1`
+		a, b := dumpRows(t, once.DB(), query), dumpRows(t, nightly.DB(), query)
+		if !reflect.DeepEqual(a, b) {
+			t.Errorf("%s differs (%d rows at once, %d night by night): %s", table, len(a), len(b), firstRowDiff(a, b))
 		}
 	}
 }
 
-// dumpTable is every row of table (and its WHERE clause, if any), in the
-// order of its first column.
-func dumpTable(t *testing.T, db *sql.DB, table string) string {
-	t.Helper()
-	rows, err := db.Query(`SELECT * FROM ` + table + ` ORDER BY 1`)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer rows.Close()
-	cols, err := rows.Columns()
-	if err != nil {
-		t.Fatal(err)
-	}
-	var b strings.Builder
-	vals, ptrs := make([]any, len(cols)), make([]any, len(cols))
-	for i := range vals {
-		ptrs[i] = &vals[i]
-	}
-	for rows.Next() {
-		if err := rows.Scan(ptrs...); err != nil {
-			t.Fatal(err)
-		}
-		for i, v := range vals {
-			if bs, ok := v.([]byte); ok {
-				v = string(bs)
-			}
-			fmt.Fprintf(&b, "%s=%v ", cols[i], v)
-		}
-		b.WriteByte('\n')
-	}
-	if err := rows.Err(); err != nil {
-		t.Fatal(err)
-	}
-	return b.String()
-}
-
-// firstLineDiff shows the first line where two dumps part.
-func firstLineDiff(a, b string) string {
-	x, y := strings.Split(a, "\n"), strings.Split(b, "\n")
-	for i := range min(len(x), len(y)) {
-		if x[i] != y[i] {
-			return fmt.Sprintf("line %d:\n  at once:        %s\n  night by night: %s", i+1, x[i], y[i])
+// firstRowDiff shows the first row where two dumps (dumpRows) part.
+func firstRowDiff(a, b [][]string) string {
+	for i := range min(len(a), len(b)) {
+		if !reflect.DeepEqual(a[i], b[i]) {
+			return fmt.Sprintf("row %d:\n  at once:        %v\n  night by night: %v", i+1, a[i], b[i])
 		}
 	}
-	return fmt.Sprintf("%d lines against %d", len(x), len(y))
+	return "one has more rows"
 }
