@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bufio"
 	"errors"
 	"fmt"
 	"io"
@@ -205,16 +206,21 @@ func outputFormat(format, out string) (reports.Format, error) {
 // writeOutput runs write on stdout, or on the file out. A file is written
 // next to its final name and renamed into place only when write succeeds,
 // so that a failed report never leaves a truncated file behind.
+//
+// The output goes through a buffer of outputBuffer bytes, which the
+// reports' CSV and JSON writers use as their own (bufio hands back a
+// writer that is large enough): with their 4 KiB one, a journal of a month
+// of a million payments took 150,000 write system calls.
 func writeOutput(a *cli, out string, write func(io.Writer) error) error {
 	if out == "" || out == "-" {
-		return write(a.stdout)
+		return writeBuffered(a.stdout, write)
 	}
 	tmp, err := os.CreateTemp(dirOf(out), ".settle-report-*")
 	if err != nil {
 		return fmt.Errorf("creating %s: %w", out, err)
 	}
 	defer os.Remove(tmp.Name())
-	if err := write(tmp); err != nil {
+	if err := writeBuffered(tmp, write); err != nil {
 		tmp.Close()
 		return err
 	}
@@ -228,6 +234,18 @@ func writeOutput(a *cli, out string, write func(io.Writer) error) error {
 		return fmt.Errorf("writing %s: %w", out, err)
 	}
 	return nil
+}
+
+// outputBuffer is the size of writeOutput's buffer.
+const outputBuffer = 256 << 10
+
+// writeBuffered runs write on a buffer of w, and flushes it.
+func writeBuffered(w io.Writer, write func(io.Writer) error) error {
+	bw := bufio.NewWriterSize(w, outputBuffer)
+	if err := write(bw); err != nil {
+		return err
+	}
+	return bw.Flush()
 }
 
 // dirOf returns the folder of a file path, "." for a bare name.

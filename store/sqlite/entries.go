@@ -330,7 +330,7 @@ func (t *tx) EachEntry(ctx context.Context, f ledger.EntryFilter, fn func(*ledge
 // eachEntry runs a query of entryCols and calls fn with each entry, its
 // postings named, and its postings as stored (valid until fn returns).
 func (t *tx) eachEntry(ctx context.Context, query string, args []any, fn func(*ledger.Entry, []rawPosting) error) error {
-	rows, err := t.query(ctx, query, args...)
+	rows, err := t.rows(ctx, query, args...)
 	if err != nil {
 		return err
 	}
