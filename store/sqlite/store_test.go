@@ -227,6 +227,7 @@ func TestVerifyDetectsCorruption(t *testing.T) {
 		sql       []string
 		invariant string
 		subject   string // expected subject, if checked
+		detail    string // expected detail, if checked
 	}{
 		{name: "posted balance changed", invariant: "balance_matches_postings", subject: "assets:stripe:available usd",
 			sql: []string{`UPDATE balances SET posted = posted + 1 WHERE account_id = ` + avail}},
@@ -260,6 +261,9 @@ func TestVerifyDetectsCorruption(t *testing.T) {
 			sql: []string{`UPDATE payments SET captured = authorized + 1 WHERE id = 'pay_1'`}},
 		{name: "refunds do not add up", invariant: "refunds_sum", subject: "payment pay_1",
 			sql: []string{`UPDATE refunds SET amount = amount - 1`}},
+		{name: "refund stored, none on the payment", invariant: "refunds_sum", subject: "payment pay_1",
+			detail: "refunded 0 but refunds sum to 1000",
+			sql:    []string{`UPDATE payments SET refunded = 0 WHERE id = 'pay_1'`}},
 		{name: "negative amount", invariant: "amounts_non_negative", subject: "payment pay_2",
 			sql: []string{`UPDATE payments SET disputed = -1 WHERE id = 'pay_2'`}},
 		{name: "balance transaction without an entry", invariant: "balance_transaction_has_entry", noFK: true,
@@ -281,7 +285,19 @@ func TestVerifyDetectsCorruption(t *testing.T) {
 		{name: "posted entry with a resolution", invariant: "pending_resolution_consistent",
 			sql: []string{`UPDATE entries SET resolution = 'voided' WHERE key = 'r1'`}},
 		{name: "pending entry resolved by nothing", invariant: "pending_resolution_consistent",
-			sql: []string{`UPDATE entries SET resolution = 'posted', resolved_by = NULL WHERE key = 'a2'`}},
+			detail: "phase pending resolution 'posted' resolved_by NULL",
+			sql:    []string{`UPDATE entries SET resolution = 'posted', resolved_by = NULL WHERE key = 'a2'`}},
+		{name: "pending entry resolved by an entry that does not post it", invariant: "pending_resolution_consistent",
+			sql: []string{`UPDATE entries SET resolution = 'posted', resolved_by = (SELECT id FROM entries WHERE key = 'c1') WHERE key = 'a2'`}},
+		{name: "pending entry with an unknown resolution", invariant: "pending_resolution_consistent",
+			detail: "phase pending resolution 'lost' resolved_by NULL",
+			sql:    []string{`UPDATE entries SET resolution = 'lost' WHERE key = 'a2'`}},
+		{name: "entry posting an entry that is not pending", invariant: "posts_a_pending_entry", subject: "entry 100",
+			sql: []string{`INSERT INTO entries (id, key, phase, occurred_at, recorded_at, pending_of) VALUES (100, 'rogue', 'posted', 1, 1,
+				(SELECT id FROM entries WHERE key = 'c1'))`}},
+		{name: "entry posting a pending entry resolved by another", invariant: "posts_a_pending_entry", subject: "entry 100",
+			sql: []string{`INSERT INTO entries (id, key, phase, occurred_at, recorded_at, pending_of) VALUES (100, 'rogue', 'posted', 1, 1,
+				(SELECT pending_entry_id FROM payments WHERE id = 'pay_2'))`}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -311,7 +327,7 @@ func TestVerifyDetectsCorruption(t *testing.T) {
 			}
 			found := false
 			for _, v := range vs {
-				if v.Invariant == tt.invariant && (tt.subject == "" || v.Subject == tt.subject) {
+				if v.Invariant == tt.invariant && (tt.subject == "" || v.Subject == tt.subject) && (tt.detail == "" || v.Detail == tt.detail) {
 					found = true
 				}
 			}
