@@ -75,8 +75,9 @@ on a generated month of 10,000, 100,000 and 1,000,000 payments (wall time
 and max RSS of each): record of the month's feed, record of the next day's
 feed (the month's daily payments, under ids the month does not hold) into a
 copy of the recorded books, as a nightly run records it, import of the
-month's itemized report (close included), reconcile twice, and serve
---once on a copy of the recorded books. At every size but the largest, record runs three
+month's itemized report (close included), reconcile twice, what an
+accountant then runs on those books (verify, report journal --out, export
+hledger --out), and serve --once on a copy of the recorded books. At every size but the largest, record runs three
 times on new databases and the median run is shown; import runs three
 times at every size, twice into copies of the recorded books, and the
 median run is shown. The table ends with record's per-event cost at the

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"bytes"
 	"cmp"
 	"context"
 	"errors"
@@ -89,6 +90,11 @@ type processRow struct {
 	again                  childRun // reconcile once more: nothing new, no dates to adopt
 	serve                  childRun
 	serveErr               error
+	// What an accountant runs on the month's books: verify, the journal
+	// report and the hledger export, and how many postings the journal
+	// holds (its rows).
+	verify, journal, export childRun
+	postings                int
 }
 
 // steps are where the reconciliations and the nightly job spent their
@@ -185,11 +191,61 @@ func (b *bencher) processOne(ctx context.Context, n, runs int) (processRow, erro
 	if r.again, err = b.child(ctx, "--db", db, "reconcile", "--provider", generate.Provider, "--from", "2000-01-01", "--format", "json"); err != nil {
 		return r, err
 	}
+	if err := b.readBooks(ctx, &r, db, dir); err != nil {
+		return r, err
+	}
 	b.progress("whole process, %s payments: settle serve --once", count(n))
 	r.serve, r.serveErr = b.child(ctx, "--db", nightly, "serve", "--once", "--inbox", inbox,
 		"--outbox", filepath.Join(dir, "outbox"), "--lookback", "8760h")
 	b.progress("")
 	return r, nil
+}
+
+// readBooks runs what an accountant runs on the month's recorded,
+// imported and reconciled books at db: settle verify, the journal report
+// to a file, and the hledger export to a file; it counts the journal's
+// postings (its rows but the header) and removes both files.
+func (b *bencher) readBooks(ctx context.Context, r *processRow, db, dir string) error {
+	n := count(r.payments)
+	journal, export := filepath.Join(dir, "journal.csv"), filepath.Join(dir, "books.journal")
+	defer os.Remove(journal)
+	defer os.Remove(export)
+	var err error
+	b.progress("whole process, %s payments: settle verify", n)
+	if r.verify, err = b.child(ctx, "--db", db, "verify"); err != nil {
+		return err
+	}
+	b.progress("whole process, %s payments: settle report journal", n)
+	if r.journal, err = b.child(ctx, "--db", db, "report", "journal", "--out", journal); err != nil {
+		return err
+	}
+	if r.postings, err = countLines(journal); err != nil {
+		return err
+	}
+	r.postings--
+	b.progress("whole process, %s payments: settle export hledger", n)
+	r.export, err = b.child(ctx, "--db", db, "export", "hledger", "--out", export)
+	return err
+}
+
+// countLines counts the lines of a file.
+func countLines(name string) (int, error) {
+	f, err := os.Open(name)
+	if err != nil {
+		return 0, err
+	}
+	defer f.Close()
+	n, buf := 0, make([]byte, 1<<20)
+	for {
+		k, err := f.Read(buf)
+		n += bytes.Count(buf[:k], []byte{'\n'})
+		if err == io.EOF {
+			return n, nil
+		}
+		if err != nil {
+			return n, err
+		}
+	}
 }
 
 // recordDay records the day after the month of n payments that began at
@@ -362,6 +418,12 @@ func (b *bencher) printProcess() {
 			serve += " (" + firstLine(r.serveErr.Error()) + ")"
 		}
 		fmt.Fprintf(tw, "%s\tsettle serve --once (import, reconcile, reports)\t%s\t%s\t%s\t\n", p, serve, dur(r.serve.wall), mib(r.serve.maxRSS))
+		fmt.Fprintf(tw, "%s\tsettle verify (every invariant of the reconciled books)\t%s\t%s\t%s\t\n", p,
+			dur(r.verify.wall), dur(r.verify.wall), mib(r.verify.maxRSS))
+		fmt.Fprintf(tw, "%s\tsettle report journal --out (%s postings)\t%s postings/s\t%s\t%s\t\n", p, count(r.postings),
+			rate(r.postings, r.journal.wall), dur(r.journal.wall), mib(r.journal.maxRSS))
+		fmt.Fprintf(tw, "%s\tsettle export hledger --out (the same postings)\t%s postings/s\t%s\t%s\t\n", p,
+			rate(r.postings, r.export.wall), dur(r.export.wall), mib(r.export.maxRSS))
 	}
 	tw.Flush()
 	fmt.Fprintf(b.a.stdout, "(a child's max RSS is at least its parent's peak when it started, %s: Linux keeps it across exec)\n", mib(b.parentRSS))

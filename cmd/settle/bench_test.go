@@ -31,7 +31,7 @@ func TestBenchQuick(t *testing.T) {
 	}
 	// The whole-process table: every command at both quick sizes.
 	for _, cmd := range []string{"settle record", "settle import", "settle reconcile (", "settle reconcile again",
-		"settle serve --once"} {
+		"settle serve --once", "settle verify", "settle report journal", "settle export hledger"} {
 		if n := strings.Count(out, cmd); n != 2 {
 			t.Errorf("%d %q rows in:\n%s", n, cmd, out)
 		}
@@ -50,6 +50,21 @@ func TestBenchQuick(t *testing.T) {
 	day := regexp.MustCompile(`(?m)^[\d,]+ +record of the next day \([\d,]+ events\) into the month's books +[\d,]+ events/s `)
 	if n := len(day.FindAllString(out, -1)); n != 2 {
 		t.Errorf("%d rows of the next day recorded, want 2, in:\n%s", n, out)
+	}
+	// What an accountant runs on the books: the journal's postings
+	// counted, and both files written at that rate.
+	journal := regexp.MustCompile(`(?m)^[\d,]+ +settle report journal --out \(([\d,]+) postings\) +[\d,]+ postings/s `)
+	journals := journal.FindAllStringSubmatch(out, -1)
+	if len(journals) != 2 {
+		t.Errorf("%d rows of the journal report, want 2, in:\n%s", len(journals), out)
+	}
+	for _, m := range journals {
+		if m[1] == "0" {
+			t.Errorf("a journal of no postings in:\n%s", out)
+		}
+	}
+	if n := len(regexp.MustCompile(`(?m)^[\d,]+ +settle export hledger --out \(the same postings\) +[\d,]+ postings/s `).FindAllString(out, -1)); n != 2 {
+		t.Errorf("%d rows of the hledger export, want 2, in:\n%s", n, out)
 	}
 	// record runs three times at the smaller size, once at the largest.
 	if n := strings.Count(out, "events, median of 3 runs)"); n != 1 {
