@@ -47,6 +47,7 @@ that hledger -X values the books as settle report trial-balance --value-in does.
 			if !ok {
 				return usagef("unknown export format %q; formats: hledger, beancount", args[0])
 			}
+			streamingGC()
 			books, err := a.ledger(cmd.Context())
 			if err != nil {
 				return err

@@ -93,6 +93,7 @@ even.`,
 			if err != nil {
 				return err
 			}
+			streamingGC()
 			books, err := a.ledger(cmd.Context())
 			if err != nil {
 				return err

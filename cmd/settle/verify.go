@@ -17,6 +17,7 @@ was resolved at most once. Prints each violation and exits 1 if there is any.`,
 		Example: `  settle verify`,
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
+			streamingGC()
 			books, err := a.ledger(cmd.Context())
 			if err != nil {
 				return err
