@@ -870,8 +870,95 @@ func (t *tx) dueStored(ctx context.Context, asOf time.Time, provider, currency s
 
 // EachBalanceTransaction streams balance transactions.
 func (t *tx) EachBalanceTransaction(ctx context.Context, f ledger.BTFilter, fn func(*ledger.BalanceTransaction) error) error {
+	if f.Provider == "" && f.PayoutID == "" && f.SourceType == "" {
+		// In time order across providers: each provider's in the order
+		// of its index, merged. SQLite's own plan sorted every row of the
+		// two tables joined, a sort that spilled to temporary files (the
+		// balance-transactions report of a month of a million payments:
+		// 5.8 s, 3.6 s by the index).
+		providers, err := t.btProviders(ctx)
+		if err != nil || len(providers) == 0 {
+			return err
+		}
+		if len(providers) > 1 {
+			return t.mergeBTs(ctx, f, providers, fn)
+		}
+		f.Provider = providers[0]
+	}
 	from, where, args := btWhere(f)
 	return t.eachBTFrom(ctx, from, where+" ORDER BY b.created, b.id", args, fn)
+}
+
+// btProviders returns the providers of the balance transactions, in order,
+// each found by one step in the index bt_provider_created.
+func (t *tx) btProviders(ctx context.Context) ([]string, error) {
+	var out []string
+	for p := ""; ; {
+		err := t.queryRow(ctx, `SELECT provider FROM bt_core WHERE provider > ? ORDER BY provider LIMIT 1`, p).Scan(&p)
+		if errors.Is(err, sql.ErrNoRows) {
+			return out, nil
+		}
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, p)
+	}
+}
+
+// mergeBTs passes fn the balance transactions of every provider that f
+// (without a provider) selects, in (created, id) order: one query for each
+// provider, in the order of its index, merged.
+func (t *tx) mergeBTs(ctx context.Context, f ledger.BTFilter, providers []string, fn func(*ledger.BalanceTransaction) error) error {
+	type cursor struct {
+		rows rowSource
+		cur  *ledger.BalanceTransaction
+	}
+	cursors := make([]*cursor, 0, len(providers))
+	defer func() {
+		for _, c := range cursors {
+			c.rows.Close()
+		}
+	}()
+	next := func(c *cursor) error {
+		c.cur = nil
+		if !c.rows.Next() {
+			return c.rows.Err()
+		}
+		var err error
+		c.cur, err = scanBT(c.rows)
+		return err
+	}
+	for _, p := range providers {
+		f.Provider = p
+		from, where, args := btWhere(f)
+		rows, err := t.rows(ctx, `SELECT `+btCols+` FROM `+from+` WHERE `+where+` ORDER BY b.created, b.id`, args...)
+		if err != nil {
+			return err
+		}
+		c := &cursor{rows: rows}
+		cursors = append(cursors, c)
+		if err := next(c); err != nil {
+			return err
+		}
+	}
+	for {
+		var first *cursor
+		for _, c := range cursors {
+			if c.cur != nil && (first == nil || c.cur.Created.Before(first.cur.Created) ||
+				c.cur.Created.Equal(first.cur.Created) && c.cur.ID < first.cur.ID) {
+				first = c
+			}
+		}
+		if first == nil {
+			return nil
+		}
+		if err := fn(first.cur); err != nil {
+			return err
+		}
+		if err := next(first); err != nil {
+			return err
+		}
+	}
 }
 
 func (t *tx) eachBTFrom(ctx context.Context, from, where string, args []any, fn func(*ledger.BalanceTransaction) error) error {

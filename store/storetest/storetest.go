@@ -9,6 +9,7 @@
 package storetest
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -44,6 +45,7 @@ func Run(t *testing.T, open Opener) {
 		{"ReadAheadInOneTransaction", testReadAheadInOneTransaction},
 		{"ReadAheadObjects", testReadAheadObjects},
 		{"DueBalanceTransactions", testDueBalanceTransactions},
+		{"BalanceTransactionsAcrossProviders", testBalanceTransactionsAcrossProviders},
 		{"BalancesAsOf", testBalancesAsOf},
 		{"ReadsOwnWrites", testReadsOwnWrites},
 		{"ClosedPeriod", testClosedPeriod},
@@ -281,6 +283,64 @@ func testDerivedPayouts(t *testing.T, open Opener) {
 		t.Errorf("pending moved by %d after the later date was adopted, want 700", d)
 	}
 	verify(t, l)
+}
+
+// testBalanceTransactionsAcrossProviders checks that the balance
+// transactions of several providers come in (created, id) order, whichever
+// provider each is of, with a time range or without, and those of one
+// provider alone when it is named.
+func testBalanceTransactionsAcrossProviders(t *testing.T, open Opener) {
+	ctx := context.Background()
+	l := books(t, open(t))
+	charges := []struct {
+		key, provider string
+		at            time.Duration
+	}{
+		{"c1", "stripe", 3}, {"c2", "justifi", 1}, {"c3", "whop", 2}, {"c4", "stripe", 1},
+		{"c5", "justifi", 2}, {"c6", "stripe", 5}, {"c7", "whop", 4}, {"c8", "justifi", 5},
+	}
+	type stamp struct {
+		at            time.Time
+		id            string
+		key, provider string
+	}
+	var all []stamp
+	keys := map[string]string{}
+	for _, c := range charges {
+		at := t0.Add(c.at * time.Hour)
+		res := must(l.Capture(ctx, ledger.CaptureRequest{Key: c.key, PaymentID: "p" + c.key, Provider: c.provider,
+			Currency: "usd", Amount: dec("10.00"), At: at})).ok(t)
+		keys[res.BalanceTransaction.ID] = c.key
+		all = append(all, stamp{at, res.BalanceTransaction.ID, c.key, c.provider})
+	}
+	slices.SortFunc(all, func(x, y stamp) int { return cmp.Or(x.at.Compare(y.at), strings.Compare(x.id, y.id)) })
+	want := func(f ledger.BTFilter) []string {
+		var out []string
+		for _, s := range all {
+			if (f.From.IsZero() || !s.at.Before(f.From)) && (f.To.IsZero() || s.at.Before(f.To)) &&
+				(f.Provider == "" || s.provider == f.Provider) {
+				out = append(out, s.key)
+			}
+		}
+		return out
+	}
+	for _, f := range []ledger.BTFilter{{}, {From: t0.Add(2 * time.Hour)}, {To: t0.Add(2 * time.Hour)},
+		{From: t0.Add(2 * time.Hour), To: t0.Add(5 * time.Hour)}, {Provider: "stripe"}, {Provider: "justifi", From: t0.Add(2 * time.Hour)},
+		{From: t0.Add(9 * time.Hour)}} {
+		var got []string
+		err := l.View(ctx, func(tx ledger.ReadTx) error {
+			return tx.EachBalanceTransaction(ctx, f, func(b *ledger.BalanceTransaction) error {
+				got = append(got, keys[b.ID])
+				return nil
+			})
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if w := want(f); !slices.Equal(got, w) {
+			t.Errorf("%+v: %v, want %v", f, got, w)
+		}
+	}
 }
 
 // testDueBalanceTransactions checks the sweep's query: pending balance
