@@ -170,8 +170,7 @@ type bencher struct {
 	// randomIDs generates ids in no order (--ids).
 	randomIDs bool
 
-	procRows  []processRow // whole-process figures (bench_process.go)
-	parentRSS uint64       // the bench's own peak before they ran
+	procRows []processRow // whole-process figures (bench_process.go)
 }
 
 // benchRow is one line of the results table.

@@ -189,3 +189,20 @@ func TestBenchImportRuns(t *testing.T) {
 		t.Errorf("the recorded books do not hold the report as their first import: exit %d\n%s", code, out)
 	}
 }
+
+// A child's peak RSS that does not pass the peak it inherited from the
+// bench is shown as a bound, not as its own.
+func TestChildRunRSS(t *testing.T) {
+	for _, tt := range []struct {
+		c    childRun
+		want string
+	}{
+		{childRun{maxRSS: 223 << 20, inherited: 223 << 20}, "≤ 223 MiB"},
+		{childRun{maxRSS: 300 << 20, inherited: 223 << 20}, "300 MiB"},
+		{childRun{maxRSS: 48 << 20}, "48 MiB"},
+	} {
+		if got := tt.c.rss(); got != tt.want {
+			t.Errorf("%+v: %q, want %q", tt.c, got, tt.want)
+		}
+	}
+}

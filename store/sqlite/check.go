@@ -14,10 +14,11 @@ import (
 // and a detail. Each is one of the ledger's invariants (docs/architecture.md).
 // Those over an entry's postings and over the links between pending entries
 // and the entries that post them are checked by checkEntries, in one pass
-// over the entries table; a derived payout by checkDerivedPayouts. On a
-// month of a million payments each of them, as a query of its own, read
-// the whole of a large table at random places: verify took 16–18 s, of
-// which a third was those reads (BENCHMARKS.md, twenty-eighth round).
+// over the entries table; a derived payout by checkDerivedPayouts. As
+// queries of their own, each read a large table again, and the derived
+// payouts each transaction's row joined at a random place: verify of a
+// month of a million payments took 19–21 s, and 7.5–8.5 s with these
+// passes (BENCHMARKS.md, twenty-eighth round).
 var invariants = []struct{ name, query string }{
 	{"captured_le_authorized", `SELECT 'payment ' || id, 'captured ' || captured || ' > authorized ' || authorized
 		FROM payments WHERE captured > authorized`},
@@ -105,7 +106,7 @@ func (t *tx) Check(ctx context.Context) ([]ledger.Violation, error) {
 //     for unresolved pending entries) equals the sum of its postings;
 //
 // and those over pending entries and the entries that post them
-// (pending_of), which it keeps for after the pass (checkPendingLinks).
+// (pending_of), from what it keeps of them for after the pass (pendingLinks).
 func (t *tx) checkEntries(ctx context.Context) ([]ledger.Violation, error) {
 	accounts, err := t.Accounts(ctx)
 	if err != nil {
