@@ -17,6 +17,7 @@ import (
 // InsertEntry writes an entry with its postings in one statement and notes
 // its balance changes. The entry's id comes from the database.
 func (t *tx) InsertEntry(ctx context.Context, e *ledger.Entry) error {
+	t.entries++
 	ok, err := t.insertEntry(ctx, e)
 	if err != nil {
 		return err
@@ -237,6 +238,7 @@ const copyFrom = 16
 // transaction stores between the lookup and the COPY fails it with a
 // unique violation, and the transaction runs again.
 func (t *tx) InsertEntries(ctx context.Context, es []*ledger.Entry) (map[int]*ledger.Entry, error) {
+	t.entries += len(es)
 	existing := map[int]*ledger.Entry{}
 	if len(es) == 1 && t.raw != nil && !t.begun && t.deferred == nil && t.optimistic {
 		// One entry as the transaction's first statement (PostEntry):

@@ -57,6 +57,11 @@ type tx struct {
 	closedHeld *string
 	closedSet  bool
 
+	// entries counts the entries this transaction was asked to insert
+	// (InsertEntry, InsertEntries), stored or found stored: after a large
+	// write the store gathers the tables' statistics (Store.update).
+	entries int
+
 	newAccounts map[string]int64  // accounts this transaction created
 	deltas      map[balKey]delta  // balance changes not yet written
 	claims      map[string]bool   // request keys claimed and not yet saved
