@@ -108,7 +108,8 @@ $SETTLE_DB), settle bench also measures the PostgreSQL store on that
 database and prints its own table: batched posting (5,000 entries a
 transaction, through COPY), one entry per transaction on one connection,
 concurrent writers on 1, 2, 4 and 8 connections, settle record of a
-generated month's feed (10,000 payments) in one transaction, and the
+generated month's feed (10,000 payments) in one transaction and the
+journal report of the books it recorded, and the
 itemized import followed by loading its records as reconciliation does and
 matching them.
 Each runs in a fresh schema named settle_bench_<random>, dropped

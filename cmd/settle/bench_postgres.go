@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
+	"io"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -22,6 +23,7 @@ import (
 	"github.com/settlehq/settle/ledger"
 	"github.com/settlehq/settle/provider"
 	"github.com/settlehq/settle/reconcile"
+	"github.com/settlehq/settle/reports"
 	"github.com/settlehq/settle/store/postgres"
 )
 
@@ -246,7 +248,36 @@ func (b *bencher) pgRecord(ctx context.Context, dbURL string) error {
 	rate := float64(got.Applied) / elapsed.Seconds()
 	b.add("settle record of a month's feed, one transaction", fmt.Sprintf("%s events/s", count(int(rate))), "", false,
 		fmt.Sprintf("(%s events of %s payments in %s: a round trip an event, for its entry)", count(got.Applied), count(n), dur(elapsed)))
+
+	// The journal of the books just recorded, as settle report journal
+	// writes it: read in pages of entries in time order, planned on the
+	// statistics the record gathered.
+	b.progress("postgres: the journal of the recorded month")
+	w := &rowCounter{Writer: reports.NewCSVWriter(io.Discard)}
+	start = time.Now()
+	if err := reports.Journal(ctx, ledger.New(st, nil), reports.Options{}, w); err != nil {
+		return fmt.Errorf("journal: %w", err)
+	}
+	if err := w.Close(); err != nil {
+		return err
+	}
+	elapsed = time.Since(start)
+	b.progress("")
+	rate = float64(w.rows) / elapsed.Seconds()
+	b.add("journal report of the recorded month", fmt.Sprintf("%s postings/s", count(int(rate))), "", false,
+		fmt.Sprintf("(%s postings in %s)", count(w.rows), dur(elapsed)))
 	return nil
+}
+
+// rowCounter counts the rows written through a report Writer.
+type rowCounter struct {
+	reports.Writer
+	rows int
+}
+
+func (c *rowCounter) WriteRow(cells []string) error {
+	c.rows++
+	return c.Writer.WriteRow(cells)
 }
 
 // pgImport imports the itemized report as settle import does, then loads
