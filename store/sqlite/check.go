@@ -17,7 +17,7 @@ import (
 // over the entries table; a derived payout by checkDerivedPayouts. As
 // queries of their own, each read a large table again, and the derived
 // payouts each transaction's row joined at a random place: verify of a
-// month of a million payments took 19–21 s, and 7.5–8.5 s with these
+// month of a million payments took 15–21 s, and 7.5–9.6 s with these
 // passes (BENCHMARKS.md, twenty-eighth round).
 var invariants = []struct{ name, query string }{
 	{"captured_le_authorized", `SELECT 'payment ' || id, 'captured ' || captured || ' > authorized ' || authorized
