@@ -71,13 +71,20 @@ func Import(ctx context.Context, st provider.Store, name string, r io.ReadSeeker
 		if opts.Wrap != nil {
 			in = opts.Wrap(in, size)
 		}
+		// One record is filled row after row: the sink keeps what it
+		// needs of each as it is added (provider.Sink).
+		var ropts importers.Options
+		if opts.Readers != nil {
+			ropts = *opts.Readers
+		}
+		ropts.ReuseRecord = true
 		var rd importers.Reader
 		var err error
 		format := opts.Format
 		if format != "" {
-			rd, err = importers.NewReader(format, name, in, opts.Readers)
+			rd, err = importers.NewReader(format, name, in, &ropts)
 		} else {
-			rd, format, err = importers.Open(name, in, opts.Readers)
+			rd, format, err = importers.Open(name, in, &ropts)
 		}
 		if err != nil {
 			return err

@@ -267,6 +267,8 @@ type csvReader struct {
 	h        *csvHeader
 	row      csvRow
 	done     bool
+	reuse    bool             // Options.ReuseRecord
+	rec      *provider.Record // the record returned each time, with reuse
 }
 
 func newCSVReader(file, format, provider string, r io.Reader, comma rune, enc *textEncoding, conv csvFormat) *csvReader {
@@ -364,7 +366,8 @@ func (r *csvReader) Read() (*provider.Record, error) {
 	}
 	line, _ := r.cr.FieldPos(0)
 	r.row = csvRow{h: r.h, line: line, fields: fields}
-	rec := &provider.Record{Provider: r.provider, Format: r.format, File: r.file, Line: line}
+	rec := newRecord(r.reuse, &r.rec)
+	*rec = provider.Record{Provider: r.provider, Format: r.format, File: r.file, Line: line}
 	r.conv.row(&r.row, rec)
 	if r.row.err != nil {
 		return nil, r.row.err

@@ -4,8 +4,10 @@ import (
 	"bytes"
 	"encoding/json"
 	"flag"
+	"io"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -171,5 +173,51 @@ func TestRawAndLines(t *testing.T) {
 				t.Errorf("%s: %s: Raw is not the file's bytes at offset %d", s.path, r.ID, r.Offset)
 			}
 		}
+	}
+}
+
+// With ReuseRecord every Read returns the same record, filled anew: copied
+// as they come, the records of every sample are the ones read without it,
+// field for field, and no field of one is left over in the next.
+func TestReuseRecord(t *testing.T) {
+	for _, s := range samples(t) {
+		t.Run(strings.TrimPrefix(s.path, testdataDir+"/"), func(t *testing.T) {
+			data, err := os.ReadFile(s.path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := readSample(t, s, data)
+			opts := testOptions(t, s.mapping)
+			opts.ReuseRecord = true
+			rd, _, err := Open(filepath.Join(s.format, filepath.Base(s.path)), bytes.NewReader(data), opts)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got []provider.Record
+			var first *provider.Record
+			for {
+				r, err := rd.Read()
+				if err == io.EOF {
+					break
+				}
+				if err != nil {
+					continue // the errors are readSample's to check
+				}
+				if first == nil {
+					first = r
+				} else if r != first {
+					t.Fatalf("record %d is a new one", len(got)+1)
+				}
+				got = append(got, *r)
+			}
+			if len(got) != len(want.Records) {
+				t.Fatalf("%d records, want %d", len(got), len(want.Records))
+			}
+			for i := range got {
+				if !reflect.DeepEqual(got[i], *want.Records[i]) {
+					t.Errorf("record %d:\n got %+v\nwant %+v", i+1, got[i], *want.Records[i])
+				}
+			}
+		})
 	}
 }

@@ -316,6 +316,20 @@ type jsonReader struct {
 	provider string
 	enc      *textEncoding
 	conv     jsonConv
+	reuse    bool             // Options.ReuseRecord
+	rec      *provider.Record // the record returned each time, with reuse
+}
+
+// newRecord returns the record a Read fills: a new one, or with reuse the
+// one kept at kept (made the first time).
+func newRecord(reuse bool, kept **provider.Record) *provider.Record {
+	if !reuse {
+		return &provider.Record{}
+	}
+	if *kept == nil {
+		*kept = &provider.Record{}
+	}
+	return *kept
 }
 
 func (r *jsonReader) Read() (*provider.Record, error) {
@@ -335,7 +349,8 @@ func (r *jsonReader) Read() (*provider.Record, error) {
 		text = []byte(s)
 	}
 	o := newJobj(r.s.file, line, text)
-	rec := &provider.Record{
+	rec := newRecord(r.reuse, &r.rec)
+	*rec = provider.Record{
 		Provider: r.provider,
 		Format:   r.format,
 		File:     r.s.file,

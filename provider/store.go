@@ -57,6 +57,10 @@ type Quarantined struct {
 // file once. A record whose Raw is the file's bytes at its Offset then
 // keeps only where they are; any other keeps its Raw itself, so a caller
 // that does not pass the file on loses nothing.
+//
+// Add must not keep r once it returns: the caller fills the same record
+// again for the next one (importers.Options.ReuseRecord). Its fields'
+// values may be kept.
 type Sink interface {
 	Add(r *Record) error
 	Quarantine(q Quarantined) error
