@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/settlehq/settle/internal/golden"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files under testdata")
@@ -77,20 +79,7 @@ func TestGolden(t *testing.T) {
 				t.Fatal(err)
 			}
 			got = append(got, '\n')
-			golden := strings.TrimSuffix(s.path, filepath.Ext(s.path)) + ".golden.json"
-			if *update {
-				if err := os.WriteFile(golden, got, 0o644); err != nil {
-					t.Fatal(err)
-				}
-				return
-			}
-			want, err := os.ReadFile(golden)
-			if err != nil {
-				t.Fatalf("%v (run go test ./bank -update)", err)
-			}
-			if !bytes.Equal(got, want) {
-				t.Errorf("%s differs from the output; rerun with -update and review the diff", golden)
-			}
+			golden.Check(t, strings.TrimSuffix(s.path, filepath.Ext(s.path))+".golden.json", got, *update, "./bank")
 		})
 	}
 }

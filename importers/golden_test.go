@@ -11,6 +11,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/settlehq/settle/internal/golden"
 	"github.com/settlehq/settle/ledger"
 	"github.com/settlehq/settle/provider"
 )
@@ -102,41 +103,35 @@ func readSample(t testing.TB, s sample, data []byte) goldenFile {
 	return g
 }
 
-func TestGolden(t *testing.T) {
+// eachSample runs fn as a subtest on every sample and its bytes.
+func eachSample(t *testing.T, fn func(t *testing.T, s sample, data []byte)) {
 	for _, s := range samples(t) {
 		t.Run(strings.TrimPrefix(s.path, testdataDir+"/"), func(t *testing.T) {
 			data, err := os.ReadFile(s.path)
 			if err != nil {
 				t.Fatal(err)
 			}
-			g := readSample(t, s, data)
-			if len(g.Errors) > 0 {
-				t.Errorf("sample has problems: %q", g.Errors)
-			}
-			if len(g.Records) < 2 && !strings.Contains(s.path, "single") {
-				t.Errorf("only %d records", len(g.Records))
-			}
-			got, err := json.MarshalIndent(g, "", "  ")
-			if err != nil {
-				t.Fatal(err)
-			}
-			got = append(got, '\n')
-			golden := strings.TrimSuffix(s.path, filepath.Ext(s.path)) + ".golden.json"
-			if *update {
-				if err := os.WriteFile(golden, got, 0o644); err != nil {
-					t.Fatal(err)
-				}
-				return
-			}
-			want, err := os.ReadFile(golden)
-			if err != nil {
-				t.Fatalf("%v (run go test ./importers -update)", err)
-			}
-			if !bytes.Equal(got, want) {
-				t.Errorf("%s differs from the output; rerun with -update and review the diff", golden)
-			}
+			fn(t, s, data)
 		})
 	}
+}
+
+func TestGolden(t *testing.T) {
+	eachSample(t, func(t *testing.T, s sample, data []byte) {
+		g := readSample(t, s, data)
+		if len(g.Errors) > 0 {
+			t.Errorf("sample has problems: %q", g.Errors)
+		}
+		if len(g.Records) < 2 && !strings.Contains(s.path, "single") {
+			t.Errorf("only %d records", len(g.Records))
+		}
+		got, err := json.MarshalIndent(g, "", "  ")
+		if err != nil {
+			t.Fatal(err)
+		}
+		got = append(got, '\n')
+		golden.Check(t, strings.TrimSuffix(s.path, filepath.Ext(s.path))+".golden.json", got, *update, "./importers")
+	})
 }
 
 // TestRawAndLines checks that every record points back at its source: the
@@ -180,44 +175,38 @@ func TestRawAndLines(t *testing.T) {
 // as they come, the records of every sample are the ones read without it,
 // field for field, and no field of one is left over in the next.
 func TestReuseRecord(t *testing.T) {
-	for _, s := range samples(t) {
-		t.Run(strings.TrimPrefix(s.path, testdataDir+"/"), func(t *testing.T) {
-			data, err := os.ReadFile(s.path)
+	eachSample(t, func(t *testing.T, s sample, data []byte) {
+		want := readSample(t, s, data)
+		opts := testOptions(t, s.mapping)
+		opts.ReuseRecord = true
+		rd, _, err := Open(filepath.Join(s.format, filepath.Base(s.path)), bytes.NewReader(data), opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []provider.Record
+		var first *provider.Record
+		for {
+			r, err := rd.Read()
+			if err == io.EOF {
+				break
+			}
 			if err != nil {
-				t.Fatal(err)
+				continue // the errors are readSample's to check
 			}
-			want := readSample(t, s, data)
-			opts := testOptions(t, s.mapping)
-			opts.ReuseRecord = true
-			rd, _, err := Open(filepath.Join(s.format, filepath.Base(s.path)), bytes.NewReader(data), opts)
-			if err != nil {
-				t.Fatal(err)
+			if first == nil {
+				first = r
+			} else if r != first {
+				t.Fatalf("record %d is a new one", len(got)+1)
 			}
-			var got []provider.Record
-			var first *provider.Record
-			for {
-				r, err := rd.Read()
-				if err == io.EOF {
-					break
-				}
-				if err != nil {
-					continue // the errors are readSample's to check
-				}
-				if first == nil {
-					first = r
-				} else if r != first {
-					t.Fatalf("record %d is a new one", len(got)+1)
-				}
-				got = append(got, *r)
+			got = append(got, *r)
+		}
+		if len(got) != len(want.Records) {
+			t.Fatalf("%d records, want %d", len(got), len(want.Records))
+		}
+		for i := range got {
+			if !reflect.DeepEqual(got[i], *want.Records[i]) {
+				t.Errorf("record %d:\n got %+v\nwant %+v", i+1, got[i], *want.Records[i])
 			}
-			if len(got) != len(want.Records) {
-				t.Fatalf("%d records, want %d", len(got), len(want.Records))
-			}
-			for i := range got {
-				if !reflect.DeepEqual(got[i], *want.Records[i]) {
-					t.Errorf("record %d:\n got %+v\nwant %+v", i+1, got[i], *want.Records[i])
-				}
-			}
-		})
-	}
+		}
+	})
 }

@@ -4,11 +4,11 @@ import (
 	"bytes"
 	"context"
 	"flag"
-	"os"
 	"path/filepath"
 	"testing"
 	"time"
 
+	"github.com/settlehq/settle/internal/golden"
 	"github.com/settlehq/settle/ledger"
 	"github.com/settlehq/settle/reports"
 )
@@ -21,23 +21,7 @@ var goldenDir = filepath.Join("..", "testdata", "reports")
 // checkGolden compares got with the golden file name, or rewrites it with -update.
 func checkGolden(t *testing.T, name string, got []byte) {
 	t.Helper()
-	path := filepath.Join(goldenDir, name+".golden")
-	if *update {
-		if err := os.MkdirAll(goldenDir, 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test ./reports -update to create it)", err)
-	}
-	if !bytes.Equal(got, want) {
-		t.Errorf("%s differs from %s (run go test ./reports -update after checking the change)\n--- got:\n%s\n--- want:\n%s", name, path, got, want)
-	}
+	golden.Check(t, filepath.Join(goldenDir, name+".golden"), got, *update, "./reports")
 }
 
 // endOf returns the last instant of the day of t, for inclusive as-of dates.
