@@ -173,16 +173,21 @@ func TestRawAndLines(t *testing.T) {
 
 // With ReuseRecord every Read returns the same record, filled anew: copied
 // as they come, the records of every sample are the ones read without it,
-// field for field, and no field of one is left over in the next.
+// field for field, and no field of one is left over in the next. ReadAll
+// gives each its own copy.
 func TestReuseRecord(t *testing.T) {
 	eachSample(t, func(t *testing.T, s sample, data []byte) {
 		want := readSample(t, s, data)
-		opts := testOptions(t, s.mapping)
-		opts.ReuseRecord = true
-		rd, _, err := Open(filepath.Join(s.format, filepath.Base(s.path)), bytes.NewReader(data), opts)
-		if err != nil {
-			t.Fatal(err)
+		open := func() Reader {
+			opts := testOptions(t, s.mapping)
+			opts.ReuseRecord = true
+			rd, _, err := Open(filepath.Join(s.format, filepath.Base(s.path)), bytes.NewReader(data), opts)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return rd
 		}
+		rd := open()
 		var got []provider.Record
 		var first *provider.Record
 		for {
@@ -207,6 +212,9 @@ func TestReuseRecord(t *testing.T) {
 			if !reflect.DeepEqual(got[i], *want.Records[i]) {
 				t.Errorf("record %d:\n got %+v\nwant %+v", i+1, got[i], *want.Records[i])
 			}
+		}
+		if all, _ := ReadAll(open()); !reflect.DeepEqual(all, want.Records) {
+			t.Errorf("ReadAll with ReuseRecord gave other records than without")
 		}
 	})
 }

@@ -208,6 +208,8 @@ func Open(name string, r io.Reader, opts *Options) (Reader, string, error) {
 }
 
 // ReadAll reads rd to the end, returning every record and every problem.
+// Each record returned is a copy of its own, also from a reader that
+// reuses one record (Options.ReuseRecord).
 func ReadAll(rd Reader) ([]*provider.Record, []error) {
 	var recs []*provider.Record
 	var errs []error
@@ -224,7 +226,8 @@ func ReadAll(rd Reader) ([]*provider.Record, []error) {
 			}
 			continue
 		}
-		recs = append(recs, rec)
+		own := *rec
+		recs = append(recs, &own)
 	}
 }
 
