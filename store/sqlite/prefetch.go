@@ -2,7 +2,6 @@ package sqlite
 
 import (
 	"context"
-	"database/sql"
 	"slices"
 
 	"github.com/settlehq/settle/ledger"
@@ -24,75 +23,80 @@ func (t *tx) Prefetch(ctx context.Context, a ledger.Ahead) error {
 	if err := t.prefetchRequests(ctx, a.Keys); err != nil {
 		return err
 	}
-	keyOnly := func(rows *sql.Rows) (string, error) {
-		var k string
-		err := rows.Scan(&k)
-		return k, err
-	}
-	if err := t.lookupAbsent(ctx, &t.freshEntries, anyEntry, `SELECT key FROM entries WHERE key`, a.Keys, keyOnly); err != nil {
+	if err := t.lookupAbsent(ctx, &t.freshEntries, anyEntry, a.Keys, t.StoredEntryKeys); err != nil {
 		return err
 	}
-	if err := t.lookupAbsent(ctx, &t.freshRefunds, anyRefund, `SELECT id FROM refunds WHERE id`, a.Refunds, keyOnly); err != nil {
+	err := t.lookupAbsent(ctx, &t.freshRefunds, anyRefund, a.Refunds, func(ctx context.Context, ids []string) (map[string]bool, error) {
+		return t.storedIn(ctx, `SELECT id FROM refunds WHERE id`, ids, func(sc scanner) (string, error) {
+			var id string
+			return id, sc.Scan(&id)
+		})
+	})
+	if err != nil {
 		return err
 	}
 	disputes := slices.DeleteFunc(slices.Clone(a.Disputes), func(id string) bool { _, known := t.disputes[id]; return known })
-	err := t.lookupAbsent(ctx, &t.freshDisputes, anyDispute, `SELECT `+disputeCols+` FROM disputes WHERE id`, disputes,
-		func(rows *sql.Rows) (string, error) {
-			d, err := scanDispute(rows)
+	err = t.lookupAbsent(ctx, &t.freshDisputes, anyDispute, disputes, func(ctx context.Context, ids []string) (map[string]bool, error) {
+		return t.storedIn(ctx, `SELECT `+disputeCols+` FROM disputes WHERE id`, ids, func(sc scanner) (string, error) {
+			d, err := scanDispute(sc)
 			if err == nil {
 				t.rememberDispute(d)
 			}
 			return d.ID, err
 		})
+	})
 	if err != nil {
 		return err
 	}
 	payouts := slices.DeleteFunc(slices.Clone(a.Payouts), func(id string) bool { _, known := t.payouts[id]; return known })
-	err = t.lookupAbsent(ctx, &t.freshPayouts, anyPayout, `SELECT `+payoutCols+` FROM payouts WHERE id`, payouts,
-		func(rows *sql.Rows) (string, error) {
-			p, err := scanPayout(rows)
+	err = t.lookupAbsent(ctx, &t.freshPayouts, anyPayout, payouts, func(ctx context.Context, ids []string) (map[string]bool, error) {
+		return t.storedIn(ctx, `SELECT `+payoutCols+` FROM payouts WHERE id`, ids, func(sc scanner) (string, error) {
+			p, err := scanPayout(sc)
 			if err == nil {
 				t.rememberPayout(p.ID, p)
 			}
 			return p.ID, err
 		})
+	})
 	if err != nil {
 		return err
 	}
 	return t.prefetchPayments(ctx, a.Payments)
 }
 
-// lookupAbsent looks up which of keys the table f describes does not hold,
-// and notes those absent in f. A table that was empty when the transaction
-// first looked is not asked: it answers from the keys the transaction
-// wrote (fresh.go). The lookup is query (ending in the key's column) with an
-// IN (…) list of keys; scan reads one of its rows and returns the row's key.
-func (t *tx) lookupAbsent(ctx context.Context, f *freshness, anyRow, query string, keys []string,
-	scan func(*sql.Rows) (string, error)) error {
+// lookupAbsent notes in f which of keys the table f describes does not
+// hold, as stored (given the keys to ask, sorted and distinct) reports the
+// stored ones. A table that was empty when the transaction first looked is
+// not asked: it answers from the keys the transaction wrote (fresh.go).
+func (t *tx) lookupAbsent(ctx context.Context, f *freshness, anyRow string, keys []string,
+	stored func(context.Context, []string) (map[string]bool, error)) error {
 	f.noteAbsent(nil)
-	var ask []string
-	for _, k := range keys {
-		if k == "" {
-			continue
-		}
-		gone, err := f.missing(ctx, t, anyRow, k) // the first call looks at the table
-		if err != nil {
-			return err
-		}
-		if f.empty {
-			return nil
-		}
-		if !gone {
-			ask = append(ask, k)
-		}
-	}
+	ask := slices.DeleteFunc(slices.Clone(keys), func(k string) bool { return k == "" })
 	if len(ask) == 0 {
+		return nil
+	}
+	if _, err := f.missing(ctx, t, anyRow, ask[0]); err != nil { // the first call looks at the table
+		return err
+	}
+	if f.empty {
 		return nil
 	}
 	slices.Sort(ask)
 	ask = slices.Compact(ask)
-	stored := make(map[string]bool)
-	err := chunkArgs(ask, func(args []any) error {
+	found, err := stored(ctx, ask)
+	if err != nil {
+		return err
+	}
+	f.noteAbsent(slices.DeleteFunc(ask, func(k string) bool { return found[k] }))
+	return nil
+}
+
+// storedIn runs query, which ends in a key column, with an IN (…) list of
+// keys, lookupChunk keys a statement, reads each row with scan, and returns
+// the keys of the rows found.
+func (t *tx) storedIn(ctx context.Context, query string, keys []string, scan func(scanner) (string, error)) (map[string]bool, error) {
+	found := map[string]bool{}
+	err := chunkArgs(keys, func(args []any) error {
 		rows, err := t.query(ctx, query+` IN (`+placeholders(len(args))+`)`, args...)
 		if err != nil {
 			return err
@@ -103,15 +107,11 @@ func (t *tx) lookupAbsent(ctx context.Context, f *freshness, anyRow, query strin
 			if err != nil {
 				return err
 			}
-			stored[k] = true
+			found[k] = true
 		}
 		return rows.Err()
 	})
-	if err != nil {
-		return err
-	}
-	f.noteAbsent(slices.DeleteFunc(ask, func(k string) bool { return stored[k] }))
-	return nil
+	return found, err
 }
 
 func (t *tx) prefetchRequests(ctx context.Context, keys []string) error {
@@ -128,21 +128,15 @@ func (t *tx) prefetchRequests(ctx context.Context, keys []string) error {
 			ask = append(ask, k)
 		}
 	}
-	return chunkArgs(ask, func(args []any) error {
-		rows, err := t.query(ctx, `SELECT `+requestCols+` FROM requests WHERE key IN (`+placeholders(len(args))+`)`, args...)
+	_, err := t.storedIn(ctx, `SELECT `+requestCols+` FROM requests WHERE key`, ask, func(sc scanner) (string, error) {
+		r, err := scanRequest(sc)
 		if err != nil {
-			return err
+			return "", err
 		}
-		defer rows.Close()
-		for rows.Next() {
-			r, err := scanRequest(rows)
-			if err != nil {
-				return err
-			}
-			t.prefetched[r.Key] = r
-		}
-		return rows.Err()
+		t.prefetched[r.Key] = r
+		return r.Key, nil
 	})
+	return err
 }
 
 func (t *tx) prefetchPayments(ctx context.Context, ids []string) error {
