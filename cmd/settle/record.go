@@ -130,15 +130,22 @@ const bulkBooks = 1 << 30
 // regular file of bulkFeed or more, or db is one of bulkBooks or more, else
 // the store's default (0).
 func recordCache(db string, names []string) int64 {
-	if fi, err := os.Stat(db); err == nil && fi.Mode().IsRegular() && fi.Size() >= bulkBooks {
+	if regularOf(db, bulkBooks) {
 		return sqlite.BulkWriterCache
 	}
 	for _, name := range names {
-		if fi, err := os.Stat(name); err == nil && fi.Mode().IsRegular() && fi.Size() >= bulkFeed {
+		if regularOf(name, bulkFeed) {
 			return sqlite.BulkWriterCache
 		}
 	}
 	return 0
+}
+
+// regularOf reports whether name is a regular file of size bytes or more
+// (a pipe, a missing file or a URL is not).
+func regularOf(name string, size int64) bool {
+	fi, err := os.Stat(name)
+	return err == nil && fi.Mode().IsRegular() && fi.Size() >= size
 }
 
 func printErrs(a *cli, errs []error) {
