@@ -274,7 +274,7 @@ func (l *pendingLinks) note(id int64, phase, resolution string, resolvedBy, pend
 		}
 	}
 	if !consistent {
-		l.odd = append(l.odd, resolutionViolation(id, phase, resolution, resolvedBy))
+		l.odd = append(l.odd, resolutionViolation(id, phase, resolution, resolvedBy.Int64))
 	}
 }
 
@@ -287,29 +287,23 @@ func (l *pendingLinks) note(id int64, phase, resolution string, resolvedBy, pend
 //     one that is pending and resolved by it.
 func (l *pendingLinks) check() []ledger.Violation {
 	var out []ledger.Violation
-	postedBy := make(map[int64]int64, len(l.posters)) // poster id by the pending entry it posts
-	posts := make(map[int64]int, len(l.posters))      // how many entries post each
+	pendingOf := make(map[int64]int64, len(l.posters)) // of each poster
+	posted := make(map[int64]int, len(l.posters))      // how many entries post each pending one
 	for _, p := range l.posters {
-		postedBy[p.id] = p.pendingOf
-		posts[p.pendingOf]++
+		pendingOf[p.id] = p.pendingOf
+		posted[p.pendingOf]++
 	}
-	twice := map[int64]bool{}
 	for _, p := range l.posters {
-		if n := posts[p.pendingOf]; n > 1 && !twice[p.pendingOf] {
-			twice[p.pendingOf] = true
+		if n := posted[p.pendingOf]; n > 1 {
+			delete(posted, p.pendingOf) // reported once
 			out = append(out, ledger.Violation{Invariant: "pending_resolved_once", Subject: entrySubject(p.pendingOf),
 				Detail: fmt.Sprintf("%d entries post it", n)})
 		}
 	}
 	out = append(out, l.odd...)
 	for _, id := range l.resolved {
-		by := l.pending[id]
-		if by == 0 || postedBy[by] != id {
-			var resolvedBy sql.NullInt64
-			if by != 0 {
-				resolvedBy = sql.NullInt64{Int64: by, Valid: true}
-			}
-			out = append(out, resolutionViolation(id, string(ledger.Pending), string(ledger.Settled), resolvedBy))
+		if by := l.pending[id]; by == 0 || pendingOf[by] != id {
+			out = append(out, resolutionViolation(id, string(ledger.Pending), string(ledger.Settled), by))
 		}
 	}
 	for _, p := range l.posters {
@@ -322,11 +316,11 @@ func (l *pendingLinks) check() []ledger.Violation {
 }
 
 // resolutionViolation describes an entry whose phase, resolution and
-// resolved_by do not agree.
-func resolutionViolation(id int64, phase, resolution string, resolvedBy sql.NullInt64) ledger.Violation {
+// resolved_by (0 for none) do not agree.
+func resolutionViolation(id int64, phase, resolution string, resolvedBy int64) ledger.Violation {
 	by := "NULL"
-	if resolvedBy.Valid {
-		by = fmt.Sprint(resolvedBy.Int64)
+	if resolvedBy != 0 {
+		by = fmt.Sprint(resolvedBy)
 	}
 	return ledger.Violation{Invariant: "pending_resolution_consistent", Subject: entrySubject(id),
 		Detail: fmt.Sprintf("phase %s resolution %s resolved_by %s", phase, quote(resolution), by)}
