@@ -266,6 +266,21 @@ func (b *bencher) pgRecord(ctx context.Context, dbURL string) error {
 	rate = float64(w.rows) / elapsed.Seconds()
 	b.add("journal report of the recorded month", fmt.Sprintf("%s postings/s", count(int(rate))), "", false,
 		fmt.Sprintf("(%s postings in %s)", count(w.rows), dur(elapsed)))
+
+	// settle verify of the same books: one pass over the entries, checked
+	// in Go, and the objects' invariants in SQL.
+	b.progress("postgres: verify the recorded month")
+	start = time.Now()
+	vs, err := ledger.New(st, nil).Verify(ctx)
+	elapsed = time.Since(start)
+	b.progress("")
+	if err != nil {
+		return fmt.Errorf("verify: %w", err)
+	}
+	if len(vs) > 0 {
+		return fmt.Errorf("verify: the recorded month breaks %d invariants, first %s", len(vs), vs[0])
+	}
+	b.add("verify of the recorded month", dur(elapsed), "", false, fmt.Sprintf("(%s postings)", count(w.rows)))
 	return nil
 }
 

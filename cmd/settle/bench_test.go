@@ -116,7 +116,7 @@ func TestBenchQuickPostgres(t *testing.T) {
 	}
 	for _, figure := range []string{"batched posting", "one entry per transaction, 1 connection",
 		"concurrent writers, 1 connection", "concurrent writers, 8 connection", "settle record of a month's feed",
-		"journal report of the recorded month", "Stripe itemized CSV import", "load records and match them"} {
+		"journal report of the recorded month", "verify of the recorded month", "Stripe itemized CSV import", "load records and match them"} {
 		if !strings.Contains(pg, "\n"+figure) {
 			t.Errorf("no %q row in:\n%s", figure, pg)
 		}

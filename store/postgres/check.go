@@ -28,9 +28,12 @@ var invariants = []struct{ name, query string }{
 		FROM {schema}.payments WHERE refunded > captured ORDER BY id COLLATE "C"`},
 	{"amounts_non_negative", `SELECT 'payment ' || id, 'negative amount' FROM {schema}.payments
 		WHERE authorized < 0 OR captured < 0 OR refunded < 0 OR disputed < 0 ORDER BY id COLLATE "C"`},
-	{"refunds_sum", `SELECT 'payment ' || p.id, 'refunded ' || p.refunded || ' but refunds sum to ' || COALESCE(SUM(r.amount::numeric), 0)
-		FROM {schema}.payments p LEFT JOIN {schema}.refunds r ON r.payment_id = p.id
-		GROUP BY p.id, p.refunded HAVING p.refunded <> COALESCE(SUM(r.amount::numeric), 0) ORDER BY p.id COLLATE "C"`},
+	// The refunds summed per payment first: grouping the join of every
+	// payment by its id took 2–3 times as long.
+	{"refunds_sum", `SELECT 'payment ' || p.id, 'refunded ' || p.refunded || ' but refunds sum to ' || COALESCE(r.summed, 0)
+		FROM {schema}.payments p LEFT JOIN (SELECT payment_id, SUM(amount::numeric) AS summed FROM {schema}.refunds GROUP BY payment_id) r
+			ON r.payment_id = p.id
+		WHERE p.refunded <> COALESCE(r.summed, 0) ORDER BY p.id COLLATE "C"`},
 	{"net_is_amount_minus_fee", `SELECT 'balance transaction ' || id, 'net ' || net || ' <> amount ' || amount || ' - fee ' || fee
 		FROM {schema}.balance_transactions WHERE net::numeric <> amount::numeric - fee ORDER BY id COLLATE "C"`},
 	{"balance_transaction_has_entry", `SELECT 'balance transaction ' || b.id, 'entry ' || b.entry_id || ' missing'

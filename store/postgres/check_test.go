@@ -164,6 +164,9 @@ func TestVerifyDetectsCorruption(t *testing.T) {
 			sql: []string{`UPDATE {schema}.payments SET captured = authorized + 1 WHERE id = 'pay_1'`}},
 		{name: "refunds do not add up", invariant: "refunds_sum", subject: "payment pay_1",
 			sql: []string{`UPDATE {schema}.refunds SET amount = amount - 1`}},
+		{name: "refund stored, none on the payment", invariant: "refunds_sum", subject: "payment pay_1",
+			detail: "refunded 0 but refunds sum to 1000",
+			sql:    []string{`UPDATE {schema}.payments SET refunded = 0 WHERE id = 'pay_1'`}},
 		{name: "pending entry posted twice", invariant: "pending_resolved_once", detail: "2 entries post it",
 			sql: []string{
 				`DROP INDEX {schema}.entries_pending_of`,
