@@ -12,6 +12,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/settlehq/settle/ledger"
+	"github.com/settlehq/settle/store/internal/invariant"
 )
 
 // InsertEntry writes an entry with its postings in one statement and notes
@@ -461,11 +462,18 @@ type entryRow struct {
 	ExpiresAt      sql.NullInt64  `db:"expires_at"`
 	Resolution     string         `db:"resolution"`
 	ResolvedBy     sql.NullInt64  `db:"resolved_by"`
+	// The postings' arrays, in PostgreSQL's text form (postingsOf).
+	AccountIDs []byte `db:"account_ids"`
+	Currencies []byte `db:"currencies"`
+	Amounts    []byte `db:"amounts"`
 }
 
+// entryCols are an entry's columns with its postings: read in the same
+// row, not joined again through the postings view, which had the journal
+// of a month read each page of entries twice.
 const entryCols = `e.id, e.key, e.hash, e.phase, e.occurred_at, e.recorded_at, e.description, e.metadata,
 	e.source_provider, e.source_type, e.source_id, e.source_ref, e.reverses, e.pending_of, e.expires_at,
-	e.resolution, e.resolved_by`
+	e.resolution, e.resolved_by, e.account_ids, e.currencies, e.amounts`
 
 func (r *entryRow) entry() (*ledger.Entry, error) {
 	e := &ledger.Entry{ID: r.ID, Key: r.Key, Hash: r.Hash, Phase: ledger.Phase(r.Phase),
@@ -493,54 +501,32 @@ func (t *tx) entryWhere(ctx context.Context, where string, arg any) (*ledger.Ent
 	if err != nil {
 		return nil, err
 	}
-	if err := t.attachPostings(ctx, []*ledger.Entry{e}); err != nil {
+	if err := t.attachPostings(ctx, []entryRow{r}, []*ledger.Entry{e}); err != nil {
 		return nil, err
 	}
 	return e, nil
 }
 
-// attachPostings reads the postings of es, with account names.
-func (t *tx) attachPostings(ctx context.Context, es []*ledger.Entry) error {
-	if len(es) == 0 {
-		return nil
-	}
-	byID := make(map[int64]*ledger.Entry, len(es))
-	ids := make([]int64, len(es))
-	for i, e := range es {
-		byID[e.ID], ids[i] = e, e.ID
-		e.Postings = nil
-	}
-	rows, err := t.query(ctx, `SELECT entry_id, account_id, currency, amount FROM {schema}.postings
-		WHERE entry_id = ANY($1) ORDER BY entry_id, seq`, ids)
-	if err != nil {
-		return err
-	}
-	type raw struct {
-		entry, account int64
-		currency       string
-		amount         int64
-	}
-	var ps []raw
-	for rows.Next() {
-		var p raw
-		if err := rows.Scan(&p.entry, &p.account, &p.currency, &p.amount); err != nil {
-			rows.Close()
-			return t.fail(err)
+// attachPostings sets the postings of the entries of rows, with account
+// names; es[i] is the entry of rows[i].
+func (t *tx) attachPostings(ctx context.Context, rows []entryRow, es []*ledger.Entry) error {
+	var ps []invariant.Posting
+	currencies := map[string]string{}
+	for i := range rows {
+		r := &rows[i]
+		var why string
+		if ps, why = postingsOf(ps[:0], r.AccountIDs, r.Currencies, r.Amounts, currencies); why != "" {
+			return fmt.Errorf("entry %d: %s", r.ID, why)
 		}
-		ps = append(ps, p)
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return t.fail(err)
-	}
-	// Names are looked up after the rows are closed: a lookup may query.
-	for _, p := range ps {
-		name, err := t.accountName(ctx, p.account)
-		if err != nil {
-			return fmt.Errorf("entry %d: %w", p.entry, err)
+		e := es[i]
+		e.Postings = make([]ledger.Posting, len(ps))
+		for j, p := range ps {
+			name, err := t.accountName(ctx, p.Account)
+			if err != nil {
+				return fmt.Errorf("entry %d: %w", r.ID, err)
+			}
+			e.Postings[j] = ledger.Posting{Account: name, Currency: p.Currency, Amount: p.Amount}
 		}
-		e := byID[p.entry]
-		e.Postings = append(e.Postings, ledger.Posting{Account: name, Currency: p.currency, Amount: p.amount})
 	}
 	return nil
 }
@@ -624,7 +610,7 @@ func (t *tx) EachEntry(ctx context.Context, f ledger.EntryFilter, fn func(*ledge
 				return err
 			}
 		}
-		if err := t.attachPostings(ctx, es); err != nil {
+		if err := t.attachPostings(ctx, rows, es); err != nil {
 			return err
 		}
 		for _, e := range es {
