@@ -5,9 +5,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
-	"slices"
 	"strconv"
-	"strings"
 
 	"github.com/settlehq/settle/ledger"
 	"github.com/settlehq/settle/store/internal/invariant"
@@ -18,31 +16,31 @@ import (
 // PostgreSQL; sums are compared as numeric, so a corrupt database reports
 // rather than overflows. Those over the entries' postings and pending
 // links, and the derived payouts, are checked in Go (checkEntries,
-// checkDerivedPayouts), as the SQLite store checks them: as queries of
+// invariant.ReadDerivedPayouts), as the SQLite store checks them: as queries of
 // their own they read the entries five times, and verify of 100,000
 // payments' books took 3.7 s (BENCHMARKS.md, twenty-ninth round).
-var invariants = []struct{ name, query string }{
-	{"captured_le_authorized", `SELECT 'payment ' || id, 'captured ' || captured || ' > authorized ' || authorized
+var invariants = []invariant.Query{
+	{Name: "captured_le_authorized", SQL: `SELECT 'payment ' || id, 'captured ' || captured || ' > authorized ' || authorized
 		FROM {schema}.payments WHERE captured > authorized ORDER BY id COLLATE "C"`},
-	{"refunded_le_captured", `SELECT 'payment ' || id, 'refunded ' || refunded || ' > captured ' || captured
+	{Name: "refunded_le_captured", SQL: `SELECT 'payment ' || id, 'refunded ' || refunded || ' > captured ' || captured
 		FROM {schema}.payments WHERE refunded > captured ORDER BY id COLLATE "C"`},
-	{"amounts_non_negative", `SELECT 'payment ' || id, 'negative amount' FROM {schema}.payments
+	{Name: "amounts_non_negative", SQL: `SELECT 'payment ' || id, 'negative amount' FROM {schema}.payments
 		WHERE authorized < 0 OR captured < 0 OR refunded < 0 OR disputed < 0 ORDER BY id COLLATE "C"`},
 	// The refunds summed per payment first: grouping the join of every
 	// payment by its id took 2–3 times as long.
-	{"refunds_sum", `SELECT 'payment ' || p.id, 'refunded ' || p.refunded || ' but refunds sum to ' || COALESCE(r.summed, 0)
+	{Name: "refunds_sum", SQL: `SELECT 'payment ' || p.id, 'refunded ' || p.refunded || ' but refunds sum to ' || COALESCE(r.summed, 0)
 		FROM {schema}.payments p LEFT JOIN (SELECT payment_id, SUM(amount::numeric) AS summed FROM {schema}.refunds GROUP BY payment_id) r
 			ON r.payment_id = p.id
 		WHERE p.refunded <> COALESCE(r.summed, 0) ORDER BY p.id COLLATE "C"`},
-	{"net_is_amount_minus_fee", `SELECT 'balance transaction ' || id, 'net ' || net || ' <> amount ' || amount || ' - fee ' || fee
+	{Name: "net_is_amount_minus_fee", SQL: `SELECT 'balance transaction ' || id, 'net ' || net || ' <> amount ' || amount || ' - fee ' || fee
 		FROM {schema}.balance_transactions WHERE net::numeric <> amount::numeric - fee ORDER BY id COLLATE "C"`},
-	{"balance_transaction_has_entry", `SELECT 'balance transaction ' || b.id, 'entry ' || b.entry_id || ' missing'
+	{Name: "balance_transaction_has_entry", SQL: `SELECT 'balance transaction ' || b.id, 'entry ' || b.entry_id || ' missing'
 		FROM {schema}.balance_transactions b LEFT JOIN {schema}.entries e ON e.id = b.entry_id WHERE e.id IS NULL ORDER BY b.id COLLATE "C"`},
-	{"reversed_once", `SELECT 'entry ' || reverses, COUNT(*) || ' entries reverse it'
+	{Name: "reversed_once", SQL: `SELECT 'entry ' || reverses, COUNT(*) || ' entries reverse it'
 		FROM {schema}.entries WHERE reverses IS NOT NULL GROUP BY reverses HAVING COUNT(*) > 1 ORDER BY reverses`},
 	// A converted movement's two sides (ledger/fx.go): another currency,
 	// the same direction, and a converted payment's booking conversion.
-	{"conversion_sides_consistent", `SELECT subject, detail FROM (
+	{Name: "conversion_sides_consistent", SQL: `SELECT subject, detail FROM (
 		SELECT 'balance transaction ' || id AS subject, 'presented ' || presentment_amount || ' ' || presentment_currency ||
 			', settled ' || amount || ' ' || currency AS detail, 1 AS k, id AS id
 		FROM {schema}.balance_transactions WHERE presentment_currency <> '' AND (presentment_currency = currency
@@ -61,31 +59,25 @@ func (t *tx) Check(ctx context.Context) ([]ledger.Violation, error) {
 	if err != nil {
 		return nil, err
 	}
-	derived, err := t.checkDerivedPayouts(ctx)
+	// Automatic payouts are few and kept in memory; the derived
+	// transactions are read in table order.
+	derived, err := invariant.ReadDerivedPayouts(
+		func() (invariant.Rows, error) {
+			return t.query(ctx, `SELECT id, provider, currency, created_at FROM {schema}.payouts WHERE automatic
+				ORDER BY created_at, id COLLATE "C"`)
+		},
+		func() (invariant.Rows, error) {
+			return t.query(ctx, `SELECT id, provider, currency, available_on, payout_id FROM {schema}.balance_transactions
+				WHERE payout_derived`)
+		})
 	if err != nil {
-		return nil, err
+		return nil, t.fail(err)
 	}
-	out = append(out, derived...)
-	for _, inv := range invariants {
-		rows, err := t.query(ctx, inv.query)
-		if err != nil {
-			return nil, fmt.Errorf("invariant %s: %w", inv.name, err)
-		}
-		for rows.Next() {
-			v := ledger.Violation{Invariant: inv.name}
-			if err := rows.Scan(&v.Subject, &v.Detail); err != nil {
-				rows.Close()
-				return nil, t.fail(err)
-			}
-			out = append(out, v)
-		}
-		err = rows.Err()
-		rows.Close()
-		if err != nil {
-			return nil, fmt.Errorf("invariant %s: %w", inv.name, t.fail(err))
-		}
+	queried, err := invariant.Queries(invariants, func(query string) (invariant.Rows, error) { return t.query(ctx, query) })
+	if err != nil {
+		return nil, t.fail(err)
 	}
-	return out, nil
+	return append(append(out, derived...), queried...), nil
 }
 
 // checkEntries checks, in one pass over the entries in id order, the
@@ -126,20 +118,12 @@ func (t *tx) checkEntries(ctx context.Context) ([]ledger.Violation, error) {
 	}
 	rows.Close()
 
-	var stored []invariant.Balance
 	brows, err := t.query(ctx, `SELECT account_id, currency, posted, pending FROM {schema}.balances`)
 	if err != nil {
 		return nil, err
 	}
-	defer brows.Close()
-	for brows.Next() {
-		var b invariant.Balance
-		if err := brows.Scan(&b.Account, &b.Currency, &b.Posted, &b.Pending); err != nil {
-			return nil, t.fail(err)
-		}
-		stored = append(stored, b)
-	}
-	if err := brows.Err(); err != nil {
+	stored, err := invariant.ReadBalances(brows)
+	if err != nil {
 		return nil, t.fail(err)
 	}
 	return check.Violations(stored), nil
@@ -265,52 +249,4 @@ func eachElement(s []byte, fn func(elem []byte, null bool) error) error {
 		}
 		s = s[1:]
 	}
-}
-
-// checkDerivedPayouts checks payout_composition_derived
-// (invariant.DerivedPayouts): the automatic payouts are few and kept in
-// memory; the derived transactions are read in table order and their
-// violations ordered by id.
-func (t *tx) checkDerivedPayouts(ctx context.Context) ([]ledger.Violation, error) {
-	var check invariant.DerivedPayouts
-	prows, err := t.query(ctx, `SELECT id, provider, currency, created_at FROM {schema}.payouts WHERE automatic
-		ORDER BY created_at, id COLLATE "C"`)
-	if err != nil {
-		return nil, err
-	}
-	defer prows.Close()
-	for prows.Next() {
-		var id, prov, cur string
-		var created int64
-		if err := prows.Scan(&id, &prov, &cur, &created); err != nil {
-			return nil, t.fail(err)
-		}
-		check.AddPayout(id, prov, cur, created)
-	}
-	if err := prows.Err(); err != nil {
-		return nil, t.fail(err)
-	}
-	prows.Close()
-	rows, err := t.query(ctx, `SELECT id, provider, currency, available_on, payout_id FROM {schema}.balance_transactions
-		WHERE payout_derived`)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []ledger.Violation
-	for rows.Next() {
-		var id, prov, cur, payoutID string
-		var on int64
-		if err := rows.Scan(&id, &prov, &cur, &on, &payoutID); err != nil {
-			return nil, t.fail(err)
-		}
-		if v, ok := check.Check(id, prov, cur, on, payoutID); ok {
-			out = append(out, v)
-		}
-	}
-	if err := rows.Err(); err != nil {
-		return nil, t.fail(err)
-	}
-	slices.SortFunc(out, func(a, b ledger.Violation) int { return strings.Compare(a.Subject, b.Subject) })
-	return out, nil
 }

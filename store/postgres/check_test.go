@@ -10,6 +10,7 @@ import (
 
 	"github.com/settlehq/settle/ledger"
 	"github.com/settlehq/settle/store/internal/invariant"
+	"github.com/settlehq/settle/store/storetest"
 )
 
 func TestEachElement(t *testing.T) {
@@ -66,50 +67,13 @@ func TestPostingsOf(t *testing.T) {
 	}
 }
 
-// soundBooks records books with a capture made available, a refund, a
-// dispute, a payout and an authorization left pending, and checks that
-// they verify.
+// soundBooks opens a store with storetest.SmallBooks recorded in it.
 func soundBooks(t *testing.T) (*Store, *ledger.Ledger) {
 	t.Helper()
-	ctx := context.Background()
 	s := openTest(t, nil)
 	t0 := time.Date(2026, 3, 2, 10, 0, 0, 0, time.UTC)
 	l := ledger.New(s, &ledger.Options{Now: func() time.Time { return t0 }})
-	steps := []func() error{
-		func() error {
-			_, err := l.Capture(ctx, ledger.CaptureRequest{Key: "c1", PaymentID: "pay_1", Provider: "stripe", Currency: "usd",
-				Amount: dec("100"), Fees: []ledger.Fee{{Type: "stripe_fee", Amount: dec("3.20")}}, At: t0})
-			return err
-		},
-		func() error { _, err := l.MakeAvailable(ctx, t0.Add(72*time.Hour)); return err },
-		func() error {
-			_, err := l.Refund(ctx, ledger.RefundRequest{Key: "r1", PaymentID: "pay_1", RefundID: "re_1", Amount: dec("10"), At: t0.Add(73 * time.Hour)})
-			return err
-		},
-		func() error {
-			_, err := l.OpenDispute(ctx, ledger.DisputeRequest{Key: "d1", PaymentID: "pay_1", DisputeID: "dp_1", Amount: dec("20"),
-				Fee: dec("15"), At: t0.Add(74 * time.Hour)})
-			return err
-		},
-		func() error {
-			_, err := l.CreatePayout(ctx, ledger.PayoutRequest{Key: "po1", PayoutID: "po_1", Provider: "stripe", Currency: "usd",
-				Amount: dec("30"), At: t0.Add(75 * time.Hour)})
-			return err
-		},
-		func() error {
-			_, err := l.Authorize(ctx, ledger.AuthorizeRequest{Key: "a2", PaymentID: "pay_2", Provider: "stripe", Currency: "usd",
-				Amount: dec("40"), At: t0.Add(76 * time.Hour)})
-			return err
-		},
-	}
-	for i, step := range steps {
-		if err := step(); err != nil {
-			t.Fatalf("step %d: %v", i, err)
-		}
-	}
-	if vs, err := l.Verify(ctx); err != nil || len(vs) != 0 {
-		t.Fatalf("clean books: %v %v", vs, err)
-	}
+	storetest.SmallBooks(t, l, t0)
 	return s, l
 }
 
@@ -204,13 +168,7 @@ func TestVerifyDetectsCorruption(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			found := false
-			for _, v := range vs {
-				if v.Invariant == tt.invariant && (tt.subject == "" || v.Subject == tt.subject) && (tt.detail == "" || v.Detail == tt.detail) {
-					found = true
-				}
-			}
-			if !found {
+			if !storetest.HasViolation(vs, tt.invariant, tt.subject, tt.detail) {
 				t.Errorf("Verify = %v; want a %s violation of %q, %q", vs, tt.invariant, tt.subject, tt.detail)
 			}
 		})

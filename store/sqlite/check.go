@@ -3,7 +3,6 @@ package sqlite
 import (
 	"context"
 	"database/sql"
-	"fmt"
 
 	"github.com/settlehq/settle/ledger"
 	"github.com/settlehq/settle/store/internal/invariant"
@@ -13,31 +12,31 @@ import (
 // and a detail. Each is one of the ledger's invariants (docs/architecture.md).
 // Those over an entry's postings and over the links between pending entries
 // and the entries that post them are checked by checkEntries, in one pass
-// over the entries table; a derived payout by checkDerivedPayouts. As
+// over the entries table; a derived payout by invariant.ReadDerivedPayouts. As
 // queries of their own, each read a large table again, and the derived
 // payouts each transaction's row joined at a random place: verify of a
 // month of a million payments took 15–21 s, and 7.5–9.6 s with these
 // passes (BENCHMARKS.md, twenty-eighth round).
-var invariants = []struct{ name, query string }{
-	{"captured_le_authorized", `SELECT 'payment ' || id, 'captured ' || captured || ' > authorized ' || authorized
+var invariants = []invariant.Query{
+	{Name: "captured_le_authorized", SQL: `SELECT 'payment ' || id, 'captured ' || captured || ' > authorized ' || authorized
 		FROM payments WHERE captured > authorized`},
-	{"refunded_le_captured", `SELECT 'payment ' || id, 'refunded ' || refunded || ' > captured ' || captured
+	{Name: "refunded_le_captured", SQL: `SELECT 'payment ' || id, 'refunded ' || refunded || ' > captured ' || captured
 		FROM payments WHERE refunded > captured`},
-	{"amounts_non_negative", `SELECT 'payment ' || id, 'negative amount' FROM payments
+	{Name: "amounts_non_negative", SQL: `SELECT 'payment ' || id, 'negative amount' FROM payments
 		WHERE authorized < 0 OR captured < 0 OR refunded < 0 OR disputed < 0`},
 	// The payments in table order, each one's refunds summed by their
 	// index: grouping a join by payment id read the payments in id order,
 	// each row at a random place (5 s of a million payments, against 1 s).
-	{"refunds_sum", `SELECT 'payment ' || id, 'refunded ' || refunded || ' but refunds sum to ' || summed
+	{Name: "refunds_sum", SQL: `SELECT 'payment ' || id, 'refunded ' || refunded || ' but refunds sum to ' || summed
 		FROM (SELECT p.id, p.refunded, COALESCE((SELECT SUM(r.amount) FROM refunds r WHERE r.payment_id = p.id), 0) AS summed
 			FROM payments p)
 		WHERE refunded <> summed`},
-	{"net_is_amount_minus_fee", `SELECT 'balance transaction ' || id, 'net ' || net || ' <> amount ' || amount || ' - fee ' || fee
+	{Name: "net_is_amount_minus_fee", SQL: `SELECT 'balance transaction ' || id, 'net ' || net || ' <> amount ' || amount || ' - fee ' || fee
 		FROM balance_transactions WHERE net <> amount - fee`},
 	// A balance transaction is a row of bt_core and one of bt_settlements
 	// (schema.sql, migration 13); the view of them shows only those with
 	// both.
-	{"balance_transaction_whole", `SELECT 'balance transaction ' || b.id, 'no settlement stored'
+	{Name: "balance_transaction_whole", SQL: `SELECT 'balance transaction ' || b.id, 'no settlement stored'
 		FROM bt_core b WHERE NOT EXISTS (SELECT 1 FROM bt_settlements s WHERE s.id = b.id)
 		UNION ALL SELECT 'balance transaction ' || s.id, 'a settlement stored without the transaction'
 		FROM bt_settlements s WHERE NOT EXISTS (SELECT 1 FROM bt_core b WHERE b.id = s.id)
@@ -45,13 +44,13 @@ var invariants = []struct{ name, query string }{
 		FROM bt_core b JOIN bt_settlements s ON s.id = b.id WHERE s.provider <> b.provider`},
 	// bt_core alone, not the view: a transaction without its settlement
 	// is balance_transaction_whole's, and the join doubled the time.
-	{"balance_transaction_has_entry", `SELECT 'balance transaction ' || b.id, 'entry ' || b.entry_id || ' missing'
+	{Name: "balance_transaction_has_entry", SQL: `SELECT 'balance transaction ' || b.id, 'entry ' || b.entry_id || ' missing'
 		FROM bt_core b LEFT JOIN entries e ON e.id = b.entry_id WHERE e.id IS NULL`},
-	{"reversed_once", `SELECT 'entry ' || reverses, COUNT(*) || ' entries reverse it'
+	{Name: "reversed_once", SQL: `SELECT 'entry ' || reverses, COUNT(*) || ' entries reverse it'
 		FROM entries WHERE reverses IS NOT NULL GROUP BY reverses HAVING COUNT(*) > 1`},
 	// A converted movement's two sides (ledger/fx.go): another currency,
 	// the same direction, and a converted payment's booking conversion.
-	{"conversion_sides_consistent", `SELECT 'balance transaction ' || id, 'presented ' || presentment_amount || ' ' || presentment_currency ||
+	{Name: "conversion_sides_consistent", SQL: `SELECT 'balance transaction ' || id, 'presented ' || presentment_amount || ' ' || presentment_currency ||
 		', settled ' || amount || ' ' || currency
 		FROM balance_transactions WHERE presentment_currency <> '' AND (presentment_currency = currency
 			OR presentment_amount = 0 OR (presentment_amount < 0) <> (amount < 0))
@@ -59,7 +58,7 @@ var invariants = []struct{ name, query string }{
 		FROM payments WHERE settlement_currency <> '' AND (settlement_currency = currency OR settled <= 0)`},
 }
 
-// Check runs every invariant query and collects the violations.
+// Check checks every invariant and collects the violations.
 func (t *tx) Check(ctx context.Context) ([]ledger.Violation, error) {
 	if err := t.flushPending(ctx); err != nil {
 		return nil, err
@@ -68,31 +67,24 @@ func (t *tx) Check(ctx context.Context) ([]ledger.Violation, error) {
 	if err != nil {
 		return nil, err
 	}
-	derived, err := t.checkDerivedPayouts(ctx)
+	// Automatic payouts are few and kept in memory; the derived
+	// transactions are read in table order.
+	derived, err := invariant.ReadDerivedPayouts(
+		func() (invariant.Rows, error) {
+			return t.rows(ctx, `SELECT id, provider, currency, created_at FROM payouts WHERE automatic = 1 ORDER BY created_at, id`)
+		},
+		func() (invariant.Rows, error) {
+			return t.rows(ctx, `SELECT id, provider, currency, available_on, payout_id FROM bt_settlements NOT INDEXED
+				WHERE payout_derived = 1`)
+		})
 	if err != nil {
 		return nil, err
 	}
-	out = append(out, derived...)
-	for _, inv := range invariants {
-		rows, err := t.q.QueryContext(ctx, inv.query)
-		if err != nil {
-			return nil, fmt.Errorf("invariant %s: %w", inv.name, err)
-		}
-		for rows.Next() {
-			v := ledger.Violation{Invariant: inv.name}
-			if err := rows.Scan(&v.Subject, &v.Detail); err != nil {
-				rows.Close()
-				return nil, err
-			}
-			out = append(out, v)
-		}
-		err = rows.Err()
-		rows.Close()
-		if err != nil {
-			return nil, err
-		}
+	queried, err := invariant.Queries(invariants, func(query string) (invariant.Rows, error) { return t.q.QueryContext(ctx, query) })
+	if err != nil {
+		return nil, err
 	}
-	return out, nil
+	return append(append(out, derived...), queried...), nil
 }
 
 // checkEntries checks, in one pass over the entries, the invariants over
@@ -135,63 +127,13 @@ func (t *tx) checkEntries(ctx context.Context) ([]ledger.Violation, error) {
 	}
 	rows.Close()
 
-	var stored []invariant.Balance
 	brows, err := t.q.QueryContext(ctx, `SELECT account_id, currency, posted, pending FROM balances`)
 	if err != nil {
 		return nil, err
 	}
-	defer brows.Close()
-	for brows.Next() {
-		var b invariant.Balance
-		if err := brows.Scan(&b.Account, &b.Currency, &b.Posted, &b.Pending); err != nil {
-			return nil, err
-		}
-		stored = append(stored, b)
-	}
-	if err := brows.Err(); err != nil {
+	stored, err := invariant.ReadBalances(brows)
+	if err != nil {
 		return nil, err
 	}
 	return check.Violations(stored), nil
-}
-
-// checkDerivedPayouts checks payout_composition_derived
-// (invariant.DerivedPayouts): the automatic payouts are few and kept in
-// memory; the transactions are read in table order.
-func (t *tx) checkDerivedPayouts(ctx context.Context) ([]ledger.Violation, error) {
-	var check invariant.DerivedPayouts
-	prows, err := t.rows(ctx, `SELECT id, provider, currency, created_at FROM payouts WHERE automatic = 1 ORDER BY created_at, id`)
-	if err != nil {
-		return nil, err
-	}
-	defer prows.Close()
-	for prows.Next() {
-		var id, prov, cur string
-		var created int64
-		if err := prows.Scan(&id, &prov, &cur, &created); err != nil {
-			return nil, err
-		}
-		check.AddPayout(id, prov, cur, created)
-	}
-	if err := prows.Err(); err != nil {
-		return nil, err
-	}
-	prows.Close()
-	rows, err := t.rows(ctx, `SELECT id, provider, currency, available_on, payout_id FROM bt_settlements NOT INDEXED
-		WHERE payout_derived = 1`)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []ledger.Violation
-	for rows.Next() {
-		var id, prov, cur, payoutID string
-		var on int64
-		if err := rows.Scan(&id, &prov, &cur, &on, &payoutID); err != nil {
-			return nil, err
-		}
-		if v, ok := check.Check(id, prov, cur, on, payoutID); ok {
-			out = append(out, v)
-		}
-	}
-	return out, rows.Err()
 }

@@ -13,6 +13,7 @@ import (
 
 	"github.com/settlehq/settle/ledger"
 	"github.com/settlehq/settle/store/sqlite"
+	"github.com/settlehq/settle/store/storetest"
 )
 
 var t0 = time.Date(2026, 3, 2, 10, 0, 0, 0, time.UTC)
@@ -173,46 +174,10 @@ func TestBalancesAsOfFarDates(t *testing.T) {
 // disputes, a payout, a pending authorization and balance transactions.
 func books(t *testing.T) (*sqlite.Store, *ledger.Ledger) {
 	t.Helper()
-	ctx := context.Background()
 	s := open(t, filepath.Join(t.TempDir(), "books.db"))
 	t.Cleanup(func() { s.Close() })
 	l := ledger.New(s, &ledger.Options{Now: func() time.Time { return t0 }})
-	d := decimal.RequireFromString
-	steps := []func() error{
-		func() error {
-			_, err := l.Capture(ctx, ledger.CaptureRequest{Key: "c1", PaymentID: "pay_1", Provider: "stripe", Currency: "usd",
-				Amount: d("100"), Fees: []ledger.Fee{{Type: "stripe_fee", Amount: d("3.20")}}, At: t0})
-			return err
-		},
-		func() error { _, err := l.MakeAvailable(ctx, t0.Add(72*time.Hour)); return err },
-		func() error {
-			_, err := l.Refund(ctx, ledger.RefundRequest{Key: "r1", PaymentID: "pay_1", RefundID: "re_1", Amount: d("10"), At: t0.Add(73 * time.Hour)})
-			return err
-		},
-		func() error {
-			_, err := l.OpenDispute(ctx, ledger.DisputeRequest{Key: "d1", PaymentID: "pay_1", DisputeID: "dp_1", Amount: d("20"),
-				Fee: d("15"), At: t0.Add(74 * time.Hour)})
-			return err
-		},
-		func() error {
-			_, err := l.CreatePayout(ctx, ledger.PayoutRequest{Key: "po1", PayoutID: "po_1", Provider: "stripe", Currency: "usd",
-				Amount: d("30"), At: t0.Add(75 * time.Hour)})
-			return err
-		},
-		func() error {
-			_, err := l.Authorize(ctx, ledger.AuthorizeRequest{Key: "a2", PaymentID: "pay_2", Provider: "stripe", Currency: "usd",
-				Amount: d("40"), At: t0.Add(76 * time.Hour)})
-			return err
-		},
-	}
-	for i, step := range steps {
-		if err := step(); err != nil {
-			t.Fatalf("step %d: %v", i, err)
-		}
-	}
-	if vs, err := l.Verify(ctx); err != nil || len(vs) != 0 {
-		t.Fatalf("clean books: %v %v", vs, err)
-	}
+	storetest.SmallBooks(t, l, t0)
 	return s, l
 }
 
@@ -325,13 +290,7 @@ func TestVerifyDetectsCorruption(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			found := false
-			for _, v := range vs {
-				if v.Invariant == tt.invariant && (tt.subject == "" || v.Subject == tt.subject) && (tt.detail == "" || v.Detail == tt.detail) {
-					found = true
-				}
-			}
-			if !found {
+			if !storetest.HasViolation(vs, tt.invariant, tt.subject, tt.detail) {
 				t.Errorf("Verify = %v; want a %s violation of %q", vs, tt.invariant, tt.subject)
 			}
 		})
