@@ -18,7 +18,8 @@ import (
 // links, and the derived payouts, are checked in Go (checkEntries,
 // invariant.ReadDerivedPayouts), as the SQLite store checks them: as queries of
 // their own they read the entries five times, and verify of 100,000
-// payments' books took 3.7 s (BENCHMARKS.md, twenty-ninth round).
+// payments' books took 2.4–3.7 s, 0.7–0.9 s so (BENCHMARKS.md,
+// twenty-ninth round).
 var invariants = []invariant.Query{
 	{Name: "captured_le_authorized", SQL: `SELECT 'payment ' || id, 'captured ' || captured || ' > authorized ' || authorized
 		FROM {schema}.payments WHERE captured > authorized ORDER BY id COLLATE "C"`},
