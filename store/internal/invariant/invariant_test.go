@@ -122,6 +122,13 @@ func TestEachViolation(t *testing.T) {
 			v("pending_resolution_consistent", "entry 2", "phase pending resolution 'posted' resolved_by NULL"),
 			v("posts_a_pending_entry", "entry 3", "posts entry 2 which is not a pending entry resolved by it"),
 		}},
+		{"resolved by an entry that does not post it", func(es []Entry, bs []Balance) ([]Entry, []Balance) {
+			es[1].ResolvedBy = 1
+			return es, bs
+		}, []ledger.Violation{
+			v("pending_resolution_consistent", "entry 2", "phase pending resolution 'posted' resolved_by 1"),
+			v("posts_a_pending_entry", "entry 3", "posts entry 2 which is not a pending entry resolved by it"),
+		}},
 		{"posts an entry that is not pending", func(es []Entry, bs []Balance) ([]Entry, []Balance) {
 			es[2].PendingOf = 1
 			es[1].Resolution, es[1].ResolvedBy = "", 0
