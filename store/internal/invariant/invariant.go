@@ -82,7 +82,7 @@ func (c *Entries) Add(e *Entry) error {
 	c.links.note(e)
 	ps := e.Postings
 	if len(ps) < 2 {
-		c.add("entry_has_postings", EntrySubject(e.ID), fmt.Sprintf("has %d postings", len(ps)))
+		c.add("entry_has_postings", entrySubject(e.ID), fmt.Sprintf("has %d postings", len(ps)))
 	}
 	c.sums = c.sums[:0]
 	for i, p := range ps {
@@ -121,7 +121,7 @@ func (c *Entries) Add(e *Entry) error {
 	}
 	for _, s := range c.sums {
 		if s.amount != 0 {
-			c.add("entry_balanced", EntrySubject(e.ID), fmt.Sprintf("%s postings sum to %d", s.currency, s.amount))
+			c.add("entry_balanced", entrySubject(e.ID), fmt.Sprintf("%s postings sum to %d", s.currency, s.amount))
 		}
 	}
 	return nil
@@ -131,7 +131,7 @@ func (c *Entries) Add(e *Entry) error {
 // why; its postings are not checked further, its pending links are.
 func (c *Entries) Malformed(e *Entry, why string) {
 	c.links.note(e)
-	c.add("postings_well_formed", EntrySubject(e.ID), why)
+	c.add("postings_well_formed", entrySubject(e.ID), why)
 }
 
 func (c *Entries) add(invariant, subject, detail string) {
@@ -182,8 +182,8 @@ func (c *Entries) Violations(stored []Balance) []ledger.Violation {
 	return append(out, mismatched...)
 }
 
-// EntrySubject is how a violation names an entry.
-func EntrySubject(id int64) string { return fmt.Sprintf("entry %d", id) }
+// entrySubject is how a violation names an entry.
+func entrySubject(id int64) string { return fmt.Sprintf("entry %d", id) }
 
 // links is what Entries keeps of the links between pending entries and
 // the entries that post them: a few hundred thousand ids in a month of a
@@ -247,7 +247,7 @@ func (l *links) check() []ledger.Violation {
 	for _, p := range l.posters {
 		if n := posted[p.pendingOf]; n > 1 {
 			delete(posted, p.pendingOf) // reported once
-			out = append(out, ledger.Violation{Invariant: "pending_resolved_once", Subject: EntrySubject(p.pendingOf),
+			out = append(out, ledger.Violation{Invariant: "pending_resolved_once", Subject: entrySubject(p.pendingOf),
 				Detail: fmt.Sprintf("%d entries post it", n)})
 		}
 	}
@@ -259,7 +259,7 @@ func (l *links) check() []ledger.Violation {
 	}
 	for _, p := range l.posters {
 		if by, ok := l.pending[p.pendingOf]; !ok || by != p.id {
-			out = append(out, ledger.Violation{Invariant: "posts_a_pending_entry", Subject: EntrySubject(p.id),
+			out = append(out, ledger.Violation{Invariant: "posts_a_pending_entry", Subject: entrySubject(p.id),
 				Detail: fmt.Sprintf("posts entry %d which is not a pending entry resolved by it", p.pendingOf)})
 		}
 	}
@@ -273,13 +273,13 @@ func resolutionViolation(id int64, phase, resolution string, resolvedBy int64) l
 	if resolvedBy != 0 {
 		by = fmt.Sprint(resolvedBy)
 	}
-	return ledger.Violation{Invariant: "pending_resolution_consistent", Subject: EntrySubject(id),
-		Detail: fmt.Sprintf("phase %s resolution %s resolved_by %s", phase, Quote(resolution), by)}
+	return ledger.Violation{Invariant: "pending_resolution_consistent", Subject: entrySubject(id),
+		Detail: fmt.Sprintf("phase %s resolution %s resolved_by %s", phase, quote(resolution), by)}
 }
 
-// Quote is a text as SQL's quote() gives it, as the invariants' details
+// quote is a text as SQL's quote() gives it, as the invariants' details
 // written in SQL show texts.
-func Quote(s string) string { return "'" + strings.ReplaceAll(s, "'", "''") + "'" }
+func quote(s string) string { return "'" + strings.ReplaceAll(s, "'", "''") + "'" }
 
 // DerivedPayouts checks payout_composition_derived: a balance transaction
 // whose payout is derived is in the first automatic payout of its provider
@@ -318,5 +318,5 @@ func (d *DerivedPayouts) Check(id, provider, currency string, availableOn int64,
 		return ledger.Violation{}, false
 	}
 	return ledger.Violation{Invariant: "payout_composition_derived", Subject: "balance transaction " + id,
-		Detail: "in payout " + Quote(payoutID) + " but the rule gives " + Quote(rule)}, true
+		Detail: "in payout " + quote(payoutID) + " but the rule gives " + quote(rule)}, true
 }
