@@ -3,14 +3,17 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"errors"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
 	"syscall"
 	"testing"
+	"time"
 
 	"github.com/settlehq/settle/store/sqlite"
 )
@@ -121,4 +124,81 @@ func TestFilesArePrivate(t *testing.T) {
 			}
 		})
 	}
+}
+
+// --out names what is there: a named pipe (as /dev/null or /dev/stdout
+// would be, which a test must not touch) is written in place and stays a
+// pipe, and a symbolic link stays a link, the file it names replaced.
+// Writing next to the name and renaming over it had replaced the device:
+// run as root, --out /dev/null left a regular file at /dev/null.
+func TestReportOutIsWrittenInPlaceWhenNotAFile(t *testing.T) {
+	dir := t.TempDir()
+	db := filepath.Join(dir, "books.db")
+	bookFew(t, db)
+	want, errOut := captureReport(t, db, filepath.Join(dir, "plain.csv"))
+
+	fifo := filepath.Join(dir, "pipe")
+	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	got := make(chan []byte, 1)
+	go func() {
+		f, err := os.Open(fifo) // waits for the writer
+		if err != nil {
+			got <- nil
+			return
+		}
+		defer f.Close()
+		b, _ := io.ReadAll(f)
+		got <- b
+	}()
+	var out, stderr bytes.Buffer
+	if code := run([]string{"--db", db, "report", "trial-balance", "--out", fifo}, &out, &stderr); code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr.String())
+	}
+	select {
+	case b := <-got:
+		if !bytes.Equal(b, want) {
+			t.Errorf("read from the pipe:\n%s\nwant:\n%s (%s)", b, want, errOut)
+		}
+	case <-time.After(30 * time.Second):
+		// The pipe was replaced, not written: its reader waits on for
+		// a writer that never comes.
+		t.Errorf("nothing written to the pipe in 30 s")
+	}
+	if fi, err := os.Lstat(fifo); err != nil || fi.Mode()&fs.ModeNamedPipe == 0 {
+		t.Errorf("the pipe is now %v, %v", fi.Mode(), err)
+	}
+
+	target := filepath.Join(t.TempDir(), "real.csv")
+	if err := os.WriteFile(target, []byte("old"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	link := filepath.Join(dir, "link.csv")
+	if err := os.Symlink(target, link); err != nil {
+		t.Fatal(err)
+	}
+	if code := run([]string{"--db", db, "report", "trial-balance", "--out", link}, &out, &stderr); code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr.String())
+	}
+	if fi, err := os.Lstat(link); err != nil || fi.Mode()&fs.ModeSymlink == 0 {
+		t.Errorf("the link is now %v, %v", fi.Mode(), err)
+	}
+	if b, err := os.ReadFile(target); err != nil || !bytes.Equal(b, want) {
+		t.Errorf("the link's file holds %q, %v; want the report", b, err)
+	}
+}
+
+// captureReport writes the trial balance to the file path and returns it.
+func captureReport(t *testing.T, db, path string) ([]byte, string) {
+	t.Helper()
+	var out, errOut bytes.Buffer
+	if code := run([]string{"--db", db, "report", "trial-balance", "--out", path}, &out, &errOut); code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut.String())
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b, errOut.String()
 }

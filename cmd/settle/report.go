@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"time"
@@ -206,7 +207,11 @@ func outputFormat(format, out string) (reports.Format, error) {
 
 // writeOutput runs write on stdout, or on the file out. A file is written
 // next to its final name and renamed into place only when write succeeds,
-// so that a failed report never leaves a truncated file behind.
+// so that a failed report never leaves a truncated file behind. A symbolic
+// link stays a link: the file it names is the one replaced. What is not a
+// file, such as /dev/null, /dev/stdout or a named pipe, is written in
+// place: renaming over it would put a file where the device was (run as
+// root, --out /dev/null replaced the machine's /dev/null).
 //
 // The output goes through a buffer of outputBuffer bytes, which the
 // reports' CSV and JSON writers use as their own (bufio hands back a
@@ -215,6 +220,14 @@ func outputFormat(format, out string) (reports.Format, error) {
 func writeOutput(a *cli, out string, write func(io.Writer) error) error {
 	if out == "" || out == "-" {
 		return writeBuffered(a.stdout, write)
+	}
+	if fi, err := os.Stat(out); err == nil {
+		if !fi.Mode().IsRegular() {
+			return writeInPlace(out, write)
+		}
+		if target, err := filepath.EvalSymlinks(out); err == nil {
+			out = target
+		}
 	}
 	tmp, err := os.CreateTemp(dirOf(out), ".settle-report-*")
 	if err != nil {
@@ -232,6 +245,23 @@ func writeOutput(a *cli, out string, write func(io.Writer) error) error {
 		return err
 	}
 	if err := os.Rename(tmp.Name(), out); err != nil {
+		return fmt.Errorf("writing %s: %w", out, err)
+	}
+	return nil
+}
+
+// writeInPlace runs write on out, which exists and is not a regular file
+// (a device or a named pipe), opened for writing as it is.
+func writeInPlace(out string, write func(io.Writer) error) error {
+	f, err := os.OpenFile(out, os.O_WRONLY, 0)
+	if err != nil {
+		return fmt.Errorf("opening %s: %w", out, err)
+	}
+	if err := writeBuffered(f, write); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Close(); err != nil {
 		return fmt.Errorf("writing %s: %w", out, err)
 	}
 	return nil
