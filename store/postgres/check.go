@@ -15,24 +15,12 @@ import (
 // a detail. They are the SQLite store's (store/sqlite/check.go), in
 // PostgreSQL; sums are compared as numeric, so a corrupt database reports
 // rather than overflows. Those over the entries' postings and pending
-// links, and the derived payouts, are checked in Go (checkEntries,
-// invariant.ReadDerivedPayouts), as the SQLite store checks them: as queries of
-// their own they read the entries five times, and verify of 100,000
-// payments' books took 2.4–3.7 s, 0.7–0.9 s so (BENCHMARKS.md,
-// twenty-ninth round).
+// links, the derived payouts and the payments are checked in Go
+// (checkEntries, invariant.ReadDerivedPayouts, invariant.ReadPayments), as
+// the SQLite store checks them: as queries of their own they read the
+// entries five times and the payments four, and verify of 100,000
+// payments' books took 2.4–3.7 s (BENCHMARKS.md, twenty-ninth round).
 var invariants = []invariant.Query{
-	{Name: "captured_le_authorized", SQL: `SELECT 'payment ' || id, 'captured ' || captured || ' > authorized ' || authorized
-		FROM {schema}.payments WHERE captured > authorized ORDER BY id COLLATE "C"`},
-	{Name: "refunded_le_captured", SQL: `SELECT 'payment ' || id, 'refunded ' || refunded || ' > captured ' || captured
-		FROM {schema}.payments WHERE refunded > captured ORDER BY id COLLATE "C"`},
-	{Name: "amounts_non_negative", SQL: `SELECT 'payment ' || id, 'negative amount' FROM {schema}.payments
-		WHERE authorized < 0 OR captured < 0 OR refunded < 0 OR disputed < 0 ORDER BY id COLLATE "C"`},
-	// The refunds summed per payment first: grouping the join of every
-	// payment by its id took 2–3 times as long.
-	{Name: "refunds_sum", SQL: `SELECT 'payment ' || p.id, 'refunded ' || p.refunded || ' but refunds sum to ' || COALESCE(r.summed, 0)
-		FROM {schema}.payments p LEFT JOIN (SELECT payment_id, SUM(amount::numeric) AS summed FROM {schema}.refunds GROUP BY payment_id) r
-			ON r.payment_id = p.id
-		WHERE p.refunded <> COALESCE(r.summed, 0) ORDER BY p.id COLLATE "C"`},
 	{Name: "net_is_amount_minus_fee", SQL: `SELECT 'balance transaction ' || id, 'net ' || net || ' <> amount ' || amount || ' - fee ' || fee
 		FROM {schema}.balance_transactions WHERE net::numeric <> amount::numeric - fee ORDER BY id COLLATE "C"`},
 	{Name: "balance_transaction_has_entry", SQL: `SELECT 'balance transaction ' || b.id, 'entry ' || b.entry_id || ' missing'
@@ -40,15 +28,13 @@ var invariants = []invariant.Query{
 	{Name: "reversed_once", SQL: `SELECT 'entry ' || reverses, COUNT(*) || ' entries reverse it'
 		FROM {schema}.entries WHERE reverses IS NOT NULL GROUP BY reverses HAVING COUNT(*) > 1 ORDER BY reverses`},
 	// A converted movement's two sides (ledger/fx.go): another currency,
-	// the same direction, and a converted payment's booking conversion.
-	{Name: "conversion_sides_consistent", SQL: `SELECT subject, detail FROM (
-		SELECT 'balance transaction ' || id AS subject, 'presented ' || presentment_amount || ' ' || presentment_currency ||
-			', settled ' || amount || ' ' || currency AS detail, 1 AS k, id AS id
+	// the same direction; a converted payment's booking conversion is
+	// checked with the payments (invariant.Payments).
+	{Name: "conversion_sides_consistent", SQL: `SELECT 'balance transaction ' || id, 'presented ' || presentment_amount || ' ' || presentment_currency ||
+			', settled ' || amount || ' ' || currency
 		FROM {schema}.balance_transactions WHERE presentment_currency <> '' AND (presentment_currency = currency
 			OR presentment_amount = 0 OR (presentment_amount < 0) <> (amount < 0))
-		UNION ALL SELECT 'payment ' || id, 'settles in ' || settlement_currency || ' with a settled amount of ' || settled, 2, id
-		FROM {schema}.payments WHERE settlement_currency <> '' AND (settlement_currency = currency OR settled <= 0)) v
-		ORDER BY k, id COLLATE "C"`},
+		ORDER BY id COLLATE "C"`},
 }
 
 // Check checks every invariant and collects the violations.
@@ -74,11 +60,24 @@ func (t *tx) Check(ctx context.Context) ([]ledger.Violation, error) {
 	if err != nil {
 		return nil, t.fail(err)
 	}
+	// The refunds summed per payment, few; the payments in table order.
+	payments, conversions, err := invariant.ReadPayments(
+		func() (invariant.Rows, error) {
+			return t.query(ctx, `SELECT payment_id, SUM(amount) FROM {schema}.refunds GROUP BY payment_id`)
+		},
+		func() (invariant.Rows, error) {
+			return t.query(ctx, `SELECT id, authorized, captured, refunded, disputed, currency, settlement_currency, settled
+				FROM {schema}.payments`)
+		})
+	if err != nil {
+		return nil, t.fail(err)
+	}
 	queried, err := invariant.Queries(invariants, func(query string) (invariant.Rows, error) { return t.query(ctx, query) })
 	if err != nil {
 		return nil, t.fail(err)
 	}
-	return append(append(out, derived...), queried...), nil
+	out = append(append(append(out, derived...), payments...), queried...)
+	return append(out, conversions...), nil
 }
 
 // checkEntries checks, in one pass over the entries in id order, the

@@ -191,3 +191,47 @@ func TestDerivedPayouts(t *testing.T) {
 		t.Errorf("detail %q", got.Detail)
 	}
 }
+
+func TestPayments(t *testing.T) {
+	c := NewPayments(map[string]int64{"p_b": 300, "p_c": 100, "p_gone": 5})
+	for _, p := range []Payment{
+		{ID: "p_c", Authorized: 500, Captured: 600, Refunded: 700, Currency: "usd"},
+		{ID: "p_a", Authorized: 500, Captured: 500, Currency: "usd"},
+		{ID: "p_b", Authorized: 500, Captured: 500, Refunded: 300, Currency: "eur", SettlementCurrency: "usd", Settled: 540},
+		{ID: "p_d", Authorized: 10, Captured: 10, Disputed: -1, Currency: "usd", SettlementCurrency: "usd", Settled: 10},
+		{ID: "p_e", Authorized: 10, Captured: 10, Currency: "eur", SettlementCurrency: "usd"},
+	} {
+		c.Add(&p)
+	}
+	payments, conversions := c.Violations()
+	want := []ledger.Violation{
+		v("captured_le_authorized", "payment p_c", "captured 600 > authorized 500"),
+		v("refunded_le_captured", "payment p_c", "refunded 700 > captured 600"),
+		v("amounts_non_negative", "payment p_d", "negative amount"),
+		v("refunds_sum", "payment p_c", "refunded 700 but refunds sum to 100"),
+	}
+	if !reflect.DeepEqual(payments, want) {
+		t.Errorf("payments:\n%v\nwant\n%v", payments, want)
+	}
+	want = []ledger.Violation{
+		v("conversion_sides_consistent", "payment p_d", "settles in usd with a settled amount of 10"),
+		v("conversion_sides_consistent", "payment p_e", "settles in usd with a settled amount of 0"),
+	}
+	if !reflect.DeepEqual(conversions, want) {
+		t.Errorf("conversions:\n%v\nwant\n%v", conversions, want)
+	}
+	// Violations of one invariant come by payment id, whatever the order
+	// the payments came in.
+	c = NewPayments(nil)
+	for _, id := range []string{"p_9", "p_1", "p_5"} {
+		c.Add(&Payment{ID: id, Refunded: 1, Captured: 1, Authorized: 1})
+	}
+	payments, _ = c.Violations()
+	var got []string
+	for _, pv := range payments {
+		got = append(got, pv.Subject)
+	}
+	if !reflect.DeepEqual(got, []string{"payment p_1", "payment p_5", "payment p_9"}) {
+		t.Errorf("order %v", got)
+	}
+}
