@@ -13,13 +13,14 @@ import (
 
 // invariants are queries that return one row per violation: a subject and
 // a detail. They are the SQLite store's (store/sqlite/check.go), in
-// PostgreSQL; sums are compared as numeric, so a corrupt database reports
-// rather than overflows. Those over the entries' postings and pending
-// links, the derived payouts and the payments are checked in Go
-// (checkEntries, invariant.ReadDerivedPayouts, invariant.ReadPayments), as
-// the SQLite store checks them: as queries of their own they read the
-// entries five times and the payments four, and verify of 100,000
-// payments' books took 2.4–3.7 s (BENCHMARKS.md, twenty-ninth round).
+// PostgreSQL; net, amount and fee are compared as numeric, so a corrupt
+// database reports rather than overflows. Those over the entries' postings
+// and pending links, the derived payouts and the payments are checked in
+// Go (checkEntries, invariant.ReadDerivedPayouts, invariant.ReadPayments),
+// as the SQLite store checks them, where a sum past int64 fails verify
+// with an error: as queries of their own they read the entries five times
+// and the payments four, and verify of 100,000 payments' books took
+// 2.4–3.7 s (BENCHMARKS.md, twenty-ninth round).
 var invariants = []invariant.Query{
 	{Name: "net_is_amount_minus_fee", SQL: `SELECT 'balance transaction ' || id, 'net ' || net || ' <> amount ' || amount || ' - fee ' || fee
 		FROM {schema}.balance_transactions WHERE net::numeric <> amount::numeric - fee ORDER BY id COLLATE "C"`},
