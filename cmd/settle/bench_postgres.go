@@ -267,8 +267,9 @@ func (b *bencher) pgRecord(ctx context.Context, dbURL string) error {
 	b.add("journal report of the recorded month", fmt.Sprintf("%s postings/s", count(int(rate))), "", false,
 		fmt.Sprintf("(%s postings in %s)", count(w.rows), dur(elapsed)))
 
-	// settle verify of the same books: one pass over the entries, checked
-	// in Go, and the objects' invariants in SQL.
+	// settle verify of the same books: one pass over the entries and one
+	// over the payments, checked in Go, and the balance transactions'
+	// invariants in SQL.
 	b.progress("postgres: verify the recorded month")
 	start = time.Now()
 	vs, err := ledger.New(st, nil).Verify(ctx)

@@ -25,7 +25,7 @@ type Payment struct {
 //
 // As queries of their own they read the payments four times, refunds_sum
 // each payment's refunds by an index probe (1.5–2 s of a million payments
-// on SQLite).
+// in SQLite's shell).
 type Payments struct {
 	refunds map[string]int64
 	found   [5][]ledger.Violation // in the order of the names below
