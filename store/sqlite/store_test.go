@@ -236,12 +236,12 @@ func TestVerifyDetectsCorruption(t *testing.T) {
 			sql: []string{`UPDATE payments SET disputed = -1 WHERE id = 'pay_2'`}},
 		{name: "balance transaction without an entry", invariant: "balance_transaction_has_entry", noFK: true,
 			sql: []string{`UPDATE bt_core SET entry_id = 999 WHERE type = 'refund'`}},
-		{name: "balance transaction without its settlement", invariant: "balance_transaction_whole",
+		{name: "balance transaction without its settlement", invariant: "balance_transaction_whole", detail: "no settlement stored",
 			sql: []string{`DELETE FROM bt_settlements WHERE id = (SELECT id FROM bt_core WHERE type = 'refund')`}},
 		{name: "settlement without its balance transaction", invariant: "balance_transaction_whole",
 			subject: "balance transaction btx_orphan", sql: []string{`INSERT INTO bt_settlements (id, provider, currency, status, available_on)
 				VALUES ('btx_orphan', 'stripe', 'usd', 'available', 1)`}},
-		{name: "settlement of another provider", invariant: "balance_transaction_whole",
+		{name: "settlement of another provider", invariant: "balance_transaction_whole", detail: "of stripe but its settlement says justifi",
 			sql: []string{`UPDATE bt_settlements SET provider = 'justifi' WHERE id = (SELECT id FROM bt_core WHERE type = 'refund')`}},
 		{name: "pending entry posted twice", invariant: "pending_resolved_once",
 			sql: []string{
