@@ -15,12 +15,11 @@ import (
 // a detail. They are the SQLite store's (store/sqlite/check.go), in
 // PostgreSQL; net, amount and fee are compared as numeric, so a corrupt
 // database reports rather than overflows. Those over the entries' postings
-// and pending links, the derived payouts and the payments are checked in
-// Go (checkEntries, invariant.ReadDerivedPayouts, invariant.ReadPayments),
-// as the SQLite store checks them, where a sum past int64 fails verify
-// with an error: as queries of their own they read the entries five times
-// and the payments four, and verify of 100,000 payments' books took
-// 2.4–3.7 s (BENCHMARKS.md, twenty-ninth round).
+// and pending links, the derived payouts and the payments are checked in Go
+// (checkEntries, invariant.Check), as on SQLite, where a sum past int64
+// fails verify with an error: as queries of their own they read the
+// entries five times and the payments four, and verify of 100,000
+// payments' books took 2.4–3.7 s (BENCHMARKS.md, twenty-ninth round).
 var invariants = []invariant.Query{
 	{Name: "net_is_amount_minus_fee", SQL: `SELECT 'balance transaction ' || id, 'net ' || net || ' <> amount ' || amount || ' - fee ' || fee
 		FROM {schema}.balance_transactions WHERE net::numeric <> amount::numeric - fee ORDER BY id COLLATE "C"`},
@@ -38,47 +37,31 @@ var invariants = []invariant.Query{
 		ORDER BY id COLLATE "C"`},
 }
 
-// Check checks every invariant and collects the violations.
+// Check checks every invariant and collects the violations
+// (invariant.Check).
 func (t *tx) Check(ctx context.Context) ([]ledger.Violation, error) {
 	if err := t.flush(ctx); err != nil {
 		return nil, err
 	}
-	out, err := t.checkEntries(ctx)
-	if err != nil {
-		return nil, err
-	}
-	// Automatic payouts are few and kept in memory; the derived
-	// transactions are read in table order.
-	derived, err := invariant.ReadDerivedPayouts(
-		func() (invariant.Rows, error) {
-			return t.query(ctx, `SELECT id, provider, currency, created_at FROM {schema}.payouts WHERE automatic
-				ORDER BY created_at, id COLLATE "C"`)
-		},
-		func() (invariant.Rows, error) {
-			return t.query(ctx, `SELECT id, provider, currency, available_on, payout_id FROM {schema}.balance_transactions
-				WHERE payout_derived`)
-		})
-	if err != nil {
-		return nil, t.fail(err)
-	}
-	// The refunds summed per payment, few; the payments in table order.
-	payments, conversions, err := invariant.ReadPayments(
-		func() (invariant.Rows, error) {
-			return t.query(ctx, `SELECT payment_id, SUM(amount) FROM {schema}.refunds GROUP BY payment_id`)
-		},
-		func() (invariant.Rows, error) {
-			return t.query(ctx, `SELECT id, authorized, captured, refunded, disputed, currency, settlement_currency, settled
-				FROM {schema}.payments`)
-		})
+	out, err := invariant.Check(invariant.Source{
+		Entries: func() ([]ledger.Violation, error) { return t.checkEntries(ctx) },
+		Run:     func(query string) (invariant.Rows, error) { return t.query(ctx, query) },
+		// Automatic payouts are few and kept in memory; the derived
+		// transactions are read in table order.
+		AutomaticPayouts: `SELECT id, provider, currency, created_at FROM {schema}.payouts WHERE automatic
+			ORDER BY created_at, id COLLATE "C"`,
+		DerivedTransactions: `SELECT id, provider, currency, available_on, payout_id FROM {schema}.balance_transactions
+			WHERE payout_derived`,
+		// The refunds summed per payment, few; the payments in table order.
+		RefundSums: `SELECT payment_id, SUM(amount) FROM {schema}.refunds GROUP BY payment_id`,
+		Payments: `SELECT id, authorized, captured, refunded, disputed, currency, settlement_currency, settled
+			FROM {schema}.payments`,
+		Queries: invariants,
+	})
 	if err != nil {
 		return nil, t.fail(err)
 	}
-	queried, err := invariant.Queries(invariants, func(query string) (invariant.Rows, error) { return t.query(ctx, query) })
-	if err != nil {
-		return nil, t.fail(err)
-	}
-	out = append(append(append(out, derived...), payments...), queried...)
-	return append(out, conversions...), nil
+	return out, nil
 }
 
 // checkEntries checks, in one pass over the entries in id order, the

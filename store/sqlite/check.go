@@ -12,13 +12,13 @@ import (
 // and a detail. Each is one of the ledger's invariants (docs/architecture.md).
 // Those over an entry's postings and over the links between pending entries
 // and the entries that post them are checked by checkEntries, in one pass
-// over the entries table; a derived payout by invariant.ReadDerivedPayouts;
-// those over payments by invariant.ReadPayments, in one pass over them. As
-// queries of their own, each read a large table again, the derived payouts
-// each transaction's row joined at a random place and refunds_sum each
-// payment's refunds by an index probe: verify of a month of a million
-// payments took 15–21 s, and 7.5–9.6 s with the passes over entries and
-// transactions (BENCHMARKS.md, twenty-eighth and twenty-ninth rounds).
+// over the entries table; derived payouts and payments by invariant.Check,
+// in one pass over each. As queries of their own, each read a large table
+// again, the derived payouts each transaction's row joined at a random
+// place and refunds_sum each payment's refunds by an index probe: verify of
+// a month of a million payments took 15–21 s, 7.5–9.6 s with the passes
+// over entries and transactions, 5.2–5.3 s with all of them (BENCHMARKS.md,
+// twenty-eighth and twenty-ninth rounds).
 var invariants = []invariant.Query{
 	{Name: "net_is_amount_minus_fee", SQL: `SELECT 'balance transaction ' || id, 'net ' || net || ' <> amount ' || amount || ' - fee ' || fee
 		FROM balance_transactions WHERE net <> amount - fee`},
@@ -47,45 +47,25 @@ var invariants = []invariant.Query{
 			OR presentment_amount = 0 OR (presentment_amount < 0) <> (amount < 0))`},
 }
 
-// Check checks every invariant and collects the violations.
+// Check checks every invariant and collects the violations
+// (invariant.Check). Every query is read in packed batches (rawRows) on
+// the transaction's connection.
 func (t *tx) Check(ctx context.Context) ([]ledger.Violation, error) {
 	if err := t.flushPending(ctx); err != nil {
 		return nil, err
 	}
-	out, err := t.checkEntries(ctx)
-	if err != nil {
-		return nil, err
-	}
-	// Automatic payouts are few and kept in memory; the derived
-	// transactions are read in table order.
-	derived, err := invariant.ReadDerivedPayouts(
-		func() (invariant.Rows, error) {
-			return t.rows(ctx, `SELECT id, provider, currency, created_at FROM payouts WHERE automatic = 1 ORDER BY created_at, id`)
-		},
-		func() (invariant.Rows, error) {
-			return t.rows(ctx, `SELECT id, provider, currency, available_on, payout_id FROM bt_settlements NOT INDEXED
-				WHERE payout_derived = 1`)
-		})
-	if err != nil {
-		return nil, err
-	}
-	// The refunds summed per payment, few; the payments in table order.
-	payments, conversions, err := invariant.ReadPayments(
-		func() (invariant.Rows, error) {
-			return t.rows(ctx, `SELECT payment_id, SUM(amount) FROM refunds GROUP BY payment_id`)
-		},
-		func() (invariant.Rows, error) {
-			return t.rows(ctx, `SELECT id, authorized, captured, refunded, disputed, currency, settlement_currency, settled FROM payments`)
-		})
-	if err != nil {
-		return nil, err
-	}
-	queried, err := invariant.Queries(invariants, func(query string) (invariant.Rows, error) { return t.q.QueryContext(ctx, query) })
-	if err != nil {
-		return nil, err
-	}
-	out = append(append(append(out, derived...), payments...), queried...)
-	return append(out, conversions...), nil
+	return invariant.Check(invariant.Source{
+		Entries: func() ([]ledger.Violation, error) { return t.checkEntries(ctx) },
+		Run:     func(query string) (invariant.Rows, error) { return t.rows(ctx, query) },
+		// Automatic payouts are few and kept in memory; the derived
+		// transactions are read in table order.
+		AutomaticPayouts:    `SELECT id, provider, currency, created_at FROM payouts WHERE automatic = 1 ORDER BY created_at, id`,
+		DerivedTransactions: `SELECT id, provider, currency, available_on, payout_id FROM bt_settlements NOT INDEXED WHERE payout_derived = 1`,
+		// The refunds summed per payment, few; the payments in table order.
+		RefundSums: `SELECT payment_id, SUM(amount) FROM refunds GROUP BY payment_id`,
+		Payments:   `SELECT id, authorized, captured, refunded, disputed, currency, settlement_currency, settled FROM payments`,
+		Queries:    invariants,
+	})
 }
 
 // checkEntries checks, in one pass over the entries, the invariants over

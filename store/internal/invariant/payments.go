@@ -75,12 +75,11 @@ func (c *Payments) Violations() (payments, conversions []ledger.Violation) {
 	return payments, c.found[4]
 }
 
-// ReadPayments checks the payments over the rows of two queries, run one
-// after the other: the refunds summed by payment (payment id, sum), then
-// the payments (id, authorized, captured, refunded, disputed, currency,
-// settlement_currency, settled) in any order.
-func ReadPayments(refunds, payments func() (Rows, error)) (checked, conversions []ledger.Violation, err error) {
-	rrows, err := refunds()
+// readPayments checks the payments over the rows of two queries, run one
+// after the other: the refunds summed by payment, then the payments in any
+// order (Source).
+func readPayments(run func(query string) (Rows, error), refunds, payments string) (checked, conversions []ledger.Violation, err error) {
+	rrows, err := run(refunds)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -99,7 +98,7 @@ func ReadPayments(refunds, payments func() (Rows, error)) (checked, conversions 
 	}
 	rrows.Close()
 	check := NewPayments(sums)
-	rows, err := payments()
+	rows, err := run(payments)
 	if err != nil {
 		return nil, nil, err
 	}

@@ -21,9 +21,56 @@ type Rows interface {
 // subject and a detail.
 type Query struct{ Name, SQL string }
 
-// Queries runs each query through run and collects the violations, the
+// Source is what a store's Check hands to Check: its own pass over the
+// entries (each store keeps postings in its own form), a way to run a
+// query, and the text of the queries Check runs.
+type Source struct {
+	// Entries checks the entries, the stored balances and the pending
+	// links (Entries, ReadBalances).
+	Entries func() ([]ledger.Violation, error)
+	// Run runs a query.
+	Run func(query string) (Rows, error)
+	// AutomaticPayouts selects the automatic payouts' id, provider,
+	// currency and time created, in (created, id) order;
+	// DerivedTransactions the id, provider, currency, available_on and
+	// payout_id of each balance transaction whose payout is derived.
+	AutomaticPayouts, DerivedTransactions string
+	// RefundSums selects each payment id of the refunds and their sum;
+	// Payments each payment's id, authorized, captured, refunded,
+	// disputed, currency, settlement_currency and settled.
+	RefundSums, Payments string
+	// Queries are the invariants checked in SQL.
+	Queries []Query
+}
+
+// Check checks every invariant, in one order on every store: the entries'
+// (Source.Entries), the derived payouts', the payments' first four, those
+// checked in SQL, then the converted payments' side of
+// conversion_sides_consistent after its transactions' side.
+func Check(s Source) ([]ledger.Violation, error) {
+	out, err := s.Entries()
+	if err != nil {
+		return nil, err
+	}
+	derived, err := readDerivedPayouts(s.Run, s.AutomaticPayouts, s.DerivedTransactions)
+	if err != nil {
+		return nil, err
+	}
+	payments, conversions, err := readPayments(s.Run, s.RefundSums, s.Payments)
+	if err != nil {
+		return nil, err
+	}
+	queried, err := queries(s.Queries, s.Run)
+	if err != nil {
+		return nil, err
+	}
+	out = append(append(append(out, derived...), payments...), queried...)
+	return append(out, conversions...), nil
+}
+
+// queries runs each query through run and collects the violations, the
 // queries' in order.
-func Queries(queries []Query, run func(query string) (Rows, error)) ([]ledger.Violation, error) {
+func queries(queries []Query, run func(query string) (Rows, error)) ([]ledger.Violation, error) {
 	var out []ledger.Violation
 	for _, q := range queries {
 		rows, err := run(q.SQL)
@@ -62,15 +109,13 @@ func ReadBalances(rows Rows) ([]Balance, error) {
 	return out, rows.Err()
 }
 
-// ReadDerivedPayouts checks payout_composition_derived (DerivedPayouts)
+// readDerivedPayouts checks payout_composition_derived (DerivedPayouts)
 // over the rows of two queries, run one after the other: the automatic
-// payouts (id, provider, currency, created) in (created, id) order, then
-// the balance transactions whose payout is derived (id, provider,
-// currency, available_on, payout_id) in any order. The violations come
-// ordered by transaction id.
-func ReadDerivedPayouts(payouts, derived func() (Rows, error)) ([]ledger.Violation, error) {
+// payouts, then the balance transactions whose payout is derived, in any
+// order (Source). The violations come ordered by transaction id.
+func readDerivedPayouts(run func(query string) (Rows, error), payouts, derived string) ([]ledger.Violation, error) {
 	var check DerivedPayouts
-	prows, err := payouts()
+	prows, err := run(payouts)
 	if err != nil {
 		return nil, err
 	}
@@ -87,7 +132,7 @@ func ReadDerivedPayouts(payouts, derived func() (Rows, error)) ([]ledger.Violati
 		return nil, err
 	}
 	prows.Close()
-	rows, err := derived()
+	rows, err := run(derived)
 	if err != nil {
 		return nil, err
 	}
