@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"strconv"
 
@@ -113,66 +114,64 @@ func (t *tx) checkEntries(ctx context.Context) ([]ledger.Violation, error) {
 	return check.Violations(stored), nil
 }
 
-// malformedPostings is why an entry's postings cannot be checked: the
-// schema keeps the arrays of equal length, so what is left is an element
-// missing.
-const malformedPostings = "a posting has no account, currency or amount"
+// errMissing is why an entry's postings cannot be checked: the schema
+// keeps the arrays of equal length, so what is left is an element missing
+// (NULL), or an array of another length after a change to the schema.
+var errMissing = errors.New("a posting has no account, currency or amount")
 
 // postingsOf appends to ps the postings of one entry's three arrays, in
-// PostgreSQL's text form; or returns why they are not postings.
+// PostgreSQL's text form; or returns why they are not postings. names
+// keeps each currency code once.
 func postingsOf(ps []invariant.Posting, ids, currencies, amounts []byte, names map[string]string) ([]invariant.Posting, string) {
-	var why string
-	bad := func(err error) string {
-		if err != nil {
-			return "postings: " + err.Error()
-		}
-		return malformedPostings
-	}
 	err := eachElement(ids, func(elem []byte, null bool) error {
 		if null {
-			why = malformedPostings
-			return nil
+			return errMissing
 		}
 		id, err := strconv.ParseInt(string(elem), 10, 64)
 		ps = append(ps, invariant.Posting{Account: id})
 		return err
 	})
-	if err != nil || why != "" {
-		return ps, bad(err)
+	if err == nil {
+		err = eachOf(currencies, len(ps), func(i int, elem []byte) error {
+			c, ok := names[string(elem)]
+			if !ok {
+				c = string(elem)
+				names[c] = c
+			}
+			ps[i].Currency = c
+			return nil
+		})
 	}
+	if err == nil {
+		err = eachOf(amounts, len(ps), func(i int, elem []byte) (err error) {
+			ps[i].Amount, err = strconv.ParseInt(string(elem), 10, 64)
+			return err
+		})
+	}
+	switch {
+	case err == nil:
+		return ps, ""
+	case errors.Is(err, errMissing):
+		return ps, errMissing.Error()
+	}
+	return ps, "postings: " + err.Error()
+}
+
+// eachOf calls set with each element of an array that must hold n, none
+// NULL, and its place; else it returns errMissing.
+func eachOf(array []byte, n int, set func(i int, elem []byte) error) error {
 	i := 0
-	err = eachElement(currencies, func(elem []byte, null bool) error {
-		if null || i >= len(ps) {
-			why = malformedPostings
-			return nil
+	err := eachElement(array, func(elem []byte, null bool) error {
+		if null || i == n {
+			return errMissing
 		}
-		c, ok := names[string(elem)]
-		if !ok {
-			c = string(elem)
-			names[c] = c
-		}
-		ps[i].Currency = c
 		i++
-		return nil
+		return set(i-1, elem)
 	})
-	if err != nil || why != "" || i != len(ps) {
-		return ps, bad(err)
+	if err == nil && i != n {
+		return errMissing
 	}
-	i = 0
-	err = eachElement(amounts, func(elem []byte, null bool) error {
-		if null || i >= len(ps) {
-			why = malformedPostings
-			return nil
-		}
-		var err error
-		ps[i].Amount, err = strconv.ParseInt(string(elem), 10, 64)
-		i++
-		return err
-	})
-	if err != nil || why != "" || i != len(ps) {
-		return ps, bad(err)
-	}
-	return ps, ""
+	return err
 }
 
 // eachElement calls fn with each element of a one-dimensional array in

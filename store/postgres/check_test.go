@@ -52,17 +52,21 @@ func TestPostingsOf(t *testing.T) {
 	if why != "" || !reflect.DeepEqual(ps, []invariant.Posting{{Account: 1, Currency: "usd", Amount: 500}, {Account: 2, Currency: "usd", Amount: -500}}) {
 		t.Errorf("postings %v, %q", ps, why)
 	}
-	for _, bad := range [][3]string{
-		{"{1,NULL}", "{usd,usd}", "{1,2}"},
-		{"{1,2}", "{usd,NULL}", "{1,2}"},
-		{"{1,2}", "{usd,usd}", "{1,NULL}"},
-		{"{1,2}", "{usd}", "{1,2}"},
-		{"{1,2}", "{usd,usd}", "{1,2,3}"},
-		{"{1,x}", "{usd,usd}", "{1,2}"},
-		{"{1,2}", "{usd,usd}", "{1,99999999999999999999}"},
+	missing := "a posting has no account, currency or amount"
+	for _, bad := range []struct {
+		ids, currencies, amounts, why string
+	}{
+		{"{1,NULL}", "{usd,usd}", "{1,2}", missing},
+		{"{1,2}", "{usd,NULL}", "{1,2}", missing},
+		{"{1,2}", "{usd,usd}", "{1,NULL}", missing},
+		{"{1,2}", "{usd}", "{1,2}", missing},
+		{"{1,2}", "{usd,usd}", "{1,2,3}", missing},
+		{"{1,x}", "{usd,usd}", "{1,2}", `postings: strconv.ParseInt: parsing "x": invalid syntax`},
+		{"{1,2}", "{usd,usd}", "{1,99999999999999999999}", `postings: strconv.ParseInt: parsing "99999999999999999999": value out of range`},
+		{"{{1,2}}", "{usd,usd}", "{1,2}", "postings: array of more than one dimension"},
 	} {
-		if _, why := postingsOf(nil, []byte(bad[0]), []byte(bad[1]), []byte(bad[2]), names); why == "" {
-			t.Errorf("%v: read as postings", bad)
+		if _, why := postingsOf(nil, []byte(bad.ids), []byte(bad.currencies), []byte(bad.amounts), names); why != bad.why {
+			t.Errorf("%+v: %q", bad, why)
 		}
 	}
 }
