@@ -12,7 +12,6 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/settlehq/settle/ledger"
-	"github.com/settlehq/settle/store/internal/invariant"
 )
 
 // InsertEntry writes an entry with its postings in one statement and notes
@@ -497,38 +496,29 @@ func (t *tx) entryWhere(ctx context.Context, where string, arg any) (*ledger.Ent
 	if err != nil {
 		return nil, err
 	}
+	return t.entryOf(ctx, &r, map[string]string{})
+}
+
+// entryOf returns the entry of a row with its postings, accounts named;
+// currencies keeps each currency code once across the rows of a read.
+func (t *tx) entryOf(ctx context.Context, r *entryRow, currencies map[string]string) (*ledger.Entry, error) {
 	e, err := r.entry()
 	if err != nil {
 		return nil, err
 	}
-	if err := t.attachPostings(ctx, []entryRow{r}, []*ledger.Entry{e}); err != nil {
-		return nil, err
+	ps, why := postingsOf(nil, r.AccountIDs, r.Currencies, r.Amounts, currencies)
+	if why != "" {
+		return nil, fmt.Errorf("entry %d: %s", r.ID, why)
+	}
+	e.Postings = make([]ledger.Posting, len(ps))
+	for i, p := range ps {
+		name, err := t.accountName(ctx, p.Account)
+		if err != nil {
+			return nil, fmt.Errorf("entry %d: %w", r.ID, err)
+		}
+		e.Postings[i] = ledger.Posting{Account: name, Currency: p.Currency, Amount: p.Amount}
 	}
 	return e, nil
-}
-
-// attachPostings sets the postings of the entries of rows, with account
-// names; es[i] is the entry of rows[i].
-func (t *tx) attachPostings(ctx context.Context, rows []entryRow, es []*ledger.Entry) error {
-	var ps []invariant.Posting
-	currencies := map[string]string{}
-	for i := range rows {
-		r := &rows[i]
-		var why string
-		if ps, why = postingsOf(ps[:0], r.AccountIDs, r.Currencies, r.Amounts, currencies); why != "" {
-			return fmt.Errorf("entry %d: %s", r.ID, why)
-		}
-		e := es[i]
-		e.Postings = make([]ledger.Posting, len(ps))
-		for j, p := range ps {
-			name, err := t.accountName(ctx, p.Account)
-			if err != nil {
-				return fmt.Errorf("entry %d: %w", r.ID, err)
-			}
-			e.Postings[j] = ledger.Posting{Account: name, Currency: p.Currency, Amount: p.Amount}
-		}
-	}
-	return nil
 }
 
 // Entry returns an entry with its postings.
@@ -591,6 +581,7 @@ func (t *tx) EachEntry(ctx context.Context, f ledger.EntryFilter, fn func(*ledge
 	}
 	afterAt, afterID := int64(0), int64(0)
 	first := true
+	currencies := map[string]string{}
 	for {
 		page := where
 		pargs := args
@@ -603,17 +594,11 @@ func (t *tx) EachEntry(ctx context.Context, f ledger.EntryFilter, fn func(*ledge
 			` ORDER BY e.occurred_at, e.id LIMIT `+fmt.Sprint(entryPage), pargs...); err != nil {
 			return err
 		}
-		es := make([]*ledger.Entry, len(rows))
 		for i := range rows {
-			var err error
-			if es[i], err = rows[i].entry(); err != nil {
+			e, err := t.entryOf(ctx, &rows[i], currencies)
+			if err != nil {
 				return err
 			}
-		}
-		if err := t.attachPostings(ctx, rows, es); err != nil {
-			return err
-		}
-		for _, e := range es {
 			if err := fn(e); err != nil {
 				return err
 			}
