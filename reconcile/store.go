@@ -62,6 +62,9 @@ type Store interface {
 	Runs(ctx context.Context, provider string) ([]*Run, error)
 	// Exceptions lists exceptions ordered by id.
 	Exceptions(ctx context.Context, f ExceptionFilter) ([]Exception, error)
+	// CountExceptions counts the exceptions f selects, its Limit and
+	// Offset aside: how many are open, without reading them.
+	CountExceptions(ctx context.Context, f ExceptionFilter) (int, error)
 	// Exception returns one exception, or an error wrapping ledger.ErrNotFound.
 	Exception(ctx context.Context, id int64) (*Exception, error)
 	// ExceptionHistory lists the changes of an exception, oldest first.

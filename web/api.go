@@ -317,11 +317,11 @@ func (s *Server) reconcile(ctx context.Context, prov string, from, to time.Time)
 	}
 	out.RunID = out.RunIDs[0]
 	out.NothingCompared = out.ProviderRecords+out.LedgerRecords == 0
-	open, err := s.st.Exceptions(ctx, reconcile.ExceptionFilter{Status: reconcile.ExceptionOpen, Provider: prov})
+	open, err := s.st.CountExceptions(ctx, reconcile.ExceptionFilter{Status: reconcile.ExceptionOpen, Provider: prov})
 	if err != nil {
 		return nil, err
 	}
-	out.OpenExceptions = len(open)
+	out.OpenExceptions = open
 	return out, nil
 }
 

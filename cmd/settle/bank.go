@@ -113,12 +113,12 @@ func (a *cli) reconcileBank(ctx context.Context, books *ledger.Ledger, opts app.
 	if err != nil {
 		return err
 	}
-	open, err := a.store.Exceptions(ctx, reconcile.ExceptionFilter{Status: reconcile.ExceptionOpen, Provider: reconcile.BankProvider})
+	open, err := a.store.CountExceptions(ctx, reconcile.ExceptionFilter{Status: reconcile.ExceptionOpen, Provider: reconcile.BankProvider})
 	if err != nil {
 		return err
 	}
 	sum := bankSummary{RunID: rep.Run.ID, BankSummary: rep.Result.Summary, Opened: rep.Run.Opened, Closed: rep.Run.Closed,
-		OpenExceptions: len(open), PaidFromBank: rep.Paid}
+		OpenExceptions: open, PaidFromBank: rep.Paid}
 	if sum.PaidFromBank == nil {
 		sum.PaidFromBank = []string{}
 	}

@@ -16,6 +16,7 @@ import (
 	"github.com/settlehq/settle/app"
 	"github.com/settlehq/settle/feed"
 	"github.com/settlehq/settle/importers"
+	"github.com/settlehq/settle/reconcile"
 )
 
 // demoDB is where the demo writes unless --db is given.
@@ -126,7 +127,11 @@ never into real books.`,
 			fmt.Fprintf(out, "\n4. Imported Stripe's balance report for November: %d balance transactions.\n", st.Records)
 			fmt.Fprintln(out, "5. Reconciled it against the ledger:")
 			fmt.Fprintln(out)
-			sum, open, err := a.reconcileAll(ctx, books, "", time.Time{}, time.Time{}, &app.Options{Now: a.now})
+			sum, err := a.reconcileAll(ctx, books, "", time.Time{}, time.Time{}, &app.Options{Now: a.now})
+			if err != nil {
+				return err
+			}
+			open, err := a.store.Exceptions(ctx, reconcile.ExceptionFilter{Status: reconcile.ExceptionOpen})
 			if err != nil {
 				return err
 			}

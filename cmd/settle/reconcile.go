@@ -109,7 +109,7 @@ account's closing balance against its ledger account.`,
 			if bf.account != "" || len(bf.holidays) > 0 || bf.lateDays != 0 {
 				return usagef("--account, --holiday and --late-days go with --bank")
 			}
-			sum, _, err := a.reconcileAll(cmd.Context(), books, provider, from, to, opts)
+			sum, err := a.reconcileAll(cmd.Context(), books, provider, from, to, opts)
 			if err != nil {
 				return err
 			}
@@ -147,20 +147,20 @@ account's closing balance against its ledger account.`,
 }
 
 // reconcileAll reconciles every provider (or one) and grain over a window,
-// totals the runs, and returns the open exceptions of the providers covered.
-func (a *cli) reconcileAll(ctx context.Context, books *ledger.Ledger, provider string, from, to time.Time, opts *app.Options) (summary, []reconcile.Exception, error) {
+// totals the runs, and counts the open exceptions of the providers covered.
+func (a *cli) reconcileAll(ctx context.Context, books *ledger.Ledger, provider string, from, to time.Time, opts *app.Options) (summary, error) {
 	var sum summary
 	scopes, err := app.Scopes(ctx, a.store, provider, from, to)
 	if err != nil {
-		return sum, nil, err
+		return sum, err
 	}
 	if len(scopes) == 0 {
-		return sum, nil, fmt.Errorf("no imported provider records%s to reconcile; import an export first (settle import FILE)", forProvider(provider))
+		return sum, fmt.Errorf("no imported provider records%s to reconcile; import an export first (settle import FILE)", forProvider(provider))
 	}
 	for _, sc := range scopes {
 		rep, err := app.Reconcile(ctx, a.store, books, sc, opts)
 		if err != nil {
-			return sum, nil, fmt.Errorf("reconciling %s (%s grain): %w", sc.Provider, sc.Grain, err)
+			return sum, fmt.Errorf("reconciling %s (%s grain): %w", sc.Provider, sc.Grain, err)
 		}
 		rs := toRunSummary(rep.Run)
 		rs.Uncovered = rep.Uncovered
@@ -170,12 +170,12 @@ func (a *cli) reconcileAll(ctx context.Context, books *ledger.Ledger, provider s
 		addRun(&sum.runSummary, rs)
 	}
 	sum.RunID = sum.RunIDs[0]
-	open, err := a.store.Exceptions(ctx, reconcile.ExceptionFilter{Status: reconcile.ExceptionOpen, Provider: provider})
+	open, err := a.store.CountExceptions(ctx, reconcile.ExceptionFilter{Status: reconcile.ExceptionOpen, Provider: provider})
 	if err != nil {
-		return sum, nil, err
+		return sum, err
 	}
-	sum.OpenExceptions = len(open)
-	return sum, open, nil
+	sum.OpenExceptions = open
+	return sum, nil
 }
 
 func forProvider(p string) string {

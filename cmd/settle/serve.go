@@ -127,12 +127,12 @@ asks for it once). The API is described at /api/openapi.`,
 					len(nightRuns), total.Matched, total.Mismatched, total.MissingInLedger, total.MissingAtProvider, total.Duplicates,
 					total.PayoutMismatches)
 				if failOnExceptions {
-					open, err := a.store.Exceptions(cmd.Context(), reconcile.ExceptionFilter{Status: reconcile.ExceptionOpen})
+					open, err := a.store.CountExceptions(cmd.Context(), reconcile.ExceptionFilter{Status: reconcile.ExceptionOpen})
 					if err != nil {
 						return err
 					}
-					if len(open) > 0 {
-						return exitCodeError{exitExceptions, fmt.Errorf("%d open exceptions (settle exceptions lists them)", len(open))}
+					if open > 0 {
+						return exitCodeError{exitExceptions, fmt.Errorf("%d open exceptions (settle exceptions lists them)", open)}
 					}
 				}
 				return nil

@@ -61,50 +61,29 @@ func (t *tx) SaveRun(ctx context.Context, run *reconcile.Run, plan reconcile.Exc
 		return t.fail(err)
 	}
 	run.Opened, run.Closed = opened, closed
-	runID := strconv.FormatInt(run.ID, 10)
-	for _, e := range plan.Open {
-		details, err := reconrow.DetailsOf(&e)
-		if err != nil {
-			return err
-		}
-		var id int64
-		err = t.queryRow(ctx, `INSERT INTO {schema}.recon_exceptions (fingerprint, provider, grain, kind, subject, provider_id,
-			ledger_id, ref, currency, amount, occurred_at, heuristic, details, status, first_run, last_run, updated_at)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, 'open', $14, $14, $15) RETURNING id`,
-			e.Fingerprint, run.Provider, string(run.Grain), string(e.Kind), e.Subject, e.ProviderID, e.LedgerID, e.Ref,
-			e.Currency, e.Amount, ts(e.At), e.Heuristic, details, run.ID, ts(now)).Scan(&id)
-		if err != nil {
-			return t.fail(err)
-		}
-		if err := t.addExceptionEvent(ctx, id, now, run.ID, "opened", reconcile.ExceptionOpen, "", 0); err != nil {
+	if err := t.openExceptions(ctx, run, now, plan.Open); err != nil {
+		return err
+	}
+	if err := t.refreshExceptions(ctx, run.ID, now, plan.Reopen, true); err != nil {
+		return err
+	}
+	if err := t.refreshExceptions(ctx, run.ID, now, plan.Refresh, false); err != nil {
+		return err
+	}
+	if len(plan.Ignored) > 0 {
+		if _, err := t.exec(ctx, `UPDATE {schema}.recon_exceptions SET last_run = $1 WHERE id = ANY ($2::bigint[])`,
+			run.ID, exceptionIDs(plan.Ignored)); err != nil {
 			return err
 		}
 	}
-	for _, e := range plan.Reopen {
-		if err := t.refreshException(ctx, &e, run.ID, now, true); err != nil {
-			return err
-		}
-		if err := t.addExceptionEvent(ctx, e.ID, now, run.ID, "reopened", reconcile.ExceptionOpen, "found again by run "+runID, 0); err != nil {
-			return err
-		}
-	}
-	for _, e := range plan.Refresh {
-		if err := t.refreshException(ctx, &e, run.ID, now, false); err != nil {
-			return err
-		}
-	}
-	for _, e := range plan.Ignored {
-		if _, err := t.exec(ctx, `UPDATE {schema}.recon_exceptions SET last_run = $1 WHERE id = $2`, run.ID, e.ID); err != nil {
-			return err
-		}
-	}
-	for _, e := range plan.Close {
-		why := "not found by run " + runID
+	if len(plan.Close) > 0 {
+		why := "not found by run " + strconv.FormatInt(run.ID, 10)
+		ids := exceptionIDs(plan.Close)
 		if _, err := t.exec(ctx, `UPDATE {schema}.recon_exceptions SET status = 'resolved', updated_at = $1,
-			note = CASE WHEN note = '' THEN $2 ELSE note || '; ' || $2 END WHERE id = $3`, ts(now), why, e.ID); err != nil {
+			note = CASE WHEN note = '' THEN $2 ELSE note || '; ' || $2 END WHERE id = ANY ($3::bigint[])`, ts(now), why, ids); err != nil {
 			return err
 		}
-		if err := t.addExceptionEvent(ctx, e.ID, now, run.ID, "closed", reconcile.ExceptionResolved, why, 0); err != nil {
+		if err := t.exceptionEvents(ctx, ids, now, run.ID, "closed", reconcile.ExceptionResolved, why); err != nil {
 			return err
 		}
 	}
@@ -127,21 +106,123 @@ func (t *tx) SaveRun(ctx context.Context, run *reconcile.Run, plan reconcile.Exc
 	return err
 }
 
-// refreshException writes a run's figures into a stored exception, and
-// opens it again when reopen is set.
-func (t *tx) refreshException(ctx context.Context, e *reconcile.Exception, runID int64, now time.Time, reopen bool) error {
-	details, err := reconrow.DetailsOf(e)
-	if err != nil {
-		return err
+// exceptionChunk is how many exceptions one statement writes or changes,
+// as arrays: a run that finds a difference in every record opens a million
+// exceptions, and every later run refreshes them all.
+const exceptionChunk = 10000
+
+// exceptionColumns are exceptions' values as arrays, one element an
+// exception, as a statement's unnest reads them.
+type exceptionColumns struct {
+	ids                                                               []int64
+	fingerprints, kinds, subjects, providerIDs, ledgerIDs, refs, curs []string
+	amounts, ats                                                      []int64
+	heuristic                                                         []bool
+	details                                                           []string
+}
+
+func columnsOf(es []reconcile.Exception) (*exceptionColumns, error) {
+	c := &exceptionColumns{}
+	for i := range es {
+		e := &es[i]
+		d, err := reconrow.DetailsOf(e)
+		if err != nil {
+			return nil, err
+		}
+		c.ids = append(c.ids, e.ID)
+		c.fingerprints = append(c.fingerprints, e.Fingerprint)
+		c.kinds = append(c.kinds, string(e.Kind))
+		c.subjects = append(c.subjects, e.Subject)
+		c.providerIDs = append(c.providerIDs, e.ProviderID)
+		c.ledgerIDs = append(c.ledgerIDs, e.LedgerID)
+		c.refs = append(c.refs, e.Ref)
+		c.curs = append(c.curs, e.Currency)
+		c.amounts = append(c.amounts, e.Amount)
+		c.ats = append(c.ats, ts(e.At))
+		c.heuristic = append(c.heuristic, e.Heuristic)
+		c.details = append(c.details, d)
 	}
+	return c, nil
+}
+
+// chunks calls fn with es exceptionChunk at a time.
+func chunks(es []reconcile.Exception, fn func([]reconcile.Exception) error) error {
+	for start := 0; start < len(es); start += exceptionChunk {
+		if err := fn(es[start:min(start+exceptionChunk, len(es))]); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// openExceptions inserts a run's new exceptions, in the plan's order, each
+// with an "opened" event, a chunk a statement.
+func (t *tx) openExceptions(ctx context.Context, run *reconcile.Run, now time.Time, open []reconcile.Exception) error {
+	return chunks(open, func(es []reconcile.Exception) error {
+		c, err := columnsOf(es)
+		if err != nil {
+			return err
+		}
+		_, err = t.exec(ctx, `WITH ins AS (
+			INSERT INTO {schema}.recon_exceptions (fingerprint, provider, grain, kind, subject, provider_id, ledger_id, ref,
+				currency, amount, occurred_at, heuristic, details, status, first_run, last_run, updated_at)
+			SELECT f, $1, $2, k, s, p, l, r, c, a, o, h, d, 'open', $3, $3, $4
+			FROM unnest($5::text[], $6::text[], $7::text[], $8::text[], $9::text[], $10::text[], $11::text[], $12::bigint[],
+				$13::bigint[], $14::boolean[], $15::text[]) WITH ORDINALITY AS u (f, k, s, p, l, r, c, a, o, h, d, n)
+			ORDER BY n
+			RETURNING id)
+			INSERT INTO {schema}.recon_exception_events (exception_id, at, run_id, action, status, note, entry_id)
+			SELECT id, $4, $3, 'opened', 'open', '', NULL FROM ins ORDER BY id`,
+			run.Provider, string(run.Grain), run.ID, ts(now), c.fingerprints, c.kinds, c.subjects, c.providerIDs, c.ledgerIDs,
+			c.refs, c.curs, c.amounts, c.ats, c.heuristic, c.details)
+		return err
+	})
+}
+
+// refreshExceptions writes a run's figures into stored exceptions, and
+// opens them again, with a "reopened" event each, when reopen is set.
+func (t *tx) refreshExceptions(ctx context.Context, runID int64, now time.Time, all []reconcile.Exception, reopen bool) error {
 	set := ""
 	if reopen {
 		set = "status = 'open', resolution_entry_id = NULL, "
 	}
-	_, err = t.exec(ctx, `UPDATE {schema}.recon_exceptions SET `+set+`ledger_id = $1, currency = $2, amount = $3,
-		occurred_at = $4, heuristic = $5, details = $6, last_run = $7, updated_at = $8 WHERE id = $9`,
-		e.LedgerID, e.Currency, e.Amount, ts(e.At), e.Heuristic, details, runID, ts(now), e.ID)
+	return chunks(all, func(es []reconcile.Exception) error {
+		c, err := columnsOf(es)
+		if err != nil {
+			return err
+		}
+		if _, err := t.exec(ctx, `UPDATE {schema}.recon_exceptions AS e SET `+set+`ledger_id = u.l, currency = u.c,
+			amount = u.a, occurred_at = u.o, heuristic = u.h, details = u.d, last_run = $1, updated_at = $2
+			FROM unnest($3::bigint[], $4::text[], $5::text[], $6::bigint[], $7::bigint[], $8::boolean[], $9::text[])
+				AS u (id, l, c, a, o, h, d)
+			WHERE e.id = u.id`, runID, ts(now), c.ids, c.ledgerIDs, c.curs, c.amounts, c.ats, c.heuristic, c.details); err != nil {
+			return err
+		}
+		if !reopen {
+			return nil
+		}
+		return t.exceptionEvents(ctx, c.ids, now, runID, "reopened", reconcile.ExceptionOpen,
+			"found again by run "+strconv.FormatInt(runID, 10))
+	})
+}
+
+// exceptionEvents adds one event to the history of each exception of ids,
+// in their order.
+func (t *tx) exceptionEvents(ctx context.Context, ids []int64, at time.Time, runID int64, action string,
+	status reconcile.ExceptionStatus, note string) error {
+	_, err := t.exec(ctx, `INSERT INTO {schema}.recon_exception_events (exception_id, at, run_id, action, status, note, entry_id)
+		SELECT id, $1, $2, $3, $4, $5, NULL FROM unnest($6::bigint[]) WITH ORDINALITY AS u (id, n) ORDER BY n`,
+		ts(at), runID, action, string(status), note, ids)
 	return err
+}
+
+// exceptionIDs returns the ids of es.
+func exceptionIDs(es []reconcile.Exception) []int64 {
+	ids := make([]int64, len(es))
+	for i := range es {
+		ids[i] = es[i].ID
+	}
+	return ids
 }
 
 func (t *tx) addExceptionEvent(ctx context.Context, id int64, at time.Time, runID int64, action string,
@@ -185,8 +266,9 @@ func (t *tx) SetExceptionStatus(ctx context.Context, id int64, status reconcile.
 	return t.addExceptionEvent(ctx, id, at, 0, string(status), status, note, entryID)
 }
 
-// exceptionQuery returns the query and arguments selecting exceptions.
-func exceptionQuery(f reconcile.ExceptionFilter, grain string) (string, []any) {
+// exceptionWhere returns the condition selecting f's exceptions (of grain
+// too unless it is empty) and its arguments, $1 on.
+func exceptionWhere(f reconcile.ExceptionFilter, grain string) (string, []any) {
 	where, args := "TRUE", []any{}
 	for _, c := range []struct{ col, v string }{
 		{"status", string(f.Status)}, {"provider", f.Provider}, {"kind", string(f.Kind)}, {"grain", grain}} {
@@ -203,6 +285,12 @@ func exceptionQuery(f reconcile.ExceptionFilter, grain string) (string, []any) {
 		args = append(args, ts(f.Before))
 		where += fmt.Sprintf(" AND occurred_at < $%d", len(args))
 	}
+	return where, args
+}
+
+// exceptionQuery returns the query and arguments selecting exceptions.
+func exceptionQuery(f reconcile.ExceptionFilter, grain string) (string, []any) {
+	where, args := exceptionWhere(f, grain)
 	page := ""
 	if f.Limit > 0 {
 		args = append(args, f.Limit)
@@ -217,21 +305,32 @@ func exceptionQuery(f reconcile.ExceptionFilter, grain string) (string, []any) {
 
 func (t *tx) exceptions(ctx context.Context, f reconcile.ExceptionFilter, grain string) ([]reconcile.Exception, error) {
 	q, args := exceptionQuery(f, grain)
-	var raw []reconrow.Exception
-	if err := t.selectAll(ctx, &raw, q, args...); err != nil {
+	rows, err := t.query(ctx, q, args...)
+	if err != nil {
 		return nil, err
 	}
-	return reconrow.Exceptions(raw)
+	es, err := reconrow.Scan(rows)
+	return es, t.fail(err)
 }
 
 // Exceptions lists exceptions ordered by id.
 func (s *Store) Exceptions(ctx context.Context, f reconcile.ExceptionFilter) ([]reconcile.Exception, error) {
 	q, args := exceptionQuery(f, "")
-	var raw []reconrow.Exception
-	if err := s.db.SelectContext(ctx, &raw, s.sql(q), args...); err != nil {
+	rows, err := s.db.QueryContext(ctx, s.sql(q), args...)
+	if err != nil {
 		return nil, translate(err)
 	}
-	return reconrow.Exceptions(raw)
+	es, err := reconrow.Scan(rows)
+	return es, translate(err)
+}
+
+// CountExceptions counts the exceptions f selects (its Limit and Offset
+// aside).
+func (s *Store) CountExceptions(ctx context.Context, f reconcile.ExceptionFilter) (int, error) {
+	where, args := exceptionWhere(f, "")
+	var n int
+	err := s.db.QueryRowContext(ctx, s.sql(`SELECT COUNT(*) FROM {schema}.recon_exceptions WHERE `+where), args...).Scan(&n)
+	return n, translate(err)
 }
 
 // Exception returns one exception by id.

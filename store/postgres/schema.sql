@@ -458,3 +458,9 @@ CREATE INDEX ON {schema}.bank_lines (date, id);
 -- it in memory), and each payment recorded went into this index at a
 -- random place: dropped, as the SQLite store's migration 12 drops it.
 DROP INDEX {schema}.payments_provider_ref;
+
+-- migration: 6
+-- No query reads exceptions by fingerprint (a run pairs them in memory);
+-- each exception went into this index at a random place. Dropped, as the
+-- SQLite store's migration 15 drops it.
+DROP INDEX {schema}.recon_exceptions_fingerprint;

@@ -1,6 +1,7 @@
 package sqlite
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"fmt"
@@ -27,12 +28,22 @@ func (s *Store) UpdateRecon(ctx context.Context, fn func(reconcile.Tx) error) er
 
 // KnownExceptions loads every exception of a provider and grain.
 func (t *tx) KnownExceptions(ctx context.Context, prov string, grain provider.Grain) ([]reconcile.Exception, error) {
-	return exceptions(ctx, t.q, reconcile.ExceptionFilter{Provider: prov}, string(grain))
+	query, args := exceptionQuery(reconcile.ExceptionFilter{Provider: prov}, string(grain))
+	return t.exceptions(ctx, query, args)
 }
+
+// exceptionChunk is how many exceptions one statement writes or changes: a
+// run that finds a difference in every record (a ledger that starts later
+// than the provider's export, a fee the books get wrong every time) opens
+// a million of them, and every later run refreshes them all.
+const exceptionChunk = 256
 
 // SaveRun stores a run with the plan of its exceptions and its links, in
 // the transaction: it stores what reconciliation decided and decides
 // nothing itself. Every change of an exception goes into its history.
+// Exceptions are written exceptionChunk a statement, handed to the
+// write-behind goroutine, so that their details are encoded while SQLite
+// writes the chunk before.
 func (t *tx) SaveRun(ctx context.Context, run *reconcile.Run, plan reconcile.ExceptionPlan, links []reconcile.Link) error {
 	q := t.q
 	sm := run.Summary
@@ -52,57 +63,135 @@ func (t *tx) SaveRun(ctx context.Context, run *reconcile.Run, plan reconcile.Exc
 		return err
 	}
 	run.Opened, run.Closed = len(plan.Open)+len(plan.Reopen), len(plan.Close)
-	runID := strconv.FormatInt(run.ID, 10)
-	for _, e := range plan.Open {
-		details, err := reconrow.DetailsOf(&e)
-		if err != nil {
-			return err
-		}
-		res, err := q.ExecContext(ctx, `INSERT INTO recon_exceptions (fingerprint, provider, grain, kind, subject, provider_id,
-			ledger_id, ref, currency, amount, occurred_at, heuristic, details, status, first_run, last_run, updated_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'open', ?, ?, ?)`,
-			e.Fingerprint, run.Provider, string(run.Grain), string(e.Kind), e.Subject, e.ProviderID, e.LedgerID, e.Ref,
-			e.Currency, e.Amount, ts(e.At), e.Heuristic, details, run.ID, run.ID, ts(now))
-		if err != nil {
-			return translate(err)
-		}
-		id, err := res.LastInsertId()
-		if err != nil {
-			return err
-		}
-		if err := addExceptionEvent(ctx, q, id, now, run.ID, "opened", reconcile.ExceptionOpen, "", 0); err != nil {
-			return err
-		}
+	if err := t.openExceptions(ctx, run, now, plan.Open); err != nil {
+		return err
 	}
-	for _, e := range plan.Reopen {
-		if err := refreshException(ctx, q, &e, run.ID, now, true); err != nil {
-			return err
-		}
-		if err := addExceptionEvent(ctx, q, e.ID, now, run.ID, "reopened", reconcile.ExceptionOpen, "found again by run "+runID, 0); err != nil {
-			return err
-		}
+	if err := t.refreshExceptions(ctx, run.ID, now, plan.Reopen, true); err != nil {
+		return err
 	}
-	for _, e := range plan.Refresh {
-		if err := refreshException(ctx, q, &e, run.ID, now, false); err != nil {
-			return err
-		}
+	if err := t.refreshExceptions(ctx, run.ID, now, plan.Refresh, false); err != nil {
+		return err
 	}
-	for _, e := range plan.Ignored {
-		if _, err := q.ExecContext(ctx, `UPDATE recon_exceptions SET last_run = ? WHERE id = ?`, run.ID, e.ID); err != nil {
-			return err
-		}
+	if err := t.changeExceptions(ctx, plan.Ignored, `UPDATE recon_exceptions SET last_run = ? WHERE id IN (`, ")",
+		func(p *params) { p.int(run.ID) }); err != nil {
+		return err
 	}
-	for _, e := range plan.Close {
-		why := "not found by run " + runID
-		if _, err := q.ExecContext(ctx, `UPDATE recon_exceptions SET status = 'resolved', updated_at = ?,
-			note = CASE WHEN note = '' THEN ? ELSE note || '; ' || ? END WHERE id = ?`, ts(now), why, why, e.ID); err != nil {
-			return err
-		}
-		if err := addExceptionEvent(ctx, q, e.ID, now, run.ID, "closed", reconcile.ExceptionResolved, why, 0); err != nil {
-			return err
-		}
+	why := "not found by run " + strconv.FormatInt(run.ID, 10)
+	if err := t.changeExceptions(ctx, plan.Close, `UPDATE recon_exceptions SET status = 'resolved', updated_at = ?,
+		note = CASE WHEN note = '' THEN ? ELSE note || '; ' || ? END WHERE id IN (`, ")",
+		func(p *params) { p.int(ts(now)); p.text(why); p.text(why) }); err != nil {
+		return err
+	}
+	if err := t.exceptionEvents(ctx, plan.Close, now, run.ID, "closed", reconcile.ExceptionResolved, why); err != nil {
+		return err
 	}
 	return t.saveLinks(ctx, run, links)
+}
+
+// openExceptions inserts a run's new exceptions, in the plan's order, and
+// an "opened" event for each: the events are made from the rows inserted,
+// which are the exceptions whose id is above the largest before them.
+func (t *tx) openExceptions(ctx context.Context, run *reconcile.Run, now time.Time, open []reconcile.Exception) error {
+	if len(open) == 0 {
+		return nil
+	}
+	var last int64
+	if err := t.queryRow(ctx, `SELECT COALESCE(MAX(id), 0) FROM recon_exceptions`).Scan(&last); err != nil {
+		return err
+	}
+	var failed error
+	err := insertChunks(ctx, t, open, exceptionChunk, `INSERT INTO recon_exceptions (fingerprint, provider, grain, kind,
+		subject, provider_id, ledger_id, ref, currency, amount, occurred_at, heuristic, details, status, first_run, last_run,
+		updated_at) VALUES `, "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'open', ?, ?, ?)", "",
+		func(p *params, e *reconcile.Exception) {
+			details, err := reconrow.DetailsOf(e)
+			failed = cmp.Or(failed, err)
+			p.text(e.Fingerprint)
+			p.text(run.Provider)
+			p.text(string(run.Grain))
+			p.text(string(e.Kind))
+			p.text(e.Subject)
+			p.text(e.ProviderID)
+			p.text(e.LedgerID)
+			p.text(e.Ref)
+			p.text(e.Currency)
+			p.int(e.Amount)
+			p.int(ts(e.At))
+			p.bool(e.Heuristic)
+			p.text(details)
+			p.int(run.ID)
+			p.int(run.ID)
+			p.int(ts(now))
+		})
+	if err = cmp.Or(failed, err); err != nil {
+		return err
+	}
+	return t.execArgsLater(ctx, `INSERT INTO recon_exception_events (exception_id, at, run_id, action, status, note, entry_id)
+		SELECT id, ?, ?, 'opened', 'open', '', NULL FROM recon_exceptions WHERE id > ? ORDER BY id`, ts(now), run.ID, last)
+}
+
+// refreshExceptions writes a run's figures into stored exceptions, and
+// opens them again, with a "reopened" event each, when reopen is set.
+func (t *tx) refreshExceptions(ctx context.Context, runID int64, now time.Time, es []reconcile.Exception, reopen bool) error {
+	set := ""
+	if reopen {
+		set = "status = 'open', resolution_entry_id = NULL, "
+	}
+	var failed error
+	err := insertChunks(ctx, t, es, exceptionChunk, `UPDATE recon_exceptions SET `+set+`ledger_id = v.column2,
+		currency = v.column3, amount = v.column4, occurred_at = v.column5, heuristic = v.column6, details = v.column7,
+		last_run = v.column8, updated_at = v.column9 FROM (VALUES `, "(?, ?, ?, ?, ?, ?, ?, ?, ?)",
+		`) AS v WHERE recon_exceptions.id = v.column1`,
+		func(p *params, e *reconcile.Exception) {
+			details, err := reconrow.DetailsOf(e)
+			failed = cmp.Or(failed, err)
+			p.int(e.ID)
+			p.text(e.LedgerID)
+			p.text(e.Currency)
+			p.int(e.Amount)
+			p.int(ts(e.At))
+			p.bool(e.Heuristic)
+			p.text(details)
+			p.int(runID)
+			p.int(ts(now))
+		})
+	if err = cmp.Or(failed, err); err != nil || !reopen {
+		return err
+	}
+	return t.exceptionEvents(ctx, es, now, runID, "reopened", reconcile.ExceptionOpen,
+		"found again by run "+strconv.FormatInt(runID, 10))
+}
+
+// changeExceptions runs head, the ids of es a chunk at a time, then tail;
+// first binds the values head names before the ids.
+func (t *tx) changeExceptions(ctx context.Context, es []reconcile.Exception, head, tail string, first func(*params)) error {
+	for start := 0; start < len(es); start += exceptionChunk {
+		chunk := es[start:min(start+exceptionChunk, len(es))]
+		p := t.laterParams()
+		first(p)
+		for i := range chunk {
+			p.int(chunk[i].ID)
+		}
+		if err := t.execLater(ctx, head+placeholders(len(chunk))+tail, p, -1); err != nil {
+			return translate(err)
+		}
+	}
+	return nil
+}
+
+// exceptionEvents adds one event to the history of each of es.
+func (t *tx) exceptionEvents(ctx context.Context, es []reconcile.Exception, at time.Time, runID int64, action string,
+	status reconcile.ExceptionStatus, note string) error {
+	return insertChunks(ctx, t, es, exceptionChunk, `INSERT INTO recon_exception_events (exception_id, at, run_id, action,
+		status, note, entry_id) VALUES `, "(?, ?, ?, ?, ?, ?, NULL)", "",
+		func(p *params, e *reconcile.Exception) {
+			p.int(e.ID)
+			p.int(ts(at))
+			p.int(runID)
+			p.text(action)
+			p.text(string(status))
+			p.text(note)
+		})
 }
 
 // linkChunk is how many links one statement writes: a first run stores a
@@ -134,23 +223,6 @@ func (t *tx) saveLinks(ctx context.Context, run *reconcile.Run, links []reconcil
 	return nil
 }
 
-// refreshException writes a run's figures into a stored exception, and
-// opens it again when reopen is set.
-func refreshException(ctx context.Context, q querier, e *reconcile.Exception, runID int64, now time.Time, reopen bool) error {
-	details, err := reconrow.DetailsOf(e)
-	if err != nil {
-		return err
-	}
-	set := ""
-	if reopen {
-		set = "status = 'open', resolution_entry_id = NULL, "
-	}
-	_, err = q.ExecContext(ctx, `UPDATE recon_exceptions SET `+set+`ledger_id = ?, currency = ?, amount = ?, occurred_at = ?,
-		heuristic = ?, details = ?, last_run = ?, updated_at = ? WHERE id = ?`, e.LedgerID, e.Currency, e.Amount, ts(e.At),
-		e.Heuristic, details, runID, ts(now), e.ID)
-	return err
-}
-
 // Links returns the stored provider id → ledger id links of a provider and
 // grain, as a map (LinkList, which reads them, gives them as a list).
 func (s *Store) Links(ctx context.Context, prov string, grain provider.Grain) (map[string]string, error) {
@@ -176,10 +248,41 @@ func (s *Store) RecordsCovered(ctx context.Context, prov string, grain provider.
 
 // Exceptions lists exceptions ordered by id.
 func (s *Store) Exceptions(ctx context.Context, f reconcile.ExceptionFilter) ([]reconcile.Exception, error) {
-	return exceptions(ctx, s.db, f, "")
+	query, args := exceptionQuery(f, "")
+	conn, err := s.db.Conn(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer conn.Close()
+	rows, err := queryRows(ctx, conn.Raw, func() (*sql.Rows, error) { return conn.QueryContext(ctx, query, args...) }, query, args)
+	if err != nil {
+		return nil, err
+	}
+	return reconrow.Scan(rows)
 }
 
-func exceptions(ctx context.Context, q querier, f reconcile.ExceptionFilter, grain string) ([]reconcile.Exception, error) {
+// CountExceptions counts the exceptions f selects (its Limit and Offset
+// aside).
+func (s *Store) CountExceptions(ctx context.Context, f reconcile.ExceptionFilter) (int, error) {
+	f.Limit, f.Offset = 0, 0
+	where, args := exceptionWhere(f, "")
+	var n int
+	err := s.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM recon_exceptions WHERE `+where, args...).Scan(&n)
+	return n, err
+}
+
+// exceptions reads the exceptions of query, in the transaction, packed.
+func (t *tx) exceptions(ctx context.Context, query string, args []any) ([]reconcile.Exception, error) {
+	rows, err := t.rows(ctx, query, args...)
+	if err != nil {
+		return nil, err
+	}
+	return reconrow.Scan(rows)
+}
+
+// exceptionWhere returns the condition selecting f's exceptions, of grain
+// too unless it is empty, and its arguments.
+func exceptionWhere(f reconcile.ExceptionFilter, grain string) (string, []any) {
 	where, args := "1 = 1", []any{}
 	for _, c := range []struct {
 		col, v string
@@ -197,6 +300,13 @@ func exceptions(ctx context.Context, q querier, f reconcile.ExceptionFilter, gra
 		where += " AND occurred_at < ?"
 		args = append(args, ts(f.Before))
 	}
+	return where, args
+}
+
+// exceptionQuery returns the query of f's exceptions, ordered by id and
+// paged as f asks, and its arguments.
+func exceptionQuery(f reconcile.ExceptionFilter, grain string) (string, []any) {
+	where, args := exceptionWhere(f, grain)
 	page := ""
 	if f.Limit > 0 || f.Offset > 0 {
 		// SQLite wants a LIMIT before an OFFSET; -1 is none.
@@ -207,29 +317,24 @@ func exceptions(ctx context.Context, q querier, f reconcile.ExceptionFilter, gra
 		page = " LIMIT ? OFFSET ?"
 		args = append(args, limit, max(f.Offset, 0))
 	}
-	rows, err := q.QueryContext(ctx, `SELECT * FROM recon_exceptions WHERE `+where+` ORDER BY id`+page, args...)
-	if err != nil {
-		return nil, err
-	}
-	var raw []reconrow.Exception
-	if err := sqlx.StructScan(rows, &raw); err != nil {
-		return nil, err
-	}
-	return reconrow.Exceptions(raw)
+	return `SELECT ` + reconrow.Columns + ` FROM recon_exceptions WHERE ` + where + ` ORDER BY id` + page, args
 }
 
 // Exception returns one exception by id.
 func (s *Store) Exception(ctx context.Context, id int64) (*reconcile.Exception, error) {
-	return exception(ctx, s.db, id)
+	es, err := s.Exceptions(ctx, reconcile.ExceptionFilter{ID: id})
+	return first(es, id, err)
 }
 
 // Exception returns one exception by id, inside a transaction.
 func (t *tx) Exception(ctx context.Context, id int64) (*reconcile.Exception, error) {
-	return exception(ctx, t.q, id)
+	query, args := exceptionQuery(reconcile.ExceptionFilter{ID: id}, "")
+	es, err := t.exceptions(ctx, query, args)
+	return first(es, id, err)
 }
 
-func exception(ctx context.Context, q querier, id int64) (*reconcile.Exception, error) {
-	es, err := exceptions(ctx, q, reconcile.ExceptionFilter{ID: id}, "")
+// first returns the exception the lookup of id found.
+func first(es []reconcile.Exception, id int64, err error) (*reconcile.Exception, error) {
 	if err != nil {
 		return nil, err
 	}

@@ -610,3 +610,12 @@ CREATE VIEW balance_transactions AS
 -- (BENCHMARKS.md, twenty-first round). codec names each chunk's format;
 -- chunks stored before stay DEFLATE (RFC 1951).
 ALTER TABLE import_content ADD COLUMN codec TEXT NOT NULL DEFAULT 'deflate' CHECK (codec IN ('deflate', 'snappy'));
+
+-- migration: 15
+-- No query reads exceptions by fingerprint: a run loads its scope's
+-- exceptions through recon_exceptions_scope and pairs fingerprints in
+-- memory. Each exception went into this index at a random place, which
+-- made a run that opens a million exceptions spend half its time here
+-- (BENCHMARKS.md, thirtieth round). The unique index on open fingerprints
+-- stays: it is what keeps one open exception a difference.
+DROP INDEX recon_exceptions_fingerprint;

@@ -55,6 +55,7 @@ func Run(t *testing.T, open Opener) {
 		{"RecordOccurrencesAndUpdates", testRecordOccurrencesAndUpdates},
 		{"RunsAndExceptions", testRunsAndExceptions},
 		{"ExceptionPaging", testExceptionPaging},
+		{"ManyExceptions", testManyExceptions},
 		{"FixCommitsWithItsException", testFixCommitsWithItsException},
 		{"Settings", testSettings},
 		{"BankStatements", testBankStatements},
@@ -1011,6 +1012,165 @@ func payment(t *testing.T, l *ledger.Ledger, id string) *ledger.Payment {
 		t.Fatal(err)
 	}
 	return p
+}
+
+// manyExceptions is how many exceptions testManyExceptions opens: more
+// than two of the largest chunk either store writes in one statement.
+const manyExceptions = 20_007
+
+// testManyExceptions: a run that finds a difference in every record opens
+// an exception for each, in the order of its outcomes, each with one
+// "opened" event; the next run refreshes, reopens, leaves ignored and
+// closes them as one exception at a time would, across statements.
+func testManyExceptions(t *testing.T, open Opener) {
+	ctx := context.Background()
+	st := open(t)
+	scope := reconcile.Scope{Provider: "stripe", Grain: provider.BalanceGrain}
+	outcomeOf := func(i int, amount int64) reconcile.Outcome {
+		id := fmt.Sprintf("txn_%05d", i)
+		o := reconcile.Outcome{Kind: reconcile.MissingInLedger, Provider: "stripe", Subject: "charge", ProviderID: id,
+			Currency: "usd", Amount: amount, At: t0.Add(time.Duration(i) * time.Minute),
+			Fingerprint: "missing_in_ledger|stripe|charge|" + id + "||"}
+		switch i % 3 {
+		case 1:
+			o.Kind, o.LedgerID, o.Fingerprint = reconcile.Mismatched, "btx_"+id, "mismatched|stripe|charge|"+id+"|btx_"+id+"|"
+			o.Diffs = []reconcile.Diff{{Field: "fee", Ledger: "0.85", Provider: fmt.Sprintf("0.%02d", amount%100)}}
+		case 2:
+			o.Payout = &reconcile.PayoutFigures{Side: "provider", Amount: amount, SweptNet: amount - 1, Swept: i}
+		}
+		return o
+	}
+	save := func(outcomes []reconcile.Outcome, at time.Time) *reconcile.Run {
+		t.Helper()
+		run := &reconcile.Run{Provider: "stripe", Grain: provider.BalanceGrain, StartedAt: at, FinishedAt: at}
+		err := st.UpdateRecon(ctx, func(tx reconcile.Tx) error {
+			known, err := tx.KnownExceptions(ctx, "stripe", provider.BalanceGrain)
+			if err != nil {
+				return err
+			}
+			return tx.SaveRun(ctx, run, reconcile.PlanExceptions(scope, known, outcomes), nil)
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return run
+	}
+	first := make([]reconcile.Outcome, manyExceptions)
+	for i := range first {
+		first[i] = outcomeOf(i, int64(100+i))
+	}
+	r1 := save(first, t0)
+	if r1.Opened != manyExceptions {
+		t.Fatalf("first run opened %d, want %d", r1.Opened, manyExceptions)
+	}
+	es := must(st.Exceptions(ctx, reconcile.ExceptionFilter{Status: reconcile.ExceptionOpen})).ok(t)
+	if len(es) != manyExceptions {
+		t.Fatalf("%d open exceptions, want %d", len(es), manyExceptions)
+	}
+	for i, e := range es {
+		o := first[i]
+		if e.ProviderID != o.ProviderID || e.Fingerprint != o.Fingerprint || e.Kind != o.Kind || e.Amount != o.Amount ||
+			!e.At.Equal(o.At) || e.FirstRun != r1.ID || e.LastRun != r1.ID || fmt.Sprint(e.Diffs) != fmt.Sprint(o.Diffs) ||
+			fmt.Sprint(e.Payout) != fmt.Sprint(o.Payout) || (i > 0 && e.ID <= es[i-1].ID) {
+			t.Fatalf("exception %d is %+v, from the outcome %+v", i, e, o)
+		}
+	}
+	history := func(id int64) string {
+		var out []string
+		for _, h := range must(st.ExceptionHistory(ctx, id)).ok(t) {
+			out = append(out, fmt.Sprintf("%s/%s/%d/%s", h.Action, h.Status, h.RunID, h.Note))
+		}
+		return strings.Join(out, " ")
+	}
+	edges := []int{0, 255, 256, 9_999, 10_000, manyExceptions - 1}
+	for _, i := range edges {
+		if got, want := history(es[i].ID), fmt.Sprintf("opened/open/%d/", r1.ID); got != want {
+			t.Errorf("history of exception %d: %q, want %q", i, got, want)
+		}
+	}
+	ignored, resolved := es[10_000].ID, es[256].ID
+	err := st.UpdateRecon(ctx, func(tx reconcile.Tx) error {
+		return errors.Join(tx.SetExceptionStatus(ctx, ignored, reconcile.ExceptionIgnored, "known", 0, t0),
+			tx.SetExceptionStatus(ctx, resolved, reconcile.ExceptionResolved, "fixed", 0, t0))
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The second run finds all but the last five again, each amount one
+	// higher, and two differences never seen before.
+	var second []reconcile.Outcome
+	for i := range manyExceptions + 2 {
+		if i < manyExceptions-5 || i >= manyExceptions {
+			second = append(second, outcomeOf(i, int64(101+i)))
+		}
+	}
+	r2 := save(second, t0.Add(time.Hour))
+	if r2.Opened != 3 || r2.Closed != 5 {
+		t.Errorf("second run opened %d and closed %d, want 3 (one reopened) and 5", r2.Opened, r2.Closed)
+	}
+	all := must(st.Exceptions(ctx, reconcile.ExceptionFilter{})).ok(t)
+	if len(all) != manyExceptions+2 {
+		t.Fatalf("%d exceptions after the second run, want %d", len(all), manyExceptions+2)
+	}
+	closedNote := fmt.Sprintf("not found by run %d", r2.ID)
+	for i, e := range all {
+		status, amount, firstRun, lastRun, note, updated := reconcile.ExceptionOpen, int64(101+i), r1.ID, r2.ID, "", r2.FinishedAt
+		switch {
+		case e.ID == ignored:
+			status, amount, note, updated = reconcile.ExceptionIgnored, int64(100+i), "known", t0
+		case e.ID == resolved:
+			note = "fixed"
+		case i >= manyExceptions:
+			firstRun = r2.ID
+		case i >= manyExceptions-5:
+			status, amount, lastRun, note = reconcile.ExceptionResolved, int64(100+i), r1.ID, closedNote
+		}
+		if e.ProviderID != outcomeOf(i, 0).ProviderID || e.Status != status || e.Amount != amount || e.FirstRun != firstRun ||
+			e.LastRun != lastRun || e.Note != note || fmt.Sprint(e.Diffs) != fmt.Sprint(outcomeOf(i, amount).Diffs) ||
+			!e.UpdatedAt.Equal(updated) {
+			t.Fatalf("exception %d after the second run: %+v; want %s, amount %d, runs %d to %d, note %q",
+				i, e, status, amount, firstRun, lastRun, note)
+		}
+	}
+	for _, c := range []struct {
+		i    int
+		want string
+	}{
+		{255, fmt.Sprintf("opened/open/%d/", r1.ID)},
+		{256, fmt.Sprintf("opened/open/%d/ resolved/resolved/0/fixed reopened/open/%d/found again by run %d", r1.ID, r2.ID, r2.ID)},
+		{10_000, fmt.Sprintf("opened/open/%d/ ignored/ignored/0/known", r1.ID)},
+		{manyExceptions - 5, fmt.Sprintf("opened/open/%d/ closed/resolved/%d/%s", r1.ID, r2.ID, closedNote)},
+		{manyExceptions - 1, fmt.Sprintf("opened/open/%d/ closed/resolved/%d/%s", r1.ID, r2.ID, closedNote)},
+		{manyExceptions, fmt.Sprintf("opened/open/%d/", r2.ID)},
+		{manyExceptions + 1, fmt.Sprintf("opened/open/%d/", r2.ID)},
+	} {
+		if got := history(all[c.i].ID); got != c.want {
+			t.Errorf("history of exception %d: %q, want %q", c.i, got, c.want)
+		}
+	}
+	mismatched := 0 // every third outcome, from the second on
+	for i := range manyExceptions + 2 {
+		if outcomeOf(i, 0).Kind == reconcile.Mismatched {
+			mismatched++
+		}
+	}
+	for _, c := range []struct {
+		f    reconcile.ExceptionFilter
+		want int
+	}{
+		{reconcile.ExceptionFilter{}, manyExceptions + 2},
+		{reconcile.ExceptionFilter{Status: reconcile.ExceptionOpen}, manyExceptions - 4},
+		{reconcile.ExceptionFilter{Status: reconcile.ExceptionOpen, Limit: 10, Offset: 5}, manyExceptions - 4},
+		{reconcile.ExceptionFilter{Status: reconcile.ExceptionIgnored, Provider: "stripe"}, 1},
+		{reconcile.ExceptionFilter{Status: reconcile.ExceptionResolved}, 5},
+		{reconcile.ExceptionFilter{Kind: reconcile.Mismatched}, mismatched},
+		{reconcile.ExceptionFilter{Provider: "adyen"}, 0},
+		{reconcile.ExceptionFilter{Before: t0.Add(10 * time.Minute)}, 10},
+	} {
+		if got := must(st.CountExceptions(ctx, c.f)).ok(t); got != c.want {
+			t.Errorf("CountExceptions(%+v) = %d, want %d", c.f, got, c.want)
+		}
+	}
 }
 
 // testExceptionPaging: a list of exceptions pages by id with Limit and

@@ -21,8 +21,16 @@ type Details struct {
 	Payout *reconcile.PayoutFigures `json:"payout,omitempty"`
 }
 
+// noDetails is the details column of an exception with neither
+// differences nor payout figures: a record missing on one side, most
+// exceptions of a run that finds many.
+const noDetails = "{}"
+
 // DetailsOf returns the details column of an exception.
 func DetailsOf(e *reconcile.Exception) (string, error) {
+	if len(e.Diffs) == 0 && e.Payout == nil {
+		return noDetails, nil
+	}
 	b, err := json.Marshal(Details{Diffs: e.Diffs, Payout: e.Payout})
 	return string(b), err
 }
@@ -56,6 +64,41 @@ type Exception struct {
 const Columns = `id, fingerprint, provider, grain, kind, subject, provider_id, ledger_id, ref, currency, amount,
 	occurred_at, heuristic, details, status, note, resolution_entry_id, first_run, last_run, updated_at`
 
+// Dest returns the destinations a row of Columns is scanned into, in
+// order: one slice for every row of a query, each scanned over the last.
+func (r *Exception) Dest() []any {
+	return []any{&r.ID, &r.Fingerprint, &r.Provider, &r.Grain, &r.Kind, &r.Subject, &r.ProviderID, &r.LedgerID, &r.Ref,
+		&r.Currency, &r.Amount, &r.OccurredAt, &r.Heuristic, &r.Details, &r.Status, &r.Note, &r.ResolutionEntryID,
+		&r.FirstRun, &r.LastRun, &r.UpdatedAt}
+}
+
+// Scan reads every row of rows (of Columns, in order) and closes them.
+func Scan(rows Rows) ([]reconcile.Exception, error) {
+	defer rows.Close()
+	var out []reconcile.Exception
+	var r Exception
+	dest := r.Dest()
+	for rows.Next() {
+		if err := rows.Scan(dest...); err != nil {
+			return nil, err
+		}
+		e, err := r.Exception()
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, e)
+	}
+	return out, rows.Err()
+}
+
+// Rows is what Scan reads: *sql.Rows, or a store's own rows.
+type Rows interface {
+	Next() bool
+	Scan(dest ...any) error
+	Err() error
+	Close() error
+}
+
 // Exception converts the row.
 func (r *Exception) Exception() (reconcile.Exception, error) {
 	e := reconcile.Exception{ID: r.ID, Fingerprint: r.Fingerprint, Provider: r.Provider, Grain: provider.Grain(r.Grain),
@@ -63,7 +106,7 @@ func (r *Exception) Exception() (reconcile.Exception, error) {
 		Currency: r.Currency, Amount: r.Amount, At: FromNanos(r.OccurredAt), Heuristic: r.Heuristic,
 		Status: reconcile.ExceptionStatus(r.Status), Note: r.Note, ResolutionEntryID: r.ResolutionEntryID.Int64,
 		FirstRun: r.FirstRun, LastRun: r.LastRun, UpdatedAt: FromNanos(r.UpdatedAt)}
-	if r.Details != "" {
+	if r.Details != "" && r.Details != noDetails {
 		var d Details
 		if err := json.Unmarshal([]byte(r.Details), &d); err != nil {
 			return e, fmt.Errorf("exception %d: details: %w", r.ID, err)
@@ -71,19 +114,6 @@ func (r *Exception) Exception() (reconcile.Exception, error) {
 		e.Diffs, e.Payout = d.Diffs, d.Payout
 	}
 	return e, nil
-}
-
-// Exceptions converts rows.
-func Exceptions(raw []Exception) ([]reconcile.Exception, error) {
-	out := make([]reconcile.Exception, 0, len(raw))
-	for i := range raw {
-		e, err := raw[i].Exception()
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, e)
-	}
-	return out, nil
 }
 
 // Run is a recon_runs row.
