@@ -92,7 +92,13 @@ func (pr *Pairing) Result() *Result {
 	}
 	r := &Result{Links: pr.links}
 	r.Summary.ProviderRecords, r.Summary.LedgerRecords, r.Summary.Folded = ps.Len(), ls.Len(), folded
-	nonMatched := map[int32]int{} // provider index → outcome, for the folded ids
+	// A record others were folded into lists their ids: its outcome is
+	// found by the record's index (few records are folded, and a run can
+	// have a million outcomes).
+	parents := map[int32]int{} // folded-into record's index → its outcome, -1 while it has none
+	for _, parent := range p.foldedInto {
+		parents[parent] = -1
+	}
 	for i := range ps.items {
 		rec := &ps.items[i]
 		o := Outcome{Provider: ps.providers.at(rec.provider), Subject: kinds[p.Kind(i)], ProviderID: rec.id, Ref: rec.ref,
@@ -138,18 +144,20 @@ func (pr *Pairing) Result() *Result {
 		default:
 			continue
 		}
-		if o.Kind != Matched {
-			nonMatched[int32(i)] = len(r.Outcomes)
+		if _, ok := parents[int32(i)]; ok && o.Kind != Matched {
+			parents[int32(i)] = len(r.Outcomes)
 		}
 		r.Outcomes = append(r.Outcomes, o)
 	}
 	for member, parent := range p.foldedInto {
-		if k, ok := nonMatched[parent]; ok {
+		if k := parents[parent]; k >= 0 {
 			r.Outcomes[k].FoldedIDs = append(r.Outcomes[k].FoldedIDs, ps.items[member].id)
 		}
 	}
-	for _, k := range nonMatched {
-		slices.Sort(r.Outcomes[k].FoldedIDs)
+	for _, k := range parents {
+		if k >= 0 {
+			slices.Sort(r.Outcomes[k].FoldedIDs)
+		}
 	}
 	for j := range ls.items {
 		if m.lState[j] != free {

@@ -89,47 +89,91 @@ type ExceptionPlan struct {
 // left alone. Matched outcomes are ignored, and so are repeated
 // fingerprints within one run.
 func PlanExceptions(scope Scope, known []Exception, outcomes []Outcome) ExceptionPlan {
-	byFP := make(map[string]*Exception, len(known))
+	byFP := make(map[string]int, len(known)) // fingerprint → index in known
 	for i := range known {
-		e := &known[i]
 		// An unresolved exception wins over a resolved one with the same
 		// fingerprint (databases from before reopening could hold both).
-		if prev, ok := byFP[e.Fingerprint]; !ok || prev.Status == ExceptionResolved {
-			byFP[e.Fingerprint] = e
+		if prev, ok := byFP[known[i].Fingerprint]; !ok || known[prev].Status == ExceptionResolved {
+			byFP[known[i].Fingerprint] = i
 		}
 	}
-	var plan ExceptionPlan
-	seen := map[string]bool{}
+	// First what each outcome does, then the plan's lists, each made at
+	// its size: a run can find a million differences, and every later run
+	// refreshes them all.
+	const (
+		skip  = -1
+		opens = -2
+	)
+	act := make([]int, len(outcomes)) // skip, opens, or the index in known of the exception it finds again
+	found := make([]bool, len(known)) // known exceptions found again by this run
+	fresh := map[string]bool{}        // fingerprints this run opens
+	var nOpen, nReopen, nRefresh, nIgnored int
 	for i := range outcomes {
 		o := &outcomes[i]
-		if o.Kind == Matched || seen[o.Fingerprint] {
+		act[i] = skip
+		if o.Kind == Matched {
 			continue
 		}
-		seen[o.Fingerprint] = true
-		e, ok := byFP[o.Fingerprint]
-		n := fromOutcome(o, scope.Grain)
+		k, ok := byFP[o.Fingerprint]
 		switch {
-		case !ok:
-			n.Status = ExceptionOpen
-			plan.Open = append(plan.Open, n)
-		case e.Status == ExceptionIgnored:
-			plan.Ignored = append(plan.Ignored, *e)
+		case !ok && !fresh[o.Fingerprint]:
+			fresh[o.Fingerprint] = true
+			act[i] = opens
+			nOpen++
+		case !ok || found[k]:
+			// a fingerprint repeated within the run
 		default:
-			n.ID, n.Status, n.Note, n.FirstRun = e.ID, ExceptionOpen, e.Note, e.FirstRun
-			if e.Status == ExceptionResolved {
-				plan.Reopen = append(plan.Reopen, n)
-			} else {
-				plan.Refresh = append(plan.Refresh, n)
+			found[k] = true
+			act[i] = k
+			switch known[k].Status {
+			case ExceptionIgnored:
+				nIgnored++
+			case ExceptionResolved:
+				nReopen++
+			default:
+				nRefresh++
 			}
 		}
 	}
-	for i := range known {
-		e := known[i]
-		if e.Status != ExceptionOpen || seen[e.Fingerprint] || !scope.Contains(&e) {
+	plan := ExceptionPlan{Open: make([]Exception, 0, nOpen), Reopen: make([]Exception, 0, nReopen),
+		Refresh: make([]Exception, 0, nRefresh), Ignored: make([]Exception, 0, nIgnored)}
+	for i, k := range act {
+		if k == skip {
 			continue
 		}
-		e.Status = ExceptionResolved
-		plan.Close = append(plan.Close, e)
+		n := fromOutcome(&outcomes[i], scope.Grain)
+		if k == opens {
+			n.Status = ExceptionOpen
+			plan.Open = append(plan.Open, n)
+			continue
+		}
+		e := &known[k]
+		switch e.Status {
+		case ExceptionIgnored:
+			plan.Ignored = append(plan.Ignored, *e)
+		case ExceptionResolved:
+			n.ID, n.Status, n.Note, n.FirstRun = e.ID, ExceptionOpen, e.Note, e.FirstRun
+			plan.Reopen = append(plan.Reopen, n)
+		default:
+			n.ID, n.Status, n.Note, n.FirstRun = e.ID, ExceptionOpen, e.Note, e.FirstRun
+			plan.Refresh = append(plan.Refresh, n)
+		}
+	}
+	closes := func(e *Exception) bool {
+		return e.Status == ExceptionOpen && !found[byFP[e.Fingerprint]] && scope.Contains(e)
+	}
+	nClose := 0
+	for i := range known {
+		if closes(&known[i]) {
+			nClose++
+		}
+	}
+	plan.Close = make([]Exception, 0, nClose)
+	for i := range known {
+		if e := known[i]; closes(&e) {
+			e.Status = ExceptionResolved
+			plan.Close = append(plan.Close, e)
+		}
 	}
 	return plan
 }

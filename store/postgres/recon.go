@@ -40,7 +40,13 @@ func (t *tx) KnownExceptions(ctx context.Context, prov string, grain provider.Gr
 		prov, string(grain)).Scan(&one); err != nil {
 		return nil, t.fail(err)
 	}
-	return t.exceptions(ctx, reconcile.ExceptionFilter{Provider: prov}, string(grain))
+	f := reconcile.ExceptionFilter{Provider: prov}
+	where, args := exceptionWhere(f, string(grain))
+	var n int
+	if err := t.queryRow(ctx, `SELECT COUNT(*) FROM {schema}.recon_exceptions WHERE `+where, args...).Scan(&n); err != nil {
+		return nil, t.fail(err)
+	}
+	return t.exceptions(ctx, f, string(grain), n)
 }
 
 // SaveRun stores a run with the plan of its exceptions and its links: it
@@ -235,7 +241,7 @@ func (t *tx) addExceptionEvent(ctx context.Context, id int64, at time.Time, runI
 // Exception returns one exception by id, inside a transaction, locked in
 // a write transaction.
 func (t *tx) Exception(ctx context.Context, id int64) (*reconcile.Exception, error) {
-	es, err := t.exceptions(ctx, reconcile.ExceptionFilter{ID: id}, "")
+	es, err := t.exceptions(ctx, reconcile.ExceptionFilter{ID: id}, "", 1)
 	if err != nil {
 		return nil, err
 	}
@@ -303,13 +309,15 @@ func exceptionQuery(f reconcile.ExceptionFilter, grain string) (string, []any) {
 	return `SELECT ` + reconrow.Columns + ` FROM {schema}.recon_exceptions WHERE ` + where + ` ORDER BY id` + page, args
 }
 
-func (t *tx) exceptions(ctx context.Context, f reconcile.ExceptionFilter, grain string) ([]reconcile.Exception, error) {
+// exceptions reads f's exceptions (of grain too unless it is empty) in the
+// transaction; hint is how many are expected.
+func (t *tx) exceptions(ctx context.Context, f reconcile.ExceptionFilter, grain string, hint int) ([]reconcile.Exception, error) {
 	q, args := exceptionQuery(f, grain)
 	rows, err := t.query(ctx, q, args...)
 	if err != nil {
 		return nil, err
 	}
-	es, err := reconrow.Scan(rows)
+	es, err := reconrow.Scan(rows, hint)
 	return es, t.fail(err)
 }
 
@@ -320,7 +328,7 @@ func (s *Store) Exceptions(ctx context.Context, f reconcile.ExceptionFilter) ([]
 	if err != nil {
 		return nil, translate(err)
 	}
-	es, err := reconrow.Scan(rows)
+	es, err := reconrow.Scan(rows, 0)
 	return es, translate(err)
 }
 

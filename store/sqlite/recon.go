@@ -26,10 +26,17 @@ func (s *Store) UpdateRecon(ctx context.Context, fn func(reconcile.Tx) error) er
 	return s.Update(ctx, func(t ledger.Tx) error { return fn(t.(*tx)) })
 }
 
-// KnownExceptions loads every exception of a provider and grain.
+// KnownExceptions loads every exception of a provider and grain, counted
+// first so that they are read into a slice made at their size.
 func (t *tx) KnownExceptions(ctx context.Context, prov string, grain provider.Grain) ([]reconcile.Exception, error) {
-	query, args := exceptionQuery(reconcile.ExceptionFilter{Provider: prov}, string(grain))
-	return t.exceptions(ctx, query, args)
+	f := reconcile.ExceptionFilter{Provider: prov}
+	where, args := exceptionWhere(f, string(grain))
+	var n int
+	if err := t.queryRow(ctx, `SELECT COUNT(*) FROM recon_exceptions WHERE `+where, args...).Scan(&n); err != nil {
+		return nil, err
+	}
+	query, args := exceptionQuery(f, string(grain))
+	return t.exceptions(ctx, query, args, n)
 }
 
 // exceptionChunk is how many exceptions one statement writes or changes: a
@@ -258,7 +265,7 @@ func (s *Store) Exceptions(ctx context.Context, f reconcile.ExceptionFilter) ([]
 	if err != nil {
 		return nil, err
 	}
-	return reconrow.Scan(rows)
+	return reconrow.Scan(rows, 0)
 }
 
 // CountExceptions counts the exceptions f selects (its Limit and Offset
@@ -271,13 +278,14 @@ func (s *Store) CountExceptions(ctx context.Context, f reconcile.ExceptionFilter
 	return n, err
 }
 
-// exceptions reads the exceptions of query, in the transaction, packed.
-func (t *tx) exceptions(ctx context.Context, query string, args []any) ([]reconcile.Exception, error) {
+// exceptions reads the exceptions of query, in the transaction, packed;
+// hint is how many are expected.
+func (t *tx) exceptions(ctx context.Context, query string, args []any, hint int) ([]reconcile.Exception, error) {
 	rows, err := t.rows(ctx, query, args...)
 	if err != nil {
 		return nil, err
 	}
-	return reconrow.Scan(rows)
+	return reconrow.Scan(rows, hint)
 }
 
 // exceptionWhere returns the condition selecting f's exceptions, of grain
@@ -329,7 +337,7 @@ func (s *Store) Exception(ctx context.Context, id int64) (*reconcile.Exception, 
 // Exception returns one exception by id, inside a transaction.
 func (t *tx) Exception(ctx context.Context, id int64) (*reconcile.Exception, error) {
 	query, args := exceptionQuery(reconcile.ExceptionFilter{ID: id}, "")
-	es, err := t.exceptions(ctx, query, args)
+	es, err := t.exceptions(ctx, query, args, 1)
 	return first(es, id, err)
 }
 

@@ -73,9 +73,11 @@ func (r *Exception) Dest() []any {
 }
 
 // Scan reads every row of rows (of Columns, in order) and closes them.
-func Scan(rows Rows) ([]reconcile.Exception, error) {
+// hint is how many rows are expected (a count read beforehand), so that a
+// million exceptions are read into a slice made at their size.
+func Scan(rows Rows, hint int) ([]reconcile.Exception, error) {
 	defer rows.Close()
-	var out []reconcile.Exception
+	out := make([]reconcile.Exception, 0, hint)
 	var r Exception
 	dest := r.Dest()
 	for rows.Next() {
