@@ -92,6 +92,7 @@ func (pr *Pairing) Result() *Result {
 	}
 	r := &Result{Links: pr.links}
 	r.Summary.ProviderRecords, r.Summary.LedgerRecords, r.Summary.Folded = ps.Len(), ls.Len(), folded
+	var list outcomeList
 	// A record others were folded into lists their ids: its outcome is
 	// found by the record's index (few records are folded, and a run can
 	// have a million outcomes).
@@ -144,11 +145,20 @@ func (pr *Pairing) Result() *Result {
 		default:
 			continue
 		}
+		k := list.add(o)
 		if _, ok := parents[int32(i)]; ok && o.Kind != Matched {
-			parents[int32(i)] = len(r.Outcomes)
+			parents[int32(i)] = k
 		}
-		r.Outcomes = append(r.Outcomes, o)
 	}
+	for j := range ls.items {
+		if m.lState[j] != free {
+			continue
+		}
+		bt := &ls.items[j]
+		list.add(Outcome{Kind: MissingAtProvider, Provider: ls.provider(j), Subject: kinds[l.Kind(j)],
+			LedgerID: bt.id, Ref: bt.ref, Currency: ls.currency(j), Amount: bt.amount, At: timeOf(bt.created)})
+	}
+	r.Outcomes = list.all(checkPayouts(p, l, m)...)
 	for member, parent := range p.foldedInto {
 		if k := parents[parent]; k >= 0 {
 			r.Outcomes[k].FoldedIDs = append(r.Outcomes[k].FoldedIDs, ps.items[member].id)
@@ -159,15 +169,6 @@ func (pr *Pairing) Result() *Result {
 			slices.Sort(r.Outcomes[k].FoldedIDs)
 		}
 	}
-	for j := range ls.items {
-		if m.lState[j] != free {
-			continue
-		}
-		bt := &ls.items[j]
-		r.Outcomes = append(r.Outcomes, Outcome{Kind: MissingAtProvider, Provider: ls.provider(j), Subject: kinds[l.Kind(j)],
-			LedgerID: bt.id, Ref: bt.ref, Currency: ls.currency(j), Amount: bt.amount, At: timeOf(bt.created)})
-	}
-	r.Outcomes = append(r.Outcomes, checkPayouts(p, l, m)...)
 	r.finish()
 	return r
 }

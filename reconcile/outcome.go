@@ -192,6 +192,42 @@ func (r *Result) Exceptions() []Outcome {
 	return out
 }
 
+// outcomeList gathers a run's outcomes in blocks and then hands them over
+// in one slice made at their size: a run that finds a million differences
+// appended them to one slice, which Go grows by a quarter at a time once
+// large, copying 200-byte outcomes over and over.
+type outcomeList struct {
+	blocks [][]Outcome
+	n      int
+}
+
+// outcomeBlock is how many outcomes a block of outcomeList holds.
+const outcomeBlock = 4096
+
+// add appends o and returns its index in the slice that all will give.
+func (l *outcomeList) add(o Outcome) int {
+	if len(l.blocks) == 0 || len(l.blocks[len(l.blocks)-1]) == outcomeBlock {
+		l.blocks = append(l.blocks, make([]Outcome, 0, outcomeBlock))
+	}
+	b := &l.blocks[len(l.blocks)-1]
+	*b = append(*b, o)
+	l.n++
+	return l.n - 1
+}
+
+// all returns the outcomes added, in order, followed by more, and empties l.
+func (l *outcomeList) all(more ...Outcome) []Outcome {
+	if l.n+len(more) == 0 {
+		return nil
+	}
+	out := make([]Outcome, 0, l.n+len(more))
+	for _, b := range l.blocks {
+		out = append(out, b...)
+	}
+	*l = outcomeList{}
+	return append(out, more...)
+}
+
 // finish fills fingerprints and counts, and sorts outcomes and links.
 func (r *Result) finish() {
 	for i := range r.Outcomes {

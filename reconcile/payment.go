@@ -47,6 +47,7 @@ func MatchPayments(records []provider.Record, payments []ledger.Payment, opts *O
 	m.heuristicPass()
 
 	r := &Result{Links: m.links()}
+	var list outcomeList
 	r.Summary.ProviderRecords, r.Summary.LedgerRecords = len(records), len(payments)
 	r.Summary.Folded, r.Summary.Skipped = folded, skipped
 	for i := range records {
@@ -86,16 +87,17 @@ func MatchPayments(records []provider.Record, payments []ledger.Payment, opts *O
 		default:
 			continue
 		}
-		r.Outcomes = append(r.Outcomes, o)
+		list.add(o)
 	}
 	for j := range payments {
 		if m.lState[j] != free {
 			continue
 		}
 		pay := &payments[j]
-		r.Outcomes = append(r.Outcomes, Outcome{Kind: MissingAtProvider, Provider: pay.Provider, Subject: "payment",
+		list.add(Outcome{Kind: MissingAtProvider, Provider: pay.Provider, Subject: "payment",
 			LedgerID: pay.ID, Ref: pay.ProviderRef, Currency: pay.Currency, Amount: l.Amount(j), At: pay.CreatedAt})
 	}
+	r.Outcomes = list.all()
 	r.finish()
 	return r
 }

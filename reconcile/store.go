@@ -81,7 +81,10 @@ type Store interface {
 // closes commit together (see ledger.Ledger.AtomicTx).
 type Tx interface {
 	// KnownExceptions returns every exception of a provider and grain, for
-	// PlanExceptions.
+	// PlanExceptions, ordered by id, without their differences (Diffs and
+	// Payout are left empty: a plan takes a run's figures from its
+	// outcomes, and a million stored differences would be decoded for
+	// nothing).
 	KnownExceptions(ctx context.Context, provider string, grain provider.Grain) ([]Exception, error)
 	// SaveRun stores a run, applies its exception plan (stamping the run's
 	// id and FinishedAt, and recording each change in the history) and its

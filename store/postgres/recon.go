@@ -27,8 +27,8 @@ func (s *Store) UpdateRecon(ctx context.Context, fn func(reconcile.Tx) error) er
 	return s.Update(ctx, func(t ledger.Tx) error { return fn(t.(*tx)) })
 }
 
-// KnownExceptions loads every exception of a provider and grain, after
-// locking the scope: two runs of one scope plan their exceptions one after
+// KnownExceptions loads every exception of a provider and grain without
+// its differences, after locking the scope: two runs of one scope plan their exceptions one after
 // the other, each seeing what the other stored.
 func (t *tx) KnownExceptions(ctx context.Context, prov string, grain provider.Grain) ([]reconcile.Exception, error) {
 	if _, err := t.exec(ctx, `INSERT INTO {schema}.recon_scopes (provider, grain) VALUES ($1, $2) ON CONFLICT DO NOTHING`,
@@ -40,13 +40,13 @@ func (t *tx) KnownExceptions(ctx context.Context, prov string, grain provider.Gr
 		prov, string(grain)).Scan(&one); err != nil {
 		return nil, t.fail(err)
 	}
-	f := reconcile.ExceptionFilter{Provider: prov}
-	where, args := exceptionWhere(f, string(grain))
+	where, args := exceptionWhere(reconcile.ExceptionFilter{Provider: prov}, string(grain))
 	var n int
 	if err := t.queryRow(ctx, `SELECT COUNT(*) FROM {schema}.recon_exceptions WHERE `+where, args...).Scan(&n); err != nil {
 		return nil, t.fail(err)
 	}
-	return t.exceptions(ctx, f, string(grain), n)
+	return t.exceptions(ctx, `SELECT `+reconrow.KnownColumns+` FROM {schema}.recon_exceptions WHERE `+where+` ORDER BY id`,
+		args, n)
 }
 
 // SaveRun stores a run with the plan of its exceptions and its links: it
@@ -241,7 +241,8 @@ func (t *tx) addExceptionEvent(ctx context.Context, id int64, at time.Time, runI
 // Exception returns one exception by id, inside a transaction, locked in
 // a write transaction.
 func (t *tx) Exception(ctx context.Context, id int64) (*reconcile.Exception, error) {
-	es, err := t.exceptions(ctx, reconcile.ExceptionFilter{ID: id}, "", 1)
+	query, args := exceptionQuery(reconcile.ExceptionFilter{ID: id}, "")
+	es, err := t.exceptions(ctx, query, args, 1)
 	if err != nil {
 		return nil, err
 	}
@@ -309,11 +310,10 @@ func exceptionQuery(f reconcile.ExceptionFilter, grain string) (string, []any) {
 	return `SELECT ` + reconrow.Columns + ` FROM {schema}.recon_exceptions WHERE ` + where + ` ORDER BY id` + page, args
 }
 
-// exceptions reads f's exceptions (of grain too unless it is empty) in the
-// transaction; hint is how many are expected.
-func (t *tx) exceptions(ctx context.Context, f reconcile.ExceptionFilter, grain string, hint int) ([]reconcile.Exception, error) {
-	q, args := exceptionQuery(f, grain)
-	rows, err := t.query(ctx, q, args...)
+// exceptions reads the exceptions of query in the transaction; hint is
+// how many are expected.
+func (t *tx) exceptions(ctx context.Context, query string, args []any, hint int) ([]reconcile.Exception, error) {
+	rows, err := t.query(ctx, query, args...)
 	if err != nil {
 		return nil, err
 	}

@@ -26,17 +26,18 @@ func (s *Store) UpdateRecon(ctx context.Context, fn func(reconcile.Tx) error) er
 	return s.Update(ctx, func(t ledger.Tx) error { return fn(t.(*tx)) })
 }
 
-// KnownExceptions loads every exception of a provider and grain, counted
-// first so that they are read into a slice made at their size.
+// KnownExceptions loads every exception of a provider and grain without
+// its differences, counted first so that they are read into a slice made
+// at their size. The table is read in id order rather than through
+// recon_exceptions_scope, which would sort every row of the scope.
 func (t *tx) KnownExceptions(ctx context.Context, prov string, grain provider.Grain) ([]reconcile.Exception, error) {
-	f := reconcile.ExceptionFilter{Provider: prov}
-	where, args := exceptionWhere(f, string(grain))
+	where, args := exceptionWhere(reconcile.ExceptionFilter{Provider: prov}, string(grain))
 	var n int
 	if err := t.queryRow(ctx, `SELECT COUNT(*) FROM recon_exceptions WHERE `+where, args...).Scan(&n); err != nil {
 		return nil, err
 	}
-	query, args := exceptionQuery(f, string(grain))
-	return t.exceptions(ctx, query, args, n)
+	return t.exceptions(ctx, `SELECT `+reconrow.KnownColumns+` FROM recon_exceptions NOT INDEXED WHERE `+where+` ORDER BY id`,
+		args, n)
 }
 
 // exceptionChunk is how many exceptions one statement writes or changes: a

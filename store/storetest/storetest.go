@@ -1048,6 +1048,9 @@ func testManyExceptions(t *testing.T, open Opener) {
 			if err != nil {
 				return err
 			}
+			if !slices.IsSortedFunc(known, func(a, b reconcile.Exception) int { return cmp.Compare(a.ID, b.ID) }) {
+				t.Error("known exceptions are not in id order")
+			}
 			return tx.SaveRun(ctx, run, reconcile.PlanExceptions(scope, known, outcomes), nil)
 		})
 		if err != nil {

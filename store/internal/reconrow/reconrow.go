@@ -64,6 +64,11 @@ type Exception struct {
 const Columns = `id, fingerprint, provider, grain, kind, subject, provider_id, ledger_id, ref, currency, amount,
 	occurred_at, heuristic, details, status, note, resolution_entry_id, first_run, last_run, updated_at`
 
+// KnownColumns are Columns with an empty details column in its place:
+// what reconcile.Tx.KnownExceptions reads.
+const KnownColumns = `id, fingerprint, provider, grain, kind, subject, provider_id, ledger_id, ref, currency, amount,
+	occurred_at, heuristic, '' AS details, status, note, resolution_entry_id, first_run, last_run, updated_at`
+
 // Dest returns the destinations a row of Columns is scanned into, in
 // order: one slice for every row of a query, each scanned over the last.
 func (r *Exception) Dest() []any {
