@@ -102,8 +102,12 @@ type processRow struct {
 	dayEvents              int
 	importRuns             int      // how many times import ran; imp is the median run
 	again                  childRun // reconcile once more: nothing new, no dates to adopt
-	serve                  childRun
-	serveErr               error
+	// The report reconciled against books that hold none of it (imported
+	// into a new database): every record an exception, opened by the first
+	// run and refreshed by the second.
+	unbooked, unbookedAgain childRun
+	serve                   childRun
+	serveErr                error
 	// What an accountant runs on the month's books: verify, the journal
 	// report and the hledger export, and how many postings the journal
 	// holds (its rows).
@@ -113,7 +117,7 @@ type processRow struct {
 
 // steps are where the reconciliations and the nightly job spent their
 // time, by their own account, or why that could not be read.
-func (r processRow) steps() (recon, again, serve string) {
+func (r processRow) steps() (recon, again, unbooked, unbookedAgain, serve string) {
 	show := func(k *app.TookMS, err error) string {
 		if err != nil {
 			return err.Error()
@@ -122,14 +126,16 @@ func (r processRow) steps() (recon, again, serve string) {
 	}
 	recon = show(reconcileSteps(r.recon.out))
 	again = show(reconcileSteps(r.again.out))
+	unbooked = show(reconcileSteps(r.unbooked.out))
+	unbookedAgain = show(reconcileSteps(r.unbookedAgain.out))
 	if r.serveErr != nil {
-		return recon, again, "(failed)"
+		return recon, again, unbooked, unbookedAgain, "(failed)"
 	}
 	steps, err := nightlySteps(r.serve.out)
 	if err != nil {
-		return recon, again, err.Error()
+		return recon, again, unbooked, unbookedAgain, err.Error()
 	}
-	return recon, again, formatSteps(steps)
+	return recon, again, unbooked, unbookedAgain, formatSteps(steps)
 }
 
 // process measures what a user runs: the settle binary as a child
@@ -207,6 +213,9 @@ func (b *bencher) processOne(ctx context.Context, n, runs int) (processRow, erro
 	if err := b.readBooks(ctx, &r, db, dir); err != nil {
 		return r, err
 	}
+	if err := b.reconcileUnbooked(ctx, &r, csvName, dir); err != nil {
+		return r, err
+	}
 	b.progress("whole process, %s payments: settle serve --once", count(n))
 	r.serve, r.serveErr = b.child(ctx, "--db", nightly, "serve", "--once", "--inbox", inbox,
 		"--outbox", filepath.Join(dir, "outbox"), "--lookback", "8760h")
@@ -238,6 +247,30 @@ func (b *bencher) readBooks(ctx context.Context, r *processRow, db, dir string) 
 	r.postings--
 	b.progress("whole process, %s payments: settle export hledger", n)
 	r.export, err = b.child(ctx, "--db", db, "export", "hledger", "--out", export)
+	return err
+}
+
+// reconcileUnbooked imports the report into a new database, whose books
+// hold none of it, and reconciles it twice there: the first run opens an
+// exception for every record, the second finds each again and refreshes it.
+func (b *bencher) reconcileUnbooked(ctx context.Context, r *processRow, report, dir string) error {
+	n := count(r.payments)
+	db := filepath.Join(dir, "unbooked.db")
+	defer removeDB(db)
+	b.progress("whole process, %s payments: settle import into books that hold none of it", n)
+	if _, err := b.child(ctx, "--db", db, "import", report); err != nil {
+		return err
+	}
+	reconcile := func() (childRun, error) {
+		return b.child(ctx, "--db", db, "reconcile", "--provider", generate.Provider, "--from", "2000-01-01", "--format", "json")
+	}
+	var err error
+	b.progress("whole process, %s payments: settle reconcile, every record an exception", n)
+	if r.unbooked, err = reconcile(); err != nil {
+		return err
+	}
+	b.progress("whole process, %s payments: settle reconcile again, every exception refreshed", n)
+	r.unbookedAgain, err = reconcile()
 	return err
 }
 
@@ -426,6 +459,10 @@ func (b *bencher) printProcess() {
 			p, count(r.rows), count(r.rows), dur(r.recon.wall), dur(r.recon.wall), r.recon.rss())
 		fmt.Fprintf(tw, "%s\tsettle reconcile again (nothing new to adopt)\t%s\t%s\t%s\t≤ 10 s, ≤ 1.5 GB at 1M\n",
 			p, dur(r.again.wall), dur(r.again.wall), r.again.rss())
+		fmt.Fprintf(tw, "%s\tsettle reconcile, books that hold none of the report (%s × 0): an exception a record\t%s\t%s\t%s\t\n",
+			p, count(r.rows), dur(r.unbooked.wall), dur(r.unbooked.wall), r.unbooked.rss())
+		fmt.Fprintf(tw, "%s\tsettle reconcile, those books once more: every exception refreshed\t%s\t%s\t%s\t\n",
+			p, dur(r.unbookedAgain.wall), dur(r.unbookedAgain.wall), r.unbookedAgain.rss())
 		serve := dur(r.serve.wall)
 		if r.serveErr != nil {
 			serve += " (" + firstLine(r.serveErr.Error()) + ")"
@@ -441,7 +478,8 @@ func (b *bencher) printProcess() {
 	tw.Flush()
 	var inherited uint64
 	for _, r := range rows {
-		for _, c := range []childRun{r.record, r.day, r.imp, r.recon, r.again, r.serve, r.verify, r.journal, r.export} {
+		for _, c := range []childRun{r.record, r.day, r.imp, r.recon, r.again, r.unbooked, r.unbookedAgain, r.serve, r.verify,
+			r.journal, r.export} {
 			inherited = max(inherited, c.inherited)
 		}
 	}
@@ -458,9 +496,11 @@ func (b *bencher) printProcess() {
 	fmt.Fprintln(tw, "PAYMENTS\tCOMMAND\tWALL\tSTEPS")
 	for _, r := range rows {
 		p := count(r.payments)
-		recon, again, serve := r.steps()
+		recon, again, unbooked, unbookedAgain, serve := r.steps()
 		fmt.Fprintf(tw, "%s\treconcile, first run\t%s\t%s\n", p, dur(r.recon.wall), recon)
 		fmt.Fprintf(tw, "%s\treconcile again\t%s\t%s\n", p, dur(r.again.wall), again)
+		fmt.Fprintf(tw, "%s\treconcile, an exception a record\t%s\t%s\n", p, dur(r.unbooked.wall), unbooked)
+		fmt.Fprintf(tw, "%s\treconcile again, every exception refreshed\t%s\t%s\n", p, dur(r.unbookedAgain.wall), unbookedAgain)
 		fmt.Fprintf(tw, "%s\tserve --once\t%s\t%s\n", p, dur(r.serve.wall), serve)
 	}
 	tw.Flush()

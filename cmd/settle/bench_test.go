@@ -42,6 +42,16 @@ func TestBenchQuick(t *testing.T) {
 	if n := len(steps.FindAllString(out, -1)); n != 2 {
 		t.Errorf("%d rows of a first reconciliation's steps, want 2, in:\n%s", n, out)
 	}
+	// The report against books that hold none of it: a row each for the
+	// two runs, and their steps.
+	for _, row := range []string{`settle reconcile, books that hold none of the report \([\d,]+ × 0\): an exception a record +\S+ \S+ `,
+		`settle reconcile, those books once more: every exception refreshed +\S+ \S+ `,
+		`reconcile, an exception a record +\S+ \S+ +load \S+ \S+, match \S+ \S+, adopt \S+ \S+, store \S+ \S+$`,
+		`reconcile again, every exception refreshed +\S+ \S+ +load \S+ \S+, match \S+ \S+, adopt \S+ \S+, store \S+ \S+$`} {
+		if n := len(regexp.MustCompile(`(?m)^[\d,]+ +`+row).FindAllString(out, -1)); n != 2 {
+			t.Errorf("%d rows matching %q, want 2, in:\n%s", n, row, out)
+		}
+	}
 	nightly := regexp.MustCompile(`(?m)^[\d,]+ +serve --once +\S+ \S+ +import \S+ \S+, upkeep \S+ \S+, reconcile \S+ \S+ \(load .*\), reports \S+ \S+$`)
 	if n := len(nightly.FindAllString(out, -1)); n != 2 {
 		t.Errorf("%d rows of the nightly job's parts, want 2, in:\n%s", n, out)
