@@ -328,7 +328,7 @@ func (s *Store) Exceptions(ctx context.Context, f reconcile.ExceptionFilter) ([]
 	if err != nil {
 		return nil, translate(err)
 	}
-	es, err := reconrow.Scan(rows, 0)
+	es, err := reconrow.Scan(rows, f.Limit)
 	return es, translate(err)
 }
 

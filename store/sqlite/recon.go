@@ -266,7 +266,7 @@ func (s *Store) Exceptions(ctx context.Context, f reconcile.ExceptionFilter) ([]
 	if err != nil {
 		return nil, err
 	}
-	return reconrow.Scan(rows, 0)
+	return reconrow.Scan(rows, f.Limit)
 }
 
 // CountExceptions counts the exceptions f selects (its Limit and Offset

@@ -82,7 +82,7 @@ func (r *Exception) Dest() []any {
 // million exceptions are read into a slice made at their size.
 func Scan(rows Rows, hint int) ([]reconcile.Exception, error) {
 	defer rows.Close()
-	out := make([]reconcile.Exception, 0, hint)
+	out := make([]reconcile.Exception, 0, max(hint, 0))
 	var r Exception
 	dest := r.Dest()
 	for rows.Next() {
