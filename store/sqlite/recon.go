@@ -108,7 +108,7 @@ func (t *tx) openExceptions(ctx context.Context, run *reconcile.Run, now time.Ti
 		return err
 	}
 	var failed error
-	err := insertChunks(ctx, t, open, exceptionChunk, `INSERT INTO recon_exceptions (fingerprint, provider, grain, kind,
+	err := execChunks(ctx, t, open, exceptionChunk, `INSERT INTO recon_exceptions (fingerprint, provider, grain, kind,
 		subject, provider_id, ledger_id, ref, currency, amount, occurred_at, heuristic, details, status, first_run, last_run,
 		updated_at) VALUES `, "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'open', ?, ?, ?)", "",
 		func(p *params, e *reconcile.Exception) {
@@ -146,7 +146,7 @@ func (t *tx) refreshExceptions(ctx context.Context, runID int64, now time.Time, 
 		set = "status = 'open', resolution_entry_id = NULL, "
 	}
 	var failed error
-	err := insertChunks(ctx, t, es, exceptionChunk, `UPDATE recon_exceptions SET `+set+`ledger_id = v.column2,
+	err := execChunks(ctx, t, es, exceptionChunk, `UPDATE recon_exceptions SET `+set+`ledger_id = v.column2,
 		currency = v.column3, amount = v.column4, occurred_at = v.column5, heuristic = v.column6, details = v.column7,
 		last_run = v.column8, updated_at = v.column9 FROM (VALUES `, "(?, ?, ?, ?, ?, ?, ?, ?, ?)",
 		`) AS v WHERE recon_exceptions.id = v.column1`,
@@ -190,7 +190,7 @@ func (t *tx) changeExceptions(ctx context.Context, es []reconcile.Exception, hea
 // exceptionEvents adds one event to the history of each of es.
 func (t *tx) exceptionEvents(ctx context.Context, es []reconcile.Exception, at time.Time, runID int64, action string,
 	status reconcile.ExceptionStatus, note string) error {
-	return insertChunks(ctx, t, es, exceptionChunk, `INSERT INTO recon_exception_events (exception_id, at, run_id, action,
+	return execChunks(ctx, t, es, exceptionChunk, `INSERT INTO recon_exception_events (exception_id, at, run_id, action,
 		status, note, entry_id) VALUES `, "(?, ?, ?, ?, ?, ?, NULL)", "",
 		func(p *params, e *reconcile.Exception) {
 			p.int(e.ID)
@@ -272,7 +272,6 @@ func (s *Store) Exceptions(ctx context.Context, f reconcile.ExceptionFilter) ([]
 // CountExceptions counts the exceptions f selects (its Limit and Offset
 // aside).
 func (s *Store) CountExceptions(ctx context.Context, f reconcile.ExceptionFilter) (int, error) {
-	f.Limit, f.Offset = 0, 0
 	where, args := exceptionWhere(f, "")
 	var n int
 	err := s.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM recon_exceptions WHERE `+where, args...).Scan(&n)

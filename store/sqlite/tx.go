@@ -377,7 +377,7 @@ func (t *tx) flush(ctx context.Context) error {
 		}
 		return strings.Compare(a.currency, b.currency)
 	})
-	err := insertChunks(ctx, t, changes, balanceChunk, `INSERT INTO balances (account_id, currency, posted, pending) VALUES `,
+	err := execChunks(ctx, t, changes, balanceChunk, `INSERT INTO balances (account_id, currency, posted, pending) VALUES `,
 		"(?, ?, ?, ?)", ` ON CONFLICT (account_id, currency) DO UPDATE SET posted = posted + excluded.posted, pending = pending + excluded.pending`,
 		func(p *params, c *change) {
 			p.int(c.account)
@@ -392,9 +392,10 @@ func (t *tx) flush(ctx context.Context) error {
 	return nil
 }
 
-// insertChunks writes rows in multi-row statements of up to size rows
-// each: head, a tuple a row (bind binds its parameters into p), then tail.
-func insertChunks[T any](ctx context.Context, t *tx, rows []T, size int, head, tuple, tail string,
+// execChunks runs a statement for every size rows: head, a tuple a row
+// (bind binds its parameters into p), then tail: a multi-row INSERT, or an
+// UPDATE … FROM (VALUES …).
+func execChunks[T any](ctx context.Context, t *tx, rows []T, size int, head, tuple, tail string,
 	bind func(*params, *T)) error {
 	for start := 0; start < len(rows); start += size {
 		chunk := rows[start:min(start+size, len(rows))]
@@ -501,7 +502,7 @@ func (t *tx) flushRequests(ctx context.Context) error {
 	for i := range t.requests {
 		t.freshRequests.add(t.requests[i].Key)
 	}
-	err := insertChunks(ctx, t, t.requests, requestChunk, `INSERT INTO requests (key, operation, hash, result, created_at) VALUES `,
+	err := execChunks(ctx, t, t.requests, requestChunk, `INSERT INTO requests (key, operation, hash, result, created_at) VALUES `,
 		"(?, ?, ?, ?, ?)", "", func(p *params, r *ledger.Request) {
 			p.text(r.Key)
 			p.text(r.Operation)
