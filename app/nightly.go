@@ -322,11 +322,8 @@ func (n *Nightly) writeReports(ctx context.Context, dir string, runs []*reconcil
 	if err := write("reconciliation-summary.csv", func(cw reports.Writer) error { return WriteRunSummary(cw, runs) }); err != nil {
 		return err
 	}
-	open, err := n.Store.Exceptions(ctx, reconcile.ExceptionFilter{Status: reconcile.ExceptionOpen})
-	if err != nil {
-		return err
-	}
-	if err := write("open-exceptions.csv", func(cw reports.Writer) error { return WriteExceptions(cw, open) }); err != nil {
+	open := reconcile.ExceptionFilter{Status: reconcile.ExceptionOpen}
+	if err := write("open-exceptions.csv", func(cw reports.Writer) error { return StreamExceptions(ctx, cw, n.Store, open) }); err != nil {
 		return err
 	}
 	period := reports.Options{From: w.From, To: w.To}

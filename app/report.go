@@ -1,6 +1,7 @@
 package app
 
 import (
+	"context"
 	"fmt"
 	"strconv"
 	"strings"
@@ -40,20 +41,36 @@ func WriteRunSummary(w reports.Writer, runs []*reconcile.Run) error {
 
 // WriteExceptions writes one row per exception, amounts in major units.
 func WriteExceptions(w reports.Writer, list []reconcile.Exception) error {
-	if err := w.WriteHeader([]string{"id", "status", "provider", "grain", "kind", "subject", "provider_id", "ledger_id",
-		"ref", "date", "currency", "amount", "differences", "note", "first_run", "last_run"}); err != nil {
+	if err := w.WriteHeader(exceptionHeader); err != nil {
 		return err
 	}
-	for _, e := range list {
-		amount := Money(e.Currency, e.Amount)
-		row := []string{strconv.FormatInt(e.ID, 10), string(e.Status), e.Provider, string(e.Grain), string(e.Kind), e.Subject, e.ProviderID,
-			e.LedgerID, e.Ref, e.At.UTC().Format("2006-01-02"), strings.ToUpper(e.Currency), amount,
-			strings.Join(Differences(e), "; "), e.Note, strconv.FormatInt(e.FirstRun, 10), strconv.FormatInt(e.LastRun, 10)}
-		if err := w.WriteRow(row); err != nil {
+	for i := range list {
+		if err := w.WriteRow(exceptionRow(&list[i])); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// StreamExceptions writes the exceptions f selects as WriteExceptions
+// does, each as it is read: the nightly job's open-exceptions.csv of a
+// run that opened a million holds them all.
+func StreamExceptions(ctx context.Context, w reports.Writer, st reconcile.Store, f reconcile.ExceptionFilter) error {
+	if err := w.WriteHeader(exceptionHeader); err != nil {
+		return err
+	}
+	return st.EachException(ctx, f, func(e *reconcile.Exception) error { return w.WriteRow(exceptionRow(e)) })
+}
+
+// exceptionHeader names the columns of exceptionRow.
+var exceptionHeader = []string{"id", "status", "provider", "grain", "kind", "subject", "provider_id", "ledger_id",
+	"ref", "date", "currency", "amount", "differences", "note", "first_run", "last_run"}
+
+// exceptionRow is an exception's row of an exceptions report.
+func exceptionRow(e *reconcile.Exception) []string {
+	return []string{strconv.FormatInt(e.ID, 10), string(e.Status), e.Provider, string(e.Grain), string(e.Kind), e.Subject,
+		e.ProviderID, e.LedgerID, e.Ref, e.At.UTC().Format("2006-01-02"), strings.ToUpper(e.Currency), Money(e.Currency, e.Amount),
+		strings.Join(Differences(*e), "; "), e.Note, strconv.FormatInt(e.FirstRun, 10), strconv.FormatInt(e.LastRun, 10)}
 }
 
 // Differences says what differs in an exception, one phrase per field,

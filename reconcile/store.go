@@ -62,6 +62,10 @@ type Store interface {
 	Runs(ctx context.Context, provider string) ([]*Run, error)
 	// Exceptions lists exceptions ordered by id.
 	Exceptions(ctx context.Context, f ExceptionFilter) ([]Exception, error)
+	// EachException calls fn with each exception f selects, ordered by
+	// id, read in one query as they come rather than gathered first: a
+	// report of a million open exceptions. fn may keep what it is given.
+	EachException(ctx context.Context, f ExceptionFilter, fn func(*Exception) error) error
 	// CountExceptions counts the exceptions f selects, its Limit and
 	// Offset aside: how many are open, without reading them.
 	CountExceptions(ctx context.Context, f ExceptionFilter) (int, error)

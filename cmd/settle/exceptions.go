@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bufio"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -31,16 +32,18 @@ func newExceptionsCmd(a *cli) *cobra.Command {
 		if _, err := a.ledger(cmd.Context()); err != nil {
 			return err
 		}
-		list, err := a.store.Exceptions(cmd.Context(), reconcile.ExceptionFilter{Status: reconcile.ExceptionStatus(status), Provider: provider})
+		f := reconcile.ExceptionFilter{Status: reconcile.ExceptionStatus(status), Provider: provider}
+		if format == "json" {
+			// Streamed: a run can open a million exceptions.
+			return writeJSONArray(a, func(emit func(any) error) error {
+				return a.store.EachException(cmd.Context(), f, func(e *reconcile.Exception) error {
+					return emit(app.ToExceptionJSON(*e))
+				})
+			})
+		}
+		list, err := a.store.Exceptions(cmd.Context(), f)
 		if err != nil {
 			return err
-		}
-		if format == "json" {
-			out := make([]app.ExceptionJSON, 0, len(list))
-			for _, e := range list {
-				out = append(out, app.ToExceptionJSON(e))
-			}
-			return writeJSON(a, out)
 		}
 		if len(list) == 0 {
 			fmt.Fprintln(a.stdout, "no exceptions")
@@ -107,6 +110,36 @@ func writeJSON(a *cli, v any) error {
 	enc := json.NewEncoder(a.stdout)
 	enc.SetIndent("", "  ")
 	return enc.Encode(v)
+}
+
+// writeJSONArray writes the values each emits as one JSON array, laid out
+// as writeJSON lays out a slice, each value as it comes.
+func writeJSONArray(a *cli, each func(emit func(any) error) error) error {
+	w := bufio.NewWriterSize(a.stdout, 256<<10)
+	n := 0
+	err := each(func(v any) error {
+		b, err := json.MarshalIndent(v, "  ", "  ")
+		if err != nil {
+			return err
+		}
+		sep := ",\n  "
+		if n == 0 {
+			sep = "[\n  "
+		}
+		n++
+		w.WriteString(sep)
+		_, err = w.Write(b)
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	if n == 0 {
+		w.WriteString("[]\n")
+	} else {
+		w.WriteString("\n]\n")
+	}
+	return w.Flush()
 }
 
 func exceptionID(s string) (int64, error) {

@@ -332,6 +332,17 @@ func (s *Store) Exceptions(ctx context.Context, f reconcile.ExceptionFilter) ([]
 	return es, translate(err)
 }
 
+// EachException calls fn with each exception f selects, ordered by id,
+// read in one query.
+func (s *Store) EachException(ctx context.Context, f reconcile.ExceptionFilter, fn func(*reconcile.Exception) error) error {
+	q, args := exceptionQuery(f, "")
+	rows, err := s.db.QueryContext(ctx, s.sql(q), args...)
+	if err != nil {
+		return translate(err)
+	}
+	return translate(reconrow.Each(rows, fn))
+}
+
 // CountExceptions counts the exceptions f selects (its Limit and Offset
 // aside).
 func (s *Store) CountExceptions(ctx context.Context, f reconcile.ExceptionFilter) (int, error) {

@@ -256,17 +256,34 @@ func (s *Store) RecordsCovered(ctx context.Context, prov string, grain provider.
 
 // Exceptions lists exceptions ordered by id.
 func (s *Store) Exceptions(ctx context.Context, f reconcile.ExceptionFilter) ([]reconcile.Exception, error) {
+	var out []reconcile.Exception
+	err := s.exceptionRows(ctx, f, func(rows rowSource) (err error) {
+		out, err = reconrow.Scan(rows, f.Limit)
+		return err
+	})
+	return out, err
+}
+
+// EachException calls fn with each exception f selects, ordered by id,
+// read in one query on one connection.
+func (s *Store) EachException(ctx context.Context, f reconcile.ExceptionFilter, fn func(*reconcile.Exception) error) error {
+	return s.exceptionRows(ctx, f, func(rows rowSource) error { return reconrow.Each(rows, fn) })
+}
+
+// exceptionRows runs the query of f's exceptions on a reader connection
+// and hands its rows, packed, to read.
+func (s *Store) exceptionRows(ctx context.Context, f reconcile.ExceptionFilter, read func(rowSource) error) error {
 	query, args := exceptionQuery(f, "")
 	conn, err := s.db.Conn(ctx)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	defer conn.Close()
 	rows, err := queryRows(ctx, conn.Raw, func() (*sql.Rows, error) { return conn.QueryContext(ctx, query, args...) }, query, args)
 	if err != nil {
-		return nil, err
+		return err
 	}
-	return reconrow.Scan(rows, f.Limit)
+	return read(rows)
 }
 
 // CountExceptions counts the exceptions f selects (its Limit and Offset

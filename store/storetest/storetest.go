@@ -13,6 +13,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"reflect"
 	"slices"
 	"strings"
 	"sync"
@@ -1173,6 +1174,29 @@ func testManyExceptions(t *testing.T, open Opener) {
 		if got := must(st.CountExceptions(ctx, c.f)).ok(t); got != c.want {
 			t.Errorf("CountExceptions(%+v) = %d, want %d", c.f, got, c.want)
 		}
+		// EachException gives what Exceptions lists, in its order.
+		list := must(st.Exceptions(ctx, c.f)).ok(t)
+		var each []reconcile.Exception
+		if err := st.EachException(ctx, c.f, func(e *reconcile.Exception) error {
+			each = append(each, *e)
+			return nil
+		}); err != nil {
+			t.Fatal(err)
+		}
+		if len(each)+len(list) > 0 && !reflect.DeepEqual(each, list) {
+			t.Errorf("EachException(%+v) gave %d exceptions, not the %d Exceptions lists", c.f, len(each), len(list))
+		}
+	}
+	stop := errors.New("enough")
+	seen := 0
+	err = st.EachException(ctx, reconcile.ExceptionFilter{}, func(*reconcile.Exception) error {
+		if seen++; seen == 3 {
+			return stop
+		}
+		return nil
+	})
+	if !errors.Is(err, stop) || seen != 3 {
+		t.Errorf("EachException stopped by its function after %d: %v", seen, err)
 	}
 }
 

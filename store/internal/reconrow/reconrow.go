@@ -81,24 +81,36 @@ func (r *Exception) Dest() []any {
 // hint is how many rows are expected (a count read beforehand), so that a
 // million exceptions are read into a slice made at their size.
 func Scan(rows Rows, hint int) ([]reconcile.Exception, error) {
-	defer rows.Close()
 	out := make([]reconcile.Exception, 0, max(hint, 0))
+	err := Each(rows, func(e *reconcile.Exception) error {
+		out = append(out, *e)
+		return nil
+	})
+	return out, err
+}
+
+// Each calls fn with every row of rows (of Columns, in order), each a new
+// exception, and closes them.
+func Each(rows Rows, fn func(*reconcile.Exception) error) error {
+	defer rows.Close()
 	var r Exception
 	dest := r.Dest()
 	for rows.Next() {
 		if err := rows.Scan(dest...); err != nil {
-			return nil, err
+			return err
 		}
 		e, err := r.Exception()
 		if err != nil {
-			return nil, err
+			return err
 		}
-		out = append(out, e)
+		if err := fn(&e); err != nil {
+			return err
+		}
 	}
-	return out, rows.Err()
+	return rows.Err()
 }
 
-// Rows is what Scan reads: *sql.Rows, or a store's own rows.
+// Rows is what Scan and Each read: *sql.Rows, or a store's own rows.
 type Rows interface {
 	Next() bool
 	Scan(dest ...any) error
