@@ -323,7 +323,7 @@ func (n *Nightly) writeReports(ctx context.Context, dir string, runs []*reconcil
 		return err
 	}
 	open := reconcile.ExceptionFilter{Status: reconcile.ExceptionOpen}
-	if err := write("open-exceptions.csv", func(cw reports.Writer) error { return StreamExceptions(ctx, cw, n.Store, open) }); err != nil {
+	if err := write("open-exceptions.csv", func(cw reports.Writer) error { return WriteExceptions(ctx, cw, n.Store, open) }); err != nil {
 		return err
 	}
 	period := reports.Options{From: w.From, To: w.To}

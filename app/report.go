@@ -39,23 +39,10 @@ func WriteRunSummary(w reports.Writer, runs []*reconcile.Run) error {
 	return nil
 }
 
-// WriteExceptions writes one row per exception, amounts in major units.
-func WriteExceptions(w reports.Writer, list []reconcile.Exception) error {
-	if err := w.WriteHeader(exceptionHeader); err != nil {
-		return err
-	}
-	for i := range list {
-		if err := w.WriteRow(exceptionRow(&list[i])); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-// StreamExceptions writes the exceptions f selects as WriteExceptions
-// does, each as it is read: the nightly job's open-exceptions.csv of a
-// run that opened a million holds them all.
-func StreamExceptions(ctx context.Context, w reports.Writer, st reconcile.Store, f reconcile.ExceptionFilter) error {
+// WriteExceptions writes the exceptions f selects, one row each, amounts
+// in major units, each as it is read: the nightly job's
+// open-exceptions.csv of a run that opened a million holds them all.
+func WriteExceptions(ctx context.Context, w reports.Writer, st reconcile.Store, f reconcile.ExceptionFilter) error {
 	if err := w.WriteHeader(exceptionHeader); err != nil {
 		return err
 	}

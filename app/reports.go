@@ -23,7 +23,7 @@ func Reports(st Store) []reports.Report {
 			}},
 		reports.Report{Name: "open-exceptions", Summary: "reconciliation exceptions still open", Uses: []string{"provider"},
 			Run: func(ctx context.Context, _ *ledger.Ledger, opts reports.Options, w reports.Writer) error {
-				return StreamExceptions(ctx, w, st, reconcile.ExceptionFilter{Status: reconcile.ExceptionOpen, Provider: opts.Provider})
+				return WriteExceptions(ctx, w, st, reconcile.ExceptionFilter{Status: reconcile.ExceptionOpen, Provider: opts.Provider})
 			}},
 		bankReconciliationReport(st),
 	)

@@ -28,8 +28,10 @@ func (s *Store) UpdateRecon(ctx context.Context, fn func(reconcile.Tx) error) er
 }
 
 // KnownExceptions loads every exception of a provider and grain without
-// its differences, after locking the scope: two runs of one scope plan their exceptions one after
-// the other, each seeing what the other stored.
+// its differences, after locking the scope: two runs of one scope plan
+// their exceptions one after the other, each seeing what the other stored.
+// They are counted first, so that they are read into a slice made at
+// their size.
 func (t *tx) KnownExceptions(ctx context.Context, prov string, grain provider.Grain) ([]reconcile.Exception, error) {
 	if _, err := t.exec(ctx, `INSERT INTO {schema}.recon_scopes (provider, grain) VALUES ($1, $2) ON CONFLICT DO NOTHING`,
 		prov, string(grain)); err != nil {
