@@ -308,6 +308,9 @@ func (m *matcher) heuristicPass() {
 				es = append(es, ent{s.Currency(i), s.Amount(i), s.Time(i).UnixNano(), s.Kind(i), int32(i)})
 			}
 		}
+		return es
+	}
+	order := func(s side, es []ent) {
 		slices.SortFunc(es, func(a, b ent) int {
 			if c := strings.Compare(a.cur, b.cur); c != 0 {
 				return c
@@ -323,12 +326,15 @@ func (m *matcher) heuristicPass() {
 			}
 			return s.Compare(int(a.idx), int(b.idx))
 		})
-		return es
 	}
+	// Sorted only when both sides have something left to pair: a report
+	// against books that hold none of it leaves a million records free.
 	ps, ls := collect(m.p, m.pState), collect(m.l, m.lState)
 	if len(ps) == 0 || len(ls) == 0 {
 		return
 	}
+	order(m.p, ps)
+	order(m.l, ls)
 	key := func(e ent) (string, uint8, int64) { return e.cur, e.kind, e.amt }
 	keyCmp := func(a, b ent) int {
 		ac, ak, aa := key(a)
