@@ -106,7 +106,10 @@ func PlanExceptions(scope Scope, known []Exception, outcomes []Outcome) Exceptio
 	)
 	act := make([]int, len(outcomes)) // skip, opens, or the index in known of the exception it finds again
 	found := make([]bool, len(known)) // known exceptions found again by this run
-	fresh := map[string]bool{}        // fingerprints this run opens
+	// The fingerprints this run opens: as many as its outcomes exceed the
+	// known exceptions, at a guess, so that a first run's million do not
+	// grow the map step by step.
+	fresh := make(map[string]struct{}, max(len(outcomes)-len(known), 0))
 	var nOpen, nReopen, nRefresh, nIgnored int
 	for i := range outcomes {
 		o := &outcomes[i]
@@ -115,9 +118,10 @@ func PlanExceptions(scope Scope, known []Exception, outcomes []Outcome) Exceptio
 			continue
 		}
 		k, ok := byFP[o.Fingerprint]
+		_, again := fresh[o.Fingerprint]
 		switch {
-		case !ok && !fresh[o.Fingerprint]:
-			fresh[o.Fingerprint] = true
+		case !ok && !again:
+			fresh[o.Fingerprint] = struct{}{}
 			act[i] = opens
 			nOpen++
 		case !ok || found[k]:

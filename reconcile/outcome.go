@@ -221,8 +221,9 @@ func (l *outcomeList) all(more ...Outcome) []Outcome {
 		return nil
 	}
 	out := make([]Outcome, 0, l.n+len(more))
-	for _, b := range l.blocks {
+	for i, b := range l.blocks {
 		out = append(out, b...)
+		l.blocks[i] = nil // the collector may take it back meanwhile
 	}
 	*l = outcomeList{}
 	return append(out, more...)
