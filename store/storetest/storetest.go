@@ -57,6 +57,7 @@ func Run(t *testing.T, open Opener) {
 		{"RunsAndExceptions", testRunsAndExceptions},
 		{"ExceptionPaging", testExceptionPaging},
 		{"ManyExceptions", testManyExceptions},
+		{"RunStoredWhole", testRunStoredWhole},
 		{"FixCommitsWithItsException", testFixCommitsWithItsException},
 		{"Settings", testSettings},
 		{"BankStatements", testBankStatements},
@@ -1197,6 +1198,39 @@ func testManyExceptions(t *testing.T, open Opener) {
 	})
 	if !errors.Is(err, stop) || seen != 3 {
 		t.Errorf("EachException stopped by its function after %d: %v", seen, err)
+	}
+}
+
+// testRunStoredWhole: a run whose exceptions cannot all be stored stores
+// nothing, though its statements went out a chunk at a time: here the
+// last of its new exceptions repeats the first's fingerprint, which the
+// store keeps unique among open exceptions.
+func testRunStoredWhole(t *testing.T, open Opener) {
+	ctx := context.Background()
+	st := open(t)
+	var plan reconcile.ExceptionPlan
+	for i := range 600 {
+		id := fmt.Sprintf("txn_%d", i)
+		plan.Open = append(plan.Open, reconcile.Exception{Fingerprint: "missing_in_ledger|stripe|charge|" + id + "||",
+			Kind: reconcile.MissingInLedger, Status: reconcile.ExceptionOpen, Provider: "stripe", Grain: provider.BalanceGrain,
+			Subject: "charge", ProviderID: id, Currency: "usd", Amount: 100, At: t0})
+	}
+	plan.Open[len(plan.Open)-1].Fingerprint = plan.Open[0].Fingerprint
+	err := st.UpdateRecon(ctx, func(tx reconcile.Tx) error {
+		run := &reconcile.Run{Provider: "stripe", Grain: provider.BalanceGrain, StartedAt: t0, FinishedAt: t0}
+		return tx.SaveRun(ctx, run, plan, []reconcile.Link{{ProviderID: "txn_1", LedgerID: "btx_1"}})
+	})
+	if !errors.Is(err, ledger.ErrInvalidState) {
+		t.Fatalf("a run with two open exceptions of one fingerprint: %v, want ledger.ErrInvalidState", err)
+	}
+	if n := must(st.CountExceptions(ctx, reconcile.ExceptionFilter{})).ok(t); n != 0 {
+		t.Errorf("%d exceptions stored by a run that failed", n)
+	}
+	if runs := must(st.Runs(ctx, "")).ok(t); len(runs) != 0 {
+		t.Errorf("%d runs stored by a run that failed", len(runs))
+	}
+	if links := must(st.Links(ctx, "stripe", provider.BalanceGrain)).ok(t); len(links) != 0 {
+		t.Errorf("links stored by a run that failed: %v", links)
 	}
 }
 
