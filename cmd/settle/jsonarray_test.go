@@ -1,0 +1,46 @@
+package main
+
+import (
+	"bytes"
+	"errors"
+	"testing"
+)
+
+// writeJSONArray lays a streamed list out byte for byte as writeJSON lays
+// out the same values as one slice, empty, of one and of many, with text
+// that JSON escapes; and an error of the stream is returned.
+func TestWriteJSONArrayAsWriteJSON(t *testing.T) {
+	type item struct {
+		ID   int               `json:"id"`
+		Note string            `json:"note"`
+		Tags []string          `json:"tags"`
+		More map[string]string `json:"more,omitempty"`
+	}
+	all := []item{{1, "a <b> & \"c\"", []string{"x"}, nil}, {2, "", nil, map[string]string{"k": "v"}}, {3, "é\n", []string{}, nil}}
+	for n := 0; n <= len(all); n++ {
+		list := all[:n]
+		var want, got bytes.Buffer
+		if err := writeJSON(&cli{stdout: &want}, list); err != nil {
+			t.Fatal(err)
+		}
+		err := writeJSONArray(&cli{stdout: &got}, func(emit func(any) error) error {
+			for _, v := range list {
+				if err := emit(v); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got.String() != want.String() {
+			t.Errorf("%d values:\n%s\nwant\n%s", n, got.String(), want.String())
+		}
+	}
+	stop := errors.New("the query failed")
+	err := writeJSONArray(&cli{stdout: &bytes.Buffer{}}, func(emit func(any) error) error { return stop })
+	if !errors.Is(err, stop) {
+		t.Errorf("a failed stream gave %v", err)
+	}
+}
