@@ -41,20 +41,24 @@ func newExceptionsCmd(a *cli) *cobra.Command {
 				})
 			})
 		}
-		list, err := a.store.Exceptions(cmd.Context(), f)
+		n, err := a.store.CountExceptions(cmd.Context(), f)
 		if err != nil {
 			return err
 		}
-		if len(list) == 0 {
+		if n == 0 {
 			fmt.Fprintln(a.stdout, "no exceptions")
 			return nil
 		}
-		var rows [][]string
-		for _, e := range list {
-			rows = append(rows, []string{strconv.FormatInt(e.ID, 10), string(e.Status), e.Provider, string(e.Kind), e.Subject,
-				e.ProviderID, e.LedgerID, e.At.Format("2006-01-02"), describeException(e)})
+		// Read twice, to size the columns and then to write them, rather
+		// than held: a run can open a million.
+		rows := func(row func([]string) error) error {
+			return a.store.EachException(cmd.Context(), f, func(e *reconcile.Exception) error {
+				return row([]string{strconv.FormatInt(e.ID, 10), string(e.Status), e.Provider, string(e.Kind), e.Subject,
+					e.ProviderID, e.LedgerID, e.At.Format("2006-01-02"), describeException(*e)})
+			})
 		}
-		return printTable(a.stdout, []string{"ID", "STATUS", "PROVIDER", "KIND", "SUBJECT", "PROVIDER ID", "LEDGER ID", "DATE", "DETAIL"}, rows, map[int]bool{0: true})
+		return printTableOf(a.stdout, []string{"ID", "STATUS", "PROVIDER", "KIND", "SUBJECT", "PROVIDER ID", "LEDGER ID", "DATE",
+			"DETAIL"}, map[int]bool{0: true}, rows)
 	}
 	cmd := &cobra.Command{
 		Use:   "exceptions",

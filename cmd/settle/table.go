@@ -1,7 +1,7 @@
 package main
 
 import (
-	"fmt"
+	"bufio"
 	"io"
 	"strings"
 	"unicode/utf8"
@@ -10,40 +10,57 @@ import (
 // printTable writes an aligned table: text columns left-aligned, the columns
 // marked in right (amounts) right-aligned.
 func printTable(w io.Writer, header []string, rows [][]string, right map[int]bool) error {
+	return printTableOf(w, header, right, func(row func([]string) error) error {
+		for _, r := range rows {
+			if err := row(r); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// printTableOf writes an aligned table as printTable does, of the rows each
+// gives, which it asks for twice, once to measure the columns and once to
+// write them, so that a table of a million rows need not be held: each
+// must give the same rows both times.
+func printTableOf(w io.Writer, header []string, right map[int]bool, each func(row func([]string) error) error) error {
 	widths := make([]int, len(header))
 	for i, h := range header {
 		widths[i] = utf8.RuneCountInString(h)
 	}
-	for _, r := range rows {
+	err := each(func(r []string) error {
 		for i, c := range r {
 			widths[i] = max(widths[i], utf8.RuneCountInString(c))
 		}
+		return nil
+	})
+	if err != nil {
+		return err
 	}
+	bw := bufio.NewWriterSize(w, 64<<10)
 	line := func(cells []string) error {
-		var b strings.Builder
 		for i, c := range cells {
-			pad := strings.Repeat(" ", widths[i]-utf8.RuneCountInString(c))
+			// (never negative, should a row come wider the second time)
+			pad := strings.Repeat(" ", max(widths[i]-utf8.RuneCountInString(c), 0))
 			if i > 0 {
-				b.WriteString("  ")
+				bw.WriteString("  ")
 			}
 			if right[i] {
-				b.WriteString(pad + c)
+				bw.WriteString(pad + c)
 			} else if i < len(cells)-1 {
-				b.WriteString(c + pad)
+				bw.WriteString(c + pad)
 			} else {
-				b.WriteString(c)
+				bw.WriteString(c)
 			}
 		}
-		_, err := fmt.Fprintln(w, b.String())
-		return err
+		return bw.WriteByte('\n')
 	}
 	if err := line(header); err != nil {
 		return err
 	}
-	for _, r := range rows {
-		if err := line(r); err != nil {
-			return err
-		}
+	if err := each(line); err != nil {
+		return err
 	}
-	return nil
+	return bw.Flush()
 }

@@ -44,3 +44,27 @@ func TestWriteJSONArrayAsWriteJSON(t *testing.T) {
 		t.Errorf("a failed stream gave %v", err)
 	}
 }
+
+// printTableOf reads its rows twice; rows that come wider the second time
+// (books written to meanwhile) are written unpadded rather than failing.
+func TestPrintTableOfRowsThatGrew(t *testing.T) {
+	pass := 0
+	var out bytes.Buffer
+	err := printTableOf(&out, []string{"ID", "NOTE"}, map[int]bool{0: true}, func(row func([]string) error) error {
+		pass++
+		note := "short"
+		if pass == 2 {
+			note = "a good deal longer"
+		}
+		if err := row([]string{"7", note}); err != nil {
+			return err
+		}
+		return row([]string{"12345", "x"})
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := "   ID  NOTE\n    7  a good deal longer\n12345  x\n"; out.String() != want || pass != 2 {
+		t.Errorf("after %d passes:\n%q\nwant\n%q", pass, out.String(), want)
+	}
+}
