@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"strconv"
 	"time"
 
 	"github.com/jmoiron/sqlx"
@@ -69,31 +68,8 @@ func (t *tx) SaveRun(ctx context.Context, run *reconcile.Run, plan reconcile.Exc
 		return t.fail(err)
 	}
 	run.Opened, run.Closed = opened, closed
-	if err := t.openExceptions(ctx, run, now, plan.Open); err != nil {
+	if err := reconrow.ApplyPlan(ctx, planWriter{t, run, now}, run.ID, plan); err != nil {
 		return err
-	}
-	if err := t.refreshExceptions(ctx, run.ID, now, plan.Reopen, true); err != nil {
-		return err
-	}
-	if err := t.refreshExceptions(ctx, run.ID, now, plan.Refresh, false); err != nil {
-		return err
-	}
-	if len(plan.Ignored) > 0 {
-		if _, err := t.exec(ctx, `UPDATE {schema}.recon_exceptions SET last_run = $1 WHERE id = ANY ($2::bigint[])`,
-			run.ID, exceptionIDs(plan.Ignored)); err != nil {
-			return err
-		}
-	}
-	if len(plan.Close) > 0 {
-		why := "not found by run " + strconv.FormatInt(run.ID, 10)
-		ids := exceptionIDs(plan.Close)
-		if _, err := t.exec(ctx, `UPDATE {schema}.recon_exceptions SET status = 'resolved', updated_at = $1,
-			note = CASE WHEN note = '' THEN $2 ELSE note || '; ' || $2 END WHERE id = ANY ($3::bigint[])`, ts(now), why, ids); err != nil {
-			return err
-		}
-		if err := t.exceptionEvents(ctx, ids, now, run.ID, "closed", reconcile.ExceptionResolved, why); err != nil {
-			return err
-		}
 	}
 	if len(links) == 0 {
 		return nil
@@ -129,8 +105,13 @@ type exceptionColumns struct {
 	details                                                           []string
 }
 
+// columnsOf returns es as arrays.
 func columnsOf(es []reconcile.Exception) (*exceptionColumns, error) {
-	c := &exceptionColumns{}
+	n := len(es)
+	c := &exceptionColumns{ids: make([]int64, 0, n), fingerprints: make([]string, 0, n), kinds: make([]string, 0, n),
+		subjects: make([]string, 0, n), providerIDs: make([]string, 0, n), ledgerIDs: make([]string, 0, n),
+		refs: make([]string, 0, n), curs: make([]string, 0, n), amounts: make([]int64, 0, n), ats: make([]int64, 0, n),
+		heuristic: make([]bool, 0, n), details: make([]string, 0, n)}
 	for i := range es {
 		e := &es[i]
 		d, err := reconrow.DetailsOf(e)
@@ -163,15 +144,25 @@ func chunks(es []reconcile.Exception, fn func([]reconcile.Exception) error) erro
 	return nil
 }
 
-// openExceptions inserts a run's new exceptions, in the plan's order, each
-// with an "opened" event, a chunk a statement.
-func (t *tx) openExceptions(ctx context.Context, run *reconcile.Run, now time.Time, open []reconcile.Exception) error {
-	return chunks(open, func(es []reconcile.Exception) error {
+// planWriter writes a run's exception plan in the transaction,
+// exceptionChunk exceptions a statement.
+type planWriter struct {
+	t   *tx
+	run *reconcile.Run
+	now time.Time
+}
+
+var _ reconrow.PlanWriter = planWriter{}
+
+// Open inserts a run's new exceptions, in the plan's order, each with an
+// "opened" event, a chunk a statement.
+func (w planWriter) Open(ctx context.Context, all []reconcile.Exception) error {
+	return chunks(all, func(es []reconcile.Exception) error {
 		c, err := columnsOf(es)
 		if err != nil {
 			return err
 		}
-		_, err = t.exec(ctx, `WITH ins AS (
+		_, err = w.t.exec(ctx, `WITH ins AS (
 			INSERT INTO {schema}.recon_exceptions (fingerprint, provider, grain, kind, subject, provider_id, ledger_id, ref,
 				currency, amount, occurred_at, heuristic, details, status, first_run, last_run, updated_at)
 			SELECT f, $1, $2, k, s, p, l, r, c, a, o, h, d, 'open', $3, $3, $4
@@ -181,15 +172,15 @@ func (t *tx) openExceptions(ctx context.Context, run *reconcile.Run, now time.Ti
 			RETURNING id)
 			INSERT INTO {schema}.recon_exception_events (exception_id, at, run_id, action, status, note, entry_id)
 			SELECT id, $4, $3, 'opened', 'open', '', NULL FROM ins ORDER BY id`,
-			run.Provider, string(run.Grain), run.ID, ts(now), c.fingerprints, c.kinds, c.subjects, c.providerIDs, c.ledgerIDs,
-			c.refs, c.curs, c.amounts, c.ats, c.heuristic, c.details)
+			w.run.Provider, string(w.run.Grain), w.run.ID, ts(w.now), c.fingerprints, c.kinds, c.subjects, c.providerIDs,
+			c.ledgerIDs, c.refs, c.curs, c.amounts, c.ats, c.heuristic, c.details)
 		return err
 	})
 }
 
-// refreshExceptions writes a run's figures into stored exceptions, and
-// opens them again, with a "reopened" event each, when reopen is set.
-func (t *tx) refreshExceptions(ctx context.Context, runID int64, now time.Time, all []reconcile.Exception, reopen bool) error {
+// Refresh writes a run's figures into stored exceptions, and opens them
+// again, with a "reopened" event each, when reopen is set.
+func (w planWriter) Refresh(ctx context.Context, all []reconcile.Exception, reopen bool, note string) error {
 	set := ""
 	if reopen {
 		set = "status = 'open', resolution_entry_id = NULL, "
@@ -199,19 +190,37 @@ func (t *tx) refreshExceptions(ctx context.Context, runID int64, now time.Time, 
 		if err != nil {
 			return err
 		}
-		if _, err := t.exec(ctx, `UPDATE {schema}.recon_exceptions AS e SET `+set+`ledger_id = u.l, currency = u.c,
+		if _, err := w.t.exec(ctx, `UPDATE {schema}.recon_exceptions AS e SET `+set+`ledger_id = u.l, currency = u.c,
 			amount = u.a, occurred_at = u.o, heuristic = u.h, details = u.d, last_run = $1, updated_at = $2
 			FROM unnest($3::bigint[], $4::text[], $5::text[], $6::bigint[], $7::bigint[], $8::boolean[], $9::text[])
 				AS u (id, l, c, a, o, h, d)
-			WHERE e.id = u.id`, runID, ts(now), c.ids, c.ledgerIDs, c.curs, c.amounts, c.ats, c.heuristic, c.details); err != nil {
+			WHERE e.id = u.id`, w.run.ID, ts(w.now), c.ids, c.ledgerIDs, c.curs, c.amounts, c.ats, c.heuristic,
+			c.details); err != nil {
 			return err
 		}
 		if !reopen {
 			return nil
 		}
-		return t.exceptionEvents(ctx, c.ids, now, runID, "reopened", reconcile.ExceptionOpen,
-			"found again by run "+strconv.FormatInt(runID, 10))
+		return w.t.exceptionEvents(ctx, c.ids, w.now, w.run.ID, "reopened", reconcile.ExceptionOpen, note)
 	})
+}
+
+// Ignore stamps exceptions left ignored with the run.
+func (w planWriter) Ignore(ctx context.Context, es []reconcile.Exception) error {
+	_, err := w.t.exec(ctx, `UPDATE {schema}.recon_exceptions SET last_run = $1 WHERE id = ANY ($2::bigint[])`,
+		w.run.ID, exceptionIDs(es))
+	return err
+}
+
+// Close resolves exceptions the run did not find again, each with a
+// "closed" event.
+func (w planWriter) Close(ctx context.Context, es []reconcile.Exception, note string) error {
+	ids := exceptionIDs(es)
+	if _, err := w.t.exec(ctx, `UPDATE {schema}.recon_exceptions SET status = 'resolved', updated_at = $1,
+		note = CASE WHEN note = '' THEN $2 ELSE note || '; ' || $2 END WHERE id = ANY ($3::bigint[])`, ts(w.now), note, ids); err != nil {
+		return err
+	}
+	return w.t.exceptionEvents(ctx, ids, w.now, w.run.ID, "closed", reconcile.ExceptionResolved, note)
 }
 
 // exceptionEvents adds one event to the history of each exception of ids,

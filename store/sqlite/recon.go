@@ -5,7 +5,6 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
-	"strconv"
 	"time"
 
 	"github.com/jmoiron/sqlx"
@@ -71,103 +70,107 @@ func (t *tx) SaveRun(ctx context.Context, run *reconcile.Run, plan reconcile.Exc
 		return err
 	}
 	run.Opened, run.Closed = len(plan.Open)+len(plan.Reopen), len(plan.Close)
-	if err := t.openExceptions(ctx, run, now, plan.Open); err != nil {
-		return err
-	}
-	if err := t.refreshExceptions(ctx, run.ID, now, plan.Reopen, true); err != nil {
-		return err
-	}
-	if err := t.refreshExceptions(ctx, run.ID, now, plan.Refresh, false); err != nil {
-		return err
-	}
-	if err := t.changeExceptions(ctx, plan.Ignored, `UPDATE recon_exceptions SET last_run = ? WHERE id IN (`, ")",
-		func(p *params) { p.int(run.ID) }); err != nil {
-		return err
-	}
-	why := "not found by run " + strconv.FormatInt(run.ID, 10)
-	if err := t.changeExceptions(ctx, plan.Close, `UPDATE recon_exceptions SET status = 'resolved', updated_at = ?,
-		note = CASE WHEN note = '' THEN ? ELSE note || '; ' || ? END WHERE id IN (`, ")",
-		func(p *params) { p.int(ts(now)); p.text(why); p.text(why) }); err != nil {
-		return err
-	}
-	if err := t.exceptionEvents(ctx, plan.Close, now, run.ID, "closed", reconcile.ExceptionResolved, why); err != nil {
+	if err := reconrow.ApplyPlan(ctx, planWriter{t, run, now}, run.ID, plan); err != nil {
 		return err
 	}
 	return t.saveLinks(ctx, run, links)
 }
 
-// openExceptions inserts a run's new exceptions, in the plan's order, and
-// an "opened" event for each: the events are made from the rows inserted,
+// planWriter writes a run's exception plan in the transaction.
+type planWriter struct {
+	t   *tx
+	run *reconcile.Run
+	now time.Time
+}
+
+var _ reconrow.PlanWriter = planWriter{}
+
+// Open inserts a run's new exceptions, in the plan's order, and an
+// "opened" event for each: the events are made from the rows inserted,
 // which are the exceptions whose id is above the largest before them.
-func (t *tx) openExceptions(ctx context.Context, run *reconcile.Run, now time.Time, open []reconcile.Exception) error {
-	if len(open) == 0 {
-		return nil
-	}
+func (w planWriter) Open(ctx context.Context, es []reconcile.Exception) error {
+	t, run := w.t, w.run
 	var last int64
 	if err := t.queryRow(ctx, `SELECT COALESCE(MAX(id), 0) FROM recon_exceptions`).Scan(&last); err != nil {
 		return err
 	}
 	var failed error
-	err := execChunks(ctx, t, open, exceptionChunk, `INSERT INTO recon_exceptions (fingerprint, provider, grain, kind,
-		subject, provider_id, ledger_id, ref, currency, amount, occurred_at, heuristic, details, status, first_run, last_run,
+	err := execChunks(ctx, t, es, exceptionChunk, `INSERT INTO recon_exceptions (fingerprint, provider, grain, kind,
+		subject, provider_id, ref, ledger_id, currency, amount, occurred_at, heuristic, details, status, first_run, last_run,
 		updated_at) VALUES `, "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'open', ?, ?, ?)", "",
 		func(p *params, e *reconcile.Exception) {
-			details, err := reconrow.DetailsOf(e)
-			failed = cmp.Or(failed, err)
 			p.text(e.Fingerprint)
 			p.text(run.Provider)
 			p.text(string(run.Grain))
 			p.text(string(e.Kind))
 			p.text(e.Subject)
 			p.text(e.ProviderID)
-			p.text(e.LedgerID)
 			p.text(e.Ref)
-			p.text(e.Currency)
-			p.int(e.Amount)
-			p.int(ts(e.At))
-			p.bool(e.Heuristic)
-			p.text(details)
+			failed = cmp.Or(failed, bindFigures(p, e))
 			p.int(run.ID)
 			p.int(run.ID)
-			p.int(ts(now))
+			p.int(ts(w.now))
 		})
 	if err = cmp.Or(failed, err); err != nil {
 		return err
 	}
 	return t.execArgsLater(ctx, `INSERT INTO recon_exception_events (exception_id, at, run_id, action, status, note, entry_id)
-		SELECT id, ?, ?, 'opened', 'open', '', NULL FROM recon_exceptions WHERE id > ? ORDER BY id`, ts(now), run.ID, last)
+		SELECT id, ?, ?, 'opened', 'open', '', NULL FROM recon_exceptions WHERE id > ? ORDER BY id`, ts(w.now), run.ID, last)
 }
 
-// refreshExceptions writes a run's figures into stored exceptions, and
-// opens them again, with a "reopened" event each, when reopen is set.
-func (t *tx) refreshExceptions(ctx context.Context, runID int64, now time.Time, es []reconcile.Exception, reopen bool) error {
+// bindFigures binds what a run finds of an exception, which a later run
+// refreshes: ledger_id, currency, amount, occurred_at, heuristic, details.
+func bindFigures(p *params, e *reconcile.Exception) error {
+	details, err := reconrow.DetailsOf(e)
+	p.text(e.LedgerID)
+	p.text(e.Currency)
+	p.int(e.Amount)
+	p.int(ts(e.At))
+	p.bool(e.Heuristic)
+	p.text(details)
+	return err
+}
+
+// Refresh writes a run's figures into stored exceptions, and opens them
+// again, with a "reopened" event each, when reopen is set.
+func (w planWriter) Refresh(ctx context.Context, es []reconcile.Exception, reopen bool, note string) error {
 	set := ""
 	if reopen {
 		set = "status = 'open', resolution_entry_id = NULL, "
 	}
 	var failed error
-	err := execChunks(ctx, t, es, exceptionChunk, `UPDATE recon_exceptions SET `+set+`ledger_id = v.column2,
+	err := execChunks(ctx, w.t, es, exceptionChunk, `UPDATE recon_exceptions SET `+set+`ledger_id = v.column2,
 		currency = v.column3, amount = v.column4, occurred_at = v.column5, heuristic = v.column6, details = v.column7,
 		last_run = v.column8, updated_at = v.column9 FROM (VALUES `, "(?, ?, ?, ?, ?, ?, ?, ?, ?)",
 		`) AS v WHERE recon_exceptions.id = v.column1`,
 		func(p *params, e *reconcile.Exception) {
-			details, err := reconrow.DetailsOf(e)
-			failed = cmp.Or(failed, err)
 			p.int(e.ID)
-			p.text(e.LedgerID)
-			p.text(e.Currency)
-			p.int(e.Amount)
-			p.int(ts(e.At))
-			p.bool(e.Heuristic)
-			p.text(details)
-			p.int(runID)
-			p.int(ts(now))
+			failed = cmp.Or(failed, bindFigures(p, e))
+			p.int(w.run.ID)
+			p.int(ts(w.now))
 		})
 	if err = cmp.Or(failed, err); err != nil || !reopen {
 		return err
 	}
-	return t.exceptionEvents(ctx, es, now, runID, "reopened", reconcile.ExceptionOpen,
-		"found again by run "+strconv.FormatInt(runID, 10))
+	return w.t.exceptionEvents(ctx, es, w.now, w.run.ID, "reopened", reconcile.ExceptionOpen, note)
+}
+
+// Ignore stamps exceptions left ignored with the run.
+func (w planWriter) Ignore(ctx context.Context, es []reconcile.Exception) error {
+	return w.t.changeExceptions(ctx, es, `UPDATE recon_exceptions SET last_run = ? WHERE id IN (`, ")",
+		func(p *params) { p.int(w.run.ID) })
+}
+
+// Close resolves exceptions the run did not find again, each with a
+// "closed" event.
+func (w planWriter) Close(ctx context.Context, es []reconcile.Exception, note string) error {
+	err := w.t.changeExceptions(ctx, es, `UPDATE recon_exceptions SET status = 'resolved', updated_at = ?,
+		note = CASE WHEN note = '' THEN ? ELSE note || '; ' || ? END WHERE id IN (`, ")",
+		func(p *params) { p.int(ts(w.now)); p.text(note); p.text(note) })
+	if err != nil {
+		return err
+	}
+	return w.t.exceptionEvents(ctx, es, w.now, w.run.ID, "closed", reconcile.ExceptionResolved, note)
 }
 
 // changeExceptions runs head, the ids of es a chunk at a time, then tail;
