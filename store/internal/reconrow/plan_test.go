@@ -29,14 +29,18 @@ func (r *recorder) note(part string, es []reconcile.Exception, note string) erro
 	return nil
 }
 
-func (r *recorder) Open(_ context.Context, es []reconcile.Exception) error { return r.note("open", es, "") }
+func (r *recorder) Open(_ context.Context, es []reconcile.Exception) error {
+	return r.note("open", es, "")
+}
 func (r *recorder) Refresh(_ context.Context, es []reconcile.Exception, reopen bool, note string) error {
 	if reopen {
 		return r.note("reopen", es, note)
 	}
 	return r.note("refresh", es, note)
 }
-func (r *recorder) Ignore(_ context.Context, es []reconcile.Exception) error { return r.note("ignore", es, "") }
+func (r *recorder) Ignore(_ context.Context, es []reconcile.Exception) error {
+	return r.note("ignore", es, "")
+}
 func (r *recorder) Close(_ context.Context, es []reconcile.Exception, note string) error {
 	return r.note("close", es, note)
 }
