@@ -118,25 +118,26 @@ func PlanExceptions(scope Scope, known []Exception, outcomes []Outcome) Exceptio
 			continue
 		}
 		k, ok := byFP[o.Fingerprint]
-		_, again := fresh[o.Fingerprint]
-		switch {
-		case !ok && !again:
-			fresh[o.Fingerprint] = struct{}{}
-			act[i] = opens
-			nOpen++
-		case !ok || found[k]:
-			// a fingerprint repeated within the run
-		default:
-			found[k] = true
-			act[i] = k
-			switch known[k].Status {
-			case ExceptionIgnored:
-				nIgnored++
-			case ExceptionResolved:
-				nReopen++
-			default:
-				nRefresh++
+		if !ok {
+			if _, again := fresh[o.Fingerprint]; !again { // else repeated within the run
+				fresh[o.Fingerprint] = struct{}{}
+				act[i] = opens
+				nOpen++
 			}
+			continue
+		}
+		if found[k] {
+			continue // repeated within the run
+		}
+		found[k] = true
+		act[i] = k
+		switch known[k].Status {
+		case ExceptionIgnored:
+			nIgnored++
+		case ExceptionResolved:
+			nReopen++
+		default:
+			nRefresh++
 		}
 	}
 	plan := ExceptionPlan{Open: make([]Exception, 0, nOpen), Reopen: make([]Exception, 0, nReopen),
@@ -163,21 +164,19 @@ func PlanExceptions(scope Scope, known []Exception, outcomes []Outcome) Exceptio
 			plan.Refresh = append(plan.Refresh, n)
 		}
 	}
-	closes := func(e *Exception) bool {
-		return e.Status == ExceptionOpen && !found[byFP[e.Fingerprint]] && scope.Contains(e)
-	}
-	nClose := 0
+	// An open exception is its fingerprint's (byFP prefers it), so found
+	// tells whether this run found it again.
+	var closes []int
 	for i := range known {
-		if closes(&known[i]) {
-			nClose++
+		if e := &known[i]; e.Status == ExceptionOpen && !found[byFP[e.Fingerprint]] && scope.Contains(e) {
+			closes = append(closes, i)
 		}
 	}
-	plan.Close = make([]Exception, 0, nClose)
-	for i := range known {
-		if e := known[i]; closes(&e) {
-			e.Status = ExceptionResolved
-			plan.Close = append(plan.Close, e)
-		}
+	plan.Close = make([]Exception, 0, len(closes))
+	for _, i := range closes {
+		e := known[i]
+		e.Status = ExceptionResolved
+		plan.Close = append(plan.Close, e)
 	}
 	return plan
 }
