@@ -170,7 +170,7 @@ type Adoption struct {
 }
 
 // Exceptions returns the outcomes that are not matches. Unless the run
-// listed its matches (MatchOptions.ListMatched) that is every outcome, and
+// listed its matches (Options.ListMatched) that is every outcome, and
 // the slice returned is r.Outcomes itself, capped so that an append to it
 // cannot write into r.Outcomes.
 func (r *Result) Exceptions() []Outcome {

@@ -50,7 +50,7 @@ func TestWriteJSONArrayAsWriteJSON(t *testing.T) {
 func TestPrintTableOfRowsThatGrew(t *testing.T) {
 	pass := 0
 	var out bytes.Buffer
-	err := printTableOf(&out, []string{"ID", "NOTE"}, map[int]bool{0: true}, func(row func([]string) error) error {
+	err := printTableOf(&out, []string{"ID", "NOTE"}, map[int]bool{0: true}, "none", func(row func([]string) error) error {
 		pass++
 		note := "short"
 		if pass == 2 {
@@ -66,5 +66,20 @@ func TestPrintTableOfRowsThatGrew(t *testing.T) {
 	}
 	if want := "   ID  NOTE\n    7  a good deal longer\n12345  x\n"; out.String() != want || pass != 2 {
 		t.Errorf("after %d passes:\n%q\nwant\n%q", pass, out.String(), want)
+	}
+}
+
+// printTableOf writes its ifEmpty instead of a table of no rows, and
+// printTable, which has none, writes the header alone.
+func TestPrintTableOfNoRows(t *testing.T) {
+	none := func(row func([]string) error) error { return nil }
+	for _, c := range []struct{ ifEmpty, want string }{{"no exceptions", "no exceptions\n"}, {"", "ID  NOTE\n"}} {
+		var out bytes.Buffer
+		if err := printTableOf(&out, []string{"ID", "NOTE"}, nil, c.ifEmpty, none); err != nil {
+			t.Fatal(err)
+		}
+		if out.String() != c.want {
+			t.Errorf("ifEmpty %q: %q, want %q", c.ifEmpty, out.String(), c.want)
+		}
 	}
 }
