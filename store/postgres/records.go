@@ -500,22 +500,28 @@ func (s *Store) Record(ctx context.Context, prov string, grain provider.Grain, i
 	return found, nil
 }
 
-// RecordGrains lists the (provider, grain) pairs that have stored records.
+// RecordGrains lists the (provider, grain) pairs that have stored records,
+// each found by a seek or two in provider_records_created, as the SQLite
+// store does: the provider's next grain, else the next provider's first. A
+// DISTINCT reads every record, and the workbench asks on every page.
 func (s *Store) RecordGrains(ctx context.Context) ([][2]string, error) {
-	rows, err := s.db.QueryContext(ctx, s.sql(`SELECT DISTINCT provider, grain FROM {schema}.provider_records ORDER BY provider, grain`))
-	if err != nil {
-		return nil, translate(err)
-	}
-	defer rows.Close()
 	var out [][2]string
-	for rows.Next() {
-		var pg [2]string
-		if err := rows.Scan(&pg[0], &pg[1]); err != nil {
-			return nil, err
+	var pg [2]string
+	for {
+		err := s.db.QueryRowContext(ctx, s.sql(`SELECT provider, grain FROM {schema}.provider_records
+			WHERE provider = $1 AND grain > $2 ORDER BY grain LIMIT 1`), pg[0], pg[1]).Scan(&pg[0], &pg[1])
+		if errors.Is(err, sql.ErrNoRows) {
+			err = s.db.QueryRowContext(ctx, s.sql(`SELECT provider, grain FROM {schema}.provider_records
+				WHERE provider > $1 ORDER BY provider, grain LIMIT 1`), pg[0]).Scan(&pg[0], &pg[1])
+		}
+		if errors.Is(err, sql.ErrNoRows) {
+			return out, nil
+		}
+		if err != nil {
+			return nil, translate(err)
 		}
 		out = append(out, pg)
 	}
-	return out, rows.Err()
 }
 
 // RecordsSince describes the records of a provider and grain stored after

@@ -10,16 +10,10 @@ import (
 	"github.com/settlehq/settle/provider"
 )
 
-// The UPDATE of a batch's records stored before looks each up by its key:
-// a plan that reads all the provider's records for each batch made updating
-// an overlapping export quadratic.
-func TestUpdateRecordsLooksUpByKey(t *testing.T) {
-	s := tempStore(t)
-	args := make([]any, 3+len(recordCols)*recordBatch)
-	for i := range args {
-		args[i] = int64(1)
-	}
-	rows, err := s.DB().Query("EXPLAIN QUERY PLAN "+updateRecords(recordBatch), args...)
+// queryPlan is SQLite's plan of query, its steps joined by "; ".
+func queryPlan(t *testing.T, s *Store, query string, args ...any) string {
+	t.Helper()
+	rows, err := s.DB().Query("EXPLAIN QUERY PLAN "+query, args...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -33,7 +27,22 @@ func TestUpdateRecordsLooksUpByKey(t *testing.T) {
 		}
 		plan = append(plan, detail)
 	}
-	got := strings.Join(plan, "; ")
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	return strings.Join(plan, "; ")
+}
+
+// The UPDATE of a batch's records stored before looks each up by its key:
+// a plan that reads all the provider's records for each batch made updating
+// an overlapping export quadratic.
+func TestUpdateRecordsLooksUpByKey(t *testing.T) {
+	s := tempStore(t)
+	args := make([]any, 3+len(recordCols)*recordBatch)
+	for i := range args {
+		args[i] = int64(1)
+	}
+	got := queryPlan(t, s, updateRecords(recordBatch), args...)
 	if want := "SCAN v; SEARCH r USING INDEX provider_records_key (record_id=? AND occurrence=? AND provider=? AND grain=?)"; !strings.Contains(got, want) {
 		t.Errorf("plan %q, want it to contain %q", got, want)
 	}

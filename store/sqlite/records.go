@@ -3,6 +3,7 @@ package sqlite
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 
 	"github.com/settlehq/settle/ledger"
@@ -19,11 +20,6 @@ var _ provider.Store = (*Store)(nil)
 // list them, dear for many records in another order. Callers that do not
 // show raw rows should set NoRaw.
 func (s *Store) EachRecord(ctx context.Context, f provider.RecordFilter, fn func(*provider.Record) error) error {
-	where, args := recordWhere(f)
-	rawCols := "r.raw_offset, r.raw_size, r.raw"
-	if f.NoRaw {
-		rawCols = "NULL, NULL, NULL"
-	}
 	// Raw rows are read from the chunks of their file in the same read
 	// transaction, on the same connection, as the records.
 	conn, err := s.db.Conn(ctx)
@@ -40,12 +36,7 @@ func (s *Store) EachRecord(ctx context.Context, f provider.RecordFilter, fn func
 		defer tx.Rollback()
 		q = tx
 	}
-	query := `SELECT r.provider, r.grain, r.record_id, COALESCE(r.format, i.format), r.type,
-		r.reporting_category, r.source_ref, r.payment_ref, r.currency, r.amount, r.fee, r.net, r.captured, r.refunded,
-		r.disputed, r.status, r.created, r.available_on, r.payout_id, r.description, r.test, r.presentment_amount,
-		r.presentment_currency, r.exchange_rate, r.import_id, COALESCE(r.file, i.file),
-		r.line, ` + rawCols + `
-		FROM provider_records r JOIN imports i ON i.id = r.import_id WHERE ` + where + ` ORDER BY r.created, r.id`
+	query, args := recordQuery(f)
 	rows, err := queryRows(ctx, conn.Raw, func() (*sql.Rows, error) { return q.QueryContext(ctx, query, args...) }, query, args)
 	if err != nil {
 		return err
@@ -76,6 +67,30 @@ func (s *Store) EachRecord(ctx context.Context, f provider.RecordFilter, fn func
 		}
 	}
 	return rows.Err()
+}
+
+// recordQuery is EachRecord's query of f's records and its arguments.
+func recordQuery(f provider.RecordFilter) (string, []any) {
+	where, args := recordWhere(f)
+	rawCols := "r.raw_offset, r.raw_size, r.raw"
+	if f.NoRaw {
+		rawCols = "NULL, NULL, NULL"
+	}
+	// One record's occurrences are found through the key index. Left to
+	// itself SQLite walks the provider's and grain's part of the created
+	// index instead, to have the order without sorting: every record of
+	// the provider, 190 ms for an exception's detail among a million.
+	from := "provider_records r"
+	if f.RecordID != "" {
+		from += " INDEXED BY provider_records_key"
+	}
+	query := `SELECT r.provider, r.grain, r.record_id, COALESCE(r.format, i.format), r.type,
+		r.reporting_category, r.source_ref, r.payment_ref, r.currency, r.amount, r.fee, r.net, r.captured, r.refunded,
+		r.disputed, r.status, r.created, r.available_on, r.payout_id, r.description, r.test, r.presentment_amount,
+		r.presentment_currency, r.exchange_rate, r.import_id, COALESCE(r.file, i.file),
+		r.line, ` + rawCols + `
+		FROM ` + from + ` JOIN imports i ON i.id = r.import_id WHERE ` + where + ` ORDER BY r.created, r.id`
+	return query, args
 }
 
 // recordWhere is the WHERE clause (on provider_records r) and arguments
@@ -110,23 +125,36 @@ func recordWhere(f provider.RecordFilter) (string, []any) {
 	return where, args
 }
 
-// RecordGrains lists the (provider, grain) pairs that have stored records.
+// RecordGrains lists the (provider, grain) pairs that have stored records,
+// each found by a seek or two in provider_records_created: the provider's
+// next grain, else the next provider's first. A DISTINCT read every record
+// (75 ms a million), and the workbench asks on every page. (A row value,
+// (provider, grain) > (?, ?), seeks to the pair itself and walks all its
+// records.)
 func (s *Store) RecordGrains(ctx context.Context) ([][2]string, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT DISTINCT provider, grain FROM provider_records ORDER BY provider, grain`)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
 	var out [][2]string
-	for rows.Next() {
-		var pg [2]string
-		if err := rows.Scan(&pg[0], &pg[1]); err != nil {
+	var pg [2]string
+	for {
+		err := s.db.QueryRowContext(ctx, nextGrainQuery, pg[0], pg[1]).Scan(&pg[0], &pg[1])
+		if errors.Is(err, sql.ErrNoRows) {
+			err = s.db.QueryRowContext(ctx, nextProviderQuery, pg[0]).Scan(&pg[0], &pg[1])
+		}
+		if errors.Is(err, sql.ErrNoRows) {
+			return out, nil
+		}
+		if err != nil {
 			return nil, err
 		}
 		out = append(out, pg)
 	}
-	return out, rows.Err()
 }
+
+// RecordGrains' queries: the provider's next grain, and the next
+// provider's first.
+const (
+	nextGrainQuery    = `SELECT provider, grain FROM provider_records WHERE provider = ? AND grain > ? ORDER BY grain LIMIT 1`
+	nextProviderQuery = `SELECT provider, grain FROM provider_records WHERE provider > ? ORDER BY provider, grain LIMIT 1`
+)
 
 // Record returns the first stored occurrence of a provider record.
 func (s *Store) Record(ctx context.Context, prov string, grain provider.Grain, id string) (*provider.Record, error) {

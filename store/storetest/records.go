@@ -117,3 +117,48 @@ func testRecordOccurrencesAndUpdates(t *testing.T, open Opener) {
 		t.Errorf("the same file imported at once was stored %d times, want 1", loaded)
 	}
 }
+
+// RecordGrains lists each provider and grain once, in order, however many
+// records each has and whichever import brought them; Record finds a
+// record by its provider, grain and id, each pair on its own.
+func testRecordGrains(t *testing.T, open Opener) {
+	ctx := context.Background()
+	st := open(t)
+	if g := must(st.RecordGrains(ctx)).ok(t); len(g) != 0 {
+		t.Errorf("grains of an empty store %v", g)
+	}
+	var recs []provider.Record
+	for i, pg := range [][2]string{{"stripe", "payment"}, {"justifi", "balance"}, {"stripe", "balance"}, {"stripe2", "balance"},
+		{"whop", "payment"}, {"justifi", "balance"}, {"stripe", "payment"}, {"stripe", "balance"}} {
+		for j := range 3 {
+			r := record(fmt.Sprintf("txn_%d", j), int64(100*(i+1)+j), t0.Add(time.Duration(10-i)*time.Hour))
+			r.Provider, r.Grain = pg[0], provider.Grain(pg[1])
+			recs = append(recs, r)
+		}
+	}
+	importRecords(t, st, "grains-1", recs[:12]...)
+	importRecords(t, st, "grains-2", recs[12:]...)
+	want := "[[justifi balance] [stripe balance] [stripe payment] [stripe2 balance] [whop payment]]"
+	if g := must(st.RecordGrains(ctx)).ok(t); fmt.Sprint(g) != want {
+		t.Errorf("grains %v, want %v", g, want)
+	}
+	for _, c := range []struct {
+		provider, grain, id string
+		amount              int64
+	}{
+		// The same ids under each pair; where the second import has a
+		// pair's records again, they are updated.
+		{"stripe", "payment", "txn_1", 701}, {"stripe", "balance", "txn_2", 802}, {"justifi", "balance", "txn_0", 600},
+		{"stripe2", "balance", "txn_1", 401}, {"whop", "payment", "txn_2", 502},
+	} {
+		r, err := st.Record(ctx, c.provider, provider.Grain(c.grain), c.id)
+		if err != nil {
+			t.Errorf("record %s %s %s: %v", c.provider, c.grain, c.id, err)
+			continue
+		}
+		if r.Provider != c.provider || string(r.Grain) != c.grain || r.ID != c.id || r.Amount != c.amount {
+			t.Errorf("record %s %s %s: got %s %s %s amount %d, want amount %d", c.provider, c.grain, c.id,
+				r.Provider, r.Grain, r.ID, r.Amount, c.amount)
+		}
+	}
+}

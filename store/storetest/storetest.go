@@ -54,6 +54,7 @@ func Run(t *testing.T, open Opener) {
 		{"BatchedPosting", testBatchedPosting},
 		{"Records", testRecords},
 		{"RecordOccurrencesAndUpdates", testRecordOccurrencesAndUpdates},
+		{"RecordGrains", testRecordGrains},
 		{"RunsAndExceptions", testRunsAndExceptions},
 		{"ExceptionPaging", testExceptionPaging},
 		{"ManyExceptions", testManyExceptions},

@@ -1,0 +1,33 @@
+package sqlite
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/settlehq/settle/provider"
+)
+
+// The workbench's reads of records seek, whatever the size of the table:
+// an exception's record is found through the key index (the created index,
+// which SQLite prefers for the order, walks every record of the provider:
+// 190 ms an exception among a million), and each pair of RecordGrains by
+// one seek of the created index.
+func TestRecordLookupsSeek(t *testing.T) {
+	s := tempStore(t)
+	query, args := recordQuery(provider.RecordFilter{Provider: "stripe", Grain: provider.BalanceGrain, RecordID: "txn_1"})
+	if got, want := queryPlan(t, s, query, args...), "SEARCH r USING INDEX provider_records_key (record_id=?"; !strings.Contains(got, want) {
+		t.Errorf("an exception's record: plan %q, want it to contain %q", got, want)
+	}
+	for _, c := range []struct {
+		query string
+		args  []any
+		want  string
+	}{
+		{nextGrainQuery, []any{"stripe", "balance"}, "SEARCH provider_records USING COVERING INDEX provider_records_created (provider=? AND grain>?)"},
+		{nextProviderQuery, []any{"stripe"}, "SEARCH provider_records USING COVERING INDEX provider_records_created (provider>?)"},
+	} {
+		if got := queryPlan(t, s, c.query, c.args...); got != c.want {
+			t.Errorf("plan %q, want %q", got, c.want)
+		}
+	}
+}
