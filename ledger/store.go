@@ -64,7 +64,20 @@ type EntryFilter struct {
 	From, To   time.Time // occurred_at in [From, To)
 	Account    string    // entries with a posting to this account or its subaccounts
 	PostedOnly bool      // skip pending entries
+	// After, when its ID is set, keeps the entries that come after it in
+	// EachEntry's order (occurred_at, then id): the next page after an
+	// entry, found by a seek rather than by reading the pages before.
+	After EntryCursor
 }
+
+// EntryCursor is an entry's place in EachEntry's order.
+type EntryCursor struct {
+	OccurredAt time.Time
+	ID         int64
+}
+
+// CursorOf is e's place in EachEntry's order.
+func CursorOf(e *Entry) EntryCursor { return EntryCursor{OccurredAt: e.OccurredAt, ID: e.ID} }
 
 // BTFilter selects balance transactions. Zero fields do not filter.
 type BTFilter struct {

@@ -158,7 +158,7 @@ func toEntryJSON(e *ledger.Entry) entryJSON {
 var errEnough = errors.New("page full")
 
 func (s *Server) getEntries(w http.ResponseWriter, r *http.Request) {
-	q, err := query(r, "account", "from", "to", "limit", "offset")
+	q, err := query(r, "account", "from", "to", "limit", "offset", "after")
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -168,12 +168,18 @@ func (s *Server) getEntries(w http.ResponseWriter, r *http.Request) {
 	if f.From, err = dateParam(q, "from", false); err == nil {
 		f.To, err = dateParam(q, "to", false)
 	}
-	limit, offset := 0, 0
+	limit, offset, after := 0, 0, 0
 	if err == nil {
 		limit, err = intParam(q, "limit", 100, 1000)
 	}
 	if err == nil {
 		offset, err = intParam(q, "offset", 0, 0)
+	}
+	if err == nil {
+		after, err = intParam(q, "after", 0, 0)
+	}
+	if err == nil && after > 0 && offset > 0 {
+		err = fieldErr("after", "give after or offset, not both")
 	}
 	if err != nil {
 		s.fail(w, r, err)
@@ -187,17 +193,33 @@ func (s *Server) getEntries(w http.ResponseWriter, r *http.Request) {
 		Limit      int         `json:"limit"`
 		Offset     int         `json:"offset"`
 		NextOffset *int        `json:"next_offset,omitempty"`
+		NextAfter  *int64      `json:"next_after,omitempty"`
 	}{Entries: []entryJSON{}, Limit: limit, Offset: offset}
+	// A page after an entry starts with a seek, wherever the entry is; a
+	// page at an offset reads every entry before it (12 s at two million).
 	seen := 0
 	err = s.books.View(r.Context(), func(tx ledger.ReadTx) error {
+		if after > 0 {
+			e, err := tx.Entry(r.Context(), int64(after))
+			if errors.Is(err, ledger.ErrNotFound) {
+				return fieldErr("after", "no entry %d", after)
+			}
+			if err != nil {
+				return err
+			}
+			f.After = ledger.CursorOf(e)
+		}
 		return tx.EachEntry(r.Context(), f, func(e *ledger.Entry) error {
 			seen++
 			switch {
 			case seen <= offset:
 				return nil
 			case len(out.Entries) == limit:
-				next := offset + limit
-				out.NextOffset = &next
+				next, last := offset+limit, out.Entries[limit-1].ID
+				out.NextOffset, out.NextAfter = &next, &last
+				if after > 0 {
+					out.NextOffset = nil
+				}
 				return errEnough
 			}
 			out.Entries = append(out.Entries, toEntryJSON(e))

@@ -35,6 +35,7 @@ func TestBalancesAndEntries(t *testing.T) {
 	var page struct {
 		Entries    []entryJSON `json:"entries"`
 		NextOffset *int        `json:"next_offset"`
+		NextAfter  *int64      `json:"next_after"`
 	}
 	r = e.do("GET", "/api/entries?limit=5&offset=2", "", nil, nil)
 	wantStatus(t, r, 200)
@@ -43,10 +44,40 @@ func TestBalancesAndEntries(t *testing.T) {
 		t.Errorf("a page of entries: %d, next %v", len(page.Entries), page.NextOffset)
 	}
 	r = e.do("GET", "/api/entries?limit=1000", "", nil, nil)
-	page.NextOffset = nil
+	page.NextOffset, page.NextAfter = nil, nil
 	r.json(t, &page)
-	if len(page.Entries) != e.entries() || page.NextOffset != nil {
-		t.Errorf("all entries: %d of %d, next %v", len(page.Entries), e.entries(), page.NextOffset)
+	if len(page.Entries) != e.entries() || page.NextOffset != nil || page.NextAfter != nil {
+		t.Errorf("all entries: %d of %d, next %v / %v", len(page.Entries), e.entries(), page.NextOffset, page.NextAfter)
+	}
+	all := page.Entries
+	// Paged by next_after, three at a time, the entries are all of them
+	// in the same order; next_offset is left out.
+	var paged []entryJSON
+	for target := "/api/entries?limit=3"; ; {
+		var p struct {
+			Entries    []entryJSON `json:"entries"`
+			NextOffset *int        `json:"next_offset"`
+			NextAfter  *int64      `json:"next_after"`
+		}
+		r = e.do("GET", target, "", nil, nil)
+		wantStatus(t, r, 200)
+		r.json(t, &p)
+		paged = append(paged, p.Entries...)
+		if p.NextAfter == nil || len(paged) > len(all) {
+			break
+		}
+		if n := len(p.Entries); p.Entries[n-1].ID != *p.NextAfter || (target != "/api/entries?limit=3" && p.NextOffset != nil) {
+			t.Fatalf("%s: next_after %d, next_offset %v; last entry %d", target, *p.NextAfter, p.NextOffset, p.Entries[n-1].ID)
+		}
+		target = fmt.Sprintf("/api/entries?limit=3&after=%d", *p.NextAfter)
+	}
+	if len(paged) != len(all) {
+		t.Fatalf("entries paged by next_after: %d, want %d", len(paged), len(all))
+	}
+	for i := range all {
+		if paged[i].ID != all[i].ID {
+			t.Fatalf("entry %d paged by next_after: id %d, want %d", i, paged[i].ID, all[i].ID)
+		}
 	}
 
 	for _, c := range []struct{ target, field string }{
@@ -56,6 +87,8 @@ func TestBalancesAndEntries(t *testing.T) {
 		{"/api/entries?limit=-1", "limit"},
 		{"/api/entries?limit=5000", "limit"},
 		{"/api/entries?from=2026-13-01", "from"},
+		{"/api/entries?after=999999", "after"},
+		{"/api/entries?after=1&offset=5", "after"},
 		{"/api/runs?provider=stripe&provider=x", "provider"},
 	} {
 		r := e.doInvalid("GET", c.target, "", nil, nil)

@@ -579,8 +579,10 @@ func (t *tx) EachEntry(ctx context.Context, f ledger.EntryFilter, fn func(*ledge
 		// for the sake of statements.
 		where += " AND e.account_ids && " + arg(ids) + "::bigint[]"
 	}
-	afterAt, afterID := int64(0), int64(0)
-	first := true
+	// Each page starts after the last entry of the page before, the
+	// first after f.After where it is set.
+	afterAt, afterID := ts(f.After.OccurredAt), f.After.ID
+	first := f.After.ID == 0
 	currencies := map[string]string{}
 	for {
 		page := where

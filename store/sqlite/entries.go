@@ -309,6 +309,10 @@ func (t *tx) EachEntry(ctx context.Context, f ledger.EntryFilter, fn func(*ledge
 	if f.PostedOnly {
 		where += " AND e.phase = 'posted'"
 	}
+	if f.After.ID != 0 {
+		where += " AND (e.occurred_at, e.id) > (?, ?)"
+		args = append(args, ts(f.After.OccurredAt), f.After.ID)
+	}
 	if f.Account != "" {
 		w, wargs, err := t.touchingFilter(ctx, f.Account)
 		if err != nil {
