@@ -34,7 +34,10 @@ func (t *tx) Balances(ctx context.Context, prefix string) ([]ledger.Balance, err
 // occurred after asOf (a time at or after the last, as the nightly job's
 // trial balance asks), those are all the posted entries, and the maintained
 // balances are the sums: they are read instead (at a few million entries,
-// 2 s become a millisecond).
+// 2 s become a millisecond). When fewer entries occurred after asOf than
+// before, it starts from the maintained balances and takes off the
+// postings after asOf instead: a month's close asked for a few days after
+// it reads those days, not every month before (balancesFromEnd).
 func (t *tx) BalancesAsOf(ctx context.Context, prefix string, asOf time.Time) ([]ledger.Balance, error) {
 	var later bool
 	if err := t.queryRow(ctx, `SELECT EXISTS (SELECT 1 FROM entries WHERE occurred_at > ? AND phase = 'posted')`,
@@ -45,12 +48,36 @@ func (t *tx) BalancesAsOf(ctx context.Context, prefix string, asOf time.Time) ([
 		bs, err := t.Balances(ctx, prefix)
 		return ledger.PostedOnly(bs), err
 	}
-	rows, err := t.query(ctx, `SELECT postings FROM entries WHERE phase = 'posted' AND occurred_at <= ?`, ts(asOf))
+	fromEnd, err := t.balancesFromEnd(ctx, asOf)
+	if err != nil {
+		return nil, err
+	}
+	sums := map[balKey]int64{}
+	query, sign := `SELECT postings FROM entries WHERE phase = 'posted' AND occurred_at <= ?`, int64(1)
+	if fromEnd {
+		rows, err := t.query(ctx, `SELECT account_id, currency, posted FROM balances WHERE posted <> 0`)
+		if err != nil {
+			return nil, err
+		}
+		for rows.Next() {
+			var k balKey
+			var posted int64
+			if err := rows.Scan(&k.account, &k.currency, &posted); err != nil {
+				rows.Close()
+				return nil, err
+			}
+			sums[k] = posted
+		}
+		if err := rows.Close(); err != nil {
+			return nil, err
+		}
+		query, sign = `SELECT postings FROM entries WHERE phase = 'posted' AND occurred_at > ?`, -1
+	}
+	rows, err := t.query(ctx, query, ts(asOf))
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
-	sums := map[balKey]int64{}
 	var ps []rawPosting
 	var col string
 	for rows.Next() {
@@ -62,7 +89,7 @@ func (t *tx) BalancesAsOf(ctx context.Context, prefix string, asOf time.Time) ([
 		}
 		for _, p := range ps {
 			k := balKey{p.account, p.currency}
-			if sums[k], err = ledger.AddMinor(sums[k], p.amount); err != nil {
+			if sums[k], err = ledger.AddMinor(sums[k], sign*p.amount); err != nil {
 				return nil, err
 			}
 		}
@@ -96,6 +123,24 @@ func (t *tx) BalancesAsOf(ctx context.Context, prefix string, asOf time.Time) ([
 		return out[i].Currency < out[j].Currency
 	})
 	return out, nil
+}
+
+// balancesFromEnd reports whether fewer entries occurred after asOf than
+// before it. The entries after are counted through the time index, up to
+// half of all (the largest id): index keys, not the postings read and
+// decoded for the sums, and never more than half of them.
+func (t *tx) balancesFromEnd(ctx context.Context, asOf time.Time) (bool, error) {
+	var total sql.NullInt64
+	if err := t.queryRow(ctx, `SELECT MAX(id) FROM entries`).Scan(&total); err != nil {
+		return false, err
+	}
+	half := total.Int64 / 2
+	var after int64
+	if err := t.queryRow(ctx, `SELECT COUNT(*) FROM (SELECT 1 FROM entries WHERE occurred_at > ? LIMIT ?)`, ts(asOf), half).
+		Scan(&after); err != nil {
+		return false, err
+	}
+	return after < half, nil
 }
 
 func (t *tx) balances(ctx context.Context, query string, args ...any) ([]ledger.Balance, error) {

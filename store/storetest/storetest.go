@@ -13,6 +13,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"reflect"
 	"slices"
 	"strings"
@@ -514,6 +515,40 @@ func testBalancesAsOf(t *testing.T, open Opener) {
 	})
 	if err != nil {
 		t.Fatal(err)
+	}
+	// A store may sum from the start or take the later postings off the
+	// maintained balances (whichever reads fewer entries): at every
+	// minute of four hours of entries, either way, the balances are the
+	// sums of the posted entries up to then, taken one by one.
+	for i := range 24 {
+		at := t0.Add(3*time.Hour + time.Duration(i*10+5)*time.Minute)
+		cur := []string{"usd", "eur"}[i%2]
+		post(l, fmt.Sprintf("more-%d", i), at, i%5 == 4, ledger.Debit("assets:cash", cur, fmt.Sprint(i+1)),
+			ledger.Credit("income:sales", cur, fmt.Sprint(i+1)))
+	}
+	for m := -5; m <= 7*60+5; m++ {
+		at := t0.Add(time.Duration(m) * time.Minute)
+		sums := map[string]int64{}
+		err := l.View(ctx, func(tx ledger.ReadTx) error {
+			return tx.EachEntry(ctx, ledger.EntryFilter{To: at.Add(time.Nanosecond), PostedOnly: true}, func(e *ledger.Entry) error {
+				for _, p := range e.Postings {
+					sums[p.Account+" "+p.Currency] += p.Amount
+				}
+				return nil
+			})
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var want []string
+		for _, k := range slices.Sorted(maps.Keys(sums)) {
+			if sums[k] != 0 {
+				want = append(want, fmt.Sprintf("%s %d", k, sums[k]))
+			}
+		}
+		if got := asOf(l, "", at); got != strings.Join(want, ", ") {
+			t.Errorf("BalancesAsOf(%s) = [%s], want the entries' sums [%s]", at.Format(time.RFC3339), got, strings.Join(want, ", "))
+		}
 	}
 }
 
