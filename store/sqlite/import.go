@@ -84,9 +84,15 @@ type recordIndex struct{ name, create string }
 // the end of the index, where adding it is cheap.
 var inOrderIndexes = map[string]bool{"provider_records_created": true}
 
+// appendedIndexes are the indexes of provider_records an import fills at
+// their end whatever the order of its file: the keys of
+// provider_records_import are the import's id, the largest, then the row
+// id, which grows. dropIndexesIfEmpty leaves them alone.
+var appendedIndexes = map[string]bool{"provider_records_import": true}
+
 // dropIndexesIfEmpty drops the indexes of provider_records when the table
 // is empty (the first import into a database, such as a history loaded at
-// once), except those of inOrderIndexes, and returns the ones it dropped
+// once), except those of inOrderIndexes and appendedIndexes, and returns the ones it dropped
 // and the ones it kept; it returns nil for both and leaves the indexes as
 // they are when the table has rows. The caller's transaction restores the
 // dropped ones either way: rebuildIndexes before it commits, or its
@@ -131,6 +137,9 @@ func dropIndexesIfEmpty(ctx context.Context, q querier) (dropped, kept []recordI
 		return nil, nil, err
 	}
 	for _, ix := range all {
+		if appendedIndexes[ix.name] {
+			continue
+		}
 		if inOrderIndexes[ix.name] {
 			kept = append(kept, ix)
 			continue

@@ -292,6 +292,7 @@ func TestImportFailureStoresNothing(t *testing.T) {
 // migrations create.
 var wantRecordIndexes = []string{
 	"CREATE INDEX provider_records_created ON provider_records (provider, grain, created)",
+	"CREATE INDEX provider_records_import ON provider_records (import_id)",
 	"CREATE UNIQUE INDEX provider_records_key ON provider_records (record_id, occurrence, provider, grain)",
 }
 
@@ -345,8 +346,9 @@ func TestImportIntoEmptyTableBuildsIndexes(t *testing.T) {
 // the index keeps the root page the migrations gave it. One whose records
 // leave that order part of the way through (two rows swapped, in its fifth
 // batch) has the index dropped there and built again at the end. Either way
-// SQLite's integrity check finds the indexes whole, and every record is
-// found through the index.
+// provider_records_import, filled at its end whatever the order, stays in
+// place, SQLite's integrity check finds the indexes whole, and every
+// record is found through both indexes.
 func TestImportKeepsTheCreatedIndexWhileInOrder(t *testing.T) {
 	for _, tc := range []struct {
 		name   string
@@ -359,7 +361,10 @@ func TestImportKeepsTheCreatedIndexWhileInOrder(t *testing.T) {
 			root := func() string {
 				return queryOne(t, st.DB(), `SELECT rootpage FROM sqlite_schema WHERE name = 'provider_records_created'`)
 			}
-			before := root()
+			importRoot := func() string {
+				return queryOne(t, st.DB(), `SELECT rootpage FROM sqlite_schema WHERE name = 'provider_records_import'`)
+			}
+			before, importBefore := root(), importRoot()
 			rows := make([]string, 3000)
 			at := time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)
 			for i := range rows {
@@ -375,6 +380,9 @@ func TestImportKeepsTheCreatedIndexWhileInOrder(t *testing.T) {
 			if kept := root() == before; kept != tc.kept {
 				t.Errorf("the created index kept its root page: %v, want %v", kept, tc.kept)
 			}
+			if importRoot() != importBefore {
+				t.Errorf("the import index was built again")
+			}
 			if got := recordIndexes(t, st); !reflect.DeepEqual(got, wantRecordIndexes) {
 				t.Errorf("the indexes are %q, want %q", got, wantRecordIndexes)
 			}
@@ -385,6 +393,11 @@ func TestImportKeepsTheCreatedIndexWhileInOrder(t *testing.T) {
 				WHERE provider = 'stripe' AND grain = 'balance' AND created >= 0`)
 			if n != fmt.Sprint(len(rows)) {
 				t.Errorf("%s records through the created index, want %d", n, len(rows))
+			}
+			n = queryOne(t, st.DB(), `SELECT COUNT(*) FROM provider_records INDEXED BY provider_records_import
+				WHERE import_id = `+fmt.Sprint(stats.ImportID))
+			if n != fmt.Sprint(len(rows)) {
+				t.Errorf("%s records through the import index, want %d", n, len(rows))
 			}
 		})
 	}

@@ -10,13 +10,18 @@ import (
 // The workbench's reads of records seek, whatever the size of the table:
 // an exception's record is found through the key index (the created index,
 // which SQLite prefers for the order, walks every record of the provider:
-// 190 ms an exception among a million), and each pair of RecordGrains by
-// one seek of the created index.
+// 190 ms an exception among a million), an import's records (for
+// booking them) through the import index, and each pair of RecordGrains
+// by one seek of the created index.
 func TestRecordLookupsSeek(t *testing.T) {
 	s := tempStore(t)
 	query, args := recordQuery(provider.RecordFilter{Provider: "stripe", Grain: provider.BalanceGrain, RecordID: "txn_1"})
 	if got, want := queryPlan(t, s, query, args...), "SEARCH r USING INDEX provider_records_key (record_id=?"; !strings.Contains(got, want) {
 		t.Errorf("an exception's record: plan %q, want it to contain %q", got, want)
+	}
+	query, args = recordQuery(provider.RecordFilter{ImportID: 3, NoRaw: true})
+	if got, want := queryPlan(t, s, query, args...), "SEARCH r USING INDEX provider_records_import (import_id=?)"; !strings.Contains(got, want) {
+		t.Errorf("an import's records: plan %q, want it to contain %q", got, want)
 	}
 	for _, c := range []struct {
 		query string
