@@ -181,16 +181,33 @@ func Reconcile(ctx context.Context, st Store, books *ledger.Ledger, sc reconcile
 	// When the window holds every record (a first run, a whole-history
 	// run), the count sizes the loads: a million records appended one by
 	// one would briefly hold two copies of the slice as it grows.
+	// Whether it does is known from the first and the last record
+	// (two seeks); they are counted only then, since the run reads them
+	// all anyway, not every night over a long history.
 	sizeHint := 0
 	all := fresh
 	if covered != 0 {
-		if all, err = st.RecordsSince(ctx, sc.Provider, sc.Grain, 0); err != nil {
+		first, last, err := st.RecordSpan(ctx, sc.Provider, sc.Grain)
+		if err != nil {
 			return nil, err
+		}
+		all = provider.RecordsAfter{}
+		if !first.IsZero() && inWindow(provider.RecordsAfter{MinCreated: first, MaxCreated: last}) {
+			if all, err = st.RecordsSince(ctx, sc.Provider, sc.Grain, 0); err != nil {
+				return nil, err
+			}
 		}
 	}
 	if all.Count > 0 && inWindow(all) {
 		sizeHint = all.Count
 	}
+	// A run whose window leaves records out (the nightly run, over the
+	// last days of long books) reads the stored links after its ledger
+	// side and keeps those of the side's ledger ids, the only ones a run
+	// uses: every link of the history, a million a month, was read into
+	// memory each night. A whole-history run reads them all, beside the
+	// other loads.
+	windowed := sizeHint == 0
 	// The provider's records, the stored links and the ledger's side are
 	// read at once, each on its own connection: at a million of each the
 	// loads are most of a run, and the machine has more than one CPU.
@@ -209,7 +226,7 @@ func Reconcile(ctx context.Context, st Store, books *ledger.Ledger, sc reconcile
 	var lside *reconcile.LedgerSide
 	var wg sync.WaitGroup
 	var recErr, linkErr, btErr error
-	wg.Add(2)
+	wg.Add(1)
 	go func() {
 		defer wg.Done()
 		f := provider.RecordFilter{Provider: sc.Provider, Grain: sc.Grain, From: sc.From, To: to, NoRaw: true}
@@ -226,20 +243,35 @@ func Reconcile(ctx context.Context, st Store, books *ledger.Ledger, sc reconcile
 			return nil
 		})
 	}()
-	go func() {
-		defer wg.Done()
+	loadLinks := func(keep func(string) bool) {
 		if l, ok := st.(linkLister); ok {
-			linkList, linkErr = l.LinkList(ctx, sc.Provider, sc.Grain)
+			linkList, linkErr = l.LinkList(ctx, sc.Provider, sc.Grain, keep)
 			return
 		}
 		links, linkErr = st.Links(ctx, sc.Provider, sc.Grain)
-	}()
+	}
+	if !windowed {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			loadLinks(nil)
+		}()
+	}
 	if balances {
 		lside, btErr = ledgerBalances(ctx, books, sc.Provider, sc.From, to, sizeHint)
 	}
 	wg.Wait()
 	if err := errors.Join(recErr, linkErr, btErr); err != nil {
 		return nil, err
+	}
+	if windowed && balances {
+		ids := make(map[string]bool, lside.Len())
+		for j := range lside.Len() {
+			ids[lside.ID(j)] = true
+		}
+		if loadLinks(func(id string) bool { return ids[id] }); linkErr != nil {
+			return nil, linkErr
+		}
 	}
 	took.Load = lap(&mark)
 	mopts := &reconcile.Options{Links: links, LinkList: linkList, DateTolerance: o.DateTolerance, HeuristicWindow: o.HeuristicWindow, Fields: o.Fields}
@@ -317,6 +349,16 @@ func Reconcile(ctx context.Context, st Store, books *ledger.Ledger, sc reconcile
 		pays, err := ledgerPayments(ctx, books, sc.Provider, sc.From, to)
 		if err != nil {
 			return nil, err
+		}
+		if windowed {
+			ids := make(map[string]bool, len(pays))
+			for i := range pays {
+				ids[pays[i].ID] = true
+			}
+			if loadLinks(func(id string) bool { return ids[id] }); linkErr != nil {
+				return nil, linkErr
+			}
+			mopts.Links, mopts.LinkList = links, linkList
 		}
 		for i := range pays {
 			inputs.payment(&pays[i])
@@ -436,7 +478,7 @@ func scanRecords(ctx context.Context, st Store, f provider.RecordFilter, fn func
 
 // linkLister is a store that lists links (see sqlite.Store.LinkList).
 type linkLister interface {
-	LinkList(ctx context.Context, provider string, grain provider.Grain) ([]reconcile.Link, error)
+	LinkList(ctx context.Context, provider string, grain provider.Grain, keep func(ledgerID string) bool) ([]reconcile.Link, error)
 }
 
 // btScanner is a read transaction that streams balance transactions

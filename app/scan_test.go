@@ -45,8 +45,9 @@ func generatedMonth(t *testing.T, fd, csv []byte, end time.Time) *sqlite.Store {
 // A run that reads through the stores' narrow readers, projecting rows as
 // they stream by, finds what a run reading whole records, transactions
 // and a map of links finds: the same runs (digest included), outcomes,
-// links and exceptions, on a first run that adopts dates and settlements
-// and on a second that pairs by the first's links.
+// links and exceptions, on a first run that adopts dates and settlements,
+// on a second that pairs by the first's links, and on a third over the
+// last days only.
 func TestNarrowReadsReconcileAsWholeRecords(t *testing.T) {
 	ctx := context.Background()
 	o := generate.Options{Payments: 1500, PerDay: 100, Seed: 5, TailDays: 20, DiffRate: 0.03, StripeDates: true, ForeignShare: 0.1}
@@ -64,7 +65,27 @@ func TestNarrowReadsReconcileAsWholeRecords(t *testing.T) {
 		t.Fatal("the plain store has ScanRecords")
 	}
 	sc := reconcile.Scope{Provider: "stripe", Grain: provider.BalanceGrain}
-	for run := 1; run <= 2; run++ {
+	for run := 1; run <= 3; run++ {
+		if run == 3 {
+			// A window that leaves records out: the narrow store lists
+			// only the links of the window's ledger ids, the plain one
+			// reads every link. Five records are moved to before the
+			// window while their transactions stay in it: their links
+			// keep those transactions out of play, where without them
+			// they would be missing at the provider.
+			sc.From = sum.End.AddDate(0, 0, -12)
+			for _, db := range []*sqlite.Store{narrow, whole} {
+				res, err := db.DB().Exec(`UPDATE provider_records SET created = ? WHERE record_id IN (SELECT l.provider_id
+					FROM recon_links l JOIN bt_core b ON b.id = l.ledger_id WHERE b.created >= ? ORDER BY b.created LIMIT 5)`,
+					sc.From.Add(-time.Hour).UnixNano(), sc.From.UnixNano())
+				if err != nil {
+					t.Fatal(err)
+				}
+				if n, err := res.RowsAffected(); err != nil || n != 5 {
+					t.Fatalf("moving records before the window: %d, %v", n, err)
+				}
+			}
+		}
 		var reps [2]*Report
 		for k := range stores {
 			if reps[k], err = Reconcile(ctx, stores[k], ledgers[k], sc, &Options{Now: now}); err != nil {
@@ -169,7 +190,7 @@ func TestSQLiteNarrowReaders(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	list, err := st.LinkList(ctx, sc.Provider, sc.Grain)
+	list, err := st.LinkList(ctx, sc.Provider, sc.Grain, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -182,5 +203,20 @@ func TestSQLiteNarrowReaders(t *testing.T) {
 	}
 	if len(links) == 0 || !maps.Equal(links, listed) {
 		t.Errorf("LinkList gave %d links, Links %d, or they differ", len(listed), len(links))
+	}
+	// With keep, the links of the ledger ids it keeps, and no others.
+	keep := func(id string) bool { return id[len(id)-1]%3 == 0 }
+	kept, err := st.LinkList(ctx, sc.Provider, sc.Grain, keep)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantKept := maps.Clone(links)
+	maps.DeleteFunc(wantKept, func(_, lid string) bool { return !keep(lid) })
+	gotKept := map[string]string{}
+	for _, l := range kept {
+		gotKept[l.ProviderID] = l.LedgerID
+	}
+	if len(wantKept) == 0 || len(wantKept) == len(links) || len(kept) != len(wantKept) || !maps.Equal(gotKept, wantKept) {
+		t.Errorf("LinkList with keep gave %d links, want %d of %d", len(kept), len(wantKept), len(links))
 	}
 }

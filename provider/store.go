@@ -24,6 +24,10 @@ type Store interface {
 	// RecordsSince describes the records of a provider and grain stored
 	// after the record with store id afterID (ids grow with every import).
 	RecordsSince(ctx context.Context, provider string, grain Grain, afterID int64) (RecordsAfter, error)
+	// RecordSpan returns the earliest and the latest created of the
+	// records of a provider and grain, both zero when it has none: a seek
+	// at each end of the time index, however many records there are.
+	RecordSpan(ctx context.Context, provider string, grain Grain) (first, last time.Time, err error)
 }
 
 // ImportFile describes one provider export being imported.

@@ -228,6 +228,9 @@ func NewLedgerSide(n int) *LedgerSide {
 // Len returns how many transactions were added.
 func (l *LedgerSide) Len() int { return len(l.items) }
 
+// ID returns the id of transaction i.
+func (l *LedgerSide) ID(i int) string { return l.items[i].id }
+
 // Add adds a balance transaction. It keeps the transaction's figures,
 // presentment side, references, dates, status, type, payout and estimate
 // flags, not its entry, payment, fee details, description, exchange rate

@@ -202,7 +202,7 @@ func TestReconcilePaymentGrain(t *testing.T) {
 	dir := t.TempDir()
 	db := filepath.Join(dir, "t.db")
 	whop := writeFile(t, dir, "whop.json", `{"data":[
-{"id":"pay_A","status":"paid","subtotal":20.0,"final_amount":20.0,"refunded_amount":0,"currency":"usd","created_at":1762077600,"paid_at":1762077600},
+{"id":"pay_A","status":"paid","subtotal":20.0,"final_amount":20.0,"refunded_amount":0,"currency":"usd","created_at":1762077590,"paid_at":1762077590},
 {"id":"pay_B","status":"paid","subtotal":6.9,"final_amount":6.9,"refunded_amount":2.5,"currency":"usd","created_at":1762077700,"paid_at":1762077700},
 {"id":"pay_C","status":"paid","subtotal":12.0,"final_amount":12.0,"refunded_amount":0,"currency":"usd","created_at":1762077800,"paid_at":1762077800}
 ],"pagination":{"current_page":1,"total_pages":1}}`)
@@ -220,6 +220,14 @@ func TestReconcilePaymentGrain(t *testing.T) {
 	// pay_C is missing in the ledger; pay_D is missing at Whop.
 	if r.Matched != 1 || r.Mismatched != 1 || r.MissingInLedger != 1 || r.MissingAtProvider != 1 {
 		t.Errorf("payment grain: %+v", r)
+	}
+	// A window that starts between Whop's time of pay_A (ten seconds
+	// early) and the ledger's: the record is left out, the payment is in,
+	// and the link the first run stored keeps it from being missing at
+	// Whop. (A run over a window reads only its ledger ids' links.)
+	if _, r := reconcileRun(t, db, "--from", "2025-11-02T09:59:55Z"); r.Matched != 0 || r.Mismatched != 1 ||
+		r.MissingInLedger != 1 || r.MissingAtProvider != 1 {
+		t.Errorf("payment grain, a window that leaves pay_A's record out: %+v", r)
 	}
 }
 

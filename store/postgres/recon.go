@@ -416,6 +416,29 @@ func (s *Store) Links(ctx context.Context, prov string, grain provider.Grain) (m
 	return out, rows.Err()
 }
 
+// LinkList returns the links of a provider and grain, as Links does, as a
+// list; with keep, only those whose ledger id it keeps (as the SQLite
+// store's LinkList).
+func (s *Store) LinkList(ctx context.Context, prov string, grain provider.Grain, keep func(ledgerID string) bool) ([]reconcile.Link, error) {
+	rows, err := s.db.QueryContext(ctx, s.sql(`SELECT provider_id, ledger_id FROM {schema}.recon_links
+		WHERE provider = $1 AND grain = $2`), prov, string(grain))
+	if err != nil {
+		return nil, translate(err)
+	}
+	defer rows.Close()
+	var out []reconcile.Link
+	var l reconcile.Link
+	for rows.Next() {
+		if err := rows.Scan(&l.ProviderID, &l.LedgerID); err != nil {
+			return nil, err
+		}
+		if keep == nil || keep(l.LedgerID) {
+			out = append(out, l)
+		}
+	}
+	return out, rows.Err()
+}
+
 // RecordsCovered returns the newest provider record id that runs of a
 // provider and grain covered together with every record before it.
 func (s *Store) RecordsCovered(ctx context.Context, prov string, grain provider.Grain) (int64, error) {

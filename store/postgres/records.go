@@ -541,3 +541,12 @@ func (s *Store) RecordsSince(ctx context.Context, prov string, grain provider.Gr
 	}
 	return r, nil
 }
+
+// RecordSpan returns the earliest and the latest created of a provider's
+// and grain's records, each by a seek of provider_records_created.
+func (s *Store) RecordSpan(ctx context.Context, prov string, grain provider.Grain) (first, last time.Time, err error) {
+	var a, b sql.NullInt64
+	err = s.db.QueryRowContext(ctx, s.sql(`SELECT (SELECT MIN(created) FROM {schema}.provider_records WHERE provider = $1 AND grain = $2),
+		(SELECT MAX(created) FROM {schema}.provider_records WHERE provider = $1 AND grain = $2)`), prov, string(grain)).Scan(&a, &b)
+	return fromTS(a.Int64), fromTS(b.Int64), translate(err)
+}

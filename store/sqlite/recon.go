@@ -237,7 +237,7 @@ func (t *tx) saveLinks(ctx context.Context, run *reconcile.Run, links []reconcil
 // Links returns the stored provider id → ledger id links of a provider and
 // grain, as a map (LinkList, which reads them, gives them as a list).
 func (s *Store) Links(ctx context.Context, prov string, grain provider.Grain) (map[string]string, error) {
-	list, err := s.LinkList(ctx, prov, grain)
+	list, err := s.LinkList(ctx, prov, grain, nil)
 	if err != nil {
 		return nil, err
 	}

@@ -3,6 +3,7 @@ package sqlite
 import (
 	"context"
 	"database/sql"
+	"strings"
 
 	"github.com/settlehq/settle/ledger"
 	"github.com/settlehq/settle/provider"
@@ -144,17 +145,22 @@ func btWhere(f ledger.BTFilter) (from, where string, args []any) {
 
 // LinkList returns the links of a provider and grain, as Links does, as a
 // list: a million links are read into it in a fraction of the time a map
-// takes.
-func (s *Store) LinkList(ctx context.Context, prov string, grain provider.Grain) ([]reconcile.Link, error) {
+// takes. With keep, only the links whose ledger id it keeps are listed (a
+// run over a window of long books wants those of the window's ledger
+// side): the others are read and let go, and the list is the window's size,
+// not the history's.
+func (s *Store) LinkList(ctx context.Context, prov string, grain provider.Grain, keep func(ledgerID string) bool) ([]reconcile.Link, error) {
 	conn, err := s.db.Conn(ctx)
 	if err != nil {
 		return nil, err
 	}
 	defer conn.Close()
 	var n int
-	if err := conn.QueryRowContext(ctx, `SELECT COUNT(*) FROM recon_links WHERE provider = ? AND grain = ?`,
-		prov, string(grain)).Scan(&n); err != nil {
-		return nil, err
+	if keep == nil {
+		if err := conn.QueryRowContext(ctx, `SELECT COUNT(*) FROM recon_links WHERE provider = ? AND grain = ?`,
+			prov, string(grain)).Scan(&n); err != nil {
+			return nil, err
+		}
 	}
 	const query = `SELECT provider_id, ledger_id FROM recon_links WHERE provider = ? AND grain = ?`
 	args := []any{prov, string(grain)}
@@ -169,6 +175,13 @@ func (s *Store) LinkList(ctx context.Context, prov string, grain provider.Grain)
 	for rows.Next() {
 		if err := rows.Scan(dest...); err != nil {
 			return nil, err
+		}
+		if keep != nil {
+			if !keep(l.LedgerID) {
+				continue
+			}
+			// A kept link must not hold on to the rows read with it.
+			l.ProviderID, l.LedgerID = strings.Clone(l.ProviderID), strings.Clone(l.LedgerID)
 		}
 		out = append(out, l)
 	}

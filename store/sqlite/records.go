@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/settlehq/settle/ledger"
 	"github.com/settlehq/settle/provider"
@@ -180,8 +181,7 @@ func (s *Store) Record(ctx context.Context, prov string, grain provider.Grain, i
 func (s *Store) RecordsSince(ctx context.Context, prov string, grain provider.Grain, afterID int64) (provider.RecordsAfter, error) {
 	var r provider.RecordsAfter
 	var minC, maxC, maxID sql.NullInt64
-	err := s.db.QueryRowContext(ctx, `SELECT COUNT(*), MIN(created), MAX(created), MAX(id) FROM provider_records
-		WHERE provider = ? AND grain = ? AND id > ?`, prov, string(grain), afterID).Scan(&r.Count, &minC, &maxC, &maxID)
+	err := s.db.QueryRowContext(ctx, recordsSinceQuery(afterID), prov, string(grain), afterID).Scan(&r.Count, &minC, &maxC, &maxID)
 	if err != nil {
 		return r, err
 	}
@@ -190,3 +190,28 @@ func (s *Store) RecordsSince(ctx context.Context, prov string, grain provider.Gr
 	}
 	return r, nil
 }
+
+// recordsSinceQuery counts the records after afterID. Those after a
+// record (a nightly run asks for the ones imported since the last) are
+// read by row id from there; left to itself SQLite walks every record of
+// the provider in the time index and skips the older (0.4 s a million,
+// every night). From the start, the time index, which holds every column
+// counted, is the smaller read.
+func recordsSinceQuery(afterID int64) string {
+	from := "provider_records"
+	if afterID > 0 {
+		from += " NOT INDEXED"
+	}
+	return `SELECT COUNT(*), MIN(created), MAX(created), MAX(id) FROM ` + from + ` WHERE provider = ? AND grain = ? AND id > ?`
+}
+
+// RecordSpan returns the earliest and the latest created of a provider's
+// and grain's records, each by a seek of provider_records_created.
+func (s *Store) RecordSpan(ctx context.Context, prov string, grain provider.Grain) (first, last time.Time, err error) {
+	var a, b sql.NullInt64
+	err = s.db.QueryRowContext(ctx, recordSpanQuery, prov, string(grain)).Scan(&a, &b)
+	return fromTS(a.Int64), fromTS(b.Int64), err
+}
+
+const recordSpanQuery = `SELECT (SELECT MIN(created) FROM provider_records WHERE provider = ?1 AND grain = ?2),
+	(SELECT MAX(created) FROM provider_records WHERE provider = ?1 AND grain = ?2)`

@@ -120,7 +120,8 @@ func testRecordOccurrencesAndUpdates(t *testing.T, open Opener) {
 
 // RecordGrains lists each provider and grain once, in order, however many
 // records each has and whichever import brought them; Record finds a
-// record by its provider, grain and id, each pair on its own.
+// record by its provider, grain and id, each pair on its own; RecordSpan
+// gives each pair's earliest and latest created.
 func testRecordGrains(t *testing.T, open Opener) {
 	ctx := context.Background()
 	st := open(t)
@@ -136,8 +137,25 @@ func testRecordGrains(t *testing.T, open Opener) {
 			recs = append(recs, r)
 		}
 	}
+	late := record("txn_late", 1, t0.Add(20*time.Hour))
+	late.Provider = "stripe2"
 	importRecords(t, st, "grains-1", recs[:12]...)
-	importRecords(t, st, "grains-2", recs[12:]...)
+	importRecords(t, st, "grains-2", append(recs[12:], late)...)
+	// Each pair's span: stripe2's records at 7 h and one at 20 h (the
+	// second import); whop's all at 6 h.
+	for _, c := range []struct {
+		provider, grain string
+		first, last     time.Time
+	}{
+		{"stripe2", "balance", t0.Add(7 * time.Hour), t0.Add(20 * time.Hour)},
+		{"whop", "payment", t0.Add(6 * time.Hour), t0.Add(6 * time.Hour)},
+		{"whop", "balance", time.Time{}, time.Time{}},
+	} {
+		first, last, err := st.RecordSpan(ctx, c.provider, provider.Grain(c.grain))
+		if err != nil || !first.Equal(c.first) || !last.Equal(c.last) {
+			t.Errorf("span of %s %s: %v to %v (%v), want %v to %v", c.provider, c.grain, first, last, err, c.first, c.last)
+		}
+	}
 	want := "[[justifi balance] [stripe balance] [stripe payment] [stripe2 balance] [whop payment]]"
 	if g := must(st.RecordGrains(ctx)).ok(t); fmt.Sprint(g) != want {
 		t.Errorf("grains %v, want %v", g, want)
