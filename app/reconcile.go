@@ -206,7 +206,7 @@ func Reconcile(ctx context.Context, st Store, books *ledger.Ledger, sc reconcile
 	// side and keeps those of the side's ledger ids, the only ones a run
 	// uses: every link of the history, a million a month, was read into
 	// memory each night. A whole-history run reads them all, beside the
-	// other loads.
+	// other loads; a window with no ledger side reads none.
 	windowed := sizeHint == 0
 	// The provider's records, the stored links and the ledger's side are
 	// read at once, each on its own connection: at a million of each the
@@ -264,7 +264,7 @@ func Reconcile(ctx context.Context, st Store, books *ledger.Ledger, sc reconcile
 	if err := errors.Join(recErr, linkErr, btErr); err != nil {
 		return nil, err
 	}
-	if windowed && balances {
+	if windowed && balances && lside.Len() > 0 {
 		ids := make(map[string]bool, lside.Len())
 		for j := range lside.Len() {
 			ids[lside.ID(j)] = true
@@ -350,7 +350,7 @@ func Reconcile(ctx context.Context, st Store, books *ledger.Ledger, sc reconcile
 		if err != nil {
 			return nil, err
 		}
-		if windowed {
+		if windowed && len(pays) > 0 {
 			ids := make(map[string]bool, len(pays))
 			for i := range pays {
 				ids[pays[i].ID] = true
