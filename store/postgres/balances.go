@@ -57,14 +57,20 @@ func (t *tx) BalancesAsOf(ctx context.Context, prefix string, asOf time.Time) ([
 		if err := t.flush(ctx); err != nil {
 			return nil, err
 		}
-		return t.balances(ctx, `SELECT a.name, a.type, b.currency, (b.posted - COALESCE(l.amount, 0))::bigint, 0::bigint
-			FROM {schema}.balances b JOIN {schema}.accounts a ON a.id = b.account_id
-			LEFT JOIN (SELECT p.account_id, p.currency, SUM(p.amount) AS amount
+		// An account whose postings of one transaction summed to nothing
+		// has no maintained row (balanceUpsert skips a zero change), yet a
+		// balance before that transaction's end: the later postings are
+		// added in as rows of their own, not joined to the stored ones.
+		return t.balances(ctx, `SELECT a.name, a.type, x.currency, SUM(x.amount)::bigint, 0::bigint
+			FROM (SELECT account_id, currency, posted AS amount FROM {schema}.balances WHERE posted <> 0
+				UNION ALL
+				SELECT p.account_id, p.currency, -p.amount
 				FROM {schema}.entries e CROSS JOIN LATERAL unnest(e.account_ids, e.currencies, e.amounts) AS p (account_id, currency, amount)
-				WHERE e.phase = 'posted' AND e.occurred_at > $3 GROUP BY p.account_id, p.currency) l
-			ON l.account_id = b.account_id AND l.currency = b.currency
-			WHERE `+prefixFilter+` AND b.posted - COALESCE(l.amount, 0) <> 0
-			ORDER BY a.name COLLATE "C", b.currency COLLATE "C"`, prefix, prefix+":", ts(asOf))
+				WHERE e.phase = 'posted' AND e.occurred_at > $3) x
+			JOIN {schema}.accounts a ON a.id = x.account_id
+			WHERE `+prefixFilter+`
+			GROUP BY a.name, a.type, x.currency HAVING SUM(x.amount) <> 0
+			ORDER BY a.name COLLATE "C", x.currency COLLATE "C"`, prefix, prefix+":", ts(asOf))
 	}
 	return t.balances(ctx, `SELECT a.name, a.type, p.currency, SUM(p.amount)::bigint, 0::bigint
 		FROM {schema}.entries e CROSS JOIN LATERAL unnest(e.account_ids, e.currencies, e.amounts) AS p (account_id, currency, amount)

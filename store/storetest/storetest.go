@@ -526,6 +526,19 @@ func testBalancesAsOf(t *testing.T, open Opener) {
 		post(l, fmt.Sprintf("more-%d", i), at, i%5 == 4, ledger.Debit("assets:cash", cur, fmt.Sprint(i+1)),
 			ledger.Credit("income:sales", cur, fmt.Sprint(i+1)))
 	}
+	// Funds that go into an account and out again in one transaction
+	// leave it nothing (a store may keep no balance for it), yet it held
+	// them in between.
+	err = l.Batch(ctx, func(tl *ledger.Ledger) error {
+		post(tl, "float-in", t0.Add(6*time.Hour+2*time.Minute), false, ledger.Debit("assets:transit", "gbp", "40"),
+			ledger.Credit("assets:cash", "gbp", "40"))
+		post(tl, "float-out", t0.Add(6*time.Hour+44*time.Minute), false, ledger.Debit("assets:cash", "gbp", "40"),
+			ledger.Credit("assets:transit", "gbp", "40"))
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
 	for m := -5; m <= 7*60+5; m++ {
 		at := t0.Add(time.Duration(m) * time.Minute)
 		sums := map[string]int64{}
