@@ -391,7 +391,24 @@ func (s *Server) reconcileForm(w http.ResponseWriter, r *http.Request) {
 	if !s.checkForm(w, r) {
 		return
 	}
-	if _, err := s.reconcile(r.Context(), r.PostForm.Get("provider"), time.Time{}, time.Time{}); err != nil {
+	// A window, as the API's from and to, keeps a run on long books to the
+	// days asked about; without one it covers all of time.
+	q := map[string]string{"from": r.PostForm.Get("from"), "to": r.PostForm.Get("to")}
+	from, err := dateParam(q, "from", false)
+	if err != nil {
+		s.pageError(w, r, err)
+		return
+	}
+	to, err := dateParam(q, "to", false)
+	if err != nil {
+		s.pageError(w, r, err)
+		return
+	}
+	if !from.IsZero() && !to.IsZero() && !from.Before(to) {
+		s.pageError(w, r, fieldErr("to", "must be after from"))
+		return
+	}
+	if _, err := s.reconcile(r.Context(), r.PostForm.Get("provider"), from, to); err != nil {
 		s.pageError(w, r, err)
 		return
 	}

@@ -78,6 +78,16 @@ func TestPages(t *testing.T) {
 	if code, _ := e.form("/exceptions/ignore", url.Values{"id": {"2", "4"}, "note": {"month end"}, "back": {"/exceptions?kind=duplicate"}}); code != 303 {
 		t.Errorf("bulk ignore: %d", code)
 	}
+	// A window first: the run covers it, and says so on the runs page.
+	if code, loc := e.form("/runs", url.Values{"from": {"2026-11-02"}, "to": {"2026-11-05"}}); code != 303 || loc != "/runs?done=reconciled" {
+		t.Errorf("reconcile a window: %d %s", code, loc)
+	}
+	if _, body := e.page("/runs"); !strings.Contains(body, "2026-11-02T00:00:00Z – 2026-11-05T00:00:00Z") {
+		t.Errorf("the windowed run's row:\n%s", body)
+	}
+	if code, _ := e.form("/runs", url.Values{"from": {"2026-11-05"}, "to": {"2026-11-02"}}); code != 400 {
+		t.Errorf("a window that ends before it starts: %d", code)
+	}
 	if code, loc := e.form("/runs", url.Values{}); code != 303 || loc != "/runs?done=reconciled" {
 		t.Errorf("reconcile: %d %s", code, loc)
 	}
