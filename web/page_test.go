@@ -97,7 +97,8 @@ func TestPages(t *testing.T) {
 	}
 }
 
-// TestManyExceptions: the workbench pages 50,000 open exceptions.
+// TestManyExceptions: the workbench pages 50,000 open exceptions, the
+// last page last.
 func TestManyExceptions(t *testing.T) {
 	if testing.Short() {
 		t.Skip("50,000 exceptions")
@@ -120,13 +121,12 @@ func TestManyExceptions(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// Speed is for the benchmarks (BENCHMARKS.md); here each page must be
+	// the right one.
 	for _, target := range []string{"/exceptions", "/exceptions?offset=49950", "/api/exceptions?offset=49900&limit=100"} {
-		start := time.Now()
 		code, body := e.page(target)
-		took := time.Since(start)
-		t.Logf("%s: %v", target, took)
-		if code != 200 || took > 2*time.Second {
-			t.Errorf("%s: %d in %v", target, code, took)
+		if code != 200 {
+			t.Errorf("%s: %d", target, code)
 		}
 		if strings.Contains(target, "49950") && (!strings.Contains(body, "Showing 49951–50000") || strings.Contains(body, `rel="next"`)) {
 			t.Errorf("the last page is not the last")
