@@ -68,6 +68,10 @@ type EntryFilter struct {
 	// EachEntry's order (occurred_at, then id): the next page after an
 	// entry, found by a seek rather than by reading the pages before.
 	After EntryCursor
+	// Offset skips the first Offset entries the rest of the filter keeps.
+	// A store skips them unread where it can (SQL's OFFSET still steps
+	// over each one); After is the way to a page deep in the books.
+	Offset int
 }
 
 // EntryCursor is an entry's place in EachEntry's order.

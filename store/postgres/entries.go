@@ -591,9 +591,17 @@ func (t *tx) EachEntry(ctx context.Context, f ledger.EntryFilter, fn func(*ledge
 			page += fmt.Sprintf(" AND (e.occurred_at, e.id) > ($%d, $%d)", len(args)+1, len(args)+2)
 			pargs = append(slices.Clip(args), afterAt, afterID)
 		}
+		// The offset applies once, to the first page: every condition
+		// is in SQL here, so the entries it skips are those fn would
+		// have been given.
+		skip := ""
+		if f.Offset > 0 {
+			skip = " OFFSET " + fmt.Sprint(f.Offset)
+			f.Offset = 0
+		}
 		var rows []entryRow
 		if err := t.selectAll(ctx, &rows, `SELECT `+entryCols+` FROM {schema}.entries e WHERE `+page+
-			` ORDER BY e.occurred_at, e.id LIMIT `+fmt.Sprint(entryPage), pargs...); err != nil {
+			` ORDER BY e.occurred_at, e.id LIMIT `+fmt.Sprint(entryPage)+skip, pargs...); err != nil {
 			return err
 		}
 		for i := range rows {

@@ -321,10 +321,22 @@ func (t *tx) EachEntry(ctx context.Context, f ledger.EntryFilter, fn func(*ledge
 		where += " AND " + w
 		args = append(args, wargs...)
 	}
+	// Without an account, every condition is in SQL, and SQLite skips
+	// the offset's entries without handing them over; an account's are
+	// told in Go, so its offset is counted there.
+	page, skip := "", f.Offset
+	if f.Account == "" && skip > 0 {
+		page, skip = " LIMIT -1 OFFSET ?", 0
+		args = append(args, f.Offset)
+	}
 	matches := map[int64]bool{}
-	return t.eachEntry(ctx, `SELECT `+entryCols+` FROM entries e WHERE `+where+` ORDER BY e.occurred_at, e.id`, args,
+	return t.eachEntry(ctx, `SELECT `+entryCols+` FROM entries e WHERE `+where+` ORDER BY e.occurred_at, e.id`+page, args,
 		func(e *ledger.Entry, ps []rawPosting) error {
 			if f.Account != "" && !touches(ps, f.Account, matches, e.Postings) {
+				return nil
+			}
+			if skip > 0 {
+				skip--
 				return nil
 			}
 			return fn(e)

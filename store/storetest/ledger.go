@@ -378,6 +378,30 @@ func suiteBatches(t *testing.T, e *suiteEnv) {
 		if err != nil || len(whole) < 200 || !slices.Equal(paged, whole) {
 			t.Errorf("entries of %+v paged by a cursor: %d of %d in one pass (%v)", f, len(paged), len(whole), err)
 		}
+		// An offset skips that many of them, alone or after a cursor.
+		f.After = ledger.EntryCursor{}
+		for _, skip := range []int{1, 7, 150, len(whole) - 1, len(whole), len(whole) + 3} {
+			for _, after := range []int{-1, 3} {
+				g := f
+				g.Offset = skip
+				want := whole[min(skip, len(whole)):]
+				if after >= 0 {
+					var at *ledger.Entry
+					if err := l.View(ctx, func(tx ledger.ReadTx) (err error) { at, err = tx.Entry(ctx, whole[after]); return err }); err != nil {
+						t.Fatal(err)
+					}
+					g.After = ledger.CursorOf(at)
+					want = whole[min(after+1+skip, len(whole)):]
+				}
+				var got []int64
+				err := l.View(ctx, func(tx ledger.ReadTx) error {
+					return tx.EachEntry(ctx, g, func(en *ledger.Entry) error { got = append(got, en.ID); return nil })
+				})
+				if err != nil || !slices.Equal(got, want) {
+					t.Errorf("entries of %+v: %d, want %d (%v)", g, len(got), len(want), err)
+				}
+			}
+		}
 	}
 }
 
