@@ -52,7 +52,7 @@ func (s *Server) postEvents(w http.ResponseWriter, r *http.Request) {
 			Problems: []problem{{Line: 1, Field: fieldOf(err), Message: err.Error()}}})
 		return
 	}
-	sum, errs := feed.ApplyFile(r.Context(), s.books, "body", bytes.NewReader(body), false)
+	sum, errs := s.record(r.Context(), body)
 	if len(errs) > 0 {
 		var probs []problem
 		var other error

@@ -101,6 +101,8 @@ type Server struct {
 	writers chan struct{}
 	// reconciling is held by the reconciliation this server runs.
 	reconciling sync.Mutex
+	// group gathers concurrent event posts into shared transactions.
+	group groupCommit
 }
 
 // New returns a Server over st and books.
