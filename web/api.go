@@ -354,19 +354,9 @@ func (s *Server) postReconcile(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	q := map[string]string{"from": req.From, "to": req.To}
-	from, err := dateParam(q, "from", false)
+	from, to, err := windowParams(req.From, req.To)
 	if err != nil {
 		s.fail(w, r, err)
-		return
-	}
-	to, err := dateParam(q, "to", false)
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	if !from.IsZero() && !to.IsZero() && !from.Before(to) {
-		s.fail(w, r, fieldErr("to", "must be after from"))
 		return
 	}
 	res, err := s.reconcile(r.Context(), req.Provider, from, to)

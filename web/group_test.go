@@ -2,19 +2,15 @@ package web
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"fmt"
-	"os"
 	"sync"
 	"testing"
 	"time"
 
-	"github.com/jackc/pgx/v5"
-
 	"github.com/settlehq/settle/app"
 	"github.com/settlehq/settle/ledger"
 	"github.com/settlehq/settle/store/postgres"
+	"github.com/settlehq/settle/store/storetest"
 )
 
 // Posts that queue while a group runs are recorded together, each in a
@@ -34,38 +30,16 @@ func TestPostsQueuedTogetherLandAlone(t *testing.T) {
 	})
 }
 
-// postgresStore opens a store in a fresh schema on the server that
-// SETTLE_TEST_POSTGRES names, dropped when the test ends; without one the
-// test is skipped, or fails when SETTLE_REQUIRE_TOOLS=1 (CI).
+// postgresStore opens a store in a fresh schema on the test server
+// (storetest.PostgresSchema), closed before the schema is dropped.
 func postgresStore(t *testing.T) *postgres.Store {
 	t.Helper()
-	server := os.Getenv("SETTLE_TEST_POSTGRES")
-	if server == "" {
-		if os.Getenv("SETTLE_REQUIRE_TOOLS") == "1" {
-			t.Fatal("SETTLE_TEST_POSTGRES is not set and SETTLE_REQUIRE_TOOLS=1")
-		}
-		t.Skip("SETTLE_TEST_POSTGRES is not set: no PostgreSQL server to test against")
-	}
-	var b [6]byte
-	_, _ = rand.Read(b[:])
-	schema := "settle_web_" + hex.EncodeToString(b[:])
-	ctx := context.Background()
-	st, err := postgres.Open(ctx, server, &postgres.Options{Schema: schema})
+	server, schema := storetest.PostgresSchema(t, "settle_web_")
+	st, err := postgres.Open(context.Background(), server, &postgres.Options{Schema: schema})
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() {
-		st.Close()
-		conn, err := pgx.Connect(ctx, server)
-		if err != nil {
-			t.Errorf("dropping schema %s: %v", schema, err)
-			return
-		}
-		defer conn.Close(ctx)
-		if _, err := conn.Exec(ctx, "DROP SCHEMA IF EXISTS "+schema+" CASCADE"); err != nil {
-			t.Errorf("dropping schema %s: %v", schema, err)
-		}
-	})
+	t.Cleanup(func() { st.Close() })
 	return st
 }
 

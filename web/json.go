@@ -133,6 +133,22 @@ func intParam(q map[string]string, name string, def, max int) (int, error) {
 	return n, nil
 }
 
+// windowParams reads a reconciliation's window, from and to (exclusive),
+// either of them empty for none.
+func windowParams(fromS, toS string) (from, to time.Time, err error) {
+	q := map[string]string{"from": fromS, "to": toS}
+	if from, err = dateParam(q, "from", false); err != nil {
+		return from, to, err
+	}
+	if to, err = dateParam(q, "to", false); err != nil {
+		return from, to, err
+	}
+	if !from.IsZero() && !to.IsZero() && !from.Before(to) {
+		return from, to, fieldErr("to", "must be after from")
+	}
+	return from, to, nil
+}
+
 // dateParam reads YYYY-MM-DD or RFC 3339; with endOfDay a bare date is its
 // last instant (an inclusive as-of), else its start.
 func dateParam(q map[string]string, name string, endOfDay bool) (time.Time, error) {

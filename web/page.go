@@ -393,19 +393,9 @@ func (s *Server) reconcileForm(w http.ResponseWriter, r *http.Request) {
 	}
 	// A window, as the API's from and to, keeps a run on long books to the
 	// days asked about; without one it covers all of time.
-	q := map[string]string{"from": r.PostForm.Get("from"), "to": r.PostForm.Get("to")}
-	from, err := dateParam(q, "from", false)
+	from, to, err := windowParams(r.PostForm.Get("from"), r.PostForm.Get("to"))
 	if err != nil {
 		s.pageError(w, r, err)
-		return
-	}
-	to, err := dateParam(q, "to", false)
-	if err != nil {
-		s.pageError(w, r, err)
-		return
-	}
-	if !from.IsZero() && !to.IsZero() && !from.Before(to) {
-		s.pageError(w, r, fieldErr("to", "must be after from"))
 		return
 	}
 	if _, err := s.reconcile(r.Context(), r.PostForm.Get("provider"), from, to); err != nil {

@@ -1,44 +1,18 @@
 package main
 
 import (
-	"context"
-	"crypto/rand"
-	"encoding/hex"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
-	"github.com/jackc/pgx/v5"
+	"github.com/settlehq/settle/store/storetest"
 )
 
-// pgDB returns a --db URL naming a fresh schema on the server that
-// SETTLE_TEST_POSTGRES names, dropped when the test ends. Without it the
-// test is skipped, or fails when SETTLE_REQUIRE_TOOLS=1 (CI).
+// pgDB returns a --db URL naming a fresh schema on the test server
+// (storetest.PostgresSchema), dropped when the test ends.
 func pgDB(t *testing.T) string {
 	t.Helper()
-	server := os.Getenv("SETTLE_TEST_POSTGRES")
-	if server == "" {
-		if os.Getenv("SETTLE_REQUIRE_TOOLS") == "1" {
-			t.Fatal("SETTLE_TEST_POSTGRES is not set and SETTLE_REQUIRE_TOOLS=1")
-		}
-		t.Skip("SETTLE_TEST_POSTGRES is not set: no PostgreSQL server to test against")
-	}
-	var b [6]byte
-	_, _ = rand.Read(b[:])
-	schema := "settle_cli_" + hex.EncodeToString(b[:])
-	t.Cleanup(func() {
-		ctx := context.Background()
-		conn, err := pgx.Connect(ctx, server)
-		if err != nil {
-			t.Errorf("dropping schema %s: %v", schema, err)
-			return
-		}
-		defer conn.Close(ctx)
-		if _, err := conn.Exec(ctx, "DROP SCHEMA IF EXISTS "+schema+" CASCADE"); err != nil {
-			t.Errorf("dropping schema %s: %v", schema, err)
-		}
-	})
+	server, schema := storetest.PostgresSchema(t, "settle_cli_")
 	sep := "?"
 	if strings.Contains(server, "?") {
 		sep = "&"

@@ -2,61 +2,34 @@ package postgres
 
 import (
 	"context"
-	"crypto/rand"
 	"database/sql"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"log/slog"
-	"os"
 	"testing"
 	"time"
 
-	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/jackc/pgx/v5/stdlib"
 	"github.com/shopspring/decimal"
 
 	"github.com/settlehq/settle/ledger"
+	"github.com/settlehq/settle/store/storetest"
 )
 
-// serverURL returns the PostgreSQL server the tests run against, named by
-// SETTLE_TEST_POSTGRES (postgres://user@host:port/db?sslmode=disable). Without
-// it the test is skipped, or fails when SETTLE_REQUIRE_TOOLS=1 (CI), so that
-// a missing server never passes silently there.
+// serverURL returns the PostgreSQL server the tests run against
+// (storetest.PostgresServer: skipped without one, failed in CI).
 func serverURL(t testing.TB) string {
 	t.Helper()
-	u := os.Getenv("SETTLE_TEST_POSTGRES")
-	if u == "" {
-		if os.Getenv("SETTLE_REQUIRE_TOOLS") == "1" {
-			t.Fatal("SETTLE_TEST_POSTGRES is not set and SETTLE_REQUIRE_TOOLS=1: name the PostgreSQL server to test against")
-		}
-		t.Skip("SETTLE_TEST_POSTGRES is not set: no PostgreSQL server to test against")
-	}
-	return u
+	return storetest.PostgresServer(t)
 }
 
 // testSchema returns a random schema name and drops the schema when the
 // test ends: tests share the server (CI runs them in parallel).
 func testSchema(t testing.TB) string {
 	t.Helper()
-	url := serverURL(t)
-	var b [6]byte
-	_, _ = rand.Read(b[:])
-	name := "settle_test_" + hex.EncodeToString(b[:])
-	t.Cleanup(func() {
-		ctx := context.Background()
-		conn, err := pgx.Connect(ctx, url)
-		if err != nil {
-			t.Errorf("dropping schema %s: %v", name, err)
-			return
-		}
-		defer conn.Close(ctx)
-		if _, err := conn.Exec(ctx, "DROP SCHEMA IF EXISTS "+pgx.Identifier{name}.Sanitize()+" CASCADE"); err != nil {
-			t.Errorf("dropping schema %s: %v", name, err)
-		}
-	})
-	return name
+	_, schema := storetest.PostgresSchema(t, "settle_test_")
+	return schema
 }
 
 // openTest opens a Store in a fresh schema, closed and dropped when the test
