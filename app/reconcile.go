@@ -250,6 +250,19 @@ func Reconcile(ctx context.Context, st Store, books *ledger.Ledger, sc reconcile
 		}
 		links, linkErr = st.Links(ctx, sc.Provider, sc.Grain)
 	}
+	// linksOf loads, for a windowed run, the links of the n ledger ids id
+	// gives, once its ledger side is read; none when it is empty.
+	linksOf := func(n int, id func(int) string) error {
+		if n == 0 {
+			return nil
+		}
+		ids := make(map[string]bool, n)
+		for i := range n {
+			ids[id(i)] = true
+		}
+		loadLinks(func(lid string) bool { return ids[lid] })
+		return linkErr
+	}
 	if !windowed {
 		wg.Add(1)
 		go func() {
@@ -264,13 +277,9 @@ func Reconcile(ctx context.Context, st Store, books *ledger.Ledger, sc reconcile
 	if err := errors.Join(recErr, linkErr, btErr); err != nil {
 		return nil, err
 	}
-	if windowed && balances && lside.Len() > 0 {
-		ids := make(map[string]bool, lside.Len())
-		for j := range lside.Len() {
-			ids[lside.ID(j)] = true
-		}
-		if loadLinks(func(id string) bool { return ids[id] }); linkErr != nil {
-			return nil, linkErr
+	if windowed && balances {
+		if err := linksOf(lside.Len(), lside.ID); err != nil {
+			return nil, err
 		}
 	}
 	took.Load = lap(&mark)
@@ -350,13 +359,9 @@ func Reconcile(ctx context.Context, st Store, books *ledger.Ledger, sc reconcile
 		if err != nil {
 			return nil, err
 		}
-		if windowed && len(pays) > 0 {
-			ids := make(map[string]bool, len(pays))
-			for i := range pays {
-				ids[pays[i].ID] = true
-			}
-			if loadLinks(func(id string) bool { return ids[id] }); linkErr != nil {
-				return nil, linkErr
+		if windowed {
+			if err := linksOf(len(pays), func(i int) string { return pays[i].ID }); err != nil {
+				return nil, err
 			}
 			mopts.Links, mopts.LinkList = links, linkList
 		}

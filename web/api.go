@@ -212,10 +212,11 @@ func (s *Server) getEntries(w http.ResponseWriter, r *http.Request) {
 		}
 		return tx.EachEntry(r.Context(), f, func(e *ledger.Entry) error {
 			if len(out.Entries) == limit {
-				next, last := offset+limit, out.Entries[limit-1].ID
-				out.NextOffset, out.NextAfter = &next, &last
-				if after > 0 {
-					out.NextOffset = nil
+				last := out.Entries[limit-1].ID
+				out.NextAfter = &last
+				if after == 0 {
+					next := offset + limit
+					out.NextOffset = &next
 				}
 				return errEnough
 			}

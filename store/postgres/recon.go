@@ -397,23 +397,18 @@ func (s *Store) ExceptionHistory(ctx context.Context, id int64) ([]reconcile.Exc
 	return out, rows.Err()
 }
 
-// Links returns the stored provider id → ledger id links of a provider and grain.
+// Links returns the stored provider id → ledger id links of a provider and
+// grain, as a map (LinkList, which reads them, gives them as a list).
 func (s *Store) Links(ctx context.Context, prov string, grain provider.Grain) (map[string]string, error) {
-	rows, err := s.db.QueryContext(ctx, s.sql(`SELECT provider_id, ledger_id FROM {schema}.recon_links
-		WHERE provider = $1 AND grain = $2`), prov, string(grain))
+	list, err := s.LinkList(ctx, prov, grain, nil)
 	if err != nil {
-		return nil, translate(err)
+		return nil, err
 	}
-	defer rows.Close()
-	out := map[string]string{}
-	for rows.Next() {
-		var p, l string
-		if err := rows.Scan(&p, &l); err != nil {
-			return nil, err
-		}
-		out[p] = l
+	out := make(map[string]string, len(list))
+	for _, l := range list {
+		out[l.ProviderID] = l.LedgerID
 	}
-	return out, rows.Err()
+	return out, nil
 }
 
 // LinkList returns the links of a provider and grain, as Links does, as a
