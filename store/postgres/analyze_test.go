@@ -24,7 +24,7 @@ func TestLargeImportGathersStatistics(t *testing.T) {
 		payments int
 		analyzed bool
 	}{{300, false}, {10_000, true}} {
-		schema := testSchema(t, url)
+		schema := testSchema(t)
 		st, err := postgres.Open(ctx, url, &postgres.Options{Schema: schema})
 		if err != nil {
 			t.Fatal(err)
@@ -71,7 +71,7 @@ func TestLargeWriteGathersStatistics(t *testing.T) {
 		{[]int{12_000, 11_000}, 12_000},
 		{[]int{300, 12_000}, 12_300},
 	} {
-		schema := testSchema(t, url)
+		schema := testSchema(t)
 		st, err := postgres.Open(ctx, url, &postgres.Options{Schema: schema})
 		if err != nil {
 			t.Fatal(err)

@@ -59,7 +59,7 @@ func BenchmarkImportAndLoad(b *testing.B) {
 	var importing, loading, reimporting time.Duration
 	for b.Loop() {
 		b.StopTimer()
-		st, err := postgres.Open(ctx, url, &postgres.Options{Schema: testSchema(b, url)})
+		st, err := postgres.Open(ctx, url, &postgres.Options{Schema: testSchema(b)})
 		if err != nil {
 			b.Fatal(err)
 		}

@@ -73,7 +73,7 @@ func TestExampleInCallersTransaction(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer db.Close()
-	schema := testSchema(t, url)
+	schema := testSchema(t)
 	orders := pgx.Identifier{schema, "orders"}.Sanitize()
 	store, err := postgres.New(ctx, db, &postgres.Options{Schema: schema})
 	if err != nil {

@@ -13,13 +13,10 @@ func serverURL(t testing.TB) string {
 	return storetest.PostgresServer(t)
 }
 
-// testSchema returns a random schema name on url, the test server, dropped
-// with everything in it when the test ends.
-func testSchema(t testing.TB, url string) string {
+// testSchema returns a random schema name on the test server, dropped with
+// everything in it when the test ends.
+func testSchema(t testing.TB) string {
 	t.Helper()
-	if url != storetest.PostgresServer(t) {
-		t.Fatalf("a schema on %s: the tests' server is SETTLE_TEST_POSTGRES", url)
-	}
 	_, schema := storetest.PostgresSchema(t, "settle_test_")
 	return schema
 }

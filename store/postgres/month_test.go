@@ -36,7 +36,7 @@ func TestGeneratedMonthSameOnBothStores(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer lite.Close()
-	pg, err := postgres.Open(ctx, url, &postgres.Options{Schema: testSchema(t, url)})
+	pg, err := postgres.Open(ctx, url, &postgres.Options{Schema: testSchema(t)})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -46,7 +46,7 @@ func TestMultiProcessCaptureRefund(t *testing.T) {
 	}
 	url := serverURL(t)
 	ctx := context.Background()
-	schema := testSchema(t, url)
+	schema := testSchema(t)
 	st, err := postgres.Open(ctx, url, &postgres.Options{Schema: schema})
 	if err != nil {
 		t.Fatal(err)

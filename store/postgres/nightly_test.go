@@ -24,7 +24,7 @@ import (
 func TestTwoServersOneNightly(t *testing.T) {
 	t.Run("PostgreSQL", func(t *testing.T) {
 		url := serverURL(t)
-		schema := testSchema(t, url)
+		schema := testSchema(t)
 		twoServers(t, func() app.Store {
 			st, err := postgres.Open(context.Background(), url, &postgres.Options{Schema: schema})
 			if err != nil {
