@@ -141,6 +141,15 @@ type Link struct {
 	Heuristic  bool
 }
 
+// LinkMap is links as Options.Links takes them: provider id → ledger id.
+func LinkMap(links []Link) map[string]string {
+	out := make(map[string]string, len(links))
+	for _, l := range links {
+		out[l.ProviderID] = l.LedgerID
+	}
+	return out
+}
+
 // Result is the outcome of one matching run.
 type Result struct {
 	Summary Summary

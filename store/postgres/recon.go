@@ -404,11 +404,7 @@ func (s *Store) Links(ctx context.Context, prov string, grain provider.Grain) (m
 	if err != nil {
 		return nil, err
 	}
-	out := make(map[string]string, len(list))
-	for _, l := range list {
-		out[l.ProviderID] = l.LedgerID
-	}
-	return out, nil
+	return reconcile.LinkMap(list), nil
 }
 
 // LinkList returns the links of a provider and grain, as Links does, as a

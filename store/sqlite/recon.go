@@ -241,11 +241,7 @@ func (s *Store) Links(ctx context.Context, prov string, grain provider.Grain) (m
 	if err != nil {
 		return nil, err
 	}
-	out := make(map[string]string, len(list))
-	for _, l := range list {
-		out[l.ProviderID] = l.LedgerID
-	}
-	return out, nil
+	return reconcile.LinkMap(list), nil
 }
 
 // RecordsCovered returns the newest provider record id that runs of a
