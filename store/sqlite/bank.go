@@ -114,6 +114,9 @@ func (k *bankSink) account(account, currency, ledgerAccount string) (int64, erro
 	if id, ok := k.accounts[key]; ok {
 		return id, nil
 	}
+	if err := markBankEntries(k.ctx, k.q, ledgerAccount); err != nil {
+		return 0, err
+	}
 	var id int64
 	err := k.q.QueryRowContext(k.ctx, `INSERT INTO bank_accounts (account, currency, ledger_account) VALUES (?, ?, ?)
 		ON CONFLICT (account, currency) DO UPDATE SET ledger_account = excluded.ledger_account RETURNING id`,

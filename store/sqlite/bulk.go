@@ -51,18 +51,24 @@ func (t *tx) InsertEntries(ctx context.Context, es []*ledger.Entry) (map[int]*le
 	if err := t.initEntryID(ctx); err != nil {
 		return nil, err
 	}
+	banks, err := t.bankLedgerAccounts(ctx)
+	if err != nil {
+		return nil, err
+	}
 	now := t.s.now().UTC()
 	existing := map[int]*ledger.Entry{}
 	var p *params
 	var own params // a chunk written at once
 	var ps []rawPosting
-	ends := make([]int, 0, entryChunk) // end of each entry's postings in ps
+	ends := make([]int, 0, entryChunk)    // end of each entry's postings in ps
+	marked := make([]bool, 0, entryChunk) // each entry's bank mark
 	for start := 0; start < len(es); start += entryChunk {
 		chunk := es[start:min(start+entryChunk, len(es))]
-		ps, ends = ps[:0], ends[:0]
+		ps, ends, marked = ps[:0], ends[:0], marked[:0]
 		plain, isNew := true, true
 		for _, e := range chunk {
-			plain = plain && isPlain(e)
+			marked = append(marked, markBank(e, banks))
+			plain = plain && isPlain(e) && !marked[len(marked)-1]
 			if isNew {
 				// A key the chunk repeats was noted just before: not new.
 				var err error
@@ -78,7 +84,7 @@ func (t *tx) InsertEntries(ctx context.Context, es []*ledger.Entry) (map[int]*le
 			own.reset()
 			p = &own
 		}
-		for _, e := range chunk {
+		for i, e := range chunk {
 			e.ID = t.nextEntryID
 			if e.RecordedAt.IsZero() {
 				e.RecordedAt = now
@@ -90,7 +96,7 @@ func (t *tx) InsertEntries(ctx context.Context, es []*ledger.Entry) (map[int]*le
 				return nil, err
 			}
 			ends = append(ends, len(ps))
-			if err := appendEntryParams(p, e, ps[from:], plain); err != nil {
+			if err := appendEntryParams(p, e, ps[from:], plain, marked[i]); err != nil {
 				return nil, err
 			}
 		}

@@ -77,7 +77,12 @@ func (t *tx) checkEntries(ctx context.Context) ([]ledger.Violation, error) {
 		return nil, err
 	}
 	check := invariant.NewEntries(accounts)
-	rows, err := t.rows(ctx, `SELECT id, phase, resolution, resolved_by, pending_of, postings FROM entries ORDER BY id`)
+	banks, err := t.bankLedgerAccounts(ctx)
+	if err != nil {
+		return nil, err
+	}
+	check.BankAccounts(banks)
+	rows, err := t.rows(ctx, `SELECT id, phase, resolution, resolved_by, pending_of, postings, bank FROM entries ORDER BY id`)
 	if err != nil {
 		return nil, err
 	}
@@ -87,7 +92,7 @@ func (t *tx) checkEntries(ctx context.Context) ([]ledger.Violation, error) {
 	for rows.Next() {
 		var col string
 		var resolvedBy, pendingOf sql.NullInt64
-		if err := rows.Scan(&e.ID, &e.Phase, &e.Resolution, &resolvedBy, &pendingOf, &col); err != nil {
+		if err := rows.Scan(&e.ID, &e.Phase, &e.Resolution, &resolvedBy, &pendingOf, &col, &e.Bank); err != nil {
 			return nil, err
 		}
 		e.ResolvedBy, e.PendingOf = resolvedBy.Int64, pendingOf.Int64

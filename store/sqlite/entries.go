@@ -25,6 +25,10 @@ func (t *tx) InsertEntry(ctx context.Context, e *ledger.Entry) error {
 	if err != nil {
 		return err
 	}
+	banks, err := t.bankLedgerAccounts(ctx)
+	if err != nil {
+		return err
+	}
 	// An entry whose key is known new (fresh.go) is written behind
 	// (later.go): the insert cannot find its key taken. Any other is
 	// written at once, and refused if its key is taken.
@@ -39,7 +43,7 @@ func (t *tx) InsertEntry(ctx context.Context, e *ledger.Entry) error {
 	} else {
 		p = t.scratchParams()
 	}
-	if err := appendEntryParams(p, e, ps, false); err != nil {
+	if err := appendEntryParams(p, e, ps, false, markBank(e, banks)); err != nil {
 		return err
 	}
 	if isNew {
@@ -101,13 +105,14 @@ func (t *tx) addPostings(phase ledger.Phase, ps []rawPosting) error {
 }
 
 const entryInsertCols = `id, key, hash, phase, occurred_at, recorded_at, description, metadata,
-	source_provider, source_type, source_id, source_ref, reverses, pending_of, expires_at, postings`
+	source_provider, source_type, source_id, source_ref, reverses, pending_of, expires_at, postings, bank`
 
-const entryInsertColCount = 16
+const entryInsertColCount = 17
 
 // appendEntryParams appends the values of entryInsertCols for e, whose
-// postings are ps, or with plain those of plainEntryCols (bulk.go).
-func appendEntryParams(p *params, e *ledger.Entry, ps []rawPosting, plain bool) error {
+// postings are ps, or with plain those of plainEntryCols (bulk.go); bank
+// marks an entry to a bank's ledger account (bankentries.go), never plain.
+func appendEntryParams(p *params, e *ledger.Entry, ps []rawPosting, plain, bank bool) error {
 	p.int(e.ID)
 	p.text(e.Key)
 	p.text(e.Hash)
@@ -150,6 +155,9 @@ func appendEntryParams(p *params, e *ledger.Entry, ps []rawPosting, plain bool) 
 	start := len(p.bytes)
 	p.bytes = appendPostings(p.bytes, ps)
 	p.textFrom(start)
+	if !plain {
+		p.bool(bank)
+	}
 	return nil
 }
 
@@ -296,6 +304,26 @@ func (t *tx) ReversedBy(ctx context.Context, id int64) (int64, error) {
 // entries table. The account filter is applied in Go, on the decoded
 // postings, with each account's verdict remembered.
 func (t *tx) EachEntry(ctx context.Context, f ledger.EntryFilter, fn func(*ledger.Entry) error) error {
+	query, args, skip, err := t.entriesQuery(ctx, f)
+	if err != nil {
+		return err
+	}
+	matches := map[int64]bool{}
+	return t.eachEntry(ctx, query, args, func(e *ledger.Entry, ps []rawPosting) error {
+		if f.Account != "" && !touches(ps, f.Account, matches, e.Postings) {
+			return nil
+		}
+		if skip > 0 {
+			skip--
+			return nil
+		}
+		return fn(e)
+	})
+}
+
+// entriesQuery is EachEntry's query of f, and how many of the entries it
+// returns that touch f.Account are to be skipped in Go.
+func (t *tx) entriesQuery(ctx context.Context, f ledger.EntryFilter) (string, []any, int, error) {
 	where := "1 = 1"
 	var args []any
 	if !f.From.IsZero() {
@@ -316,7 +344,7 @@ func (t *tx) EachEntry(ctx context.Context, f ledger.EntryFilter, fn func(*ledge
 	if f.Account != "" {
 		w, wargs, err := t.touchingFilter(ctx, f.Account)
 		if err != nil {
-			return err
+			return "", nil, 0, err
 		}
 		where += " AND " + w
 		args = append(args, wargs...)
@@ -329,18 +357,7 @@ func (t *tx) EachEntry(ctx context.Context, f ledger.EntryFilter, fn func(*ledge
 		page, skip = " LIMIT -1 OFFSET ?", 0
 		args = append(args, f.Offset)
 	}
-	matches := map[int64]bool{}
-	return t.eachEntry(ctx, `SELECT `+entryCols+` FROM entries e WHERE `+where+` ORDER BY e.occurred_at, e.id`+page, args,
-		func(e *ledger.Entry, ps []rawPosting) error {
-			if f.Account != "" && !touches(ps, f.Account, matches, e.Postings) {
-				return nil
-			}
-			if skip > 0 {
-				skip--
-				return nil
-			}
-			return fn(e)
-		})
+	return `SELECT ` + entryCols + ` FROM entries e WHERE ` + where + ` ORDER BY e.occurred_at, e.id` + page, args, skip, nil
 }
 
 // eachEntry runs a query of entryCols and calls fn with each entry, its
@@ -375,23 +392,32 @@ const maxTouchingIDs = 64
 // postings may touch account or its subaccounts: the postings text
 // contains "[id," for one of their ids. It lets SQLite skip most rows of a
 // small account's statement without decoding them; touches decides
-// exactly.
+// exactly. Where every one of those accounts is a bank's ledger account,
+// the condition keeps the marked entries only (bankentries.go), which
+// SQLite reads through their own index instead of every entry.
 func (t *tx) touchingFilter(ctx context.Context, account string) (string, []any, error) {
+	banks, err := t.bankLedgerAccounts(ctx)
+	if err != nil {
+		return "", nil, err
+	}
 	pw, pargs := prefixFilter("name", account)
-	rows, err := t.query(ctx, `SELECT id FROM accounts WHERE `+pw+` LIMIT `+fmt.Sprint(maxTouchingIDs+1), pargs...)
+	rows, err := t.query(ctx, `SELECT id, name FROM accounts WHERE `+pw+` LIMIT `+fmt.Sprint(maxTouchingIDs+1), pargs...)
 	if err != nil {
 		return "", nil, err
 	}
 	defer rows.Close()
 	var conds []string
 	var args []any
+	marked := true
 	for rows.Next() {
 		var id int64
-		if err := rows.Scan(&id); err != nil {
+		var name string
+		if err := rows.Scan(&id, &name); err != nil {
 			return "", nil, err
 		}
 		conds = append(conds, "instr(e.postings, ?) > 0")
 		args = append(args, fmt.Sprintf("[%d,", id))
+		marked = marked && underAny(name, banks)
 	}
 	if err := rows.Err(); err != nil {
 		return "", nil, err
@@ -402,7 +428,11 @@ func (t *tx) touchingFilter(ctx context.Context, account string) (string, []any,
 	case len(conds) > maxTouchingIDs:
 		return "1 = 1", nil, nil
 	}
-	return "(" + strings.Join(conds, " OR ") + ")", args, nil
+	w := "(" + strings.Join(conds, " OR ") + ")"
+	if marked {
+		w = "e.bank = 1 AND " + w
+	}
+	return w, args, nil
 }
 
 // touches reports whether any of an entry's postings is to account or one

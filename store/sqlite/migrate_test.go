@@ -322,3 +322,43 @@ func dumpRows(t *testing.T, db *sql.DB, query string) [][]string {
 	}
 	return out
 }
+
+// Migration 17 marks the stored entries of the ledger accounts that bank
+// accounts map to (and of their subaccounts) and no other: an account's
+// entries read the same through the mark as before it.
+func TestMigration17MarksBankEntries(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "old.db")
+	db := dbAtVersion(t, path, 16)
+	for _, q := range []string{
+		`INSERT INTO accounts (id, name, type) VALUES (1, 'assets:bank:operating', 'asset'), (2, 'assets:bank:operating:fees', 'asset'),
+			(3, 'assets:bank:reserve', 'asset'), (12, 'income:sales', 'income')`,
+		`INSERT INTO bank_accounts (account, currency, ledger_account) VALUES ('DE89370400440532013000', 'usd', 'assets:bank:operating')`,
+		`INSERT INTO entries (id, key, phase, occurred_at, recorded_at, postings) VALUES
+			(1, 'a', 'posted', 1, 0, '[[1,"usd",100],[12,"usd",-100]]'),
+			(2, 'b', 'posted', 2, 0, '[[12,"usd",-100],[2,"usd",100]]'),
+			(3, 'c', 'posted', 3, 0, '[[3,"usd",100],[12,"usd",-100]]'),
+			(4, 'd', 'posted', 4, 0, '[[12,"usd",100],[12,"usd",-100]]')`,
+	} {
+		if _, err := db.Exec(q); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	db.Close()
+
+	st := open(t, path)
+	defer st.Close()
+	var marked string
+	if err := st.DB().QueryRow(`SELECT group_concat(id) FROM entries WHERE bank = 1`).Scan(&marked); err != nil || marked != "1,2" {
+		t.Errorf("marked entries %q, want 1,2 (%v)", marked, err)
+	}
+	for account, want := range map[string]string{"assets:bank:operating": "[1 2]", "assets:bank:operating:fees": "[2]", "assets:bank": "[1 2 3]"} {
+		var ids []int64
+		err := st.View(ctx, func(tx ledger.ReadTx) error {
+			return tx.EachEntry(ctx, ledger.EntryFilter{Account: account}, func(e *ledger.Entry) error { ids = append(ids, e.ID); return nil })
+		})
+		if err != nil || fmt.Sprint(ids) != want {
+			t.Errorf("entries of %s: %v, want %s (%v)", account, ids, want, err)
+		}
+	}
+}

@@ -627,3 +627,21 @@ DROP INDEX recon_exceptions_fingerprint;
 -- largest import id, so their keys go at the end of the index; a first
 -- import keeps it in place (appendedIndexes).
 CREATE INDEX provider_records_import ON provider_records (import_id);
+
+-- migration: 17
+-- Entries that post to a ledger account mirroring a bank account (a
+-- bank_accounts.ledger_account or one of its subaccounts) are marked and
+-- indexed by time: bank reconciliation reads them every night over all of
+-- time, and a month of a million payments holds two million entries of
+-- which a few hundred reach the bank. The store marks each entry it writes
+-- and, when a statement import maps a ledger account not mapped before,
+-- the entries stored before (bankentries.go); this marks those of the
+-- mappings made before the migration.
+ALTER TABLE entries ADD COLUMN bank INTEGER NOT NULL DEFAULT 0;
+CREATE TEMP TABLE bank_patterns AS SELECT DISTINCT '[' || a.id || ',' AS pattern
+    FROM accounts a JOIN bank_accounts b ON a.name = b.ledger_account
+        OR substr(a.name, 1, length(b.ledger_account) + 1) = b.ledger_account || ':';
+UPDATE entries SET bank = 1 WHERE (SELECT COUNT(*) FROM temp.bank_patterns) > 0
+    AND EXISTS (SELECT 1 FROM temp.bank_patterns WHERE instr(entries.postings, pattern) > 0);
+DROP TABLE temp.bank_patterns;
+CREATE INDEX entries_bank ON entries (occurred_at, id) WHERE bank = 1;

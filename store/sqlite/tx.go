@@ -31,6 +31,7 @@ type tx struct {
 	// of many events in one transaction does not ask the database again.
 	// Dropped when a savepoint is rolled back (Nested).
 	closed      *time.Time                 // the closed period, once read
+	bank        *[]string                  // the ledger accounts of bank accounts, once read (bankentries.go)
 	autoPayouts map[provCur][]payoutCutoff // automatic payouts in (created, id) order, once read
 	payments    paymentCache               // payments read or saved in this transaction; nil: known missing
 	disputes    map[string]*ledger.Dispute // disputes read or saved in this transaction, as stored

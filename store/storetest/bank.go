@@ -3,10 +3,16 @@ package storetest
 import (
 	"context"
 	"errors"
+	"fmt"
+	"slices"
+	"strings"
 	"testing"
 	"time"
 
+	"github.com/shopspring/decimal"
+
 	"github.com/settlehq/settle/bank"
+	"github.com/settlehq/settle/ledger"
 )
 
 func bankDay(d int) time.Time { return time.Date(2026, 1, d, 0, 0, 0, 0, time.UTC) }
@@ -97,4 +103,85 @@ func testBankStatements(t *testing.T, open Opener) {
 	if err != nil || len(one) != 1 || one[0].Raw != ":61:raw" || one[0].Line.Line != 2 {
 		t.Errorf("line by id: %+v %v", one, err)
 	}
+}
+
+// testBankEntries: the entries of a bank's ledger account read by account
+// are every entry that posts to it or its subaccounts, whether written
+// before a statement mapped it or after, one at a time or in a batch, and
+// the same as every entry filtered by its postings.
+func testBankEntries(t *testing.T, open Opener) {
+	ctx := context.Background()
+	st := open(t)
+	l := books(t, st)
+	at := bankDay(2)
+	n := 0
+	entry := func(account string) ledger.EntryInput {
+		n++
+		return ledger.EntryInput{Key: fmt.Sprintf("bank-%d", n), OccurredAt: at.Add(time.Duration(n) * time.Minute),
+			Description: "to " + account, Postings: []ledger.PostingInput{
+				{Account: account, Currency: "usd", Amount: decimal.New(int64(100+n), -2)},
+				{Account: "equity:capital", Currency: "usd", Amount: decimal.New(-int64(100+n), -2)}}}
+	}
+	mixed := func(k int) []ledger.EntryInput {
+		var out []ledger.EntryInput
+		for i := range k {
+			out = append(out, entry([]string{"assets:bank:operating", "assets:receivables", "assets:bank:reserve",
+				"assets:bank:operating:fees", "income:sales"}[i%5]))
+		}
+		return out
+	}
+	first := must(l.PostEntry(ctx, entry("assets:bank:operating"))).ok(t)
+	must(l.PostEntries(ctx, mixed(40))).ok(t)
+	importAs := func(sum, account, ledgerAccount string) {
+		t.Helper()
+		s := bankStatement("S-"+sum, "1", 1, 10, 0, 500)
+		s.Account = account
+		must(st.ImportStatements(ctx, bank.ImportFile{File: sum + ".sta", SHA256: sum, Format: bank.MT940}, func(k bank.StatementSink) error {
+			return k.Add(s, ledgerAccount)
+		})).ok(t)
+	}
+	check := func(when string) {
+		t.Helper()
+		var all []*ledger.Entry
+		if err := l.View(ctx, func(tx ledger.ReadTx) error {
+			return tx.EachEntry(ctx, ledger.EntryFilter{}, func(e *ledger.Entry) error { all = append(all, e); return nil })
+		}); err != nil {
+			t.Fatal(err)
+		}
+		for _, account := range []string{"assets:bank", "assets:bank:operating", "assets:bank:operating:fees", "assets:bank:reserve", "assets:bank:none"} {
+			for _, f := range []ledger.EntryFilter{{Account: account}, {Account: account, From: at.Add(20 * time.Minute), To: at.Add(70 * time.Minute)},
+				{Account: account, PostedOnly: true, After: ledger.CursorOf(all[len(all)/2])}} {
+				var want, got []int64
+				for _, e := range all {
+					if slices.ContainsFunc(e.Postings, func(p ledger.Posting) bool {
+						return p.Account == account || strings.HasPrefix(p.Account, account+":")
+					}) && (f.From.IsZero() || !e.OccurredAt.Before(f.From)) && (f.To.IsZero() || e.OccurredAt.Before(f.To)) &&
+						(f.After.ID == 0 || e.OccurredAt.After(f.After.OccurredAt) || e.OccurredAt.Equal(f.After.OccurredAt) && e.ID > f.After.ID) {
+						want = append(want, e.ID)
+					}
+				}
+				if err := l.View(ctx, func(tx ledger.ReadTx) error {
+					return tx.EachEntry(ctx, f, func(e *ledger.Entry) error { got = append(got, e.ID); return nil })
+				}); err != nil {
+					t.Fatal(err)
+				}
+				if !slices.Equal(got, want) {
+					t.Errorf("%s: entries of %+v: %v, want %v", when, f, got, want)
+				}
+			}
+		}
+	}
+	check("before any mapping")
+	importAs("b1", "DE89370400440532013000", "assets:bank:operating")
+	check("after mapping assets:bank:operating")
+	// Written after the mapping: one entry, a reversal (one statement), a
+	// batch, and a subaccount new to the books.
+	must(l.PostEntry(ctx, entry("assets:bank:operating"))).ok(t)
+	must(l.Reverse(ctx, "bank-reverse", first.ID, at.Add(time.Hour), "reversed")).ok(t)
+	must(l.PostEntries(ctx, append(mixed(30), entry("assets:bank:operating:new")))).ok(t)
+	check("after writes")
+	importAs("b2", "NL91ABNA0417164300", "assets:bank:reserve")
+	must(l.PostEntries(ctx, mixed(4))).ok(t)
+	check("after mapping assets:bank:reserve")
+	verify(t, l) // bank_entry_marked among the rest
 }

@@ -63,6 +63,7 @@ func Run(t *testing.T, open Opener) {
 		{"FixCommitsWithItsException", testFixCommitsWithItsException},
 		{"Settings", testSettings},
 		{"BankStatements", testBankStatements},
+		{"BankEntries", testBankEntries},
 		{"MoneyAcrossCurrencies", testMoneyAcrossCurrencies},
 		{"Ledger", testLedger},
 		{"Lease", testLease},

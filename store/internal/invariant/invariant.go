@@ -32,6 +32,9 @@ type Entry struct {
 	ResolvedBy int64
 	PendingOf  int64
 	Postings   []Posting
+	// Bank is the store's mark of an entry that posts to a bank account's
+	// ledger account (an index of those entries).
+	Bank bool
 }
 
 // Entries checks the entries handed to Add, in id order:
@@ -39,6 +42,9 @@ type Entry struct {
 //   - entry_has_postings: at least two postings;
 //   - posting_valid: a non-zero amount to an account that exists;
 //   - entry_balanced: the postings sum to zero in each currency;
+//   - bank_entry_marked: an entry that posts to a bank account's ledger
+//     account (BankAccounts) carries the store's mark, without which
+//     bank reconciliation would not see it;
 //
 // and, in Violations, with the stored balances and what it kept of the
 // pending links:
@@ -48,6 +54,7 @@ type Entry struct {
 //     posts_a_pending_entry (see links.check).
 type Entries struct {
 	names    map[int64]string
+	bank     map[int64]bool // accounts whose entries are marked
 	computed map[balanceKey]*Amounts
 	links    links
 	sums     []currencySum // of the current entry's postings, by currency in order of appearance
@@ -74,6 +81,19 @@ func NewEntries(accounts []ledger.Account) *Entries {
 		names[a.ID] = a.Name
 	}
 	return &Entries{names: names, computed: map[balanceKey]*Amounts{}}
+}
+
+// BankAccounts names the ledger accounts that bank accounts map to: the
+// entries posting to them or their subaccounts must be marked.
+func (c *Entries) BankAccounts(ledgerAccounts []string) {
+	c.bank = map[int64]bool{}
+	for id, name := range c.names {
+		for _, la := range ledgerAccounts {
+			if la != "" && (name == la || strings.HasPrefix(name, la+":")) {
+				c.bank[id] = true
+			}
+		}
+	}
 }
 
 // Add checks one entry and keeps what the later checks need. An error is
@@ -122,6 +142,14 @@ func (c *Entries) Add(e *Entry) error {
 	for _, s := range c.sums {
 		if s.amount != 0 {
 			c.add("entry_balanced", entrySubject(e.ID), fmt.Sprintf("%s postings sum to %d", s.currency, s.amount))
+		}
+	}
+	if !e.Bank {
+		for _, p := range ps {
+			if c.bank[p.Account] {
+				c.add("bank_entry_marked", entrySubject(e.ID), fmt.Sprintf("posts to %s, a bank account's ledger account, and is not marked", c.names[p.Account]))
+				break
+			}
 		}
 	}
 	return nil

@@ -235,3 +235,26 @@ func TestPayments(t *testing.T) {
 		t.Errorf("order %v", got)
 	}
 }
+
+// An entry posting to a bank account's ledger account, or a subaccount of
+// it, must carry the store's mark; no other entry need.
+func TestBankEntryMarked(t *testing.T) {
+	c := NewEntries(append(accounts, ledger.Account{ID: 3, Name: "assets:bank:operating"},
+		ledger.Account{ID: 4, Name: "assets:bank:operating:fees"}, ledger.Account{ID: 5, Name: "assets:bank:operatingx"}))
+	c.BankAccounts([]string{"assets:bank:operating"})
+	for _, e := range []Entry{
+		{ID: 1, Phase: "posted", Bank: true, Postings: []Posting{{3, "usd", 500}, {2, "usd", -500}}},
+		{ID: 2, Phase: "posted", Postings: []Posting{{2, "usd", 100}, {4, "usd", -100}}},
+		{ID: 3, Phase: "posted", Postings: []Posting{{5, "usd", 100}, {1, "usd", -100}}},
+		{ID: 4, Phase: "posted", Bank: true, Postings: []Posting{{1, "usd", 100}, {2, "usd", -100}}},
+	} {
+		if err := c.Add(&e); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want := []ledger.Violation{v("bank_entry_marked", "entry 2", "posts to assets:bank:operating:fees, a bank account's ledger account, and is not marked")}
+	if got := c.Violations([]Balance{{2, "usd", Amounts{Posted: -500}}, {3, "usd", Amounts{Posted: 500}},
+		{4, "usd", Amounts{Posted: -100}}, {5, "usd", Amounts{Posted: 100}}}); !reflect.DeepEqual(got, want) {
+		t.Errorf("violations %v, want %v", got, want)
+	}
+}
