@@ -4,24 +4,11 @@ import (
 	"context"
 	"fmt"
 	"strings"
-
-	"github.com/settlehq/settle/ledger"
 )
 
-// Entries that post to a ledger account mirroring a bank account (the
-// ledger_account of a row of bank_accounts, or one of its subaccounts) are
-// marked: entries.bank = 1, indexed by time in entries_bank. Bank
-// reconciliation reads the entries of those accounts every night, over all
-// of time; a month of a million payments holds two million entries, of
-// which a few hundred reach the bank, and the postings are kept in each
-// entry's row, so without the mark each run read them all.
-//
-// The mark holds for every account under a mapped ledger account: each
-// entry written is marked by its postings' account names (markBank), and a
-// statement import that maps a ledger account not mapped before marks the
-// entries stored before (markBankEntries). A mapping moved elsewhere
-// leaves its entries marked, which costs nothing: the mark only narrows
-// the rows EachEntry decodes, and it decides on the postings.
+// Entries that post to a bank account's ledger account are marked
+// (entries.bank = 1) and indexed by time (entries_bank): package bankmark
+// says why and which.
 
 // bankLedgerAccounts returns the ledger accounts that bank accounts map
 // to, read once per transaction (a write transaction holds the database,
@@ -48,30 +35,6 @@ func (t *tx) bankLedgerAccounts(ctx context.Context) ([]string, error) {
 	}
 	t.bank = &names
 	return names, nil
-}
-
-// underAny reports whether account is one of names or under one of them.
-func underAny(account string, names []string) bool {
-	for _, n := range names {
-		if underAccount(account, n) && n != "" {
-			return true
-		}
-	}
-	return false
-}
-
-// markBank reports whether e posts to an account under one of the bank
-// ledger accounts names.
-func markBank(e *ledger.Entry, names []string) bool {
-	if len(names) == 0 {
-		return false
-	}
-	for _, p := range e.Postings {
-		if underAny(p.Account, names) {
-			return true
-		}
-	}
-	return false
 }
 
 // markBankEntries marks the stored entries that post to ledgerAccount or

@@ -4,6 +4,7 @@ import (
 	"context"
 
 	"github.com/settlehq/settle/ledger"
+	"github.com/settlehq/settle/store/internal/bankmark"
 )
 
 // entryChunk is how many entries one multi-row INSERT carries: few enough
@@ -67,7 +68,7 @@ func (t *tx) InsertEntries(ctx context.Context, es []*ledger.Entry) (map[int]*le
 		ps, ends, marked = ps[:0], ends[:0], marked[:0]
 		plain, isNew := true, true
 		for _, e := range chunk {
-			marked = append(marked, markBank(e, banks))
+			marked = append(marked, bankmark.Marked(e, banks))
 			plain = plain && isPlain(e) && !marked[len(marked)-1]
 			if isNew {
 				// A key the chunk repeats was noted just before: not new.

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/settlehq/settle/ledger"
+	"github.com/settlehq/settle/store/internal/bankmark"
 )
 
 // InsertEntry writes an entry with its postings and its balance changes.
@@ -43,7 +44,7 @@ func (t *tx) InsertEntry(ctx context.Context, e *ledger.Entry) error {
 	} else {
 		p = t.scratchParams()
 	}
-	if err := appendEntryParams(p, e, ps, false, markBank(e, banks)); err != nil {
+	if err := appendEntryParams(p, e, ps, false, bankmark.Marked(e, banks)); err != nil {
 		return err
 	}
 	if isNew {
@@ -417,7 +418,7 @@ func (t *tx) touchingFilter(ctx context.Context, account string) (string, []any,
 		}
 		conds = append(conds, "instr(e.postings, ?) > 0")
 		args = append(args, fmt.Sprintf("[%d,", id))
-		marked = marked && underAny(name, banks)
+		marked = marked && bankmark.Under(name, banks)
 	}
 	if err := rows.Err(); err != nil {
 		return "", nil, err

@@ -13,6 +13,7 @@ import (
 	"strings"
 
 	"github.com/settlehq/settle/ledger"
+	"github.com/settlehq/settle/store/internal/bankmark"
 )
 
 // Posting is one posting of an entry as a store keeps it: the account by
@@ -88,10 +89,8 @@ func NewEntries(accounts []ledger.Account) *Entries {
 func (c *Entries) BankAccounts(ledgerAccounts []string) {
 	c.bank = map[int64]bool{}
 	for id, name := range c.names {
-		for _, la := range ledgerAccounts {
-			if la != "" && (name == la || strings.HasPrefix(name, la+":")) {
-				c.bank[id] = true
-			}
+		if bankmark.Under(name, ledgerAccounts) {
+			c.bank[id] = true
 		}
 	}
 }
