@@ -47,6 +47,9 @@ func (s *Store) ImportStatements(ctx context.Context, f bank.ImportFile, fn func
 	if err := tx.Commit(); err != nil {
 		return bank.ImportStats{}, translate(err)
 	}
+	if k.remapped {
+		s.bank.forget()
+	}
 	return st, nil
 }
 
@@ -58,6 +61,7 @@ type bankSink struct {
 	fileID   int64
 	stats    *bank.ImportStats
 	accounts map[[2]string]int64 // (account, currency) → bank_accounts.id
+	remapped bool                // the import changed the mapping (bankentries.go)
 }
 
 func (k *bankSink) Add(st *bank.Statement, ledgerAccount string) error {
@@ -121,12 +125,9 @@ func (k *bankSink) account(account, currency, ledgerAccount string) (int64, erro
 	if id, ok := k.accounts[key]; ok {
 		return id, nil
 	}
-	var id int64
-	err := k.q.QueryRowContext(k.ctx, k.s.sql(`INSERT INTO {schema}.bank_accounts (account, currency, ledger_account)
-		VALUES ($1, $2, $3) ON CONFLICT (account, currency) DO UPDATE SET ledger_account = excluded.ledger_account RETURNING id`),
-		account, currency, ledgerAccount).Scan(&id)
+	id, err := k.mapBankAccount(account, currency, ledgerAccount)
 	if err != nil {
-		return 0, translate(err)
+		return 0, err
 	}
 	k.accounts[key] = id
 	return id, nil

@@ -76,8 +76,13 @@ func (t *tx) checkEntries(ctx context.Context) ([]ledger.Violation, error) {
 		return nil, err
 	}
 	check := invariant.NewEntries(accounts)
+	banks, err := t.bankLedgerAccounts(ctx)
+	if err != nil {
+		return nil, err
+	}
+	check.BankAccounts(banks)
 	rows, err := t.query(ctx, `SELECT id, phase, resolution, COALESCE(resolved_by, 0), COALESCE(pending_of, 0),
-		account_ids, currencies, amounts FROM {schema}.entries ORDER BY id`)
+		account_ids, currencies, amounts, bank FROM {schema}.entries ORDER BY id`)
 	if err != nil {
 		return nil, err
 	}
@@ -86,7 +91,7 @@ func (t *tx) checkEntries(ctx context.Context) ([]ledger.Violation, error) {
 	var ids, currencies, amounts sql.RawBytes
 	names := map[string]string{} // each currency code once
 	for rows.Next() {
-		if err := rows.Scan(&e.ID, &e.Phase, &e.Resolution, &e.ResolvedBy, &e.PendingOf, &ids, &currencies, &amounts); err != nil {
+		if err := rows.Scan(&e.ID, &e.Phase, &e.Resolution, &e.ResolvedBy, &e.PendingOf, &ids, &currencies, &amounts, &e.Bank); err != nil {
 			return nil, t.fail(err)
 		}
 		var why string

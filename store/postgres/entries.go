@@ -12,6 +12,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/settlehq/settle/ledger"
+	"github.com/settlehq/settle/store/internal/bankmark"
 )
 
 // InsertEntry writes an entry with its postings in one statement and notes
@@ -28,12 +29,13 @@ func (t *tx) InsertEntry(ctx context.Context, e *ledger.Entry) error {
 	return nil
 }
 
-// insertEntrySQL inserts an entry with its postings ($15–$17) and returns
+// insertEntrySQL inserts an entry with its postings ($15–$17) and its
+// bank mark ($18, bankentries.go), and returns
 // its new id, or no row when the key is stored already; a concurrent
 // transaction inserting the same key makes it wait for that one to end.
 const insertEntrySQL = `INSERT INTO {schema}.entries (key, hash, phase, occurred_at, recorded_at, description, metadata,
-		source_provider, source_type, source_id, source_ref, reverses, pending_of, expires_at, account_ids, currencies, amounts)
-	VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)
+		source_provider, source_type, source_id, source_ref, reverses, pending_of, expires_at, account_ids, currencies, amounts, bank)
+	VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)
 	ON CONFLICT (key) DO NOTHING RETURNING id`
 
 // insertEntry writes e unless its key is stored, and reports whether it
@@ -90,8 +92,8 @@ func (t *tx) insertEntry(ctx context.Context, e *ledger.Entry) (bool, error) {
 // deferredEntrySQL inserts an entry with an id drawn beforehand: a stored
 // key fails it with a unique violation.
 const deferredEntrySQL = `INSERT INTO {schema}.entries (id, key, hash, phase, occurred_at, recorded_at, description, metadata,
-		source_provider, source_type, source_id, source_ref, reverses, pending_of, expires_at, account_ids, currencies, amounts)
-	VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)`
+		source_provider, source_type, source_id, source_ref, reverses, pending_of, expires_at, account_ids, currencies, amounts, bank)
+	VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)`
 
 // deferEntry writes e, the transaction's first statement, optimistically:
 // its id comes from the store's block of drawn ids and its INSERT waits to
@@ -123,7 +125,7 @@ func (t *tx) deferEntry(ctx context.Context, e *ledger.Entry) (bool, error) {
 
 // entryValues are an entry's column values as both inserts write them.
 type entryValues struct {
-	args       []any // the columns of insertEntrySQL, key to amounts
+	args       []any // the columns of insertEntrySQL, key to bank
 	recorded   time.Time
 	accounts   []int64
 	currencies []string
@@ -150,13 +152,17 @@ func (t *tx) entryValues(ctx context.Context, e *ledger.Entry) (entryValues, err
 	if v.accounts, v.currencies, v.amounts, err = t.postingArrays(ctx, e.Postings); err != nil {
 		return v, err
 	}
+	banks, err := t.bankLedgerAccounts(ctx)
+	if err != nil {
+		return v, err
+	}
 	v.recorded = e.RecordedAt
 	if v.recorded.IsZero() {
 		v.recorded = t.s.now().UTC()
 	}
 	v.args = []any{e.Key, e.Hash, string(e.Phase), occurred, ts(v.recorded), e.Description, md,
 		e.Source.Provider, e.Source.Type, e.Source.ID, e.Source.Ref, nullID(e.Reverses), nullID(e.PendingOf), expires,
-		v.accounts, v.currencies, v.amounts}
+		v.accounts, v.currencies, v.amounts, bankmark.Marked(e, banks)}
 	return v, nil
 }
 
@@ -338,11 +344,15 @@ func (t *tx) storedKeysAndIDs(ctx context.Context, keys []string) (map[string]in
 
 var entryCopyCols = []string{"id", "key", "hash", "phase", "occurred_at", "recorded_at", "description", "metadata",
 	"source_provider", "source_type", "source_id", "source_ref", "reverses", "pending_of", "expires_at",
-	"account_ids", "currencies", "amounts"}
+	"account_ids", "currencies", "amounts", "bank"}
 
 // copyEntries writes new entries with ids (ascending) through a binary
 // COPY, each row encoded straight into the COPY's buffer.
 func (t *tx) copyEntries(ctx context.Context, es []*ledger.Entry, ids []int64) error {
+	banks, err := t.bankLedgerAccounts(ctx)
+	if err != nil {
+		return err
+	}
 	now := t.s.now().UTC()
 	rows := newCopyRows(len(es) * 512) // a four-posting entry takes about 400 bytes
 	var accounts, amounts []int64
@@ -393,6 +403,7 @@ func (t *tx) copyEntries(ctx context.Context, es []*ledger.Entry, ids []int64) e
 		rows.int64Array(accounts)
 		rows.textArray(currencies)
 		rows.int64Array(amounts)
+		rows.bool(bankmark.Marked(e, banks))
 		if err := t.addPostings(e.Phase, accounts, currencies, amounts); err != nil {
 			return err
 		}
@@ -567,7 +578,7 @@ func (t *tx) EachEntry(ctx context.Context, f ledger.EntryFilter, fn func(*ledge
 		where += " AND e.phase = 'posted'"
 	}
 	if f.Account != "" {
-		ids, err := t.accountIDsUnder(ctx, f.Account)
+		ids, marked, err := t.accountIDsUnder(ctx, f.Account)
 		if err != nil {
 			return err
 		}
@@ -576,7 +587,11 @@ func (t *tx) EachEntry(ctx context.Context, f ledger.EntryFilter, fn func(*ledge
 		}
 		// Array overlap, checked on the rows the other conditions keep:
 		// like the SQLite store, no per-account index slows every write
-		// for the sake of statements.
+		// for the sake of statements. The entries of bank accounts'
+		// ledger accounts are marked, and read through their own index.
+		if marked {
+			where += " AND e.bank"
+		}
 		where += " AND e.account_ids && " + arg(ids) + "::bigint[]"
 	}
 	// Each page starts after the last entry of the page before, the
@@ -621,22 +636,31 @@ func (t *tx) EachEntry(ctx context.Context, f ledger.EntryFilter, fn func(*ledge
 	}
 }
 
-// accountIDsUnder returns the ids of account and its subaccounts.
-func (t *tx) accountIDsUnder(ctx context.Context, account string) ([]int64, error) {
-	rows, err := t.query(ctx, `SELECT id FROM {schema}.accounts WHERE name = $1 OR starts_with(name, $2)`, account, account+":")
+// accountIDsUnder returns the ids of account and its subaccounts, and
+// whether each is under a bank account's ledger account, so that their
+// entries are marked (bankentries.go).
+func (t *tx) accountIDsUnder(ctx context.Context, account string) ([]int64, bool, error) {
+	banks, err := t.bankLedgerAccounts(ctx)
 	if err != nil {
-		return nil, err
+		return nil, false, err
+	}
+	rows, err := t.query(ctx, `SELECT id, name FROM {schema}.accounts WHERE name = $1 OR starts_with(name, $2)`, account, account+":")
+	if err != nil {
+		return nil, false, err
 	}
 	defer rows.Close()
 	var ids []int64
+	marked := true
 	for rows.Next() {
 		var id int64
-		if err := rows.Scan(&id); err != nil {
-			return nil, t.fail(err)
+		var name string
+		if err := rows.Scan(&id, &name); err != nil {
+			return nil, false, t.fail(err)
 		}
 		ids = append(ids, id)
+		marked = marked && bankmark.Under(name, banks)
 	}
-	return ids, t.fail(rows.Err())
+	return ids, marked, t.fail(rows.Err())
 }
 
 // ExpiredPending lists unresolved pending entries past their expiry,

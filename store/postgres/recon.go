@@ -463,8 +463,11 @@ func (s *Store) Setting(ctx context.Context, name string) (string, error) {
 func (s *Store) SetSetting(ctx context.Context, name, value string) error {
 	_, err := s.db.ExecContext(ctx, s.sql(`INSERT INTO {schema}.settings (name, value) VALUES ($1, $2)
 		ON CONFLICT (name) DO UPDATE SET value = excluded.value`), name, value)
-	if name == "closed_through" {
-		s.forgetClosed()
+	switch name {
+	case "closed_through":
+		s.closed.forget()
+	case bankSetting:
+		s.bank.forget()
 	}
 	return translate(err)
 }

@@ -464,3 +464,21 @@ DROP INDEX {schema}.payments_provider_ref;
 -- each exception went into this index at a random place. Dropped, as the
 -- SQLite store's migration 15 drops it.
 DROP INDEX {schema}.recon_exceptions_fingerprint;
+
+-- migration: 7
+-- Entries that post to a bank account's ledger account are marked and
+-- indexed by time, as the SQLite store's migration 17 does (package
+-- bankmark says why). The setting bank_ledger_accounts names the mapped
+-- ledger accounts, one a line in order: a write marks its entries by it
+-- and checks at its commit, holding the setting, that it still stands;
+-- an import that changes the mapping updates it before marking the
+-- entries stored before (bankentries.go).
+ALTER TABLE {schema}.entries ADD COLUMN bank BOOLEAN NOT NULL DEFAULT FALSE;
+INSERT INTO {schema}.settings (name, value)
+    SELECT 'bank_ledger_accounts', COALESCE(string_agg(DISTINCT ledger_account, E'\n' ORDER BY ledger_account), '')
+    FROM {schema}.bank_accounts;
+UPDATE {schema}.entries SET bank = TRUE
+    WHERE EXISTS (SELECT 1 FROM {schema}.bank_accounts)
+    AND account_ids && ARRAY(SELECT a.id FROM {schema}.accounts a JOIN {schema}.bank_accounts b
+        ON a.name = b.ledger_account OR starts_with(a.name, b.ledger_account || ':'));
+CREATE INDEX entries_bank ON {schema}.entries (occurred_at, id) WHERE bank;

@@ -102,8 +102,8 @@ type Store struct {
 
 	queries sync.Map // statement template → statement with the schema filled in
 
-	closedMu sync.Mutex
-	closed   *string // the closed_through setting as last read; nil if unknown
+	closed settingCache // the closed_through setting as last read
+	bank   settingCache // the bank_ledger_accounts setting as last read (bankentries.go)
 
 	idMu     sync.Mutex
 	entryIDs []int64 // entry ids drawn and not yet used (deferEntry)
@@ -436,7 +436,7 @@ const (
 // serialization failure, a deadlock, or a unique violation (a row another
 // transaction created after this one looked for it).
 func retryable(err error) bool {
-	if errors.Is(err, errStaleClosed) {
+	if errors.Is(err, errStaleClosed) || errors.Is(err, errStaleBank) {
 		return true
 	}
 	var pe *pgconn.PgError
@@ -450,26 +450,32 @@ func retryable(err error) bool {
 	return false
 }
 
-// cachedClosed returns the store's cached closed_through setting.
-func (s *Store) cachedClosed() (string, bool) {
-	s.closedMu.Lock()
-	defer s.closedMu.Unlock()
-	if s.closed == nil {
+// settingCache is a setting as a store last read it: each write
+// transaction answers from it and checks the answer at commit.
+type settingCache struct {
+	mu sync.Mutex
+	v  *string // nil: unknown
+}
+
+func (c *settingCache) get() (string, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.v == nil {
 		return "", false
 	}
-	return *s.closed, true
+	return *c.v, true
 }
 
-func (s *Store) cacheClosed(v string) {
-	s.closedMu.Lock()
-	s.closed = &v
-	s.closedMu.Unlock()
+func (c *settingCache) set(v string) {
+	c.mu.Lock()
+	c.v = &v
+	c.mu.Unlock()
 }
 
-func (s *Store) forgetClosed() {
-	s.closedMu.Lock()
-	s.closed = nil
-	s.closedMu.Unlock()
+func (c *settingCache) forget() {
+	c.mu.Lock()
+	c.v = nil
+	c.mu.Unlock()
 }
 
 // translate maps PostgreSQL errors to ledger errors by SQLSTATE, keeping

@@ -57,6 +57,14 @@ type tx struct {
 	closedHeld *string
 	closedSet  bool
 
+	// bankNames are the ledger accounts of bank accounts the transaction
+	// marks its entries by, once asked (bankentries.go): from the store's
+	// cache (bankSeen, checked again at commit) or read under the
+	// setting's lock (bankHeld).
+	bankNames []string
+	bankSeen  *string
+	bankHeld  bool
+
 	// entries counts the entries this transaction was asked to insert
 	// (InsertEntry, InsertEntries), stored or found stored: after a large
 	// write the store gathers the tables' statistics (Store.update).
@@ -537,7 +545,7 @@ func (t *tx) ClosedThrough(ctx context.Context) (time.Time, error) {
 		return parseClosed(*t.closedHeld)
 	}
 	if t.write && !t.callers {
-		if v, ok := t.s.cachedClosed(); ok {
+		if v, ok := t.s.closed.get(); ok {
 			if t.closedSeen == nil {
 				t.closedSeen = &v
 			}
@@ -559,7 +567,7 @@ func (t *tx) ClosedThrough(ctx context.Context) (time.Time, error) {
 	if t.write {
 		t.closedHeld = &v
 		if !t.closedSet && !t.callers {
-			t.s.cacheClosed(v)
+			t.s.closed.set(v)
 		}
 	}
 	return parseClosed(v)
@@ -618,6 +626,10 @@ func (t *tx) commit(ctx context.Context) error {
 	if checkClosed {
 		b.Queue(t.s.sql(`SELECT 1 / (value = $1)::int FROM {schema}.settings WHERE name = 'closed_through' FOR SHARE`), *t.closedSeen)
 	}
+	bankCheck, bankArgs := t.bankCheck()
+	if bankCheck != "" {
+		b.Queue(bankCheck, bankArgs...)
+	}
 	b.Queue("COMMIT")
 	err := t.pgx(func(c *pgx.Conn) error {
 		br := c.SendBatch(ctx, &b)
@@ -634,8 +646,18 @@ func (t *tx) commit(ctx context.Context) error {
 			if _, err := br.Exec(); err != nil {
 				var pe *pgconn.PgError
 				if errors.As(err, &pe) && pe.Code == codeDivisionByZero {
-					t.s.forgetClosed()
+					t.s.closed.forget()
 					return errStaleClosed
+				}
+				return err
+			}
+		}
+		if bankCheck != "" {
+			if _, err := br.Exec(); err != nil {
+				var pe *pgconn.PgError
+				if errors.As(err, &pe) && pe.Code == codeDivisionByZero {
+					t.s.bank.forget()
+					return errStaleBank
 				}
 				return err
 			}
@@ -654,7 +676,7 @@ func (t *tx) commit(ctx context.Context) error {
 		clear(t.claims)
 		clear(t.saved)
 		if t.closedSet {
-			t.s.forgetClosed()
+			t.s.closed.forget()
 		}
 	}
 	return err
@@ -677,6 +699,7 @@ func (t *tx) Nested(ctx context.Context, fn func() error) error {
 	// A lock taken inside the savepoint is let go by its rollback, and a
 	// setting written there is undone: the closed period is then as it was.
 	closedSet, closedHeld := t.closedSet, t.closedHeld
+	bankNames, bankHeld := t.bankNames, t.bankHeld
 	err := fn()
 	if err == nil {
 		// Written before the release, so that a write of fn's that fails
@@ -690,6 +713,7 @@ func (t *tx) Nested(ctx context.Context, fn func() error) error {
 	clear(t.deltas)
 	t.newAccounts, t.claims, t.locked, t.scopes, t.autoPayouts = accounts, claims, locked, scopes, autos
 	t.closedSet, t.closedHeld = closedSet, closedHeld
+	t.bankNames, t.bankHeld = bankNames, bankHeld
 	t.forgetAhead()
 	clear(t.saved) // saved inside: the claims are back as they were
 	t.dropLater()  // fn's writes not sent: nothing to undo
