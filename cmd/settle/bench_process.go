@@ -19,6 +19,8 @@ import (
 
 	"github.com/settlehq/settle/app"
 	"github.com/settlehq/settle/generate"
+	"github.com/settlehq/settle/ledger"
+	"github.com/settlehq/settle/store/sqlite"
 )
 
 // processSizes are the payments of the month each whole-process run
@@ -108,6 +110,14 @@ type processRow struct {
 	unbooked, unbookedAgain childRun
 	serve                   childRun
 	serveErr                error
+	// The month's bank statement (a deposit for each USD payout paid)
+	// imported into the nightly books before serve --once, mapping the
+	// bank's ledger account (which marks the entries that reach it); and a
+	// second serve --once, a quiet night: nothing new, the bank reconciled
+	// over all of time.
+	deposits          int
+	bankImport, quiet childRun
+	quietErr          error
 	// What an accountant runs on the month's books: verify, the journal
 	// report and the hledger export, and how many postings the journal
 	// holds (its rows).
@@ -216,11 +226,71 @@ func (b *bencher) processOne(ctx context.Context, n, runs int) (processRow, erro
 	if err := b.reconcileUnbooked(ctx, &r, csvName, dir); err != nil {
 		return r, err
 	}
+	b.progress("whole process, %s payments: settle import of the bank statement", count(n))
+	statement := filepath.Join(dir, "statement.xml")
+	if r.deposits, err = writeBankStatement(ctx, nightly, statement); err != nil {
+		return r, err
+	}
+	if r.bankImport, err = b.child(ctx, "--db", nightly, "import", "--bank-account", benchBankAccount+"="+benchBankLedger, statement); err != nil {
+		return r, err
+	}
 	b.progress("whole process, %s payments: settle serve --once", count(n))
 	r.serve, r.serveErr = b.child(ctx, "--db", nightly, "serve", "--once", "--inbox", inbox,
 		"--outbox", filepath.Join(dir, "outbox"), "--lookback", "8760h")
+	if r.serveErr == nil {
+		b.progress("whole process, %s payments: settle serve --once, a quiet night", count(n))
+		r.quiet, r.quietErr = b.child(ctx, "--db", nightly, "serve", "--once", "--inbox", inbox,
+			"--outbox", filepath.Join(dir, "outbox"), "--lookback", "8760h")
+	}
 	b.progress("")
 	return r, nil
+}
+
+// The bench's bank account, and the ledger account it maps to: where the
+// generated feed books its provider's paid payouts.
+const (
+	benchBankAccount = "DE89370400440532013000"
+	benchBankLedger  = "assets:bank:" + generate.Provider
+)
+
+// writeBankStatement writes to path a camt.053 statement of the books at
+// db: a deposit for each USD payout paid, on its arrival date, naming it,
+// as a bank shows what a provider pays out. It returns the deposits.
+func writeBankStatement(ctx context.Context, db, path string) (int, error) {
+	st, err := sqlite.Open(ctx, db)
+	if err != nil {
+		return 0, err
+	}
+	defer st.Close()
+	s := &generate.Statement{Account: benchBankAccount, Currency: "usd", ID: "BENCH-1"}
+	err = ledger.New(st, nil).View(ctx, func(tx ledger.ReadTx) error {
+		return tx.EachPayout(ctx, generate.Provider, func(p *ledger.Payout) error {
+			if p.Status != ledger.PayoutPaid || p.Currency != "usd" {
+				return nil
+			}
+			on := p.ArrivalDate.UTC().Truncate(24 * time.Hour)
+			if s.From.IsZero() || on.Before(s.From) {
+				s.From = on
+			}
+			if on.After(s.Through) {
+				s.Through = on
+			}
+			s.Lines = append(s.Lines, generate.StatementLine{Date: on, Amount: p.Amount, BankRef: "B" + p.ID,
+				CustomerRef: p.ProviderRef, Text: "STRIPE PAYOUT " + p.ProviderRef})
+			return nil
+		})
+	})
+	if err != nil {
+		return 0, err
+	}
+	if len(s.Lines) == 0 {
+		return 0, fmt.Errorf("bench: no USD payout paid in %s", db)
+	}
+	var buf bytes.Buffer
+	if err := generate.WriteCamt053(&buf, s); err != nil {
+		return 0, err
+	}
+	return len(s.Lines), os.WriteFile(path, buf.Bytes(), 0o600)
 }
 
 // readBooks runs what an accountant runs on the month's recorded,
@@ -467,7 +537,15 @@ func (b *bencher) printProcess() {
 		if r.serveErr != nil {
 			serve += " (" + firstLine(r.serveErr.Error()) + ")"
 		}
-		fmt.Fprintf(tw, "%s\tsettle serve --once (import, reconcile, reports)\t%s\t%s\t%s\t\n", p, serve, dur(r.serve.wall), r.serve.rss())
+		fmt.Fprintf(tw, "%s\tsettle import of the month's bank statement (%s deposits), mapping its ledger account\t%s\t%s\t%s\t\n", p,
+			count(r.deposits), dur(r.bankImport.wall), dur(r.bankImport.wall), r.bankImport.rss())
+		fmt.Fprintf(tw, "%s\tsettle serve --once (import, reconcile, the bank, reports)\t%s\t%s\t%s\t\n", p, serve, dur(r.serve.wall), r.serve.rss())
+		quiet := dur(r.quiet.wall)
+		if r.quietErr != nil {
+			quiet += " (" + firstLine(r.quietErr.Error()) + ")"
+		}
+		fmt.Fprintf(tw, "%s\tsettle serve --once again: a quiet night, the bank over all of time\t%s\t%s\t%s\t\n", p, quiet,
+			dur(r.quiet.wall), r.quiet.rss())
 		fmt.Fprintf(tw, "%s\tsettle verify (every invariant of the reconciled books)\t%s\t%s\t%s\t\n", p,
 			dur(r.verify.wall), dur(r.verify.wall), r.verify.rss())
 		fmt.Fprintf(tw, "%s\tsettle report journal --out (%s postings)\t%s postings/s\t%s\t%s\t\n", p, count(r.postings),
@@ -478,8 +556,8 @@ func (b *bencher) printProcess() {
 	tw.Flush()
 	var inherited uint64
 	for _, r := range rows {
-		for _, c := range []childRun{r.record, r.day, r.imp, r.recon, r.again, r.unbooked, r.unbookedAgain, r.serve, r.verify,
-			r.journal, r.export} {
+		for _, c := range []childRun{r.record, r.day, r.imp, r.recon, r.again, r.unbooked, r.unbookedAgain, r.bankImport, r.serve,
+			r.quiet, r.verify, r.journal, r.export} {
 			inherited = max(inherited, c.inherited)
 		}
 	}

@@ -30,8 +30,9 @@ func TestBenchQuick(t *testing.T) {
 		t.Errorf("no summary line in:\n%s", out)
 	}
 	// The whole-process table: every command at both quick sizes.
-	for _, cmd := range []string{"settle record", "settle import", "settle reconcile (", "settle reconcile again",
-		"settle serve --once", "settle verify", "settle report journal", "settle export hledger"} {
+	for _, cmd := range []string{"settle record", "settle import (", "settle reconcile (", "settle reconcile again",
+		"settle import of the month's bank statement (", "settle serve --once (", "settle serve --once again: a quiet night",
+		"settle verify", "settle report journal", "settle export hledger"} {
 		if n := strings.Count(out, cmd); n != 2 {
 			t.Errorf("%d %q rows in:\n%s", n, cmd, out)
 		}
@@ -55,6 +56,10 @@ func TestBenchQuick(t *testing.T) {
 	nightly := regexp.MustCompile(`(?m)^[\d,]+ +serve --once +\S+ \S+ +import \S+ \S+, upkeep \S+ \S+, reconcile \S+ \S+ \(load .*\), reports \S+ \S+$`)
 	if n := len(nightly.FindAllString(out, -1)); n != 2 {
 		t.Errorf("%d rows of the nightly job's parts, want 2, in:\n%s", n, out)
+	}
+	// The bank statement holds deposits at both sizes.
+	if n := len(regexp.MustCompile(`(?m)^[\d,]+ +settle import of the month's bank statement \([1-9][\d,]* deposits\)`).FindAllString(out, -1)); n != 2 {
+		t.Errorf("%d rows of a bank statement with deposits, want 2, in:\n%s", n, out)
 	}
 	// The next day recorded into the month's books, at both sizes.
 	day := regexp.MustCompile(`(?m)^[\d,]+ +record of the next day \([\d,]+ events\) into the month's books +[\d,]+ events/s `)
