@@ -77,7 +77,10 @@ feed (the month's daily payments, under ids the month does not hold) into a
 copy of the recorded books, as a nightly run records it, import of the
 month's itemized report (close included), reconcile twice, what an
 accountant then runs on those books (verify, report journal --out, export
-hledger --out), and serve --once on a copy of the recorded books. At every size but the largest, record runs three
+hledger --out), and on a copy of the recorded books the import of a bank
+statement of the month's USD payouts (mapping the bank's ledger account),
+serve --once, and serve --once again: a quiet night, a week with nothing new
+and the bank reconciled over all of time. At every size but the largest, record runs three
 times on new databases and the median run is shown; import runs three
 times at every size, twice into copies of the recorded books, and the
 median run is shown. The table ends with record's per-event cost at the

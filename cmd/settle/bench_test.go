@@ -31,7 +31,7 @@ func TestBenchQuick(t *testing.T) {
 	}
 	// The whole-process table: every command at both quick sizes.
 	for _, cmd := range []string{"settle record", "settle import (", "settle reconcile (", "settle reconcile again",
-		"settle import of the month's bank statement (", "settle serve --once (", "settle serve --once again: a quiet night",
+		"settle import of the month's bank statement (", "settle serve --once (", "settle serve --once again, a quiet night (",
 		"settle verify", "settle report journal", "settle export hledger"} {
 		if n := strings.Count(out, cmd); n != 2 {
 			t.Errorf("%d %q rows in:\n%s", n, cmd, out)
