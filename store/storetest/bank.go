@@ -183,5 +183,23 @@ func testBankEntries(t *testing.T, open Opener) {
 	importAs("b2", "NL91ABNA0417164300", "assets:bank:reserve")
 	must(l.PostEntries(ctx, mixed(4))).ok(t)
 	check("after mapping assets:bank:reserve")
+	// The first bank account moves to a ledger account that already has
+	// entries, one as a subaccount of a mapped account and one not: both
+	// read whole.
+	must(l.PostEntries(ctx, []ledger.EntryInput{entry("assets:bank:moved"), entry("assets:bank:moved"), entry("assets:bank:moved:sub")})).ok(t)
+	importAs("b3", "DE89370400440532013000", "assets:bank:moved")
+	must(l.PostEntry(ctx, entry("assets:bank:moved:sub"))).ok(t)
+	for _, account := range []string{"assets:bank:moved", "assets:bank:moved:sub"} {
+		var got int
+		if err := l.View(ctx, func(tx ledger.ReadTx) error {
+			return tx.EachEntry(ctx, ledger.EntryFilter{Account: account}, func(*ledger.Entry) error { got++; return nil })
+		}); err != nil {
+			t.Fatal(err)
+		}
+		if want := map[string]int{"assets:bank:moved": 4, "assets:bank:moved:sub": 2}[account]; got != want {
+			t.Errorf("after the move: %d entries of %s, want %d", got, account, want)
+		}
+	}
+	check("after the move")
 	verify(t, l) // bank_entry_marked among the rest
 }
