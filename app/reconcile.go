@@ -243,9 +243,9 @@ func Reconcile(ctx context.Context, st Store, books *ledger.Ledger, sc reconcile
 			return nil
 		})
 	}()
-	loadLinks := func(keep func(string) bool) {
+	loadLinks := func(ledgerIDs []string) {
 		if l, ok := st.(linkLister); ok {
-			linkList, linkErr = l.LinkList(ctx, sc.Provider, sc.Grain, keep)
+			linkList, linkErr = l.LinkList(ctx, sc.Provider, sc.Grain, ledgerIDs)
 			return
 		}
 		links, linkErr = st.Links(ctx, sc.Provider, sc.Grain)
@@ -256,11 +256,11 @@ func Reconcile(ctx context.Context, st Store, books *ledger.Ledger, sc reconcile
 		if n == 0 {
 			return nil
 		}
-		ids := make(map[string]bool, n)
+		ids := make([]string, n)
 		for i := range n {
-			ids[id(i)] = true
+			ids[i] = id(i)
 		}
-		loadLinks(func(lid string) bool { return ids[lid] })
+		loadLinks(ids)
 		return linkErr
 	}
 	if !windowed {
@@ -483,7 +483,7 @@ func scanRecords(ctx context.Context, st Store, f provider.RecordFilter, fn func
 
 // linkLister is a store that lists links (see sqlite.Store.LinkList).
 type linkLister interface {
-	LinkList(ctx context.Context, provider string, grain provider.Grain, keep func(ledgerID string) bool) ([]reconcile.Link, error)
+	LinkList(ctx context.Context, provider string, grain provider.Grain, ledgerIDs []string) ([]reconcile.Link, error)
 }
 
 // btScanner is a read transaction that streams balance transactions

@@ -204,9 +204,15 @@ func TestSQLiteNarrowReaders(t *testing.T) {
 	if len(links) == 0 || !maps.Equal(links, listed) {
 		t.Errorf("LinkList gave %d links, Links %d, or they differ", len(listed), len(links))
 	}
-	// With keep, the links of the ledger ids it keeps, and no others.
+	// With ledger ids, the links of those ids, and no others.
 	keep := func(id string) bool { return id[len(id)-1]%3 == 0 }
-	kept, err := st.LinkList(ctx, sc.Provider, sc.Grain, keep)
+	var ids []string
+	for _, lid := range links {
+		if keep(lid) {
+			ids = append(ids, lid)
+		}
+	}
+	kept, err := st.LinkList(ctx, sc.Provider, sc.Grain, ids)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -217,6 +223,6 @@ func TestSQLiteNarrowReaders(t *testing.T) {
 		gotKept[l.ProviderID] = l.LedgerID
 	}
 	if len(wantKept) == 0 || len(wantKept) == len(links) || len(kept) != len(wantKept) || !maps.Equal(gotKept, wantKept) {
-		t.Errorf("LinkList with keep gave %d links, want %d of %d", len(kept), len(wantKept), len(links))
+		t.Errorf("LinkList of ledger ids gave %d links, want %d of %d", len(kept), len(wantKept), len(links))
 	}
 }

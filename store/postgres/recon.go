@@ -408,11 +408,17 @@ func (s *Store) Links(ctx context.Context, prov string, grain provider.Grain) (m
 }
 
 // LinkList returns the links of a provider and grain, as Links does, as a
-// list; with keep, only those whose ledger id it keeps (as the SQLite
+// list; with ledgerIDs (not nil), only the links of those ledger ids, told
+// on the server so that the history's links are not sent (as the SQLite
 // store's LinkList).
-func (s *Store) LinkList(ctx context.Context, prov string, grain provider.Grain, keep func(ledgerID string) bool) ([]reconcile.Link, error) {
-	rows, err := s.db.QueryContext(ctx, s.sql(`SELECT provider_id, ledger_id FROM {schema}.recon_links
-		WHERE provider = $1 AND grain = $2`), prov, string(grain))
+func (s *Store) LinkList(ctx context.Context, prov string, grain provider.Grain, ledgerIDs []string) ([]reconcile.Link, error) {
+	query := `SELECT provider_id, ledger_id FROM {schema}.recon_links WHERE provider = $1 AND grain = $2`
+	args := []any{prov, string(grain)}
+	if ledgerIDs != nil {
+		query += ` AND ledger_id = ANY($3)`
+		args = append(args, ledgerIDs)
+	}
+	rows, err := s.db.QueryContext(ctx, s.sql(query), args...)
 	if err != nil {
 		return nil, translate(err)
 	}
@@ -423,9 +429,7 @@ func (s *Store) LinkList(ctx context.Context, prov string, grain provider.Grain,
 		if err := rows.Scan(&l.ProviderID, &l.LedgerID); err != nil {
 			return nil, err
 		}
-		if keep == nil || keep(l.LedgerID) {
-			out = append(out, l)
-		}
+		out = append(out, l)
 	}
 	return out, rows.Err()
 }

@@ -145,11 +145,19 @@ func btWhere(f ledger.BTFilter) (from, where string, args []any) {
 
 // LinkList returns the links of a provider and grain, as Links does, as a
 // list: a million links are read into it in a fraction of the time a map
-// takes. With keep, only the links whose ledger id it keeps are listed (a
-// run over a window of long books wants those of the window's ledger
-// side): the others are read and let go, and the list is the window's size,
-// not the history's.
-func (s *Store) LinkList(ctx context.Context, prov string, grain provider.Grain, keep func(ledgerID string) bool) ([]reconcile.Link, error) {
+// takes. With ledgerIDs (not nil), only the links of those ledger ids are
+// listed (a run over a window of long books wants those of the window's
+// ledger side): the others are read and let go, and the list is the
+// window's size, not the history's. (SQLite tells them faster in Go than
+// an IN list over the whole table does.)
+func (s *Store) LinkList(ctx context.Context, prov string, grain provider.Grain, ledgerIDs []string) ([]reconcile.Link, error) {
+	var keep map[string]bool
+	if ledgerIDs != nil {
+		keep = make(map[string]bool, len(ledgerIDs))
+		for _, id := range ledgerIDs {
+			keep[id] = true
+		}
+	}
 	conn, err := s.db.Conn(ctx)
 	if err != nil {
 		return nil, err
@@ -177,7 +185,7 @@ func (s *Store) LinkList(ctx context.Context, prov string, grain provider.Grain,
 			return nil, err
 		}
 		if keep != nil {
-			if !keep(l.LedgerID) {
+			if !keep[l.LedgerID] {
 				continue
 			}
 			// A kept link must not hold on to the rows read with it.

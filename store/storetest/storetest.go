@@ -57,6 +57,7 @@ func Run(t *testing.T, open Opener) {
 		{"RecordOccurrencesAndUpdates", testRecordOccurrencesAndUpdates},
 		{"RecordGrains", testRecordGrains},
 		{"RunsAndExceptions", testRunsAndExceptions},
+		{"LinkList", testLinkList},
 		{"ExceptionPaging", testExceptionPaging},
 		{"ManyExceptions", testManyExceptions},
 		{"RunStoredWhole", testRunStoredWhole},
@@ -982,6 +983,58 @@ func testRunsAndExceptions(t *testing.T, open Opener) {
 	}
 	if c := must(st.RecordsCovered(ctx, "stripe", provider.BalanceGrain)).ok(t); c != 7 {
 		t.Errorf("records covered %d, want 7", c)
+	}
+}
+
+// linkLister is a store that lists links as a run loads them (both SQL
+// stores; app.Reconcile uses it when a store has it).
+type linkLister interface {
+	LinkList(ctx context.Context, prov string, grain provider.Grain, ledgerIDs []string) ([]reconcile.Link, error)
+}
+
+// testLinkList: every link of a provider and grain, or those of some
+// ledger ids (a windowed run's ledger side), none of another grain's.
+func testLinkList(t *testing.T, open Opener) {
+	ctx := context.Background()
+	st := open(t)
+	ll, ok := st.(linkLister)
+	if !ok {
+		t.Skip("the store lists no links")
+	}
+	var links []reconcile.Link
+	for i := 1; i <= 6; i++ {
+		links = append(links, reconcile.Link{ProviderID: fmt.Sprintf("txn_%d", i), LedgerID: fmt.Sprintf("btx_%d", i)})
+	}
+	// Another grain's link to one of the same ledger ids is not listed.
+	for g, ls := range map[provider.Grain][]reconcile.Link{provider.BalanceGrain: links,
+		provider.PaymentGrain: {{ProviderID: "pay_9", LedgerID: "btx_2"}}} {
+		err := st.UpdateRecon(ctx, func(tx reconcile.Tx) error {
+			return tx.SaveRun(ctx, &reconcile.Run{Provider: "stripe", Grain: g, StartedAt: t0, FinishedAt: t0}, reconcile.ExceptionPlan{}, ls)
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, c := range []struct {
+		ids  []string
+		want string
+	}{
+		{nil, "txn_1 txn_2 txn_3 txn_4 txn_5 txn_6"},
+		{[]string{"btx_5", "btx_2", "btx_9"}, "txn_2 txn_5"},
+		{[]string{}, ""},
+	} {
+		got := must(ll.LinkList(ctx, "stripe", provider.BalanceGrain, c.ids)).ok(t)
+		var pids []string
+		for _, l := range got {
+			if "btx_"+strings.TrimPrefix(l.ProviderID, "txn_") != l.LedgerID {
+				t.Errorf("link %+v", l)
+			}
+			pids = append(pids, l.ProviderID)
+		}
+		slices.Sort(pids)
+		if strings.Join(pids, " ") != c.want {
+			t.Errorf("links of %q: %v, want %s", c.ids, pids, c.want)
+		}
 	}
 }
 
