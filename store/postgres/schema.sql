@@ -476,7 +476,8 @@ DROP INDEX {schema}.recon_exceptions_fingerprint;
 ALTER TABLE {schema}.entries ADD COLUMN bank BOOLEAN NOT NULL DEFAULT FALSE;
 INSERT INTO {schema}.settings (name, value)
     SELECT 'bank_ledger_accounts', COALESCE(string_agg(DISTINCT ledger_account, E'\n' ORDER BY ledger_account), '')
-    FROM {schema}.bank_accounts;
+    FROM {schema}.bank_accounts
+    ON CONFLICT (name) DO UPDATE SET value = excluded.value;
 UPDATE {schema}.entries SET bank = TRUE
     WHERE EXISTS (SELECT 1 FROM {schema}.bank_accounts)
     AND account_ids && ARRAY(SELECT a.id FROM {schema}.accounts a JOIN {schema}.bank_accounts b
