@@ -81,7 +81,9 @@ func testPostsQueuedTogether(t *testing.T, st app.Store, books *ledger.Ledger) {
 		}
 		posts = append(posts, p)
 	}
-	// The same event twice in the group: recorded once, replayed once.
+	// The same event twice in the group: recorded once, replayed once,
+	// whichever of the two queued first.
+	twin := len(posts)
 	posts = append(posts, post{body: capture("g0", "order-g0"), replays: 1})
 	for i := range 4 {
 		posts = append(posts, post{body: capture(fmt.Sprintf("h%d", i), fmt.Sprintf("order-h%d", i)), applied: 1})
@@ -121,6 +123,10 @@ func testPostsQueuedTogether(t *testing.T, st app.Store, books *ledger.Ledger) {
 	if s.group.largest != len(posts) || s.group.alone != 0 {
 		t.Errorf("the largest group recorded %d posts, want all %d; %d groups recorded their posts alone, want none",
 			s.group.largest, len(posts), s.group.alone)
+	}
+	if a, b := answers[0], answers[twin]; a.errs == 0 && b.errs == 0 && a.applied+b.applied == 1 && a.replays+b.replays == 1 &&
+		a.applied != a.replays {
+		answers[0], answers[twin] = answer{applied: 1}, answer{replays: 1} // as the posts list them
 	}
 	want := 0
 	for i, p := range posts {
