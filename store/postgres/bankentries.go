@@ -59,16 +59,6 @@ func (t *tx) bankLedgerAccounts(ctx context.Context) ([]string, error) {
 	return t.bankNames, nil
 }
 
-// bankCheck is the commit's check that the setting a write transaction
-// marked its entries by, answered from the cache, still stands: it divides
-// by zero when the setting differs. "" when there is nothing to check.
-func (t *tx) bankCheck() (string, []any) {
-	if t.bankSeen == nil || t.bankHeld {
-		return "", nil
-	}
-	return t.s.sql(`SELECT 1 / (value = $1)::int FROM {schema}.settings WHERE name = '` + bankSetting + `' FOR SHARE`), []any{*t.bankSeen}
-}
-
 // mapBankAccount maps a bank account to ledgerAccount in an import's
 // transaction q, unless it is mapped there already: it locks the setting,
 // marks the stored entries of ledgerAccount unless a mapped ledger account

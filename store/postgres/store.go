@@ -199,7 +199,8 @@ func New(ctx context.Context, db *sql.DB, opts *Options) (*Store, error) {
 	bindDollar()
 	s := &Store{db: sqlx.NewDb(db, driverName), schema: o.Schema, quoted: pgx.Identifier{o.Schema}.Sanitize(),
 		now: o.Now, log: o.Logger, attempts: o.MaxAttempts,
-		accounts: map[string]int64{}, names: map[int64]string{}}
+		accounts: map[string]int64{}, names: map[int64]string{},
+		closed: settingCache{name: "closed_through", stale: errStaleClosed}, bank: settingCache{name: bankSetting, stale: errStaleBank}}
 	if o.MustExist {
 		v, err := s.schemaVersion(ctx)
 		if err != nil {
@@ -451,10 +452,14 @@ func retryable(err error) bool {
 }
 
 // settingCache is a setting as a store last read it: each write
-// transaction answers from it and checks the answer at commit.
+// transaction answers from it and checks the answer at commit
+// (tx.settingChecks), failing with stale, which runs it again, when the
+// setting changed.
 type settingCache struct {
-	mu sync.Mutex
-	v  *string // nil: unknown
+	name  string // the setting's name in the settings table
+	stale error
+	mu    sync.Mutex
+	v     *string // nil: unknown
 }
 
 func (c *settingCache) get() (string, bool) {

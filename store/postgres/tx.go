@@ -595,6 +595,26 @@ func (t *tx) SetClosedThrough(ctx context.Context, at time.Time) error {
 // checked its dates against the cached one: it runs again.
 var errStaleClosed = errors.New("postgres: the closed period changed during the transaction")
 
+// settingCheck is a setting a write transaction answered from the store's
+// cache (seen), to be checked again at commit.
+type settingCheck struct {
+	cache *settingCache
+	seen  string
+}
+
+// settingChecks are the settings this transaction took from the store's
+// cache without reading them under their lock.
+func (t *tx) settingChecks() []settingCheck {
+	var out []settingCheck
+	if t.closedSeen != nil && t.closedHeld == nil {
+		out = append(out, settingCheck{&t.s.closed, *t.closedSeen})
+	}
+	if t.bankSeen != nil && !t.bankHeld {
+		out = append(out, settingCheck{&t.s.bank, *t.bankSeen})
+	}
+	return out
+}
+
 // commit ends the write transaction in one round trip: the balance
 // changes, the saved requests, the return of unused request claims, the
 // check of the closed period answered from the cache, and COMMIT go out as
@@ -619,16 +639,13 @@ func (t *tx) commit(ctx context.Context) error {
 		steps++
 	}
 	// The pipeline ends with COMMIT, which the server runs unless a
-	// statement before it failed; so a stale closed period must fail on the
-	// server: the check divides by zero when the setting differs from what
-	// this transaction was told.
-	checkClosed := t.closedSeen != nil && t.closedHeld == nil
-	if checkClosed {
-		b.Queue(t.s.sql(`SELECT 1 / (value = $1)::int FROM {schema}.settings WHERE name = 'closed_through' FOR SHARE`), *t.closedSeen)
-	}
-	bankCheck, bankArgs := t.bankCheck()
-	if bankCheck != "" {
-		b.Queue(bankCheck, bankArgs...)
+	// statement before it failed; so a stale setting (the closed period,
+	// the bank accounts' mapping) must fail on the server: each check
+	// divides by zero when the setting differs from what this transaction
+	// was told by the store's cache.
+	checks := t.settingChecks()
+	for _, c := range checks {
+		b.Queue(t.s.sql(`SELECT 1 / (value = $1)::int FROM {schema}.settings WHERE name = $2 FOR SHARE`), c.seen, c.cache.name)
 	}
 	b.Queue("COMMIT")
 	err := t.pgx(func(c *pgx.Conn) error {
@@ -642,22 +659,12 @@ func (t *tx) commit(ctx context.Context) error {
 				return err
 			}
 		}
-		if checkClosed {
+		for _, c := range checks {
 			if _, err := br.Exec(); err != nil {
 				var pe *pgconn.PgError
 				if errors.As(err, &pe) && pe.Code == codeDivisionByZero {
-					t.s.closed.forget()
-					return errStaleClosed
-				}
-				return err
-			}
-		}
-		if bankCheck != "" {
-			if _, err := br.Exec(); err != nil {
-				var pe *pgconn.PgError
-				if errors.As(err, &pe) && pe.Code == codeDivisionByZero {
-					t.s.bank.forget()
-					return errStaleBank
+					c.cache.forget()
+					return c.cache.stale
 				}
 				return err
 			}
