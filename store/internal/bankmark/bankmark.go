@@ -50,14 +50,8 @@ func Marked(e *ledger.Entry, ledgerAccounts []string) bool {
 	return false
 }
 
-// Setting is the value of the setting that names the mapped ledger
-// accounts (the PostgreSQL store's bank_ledger_accounts): one a line, in
-// order, each once.
-func Setting(ledgerAccounts []string) string {
-	return strings.Join(ledgerAccounts, "\n")
-}
-
-// Parse reads a Setting.
+// Parse reads the PostgreSQL store's setting bank_ledger_accounts: the
+// mapped ledger accounts, one a line ("" for none), as its SQL writes it.
 func Parse(setting string) []string {
 	if setting == "" {
 		return []string{}
