@@ -11,30 +11,16 @@ import (
 // says why and which.
 
 // bankLedgerAccounts returns the ledger accounts that bank accounts map
-// to, read once per transaction (a write transaction holds the database,
-// so no import maps another meanwhile).
+// to, read once per transaction with the closed period (readSettings): a
+// write transaction holds the database, so no import maps another
+// meanwhile.
 func (t *tx) bankLedgerAccounts(ctx context.Context) ([]string, error) {
-	if t.bank != nil {
-		return *t.bank, nil
-	}
-	rows, err := t.query(ctx, `SELECT DISTINCT ledger_account FROM bank_accounts`)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	names := []string{}
-	for rows.Next() {
-		var n string
-		if err := rows.Scan(&n); err != nil {
+	if t.bank == nil {
+		if _, err := t.readSettings(ctx); err != nil {
 			return nil, err
 		}
-		names = append(names, n)
 	}
-	if err := rows.Err(); err != nil {
-		return nil, err
-	}
-	t.bank = &names
-	return names, nil
+	return *t.bank, nil
 }
 
 // markBankEntries marks the stored entries that post to ledgerAccount or
