@@ -18,15 +18,7 @@ import (
 func TestBankMappingAcrossStores(t *testing.T) {
 	ctx := context.Background()
 	schema := testSchema(t)
-	open := func() *Store {
-		s, err := Open(ctx, serverURL(t), &Options{Schema: schema})
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { s.Close() })
-		return s
-	}
-	a, b := open(), open()
+	a, b := openSchema(t, schema), openSchema(t, schema)
 	la, lb := ledger.New(a, nil), ledger.New(b, nil)
 	at := time.Date(2026, 1, 10, 0, 0, 0, 0, time.UTC)
 	entry := func(key string) ledger.EntryInput {

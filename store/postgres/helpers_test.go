@@ -41,7 +41,19 @@ func openTest(t testing.TB, opts *Options) *Store {
 		o = *opts
 	}
 	o.Schema = testSchema(t)
-	s, err := Open(context.Background(), serverURL(t), &o)
+	return openWith(t, &o)
+}
+
+// openSchema opens another Store on schema (another process's, say),
+// closed when the test ends.
+func openSchema(t testing.TB, schema string) *Store {
+	t.Helper()
+	return openWith(t, &Options{Schema: schema})
+}
+
+func openWith(t testing.TB, o *Options) *Store {
+	t.Helper()
+	s, err := Open(context.Background(), serverURL(t), o)
 	if err != nil {
 		t.Fatalf("open: %v", err)
 	}

@@ -150,15 +150,7 @@ func TestConcurrentMigrations(t *testing.T) {
 func TestClosedPeriodAcrossStores(t *testing.T) {
 	ctx := context.Background()
 	schema := testSchema(t)
-	open := func() *ledger.Ledger {
-		s, err := Open(ctx, serverURL(t), &Options{Schema: schema})
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { s.Close() })
-		return ledger.New(s, nil)
-	}
-	a, b := open(), open()
+	a, b := ledger.New(openSchema(t, schema), nil), ledger.New(openSchema(t, schema), nil)
 	at := time.Date(2026, 1, 10, 0, 0, 0, 0, time.UTC)
 	entry := func(key string, at time.Time) ledger.EntryInput {
 		return ledger.EntryInput{Key: key, OccurredAt: at, Postings: []ledger.PostingInput{
