@@ -167,6 +167,68 @@ func TestPaymentCacheGenerations(t *testing.T) {
 	}
 }
 
+// A payment the cache does not hold is read without waiting for the writes
+// queued behind (later.go), which cannot touch it, unless the cache dropped
+// payments since the last wait: one dropped may have its update still
+// queued, and the read must see it.
+func TestPaymentReadsWaitOnlyAfterADrop(t *testing.T) {
+	ctx := context.Background()
+	s := tempStore(t)
+	at := time.Date(2026, 3, 2, 10, 0, 0, 0, time.UTC)
+	err := s.Update(ctx, func(lt ledger.Tx) error {
+		tx := lt.(*tx)
+		for _, id := range []string{"pay_stored", "pay_moved"} {
+			if err := tx.SavePayment(ctx, authorizedPayment(id, at)); err != nil {
+				return err
+			}
+		}
+		if err := tx.sync(); err != nil {
+			return err
+		}
+		tx.payments = paymentCache{} // both stored, neither remembered, nothing queued
+		if _, err := tx.Payment(ctx, "pay_moved"); err != nil {
+			return err
+		}
+		// An update of the payment goes behind; the other is read past it.
+		p := authorizedPayment("pay_moved", at)
+		p.Status, p.Captured = ledger.PaymentCaptured, 100
+		if err := tx.SavePayment(ctx, p); err != nil {
+			return err
+		}
+		if !tx.later.queued && len(tx.later.next) == 0 {
+			return errors.New("the update was not handed over")
+		}
+		if _, err := tx.Payment(ctx, "pay_stored"); err != nil {
+			return err
+		}
+		if !tx.later.queued && len(tx.later.next) == 0 {
+			return errors.New("reading a payment the cache does not hold waited for the queue")
+		}
+		// Two turns of the cache drop the updated payment; reading it
+		// must wait for its update.
+		for i := range maxCachedPayments {
+			tx.payments.put(fmt.Sprint("other_", i), nil)
+		}
+		if _, held := tx.payments.get("pay_moved"); held || !tx.payments.dropped {
+			return fmt.Errorf("after two turns: held %v, dropped %v", held, tx.payments.dropped)
+		}
+		got, err := tx.Payment(ctx, "pay_moved")
+		if err != nil {
+			return err
+		}
+		if got.Status != ledger.PaymentCaptured || got.Captured != 100 {
+			return fmt.Errorf("read after the drop: %s, captured %d; want the update", got.Status, got.Captured)
+		}
+		if tx.later.queued || tx.payments.dropped {
+			return errors.New("the read after a drop did not wait for the queue")
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
 // BenchmarkKeySet adds a month's keys (a million and more), each after
 // asking for it before it was added, as a feed recorded into a new database
 // does for every event and table; false positives are reported a key.
@@ -219,7 +281,7 @@ func TestFreshKeysOnlyForEmptyTables(t *testing.T) {
 			return errors.New("keys kept for a table not found empty")
 		}
 		for id, want := range map[string]bool{"pay_before": true, "pay_after": true, "pay_never": false} {
-			tx.payments = paymentCache{} // asked of the table, not the cache
+			tx.payments = paymentCache{dropped: true} // asked of the table, not the cache
 			_, err := tx.Payment(ctx, id)
 			if found := err == nil; found != want || err != nil && !errors.Is(err, ledger.ErrNotFound) {
 				return fmt.Errorf("%s: %v, want found %v", id, err, want)

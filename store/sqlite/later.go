@@ -174,6 +174,7 @@ func (t *tx) execArgsLater(ctx context.Context, query string, args ...any) error
 // statements (forgetLater).
 func (t *tx) sync() error {
 	w := t.later
+	t.payments.dropped = false // nothing is queued once this returns
 	if w == nil {
 		return nil
 	}

@@ -61,7 +61,18 @@ func (t *tx) Prefetch(ctx context.Context, a ledger.Ahead) error {
 	if err != nil {
 		return err
 	}
-	return t.prefetchPayments(ctx, a.Payments)
+	// A dispute's close names the dispute, not its payment, which the
+	// close reads: those are read with the rest.
+	payments := a.Payments
+	if len(a.Disputes) > 0 {
+		payments = slices.Clone(payments) // a's, not to be appended to
+	}
+	for _, id := range a.Disputes {
+		if d := t.disputes[id]; d != nil {
+			payments = append(payments, d.PaymentID)
+		}
+	}
+	return t.prefetchPayments(ctx, payments)
 }
 
 // lookupAbsent notes in f which of keys the table f describes does not
@@ -154,7 +165,7 @@ func (t *tx) prefetchPayments(ctx context.Context, ids []string) error {
 		}
 	}
 	err := chunkArgs(ask, func(args []any) error {
-		return t.eachPayment(ctx, `id IN (`+placeholders(len(args))+`)`, args, func(p *ledger.Payment) error {
+		return t.eachPayment(ctx, t.beforePayments, `id IN (`+placeholders(len(args))+`)`, args, func(p *ledger.Payment) error {
 			t.cachePayment(p.ID, p)
 			delete(missing, p.ID)
 			return nil

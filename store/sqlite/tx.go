@@ -174,10 +174,16 @@ func (t *tx) scratchParams() *params {
 // query and queryRow read through statements prepared once on the writer
 // connection inside a write transaction, and plainly inside a read one.
 func (t *tx) query(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	return t.queryAfter(ctx, t.before, query, args...)
+}
+
+// queryAfter is query with ready in place of before: what a write
+// transaction runs first.
+func (t *tx) queryAfter(ctx context.Context, ready func(context.Context, string) error, query string, args ...any) (*sql.Rows, error) {
 	if !t.write {
 		return t.q.QueryContext(ctx, query, args...)
 	}
-	if err := t.before(ctx, query); err != nil {
+	if err := ready(ctx, query); err != nil {
 		return nil, err
 	}
 	st, err := t.s.stmt(ctx, query)
@@ -205,10 +211,15 @@ func (t *tx) rows(ctx context.Context, query string, args ...any) (rowSource, er
 // its context, and recording a feed reads a payment, a refund or an
 // authorization's postings this way for many of its events.
 func (t *tx) queryRow(ctx context.Context, query string, args ...any) scanner {
+	return t.queryRowAfter(ctx, t.before, query, args...)
+}
+
+// queryRowAfter is queryRow with ready in place of before.
+func (t *tx) queryRowAfter(ctx context.Context, ready func(context.Context, string) error, query string, args ...any) scanner {
 	if !t.write {
 		return t.q.QueryRowContext(ctx, query, args...)
 	}
-	if err := t.before(ctx, query); err != nil {
+	if err := ready(ctx, query); err != nil {
 		return errRow{err}
 	}
 	r, err := startRows(ctx, t.s.writer.Raw, args, true, func(dc any) (*rawStmt, error) { return t.s.prepared(ctx, dc, query) })
