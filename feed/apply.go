@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"time"
 
 	"github.com/settlehq/settle/ledger"
 )
@@ -14,6 +15,9 @@ type Summary struct {
 	Applied  int // events that wrote something new
 	Replayed int // events already recorded earlier (same id, same content)
 	Skipped  int // bad events skipped with skipInvalid
+	// Commit is the time from the last event applied to the end of the
+	// transaction: the writes the store still held, and the commit.
+	Commit time.Duration
 }
 
 // MaxErrors is how many problems ApplyFile lists; past it, it counts them.
@@ -133,6 +137,7 @@ func apply(ctx context.Context, l *ledger.Ledger, next func() []item, rewind fun
 	}
 	failed := false
 	runs := 0
+	var applied time.Time // when the last event was applied
 	// Without skipInvalid the first bad event rolls everything back, so the
 	// events need no savepoint each (a statement journal of every page they
 	// touch): they run as one batch. With it, each event is a savepoint that
@@ -178,6 +183,7 @@ func apply(ctx context.Context, l *ledger.Ledger, next func() []item, rewind fun
 				if failed {
 					return errRolledBack
 				}
+				applied = time.Now()
 				return nil
 			case errors.As(err, &bad):
 				report(err)
@@ -219,6 +225,7 @@ func apply(ctx context.Context, l *ledger.Ledger, next func() []item, rewind fun
 	case err != nil:
 		return Summary{}, append(errs, err)
 	}
+	sum.Commit = time.Since(applied)
 	return sum, errs
 }
 

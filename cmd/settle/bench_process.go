@@ -396,7 +396,7 @@ func (b *bencher) recordDay(ctx context.Context, n int, start time.Time, db, dir
 	if err := copyFile(db, books); err != nil {
 		return childRun{}, 0, err
 	}
-	r, err := b.child(ctx, "--db", books, "record", name)
+	r, err := b.child(ctx, "--db", books, "record", "--format", "json", name)
 	err = errors.Join(err, removeDB(books), os.Remove(name))
 	return r, sum.Events, err
 }
@@ -412,7 +412,7 @@ func (b *bencher) runRecords(ctx context.Context, db, feed string, runs int) ([]
 				return nil, err
 			}
 		}
-		r, err := b.child(ctx, "--db", db, "record", feed)
+		r, err := b.child(ctx, "--db", db, "record", "--format", "json", feed)
 		if err != nil {
 			return nil, err
 		}
@@ -576,6 +576,8 @@ func (b *bencher) printProcess() {
 	for _, r := range rows {
 		p := count(r.payments)
 		recon, again, unbooked, unbookedAgain, serve := r.steps()
+		fmt.Fprintf(tw, "%s\trecord\t%s\t%s\n", p, dur(r.record.wall), showRecordSteps(r.record.out))
+		fmt.Fprintf(tw, "%s\trecord of the next day\t%s\t%s\n", p, dur(r.day.wall), showRecordSteps(r.day.out))
 		fmt.Fprintf(tw, "%s\treconcile, first run\t%s\t%s\n", p, dur(r.recon.wall), recon)
 		fmt.Fprintf(tw, "%s\treconcile again\t%s\t%s\n", p, dur(r.again.wall), again)
 		fmt.Fprintf(tw, "%s\treconcile, an exception a record\t%s\t%s\n", p, dur(r.unbooked.wall), unbooked)

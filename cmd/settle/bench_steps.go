@@ -35,14 +35,45 @@ func reconcileSteps(out string) (*app.TookMS, error) {
 	return v.Took, nil
 }
 
+// recordSteps reads where a record's time went from settle record
+// --format json's output.
+func recordSteps(out string) (*recordTookMS, error) {
+	start := strings.IndexByte(out, '{')
+	if start < 0 {
+		return nil, fmt.Errorf("no JSON in settle record's output: %q", firstLine(out))
+	}
+	var v struct {
+		Took *recordTookMS `json:"took_ms"`
+	}
+	if err := json.NewDecoder(strings.NewReader(out[start:])).Decode(&v); err != nil {
+		return nil, fmt.Errorf("settle record's JSON: %w", err)
+	}
+	if v.Took == nil {
+		return nil, fmt.Errorf("settle record's JSON has no took_ms")
+	}
+	return v.Took, nil
+}
+
+// showRecordSteps is a record's steps as the bench prints them, or why
+// they could not be read.
+func showRecordSteps(out string) string {
+	k, err := recordSteps(out)
+	if err != nil {
+		return err.Error()
+	}
+	return fmt.Sprintf("open %s, events %s, commit %s, close %s", ms(k.Open), ms(k.Events), ms(k.Commit), ms(k.Close))
+}
+
+// ms formats n milliseconds as the bench prints a step.
+func ms(n int64) string {
+	if n == 0 {
+		return "0 ms" // under a millisecond
+	}
+	return dur(time.Duration(n) * time.Millisecond)
+}
+
 // stepString is a reconciliation's steps, as the bench prints them.
 func stepString(k *app.TookMS) string {
-	ms := func(n int64) string {
-		if n == 0 {
-			return "0 ms" // under a millisecond
-		}
-		return dur(time.Duration(n) * time.Millisecond)
-	}
 	return fmt.Sprintf("load %s, match %s, adopt %s, store %s", ms(k.Load), ms(k.Match), ms(k.Adopt), ms(k.Store))
 }
 

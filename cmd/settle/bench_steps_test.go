@@ -47,3 +47,16 @@ func TestReconcileSteps(t *testing.T) {
 		}
 	}
 }
+
+// settle record --format json's took_ms, as the bench shows it.
+func TestRecordSteps(t *testing.T) {
+	got := showRecordSteps(`{"files": [], "took_ms": {"total": 27074, "open": 7, "events": 26154, "commit": 900, "close": 13}}`)
+	if want := "open 7.0 ms, events 26.15 s, commit 900.0 ms, close 13.0 ms"; got != want {
+		t.Errorf("got %s, want %s", got, want)
+	}
+	for _, out := range []string{"feed.jsonl: 9 events recorded, 0 already recorded, 0 skipped\n", `{"files": []}`} {
+		if _, err := recordSteps(out); err == nil {
+			t.Errorf("%q: no error", out)
+		}
+	}
+}

@@ -43,6 +43,13 @@ func TestBenchQuick(t *testing.T) {
 	if n := len(steps.FindAllString(out, -1)); n != 2 {
 		t.Errorf("%d rows of a first reconciliation's steps, want 2, in:\n%s", n, out)
 	}
+	// record's steps, for the month and for the next day, at both sizes.
+	for _, row := range []string{`record`, `record of the next day`} {
+		re := regexp.MustCompile(`(?m)^[\d,]+ +` + row + ` +\S+ \S+ +open \S+ \S+, events \S+ \S+, commit \S+ \S+, close \S+ \S+$`)
+		if n := len(re.FindAllString(out, -1)); n != 2 {
+			t.Errorf("%d rows of %s's steps, want 2, in:\n%s", n, row, out)
+		}
+	}
 	// The report against books that hold none of it: a row each for the
 	// two runs, and their steps.
 	for _, row := range []string{`settle reconcile, books that hold none of the report \([\d,]+ × 0\): an exception a record +\S+ \S+ `,

@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -15,8 +16,44 @@ import (
 	"github.com/settlehq/settle/store/sqlite"
 )
 
+// recordJSON is the output of settle record --format json: each file's
+// outcome, and where the time went.
+type recordJSON struct {
+	Files []recordFileJSON `json:"files"`
+	Took  recordTookMS     `json:"took_ms"`
+}
+
+// recordFileJSON is one feed file's outcome. Applied is false when nothing
+// from the file was written (a bad line without --skip-invalid, or the
+// write lock not free in time); its counts are then zero, and its problems
+// are on standard error as always.
+type recordFileJSON struct {
+	File     string `json:"file"`
+	Applied  bool   `json:"applied"`
+	Recorded int    `json:"recorded"`
+	Already  int    `json:"already_recorded"`
+	Skipped  int    `json:"skipped"`
+	Problems int    `json:"problems"`
+	TookMS   int64  `json:"took_ms"`
+}
+
+// recordTookMS is where a record's time went, in milliseconds: opening
+// the database (creating it, or bringing its schema up to date), reading
+// and booking the files' events, each file's commit (from its last event
+// to the end of its transaction: the writes still held, the commit and its
+// sync to disk), and closing the database (a new one moved to its path;
+// books that existed checkpointed).
+type recordTookMS struct {
+	Total  int64 `json:"total"`
+	Open   int64 `json:"open"`
+	Events int64 `json:"events"`
+	Commit int64 `json:"commit"`
+	Close  int64 `json:"close"`
+}
+
 func newRecordCmd(a *cli) *cobra.Command {
 	var skipInvalid bool
+	var format string
 	cmd := &cobra.Command{
 		Use:   "record FILE.jsonl...",
 		Short: "Record payment events from JSON Lines files",
@@ -52,34 +89,56 @@ database at PATH (the next run starts it again).`,
    "fees":[{"type":"processing","amount":"1.17"}]}`,
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if format != "text" && format != "json" {
+				return usagef("--format must be text or json, not %q", format)
+			}
 			streamingGC()
+			start := time.Now()
 			a.writerCache, a.buildNew = recordCache(a.dbPath, args), true
 			books, err := a.ledger(cmd.Context())
 			if err != nil {
 				return err
 			}
+			out := recordJSON{Files: []recordFileJSON{}}
+			out.Took.Open = time.Since(start).Milliseconds()
 			failed := 0
 			for _, name := range args {
+				began := time.Now()
 				sum, errs := a.recordFile(cmd.Context(), books, name, skipInvalid)
+				took := time.Since(began).Milliseconds()
+				commit := sum.Commit.Milliseconds()
+				out.Took.Events, out.Took.Commit = out.Took.Events+took-commit, out.Took.Commit+commit
+				f := recordFileJSON{File: name, Problems: len(errs), TookMS: took}
 				printErrs(a, errs)
-				if len(errs) > 0 && lockTimedOut(errs) {
+				switch {
+				case len(errs) > 0 && lockTimedOut(errs):
 					fmt.Fprintf(a.stderr, "%s: not recorded: the write lock was not free in time; nothing from it was written. Record it again, or wait longer with --lock-timeout.\n", name)
 					failed++
-					continue
-				}
-				if len(errs) > 0 && !skipInvalid {
+				case len(errs) > 0 && !skipInvalid:
 					fmt.Fprintf(a.stderr, "%s: not recorded (%d problems); nothing from it was written. Fix them, or use --skip-invalid to record the rest.\n", name, len(errs))
 					failed++
-					continue
+				default:
+					f.Applied, f.Recorded, f.Already, f.Skipped = true, sum.Applied, sum.Replayed, sum.Skipped
+					if format == "text" {
+						fmt.Fprintf(a.stdout, "%s: %d events recorded, %d already recorded, %d skipped\n", name, sum.Applied, sum.Replayed, sum.Skipped)
+					}
+					if sum.Skipped > 0 {
+						failed++
+					}
 				}
-				fmt.Fprintf(a.stdout, "%s: %d events recorded, %d already recorded, %d skipped\n", name, sum.Applied, sum.Replayed, sum.Skipped)
-				if sum.Skipped > 0 {
-					failed++
-				}
+				out.Files = append(out.Files, f)
 			}
 			// A new database is put at its path as the store closes.
+			closing := time.Now()
 			if err := a.closeStore(); err != nil {
 				return err
+			}
+			out.Took.Close = time.Since(closing).Milliseconds()
+			out.Took.Total = out.Took.Open + out.Took.Events + out.Took.Commit + out.Took.Close
+			if format == "json" {
+				if err := writeJSON(a, out); err != nil {
+					return err
+				}
 			}
 			if failed > 0 {
 				return errors.New("some events were not recorded (see above)")
@@ -88,6 +147,7 @@ database at PATH (the next run starts it again).`,
 		},
 	}
 	cmd.Flags().BoolVar(&skipInvalid, "skip-invalid", false, "record the good lines and report the bad ones")
+	cmd.Flags().StringVar(&format, "format", "text", "text, or json: each file's counts and where the time went (took_ms)")
 	return cmd
 }
 

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
@@ -18,6 +19,45 @@ func TestRecordSkipsAByteOrderMark(t *testing.T) {
 	code, out, errOut := runCLI(t, "--db", db, "record", file)
 	if code != 0 || !strings.Contains(out, "9 events recorded") {
 		t.Fatalf("record: exit %d\n%s\n%s", code, out, errOut)
+	}
+}
+
+// --format json gives each file's counts, and where the time went; a file
+// refused as a whole is there, not applied, with its problems counted, and
+// the exit code still says that something was not recorded.
+func TestRecordJSON(t *testing.T) {
+	dir := t.TempDir()
+	db := filepath.Join(dir, "t.db")
+	good := writeFile(t, dir, "good.jsonl", lifecycle)
+	bad := writeFile(t, dir, "bad.jsonl", strings.Replace(lifecycle, `"amount":"80.00"`, `"amount":"80."`, 1))
+	code, out, errOut := runCLI(t, "--db", db, "record", "--format", "json", good, good, bad)
+	if code == 0 || !strings.Contains(errOut, "bad.jsonl: not recorded (1 problems)") {
+		t.Fatalf("exit %d\n%s", code, errOut)
+	}
+	var got recordJSON
+	if err := json.Unmarshal([]byte(out), &got); err != nil {
+		t.Fatalf("%v in:\n%s", err, out)
+	}
+	want := []recordFileJSON{
+		{File: good, Applied: true, Recorded: 9},
+		{File: good, Applied: true, Already: 9},
+		{File: bad, Problems: 1},
+	}
+	if len(got.Files) != len(want) {
+		t.Fatalf("files: %+v", got.Files)
+	}
+	for i, f := range got.Files {
+		f.TookMS = 0
+		if f != want[i] {
+			t.Errorf("file %d: %+v, want %+v", i, f, want[i])
+		}
+	}
+	k := got.Took
+	if k.Total != k.Open+k.Events+k.Commit+k.Close || k.Total < 0 || k.Events < 0 || k.Commit < 0 {
+		t.Errorf("took_ms: %+v", k)
+	}
+	if code, _, errOut := runCLI(t, "--db", db, "record", "--format", "csv", good); code != 2 || !strings.Contains(errOut, "--format must be text or json") {
+		t.Errorf("--format csv: exit %d: %s", code, errOut)
 	}
 }
 
