@@ -43,7 +43,10 @@ func TestStoredResultsReplayInEveryForm(t *testing.T) {
 	}
 	defer db.Close()
 	var stored []byte
-	if err := db.QueryRow(`SELECT result FROM requests WHERE key = 'cap-1'`).Scan(&stored); err != nil {
+	// The SQLite store keeps a request that booked an entry under its own
+	// key by that entry's id (request_entries), any other by its key.
+	if err := db.QueryRow(`SELECT result FROM requests WHERE key = 'cap-1' UNION ALL
+		SELECT q.result FROM request_entries q JOIN entries e ON e.id = q.entry_id WHERE e.key = 'cap-1'`).Scan(&stored); err != nil {
 		t.Fatal(err)
 	}
 	js, err := json.Marshal(first)
@@ -82,8 +85,12 @@ func TestStoredResultsReplayInEveryForm(t *testing.T) {
 		form   string
 		stored []byte
 	}{{"plain JSON", js}, {"version 1 (zstd)", v1}} {
-		if _, err := rw.Exec(`UPDATE requests SET result = ? WHERE key = 'cap-1'`, c.stored); err != nil {
+		res, err := rw.Exec(`UPDATE request_entries SET result = ? WHERE entry_id = (SELECT id FROM entries WHERE key = 'cap-1')`, c.stored)
+		if err != nil {
 			t.Fatal(err)
+		}
+		if n, err := res.RowsAffected(); err != nil || n != 1 {
+			t.Fatalf("the stored result rewritten in %d rows (%v), want 1", n, err)
 		}
 		old := must(e.l.Capture(e.ctx, req)).ok(t)
 		old.Replayed = false

@@ -139,14 +139,18 @@ func (t *tx) prefetchRequests(ctx context.Context, keys []string) error {
 			ask = append(ask, k)
 		}
 	}
-	_, err := t.storedIn(ctx, `SELECT `+requestCols+` FROM requests WHERE key`, ask, func(sc scanner) (string, error) {
+	keep := func(sc scanner) (string, error) {
 		r, err := scanRequest(sc)
 		if err != nil {
 			return "", err
 		}
 		t.prefetched[r.Key] = r
 		return r.Key, nil
-	})
+	}
+	_, err := t.storedIn(ctx, `SELECT `+requestCols+` FROM requests WHERE key`, ask, keep)
+	if err == nil {
+		_, err = t.storedIn(ctx, `SELECT `+requestByEntryCols+` FROM entries e JOIN request_entries q ON q.entry_id = e.id WHERE e.key`, ask, keep)
+	}
 	return err
 }
 

@@ -645,3 +645,17 @@ UPDATE entries SET bank = 1 WHERE (SELECT COUNT(*) FROM temp.bank_patterns) > 0
     AND EXISTS (SELECT 1 FROM temp.bank_patterns WHERE instr(entries.postings, pattern) > 0);
 DROP TABLE temp.bank_patterns;
 CREATE INDEX entries_bank ON entries (occurred_at, id) WHERE bank = 1;
+
+-- migration: 18
+-- A request that booked an entry under its own key is stored by that
+-- entry's id: its key is the entry's, found through the entries' key
+-- index, so it needs no index of its own (BENCHMARKS.md, thirty-third
+-- round). Requests stored before, and those that booked no entry under
+-- their key, stay in requests.
+CREATE TABLE request_entries (
+    entry_id   INTEGER PRIMARY KEY,
+    operation  TEXT NOT NULL,
+    hash       TEXT NOT NULL,
+    result     BLOB NOT NULL,
+    created_at INTEGER NOT NULL
+);

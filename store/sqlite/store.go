@@ -458,7 +458,7 @@ func (s *Store) migrate(ctx context.Context) error {
 	}
 	if len(migs) > 0 {
 		if cur, err := schemaVersion(ctx, s.writer); err == nil && cur >= migs[len(migs)-1].Version {
-			return nil
+			return newerSchema(cur, migs)
 		}
 	}
 	return s.withWrite(ctx, func(q querier) error {
@@ -468,6 +468,9 @@ func (s *Store) migrate(ctx context.Context) error {
 		}
 		cur, err := schemaVersion(ctx, q)
 		if err != nil {
+			return err
+		}
+		if err := newerSchema(cur, migs); err != nil {
 			return err
 		}
 		for _, m := range migs {
@@ -486,6 +489,16 @@ func (s *Store) migrate(ctx context.Context) error {
 		}
 		return nil
 	})
+}
+
+// newerSchema refuses a database whose schema is at version cur, past the
+// last of migs: a later settle migrated it, and this one would miss what
+// that version stores where (a request stored by its entry's id, say).
+func newerSchema(cur int, migs []Migration) error {
+	if n := len(migs); n > 0 && cur > migs[n-1].Version {
+		return fmt.Errorf("the database's schema is at version %d, newer than this settle's (%d): use the settle that migrated it, or a later one", cur, migs[n-1].Version)
+	}
+	return nil
 }
 
 // schemaVersion returns the last Migration applied, 0 for a new database.

@@ -115,6 +115,26 @@ func TestMigrationsApplyOnce(t *testing.T) {
 	}
 }
 
+// A database a later settle migrated is refused, not used: this settle
+// would miss what the later versions store where.
+func TestNewerSchemaRefused(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "books.db")
+	s := open(t, path)
+	migs, err := sqlite.Migrations()
+	if err != nil {
+		t.Fatal(err)
+	}
+	next := migs[len(migs)-1].Version + 1
+	if _, err := s.DB().Exec(`INSERT INTO schema_migrations (version, applied_at) VALUES (?, 1)`, next); err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	_, err = sqlite.Open(context.Background(), path)
+	if err == nil || !strings.Contains(err.Error(), fmt.Sprintf("schema is at version %d, newer than this settle's (%d)", next, next-1)) {
+		t.Fatalf("opening a database migrated past this settle: %v", err)
+	}
+}
+
 func TestInMemory(t *testing.T) {
 	ctx := context.Background()
 	s, err := sqlite.Open(ctx, ":memory:")

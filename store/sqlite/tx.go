@@ -37,8 +37,11 @@ type tx struct {
 	payments    paymentCache               // payments read or saved in this transaction; nil: known missing
 	disputes    map[string]*ledger.Dispute // disputes read or saved in this transaction, as stored
 	payouts     map[string]*ledger.Payout  // payouts read or saved in this transaction, as stored; nil: known missing
-	requests    []ledger.Request           // requests saved and not yet written
+	requests    []savedRequest             // requests saved and not yet written
 	requestIdx  map[string]int             // index into requests by key
+	// lastEntry is the entry InsertEntry wrote last: a request saved under
+	// its key is stored by its id (request_entries).
+	lastEntry keyedEntry
 	// prefetched are stored requests read ahead by Prefetch, by key; a
 	// nil value means none is stored under the key.
 	prefetched map[string]*ledger.Request
@@ -426,7 +429,7 @@ func execChunks[T any](ctx context.Context, t *tx, rows []T, size int, head, tup
 // Request returns a stored idempotent request.
 func (t *tx) Request(ctx context.Context, key string) (*ledger.Request, error) {
 	if i, ok := t.requestIdx[key]; ok {
-		r := t.requests[i]
+		r := t.requests[i].Request
 		return &r, nil
 	}
 	if r, ok := t.prefetched[key]; ok {
@@ -441,7 +444,8 @@ func (t *tx) Request(ctx context.Context, key string) (*ledger.Request, error) {
 	} else if gone {
 		return nil, &missingError{"request", key}
 	}
-	r, err := scanRequest(t.queryRow(ctx, `SELECT `+requestCols+` FROM requests WHERE key = ?`, key))
+	r, err := scanRequest(t.queryRow(ctx, `SELECT `+requestCols+` FROM requests WHERE key = ?
+		UNION ALL SELECT `+requestByEntryCols+` FROM entries e JOIN request_entries q ON q.entry_id = e.id WHERE e.key = ?`, key, key))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, &missingError{"request", key}
 	}
@@ -450,9 +454,26 @@ func (t *tx) Request(ctx context.Context, key string) (*ledger.Request, error) {
 
 const requestCols = `key, operation, hash, result, created_at`
 
+// requestByEntryCols are requestCols of a request stored by its entry's
+// id: e the entry, q its row in request_entries.
+const requestByEntryCols = `e.key, q.operation, q.hash, q.result, q.created_at`
+
+// savedRequest is a request saved and not yet written, with the id of the
+// entry it booked under its key (0: none).
+type savedRequest struct {
+	ledger.Request
+	entryID int64
+}
+
+// keyedEntry is an entry's key and id.
+type keyedEntry struct {
+	key string
+	id  int64
+}
+
 // anyRequest and anyPayment return a row when their table has one.
 const (
-	anyRequest = `SELECT 1 FROM requests LIMIT 1`
+	anyRequest = `SELECT 1 FROM requests UNION ALL SELECT 1 FROM request_entries LIMIT 1`
 	anyPayment = `SELECT 1 FROM payments LIMIT 1`
 	anyEntry   = `SELECT 1 FROM entries LIMIT 1`
 	anyRefund  = `SELECT 1 FROM refunds LIMIT 1`
@@ -497,7 +518,11 @@ func (t *tx) SaveRequest(ctx context.Context, r *ledger.Request) error {
 		t.requestIdx = map[string]int{}
 	}
 	t.requestIdx[r.Key] = len(t.requests)
-	t.requests = append(t.requests, *r)
+	saved := savedRequest{Request: *r}
+	if t.lastEntry.key == r.Key {
+		saved.entryID = t.lastEntry.id
+	}
+	t.requests = append(t.requests, saved)
 	delete(t.prefetched, r.Key)
 	if len(t.requests) >= requestBuffer {
 		return t.flushRequests(ctx)
@@ -511,18 +536,44 @@ func (t *tx) flushRequests(ctx context.Context) error {
 	if len(t.requests) == 0 {
 		return nil
 	}
-	slices.SortFunc(t.requests, func(a, b ledger.Request) int { return strings.Compare(a.Key, b.Key) })
+	// Those stored by their entry's id first, in the order of the ids
+	// (the order they were saved in), then the others by key.
+	slices.SortStableFunc(t.requests, func(a, b savedRequest) int {
+		switch {
+		case a.entryID != 0 && b.entryID != 0:
+			return 0
+		case a.entryID != 0:
+			return -1
+		case b.entryID != 0:
+			return 1
+		}
+		return strings.Compare(a.Key, b.Key)
+	})
+	byEntry := 0
 	for i := range t.requests {
 		t.freshRequests.add(t.requests[i].Key)
+		if t.requests[i].entryID != 0 {
+			byEntry++
+		}
 	}
-	err := execChunks(ctx, t, t.requests, requestChunk, `INSERT INTO requests (key, operation, hash, result, created_at) VALUES `,
-		"(?, ?, ?, ?, ?)", "", func(p *params, r *ledger.Request) {
-			p.text(r.Key)
+	err := execChunks(ctx, t, t.requests[:byEntry], requestChunk, `INSERT OR FAIL INTO request_entries (entry_id, operation, hash, result, created_at) VALUES `,
+		"(?, ?, ?, ?, ?)", "", func(p *params, r *savedRequest) {
+			p.int(r.entryID)
 			p.text(r.Operation)
 			p.text(r.Hash)
 			p.blob(r.Result)
 			p.int(ts(r.CreatedAt))
 		})
+	if err == nil {
+		err = execChunks(ctx, t, t.requests[byEntry:], requestChunk, `INSERT INTO requests (key, operation, hash, result, created_at) VALUES `,
+			"(?, ?, ?, ?, ?)", "", func(p *params, r *savedRequest) {
+				p.text(r.Key)
+				p.text(r.Operation)
+				p.text(r.Hash)
+				p.blob(r.Result)
+				p.int(ts(r.CreatedAt))
+			})
+	}
 	if err != nil {
 		return err
 	}
@@ -592,6 +643,7 @@ func (t *tx) dropPending() {
 	t.bts.reset()
 	t.requests = t.requests[:0]
 	clear(t.requestIdx)
+	t.lastEntry = keyedEntry{} // its insert is undone, its id given again
 	clear(t.deltas)
 }
 
@@ -662,6 +714,6 @@ func (s *Store) SetSetting(ctx context.Context, name, value string) error {
 func (s *Store) Empty(ctx context.Context) (bool, error) {
 	var used bool
 	err := s.db.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM accounts) OR EXISTS (SELECT 1 FROM entries)
-		OR EXISTS (SELECT 1 FROM requests) OR EXISTS (SELECT 1 FROM imports) OR EXISTS (SELECT 1 FROM recon_runs)`).Scan(&used)
+		OR EXISTS (SELECT 1 FROM requests) OR EXISTS (SELECT 1 FROM request_entries) OR EXISTS (SELECT 1 FROM imports) OR EXISTS (SELECT 1 FROM recon_runs)`).Scan(&used)
 	return !used, err
 }
