@@ -556,23 +556,18 @@ func (t *tx) flushRequests(ctx context.Context) error {
 			byEntry++
 		}
 	}
+	// The values after the first column, the entry's id or the key.
+	rest := func(p *params, r *savedRequest) {
+		p.text(r.Operation)
+		p.text(r.Hash)
+		p.blob(r.Result)
+		p.int(ts(r.CreatedAt))
+	}
 	err := execChunks(ctx, t, t.requests[:byEntry], requestChunk, `INSERT OR FAIL INTO request_entries (entry_id, operation, hash, result, created_at) VALUES `,
-		"(?, ?, ?, ?, ?)", "", func(p *params, r *savedRequest) {
-			p.int(r.entryID)
-			p.text(r.Operation)
-			p.text(r.Hash)
-			p.blob(r.Result)
-			p.int(ts(r.CreatedAt))
-		})
+		"(?, ?, ?, ?, ?)", "", func(p *params, r *savedRequest) { p.int(r.entryID); rest(p, r) })
 	if err == nil {
 		err = execChunks(ctx, t, t.requests[byEntry:], requestChunk, `INSERT INTO requests (key, operation, hash, result, created_at) VALUES `,
-			"(?, ?, ?, ?, ?)", "", func(p *params, r *savedRequest) {
-				p.text(r.Key)
-				p.text(r.Operation)
-				p.text(r.Hash)
-				p.blob(r.Result)
-				p.int(ts(r.CreatedAt))
-			})
+			"(?, ?, ?, ?, ?)", "", func(p *params, r *savedRequest) { p.text(r.Key); rest(p, r) })
 	}
 	if err != nil {
 		return err
