@@ -519,7 +519,7 @@ func (t *tx) SaveRequest(ctx context.Context, r *ledger.Request) error {
 	}
 	t.requestIdx[r.Key] = len(t.requests)
 	saved := savedRequest{Request: *r}
-	if t.lastEntry.key == r.Key {
+	if r.Key != "" && t.lastEntry.key == r.Key {
 		saved.entryID = t.lastEntry.id
 	}
 	t.requests = append(t.requests, saved)
