@@ -180,7 +180,11 @@ func (l *Ledger) idempotent(ctx context.Context, op, key string, req any, fn fun
 		if err := fn(tx, &res); err != nil {
 			return err
 		}
-		return tx.SaveRequest(ctx, &Request{Key: key, Operation: op, Hash: hash, Result: encodeResult(&res), CreatedAt: l.now().UTC()})
+		r := &Request{Key: key, Operation: op, Hash: hash, Result: encodeResult(&res), CreatedAt: l.now().UTC()}
+		if e := res.Entry; e != nil && e.Key == key {
+			r.EntryID = e.ID
+		}
+		return tx.SaveRequest(ctx, r)
 	})
 	if err != nil {
 		return nil, fmt.Errorf("%s %s: %w", op, key, err)

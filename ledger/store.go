@@ -156,8 +156,13 @@ type Request struct {
 	Key       string
 	Operation string
 	Hash      string
-	Result    []byte // the operation's result, as JSON compressed with zstd (result.go)
+	Result    []byte // the operation's result, in its stored form (resultcodec.go)
 	CreatedAt time.Time
+	// EntryID is the entry the request booked under its own key, 0 if
+	// none: a store may keep the request by that entry (the SQLite store
+	// does, so that the entries' key index serves both). It is given to
+	// SaveRequest; a store need not return it.
+	EntryID int64
 }
 
 // Nester is implemented by transactions that can run a nested unit of work

@@ -62,7 +62,6 @@ func (t *tx) InsertEntry(ctx context.Context, e *ledger.Entry) error {
 	if e.Phase == ledger.Pending {
 		t.rememberPending(e.ID, ps)
 	}
-	t.lastEntry = keyedEntry{e.Key, e.ID}
 	t.nextEntryID++
 	return t.addPostings(e.Phase, ps)
 }

@@ -37,11 +37,8 @@ type tx struct {
 	payments    paymentCache               // payments read or saved in this transaction; nil: known missing
 	disputes    map[string]*ledger.Dispute // disputes read or saved in this transaction, as stored
 	payouts     map[string]*ledger.Payout  // payouts read or saved in this transaction, as stored; nil: known missing
-	requests    []savedRequest             // requests saved and not yet written
+	requests    []ledger.Request           // requests saved and not yet written
 	requestIdx  map[string]int             // index into requests by key
-	// lastEntry is the entry InsertEntry wrote last: a request saved under
-	// its key is stored by its id (request_entries).
-	lastEntry keyedEntry
 	// prefetched are stored requests read ahead by Prefetch, by key; a
 	// nil value means none is stored under the key.
 	prefetched map[string]*ledger.Request
@@ -429,7 +426,7 @@ func execChunks[T any](ctx context.Context, t *tx, rows []T, size int, head, tup
 // Request returns a stored idempotent request.
 func (t *tx) Request(ctx context.Context, key string) (*ledger.Request, error) {
 	if i, ok := t.requestIdx[key]; ok {
-		r := t.requests[i].Request
+		r := t.requests[i]
 		return &r, nil
 	}
 	if r, ok := t.prefetched[key]; ok {
@@ -457,19 +454,6 @@ const requestCols = `key, operation, hash, result, created_at`
 // requestByEntryCols are requestCols of a request stored by its entry's
 // id: e the entry, q its row in request_entries.
 const requestByEntryCols = `e.key, q.operation, q.hash, q.result, q.created_at`
-
-// savedRequest is a request saved and not yet written, with the id of the
-// entry it booked under its key (0: none).
-type savedRequest struct {
-	ledger.Request
-	entryID int64
-}
-
-// keyedEntry is an entry's key and id.
-type keyedEntry struct {
-	key string
-	id  int64
-}
 
 // anyRequest and anyPayment return a row when their table has one.
 const (
@@ -518,11 +502,7 @@ func (t *tx) SaveRequest(ctx context.Context, r *ledger.Request) error {
 		t.requestIdx = map[string]int{}
 	}
 	t.requestIdx[r.Key] = len(t.requests)
-	saved := savedRequest{Request: *r}
-	if r.Key != "" && t.lastEntry.key == r.Key {
-		saved.entryID = t.lastEntry.id
-	}
-	t.requests = append(t.requests, saved)
+	t.requests = append(t.requests, *r)
 	delete(t.prefetched, r.Key)
 	if len(t.requests) >= requestBuffer {
 		return t.flushRequests(ctx)
@@ -538,13 +518,13 @@ func (t *tx) flushRequests(ctx context.Context) error {
 	}
 	// Those stored by their entry's id first, in the order of the ids
 	// (the order they were saved in), then the others by key.
-	slices.SortStableFunc(t.requests, func(a, b savedRequest) int {
+	slices.SortStableFunc(t.requests, func(a, b ledger.Request) int {
 		switch {
-		case a.entryID != 0 && b.entryID != 0:
+		case a.EntryID != 0 && b.EntryID != 0:
 			return 0
-		case a.entryID != 0:
+		case a.EntryID != 0:
 			return -1
-		case b.entryID != 0:
+		case b.EntryID != 0:
 			return 1
 		}
 		return strings.Compare(a.Key, b.Key)
@@ -552,22 +532,22 @@ func (t *tx) flushRequests(ctx context.Context) error {
 	byEntry := 0
 	for i := range t.requests {
 		t.freshRequests.add(t.requests[i].Key)
-		if t.requests[i].entryID != 0 {
+		if t.requests[i].EntryID != 0 {
 			byEntry++
 		}
 	}
 	// The values after the first column, the entry's id or the key.
-	rest := func(p *params, r *savedRequest) {
+	rest := func(p *params, r *ledger.Request) {
 		p.text(r.Operation)
 		p.text(r.Hash)
 		p.blob(r.Result)
 		p.int(ts(r.CreatedAt))
 	}
 	err := execChunks(ctx, t, t.requests[:byEntry], requestChunk, `INSERT OR FAIL INTO request_entries (entry_id, operation, hash, result, created_at) VALUES `,
-		"(?, ?, ?, ?, ?)", "", func(p *params, r *savedRequest) { p.int(r.entryID); rest(p, r) })
+		"(?, ?, ?, ?, ?)", "", func(p *params, r *ledger.Request) { p.int(r.EntryID); rest(p, r) })
 	if err == nil {
 		err = execChunks(ctx, t, t.requests[byEntry:], requestChunk, `INSERT INTO requests (key, operation, hash, result, created_at) VALUES `,
-			"(?, ?, ?, ?, ?)", "", func(p *params, r *savedRequest) { p.text(r.Key); rest(p, r) })
+			"(?, ?, ?, ?, ?)", "", func(p *params, r *ledger.Request) { p.text(r.Key); rest(p, r) })
 	}
 	if err != nil {
 		return err
@@ -638,7 +618,6 @@ func (t *tx) dropPending() {
 	t.bts.reset()
 	t.requests = t.requests[:0]
 	clear(t.requestIdx)
-	t.lastEntry = keyedEntry{} // its insert is undone, its id given again
 	clear(t.deltas)
 }
 
