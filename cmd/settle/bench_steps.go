@@ -19,18 +19,24 @@ import (
 // reconcileSteps reads the step timings from settle reconcile --format
 // json's output.
 func reconcileSteps(out string) (*app.TookMS, error) {
+	return tookMS[app.TookMS]("reconcile", out)
+}
+
+// tookMS reads the took_ms object of settle command's --format json
+// output.
+func tookMS[T any](command, out string) (*T, error) {
 	start := strings.IndexByte(out, '{')
 	if start < 0 {
-		return nil, fmt.Errorf("no JSON in settle reconcile's output: %q", firstLine(out))
+		return nil, fmt.Errorf("no JSON in settle %s's output: %q", command, firstLine(out))
 	}
 	var v struct {
-		Took *app.TookMS `json:"took_ms"`
+		Took *T `json:"took_ms"`
 	}
 	if err := json.NewDecoder(strings.NewReader(out[start:])).Decode(&v); err != nil {
-		return nil, fmt.Errorf("settle reconcile's JSON: %w", err)
+		return nil, fmt.Errorf("settle %s's JSON: %w", command, err)
 	}
 	if v.Took == nil {
-		return nil, fmt.Errorf("settle reconcile's JSON has no took_ms")
+		return nil, fmt.Errorf("settle %s's JSON has no took_ms", command)
 	}
 	return v.Took, nil
 }
@@ -38,20 +44,7 @@ func reconcileSteps(out string) (*app.TookMS, error) {
 // recordSteps reads where a record's time went from settle record
 // --format json's output.
 func recordSteps(out string) (*recordTookMS, error) {
-	start := strings.IndexByte(out, '{')
-	if start < 0 {
-		return nil, fmt.Errorf("no JSON in settle record's output: %q", firstLine(out))
-	}
-	var v struct {
-		Took *recordTookMS `json:"took_ms"`
-	}
-	if err := json.NewDecoder(strings.NewReader(out[start:])).Decode(&v); err != nil {
-		return nil, fmt.Errorf("settle record's JSON: %w", err)
-	}
-	if v.Took == nil {
-		return nil, fmt.Errorf("settle record's JSON has no took_ms")
-	}
-	return v.Took, nil
+	return tookMS[recordTookMS]("record", out)
 }
 
 // showRecordSteps is a record's steps as the bench prints them, or why
