@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"path/filepath"
 	"testing"
 	"time"
 
@@ -12,7 +11,6 @@ import (
 
 	"github.com/settlehq/settle/generate"
 	"github.com/settlehq/settle/ledger"
-	"github.com/settlehq/settle/store/sqlite"
 )
 
 // BenchmarkReconcileBank is the night's bank reconciliation of a month's
@@ -30,15 +28,11 @@ func BenchmarkReconcileBank(b *testing.B) {
 	for _, n := range sizes {
 		b.Run(fmt.Sprintf("entries=%d", n), func(b *testing.B) {
 			ctx := context.Background()
-			st, err := sqlite.Open(ctx, filepath.Join(b.TempDir(), "books.db"))
-			if err != nil {
-				b.Fatal(err)
-			}
-			defer st.Close()
+			st := newStore(b)
 			l := ledger.New(st, nil)
 			day := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 			// Sales that never reach the bank's ledger account.
-			err = generate.Entries(generate.EntryOptions{N: n, Start: day}, func(es []ledger.EntryInput) error {
+			err := generate.Entries(generate.EntryOptions{N: n, Start: day}, func(es []ledger.EntryInput) error {
 				_, err := l.PostEntries(ctx, es)
 				return err
 			})

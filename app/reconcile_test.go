@@ -21,7 +21,7 @@ import (
 )
 
 // newStore opens a fresh temporary database, closed when the test ends.
-func newStore(t *testing.T) *sqlite.Store {
+func newStore(t testing.TB) *sqlite.Store {
 	t.Helper()
 	st, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "books.db"))
 	if err != nil {
