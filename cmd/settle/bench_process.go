@@ -31,10 +31,13 @@ var (
 )
 
 // recordRuns is how many times record runs, each on a new database, at
-// every size but the largest, the median run reported. The growth of the
-// per-event cost is measured against the smallest size, whose run of under
-// a second moved by half from one bench to the next (BENCHMARKS.md,
-// "Eleventh round"); the largest, minutes long, runs once.
+// every size, the median run reported and every run's wall time shown. The
+// growth of the per-event cost is measured against the smallest size,
+// whose run of under a second moved by half from one bench to the next
+// (BENCHMARKS.md, "Eleventh round"). The largest size ran once until the
+// thirty-fourth round; it runs as often as the others since, so that the
+// growth compares medians with medians, and the million's own run moved
+// by a tenth or more from one run to the next on this machine.
 const recordRuns = 3
 
 // importRuns is how many times import runs at every size, each into a copy
@@ -51,6 +54,24 @@ type childRun struct {
 	// keeps it across exec, so a child's maxRSS is never below it.
 	inherited uint64
 	out       string
+	user, sys time.Duration // the child's processor time (getrusage)
+}
+
+// cpu is the processor time the child spent, as the bench prints it: a
+// run slower than another in the same time of CPU waited (for the disk,
+// for a processor the machine gave to someone else), one slower in more
+// did more or did it slower.
+func (c childRun) cpu() string {
+	return fmt.Sprintf("CPU %s user + %s system", dur(c.user), dur(c.sys))
+}
+
+// runWalls is the wall time of each run, in the order they ran.
+func runWalls(runs []childRun) string {
+	walls := make([]string, len(runs))
+	for i, r := range runs {
+		walls[i] = dur(r.wall)
+	}
+	return strings.Join(walls, ", ")
 }
 
 // rss is the child's peak RSS as the table shows it: "≤" marks one that did
@@ -88,6 +109,7 @@ func (b *bencher) child(ctx context.Context, args ...string) (childRun, error) {
 	r := childRun{wall: time.Since(start), inherited: inherited, out: out.String()}
 	if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
 		r.maxRSS = uint64(ru.Maxrss) << 10
+		r.user, r.sys = time.Duration(ru.Utime.Nano()), time.Duration(ru.Stime.Nano())
 	}
 	if err != nil {
 		return r, fmt.Errorf("settle %s: %w\n%s", strings.Join(args, " "), err, r.out)
@@ -99,8 +121,8 @@ func (b *bencher) child(ctx context.Context, args ...string) (childRun, error) {
 type processRow struct {
 	payments, events, rows int
 	record, imp, recon     childRun
-	recordRuns             int      // how many times record ran; record is the median run
-	day                    childRun // record of the next day into a copy of the month's books
+	records                []childRun // every run of record; record is the median one
+	day                    childRun   // record of the next day into a copy of the month's books
 	dayEvents              int
 	importRuns             int      // how many times import ran; imp is the median run
 	again                  childRun // reconcile once more: nothing new, no dates to adopt
@@ -159,12 +181,8 @@ func (b *bencher) process(ctx context.Context) error {
 	if b.quick {
 		sizes = quickProcessSizes
 	}
-	for i, n := range sizes {
-		runs := recordRuns
-		if i == len(sizes)-1 {
-			runs = 1
-		}
-		r, err := b.processOne(ctx, n, runs)
+	for _, n := range sizes {
+		r, err := b.processOne(ctx, n)
 		if err != nil {
 			return err
 		}
@@ -173,7 +191,7 @@ func (b *bencher) process(ctx context.Context) error {
 	return nil
 }
 
-func (b *bencher) processOne(ctx context.Context, n, runs int) (processRow, error) {
+func (b *bencher) processOne(ctx context.Context, n int) (processRow, error) {
 	dir := filepath.Join(b.dir, fmt.Sprintf("process-%d", n))
 	defer os.RemoveAll(dir)
 	inbox := filepath.Join(dir, "inbox")
@@ -189,11 +207,11 @@ func (b *bencher) processOne(ctx context.Context, n, runs int) (processRow, erro
 	r := processRow{payments: n, events: sum.Events, rows: sum.ExportRows}
 	db := filepath.Join(dir, "books.db")
 	b.progress("whole process, %s payments: settle record", count(n))
-	records, err := b.runRecords(ctx, db, feedName, runs)
+	records, err := b.runRecords(ctx, db, feedName, recordRuns)
 	if err != nil {
 		return r, err
 	}
-	r.record, r.recordRuns = median(records), len(records)
+	r.record, r.records = median(records), records
 	b.progress("whole process, %s payments: settle record of the next day", count(n))
 	if r.day, r.dayEvents, err = b.recordDay(ctx, n, sum.Start, db, dir); err != nil {
 		return r, err
@@ -517,8 +535,8 @@ func (b *bencher) printProcess() {
 		p := count(r.payments)
 		rate := func(n int, d time.Duration) string { return count(int(float64(n) / d.Seconds())) }
 		runs := ""
-		if r.recordRuns > 1 {
-			runs = fmt.Sprintf(", median of %d runs", r.recordRuns)
+		if len(r.records) > 1 {
+			runs = fmt.Sprintf(", median of %d runs", len(r.records))
 		}
 		fmt.Fprintf(tw, "%s\tsettle record (%s events%s)\t%s events/s\t%s\t%s\t≥ 50,000 events/s at 1M\n", p, count(r.events), runs,
 			rate(r.events, r.record.wall), dur(r.record.wall), r.record.rss())
@@ -576,7 +594,10 @@ func (b *bencher) printProcess() {
 	for _, r := range rows {
 		p := count(r.payments)
 		recon, again, unbooked, unbookedAgain, serve := r.steps()
-		fmt.Fprintf(tw, "%s\trecord\t%s\t%s\n", p, dur(r.record.wall), showRecordSteps(r.record.out))
+		fmt.Fprintf(tw, "%s\trecord\t%s\t%s; %s\n", p, dur(r.record.wall), showRecordSteps(r.record.out), r.record.cpu())
+		if len(r.records) > 1 {
+			fmt.Fprintf(tw, "%s\trecord, every run\t\t%s\n", p, runWalls(r.records))
+		}
 		fmt.Fprintf(tw, "%s\trecord of the next day\t%s\t%s\n", p, dur(r.day.wall), showRecordSteps(r.day.out))
 		fmt.Fprintf(tw, "%s\treconcile, first run\t%s\t%s\n", p, dur(r.recon.wall), recon)
 		fmt.Fprintf(tw, "%s\treconcile again\t%s\t%s\n", p, dur(r.again.wall), again)

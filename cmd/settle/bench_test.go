@@ -43,11 +43,15 @@ func TestBenchQuick(t *testing.T) {
 	if n := len(steps.FindAllString(out, -1)); n != 2 {
 		t.Errorf("%d rows of a first reconciliation's steps, want 2, in:\n%s", n, out)
 	}
-	// record's steps, for the month and for the next day, at both sizes.
-	for _, row := range []string{`record`, `record of the next day`} {
-		re := regexp.MustCompile(`(?m)^[\d,]+ +` + row + ` +\S+ \S+ +open \S+ \S+, events \S+ \S+, commit \S+ \S+, close \S+ \S+$`)
+	// record's steps, for the month (with the processor time it took)
+	// and for the next day, at both sizes; and the wall time of each of
+	// the month's three runs.
+	for _, row := range []string{`record +\S+ \S+ +open \S+ \S+, events \S+ \S+, commit \S+ \S+, close \S+ \S+; CPU \S+ \S+ user \+ \S+ \S+ system$`,
+		`record of the next day +\S+ \S+ +open \S+ \S+, events \S+ \S+, commit \S+ \S+, close \S+ \S+$`,
+		`record, every run +\S+ \S+, \S+ \S+, \S+ \S+$`} {
+		re := regexp.MustCompile(`(?m)^[\d,]+ +` + row)
 		if n := len(re.FindAllString(out, -1)); n != 2 {
-			t.Errorf("%d rows of %s's steps, want 2, in:\n%s", n, row, out)
+			t.Errorf("%d rows matching %q, want 2, in:\n%s", n, row, out)
 		}
 	}
 	// The report against books that hold none of it: a row each for the
@@ -88,9 +92,9 @@ func TestBenchQuick(t *testing.T) {
 	if n := len(regexp.MustCompile(`(?m)^[\d,]+ +settle export hledger --out \(the same postings\) +[\d,]+ postings/s `).FindAllString(out, -1)); n != 2 {
 		t.Errorf("%d rows of the hledger export, want 2, in:\n%s", n, out)
 	}
-	// record runs three times at the smaller size, once at the largest.
-	if n := strings.Count(out, "events, median of 3 runs)"); n != 1 {
-		t.Errorf("%d record rows give a median of 3 runs, want 1 (the 1,000 payments):\n%s", n, out)
+	// record runs three times at every size.
+	if n := strings.Count(out, "events, median of 3 runs)"); n != 2 {
+		t.Errorf("%d record rows give a median of 3 runs, want 2:\n%s", n, out)
 	}
 	// import runs three times at every size.
 	if n := strings.Count(out, "close included, median of 3 runs)"); n != 2 {
