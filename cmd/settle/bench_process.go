@@ -55,6 +55,19 @@ type childRun struct {
 	inherited uint64
 	out       string
 	user, sys time.Duration // the child's processor time (getrusage)
+	// parent is the processor time the bench itself spent while the child
+	// ran: its runtime's collector and scavenger, which share the
+	// machine's two processors with the child.
+	parent time.Duration
+}
+
+// selfCPU is the processor time this process has spent, user and system.
+func selfCPU() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 // cpu is the processor time the child spent, as the bench prints it: a
@@ -62,14 +75,14 @@ type childRun struct {
 // for a processor the machine gave to someone else), one slower in more
 // did more or did it slower.
 func (c childRun) cpu() string {
-	return fmt.Sprintf("CPU %s user + %s system", dur(c.user), dur(c.sys))
+	return fmt.Sprintf("CPU %s user + %s system (the bench's own meanwhile: %s)", dur(c.user), dur(c.sys), dur(c.parent))
 }
 
 // runWalls is the wall time of each run, in the order they ran.
 func runWalls(runs []childRun) string {
 	walls := make([]string, len(runs))
 	for i, r := range runs {
-		walls[i] = dur(r.wall)
+		walls[i] = fmt.Sprintf("%s (CPU %s; the bench's %s)", dur(r.wall), dur(r.user+r.sys), dur(r.parent))
 	}
 	return strings.Join(walls, ", ")
 }
@@ -104,9 +117,10 @@ func (b *bencher) child(ctx context.Context, args ...string) (childRun, error) {
 	var out strings.Builder
 	cmd.Stdout, cmd.Stderr = &out, &out
 	inherited := maxRSS()
+	before := selfCPU()
 	start := time.Now()
 	err = cmd.Run()
-	r := childRun{wall: time.Since(start), inherited: inherited, out: out.String()}
+	r := childRun{wall: time.Since(start), inherited: inherited, out: out.String(), parent: selfCPU() - before}
 	if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
 		r.maxRSS = uint64(ru.Maxrss) << 10
 		r.user, r.sys = time.Duration(ru.Utime.Nano()), time.Duration(ru.Stime.Nano())

@@ -46,9 +46,9 @@ func TestBenchQuick(t *testing.T) {
 	// record's steps, for the month (with the processor time it took)
 	// and for the next day, at both sizes; and the wall time of each of
 	// the month's three runs.
-	for _, row := range []string{`record +\S+ \S+ +open \S+ \S+, events \S+ \S+, commit \S+ \S+, close \S+ \S+; CPU \S+ \S+ user \+ \S+ \S+ system$`,
+	for _, row := range []string{`record +\S+ \S+ +open \S+ \S+, events \S+ \S+, commit \S+ \S+, close \S+ \S+; CPU \S+ \S+ user \+ \S+ \S+ system \(the bench's own meanwhile: \S+ \S+\)$`,
 		`record of the next day +\S+ \S+ +open \S+ \S+, events \S+ \S+, commit \S+ \S+, close \S+ \S+$`,
-		`record, every run +\S+ \S+, \S+ \S+, \S+ \S+$`} {
+		`record, every run +(\S+ \S+ \(CPU \S+ \S+; the bench's \S+ \S+\)(, |$)){3}`} {
 		re := regexp.MustCompile(`(?m)^[\d,]+ +` + row)
 		if n := len(re.FindAllString(out, -1)); n != 2 {
 			t.Errorf("%d rows matching %q, want 2, in:\n%s", n, row, out)
