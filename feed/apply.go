@@ -137,7 +137,7 @@ func apply(ctx context.Context, l *ledger.Ledger, next func() []item, rewind fun
 	}
 	failed := false
 	runs := 0
-	var applied time.Time // when the last event was applied
+	var applied time.Time // when the feed's last line was done with: the transaction's work after it is the commit
 	// Without skipInvalid the first bad event rolls everything back, so the
 	// events need no savepoint each (a statement journal of every page they
 	// touch): they run as one batch. With it, each event is a savepoint that

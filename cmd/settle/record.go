@@ -37,7 +37,8 @@ type recordFileJSON struct {
 	TookMS   int64  `json:"took_ms"`
 }
 
-// recordTookMS is where a record's time went, in milliseconds: opening
+// recordTookMS is where a record's time went, in milliseconds: the whole
+// of it (total, from before the database opens to after it closes), opening
 // the database (creating it, or bringing its schema up to date), reading
 // and booking the files' events, each file's commit (from its last event
 // to the end of its transaction: the writes still held, the commit and its
@@ -134,7 +135,7 @@ database at PATH (the next run starts it again).`,
 				return err
 			}
 			out.Took.Close = time.Since(closing).Milliseconds()
-			out.Took.Total = out.Took.Open + out.Took.Events + out.Took.Commit + out.Took.Close
+			out.Took.Total = time.Since(start).Milliseconds()
 			if format == "json" {
 				if err := writeJSON(a, out); err != nil {
 					return err

@@ -193,7 +193,7 @@ const maxCachedPayments = 200_000
 // (SavePayment) puts it in the newer generation, so only a dropped older
 // generation can hold payments whose writes are still queued. Reads of
 // payments the cache does not hold therefore wait for the queue only after
-// a drop (paymentsRead), not at every read.
+// a drop (beforePayments), not at every read.
 type paymentCache struct {
 	cur, old map[string]*ledger.Payment
 	// dropped: an older generation was dropped since the last sync.

@@ -510,31 +510,27 @@ func (t *tx) SaveRequest(ctx context.Context, r *ledger.Request) error {
 	return nil
 }
 
-// flushRequests writes the requests saved and not yet written, in the
-// order of their keys.
+// flushRequests writes the requests saved and not yet written: those
+// stored by their entry's id first, in the order of the ids (appended to
+// request_entries), then the others in the order of their keys.
 func (t *tx) flushRequests(ctx context.Context) error {
 	if len(t.requests) == 0 {
 		return nil
 	}
-	// Those stored by their entry's id first, in the order of the ids
-	// (the order they were saved in), then the others by key.
-	slices.SortStableFunc(t.requests, func(a, b ledger.Request) int {
-		switch {
-		case a.EntryID != 0 && b.EntryID != 0:
-			return 0
-		case a.EntryID != 0:
-			return -1
-		case b.EntryID != 0:
+	// 0 for a request stored by its entry's id, 1 for one stored by key.
+	byKey := func(r ledger.Request) int {
+		if r.EntryID == 0 {
 			return 1
 		}
-		return strings.Compare(a.Key, b.Key)
+		return 0
+	}
+	slices.SortFunc(t.requests, func(a, b ledger.Request) int {
+		return cmp.Or(cmp.Compare(byKey(a), byKey(b)), cmp.Compare(a.EntryID, b.EntryID), strings.Compare(a.Key, b.Key))
 	})
 	byEntry := 0
-	for i := range t.requests {
-		t.freshRequests.add(t.requests[i].Key)
-		if t.requests[i].EntryID != 0 {
-			byEntry++
-		}
+	for _, r := range t.requests {
+		t.freshRequests.add(r.Key)
+		byEntry += 1 - byKey(r)
 	}
 	// The values after the first column, the entry's id or the key.
 	rest := func(p *params, r *ledger.Request) {
