@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"runtime"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -288,10 +289,11 @@ func (l *Ledger) adjustmentTransactions(ctx context.Context, tx Tx, e *Entry) er
 
 // btID names the balance transaction produced by an entry.
 func btID(entryID int64, n int) string {
-	if n == 0 {
-		return fmt.Sprintf("btx_%d", entryID)
+	b := strconv.AppendInt(append(make([]byte, 0, 24), "btx_"...), entryID, 10)
+	if n > 0 {
+		b = strconv.AppendInt(append(b, '_'), int64(n), 10)
 	}
-	return fmt.Sprintf("btx_%d_%d", entryID, n)
+	return string(b)
 }
 
 // PostPendingRequest posts a pending entry, in full or in part.

@@ -290,9 +290,11 @@ func (l *Ledger) fees(in []Fee, provider string, cur Currency) ([]Posting, []Fee
 		if typ == "" {
 			typ = "processing"
 		}
-		m, err := minor("fee "+typ, f.Amount, cur, true)
+		m, err := minor("its amount", f.Amount, cur, true)
 		if err != nil {
-			return nil, nil, 0, err
+			// The fee is named here, on the error's path: a name made
+			// before the conversion cost an allocation a fee.
+			return nil, nil, 0, fmt.Errorf("fee %s: %w", typ, err)
 		}
 		if m == 0 {
 			continue
