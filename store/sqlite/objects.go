@@ -103,9 +103,9 @@ func (t *tx) SavePayment(ctx context.Context, p *ledger.Payment) error {
 		return err
 	}
 	q := t.laterParams()
-	// The values go straight into the buffer: a slice of interfaces boxed
-	// a dozen of them, some 7 allocations a payment (BENCHMARKS.md,
-	// thirty-fifth round).
+	// The values go straight into the parameter buffer: passed as a slice
+	// of interfaces, a dozen of them were boxed, some 7 allocations a
+	// payment (BENCHMARKS.md, thirty-fifth round).
 	q.text(p.ID)
 	q.text(p.Provider)
 	q.text(p.ProviderRef)
