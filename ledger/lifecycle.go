@@ -290,7 +290,7 @@ func (l *Ledger) fees(in []Fee, provider string, cur Currency) ([]Posting, []Fee
 		if typ == "" {
 			typ = "processing"
 		}
-		m, err := minor("its amount", f.Amount, cur, true)
+		m, err := minor("the fee", f.Amount, cur, true)
 		if err != nil {
 			// The fee is named here, on the error's path: a name made
 			// before the conversion cost an allocation a fee.

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"reflect"
+	"strings"
 	"testing"
 	"time"
 
@@ -1204,4 +1205,19 @@ func TestLifecycleRefusals(t *testing.T) {
 			setup: func(t *testing.T, e *env) { must(0, e.l.ClosePeriod(e.ctx, t0.Add(48*time.Hour))).ok(t) },
 			act:   func(e *env) (any, error) { return nil, e.l.ClosePeriod(e.ctx, t0.Add(24*time.Hour)) }},
 	})
+}
+
+// TestFeeErrorsNameTheFee checks that a fee the ledger refuses is named by
+// its type in the error, whether its amount is negative or does not fit
+// the currency's minor units: fees names it only on the error's path.
+func TestFeeErrorsNameTheFee(t *testing.T) {
+	for _, amount := range []string{"-1", "0.005"} {
+		e := newEnv(t, nil)
+		e.authorize(t, "pay_1", "100.00")
+		_, err := e.l.Capture(e.ctx, ledger.CaptureRequest{Key: "cap", PaymentID: "pay_1",
+			Fees: []ledger.Fee{{Type: "stripe_fee", Amount: dec(amount)}}})
+		if !errors.Is(err, ledger.ErrInvalidAmount) || !strings.Contains(err.Error(), "fee stripe_fee: ") {
+			t.Errorf("fee of %s: %v, want an invalid amount naming fee stripe_fee", amount, err)
+		}
+	}
 }
