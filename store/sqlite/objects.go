@@ -108,7 +108,6 @@ func (t *tx) SavePayment(ctx context.Context, p *ledger.Payment) error {
 	// payment (BENCHMARKS.md, thirty-fifth round).
 	q.text(p.ID)
 	q.text(p.Provider)
-	q.text(p.ProviderRef)
 	q.text(p.Currency)
 	q.text(p.Customer)
 	q.text(p.Description)
@@ -116,18 +115,9 @@ func (t *tx) SavePayment(ctx context.Context, p *ledger.Payment) error {
 		return err
 	}
 	q.text(p.CaptureMethod)
-	q.text(string(p.Status))
-	q.int(p.Authorized)
-	q.int(p.Captured)
-	q.int(p.Refunded)
-	q.int(p.Disputed)
-	q.int(p.Fees)
 	q.intOrNull(p.PendingEntryID)
 	q.int(created)
-	q.int(updated)
-	q.text(p.SettlementCurrency)
-	q.int(p.Settled)
-	q.int(p.Unwound)
+	paymentState(q, p, updated)
 	insert := insertPaymentSQL
 	if !known {
 		insert = upsertPaymentSQL
@@ -164,9 +154,11 @@ var (
 	upsertPayment    = setList(paymentUpdated, "%[1]s = excluded.%[1]s")
 	updatePaymentSet = setList(paymentUpdated, "%s = ?")
 
-	// insertPaymentSQL inserts a payment SavePayment knows missing;
+	// insertPaymentSQL inserts a payment SavePayment knows missing, its
+	// columns in the order SavePayment binds them (paymentUpdated's last);
 	// upsertPaymentSQL one it does not know, updating it if it is there.
-	insertPaymentSQL = `INSERT INTO payments (` + paymentCols + `) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+	insertPaymentSQL = `INSERT INTO payments (id, provider, currency, customer, description, metadata, capture_method,
+		pending_entry_id, created_at, ` + strings.Join(paymentUpdated, ", ") + `) VALUES (` + placeholders(9+len(paymentUpdated)) + `)`
 	upsertPaymentSQL = insertPaymentSQL + ` ON CONFLICT (id) DO UPDATE SET ` + upsertPayment
 	updatePaymentSQL = `UPDATE payments SET ` + updatePaymentSet + ` WHERE id = ?`
 )
@@ -188,6 +180,14 @@ func (t *tx) updatePayment(ctx context.Context, p *ledger.Payment) error {
 		return err
 	}
 	q := t.laterParams()
+	paymentState(q, p, updated)
+	q.text(p.ID)
+	return translate(t.execLater(ctx, updatePaymentSQL, q, 1))
+}
+
+// paymentState adds the values of paymentUpdated's columns, in its order:
+// what an update of a payment sets, and the last columns of its insert.
+func paymentState(q *params, p *ledger.Payment, updated int64) {
 	q.text(p.ProviderRef)
 	q.text(string(p.Status))
 	q.int(p.Authorized)
@@ -199,8 +199,6 @@ func (t *tx) updatePayment(ctx context.Context, p *ledger.Payment) error {
 	q.text(p.SettlementCurrency)
 	q.int(p.Settled)
 	q.int(p.Unwound)
-	q.text(p.ID)
-	return translate(t.execLater(ctx, updatePaymentSQL, q, 1))
 }
 
 // rememberPayment keeps a saved payment for Payment to return, as its row
