@@ -330,14 +330,27 @@ func (l *Ledger) postings(in []PostingInput) ([]Posting, error) {
 }
 
 // minor converts a non-negative amount in major units of cur to minor units;
-// zero is refused unless allowZero.
+// zero is refused unless allowZero. what names the amount in an error.
 func minor(what string, d decimal.Decimal, cur Currency, allowZero bool) (int64, error) {
+	return minorOf(what, "", d, cur, allowZero)
+}
+
+// minorOf is minor for an amount named by two words, kind and name ("fee"
+// and its type), put together only for an error: a name made for every
+// fee before converting it cost an allocation a fee.
+func minorOf(kind, name string, d decimal.Decimal, cur Currency, allowZero bool) (int64, error) {
+	what := func() string {
+		if name == "" {
+			return kind
+		}
+		return kind + " " + name
+	}
 	if d.Sign() < 0 || (d.Sign() == 0 && !allowZero) {
-		return 0, fmt.Errorf("%w: %s must be positive, got %s", ErrInvalidAmount, what, d.String())
+		return 0, fmt.Errorf("%w: %s must be positive, got %s", ErrInvalidAmount, what(), d.String())
 	}
 	m, err := ToMinor(d, cur)
 	if err != nil {
-		return 0, fmt.Errorf("%s: %w", what, err)
+		return 0, fmt.Errorf("%s: %w", what(), err)
 	}
 	return m, nil
 }

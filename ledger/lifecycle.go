@@ -290,11 +290,9 @@ func (l *Ledger) fees(in []Fee, provider string, cur Currency) ([]Posting, []Fee
 		if typ == "" {
 			typ = "processing"
 		}
-		m, err := minor("the fee", f.Amount, cur, true)
+		m, err := minorOf("fee", typ, f.Amount, cur, true)
 		if err != nil {
-			// The fee is named here, on the error's path: a name made
-			// before the conversion cost an allocation a fee.
-			return nil, nil, 0, fmt.Errorf("fee %s: %w", typ, err)
+			return nil, nil, 0, err
 		}
 		if m == 0 {
 			continue

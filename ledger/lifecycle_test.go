@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"errors"
 	"reflect"
-	"strings"
 	"testing"
 	"time"
 
@@ -1209,15 +1208,18 @@ func TestLifecycleRefusals(t *testing.T) {
 
 // TestFeeErrorsNameTheFee checks that a fee the ledger refuses is named by
 // its type in the error, whether its amount is negative or does not fit
-// the currency's minor units: fees names it only on the error's path.
+// the currency's minor units: minorOf names it only on the error's path.
 func TestFeeErrorsNameTheFee(t *testing.T) {
-	for _, amount := range []string{"-1", "0.005"} {
+	for amount, want := range map[string]string{
+		"-1":    "capture cap: invalid amount: fee stripe_fee must be positive, got -1",
+		"0.005": "capture cap: fee stripe_fee: invalid amount: 0.005 has more than 2 decimals for USD",
+	} {
 		e := newEnv(t, nil)
 		e.authorize(t, "pay_1", "100.00")
 		_, err := e.l.Capture(e.ctx, ledger.CaptureRequest{Key: "cap", PaymentID: "pay_1",
 			Fees: []ledger.Fee{{Type: "stripe_fee", Amount: dec(amount)}}})
-		if !errors.Is(err, ledger.ErrInvalidAmount) || !strings.Contains(err.Error(), "fee stripe_fee: ") {
-			t.Errorf("fee of %s: %v, want an invalid amount naming fee stripe_fee", amount, err)
+		if !errors.Is(err, ledger.ErrInvalidAmount) || err.Error() != want {
+			t.Errorf("fee of %s: %v, want %q", amount, err, want)
 		}
 	}
 }
