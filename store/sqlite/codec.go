@@ -97,6 +97,20 @@ func meta(m map[string]string) (any, error) {
 	return string(b), nil
 }
 
+// metadata adds m as meta encodes it: JSON text, or NULL when empty.
+func (p *params) metadata(m map[string]string) error {
+	md, err := meta(m)
+	if err != nil {
+		return err
+	}
+	if md == nil {
+		p.null()
+	} else {
+		p.text(md.(string))
+	}
+	return nil
+}
+
 func fromMeta(s sql.NullString) (map[string]string, error) {
 	if !s.Valid || s.String == "" {
 		return nil, nil

@@ -132,14 +132,8 @@ func appendEntryParams(p *params, e *ledger.Entry, ps []rawPosting, plain, bank 
 	p.int(ts(e.RecordedAt)) // the store's clock
 	p.text(e.Description)
 	if !plain {
-		md, err := meta(e.Metadata)
-		if err != nil {
+		if err := p.metadata(e.Metadata); err != nil {
 			return err
-		}
-		if md == nil {
-			p.null()
-		} else {
-			p.text(md.(string))
 		}
 		p.text(e.Source.Provider)
 		p.text(e.Source.Type)

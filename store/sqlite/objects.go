@@ -111,7 +111,7 @@ func (t *tx) SavePayment(ctx context.Context, p *ledger.Payment) error {
 	q.text(p.Currency)
 	q.text(p.Customer)
 	q.text(p.Description)
-	if err := metaParam(q, p.Metadata); err != nil {
+	if err := q.metadata(p.Metadata); err != nil {
 		return err
 	}
 	q.text(p.CaptureMethod)
@@ -127,21 +127,6 @@ func (t *tx) SavePayment(ctx context.Context, p *ledger.Payment) error {
 		return translate(err)
 	}
 	t.rememberPayment(p)
-	return nil
-}
-
-// metaParam adds metadata as meta encodes it: JSON text, or NULL when
-// empty.
-func metaParam(q *params, m map[string]string) error {
-	md, err := meta(m)
-	if err != nil {
-		return err
-	}
-	if md == nil {
-		q.null()
-	} else {
-		q.text(md.(string))
-	}
 	return nil
 }
 

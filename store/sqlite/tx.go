@@ -517,20 +517,23 @@ func (t *tx) flushRequests(ctx context.Context) error {
 	if len(t.requests) == 0 {
 		return nil
 	}
-	// 0 for a request stored by its entry's id, 1 for one stored by key.
-	byKey := func(r ledger.Request) int {
-		if r.EntryID == 0 {
-			return 1
-		}
-		return 0
-	}
+	storedByKey := func(r ledger.Request) bool { return r.EntryID == 0 }
 	slices.SortFunc(t.requests, func(a, b ledger.Request) int {
-		return cmp.Or(cmp.Compare(byKey(a), byKey(b)), cmp.Compare(a.EntryID, b.EntryID), strings.Compare(a.Key, b.Key))
+		if storedByKey(a) != storedByKey(b) {
+			if storedByKey(a) {
+				return 1
+			}
+			return -1
+		}
+		return cmp.Or(cmp.Compare(a.EntryID, b.EntryID), strings.Compare(a.Key, b.Key))
 	})
-	byEntry := 0
+	// The requests stored by their entry's id are the first byEntry.
+	byEntry := len(t.requests)
+	if i := slices.IndexFunc(t.requests, storedByKey); i >= 0 {
+		byEntry = i
+	}
 	for _, r := range t.requests {
 		t.freshRequests.add(r.Key)
-		byEntry += 1 - byKey(r)
 	}
 	// The values after the first column, the entry's id or the key.
 	rest := func(p *params, r *ledger.Request) {
