@@ -107,6 +107,8 @@ type Tx interface {
 	// ResolvePending marks a pending entry resolved and releases its pending
 	// balances. It fails with ErrAlreadyResolved if it was resolved before.
 	ResolvePending(ctx context.Context, id int64, r Resolution, by int64) error
+	// SavePayment inserts a payment new to the books, or updates one this
+	// transaction read (Payment, Prefetch).
 	SavePayment(ctx context.Context, p *Payment) error
 	SaveRefund(ctx context.Context, r *Refund) error
 	SaveDispute(ctx context.Context, d *Dispute) error

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"fmt"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -438,16 +439,27 @@ func TestSavePaymentUpdatesWhatChanged(t *testing.T) {
 		t.Fatal(err)
 	}
 	stored(t, "ch_2", "cus_1", ledger.PaymentCaptured, 300)
-	// Unknown to a new transaction: the upsert.
-	err = s.Update(ctx, func(tx ledger.Tx) error {
-		q := *p
-		q.ProviderRef, q.Refunded, q.Status = "ch_3", 500, ledger.PaymentRefunded
-		return tx.SavePayment(ctx, &q)
+	// Unknown to a new transaction: the upsert, which sets every column an
+	// update sets, each from its own field.
+	q := *p
+	q.ProviderRef, q.Status, q.Authorized, q.Captured, q.Refunded, q.Disputed, q.Fees = "ch_3", ledger.PaymentRefunded,
+		601, 602, 603, 604, 605
+	q.SettlementCurrency, q.Settled, q.Unwound, q.UpdatedAt = "eur", 606, 607, t0.Add(2*time.Hour)
+	err = s.Update(ctx, func(tx ledger.Tx) error { return tx.SavePayment(ctx, &q) })
+	if err != nil {
+		t.Fatal(err)
+	}
+	stored(t, "ch_3", "cus_1", ledger.PaymentRefunded, 603)
+	err = s.View(ctx, func(tx ledger.ReadTx) error {
+		got, err := tx.Payment(ctx, "p1")
+		if err == nil && !reflect.DeepEqual(got, &q) {
+			t.Errorf("upserted payment read back\n%+v\nwant\n%+v", got, &q)
+		}
+		return err
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	stored(t, "ch_3", "cus_1", ledger.PaymentRefunded, 500)
 }
 
 // SetSettlements writes the columns each change names (Changes), whatever

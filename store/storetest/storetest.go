@@ -50,6 +50,7 @@ func Run(t *testing.T, open Opener) {
 		{"BalanceTransactionsAcrossProviders", testBalanceTransactionsAcrossProviders},
 		{"BalancesAsOf", testBalancesAsOf},
 		{"ReadsOwnWrites", testReadsOwnWrites},
+		{"PaymentColumns", testPaymentColumns},
 		{"ClosedPeriod", testClosedPeriod},
 		{"ConcurrentWriters", testConcurrentWriters},
 		{"BatchedPosting", testBatchedPosting},
@@ -1381,4 +1382,57 @@ func testExceptionPaging(t *testing.T, open Opener) {
 			t.Errorf("%+v: %q, want %q", c.f, got, c.want)
 		}
 	}
+}
+
+// testPaymentColumns saves a payment whose every field differs from the
+// others, inserted and then updated in every column an update sets, and
+// reads it back each time in a transaction of its own (from the table, not
+// from what the writing one remembers): a value bound to the wrong column
+// shows as a difference.
+func testPaymentColumns(t *testing.T, open Opener) {
+	ctx := context.Background()
+	st := open(t)
+	p := &ledger.Payment{ID: "pay_cols", Provider: "stripe", ProviderRef: "ch_cols", Currency: "eur", Customer: "cus_cols",
+		Description: "Order 17", Metadata: map[string]string{"order": "17"}, CaptureMethod: "manual",
+		Status: ledger.PaymentAuthorized, Authorized: 1001, Captured: 1002, Refunded: 1003, Disputed: 1004, Fees: 1005,
+		SettlementCurrency: "usd", Settled: 1006, Unwound: 1007, CreatedAt: t0, UpdatedAt: t0.Add(time.Second)}
+	stored := func(step string) {
+		t.Helper()
+		err := st.View(ctx, func(tx ledger.ReadTx) error {
+			got, err := tx.Payment(ctx, p.ID)
+			if err != nil {
+				return err
+			}
+			if !reflect.DeepEqual(got, p) {
+				t.Errorf("%s: read back\n%+v\nwant\n%+v", step, got, p)
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatalf("%s: %v", step, err)
+		}
+	}
+	must(0, st.Update(ctx, func(tx ledger.Tx) error {
+		e := &ledger.Entry{Key: "auth_cols", Phase: ledger.Pending, OccurredAt: t0, RecordedAt: t0, Postings: []ledger.Posting{
+			{Account: "assets:stripe:pending", Currency: "eur", Amount: 1001}, {Account: "income:sales", Currency: "eur", Amount: -1001}}}
+		if err := tx.InsertEntry(ctx, e); err != nil {
+			return err
+		}
+		p.PendingEntryID = e.ID
+		if _, err := tx.Payment(ctx, p.ID); !errors.Is(err, ledger.ErrNotFound) {
+			return fmt.Errorf("before it was saved: %v", err)
+		}
+		return tx.SavePayment(ctx, p) // known missing: an insert
+	})).ok(t)
+	stored("inserted")
+	must(0, st.Update(ctx, func(tx ledger.Tx) error {
+		if _, err := tx.Payment(ctx, p.ID); err != nil {
+			return err
+		}
+		p.ProviderRef, p.Status, p.Authorized, p.Captured, p.Refunded, p.Disputed, p.Fees = "ch_cols2", ledger.PaymentCaptured,
+			2001, 2002, 2003, 2004, 2005
+		p.SettlementCurrency, p.Settled, p.Unwound, p.UpdatedAt = "gbp", 2006, 2007, t0.Add(time.Minute)
+		return tx.SavePayment(ctx, p) // read before: an update
+	})).ok(t)
+	stored("updated")
 }
