@@ -61,7 +61,7 @@ func (s *Store) Import(ctx context.Context, f provider.ImportFile, fn func(provi
 		// Built in the order of their names, as all of them were before
 		// the created index could be kept.
 		dropped = append(dropped, w.dropped...)
-		slices.SortFunc(dropped, func(a, b recordIndex) int { return strings.Compare(a.name, b.name) })
+		slices.SortFunc(dropped, func(a, b tableIndex) int { return strings.Compare(a.name, b.name) })
 		if err := rebuildIndexes(ctx, q, dropped); err != nil {
 			return err
 		}
@@ -74,9 +74,10 @@ func (s *Store) Import(ctx context.Context, f provider.ImportFile, fn func(provi
 	return st, translate(err)
 }
 
-// recordIndex is an index of provider_records: its name and the statement
-// that creates it.
-type recordIndex struct{ name, create string }
+// tableIndex is an index that a bulk write drops and builds again after
+// its rows (an import's of provider_records, a reconciliation's of open
+// exceptions): its name and the statement that creates it.
+type tableIndex struct{ name, create string }
 
 // inOrderIndexes are the indexes of provider_records whose keys a file read
 // in time order fills in order: a provider's export lists its rows by the
@@ -114,7 +115,7 @@ var appendedIndexes = map[string]bool{"provider_records_import": true}
 // round). Should the records come out of order after all, the writer drops
 // it then (importWriter.dropOrdered) and it is built at the end with the
 // others.
-func dropIndexesIfEmpty(ctx context.Context, q querier) (dropped, kept []recordIndex, err error) {
+func dropIndexesIfEmpty(ctx context.Context, q querier) (dropped, kept []tableIndex, err error) {
 	var some bool
 	if err := q.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM provider_records)`).Scan(&some); err != nil || some {
 		return nil, nil, err
@@ -124,9 +125,9 @@ func dropIndexesIfEmpty(ctx context.Context, q querier) (dropped, kept []recordI
 	if err != nil {
 		return nil, nil, err
 	}
-	var all []recordIndex
+	var all []tableIndex
 	for rows.Next() {
-		var ix recordIndex
+		var ix tableIndex
 		if err := rows.Scan(&ix.name, &ix.create); err != nil {
 			rows.Close()
 			return nil, nil, err
@@ -154,8 +155,10 @@ func dropIndexesIfEmpty(ctx context.Context, q querier) (dropped, kept []recordI
 
 func dropIndex(name string) string { return `DROP INDEX "` + name + `"` }
 
-// rebuildIndexes builds the indexes an import dropped, on the writer's
-// connection, in an import's transaction (withWriteAlone).
+// rebuildIndexes builds the indexes a bulk write dropped, on the writer's
+// connection, in the write's transaction: an import's (withWriteAlone), or
+// a reconciliation's that opens more exceptions than the table held
+// (dropOpenFingerprints).
 //
 // SQLite sorts an index's keys in runs of at most the page cache's size,
 // each written to a temporary file, and then merges the runs (with
@@ -170,7 +173,7 @@ func dropIndex(name string) string { return `DROP INDEX "` + name + `"` }
 // directory (SQLITE_TMPDIR, TMPDIR or /var/tmp) than the index does of the
 // database, while it is built: 72 MiB at most for that import. The
 // writer's cache and threads are set back afterwards.
-func rebuildIndexes(ctx context.Context, q querier, indexes []recordIndex) (err error) {
+func rebuildIndexes(ctx context.Context, q querier, indexes []tableIndex) (err error) {
 	if len(indexes) == 0 {
 		return nil
 	}
@@ -194,7 +197,7 @@ func rebuildIndexes(ctx context.Context, q querier, indexes []recordIndex) (err 
 	}
 	for _, ix := range indexes {
 		if _, err := q.ExecContext(ctx, ix.create); err != nil {
-			return fmt.Errorf("building the provider records' index again: %w", err)
+			return fmt.Errorf("building the index %s again: %w", ix.name, err)
 		}
 	}
 	return nil

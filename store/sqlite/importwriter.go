@@ -130,7 +130,7 @@ type importWriter struct {
 	// ordered are the indexes kept in place while the records come in
 	// order (dropIndexesIfEmpty); dropped, those of them dropped since,
 	// for the import to build at its end.
-	ordered, dropped []recordIndex
+	ordered, dropped []tableIndex
 }
 
 // run stores the sink's jobs until they end or one fails.

@@ -1,0 +1,120 @@
+package sqlite
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/settlehq/settle/provider"
+	"github.com/settlehq/settle/reconcile"
+)
+
+// bulkPlan is a plan that opens n exceptions, missing in the ledger, one
+// for each of n provider records; repeat gives the last the first's
+// fingerprint.
+func bulkPlan(n int, repeat bool) reconcile.ExceptionPlan {
+	es := make([]reconcile.Exception, n)
+	for i := range es {
+		id := fmt.Sprintf("txn_%06d", (i*7919)%n) // ids in no order, as a provider's
+		es[i] = reconcile.Exception{Kind: reconcile.MissingInLedger, Provider: "stripe", Grain: provider.BalanceGrain,
+			Subject: "charge", ProviderID: id, Currency: "usd", Amount: int64(100 + i),
+			At: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC), Fingerprint: "missing_in_ledger|stripe|charge|" + id + "||"}
+	}
+	if repeat {
+		es[n-1].Fingerprint = es[0].Fingerprint
+	}
+	return reconcile.ExceptionPlan{Open: es}
+}
+
+// saveBulkRun stores a run with plan.
+func saveBulkRun(s *Store, plan reconcile.ExceptionPlan) error {
+	at := time.Date(2026, 2, 1, 0, 0, 0, 0, time.UTC)
+	run := &reconcile.Run{Provider: "stripe", Grain: provider.BalanceGrain, StartedAt: at, FinishedAt: at}
+	return s.UpdateRecon(context.Background(), func(tx reconcile.Tx) error {
+		return tx.SaveRun(context.Background(), run, plan, nil)
+	})
+}
+
+// A run that opens more exceptions than the table holds, and at least
+// bulkOpenAtLeast, drops the index of open fingerprints before writing
+// them; a smaller run, or one into a table that holds as many rows, keeps
+// it in place.
+func TestDropOpenFingerprintsOnlyForBulk(t *testing.T) {
+	s := tempStore(t)
+	ctx := context.Background()
+	const present = `SELECT count(*) FROM sqlite_schema WHERE name = '` + openFingerprints + `'`
+	try := func(n int) (dropped bool) {
+		t.Helper()
+		err := s.UpdateRecon(ctx, func(rt reconcile.Tx) error {
+			tx := rt.(*tx)
+			ixs, err := tx.dropOpenFingerprints(ctx, n)
+			if err != nil {
+				return err
+			}
+			dropped = len(ixs) == 1
+			if got := queryString(t, tx.q, present); (got == "0") != dropped {
+				t.Errorf("n=%d: returned %v, and the schema holds the index %s times", n, ixs, got)
+			}
+			return rebuildIndexes(ctx, tx.q, ixs)
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return dropped
+	}
+	if try(bulkOpenAtLeast - 1) {
+		t.Error("a run below bulkOpenAtLeast dropped the index")
+	}
+	if !try(bulkOpenAtLeast) {
+		t.Error("a bulk run into an empty table kept the index")
+	}
+	if err := saveBulkRun(s, bulkPlan(bulkOpenAtLeast, false)); err != nil {
+		t.Fatal(err)
+	}
+	if try(bulkOpenAtLeast) {
+		t.Error("a run opening as many exceptions as the table holds dropped the index")
+	}
+	if !try(bulkOpenAtLeast + 1) {
+		t.Error("a run opening more exceptions than the table holds kept the index")
+	}
+}
+
+// The index of open fingerprints built after a bulk run is the one the
+// schema declares, and it refuses a second open exception of a
+// fingerprint, as before; a bulk run whose plan repeats a fingerprint is
+// refused whole, and leaves the index in place.
+func TestBulkOpenRebuildsTheUniqueIndex(t *testing.T) {
+	s := tempStore(t)
+	db := s.DB()
+	const declared = `SELECT sql FROM sqlite_schema WHERE name = '` + openFingerprints + `'`
+	want := queryString(t, db, declared)
+
+	err := saveBulkRun(s, bulkPlan(bulkOpenAtLeast+5, true))
+	if err == nil || !strings.Contains(err.Error(), "UNIQUE") {
+		t.Fatalf("a bulk run repeating a fingerprint: err %v, want the unique index refusing it", err)
+	}
+	if n := queryString(t, db, `SELECT count(*) FROM recon_exceptions`) + queryString(t, db, `SELECT count(*) FROM recon_runs`); n != "00" {
+		t.Errorf("exceptions and runs after the refused run: %s, want none", n)
+	}
+	if got := queryString(t, db, declared); got != want {
+		t.Fatalf("the index after the refused run: %q, want %q", got, want)
+	}
+
+	if err := saveBulkRun(s, bulkPlan(bulkOpenAtLeast+5, false)); err != nil {
+		t.Fatal(err)
+	}
+	if got := queryString(t, db, declared); got != want {
+		t.Errorf("the index after a bulk run: %q, want %q", got, want)
+	}
+	if got := queryString(t, db, `PRAGMA integrity_check`); got != "ok" {
+		t.Errorf("integrity check: %s", got)
+	}
+	fp := queryString(t, db, `SELECT fingerprint FROM recon_exceptions ORDER BY id LIMIT 1`)
+	_, err = db.Exec(`INSERT INTO recon_exceptions (fingerprint, provider, grain, kind, status, first_run, last_run, updated_at)
+		VALUES (?, 'stripe', 'balance', 'missing_in_ledger', 'open', 1, 1, 0)`, fp)
+	if err == nil || !strings.Contains(err.Error(), "UNIQUE") {
+		t.Errorf("a second open exception of %q: err %v, want the unique index refusing it", fp, err)
+	}
+}
