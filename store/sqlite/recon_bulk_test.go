@@ -2,11 +2,13 @@ package sqlite
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/settlehq/settle/ledger"
 	"github.com/settlehq/settle/provider"
 	"github.com/settlehq/settle/reconcile"
 )
@@ -91,8 +93,9 @@ func TestBulkOpenRebuildsTheUniqueIndex(t *testing.T) {
 	const declared = `SELECT sql FROM sqlite_schema WHERE name = '` + openFingerprints + `'`
 	want := queryString(t, db, declared)
 
+	// Refused as an insert into the index would be: ErrInvalidState.
 	err := saveBulkRun(s, bulkPlan(bulkOpenAtLeast+5, true))
-	if err == nil || !strings.Contains(err.Error(), "UNIQUE") {
+	if !errors.Is(err, ledger.ErrInvalidState) || !strings.Contains(err.Error(), "UNIQUE") {
 		t.Fatalf("a bulk run repeating a fingerprint: err %v, want the unique index refusing it", err)
 	}
 	if n := queryString(t, db, `SELECT count(*) FROM recon_exceptions`) + queryString(t, db, `SELECT count(*) FROM recon_runs`); n != "00" {
