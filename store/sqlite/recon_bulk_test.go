@@ -19,7 +19,7 @@ import (
 func bulkPlan(n int, repeat bool) reconcile.ExceptionPlan {
 	es := make([]reconcile.Exception, n)
 	for i := range es {
-		id := fmt.Sprintf("txn_%06d", (i*7919)%n) // ids in no order, as a provider's
+		id := fmt.Sprintf("txn_%08x", uint32(i)*2654435761) // distinct, in no order, as a provider's
 		es[i] = reconcile.Exception{Kind: reconcile.MissingInLedger, Provider: "stripe", Grain: provider.BalanceGrain,
 			Subject: "charge", ProviderID: id, Currency: "usd", Amount: int64(100 + i),
 			At: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC), Fingerprint: "missing_in_ledger|stripe|charge|" + id + "||"}
