@@ -114,10 +114,41 @@ func TestBulkOpenRebuildsTheUniqueIndex(t *testing.T) {
 	if got := queryString(t, db, `PRAGMA integrity_check`); got != "ok" {
 		t.Errorf("integrity check: %s", got)
 	}
+	// The build sorted with temporary files on disk; the writer keeps
+	// its own in memory again (writerTempStore).
+	err = s.UpdateRecon(context.Background(), func(rt reconcile.Tx) error {
+		if got := queryString(t, rt.(*tx).q, `PRAGMA temp_store`); got != "2" {
+			t.Errorf("the writer's temp_store after a bulk run: %s, want 2 (memory)", got)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
 	fp := queryString(t, db, `SELECT fingerprint FROM recon_exceptions ORDER BY id LIMIT 1`)
 	_, err = db.Exec(`INSERT INTO recon_exceptions (fingerprint, provider, grain, kind, status, first_run, last_run, updated_at)
 		VALUES (?, 'stripe', 'balance', 'missing_in_ledger', 'open', 1, 1, 0)`, fp)
 	if err == nil || !strings.Contains(err.Error(), "UNIQUE") {
 		t.Errorf("a second open exception of %q: err %v, want the unique index refusing it", fp, err)
+	}
+}
+
+// A store that has just migrated a new database can still move its
+// writer's temporary files to disk inside a transaction, as rebuildIndexes
+// does for its sort: the migrations' temporary table does not leave the
+// temporary database open.
+func TestWriterMovesTempFilesAfterMigrating(t *testing.T) {
+	s := tempStore(t)
+	ctx := context.Background()
+	err := s.UpdateRecon(ctx, func(rt reconcile.Tx) error {
+		q := rt.(*tx).q
+		if _, err := q.ExecContext(ctx, "PRAGMA temp_store = FILE"); err != nil {
+			return err
+		}
+		_, err := q.ExecContext(ctx, writerTempStore)
+		return err
+	})
+	if err != nil {
+		t.Fatalf("moving the writer's temporary files in a transaction: %v", err)
 	}
 }

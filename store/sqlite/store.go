@@ -461,7 +461,8 @@ func (s *Store) migrate(ctx context.Context) error {
 			return newerSchema(cur, migs)
 		}
 	}
-	return s.withWrite(ctx, func(q querier) error {
+	applied := false
+	err = s.withWrite(ctx, func(q querier) error {
 		if _, err := q.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
 			version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL)`); err != nil {
 			return err
@@ -486,9 +487,23 @@ func (s *Store) migrate(ctx context.Context) error {
 				m.Version, s.now().UnixNano()); err != nil {
 				return err
 			}
+			applied = true
 		}
 		return nil
 	})
+	if err != nil || !applied {
+		return err
+	}
+	// A migration's temporary table (the bank marks') opened the writer's
+	// temporary database, and while it is open SQLite refuses to move the
+	// temporary files inside a transaction, as rebuildIndexes does for its
+	// sort. Changing the setting outside one closes it; the writer then
+	// keeps its files in memory again. Should either fail, sorts stay in
+	// memory, which is slower, not wrong.
+	if _, err := s.writer.ExecContext(ctx, "PRAGMA temp_store = FILE"); err == nil {
+		_, _ = s.writer.ExecContext(ctx, writerTempStore)
+	}
+	return nil
 }
 
 // newerSchema refuses a database whose schema is at version cur, past the
