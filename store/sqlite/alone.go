@@ -54,9 +54,9 @@ func (s *Store) withWriteAlone(ctx context.Context, fn func(q querier) error) er
 // (rebuildIndexes), where in memory it sorts them in one. The writer keeps
 // its temporary files in memory for the statement journals of other writes
 // (writerTempStore); the import's statements need none (importwriter.go).
-// The setting changes only outside a transaction, since it closes the
-// connection's temporary database. Should it fail, the import sorts in
-// memory.
+// The setting is changed here, outside the transaction, for the whole
+// import; other writes move it for their index builds alone
+// (rebuildIndexes). Should it fail, the import sorts in memory.
 func (s *Store) tempFilesOnDisk(ctx context.Context) bool {
 	_, err := s.writer.ExecContext(ctx, "PRAGMA temp_store = FILE")
 	return err == nil
