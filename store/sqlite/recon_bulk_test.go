@@ -39,10 +39,10 @@ func saveBulkRun(s *Store, plan reconcile.ExceptionPlan) error {
 	})
 }
 
-// A run that opens more exceptions than the table holds, and at least
-// bulkOpenAtLeast, drops the index of open fingerprints before writing
-// them; a smaller run, or one into a table that holds as many rows, keeps
-// it in place.
+// A run that changes at least bulkIndexChanges entries of the index of
+// open fingerprints, and at least half as many as the table has rows,
+// drops the index before writing them; a smaller run, or one into a table
+// of more than twice as many rows, keeps it in place.
 func TestDropOpenFingerprintsOnlyForBulk(t *testing.T) {
 	s := tempStore(t)
 	ctx := context.Background()
@@ -66,20 +66,31 @@ func TestDropOpenFingerprintsOnlyForBulk(t *testing.T) {
 		}
 		return dropped
 	}
-	if try(bulkOpenAtLeast - 1) {
-		t.Error("a run below bulkOpenAtLeast dropped the index")
+	if try(bulkIndexChanges - 1) {
+		t.Error("a run below bulkIndexChanges dropped the index")
 	}
-	if !try(bulkOpenAtLeast) {
+	if !try(bulkIndexChanges) {
 		t.Error("a bulk run into an empty table kept the index")
 	}
-	if err := saveBulkRun(s, bulkPlan(bulkOpenAtLeast, false)); err != nil {
+	// A table of 2 × bulkIndexChanges + 1 rows, resolved (so out of the
+	// index), made in SQL.
+	_, err := s.DB().Exec(`INSERT INTO recon_runs (provider, grain, window_from, window_to, started_at, finished_at,
+		provider_records, ledger_records, inputs_digest, matched, mismatched, missing_in_ledger, missing_at_provider,
+		duplicates, heuristic, payout_mismatches, opened, closed) VALUES ('stripe', 'balance', 0, 0, 0, 0, 0, 0, '', 0, 0, 0, 0, 0, 0, 0, 0, 0)`)
+	if err != nil {
 		t.Fatal(err)
 	}
-	if try(bulkOpenAtLeast) {
-		t.Error("a run opening as many exceptions as the table holds dropped the index")
+	_, err = s.DB().Exec(`WITH RECURSIVE n (i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < ?)
+		INSERT INTO recon_exceptions (fingerprint, provider, grain, kind, status, first_run, last_run, updated_at)
+		SELECT 'f' || i, 'stripe', 'balance', 'missing_in_ledger', 'resolved', 1, 1, 0 FROM n`, 2*bulkIndexChanges+1)
+	if err != nil {
+		t.Fatal(err)
 	}
-	if !try(bulkOpenAtLeast + 1) {
-		t.Error("a run opening more exceptions than the table holds kept the index")
+	if try(bulkIndexChanges) {
+		t.Error("a run changing fewer than half the table's rows dropped the index")
+	}
+	if !try(bulkIndexChanges + 1) {
+		t.Error("a run changing half the table's rows kept the index")
 	}
 }
 
@@ -94,7 +105,7 @@ func TestBulkOpenRebuildsTheUniqueIndex(t *testing.T) {
 	want := queryString(t, db, declared)
 
 	// Refused as an insert into the index would be: ErrInvalidState.
-	err := saveBulkRun(s, bulkPlan(bulkOpenAtLeast+5, true))
+	err := saveBulkRun(s, bulkPlan(bulkIndexChanges+5, true))
 	if !errors.Is(err, ledger.ErrInvalidState) || !strings.Contains(err.Error(), "UNIQUE") {
 		t.Fatalf("a bulk run repeating a fingerprint: err %v, want the unique index refusing it", err)
 	}
@@ -105,7 +116,7 @@ func TestBulkOpenRebuildsTheUniqueIndex(t *testing.T) {
 		t.Fatalf("the index after the refused run: %q, want %q", got, want)
 	}
 
-	if err := saveBulkRun(s, bulkPlan(bulkOpenAtLeast+5, false)); err != nil {
+	if err := saveBulkRun(s, bulkPlan(bulkIndexChanges+5, false)); err != nil {
 		t.Fatal(err)
 	}
 	if got := queryString(t, db, declared); got != want {
@@ -126,10 +137,43 @@ func TestBulkOpenRebuildsTheUniqueIndex(t *testing.T) {
 		t.Fatal(err)
 	}
 	fp := queryString(t, db, `SELECT fingerprint FROM recon_exceptions ORDER BY id LIMIT 1`)
-	_, err = db.Exec(`INSERT INTO recon_exceptions (fingerprint, provider, grain, kind, status, first_run, last_run, updated_at)
-		VALUES (?, 'stripe', 'balance', 'missing_in_ledger', 'open', 1, 1, 0)`, fp)
-	if err == nil || !strings.Contains(err.Error(), "UNIQUE") {
+	openAgain := func() error {
+		_, err := db.Exec(`INSERT INTO recon_exceptions (fingerprint, provider, grain, kind, status, first_run, last_run, updated_at)
+			VALUES (?, 'stripe', 'balance', 'missing_in_ledger', 'open', 1, 1, 0)`, fp)
+		return err
+	}
+	if err := openAgain(); err == nil || !strings.Contains(err.Error(), "UNIQUE") {
 		t.Errorf("a second open exception of %q: err %v, want the unique index refusing it", fp, err)
+	}
+
+	// A run that closes them all builds the index after them too: it is
+	// then empty, and the fingerprint may open again once.
+	var known []reconcile.Exception
+	err = s.UpdateRecon(context.Background(), func(rt reconcile.Tx) error {
+		var err error
+		known, err = rt.KnownExceptions(context.Background(), "stripe", provider.BalanceGrain)
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := saveBulkRun(s, reconcile.ExceptionPlan{Close: known}); err != nil {
+		t.Fatal(err)
+	}
+	if n := queryString(t, db, `SELECT count(*) FROM recon_exceptions WHERE status = 'resolved'`); n != fmt.Sprint(len(known)) {
+		t.Errorf("%s exceptions resolved by the bulk close, want %d", n, len(known))
+	}
+	if got := queryString(t, db, declared); got != want {
+		t.Errorf("the index after a bulk close: %q, want %q", got, want)
+	}
+	if got := queryString(t, db, `PRAGMA integrity_check`); got != "ok" {
+		t.Errorf("integrity check after the bulk close: %s", got)
+	}
+	if err := openAgain(); err != nil {
+		t.Errorf("opening %q again after it closed: %v", fp, err)
+	}
+	if err := openAgain(); err == nil || !strings.Contains(err.Error(), "UNIQUE") {
+		t.Errorf("a second open exception of %q after the bulk close: err %v, want the unique index refusing it", fp, err)
 	}
 }
 
