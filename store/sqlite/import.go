@@ -157,7 +157,7 @@ func dropIndex(name string) string { return `DROP INDEX "` + name + `"` }
 
 // rebuildIndexes builds the indexes a bulk write dropped, on the writer's
 // connection, in the write's transaction: an import's (withWriteAlone), or
-// a reconciliation's that opens more exceptions than the table held
+// a reconciliation's that opens or closes exceptions by the ten thousand
 // (dropOpenFingerprints).
 //
 // SQLite sorts an index's keys in runs of at most the page cache's size,
@@ -192,10 +192,10 @@ func rebuildIndexes(ctx context.Context, q querier, indexes []tableIndex) (err e
 	}
 	// Temporary files on disk for the sort, unless they are there already
 	// (an import's) or SQLite refuses: it does inside a transaction once
-	// the connection has a temporary database, which the writer never
-	// makes. The files of a statement's journal are opened as each
-	// statement begins, so the writer's later statements journal in memory
-	// again once this is set back.
+	// the connection has a temporary database, which only a migration
+	// makes, and the store closes after migrating (migrate). A statement's
+	// journal is opened as the statement begins, so the writer's later
+	// statements journal in memory again once this is set back.
 	onDisk := temp == tempStoreFile
 	if !onDisk {
 		_, err := q.ExecContext(ctx, "PRAGMA temp_store = FILE")
