@@ -50,16 +50,16 @@ func TestDropOpenFingerprintsOnlyForBulk(t *testing.T) {
 	try := func(n int) (dropped bool) {
 		t.Helper()
 		err := s.UpdateRecon(ctx, func(rt reconcile.Tx) error {
-			tx := rt.(*tx)
-			ixs, err := tx.dropOpenFingerprints(ctx, n)
+			wt := rt.(*tx)
+			ixs, err := wt.dropOpenFingerprints(ctx, n)
 			if err != nil {
 				return err
 			}
 			dropped = len(ixs) == 1
-			if got := queryString(t, tx.q, present); (got == "0") != dropped {
+			if got := queryString(t, wt.q, present); (got == "0") != dropped {
 				t.Errorf("n=%d: returned %v, and the schema holds the index %s times", n, ixs, got)
 			}
-			return rebuildIndexes(ctx, tx.q, ixs)
+			return rebuildIndexes(ctx, wt.q, ixs)
 		})
 		if err != nil {
 			t.Fatal(err)
