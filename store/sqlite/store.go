@@ -498,12 +498,13 @@ func (s *Store) migrate(ctx context.Context) error {
 	// temporary database, and while it is open SQLite refuses to move the
 	// temporary files inside a transaction, as rebuildIndexes does for its
 	// sort. Changing the setting outside one closes it; the writer then
-	// keeps its files in memory again. Should either fail, sorts stay in
-	// memory, which is slower, not wrong.
-	if _, err := s.writer.ExecContext(ctx, "PRAGMA temp_store = FILE"); err == nil {
-		_, _ = s.writer.ExecContext(ctx, writerTempStore)
+	// keeps its files in memory again (writerTempStore). Should the first
+	// change fail, sorts stay in memory, which is slower, not wrong.
+	if _, err := s.writer.ExecContext(ctx, "PRAGMA temp_store = FILE"); err != nil {
+		return nil
 	}
-	return nil
+	_, err = s.writer.ExecContext(ctx, writerTempStore)
+	return err
 }
 
 // newerSchema refuses a database whose schema is at version cur, past the
