@@ -32,9 +32,8 @@ const defaultMaxIdleConns = 2
 
 // withWriteAlone is withWrite for an import, a write that may have the
 // database to itself: in a rollback journal, begun EXCLUSIVE, when
-// takeAlone can switch to one, else as withWrite; and with the writer's
-// temporary files on disk (tempFilesOnDisk), where SQLite sorts the keys
-// of the indexes an import builds in runs.
+// takeAlone can switch to one, else as withWrite. The indexes an import
+// builds are sorted on temporary files on disk (rebuildIndexes).
 func (s *Store) withWriteAlone(ctx context.Context, fn func(q querier) error) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -42,32 +41,7 @@ func (s *Store) withWriteAlone(ctx context.Context, fn func(q querier) error) er
 	if alone {
 		defer s.giveBack()
 	}
-	if s.tempFilesOnDisk(ctx) {
-		defer s.tempFilesInMemory()
-	}
 	return s.inWrite(ctx, alone, fn)
-}
-
-// tempFilesOnDisk gives the writer's temporary files to the file system
-// for an import's transaction, and reports whether it did: there SQLite
-// sorts the keys of an index being built in runs, on helper threads
-// (rebuildIndexes), where in memory it sorts them in one. The writer keeps
-// its temporary files in memory for the statement journals of other writes
-// (writerTempStore); the import's statements need none (importwriter.go).
-// The setting is changed here, outside the transaction, for the whole
-// import; other writes move it for their index builds alone
-// (rebuildIndexes). Should it fail, the import sorts in memory.
-func (s *Store) tempFilesOnDisk(ctx context.Context) bool {
-	_, err := s.writer.ExecContext(ctx, "PRAGMA temp_store = FILE")
-	return err == nil
-}
-
-// tempFilesInMemory sets the writer's temporary files back in memory after
-// tempFilesOnDisk.
-func (s *Store) tempFilesInMemory() {
-	if _, err := s.writer.ExecContext(context.Background(), writerTempStore); err != nil && s.opts.Logger != nil {
-		s.opts.Logger.Info("sqlite: the writer keeps its temporary files on disk", "db", s.path, "err", err)
-	}
 }
 
 // takeAlone switches the writer's connection from WAL mode to a rollback

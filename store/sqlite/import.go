@@ -166,8 +166,7 @@ func dropIndex(name string) string { return `DROP INDEX "` + name + `"` }
 // the keys in one run, without helper threads: the million fingerprints of
 // a reconciliation's exceptions took 2.66 s and 130 MB so, against 1.21 s
 // and 29 MB on disk, BENCHMARKS.md, thirty-sixth round; so the files go to
-// disk while the indexes are built, as withWriteAlone puts them for a whole
-// import). A run of the writer's whole cache is far larger than
+// disk while the indexes are built). A run of the writer's whole cache is far larger than
 // the processor's caches, so the indexes are built with runs of
 // sortCacheKiB, sorted on sortThreads helper threads beside the
 // connection's own: the two indexes of 1,075,271 records took 1.6–1.8 s to
@@ -191,21 +190,21 @@ func rebuildIndexes(ctx context.Context, q querier, indexes []tableIndex) (err e
 		return err
 	}
 	// Temporary files on disk for the sort, unless they are there already
-	// (an import's) or SQLite refuses: it does inside a transaction once
-	// the connection has a temporary database, which only a migration
-	// makes, and the store closes after migrating (migrate). A statement's
-	// journal is opened as the statement begins, so the writer's later
-	// statements journal in memory again once this is set back.
-	onDisk := temp == tempStoreFile
-	if !onDisk {
+	// or SQLite refuses: it does inside a transaction once the connection
+	// has a temporary database, which only a migration makes, and the
+	// store closes after migrating (migrate). A statement's journal is
+	// opened as the statement begins, so the writer's later statements
+	// journal in memory again once this is set back.
+	moved := false
+	if temp != tempStoreFile {
 		_, err := q.ExecContext(ctx, "PRAGMA temp_store = FILE")
-		onDisk = err == nil
+		moved = err == nil
 	}
 	defer func() {
 		_, cerr := q.ExecContext(ctx, fmt.Sprintf("PRAGMA cache_size = %d", cache))
 		_, terr := q.ExecContext(ctx, fmt.Sprintf("PRAGMA threads = %d", threads))
 		var serr error
-		if onDisk && temp != tempStoreFile {
+		if moved {
 			_, serr = q.ExecContext(ctx, fmt.Sprintf("PRAGMA temp_store = %d", temp))
 		}
 		err = errors.Join(err, cerr, terr, serr)

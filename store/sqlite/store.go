@@ -461,7 +461,6 @@ func (s *Store) migrate(ctx context.Context) error {
 			return newerSchema(cur, migs)
 		}
 	}
-	applied := false
 	err = s.withWrite(ctx, func(q querier) error {
 		if _, err := q.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
 			version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL)`); err != nil {
@@ -487,14 +486,13 @@ func (s *Store) migrate(ctx context.Context) error {
 				m.Version, s.now().UnixNano()); err != nil {
 				return err
 			}
-			applied = true
 		}
 		return nil
 	})
-	if err != nil || !applied {
+	if err != nil {
 		return err
 	}
-	// A migration's temporary table (the bank marks') opened the writer's
+	// A migration's temporary table (the bank marks') opens the writer's
 	// temporary database, and while it is open SQLite refuses to move the
 	// temporary files inside a transaction, as rebuildIndexes does for its
 	// sort. Changing the setting outside one closes it; the writer then
