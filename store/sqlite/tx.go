@@ -6,6 +6,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"math"
 	"slices"
 	"strings"
 	"time"
@@ -518,14 +519,15 @@ func (t *tx) flushRequests(ctx context.Context) error {
 		return nil
 	}
 	storedByKey := func(r ledger.Request) bool { return r.EntryID == 0 }
-	slices.SortFunc(t.requests, func(a, b ledger.Request) int {
-		if storedByKey(a) != storedByKey(b) {
-			if storedByKey(a) {
-				return 1
-			}
-			return -1
+	// Entry ids are positive: a request stored by its key sorts after them.
+	order := func(r ledger.Request) int64 {
+		if storedByKey(r) {
+			return math.MaxInt64
 		}
-		return cmp.Or(cmp.Compare(a.EntryID, b.EntryID), strings.Compare(a.Key, b.Key))
+		return r.EntryID
+	}
+	slices.SortFunc(t.requests, func(a, b ledger.Request) int {
+		return cmp.Or(cmp.Compare(order(a), order(b)), strings.Compare(a.Key, b.Key))
 	})
 	// The requests stored by their entry's id are the first byEntry.
 	byEntry := len(t.requests)
