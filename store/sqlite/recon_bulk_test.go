@@ -116,8 +116,30 @@ func TestBulkOpenRebuildsTheUniqueIndex(t *testing.T) {
 		t.Fatalf("the index after the refused run: %q, want %q", got, want)
 	}
 
+	// SaveRun drops and builds the index for a bulk run, as SQLite's
+	// count of schema changes shows, and leaves it alone for a small one.
+	schema := func() int {
+		var v int
+		if err := db.QueryRow(`PRAGMA schema_version`).Scan(&v); err != nil {
+			t.Fatal(err)
+		}
+		return v
+	}
+	before := schema()
 	if err := saveBulkRun(s, bulkPlan(bulkIndexChanges+5, false)); err != nil {
 		t.Fatal(err)
+	}
+	if after := schema(); after <= before {
+		t.Errorf("schema version %d after a bulk open, %d before: the index was not built again", after, before)
+	}
+	before = schema()
+	small := bulkPlan(1, false)
+	small.Open[0].Fingerprint = "small"
+	if err := saveBulkRun(s, small); err != nil {
+		t.Fatal(err)
+	}
+	if after := schema(); after != before {
+		t.Errorf("schema version %d after a run opening one exception, %d before: the index was built again", after, before)
 	}
 	if got := queryString(t, db, declared); got != want {
 		t.Errorf("the index after a bulk run: %q, want %q", got, want)
@@ -157,8 +179,12 @@ func TestBulkOpenRebuildsTheUniqueIndex(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	before = schema()
 	if err := saveBulkRun(s, reconcile.ExceptionPlan{Close: known}); err != nil {
 		t.Fatal(err)
+	}
+	if after := schema(); after <= before {
+		t.Errorf("schema version %d after a bulk close, %d before: the index was not built again", after, before)
 	}
 	if n := queryString(t, db, `SELECT count(*) FROM recon_exceptions WHERE status = 'resolved'`); n != fmt.Sprint(len(known)) {
 		t.Errorf("%s exceptions resolved by the bulk close, want %d", n, len(known))
