@@ -139,11 +139,16 @@ var (
 	upsertPayment    = setList(paymentUpdated, "%[1]s = excluded.%[1]s")
 	updatePaymentSet = setList(paymentUpdated, "%s = ?")
 
+	// paymentInserted are the columns only an insert of a payment sets, in
+	// the order SavePayment binds them, before paymentUpdated's.
+	paymentInserted = []string{"id", "provider", "currency", "customer", "description", "metadata", "capture_method",
+		"pending_entry_id", "created_at"}
+
 	// insertPaymentSQL inserts a payment SavePayment knows missing, its
-	// columns in the order SavePayment binds them (paymentUpdated's last);
-	// upsertPaymentSQL one it does not know, updating it if it is there.
-	insertPaymentSQL = `INSERT INTO payments (id, provider, currency, customer, description, metadata, capture_method,
-		pending_entry_id, created_at, ` + strings.Join(paymentUpdated, ", ") + `) VALUES (` + placeholders(9+len(paymentUpdated)) + `)`
+	// columns in the order SavePayment binds them; upsertPaymentSQL one it
+	// does not know, updating it if it is there.
+	insertPaymentSQL = `INSERT INTO payments (` + strings.Join(slices.Concat(paymentInserted, paymentUpdated), ", ") +
+		`) VALUES (` + placeholders(len(paymentInserted)+len(paymentUpdated)) + `)`
 	upsertPaymentSQL = insertPaymentSQL + ` ON CONFLICT (id) DO UPDATE SET ` + upsertPayment
 	updatePaymentSQL = `UPDATE payments SET ` + updatePaymentSet + ` WHERE id = ?`
 )
