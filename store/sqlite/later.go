@@ -216,22 +216,23 @@ func (t *tx) endLater() error {
 }
 
 // syncQuerier is a write transaction's connection for the statements it
-// runs through database/sql: each waits for the write-behind goroutine
-// first.
+// runs through database/sql: each first writes what the transaction holds
+// in memory of the tables it names, and waits for the write-behind
+// goroutine (before).
 type syncQuerier struct {
 	t *tx
 	q querier
 }
 
 func (s syncQuerier) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
-	if err := s.t.sync(); err != nil {
+	if err := s.t.before(ctx, query); err != nil {
 		return nil, err
 	}
 	return s.q.ExecContext(ctx, query, args...)
 }
 
 func (s syncQuerier) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
-	if err := s.t.sync(); err != nil {
+	if err := s.t.before(ctx, query); err != nil {
 		return nil, err
 	}
 	return s.q.QueryContext(ctx, query, args...)
@@ -240,6 +241,6 @@ func (s syncQuerier) QueryContext(ctx context.Context, query string, args ...any
 func (s syncQuerier) QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row {
 	// A *sql.Row cannot carry a failure of the statements handed over; it
 	// stays for the next sync, which the commit runs (endLater).
-	_ = s.t.sync()
+	_ = s.t.before(ctx, query)
 	return s.q.QueryRowContext(ctx, query, args...)
 }

@@ -69,6 +69,10 @@ func (t *tx) Payment(ctx context.Context, id string) (*ledger.Payment, error) {
 		p.Metadata = maps.Clone(p.Metadata)
 		return &p, nil
 	}
+	if p, ok := t.heldPaymentCopy(id); ok {
+		t.cachePayment(id, p)
+		return p, nil
+	}
 	if gone, err := t.freshPayments.missing(ctx, t, anyPayment, id); err != nil {
 		return nil, err
 	} else if gone {
@@ -85,46 +89,25 @@ func (t *tx) Payment(ctx context.Context, id string) (*ledger.Payment, error) {
 	return p, notFound("payment", id, err)
 }
 
-// SavePayment inserts or updates a payment. A payment this transaction
-// knows (read, prefetched or saved) is inserted or updated plainly; others
-// go through an upsert.
+// SavePayment inserts or updates a payment, held in memory to be written
+// later (heldpayments.go). A payment this transaction knows (read,
+// prefetched or saved) is inserted or updated plainly; others go through
+// an upsert.
 func (t *tx) SavePayment(ctx context.Context, p *ledger.Payment) error {
 	c, known := t.payments.get(p.ID)
-	if c != nil {
-		// Read or written by this transaction: the update finds it.
-		if err := t.updatePayment(ctx, p); err != nil {
-			return err
-		}
-		t.rememberPayment(p)
-		return nil
+	write := writeUpdate // read or written by this transaction: the update finds it
+	switch {
+	case c != nil:
+	case known:
+		write = writeInsert
+	default:
+		write = writeUpsert
 	}
-	created, updated, err := storeTimes2("created_at", p.CreatedAt, "updated_at", p.UpdatedAt)
-	if err != nil {
+	if err := t.holdPayment(ctx, p, write); err != nil {
 		return err
 	}
-	q := t.laterParams()
-	// The values go straight into the parameter buffer: passed as a slice
-	// of interfaces, a dozen of them were boxed, some 7 allocations a
-	// payment (BENCHMARKS.md, thirty-fifth round).
-	q.text(p.ID)
-	q.text(p.Provider)
-	q.text(p.Currency)
-	q.text(p.Customer)
-	q.text(p.Description)
-	if err := q.metadata(p.Metadata); err != nil {
-		return err
-	}
-	q.text(p.CaptureMethod)
-	q.intOrNull(p.PendingEntryID)
-	q.int(created)
-	paymentState(q, p, updated)
-	insert := insertPaymentSQL
-	if !known {
-		insert = upsertPaymentSQL
-	}
-	t.freshPayments.add(p.ID)
-	if err = t.execLater(ctx, insert, q, -1); err != nil {
-		return translate(err)
+	if write != writeUpdate {
+		t.freshPayments.add(p.ID)
 	}
 	t.rememberPayment(p)
 	return nil
@@ -162,19 +145,6 @@ func setList(cols []string, format string) string {
 	return strings.Join(parts, ", ")
 }
 
-// updatePayment updates a payment this transaction knows to p, behind
-// (later.go): the row must be there.
-func (t *tx) updatePayment(ctx context.Context, p *ledger.Payment) error {
-	updated, err := storeTS("updated_at", p.UpdatedAt)
-	if err != nil {
-		return err
-	}
-	q := t.laterParams()
-	paymentState(q, p, updated)
-	q.text(p.ID)
-	return translate(t.execLater(ctx, updatePaymentSQL, q, 1))
-}
-
 // paymentState adds the values of paymentUpdated's columns, in its order:
 // what an update of a payment sets, and the last columns of its insert.
 func paymentState(q *params, p *ledger.Payment, updated int64) {
@@ -206,10 +176,7 @@ func (t *tx) rememberPayment(p *ledger.Payment) {
 		q.CreatedAt, q.UpdatedAt = fromTS(ts(p.CreatedAt)), fromTS(ts(p.UpdatedAt))
 		t.payments.put(p.ID, &q)
 	case known:
-		prev.ProviderRef, prev.Status = p.ProviderRef, p.Status
-		prev.Authorized, prev.Captured, prev.Refunded, prev.Disputed, prev.Fees = p.Authorized, p.Captured, p.Refunded, p.Disputed, p.Fees
-		prev.SettlementCurrency, prev.Settled, prev.Unwound = p.SettlementCurrency, p.Settled, p.Unwound
-		prev.UpdatedAt = fromTS(ts(p.UpdatedAt))
+		setPaymentState(prev, p)
 	}
 }
 
@@ -245,6 +212,13 @@ func (c *paymentCache) get(id string) (*ledger.Payment, bool) {
 		c.put(id, p)
 	}
 	return p, ok
+}
+
+// has reports whether the cache holds id, without moving it.
+func (c *paymentCache) has(id string) bool {
+	_, cur := c.cur[id]
+	_, old := c.old[id]
+	return cur || old
 }
 
 func (c *paymentCache) put(id string, p *ledger.Payment) {
@@ -329,6 +303,10 @@ func (t *tx) SaveRefund(ctx context.Context, r *ledger.Refund) error {
 	if err != nil {
 		return err
 	}
+	// Its row refers to its payment's.
+	if err := t.flushPayment(ctx, r.PaymentID); err != nil {
+		return err
+	}
 	t.freshRefunds.add(r.ID)
 	err = t.execArgsLater(ctx, `INSERT INTO refunds (id, payment_id, provider_ref, amount, fee_refund, currency, reason, entry_id, created_at)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`, r.ID, r.PaymentID, r.ProviderRef, r.Amount, r.FeeRefund, r.Currency, r.Reason,
@@ -400,6 +378,10 @@ func (t *tx) SaveDispute(ctx context.Context, d *ledger.Dispute) error {
 		row := *d
 		row.CreatedAt, row.UpdatedAt = fromTS(created), fromTS(updated)
 		t.rememberDispute(row)
+	}
+	// Its row refers to its payment's.
+	if err := t.flushPayment(ctx, d.PaymentID); err != nil {
+		return err
 	}
 	t.freshDisputes.add(d.ID)
 	err = t.execArgsLater(ctx, `INSERT INTO disputes (id, payment_id, provider, provider_ref, amount, fee, fee_refund, currency, status,

@@ -158,7 +158,7 @@ func (t *tx) prefetchPayments(ctx context.Context, ids []string) error {
 	missing := make(map[string]bool, len(ids))
 	ask := make([]string, 0, len(ids))
 	for _, id := range ids {
-		if _, known := t.payments.get(id); known || id == "" || missing[id] {
+		if _, known := t.payments.get(id); known || t.held[id] != nil || id == "" || missing[id] {
 			continue
 		}
 		missing[id] = true

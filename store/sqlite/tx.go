@@ -46,6 +46,9 @@ type tx struct {
 
 	// bts are balance transactions inserted and not yet written.
 	bts pendingBTs
+	// held are the payments saved and not yet written, by id
+	// (heldpayments.go).
+	held map[string]*heldPayment
 	// due are the pending balance transactions, when the transaction
 	// knows them all (duemem.go); dueIndexSQL builds again the index of
 	// pending settlements it dropped meanwhile ("" if it did not).
@@ -129,15 +132,29 @@ func (t *tx) execParams(ctx context.Context, query string, p *params) (int64, er
 	return t.s.execParams(ctx, query, p)
 }
 
-// before writes the balance transactions waiting in memory if query names
-// their tables or the view of them: it could read or change them.
+// before writes the balance transactions and payments waiting in memory if
+// query names their tables (or the view of them): it could read or change
+// them. Then it waits for the statements handed to the write-behind
+// goroutine.
 func (t *tx) before(ctx context.Context, query string) error {
+	if err := t.flushFor(ctx, query); err != nil {
+		return err
+	}
+	return t.sync()
+}
+
+// flushFor writes what the transaction holds in memory of the tables query
+// names: the balance transactions and the payments waiting.
+func (t *tx) flushFor(ctx context.Context, query string) error {
 	if t.bts.n > 0 && namesBTs(query) {
 		if err := t.flushBTs(ctx); err != nil {
 			return err
 		}
 	}
-	return t.sync()
+	if len(t.held) > 0 && namesPayments(query) {
+		return t.flushPayments(ctx)
+	}
+	return nil
 }
 
 // namesBTs reports whether query names the balance transactions' tables
@@ -600,11 +617,15 @@ func (t *tx) SetClosedThrough(ctx context.Context, at time.Time) error {
 
 // flushPending writes everything the transaction keeps in memory to write
 // later: the balance transactions waiting (before anything that could
-// refer to them), the saved requests and the summed balance changes. A
+// refer to them), the held payments, the saved requests and the summed
+// balance changes. A
 // savepoint's edges, the invariant check and the commit need all of it on
 // disk.
 func (t *tx) flushPending(ctx context.Context) error {
 	if err := t.flushBTs(ctx); err != nil {
+		return err
+	}
+	if err := t.flushPayments(ctx); err != nil {
 		return err
 	}
 	if err := t.flushRequests(ctx); err != nil {
@@ -617,6 +638,7 @@ func (t *tx) flushPending(ctx context.Context) error {
 // rolled-back savepoint does.
 func (t *tx) dropPending() {
 	t.bts.reset()
+	clear(t.held)
 	t.requests = t.requests[:0]
 	clear(t.requestIdx)
 	clear(t.deltas)

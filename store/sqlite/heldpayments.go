@@ -1,0 +1,168 @@
+package sqlite
+
+import (
+	"context"
+	"maps"
+	"slices"
+	"strings"
+
+	"github.com/settlehq/settle/ledger"
+)
+
+// A write transaction holds the payments it saves in memory and writes
+// them later, in the order of their ids: when it holds paymentBuffer of
+// them, before a statement that reads or refers to payments, at a
+// savepoint's edges and at the commit. A feed saves each payment at its
+// authorization and again at its capture, usually within the same day of
+// events: held, the two saves become one insert, and the inserts go into
+// the id's index, which a provider's random ids fill at random places,
+// a page at a time rather than a row at a time (BENCHMARKS.md,
+// thirty-seventh round).
+//
+// What the transaction reads of a held payment comes from memory (Payment,
+// the prefetch); every query that names the payments table writes the held
+// ones first (before, syncQuerier), and so does a refund or dispute, whose
+// row refers to its payment's.
+
+// paymentBuffer is how many saved payments a transaction holds before
+// writing them. A variable so that a test can make it small.
+var paymentBuffer = 32768
+
+// paymentWrite is how a held payment is written.
+type paymentWrite int8
+
+const (
+	// writeInsert: the payment is known missing; a plain insert.
+	writeInsert paymentWrite = iota
+	// writeUpsert: the transaction did not know whether the payment is
+	// stored; an insert that updates the stored row if there is one.
+	writeUpsert
+	// writeUpdate: the payment is stored; an update of the columns a save
+	// changes (paymentUpdated).
+	writeUpdate
+)
+
+// heldPayment is a payment saved and not yet written: as saved last, with
+// the insert's times and metadata encoded at the first save (an update
+// does not change them).
+type heldPayment struct {
+	p       ledger.Payment
+	write   paymentWrite
+	created int64
+	meta    any // the metadata column: nil or a JSON string
+}
+
+// holdPayment keeps p to be written later; write says how, when the
+// transaction holds none under its id. The times and metadata are checked
+// and encoded here, so that a bad payment fails the save that brought it.
+func (t *tx) holdPayment(ctx context.Context, p *ledger.Payment, write paymentWrite) error {
+	created, _, err := storeTimes2("created_at", p.CreatedAt, "updated_at", p.UpdatedAt)
+	if err != nil {
+		return err
+	}
+	if h, ok := t.held[p.ID]; ok {
+		setPaymentState(&h.p, p)
+		return nil
+	}
+	h := &heldPayment{p: *p, write: write, created: created}
+	h.p.Metadata = maps.Clone(p.Metadata)
+	if write != writeUpdate {
+		if h.meta, err = meta(p.Metadata); err != nil {
+			return err
+		}
+	}
+	if t.held == nil {
+		t.held = map[string]*heldPayment{}
+	}
+	t.held[p.ID] = h
+	if len(t.held) >= paymentBuffer {
+		return t.flushPayments(ctx)
+	}
+	return nil
+}
+
+// heldPaymentCopy returns a copy of the payment held under id, if any.
+func (t *tx) heldPaymentCopy(id string) (*ledger.Payment, bool) {
+	h, ok := t.held[id]
+	if !ok {
+		return nil, false
+	}
+	p := h.p
+	p.Metadata = maps.Clone(h.p.Metadata)
+	return &p, true
+}
+
+// setPaymentState copies onto dst the columns a save of src changes
+// (paymentUpdated), its update time as stored.
+func setPaymentState(dst, src *ledger.Payment) {
+	dst.ProviderRef, dst.Status = src.ProviderRef, src.Status
+	dst.Authorized, dst.Captured, dst.Refunded, dst.Disputed, dst.Fees = src.Authorized, src.Captured, src.Refunded, src.Disputed, src.Fees
+	dst.SettlementCurrency, dst.Settled, dst.Unwound = src.SettlementCurrency, src.Settled, src.Unwound
+	dst.UpdatedAt = fromTS(ts(src.UpdatedAt))
+}
+
+// flushPayments writes the held payments, in the order of their ids,
+// behind (later.go).
+func (t *tx) flushPayments(ctx context.Context) error {
+	if len(t.held) == 0 {
+		return nil
+	}
+	ids := slices.Sorted(maps.Keys(t.held))
+	for _, id := range ids {
+		if err := t.writeHeld(ctx, t.held[id]); err != nil {
+			return err
+		}
+	}
+	clear(t.held)
+	return nil
+}
+
+// flushPayment writes the payment held under id, if any, now: a row about
+// to refer to it must find it.
+func (t *tx) flushPayment(ctx context.Context, id string) error {
+	h, ok := t.held[id]
+	if !ok {
+		return nil
+	}
+	delete(t.held, id)
+	return t.writeHeld(ctx, h)
+}
+
+// writeHeld hands a held payment's statement to the write-behind goroutine.
+func (t *tx) writeHeld(ctx context.Context, h *heldPayment) error {
+	p := &h.p
+	if !t.payments.has(p.ID) {
+		// A read of it goes to the table: it must wait for this write
+		// (beforePayments), as for a payment the cache dropped.
+		t.payments.dropped = true
+	}
+	updated := ts(p.UpdatedAt)
+	q := t.laterParams()
+	if h.write == writeUpdate {
+		paymentState(q, p, updated)
+		q.text(p.ID)
+		return translate(t.execLater(ctx, updatePaymentSQL, q, 1))
+	}
+	q.text(p.ID)
+	q.text(p.Provider)
+	q.text(p.Currency)
+	q.text(p.Customer)
+	q.text(p.Description)
+	if h.meta == nil {
+		q.null()
+	} else {
+		q.text(h.meta.(string))
+	}
+	q.text(p.CaptureMethod)
+	q.intOrNull(p.PendingEntryID)
+	q.int(h.created)
+	paymentState(q, p, updated)
+	insert := insertPaymentSQL
+	if h.write == writeUpsert {
+		insert = upsertPaymentSQL
+	}
+	return translate(t.execLater(ctx, insert, q, -1))
+}
+
+// namesPayments reports whether query names the payments table.
+func namesPayments(query string) bool { return strings.Contains(query, "payments") }

@@ -1,0 +1,285 @@
+package sqlite
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/settlehq/settle/ledger"
+)
+
+// A payment saved twice in a transaction (authorized, then captured) is
+// held in memory and written once, with its last state and its first
+// save's metadata and creation time. Every read in the transaction sees
+// that state: by id, and by a query of the table, which writes the held
+// payments first.
+func TestHeldPaymentWrittenOnceWithItsLastState(t *testing.T) {
+	ctx := context.Background()
+	s := tempStore(t)
+	at := time.Date(2026, 3, 2, 10, 0, 0, 0, time.UTC)
+	err := s.Update(ctx, func(lt ledger.Tx) error {
+		tx := lt.(*tx)
+		p := authorizedPayment("pay_1", at)
+		p.Metadata = map[string]string{"order": "o_1"}
+		if err := tx.SavePayment(ctx, p); err != nil {
+			return err
+		}
+		p.Status, p.Captured, p.UpdatedAt = ledger.PaymentCaptured, 100, at.Add(time.Hour)
+		p.Metadata["order"] = "changed by the caller after the save"
+		if err := tx.SavePayment(ctx, p); err != nil {
+			return err
+		}
+		if tx.later != nil {
+			return errors.New("a held payment was handed to the writer")
+		}
+		got, err := tx.Payment(ctx, "pay_1")
+		if err != nil {
+			return err
+		}
+		if got.Status != ledger.PaymentCaptured || got.Captured != 100 {
+			return fmt.Errorf("read by id: %s, captured %d", got.Status, got.Captured)
+		}
+		var listed []*ledger.Payment
+		if err := tx.EachPayment(ctx, "", func(p *ledger.Payment) error { listed = append(listed, p); return nil }); err != nil {
+			return err
+		}
+		if len(listed) != 1 || listed[0].Captured != 100 {
+			return fmt.Errorf("a query of the table found %d payments, the first %+v", len(listed), listed)
+		}
+		if len(tx.held) != 0 {
+			return fmt.Errorf("%d payments still held after a query of their table", len(tx.held))
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var status, metadata string
+	var captured, created, updated int64
+	err = s.DB().QueryRow(`SELECT status, captured, metadata, created_at, updated_at FROM payments WHERE id = 'pay_1'`).
+		Scan(&status, &captured, &metadata, &created, &updated)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if status != string(ledger.PaymentCaptured) || captured != 100 || metadata != `{"order":"o_1"}` ||
+		created != at.UnixNano() || updated != at.Add(time.Hour).UnixNano() {
+		t.Errorf("stored: %s, captured %d, metadata %s, created %d, updated %d", status, captured, metadata, created, updated)
+	}
+}
+
+// Held payments are written paymentBuffer at a time, each batch in the
+// order of their ids, and the rest at the commit.
+func TestHeldPaymentsWrittenInIDOrder(t *testing.T) {
+	defer func(n int) { paymentBuffer = n }(paymentBuffer)
+	paymentBuffer = 2
+	ctx := context.Background()
+	s := tempStore(t)
+	at := time.Date(2026, 3, 2, 10, 0, 0, 0, time.UTC)
+	err := s.Update(ctx, func(lt ledger.Tx) error {
+		for _, id := range []string{"p5", "p4", "p3", "p2", "p1"} {
+			if err := lt.SavePayment(ctx, authorizedPayment(id, at)); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows, err := s.DB().Query(`SELECT id FROM payments ORDER BY rowid`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	var order []string
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			t.Fatal(err)
+		}
+		order = append(order, id)
+	}
+	if want := []string{"p4", "p5", "p2", "p3", "p1"}; !slices.Equal(order, want) {
+		t.Errorf("written in the order %v, want %v", order, want)
+	}
+}
+
+// A refund's and a dispute's rows refer to their payment's: a held payment
+// is written before them.
+func TestHeldPaymentWrittenBeforeItsRefundAndDispute(t *testing.T) {
+	ctx := context.Background()
+	s := tempStore(t)
+	at := time.Date(2026, 3, 2, 10, 0, 0, 0, time.UTC)
+	err := s.Update(ctx, func(lt ledger.Tx) error {
+		e := &ledger.Entry{Key: "refund", Phase: ledger.Posted, OccurredAt: at, Postings: []ledger.Posting{
+			{Account: "income:sales", Currency: "usd", Amount: 100}, {Account: "assets:stripe:available", Currency: "usd", Amount: -100}}}
+		if err := lt.InsertEntry(ctx, e); err != nil {
+			return err
+		}
+		for _, id := range []string{"pay_r", "pay_d"} {
+			if err := lt.SavePayment(ctx, authorizedPayment(id, at)); err != nil {
+				return err
+			}
+		}
+		if err := lt.SaveRefund(ctx, &ledger.Refund{ID: "re_1", PaymentID: "pay_r", Amount: 100, Currency: "usd",
+			EntryID: e.ID, CreatedAt: at}); err != nil {
+			return err
+		}
+		return lt.SaveDispute(ctx, &ledger.Dispute{ID: "dp_1", PaymentID: "pay_d", Provider: "stripe", Amount: 100,
+			Currency: "usd", Status: ledger.DisputeOpen, CreatedAt: at, UpdatedAt: at})
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var n int
+	if err := s.DB().QueryRow(`SELECT (SELECT count(*) FROM payments) + (SELECT count(*) FROM refunds) +
+		(SELECT count(*) FROM disputes)`).Scan(&n); err != nil || n != 4 {
+		t.Fatalf("%d rows stored, want 4 (%v)", n, err)
+	}
+}
+
+// A savepoint rolled back takes its held payments with it.
+func TestHeldPaymentsOfARolledBackSavepoint(t *testing.T) {
+	ctx := context.Background()
+	s := tempStore(t)
+	at := time.Date(2026, 3, 2, 10, 0, 0, 0, time.UTC)
+	refused := errors.New("refused")
+	err := s.Update(ctx, func(lt ledger.Tx) error {
+		tx := lt.(*tx)
+		if err := tx.SavePayment(ctx, authorizedPayment("pay_kept", at)); err != nil {
+			return err
+		}
+		err := tx.Nested(ctx, func() error {
+			if err := tx.SavePayment(ctx, authorizedPayment("pay_gone", at)); err != nil {
+				return err
+			}
+			return refused
+		})
+		if !errors.Is(err, refused) {
+			return fmt.Errorf("the savepoint: %v", err)
+		}
+		if _, err := tx.Payment(ctx, "pay_gone"); !errors.Is(err, ledger.ErrNotFound) {
+			return fmt.Errorf("a payment of the rolled-back savepoint read back: %v", err)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ids []string
+	rows, err := s.DB().Query(`SELECT id FROM payments`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, id)
+	}
+	if !slices.Equal(ids, []string{"pay_kept"}) {
+		t.Errorf("stored %v, want only pay_kept", ids)
+	}
+}
+
+// A held payment the cache has dropped is read from memory, by id and
+// ahead (Prefetch), not from the table, which holds an older state or none,
+// even after a wait for the queued writes has cleared the drop.
+func TestHeldPaymentReadAfterTheCacheDropsIt(t *testing.T) {
+	ctx := context.Background()
+	s := tempStore(t)
+	at := time.Date(2026, 3, 2, 10, 0, 0, 0, time.UTC)
+	err := s.Update(ctx, func(lt ledger.Tx) error {
+		tx := lt.(*tx)
+		// As in a feed, the transaction has looked at the table before.
+		if _, err := tx.Payment(ctx, "pay_none"); !errors.Is(err, ledger.ErrNotFound) {
+			return fmt.Errorf("a payment never saved: %v", err)
+		}
+		for _, id := range []string{"pay_stored", "pay_new"} {
+			if err := tx.SavePayment(ctx, authorizedPayment(id, at)); err != nil {
+				return err
+			}
+		}
+		if err := tx.flushPayments(ctx); err != nil { // pay_stored goes to the table, authorized
+			return err
+		}
+		for _, id := range []string{"pay_stored", "pay_new"} {
+			p := authorizedPayment(id, at)
+			p.Status, p.Captured = ledger.PaymentCaptured, 100
+			if id == "pay_new" {
+				p.ID = "pay_later"
+			}
+			if err := tx.SavePayment(ctx, p); err != nil {
+				return err
+			}
+		}
+		if len(tx.held) != 2 {
+			return fmt.Errorf("%d payments held, want 2", len(tx.held))
+		}
+		for i := range maxCachedPayments {
+			tx.payments.put(fmt.Sprint("other_", i), nil)
+		}
+		if tx.payments.has("pay_stored") || tx.payments.has("pay_later") {
+			return errors.New("the cache still holds the payments")
+		}
+		// A wait for the writes queued clears the drop: reads of payments
+		// the cache does not hold go to the table without waiting again.
+		if err := tx.sync(); err != nil {
+			return err
+		}
+		if err := tx.prefetchPayments(ctx, []string{"pay_stored", "pay_later"}); err != nil {
+			return err
+		}
+		for _, id := range []string{"pay_stored", "pay_later"} {
+			got, err := tx.Payment(ctx, id)
+			if err != nil {
+				return fmt.Errorf("%s: %w", id, err)
+			}
+			if got.Status != ledger.PaymentCaptured || got.Captured != 100 {
+				return fmt.Errorf("%s read as %s, captured %d; want the held state", id, got.Status, got.Captured)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// A held payment the cache has dropped, once written, is read from the
+// table after its write has run: its write counts as a drop.
+func TestHeldPaymentWrittenAfterTheCacheDroppedIt(t *testing.T) {
+	ctx := context.Background()
+	s := tempStore(t)
+	at := time.Date(2026, 3, 2, 10, 0, 0, 0, time.UTC)
+	err := s.Update(ctx, func(lt ledger.Tx) error {
+		tx := lt.(*tx)
+		if _, err := tx.Payment(ctx, "pay_none"); !errors.Is(err, ledger.ErrNotFound) {
+			return fmt.Errorf("a payment never saved: %v", err)
+		}
+		if err := tx.SavePayment(ctx, authorizedPayment("pay_1", at)); err != nil {
+			return err
+		}
+		for i := range maxCachedPayments {
+			tx.payments.put(fmt.Sprint("other_", i), nil)
+		}
+		if err := tx.sync(); err != nil {
+			return err
+		}
+		if err := tx.flushPayments(ctx); err != nil {
+			return err
+		}
+		if _, err := tx.Payment(ctx, "pay_1"); err != nil {
+			return fmt.Errorf("the payment just written: %w", err)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
