@@ -140,11 +140,17 @@ func (t *tx) laterParams() *params {
 // between later ones: database/sql holds the connection's lock for each
 // step and each statement, so the two never run at the same time.
 func (t *tx) execLater(ctx context.Context, query string, p *params, want int64) error {
-	if t.bts.n > 0 && namesBTs(query) {
+	if t.bts.n() > 0 && namesBTs(query) {
 		if err := t.flushBTs(ctx); err != nil {
 			return err
 		}
 	}
+	return t.handOver(ctx, query, p, want)
+}
+
+// handOver is execLater without writing the balance transactions waiting
+// in memory: for a statement that cannot touch them.
+func (t *tx) handOver(ctx context.Context, query string, p *params, want int64) error {
 	w := t.later
 	if w == nil {
 		w = &writeBehind{s: t.s, ctx: t.ctx, batches: make(chan []laterJob, laterBatches),

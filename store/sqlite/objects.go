@@ -574,85 +574,81 @@ func (t *tx) BalanceTransaction(ctx context.Context, id string) (*ledger.Balance
 }
 
 // InsertBalanceTransaction writes a balance transaction. In a write
-// transaction the row waits in memory with the others inserted since, and
-// they are written btChunk a statement: before any statement that names
-// their tables, before a savepoint begins or ends, at commit, and when
-// btChunk are waiting (see pendingBTs).
+// transaction the row waits in memory with the others inserted since
+// (pendingBTs), and they are written in the order of their ids, btChunk a
+// statement: before any statement that names their tables (but a
+// settlement change of others), before a savepoint begins or ends, at
+// commit, and when btBuffer are waiting.
 func (t *tx) InsertBalanceTransaction(ctx context.Context, b *ledger.BalanceTransaction) error {
 	if err := t.dueKnown(ctx); err != nil {
 		return err
 	}
-	var details string
+	h := heldBT{b: *b, rate: rateText(b.ExchangeRate)}
+	h.b.FeeDetails = nil
 	if len(b.FeeDetails) > 0 {
 		js, err := json.Marshal(b.FeeDetails)
 		if err != nil {
 			return err
 		}
-		details = string(js)
+		h.details = string(js)
 	}
-	created, avail, err := storeTimes2("created", b.Created, "available_on", b.AvailableOn)
-	if err != nil {
+	var err error
+	if h.created, h.avail, err = storeTimes2("created", b.Created, "available_on", b.AvailableOn); err != nil {
 		return err
 	}
-	rate := rateText(b.ExchangeRate)
-	if err := t.rememberDue(b, created, avail, rate); err != nil {
+	if err := t.rememberDue(b, h.created, h.avail, h.rate); err != nil {
 		return err
 	}
-	p := &t.bts.core
-	p.text(b.ID)
-	p.text(b.Provider)
-	p.int(b.EntryID)
-	p.text(b.Type)
-	p.text(b.ReportingCategory)
-	p.text(b.SourceType)
-	p.text(b.SourceID)
-	p.text(b.SourceRef)
-	p.text(b.PaymentID)
-	p.int(b.Amount)
-	p.int(b.Fee)
-	p.int(b.Net)
-	if details == "" {
-		p.null()
-	} else {
-		p.text(details)
+	if t.bts.ids == nil {
+		t.bts.ids = map[string]struct{}{}
 	}
-	p.text(b.Description)
-	p.int(created)
-	p.int(b.PresentmentAmount)
-	p.text(b.PresentmentCurrency)
-	p.text(rate)
-	p.bool(b.SettlementEstimated)
-	p = &t.bts.settle
-	p.text(b.ID)
-	p.text(b.Provider)
-	p.text(b.Currency)
-	p.text(b.Status)
-	p.int(avail)
-	p.bool(b.AvailableOnEstimated)
-	p.text(b.PayoutID)
-	p.bool(b.PayoutDerived)
-	if t.bts.n++; t.bts.n == btChunk {
+	t.bts.rows = append(t.bts.rows, h)
+	t.bts.ids[b.ID] = struct{}{}
+	if len(t.bts.rows) >= btBuffer {
 		return t.flushBTs(ctx)
 	}
 	return nil
 }
 
-// pendingBTs are balance transactions inserted and not yet written: their
-// values for bt_core and for bt_settlements, in the order of coreCols and
-// settleCols.
+// pendingBTs are balance transactions inserted and not yet written, and
+// their ids.
 type pendingBTs struct {
-	core, settle params
-	n            int
+	rows []heldBT
+	ids  map[string]struct{}
 }
 
+// heldBT is a balance transaction waiting in memory, with the columns
+// InsertBalanceTransaction encoded: its fee details (JSON, "" for none),
+// times and exchange rate. b.FeeDetails is not kept.
+type heldBT struct {
+	b              ledger.BalanceTransaction
+	details, rate  string
+	created, avail int64
+}
+
+func (p *pendingBTs) n() int { return len(p.rows) }
+
 func (p *pendingBTs) reset() {
-	p.core.reset()
-	p.settle.reset()
-	p.n = 0
+	p.rows = p.rows[:0]
+	clear(p.ids)
+}
+
+// holdsAny reports whether any of cs changes a balance transaction
+// waiting in memory.
+func (p *pendingBTs) holdsAny(cs []ledger.SettlementChange) bool {
+	if len(p.rows) == 0 {
+		return false
+	}
+	for _, c := range cs {
+		if _, ok := p.ids[c.ID]; ok {
+			return true
+		}
+	}
+	return false
 }
 
 // The columns a balance transaction's INSERTs write, in the order
-// InsertBalanceTransaction packs them.
+// flushBTs packs them.
 var (
 	coreCols = []string{"id", "provider", "entry_id", "type", "reporting_category", "source_type", "source_id", "source_ref",
 		"payment_id", "amount", "fee", "net", "fee_details", "description", "created", "presentment_amount",
@@ -666,6 +662,14 @@ var (
 // variables.
 const btChunk = 128
 
+// btBuffer is how many balance transactions a write transaction keeps in
+// memory before writing them. Their ids are a provider's, in no order:
+// written in the order of their ids, many at a time, they fill the ids'
+// indexes (bt_core's, and bt_settlements, a table ordered by its id) a
+// page at a time (BENCHMARKS.md, thirty-seventh round). A variable so
+// that a test can make it small.
+var btBuffer = 16384
+
 // insertBTsSQL is the pair of INSERTs of n balance transactions.
 func insertBTsSQL(n int) [2]string {
 	insert := func(table string, cols []string) string {
@@ -676,28 +680,76 @@ func insertBTsSQL(n int) [2]string {
 }
 
 // insertBTChunkSQL are the INSERTs of a full chunk, built once: nearly
-// every flush of a feed writes one.
+// every statement of a flush writes one.
 var insertBTChunkSQL = insertBTsSQL(btChunk)
 
-// flushBTs writes the balance transactions waiting in memory.
+// flushBTs writes the balance transactions waiting in memory, in the order
+// of their ids, btChunk a statement.
 func (t *tx) flushBTs(ctx context.Context) error {
-	n := t.bts.n
-	if n == 0 {
+	rows := t.bts.rows
+	if len(rows) == 0 {
 		return nil
 	}
-	q := insertBTChunkSQL
-	if n != btChunk {
-		q = insertBTsSQL(n)
+	slices.SortFunc(rows, func(a, b heldBT) int { return strings.Compare(a.b.ID, b.b.ID) })
+	for start := 0; start < len(rows); start += btChunk {
+		chunk := rows[start:min(start+btChunk, len(rows))]
+		q := insertBTChunkSQL
+		if len(chunk) != btChunk {
+			q = insertBTsSQL(len(chunk))
+		}
+		core, settle := t.laterParams(), t.laterParams()
+		for i := range chunk {
+			packBT(core, settle, &chunk[i])
+		}
+		err := t.handOver(ctx, q[0], core, int64(len(chunk)))
+		if err == nil {
+			err = t.handOver(ctx, q[1], settle, int64(len(chunk)))
+		}
+		if err != nil {
+			return translate(err)
+		}
 	}
-	core, settle := t.laterParams(), t.laterParams()
-	*core, t.bts.core = t.bts.core, *core
-	*settle, t.bts.settle = t.bts.settle, *settle
 	t.bts.reset()
-	err := t.execLater(ctx, q[0], core, int64(n))
-	if err == nil {
-		err = t.execLater(ctx, q[1], settle, int64(n))
+	return nil
+}
+
+// packBT adds a held balance transaction's values for bt_core to core and
+// for bt_settlements to settle, in the order of coreCols and settleCols.
+func packBT(core, settle *params, h *heldBT) {
+	b := &h.b
+	p := core
+	p.text(b.ID)
+	p.text(b.Provider)
+	p.int(b.EntryID)
+	p.text(b.Type)
+	p.text(b.ReportingCategory)
+	p.text(b.SourceType)
+	p.text(b.SourceID)
+	p.text(b.SourceRef)
+	p.text(b.PaymentID)
+	p.int(b.Amount)
+	p.int(b.Fee)
+	p.int(b.Net)
+	if h.details == "" {
+		p.null()
+	} else {
+		p.text(h.details)
 	}
-	return translate(err)
+	p.text(b.Description)
+	p.int(h.created)
+	p.int(b.PresentmentAmount)
+	p.text(b.PresentmentCurrency)
+	p.text(h.rate)
+	p.bool(b.SettlementEstimated)
+	p = settle
+	p.text(b.ID)
+	p.text(b.Provider)
+	p.text(b.Currency)
+	p.text(b.Status)
+	p.int(h.avail)
+	p.bool(b.AvailableOnEstimated)
+	p.text(b.PayoutID)
+	p.bool(b.PayoutDerived)
 }
 
 // UpdateBalanceTransaction rewrites a balance transaction's settlement figures and payout.

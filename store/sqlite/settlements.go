@@ -156,7 +156,14 @@ func (t *tx) setSettlements(ctx context.Context, f ledger.SettlementFields, cs [
 			}
 		}
 		tuples := tuples(tuple, len(chunk))
-		err := t.execLater(ctx, updateBTs+` SET `+strings.Join(assign, ", ")+`
+		// Only the balance transactions it names: those waiting in memory
+		// are written first only if it names one.
+		if t.bts.holdsAny(chunk) {
+			if err := t.flushBTs(ctx); err != nil {
+				return err
+			}
+		}
+		err := t.handOver(ctx, updateBTs+` SET `+strings.Join(assign, ", ")+`
 			FROM (VALUES `+tuples+`) AS v WHERE bt_settlements.id = v.column1`, p, -1)
 		if err != nil {
 			return translate(err)

@@ -146,7 +146,7 @@ func (t *tx) before(ctx context.Context, query string) error {
 // flushFor writes what the transaction holds in memory of the tables query
 // names: the balance transactions and the payments waiting.
 func (t *tx) flushFor(ctx context.Context, query string) error {
-	if t.bts.n > 0 && namesBTs(query) {
+	if t.bts.n() > 0 && namesBTs(query) {
 		if err := t.flushBTs(ctx); err != nil {
 			return err
 		}
