@@ -11,14 +11,6 @@ import (
 	"github.com/settlehq/settle/ledger"
 )
 
-// heldBTEntry inserts an entry for balance transactions to refer to.
-func heldBTEntry(ctx context.Context, tx ledger.Tx, at time.Time) (int64, error) {
-	e := &ledger.Entry{Key: "charge", Phase: ledger.Posted, OccurredAt: at, Postings: []ledger.Posting{
-		{Account: "assets:stripe:pending", Currency: "usd", Amount: 100}, {Account: "income:sales", Currency: "usd", Amount: -100}}}
-	err := tx.InsertEntry(ctx, e)
-	return e.ID, err
-}
-
 func testBT(id string, entry int64, at time.Time) *ledger.BalanceTransaction {
 	return &ledger.BalanceTransaction{ID: id, Provider: "stripe", EntryID: entry, Type: "charge", ReportingCategory: "charge",
 		Amount: 100, Net: 100, Currency: "usd", Status: "pending", Created: at, AvailableOn: at.Add(48 * time.Hour)}
@@ -33,7 +25,7 @@ func TestHeldBTsWrittenInIDOrder(t *testing.T) {
 	s := tempStore(t)
 	at := time.Date(2026, 3, 2, 10, 0, 0, 0, time.UTC)
 	err := s.Update(ctx, func(tx ledger.Tx) error {
-		entry, err := heldBTEntry(ctx, tx, at)
+		entry, err := testEntry(ctx, tx, at)
 		if err != nil {
 			return err
 		}
@@ -47,19 +39,7 @@ func TestHeldBTsWrittenInIDOrder(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var order []string
-	rows, err := s.DB().Query(`SELECT b.id FROM bt_core b JOIN bt_settlements s ON s.id = b.id ORDER BY b.rowid`)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer rows.Close()
-	for rows.Next() {
-		var id string
-		if err := rows.Scan(&id); err != nil {
-			t.Fatal(err)
-		}
-		order = append(order, id)
-	}
+	order := storedIDs(t, s, `SELECT group_concat(b.id, ' ' ORDER BY b.rowid) FROM bt_core b JOIN bt_settlements s ON s.id = b.id`)
 	if want := []string{"txn_3", "txn_4", "txn_5", "txn_1", "txn_2"}; !slices.Equal(order, want) {
 		t.Errorf("written in the order %v, want %v", order, want)
 	}
@@ -73,7 +53,7 @@ func TestSettlementChangeOfAHeldBT(t *testing.T) {
 	at := time.Date(2026, 3, 2, 10, 0, 0, 0, time.UTC)
 	err := s.Update(ctx, func(lt ledger.Tx) error {
 		tx := lt.(*tx)
-		entry, err := heldBTEntry(ctx, tx, at)
+		entry, err := testEntry(ctx, tx, at)
 		if err != nil {
 			return err
 		}

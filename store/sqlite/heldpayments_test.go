@@ -2,9 +2,11 @@ package sqlite
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -89,19 +91,7 @@ func TestHeldPaymentsWrittenInIDOrder(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	rows, err := s.DB().Query(`SELECT id FROM payments ORDER BY rowid`)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer rows.Close()
-	var order []string
-	for rows.Next() {
-		var id string
-		if err := rows.Scan(&id); err != nil {
-			t.Fatal(err)
-		}
-		order = append(order, id)
-	}
+	order := storedIDs(t, s, `SELECT group_concat(id, ' ' ORDER BY rowid) FROM payments`)
 	if want := []string{"p4", "p5", "p2", "p3", "p1"}; !slices.Equal(order, want) {
 		t.Errorf("written in the order %v, want %v", order, want)
 	}
@@ -114,9 +104,8 @@ func TestHeldPaymentWrittenBeforeItsRefundAndDispute(t *testing.T) {
 	s := tempStore(t)
 	at := time.Date(2026, 3, 2, 10, 0, 0, 0, time.UTC)
 	err := s.Update(ctx, func(lt ledger.Tx) error {
-		e := &ledger.Entry{Key: "refund", Phase: ledger.Posted, OccurredAt: at, Postings: []ledger.Posting{
-			{Account: "income:sales", Currency: "usd", Amount: 100}, {Account: "assets:stripe:available", Currency: "usd", Amount: -100}}}
-		if err := lt.InsertEntry(ctx, e); err != nil {
+		entry, err := testEntry(ctx, lt, at)
+		if err != nil {
 			return err
 		}
 		for _, id := range []string{"pay_r", "pay_d"} {
@@ -125,7 +114,7 @@ func TestHeldPaymentWrittenBeforeItsRefundAndDispute(t *testing.T) {
 			}
 		}
 		if err := lt.SaveRefund(ctx, &ledger.Refund{ID: "re_1", PaymentID: "pay_r", Amount: 100, Currency: "usd",
-			EntryID: e.ID, CreatedAt: at}); err != nil {
+			EntryID: entry, CreatedAt: at}); err != nil {
 			return err
 		}
 		return lt.SaveDispute(ctx, &ledger.Dispute{ID: "dp_1", PaymentID: "pay_d", Provider: "stripe", Amount: 100,
@@ -169,19 +158,7 @@ func TestHeldPaymentsOfARolledBackSavepoint(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var ids []string
-	rows, err := s.DB().Query(`SELECT id FROM payments`)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer rows.Close()
-	for rows.Next() {
-		var id string
-		if err := rows.Scan(&id); err != nil {
-			t.Fatal(err)
-		}
-		ids = append(ids, id)
-	}
+	ids := storedIDs(t, s, `SELECT group_concat(id, ' ') FROM payments`)
 	if !slices.Equal(ids, []string{"pay_kept"}) {
 		t.Errorf("stored %v, want only pay_kept", ids)
 	}
@@ -282,4 +259,24 @@ func TestHeldPaymentWrittenAfterTheCacheDroppedIt(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+}
+
+// storedIDs runs query, which returns one row of ids separated by spaces
+// (group_concat), and splits them.
+func storedIDs(t *testing.T, s *Store, query string) []string {
+	t.Helper()
+	var ids sql.NullString
+	if err := s.DB().QueryRow(query).Scan(&ids); err != nil {
+		t.Fatal(err)
+	}
+	return strings.Fields(ids.String)
+}
+
+// testEntry inserts an entry for refunds and balance transactions to
+// refer to, and returns its id.
+func testEntry(ctx context.Context, tx ledger.Tx, at time.Time) (int64, error) {
+	e := &ledger.Entry{Key: "charge", Phase: ledger.Posted, OccurredAt: at, Postings: []ledger.Posting{
+		{Account: "assets:stripe:pending", Currency: "usd", Amount: 100}, {Account: "income:sales", Currency: "usd", Amount: -100}}}
+	err := tx.InsertEntry(ctx, e)
+	return e.ID, err
 }
