@@ -12,12 +12,12 @@ import (
 // A write transaction holds the payments it saves in memory and writes
 // them later, in the order of their ids: when it holds paymentBuffer of
 // them, before a statement that reads or refers to payments, at a
-// savepoint's edges and at the commit. A feed saves each payment at its
-// authorization and again at its capture, usually within the same day of
-// events: held, the two saves become one insert, and the inserts go into
-// the id's index, which a provider's random ids fill at random places,
-// a page at a time rather than a row at a time (BENCHMARKS.md,
-// thirty-seventh round).
+// savepoint's edges and at the commit. A provider's payment ids come in no
+// order, and each insert went to a random place of the id's index; written
+// in order, many at a time, they fill it a page at a time (the writer's
+// payment inserts of a month of a million payments took 7.0 s of its CPU
+// rather than 9.7 s: BENCHMARKS.md, thirty-seventh round). A payment saved
+// again while held (an authorization captured within hours) is one insert.
 //
 // What the transaction reads of a held payment comes from memory (Payment,
 // the prefetch); every query that names the payments table writes the held

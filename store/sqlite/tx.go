@@ -618,9 +618,8 @@ func (t *tx) SetClosedThrough(ctx context.Context, at time.Time) error {
 // flushPending writes everything the transaction keeps in memory to write
 // later: the balance transactions waiting (before anything that could
 // refer to them), the held payments, the saved requests and the summed
-// balance changes. A
-// savepoint's edges, the invariant check and the commit need all of it on
-// disk.
+// balance changes. A savepoint's edges, the invariant check and the commit
+// need all of it on disk.
 func (t *tx) flushPending(ctx context.Context) error {
 	if err := t.flushBTs(ctx); err != nil {
 		return err
