@@ -217,9 +217,7 @@ func TestPaymentReadsWaitOnlyAfterADrop(t *testing.T) {
 		}
 		// Two turns of the cache drop the updated payment; reading it
 		// must wait for its update.
-		for i := range maxCachedPayments {
-			tx.payments.put(fmt.Sprint("other_", i), nil)
-		}
+		turnPaymentCache(tx)
 		if _, held := tx.payments.get("pay_moved"); held || !tx.payments.dropped {
 			return fmt.Errorf("after two turns: held %v, dropped %v", held, tx.payments.dropped)
 		}

@@ -173,9 +173,8 @@ func TestHeldPaymentReadAfterTheCacheDropsIt(t *testing.T) {
 	at := time.Date(2026, 3, 2, 10, 0, 0, 0, time.UTC)
 	err := s.Update(ctx, func(lt ledger.Tx) error {
 		tx := lt.(*tx)
-		// As in a feed, the transaction has looked at the table before.
-		if _, err := tx.Payment(ctx, "pay_none"); !errors.Is(err, ledger.ErrNotFound) {
-			return fmt.Errorf("a payment never saved: %v", err)
+		if err := lookAtPayments(ctx, tx); err != nil {
+			return err
 		}
 		for _, id := range []string{"pay_stored", "pay_new"} {
 			if err := tx.SavePayment(ctx, authorizedPayment(id, at)); err != nil {
@@ -198,9 +197,7 @@ func TestHeldPaymentReadAfterTheCacheDropsIt(t *testing.T) {
 		if len(tx.held) != 2 {
 			return fmt.Errorf("%d payments held, want 2", len(tx.held))
 		}
-		for i := range maxCachedPayments {
-			tx.payments.put(fmt.Sprint("other_", i), nil)
-		}
+		turnPaymentCache(tx)
 		if tx.payments.has("pay_stored") || tx.payments.has("pay_later") {
 			return errors.New("the cache still holds the payments")
 		}
@@ -236,15 +233,13 @@ func TestHeldPaymentWrittenAfterTheCacheDroppedIt(t *testing.T) {
 	at := time.Date(2026, 3, 2, 10, 0, 0, 0, time.UTC)
 	err := s.Update(ctx, func(lt ledger.Tx) error {
 		tx := lt.(*tx)
-		if _, err := tx.Payment(ctx, "pay_none"); !errors.Is(err, ledger.ErrNotFound) {
-			return fmt.Errorf("a payment never saved: %v", err)
+		if err := lookAtPayments(ctx, tx); err != nil {
+			return err
 		}
 		if err := tx.SavePayment(ctx, authorizedPayment("pay_1", at)); err != nil {
 			return err
 		}
-		for i := range maxCachedPayments {
-			tx.payments.put(fmt.Sprint("other_", i), nil)
-		}
+		turnPaymentCache(tx)
 		if err := tx.sync(); err != nil {
 			return err
 		}
@@ -279,4 +274,21 @@ func testEntry(ctx context.Context, tx ledger.Tx, at time.Time) (int64, error) {
 		{Account: "assets:stripe:pending", Currency: "usd", Amount: 100}, {Account: "income:sales", Currency: "usd", Amount: -100}}}
 	err := tx.InsertEntry(ctx, e)
 	return e.ID, err
+}
+
+// lookAtPayments has the transaction look at the payments table, as a
+// feed's first events do, so that it knows which ids it wrote there.
+func lookAtPayments(ctx context.Context, tx *tx) error {
+	if _, err := tx.Payment(ctx, "pay_none"); !errors.Is(err, ledger.ErrNotFound) {
+		return fmt.Errorf("a payment never saved: %v", err)
+	}
+	return nil
+}
+
+// turnPaymentCache fills the payment cache twice over with other ids: the
+// payments it held are dropped.
+func turnPaymentCache(tx *tx) {
+	for i := range maxCachedPayments {
+		tx.payments.put(fmt.Sprint("other_", i), nil)
+	}
 }
