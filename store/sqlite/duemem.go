@@ -96,6 +96,7 @@ func (t *tx) dueKnown(ctx context.Context) error {
 		return nil
 	}
 	t.due = dueMemory{state: dueOn, byID: map[string]*dueBT{}, lists: map[provCur][]*dueBT{}}
+	t.btsNew = !rows
 	if rows || t.dueIndexSQL != "" {
 		return nil
 	}

@@ -25,7 +25,7 @@ func TestHeldBTsWrittenInIDOrder(t *testing.T) {
 	s := tempStore(t)
 	at := time.Date(2026, 3, 2, 10, 0, 0, 0, time.UTC)
 	err := s.Update(ctx, func(tx ledger.Tx) error {
-		entry, err := testEntry(ctx, tx, at)
+		entry, err := testEntry(ctx, tx, "charge", at)
 		if err != nil {
 			return err
 		}
@@ -53,7 +53,7 @@ func TestSettlementChangeOfAHeldBT(t *testing.T) {
 	at := time.Date(2026, 3, 2, 10, 0, 0, 0, time.UTC)
 	err := s.Update(ctx, func(lt ledger.Tx) error {
 		tx := lt.(*tx)
-		entry, err := testEntry(ctx, tx, at)
+		entry, err := testEntry(ctx, tx, "charge", at)
 		if err != nil {
 			return err
 		}
@@ -86,5 +86,34 @@ func TestSettlementChangeOfAHeldBT(t *testing.T) {
 	var n int
 	if err := s.DB().QueryRow(`SELECT count(*) FROM bt_settlements WHERE status = 'available'`).Scan(&n); err != nil || n != 2 {
 		t.Fatalf("%d balance transactions available, want 2 (%v)", n, err)
+	}
+}
+
+// Into tables that held balance transactions when the transaction first
+// touched them, they wait btChunk at a time, not btBuffer.
+func TestBTsWaitAChunkInBooksThatHoldThem(t *testing.T) {
+	ctx := context.Background()
+	s := tempStore(t)
+	at := time.Date(2026, 3, 2, 10, 0, 0, 0, time.UTC)
+	for round, want := range []int{btChunk + 2, 2} {
+		err := s.Update(ctx, func(lt ledger.Tx) error {
+			tx := lt.(*tx)
+			entry, err := testEntry(ctx, tx, fmt.Sprint("charge_", round), at)
+			if err != nil {
+				return err
+			}
+			for i := range btChunk + 2 {
+				if err := tx.InsertBalanceTransaction(ctx, testBT(fmt.Sprint("txn_", round, "_", i), entry, at)); err != nil {
+					return err
+				}
+			}
+			if tx.bts.n() != want {
+				return fmt.Errorf("round %d: %d balance transactions waiting, want %d", round, tx.bts.n(), want)
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
 	}
 }

@@ -13,8 +13,8 @@ import (
 	"github.com/settlehq/settle/ledger"
 )
 
-// A payment saved twice in a transaction (authorized, then captured) is
-// held in memory and written once, with its last state and its first
+// A payment saved twice in a transaction that found the payments table
+// empty (authorized, then captured) is held in memory and written once, with its last state and its first
 // save's metadata and creation time. Every read in the transaction sees
 // that state: by id, and by a query of the table, which writes the held
 // payments first.
@@ -24,6 +24,9 @@ func TestHeldPaymentWrittenOnceWithItsLastState(t *testing.T) {
 	at := time.Date(2026, 3, 2, 10, 0, 0, 0, time.UTC)
 	err := s.Update(ctx, func(lt ledger.Tx) error {
 		tx := lt.(*tx)
+		if err := lookAtPayments(ctx, tx); err != nil {
+			return err
+		}
 		p := authorizedPayment("pay_1", at)
 		p.Metadata = map[string]string{"order": "o_1"}
 		if err := tx.SavePayment(ctx, p); err != nil {
@@ -73,7 +76,8 @@ func TestHeldPaymentWrittenOnceWithItsLastState(t *testing.T) {
 }
 
 // Held payments are written paymentBuffer at a time, each batch in the
-// order of their ids, and the rest at the commit.
+// order of their ids, and the rest at the commit. Into a table that held
+// payments when the transaction looked, each is written as it is saved.
 func TestHeldPaymentsWrittenInIDOrder(t *testing.T) {
 	defer func(n int) { paymentBuffer = n }(paymentBuffer)
 	paymentBuffer = 2
@@ -81,6 +85,9 @@ func TestHeldPaymentsWrittenInIDOrder(t *testing.T) {
 	s := tempStore(t)
 	at := time.Date(2026, 3, 2, 10, 0, 0, 0, time.UTC)
 	err := s.Update(ctx, func(lt ledger.Tx) error {
+		if err := lookAtPayments(ctx, lt.(*tx)); err != nil {
+			return err
+		}
 		for _, id := range []string{"p5", "p4", "p3", "p2", "p1"} {
 			if err := lt.SavePayment(ctx, authorizedPayment(id, at)); err != nil {
 				return err
@@ -95,6 +102,29 @@ func TestHeldPaymentsWrittenInIDOrder(t *testing.T) {
 	if want := []string{"p4", "p5", "p2", "p3", "p1"}; !slices.Equal(order, want) {
 		t.Errorf("written in the order %v, want %v", order, want)
 	}
+
+	err = s.Update(ctx, func(lt ledger.Tx) error {
+		tx := lt.(*tx)
+		if err := lookAtPayments(ctx, tx); err != nil {
+			return err
+		}
+		for _, id := range []string{"p9", "p8", "p7", "p6"} {
+			if err := tx.SavePayment(ctx, authorizedPayment(id, at)); err != nil {
+				return err
+			}
+			if len(tx.held) != 0 {
+				return fmt.Errorf("%s held in books that hold payments", id)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	order = storedIDs(t, s, `SELECT group_concat(id, ' ' ORDER BY rowid) FROM payments WHERE id > 'p5'`)
+	if want := []string{"p9", "p8", "p7", "p6"}; !slices.Equal(order, want) {
+		t.Errorf("into books that hold payments, written in the order %v, want %v", order, want)
+	}
 }
 
 // A refund's and a dispute's rows refer to their payment's: a held payment
@@ -104,7 +134,10 @@ func TestHeldPaymentWrittenBeforeItsRefundAndDispute(t *testing.T) {
 	s := tempStore(t)
 	at := time.Date(2026, 3, 2, 10, 0, 0, 0, time.UTC)
 	err := s.Update(ctx, func(lt ledger.Tx) error {
-		entry, err := testEntry(ctx, lt, at)
+		if err := lookAtPayments(ctx, lt.(*tx)); err != nil {
+			return err
+		}
+		entry, err := testEntry(ctx, lt, "charge", at)
 		if err != nil {
 			return err
 		}
@@ -138,6 +171,9 @@ func TestHeldPaymentsOfARolledBackSavepoint(t *testing.T) {
 	refused := errors.New("refused")
 	err := s.Update(ctx, func(lt ledger.Tx) error {
 		tx := lt.(*tx)
+		if err := lookAtPayments(ctx, tx); err != nil {
+			return err
+		}
 		if err := tx.SavePayment(ctx, authorizedPayment("pay_kept", at)); err != nil {
 			return err
 		}
@@ -269,8 +305,8 @@ func storedIDs(t *testing.T, s *Store, query string) []string {
 
 // testEntry inserts an entry for refunds and balance transactions to
 // refer to, and returns its id.
-func testEntry(ctx context.Context, tx ledger.Tx, at time.Time) (int64, error) {
-	e := &ledger.Entry{Key: "charge", Phase: ledger.Posted, OccurredAt: at, Postings: []ledger.Posting{
+func testEntry(ctx context.Context, tx ledger.Tx, key string, at time.Time) (int64, error) {
+	e := &ledger.Entry{Key: key, Phase: ledger.Posted, OccurredAt: at, Postings: []ledger.Posting{
 		{Account: "assets:stripe:pending", Currency: "usd", Amount: 100}, {Account: "income:sales", Currency: "usd", Amount: -100}}}
 	err := tx.InsertEntry(ctx, e)
 	return e.ID, err

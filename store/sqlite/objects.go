@@ -604,7 +604,7 @@ func (t *tx) InsertBalanceTransaction(ctx context.Context, b *ledger.BalanceTran
 	}
 	t.bts.rows = append(t.bts.rows, h)
 	t.bts.ids[b.ID] = struct{}{}
-	if len(t.bts.rows) >= btBuffer {
+	if n := len(t.bts.rows); n >= btBuffer || n >= btChunk && !t.btsNew {
 		return t.flushBTs(ctx)
 	}
 	return nil
@@ -662,8 +662,11 @@ var (
 // variables.
 const btChunk = 128
 
-// btBuffer is how many balance transactions a write transaction keeps in
-// memory before writing them. Their ids are a provider's, in no order:
+// btBuffer is how many balance transactions a write transaction that
+// found their tables empty (a month recorded into new books: btsNew) keeps
+// in memory before writing them; others write them btChunk at a time, as
+// a night's events into books that hold them are better written as they
+// come (see heldpayments.go). Their ids are a provider's, in no order:
 // written in the order of their ids, many at a time, they fill the ids'
 // indexes (bt_core's, and bt_settlements, a table ordered by its id) a
 // page at a time (BENCHMARKS.md, thirty-seventh round). A variable so
@@ -690,16 +693,21 @@ func (t *tx) flushBTs(ctx context.Context) error {
 	if len(rows) == 0 {
 		return nil
 	}
-	slices.SortFunc(rows, func(a, b heldBT) int { return strings.Compare(a.b.ID, b.b.ID) })
-	for start := 0; start < len(rows); start += btChunk {
-		chunk := rows[start:min(start+btChunk, len(rows))]
+	// The rows are large: their order is sorted, not the rows.
+	order := make([]int32, len(rows))
+	for i := range order {
+		order[i] = int32(i)
+	}
+	slices.SortFunc(order, func(a, b int32) int { return strings.Compare(rows[a].b.ID, rows[b].b.ID) })
+	for start := 0; start < len(order); start += btChunk {
+		chunk := order[start:min(start+btChunk, len(order))]
 		q := insertBTChunkSQL
 		if len(chunk) != btChunk {
 			q = insertBTsSQL(len(chunk))
 		}
 		core, settle := t.laterParams(), t.laterParams()
-		for i := range chunk {
-			packBT(core, settle, &chunk[i])
+		for _, i := range chunk {
+			packBT(core, settle, &rows[i])
 		}
 		err := t.handOver(ctx, q[0], core, int64(len(chunk)))
 		if err == nil {

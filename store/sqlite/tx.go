@@ -44,8 +44,11 @@ type tx struct {
 	// nil value means none is stored under the key.
 	prefetched map[string]*ledger.Request
 
-	// bts are balance transactions inserted and not yet written.
-	bts pendingBTs
+	// bts are balance transactions inserted and not yet written; btsNew:
+	// their tables were empty when the transaction first touched them
+	// (dueKnown), and they wait for btBuffer of them rather than btChunk.
+	bts    pendingBTs
+	btsNew bool
 	// held are the payments saved and not yet written, by id
 	// (heldpayments.go).
 	held map[string]*heldPayment
