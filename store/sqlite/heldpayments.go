@@ -13,12 +13,13 @@ import (
 // recorded into new books) holds the payments it saves in memory and
 // writes them later, in the order of their ids: when it holds
 // paymentBuffer of them, before a statement that reads or refers to
-// payments, at a savepoint's edges and at the commit. A provider's payment ids come in no
-// order, and each insert went to a random place of the id's index; written
-// in order, many at a time, they fill it a page at a time (the writer's
-// payment inserts of a month of a million payments took 7.0 s of its CPU
-// rather than 9.7 s: BENCHMARKS.md, thirty-seventh round). A payment saved
-// again while held (an authorization captured within hours) is one insert.
+// payments, at a savepoint's edges and at the commit. A provider's payment
+// ids come in no order, and each insert went to a random place of the id's
+// index; written in order, many at a time, they fill it a page at a time
+// (the writer's payment inserts of a month of a million payments took 7.0
+// s of its CPU rather than 9.7 s: BENCHMARKS.md, thirty-seventh round). A
+// payment saved again while held (an authorization captured within hours)
+// is one insert.
 // Into books that hold payments (a night's events), each is written as it
 // is saved: the index is large already and a day's payments few, and held
 // they were written at the commit, with nothing left to run beside them
@@ -58,9 +59,10 @@ type heldPayment struct {
 	meta    any // the metadata column: nil or a JSON string
 }
 
-// holdPayment keeps p to be written later; write says how, when the
-// transaction holds none under its id. The times and metadata are checked
-// and encoded here, so that a bad payment fails the save that brought it.
+// holdPayment keeps p to be written later, or, in books that held
+// payments before, writes it now; write says how, when the transaction
+// holds none under its id. The times and metadata are checked and encoded
+// here, so that a bad payment fails the save that brought it.
 func (t *tx) holdPayment(ctx context.Context, p *ledger.Payment, write paymentWrite) error {
 	created, _, err := storeTimes2("created_at", p.CreatedAt, "updated_at", p.UpdatedAt)
 	if err != nil {
@@ -71,18 +73,18 @@ func (t *tx) holdPayment(ctx context.Context, p *ledger.Payment, write paymentWr
 		return nil
 	}
 	h := &heldPayment{p: *p, write: write, created: created}
-	h.p.Metadata = maps.Clone(p.Metadata)
 	if write != writeUpdate {
 		if h.meta, err = meta(p.Metadata); err != nil {
 			return err
 		}
 	}
-	if t.held == nil {
-		t.held = map[string]*heldPayment{}
-	}
 	if !t.freshPayments.checked || !t.freshPayments.empty {
 		// Books that held payments before: written at once, behind.
 		return t.writeHeld(ctx, h)
+	}
+	h.p.Metadata = maps.Clone(p.Metadata)
+	if t.held == nil {
+		t.held = map[string]*heldPayment{}
 	}
 	t.held[p.ID] = h
 	if len(t.held) >= paymentBuffer {
