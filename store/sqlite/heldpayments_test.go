@@ -22,11 +22,7 @@ func TestHeldPaymentWrittenOnceWithItsLastState(t *testing.T) {
 	ctx := context.Background()
 	s := tempStore(t)
 	at := time.Date(2026, 3, 2, 10, 0, 0, 0, time.UTC)
-	err := s.Update(ctx, func(lt ledger.Tx) error {
-		tx := lt.(*tx)
-		if err := lookAtPayments(ctx, tx); err != nil {
-			return err
-		}
+	err := updateLookedAt(ctx, s, func(tx *tx) error {
 		p := authorizedPayment("pay_1", at)
 		p.Metadata = map[string]string{"order": "o_1"}
 		if err := tx.SavePayment(ctx, p); err != nil {
@@ -84,12 +80,9 @@ func TestHeldPaymentsWrittenInIDOrder(t *testing.T) {
 	ctx := context.Background()
 	s := tempStore(t)
 	at := time.Date(2026, 3, 2, 10, 0, 0, 0, time.UTC)
-	err := s.Update(ctx, func(lt ledger.Tx) error {
-		if err := lookAtPayments(ctx, lt.(*tx)); err != nil {
-			return err
-		}
+	err := updateLookedAt(ctx, s, func(tx *tx) error {
 		for _, id := range []string{"p5", "p4", "p3", "p2", "p1"} {
-			if err := lt.SavePayment(ctx, authorizedPayment(id, at)); err != nil {
+			if err := tx.SavePayment(ctx, authorizedPayment(id, at)); err != nil {
 				return err
 			}
 		}
@@ -103,11 +96,7 @@ func TestHeldPaymentsWrittenInIDOrder(t *testing.T) {
 		t.Errorf("written in the order %v, want %v", order, want)
 	}
 
-	err = s.Update(ctx, func(lt ledger.Tx) error {
-		tx := lt.(*tx)
-		if err := lookAtPayments(ctx, tx); err != nil {
-			return err
-		}
+	err = updateLookedAt(ctx, s, func(tx *tx) error {
 		for _, id := range []string{"p9", "p8", "p7", "p6"} {
 			if err := tx.SavePayment(ctx, authorizedPayment(id, at)); err != nil {
 				return err
@@ -133,24 +122,21 @@ func TestHeldPaymentWrittenBeforeItsRefundAndDispute(t *testing.T) {
 	ctx := context.Background()
 	s := tempStore(t)
 	at := time.Date(2026, 3, 2, 10, 0, 0, 0, time.UTC)
-	err := s.Update(ctx, func(lt ledger.Tx) error {
-		if err := lookAtPayments(ctx, lt.(*tx)); err != nil {
-			return err
-		}
-		entry, err := testEntry(ctx, lt, "charge", at)
+	err := updateLookedAt(ctx, s, func(tx *tx) error {
+		entry, err := testEntry(ctx, tx, "charge", at)
 		if err != nil {
 			return err
 		}
 		for _, id := range []string{"pay_r", "pay_d"} {
-			if err := lt.SavePayment(ctx, authorizedPayment(id, at)); err != nil {
+			if err := tx.SavePayment(ctx, authorizedPayment(id, at)); err != nil {
 				return err
 			}
 		}
-		if err := lt.SaveRefund(ctx, &ledger.Refund{ID: "re_1", PaymentID: "pay_r", Amount: 100, Currency: "usd",
+		if err := tx.SaveRefund(ctx, &ledger.Refund{ID: "re_1", PaymentID: "pay_r", Amount: 100, Currency: "usd",
 			EntryID: entry, CreatedAt: at}); err != nil {
 			return err
 		}
-		return lt.SaveDispute(ctx, &ledger.Dispute{ID: "dp_1", PaymentID: "pay_d", Provider: "stripe", Amount: 100,
+		return tx.SaveDispute(ctx, &ledger.Dispute{ID: "dp_1", PaymentID: "pay_d", Provider: "stripe", Amount: 100,
 			Currency: "usd", Status: ledger.DisputeOpen, CreatedAt: at, UpdatedAt: at})
 	})
 	if err != nil {
@@ -169,11 +155,7 @@ func TestHeldPaymentsOfARolledBackSavepoint(t *testing.T) {
 	s := tempStore(t)
 	at := time.Date(2026, 3, 2, 10, 0, 0, 0, time.UTC)
 	refused := errors.New("refused")
-	err := s.Update(ctx, func(lt ledger.Tx) error {
-		tx := lt.(*tx)
-		if err := lookAtPayments(ctx, tx); err != nil {
-			return err
-		}
+	err := updateLookedAt(ctx, s, func(tx *tx) error {
 		if err := tx.SavePayment(ctx, authorizedPayment("pay_kept", at)); err != nil {
 			return err
 		}
@@ -207,11 +189,7 @@ func TestHeldPaymentReadAfterTheCacheDropsIt(t *testing.T) {
 	ctx := context.Background()
 	s := tempStore(t)
 	at := time.Date(2026, 3, 2, 10, 0, 0, 0, time.UTC)
-	err := s.Update(ctx, func(lt ledger.Tx) error {
-		tx := lt.(*tx)
-		if err := lookAtPayments(ctx, tx); err != nil {
-			return err
-		}
+	err := updateLookedAt(ctx, s, func(tx *tx) error {
 		for _, id := range []string{"pay_stored", "pay_new"} {
 			if err := tx.SavePayment(ctx, authorizedPayment(id, at)); err != nil {
 				return err
@@ -267,11 +245,7 @@ func TestHeldPaymentWrittenAfterTheCacheDroppedIt(t *testing.T) {
 	ctx := context.Background()
 	s := tempStore(t)
 	at := time.Date(2026, 3, 2, 10, 0, 0, 0, time.UTC)
-	err := s.Update(ctx, func(lt ledger.Tx) error {
-		tx := lt.(*tx)
-		if err := lookAtPayments(ctx, tx); err != nil {
-			return err
-		}
+	err := updateLookedAt(ctx, s, func(tx *tx) error {
 		if err := tx.SavePayment(ctx, authorizedPayment("pay_1", at)); err != nil {
 			return err
 		}
@@ -310,6 +284,18 @@ func testEntry(ctx context.Context, tx ledger.Tx, key string, at time.Time) (int
 		{Account: "assets:stripe:pending", Currency: "usd", Amount: 100}, {Account: "income:sales", Currency: "usd", Amount: -100}}}
 	err := tx.InsertEntry(ctx, e)
 	return e.ID, err
+}
+
+// updateLookedAt runs fn in a write transaction that has first looked at
+// the payments table, as a feed's first events do (lookAtPayments).
+func updateLookedAt(ctx context.Context, s *Store, fn func(*tx) error) error {
+	return s.Update(ctx, func(lt ledger.Tx) error {
+		tx := lt.(*tx)
+		if err := lookAtPayments(ctx, tx); err != nil {
+			return err
+		}
+		return fn(tx)
+	})
 }
 
 // lookAtPayments has the transaction look at the payments table, as a
