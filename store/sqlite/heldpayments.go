@@ -49,39 +49,32 @@ const (
 	writeUpdate
 )
 
-// heldPayment is a payment saved and not yet written: as saved last, with
-// the insert's times and metadata encoded at the first save (an update
-// does not change them).
+// heldPayment is a payment saved and not yet written, as saved last but
+// for what only an insert writes (its metadata, creation time and the
+// rest of paymentInserted), which is as first saved: an update does not
+// change them.
 type heldPayment struct {
-	p       ledger.Payment
-	write   paymentWrite
-	created int64
-	meta    any // the metadata column: nil or a JSON string
+	p     ledger.Payment
+	write paymentWrite
 }
 
 // holdPayment keeps p to be written later, or, in books that held
 // payments before, writes it now; write says how, when the transaction
-// holds none under its id. The times and metadata are checked and encoded
-// here, so that a bad payment fails the save that brought it.
+// holds none under its id. The times are checked here, so that a bad
+// payment fails the save that brought it.
 func (t *tx) holdPayment(ctx context.Context, p *ledger.Payment, write paymentWrite) error {
-	created, _, err := storeTimes2("created_at", p.CreatedAt, "updated_at", p.UpdatedAt)
-	if err != nil {
+	if _, _, err := storeTimes2("created_at", p.CreatedAt, "updated_at", p.UpdatedAt); err != nil {
 		return err
 	}
 	if h, ok := t.held[p.ID]; ok {
 		setPaymentState(&h.p, p)
 		return nil
 	}
-	h := &heldPayment{p: *p, write: write, created: created}
-	if write != writeUpdate {
-		if h.meta, err = meta(p.Metadata); err != nil {
-			return err
-		}
-	}
 	if !t.freshPayments.checked || !t.freshPayments.empty {
 		// Books that held payments before: written at once, behind.
-		return t.writeHeld(ctx, h)
+		return t.writePayment(ctx, p, write)
 	}
+	h := &heldPayment{p: *p, write: write}
 	h.p.Metadata = maps.Clone(p.Metadata)
 	if t.held == nil {
 		t.held = map[string]*heldPayment{}
@@ -147,16 +140,14 @@ func (t *tx) writeOut(ctx context.Context, h *heldPayment) error {
 		// (beforePayments), as for a payment the cache dropped.
 		t.payments.dropped = true
 	}
-	return t.writeHeld(ctx, h)
+	return t.writePayment(ctx, &h.p, h.write)
 }
 
-// writeHeld hands a payment's statement to the write-behind goroutine.
-func (t *tx) writeHeld(ctx context.Context, h *heldPayment) error {
-	p := &h.p
-	updated := ts(p.UpdatedAt)
+// writePayment hands a payment's statement to the write-behind goroutine.
+func (t *tx) writePayment(ctx context.Context, p *ledger.Payment, write paymentWrite) error {
 	q := t.laterParams()
-	if h.write == writeUpdate {
-		paymentState(q, p, updated)
+	if write == writeUpdate {
+		paymentState(q, p, ts(p.UpdatedAt))
 		q.text(p.ID)
 		return translate(t.execLater(ctx, updatePaymentSQL, q, 1))
 	}
@@ -165,17 +156,15 @@ func (t *tx) writeHeld(ctx context.Context, h *heldPayment) error {
 	q.text(p.Currency)
 	q.text(p.Customer)
 	q.text(p.Description)
-	if h.meta == nil {
-		q.null()
-	} else {
-		q.text(h.meta.(string))
+	if err := q.metadata(p.Metadata); err != nil {
+		return err
 	}
 	q.text(p.CaptureMethod)
 	q.intOrNull(p.PendingEntryID)
-	q.int(h.created)
-	paymentState(q, p, updated)
+	q.int(ts(p.CreatedAt))
+	paymentState(q, p, ts(p.UpdatedAt))
 	insert := insertPaymentSQL
-	if h.write == writeUpsert {
+	if write == writeUpsert {
 		insert = upsertPaymentSQL
 	}
 	return translate(t.execLater(ctx, insert, q, -1))

@@ -114,7 +114,7 @@ func (t *tx) SavePayment(ctx context.Context, p *ledger.Payment) error {
 }
 
 // paymentUpdated are the columns an update of a payment sets, in the order
-// updatePayment binds them; upsertPayment and updatePaymentSet are their
+// writePayment binds them; upsertPayment and updatePaymentSet are their
 // SET lists.
 var (
 	paymentUpdated = []string{"provider_ref", "status", "authorized", "captured", "refunded", "disputed", "fees", "updated_at",
