@@ -56,25 +56,37 @@ const (
 type heldPayment struct {
 	p     ledger.Payment
 	write paymentWrite
+	// cachedIn is the generation of the payment cache that held the
+	// payment when it was last saved, plus one; 0 if the cache did not
+	// hold it then (paymentCache.holdsSince).
+	cachedIn int
 }
 
 // holdPayment keeps p to be written later, or, in books that held
 // payments before, writes it now; write says how, when the transaction
 // holds none under its id. The times are checked here, so that a bad
 // payment fails the save that brought it.
-func (t *tx) holdPayment(ctx context.Context, p *ledger.Payment, write paymentWrite) error {
+//
+// cached says that the cache holds the payment, in its newer generation:
+// the save read it there (SavePayment).
+func (t *tx) holdPayment(ctx context.Context, p *ledger.Payment, write paymentWrite, cached bool) error {
 	if _, _, err := storeTimes2("created_at", p.CreatedAt, "updated_at", p.UpdatedAt); err != nil {
 		return err
 	}
+	cachedIn := 0
+	if cached {
+		cachedIn = t.payments.gen + 1
+	}
 	if h, ok := t.held[p.ID]; ok {
 		setPaymentState(&h.p, p)
+		h.cachedIn = cachedIn
 		return nil
 	}
 	if !t.freshPayments.checked || !t.freshPayments.empty {
 		// Books that held payments before: written at once, behind.
 		return t.writePayment(ctx, p, write)
 	}
-	h := &heldPayment{p: *p, write: write}
+	h := &heldPayment{p: *p, write: write, cachedIn: cachedIn}
 	h.p.Metadata = maps.Clone(p.Metadata)
 	if t.held == nil {
 		t.held = map[string]*heldPayment{}
@@ -112,9 +124,12 @@ func (t *tx) flushPayments(ctx context.Context) error {
 	if len(t.held) == 0 {
 		return nil
 	}
-	ids := slices.Sorted(maps.Keys(t.held))
-	for _, id := range ids {
-		if err := t.writeOut(ctx, t.held[id]); err != nil {
+	// Sorted as they are held, rather than by their ids and then looked
+	// up: a lookup into a map of tens of thousands of payments misses the
+	// processor's caches.
+	held := slices.SortedFunc(maps.Values(t.held), func(a, b *heldPayment) int { return strings.Compare(a.p.ID, b.p.ID) })
+	for _, h := range held {
+		if err := t.writeOut(ctx, h); err != nil {
 			return err
 		}
 	}
@@ -135,7 +150,7 @@ func (t *tx) flushPayment(ctx context.Context, id string) error {
 
 // writeOut writes a payment that was held.
 func (t *tx) writeOut(ctx context.Context, h *heldPayment) error {
-	if !t.payments.has(h.p.ID) {
+	if !t.payments.holdsSince(h.cachedIn) && !t.payments.has(h.p.ID) {
 		// A read of it goes to the table: it must wait for this write
 		// (beforePayments), as for a payment the cache dropped.
 		t.payments.dropped = true

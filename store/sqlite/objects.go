@@ -103,7 +103,7 @@ func (t *tx) SavePayment(ctx context.Context, p *ledger.Payment) error {
 	default:
 		write = writeUpsert
 	}
-	if err := t.holdPayment(ctx, p, write); err != nil {
+	if err := t.holdPayment(ctx, p, write, known); err != nil {
 		return err
 	}
 	if write != writeUpdate {
@@ -199,6 +199,8 @@ const maxCachedPayments = 200_000
 // a drop (beforePayments), not at every read.
 type paymentCache struct {
 	cur, old map[string]*ledger.Payment
+	// gen counts the generations begun: cur is generation gen.
+	gen int
 	// dropped: an older generation was dropped since the last sync.
 	dropped bool
 }
@@ -221,10 +223,19 @@ func (c *paymentCache) has(id string) bool {
 	return cur || old
 }
 
+// holdsSince reports, without a lookup, that the cache still holds a
+// payment that its generation in−1 held (in 0: none known): a payment
+// leaves only when its generation is dropped, two generations later, and
+// one read in the meantime moves to the newer generation.
+func (c *paymentCache) holdsSince(in int) bool {
+	return in > 0 && c.gen-(in-1) <= 1
+}
+
 func (c *paymentCache) put(id string, p *ledger.Payment) {
 	if c.cur == nil || len(c.cur) >= maxCachedPayments/2 {
 		c.dropped = c.dropped || len(c.old) > 0
 		c.old, c.cur = c.cur, make(map[string]*ledger.Payment, 1024)
+		c.gen++
 	}
 	c.cur[id] = p
 }
