@@ -224,7 +224,7 @@ func (c *paymentCache) has(id string) bool {
 }
 
 // holdsSince reports, without a lookup, that the cache still holds a
-// payment that its generation in−1 held (in 0: none known): a payment
+// payment that generation in-1 held (in 0: none known): a payment
 // leaves only when its generation is dropped, two generations later, and
 // one read in the meantime moves to the newer generation.
 func (c *paymentCache) holdsSince(in int) bool {
