@@ -139,25 +139,46 @@ func TestKeySet(t *testing.T) {
 
 // The payment cache keeps the most recent half of its bound and what was
 // looked up since: a payment found in the older generation moves to the
-// newer one and outlives the next turn.
+// newer one and outlives the next turn. holdsSince answers held, without a
+// lookup, only for what the cache still holds (heldpayments.go notes a
+// payment's generation as it is saved).
 func TestPaymentCacheGenerations(t *testing.T) {
 	var c paymentCache
+	if c.holdsSince(0) {
+		t.Error("holdsSince(0), a payment not known held, answers held in an empty cache")
+	}
+	// holdsSince(in) must never answer held for a payment the cache let go.
+	sound := func(when, id string, in int) {
+		if c.holdsSince(in) && !c.has(id) {
+			t.Errorf("%s: holdsSince answers held for %s, which the cache let go", when, id)
+		}
+	}
 	half := maxCachedPayments / 2
 	for i := range half {
 		c.put(fmt.Sprint(i), &ledger.Payment{ID: fmt.Sprint(i)})
 	}
+	in8 := c.gen + 1 // as a save of 8 notes it
 	for i := range half {
 		c.put(fmt.Sprint(half+i), nil) // the first turn: 0…half-1 become the older
+	}
+	if !c.holdsSince(in8) || !c.has("8") {
+		t.Error("holdsSince: 8, in the older generation, is not known held")
 	}
 	if p, ok := c.get("7"); !ok || p.ID != "7" {
 		t.Fatalf("7 from the older generation: %v %v", p, ok)
 	}
+	in7 := c.gen + 1
+	sound("after 7 moved to the newer generation", "8", in8)
 	for i := range half - 1 {
 		c.put(fmt.Sprint(2*half+i), nil) // the second turn; 7 was moved to the newer
 	}
 	c.put("last", nil)
 	if _, ok := c.get("8"); ok {
 		t.Error("8, two turns old, is still known")
+	}
+	sound("at the end", "8", in8)
+	if !c.holdsSince(in7) {
+		t.Error("holdsSince: 7, looked up since, is not known held")
 	}
 	if p, ok := c.get("7"); !ok || p.ID != "7" {
 		t.Errorf("7, looked up since, is forgotten: %v %v", p, ok)

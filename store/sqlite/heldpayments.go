@@ -98,17 +98,6 @@ func (t *tx) holdPayment(ctx context.Context, p *ledger.Payment, write paymentWr
 	return nil
 }
 
-// heldPaymentCopy returns a copy of the payment held under id, if any.
-func (t *tx) heldPaymentCopy(id string) (*ledger.Payment, bool) {
-	h, ok := t.held[id]
-	if !ok {
-		return nil, false
-	}
-	p := h.p
-	p.Metadata = maps.Clone(h.p.Metadata)
-	return &p, true
-}
-
 // setPaymentState copies onto dst the columns a save of src changes
 // (paymentUpdated), its update time as stored.
 func setPaymentState(dst, src *ledger.Payment) {

@@ -324,34 +324,3 @@ func turnPaymentCache(tx *tx) {
 		tx.payments.put(fmt.Sprint("other_", i), nil)
 	}
 }
-
-// holdsSince answers, without a lookup, only for payments the cache still
-// holds: a payment the newer generation held stays through one turn of
-// the generations and is gone after the second, unless read in between.
-func TestPaymentCacheHoldsSince(t *testing.T) {
-	var c paymentCache
-	fill := func() { // puts payments until the generations turn once
-		for gen := c.gen; c.gen == gen; {
-			c.put(fmt.Sprintf("fill_%d_%d", gen, len(c.cur)), nil)
-		}
-	}
-	c.put("pay_1", nil)
-	in := c.gen + 1 // as holdPayment notes it
-	if !c.holdsSince(in) || !c.has("pay_1") {
-		t.Fatal("a payment just put is not held")
-	}
-	fill()
-	if !c.holdsSince(in) || !c.has("pay_1") {
-		t.Fatal("after one turn: the payment is in the older generation, and must be answered held")
-	}
-	fill()
-	if c.has("pay_1") {
-		t.Fatal("after two turns the payment is still in the cache: the test fills it wrongly")
-	}
-	if c.holdsSince(in) {
-		t.Error("after two turns holdsSince answers held for a payment the cache dropped")
-	}
-	if c.holdsSince(0) {
-		t.Error("holdsSince(0), a payment not known held, answers held")
-	}
-}

@@ -65,13 +65,11 @@ func (t *tx) Payment(ctx context.Context, id string) (*ledger.Payment, error) {
 		if c == nil {
 			return nil, &missingError{"payment", id}
 		}
-		p := *c
-		p.Metadata = maps.Clone(p.Metadata)
-		return &p, nil
+		return clonePayment(c), nil
 	}
-	if p, ok := t.heldPaymentCopy(id); ok {
-		t.cachePayment(id, p)
-		return p, nil
+	if h, ok := t.held[id]; ok {
+		t.cachePayment(id, &h.p)
+		return clonePayment(&h.p), nil
 	}
 	if gone, err := t.freshPayments.missing(ctx, t, anyPayment, id); err != nil {
 		return nil, err
@@ -250,9 +248,15 @@ func (t *tx) cachePayment(id string, p *ledger.Payment) {
 		t.payments.put(id, nil)
 		return
 	}
+	t.payments.put(id, clonePayment(p))
+}
+
+// clonePayment returns a copy of p that shares nothing with it: what the
+// transaction keeps and what a caller may change are apart.
+func clonePayment(p *ledger.Payment) *ledger.Payment {
 	v := *p
 	v.Metadata = maps.Clone(p.Metadata)
-	t.payments.put(id, &v)
+	return &v
 }
 
 // EachPayment streams payments.
