@@ -3,6 +3,7 @@ package ledger
 import (
 	"fmt"
 	"strings"
+	"sync"
 )
 
 // AccountType fixes an account's normal balance.
@@ -167,8 +168,38 @@ func (c Chart) withDefaults() Chart {
 	}
 }
 
-// name fills in a template's {provider} and {type}.
+// fill fills in a template's {provider} and {type}.
+//
+// Every posting of the payment lifecycle names its account so, three or
+// four for each event of a feed: filling the templates in each time, each
+// name a new string, took 0.6 s of recording a million payments
+// (BENCHMARKS.md, thirty-ninth round). The names made are kept, up to
+// maxFilled of them (a chart has a handful of templates, and a book a few
+// providers and fee types), and given out again.
 func fill(tmpl, provider, typ string) string {
-	s := strings.ReplaceAll(tmpl, "{provider}", Slug(provider))
-	return strings.ReplaceAll(s, "{type}", Slug(typ))
+	k := filledKey{tmpl, provider, typ}
+	filledMu.RLock()
+	s, ok := filled[k]
+	filledMu.RUnlock()
+	if ok {
+		return s
+	}
+	s = strings.ReplaceAll(strings.ReplaceAll(tmpl, "{provider}", Slug(provider)), "{type}", Slug(typ))
+	filledMu.Lock()
+	if len(filled) < maxFilled {
+		filled[k] = s
+	}
+	filledMu.Unlock()
+	return s
 }
+
+// filledKey is what fill was asked.
+type filledKey struct{ tmpl, provider, typ string }
+
+// maxFilled is how many names fill keeps: past it, a name is made each time.
+const maxFilled = 4096
+
+var (
+	filledMu sync.RWMutex
+	filled   = map[filledKey]string{}
+)

@@ -9,11 +9,11 @@ import (
 
 // A request's idempotency hash is the SHA-256 of its operation and its JSON
 // (requestHash), and stored requests carry it, so the bytes may never
-// change. A feed records captures and authorizations by the million, and
+// change. A feed records captures, authorizations and refunds by the million, and
 // encoding/json spends most of the hash on reflection and on the Marshaler
-// calls of decimals and times; appendRequestJSON writes those two requests
+// calls of decimals and times; appendRequestJSON writes those requests
 // without either, byte for byte as encoding/json does
-// (TestRequestJSONMatchesEncodingJSON fills every field of both, new ones
+// (TestRequestJSONMatchesEncodingJSON fills every field of each, new ones
 // included, and compares). Anything it does not write exactly as
 // encoding/json would — a string that needs escaping, a time that is not
 // UTC or outside years 0 to 9999, decimals set to marshal unquoted — makes
@@ -40,13 +40,7 @@ func appendRequestJSON(b []byte, req any) (_ []byte, ok bool) {
 		w.time(r.AvailableOn)
 		w.key(`,"At":`)
 		w.time(r.At)
-		if r.Settlement != nil {
-			w.key(`,"Settlement":{"Amount":`)
-			w.dec(r.Settlement.Amount)
-			w.key(`,"Currency":`)
-			w.str(r.Settlement.Currency)
-			w.key(`}`)
-		}
+		w.settlement(r.Settlement)
 		w.key(`,"Provider":`)
 		w.str(r.Provider)
 		w.key(`,"ProviderRef":`)
@@ -70,10 +64,44 @@ func appendRequestJSON(b []byte, req any) (_ []byte, ok bool) {
 		w.key(`,"ExpiresAt":`)
 		w.time(r.ExpiresAt)
 		w.key(`}`)
+	case RefundRequest:
+		w.key(`{"Key":`)
+		w.str(r.Key)
+		w.key(`,"PaymentID":`)
+		w.str(r.PaymentID)
+		w.key(`,"RefundID":`)
+		w.str(r.RefundID)
+		w.key(`,"ProviderRef":`)
+		w.str(r.ProviderRef)
+		w.key(`,"Amount":`)
+		w.dec(r.Amount)
+		w.key(`,"Currency":`)
+		w.str(r.Currency)
+		w.key(`,"Reason":`)
+		w.str(r.Reason)
+		w.key(`,"FeeRefund":`)
+		w.dec(r.FeeRefund)
+		w.key(`,"At":`)
+		w.time(r.At)
+		w.settlement(r.Settlement)
+		w.key(`}`)
 	default:
 		return b, false
 	}
 	return w.b, w.ok
+}
+
+// settlement writes a request's Settlement field, left out when nil
+// (omitempty), after a field before it.
+func (w *jsonWriter) settlement(s *Settlement) {
+	if s == nil {
+		return
+	}
+	w.key(`,"Settlement":{"Amount":`)
+	w.dec(s.Amount)
+	w.key(`,"Currency":`)
+	w.str(s.Currency)
+	w.key(`}`)
 }
 
 // jsonWriter appends JSON values, and clears ok at the first value it
@@ -113,10 +141,17 @@ func (w *jsonWriter) str(s string) {
 	w.b = append(w.b, '"')
 }
 
-// dec writes a decimal as its MarshalJSON does: quoted.
+// dec writes a decimal as its MarshalJSON does: quoted. appendDecimal
+// writes it as String does without math/big's allocations (d.String() was
+// a fifth of a capture's hash), when the package writes decimals as it
+// does by default.
 func (w *jsonWriter) dec(d decimal.Decimal) {
 	w.b = append(w.b, '"')
-	w.b = append(w.b, d.String()...)
+	if decimal.TrimTrailingZeros && !decimal.UseScientificNotation {
+		w.b = appendDecimal(w.b, d)
+	} else {
+		w.b = append(w.b, d.String()...)
+	}
 	w.b = append(w.b, '"')
 }
 

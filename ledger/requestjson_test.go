@@ -107,12 +107,12 @@ func fillRequest(t *testing.T, r *rand.Rand, v reflect.Value, plain bool) {
 	}
 }
 
-// The fast JSON of captures and authorizations is encoding/json's, byte
+// The fast JSON of captures, authorizations and refunds is encoding/json's, byte
 // for byte, or it gives up; on requests that need nothing escaped it never
 // gives up.
 func TestRequestJSONMatchesEncodingJSON(t *testing.T) {
 	r := rand.New(rand.NewPCG(1, 2))
-	for _, proto := range []any{CaptureRequest{}, AuthorizeRequest{}} {
+	for _, proto := range []any{CaptureRequest{}, AuthorizeRequest{}, RefundRequest{}} {
 		fast, fell := 0, 0
 		for i := range 20_000 {
 			plain := i%2 == 0
@@ -144,12 +144,22 @@ func TestRequestJSONMatchesEncodingJSON(t *testing.T) {
 	}
 	// Other requests, and decimals set to marshal unquoted, go through
 	// encoding/json.
-	if _, ok := appendRequestJSON(nil, RefundRequest{Key: "k"}); ok {
-		t.Error("a refund request was written by the fast path")
+	if _, ok := appendRequestJSON(nil, CancelRequest{Key: "k"}); ok {
+		t.Error("a cancel request was written by the fast path")
+	}
+	req := CaptureRequest{Key: "k", Amount: decimal.RequireFromString("1.50"), Fees: []Fee{{Type: "f", Amount: decimal.New(25, 3)}}}
+	// Decimals set to keep their trailing zeros, or to be written in
+	// scientific notation, are written as the package writes them.
+	for _, set := range []*bool{&decimal.TrimTrailingZeros, &decimal.UseScientificNotation} {
+		*set = !*set
+		h, want := noErr(requestHash("capture", req)), legacyRequestHash(t, "capture", req)
+		*set = !*set
+		if h != want {
+			t.Errorf("decimals written otherwise: hash %s, want %s", h, want)
+		}
 	}
 	decimal.MarshalJSONWithoutQuotes = true
 	defer func() { decimal.MarshalJSONWithoutQuotes = false }()
-	req := CaptureRequest{Key: "k", Amount: decimal.RequireFromString("1.50")}
 	if _, ok := appendRequestJSON(nil, req); ok {
 		t.Error("unquoted decimals were written by the fast path")
 	}

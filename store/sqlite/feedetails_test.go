@@ -8,12 +8,15 @@ import (
 	"github.com/settlehq/settle/ledger"
 )
 
-// The fast fee-details decoder reads what json.Marshal writes exactly as
-// encoding/json does, and anything it takes from other input it reads as
-// encoding/json would.
+// The fee-details encoder writes what json.Marshal writes, byte for byte;
+// the fast decoder reads that exactly as encoding/json does, and anything
+// it takes from other input it reads as encoding/json would.
 func FuzzFeeDetails(f *testing.F) {
 	f.Add("stripe_fee", int64(143), "tax", int64(-7))
 	f.Add(`we"ird\`, int64(0), "", int64(1<<62))
+	f.Add("a<b", int64(-1<<63), "caf\u00e9", int64(1<<63-1))
+	f.Add("b>a", int64(1), "a&b", int64(2))
+	f.Add("a\u2028", int64(5), "\x7f", int64(5))
 	// Raw lists the fast path must leave to encoding/json, or read as it does.
 	for _, raw := range []string{`{"type":"a","amount":+5}`, `{"type":"a","amount":05}`, `{"type":"a","amount":-0}`,
 		"{\"type\":\"a\x01\",\"amount\":1}", "{\"type\":\"\xff\",\"amount\":1}", `{"type":"a","amount":1},`, ``} {
@@ -24,6 +27,9 @@ func FuzzFeeDetails(f *testing.F) {
 			b, err := json.Marshal(in)
 			if err != nil {
 				t.Fatal(err)
+			}
+			if enc, err := encodeFeeDetails(in); err != nil || enc != string(b) {
+				t.Fatalf("%v: encoded %s, %v; json.Marshal %s", in, enc, err, b)
 			}
 			var want []ledger.FeeDetail // in, with invalid UTF-8 replaced as json.Marshal does
 			if err := json.Unmarshal(b, &want); err != nil {

@@ -601,11 +601,10 @@ func (t *tx) InsertBalanceTransaction(ctx context.Context, b *ledger.BalanceTran
 	h := heldBT{b: *b, rate: rateText(b.ExchangeRate)}
 	h.b.FeeDetails = nil
 	if len(b.FeeDetails) > 0 {
-		js, err := json.Marshal(b.FeeDetails)
-		if err != nil {
+		var err error
+		if h.details, err = encodeFeeDetails(b.FeeDetails); err != nil {
 			return err
 		}
-		h.details = string(js)
 	}
 	var err error
 	if h.created, h.avail, err = storeTimes2("created", b.Created, "available_on", b.AvailableOn); err != nil {

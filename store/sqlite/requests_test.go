@@ -78,26 +78,35 @@ func openBuffered(t *testing.T, n int) *Store {
 
 // A request saved with the entry it booked under its own key (EntryID) is
 // stored by that entry's id (request_entries); any other, by its key. Both
-// are found again, one at a time and read ahead, past a buffer's flush.
+// are found again, one at a time and read ahead, past a buffer's flush,
+// also when they are saved in an order of neither their entries nor their
+// keys; those stored by their key are written in the order of the keys.
 func TestRequestsStoredByTheirEntry(t *testing.T) {
 	ctx := context.Background()
 	s := openBuffered(t, 8)
 	at := time.Date(2026, 3, 2, 10, 0, 0, 0, time.UTC)
-	keys := []string{"booked_1", "alone", "booked_2"}
+	keys := []string{"booked_1", "alone_z", "booked_2", "alone_m", "alone_a"}
 	for i := range 10 {
 		keys = append(keys, fmt.Sprintf("booked_more_%d", i)) // past the buffer of 8
 	}
+	alone := func(k string) bool { return strings.HasPrefix(k, "alone") }
 	err := s.Update(ctx, func(tx ledger.Tx) error {
+		entries := map[string]int64{}
 		for _, k := range keys {
-			r := &ledger.Request{Key: k, Operation: "post", Hash: "h" + k, Result: []byte("r" + k), CreatedAt: at}
-			if k != "alone" {
-				e := &ledger.Entry{Key: k, Phase: ledger.Posted, OccurredAt: at, Postings: []ledger.Posting{
-					{Account: "assets:cash", Currency: "usd", Amount: 100}, {Account: "income:sales", Currency: "usd", Amount: -100}}}
-				if err := tx.InsertEntry(ctx, e); err != nil {
-					return err
-				}
-				r.EntryID = e.ID
+			if alone(k) {
+				continue
 			}
+			e := &ledger.Entry{Key: k, Phase: ledger.Posted, OccurredAt: at, Postings: []ledger.Posting{
+				{Account: "assets:cash", Currency: "usd", Amount: 100}, {Account: "income:sales", Currency: "usd", Amount: -100}}}
+			if err := tx.InsertEntry(ctx, e); err != nil {
+				return err
+			}
+			entries[k] = e.ID
+		}
+		// Saved last entry first: each buffer's requests by entry arrive
+		// out of the order of their ids.
+		for _, k := range slices.Backward(keys) {
+			r := &ledger.Request{Key: k, Operation: "post", Hash: "h" + k, Result: []byte("r" + k), CreatedAt: at, EntryID: entries[k]}
 			if err := tx.SaveRequest(ctx, r); err != nil {
 				return err
 			}
@@ -108,11 +117,17 @@ func TestRequestsStoredByTheirEntry(t *testing.T) {
 		t.Fatal(err)
 	}
 	var byKey, byEntry int
-	if err := s.DB().QueryRowContext(ctx, `SELECT (SELECT count(*) FROM requests), (SELECT count(*) FROM request_entries)`).Scan(&byKey, &byEntry); err != nil {
+	var keyOrder string
+	if err := s.DB().QueryRowContext(ctx, `SELECT (SELECT count(*) FROM requests), (SELECT count(*) FROM request_entries),
+		(SELECT group_concat(key, ' ' ORDER BY rowid) FROM requests)`).Scan(&byKey, &byEntry, &keyOrder); err != nil {
 		t.Fatal(err)
 	}
-	if byKey != 1 || byEntry != len(keys)-1 {
-		t.Errorf("%d requests by key (want 1), %d by their entry (want %d)", byKey, byEntry, len(keys)-1)
+	if byKey != 3 || byEntry != len(keys)-3 {
+		t.Errorf("%d requests by key (want 3), %d by their entry (want %d)", byKey, byEntry, len(keys)-3)
+	}
+	// All three are in the last buffer, written at the commit.
+	if keyOrder != "alone_a alone_m alone_z" {
+		t.Errorf("requests by key written in the order %q", keyOrder)
 	}
 	check := func(tx ledger.Tx, how string) error {
 		for _, k := range keys {
