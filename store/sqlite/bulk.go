@@ -2,6 +2,7 @@ package sqlite
 
 import (
 	"context"
+	"strings"
 
 	"github.com/settlehq/settle/ledger"
 	"github.com/settlehq/settle/store/internal/bankmark"
@@ -35,12 +36,21 @@ func insertEntriesSQL(plain bool, rows int) string {
 	if plain {
 		cols, tuple = plainEntryCols, plainEntryTuple
 	}
-	return "INSERT INTO entries (" + cols + ") VALUES " + tuples(tuple, rows) + " ON CONFLICT (key) DO NOTHING"
+	return "INSERT INTO entries (" + cols + ") VALUES " + tuples(tuple, rows) + onKeyConflict
 }
 
+// onKeyConflict ends an insert of entries: a row whose key is stored is
+// skipped. An insert without it, of entries whose keys are known new, needs
+// no index of the keys (entrykey.go).
+const onKeyConflict = " ON CONFLICT (key) DO NOTHING"
+
 // insertEntrySQL is InsertEntry's statement, built once: a feed inserts a
-// million single entries with it.
-var insertEntrySQL = insertEntriesSQL(false, 1)
+// million single entries with it; insertNewEntrySQL is it without
+// onKeyConflict.
+var (
+	insertEntrySQL    = insertEntriesSQL(false, 1)
+	insertNewEntrySQL = strings.TrimSuffix(insertEntrySQL, onKeyConflict)
+)
 
 // InsertEntries writes entries in multi-row statements. Each statement
 // skips the rows whose key is stored already (ON CONFLICT DO NOTHING); only
@@ -80,6 +90,9 @@ func (t *tx) InsertEntries(ctx context.Context, es []*ledger.Entry) (map[int]*le
 			t.freshEntries.add(e.Key) // InsertEntry may yet ask
 		}
 		if isNew {
+			if err := t.dropEntryKey(ctx); err != nil {
+				return nil, err
+			}
 			p = t.laterParams()
 		} else {
 			own.reset()
@@ -102,7 +115,11 @@ func (t *tx) InsertEntries(ctx context.Context, es []*ledger.Entry) (map[int]*le
 			}
 		}
 		if isNew {
-			if err := t.execLater(ctx, insertEntriesSQL(plain, len(chunk)), p, int64(len(chunk))); err != nil {
+			query := insertEntriesSQL(plain, len(chunk))
+			if t.entryKeyDropped {
+				query = strings.TrimSuffix(query, onKeyConflict)
+			}
+			if err := t.execLater(ctx, query, p, int64(len(chunk))); err != nil {
 				return nil, translate(err)
 			}
 		} else if written, err := t.execParams(ctx, insertEntriesSQL(plain, len(chunk)), p); err != nil {

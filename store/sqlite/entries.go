@@ -37,6 +37,11 @@ func (t *tx) InsertEntry(ctx context.Context, e *ledger.Entry) error {
 	if err != nil {
 		return err
 	}
+	if isNew {
+		if err := t.dropEntryKey(ctx); err != nil {
+			return err
+		}
+	}
 	t.freshEntries.add(e.Key)
 	var p *params
 	if isNew {
@@ -48,7 +53,7 @@ func (t *tx) InsertEntry(ctx context.Context, e *ledger.Entry) error {
 		return err
 	}
 	if isNew {
-		err = t.execLater(ctx, insertEntrySQL, p, 1)
+		err = t.execLater(ctx, t.insertNewEntrySQL(), p, 1)
 	} else {
 		var n int64
 		if n, err = t.execParams(ctx, insertEntrySQL, p); err == nil && n == 0 {

@@ -151,6 +151,11 @@ func (t *tx) execLater(ctx context.Context, query string, p *params, want int64)
 // handOver is execLater without writing the balance transactions waiting
 // in memory: for a statement that cannot touch them.
 func (t *tx) handOver(ctx context.Context, query string, p *params, want int64) error {
+	if t.entryKeyDropped && needsEntryKey(query) {
+		if err := t.restoreEntryKey(ctx); err != nil {
+			return err
+		}
+	}
 	w := t.later
 	if w == nil {
 		w = &writeBehind{s: t.s, ctx: t.ctx, batches: make(chan []laterJob, laterBatches),

@@ -3,6 +3,7 @@ package sqlite_test
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"path/filepath"
 	"reflect"
@@ -360,5 +361,54 @@ func TestMigration17MarksBankEntries(t *testing.T) {
 		if err != nil || fmt.Sprint(ids) != want {
 			t.Errorf("entries of %s: %v, want %s (%v)", account, ids, want, err)
 		}
+	}
+}
+
+// Migration 19 makes an empty entries table anew, its keys kept unique by
+// an index of their own (entries_key), and leaves a table that holds
+// entries with its column's constraint; either way a stored key is refused
+// again, and the schema counts as migrated.
+func TestMigration19KeyIndexOfItsOwn(t *testing.T) {
+	ctx := context.Background()
+	for _, withEntry := range []bool{false, true} {
+		path := filepath.Join(t.TempDir(), "old.db")
+		db := dbAtVersion(t, path, 18)
+		if withEntry {
+			if _, err := db.Exec(`INSERT INTO entries (id, key, phase, occurred_at, recorded_at) VALUES (1, 'k', 'posted', 1, 0)`); err != nil {
+				t.Fatal(err)
+			}
+		}
+		db.Close()
+		st := open(t, path)
+		var indexes string
+		var version int
+		err := st.DB().QueryRow(`SELECT (SELECT group_concat(name, ' ' ORDER BY name) FROM sqlite_schema WHERE type = 'index' AND tbl_name = 'entries'),
+			(SELECT max(version) FROM schema_migrations)`).Scan(&indexes, &version)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := "entries_bank entries_key entries_occurred_at entries_reverses entries_unresolved"
+		if withEntry {
+			want = "entries_bank entries_occurred_at entries_reverses entries_unresolved sqlite_autoindex_entries_1"
+		}
+		if indexes != want || version < 19 {
+			t.Errorf("with an entry %v: indexes %q, want %q; version %d", withEntry, indexes, want, version)
+		}
+		e := &ledger.Entry{Key: "k", Phase: ledger.Posted, OccurredAt: time.Unix(5, 0).UTC(), Postings: []ledger.Posting{
+			{Account: "assets:cash", Currency: "usd", Amount: 1}, {Account: "income:sales", Currency: "usd", Amount: -1}}}
+		err = st.Update(ctx, func(tx ledger.Tx) error {
+			if err := tx.InsertEntry(ctx, e); err != nil {
+				return err
+			}
+			if withEntry {
+				return nil // refused: it stays unwritten
+			}
+			again := *e
+			return tx.InsertEntry(ctx, &again)
+		})
+		if !errors.Is(err, ledger.ErrIdempotencyConflict) {
+			t.Errorf("with an entry %v: key k written twice: %v, want ErrIdempotencyConflict", withEntry, err)
+		}
+		st.Close()
 	}
 }

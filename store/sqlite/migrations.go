@@ -17,13 +17,17 @@ var schema string
 type Migration struct {
 	Version int
 	SQL     string
+	// WhenEmpty names a table: the step's SQL runs only if the table has
+	// no rows, and the step counts as applied either way. It is given by
+	// a line "-- when empty: TABLE" right after the step's marker.
+	WhenEmpty string
 }
 
 // Migrations returns the schema's migrations in order, split at the
 // "-- migration: N" markers of schema.sql.
 func Migrations() ([]Migration, error) {
 	var out []Migration
-	const marker = "-- migration:"
+	const marker, whenEmpty = "-- migration:", "-- when empty:"
 	lines := strings.Split(schema, "\n")
 	var cur *Migration
 	var body strings.Builder
@@ -47,6 +51,12 @@ func Migrations() ([]Migration, error) {
 			cur = &Migration{Version: v}
 			continue
 		}
+		if cur != nil && body.Len() == 0 && strings.HasPrefix(line, whenEmpty) {
+			cur.WhenEmpty = strings.TrimSpace(strings.TrimPrefix(line, whenEmpty))
+			if !tableName(cur.WhenEmpty) {
+				return nil, fmt.Errorf("schema.sql:%d: bad table name %q", i+1, cur.WhenEmpty)
+			}
+		}
 		if cur != nil {
 			body.WriteString(line)
 			body.WriteByte('\n')
@@ -54,4 +64,15 @@ func Migrations() ([]Migration, error) {
 	}
 	flush()
 	return out, nil
+}
+
+// tableName reports whether s is a plain table name: lowercase letters,
+// digits and underscores.
+func tableName(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '_') {
+			return false
+		}
+	}
+	return s != ""
 }

@@ -659,3 +659,40 @@ CREATE TABLE request_entries (
     result     BLOB NOT NULL,
     created_at INTEGER NOT NULL
 );
+
+-- migration: 19
+-- when empty: entries
+-- The entries' keys are kept unique by an index of their own, entries_key,
+-- rather than by the column's constraint, whose index SQLite cannot drop:
+-- a transaction that writes into an empty entries table (a new database, a
+-- first month) drops it while it writes and builds it again, sorted, before
+-- it needs it or commits (entrykey.go). Only an empty table is made anew
+-- (the line above: the migration runs when the table has no rows); one that
+-- holds entries keeps its constraint, and is never empty again.
+DROP TABLE entries;
+CREATE TABLE entries (
+    id              INTEGER PRIMARY KEY,
+    key             TEXT NOT NULL,
+    hash            TEXT NOT NULL DEFAULT '',
+    phase           TEXT NOT NULL CHECK (phase IN ('posted', 'pending')),
+    occurred_at     INTEGER NOT NULL,
+    recorded_at     INTEGER NOT NULL,
+    description     TEXT NOT NULL DEFAULT '',
+    metadata        TEXT,
+    source_provider TEXT NOT NULL DEFAULT '',
+    source_type     TEXT NOT NULL DEFAULT '',
+    source_id       TEXT NOT NULL DEFAULT '',
+    source_ref      TEXT NOT NULL DEFAULT '',
+    reverses        INTEGER REFERENCES entries (id),
+    pending_of      INTEGER REFERENCES entries (id),
+    expires_at      INTEGER,
+    resolution      TEXT NOT NULL DEFAULT '',
+    resolved_by     INTEGER,
+    postings        TEXT NOT NULL DEFAULT '[]',
+    bank            INTEGER NOT NULL DEFAULT 0
+);
+CREATE UNIQUE INDEX entries_key ON entries (key);
+CREATE INDEX entries_occurred_at ON entries (occurred_at);
+CREATE INDEX entries_unresolved ON entries (phase, resolution) WHERE phase = 'pending' AND resolution = '';
+CREATE INDEX entries_reverses ON entries (reverses) WHERE reverses IS NOT NULL;
+CREATE INDEX entries_bank ON entries (occurred_at, id) WHERE bank = 1;

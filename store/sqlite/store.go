@@ -477,7 +477,17 @@ func (s *Store) migrate(ctx context.Context) error {
 			if m.Version <= cur {
 				continue
 			}
-			for _, stmt := range splitStatements(m.SQL) {
+			stmts := splitStatements(m.SQL)
+			if m.WhenEmpty != "" {
+				var rows bool
+				if err := q.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM "`+m.WhenEmpty+`")`).Scan(&rows); err != nil {
+					return fmt.Errorf("Migration %d: %w", m.Version, err)
+				}
+				if rows {
+					stmts = nil
+				}
+			}
+			for _, stmt := range stmts {
 				if _, err := q.ExecContext(ctx, stmt); err != nil {
 					return fmt.Errorf("Migration %d: %w", m.Version, err)
 				}
@@ -676,6 +686,9 @@ func (s *Store) Update(ctx context.Context, fn func(ledger.Tx) error) error {
 			return err
 		}
 		if err := t.flushPending(ctx); err != nil {
+			return err
+		}
+		if err := t.restoreEntryKey(ctx); err != nil {
 			return err
 		}
 		return t.restoreDueIndex(ctx)

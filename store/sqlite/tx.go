@@ -64,6 +64,11 @@ type tx struct {
 	// transaction's own, and a key noted and not stored is looked up.
 	freshRequests, freshPayments, freshEntries, freshRefunds, freshDisputes, freshPayouts freshness
 
+	// The entries' key index while the transaction writes into an empty
+	// table (entrykey.go): tried, the transaction looked whether it could
+	// drop it; dropped, it did, and has not built it again.
+	entryKeyTried, entryKeyDropped bool
+
 	// pendingMine are the pending entries the transaction wrote and has
 	// not resolved, with their postings.
 	pendingMine map[int64][]rawPosting
@@ -141,6 +146,9 @@ func (t *tx) execParams(ctx context.Context, query string, p *params) (int64, er
 func (t *tx) before(ctx context.Context, query string) error {
 	if err := t.flushFor(ctx, query); err != nil {
 		return err
+	}
+	if t.entryKeyDropped && needsEntryKey(query) {
+		return t.restoreEntryKey(ctx)
 	}
 	return t.sync()
 }
@@ -688,6 +696,9 @@ func (t *tx) Nested(ctx context.Context, fn func() error) error {
 		t.nextEntryID = 0
 		if _, rerr := t.q.ExecContext(ctx, "ROLLBACK TO nested; RELEASE nested"); rerr != nil {
 			return fmt.Errorf("%w (and rolling back: %v)", err, rerr)
+		}
+		if rerr := t.recheckEntryKey(ctx); rerr != nil {
+			return fmt.Errorf("%w (and after rolling back: %v)", err, rerr)
 		}
 		return err
 	}

@@ -1,0 +1,163 @@
+package sqlite
+
+import (
+	"context"
+	"errors"
+	"strings"
+
+	"github.com/mattn/go-sqlite3"
+)
+
+// The entries' key index while a transaction writes into an empty table.
+//
+// Every entry's key goes into the index that keeps the keys unique
+// (entries_key, migration 19). A provider's keys are random (evt_1Nx…), so
+// each insert lands at a random place of an index that, at a month of a
+// million payments (2.26 million entries), no longer fits SQLite's page
+// cache: the index took half of the time SQLite spent writing the entries,
+// about 8 s of the writer's 35, where building it from the finished table
+// takes 1.8 s (BENCHMARKS.md, thirty-eighth and thirty-ninth rounds).
+//
+// A write transaction that finds the entries table empty (a new database,
+// a first month) knows every key stored is one it wrote itself (fresh.go),
+// and so knows an entry's key to be new without the index. It drops the
+// index when it first inserts an entry whose key it knows new, inserts
+// those without an ON CONFLICT clause, and builds the index again, sorted,
+// before any statement that may need it (one that names the entries and
+// their key: a lookup by key, an insert that skips a stored key) and before
+// it commits. A rollback restores the index as it was; a savepoint rolled
+// back undoes a drop or a build made inside it, and the transaction looks
+// again whether the index is there (recheckEntryKey).
+//
+// A database whose entries table predates migration 19 and was not empty
+// then keeps the keys unique by the column's own constraint, whose index
+// SQLite cannot drop; its table is never empty again, so nothing is lost.
+
+// entryKeyIndex is the index that keeps the entries' keys unique.
+const entryKeyIndex = "entries_key"
+
+// createEntryKey builds it.
+const createEntryKey = `CREATE UNIQUE INDEX IF NOT EXISTS ` + entryKeyIndex + ` ON entries (key)`
+
+// dropEntryKey drops the entries' key index, once a transaction, if the
+// transaction found the entries table empty and the index is there. The
+// caller is about to insert an entry whose key it knows new.
+func (t *tx) dropEntryKey(ctx context.Context) error {
+	if t.entryKeyTried || !t.freshEntries.checked || !t.freshEntries.empty {
+		return nil
+	}
+	t.entryKeyTried = true
+	var n int
+	if err := t.queryRow(ctx, `SELECT count(*) FROM sqlite_schema WHERE type = 'index' AND name = ?`, entryKeyIndex).Scan(&n); err != nil || n == 0 {
+		return err
+	}
+	if _, err := t.q.ExecContext(ctx, `DROP INDEX `+entryKeyIndex); err != nil {
+		var se sqlite3.Error
+		if errors.As(err, &se) && se.Code == sqlite3.ErrLocked {
+			// A read still open on the connection (a caller booking from
+			// inside an Each… callback): SQLite drops no index under it.
+			// The index stays, and is kept up as before.
+			return nil
+		}
+		return err
+	}
+	t.entryKeyDropped = true
+	return nil
+}
+
+// restoreEntryKey builds the entries' key index again if dropEntryKey
+// dropped it: before a statement that may need it, and before the
+// transaction commits. It is not dropped again in the same transaction.
+func (t *tx) restoreEntryKey(ctx context.Context) error {
+	if !t.entryKeyDropped {
+		return nil
+	}
+	t.entryKeyDropped = false // the build's own statement names the key
+	_, err := t.q.ExecContext(ctx, createEntryKey)
+	return err
+}
+
+// recheckEntryKey learns again whether the entries' key index is there,
+// after a savepoint was rolled back: the rollback undoes a drop or a build
+// made inside the savepoint.
+func (t *tx) recheckEntryKey(ctx context.Context) error {
+	if !t.entryKeyTried {
+		return nil
+	}
+	var n int
+	err := t.queryRow(ctx, `SELECT count(*) FROM sqlite_schema WHERE type = 'index' AND name = ?`, entryKeyIndex).Scan(&n)
+	t.entryKeyDropped = n == 0
+	return err
+}
+
+// insertNewEntrySQL is the statement that inserts an entry whose key is
+// known new: without the ON CONFLICT clause, which needs the key's index,
+// while that is dropped.
+func (t *tx) insertNewEntrySQL() string {
+	if t.entryKeyDropped {
+		return insertNewEntrySQL
+	}
+	return insertEntrySQL
+}
+
+// needsEntryKey reports whether query needs the entries' key index: it
+// names the entries table, and either inserts with ON CONFLICT (key), which
+// SQLite refuses without a unique index on the key, or compares an entry's
+// key (key = ?, e.key IN (…)), which without the index reads every entry.
+// A statement that only reads the key column (an entry read by its id)
+// does not: building the index then would end the drop early for
+// nothing. Missing a comparison costs a slow read, not a wrong answer.
+func needsEntryKey(query string) bool {
+	if !namesEntries(query) {
+		return false
+	}
+	return strings.Contains(query, onKeyConflict) || comparesKey(query)
+}
+
+// comparesKey reports whether query has the word key followed by a
+// comparison: =, <, >, !, or IN, LIKE, GLOB, BETWEEN, IS.
+func comparesKey(query string) bool {
+	for i := 0; ; {
+		j := strings.Index(query[i:], "key")
+		if j < 0 {
+			return false
+		}
+		start, end := i+j, i+j+len("key")
+		i = end
+		if start > 0 && wordByte(query[start-1]) || end < len(query) && wordByte(query[end]) {
+			continue
+		}
+		rest := strings.TrimLeft(query[end:], " \t\n")
+		if rest != "" && strings.ContainsRune("=<>!", rune(rest[0])) {
+			return true
+		}
+		for _, op := range []string{"IN", "LIKE", "GLOB", "BETWEEN", "IS"} {
+			if strings.HasPrefix(rest, op) && (len(rest) == len(op) || !wordByte(rest[len(op)])) {
+				return true
+			}
+		}
+	}
+}
+
+// namesEntries reports whether query has the word entries, as a name of
+// its own (not request_entries, not an index's name such as
+// entries_occurred_at).
+func namesEntries(query string) bool {
+	const name = "entries"
+	for i := 0; ; {
+		j := strings.Index(query[i:], name)
+		if j < 0 {
+			return false
+		}
+		start, end := i+j, i+j+len(name)
+		if (start == 0 || !wordByte(query[start-1])) && (end == len(query) || !wordByte(query[end])) {
+			return true
+		}
+		i = end
+	}
+}
+
+// wordByte reports whether c can be part of an SQL name.
+func wordByte(c byte) bool {
+	return c == '_' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9'
+}
