@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -18,8 +19,20 @@ import (
 // object is a JSON object's members in order, each value kept raw for
 // strict typing.
 type object struct {
-	path    string // where the object is, e.g. "fees[0]"; "" for the line
+	path string // where the object is, e.g. "fees"; "" for the line
+	// item is the object's place in the list at path, counted from 1
+	// ("fees[0]" is item 1), or 0. The path of a list's item is written
+	// only for an error: a feed has a fee list on nearly every line.
+	item    int
 	members []member
+}
+
+// where returns the path of o, as errors name it: e.g. "fees[0]".
+func (o object) where() string {
+	if o.item == 0 {
+		return o.path
+	}
+	return o.path + "[" + strconv.Itoa(o.item-1) + "]"
 }
 
 // get returns the raw value of the member named name.
@@ -37,7 +50,7 @@ func (o object) field(name string) string {
 	if o.path == "" {
 		return name
 	}
-	return o.path + "." + name
+	return o.where() + "." + name
 }
 
 // decodeObject decodes a JSON object, refusing a key given twice: encoding/json
@@ -394,8 +407,12 @@ func (o object) list(name, example string) ([]object, error) {
 	}
 	out := make([]object, len(items))
 	for i, raw := range items {
+		if members, ok := scanObject(raw); ok { // decodeObject's fast path
+			out[i] = object{path: name, item: i + 1, members: members}
+			continue
+		}
 		var err error
-		if out[i], err = decodeObject(fmt.Sprintf("%s[%d]", name, i), raw); err != nil {
+		if out[i], err = decodeObjectSlowly(fmt.Sprintf("%s[%d]", name, i), raw); err != nil {
 			return nil, err
 		}
 	}
@@ -477,7 +494,7 @@ func (o object) postings() ([]ledger.PostingInput, error) {
 			return nil, err
 		}
 		if it.has("debit") == it.has("credit") {
-			return nil, bad(it.path, "give exactly one of debit or credit")
+			return nil, bad(it.where(), "give exactly one of debit or credit")
 		}
 		var amt decimal.Decimal
 		if it.has("debit") {
