@@ -9,8 +9,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/mattn/go-sqlite3"
-
 	"github.com/settlehq/settle/ledger"
 )
 
@@ -108,14 +106,7 @@ func (t *tx) dueKnown(ctx context.Context) error {
 	case err != nil:
 		return err
 	}
-	if _, err := t.q.ExecContext(ctx, `DROP INDEX `+dueIndex); err != nil {
-		var se sqlite3.Error
-		if errors.As(err, &se) && se.Code == sqlite3.ErrLocked {
-			// A read still open on the connection (a caller booking from
-			// inside an Each… callback): SQLite drops no index under it.
-			// The index stays, and is kept up as before.
-			return nil
-		}
+	if dropped, err := t.dropIndex(ctx, dueIndex); !dropped {
 		return err
 	}
 	t.dueIndexSQL = strings.Replace(create, "CREATE INDEX ", "CREATE INDEX IF NOT EXISTS ", 1)

@@ -47,22 +47,35 @@ func (t *tx) dropEntryKey(ctx context.Context) error {
 		return nil
 	}
 	t.entryKeyTried = true
-	var n int
-	if err := t.queryRow(ctx, `SELECT count(*) FROM sqlite_schema WHERE type = 'index' AND name = ?`, entryKeyIndex).Scan(&n); err != nil || n == 0 {
+	if there, err := t.hasIndex(ctx, entryKeyIndex); !there {
 		return err
 	}
-	if _, err := t.q.ExecContext(ctx, `DROP INDEX `+entryKeyIndex); err != nil {
+	dropped, err := t.dropIndex(ctx, entryKeyIndex)
+	t.entryKeyDropped = dropped
+	return err
+}
+
+// hasIndex reports whether the index name is in the schema the
+// transaction sees.
+func (t *tx) hasIndex(ctx context.Context, name string) (bool, error) {
+	var n int
+	err := t.queryRow(ctx, `SELECT count(*) FROM sqlite_schema WHERE type = 'index' AND name = ?`, name).Scan(&n)
+	return n == 1, err
+}
+
+// dropIndex drops the index name for the rest of the transaction, and
+// reports whether it did. With a read still open on the connection (a
+// caller booking from inside an Each… callback) SQLite drops no index:
+// the index then stays, and is kept up as before.
+func (t *tx) dropIndex(ctx context.Context, name string) (bool, error) {
+	if _, err := t.q.ExecContext(ctx, `DROP INDEX `+name); err != nil {
 		var se sqlite3.Error
 		if errors.As(err, &se) && se.Code == sqlite3.ErrLocked {
-			// A read still open on the connection (a caller booking from
-			// inside an Each… callback): SQLite drops no index under it.
-			// The index stays, and is kept up as before.
-			return nil
+			return false, nil
 		}
-		return err
+		return false, err
 	}
-	t.entryKeyDropped = true
-	return nil
+	return true, nil
 }
 
 // restoreEntryKey builds the entries' key index again if dropEntryKey
@@ -85,9 +98,8 @@ func (t *tx) recheckEntryKey(ctx context.Context) error {
 	if !t.entryKeyTried {
 		return nil
 	}
-	var n int
-	err := t.queryRow(ctx, `SELECT count(*) FROM sqlite_schema WHERE type = 'index' AND name = ?`, entryKeyIndex).Scan(&n)
-	t.entryKeyDropped = n == 0
+	there, err := t.hasIndex(ctx, entryKeyIndex)
+	t.entryKeyDropped = !there
 	return err
 }
 

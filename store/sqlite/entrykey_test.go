@@ -188,11 +188,11 @@ func keyedEntry(key string) *ledger.Entry {
 
 func hasEntryKeyIndex(ctx context.Context, t *testing.T, tx *tx) bool {
 	t.Helper()
-	var n int
-	if err := tx.queryRow(ctx, `SELECT count(*) FROM sqlite_schema WHERE type = 'index' AND name = ?`, entryKeyIndex).Scan(&n); err != nil {
+	there, err := tx.hasIndex(ctx, entryKeyIndex)
+	if err != nil {
 		t.Fatal(err)
 	}
-	return n == 1
+	return there
 }
 
 // checkEntryKeys checks that the store holds entries with the keys want
