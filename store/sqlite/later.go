@@ -27,10 +27,32 @@ import (
 // that many (waiting for a full batch left it idle while one filled).
 // laterBatches is how many batches may wait for it before the transaction
 // waits in turn.
+//
+// A held buffer written at once (32,768 payments or requests, 16,384
+// balance transactions) is a burst of work for the goroutine; with four
+// batches queued, the transaction stopped at each burst until all but the
+// last few statements had run, and the goroutine then sat idle while the
+// transaction booked on. Sixty-four batches let the transaction book on
+// through most of a burst: at 300,000 payments its waits for room fell
+// from 3.7 to 1.4 s and the goroutine's idle time from 3.4 to 2.2 s, and
+// the million took 4 s less on average over seven interleaved pairs
+// (BENCHMARKS.md, thirty-ninth round). Deeper queues tried before (up to
+// 1,024 batches) made the million slower: the queued statements' buffers,
+// reused afterwards for any statement, each kept the size of the largest
+// it had held (a chunk of 128 balance transactions), and the heap reached
+// record's soft limit. A buffer grown past maxSpare is now let go rather
+// than reused.
 const (
 	laterBatch   = 64
-	laterBatches = 4
+	laterBatches = 64
 	laterEager   = 16
+)
+
+// maxSpareBytes and maxSpareVals are the largest parameter buffer kept for
+// reuse: a one-row statement's values fit many times over.
+const (
+	maxSpareBytes = 4 << 10
+	maxSpareVals  = 256
 )
 
 // writeBehind runs a write transaction's handed-over statements.
@@ -108,7 +130,7 @@ func (w *writeBehind) send() {
 	select {
 	case b := <-w.spent:
 		for _, j := range b {
-			if j.p != nil {
+			if j.p != nil && reusable(j.p) {
 				w.spare = append(w.spare, j.p)
 			}
 		}
@@ -116,6 +138,12 @@ func (w *writeBehind) send() {
 	default:
 		w.next = make([]laterJob, 0, laterBatch)
 	}
+}
+
+// reusable reports whether a parameter buffer that has been run is kept
+// for the next statement: not one grown past maxSpareBytes or maxSpareVals.
+func reusable(p *params) bool {
+	return cap(p.bytes) <= maxSpareBytes && cap(p.vals) <= maxSpareVals
 }
 
 // laterParams returns an empty parameter buffer that execLater may take.
