@@ -9,10 +9,10 @@ import (
 
 // A request's idempotency hash is the SHA-256 of its operation and its JSON
 // (requestHash), and stored requests carry it, so the bytes may never
-// change. A feed records captures, authorizations and refunds by the million, and
-// encoding/json spends most of the hash on reflection and on the Marshaler
-// calls of decimals and times; appendRequestJSON writes those requests
-// without either, byte for byte as encoding/json does
+// change. A feed records captures, authorizations and refunds by the
+// million, and encoding/json spends most of the hash on reflection and on
+// the Marshaler calls of decimals and times; appendRequestJSON writes those
+// requests without either, byte for byte as encoding/json does
 // (TestRequestJSONMatchesEncodingJSON fills every field of each, new ones
 // included, and compares). Anything it does not write exactly as
 // encoding/json would — a string that needs escaping, a time that is not
