@@ -117,13 +117,64 @@ func (t *tx) flushPayments(ctx context.Context) error {
 	// up: a lookup into a map of tens of thousands of payments misses the
 	// processor's caches.
 	held := slices.SortedFunc(maps.Values(t.held), func(a, b *heldPayment) int { return strings.Compare(a.p.ID, b.p.ID) })
+	// Payments known missing go paymentChunk an insert; the others one a
+	// statement, in their place.
+	run := make([]*heldPayment, 0, paymentChunk)
 	for _, h := range held {
-		if err := t.writeOut(ctx, h); err != nil {
-			return err
+		if h.write != writeInsert {
+			if err := t.insertPayments(ctx, run); err != nil {
+				return err
+			}
+			run = run[:0]
+			if err := t.writeOut(ctx, h); err != nil {
+				return err
+			}
+			continue
 		}
+		t.leavesHold(h)
+		if run = append(run, h); len(run) == paymentChunk {
+			if err := t.insertPayments(ctx, run); err != nil {
+				return err
+			}
+			run = run[:0]
+		}
+	}
+	if err := t.insertPayments(ctx, run); err != nil {
+		return err
 	}
 	clear(t.held)
 	return nil
+}
+
+// paymentChunk is how many held payments known missing one INSERT writes.
+// Written one a statement, the million payments of a month were a million
+// statements, each a call into C and a run of SQLite's program; twelve
+// rows of twenty values keep the statement's buffer small enough to be
+// reused (reusable). BENCHMARKS.md, thirty-ninth round.
+const paymentChunk = 12
+
+// insertPaymentsSQL is the insert of n payments known missing, by n.
+var insertPaymentsSQL = func() (out [paymentChunk + 1]string) {
+	cols := slices.Concat(paymentInserted, paymentUpdated)
+	for n := 1; n <= paymentChunk; n++ {
+		out[n] = `INSERT INTO payments (` + strings.Join(cols, ", ") + `) VALUES ` + tuples("("+placeholders(len(cols))+")", n)
+	}
+	return out
+}()
+
+// insertPayments hands the insert of held payments known missing to the
+// write-behind goroutine: every row must be written.
+func (t *tx) insertPayments(ctx context.Context, hs []*heldPayment) error {
+	if len(hs) == 0 {
+		return nil
+	}
+	q := t.laterParams()
+	for _, h := range hs {
+		if err := paymentInsertParams(q, &h.p); err != nil {
+			return err
+		}
+	}
+	return translate(t.execLater(ctx, insertPaymentsSQL[len(hs)], q, int64(len(hs))))
 }
 
 // flushPayment writes the payment held under id, if any, now: a row about
@@ -139,12 +190,18 @@ func (t *tx) flushPayment(ctx context.Context, id string) error {
 
 // writeOut writes a payment that was held.
 func (t *tx) writeOut(ctx context.Context, h *heldPayment) error {
+	t.leavesHold(h)
+	return t.writePayment(ctx, &h.p, h.write)
+}
+
+// leavesHold notes a held payment about to be written: if the payment
+// cache does not hold it either, a read of it goes to the table and must
+// wait for this write (beforePayments), as for a payment the cache
+// dropped.
+func (t *tx) leavesHold(h *heldPayment) {
 	if !t.payments.holdsSince(h.cachedIn) && !t.payments.has(h.p.ID) {
-		// A read of it goes to the table: it must wait for this write
-		// (beforePayments), as for a payment the cache dropped.
 		t.payments.dropped = true
 	}
-	return t.writePayment(ctx, &h.p, h.write)
 }
 
 // writePayment hands a payment's statement to the write-behind goroutine.
@@ -155,6 +212,19 @@ func (t *tx) writePayment(ctx context.Context, p *ledger.Payment, write paymentW
 		q.text(p.ID)
 		return translate(t.execLater(ctx, updatePaymentSQL, q, 1))
 	}
+	if err := paymentInsertParams(q, p); err != nil {
+		return err
+	}
+	insert := insertPaymentSQL
+	if write == writeUpsert {
+		insert = upsertPaymentSQL
+	}
+	return translate(t.execLater(ctx, insert, q, -1))
+}
+
+// paymentInsertParams appends the values of an insert of p, in the order
+// of insertPaymentSQL's columns.
+func paymentInsertParams(q *params, p *ledger.Payment) error {
 	q.text(p.ID)
 	q.text(p.Provider)
 	q.text(p.Currency)
@@ -167,11 +237,7 @@ func (t *tx) writePayment(ctx context.Context, p *ledger.Payment, write paymentW
 	q.intOrNull(p.PendingEntryID)
 	q.int(ts(p.CreatedAt))
 	paymentState(q, p, ts(p.UpdatedAt))
-	insert := insertPaymentSQL
-	if write == writeUpsert {
-		insert = upsertPaymentSQL
-	}
-	return translate(t.execLater(ctx, insert, q, -1))
+	return nil
 }
 
 // namesPayments reports whether query names the payments table.

@@ -126,6 +126,76 @@ func TestHeldPaymentsWrittenInIDOrder(t *testing.T) {
 	}
 }
 
+// Held payments known missing are written paymentChunk an insert, and a
+// payment saved again after it was written is updated in its place between
+// them: every row is stored once, with its last state, in the order of the
+// ids within each write of the held payments.
+func TestHeldPaymentsInsertedInChunks(t *testing.T) {
+	ctx := context.Background()
+	s := tempStore(t)
+	at := time.Date(2026, 3, 2, 10, 0, 0, 0, time.UTC)
+	var first, second []string
+	for i := range 2*paymentChunk + 5 {
+		first = append(first, fmt.Sprintf("p%03d", (i*7)%(2*paymentChunk+5)))
+		second = append(second, fmt.Sprintf("p%03d5", i)) // between the first ids
+	}
+	captured := map[string]bool{}
+	err := updateLookedAt(ctx, s, func(tx *tx) error {
+		save := func(ids []string) error {
+			for _, id := range ids {
+				if _, err := tx.Payment(ctx, id); !errors.Is(err, ledger.ErrNotFound) {
+					return fmt.Errorf("%s before its save: %v", id, err)
+				}
+				if err := tx.SavePayment(ctx, authorizedPayment(id, at)); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+		if err := save(first); err != nil {
+			return err
+		}
+		if err := tx.flushPayments(ctx); err != nil {
+			return err
+		}
+		// Captured after their write: updates, among the new inserts.
+		for _, id := range []string{first[0], first[3], first[len(first)-1]} {
+			p, err := tx.Payment(ctx, id)
+			if err != nil {
+				return err
+			}
+			p.Status, p.Captured = ledger.PaymentCaptured, 100
+			if err := tx.SavePayment(ctx, p); err != nil {
+				return err
+			}
+			captured[id] = true
+		}
+		return save(second)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := append(slices.Sorted(slices.Values(first)), second...)
+	if order := storedIDs(t, s, `SELECT group_concat(id, ' ' ORDER BY rowid) FROM payments`); !slices.Equal(order, want) {
+		t.Errorf("written in the order %v, want %v", order, want)
+	}
+	rows, err := s.DB().Query(`SELECT id, status, captured FROM payments`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id, status string
+		var c int64
+		if err := rows.Scan(&id, &status, &c); err != nil {
+			t.Fatal(err)
+		}
+		if captured[id] != (status == string(ledger.PaymentCaptured) && c == 100) {
+			t.Errorf("%s stored %s, captured %d", id, status, c)
+		}
+	}
+}
+
 // A refund's and a dispute's rows refer to their payment's: a held payment
 // is written before them.
 func TestHeldPaymentWrittenBeforeItsRefundAndDispute(t *testing.T) {
