@@ -2,7 +2,6 @@ package sqlite
 
 import (
 	"context"
-	"strings"
 
 	"github.com/settlehq/settle/ledger"
 	"github.com/settlehq/settle/store/internal/bankmark"
@@ -45,12 +44,8 @@ func insertEntriesSQL(plain bool, rows int) string {
 const onKeyConflict = " ON CONFLICT (key) DO NOTHING"
 
 // insertEntrySQL is InsertEntry's statement, built once: a feed inserts a
-// million single entries with it; insertNewEntrySQL is it without
-// onKeyConflict.
-var (
-	insertEntrySQL    = insertEntriesSQL(false, 1)
-	insertNewEntrySQL = strings.TrimSuffix(insertEntrySQL, onKeyConflict)
-)
+// million single entries with it.
+var insertEntrySQL = insertEntriesSQL(false, 1)
 
 // InsertEntries writes entries in multi-row statements. Each statement
 // skips the rows whose key is stored already (ON CONFLICT DO NOTHING); only
@@ -115,11 +110,7 @@ func (t *tx) InsertEntries(ctx context.Context, es []*ledger.Entry) (map[int]*le
 			}
 		}
 		if isNew {
-			query := insertEntriesSQL(plain, len(chunk))
-			if t.entryKeyDropped {
-				query = strings.TrimSuffix(query, onKeyConflict)
-			}
-			if err := t.execLater(ctx, query, p, int64(len(chunk))); err != nil {
+			if err := t.execLater(ctx, t.knownNewEntriesSQL(insertEntriesSQL(plain, len(chunk))), p, int64(len(chunk))); err != nil {
 				return nil, translate(err)
 			}
 		} else if written, err := t.execParams(ctx, insertEntriesSQL(plain, len(chunk)), p); err != nil {

@@ -3,8 +3,6 @@ package sqlite
 import (
 	"cmp"
 	"context"
-	"database/sql"
-	"errors"
 	"slices"
 	"strings"
 	"time"
@@ -98,15 +96,11 @@ func (t *tx) dueKnown(ctx context.Context) error {
 	if rows || t.dueIndexSQL != "" {
 		return nil
 	}
-	var create string
-	err = t.q.QueryRowContext(ctx, `SELECT sql FROM sqlite_schema WHERE type = 'index' AND name = ?`, dueIndex).Scan(&create)
-	switch {
-	case errors.Is(err, sql.ErrNoRows):
-		return nil
-	case err != nil:
+	create, err := t.indexSQL(ctx, dueIndex)
+	if create == "" {
 		return err
 	}
-	if dropped, err := t.dropIndex(ctx, dueIndex); !dropped {
+	if dropped, err := t.dropIndexUnlessReading(ctx, dueIndex); !dropped {
 		return err
 	}
 	t.dueIndexSQL = strings.Replace(create, "CREATE INDEX ", "CREATE INDEX IF NOT EXISTS ", 1)

@@ -53,7 +53,7 @@ func (t *tx) InsertEntry(ctx context.Context, e *ledger.Entry) error {
 		return err
 	}
 	if isNew {
-		err = t.execLater(ctx, t.insertNewEntrySQL(), p, 1)
+		err = t.execLater(ctx, t.knownNewEntriesSQL(insertEntrySQL), p, 1)
 	} else {
 		var n int64
 		if n, err = t.execParams(ctx, insertEntrySQL, p); err == nil && n == 0 {

@@ -2,6 +2,7 @@ package sqlite
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"strings"
 
@@ -36,39 +37,41 @@ import (
 // entryKeyIndex is the index that keeps the entries' keys unique.
 const entryKeyIndex = "entries_key"
 
-// createEntryKey builds it.
-const createEntryKey = `CREATE UNIQUE INDEX IF NOT EXISTS ` + entryKeyIndex + ` ON entries (key)`
-
 // dropEntryKey drops the entries' key index, once a transaction, if the
-// transaction found the entries table empty and the index is there. The
-// caller is about to insert an entry whose key it knows new.
+// transaction found the entries table empty and the index is there,
+// keeping its statement to build it again. The caller is about to insert
+// an entry whose key it knows new.
 func (t *tx) dropEntryKey(ctx context.Context) error {
 	if t.entryKeyTried || !t.freshEntries.checked || !t.freshEntries.empty {
 		return nil
 	}
 	t.entryKeyTried = true
-	if there, err := t.hasIndex(ctx, entryKeyIndex); !there {
+	create, err := t.indexSQL(ctx, entryKeyIndex)
+	if create == "" {
 		return err
 	}
-	dropped, err := t.dropIndex(ctx, entryKeyIndex)
-	t.entryKeyDropped = dropped
+	t.entryKeySQL = create
+	t.entryKeyDropped, err = t.dropIndexUnlessReading(ctx, entryKeyIndex)
 	return err
 }
 
-// hasIndex reports whether the index name is in the schema the
-// transaction sees.
-func (t *tx) hasIndex(ctx context.Context, name string) (bool, error) {
-	var n int
-	err := t.queryRow(ctx, `SELECT count(*) FROM sqlite_schema WHERE type = 'index' AND name = ?`, name).Scan(&n)
-	return n == 1, err
+// indexSQL returns the statement that creates the index name, as the
+// schema the transaction sees has it, or "" if there is no such index.
+func (t *tx) indexSQL(ctx context.Context, name string) (string, error) {
+	var create string
+	err := t.queryRow(ctx, `SELECT sql FROM sqlite_schema WHERE type = 'index' AND name = ?`, name).Scan(&create)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", nil
+	}
+	return create, err
 }
 
-// dropIndex drops the index name for the rest of the transaction, and
-// reports whether it did. With a read still open on the connection (a
-// caller booking from inside an Each… callback) SQLite drops no index:
-// the index then stays, and is kept up as before.
-func (t *tx) dropIndex(ctx context.Context, name string) (bool, error) {
-	if _, err := t.q.ExecContext(ctx, `DROP INDEX `+name); err != nil {
+// dropIndexUnlessReading drops the index name for the rest of the
+// transaction, and reports whether it did. With a read still open on the
+// connection (a caller booking from inside an Each… callback) SQLite drops
+// no index: the index then stays, and is kept up as before.
+func (t *tx) dropIndexUnlessReading(ctx context.Context, name string) (bool, error) {
+	if _, err := t.q.ExecContext(ctx, dropIndex(name)); err != nil {
 		var se sqlite3.Error
 		if errors.As(err, &se) && se.Code == sqlite3.ErrLocked {
 			return false, nil
@@ -88,29 +91,29 @@ func (t *tx) restoreEntryKey(ctx context.Context) error {
 	t.entryKeyDropped = false // the build's own statement names the key
 	// Sorted in runs on disk, as an import's indexes are: sorted in
 	// memory, the keys of a million payments' entries took 140 MB more.
-	return rebuildIndexes(ctx, t.q, []tableIndex{{entryKeyIndex, createEntryKey}})
+	return rebuildIndexes(ctx, t.q, []tableIndex{{entryKeyIndex, t.entryKeySQL}})
 }
 
 // recheckEntryKey learns again whether the entries' key index is there,
 // after a savepoint was rolled back: the rollback undoes a drop or a build
 // made inside the savepoint.
 func (t *tx) recheckEntryKey(ctx context.Context) error {
-	if !t.entryKeyTried {
-		return nil
+	if t.entryKeySQL == "" {
+		return nil // never dropped in this transaction
 	}
-	there, err := t.hasIndex(ctx, entryKeyIndex)
-	t.entryKeyDropped = !there
+	create, err := t.indexSQL(ctx, entryKeyIndex)
+	t.entryKeyDropped = create == ""
 	return err
 }
 
-// insertNewEntrySQL is the statement that inserts an entry whose key is
-// known new: without the ON CONFLICT clause, which needs the key's index,
+// knownNewEntriesSQL is insert, an insert of entries whose keys are known
+// new, as it runs now: without onKeyConflict, which needs the key's index,
 // while that is dropped.
-func (t *tx) insertNewEntrySQL() string {
+func (t *tx) knownNewEntriesSQL(insert string) string {
 	if t.entryKeyDropped {
-		return insertNewEntrySQL
+		return strings.TrimSuffix(insert, onKeyConflict)
 	}
-	return insertEntrySQL
+	return insert
 }
 
 // needsEntryKey reports whether query needs the entries' key index: it

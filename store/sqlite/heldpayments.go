@@ -120,12 +120,16 @@ func (t *tx) flushPayments(ctx context.Context) error {
 	// Payments known missing go paymentChunk an insert; the others one a
 	// statement, in their place.
 	run := make([]*heldPayment, 0, paymentChunk)
+	insertRun := func() error {
+		err := t.insertPayments(ctx, run)
+		run = run[:0]
+		return err
+	}
 	for _, h := range held {
 		if h.write != writeInsert {
-			if err := t.insertPayments(ctx, run); err != nil {
+			if err := insertRun(); err != nil {
 				return err
 			}
-			run = run[:0]
 			if err := t.writeOut(ctx, h); err != nil {
 				return err
 			}
@@ -133,13 +137,12 @@ func (t *tx) flushPayments(ctx context.Context) error {
 		}
 		t.leavesHold(h)
 		if run = append(run, h); len(run) == paymentChunk {
-			if err := t.insertPayments(ctx, run); err != nil {
+			if err := insertRun(); err != nil {
 				return err
 			}
-			run = run[:0]
 		}
 	}
-	if err := t.insertPayments(ctx, run); err != nil {
+	if err := insertRun(); err != nil {
 		return err
 	}
 	clear(t.held)
@@ -155,9 +158,8 @@ const paymentChunk = 12
 
 // insertPaymentsSQL is the insert of n payments known missing, by n.
 var insertPaymentsSQL = func() (out [paymentChunk + 1]string) {
-	cols := slices.Concat(paymentInserted, paymentUpdated)
 	for n := 1; n <= paymentChunk; n++ {
-		out[n] = `INSERT INTO payments (` + strings.Join(cols, ", ") + `) VALUES ` + tuples("("+placeholders(len(cols))+")", n)
+		out[n] = insertPaymentRows(n)
 	}
 	return out
 }()

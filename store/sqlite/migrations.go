@@ -25,10 +25,13 @@ type Migration struct {
 
 // Migrations returns the schema's migrations in order, split at the
 // "-- migration: N" markers of schema.sql.
-func Migrations() ([]Migration, error) {
+func Migrations() ([]Migration, error) { return parseMigrations(schema) }
+
+// parseMigrations splits text, as schema.sql is written, into migrations.
+func parseMigrations(text string) ([]Migration, error) {
 	var out []Migration
 	const marker, whenEmpty = "-- migration:", "-- when empty:"
-	lines := strings.Split(schema, "\n")
+	lines := strings.Split(text, "\n")
 	var cur *Migration
 	var body strings.Builder
 	flush := func() {

@@ -128,11 +128,17 @@ var (
 	// insertPaymentSQL inserts a payment SavePayment knows missing, its
 	// columns in the order SavePayment binds them; upsertPaymentSQL one it
 	// does not know, updating it if it is there.
-	insertPaymentSQL = `INSERT INTO payments (` + strings.Join(slices.Concat(paymentInserted, paymentUpdated), ", ") +
-		`) VALUES (` + placeholders(len(paymentInserted)+len(paymentUpdated)) + `)`
+	insertPaymentSQL = insertPaymentRows(1)
 	upsertPaymentSQL = insertPaymentSQL + ` ON CONFLICT (id) DO UPDATE SET ` + upsertPayment
 	updatePaymentSQL = `UPDATE payments SET ` + updatePaymentSet + ` WHERE id = ?`
 )
+
+// insertPaymentRows is the insert of n payments, their columns in the
+// order SavePayment binds them.
+func insertPaymentRows(n int) string {
+	cols := slices.Concat(paymentInserted, paymentUpdated)
+	return `INSERT INTO payments (` + strings.Join(cols, ", ") + `) VALUES ` + tuples("("+placeholders(len(cols))+")", n)
+}
 
 // setList formats each column with format and joins them for a SET clause.
 func setList(cols []string, format string) string {

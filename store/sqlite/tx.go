@@ -66,8 +66,10 @@ type tx struct {
 
 	// The entries' key index while the transaction writes into an empty
 	// table (entrykey.go): tried, the transaction looked whether it could
-	// drop it; dropped, it did, and has not built it again.
+	// drop it; dropped, it is not there now; entryKeySQL builds it again,
+	// "" if it was never dropped.
 	entryKeyTried, entryKeyDropped bool
+	entryKeySQL                    string
 
 	// pendingMine are the pending entries the transaction wrote and has
 	// not resolved, with their postings.
@@ -148,7 +150,9 @@ func (t *tx) before(ctx context.Context, query string) error {
 		return err
 	}
 	if t.entryKeyDropped && needsEntryKey(query) {
-		return t.restoreEntryKey(ctx)
+		if err := t.restoreEntryKey(ctx); err != nil {
+			return err
+		}
 	}
 	return t.sync()
 }
