@@ -88,7 +88,7 @@ func (t *tx) InsertEntries(ctx context.Context, es []*ledger.Entry) (map[int]*le
 			if err := t.dropEntryKey(ctx); err != nil {
 				return nil, err
 			}
-			p = t.laterParams()
+			p = t.laterChunkParams()
 		} else {
 			own.reset()
 			p = &own

@@ -55,6 +55,21 @@ const (
 	maxSpareVals  = 256
 )
 
+// A multi-row statement (a chunk of 128 balance transactions, 50 requests
+// with their stored results) fills a buffer of 20–40 KiB by appending, which
+// grew it several times over; not reused, the million's chunks allocated
+// 5 GB that way, a third of everything the run allocated, and the collector
+// ran that much more often. Such buffers are kept apart from the small
+// ones, up to maxSpareChunks of them of at most maxChunkBytes and
+// maxChunkVals, and handed only to the writers of chunks (laterChunkParams):
+// a one-row statement never holds one, so the queue of small statements
+// stays small.
+const (
+	maxSpareChunks = 1024
+	maxChunkBytes  = 256 << 10
+	maxChunkVals   = 16 << 10
+)
+
 // writeBehind runs a write transaction's handed-over statements.
 type writeBehind struct {
 	s       *Store
@@ -70,9 +85,10 @@ type writeBehind struct {
 
 	// The transaction's side: statements not yet handed over, whether
 	// any were since the last barrier, and buffers to reuse.
-	next   []laterJob
-	queued bool
-	spare  []*params
+	next        []laterJob
+	queued      bool
+	spare       []*params
+	spareChunks []*params
 }
 
 // laterJob is one statement to run, or, with barrier set, a request to
@@ -130,8 +146,12 @@ func (w *writeBehind) send() {
 	select {
 	case b := <-w.spent:
 		for _, j := range b {
-			if j.p != nil && reusable(j.p) {
+			switch {
+			case j.p == nil:
+			case reusable(j.p):
 				w.spare = append(w.spare, j.p)
+			case reusableChunk(j.p) && len(w.spareChunks) < maxSpareChunks:
+				w.spareChunks = append(w.spareChunks, j.p)
 			}
 		}
 		w.next = b[:0]
@@ -146,14 +166,38 @@ func reusable(p *params) bool {
 	return cap(p.bytes) <= maxSpareBytes && cap(p.vals) <= maxSpareVals
 }
 
+// reusableChunk reports whether a buffer too large for the small ones is
+// kept for another multi-row statement.
+func reusableChunk(p *params) bool {
+	return cap(p.bytes) <= maxChunkBytes && cap(p.vals) <= maxChunkVals
+}
+
 // laterParams returns an empty parameter buffer that execLater may take.
 func (t *tx) laterParams() *params {
-	if w := t.later; w != nil && len(w.spare) > 0 {
-		p := w.spare[len(w.spare)-1]
-		w.spare = w.spare[:len(w.spare)-1]
-		return p
+	if w := t.later; w != nil {
+		return pop(&w.spare)
 	}
 	return &params{}
+}
+
+// laterChunkParams is laterParams for a multi-row statement.
+func (t *tx) laterChunkParams() *params {
+	if w := t.later; w != nil {
+		return pop(&w.spareChunks)
+	}
+	return &params{}
+}
+
+// pop takes the last buffer of a spare list, or makes one if it is empty.
+func pop(list *[]*params) *params {
+	l := *list
+	if len(l) == 0 {
+		return &params{}
+	}
+	p := l[len(l)-1]
+	l[len(l)-1] = nil
+	*list = l[:len(l)-1]
+	return p
 }
 
 // execLater hands a write statement of a write transaction, with its values

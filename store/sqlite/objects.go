@@ -725,7 +725,7 @@ func (t *tx) flushBTs(ctx context.Context) error {
 		if len(chunk) != btChunk {
 			q = insertBTsSQL(len(chunk))
 		}
-		core, settle := t.laterParams(), t.laterParams()
+		core, settle := t.laterChunkParams(), t.laterChunkParams()
 		for _, i := range chunk {
 			packBT(core, settle, &rows[i])
 		}

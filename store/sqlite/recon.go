@@ -238,7 +238,7 @@ func (w planWriter) Close(ctx context.Context, es []reconcile.Exception, note st
 func (t *tx) changeExceptions(ctx context.Context, es []reconcile.Exception, head, tail string, first func(*params)) error {
 	for start := 0; start < len(es); start += exceptionChunk {
 		chunk := es[start:min(start+exceptionChunk, len(es))]
-		p := t.laterParams()
+		p := t.laterChunkParams()
 		first(p)
 		for i := range chunk {
 			p.int(chunk[i].ID)

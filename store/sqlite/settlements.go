@@ -137,7 +137,7 @@ func (t *tx) setSettlements(ctx context.Context, f ledger.SettlementFields, cs [
 	tuple := "(" + placeholders(len(set)+1) + ")"
 	for start := 0; start < len(cs); start += settlementChunk {
 		chunk := cs[start:min(start+settlementChunk, len(cs))]
-		p := t.laterParams()
+		p := t.laterChunkParams()
 		for _, c := range chunk {
 			p.text(c.ID)
 			if f&ledger.ChangesDate != 0 {

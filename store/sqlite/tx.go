@@ -444,7 +444,7 @@ func execChunks[T any](ctx context.Context, t *tx, rows []T, size int, head, tup
 	bind func(*params, *T)) error {
 	for start := 0; start < len(rows); start += size {
 		chunk := rows[start:min(start+size, len(rows))]
-		p := t.laterParams()
+		p := t.laterChunkParams()
 		for i := range chunk {
 			bind(p, &chunk[i])
 		}
