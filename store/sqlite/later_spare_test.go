@@ -61,7 +61,7 @@ func TestChunkBuffersReusedForChunksOnly(t *testing.T) {
 	w.next = []laterJob{{query: "SELECT 1"}}
 	w.send()
 	if n := len(w.spareChunks); n != maxSpareChunks {
-		t.Errorf("%d chunk buffers kept, want at most %d", n, maxSpareChunks)
+		t.Errorf("%d chunk buffers kept, want %d, the bound", n, maxSpareChunks)
 	}
 	if slices.Contains(w.spareChunks, huge) {
 		t.Errorf("a buffer of %d bytes was kept", cap(huge.bytes))
