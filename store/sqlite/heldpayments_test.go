@@ -5,6 +5,8 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"maps"
+	"math/rand/v2"
 	"slices"
 	"strings"
 	"testing"
@@ -392,5 +394,37 @@ func lookAtPayments(ctx context.Context, tx *tx) error {
 func turnPaymentCache(tx *tx) {
 	for i := range maxCachedPayments {
 		tx.payments.put(fmt.Sprint("other_", i), nil)
+	}
+}
+
+// sortedHeld orders held payments as their ids sort as text, whatever
+// their first sixteen bytes share: ids that tie there, ids shorter than
+// sixteen bytes and ids that are another's prefix.
+func TestSortedHeldInTheOrderOfTheIDs(t *testing.T) {
+	r := rand.New(rand.NewPCG(1, 2))
+	ids := []string{"", "a", "a\x00", "a\x00b", "ord_", "ord_0123456789ab", "ord_0123456789abc", "ord_0123456789abb",
+		"ord_0123456789ab\xff", "\xff\xff\xff\xff\xff\xff\xff\xff\xff", "é", "e"}
+	const alphabet = "0ab\x00\xff"
+	for range 2000 {
+		n := r.IntN(24)
+		b := []byte("ord_012345678")[:min(n, 13)]
+		for len(b) < n {
+			b = append(b, alphabet[r.IntN(len(alphabet))])
+		}
+		ids = append(ids, string(b))
+	}
+	held := map[string]*heldPayment{}
+	for _, id := range ids {
+		held[id] = &heldPayment{p: ledger.Payment{ID: id}}
+	}
+	want := slices.Sorted(maps.Keys(held))
+	got := sortedHeld(held)
+	if len(got) != len(want) {
+		t.Fatalf("%d payments sorted, want %d", len(got), len(want))
+	}
+	for i, k := range got {
+		if k.h.p.ID != want[i] {
+			t.Fatalf("position %d: %q, want %q", i, k.h.p.ID, want[i])
+		}
 	}
 }
