@@ -116,6 +116,32 @@ func (t *tx) knownNewEntriesSQL(insert string) string {
 	return insert
 }
 
+// entryKeyNeeded reports whether query must wait for the entries' key
+// index to be built again: the index is dropped and the statement needs it
+// (needsEntryKey). The answer is remembered for each statement, up to
+// maxKeyNeeds of them: a feed hands over a few dozen statements a million
+// times over, and reading each again took 0.7 s of booking's time at a
+// million payments (BENCHMARKS.md, fortieth round's review).
+func (t *tx) entryKeyNeeded(query string) bool {
+	if !t.entryKeyDropped {
+		return false
+	}
+	need, known := t.entryKeyNeeds[query]
+	if !known {
+		need = needsEntryKey(query)
+		if t.entryKeyNeeds == nil {
+			t.entryKeyNeeds = map[string]bool{}
+		}
+		if len(t.entryKeyNeeds) < maxKeyNeeds {
+			t.entryKeyNeeds[query] = need
+		}
+	}
+	return need
+}
+
+// maxKeyNeeds is how many statements entryKeyNeeded remembers.
+const maxKeyNeeds = 256
+
 // needsEntryKey reports whether query needs the entries' key index: it
 // names the entries table, and either inserts with ON CONFLICT (key), which
 // SQLite refuses without a unique index on the key, or compares an entry's

@@ -3,6 +3,7 @@ package sqlite
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -215,5 +216,33 @@ func checkEntryKeys(ctx context.Context, t *testing.T, s *Store, want string) {
 	}
 	if keys != want || n != 1 || check != "ok" {
 		t.Errorf("entries %q (want %q), key index %d, integrity %q", keys, want, n, check)
+	}
+}
+
+// entryKeyNeeded answers as needsEntryKey while the index is dropped, and
+// false while it is there; it remembers at most maxKeyNeeds statements,
+// and answers for the rest all the same.
+func TestEntryKeyNeededRemembersStatements(t *testing.T) {
+	tx := &tx{}
+	if tx.entryKeyNeeded(insertEntrySQL) {
+		t.Error("a statement needs the index while it is there")
+	}
+	tx.entryKeyDropped = true
+	for range 2 { // worked out, then remembered
+		if !tx.entryKeyNeeded(insertEntrySQL) {
+			t.Error("the insert that skips stored keys does not need the dropped index")
+		}
+		if tx.entryKeyNeeded(`UPDATE entries SET resolution = ?, resolved_by = ? WHERE id = ?`) {
+			t.Error("an update by id needs the dropped index")
+		}
+	}
+	for i := range maxKeyNeeds + 10 {
+		q := fmt.Sprintf(`SELECT id FROM entries WHERE key = ? AND id > %d`, i)
+		if !tx.entryKeyNeeded(q) || !tx.entryKeyNeeded(q) {
+			t.Fatalf("statement %d: a read by key does not need the dropped index", i)
+		}
+	}
+	if n := len(tx.entryKeyNeeds); n != maxKeyNeeds {
+		t.Errorf("%d statements remembered, want %d", n, maxKeyNeeds)
 	}
 }

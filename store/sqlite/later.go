@@ -225,7 +225,7 @@ func (t *tx) execLater(ctx context.Context, query string, p *params, want int64)
 // handOver is execLater without writing the balance transactions waiting
 // in memory: for a statement that cannot touch them.
 func (t *tx) handOver(ctx context.Context, query string, p *params, want int64) error {
-	if t.entryKeyDropped && needsEntryKey(query) {
+	if t.entryKeyNeeded(query) {
 		if err := t.restoreEntryKey(ctx); err != nil {
 			return err
 		}

@@ -67,9 +67,11 @@ type tx struct {
 	// The entries' key index while the transaction writes into an empty
 	// table (entrykey.go): tried, the transaction looked whether it could
 	// drop it; dropped, it is not there now; entryKeySQL builds it again,
-	// "" if it was never dropped.
+	// "" if it was never dropped; entryKeyNeeds, whether each statement
+	// run while it was dropped needs it.
 	entryKeyTried, entryKeyDropped bool
 	entryKeySQL                    string
+	entryKeyNeeds                  map[string]bool
 
 	// pendingMine are the pending entries the transaction wrote and has
 	// not resolved, with their postings.
@@ -149,7 +151,7 @@ func (t *tx) before(ctx context.Context, query string) error {
 	if err := t.flushFor(ctx, query); err != nil {
 		return err
 	}
-	if t.entryKeyDropped && needsEntryKey(query) {
+	if t.entryKeyNeeded(query) {
 		if err := t.restoreEntryKey(ctx); err != nil {
 			return err
 		}
