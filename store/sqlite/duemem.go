@@ -34,8 +34,8 @@ import (
 // settlements (bt_pending), and every transaction booked pending goes into
 // it and out again at its sweep. A transaction that finds the table empty
 // (a new database) drops the index and builds it again from the rows
-// before it commits (restoreDueIndex), or before it reads SQLite if the
-// memory turns off; a rollback restores it as it was. Recording a month
+// before it commits, or before it reads SQLite if the memory turns off
+// (dropindex.go). Recording a month
 // of a million payments into a new database took about 5% less time
 // (BENCHMARKS.md, twenty-third round).
 
@@ -93,30 +93,11 @@ func (t *tx) dueKnown(ctx context.Context) error {
 	}
 	t.due = dueMemory{state: dueOn, byID: map[string]*dueBT{}, lists: map[provCur][]*dueBT{}}
 	t.btsNew = !rows
-	if rows || t.dueIndexSQL != "" {
+	if rows || t.dueIdx.create != "" {
 		return nil
 	}
-	create, err := t.indexSQL(ctx, dueIndex)
-	if create == "" {
-		return err
-	}
-	if dropped, err := t.dropIndexUnlessReading(ctx, dueIndex); !dropped {
-		return err
-	}
-	t.dueIndexSQL = strings.Replace(create, "CREATE INDEX ", "CREATE INDEX IF NOT EXISTS ", 1)
-	return nil
-}
-
-// restoreDueIndex builds again the index dueKnown dropped, if it is not
-// there: before the transaction commits, and before it reads the pending
-// settlements from SQLite. Once dropped, it is asked for each time, as a
-// savepoint rolled back may have dropped it again.
-func (t *tx) restoreDueIndex(ctx context.Context) error {
-	if t.dueIndexSQL == "" {
-		return nil
-	}
-	_, err := t.q.ExecContext(ctx, t.dueIndexSQL)
-	return err
+	t.dueIdx.name = dueIndex
+	return t.dropIndexFor(ctx, &t.dueIdx)
 }
 
 // dueOffNow turns the memory off for the rest of the transaction.

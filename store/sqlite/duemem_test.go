@@ -178,7 +178,7 @@ func TestDueMemoryFollowsWrites(t *testing.T) {
 				return err
 			}
 		}
-		if got := pendingIndexSQL(t, tx.q); got != "" || tx.dueIndexSQL == "" {
+		if got := pendingIndexSQL(t, tx.q); got != "" || !tx.dueIdx.gone {
 			return fmt.Errorf("a new database's pending index kept while the memory answers: %q", got)
 		}
 		// A payout through the 5th, after one on the 3rd, takes btx_3 and btx_4.
@@ -231,8 +231,8 @@ func TestDueMemoryFollowsWrites(t *testing.T) {
 		if _, err := tx.DueBalanceTransactions(ctx, day(9), "", ""); err != nil {
 			return err
 		}
-		if tx.due.state != dueOn || tx.dueIndexSQL != "" || pendingIndexSQL(t, tx.q) != index {
-			return fmt.Errorf("memory %d, index dropped %q", tx.due.state, tx.dueIndexSQL)
+		if tx.due.state != dueOn || tx.dueIdx.gone || pendingIndexSQL(t, tx.q) != index {
+			return fmt.Errorf("memory %d, index dropped %v", tx.due.state, tx.dueIdx.gone)
 		}
 		return nil
 	})
@@ -265,8 +265,8 @@ func TestDueIndexKeptUnderAnOpenRead(t *testing.T) {
 		if err := rows.Close(); err != nil {
 			return err
 		}
-		if tx.due.state != dueOn || tx.dueIndexSQL != "" || pendingIndexSQL(t, tx.q) != index {
-			return fmt.Errorf("memory %d, index dropped %q", tx.due.state, tx.dueIndexSQL)
+		if tx.due.state != dueOn || tx.dueIdx.gone || pendingIndexSQL(t, tx.q) != index {
+			return fmt.Errorf("memory %d, index dropped %v", tx.due.state, tx.dueIdx.gone)
 		}
 		due, err := tx.DueBalanceTransactions(ctx, at, "", "")
 		if err == nil && (len(due) != 1 || due[0].ID != "btx_1") {
@@ -274,4 +274,43 @@ func TestDueIndexKeptUnderAnOpenRead(t *testing.T) {
 		}
 		return err
 	})
+}
+
+// The pending index dropped for a new database's first balance transaction
+// and built inside a savepoint that is rolled back is dropped again; the
+// transaction knows it, and builds it before it commits.
+func TestDueIndexAcrossARolledBackSavepoint(t *testing.T) {
+	ctx := context.Background()
+	s := tempStore(t)
+	at := time.Date(2026, 3, 2, 10, 0, 0, 0, time.UTC)
+	index := pendingIndexSQL(t, s.DB())
+	errUndo := errors.New("undo")
+	inSale(t, s, at, func(tx *tx, e *ledger.Entry) error {
+		if err := tx.InsertBalanceTransaction(ctx, pendingCharge("btx_1", e, at)); err != nil {
+			return err
+		}
+		if !tx.dueIdx.gone || pendingIndexSQL(t, tx.q) != "" {
+			return errors.New("the pending index was not dropped")
+		}
+		err := tx.Nested(ctx, func() error {
+			// A read of the pending settlements from SQLite builds it.
+			if _, err := tx.dueFromSQLite(ctx, at, "", ""); err != nil {
+				return err
+			}
+			if tx.dueIdx.gone || pendingIndexSQL(t, tx.q) != index {
+				return errors.New("the pending index was not built for a read")
+			}
+			return errUndo
+		})
+		if !errors.Is(err, errUndo) {
+			return err
+		}
+		if !tx.dueIdx.gone || pendingIndexSQL(t, tx.q) != "" {
+			return fmt.Errorf("after the savepoint that built it: dropped %v, index %q; want it dropped", tx.dueIdx.gone, pendingIndexSQL(t, tx.q))
+		}
+		return nil
+	})
+	if got := pendingIndexSQL(t, s.DB()); got != index {
+		t.Errorf("the pending index after the commit: %q, want %q", got, index)
+	}
 }

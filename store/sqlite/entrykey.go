@@ -2,11 +2,7 @@ package sqlite
 
 import (
 	"context"
-	"database/sql"
-	"errors"
 	"strings"
-
-	"github.com/mattn/go-sqlite3"
 )
 
 // The entries' key index while a transaction writes into an empty table.
@@ -26,9 +22,7 @@ import (
 // those without an ON CONFLICT clause, and builds the index again, sorted,
 // before any statement that may need it (one that names the entries and
 // their key: a lookup by key, an insert that skips a stored key) and before
-// it commits. A rollback restores the index as it was; a savepoint rolled
-// back undoes a drop or a build made inside it, and the transaction looks
-// again whether the index is there (recheckEntryKey).
+// it commits, as dropindex.go does for any index so dropped.
 //
 // A database whose entries table predates migration 19 and was not empty
 // then keeps the keys unique by the column's own constraint, whose index
@@ -38,79 +32,22 @@ import (
 const entryKeyIndex = "entries_key"
 
 // dropEntryKey drops the entries' key index, once a transaction, if the
-// transaction found the entries table empty and the index is there,
-// keeping its statement to build it again. The caller is about to insert
+// transaction found the entries table empty. The caller is about to insert
 // an entry whose key it knows new.
 func (t *tx) dropEntryKey(ctx context.Context) error {
 	if t.entryKeyTried || !t.freshEntries.checked || !t.freshEntries.empty {
 		return nil
 	}
 	t.entryKeyTried = true
-	create, err := t.indexSQL(ctx, entryKeyIndex)
-	if create == "" {
-		return err
-	}
-	t.entryKeySQL = create
-	t.entryKeyDropped, err = t.dropIndexUnlessReading(ctx, entryKeyIndex)
-	return err
-}
-
-// indexSQL returns the statement that creates the index name, as the
-// schema the transaction sees has it, or "" if there is no such index.
-func (t *tx) indexSQL(ctx context.Context, name string) (string, error) {
-	var create string
-	err := t.queryRow(ctx, `SELECT sql FROM sqlite_schema WHERE type = 'index' AND name = ?`, name).Scan(&create)
-	if errors.Is(err, sql.ErrNoRows) {
-		return "", nil
-	}
-	return create, err
-}
-
-// dropIndexUnlessReading drops the index name for the rest of the
-// transaction, and reports whether it did. With a read still open on the
-// connection (a caller booking from inside an Each… callback) SQLite drops
-// no index: the index then stays, and is kept up as before.
-func (t *tx) dropIndexUnlessReading(ctx context.Context, name string) (bool, error) {
-	if _, err := t.q.ExecContext(ctx, dropIndex(name)); err != nil {
-		var se sqlite3.Error
-		if errors.As(err, &se) && se.Code == sqlite3.ErrLocked {
-			return false, nil
-		}
-		return false, err
-	}
-	return true, nil
-}
-
-// restoreEntryKey builds the entries' key index again if dropEntryKey
-// dropped it: before a statement that may need it, and before the
-// transaction commits. It is not dropped again in the same transaction.
-func (t *tx) restoreEntryKey(ctx context.Context) error {
-	if !t.entryKeyDropped {
-		return nil
-	}
-	t.entryKeyDropped = false // the build's own statement names the key
-	// Sorted in runs on disk, as an import's indexes are: sorted in
-	// memory, the keys of a million payments' entries took 140 MB more.
-	return rebuildIndexes(ctx, t.q, []tableIndex{{entryKeyIndex, t.entryKeySQL}})
-}
-
-// recheckEntryKey learns again whether the entries' key index is there,
-// after a savepoint was rolled back: the rollback undoes a drop or a build
-// made inside the savepoint.
-func (t *tx) recheckEntryKey(ctx context.Context) error {
-	if t.entryKeySQL == "" {
-		return nil // never dropped in this transaction
-	}
-	create, err := t.indexSQL(ctx, entryKeyIndex)
-	t.entryKeyDropped = create == ""
-	return err
+	t.entryKey.name = entryKeyIndex
+	return t.dropIndexFor(ctx, &t.entryKey)
 }
 
 // knownNewEntriesSQL is insert, an insert of entries whose keys are known
 // new, as it runs now: without onKeyConflict, which needs the key's index,
 // while that is dropped.
 func (t *tx) knownNewEntriesSQL(insert string) string {
-	if t.entryKeyDropped {
+	if t.entryKey.gone {
 		return strings.TrimSuffix(insert, onKeyConflict)
 	}
 	return insert
@@ -123,7 +60,7 @@ func (t *tx) knownNewEntriesSQL(insert string) string {
 // times over, and reading each again took 0.7 s of booking's time at a
 // million payments (BENCHMARKS.md, fortieth round's review).
 func (t *tx) entryKeyNeeded(query string) bool {
-	if !t.entryKeyDropped {
+	if !t.entryKey.gone {
 		return false
 	}
 	need, known := t.entryKeyNeeds[query]

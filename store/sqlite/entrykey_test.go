@@ -26,14 +26,14 @@ func TestEntryKeyIndexWhileTheTableIsEmpty(t *testing.T) {
 		if err := tx.InsertEntry(ctx, keyedEntry("k2")); err != nil {
 			return err
 		}
-		if !tx.entryKeyDropped || hasEntryKeyIndex(ctx, t, tx) {
-			t.Errorf("writing into the empty table: dropped %v, index there %v; want it dropped", tx.entryKeyDropped, hasEntryKeyIndex(ctx, t, tx))
+		if !tx.entryKey.gone || hasEntryKeyIndex(ctx, t, tx) {
+			t.Errorf("writing into the empty table: dropped %v, index there %v; want it dropped", tx.entryKey.gone, hasEntryKeyIndex(ctx, t, tx))
 		}
 		// An entry read by its id needs no index of the keys.
 		if _, err := tx.Entry(ctx, 1); err != nil {
 			return err
 		}
-		if !tx.entryKeyDropped {
+		if !tx.entryKey.gone {
 			t.Error("reading an entry by its id built the key's index")
 		}
 		// A lookup by key builds it, and finds the entry.
@@ -41,8 +41,8 @@ func TestEntryKeyIndexWhileTheTableIsEmpty(t *testing.T) {
 		if err != nil {
 			return err
 		}
-		if e.ID != 2 || tx.entryKeyDropped || !hasEntryKeyIndex(ctx, t, tx) {
-			t.Errorf("lookup by key: entry %d, dropped %v, index there %v", e.ID, tx.entryKeyDropped, hasEntryKeyIndex(ctx, t, tx))
+		if e.ID != 2 || tx.entryKey.gone || !hasEntryKeyIndex(ctx, t, tx) {
+			t.Errorf("lookup by key: entry %d, dropped %v, index there %v", e.ID, tx.entryKey.gone, hasEntryKeyIndex(ctx, t, tx))
 		}
 		if err := tx.InsertEntry(ctx, keyedEntry("k1")); !errors.Is(err, ledger.ErrIdempotencyConflict) {
 			t.Errorf("k1 written twice: %v, want ErrIdempotencyConflict", err)
@@ -61,7 +61,7 @@ func TestEntryKeyIndexWhileTheTableIsEmpty(t *testing.T) {
 		if _, err := lt.InsertEntries(ctx, []*ledger.Entry{keyedEntry("y"), keyedEntry("x")}); err != nil {
 			return err
 		}
-		if tx := lt.(*tx); !tx.entryKeyDropped || hasEntryKeyIndex(ctx, t, tx) {
+		if tx := lt.(*tx); !tx.entryKey.gone || hasEntryKeyIndex(ctx, t, tx) {
 			t.Error("a first batch of entries into the empty table did not drop the key's index")
 		}
 		for _, k := range []string{"b", "a", "c"} {
@@ -80,7 +80,7 @@ func TestEntryKeyIndexWhileTheTableIsEmpty(t *testing.T) {
 	// stays, and refuses a key stored.
 	err = s.Update(ctx, func(lt ledger.Tx) error {
 		err := lt.InsertEntry(ctx, keyedEntry("a"))
-		if tx := lt.(*tx); tx.entryKeyDropped || !hasEntryKeyIndex(ctx, t, tx) {
+		if tx := lt.(*tx); tx.entryKey.gone || !hasEntryKeyIndex(ctx, t, tx) {
 			t.Error("a transaction into a table with entries dropped the key's index")
 		}
 		if !errors.Is(err, ledger.ErrIdempotencyConflict) {
@@ -108,7 +108,7 @@ func TestEntryKeyIndexAcrossARolledBackSavepoint(t *testing.T) {
 			if err := tx.InsertEntry(ctx, keyedEntry("gone")); err != nil {
 				return err
 			}
-			if !tx.entryKeyDropped {
+			if !tx.entryKey.gone {
 				t.Error("the index was not dropped inside the savepoint")
 			}
 			return errUndo
@@ -149,8 +149,8 @@ func TestEntryKeyIndexAcrossARolledBackSavepoint(t *testing.T) {
 		if !errors.Is(err, errUndo) {
 			return err
 		}
-		if !tx.entryKeyDropped || hasEntryKeyIndex(ctx, t, tx) {
-			t.Errorf("after the savepoint that built it: dropped %v, index there %v; want it dropped", tx.entryKeyDropped, hasEntryKeyIndex(ctx, t, tx))
+		if !tx.entryKey.gone || hasEntryKeyIndex(ctx, t, tx) {
+			t.Errorf("after the savepoint that built it: dropped %v, index there %v; want it dropped", tx.entryKey.gone, hasEntryKeyIndex(ctx, t, tx))
 		}
 		if err := tx.InsertEntry(ctx, keyedEntry("first")); !errors.Is(err, ledger.ErrIdempotencyConflict) {
 			t.Errorf("first written twice: %v, want ErrIdempotencyConflict", err)
@@ -227,7 +227,7 @@ func TestEntryKeyNeededRemembersStatements(t *testing.T) {
 	if tx.entryKeyNeeded(insertEntrySQL) {
 		t.Error("a statement needs the index while it is there")
 	}
-	tx.entryKeyDropped = true
+	tx.entryKey.gone = true
 	for range 2 { // worked out, then remembered
 		if !tx.entryKeyNeeded(insertEntrySQL) {
 			t.Error("the insert that skips stored keys does not need the dropped index")

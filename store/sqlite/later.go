@@ -226,7 +226,7 @@ func (t *tx) execLater(ctx context.Context, query string, p *params, want int64)
 // in memory: for a statement that cannot touch them.
 func (t *tx) handOver(ctx context.Context, query string, p *params, want int64) error {
 	if t.entryKeyNeeded(query) {
-		if err := t.restoreEntryKey(ctx); err != nil {
+		if err := t.restoreDropped(ctx, &t.entryKey); err != nil {
 			return err
 		}
 	}

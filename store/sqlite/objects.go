@@ -940,7 +940,7 @@ func (t *tx) DueBalanceTransactions(ctx context.Context, asOf time.Time, provide
 
 // dueFromSQLite reads the pending balance transactions due.
 func (t *tx) dueFromSQLite(ctx context.Context, asOf time.Time, provider, currency string) ([]ledger.BalanceTransaction, error) {
-	if err := t.restoreDueIndex(ctx); err != nil {
+	if err := t.restoreDropped(ctx, &t.dueIdx); err != nil {
 		return nil, err
 	}
 	return t.dueStored(ctx, asOf, provider, currency)

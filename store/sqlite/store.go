@@ -688,10 +688,7 @@ func (s *Store) Update(ctx context.Context, fn func(ledger.Tx) error) error {
 		if err := t.flushPending(ctx); err != nil {
 			return err
 		}
-		if err := t.restoreEntryKey(ctx); err != nil {
-			return err
-		}
-		return t.restoreDueIndex(ctx)
+		return t.restoreDropped(ctx, &t.entryKey, &t.dueIdx)
 	})
 	if err != nil {
 		return translate(err)

@@ -52,10 +52,10 @@ type tx struct {
 	// (heldpayments.go).
 	held map[string]*heldPayment
 	// due are the pending balance transactions, when the transaction
-	// knows them all (duemem.go); dueIndexSQL builds again the index of
-	// pending settlements it dropped meanwhile ("" if it did not).
-	due         dueMemory
-	dueIndexSQL string
+	// knows them all (duemem.go); dueIdx is the index of pending
+	// settlements, which it may drop meanwhile (dropindex.go).
+	due    dueMemory
+	dueIdx droppedIndex
 
 	// Whether the requests', payments', entries' (by key), refunds',
 	// disputes' and payouts' tables were empty when the transaction first
@@ -66,12 +66,11 @@ type tx struct {
 
 	// The entries' key index while the transaction writes into an empty
 	// table (entrykey.go): tried, the transaction looked whether it could
-	// drop it; dropped, it is not there now; entryKeySQL builds it again,
-	// "" if it was never dropped; entryKeyNeeds, whether each statement
-	// run while it was dropped needs it.
-	entryKeyTried, entryKeyDropped bool
-	entryKeySQL                    string
-	entryKeyNeeds                  map[string]bool
+	// drop it; entryKeyNeeds, whether each statement run while it was
+	// dropped needs it.
+	entryKey      droppedIndex
+	entryKeyTried bool
+	entryKeyNeeds map[string]bool
 
 	// pendingMine are the pending entries the transaction wrote and has
 	// not resolved, with their postings.
@@ -152,7 +151,7 @@ func (t *tx) before(ctx context.Context, query string) error {
 		return err
 	}
 	if t.entryKeyNeeded(query) {
-		if err := t.restoreEntryKey(ctx); err != nil {
+		if err := t.restoreDropped(ctx, &t.entryKey); err != nil {
 			return err
 		}
 	}
@@ -703,7 +702,7 @@ func (t *tx) Nested(ctx context.Context, fn func() error) error {
 		if _, rerr := t.q.ExecContext(ctx, "ROLLBACK TO nested; RELEASE nested"); rerr != nil {
 			return fmt.Errorf("%w (and rolling back: %v)", err, rerr)
 		}
-		if rerr := t.recheckEntryKey(ctx); rerr != nil {
+		if rerr := t.recheckDropped(ctx, &t.entryKey, &t.dueIdx); rerr != nil {
 			return fmt.Errorf("%w (and after rolling back: %v)", err, rerr)
 		}
 		return err
