@@ -56,14 +56,18 @@ func (o object) field(name string) string {
 // decodeObject decodes a JSON object, refusing a key given twice: encoding/json
 // would keep the last, and `"amount":"1.00","amount":"999.00"` must not book
 // either silently.
-func decodeObject(path string, b []byte) (object, error) {
+func decodeObject(path string, b []byte) (object, error) { return decodeItem(path, 0, b) }
+
+// decodeItem is decodeObject for the item-th object (counted from 1) of the
+// list at path, or for the object at path with item 0.
+func decodeItem(path string, item int, b []byte) (object, error) {
 	// The fast path: the scanner (scan.go) reads the object. The slow
 	// path, with encoding/json's tokens, reads what the scanner leaves to
 	// it, and names the problem if there is one.
 	if members, ok := scanObject(b); ok {
-		return object{path: path, members: members}, nil
+		return object{path: path, item: item, members: members}, nil
 	}
-	return decodeObjectSlowly(path, b)
+	return decodeObjectSlowly(object{path: path, item: item}.where(), b)
 }
 
 func decodeObjectSlowly(path string, b []byte) (object, error) {
@@ -407,12 +411,8 @@ func (o object) list(name, example string) ([]object, error) {
 	}
 	out := make([]object, len(items))
 	for i, raw := range items {
-		if members, ok := scanObject(raw); ok { // decodeObject's fast path
-			out[i] = object{path: name, item: i + 1, members: members}
-			continue
-		}
 		var err error
-		if out[i], err = decodeObjectSlowly(fmt.Sprintf("%s[%d]", name, i), raw); err != nil {
+		if out[i], err = decodeItem(name, i+1, raw); err != nil {
 			return nil, err
 		}
 	}
