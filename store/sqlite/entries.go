@@ -53,7 +53,7 @@ func (t *tx) InsertEntry(ctx context.Context, e *ledger.Entry) error {
 		return err
 	}
 	if isNew {
-		err = t.execLater(ctx, t.knownNewEntriesSQL(insertEntrySQL), p, 1)
+		err = t.execJobLater(ctx, laterJob{query: t.knownNewEntriesSQL(insertEntrySQL), p: p, want: 1, rows: t.knownNewEntryRows()})
 	} else {
 		var n int64
 		if n, err = t.execParams(ctx, insertEntrySQL, p); err == nil && n == 0 {
@@ -195,7 +195,8 @@ func (t *tx) ResolvePending(ctx context.Context, id int64, r ledger.Resolution, 
 		p.text(string(r))
 		p.intOrNull(by)
 		p.int(id)
-		if err := t.execLater(ctx, resolveSQL, p, 1); err != nil {
+		// Entries inserted after the update may run before it (laterrows.go).
+		if err := t.execJobLater(ctx, laterJob{query: resolveSQL, p: p, want: 1, byID: true}); err != nil {
 			return err
 		}
 	} else {

@@ -48,9 +48,20 @@ func (t *tx) dropEntryKey(ctx context.Context) error {
 // while that is dropped.
 func (t *tx) knownNewEntriesSQL(insert string) string {
 	if t.entryKey.gone {
-		return strings.TrimSuffix(insert, onKeyConflict)
+		return trimKeyConflict(insert)
 	}
 	return insert
+}
+
+// trimKeyConflict is an insert of entries without onKeyConflict.
+func trimKeyConflict(insert string) string { return strings.TrimSuffix(insert, onKeyConflict) }
+
+// knownNewEntryRows is entryRows as knownNewEntriesSQL has it now.
+func (t *tx) knownNewEntryRows() *rowInsert {
+	if t.entryKey.gone {
+		return entryRowsNoKey
+	}
+	return entryRows
 }
 
 // entryKeyNeeded reports whether query must wait for the entries' key
@@ -121,8 +132,10 @@ func comparesKey(query string) bool {
 // namesEntries reports whether query has the word entries, as a name of
 // its own (not request_entries, not an index's name such as
 // entries_occurred_at).
-func namesEntries(query string) bool {
-	const name = "entries"
+func namesEntries(query string) bool { return namesTable(query, "entries") }
+
+// namesTable reports whether query has the word name, as a name of its own.
+func namesTable(query, name string) bool {
 	for i := 0; ; {
 		j := strings.Index(query[i:], name)
 		if j < 0 {

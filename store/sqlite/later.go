@@ -91,6 +91,11 @@ type writeBehind struct {
 	queued      bool
 	spare       []*params
 	spareChunks []*params
+
+	// The goroutine's side: one-row inserts merged (laterrows.go).
+	merged   params
+	naming   map[tableQuery]bool
+	rowsText map[*rowInsert]*[maxMergedRows + 1]string
 }
 
 // laterJob is one statement to run, or, with barrier set, a request to
@@ -100,6 +105,15 @@ type laterJob struct {
 	p       *params
 	want    int64 // the rows the statement must change; -1: any number
 	barrier chan struct{}
+	// rows, when set, says query is a one-row insert that may run
+	// together with the same insert later in its batch (laterrows.go);
+	// merged marks a job so run as part of an earlier one.
+	rows   *rowInsert
+	merged bool
+	// byID says the statement changes only rows it names by their ids,
+	// all written before it was handed over: a row inserted after it
+	// may run before it.
+	byID bool
 }
 
 func (w *writeBehind) run() {
@@ -117,15 +131,20 @@ func (w *writeBehind) run() {
 		if !ok {
 			return
 		}
-		for _, j := range b {
+		for i := range b {
+			j := &b[i]
 			if j.barrier != nil {
 				close(j.barrier)
 				continue
 			}
-			if w.err == nil {
-				n, err := w.s.execParams(w.ctx, j.query, j.p)
-				if err == nil && j.want >= 0 && n != j.want {
-					err = fmt.Errorf("sqlite: a statement changed %d rows, not %d: %.80s", n, j.want, j.query)
+			if w.err == nil && !j.merged {
+				query, p, want := j.query, j.p, j.want
+				if j.rows != nil {
+					query, p, want = w.mergeRows(b, i)
+				}
+				n, err := w.s.execParams(w.ctx, query, p)
+				if err == nil && want >= 0 && n != want {
+					err = fmt.Errorf("sqlite: a statement changed %d rows, not %d: %.80s", n, want, query)
 				}
 				w.err = err
 			}
@@ -214,22 +233,39 @@ func pop(list *[]*params) *params {
 // between later ones: database/sql holds the connection's lock for each
 // step and each statement, so the two never run at the same time.
 func (t *tx) execLater(ctx context.Context, query string, p *params, want int64) error {
-	if t.bts.n() > 0 && namesBTs(query) {
+	return t.execJobLater(ctx, laterJob{query: query, p: p, want: want})
+}
+
+// execJobLater is execLater for a job that says more of its statement
+// (laterrows.go).
+func (t *tx) execJobLater(ctx context.Context, j laterJob) error {
+	if t.bts.n() > 0 && namesBTs(j.query) {
 		if err := t.flushBTs(ctx); err != nil {
 			return err
 		}
 	}
-	return t.handOver(ctx, query, p, want)
+	return t.handOverJob(ctx, j)
 }
 
 // handOver is execLater without writing the balance transactions waiting
 // in memory: for a statement that cannot touch them.
 func (t *tx) handOver(ctx context.Context, query string, p *params, want int64) error {
-	if t.entryKeyNeeded(query) {
+	return t.handOverJob(ctx, laterJob{query: query, p: p, want: want})
+}
+
+func (t *tx) handOverJob(ctx context.Context, j laterJob) error {
+	if t.entryKeyNeeded(j.query) {
 		if err := t.restoreDropped(ctx, &t.entryKey); err != nil {
 			return err
 		}
 	}
+	t.queue(j)
+	return nil
+}
+
+// queue adds a job to the statements handed over, starting the
+// write-behind goroutine if it is not running.
+func (t *tx) queue(j laterJob) {
 	w := t.later
 	if w == nil {
 		w = &writeBehind{s: t.s, ctx: t.ctx, batches: make(chan []laterJob, laterBatches),
@@ -237,11 +273,10 @@ func (t *tx) handOver(ctx context.Context, query string, p *params, want int64) 
 		t.later = w
 		go w.run()
 	}
-	w.next = append(w.next, laterJob{query: query, p: p, want: want})
+	w.next = append(w.next, j)
 	if len(w.next) == laterBatch || len(w.next) >= laterEager && w.idle.Load() {
 		w.send()
 	}
-	return nil
 }
 
 // execArgsLater is execLater with the statement's values as arguments.
