@@ -117,7 +117,9 @@ func (t *tx) flushPayments(ctx context.Context) error {
 	}
 	held := sortedHeld(t.held)
 	// Payments known missing go paymentChunk an insert; the others one a
-	// statement, in their place.
+	// statement, as they come. An update or upsert of one payment may run
+	// before the insert of another that sorts ahead of it: no payment
+	// refers to another.
 	run := make([]*heldPayment, 0, paymentChunk)
 	insertRun := func() error {
 		err := t.insertPayments(ctx, run)
@@ -127,9 +129,6 @@ func (t *tx) flushPayments(ctx context.Context) error {
 	for _, k := range held {
 		h := k.h
 		if h.write != writeInsert {
-			if err := insertRun(); err != nil {
-				return err
-			}
 			if err := t.writeOut(ctx, h); err != nil {
 				return err
 			}
@@ -185,10 +184,10 @@ func sortedHeld(held map[string]*heldPayment) []heldByID {
 
 // paymentChunk is how many held payments known missing one INSERT writes.
 // Written one a statement, the million payments of a month were a million
-// statements, each a call into C and a run of SQLite's program; twelve
-// rows of twenty values keep the statement's buffer small enough to be
-// reused (reusable). BENCHMARKS.md, thirty-ninth round.
-const paymentChunk = 12
+// statements, each a call into C and a run of SQLite's program
+// (BENCHMARKS.md, thirty-ninth round). The statement's buffer is a chunk's
+// (laterChunkParams), kept for the next chunk.
+const paymentChunk = 64
 
 // insertPaymentsSQL is the insert of n payments known missing, by n.
 var insertPaymentsSQL = func() (out [paymentChunk + 1]string) {
@@ -204,7 +203,7 @@ func (t *tx) insertPayments(ctx context.Context, hs []*heldPayment) error {
 	if len(hs) == 0 {
 		return nil
 	}
-	q := t.laterParams()
+	q := t.laterChunkParams()
 	for _, h := range hs {
 		if err := paymentInsertParams(q, &h.p); err != nil {
 			return err

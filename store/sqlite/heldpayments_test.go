@@ -129,16 +129,22 @@ func TestHeldPaymentsWrittenInIDOrder(t *testing.T) {
 }
 
 // Held payments known missing are written paymentChunk an insert, and a
-// payment saved again after it was written is updated in its place between
-// them: every row is stored once, with its last state, in the order of the
-// ids within each write of the held payments.
+// payment saved again after it was written is updated among them: every
+// row is stored once, with its last state, in the order of the ids within
+// each write of the held payments.
 func TestHeldPaymentsInsertedInChunks(t *testing.T) {
 	ctx := context.Background()
 	s := tempStore(t)
 	at := time.Date(2026, 3, 2, 10, 0, 0, 0, time.UTC)
+	// Every id of the first batch once, out of order: a stride prime to
+	// their count.
+	n, stride := 2*paymentChunk+5, 7
+	for gcd(stride, n) != 1 {
+		stride += 2
+	}
 	var first, second []string
-	for i := range 2*paymentChunk + 5 {
-		first = append(first, fmt.Sprintf("p%03d", (i*7)%(2*paymentChunk+5)))
+	for i := range n {
+		first = append(first, fmt.Sprintf("p%03d", (i*stride)%n))
 		second = append(second, fmt.Sprintf("p%03d5", i)) // between the first ids
 	}
 	captured := map[string]bool{}
@@ -427,4 +433,11 @@ func TestSortedHeldInTheOrderOfTheIDs(t *testing.T) {
 			t.Fatalf("position %d: %q, want %q", i, k.h.p.ID, want[i])
 		}
 	}
+}
+
+func gcd(a, b int) int {
+	for b != 0 {
+		a, b = b, a%b
+	}
+	return a
 }
