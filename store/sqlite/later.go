@@ -253,6 +253,8 @@ func (t *tx) handOver(ctx context.Context, query string, p *params, want int64) 
 	return t.handOverJob(ctx, laterJob{query: query, p: p, want: want})
 }
 
+// handOverJob hands j to the write-behind goroutine, after building the
+// entries' key index again if j's statement needs it.
 func (t *tx) handOverJob(ctx context.Context, j laterJob) error {
 	if t.entryKeyNeeded(j.query) {
 		if err := t.restoreDropped(ctx, &t.entryKey); err != nil {
