@@ -20,16 +20,23 @@ import (
 // droppedIndex is one such index.
 type droppedIndex struct {
 	name string
-	// create is the schema's statement that builds it, "" until the
-	// transaction dropped it; gone, it is not there now.
+	// tried: the transaction looked whether it could drop it, which it
+	// does once. create is the schema's statement that builds it, "" until
+	// the transaction dropped it; gone, it is not there now.
+	tried  bool
 	create string
 	gone   bool
 }
 
-// dropIndexFor drops d's index, if it is there and no read is open on the
-// connection (a caller booking from inside an Each… callback: SQLite drops
-// no index under it, and it is then kept up as before).
-func (t *tx) dropIndexFor(ctx context.Context, d *droppedIndex) error {
+// dropIndexFor drops the index name, kept in d, the first time it is
+// called for d in the transaction, if the index is there and no read is
+// open on the connection (a caller booking from inside an Each… callback:
+// SQLite drops no index under it, and it is then kept up as before).
+func (t *tx) dropIndexFor(ctx context.Context, d *droppedIndex, name string) error {
+	if d.tried {
+		return nil
+	}
+	d.name, d.tried = name, true
 	create, err := t.indexSQL(ctx, d.name)
 	if create == "" {
 		return err

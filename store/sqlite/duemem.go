@@ -93,11 +93,10 @@ func (t *tx) dueKnown(ctx context.Context) error {
 	}
 	t.due = dueMemory{state: dueOn, byID: map[string]*dueBT{}, lists: map[provCur][]*dueBT{}}
 	t.btsNew = !rows
-	if rows || t.dueIdx.create != "" {
+	if rows {
 		return nil
 	}
-	t.dueIdx.name = dueIndex
-	return t.dropIndexFor(ctx, &t.dueIdx)
+	return t.dropIndexFor(ctx, &t.dueIdx, dueIndex)
 }
 
 // dueOffNow turns the memory off for the rest of the transaction.

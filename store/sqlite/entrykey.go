@@ -35,12 +35,10 @@ const entryKeyIndex = "entries_key"
 // transaction found the entries table empty. The caller is about to insert
 // an entry whose key it knows new.
 func (t *tx) dropEntryKey(ctx context.Context) error {
-	if t.entryKeyTried || !t.freshEntries.checked || !t.freshEntries.empty {
+	if !t.freshEntries.checked || !t.freshEntries.empty {
 		return nil
 	}
-	t.entryKeyTried = true
-	t.entryKey.name = entryKeyIndex
-	return t.dropIndexFor(ctx, &t.entryKey)
+	return t.dropIndexFor(ctx, &t.entryKey, entryKeyIndex)
 }
 
 // knownNewEntriesSQL is insert, an insert of entries whose keys are known

@@ -65,11 +65,9 @@ type tx struct {
 	freshRequests, freshPayments, freshEntries, freshRefunds, freshDisputes, freshPayouts freshness
 
 	// The entries' key index while the transaction writes into an empty
-	// table (entrykey.go): tried, the transaction looked whether it could
-	// drop it; entryKeyNeeds, whether each statement run while it was
+	// table (entrykey.go), and whether each statement run while it was
 	// dropped needs it.
 	entryKey      droppedIndex
-	entryKeyTried bool
 	entryKeyNeeds map[string]bool
 
 	// pendingMine are the pending entries the transaction wrote and has
