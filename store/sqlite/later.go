@@ -92,10 +92,12 @@ type writeBehind struct {
 	spare       []*params
 	spareChunks []*params
 
-	// The goroutine's side: one-row inserts merged (laterrows.go).
+	// The goroutine's side: one-row inserts merged (laterrows.go), and
+	// how many ran in another's statement.
 	merged   params
 	naming   map[tableQuery]bool
 	rowsText map[*rowInsert]*[maxMergedRows + 1]string
+	merges   int
 }
 
 // laterJob is one statement to run, or, with barrier set, a request to

@@ -22,7 +22,8 @@ package sqlite
 // entry that may move ahead of it.
 
 // rowInsert is a one-row INSERT that the write-behind goroutine may merge
-// with later ones of the same statement into one multi-row INSERT.
+// with later ones of the same statement into one multi-row INSERT. A job
+// that has one runs its sql(1).
 type rowInsert struct {
 	table string                // the table it inserts into
 	sql   func(rows int) string // the statement for that many rows
@@ -43,7 +44,9 @@ var (
 // mergeRows gathers the job at b[i] and the later jobs of b with the same
 // one-row insert, up to a statement that names its table or a barrier,
 // into one statement, marking the others merged. It returns the statement,
-// its values and the rows it must change.
+// its values and the rows it must change. No job after b[i] is merged
+// yet: a run ends only where a job cannot join it, and that job runs
+// before any later one is looked at.
 func (w *writeBehind) mergeRows(b []laterJob, i int) (string, *params, int64) {
 	first := &b[i]
 	n := 1
@@ -52,7 +55,7 @@ func (w *writeBehind) mergeRows(b []laterJob, i int) (string, *params, int64) {
 		if j.barrier != nil {
 			break
 		}
-		if j.rows == first.rows && j.query == first.query && !j.merged {
+		if j.rows == first.rows {
 			if n == 1 {
 				w.merged.reset()
 				w.merged.appendParams(first.p)
@@ -69,6 +72,7 @@ func (w *writeBehind) mergeRows(b []laterJob, i int) (string, *params, int64) {
 	if n == 1 {
 		return first.query, first.p, first.want
 	}
+	w.merges += n - 1
 	return w.rowsSQL(first.rows, n), &w.merged, int64(n)
 }
 

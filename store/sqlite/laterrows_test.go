@@ -1,9 +1,14 @@
 package sqlite
 
 import (
+	"context"
+	"fmt"
 	"reflect"
 	"slices"
 	"testing"
+	"time"
+
+	"github.com/settlehq/settle/ledger"
 )
 
 // The write-behind goroutine runs the one-row inserts of entries in a
@@ -83,5 +88,98 @@ func TestAppendParamsKeepsValues(t *testing.T) {
 		if got[i].Ordinal != i+1 || !reflect.DeepEqual(got[i].Value, want[i]) {
 			t.Errorf("value %d: %#v (ordinal %d), want %#v", i, got[i].Value, got[i].Ordinal, want[i])
 		}
+	}
+}
+
+// Entries booked one at a time into a new database, with a pending
+// entry's resolution and bulk inserts of entries among them, are stored as
+// booked, whichever statement the write-behind goroutine ran each in: every
+// row its own key, date, description and postings, and the resolution
+// applied to the pending entry.
+func TestMergedEntriesStoredAsBooked(t *testing.T) {
+	ctx := context.Background()
+	s := tempStore(t)
+	at := time.Date(2026, 3, 2, 10, 0, 0, 0, time.UTC)
+	entry := func(key string, i int) *ledger.Entry {
+		return &ledger.Entry{Key: key, Phase: ledger.Posted, OccurredAt: at.Add(time.Duration(i) * time.Second),
+			Description: "entry " + key, Postings: []ledger.Posting{
+				{Account: "assets:stripe:pending", Currency: "usd", Amount: int64(i + 1)},
+				{Account: "income:sales", Currency: "usd", Amount: -int64(i + 1)}}}
+	}
+	want := map[string]int{} // key: its amount less one
+	var pendingID, resolvedBy int64
+	merges := 0
+	err := s.Update(ctx, func(lt ledger.Tx) error {
+		tx := lt.(*tx)
+		pending := entry("auth", 0)
+		pending.Phase = ledger.Pending
+		if err := tx.InsertEntry(ctx, pending); err != nil {
+			return err
+		}
+		pendingID, want["auth"] = pending.ID, 0
+		for i := 1; i <= 300; i++ {
+			e := entry(fmt.Sprint("evt_", i), i)
+			if err := tx.InsertEntry(ctx, e); err != nil {
+				return err
+			}
+			want[e.Key] = i
+			switch {
+			case i == 150:
+				if err := tx.ResolvePending(ctx, pendingID, ledger.Settled, e.ID); err != nil {
+					return err
+				}
+				resolvedBy = e.ID
+			case i%97 == 0:
+				bulk := []*ledger.Entry{entry(fmt.Sprint("bulk_", i), 1000+i), entry(fmt.Sprint("bulk_", i, "b"), 2000+i)}
+				if _, err := tx.InsertEntries(ctx, bulk); err != nil {
+					return err
+				}
+				want[bulk[0].Key], want[bulk[1].Key] = 1000+i, 2000+i
+			}
+		}
+		if err := tx.sync(); err != nil {
+			return err
+		}
+		merges = tx.later.merges
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if merges == 0 {
+		t.Fatal("no entry ran in another's statement: the test does not reach the merge")
+	}
+	rows, err := s.DB().Query(`SELECT key, occurred_at, description, postings, resolution, COALESCE(resolved_by, 0) FROM entries`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	seen := 0
+	for rows.Next() {
+		var key, desc, postings, resolution string
+		var occurred, by int64
+		if err := rows.Scan(&key, &occurred, &desc, &postings, &resolution, &by); err != nil {
+			t.Fatal(err)
+		}
+		i, ok := want[key]
+		if !ok {
+			t.Errorf("entry %q stored, not booked", key)
+			continue
+		}
+		seen++
+		ps, err := decodePostings(postings, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if desc != "entry "+key || occurred != at.Add(time.Duration(i)*time.Second).UnixNano() || len(ps) != 2 || ps[0].amount != int64(i+1) {
+			t.Errorf("%s stored as %q at %d with %v", key, desc, occurred, ps)
+		}
+		if wantRes, wantBy := "", int64(0); key == "auth" && (resolution != string(ledger.Settled) || by != resolvedBy) ||
+			key != "auth" && (resolution != wantRes || by != wantBy) {
+			t.Errorf("%s: resolution %q by %d", key, resolution, by)
+		}
+	}
+	if seen != len(want) {
+		t.Errorf("%d of the %d entries booked stored", seen, len(want))
 	}
 }
