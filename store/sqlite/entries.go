@@ -53,7 +53,8 @@ func (t *tx) InsertEntry(ctx context.Context, e *ledger.Entry) error {
 		return err
 	}
 	if isNew {
-		err = t.execJobLater(ctx, laterJob{query: t.knownNewEntriesSQL(insertEntrySQL), p: p, want: 1, rows: t.knownNewEntryRows()})
+		rows := t.knownNewEntryRows()
+		err = t.execJobLater(ctx, laterJob{query: rows.one, p: p, want: 1, rows: rows})
 	} else {
 		var n int64
 		if n, err = t.execParams(ctx, insertEntrySQL, p); err == nil && n == 0 {

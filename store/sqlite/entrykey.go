@@ -54,7 +54,8 @@ func (t *tx) knownNewEntriesSQL(insert string) string {
 // trimKeyConflict is an insert of entries without onKeyConflict.
 func trimKeyConflict(insert string) string { return strings.TrimSuffix(insert, onKeyConflict) }
 
-// knownNewEntryRows is entryRows as knownNewEntriesSQL has it now.
+// knownNewEntryRows is InsertEntry's statement for an entry whose key is
+// known new, as knownNewEntriesSQL has it now.
 func (t *tx) knownNewEntryRows() *rowInsert {
 	if t.entryKey.gone {
 		return entryRowsNoKey

@@ -23,9 +23,10 @@ package sqlite
 
 // rowInsert is a one-row INSERT that the write-behind goroutine may merge
 // with later ones of the same statement into one multi-row INSERT. A job
-// that has one runs its sql(1).
+// that has one runs its one.
 type rowInsert struct {
 	table string                // the table it inserts into
+	one   string                // the statement for one row
 	sql   func(rows int) string // the statement for that many rows
 }
 
@@ -37,8 +38,10 @@ const maxMergedRows = laterBatch
 // whose key is known new, with and without the clause that skips a stored
 // key (knownNewEntriesSQL).
 var (
-	entryRows      = &rowInsert{table: "entries", sql: func(n int) string { return insertEntriesSQL(false, n) }}
-	entryRowsNoKey = &rowInsert{table: "entries", sql: func(n int) string { return trimKeyConflict(insertEntriesSQL(false, n)) }}
+	entryRows = &rowInsert{table: "entries", one: insertEntrySQL,
+		sql: func(n int) string { return insertEntriesSQL(false, n) }}
+	entryRowsNoKey = &rowInsert{table: "entries", one: trimKeyConflict(insertEntrySQL),
+		sql: func(n int) string { return trimKeyConflict(insertEntriesSQL(false, n)) }}
 )
 
 // mergeRows gathers the job at b[i] and the later jobs of b with the same
