@@ -168,7 +168,7 @@ func availabilityKeys(adoptions []Adoption, bts map[string]*BalanceTransaction) 
 	keys := make([]string, 0, 2*len(adoptions))
 	for _, a := range adoptions {
 		bt := bts[a.BalanceTransactionID]
-		if bt != nil && !a.AvailableOn.IsZero() && bt.Status == BTAvailable && bt.Net != 0 {
+		if bt != nil && !a.AvailableOn.IsZero() && bt.Status == BTAvailable && bt.Net != 0 && !sweptTogether(bt) {
 			keys = append(keys, availabilityKey(bt.ID, bt.AvailableOn), "available:"+bt.ID)
 		}
 	}
@@ -389,9 +389,10 @@ func (ad *adopting) adopt(ctx context.Context, bt *BalanceTransaction, to time.T
 	from := bt.AvailableOn
 	if bt.Status == BTAvailable && bt.Net != 0 {
 		// Only a transaction that went through pending has an availability
-		// entry to move; the others moved their funds when booked.
-		// The entry that made it available has the transaction's source.
-		if ad.made[availabilityKey(bt.ID, bt.AvailableOn)] || ad.made["available:"+bt.ID] {
+		// entry to move; the others moved their funds when booked. A
+		// capture's charge always did (sweptTogether); any other has an
+		// entry of its own, with the transaction's source.
+		if sweptTogether(bt) || ad.made[availabilityKey(bt.ID, bt.AvailableOn)] || ad.made["available:"+bt.ID] {
 			ad.moves.add(true, bt, from, to)
 			bt.Status = BTPending
 		}
@@ -428,9 +429,10 @@ func (ad *adopting) adopt(ctx context.Context, bt *BalanceTransaction, to time.T
 	return nil
 }
 
-// fundsMoves adds up what an adoption moves between pending and available
-// funds: one entry for each provider, currency, direction and date, not one
-// for each transaction. A first reconciliation moves
+// fundsMoves adds up what an adoption, or a sweep of captures' charges
+// (sweptTogether), moves between pending and available funds: one entry
+// for each provider, currency, direction and date, not one for each
+// transaction. A first reconciliation moves
 // hundreds of thousands of transactions over a few dozen dates, and an
 // entry for each was a third of its adopt step's time (BENCHMARKS.md,
 // sixteenth round). A move of one transaction is booked as it always was, with that
@@ -440,6 +442,9 @@ func (ad *adopting) adopt(ctx context.Context, bt *BalanceTransaction, to time.T
 type fundsMoves struct {
 	index map[fundsMoveKey]int
 	moves []fundsMove // in the order first met
+	// sweep: the moves are a sweep's (makeAvailable), of funds due on
+	// their dates, not an adoption's of a provider's dates.
+	sweep bool
 }
 
 type fundsMoveKey struct {
@@ -506,10 +511,13 @@ func (m *fundsMoves) entries(l *Ledger, asOf, closed time.Time) []*Entry {
 			n := strconv.Itoa(mv.count)
 			e.Key += "+" + n
 			e.Source = Source{Provider: mv.provider}
-			if mv.undo {
+			switch {
+			case m.sweep:
+				e.Description = "Funds of " + n + " balance transactions available on " + mv.at.UTC().Format(time.DateOnly)
+			case mv.undo:
 				e.Description = "Funds of " + n + " balance transactions not yet available (their provider's dates replace the estimate of " +
 					mv.at.UTC().Format(time.DateOnly) + ")"
-			} else {
+			default:
 				e.Description = "Funds of " + n + " balance transactions available (their provider's date " + mv.at.UTC().Format(time.DateOnly) + ")"
 			}
 		}

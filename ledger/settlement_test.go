@@ -267,6 +267,74 @@ func TestAdoptAvailableOn(t *testing.T) {
 		e.verify(t)
 	})
 
+	t.Run("captures due together move in one entry, and one of them moves back alone", func(t *testing.T) {
+		e := newEnv(t, &ledger.Options{AvailableAfter: 2 * day})
+		var ids []string
+		for i, cur := range []string{"usd", "usd", "usd", "eur"} {
+			key := fmt.Sprintf("c%d", i)
+			c := must(e.l.Capture(e.ctx, ledger.CaptureRequest{Key: key, PaymentID: "p" + key, Provider: "stripe", Currency: cur,
+				Amount: dec(fmt.Sprintf("%d.00", 100*(i+1))), At: at.Add(time.Duration(i) * time.Minute)})).ok(t)
+			ids = append(ids, c.BalanceTransaction.ID)
+		}
+		if n := must(e.l.MakeAvailable(e.ctx, at.Add(3*day))).ok(t); n != 4 {
+			t.Fatalf("made %d available, want 4", n)
+		}
+		// One entry for the three dollar charges, one for the euro charge,
+		// which keeps the key, description and source of its own.
+		var made []*ledger.Entry
+		err := e.l.View(e.ctx, func(tx ledger.ReadTx) error {
+			return tx.EachEntry(e.ctx, ledger.EntryFilter{}, func(en *ledger.Entry) error {
+				if strings.HasPrefix(en.Key, "available:") {
+					made = append(made, en)
+				}
+				return nil
+			})
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(made) != 2 {
+			t.Fatalf("%d availability entries, want 2", len(made))
+		}
+		for _, en := range made {
+			if !en.OccurredAt.Equal(estimate) {
+				t.Errorf("%s dated %s, want the estimate %s", en.Key, en.OccurredAt, estimate)
+			}
+			switch en.Postings[0].Currency {
+			case "usd":
+				if !strings.HasSuffix(en.Key, "+3") || en.Description != "Funds of 3 balance transactions available on 2026-11-04" ||
+					en.Source != (ledger.Source{Provider: "stripe"}) {
+					t.Errorf("the dollars' entry: key %q, description %q, source %+v", en.Key, en.Description, en.Source)
+				}
+				if en.Postings[0].Amount != 60000 && en.Postings[1].Amount != 60000 {
+					t.Errorf("the dollars' entry moves %+v, want 600.00 in all", en.Postings)
+				}
+			case "eur":
+				if en.Description != "Funds available for "+ids[3] || en.Source.ID != "pc3" {
+					t.Errorf("the euro entry: description %q, source %+v", en.Description, en.Source)
+				}
+			}
+		}
+		// The provider's later date for the second dollar charge takes its
+		// funds, and only its, back to pending until that date.
+		if n := must(e.l.AdoptAvailableOn(e.ctx, []ledger.Adoption{{BalanceTransactionID: ids[1], AvailableOn: provider}},
+			provider.Add(day))).ok(t); n != 1 {
+			t.Errorf("adopted %d, want 1", n)
+		}
+		mid := must(e.l.BalancesAsOf(e.ctx, "assets:stripe", provider.Add(-time.Hour))).ok(t)
+		wantMid := map[string]bal{"assets:stripe:pending usd": {20000, 0}, "assets:stripe:available usd": {40000, 0},
+			"assets:stripe:available eur": {40000, 0}}
+		for _, b := range mid {
+			k := b.Account + " " + b.Currency
+			if w, ok := wantMid[k]; ok && b.Posted != w.posted {
+				t.Errorf("as of the day before the provider's date, %s %d, want %d", k, b.Posted, w.posted)
+			}
+		}
+		e.wantBalances(t, map[string]bal{"assets:stripe:available usd": {60000, 0}, "assets:stripe:available eur": {40000, 0},
+			"income:sales usd": {-60000, 0}, "income:sales eur": {-40000, 0}})
+		e.verify(t)
+	})
+
 	t.Run("a told date is not replaced", func(t *testing.T) {
 		e := newEnv(t, nil)
 		c := must(e.l.Capture(e.ctx, ledger.CaptureRequest{Key: "c1", PaymentID: "p1", Provider: "stripe", Currency: "usd",
