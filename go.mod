@@ -13,6 +13,7 @@ require (
 	github.com/schollz/progressbar/v3 v3.19.1
 	github.com/shopspring/decimal v1.6.0
 	github.com/spf13/cobra v1.10.2
+	golang.org/x/sys v0.46.0 // store/sqlite: sync_file_range, to start writing a new database to the disk before its commit
 	golang.org/x/text v0.43.0
 )
 
@@ -31,6 +32,5 @@ require (
 	github.com/spf13/pflag v1.0.9 // indirect
 	go.yaml.in/yaml/v4 v4.0.0 // indirect
 	golang.org/x/sync v0.24.0 // indirect
-	golang.org/x/sys v0.46.0
 	golang.org/x/term v0.44.0 // indirect
 )
