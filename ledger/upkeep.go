@@ -60,9 +60,9 @@ func (l *Ledger) makeAvailable(ctx context.Context, tx Tx, asOf time.Time, provi
 // sweptTogether reports whether bt is a capture's charge, whose funds a
 // sweep moves with the other captures' charges due at the same moment, in
 // one entry for their provider, currency and moment rather than one each.
-// A month of a million payments had a million availability entries, as
-// many as its captures and nearly half its journal; booked so, a few
-// hundred per day (BENCHMARKS.md, forty-second round). A capture books its
+// A month of a million payments had 979,870 availability entries, one for
+// each capture and nearly half its journal; booked so, it has one for each
+// currency and day, 102 (BENCHMARKS.md, forty-second round). A capture books its
 // charge to pending, and the charge becomes available only by an entry
 // that moves its funds (a sweep's, or an adoption's), so its status says
 // where its funds are without looking for an entry of its own

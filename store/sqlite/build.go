@@ -157,7 +157,7 @@ func lockStaged(ctx context.Context, path, staged string, o *Options) (*os.File,
 // kept the pages in its cache (it starts on them when a tenth of the
 // memory is dirty, 2.4 GB here, or after 30 s), and the sync wrote a
 // month of a million payments, 1.3 GB, at the commit: 1.3–1.8 s with the
-// processors idle, 0.3–1.1 s after the build had started them
+// processors idle, 0.3–1.5 s after the build had started them
 // (BENCHMARKS.md, forty-second round). It runs on a goroutine of its own,
 // as queueing that much blocks for about as long as the writes.
 func (b *building) writeBack() {
