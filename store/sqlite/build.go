@@ -151,7 +151,7 @@ func lockStaged(ctx context.Context, path, staged string, o *Options) (*os.File,
 
 // writeBack has the kernel start writing to the disk what the build has
 // written to the staged file so far, while the transaction goes on: before
-// the indexes dropped for a first month are built again (dropindex.go),
+// the indexes dropped for a first month are built again (restoreDropped),
 // which takes a second or two of the processors and none of the disk. The
 // commit's sync then finds most of the file written. Without it the kernel
 // kept the pages in its cache (it starts on them when a tenth of the
@@ -161,8 +161,11 @@ func lockStaged(ctx context.Context, path, staged string, o *Options) (*os.File,
 // (BENCHMARKS.md, forty-second round). It runs on a goroutine of its own,
 // as queueing that much blocks for about as long as the writes.
 func (b *building) writeBack() {
-	go startWriteback(b.lock)
+	go writebackFile(b.lock)
 }
+
+// writebackFile is startWriteback, replaced by a test.
+var writebackFile = startWriteback
 
 // abandon removes the staged file of a build that could not begin.
 func (b *building) abandon() {

@@ -688,12 +688,6 @@ func (s *Store) Update(ctx context.Context, fn func(ledger.Tx) error) error {
 		if err := t.flushPending(ctx); err != nil {
 			return err
 		}
-		if s.build != nil && (t.entryKey.gone || t.dueIdx.gone) {
-			if err := t.sync(); err != nil {
-				return err
-			}
-			s.build.writeBack()
-		}
 		return t.restoreDropped(ctx, &t.entryKey, &t.dueIdx)
 	})
 	if err != nil {
