@@ -267,7 +267,7 @@ func TestAdoptAvailableOn(t *testing.T) {
 		e.verify(t)
 	})
 
-	t.Run("captures due together move in one entry, and one of them moves back alone", func(t *testing.T) {
+	t.Run("captures due together move in one entry, one due at another moment in its own, and one moves back alone", func(t *testing.T) {
 		e := newEnv(t, &ledger.Options{AvailableAfter: 2 * day})
 		var ids []string
 		for i, cur := range []string{"usd", "usd", "usd", "eur"} {
@@ -276,11 +276,16 @@ func TestAdoptAvailableOn(t *testing.T) {
 				Amount: dec(fmt.Sprintf("%d.00", 100*(i+1))), At: at.Add(time.Duration(i) * time.Minute)})).ok(t)
 			ids = append(ids, c.BalanceTransaction.ID)
 		}
-		if n := must(e.l.MakeAvailable(e.ctx, at.Add(3*day))).ok(t); n != 4 {
-			t.Fatalf("made %d available, want 4", n)
+		// A dollar charge due an hour later, as its provider told.
+		late := estimate.Add(time.Hour)
+		c4 := must(e.l.Capture(e.ctx, ledger.CaptureRequest{Key: "c4", PaymentID: "pc4", Provider: "stripe", Currency: "usd",
+			Amount: dec("50.00"), At: at, AvailableOn: late})).ok(t)
+		if n := must(e.l.MakeAvailable(e.ctx, at.Add(3*day))).ok(t); n != 5 {
+			t.Fatalf("made %d available, want 5", n)
 		}
-		// One entry for the three dollar charges, one for the euro charge,
-		// which keeps the key, description and source of its own.
+		// One entry for the three dollar charges due together, one each for
+		// the euro charge and the dollar charge due later, which keep the
+		// key, description and source of their own.
 		var made []*ledger.Entry
 		err := e.l.View(e.ctx, func(tx ledger.ReadTx) error {
 			return tx.EachEntry(e.ctx, ledger.EntryFilter{}, func(en *ledger.Entry) error {
@@ -293,10 +298,16 @@ func TestAdoptAvailableOn(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if len(made) != 2 {
-			t.Fatalf("%d availability entries, want 2", len(made))
+		if len(made) != 3 {
+			t.Fatalf("%d availability entries, want 3", len(made))
 		}
 		for _, en := range made {
+			if en.Source.ID == "pc4" {
+				if !en.OccurredAt.Equal(late) || en.Description != "Funds available for "+c4.BalanceTransaction.ID {
+					t.Errorf("the later charge's entry: dated %s, description %q", en.OccurredAt, en.Description)
+				}
+				continue
+			}
 			if !en.OccurredAt.Equal(estimate) {
 				t.Errorf("%s dated %s, want the estimate %s", en.Key, en.OccurredAt, estimate)
 			}
@@ -322,7 +333,7 @@ func TestAdoptAvailableOn(t *testing.T) {
 			t.Errorf("adopted %d, want 1", n)
 		}
 		mid := must(e.l.BalancesAsOf(e.ctx, "assets:stripe", provider.Add(-time.Hour))).ok(t)
-		wantMid := map[string]bal{"assets:stripe:pending usd": {20000, 0}, "assets:stripe:available usd": {40000, 0},
+		wantMid := map[string]bal{"assets:stripe:pending usd": {20000, 0}, "assets:stripe:available usd": {45000, 0},
 			"assets:stripe:available eur": {40000, 0}}
 		for _, b := range mid {
 			k := b.Account + " " + b.Currency
@@ -336,8 +347,8 @@ func TestAdoptAvailableOn(t *testing.T) {
 		for k := range wantMid {
 			t.Errorf("as of the day before the provider's date, no balance of %s", k)
 		}
-		e.wantBalances(t, map[string]bal{"assets:stripe:available usd": {60000, 0}, "assets:stripe:available eur": {40000, 0},
-			"income:sales usd": {-60000, 0}, "income:sales eur": {-40000, 0}})
+		e.wantBalances(t, map[string]bal{"assets:stripe:available usd": {65000, 0}, "assets:stripe:available eur": {40000, 0},
+			"income:sales usd": {-65000, 0}, "income:sales eur": {-40000, 0}})
 		e.verify(t)
 	})
 
