@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"context"
 	"encoding/binary"
+	"fmt"
 	"maps"
 	"slices"
 	"strings"
@@ -116,32 +117,39 @@ func (t *tx) flushPayments(ctx context.Context) error {
 		return nil
 	}
 	held := sortedHeld(t.held)
-	// Payments known missing go paymentChunk an insert; the others one a
-	// statement, as they come. An update or upsert of one payment may run
-	// before the insert of another that sorts ahead of it: no payment
-	// refers to another.
-	run := make([]*heldPayment, 0, paymentChunk)
-	insertRun := func() error {
-		err := t.insertPayments(ctx, run)
-		run = run[:0]
-		return err
-	}
+	// Payments known missing go paymentChunk an insert, payments known
+	// stored paymentChunk an update; the others (not known either way)
+	// one a statement, as they come. An update or upsert of one payment
+	// may run before the insert of another that sorts ahead of it: no
+	// payment refers to another.
+	inserts := make([]*heldPayment, 0, paymentChunk)
+	updates := make([]*heldPayment, 0, paymentChunk)
 	for _, k := range held {
 		h := k.h
-		if h.write != writeInsert {
+		var run *[]*heldPayment
+		switch h.write {
+		case writeInsert:
+			run = &inserts
+		case writeUpdate:
+			run = &updates
+		default:
 			if err := t.writeOut(ctx, h); err != nil {
 				return err
 			}
 			continue
 		}
 		t.leavesHold(h)
-		if run = append(run, h); len(run) == paymentChunk {
-			if err := insertRun(); err != nil {
+		if *run = append(*run, h); len(*run) == paymentChunk {
+			if err := t.writePayments(ctx, h.write, *run); err != nil {
 				return err
 			}
+			*run = (*run)[:0]
 		}
 	}
-	if err := insertRun(); err != nil {
+	if err := t.writePayments(ctx, writeInsert, inserts); err != nil {
+		return err
+	}
+	if err := t.writePayments(ctx, writeUpdate, updates); err != nil {
 		return err
 	}
 	clear(t.held)
@@ -182,34 +190,57 @@ func sortedHeld(held map[string]*heldPayment) []heldByID {
 	return out
 }
 
-// paymentChunk is how many held payments known missing one INSERT writes.
-// Written one a statement, the million payments of a month were a million
-// statements, each a call into C and a run of SQLite's program
-// (BENCHMARKS.md, thirty-ninth round). The statement's buffer is a chunk's
+// paymentChunk is how many held payments one INSERT (payments known
+// missing) or one UPDATE (payments known stored) writes. Written one a
+// statement, the million payments of a month were a million statements,
+// each a call into C and a run of SQLite's program (BENCHMARKS.md,
+// thirty-ninth round), and their 276,775 later saves as many updates
+// (forty-third round). The statement's buffer is a chunk's
 // (laterChunkParams), kept for the next chunk.
 const paymentChunk = 64
 
-// insertPaymentsSQL is the insert of n payments known missing, by n.
-var insertPaymentsSQL = func() (out [paymentChunk + 1]string) {
-	for n := 1; n <= paymentChunk; n++ {
-		out[n] = insertPaymentRows(n)
+// insertPaymentsSQL is the insert of n payments known missing, and
+// updatePaymentsSQL the update of n payments known stored, by n.
+var insertPaymentsSQL, updatePaymentsSQL = func() (ins, upd [paymentChunk + 1]string) {
+	set := make([]string, len(paymentUpdated))
+	for i, c := range paymentUpdated {
+		set[i] = fmt.Sprintf("%s = v.column%d", c, i+2)
 	}
-	return out
+	tuple := "(" + placeholders(len(paymentUpdated)+1) + ")"
+	for n := 1; n <= paymentChunk; n++ {
+		ins[n] = insertPaymentRows(n)
+		// OR FAIL, as updateBTs: no statement journal. No column it sets
+		// has a constraint that could refuse its value, and a store error
+		// rolls back the transaction that ran it.
+		upd[n] = `UPDATE OR FAIL payments SET ` + strings.Join(set, ", ") +
+			` FROM (VALUES ` + tuples(tuple, n) + `) AS v WHERE payments.id = v.column1`
+	}
+	return ins, upd
 }()
 
-// insertPayments hands the insert of held payments known missing to the
-// write-behind goroutine: every row must be written.
-func (t *tx) insertPayments(ctx context.Context, hs []*heldPayment) error {
+// writePayments hands the insert (write is writeInsert) or update
+// (writeUpdate) of held payments to the write-behind goroutine: every one
+// must be written, once.
+func (t *tx) writePayments(ctx context.Context, write paymentWrite, hs []*heldPayment) error {
 	if len(hs) == 0 {
 		return nil
 	}
 	q := t.laterChunkParams()
+	query := insertPaymentsSQL[len(hs)]
 	for _, h := range hs {
+		if write == writeUpdate {
+			q.text(h.p.ID)
+			paymentState(q, &h.p, ts(h.p.UpdatedAt))
+			continue
+		}
 		if err := paymentInsertParams(q, &h.p); err != nil {
 			return err
 		}
 	}
-	return translate(t.execLater(ctx, insertPaymentsSQL[len(hs)], q, int64(len(hs))))
+	if write == writeUpdate {
+		query = updatePaymentsSQL[len(hs)]
+	}
+	return translate(t.execLater(ctx, query, q, int64(len(hs))))
 }
 
 // flushPayment writes the payment held under id, if any, now: a row about

@@ -204,6 +204,84 @@ func TestHeldPaymentsInsertedInChunks(t *testing.T) {
 	}
 }
 
+// Held payments known stored (saved again after their first write) are
+// updated paymentChunk a statement, every column a save changes set from
+// its own row: read back from a new transaction, each is as last saved.
+// An update that finds a row missing fails the transaction, as the
+// statement one a payment did.
+func TestHeldPaymentsUpdatedInChunks(t *testing.T) {
+	ctx := context.Background()
+	s := tempStore(t)
+	at := time.Date(2026, 3, 2, 10, 0, 0, 0, time.UTC)
+	n := 2*paymentChunk + 3
+	ids := make([]string, n)
+	for i := range ids {
+		ids[i] = fmt.Sprintf("p%03d", (i*7)%n)
+	}
+	want := map[string]ledger.Payment{}
+	err := updateLookedAt(ctx, s, func(tx *tx) error {
+		for _, id := range ids {
+			if err := tx.SavePayment(ctx, authorizedPayment(id, at)); err != nil {
+				return err
+			}
+		}
+		if err := tx.flushPayments(ctx); err != nil {
+			return err
+		}
+		for i, id := range ids {
+			p, err := tx.Payment(ctx, id)
+			if err != nil {
+				return err
+			}
+			// Every column of paymentUpdated a value of its own.
+			v := int64(i + 1)
+			p.ProviderRef, p.Status = "ch_"+id, ledger.PaymentCaptured
+			p.Authorized, p.Captured, p.Refunded, p.Disputed, p.Fees = 1000+v, 900+v, 30+v, 20+v, 10+v
+			p.SettlementCurrency, p.Settled, p.Unwound = "eur", 800+v, 5+v
+			p.UpdatedAt = at.Add(time.Duration(v) * time.Minute)
+			if err := tx.SavePayment(ctx, p); err != nil {
+				return err
+			}
+			want[id] = *p
+		}
+		if got := len(tx.held); got != n {
+			return fmt.Errorf("%d payments held, want %d", got, n)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = s.View(ctx, func(tx ledger.ReadTx) error {
+		for id, w := range want {
+			got, err := tx.Payment(ctx, id)
+			if err != nil {
+				return err
+			}
+			if got.ProviderRef != w.ProviderRef || got.Status != w.Status || got.Authorized != w.Authorized ||
+				got.Captured != w.Captured || got.Refunded != w.Refunded || got.Disputed != w.Disputed || got.Fees != w.Fees ||
+				got.SettlementCurrency != w.SettlementCurrency || got.Settled != w.Settled || got.Unwound != w.Unwound ||
+				!got.UpdatedAt.Equal(w.UpdatedAt) || !got.CreatedAt.Equal(at) {
+				t.Errorf("%s stored as %+v, want %+v", id, *got, w)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	err = s.Update(ctx, func(lt ledger.Tx) error {
+		tx := lt.(*tx)
+		gone := &heldPayment{p: *authorizedPayment("p_never_stored", at), write: writeUpdate}
+		stored := &heldPayment{p: want[ids[0]], write: writeUpdate}
+		return tx.writePayments(ctx, writeUpdate, []*heldPayment{stored, gone})
+	})
+	if err == nil || !strings.Contains(err.Error(), "changed 1 rows, not 2") {
+		t.Errorf("an update of a payment not stored: %v", err)
+	}
+}
+
 // A refund's and a dispute's rows refer to their payment's: a held payment
 // is written before them.
 func TestHeldPaymentWrittenBeforeItsRefundAndDispute(t *testing.T) {
