@@ -107,8 +107,9 @@ type laterJob struct {
 	p       *params
 	want    int64 // the rows the statement must change; -1: any number
 	barrier chan struct{}
-	// rows, when set, says query is a one-row insert that may run
-	// together with the same insert later in its batch (laterrows.go);
+	// rows, when set, says query is a one-row statement (an insert, a
+	// resolution) that may run together with the same statement later in
+	// its batch (laterrows.go);
 	// merged marks a job so run as part of an earlier one.
 	rows   *rowInsert
 	merged bool

@@ -21,9 +21,16 @@ package sqlite
 // all of which were written before it was handed over and so before any
 // entry that may move ahead of it.
 
-// rowInsert is a one-row INSERT that the write-behind goroutine may merge
-// with later ones of the same statement into one multi-row INSERT. A job
-// that has one runs its one.
+// The pending entries a capture resolves (each an UPDATE of one entry by
+// its id, byID) run together the same way: a resolution later in the
+// batch joins the first one's UPDATE … FROM (VALUES …), ahead of the
+// statements between the two, none of which reads or changes an entry
+// but by its id. Entry inserts already run as part of an earlier
+// statement are not between them any more.
+
+// rowInsert is a one-row INSERT (or UPDATE) that the write-behind
+// goroutine may merge with later ones of the same statement into one
+// multi-row statement. A job that has one runs its one.
 type rowInsert struct {
 	table string                // the table it inserts into
 	one   string                // the statement for one row
@@ -44,6 +51,18 @@ var (
 		sql: func(n int) string { return trimKeyConflict(insertEntriesSQL(false, n)) }}
 )
 
+// resolveRows is ResolvePending's statement for an entry the transaction
+// wrote: the same values, in the same order, a row each.
+var resolveRows = &rowInsert{table: "entries", one: resolveSQL, sql: resolveEntriesSQL}
+
+// resolveEntriesSQL is the resolution of n pending entries. OR FAIL, as
+// updateBTs: neither column it sets has a constraint that could refuse its
+// value, and a store error rolls back the transaction that ran it.
+func resolveEntriesSQL(n int) string {
+	return `UPDATE OR FAIL entries SET resolution = v.column1, resolved_by = v.column2 FROM (VALUES ` +
+		tuples("(?, ?, ?)", n) + `) AS v WHERE entries.id = v.column3 AND entries.phase = 'pending' AND entries.resolution = ''`
+}
+
 // mergeRows gathers the job at b[i] and the later jobs of b with the same
 // one-row insert, up to a statement that names its table or a barrier,
 // into one statement, marking the others merged. It returns the statement,
@@ -57,6 +76,9 @@ func (w *writeBehind) mergeRows(b []laterJob, i int) (string, *params, int64) {
 		j := &b[k]
 		if j.barrier != nil {
 			break
+		}
+		if j.merged {
+			continue // run already, as part of an earlier statement
 		}
 		if j.rows == first.rows {
 			if n == 1 {

@@ -107,16 +107,21 @@ func TestMergedEntriesStoredAsBooked(t *testing.T) {
 				{Account: "income:sales", Currency: "usd", Amount: -int64(i + 1)}}}
 	}
 	want := map[string]int{} // key: its amount less one
-	var pendingID, resolvedBy int64
+	pendingIDs := map[string]int64{}
+	resolvedBy := map[string]int64{} // a pending entry's key: the entry that resolved it
 	merges := 0
 	err := s.Update(ctx, func(lt ledger.Tx) error {
 		tx := lt.(*tx)
-		pending := entry("auth", 0)
-		pending.Phase = ledger.Pending
-		if err := tx.InsertEntry(ctx, pending); err != nil {
-			return err
+		var pendings []string
+		for k := range 12 {
+			pending := entry(fmt.Sprint("auth_", k), 0)
+			pending.Phase = ledger.Pending
+			if err := tx.InsertEntry(ctx, pending); err != nil {
+				return err
+			}
+			pendingIDs[pending.Key], want[pending.Key] = pending.ID, 0
+			pendings = append(pendings, pending.Key)
 		}
-		pendingID, want["auth"] = pending.ID, 0
 		for i := 1; i <= 300; i++ {
 			e := entry(fmt.Sprint("evt_", i), i)
 			if err := tx.InsertEntry(ctx, e); err != nil {
@@ -124,11 +129,15 @@ func TestMergedEntriesStoredAsBooked(t *testing.T) {
 			}
 			want[e.Key] = i
 			switch {
-			case i == 150:
-				if err := tx.ResolvePending(ctx, pendingID, ledger.Settled, e.ID); err != nil {
+			case i >= 150 && i%5 == 0 && len(pendings) > 1:
+				// Captures resolving authorizations, several to a batch;
+				// the last one stays pending.
+				k := pendings[0]
+				pendings = pendings[1:]
+				if err := tx.ResolvePending(ctx, pendingIDs[k], ledger.Settled, e.ID); err != nil {
 					return err
 				}
-				resolvedBy = e.ID
+				resolvedBy[k] = e.ID
 			case i%97 == 0:
 				bulk := []*ledger.Entry{entry(fmt.Sprint("bulk_", i), 1000+i), entry(fmt.Sprint("bulk_", i, "b"), 2000+i)}
 				if _, err := tx.InsertEntries(ctx, bulk); err != nil {
@@ -174,12 +183,71 @@ func TestMergedEntriesStoredAsBooked(t *testing.T) {
 		if desc != "entry "+key || occurred != at.Add(time.Duration(i)*time.Second).UnixNano() || len(ps) != 2 || ps[0].amount != int64(i+1) {
 			t.Errorf("%s stored as %q at %d with %v", key, desc, occurred, ps)
 		}
-		if wantRes, wantBy := "", int64(0); key == "auth" && (resolution != string(ledger.Settled) || by != resolvedBy) ||
-			key != "auth" && (resolution != wantRes || by != wantBy) {
-			t.Errorf("%s: resolution %q by %d", key, resolution, by)
+		wantRes, wantBy := "", resolvedBy[key]
+		if wantBy != 0 {
+			wantRes = string(ledger.Settled)
+		}
+		if resolution != wantRes || by != wantBy {
+			t.Errorf("%s: resolution %q by %d, want %q by %d", key, resolution, by, wantRes, wantBy)
 		}
 	}
 	if seen != len(want) {
 		t.Errorf("%d of the %d entries booked stored", seen, len(want))
+	}
+	if len(resolvedBy) != 11 {
+		t.Errorf("%d pending entries resolved, want 11", len(resolvedBy))
+	}
+}
+
+// A batch's resolutions of pending entries run as one UPDATE, the same
+// way: taken ahead of statements that do not name the entries table and
+// of entries already run as part of an earlier statement, never ahead of
+// another statement on entries or a barrier.
+func TestMergeRowsRunsResolutionsTogether(t *testing.T) {
+	resolve := func(id int64) laterJob {
+		p := &params{}
+		p.text(string(ledger.Settled))
+		p.int(id + 100)
+		p.int(id)
+		return laterJob{query: resolveSQL, p: p, want: 1, byID: true, rows: resolveRows}
+	}
+	ins := func() laterJob {
+		p := &params{}
+		p.int(1)
+		return laterJob{query: insertEntrySQL, p: p, want: 1, rows: entryRows}
+	}
+	other := func(q string) laterJob { return laterJob{query: q, p: &params{}, want: -1} }
+	b := []laterJob{
+		ins(),
+		resolve(1),
+		ins(),
+		resolve(2),
+		other("INSERT INTO request_entries (entry_id) VALUES (1)"),
+		resolve(3),
+		other("DELETE FROM entries WHERE id > 3"),
+		resolve(4),
+		{barrier: make(chan struct{})},
+		resolve(5),
+	}
+	w := &writeBehind{}
+	if _, _, want := w.mergeRows(b, 0); want != 2 {
+		t.Fatalf("the entries merged %d rows, want 2", want)
+	}
+	query, p, want := w.mergeRows(b, 1)
+	if want != 3 || query != resolveEntriesSQL(3) {
+		t.Fatalf("merged %d resolutions as %.60q…, want the three before the DELETE", want, query)
+	}
+	var whole params
+	for _, i := range []int{1, 3, 5} {
+		whole.appendParams(b[i].p)
+	}
+	if got, wantVals := p.values(), whole.values(); !reflect.DeepEqual(got, wantVals) {
+		t.Errorf("merged values %v, want %v", got, wantVals)
+	}
+	if !b[3].merged || !b[5].merged || b[7].merged {
+		t.Errorf("merged marks %v %v %v, want true true false", b[3].merged, b[5].merged, b[7].merged)
+	}
+	if _, _, want := w.mergeRows(b, 7); want != 1 {
+		t.Errorf("the resolution after the DELETE merged %d rows, want 1", want)
 	}
 }
