@@ -727,7 +727,16 @@ func translate(err error) error {
 	if errors.As(err, &se) {
 		switch se.ExtendedCode {
 		case sqlite3.ErrConstraintCheck:
-			return fmt.Errorf("%w: an amount or balance overflowed a 64-bit integer (%v)", ledger.ErrInvalidAmount, err)
+			// SQLite turns an integer sum that overflows into a real
+			// number, silently; the schema's typeof(…) = 'integer' checks
+			// make that an error. Any other CHECK (an account's type, an
+			// entry's phase) is reported as SQLite words it, naming the
+			// rule it broke, as the PostgreSQL store does. The rule is in
+			// the message, which the raw statements (bind_cgo.go) wrap
+			// around the driver's error rather than put in it.
+			if strings.Contains(err.Error(), "typeof(") {
+				return fmt.Errorf("%w: an amount or balance overflowed a 64-bit integer (%v)", ledger.ErrInvalidAmount, err)
+			}
 		case sqlite3.ErrConstraintUnique, sqlite3.ErrConstraintPrimaryKey:
 			return fmt.Errorf("%w: %v", ledger.ErrInvalidState, err)
 		}
