@@ -197,7 +197,7 @@ func (t *tx) ResolvePending(ctx context.Context, id int64, r ledger.Resolution, 
 		p.intOrNull(by)
 		p.int(id)
 		// Entries inserted after the update may run before it (laterrows.go).
-		if err := t.execJobLater(ctx, laterJob{query: resolveSQL, p: p, want: 1, byID: true, rows: resolveRows}); err != nil {
+		if err := t.execJobLater(ctx, laterJob{query: resolveRows.one, p: p, want: 1, byID: true, rows: resolveRows}); err != nil {
 			return err
 		}
 	} else {

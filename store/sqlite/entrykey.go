@@ -56,7 +56,7 @@ func trimKeyConflict(insert string) string { return strings.TrimSuffix(insert, o
 
 // knownNewEntryRows is InsertEntry's statement for an entry whose key is
 // known new, as knownNewEntriesSQL has it now.
-func (t *tx) knownNewEntryRows() *rowInsert {
+func (t *tx) knownNewEntryRows() *rowStmt {
 	if t.entryKey.gone {
 		return entryRowsNoKey
 	}

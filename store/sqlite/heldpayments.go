@@ -122,23 +122,17 @@ func (t *tx) flushPayments(ctx context.Context) error {
 	// one a statement, as they come. An update or upsert of one payment
 	// may run before the insert of another that sorts ahead of it: no
 	// payment refers to another.
-	inserts := make([]*heldPayment, 0, paymentChunk)
-	updates := make([]*heldPayment, 0, paymentChunk)
+	var runs [writeUpdate + 1][]*heldPayment // by write: writeInsert's and writeUpdate's
 	for _, k := range held {
 		h := k.h
-		var run *[]*heldPayment
-		switch h.write {
-		case writeInsert:
-			run = &inserts
-		case writeUpdate:
-			run = &updates
-		default:
+		if h.write == writeUpsert {
 			if err := t.writeOut(ctx, h); err != nil {
 				return err
 			}
 			continue
 		}
 		t.leavesHold(h)
+		run := &runs[h.write]
 		if *run = append(*run, h); len(*run) == paymentChunk {
 			if err := t.writePayments(ctx, h.write, *run); err != nil {
 				return err
@@ -146,11 +140,10 @@ func (t *tx) flushPayments(ctx context.Context) error {
 			*run = (*run)[:0]
 		}
 	}
-	if err := t.writePayments(ctx, writeInsert, inserts); err != nil {
-		return err
-	}
-	if err := t.writePayments(ctx, writeUpdate, updates); err != nil {
-		return err
+	for _, write := range []paymentWrite{writeInsert, writeUpdate} {
+		if err := t.writePayments(ctx, write, runs[write]); err != nil {
+			return err
+		}
 	}
 	clear(t.held)
 	return nil
@@ -227,18 +220,16 @@ func (t *tx) writePayments(ctx context.Context, write paymentWrite, hs []*heldPa
 	}
 	q := t.laterChunkParams()
 	query := insertPaymentsSQL[len(hs)]
+	if write == writeUpdate {
+		query = updatePaymentsSQL[len(hs)]
+	}
 	for _, h := range hs {
 		if write == writeUpdate {
 			q.text(h.p.ID)
 			paymentState(q, &h.p, ts(h.p.UpdatedAt))
-			continue
-		}
-		if err := paymentInsertParams(q, &h.p); err != nil {
+		} else if err := paymentInsertParams(q, &h.p); err != nil {
 			return err
 		}
-	}
-	if write == writeUpdate {
-		query = updatePaymentsSQL[len(hs)]
 	}
 	return translate(t.execLater(ctx, query, q, int64(len(hs))))
 }

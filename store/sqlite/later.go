@@ -92,11 +92,11 @@ type writeBehind struct {
 	spare       []*params
 	spareChunks []*params
 
-	// The goroutine's side: one-row inserts merged (laterrows.go), and
+	// The goroutine's side: one-row statements merged (laterrows.go), and
 	// how many ran in another's statement.
 	merged   params
 	naming   map[tableQuery]bool
-	rowsText map[*rowInsert]*[maxMergedRows + 1]string
+	rowsText map[*rowStmt]*[maxMergedRows + 1]string
 	merges   int
 }
 
@@ -111,7 +111,7 @@ type laterJob struct {
 	// resolution) that may run together with the same statement later in
 	// its batch (laterrows.go);
 	// merged marks a job so run as part of an earlier one.
-	rows   *rowInsert
+	rows   *rowStmt
 	merged bool
 	// byID says the statement changes only rows it names by their ids,
 	// all written before it was handed over: a row inserted after it

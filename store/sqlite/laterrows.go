@@ -28,11 +28,11 @@ package sqlite
 // but by its id. Entry inserts already run as part of an earlier
 // statement are not between them any more.
 
-// rowInsert is a one-row INSERT (or UPDATE) that the write-behind
-// goroutine may merge with later ones of the same statement into one
-// multi-row statement. A job that has one runs its one.
-type rowInsert struct {
-	table string                // the table it inserts into
+// rowStmt is a one-row statement (an INSERT, or an UPDATE by id) that the
+// write-behind goroutine may merge with later ones of the same statement
+// into one multi-row statement. A job that has one runs its one.
+type rowStmt struct {
+	table string                // the table it writes
 	one   string                // the statement for one row
 	sql   func(rows int) string // the statement for that many rows
 }
@@ -45,15 +45,15 @@ const maxMergedRows = laterBatch
 // whose key is known new, with and without the clause that skips a stored
 // key (knownNewEntriesSQL).
 var (
-	entryRows = &rowInsert{table: "entries", one: insertEntrySQL,
+	entryRows = &rowStmt{table: "entries", one: insertEntrySQL,
 		sql: func(n int) string { return insertEntriesSQL(false, n) }}
-	entryRowsNoKey = &rowInsert{table: "entries", one: trimKeyConflict(insertEntrySQL),
+	entryRowsNoKey = &rowStmt{table: "entries", one: trimKeyConflict(insertEntrySQL),
 		sql: func(n int) string { return trimKeyConflict(insertEntriesSQL(false, n)) }}
 )
 
 // resolveRows is ResolvePending's statement for an entry the transaction
 // wrote: the same values, in the same order, a row each.
-var resolveRows = &rowInsert{table: "entries", one: resolveSQL, sql: resolveEntriesSQL}
+var resolveRows = &rowStmt{table: "entries", one: resolveSQL, sql: resolveEntriesSQL}
 
 // resolveEntriesSQL is the resolution of n pending entries. OR FAIL, as
 // updateBTs: neither column it sets has a constraint that could refuse its
@@ -64,7 +64,7 @@ func resolveEntriesSQL(n int) string {
 }
 
 // mergeRows gathers the job at b[i] and the later jobs of b with the same
-// one-row insert, up to a statement that names its table or a barrier,
+// one-row statement, up to a statement that names its table or a barrier,
 // into one statement, marking the others merged. It returns the statement,
 // its values and the rows it must change. No job after b[i] is merged
 // yet: a run ends only where a job cannot join it, and that job runs
@@ -121,9 +121,9 @@ func (w *writeBehind) names(query, table string) bool {
 type tableQuery struct{ table, query string }
 
 // rowsSQL is r's statement for n rows, built once per goroutine.
-func (w *writeBehind) rowsSQL(r *rowInsert, n int) string {
+func (w *writeBehind) rowsSQL(r *rowStmt, n int) string {
 	if w.rowsText == nil {
-		w.rowsText = map[*rowInsert]*[maxMergedRows + 1]string{}
+		w.rowsText = map[*rowStmt]*[maxMergedRows + 1]string{}
 	}
 	texts := w.rowsText[r]
 	if texts == nil {
