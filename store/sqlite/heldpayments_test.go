@@ -247,6 +247,20 @@ func TestHeldPaymentsUpdatedInChunks(t *testing.T) {
 		if got := len(tx.held); got != n {
 			return fmt.Errorf("%d payments held, want %d", got, n)
 		}
+		// Written paymentChunk a statement: three for 131.
+		if err := tx.sync(); err != nil {
+			return err
+		}
+		before := tx.later.ran
+		if err := tx.flushPayments(ctx); err != nil {
+			return err
+		}
+		if err := tx.sync(); err != nil {
+			return err
+		}
+		if got, want := tx.later.ran-before, (n+paymentChunk-1)/paymentChunk; got != want {
+			return fmt.Errorf("%d payments updated in %d statements, want %d", n, got, want)
+		}
 		return nil
 	})
 	if err != nil {

@@ -93,11 +93,13 @@ type writeBehind struct {
 	spareChunks []*params
 
 	// The goroutine's side: one-row statements merged (laterrows.go), and
-	// how many ran in another's statement.
+	// how many ran in another's statement; ran counts the statements run
+	// (read by tests once a sync has returned).
 	merged   params
 	naming   map[tableQuery]bool
 	rowsText map[*rowStmt]*[maxMergedRows + 1]string
 	merges   int
+	ran      int
 }
 
 // laterJob is one statement to run, or, with barrier set, a request to
@@ -146,6 +148,7 @@ func (w *writeBehind) run() {
 					query, p, want = w.mergeRows(b, i)
 				}
 				n, err := w.s.execParams(w.ctx, query, p)
+				w.ran++
 				if err == nil && want >= 0 && n != want {
 					err = fmt.Errorf("sqlite: a statement changed %d rows, not %d: %.80s", n, want, query)
 				}

@@ -251,3 +251,53 @@ func TestMergeRowsRunsResolutionsTogether(t *testing.T) {
 		t.Errorf("the resolution after the DELETE merged %d rows, want 1", want)
 	}
 }
+
+// ResolvePending hands a resolution of an entry the transaction wrote to
+// the write-behind goroutine as a statement that merges: a batch's three
+// run as one UPDATE, and each entry is resolved by its own.
+func TestResolutionsOfABatchRunAsOneStatement(t *testing.T) {
+	ctx := context.Background()
+	s := tempStore(t)
+	at := time.Date(2026, 3, 2, 10, 0, 0, 0, time.UTC)
+	var ids []int64
+	err := s.Update(ctx, func(lt ledger.Tx) error {
+		tx := lt.(*tx)
+		for i := range 3 {
+			e := &ledger.Entry{Key: fmt.Sprint("auth_", i), Phase: ledger.Pending, OccurredAt: at, Postings: []ledger.Posting{
+				{Account: "assets:stripe:pending", Currency: "usd", Amount: 100}, {Account: "income:sales", Currency: "usd", Amount: -100}}}
+			if err := tx.InsertEntry(ctx, e); err != nil {
+				return err
+			}
+			ids = append(ids, e.ID)
+		}
+		if err := tx.sync(); err != nil {
+			return err
+		}
+		before := tx.later.ran
+		for i, id := range ids {
+			if err := tx.ResolvePending(ctx, id, ledger.Settled, int64(1000+i)); err != nil {
+				return err
+			}
+		}
+		if err := tx.sync(); err != nil {
+			return err
+		}
+		if got := tx.later.ran - before; got != 1 {
+			return fmt.Errorf("three resolutions ran as %d statements, want 1", got)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, id := range ids {
+		var res string
+		var by int64
+		if err := s.DB().QueryRow(`SELECT resolution, resolved_by FROM entries WHERE id = ?`, id).Scan(&res, &by); err != nil {
+			t.Fatal(err)
+		}
+		if res != string(ledger.Settled) || by != int64(1000+i) {
+			t.Errorf("entry %d: resolution %q by %d, want %q by %d", id, res, by, ledger.Settled, 1000+i)
+		}
+	}
+}
